@@ -1,0 +1,159 @@
+"""Diagnostics: what every phase reports, with a stable code and a source span.
+
+Codes are grouped by phase and never reused:
+``SS0xx`` reading and parsing, ``SS1xx`` names, ``SS2xx`` types and units,
+``SS3xx`` ranges, ``SS4xx`` the promotion graph, ``SS5xx`` tier policy,
+``SS6xx`` consistency between declarations, ``SS7xx`` target limits,
+``SS8xx`` validation of rendered output, ``SS9xx`` writing output.
+"""
+
+from __future__ import annotations
+
+import difflib
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Span:
+    """A 1-based, end-exclusive source range."""
+
+    file: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+    @classmethod
+    def point(cls, file: str, line: int = 1, column: int = 1) -> Span:
+        return cls(file, line, column, line, column + 1)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "end_line": self.end_line,
+            "end_column": self.end_column,
+        }
+
+
+class Severity(enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    NOTE = "note"
+
+
+# code -> (severity, short title). The title documents the code; messages carry
+# the specifics.
+CODES: dict[str, tuple[Severity, str]] = {
+    "SS001": (Severity.ERROR, "file cannot be read"),
+    "SS002": (Severity.ERROR, "file is not valid UTF-8 text"),
+    "SS003": (Severity.ERROR, "file is too large"),
+    "SS004": (Severity.ERROR, "no spec files found"),
+    "SS010": (Severity.ERROR, "syntax error"),
+    "SS011": (Severity.ERROR, "unexpected character"),
+    "SS012": (Severity.ERROR, "unexpected end of file"),
+    "SS013": (Severity.ERROR, "invalid string literal"),
+    "SS014": (Severity.ERROR, "nesting too deep"),
+    "SS101": (Severity.ERROR, "unknown name"),
+    "SS102": (Severity.ERROR, "duplicate definition"),
+    "SS103": (Severity.ERROR, "reference to the wrong kind of thing"),
+    "SS104": (Severity.ERROR, "unknown keyword value"),
+    "SS105": (Severity.ERROR, "invalid name"),
+    "SS106": (Severity.ERROR, "statement repeated"),
+    "SS107": (Severity.ERROR, "required statement missing"),
+    "SS108": (Severity.ERROR, "more than one project"),
+    "SS201": (Severity.ERROR, "wrong unit"),
+    "SS202": (Severity.ERROR, "expected a plain number"),
+    "SS203": (Severity.ERROR, "expected an integer"),
+    "SS204": (Severity.ERROR, "invalid value"),
+    "SS205": (Severity.ERROR, "wrong comparison"),
+    "SS301": (Severity.ERROR, "percentage out of range"),
+    "SS302": (Severity.ERROR, "range minimum above maximum"),
+    "SS303": (Severity.ERROR, "value out of range"),
+    "SS304": (Severity.ERROR, "canary steps not increasing"),
+    "SS401": (Severity.ERROR, "promotion cycle"),
+    "SS402": (Severity.ERROR, "production deployment not reachable through gates"),
+    "SS403": (Severity.ERROR, "gate into production without approval"),
+    "SS404": (Severity.ERROR, "gate goes down the tier order"),
+    "SS405": (Severity.ERROR, "gate endpoint does not serve the model"),
+    "SS406": (Severity.ERROR, "duplicate gate"),
+    "SS501": (Severity.ERROR, "production needs at least two replicas"),
+    "SS502": (Severity.ERROR, "production model without an SLA"),
+    "SS503": (Severity.ERROR, "production model without resource limits"),
+    "SS504": (Severity.ERROR, "mutable 'latest' reference"),
+    "SS505": (Severity.ERROR, "environment of the wrong tier"),
+    "SS506": (Severity.WARNING, "GPU model served where no GPU is declared"),
+    "SS507": (Severity.ERROR, "secret written as a plain value"),
+    "SS508": (Severity.WARNING, "environment has no namespace"),
+    "SS601": (Severity.WARNING, "load gate looser than the SLA"),
+    "SS602": (Severity.WARNING, "canary without an SLA to analyse"),
+    "SS603": (Severity.ERROR, "SLA or monitor for a model not served there"),
+    "SS604": (Severity.ERROR, "tensor shape inconsistent with batching"),
+    "SS605": (Severity.ERROR, "ensemble step does not map its tensors"),
+    "SS606": (Severity.WARNING, "statement has no effect"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    code: str
+    severity: Severity
+    message: str
+    span: Span
+    hint: str | None = None
+
+    def sort_key(self) -> tuple[str, int, int, str, str]:
+        return (self.span.file, self.span.line, self.span.column, self.code, self.message)
+
+    def check_tuple(self) -> tuple[str, int, int]:
+        """Compact form for tests: (code, line, column)."""
+        return (self.code, self.span.line, self.span.column)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "code": self.code,
+            "severity": self.severity.value,
+            "file": self.span.file,
+            "line": self.span.line,
+            "column": self.span.column,
+            "end": {"line": self.span.end_line, "column": self.span.end_column},
+            "message": self.message,
+            "hint": self.hint,
+        }
+
+
+@dataclass(slots=True)
+class Sink:
+    """Collects diagnostics; phases keep going after a problem."""
+
+    items: list[Diagnostic] = field(default_factory=list)
+
+    def report(
+        self,
+        code: str,
+        message: str,
+        span: Span,
+        hint: str | None = None,
+        severity: Severity | None = None,
+    ) -> None:
+        default, _ = CODES[code]
+        self.items.append(Diagnostic(code, severity or default, message, span, hint))
+
+    def extend(self, diagnostics: Iterable[Diagnostic]) -> None:
+        self.items.extend(diagnostics)
+
+    @property
+    def has_errors(self) -> bool:
+        return any(d.severity is Severity.ERROR for d in self.items)
+
+    def sorted(self) -> list[Diagnostic]:
+        return sorted(set(self.items), key=Diagnostic.sort_key)
+
+
+def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
+    """A hint naming the closest candidate, if one is close enough."""
+    matches = difflib.get_close_matches(word, sorted(set(candidates)), n=1, cutoff=0.6)
+    return f"did you mean '{matches[0]}'?" if matches else None

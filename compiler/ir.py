@@ -1,0 +1,386 @@
+"""The typed intermediate representation every backend renders from.
+
+Frozen dataclasses; every node carries the span of the source that produced it,
+and ``spans`` maps a statement keyword to its own span so a diagnostic can point
+at the exact line. Units are normalised: durations in seconds, sizes in bytes,
+percentages as ratios in [0, 1], rates in requests per second.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from compiler.diagnostics import Span
+
+def _no_spans() -> Mapping[str, Span]:
+    return MappingProxyType({})
+
+
+def _spans() -> Mapping[str, Span]:
+    return field(default_factory=_no_spans, compare=False, hash=False, repr=False)
+
+
+class Tier(enum.Enum):
+    DEVELOPMENT = "development"
+    TRAINING = "training"
+    TESTING = "testing"
+    STAGING = "staging"
+    PREPROD = "preprod"
+    PRODUCTION = "production"
+    MONITORING = "monitoring"
+
+    @property
+    def rank(self) -> int:
+        """Position along the promotion path; monitoring sits outside it."""
+        return _TIER_RANK[self]
+
+
+_TIER_RANK = {t: i for i, t in enumerate(Tier)}
+
+
+class ModelFormat(enum.Enum):
+    ONNX = "onnx"
+    PYTORCH = "pytorch"
+    TENSORFLOW = "tensorflow"
+    TENSORRT = "tensorrt"
+    PYTHON = "python"
+    ENSEMBLE = "ensemble"
+
+
+DTYPES = (
+    "bool", "uint8", "uint16", "uint32", "uint64", "int8", "int16", "int32", "int64",
+    "fp16", "fp32", "fp64", "bf16", "string",
+)  # fmt: skip
+
+COMPARATORS = ("<", "<=", ">", ">=", "==")
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """A use of a name, kept with the span where it was written."""
+
+    name: str
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class SecretRef:
+    """A reference to a secret in an external store; its value is never known here."""
+
+    ref: str
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class EnvVar:
+    name: str
+    value: str | SecretRef
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Project:
+    name: str
+    span: Span
+    registry: str | None = None
+    owners: tuple[str, ...] = ()
+    triton_version: str = "2.51.0"
+    kubernetes_version: str = "1.33"
+    repository: str | None = None
+    runbooks: str | None = None
+    spans: Mapping[str, Span] = _spans()
+
+
+@dataclass(frozen=True, slots=True)
+class Dataset:
+    name: str
+    span: Span
+    version: str | None = None
+    uri: str | None = None
+    sha256: str | None = None
+    owners: tuple[str, ...] = ()
+    spans: Mapping[str, Span] = _spans()
+
+
+@dataclass(frozen=True, slots=True)
+class Resources:
+    span: Span
+    cpu: float | None = None
+    memory: int | None = None
+    gpu: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ReplicaRange:
+    min: int
+    max: int
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class QueuePolicy:
+    span: Span
+    timeout: float | None = None
+    max_size: int | None = None
+    on_timeout: str = "reject"
+
+
+@dataclass(frozen=True, slots=True)
+class Batching:
+    span: Span
+    max_batch_size: int = 0
+    preferred: tuple[int, ...] = ()
+    delay: float | None = None
+    priority_levels: int | None = None
+    default_priority: int | None = None
+    queue: QueuePolicy | None = None
+    spans: Mapping[str, Span] = _spans()
+
+
+@dataclass(frozen=True, slots=True)
+class Sequence:
+    span: Span
+    idle: float | None = None
+    strategy: str = "direct"
+
+
+@dataclass(frozen=True, slots=True)
+class Tensor:
+    name: str
+    dtype: str
+    dims: tuple[int, ...]
+    span: Span
+    reshape: tuple[int, ...] | None = None
+    optional: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TensorMap:
+    """One arrow in an ensemble step: ``source -> target``."""
+
+    source: str
+    target: str
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class EnsembleStep:
+    model: Ref
+    inputs: tuple[TensorMap, ...]
+    outputs: tuple[TensorMap, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Benchmark:
+    percentile: float
+    threshold: float
+    rate: float
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Model:
+    name: str
+    span: Span
+    version: str | None = None
+    format: ModelFormat | None = None
+    artifact: str | None = None
+    trained_on: Ref | None = None
+    owners: tuple[str, ...] = ()
+    inputs: tuple[Tensor, ...] = ()
+    outputs: tuple[Tensor, ...] = ()
+    batching: Batching | None = None
+    sequence: Sequence | None = None
+    resources: Resources | None = None
+    serve_in: tuple[Ref, ...] = ()
+    instances: int = 1
+    env: tuple[EnvVar, ...] = ()
+    steps: tuple[EnsembleStep, ...] = ()
+    parameters: tuple[tuple[str, str], ...] = ()
+    cache: bool = False
+    version_policy: tuple[str, int | None] = ("latest", 1)
+    tests: tuple[str, ...] = ()
+    benchmarks: tuple[Benchmark, ...] = ()
+    spans: Mapping[str, Span] = _spans()
+
+
+@dataclass(frozen=True, slots=True)
+class Shadow:
+    source: Ref
+    ratio: float
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Override:
+    """Per-environment settings that replace the model's own."""
+
+    model: Ref
+    span: Span
+    replicas: ReplicaRange | None = None
+    resources: Resources | None = None
+    batching: Batching | None = None
+    instances: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Environment:
+    name: str
+    span: Span
+    tier: Tier | None = None
+    cluster: str | None = None
+    namespace: str | None = None
+    replicas: ReplicaRange | None = None
+    shadow: Shadow | None = None
+    node_selector: tuple[tuple[str, str], ...] = ()
+    tolerations: tuple[str, ...] = ()
+    quota: Resources | None = None
+    gateway: str | None = None
+    overrides: tuple[Override, ...] = ()
+    spans: Mapping[str, Span] = _spans()
+
+
+@dataclass(frozen=True, slots=True)
+class Hyperparameter:
+    name: str
+    value: str | float
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Training:
+    model: Ref
+    span: Span
+    environment: Ref | None = None
+    image: str | None = None
+    command: tuple[str, ...] = ()
+    dataset: Ref | None = None
+    nodes: int = 1
+    gpus: int = 0
+    hyperparameters: tuple[Hyperparameter, ...] = ()
+    env: tuple[EnvVar, ...] = ()
+    tracking: str | None = None
+    experiment: str | None = None
+    checkpoint: int | None = None
+    resources: Resources | None = None
+    spans: Mapping[str, Span] = _spans()
+
+
+@dataclass(frozen=True, slots=True)
+class LatencyObjective:
+    percentile: float
+    threshold: float
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Availability:
+    objective: float
+    window: float
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Sla:
+    model: Ref
+    environment: Ref
+    span: Span
+    latency: tuple[LatencyObjective, ...] = ()
+    availability: Availability | None = None
+    error_rate: float | None = None
+    throughput: float | None = None
+    spans: Mapping[str, Span] = _spans()
+
+
+@dataclass(frozen=True, slots=True)
+class MonitorRule:
+    signal: str
+    statistic: str | None
+    op: str
+    threshold: float
+    duration: float
+    action: str | None
+    span: Span
+    is_ratio: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Monitor:
+    model: Ref
+    environment: Ref
+    span: Span
+    rules: tuple[MonitorRule, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """A metric, drift or fairness condition of a gate."""
+
+    kind: str
+    metric: str
+    op: str
+    threshold: float
+    span: Span
+    dataset: Ref | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LoadTest:
+    percentile: float
+    threshold: float
+    rate: float
+    duration: float
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class CanaryStep:
+    weight: float
+    duration: float
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Gate:
+    source: Ref
+    target: Ref
+    model: Ref
+    span: Span
+    conditions: tuple[Condition, ...] = ()
+    load: LoadTest | None = None
+    canary: tuple[CanaryStep, ...] = ()
+    approval: tuple[str, ...] = ()
+    spans: Mapping[str, Span] = _spans()
+
+
+@dataclass(frozen=True, slots=True)
+class Spec:
+    """A whole spec: every ``*.ship`` file of a directory, merged.
+
+    Collections are sorted by name (then by source position), so the order of
+    files on disk never changes the result.
+    """
+
+    files: tuple[str, ...] = ()
+    project: Project | None = None
+    projects: tuple[Project, ...] = ()
+    datasets: tuple[Dataset, ...] = ()
+    environments: tuple[Environment, ...] = ()
+    models: tuple[Model, ...] = ()
+    trainings: tuple[Training, ...] = ()
+    slas: tuple[Sla, ...] = ()
+    monitors: tuple[Monitor, ...] = ()
+    gates: tuple[Gate, ...] = ()
+
+    def environment(self, name: str) -> Environment | None:
+        return next((e for e in self.environments if e.name == name), None)
+
+    def model(self, name: str) -> Model | None:
+        return next((m for m in self.models if m.name == name), None)
+
+    def dataset(self, name: str) -> Dataset | None:
+        return next((d for d in self.datasets if d.name == name), None)
