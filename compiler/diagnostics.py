@@ -65,6 +65,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "SS106": (Severity.ERROR, "statement repeated"),
     "SS107": (Severity.ERROR, "required statement missing"),
     "SS108": (Severity.ERROR, "more than one project"),
+    "SS109": (Severity.ERROR, "no project"),
     "SS201": (Severity.ERROR, "wrong unit"),
     "SS202": (Severity.ERROR, "expected a plain number"),
     "SS203": (Severity.ERROR, "expected an integer"),

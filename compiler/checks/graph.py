@@ -1,0 +1,131 @@
+"""The promotion graph: gates go up the tiers, form no cycle, and every
+production deployment is reached through them."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from compiler import ir
+from compiler.checks.index import Index
+from compiler.diagnostics import Sink
+
+# Tiers a model may enter without a gate: where work starts and where merged
+# changes land first.
+ENTRY_TIERS = frozenset({ir.Tier.DEVELOPMENT, ir.Tier.TRAINING, ir.Tier.TESTING, ir.Tier.STAGING})
+_EVALUATION_TIERS = frozenset({ir.Tier.TRAINING, ir.Tier.TESTING})
+
+
+def check_gates(spec: ir.Spec, sink: Sink) -> None:
+    """Each gate goes up the tier order between environments that serve its model,
+    and a gate into production names its approvers.
+
+    Failing: ``gate prod -> staging for m { }``. Passing: ``gate staging -> prod for m { approval @org/leads }``.
+    """
+    idx = Index.of(spec)
+    for gate in spec.gates:
+        src, dst = idx.environments.get(gate.source.name), idx.environments.get(gate.target.name)
+        model = idx.models.get(gate.model.name)
+        if src is None or dst is None or src.tier is None or dst.tier is None:
+            continue
+        if ir.Tier.MONITORING in (src.tier, dst.tier):
+            bad = gate.source if src.tier is ir.Tier.MONITORING else gate.target
+            sink.report("SS505", f"'{bad.name}' is a monitoring environment; nothing is promoted through it", bad.span)
+            continue
+        if dst.tier.rank <= src.tier.rank and src.name != dst.name:
+            sink.report(
+                "SS404",
+                f"gate {src.name} ({src.tier.value}) -> {dst.name} ({dst.tier.value}) does not go up the tiers",
+                gate.span,
+                hint="tiers in order: development, training, testing, staging, preprod, production",
+            )
+        if src.name == dst.name:
+            sink.report("SS401", f"gate from '{src.name}' to itself", gate.span)
+        if dst.tier is ir.Tier.PRODUCTION and not gate.approval:
+            sink.report("SS403", f"gate into production '{dst.name}' has no approval", gate.span,
+                        hint="add: approval @org/team")
+        if model is None:
+            continue
+        served = {r.name for r in model.serve_in}
+        if dst.name not in served:
+            sink.report("SS405", f"gate target '{dst.name}' does not serve '{model.name}'", gate.target.span,
+                        hint=f"add '{dst.name}' to the model's 'serve in' list")
+        if src.name not in served and src.tier not in _EVALUATION_TIERS:
+            sink.report("SS405", f"gate source '{src.name}' does not serve '{model.name}'", gate.source.span)
+    _check_cycles(spec, sink)
+
+
+def _check_cycles(spec: ir.Spec, sink: Sink) -> None:
+    edges: dict[str, dict[str, list[ir.Gate]]] = defaultdict(lambda: defaultdict(list))
+    for gate in spec.gates:
+        if gate.source.name != gate.target.name:
+            edges[gate.model.name][gate.source.name].append(gate)
+    for model, graph in sorted(edges.items()):
+        state: dict[str, int] = {}  # 1 = on the stack, 2 = done
+        reported = False
+
+        def visit(node: str, path: list[ir.Gate]) -> None:
+            nonlocal reported
+            state[node] = 1
+            for gate in graph.get(node, ()):
+                nxt = gate.target.name
+                if state.get(nxt) == 1 and not reported:
+                    start = next(i for i, g in enumerate(path + [gate]) if g.source.name == nxt)
+                    cycle = [g.source.name for g in (path + [gate])[start:]] + [nxt]
+                    sink.report("SS401", f"gates for '{model}' form a cycle: {' -> '.join(cycle)}", gate.span)
+                    reported = True
+                elif nxt not in state:
+                    visit(nxt, path + [gate])
+            state[node] = 2
+
+        for node in sorted(graph):
+            if node not in state:
+                visit(node, [])
+
+
+def _ensembles_of(spec: ir.Spec) -> dict[str, list[ir.Model]]:
+    out: dict[str, list[ir.Model]] = defaultdict(list)
+    for m in spec.models:
+        for step in m.steps:
+            out[step.model.name].append(m)
+    return out
+
+
+def check_reachability(spec: ir.Spec, sink: Sink) -> None:
+    """Every production deployment of a model is reached by a chain of gates
+    from an entry tier (development, training, testing or staging).
+
+    A model served in production only as a member of an ensemble is covered by
+    the ensemble's gates. Failing: ``serve in staging, prod`` with no gate into
+    prod. Passing: add ``gate staging -> prod for m { approval @org/leads }``.
+    """
+    idx = Index.of(spec)
+    gates_into: dict[tuple[str, str], list[ir.Gate]] = defaultdict(list)
+    for gate in spec.gates:
+        gates_into[(gate.model.name, gate.target.name)].append(gate)
+    ensembles = _ensembles_of(spec)
+
+    def reachable(model: str, env: str, seen: frozenset[str]) -> bool:
+        tier = idx.tier(env)
+        if tier in ENTRY_TIERS:
+            return True
+        if env in seen:
+            return False
+        return any(reachable(model, g.source.name, seen | {env}) for g in gates_into[(model, env)])
+
+    for model in spec.models:
+        for ref in model.serve_in:
+            if idx.tier(ref.name) is not ir.Tier.PRODUCTION:
+                continue
+            if reachable(model.name, ref.name, frozenset()):
+                continue
+            if any(
+                ref.name in {r.name for r in e.serve_in} and reachable(e.name, ref.name, frozenset())
+                for e in ensembles.get(model.name, ())
+            ):
+                continue
+            sink.report(
+                "SS402",
+                f"'{model.name}' is served in production '{ref.name}' but no chain of gates leads there",
+                ref.span,
+                hint=f"add a gate, e.g.: gate staging -> {ref.name} for {model.name} {{ approval @org/team }}",
+            )

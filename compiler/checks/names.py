@@ -1,0 +1,134 @@
+"""Names: one project, no duplicates, valid identifiers, every reference resolves."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from compiler import ir
+from compiler.checks.index import Index
+from compiler.diagnostics import Sink, Span, did_you_mean
+
+# Names become Kubernetes object names (with '_' -> '-') and label values.
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+MAX_NAME = 40
+
+
+def check_project(spec: ir.Spec, sink: Sink) -> None:
+    """A spec has exactly one ``project`` block.
+
+    Failing: two files each with ``project a { }``. Passing: one.
+    """
+    if not spec.projects:
+        where = spec.files[0] if spec.files else "<spec>"
+        sink.report("SS109", "the spec has no 'project' block", Span.point(where),
+                    hint='add: project NAME { registry "..." owners @org/team }')
+    for extra in spec.projects[1:]:
+        sink.report("SS108", f"a second project '{extra.name}'", extra.span,
+                    hint=f"the project is already declared at {spec.projects[0].span.file}:{spec.projects[0].span.line}")
+
+
+def _dupes(items: Iterable[tuple[str, Span]], what: str, sink: Sink) -> None:
+    seen: dict[str, Span] = {}
+    for key, span in items:
+        if key in seen:
+            first = seen[key]
+            sink.report("SS102", f"{what} is defined twice", span, hint=f"first defined at {first.file}:{first.line}")
+        else:
+            seen[key] = span
+
+
+def check_duplicates(spec: ir.Spec, sink: Sink) -> None:
+    """Each dataset, environment, model, training, SLA, monitor and gate is defined once.
+
+    Failing: ``model a { } model a { }`` (in any files). Passing: distinct names.
+    """
+    _dupes(((d.name, d.span) for d in spec.datasets), "dataset", sink)
+    _dupes(((e.name, e.span) for e in spec.environments), "environment", sink)
+    _dupes(((m.name, m.span) for m in spec.models), "model", sink)
+    _dupes(((t.model.name, t.span) for t in spec.trainings), "training", sink)
+    _dupes(((f"{s.model.name}@{s.environment.name}", s.span) for s in spec.slas), "SLA", sink)
+    _dupes(((f"{m.model.name}@{m.environment.name}", m.span) for m in spec.monitors), "monitor", sink)
+    _dupes(((f"{g.model.name}:{g.source.name}->{g.target.name}", g.span) for g in spec.gates), "gate", sink)
+    # Names share one namespace in rendered objects (labels, file names).
+    kinds: dict[str, tuple[str, Span]] = {}
+    for kind, items in (("dataset", spec.datasets), ("environment", spec.environments), ("model", spec.models)):
+        for item in items:
+            other = kinds.setdefault(item.name, (kind, item.span))
+            if other[0] != kind:
+                sink.report("SS102", f"'{item.name}' is both a {other[0]} and a {kind}", item.span,
+                            hint=f"the {other[0]} is at {other[1].file}:{other[1].line}")
+
+
+def check_names(spec: ir.Spec, sink: Sink) -> None:
+    """Names are lower-case identifiers of at most 40 characters.
+
+    They become Kubernetes names (``fraud_detector`` -> ``fraud-detector``), so
+    ``FraudDetector`` is refused and ``fraud_detector`` passes.
+    """
+    for kind, items in (("dataset", spec.datasets), ("environment", spec.environments), ("model", spec.models)):
+        for item in items:
+            if not _NAME.match(item.name):
+                sink.report("SS105", f"{kind} name '{item.name}' must start with a lower-case letter and use only a-z, 0-9 and _",
+                            item.span, hint=f"try '{re.sub(r'[^a-z0-9_]', '_', item.name.lower())}'")
+            elif len(item.name) > MAX_NAME:
+                sink.report("SS105", f"{kind} name '{item.name}' is longer than {MAX_NAME} characters", item.span)
+
+
+def _resolve(ref: ir.Ref | None, table: dict[str, object], what: str, sink: Sink, others: dict[str, dict[str, object]]) -> None:
+    if ref is None or ref.name in table:
+        return
+    for other_kind, other in others.items():
+        if ref.name in other:
+            sink.report("SS103", f"'{ref.name}' is a {other_kind}, not a {what}", ref.span)
+            return
+    sink.report("SS101", f"unknown {what} '{ref.name}'", ref.span, hint=did_you_mean(ref.name, table))
+
+
+def check_references(spec: ir.Spec, sink: Sink) -> None:
+    """Every name used refers to a definition of the right kind.
+
+    Failing: ``serve in prdo`` (hint: did you mean 'prod'?). Passing: ``serve in prod``.
+    """
+    idx = Index.of(spec)
+    envs: dict[str, object] = dict(idx.environments)
+    models: dict[str, object] = dict(idx.models)
+    data: dict[str, object] = dict(idx.datasets)
+    kinds = {"environment": envs, "model": models, "dataset": data}
+
+    def env(ref: ir.Ref | None) -> None:
+        _resolve(ref, envs, "environment", sink, {k: v for k, v in kinds.items() if k != "environment"})
+
+    def model(ref: ir.Ref | None) -> None:
+        _resolve(ref, models, "model", sink, {k: v for k, v in kinds.items() if k != "model"})
+
+    def dataset(ref: ir.Ref | None) -> None:
+        _resolve(ref, data, "dataset", sink, {k: v for k, v in kinds.items() if k != "dataset"})
+
+    for m in spec.models:
+        dataset(m.trained_on)
+        for r in m.serve_in:
+            env(r)
+        for step in m.steps:
+            model(step.model)
+    for e in spec.environments:
+        if e.shadow:
+            env(e.shadow.source)
+        for o in e.overrides:
+            model(o.model)
+    for t in spec.trainings:
+        model(t.model)
+        env(t.environment)
+        dataset(t.dataset)
+    for s in spec.slas:
+        model(s.model)
+        env(s.environment)
+    for mon in spec.monitors:
+        model(mon.model)
+        env(mon.environment)
+    for g in spec.gates:
+        env(g.source)
+        env(g.target)
+        model(g.model)
+        for c in g.conditions:
+            dataset(c.dataset)

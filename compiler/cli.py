@@ -1,0 +1,158 @@
+"""The ``shipspec`` command: argument parsing, dispatch and exit codes.
+
+Exit codes: 0 clean; 1 errors, drift or unformatted specs; 2 usage, configuration
+or I/O problems; 3 an internal error (a bug: please report it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TextIO
+
+from compiler import __version__
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+DEFAULT_SPECS = Path("specs")
+
+
+class UsageError(Exception):
+    """A problem with how shipspec was called or configured (exit 2)."""
+
+
+def _inputs(paths: Sequence[str]) -> list[Path]:
+    if paths:
+        return [Path(p) for p in paths]
+    if not DEFAULT_SPECS.is_dir():
+        raise UsageError(f"no spec files given and no '{DEFAULT_SPECS}/' directory here")
+    return [DEFAULT_SPECS]
+
+
+def _add_inputs(p: argparse.ArgumentParser) -> None:
+    p.add_argument("paths", nargs="*", metavar="PATH", help="spec files or directories (default: specs/)")
+
+
+def _add_format(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--format",
+        choices=("auto", "text", "json", "github"),
+        default="auto",
+        help="diagnostic output; auto is github under GitHub Actions, else text",
+    )
+    p.add_argument("--strict", action="store_true", help="treat warnings as errors")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="shipspec", description="Validate ML lifecycle specs and render them for GitOps."
+    )
+    parser.add_argument("--version", action="version", version=f"shipspec {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("validate", help="parse and check specs")
+    _add_inputs(p)
+    _add_format(p)
+
+    p = sub.add_parser("fmt", help="print specs in the canonical layout")
+    _add_inputs(p)
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--check", action="store_true", help="exit 1 and print a diff when a file is not formatted")
+    mode.add_argument("--write", action="store_true", help="rewrite files in place")
+
+    p = sub.add_parser("export", help="print the checked IR as JSON or YAML")
+    _add_inputs(p)
+    p.add_argument("--format", choices=("json", "yaml"), default="json")
+    return parser
+
+
+def _colour(stream: TextIO) -> bool:
+    return stream.isatty() and "NO_COLOR" not in os.environ
+
+
+def _report(checked: object, fmt: str, out: TextIO) -> None:
+    from compiler import report
+    from compiler.pipeline import Checked
+
+    assert isinstance(checked, Checked)
+    if fmt == "auto":
+        fmt = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
+    if fmt == "json":
+        report.as_json(checked.diagnostics, out)
+    elif fmt == "github":
+        report.github(checked.diagnostics, out)
+    else:
+        report.text(checked.diagnostics, checked.texts, out, _colour(out))
+
+
+def _failed(checked: object, strict: bool) -> bool:
+    from compiler.diagnostics import Severity
+    from compiler.pipeline import Checked
+
+    assert isinstance(checked, Checked)
+    bad = {Severity.ERROR, Severity.WARNING} if strict else {Severity.ERROR}
+    return any(d.severity in bad for d in checked.diagnostics)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from compiler.pipeline import validate
+
+    checked = validate(_inputs(args.paths))
+    _report(checked, args.format, sys.stdout)
+    return EXIT_FAIL if _failed(checked, args.strict) else EXIT_OK
+
+
+def cmd_fmt(args: argparse.Namespace) -> int:
+    from compiler import fmt_command
+
+    return fmt_command.run(_inputs(args.paths), check=args.check, write=args.write, out=sys.stdout)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from compiler import serialize
+    from compiler.export import export
+    from compiler.pipeline import validate
+
+    checked = validate(_inputs(args.paths))
+    if checked.has_errors:
+        _report(checked, "auto", sys.stderr)
+        return EXIT_FAIL
+    doc = export(checked.spec)
+    sys.stdout.write(serialize.to_json(doc) if args.format == "json" else serialize.to_yaml(doc))
+    return EXIT_OK
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "validate": cmd_validate,
+    "fmt": cmd_fmt,
+    "export": cmd_export,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
+        return int(exc.code or 0)
+    try:
+        return COMMANDS[args.command](args)
+    except UsageError as exc:
+        print(f"shipspec: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:
+        print(f"shipspec: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: no tracebacks for users
+        print(
+            f"shipspec: internal error: {type(exc).__name__}: {exc}\n"
+            "This is a bug in shipspec; please report it with the input that caused it.",
+            file=sys.stderr,
+        )
+        if os.environ.get("SHIPSPEC_DEBUG"):
+            raise
+        return EXIT_INTERNAL

@@ -1,0 +1,81 @@
+"""Diagnostic reporters: rustc-style text, JSON and GitHub workflow commands."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import TextIO
+
+from compiler.diagnostics import Diagnostic, Severity
+
+_COLOURS = {Severity.ERROR: "\x1b[1;31m", Severity.WARNING: "\x1b[1;33m", Severity.NOTE: "\x1b[1;36m"}
+_BOLD, _BLUE, _RESET = "\x1b[1m", "\x1b[1;34m", "\x1b[0m"
+
+
+def _source_line(sources: Mapping[str, str], diag: Diagnostic) -> str | None:
+    text = sources.get(diag.span.file)
+    if text is None:
+        return None
+    lines = text.split("\n")
+    if not 1 <= diag.span.line <= len(lines):
+        return None
+    return lines[diag.span.line - 1]
+
+
+def text(diags: Sequence[Diagnostic], sources: Mapping[str, str], out: TextIO, colour: bool) -> None:
+    def c(code: str, s: str) -> str:
+        return f"{code}{s}{_RESET}" if colour else s
+
+    for d in diags:
+        sev = c(_COLOURS[d.severity], f"{d.severity.value}[{d.code}]")
+        out.write(f"{d.span.file}:{d.span.line}:{d.span.column}: {sev}: {c(_BOLD, d.message)}\n")
+        line = _source_line(sources, d)
+        if line is not None:
+            gutter = str(d.span.line)
+            pad = " " * len(gutter)
+            shown = line.replace("\t", " ")
+            start = max(d.span.column - 1, 0)
+            if d.span.end_line == d.span.line and d.span.end_column > d.span.column:
+                width = d.span.end_column - d.span.column
+            else:
+                width = max(len(shown.rstrip()) - start, 1)
+            out.write(f"{c(_BLUE, pad + ' |')}\n")
+            out.write(f"{c(_BLUE, gutter + ' |')} {shown}\n")
+            out.write(f"{c(_BLUE, pad + ' |')} {' ' * start}{c(_COLOURS[d.severity], '^' * max(width, 1))}\n")
+        if d.hint:
+            out.write(f"{c(_BLUE, ' ' * len(str(d.span.line)) + ' =')} hint: {d.hint}\n")
+    if diags:
+        errors = sum(d.severity is Severity.ERROR for d in diags)
+        warnings = sum(d.severity is Severity.WARNING for d in diags)
+        out.write(f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}\n")
+
+
+def as_json(diags: Sequence[Diagnostic], out: TextIO) -> None:
+    json.dump([d.to_dict() for d in diags], out, indent=2, ensure_ascii=False)
+    out.write("\n")
+
+
+def _escape_data(s: str) -> str:
+    return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(s: str) -> str:
+    return _escape_data(s).replace(":", "%3A").replace(",", "%2C")
+
+
+def github(diags: Sequence[Diagnostic], out: TextIO) -> None:
+    """GitHub workflow commands: annotations on the PR's changed lines."""
+    for d in diags:
+        level = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "notice"}[d.severity]
+        props = [
+            f"file={_escape_property(d.span.file)}",
+            f"line={d.span.line}",
+            f"col={d.span.column}",
+        ]
+        if d.span.end_line >= d.span.line:
+            props.append(f"endLine={d.span.end_line}")
+        if d.span.end_line == d.span.line and d.span.end_column > d.span.column:
+            props.append(f"endColumn={d.span.end_column}")
+        props.append(f"title={_escape_property(d.code)}")
+        message = d.message + (f" (hint: {d.hint})" if d.hint else "")
+        out.write(f"::{level} {','.join(props)}::{_escape_data(message)}\n")
