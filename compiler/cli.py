@@ -62,6 +62,18 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--check", action="store_true", help="exit 1 and print a diff when a file is not formatted")
     mode.add_argument("--write", action="store_true", help="rewrite files in place")
 
+    for name, text in (
+        ("compile", "render the spec and write the output tree"),
+        ("check", "exit 1 with a diff when the committed output is stale"),
+    ):
+        p = sub.add_parser(name, help=text)
+        _add_inputs(p)
+        _add_format(p)
+        p.add_argument("--out", type=Path, default=Path("."), metavar="ROOT", help="output root (default: .)")
+        p.add_argument("--templates", type=Path, metavar="DIR", help="directory of template overrides")
+        if name == "compile":
+            p.add_argument("--force", action="store_true", help="overwrite or prune hand-edited generated files")
+
     p = sub.add_parser("export", help="print the checked IR as JSON or YAML")
     _add_inputs(p)
     p.add_argument("--format", choices=("json", "yaml"), default="json")
@@ -124,7 +136,66 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _build(args: argparse.Namespace) -> object:
+    from compiler.compile import build
+
+    if args.templates is not None and not args.templates.is_dir():
+        raise UsageError(f"--templates {args.templates}: not a directory")
+    return build(_inputs(args.paths), args.templates)
+
+
+def cmd_compile(args: argparse.Namespace) -> int:
+    from compiler import emit
+    from compiler.diagnostics import Sink
+
+    result = _build(args)
+    sink = Sink(list(result.diagnostics))  # type: ignore[attr-defined]
+    if not result.has_errors:  # type: ignore[attr-defined]
+        plan = emit.plan(result.files, args.out, sink, force=args.force)  # type: ignore[attr-defined]
+        if not sink.has_errors:
+            emit.apply(plan)
+            print(
+                f"shipspec: {len(plan.write)} written, {len(plan.delete)} removed, "
+                f"{len(plan.unchanged)} unchanged under {args.out}",
+                file=sys.stderr,
+            )
+    checked = _with(result, sink)
+    _report(checked, args.format, sys.stdout)
+    return EXIT_FAIL if _failed(checked, args.strict) else EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from compiler import emit
+    from compiler.diagnostics import Sink
+
+    result = _build(args)
+    checked = _with(result, Sink(list(result.diagnostics)))  # type: ignore[attr-defined]
+    if result.has_errors:  # type: ignore[attr-defined]
+        _report(checked, args.format, sys.stdout)
+        return EXIT_FAIL
+    plan = emit.plan(result.files, args.out, Sink())  # type: ignore[attr-defined]
+    patch = emit.diff(plan)
+    _report(checked, args.format, sys.stderr)
+    if patch:
+        sys.stdout.write(patch)
+        print("shipspec: the rendered output is stale; run: shipspec compile", file=sys.stderr)
+        return EXIT_FAIL
+    return EXIT_FAIL if _failed(checked, args.strict) else EXIT_OK
+
+
+def _with(result: object, sink: object) -> object:
+    from dataclasses import replace
+
+    from compiler.diagnostics import Diagnostic, Sink
+
+    assert isinstance(sink, Sink)
+    checked = result.checked  # type: ignore[attr-defined]
+    return replace(checked, diagnostics=tuple(sorted(set(sink.items), key=Diagnostic.sort_key)))
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "compile": cmd_compile,
+    "check": cmd_check,
     "validate": cmd_validate,
     "fmt": cmd_fmt,
     "export": cmd_export,

@@ -95,6 +95,16 @@ CODES: dict[str, tuple[Severity, str]] = {
     "SS604": (Severity.ERROR, "tensor shape inconsistent with batching"),
     "SS605": (Severity.ERROR, "ensemble step does not map its tensors"),
     "SS606": (Severity.WARNING, "statement has no effect"),
+    "SS701": (Severity.WARNING, "the target cannot express this exactly"),
+    "SS702": (Severity.ERROR, "the target version does not support this"),
+    "SS801": (Severity.ERROR, "no schema for a rendered object"),
+    "SS802": (Severity.ERROR, "rendered object fails its schema"),
+    "SS803": (Severity.ERROR, "schemas for the pinned version are missing"),
+    "SS804": (Severity.ERROR, "rendered file fails its target's own parser"),
+    "SS805": (Severity.ERROR, "rendered file is not valid YAML"),
+    "SS901": (Severity.ERROR, "generated file was edited by hand"),
+    "SS902": (Severity.ERROR, "file not owned by shipspec is in the way"),
+    "SS903": (Severity.ERROR, "two outputs claim one path"),
 }
 
 

@@ -1,0 +1,15 @@
+"""The kubernetes backend (not yet implemented: renders nothing)."""
+
+from __future__ import annotations
+
+from compiler.backends.base import OutputFile, RenderContext
+
+
+class _Backend:
+    name = "kubernetes"
+
+    def render(self, ctx: RenderContext) -> list[OutputFile]:
+        return []
+
+
+BACKEND = _Backend()

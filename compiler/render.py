@@ -1,0 +1,99 @@
+"""The single Jinja environment every backend renders through.
+
+Every ``{{ expression }}`` passes through ``yaml_scalar``: strings come out as
+double-quoted YAML (JSON escapes are valid YAML), numbers and booleans as
+themselves, lists and maps as flow collections. A value in a spec therefore
+can never inject YAML structure. Undefined names are errors.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from compiler.resources import templates_dir
+
+
+class Raw(str):
+    """Text a backend already made YAML-safe (for example a nested document)."""
+
+
+def yaml_scalar(value: Any) -> str:
+    if isinstance(value, Raw):
+        return str(value)
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, Mapping | list | tuple):
+        return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+    raise TypeError(f"cannot render a {type(value).__name__} into YAML")
+
+
+_DNS = re.compile(r"[^a-z0-9-]+")
+
+
+def k8s_name(value: str) -> str:
+    """A spec name as a Kubernetes object name (``fraud_detector`` -> ``fraud-detector``)."""
+    return _DNS.sub("-", value.lower().replace("_", "-")).strip("-")
+
+
+def _seconds(value: float) -> int:
+    return int(round(value))
+
+
+def _indent_yaml(value: Any, width: int) -> Raw:
+    from compiler.serialize import to_yaml
+
+    text = to_yaml(value).rstrip("\n")
+    pad = " " * width
+    return Raw(("\n" + pad).join(text.split("\n")))
+
+
+FILTERS: dict[str, Callable[..., Any]] = {
+    "k8s_name": k8s_name,
+    "seconds": _seconds,
+    "yaml": _indent_yaml,
+    "json": lambda v: Raw(json.dumps(v, ensure_ascii=False, sort_keys=True)),
+}
+
+
+@dataclass(frozen=True)
+class Templates:
+    """Templates from ``templates/``, each replaceable by a file of the same
+    relative path in a user's override directory."""
+
+    env: jinja2.Environment
+
+    @classmethod
+    def load(cls, override: Path | None = None) -> Templates:
+        search = [str(override)] if override is not None else []
+        search.append(str(templates_dir()))
+        env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(search),
+            undefined=jinja2.StrictUndefined,
+            finalize=yaml_scalar,
+            autoescape=False,
+            keep_trailing_newline=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            auto_reload=False,
+            cache_size=-1,
+        )
+        env.filters.update(FILTERS)
+        return cls(env)
+
+    def render(self, name: str, **context: Any) -> str:
+        return self.env.get_template(name).render(**context)
