@@ -51,9 +51,12 @@ class _Printer:
                 if not following.strip():
                     self.lines.append("")
 
-    def trailing(self, line: int) -> str:
+    def trailing(self, line: int, end_column: int) -> str:
+        """The comment after the last code on ``line``, if that code ends at ``end_column``."""
+        if self.code_lines.get(line) != end_column:
+            return ""
         for c in self.pending:
-            if c.line == line and id(c) not in self.used and line in self.code_lines and self.code_lines[line] < c.column:
+            if c.line == line and id(c) not in self.used and end_column <= c.column:
                 self.used.add(id(c))
                 return "  " + c.text
         return ""
@@ -72,21 +75,22 @@ class _Printer:
             start, end = _line_range(tree)
             # Comments inside a statement broken over several lines move above it.
             self.own_line_before(end, indent)
-            self.lines.append(indent + _join(tree) + self.trailing(end))
+            self.lines.append(indent + _join(tree) + self.trailing(end, _end_column(tree)))
             return
         header, body, close = parts
         start, end = _line_range(tree)
         inline = self.inline(tree, header, body, indent) if not top else None
         if inline is not None:
-            self.lines.append(indent + inline + self.trailing(end))
+            self.lines.append(indent + inline + self.trailing(end, _end_column(tree)))
             return
         header_text = _join_tokens(header)
-        open_line = header[-1].line or start
+        open_brace = _open_brace(tree)
+        open_line = open_brace.line or start
         self.own_line_before(open_line, indent)
         if not body and not self.comments_within(start, end):
-            self.lines.append(indent + header_text + " {}" + self.trailing(end))
+            self.lines.append(indent + header_text + " {}" + self.trailing(end, _end_column(tree)))
             return
-        self.lines.append(indent + header_text + " {" + self.trailing(open_line))
+        self.lines.append(indent + header_text + " {" + self.trailing(open_line, open_brace.end_column or 0))
         previous = open_line
         for stmt in body:
             s_start, s_end = _line_range(stmt)
@@ -96,7 +100,7 @@ class _Printer:
             self.block(stmt, indent + INDENT, top=False)
             previous = s_end
         self.own_line_before(close.line or end, indent + INDENT)
-        self.lines.append(indent + "}" + self.trailing(close.line or end))
+        self.lines.append(indent + "}" + self.trailing(close.line or end, close.end_column or 0))
 
     def inline(self, tree: Tree[Token], header: list[Token], body: list[Tree[Token]], indent: str) -> str | None:
         start, end = _line_range(tree)
@@ -118,6 +122,15 @@ def _tokens(tree: Tree[Token] | Token) -> list[Token]:
     for child in tree.children:
         out.extend(_tokens(child))
     return out
+
+
+def _end_column(tree: Tree[Token]) -> int:
+    toks = _tokens(tree)
+    return (toks[-1].end_column or 0) if toks else 0
+
+
+def _open_brace(tree: Tree[Token]) -> Token:
+    return next(t for t in _tokens(tree) if t.value == "{")
 
 
 def _line_range(tree: Tree[Token]) -> tuple[int, int]:

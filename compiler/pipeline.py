@@ -9,7 +9,7 @@ from pathlib import Path
 from compiler.checks import check
 from compiler.diagnostics import Diagnostic, Severity, Sink
 from compiler.ir import Spec
-from compiler.load import load
+from compiler.load import Loaded, load
 from compiler.parse import SourceFile
 
 
@@ -29,7 +29,10 @@ class Checked:
 
 
 def validate(inputs: Sequence[Path]) -> Checked:
-    loaded = load(inputs)
+    return check_loaded(load(inputs))
+
+
+def check_loaded(loaded: Loaded) -> Checked:
     sink = Sink()
     check(loaded.spec, sink)
     found = sink.items
