@@ -78,3 +78,13 @@ def test_deep_nesting_is_refused_before_parsing() -> None:
 def test_comments_outside_strings_are_found() -> None:
     found = scan_comments('a "x # not a comment" # yes\n# whole line\n"\\"#" # esc\n')
     assert [(c.line, c.column, c.text) for c in found] == [(1, 23, "# yes"), (2, 1, "# whole line"), (3, 7, "# esc")]
+
+
+def test_grammar_has_no_conflicts_or_terminal_collisions() -> None:
+    # strict=True makes lark fail on shift/reduce conflicts and on terminals
+    # that can match the same text (needs interegular, a test dependency).
+    from lark import Lark
+
+    from compiler.parse import GRAMMAR
+
+    Lark(GRAMMAR.read_text(), parser="lalr", lexer="contextual", strict=True, keep_all_tokens=True)
