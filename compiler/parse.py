@@ -145,6 +145,8 @@ def _error(path: str, text: str, err: UnexpectedInput) -> Diagnostic:
 
 
 def _depth_error(path: str, text: str) -> Diagnostic | None:
+    if text.count("{") + text.count("[") <= MAX_DEPTH:
+        return None
     depth = 0
     line, col = 1, 0
     in_string = False

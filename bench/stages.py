@@ -1,0 +1,77 @@
+"""Time each pipeline stage on a synthetic repository: ``python -m bench.stages --models 1000``.
+
+Prints one line per stage (seconds) and the per-model cost, then the time to
+recompile after one spec file changed. Compare ratios within one run; the
+machine is noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+from bench.synth import generate, model_text
+
+
+def run(models: int) -> dict[str, float]:
+    from compiler import emit, validate
+    from compiler.compile import render
+    from compiler.diagnostics import Sink
+    from compiler.load import load
+    from compiler.pipeline import check_loaded
+    from compiler.render import Templates
+
+    times: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        specs = generate(root, models)
+        t = time.perf_counter()
+        loaded = load([specs])
+        times["parse+lower"] = time.perf_counter() - t
+        t = time.perf_counter()
+        checked = check_loaded(loaded)
+        times["check"] = time.perf_counter() - t
+        assert not checked.has_errors, checked.diagnostics[:3]
+        t = time.perf_counter()
+        files, sink = render(checked, Templates.load())
+        times["render"] = time.perf_counter() - t
+        t = time.perf_counter()
+        validate.validate_files(files, "1.33", sink)
+        times["validate"] = time.perf_counter() - t
+        assert not sink.has_errors, sink.items[:3]
+        t = time.perf_counter()
+        plan = emit.plan(files, root / "out", Sink())
+        emit.apply(plan)
+        times["emit"] = time.perf_counter() - t
+        times["files"] = len(files)
+        # one spec file changes; everything is recompiled (no cache yet)
+        (specs / "models" / "m00001.ship").write_text(model_text(1).replace("1.1.0", "1.1.1"))
+        t = time.perf_counter()
+        checked = check_loaded(load([specs]))
+        files, sink = render(checked, Templates.load())
+        validate.validate_files(files, "1.33", sink)
+        plan = emit.plan(files, root / "out", Sink())
+        emit.apply(plan)
+        times["recompile after one change"] = time.perf_counter() - t
+        times["files rewritten"] = len(plan.write)
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--models", type=int, default=1000)
+    args = parser.parse_args()
+    times = run(args.models)
+    total = sum(v for k, v in times.items() if k in ("parse+lower", "check", "render", "validate", "emit"))
+    for name, value in times.items():
+        if name.startswith("files"):
+            print(f"{name:>28}: {int(value)}")
+        else:
+            print(f"{name:>28}: {value:8.3f} s   {value / args.models * 1000:7.3f} ms/model")
+    print(f"{'total compile':>28}: {total:8.3f} s")
+
+
+if __name__ == "__main__":
+    main()
