@@ -11,12 +11,12 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 
 from compiler.diagnostics import Span
 
 def _no_spans() -> Mapping[str, Span]:
-    return MappingProxyType({})
+    # A plain dict (read-only by convention) so IR nodes pickle across processes.
+    return {}
 
 
 def _spans() -> Mapping[str, Span]:

@@ -47,22 +47,54 @@ def discover(inputs: Sequence[Path]) -> tuple[list[Path], list[Diagnostic]]:
     return sorted(files, key=lambda p: p.as_posix()), sink.items
 
 
+# Below this many files a process pool costs more than it saves.
+PARALLEL_FROM = 200
+
+
+def _load_one(path: Path) -> tuple[str, str | None, list[object], list[Diagnostic]]:
+    """Read, parse and lower one file; the syntax tree stays in the worker."""
+    display = display_path(path)
+    sink = Sink()
+    text, errors = read_source(path, display)
+    sink.extend(errors)
+    nodes: list[object] = []
+    if text is not None:
+        source, errors = parse_text(text, display)
+        sink.extend(errors)
+        if source.tree is not None:
+            nodes = lower_file(source.tree, display, sink)
+    return display, text, nodes, sink.items
+
+
+def _load_all(files: list[Path]) -> list[tuple[str, str | None, list[object], list[Diagnostic]]]:
+    workers = min(os.cpu_count() or 1, 8)
+    if len(files) < PARALLEL_FROM or workers < 2:
+        return [_load_one(p) for p in files]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from compiler.parse import parser
+
+    parser()  # built once in the parent; forked workers inherit it
+    try:
+        ctx = multiprocessing.get_context("fork")
+    except ValueError:  # pragma: no cover - platforms without fork
+        return [_load_one(p) for p in files]
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        return list(pool.map(_load_one, files, chunksize=max(1, len(files) // (workers * 4))))
+
+
 def load(inputs: Sequence[Path]) -> Loaded:
     files, problems = discover(inputs)
     sink = Sink(list(problems))
     sources: list[SourceFile] = []
     nodes: list[object] = []
-    for path in files:
-        display = display_path(path)
-        text, errors = read_source(path, display)
+    for display, text, file_nodes, errors in _load_all(files):
         sink.extend(errors)
         if text is None:
             continue
-        source, errors = parse_text(text, display)
-        sink.extend(errors)
-        sources.append(source)
-        if source.tree is not None:
-            nodes.extend(lower_file(source.tree, display, sink))
+        sources.append(SourceFile(display, text, None, ()))
+        nodes.extend(file_nodes)
     spec = merge(nodes, tuple(s.path for s in sources))
     return Loaded(spec, tuple(sources), tuple(sink.sorted()))
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from types import MappingProxyType
 from typing import Any, TypeVar
 
 from lark import Token, Tree
@@ -131,7 +130,7 @@ class Lowerer:
                 f["owners"] = tuple(str(t) for t in _args(stmt))
             else:
                 f[kind] = self.string(_args(stmt)[0])
-        return ir.Project(name=str(name), span=self.span(tree), spans=MappingProxyType(spans), **f)
+        return ir.Project(name=str(name), span=self.span(tree), spans=spans, **f)
 
     def lower_dataset(self, tree: Tree[Token]) -> ir.Dataset:
         name, *_ = _args(tree)
@@ -146,7 +145,7 @@ class Lowerer:
         if (digest := f.get("sha256")) is not None and not _is_sha256(digest):
             self.sink.report("SS204", "sha256 must be 64 hexadecimal characters", spans["sha256"])
         self.require(f, ("version", "uri"), f"dataset '{name}'", name)
-        return ir.Dataset(name=str(name), span=self.span(tree), spans=MappingProxyType(spans), **f)
+        return ir.Dataset(name=str(name), span=self.span(tree), spans=spans, **f)
 
     def replicas(self, stmt: Tree[Token]) -> ir.ReplicaRange | None:
         nums = _args(stmt)
@@ -221,7 +220,7 @@ class Lowerer:
             node_selector=tuple(selectors),
             tolerations=tuple(tolerations),
             overrides=tuple(overrides),
-            spans=MappingProxyType(spans),
+            spans=spans,
             **f,
         )
 
@@ -290,7 +289,7 @@ class Lowerer:
                     )
             elif kind == "queue":
                 f["queue"] = self.queue(stmt)
-        return ir.Batching(span=self.span(tree), spans=MappingProxyType(spans), **f)
+        return ir.Batching(span=self.span(tree), spans=spans, **f)
 
     def queue(self, tree: Tree[Token]) -> ir.QueuePolicy:
         f: dict[str, Any] = {}
@@ -390,7 +389,7 @@ class Lowerer:
         return ir.Model(
             name=str(name),
             span=self.span(tree),
-            spans=MappingProxyType(spans),
+            spans=spans,
             **{k: tuple(v) for k, v in lists.items()},
             **f,
         )
@@ -495,7 +494,7 @@ class Lowerer:
             span=self.span(tree),
             env=tuple(env),
             hyperparameters=tuple(hyper),
-            spans=MappingProxyType(spans),
+            spans=spans,
             **f,
         )
 
@@ -553,7 +552,7 @@ class Lowerer:
             environment=self.ref(env),
             span=self.span(tree),
             latency=tuple(sorted(latency, key=lambda o: o.percentile)),
-            spans=MappingProxyType(spans),
+            spans=spans,
             **f,
         )
 
@@ -625,7 +624,7 @@ class Lowerer:
             model=self.ref(model),
             span=self.span(tree),
             conditions=tuple(conditions),
-            spans=MappingProxyType(spans),
+            spans=spans,
             **f,
         )
 
