@@ -558,7 +558,7 @@ class Lowerer:
 
     def upper_bound_ratio(self, tok: Node) -> None:
         if str(tok) not in ("<", "<="):
-            self.sink.report("SS205", f"an error rate objective is an upper bound; use < or <=", self.span(tok))
+            self.sink.report("SS205", "an error rate objective is an upper bound; use < or <=", self.span(tok))
 
     def lower_monitor(self, tree: Tree[Token]) -> ir.Monitor:
         model, env, *rules = _args(tree)

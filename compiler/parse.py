@@ -128,7 +128,8 @@ def _error(path: str, text: str, err: UnexpectedInput) -> Diagnostic:
         sink.report("SS010", f"unexpected '{_token_text(tok)}'; expected {expected}", span, hint)
     elif isinstance(err, UnexpectedCharacters):
         line, col = err.line, err.column
-        char = text[err.pos_in_stream] if err.pos_in_stream < len(text) else ""
+        pos = err.pos_in_stream or 0
+        char = text[pos] if pos < len(text) else ""
         hint = None
         if char == '"':
             hint = "strings end on the same line; close the quote"

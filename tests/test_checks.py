@@ -190,7 +190,6 @@ def test_ensemble_steps_map_every_tensor() -> None:
     assert diagnose(MINIMAL + ENSEMBLE)[1] == []
     broken = (MINIMAL + ENSEMBLE).replace("input ids -> x", "input idz -> x").replace("output y -> y", "output z -> y")
     found = tuples(broken)
-    text = MINIMAL + ENSEMBLE
     assert ("SS605", *where(broken, "input idz")) in found
     assert ("SS605", *where(broken, "output z -> y")) in found
     assert len([c for c in found if c[0] == "SS605"]) == 2

@@ -54,32 +54,45 @@ def check_gates(spec: ir.Spec, sink: Sink) -> None:
     _check_cycles(spec, sink)
 
 
+def _find_cycle(graph: dict[str, list[ir.Gate]]) -> list[ir.Gate] | None:
+    """The gates of one cycle, by depth-first search (iterative: chains may be long)."""
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = finished
+    for root in sorted(graph):
+        if root in state:
+            continue
+        path: list[ir.Gate] = []
+        stack = [(root, iter(graph.get(root, ())))]
+        state[root] = 1
+        while stack:
+            node, edges = stack[-1]
+            gate = next(edges, None)
+            if gate is None:
+                state[node] = 2
+                stack.pop()
+                if path:
+                    path.pop()
+                continue
+            nxt = gate.target.name
+            if state.get(nxt) == 1:
+                cycle = path + [gate]
+                return cycle[next(i for i, g in enumerate(cycle) if g.source.name == nxt) :]
+            if nxt not in state:
+                state[nxt] = 1
+                path.append(gate)
+                stack.append((nxt, iter(graph.get(nxt, ()))))
+    return None
+
+
 def _check_cycles(spec: ir.Spec, sink: Sink) -> None:
     edges: dict[str, dict[str, list[ir.Gate]]] = defaultdict(lambda: defaultdict(list))
     for gate in spec.gates:
         if gate.source.name != gate.target.name:
             edges[gate.model.name][gate.source.name].append(gate)
     for model, graph in sorted(edges.items()):
-        state: dict[str, int] = {}  # 1 = on the stack, 2 = done
-        reported = False
-
-        def visit(node: str, path: list[ir.Gate]) -> None:
-            nonlocal reported
-            state[node] = 1
-            for gate in graph.get(node, ()):
-                nxt = gate.target.name
-                if state.get(nxt) == 1 and not reported:
-                    start = next(i for i, g in enumerate(path + [gate]) if g.source.name == nxt)
-                    cycle = [g.source.name for g in (path + [gate])[start:]] + [nxt]
-                    sink.report("SS401", f"gates for '{model}' form a cycle: {' -> '.join(cycle)}", gate.span)
-                    reported = True
-                elif nxt not in state:
-                    visit(nxt, path + [gate])
-            state[node] = 2
-
-        for node in sorted(graph):
-            if node not in state:
-                visit(node, [])
+        cycle = _find_cycle(graph)
+        if cycle:
+            names = [g.source.name for g in cycle] + [cycle[-1].target.name]
+            sink.report("SS401", f"gates for '{model}' form a cycle: {' -> '.join(names)}", cycle[-1].span)
 
 
 def _ensembles_of(spec: ir.Spec) -> dict[str, list[ir.Model]]:
