@@ -74,6 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "compile":
             p.add_argument("--force", action="store_true", help="overwrite or prune hand-edited generated files")
 
+    p = sub.add_parser("diff", help="show per environment what the spec renders differently from REV")
+    _add_inputs(p)
+    p.add_argument("--base", required=True, metavar="REV", help="git revision to compare against, e.g. origin/main")
+    p.add_argument("--format", choices=("text", "markdown"), default="text")
+    p.add_argument("--templates", type=Path, metavar="DIR", help="directory of template overrides")
+
     p = sub.add_parser("export", help="print the checked IR as JSON or YAML")
     _add_inputs(p)
     p.add_argument("--format", choices=("json", "yaml"), default="json")
@@ -183,6 +189,26 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_FAIL if _failed(checked, args.strict) else EXIT_OK
 
 
+def cmd_diff(args: argparse.Namespace) -> int:
+    from compiler import changes
+
+    result = _build(args)
+    if result.has_errors:  # type: ignore[attr-defined]
+        _report(result.checked, "auto", sys.stderr)  # type: ignore[attr-defined]
+        return EXIT_FAIL
+    inputs = [Path(os.path.relpath(p)) for p in _inputs(args.paths)]
+    try:
+        old_files, old = changes.base_files(args.base, inputs, args.templates)
+    except changes.GitError as exc:
+        raise UsageError(f"cannot read the spec at {args.base}: {exc}") from exc
+    if old.has_errors:
+        print(f"shipspec: the spec at {args.base} does not compile; comparing against nothing", file=sys.stderr)
+        old_files = []
+    found = changes.compare(old_files, list(result.files))  # type: ignore[attr-defined]
+    sys.stdout.write(changes.render_report(found, markdown=args.format == "markdown"))
+    return EXIT_OK
+
+
 def _with(result: object, sink: object) -> object:
     from dataclasses import replace
 
@@ -196,6 +222,7 @@ def _with(result: object, sink: object) -> object:
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "compile": cmd_compile,
     "check": cmd_check,
+    "diff": cmd_diff,
     "validate": cmd_validate,
     "fmt": cmd_fmt,
     "export": cmd_export,
