@@ -36,3 +36,33 @@ def triton_config_map(model: str) -> str:
 
 def monitoring_dir(env: str) -> str:
     return f"{env_dir(env)}/monitoring"
+
+
+# Inside a serving pod: the model repository Triton loads. The config.pbtxt of
+# each model comes from Git through its ConfigMap; the artifact is fetched by an
+# init container into the version directory.
+MODEL_REPOSITORY = "/models"
+
+# What Triton expects a model file to be called, per backend (ensembles have none).
+ARTIFACT_FILE = {
+    "onnx": "model.onnx",
+    "pytorch": "model.pt",
+    "tensorflow": "model.savedmodel",
+    "tensorrt": "model.plan",
+    "python": "model.py",
+}
+
+
+def triton_version_dir(version: str | None) -> int:
+    """Triton's integer version directory for a spec version.
+
+    Semantic versions map monotonically, ``MAJOR*1_000_000 + MINOR*1_000 + PATCH``
+    (``1.4.2`` -> ``1004002``), so a ``versions latest N`` policy picks the
+    newest releases when several are present. Anything else (or no version)
+    is version 1; the checker reports versions that cannot be mapped.
+    """
+    parts = (version or "").split(".")
+    if len(parts) == 3 and all(p.isdigit() and len(p) <= 3 for p in parts):
+        major, minor, patch = (int(p) for p in parts)
+        return max(1, major * 1_000_000 + minor * 1_000 + patch)
+    return 1
