@@ -1,0 +1,53 @@
+"""Validation of rendered workflows before they are written.
+
+Each workflow is parsed back as YAML and, when ``check-jsonschema`` is
+installed (the ``test`` extra), checked against the GitHub workflow schema it
+vendors. actionlint, which also type-checks expressions, runs in the tests.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+
+import yaml
+
+from compiler.backends.base import OutputFile
+from compiler.diagnostics import Sink
+
+
+@cache
+def _schema_validator() -> Any:
+    try:
+        from importlib.resources import files
+
+        text = files("check_jsonschema.builtin_schemas.vendor").joinpath("github-workflows.json").read_text("utf-8")
+    except (ImportError, FileNotFoundError, ModuleNotFoundError):
+        return None
+    import jsonschema
+
+    schema = json.loads(text)
+    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft7Validator)
+    return cls(schema)
+
+
+def validate_workflow(f: OutputFile, sink: Sink) -> None:
+    """SS805 when a workflow is not YAML; SS802 when it fails the workflow schema."""
+    try:
+        doc = yaml.load(f.text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError as exc:
+        sink.report("SS805", f"{f.path}: {exc}", f.source)
+        return
+    if not isinstance(doc, dict) or not doc.get("jobs"):
+        sink.report("SS802", f"{f.path}: a workflow needs a mapping with jobs", f.source)
+        return
+    validator = _schema_validator()
+    if validator is None:
+        return
+    # YAML 1.1 reads the key `on` as True; the schema means the string.
+    if True in doc:
+        doc = {("on" if k is True else k): v for k, v in doc.items()}
+    for error in sorted(validator.iter_errors(doc), key=lambda e: list(map(str, e.absolute_path)))[:5]:
+        where = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
+        sink.report("SS802", f"{f.path}: {where}: {error.message}", f.source)

@@ -1,0 +1,204 @@
+"""The GitHub backend: every rendered workflow passes actionlint and the
+workflow JSON schema (both real tools), and carries the guarantees issue 6
+asks for (pinned actions, minimal permissions, per-model concurrency)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from compiler import __version__
+from compiler.backends import github
+from compiler.compile import render
+from compiler.diagnostics import Sink
+from compiler.pipeline import validate
+from compiler.render import Templates
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+ACTIONLINT = BIN / "actionlint"
+CHECK_JSONSCHEMA = BIN / "check-jsonschema"
+
+
+def _render(specs: Path, templates: Path | None = None) -> dict[str, str]:
+    checked = validate([specs])
+    assert not checked.has_errors, checked.diagnostics
+    files, sink = render(checked, Templates.load(templates), only=["github"])
+    assert not sink.has_errors
+    return {f.path: f.text for f in files}
+
+
+@pytest.fixture(scope="module")
+def example(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, str], Path]:
+    files = _render(ROOT / "specs")
+    out = tmp_path_factory.mktemp("gh")
+    for rel, text in files.items():
+        (out / rel).parent.mkdir(parents=True, exist_ok=True)
+        (out / rel).write_text(text)
+    return files, out
+
+
+def _workflows(files: dict[str, str]) -> dict[str, dict]:
+    return {p: yaml.safe_load(t) for p, t in files.items() if p.startswith(".github/workflows/")}
+
+
+def test_expected_workflows(example):
+    files, _ = example
+    names = sorted(Path(p).name for p in files)
+    assert names == [
+        "CODEOWNERS",
+        "promote-fraud-detector-preprod-to-prod.yml",
+        "promote-fraud-detector-staging-to-preprod.yml",
+        "promote-offer-ranker-staging-to-prod.yml",
+        "promote-ticket-router-staging-to-prod.yml",
+        "retrain-fraud-detector.yml",
+        "retrain-offer-ranker.yml",
+        "shipspec.yml",
+        "testing.yml",
+    ]
+
+
+@pytest.mark.realtools
+def test_actionlint_accepts_every_workflow(example):
+    _, out = example
+    paths = sorted(str(p) for p in (out / ".github/workflows").glob("*.yml"))
+    run = subprocess.run(
+        [str(ACTIONLINT), "-no-color", "-ignore", 'runtime "node20" is deprecated', *paths],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+@pytest.mark.realtools
+def test_actionlint_catches_a_broken_workflow(example, tmp_path):
+    # The oracle is real: an expression on an unknown context fails.
+    _, out = example
+    text = (out / ".github/workflows/shipspec.yml").read_text().replace("github.event.pull_request.base.sha", "gihtub.sha")
+    bad = tmp_path / "bad.yml"
+    bad.write_text(text)
+    run = subprocess.run([str(ACTIONLINT), "-no-color", str(bad)], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 1 and "gihtub" in run.stdout
+
+
+@pytest.mark.realtools
+def test_workflow_json_schema_accepts_every_workflow(example):
+    _, out = example
+    paths = sorted(str(p) for p in (out / ".github/workflows").glob("*.yml"))
+    run = subprocess.run(
+        [str(CHECK_JSONSCHEMA), "--builtin-schema", "vendor.github-workflows", *paths],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_pr_workflow_runs_the_rendering_version(example):
+    files, _ = example
+    wf = _workflows(files)[".github/workflows/shipspec.yml"]
+    steps = wf["jobs"]["shipspec"]["steps"]
+    runs = [s.get("run", "") for s in steps]
+    assert any(f"shipspec[render]=={__version__}" in r for r in runs)
+    assert "shipspec validate --format github specs" in runs
+    assert "shipspec fmt --check specs" in runs
+    assert any(r.startswith("shipspec check") for r in runs)
+    assert any("shipspec diff --base" in r and "--format markdown" in r and "GITHUB_STEP_SUMMARY" in r for r in runs)
+    assert steps[0]["with"]["fetch-depth"] == 0  # diff --base needs the history
+
+
+def test_actions_pinned_permissions_minimal(example):
+    files, _ = example
+    for path, wf in _workflows(files).items():
+        assert wf["permissions"] == {}, path
+        for name, job in wf["jobs"].items():
+            assert "permissions" in job, (path, name)
+            for step in job["steps"]:
+                if "uses" in step:
+                    assert re.fullmatch(r"[\w-]+/[\w-]+@v\d+\.\d+\.\d+", step["uses"]), step["uses"]
+            writes = {k for k, v in job["permissions"].items() if v == "write"}
+            assert writes <= ({"contents", "pull-requests"} if name == "promote" else set()), (path, name)
+
+
+def test_promotion_workflow_per_gate(example):
+    files, _ = example
+    wf = _workflows(files)[".github/workflows/promote-fraud-detector-preprod-to-prod.yml"]
+    on = wf[True]  # YAML 1.1 reads `on` as a boolean key
+    assert set(on["workflow_dispatch"]["inputs"]) == {"model", "version", "evidence"}
+    assert on["repository_dispatch"]["types"] == ["promote-fraud_detector-preprod-prod"]
+    assert wf["concurrency"] == {"group": "promote-fraud_detector", "cancel-in-progress": False}
+    jobs = wf["jobs"]
+    assert jobs["gate"]["needs"] == "load" and jobs["promote"]["needs"] == "gate"
+    assert jobs["promote"]["environment"] == "prod"
+    load_runs = " ".join(s.get("run", "") for s in jobs["load"]["steps"])
+    assert "shipspec smoke --url \"$URL\" --env preprod" in load_runs
+    assert "--percentile 99 --threshold 50ms --rate 300rps --duration 10m" in load_runs
+    assert jobs["load"]["env"]["URL"] == "${{ vars.SHIPSPEC_URL_PREPROD }}"
+    gate_runs = " ".join(s.get("run", "") for s in jobs["gate"]["steps"])
+    assert "shipspec gate check --gate 'preprod->prod'" in gate_runs
+    promote_runs = " ".join(s.get("run", "") for s in jobs["promote"]["steps"])
+    assert "shipspec promote \"$MODEL\" --to prod" in promote_runs and "gh pr create" in promote_runs
+
+
+def test_retraining_from_drift_alerts(example):
+    files, _ = example
+    wf = _workflows(files)[".github/workflows/retrain-fraud-detector.yml"]
+    assert wf[True]["repository_dispatch"]["types"] == ["retrain-fraud_detector"]
+    assert wf["concurrency"]["group"] == "retrain-fraud_detector"
+    assert wf["jobs"]["retrain"]["environment"] == "train"
+
+
+def test_testing_tier(example):
+    files, _ = example
+    jobs = _workflows(files)[".github/workflows/testing.yml"]["jobs"]
+    assert [s["run"] for s in jobs["tests-fraud-detector"]["steps"] if s.get("name") == "pytest -q tests/fraud"]
+    matrix = jobs["datasets"]["strategy"]["matrix"]["include"]
+    assert {d["dataset"] for d in matrix} == {"transactions", "transactions_holdout", "offers_clicks", "support_tickets"}
+    assert all(len(d["sha256"]) == 64 for d in matrix)
+    bench = jobs["benchmarks-fraud-detector"]
+    assert bench["needs"] == ["tests-fraud-detector"]
+    assert any("--percentile 99 --threshold 20ms --rate 100rps" in s.get("run", "") for s in bench["steps"])
+
+
+def test_codeowners(example):
+    files, _ = example
+    lines = [ln for ln in files[".github/CODEOWNERS"].splitlines() if ln and not ln.startswith("#")]
+    assert lines[0] == "* @kestrel/ml-platform"
+    assert "/specs/models/fraud.ship @kestrel/ml-platform @kestrel/fraud-ml" in lines
+    prod = [ln for ln in lines if ln.startswith("/deploy/prod/**/*fraud-detector*")]
+    assert prod == ["/deploy/prod/**/*fraud-detector* @kestrel/ml-platform @kestrel/fraud-ml @kestrel/ml-leads"]
+    staging = [ln for ln in lines if ln.startswith("/deploy/staging/**/*fraud-detector*")]
+    assert staging == ["/deploy/staging/**/*fraud-detector* @kestrel/ml-platform @kestrel/fraud-ml"]
+
+
+def test_spec_values_cannot_inject_yaml(tmp_path):
+    specs = tmp_path / "specs"
+    shutil.copytree(ROOT / "specs", specs)
+    fraud = specs / "models" / "fraud.ship"
+    fraud.write_text(fraud.read_text().replace('run "pytest -q tests/fraud"', 'run "x\\n    permissions: write-all"'))
+    files = _render(specs)
+    job = yaml.safe_load(files[".github/workflows/testing.yml"])["jobs"]["tests-fraud-detector"]
+    assert job["permissions"] == {"contents": "read"}
+    assert job["steps"][-1]["run"] == "x\n    permissions: write-all"
+
+
+def test_a_broken_template_override_is_reported_not_written(tmp_path):
+    override = tmp_path / "templates" / "github"
+    override.mkdir(parents=True)
+    text = (ROOT / "templates/github/shipspec.yml.j2").read_text().replace("jobs:", "jobs: [")
+    (override / "shipspec.yml.j2").write_text(text)
+    checked = validate([ROOT / "specs"])
+    files, _ = render(checked, Templates.load(tmp_path / "templates"), only=["github"])
+    sink = Sink()
+    for f in files:
+        if f.kind == github.WORKFLOW:
+            github.FILE_VALIDATORS[f.kind](f, sink)
+    assert [d.code for d in sink.items] == ["SS805"]
+    assert ".github/workflows/shipspec.yml" in sink.items[0].message
+
+
+def test_rendering_is_deterministic():
+    assert _render(ROOT / "specs") == _render(ROOT / "specs")
