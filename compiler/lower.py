@@ -378,7 +378,8 @@ class Lowerer:
                 self.tests(stmt, lists)
         fmt = f.get("format")
         needed = ("version", "format") if fmt is ir.ModelFormat.ENSEMBLE else ("version", "format", "artifact")
-        self.require(f, needed, f"model '{name}'", name)
+        # a statement that was written but held an invalid value is reported already
+        self.require(f, tuple(k for k in needed if k not in spans), f"model '{name}'", name)
         for key in ("inputs", "outputs"):
             if not lists[key]:
                 self.sink.report("SS107", f"model '{name}' declares no {key}", self.span(name))

@@ -28,12 +28,12 @@ def check_project(spec: ir.Spec, sink: Sink) -> None:
                     hint=f"the project is already declared at {spec.projects[0].span.file}:{spec.projects[0].span.line}")
 
 
-def _dupes(items: Iterable[tuple[str, Span]], what: str, sink: Sink) -> None:
+def _dupes(items: Iterable[tuple[str, Span]], what: str, sink: Sink, code: str = "SS102") -> None:
     seen: dict[str, Span] = {}
     for key, span in items:
         if key in seen:
             first = seen[key]
-            sink.report("SS102", f"{what} is defined twice", span, hint=f"first defined at {first.file}:{first.line}")
+            sink.report(code, f"{what} is defined twice", span, hint=f"first defined at {first.file}:{first.line}")
         else:
             seen[key] = span
 
@@ -49,15 +49,18 @@ def check_duplicates(spec: ir.Spec, sink: Sink) -> None:
     _dupes(((t.model.name, t.span) for t in spec.trainings), "training", sink)
     _dupes(((f"{s.model.name}@{s.environment.name}", s.span) for s in spec.slas), "SLA", sink)
     _dupes(((f"{m.model.name}@{m.environment.name}", m.span) for m in spec.monitors), "monitor", sink)
-    _dupes(((f"{g.model.name}:{g.source.name}->{g.target.name}", g.span) for g in spec.gates), "gate", sink)
+    _dupes(((f"{g.model.name}:{g.source.name}->{g.target.name}", g.span) for g in spec.gates), "gate", sink, "SS406")
     # Names share one namespace in rendered objects (labels, file names).
+    # Visit in source order so the clash is reported at the later definition.
     kinds: dict[str, tuple[str, Span]] = {}
-    for kind, items in (("dataset", spec.datasets), ("environment", spec.environments), ("model", spec.models)):
-        for item in items:
-            other = kinds.setdefault(item.name, (kind, item.span))
-            if other[0] != kind:
-                sink.report("SS102", f"'{item.name}' is both a {other[0]} and a {kind}", item.span,
-                            hint=f"the {other[0]} is at {other[1].file}:{other[1].line}")
+    named = [(item.span, kind, item) for kind, items in (("dataset", spec.datasets),
+             ("environment", spec.environments), ("model", spec.models)) for item in items]
+    for _, kind, item in sorted(named, key=lambda t: (t[0], t[1])):
+        other = kinds.setdefault(item.name, (kind, item.span))
+        if other[0] != kind:
+            article = "an" if kind[0] in "aeiou" else "a"
+            sink.report("SS102", f"'{item.name}' is both a {other[0]} and {article} {kind}", item.span,
+                        hint=f"the {other[0]} is at {other[1].file}:{other[1].line}")
 
 
 def check_names(spec: ir.Spec, sink: Sink) -> None:

@@ -35,8 +35,9 @@ def check_production(spec: ir.Spec, sink: Sink) -> None:
         if env.tier is not ir.Tier.PRODUCTION:
             continue
         if env.replicas is None:
-            sink.report("SS501", f"production environment '{env.name}' declares no replicas", env.span,
-                        hint="add: replicas 2..N (at least two, so one can fail or drain)")
+            if "replicas" not in env.spans:  # a written but invalid range is reported already
+                sink.report("SS501", f"production environment '{env.name}' declares no replicas", env.span,
+                            hint="add: replicas 2..N (at least two, so one can fail or drain)")
         elif env.replicas.min < 2:
             sink.report("SS501", f"production runs at least 2 replicas, not {env.replicas.min}", env.replicas.span)
         for o in env.overrides:
