@@ -47,11 +47,16 @@ def _swap_backend(text: str, is_ensemble: bool, cpu_only: bool) -> str:
     return text
 
 
-def _versions(config) -> list[int]:  # noqa: ANN001
+_VERSION_DIR = re.compile(r"^#.*served from version directory (\d+)", re.MULTILINE)
+
+
+def _versions(config, text: str) -> list[int]:  # noqa: ANN001
+    """Version directories to create: the specific policy's, else the one shipspec's header names, else 1."""
     which = config.version_policy.WhichOneof("policy_choice")
     if which == "specific" and config.version_policy.specific.versions:
         return sorted(set(config.version_policy.specific.versions))
-    return [1]
+    match = _VERSION_DIR.search(text)
+    return [int(match.group(1))] if match else [1]
 
 
 def _tensor_spec(tensors, batched: bool) -> list[tuple[str, str, list[int], bool]]:  # noqa: ANN001
@@ -91,7 +96,7 @@ def standin_repository(
         is_ensemble = config.platform == "ensemble"
         (target / "config.pbtxt").write_text(_swap_backend(text, is_ensemble, cpu_only))
         batched = config.max_batch_size > 0
-        for version in _versions(config):
+        for version in _versions(config, text):
             vdir = target / str(version)
             vdir.mkdir()
             if not is_ensemble:
