@@ -1,15 +1,180 @@
-"""The monitoring backend (not yet implemented: renders nothing)."""
+"""The monitoring backend: per environment, a raw Prometheus rules file, the
+same groups in a ``PrometheusRule``, a ``ServiceMonitor`` per served model
+(Triton's metrics port) and a Grafana dashboard per model in a ConfigMap.
+
+The raw rules file is not a Kubernetes object (kind ``prometheus-rules``, no
+documents), so the environment's kustomization does not list it; it is what
+``promtool`` and a plain Prometheus read.
+"""
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
+import yaml
+
+from compiler import ir
 from compiler.backends.base import OutputFile, RenderContext
+from compiler.backends.dashboard import dashboard
+from compiler.backends.slo import Target, availability_groups, has_histograms, latency_groups
+from compiler.backends.slo_signals import signal_groups
+from compiler.diagnostics import Sink
+from compiler.layout import monitoring_dir
+from compiler.render import k8s_name
+from compiler.serialize import to_json
+
+RULES_KIND = "prometheus-rules"
+METRICS_PORT = "http-metrics"  # the Service port the kubernetes backend gives Triton's 8002 (k8s_serving.service)
+SCRAPE_INTERVAL, SCRAPE_TIMEOUT = "15s", "10s"
+
+
+def namespace_of(env: ir.Environment) -> str:
+    """Where an environment's objects live (as the kubernetes backend decides)."""
+    return env.namespace if env.namespace is not None else k8s_name(env.name)
+
+
+def _team(model: ir.Model, project: ir.Project | None) -> str:
+    owners = model.owners or (project.owners if project else ())
+    return owners[0].lstrip("@") if owners else "unowned"
+
+
+def _labels(project: ir.Project | None, env: ir.Environment, **extra: str) -> dict[str, str]:
+    out = {"app.kubernetes.io/managed-by": "shipspec", "app.kubernetes.io/part-of": project.name if project else "shipspec",
+           "shipspec.dev/environment": env.name}
+    out.update(extra)
+    return out
+
+
+def _load(path: str, text: str, sink: Sink, source: Any) -> tuple[dict[str, Any], ...]:
+    try:
+        docs = [d for d in yaml.load_all(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) if d is not None]
+    except yaml.YAMLError as e:
+        sink.report("SS805", f"{path}: {e}".replace("\n", " "), source)
+        return ()
+    return tuple(docs)
+
+
+def _obj(ctx: RenderContext, path: str, template: str, source: Any, **view: Any) -> OutputFile:
+    text = ctx.templates.render(template, o=view)
+    return OutputFile(path, text, source, documents=_load(path, text, ctx.sink, source))
 
 
 class _Backend:
     name = "monitoring"
 
     def render(self, ctx: RenderContext) -> list[OutputFile]:
-        return []
+        from compiler.validate import FILE_VALIDATORS
+
+        FILE_VALIDATORS.setdefault(RULES_KIND, validate_rules_file)
+        spec, project = ctx.spec, ctx.spec.project
+        version = project.triton_version if project else "2.51.0"
+        runbooks = project.runbooks if project else None
+        slas = {(s.model.name, s.environment.name): s for s in spec.slas}
+        monitors = {(m.model.name, m.environment.name): m for m in spec.monitors}
+        files: list[OutputFile] = []
+        for env in spec.environments:
+            models = [m for m in spec.models if env.name in {r.name for r in m.serve_in}]
+            if not models:
+                continue
+            out_dir, groups, ns = monitoring_dir(env.name), [], namespace_of(env)
+            for model in models:
+                t = Target(model.name, env.name, ns, _team(model, project), runbooks)
+                sla, mon = slas.get((model.name, env.name)), monitors.get((model.name, env.name))
+                if sla is not None:
+                    groups += availability_groups(t, sla)
+                    for o in sla.latency:
+                        if has_histograms(version):
+                            groups += latency_groups(t, sla, o)
+                        else:
+                            _warn_no_histogram(ctx.sink, o, version)
+                groups += signal_groups(t, sla, mon, version)
+                files += self._per_model(ctx, env, model, t, sla, out_dir)
+            if groups:
+                files += self._rules(ctx, env, groups, out_dir)
+        return files
+
+    def _per_model(self, ctx: RenderContext, env: ir.Environment, model: ir.Model, t: Target,
+                   sla: ir.Sla | None, out_dir: str) -> list[OutputFile]:
+        project, name = ctx.spec.project, k8s_name(model.name)
+        res = next((o.resources for o in env.overrides if o.model.name == model.name and o.resources), None)
+        gpu = bool((res or model.resources) and (res or model.resources).gpu)  # type: ignore[union-attr]
+        board = dashboard(t, sla, gpu)
+        monitor = _obj(
+            ctx, f"{out_dir}/servicemonitor-{name}.yaml", "monitoring/servicemonitor.yaml.j2", model.span,
+            name=name, namespace=namespace_of(env), labels=_labels(project, env, **{"app.kubernetes.io/name": name}),
+            app=name, port=METRICS_PORT, interval=SCRAPE_INTERVAL, timeout=SCRAPE_TIMEOUT,
+        )
+        config_map = _obj(
+            ctx, f"{out_dir}/dashboard-{name}.yaml", "monitoring/dashboard.yaml.j2", (sla or model).span,
+            name=f"grafana-dashboard-{name}", namespace=namespace_of(env),
+            labels=_labels(project, env, grafana_dashboard="1"),
+            data={f"{name}-{k8s_name(env.name)}.json": to_json(board, sort_keys=True)},
+        )
+        return [monitor, config_map]
+
+    def _rules(self, ctx: RenderContext, env: ir.Environment, groups: list[dict[str, Any]],
+               out_dir: str) -> list[OutputFile]:
+        source = next((s.span for s in ctx.spec.slas if s.environment.name == env.name),
+                      next((m.span for m in ctx.spec.monitors if m.environment.name == env.name), env.span))
+        path = f"{out_dir}/rules.yml"
+        raw_text = ctx.templates.render("monitoring/rules.yaml.j2", o={"groups": groups})
+        raw = OutputFile(path, raw_text, source, kind=RULES_KIND)
+        wrapped = _obj(
+            ctx, f"{out_dir}/prometheusrule-slo.yaml", "monitoring/prometheusrule.yaml.j2", source,
+            name=f"{k8s_name(env.name)}-slo", namespace=namespace_of(env), labels=_labels(ctx.spec.project, env),
+            groups=groups,
+        )
+        return [raw, wrapped]
+
+
+def _warn_no_histogram(sink: Sink, o: ir.LatencyObjective, version: str) -> None:
+    sink.report(
+        "SS740",
+        f"Triton {version} has no latency histograms: 'p{o.percentile:g} < {o.threshold * 1000:g}ms' is "
+        "alerted on the request summary's quantile, so the ratio of slow requests (and a latency error "
+        "budget) cannot be measured exactly",
+        o.span,
+        hint="pin triton \"2.52.0\" or later for a histogram bucket at the threshold and burn-rate alerts",
+    )
+
+
+_METRIC = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
+_LABEL = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+_DURATION = re.compile(r"^([0-9]+(ms|s|m|h|d|w|y))+$")
+
+
+def rules_problems(doc: Any) -> list[str]:
+    """What Prometheus' rule loader would refuse, short of parsing PromQL
+    (the tests run the real ``promtool check rules`` for that)."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("groups"), list):
+        return ["top level must be a map with a 'groups' list"]
+    problems, seen = [], set()
+    for g in doc["groups"]:
+        name = g.get("name")
+        if name in seen:
+            problems.append(f"group {name!r} is repeated")
+        seen.add(name)
+        for r in g.get("rules") or []:
+            what = r.get("record") or r.get("alert")
+            if ("record" in r) == ("alert" in r):
+                problems.append(f"group {name!r}: a rule needs exactly one of record/alert")
+            if "record" in r and not _METRIC.match(str(r["record"])):
+                problems.append(f"{what!r}: invalid metric name")
+            if not str(r.get("expr", "")).strip():
+                problems.append(f"{what!r}: empty expr")
+            if "for" in r and not _DURATION.match(str(r["for"])):
+                problems.append(f"{what!r}: invalid duration {r['for']!r}")
+            for key in r.get("labels") or {}:
+                if not _LABEL.match(str(key)):
+                    problems.append(f"{what!r}: invalid label name {key!r}")
+    return problems
+
+
+def validate_rules_file(f: OutputFile, sink: Sink) -> None:
+    for doc in _load(f.path, f.text, sink, f.source):
+        for problem in rules_problems(doc)[:5]:
+            sink.report("SS804", f"{f.path}: {problem}", f.source)
 
 
 BACKEND = _Backend()

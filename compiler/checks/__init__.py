@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from compiler.checks import consistency, graph, names, policy
+from compiler.checks import consistency, graph, k8s_policy, names, policy, slo
 from compiler.diagnostics import Sink
 from compiler.ir import Spec
 
@@ -28,6 +28,10 @@ CHECKS: tuple[Check, ...] = (
     consistency.check_tensors,
     consistency.check_ensembles,
     consistency.check_sla_vs_gates,
+    slo.check_slo_periods,
+    slo.check_slo_objectives,
+    slo.check_monitor_directions,
+    k8s_policy.check_kubernetes,
 )
 
 

@@ -1,0 +1,166 @@
+"""Rules beyond the error budget: latency percentiles, the throughput floor,
+queue time, and drift / data-quality alerts from ``monitor`` declarations.
+
+The metric names a model's monitoring exporter must publish for drift and data
+quality are fixed here and documented in docs/monitoring.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from compiler import ir
+from compiler.backends.slo import Rule, Target, has_histograms, latency_slo_name
+from compiler.backends.slo_windows import number, prom_duration
+
+# Drift: one gauge per feature and statistic, e.g. {statistic="psi", feature="amount"}.
+DRIFT_METRIC = "shipspec_model_feature_drift"
+# Any other monitored signal: shipspec_model_<signal>, a gauge (ratios in [0, 1]).
+SIGNAL_PREFIX = "shipspec_model_"
+# Queue time may take at most this share of the tightest latency objective.
+QUEUE_SHARE = 0.5
+SUSTAIN = "10m"
+
+
+def pct_suffix(p: float) -> str:
+    """0.99 -> '99', 0.999 -> '99_9' (recording-rule names allow no dots)."""
+    return f"{p * 100:g}".replace(".", "_")
+
+
+def latency_rules(t: Target, sla: ir.Sla, version: str) -> list[Rule]:
+    """A percentile recording rule per objective (and p50/p90/p99 for the
+    dashboard). On Triton < 2.52 the percentile comes from the request summary
+    and the alert is on that percentile, since no slow-request ratio exists."""
+    histogram = has_histograms(version)
+    out: list[Rule] = []
+    percentiles = sorted({0.5, 0.9, 0.99} | {round(o.percentile / 100, 9) for o in sla.latency})
+    for p in percentiles:
+        if histogram:
+            expr = (f"histogram_quantile({number(p)}, sum by (model, le) "
+                    f"(rate(nv_inference_first_response_histogram_ms_bucket{t.selector}[5m]))) / 1000")
+        else:
+            sel = t.selector[:-1] + f', quantile="{number(p)}"' + "}"
+            # Quantiles of several pods cannot be merged; the worst pod is the honest bound.
+            expr = f"max by (model) (nv_inference_request_summary_us{sel}) / 1e6"
+        out.append({"record": f"model:request_latency_seconds:p{pct_suffix(p)}", "expr": expr,
+                    "labels": {"model": t.model, "environment": t.environment}})
+    if histogram:
+        return out  # the latency SLO's burn-rate alerts cover the objective
+    for o in sla.latency:
+        sel = "{" + f'model="{t.model}", environment="{t.environment}"' + "}"
+        ms = number(o.threshold * 1000)
+        out.append({
+            "alert": "ModelLatencyAboveObjective",
+            "expr": f"model:request_latency_seconds:p{pct_suffix(o.percentile / 100)}{sel} > {number(o.threshold)}",
+            "for": SUSTAIN,
+            "labels": t.labels(slo=latency_slo_name(o), severity="page"),
+            "annotations": {
+                "summary": f"{t.model} in {t.environment}: p{o.percentile:g} latency above {ms}ms",
+                "description": f"p{o.percentile:g} request latency is "
+                "{{ $value | humanizeDuration }}" + f", objective {ms}ms (from Triton's request summary).",
+                **t.runbook("ModelLatencyAboveObjective"),
+            },
+        })
+    return out
+
+
+def throughput_rules(t: Target, sla: ir.Sla) -> list[Rule]:
+    out: list[Rule] = [{
+        "record": "model:requests:rate5m",
+        "expr": f"sum by (model) (rate(nv_inference_request_success{t.selector}[5m]))",
+        "labels": {"model": t.model, "environment": t.environment},
+    }]
+    if sla.throughput is None:
+        return out
+    sel = "{" + f'model="{t.model}", environment="{t.environment}"' + "}"
+    floor = number(sla.throughput)
+    out.append({
+        "alert": "ModelThroughputBelowFloor",
+        "expr": f"model:requests:rate5m{sel} < {floor}",
+        "for": SUSTAIN,
+        "labels": t.labels(slo="throughput", severity="ticket"),
+        "annotations": {
+            "summary": f"{t.model} in {t.environment} serves fewer than {floor} requests/s",
+            "description": "Successful requests run at {{ $value | humanize }}/s" + f", below the {floor}/s floor.",
+            **t.runbook("ModelThroughputBelowFloor"),
+        },
+    })
+    return out
+
+
+def queue_rules(t: Target, sla: ir.Sla) -> list[Rule]:
+    requests = (f"(sum by (model) (rate(nv_inference_request_success{t.selector}[5m])) + "
+                f"sum by (model) (rate(nv_inference_request_failure{t.selector}[5m])))")
+    out: list[Rule] = [{
+        "record": "model:queue_time_seconds:mean5m",
+        "expr": f"sum by (model) (rate(nv_inference_queue_duration_us{t.selector}[5m])) / {requests} / 1e6",
+        "labels": {"model": t.model, "environment": t.environment},
+    }]
+    if not sla.latency:
+        return out
+    limit = min(o.threshold for o in sla.latency) * QUEUE_SHARE
+    sel = "{" + f'model="{t.model}", environment="{t.environment}"' + "}"
+    out.append({
+        "alert": "ModelQueueTimeHigh",
+        "expr": f"model:queue_time_seconds:mean5m{sel} > {number(limit)}",
+        "for": SUSTAIN,
+        "labels": t.labels(slo="queue-time", severity="ticket"),
+        "annotations": {
+            "summary": f"{t.model} in {t.environment}: requests wait too long in Triton's queue",
+            "description": "Mean queue time is {{ $value | humanizeDuration }}"
+            + f", above {number(limit * 1000)}ms ({QUEUE_SHARE:.0%} of the tightest latency objective).",
+            **t.runbook("ModelQueueTimeHigh"),
+        },
+    })
+    return out
+
+
+_SEVERITY = {"retrain": "ticket", "ticket": "ticket", "page": "page", "rollback": "page", None: "ticket"}
+
+
+def signal_metric(rule: ir.MonitorRule) -> str:
+    return DRIFT_METRIC if rule.signal == "drift" else SIGNAL_PREFIX + rule.signal + ("_ratio" if rule.is_ratio else "")
+
+
+def monitor_rules(t: Target, monitor: ir.Monitor) -> list[Rule]:
+    """One alert per monitor rule, labelled ``action`` so Alertmanager can
+    route ``action="retrain"`` to the retraining workflow."""
+    out: list[Rule] = []
+    for rule in monitor.rules:
+        metric = signal_metric(rule)
+        sel = t.selector[:-1] + (f', statistic="{rule.statistic}"' if rule.statistic else "") + "}"
+        # The worst feature decides: drift in any one feature is drift.
+        agg = "max" if rule.op in (">", ">=") else "min"
+        threshold = number(rule.threshold)
+        shown = f"{number(rule.threshold * 100)}%" if rule.is_ratio else threshold
+        drift = rule.signal == "drift"
+        name = "ModelDrift" if drift else "ModelDataQuality"
+        what = f"{rule.statistic + ' ' if rule.statistic else ''}{rule.signal}".replace("_", " ")
+        value = "{{ $value | humanizePercentage }}" if rule.is_ratio else "{{ $value | humanize }}"
+        labels = t.labels(signal=rule.signal, severity=_SEVERITY[rule.action], action=rule.action or "notify")
+        if rule.statistic:
+            labels["statistic"] = rule.statistic
+        out.append({
+            "alert": name,
+            "expr": f"{agg} by (model) ({metric}{sel}) {rule.op} {threshold}",
+            "for": prom_duration(rule.duration),
+            "labels": labels,
+            "annotations": {
+                "summary": f"{t.model} in {t.environment}: {what} {rule.op} {shown} for {prom_duration(rule.duration)}",
+                "description": f"{what.capitalize()} is {value}, threshold {rule.op} {shown}"
+                + (" (the worst feature); a retraining run is requested." if rule.action == "retrain" else "."),
+                **t.runbook(name),
+            },
+        })
+    return out
+
+
+def signal_groups(t: Target, sla: ir.Sla | None, monitor: ir.Monitor | None, version: str) -> list[dict[str, Any]]:
+    base = f"shipspec.{t.environment}.{t.model}"
+    groups: list[dict[str, Any]] = []
+    if sla is not None:
+        rules = latency_rules(t, sla, version) + throughput_rules(t, sla) + queue_rules(t, sla)
+        groups.append({"name": f"{base}.serving", "rules": rules})
+    if monitor is not None and monitor.rules:
+        groups.append({"name": f"{base}.quality", "rules": monitor_rules(t, monitor)})
+    return groups

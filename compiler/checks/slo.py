@@ -1,0 +1,71 @@
+"""Guardrails on SLOs and monitors, before any rule is rendered.
+
+- The SLO period is a whole number of days (burn-rate factors and the
+  error-budget window are defined in days).
+- The period is at least as long as the slowest burn-rate window (3d).
+- No burn-rate alert has a threshold error ratio of 1 or more
+  (``factor x (1 - objective) >= 1``): such an alert can never fire.
+- A monitor rule alerts on a rise (``>``/``>=``) of drift; drift below a
+  threshold is never a problem.
+"""
+
+from __future__ import annotations
+
+from compiler import ir
+from compiler.backends.slo import availability_objective, has_histograms, latency_objective, period_of
+from compiler.backends.slo_windows import DAY, LONGEST_ALERT_WINDOW, never_fires, number, prom_duration
+from compiler.diagnostics import Sink
+
+
+def check_slo_periods(spec: ir.Spec, sink: Sink) -> None:
+    """Failing: ``availability 99.9% over 36h`` (not whole days) or ``over 2d``
+    (shorter than the 3d ticket window). Passing: ``over 28d``."""
+    for sla in spec.slas:
+        if sla.availability is None:
+            continue
+        window, span = sla.availability.window, sla.availability.span
+        if window % DAY:
+            sink.report("SS230", f"SLO period {prom_duration(window)} is not a whole number of days",
+                        span, hint="write the period in days, e.g. 'over 28d' or 'over 30d'")
+        elif window < LONGEST_ALERT_WINDOW:
+            sink.report("SS331", f"SLO period {prom_duration(window)} is shorter than the "
+                        f"{prom_duration(LONGEST_ALERT_WINDOW)} window of the slowest burn-rate alert",
+                        span, hint="use a period of at least 3d (7d, 28d and 30d are common)")
+
+
+def check_slo_objectives(spec: ir.Spec, sink: Sink) -> None:
+    """Failing: ``availability 90% over 30d`` (the 1h page alert would need an
+    error ratio of 144%). Passing: ``availability 99% over 30d``."""
+    version = spec.project.triton_version if spec.project else "2.51.0"
+    for sla in spec.slas:
+        period = period_of(sla)
+        if period % DAY or period < LONGEST_ALERT_WINDOW:
+            continue  # reported by check_slo_periods
+        objectives = []
+        obj = availability_objective(sla)
+        if obj is not None:
+            span = sla.availability.span if sla.availability else sla.spans.get("error_rate", sla.span)
+            objectives.append((obj, span))
+        if has_histograms(version):
+            objectives += [(latency_objective(sla, o), o.span) for o in sla.latency]
+        for obj, span in objectives:
+            dead = never_fires(obj.objective, obj.period)
+            if not dead:
+                continue
+            windows = ", ".join(f"{w.severity} over {prom_duration(w.long)} (needs {number(w.factor * (1 - obj.objective) * 100)}% errors)"
+                                for w in dead)
+            sink.report(
+                "SS330",
+                f"{obj.what} objective {number(obj.objective * 100)}% is so low that these burn-rate "
+                f"alerts can never fire: {windows}",
+                span, hint="an error ratio cannot exceed 100%; raise the objective or lengthen the period",
+            )
+
+
+def check_monitor_directions(spec: ir.Spec, sink: Sink) -> None:
+    """Failing: ``drift psi < 0.2 for 1h`` (alerts while there is no drift)."""
+    for monitor in spec.monitors:
+        for rule in monitor.rules:
+            if rule.signal == "drift" and rule.op not in (">", ">="):
+                sink.report("SS630", f"'drift ... {rule.op} {number(rule.threshold)}' alerts while drift is low",
+                            rule.span, hint="a drift alert fires above its threshold: use > or >=")
