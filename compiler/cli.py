@@ -83,7 +83,37 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export", help="print the checked IR as JSON or YAML")
     _add_inputs(p)
     p.add_argument("--format", choices=("json", "yaml"), default="json")
+    _add_lifecycle(sub)
     return parser
+
+
+def _add_lifecycle(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """gate check, load and promote: the commands the promotion workflows run."""
+    gate = sub.add_parser("gate", help="promotion gates").add_subparsers(dest="gate_command", required=True)
+    p = gate.add_parser("check", help="evaluate a gate's conditions against evidence (docs/evidence.md)")
+    _add_inputs(p)
+    p.add_argument("--gate", required=True, metavar="FROM->TO", help="e.g. staging->prod")
+    p.add_argument("--model", required=True, metavar="MODEL")
+    p.add_argument("--evidence", required=True, action="append", metavar="FILE", help="YAML or JSON; repeatable")
+    p.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+
+    p = sub.add_parser("load", help="bounded open-loop load test of a Triton endpoint; writes evidence")
+    p.add_argument("--url", required=True, help="host:port or http://host:port (HTTP), grpc://host:port (gRPC)")
+    p.add_argument("--model", required=True)
+    p.add_argument("--model-version", default="", metavar="N", help="Triton version directory (default: the server's choice)")
+    p.add_argument("--rate", required=True, metavar="RATE", help="e.g. 300rps")
+    p.add_argument("--duration", required=True, metavar="DURATION", help="e.g. 10m")
+    p.add_argument("--percentile", required=True, metavar="P", help="e.g. 99 or p99")
+    p.add_argument("--threshold", metavar="DURATION", help="exit 1 unless the percentile is below it, e.g. 50ms")
+    p.add_argument("--timeout", default="10s", metavar="DURATION", help="per request (default: 10s)")
+    p.add_argument("--out", type=Path, metavar="FILE", help="write the result as evidence JSON")
+
+    p = sub.add_parser("promote", help="edit the spec to promote a model through a gate, then recompile")
+    _add_inputs(p)
+    p.add_argument("model", metavar="MODEL")
+    p.add_argument("--to", required=True, metavar="ENV")
+    p.add_argument("--version", metavar="V", help="the version to promote (default: the spec's)")
+    p.add_argument("--out", type=Path, default=Path("."), metavar="ROOT", help="output root (default: .)")
 
 
 def _colour(stream: TextIO) -> bool:
@@ -209,6 +239,65 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_gate(args: argparse.Namespace) -> int:
+    from compiler import gates
+    from compiler.pipeline import validate
+
+    checked = validate(_inputs(args.paths))
+    if checked.has_errors:
+        _report(checked, "auto", sys.stderr)
+        return EXIT_FAIL
+    code, out, err = gates.run_check(checked.spec, args.gate, args.model, args.evidence, args.format)
+    sys.stdout.write(out)
+    sys.stderr.write(err)
+    return code
+
+
+def _quantity(text: str, parse: Callable[[str], tuple[float | None, str | None]], what: str) -> float:
+    value, error = parse(text)
+    if value is None:
+        raise UsageError(f"{what} {text!r}: {error}")
+    return value
+
+
+def cmd_load(args: argparse.Namespace) -> int:
+    from compiler import loadtest, serialize, units
+
+    rate = _quantity(args.rate, units.rate, "--rate")
+    duration = _quantity(args.duration, units.duration, "--duration")
+    timeout = _quantity(args.timeout, units.duration, "--timeout")
+    threshold = _quantity(args.threshold, units.duration, "--threshold") if args.threshold else None
+    try:
+        percentile = float(args.percentile.removeprefix("p"))
+    except ValueError:
+        raise UsageError(f"--percentile {args.percentile!r}: write it like 99 or p99") from None
+    if not 0 < percentile <= 100:
+        raise UsageError(f"--percentile {args.percentile!r}: must be within (0, 100]")
+    try:
+        result = loadtest.run(args.url, args.model, rate=rate, duration=duration, percentile=percentile,
+                              version=args.model_version, timeout=timeout)  # fmt: skip
+    except loadtest.LoadError as exc:
+        raise UsageError(str(exc)) from None
+    if args.out is not None:
+        from compiler.fsutil import write_atomic
+
+        write_atomic(args.out, serialize.to_json(result.evidence(), sort_keys=True).encode())
+    sys.stdout.write(loadtest.describe(result, threshold * 1000 if threshold is not None else None))
+    return EXIT_FAIL if threshold is not None and not result.latency_ms < threshold * 1000 else EXIT_OK
+
+
+def cmd_promote(args: argparse.Namespace) -> int:
+    from compiler import promote
+
+    try:
+        done = promote.run(_inputs(args.paths), args.model, args.to, args.version, args.out)
+    except promote.PromoteError as exc:
+        print(f"shipspec: promote refused: {exc}", file=sys.stderr)
+        return EXIT_FAIL
+    print("\n".join(done))
+    return EXIT_OK
+
+
 def _with(result: object, sink: object) -> object:
     from dataclasses import replace
 
@@ -226,6 +315,9 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "validate": cmd_validate,
     "fmt": cmd_fmt,
     "export": cmd_export,
+    "gate": cmd_gate,
+    "load": cmd_load,
+    "promote": cmd_promote,
 }
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from compiler import __version__, layout
 from compiler.ir import Gate, Model, Spec, Tier
 from compiler.render import k8s_name
+from compiler.units import format_duration as fmt_seconds
 
 # Actions pinned to an exact release: a moved tag cannot change what runs.
 ACTIONS = {
@@ -57,17 +58,6 @@ def spec_dir(spec: Spec) -> str:
             p = rel
         tops.add(p.parts[0] if len(p.parts) > 1 else ".")
     return tops.pop() if len(tops) == 1 else "specs"
-
-
-def fmt_seconds(value: float) -> str:
-    """A duration as the language writes it (``300`` -> ``5m``, ``0.05`` -> ``50ms``)."""
-    for unit, size in (("h", 3600.0), ("m", 60.0), ("s", 1.0)):
-        if value >= size and (value / size).is_integer():
-            return f"{int(value / size)}{unit}"
-    ms = value * 1000
-    if ms >= 1 and round(ms, 6).is_integer():
-        return f"{int(round(ms))}ms"
-    return f"{round(value * 1_000_000)}us"
 
 
 def fmt_number(value: float) -> str:
@@ -173,7 +163,7 @@ def gate_view(spec: Spec, gate: Gate) -> dict[str, Any]:
         timeout += int(lt.duration // 60) + 1
     check = (
         f"shipspec gate check --gate {shlex.quote(gate.source.name + '->' + gate.target.name)} "
-        f"--model \"$MODEL\" --evidence evidence.input --evidence load-evidence.json "
+        f"--model \"$MODEL\" --evidence evidence.input --evidence load-evidence.json --format markdown "
         f"{shlex.quote(spec_dir(spec))} >> \"$GITHUB_STEP_SUMMARY\""
     )
     return {

@@ -1,0 +1,168 @@
+"""Evidence files: what an evaluation run measured, for ``shipspec gate check``.
+
+The format is documented in docs/evidence.md. A file is YAML or JSON (JSON is
+read as JSON, so its syntax errors carry JSON's own line and column); every
+problem is an :class:`EvidenceError` with the file, line and column of the
+offending value. Several files merge section by section; one key given in two
+files is an error, so a load measurement can never silently replace another.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+SECTIONS = ("metrics", "drift", "fairness", "load")
+TOP_LEVEL = ("model", "version", *SECTIONS)
+LOAD_FIELDS = ("percentile", "latency_ms", "rate_rps", "duration_s", "requests", "errors")
+
+Where = tuple[int, int]
+
+
+class EvidenceError(Exception):
+    """A malformed evidence file: ``path:line:col: message``."""
+
+    def __init__(self, path: str, where: Where | None, message: str) -> None:
+        self.path, self.where, self.message = path, where, message
+        loc = f"{path}:{where[0]}:{where[1]}" if where else path
+        super().__init__(f"{loc}: {message}")
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """One measured number and where it was written."""
+
+    value: float
+    path: str
+    where: Where | None
+    dataset: str | None = None
+
+
+@dataclass(slots=True)
+class Evidence:
+    """All evidence files merged: section -> name -> observation."""
+
+    files: list[str] = field(default_factory=list)
+    model: str | None = None
+    version: str | None = None
+    sections: dict[str, dict[str, Observation]] = field(default_factory=lambda: {s: {} for s in SECTIONS})
+
+    def get(self, section: str, name: str) -> Observation | None:
+        return self.sections[section].get(name)
+
+
+def _positions(node: yaml.Node, prefix: tuple[str, ...], out: dict[tuple[str, ...], Where]) -> None:
+    out[prefix] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            name = str(key.value)
+            out[prefix + (name,)] = (value.start_mark.line + 1, value.start_mark.column + 1)
+            _positions(value, prefix + (name,), out)
+
+
+def _parse(path: str, text: str) -> tuple[Any, dict[tuple[str, ...], Where]]:
+    positions: dict[tuple[str, ...], Where] = {}
+    if path.endswith(".json"):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise EvidenceError(path, (exc.lineno, exc.colno), f"not valid JSON: {exc.msg}") from None
+        try:  # JSON is YAML: compose it again only to learn where each value is
+            node = yaml.compose(text, Loader=yaml.SafeLoader)
+            if node is not None:
+                _positions(node, (), positions)
+        except yaml.YAMLError:
+            pass
+        return data, positions
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = (mark.line + 1, mark.column + 1) if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise EvidenceError(path, where, f"not valid YAML: {problem}") from None
+    if node is not None:
+        _positions(node, (), positions)
+    return data, positions
+
+
+def _number(value: Any, path: str, where: Where | None, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise EvidenceError(path, where, f"{what} must be a finite number, not {json.dumps(value, default=str)}")
+    return float(value)
+
+
+def read(path: Path, into: Evidence | None = None) -> Evidence:
+    """Read one evidence file, merged into ``into`` when given."""
+    ev = into if into is not None else Evidence()
+    name = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise EvidenceError(name, None, "not UTF-8 text") from None
+    except OSError as exc:
+        raise EvidenceError(name, None, f"cannot read: {exc.strerror or exc}") from None
+    data, pos = _parse(name, text)
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise EvidenceError(name, pos.get(()), f"the evidence must be a mapping with {', '.join(SECTIONS)}")
+    ev.files.append(name)
+    for key, value in data.items():
+        where = pos.get((str(key),))
+        if key not in TOP_LEVEL:
+            raise EvidenceError(name, where, f"unknown key '{key}'; expected one of {', '.join(TOP_LEVEL)}")
+        if key in ("model", "version"):
+            if not isinstance(value, str | int | float) or isinstance(value, bool):
+                raise EvidenceError(name, where, f"'{key}' must be a string")
+            old = getattr(ev, key)
+            if old is not None and old != str(value):
+                raise EvidenceError(name, where, f"'{key}' is {value!r} here but {old!r} in another evidence file")
+            setattr(ev, key, str(value))
+            continue
+        if value is None:
+            continue
+        if not isinstance(value, dict):
+            raise EvidenceError(name, where, f"'{key}' must be a mapping of names to numbers")
+        _section(ev, name, str(key), value, pos)
+    return ev
+
+
+def _section(ev: Evidence, name: str, key: str, value: dict[Any, Any], pos: dict[tuple[str, ...], Where]) -> None:
+    target = ev.sections[key]
+    for metric, raw in value.items():
+        where = pos.get((key, str(metric)))
+        label = f"{key}.{metric}"
+        if key == "load" and metric not in LOAD_FIELDS:
+            raise EvidenceError(name, where, f"unknown load field '{metric}'; expected one of {', '.join(LOAD_FIELDS)}")
+        dataset = None
+        if isinstance(raw, dict) and key != "load":
+            if "value" not in raw:
+                raise EvidenceError(name, where, f"{label} needs a 'value'")
+            extra = set(raw) - {"value", "dataset"}
+            if extra:
+                raise EvidenceError(name, where, f"{label}: unknown key '{sorted(map(str, extra))[0]}'")
+            dataset = raw.get("dataset")
+            if dataset is not None and not isinstance(dataset, str):
+                raise EvidenceError(name, pos.get((key, str(metric), "dataset")), f"{label}.dataset must be a name")
+            number = _number(raw["value"], name, pos.get((key, str(metric), "value")), f"{label}.value")
+        else:
+            number = _number(raw, name, where, label)
+        if str(metric) in target:
+            first = target[str(metric)]
+            at = f"{first.path}:{first.where[0]}:{first.where[1]}" if first.where else first.path
+            raise EvidenceError(name, where, f"{label} is already given at {at}")
+        target[str(metric)] = Observation(number, name, where, dataset)
+
+
+def read_all(paths: list[Path]) -> Evidence:
+    ev = Evidence()
+    for p in paths:
+        read(p, ev)
+    return ev

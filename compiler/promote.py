@@ -1,0 +1,169 @@
+"""``shipspec promote MODEL --to ENV [--version V]``: edit the spec, then recompile.
+
+Promotion is a source edit, so it goes through review like any other change:
+the target environment is added to the model's ``serve in`` list and, with
+``--version``, the model's ``version`` (and the version inside its
+``artifact`` URI) is replaced. Only those characters change: every other byte
+of the file, comments and layout included, stays as written, because the
+edit is made at the source spans the IR carries. It refuses, changing
+nothing, when no gate leads to the target for that model, or when the model
+is not served where the gate starts.
+
+The language holds one version per model, so a new version applies to every
+environment that serves the model; the gates are what keep it from reaching
+one before its predecessor.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from compiler.diagnostics import Span, did_you_mean
+from compiler.fsutil import write_atomic
+from compiler.ir import Model, Spec
+
+_VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")
+_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"')
+
+
+class PromoteError(Exception):
+    """Why a promotion was refused; nothing was changed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    """Replace the text between two 1-based (line, column) points."""
+
+    file: str
+    start: tuple[int, int]
+    end: tuple[int, int]
+    text: str
+
+
+@dataclass(slots=True)
+class Plan:
+    edits: list[Edit] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _offset(text: str, line: int, column: int) -> int:
+    starts = [0] + [i + 1 for i, c in enumerate(text) if c == "\n"]
+    return starts[line - 1] + column - 1
+
+
+def _literal_in(text: str, span: Span) -> tuple[tuple[int, int], tuple[int, int], str] | None:
+    """The first string literal inside ``span``: its start, end and text."""
+    lo = _offset(text, span.line, span.column)
+    hi = _offset(text, span.end_line, span.end_column)
+    m = _STRING.search(text, lo, hi)
+    if m is None:
+        return None
+
+    def point(i: int) -> tuple[int, int]:
+        line = text.count("\n", 0, i) + 1
+        return line, i - (text.rfind("\n", 0, i) + 1) + 1
+
+    return point(m.start()), point(m.end()), m.group(0)
+
+
+def plan(spec: Spec, model_name: str, env: str, version: str | None, texts: dict[str, str]) -> Plan:
+    """The edits that promote ``model_name`` into ``env``; raises PromoteError to refuse."""
+    model: Model | None = spec.model(model_name)
+    if model is None:
+        hint = did_you_mean(model_name, (m.name for m in spec.models))
+        raise PromoteError(f"no model named {model_name}" + (f"; {hint}" if hint else ""))
+    if spec.environment(env) is None:
+        hint = did_you_mean(env, (e.name for e in spec.environments))
+        raise PromoteError(f"no environment named {env}" + (f"; {hint}" if hint else ""))
+    gates = [g for g in spec.gates if g.model.name == model_name and g.target.name == env]
+    if not gates:
+        known = sorted(f"{g.source.name} -> {g.target.name}" for g in spec.gates if g.model.name == model_name)
+        detail = f"its gates: {', '.join(known)}" if known else "it has no gates"
+        raise PromoteError(f"no gate leads to {env} for {model_name} ({detail}); declare one: gate SOURCE -> {env} for {model_name} {{ … }}")
+    served = {r.name for r in model.serve_in}
+    if not any(g.source.name in served for g in gates):
+        sources = " or ".join(sorted(g.source.name for g in gates))
+        raise PromoteError(f"{model_name} is not served in {sources}, where the gate to {env} starts; promote it there first")
+
+    out = Plan()
+    if env not in served:
+        last = max(model.serve_in, key=lambda r: (r.span.end_line, r.span.end_column))
+        end = (last.span.end_line, last.span.end_column)
+        out.edits.append(Edit(last.span.file, end, end, f", {env}"))
+        out.notes.append(f"serve {model_name} in {env}")
+    if version is not None and version != model.version:
+        if not _VERSION.fullmatch(version):
+            raise PromoteError(f"version {version!r}: use letters, digits and . _ + - only")
+        vspan = model.spans.get("version")
+        found = _literal_in(texts[vspan.file], vspan) if vspan else None
+        if vspan is None or found is None:
+            raise PromoteError(f"cannot find the version statement of {model_name}")
+        out.edits.append(Edit(vspan.file, found[0], found[1], f'"{version}"'))
+        out.notes.append(f"version {model.version} -> {version}")
+        aspan = model.spans.get("artifact")
+        old = model.version or ""
+        if aspan is not None and old and model.artifact and old in model.artifact:
+            lit = _literal_in(texts[aspan.file], aspan)
+            if lit is not None:
+                out.edits.append(Edit(aspan.file, lit[0], lit[1], lit[2].replace(old, version)))
+                out.notes.append(f"artifact {model.artifact} -> {model.artifact.replace(old, version)}")
+    return out
+
+
+def apply_edits(texts: dict[str, str], edits: Sequence[Edit]) -> dict[str, str]:
+    """New texts of the files the edits touch; edits apply from the end backwards."""
+    changed: dict[str, str] = {}
+    for file in sorted({e.file for e in edits}):
+        text = texts[file]
+        for e in sorted((e for e in edits if e.file == file), key=lambda e: (e.start, e.end), reverse=True):
+            lo, hi = _offset(text, *e.start), _offset(text, *e.end)
+            text = text[:lo] + e.text + text[hi:]
+        changed[file] = text
+    return changed
+
+
+def write(changed: dict[str, str]) -> dict[str, str]:
+    """Write the new texts; returns the old ones so a failed recompile can undo."""
+    old = {f: Path(f).read_text(encoding="utf-8") for f in changed}
+    for f, text in changed.items():
+        write_atomic(Path(f), text.encode("utf-8"))
+    return old
+
+
+def run(inputs: Sequence[Path], model: str, env: str, version: str | None, out_root: Path) -> list[str]:
+    """Promote, recompile into ``out_root``; returns what was done. Raises PromoteError."""
+    from compiler import emit
+    from compiler.compile import build
+    from compiler.diagnostics import Severity, Sink
+    from compiler.pipeline import validate
+
+    checked = validate(inputs)
+    if checked.has_errors:
+        raise PromoteError("the spec has errors; fix them first (shipspec validate)")
+    p = plan(checked.spec, model, env, version, checked.texts)
+    if not p.edits:
+        return [f"{model} is already served in {env}" + (f" at version {version}" if version else "") + "; nothing to do"]
+    old = write(apply_edits(checked.texts, p.edits))
+    try:
+        result = build(inputs)
+        errors = [d for d in result.diagnostics if d.severity is Severity.ERROR]
+        sink = Sink()
+        files = emit.plan(result.files, out_root, sink) if not errors else None
+        errors += [d for d in sink.items if d.severity is Severity.ERROR]
+        if errors or files is None:
+            first = errors[0]
+            raise PromoteError(
+                f"the promoted spec does not compile ({len(errors)} errors; first: {first.span.file}:"
+                f"{first.span.line}:{first.span.column}: {first.code} {first.message}); the spec is unchanged"
+            )
+        emit.apply(files)
+    except BaseException:
+        write(old)
+        raise
+    done = [f"promoted {model} to {env}: " + "; ".join(p.notes)]
+    done.append(f"edited {', '.join(sorted({e.file for e in p.edits}))}")
+    done.append(f"recompiled: {len(files.write)} written, {len(files.delete)} removed under {out_root}")
+    return done
