@@ -1,7 +1,9 @@
 """Golden cases: ``golden/<case>/specs/*.ship`` rendered into ``golden/<case>/expected/``.
 
 The case ``example`` renders the repository's own ``specs/``. A case whose spec
-has errors stores ``expected/diagnostics.txt`` instead of a tree.
+has errors stores ``expected/diagnostics.txt`` instead of a tree. Each case
+also stores its IR export (``shipspec export --format json``) as
+``golden/<case>/ir.json``; a case whose spec has errors has none.
 """
 
 from __future__ import annotations
@@ -19,10 +21,13 @@ from compiler.cli import main
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "golden"
 REGEN = "python -m tests.regen_golden"
+IR_FILE = "ir.json"
 
 
 def cases() -> list[str]:
-    return sorted(p.name for p in GOLDEN.iterdir() if p.is_dir()) if GOLDEN.is_dir() else []
+    """Every case under golden/, and always ``example`` (the repository's own specs/)."""
+    found = {p.name for p in GOLDEN.iterdir() if p.is_dir()} if GOLDEN.is_dir() else set()
+    return sorted(found | {"example"})
 
 
 def case_cwd(case: str) -> Path:
@@ -39,14 +44,40 @@ def _chdir(path: Path) -> Iterator[None]:
         os.chdir(old)
 
 
+def _run(args: list[str]) -> tuple[int, str]:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+        rc = main(args)
+    return rc, out.getvalue()
+
+
+def export_case(case: str) -> bytes | None:
+    """The case's IR export through the real CLI, or None when the spec has errors."""
+    with _chdir(case_cwd(case)):
+        rc, out = _run(["export", "specs", "--format", "json"])
+    return out.encode() if rc == 0 else None
+
+
+def expected_ir(case: str) -> bytes | None:
+    path = GOLDEN / case / IR_FILE
+    return path.read_bytes() if path.is_file() else None
+
+
+def write_ir(case: str, data: bytes | None) -> None:
+    path = GOLDEN / case / IR_FILE
+    if data is None:
+        path.unlink(missing_ok=True)
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+
 def render_case(case: str) -> dict[str, bytes]:
     """Compile a case in-process through the real CLI; return {path: bytes}."""
     with tempfile.TemporaryDirectory() as tmp, _chdir(case_cwd(case)):
-        out = io.StringIO()
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
-            rc = main(["compile", "specs", "--out", tmp, "--format", "text"])
+        rc, out = _run(["compile", "specs", "--out", tmp, "--format", "text"])
         if rc != 0:
-            return {"diagnostics.txt": f"exit {rc}\n{out.getvalue()}".encode()}
+            return {"diagnostics.txt": f"exit {rc}\n{out}".encode()}
         files = {}
         for path in sorted(Path(tmp).rglob("*")):
             rel = path.relative_to(tmp).as_posix()

@@ -1,4 +1,4 @@
-"""Regenerate every golden tree: ``python -m tests.regen_golden [CASE...]``.
+"""Regenerate every golden tree and IR export: ``python -m tests.regen_golden [CASE...]``.
 
 Review the resulting diff like code: it is the behavioural change.
 """
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 
-from tests.golden import GOLDEN, cases, render_case, write_expected
+from tests.golden import GOLDEN, IR_FILE, cases, export_case, render_case, write_expected, write_ir
 
 
 def main(argv: list[str]) -> int:
@@ -15,7 +15,10 @@ def main(argv: list[str]) -> int:
     for case in chosen:
         files = render_case(case)
         write_expected(case, files)
+        ir = export_case(case)
+        write_ir(case, ir)
         print(f"{case}: {len(files)} file(s) -> {(GOLDEN / case / 'expected').relative_to(GOLDEN.parent)}")
+        print(f"{case}: IR export -> {(GOLDEN / case / IR_FILE).relative_to(GOLDEN.parent) if ir else 'none (errors)'}")
     return 0
 
 

@@ -1,4 +1,4 @@
-"""Every golden case renders to exactly its expected tree, byte for byte."""
+"""Every golden case renders to exactly its expected tree, and exports exactly its IR, byte for byte."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import difflib
 
 import pytest
 
-from tests.golden import REGEN, cases, expected, render_case
+from tests.golden import IR_FILE, REGEN, cases, expected, expected_ir, export_case, render_case
 
 
 @pytest.mark.parametrize("case", cases())
@@ -29,3 +29,18 @@ def test_golden_tree(case: str) -> None:
             )
             problems.append("\n".join(list(diff)[:60]))
     assert not problems, f"golden case '{case}' differs (if intended, run: {REGEN} {case})\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("case", cases())
+def test_golden_ir_export(case: str) -> None:
+    want, got = expected_ir(case), export_case(case)
+    if want == got:
+        return
+    if want is None or got is None:
+        state = "has no stored" if want is None else "stores an"
+        pytest.fail(f"golden case '{case}' {state} {IR_FILE} but the spec {'exports' if got else 'has errors'}; "
+                    f"run: {REGEN} {case}")
+    diff = difflib.unified_diff(
+        want.decode().splitlines(), got.decode().splitlines(), f"{case}/{IR_FILE}", "exported", lineterm=""
+    )
+    pytest.fail(f"golden IR of '{case}' differs (if intended, run: {REGEN} {case})\n" + "\n".join(list(diff)[:80]))
