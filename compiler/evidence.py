@@ -62,6 +62,7 @@ def _positions(node: yaml.Node, prefix: tuple[str, ...], out: dict[tuple[str, ..
         for key, value in node.value:
             name = str(key.value)
             out[prefix + (name,)] = (value.start_mark.line + 1, value.start_mark.column + 1)
+            out[("#key", *prefix, name)] = (key.start_mark.line + 1, key.start_mark.column + 1)
             _positions(value, prefix + (name,), out)
 
 
@@ -117,7 +118,7 @@ def read(path: Path, into: Evidence | None = None) -> Evidence:
     for key, value in data.items():
         where = pos.get((str(key),))
         if key not in TOP_LEVEL:
-            raise EvidenceError(name, where, f"unknown key '{key}'; expected one of {', '.join(TOP_LEVEL)}")
+            raise EvidenceError(name, pos.get(("#key", str(key))), f"unknown key '{key}'; expected one of {', '.join(TOP_LEVEL)}")
         if key in ("model", "version"):
             if not isinstance(value, str | int | float) or isinstance(value, bool):
                 raise EvidenceError(name, where, f"'{key}' must be a string")
@@ -140,7 +141,7 @@ def _section(ev: Evidence, name: str, key: str, value: dict[Any, Any], pos: dict
         where = pos.get((key, str(metric)))
         label = f"{key}.{metric}"
         if key == "load" and metric not in LOAD_FIELDS:
-            raise EvidenceError(name, where, f"unknown load field '{metric}'; expected one of {', '.join(LOAD_FIELDS)}")
+            raise EvidenceError(name, pos.get(("#key", key, str(metric))), f"unknown load field '{metric}'; expected one of {', '.join(LOAD_FIELDS)}")
         dataset = None
         if isinstance(raw, dict) and key != "load":
             if "value" not in raw:
