@@ -1,0 +1,114 @@
+"""The rendered model repositories of specs/, loaded by a real tritonserver with python stand-ins.
+
+Every model of every serving environment must become READY and answer one
+inference with the declared output types and shapes, honouring the batch
+dimension. A broken config is refused by both our checker and the server.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from compiler.backends.triton_validate import parse_config
+from compiler.compile import render
+from compiler.load import load_text
+from compiler.pipeline import check_loaded, validate
+from compiler.render import Templates
+from compiler.smoke import request_shape, synthetic_inputs
+from compiler.emit import file_bytes
+from tests.helpers import codes
+from tests.standin import standin_repository
+from tests.triton_server import TritonServer, triton_missing
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.skipif(bool(triton_missing()), reason=triton_missing() or "")
+
+NUMPY = {"TYPE_FP32": np.float32, "TYPE_INT64": np.int64, "TYPE_STRING": np.object_}
+
+
+def render_triton(spec_dir: Path, out: Path) -> list[str]:
+    """Render the triton backend of a spec into ``out``; the environments it serves."""
+    checked = validate([spec_dir])
+    assert not checked.has_errors, checked.diagnostics
+    files, sink = render(checked, Templates.load(), only=["triton"])
+    assert not sink.has_errors
+    envs = set()
+    for f in files:
+        path = out / f.path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(file_bytes(f))
+        envs.add(f.path.split("/")[1])
+    return sorted(envs)
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("rendered")
+    assert render_triton(ROOT / "specs", out) == ["dev", "preprod", "prod", "staging"]
+    return out
+
+
+@pytest.mark.parametrize("env", ["dev", "preprod", "prod", "staging"])
+def test_every_model_ready_and_answers(rendered: Path, tmp_path: Path, env: str) -> None:
+    import tritonclient.http as httpclient
+
+    source = rendered / "deploy" / env / "triton"
+    repo = standin_repository(source, tmp_path / "repo")
+    names = sorted(p.name for p in source.iterdir())
+    with TritonServer(repo) as server:
+        client = httpclient.InferenceServerClient(server.http_url)
+        for name in names:
+            assert client.is_model_ready(name), server.log_tail()
+            config = parse_config((source / name / "config.pbtxt").read_text())
+            # Only the backend differs from what shipspec rendered.
+            served = parse_config((repo / name / "config.pbtxt").read_text())
+            assert served.max_batch_size == config.max_batch_size and served.input == config.input
+            batch = 2 if config.max_batch_size else None
+            result = client.infer(name, synthetic_inputs(config, batch))
+            for out in config.output:
+                value = result.as_numpy(out.name)
+                assert value is not None, (name, out.name)
+                expected = request_shape(list(out.dims), batch, variable=1)
+                assert list(value.shape) == expected, (name, out.name, value.shape)
+                type_name = type(config).DESCRIPTOR.fields_by_name["output"].message_type.fields_by_name[
+                    "data_type"].enum_type.values_by_number[out.data_type].name
+                assert value.dtype == NUMPY[type_name], (name, out.name, value.dtype)
+
+
+def test_broken_config_refused_by_checker_and_server(tmp_path: Path) -> None:
+    """Preferred batch size above max: SS604 from our checker, a load error from Triton."""
+    spec = (
+        'project p { triton "2.51.0" }\n'
+        "environment dev { tier development namespace \"d\" }\n"
+        "model m {\n  version \"1.0.0\"\n  format python\n  artifact \"s3://b/m.py\"\n"
+        "  input x: fp32[4]\n  output y: fp32[4]\n"
+        "  batching { max 4  preferred [8] }\n  serve in dev\n}\n"
+    )
+    assert "SS604" in codes(spec)
+    # What the renderer makes of it if the checker's verdict were ignored.
+    checked = check_loaded(load_text(spec, "t.ship"))
+    files, _ = render(checked, Templates.load(), only=["triton"])
+    for f in (f for f in files if "/triton/" in f.path):
+        path = tmp_path / "rendered" / f.path.split("/triton/")[1]
+        path.parent.mkdir(parents=True)
+        path.write_bytes(file_bytes(f))
+    assert "preferred_batch_size: [ 8 ]" in (tmp_path / "rendered" / "m" / "config.pbtxt").read_text()
+    stand = standin_repository(tmp_path / "rendered", tmp_path / "repo")
+    with pytest.raises(RuntimeError, match="dynamic batching preferred size must be <= max batch size"):
+        with TritonServer(stand):
+            pass
+
+
+def test_standin_changes_only_the_backend(rendered: Path, tmp_path: Path) -> None:
+    source = rendered / "deploy" / "dev" / "triton"
+    repo = standin_repository(source, tmp_path / "repo", cpu_only=False)
+    for cfg in source.glob("*/config.pbtxt"):
+        original = parse_config(cfg.read_text())
+        swapped = parse_config((repo / cfg.parent.name / "config.pbtxt").read_text())
+        swapped.backend, swapped.platform = original.backend, original.platform
+        assert swapped == original
+    shutil.rmtree(repo)
