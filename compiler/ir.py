@@ -225,6 +225,10 @@ class Override:
     resources: Resources | None = None
     batching: Batching | None = None
     instances: int | None = None
+    # The model version this environment runs, pinned by ``shipspec promote``;
+    # without it the environment runs the model's own version.
+    version: str | None = None
+    spans: Mapping[str, Span] = _spans()
 
 
 @dataclass(frozen=True, slots=True)
@@ -384,3 +388,9 @@ class Spec:
 
     def dataset(self, name: str) -> Dataset | None:
         return next((d for d in self.datasets if d.name == name), None)
+
+    def version_in(self, model: str, env: str) -> str | None:
+        """The version of ``model`` that ``env`` runs: its override's pin, else the model's own."""
+        e, m = self.environment(env), self.model(model)
+        pinned = next((o.version for o in e.overrides if o.model.name == model and o.version), None) if e else None
+        return pinned or (m.version if m else None)

@@ -227,8 +227,12 @@ class Lowerer:
     def override(self, tree: Tree[Token]) -> ir.Override:
         name, *_ = _args(tree)
         f: dict[str, Any] = {}
-        for kind, stmt in self.statements(tree, frozenset({"replicas", "resources", "batching", "instances"})):
-            if kind == "replicas":
+        spans: dict[str, Span] = {}
+        for kind, stmt in self.statements(tree, frozenset({"replicas", "resources", "batching", "instances", "version"})):
+            spans.setdefault(kind, self.span(stmt))
+            if kind == "version":  # the version this environment runs (set by shipspec promote)
+                f["version"] = self.string(_args(stmt)[0])
+            elif kind == "replicas":
                 f["replicas"] = self.replicas(stmt)
             elif kind == "resources":
                 f["resources"] = self.resources(_args(stmt)[0])
@@ -236,7 +240,7 @@ class Lowerer:
                 f["batching"] = self.batching(stmt)
             elif kind == "instances":
                 f["instances"] = self.integer(_args(stmt)[0], minimum=1)
-        return ir.Override(model=self.ref(name), span=self.span(tree), **f)
+        return ir.Override(model=self.ref(name), span=self.span(tree), spans=spans, **f)
 
     def tensor(self, stmt: Tree[Token]) -> ir.Tensor | None:
         name, ttype, *opts = _args(stmt)
