@@ -127,7 +127,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "SS223": (Severity.ERROR, "secret reference names no store"),
     "SS224": (Severity.ERROR, "not a valid Kubernetes namespace"),
     "SS226": (Severity.ERROR, "artifact URI cannot be fetched"),
-    "SS520": (Severity.ERROR, "production environment without a gateway"),
+    "SS520": (Severity.WARNING, "production environment without a gateway"),
     "SS522": (Severity.ERROR, "rendered pod breaks the restricted security policy"),
     "SS523": (Severity.ERROR, "rendered production workload lacks a required object or setting"),
     "SS620": (Severity.WARNING, "shadow traffic mirrors nothing"),

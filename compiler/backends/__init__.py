@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from compiler.backends import github, kubernetes, monitoring, triton
+from compiler.backends import argocd, github, kubernetes, monitoring, triton
 from compiler.backends.base import Backend
 
 BACKENDS: tuple[Backend, ...] = (
     triton.BACKEND,
     kubernetes.BACKEND,
+    argocd.BACKEND,
     monitoring.BACKEND,
     github.BACKEND,
 )

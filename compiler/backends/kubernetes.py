@@ -1,15 +1,191 @@
-"""The kubernetes backend (not yet implemented: renders nothing)."""
+"""The kubernetes backend: every environment of a spec as one file per object
+under ``deploy/<env>/``.
+
+Per environment: Namespace and ServiceAccount; ResourceQuota and LimitRange in
+the development tier; per served model a Triton Deployment (an Argo Rollout
+with an AnalysisTemplate where a gate into the environment has canary steps),
+Service and HPA, plus PodDisruptionBudget and NetworkPolicies in production;
+the preprod shadow VirtualService; training Jobs / PyTorchJobs; ExternalSecrets
+for every secret reference. ``kustomize.assemble`` adds the kustomization.
+"""
 
 from __future__ import annotations
 
+from compiler import ir
+from compiler.backends import k8s_canary, k8s_serving, k8s_training, k8s_validate
+from compiler.backends import k8s_common as kc
 from compiler.backends.base import OutputFile, RenderContext
+from compiler.backends.k8s_render import fragment, object_file
+from compiler.checks import k8s_policy
+from compiler.diagnostics import Span
+from compiler.layout import object_path
+from compiler.render import k8s_name
+
+T = "kubernetes/"
+# Workloads without traffic yet still get a namespace quota in development.
+DEV_QUOTA = ir.Resources(Span.point("<default>"), cpu=8, memory=32 << 30, gpu=0)
+
+
+def _project(spec: ir.Spec) -> str:
+    return spec.project.name if spec.project else "shipspec"
+
+
+def _env_meta(spec: ir.Spec, env: ir.Environment, name: str, component: str, wave: str) -> dict[str, object]:
+    return {
+        "name": name,
+        "namespace": kc.namespace(env),
+        "labels": {**kc.labels(_project(spec), component, name), "shipspec.dev/environment": env.name},
+        "annotations": kc.wave(wave),
+    }
+
+
+def monitoring_namespace(spec: ir.Spec) -> str:
+    env = next((e for e in spec.environments if e.tier is ir.Tier.MONITORING), None)
+    return kc.namespace(env) if env else "monitoring"
+
+
+def prometheus_address(spec: ir.Spec) -> str:
+    return f"http://prometheus-operated.{monitoring_namespace(spec)}.svc:9090"
+
+
+class _Env:
+    """Renders one environment; collects its files."""
+
+    def __init__(self, ctx: RenderContext, env: ir.Environment) -> None:
+        self.ctx, self.spec, self.env = ctx, ctx.spec, env
+        self.files: list[OutputFile] = []
+        self.sa = k8s_name(_project(self.spec))
+        self.pods_kind = k8s_validate.kind_for(self.spec.project.kubernetes_version if self.spec.project else "1.33")
+
+    def add(self, kind: str, name: str, template: str, source: Span, **context: object) -> None:
+        # Custom resources that embed pod templates get those checked as core objects.
+        file_kind = self.pods_kind if kind in ("Rollout", "PyTorchJob") else "yaml"
+        f = object_file(self.ctx, object_path(self.env.name, kind, name), T + template, source, file_kind, **context)
+        if f is not None:
+            self.files.append(f)
+
+    def base(self) -> None:
+        env, spec = self.env, self.spec
+        ns_meta = _env_meta(spec, env, kc.namespace(env), "namespace", kc.WAVE_NAMESPACE)
+        del ns_meta["namespace"]
+        # Pods of this namespace must meet the restricted Pod Security Standard.
+        ns_meta["labels"] = {**ns_meta["labels"], "pod-security.kubernetes.io/enforce": "restricted",  # type: ignore[dict-item]
+                             "pod-security.kubernetes.io/enforce-version": "latest"}
+        self.add("Namespace", kc.namespace(env), "namespace.yaml.j2", env.span, o={"meta": ns_meta})
+        sa_meta = _env_meta(spec, env, self.sa, "identity", kc.WAVE_SETUP)
+        self.add("ServiceAccount", self.sa, "serviceaccount.yaml.j2", env.span, o={"meta": sa_meta})
+        if env.tier is ir.Tier.DEVELOPMENT:
+            quota = env.quota or DEV_QUOTA
+            hard = {"limits.cpu": kc.quantity_cpu(quota.cpu or 8), "limits.memory": kc.quantity_bytes(quota.memory or 32 << 30),
+                    "requests.cpu": kc.quantity_cpu(quota.cpu or 8),
+                    "requests.memory": kc.quantity_bytes(quota.memory or 32 << 30),
+                    "requests.nvidia.com/gpu": str(quota.gpu)}
+            span = env.spans.get("quota", env.span)
+            self.add("ResourceQuota", "quota", "resourcequota.yaml.j2", span,
+                     o={"meta": _env_meta(spec, env, "quota", "quota", kc.WAVE_SETUP), "hard": hard})
+            self.add("LimitRange", "defaults", "limitrange.yaml.j2", span,
+                     o={"meta": _env_meta(spec, env, "defaults", "quota", kc.WAVE_SETUP),
+                        "default": {"cpu": "1", "memory": "2Gi"}, "default_request": {"cpu": "250m", "memory": "512Mi"}})
+        if env.tier is ir.Tier.PRODUCTION:
+            if not env.gateway:
+                self.ctx.sink.report("SS520", f"production environment '{env.name}' names no gateway: its models "
+                                     "accept traffic only from their own namespace", env.span,
+                                     hint='add: gateway "NAMESPACE-OF-THE-INGRESS-GATEWAY"')
+            meta = _env_meta(spec, env, "default-deny-ingress", "network", kc.WAVE_SETUP)
+            self.add("NetworkPolicy", "default-deny-ingress", "networkpolicy-default-deny.yaml.j2", env.span,
+                     o={"meta": meta})
+
+    def secrets(self, prefix: str, env: tuple[ir.EnvVar, ...], source: Span) -> None:
+        by_store: dict[str, list[dict[str, object]]] = {}
+        for var in sorted(env, key=lambda v: v.name):
+            if not isinstance(var.value, ir.SecretRef):
+                continue
+            key = kc.parse_secret(var.value.ref)
+            if key is None:
+                continue  # the checker reported it
+            remote: dict[str, object] = {"key": key.remote}
+            if key.property:
+                remote["property"] = key.property
+            by_store.setdefault(key.store, []).append({"secretKey": var.name, "remoteRef": remote})
+        for store, data in sorted(by_store.items()):
+            name = f"{prefix}-{store}"
+            meta = _env_meta(self.spec, self.env, name, "secrets", kc.WAVE_SETUP)
+            self.add("ExternalSecret", name, "externalsecret.yaml.j2", source,
+                     o={"meta": meta, "store": store, "target": name, "data": data})
+
+    def serve(self, model: ir.Model) -> None:
+        s = k8s_serving.served(self.spec, self.env, model)
+        src = model.span
+        pod = fragment(self.ctx, T + "triton-pod.yaml.j2", src, p=k8s_serving.pod(s, self.sa, s.name))
+        template = "rollout.yaml.j2" if s.canary else "deployment.yaml.j2"
+        self.add(s.kind, s.name, template, src, o=k8s_serving.workload(s), pod=pod)
+        self.add("Service", s.name, "service.yaml.j2", src, o=k8s_serving.service(s))
+        if s.replicas is not None:
+            self.add("HorizontalPodAutoscaler", s.name, "horizontalpodautoscaler.yaml.j2", s.replicas.span,
+                     o=k8s_serving.hpa(s))
+        if s.production:
+            self.add("PodDisruptionBudget", s.name, "poddisruptionbudget.yaml.j2", src, o=k8s_serving.pdb(s))
+            self.add("NetworkPolicy", s.name, "networkpolicy.yaml.j2", src,
+                     o=k8s_serving.network_policy(s, monitoring_namespace(self.spec)))
+        if s.canary is not None and s.sla is not None:
+            view = k8s_canary.analysis_template(s, prometheus_address(self.spec), self.ctx.sink)
+            if view is not None:
+                self.add("AnalysisTemplate", f"{s.name}-slo", "analysistemplate.yaml.j2", s.sla.span, o=view)
+        env_vars = tuple(v for m in k8s_serving.pod_models(self.spec, model) for v in m.env)
+        self.secrets(s.name, env_vars, src)
+
+    def shadow(self) -> None:
+        env = self.env
+        if env.tier is not ir.Tier.PREPROD or env.shadow is None:
+            return
+        source = self.spec.environment(env.shadow.source.name)
+        if source is None:
+            return
+        for model in self.spec.models:
+            served_in = {r.name for r in model.serve_in}
+            if env.name in served_in and source.name in served_in:
+                view = k8s_canary.shadow(self.spec, env, source, model)
+                self.add("VirtualService", f"{model.name}-shadow", "virtualservice.yaml.j2", env.shadow.span, o=view)
+
+    def train(self, t: ir.Training) -> None:
+        name = k8s_training.name(t)
+        multi = t.nodes > 1
+        pod = fragment(self.ctx, T + "training-pod.yaml.j2", t.span,
+                       p=k8s_training.pod(self.spec, self.env, t, self.sa, name, "pytorch" if multi else "train"),
+                       restart_policy="OnFailure" if multi else "Never")
+        view = k8s_training.job(self.spec, self.env, t)
+        if multi:
+            self.add("PyTorchJob", name, "pytorchjob.yaml.j2", t.span, o=view, pod=pod)
+        else:
+            self.add("Job", name, "job.yaml.j2", t.span, o=view, pod=pod)
+        claim = k8s_training.checkpoint_claim(self.spec, self.env, t)
+        if claim is not None:
+            self.add("PersistentVolumeClaim", f"{name}-checkpoints", "persistentvolumeclaim.yaml.j2",
+                     t.spans.get("checkpoint", t.span), o=claim)
+        self.secrets(name, t.env, t.span)
 
 
 class _Backend:
+    """Renders ``deploy/<env>/`` for every environment (see the module docstring)."""
+
     name = "kubernetes"
 
     def render(self, ctx: RenderContext) -> list[OutputFile]:
-        return []
+        spec = ctx.spec
+        files: list[OutputFile] = []
+        for env in sorted(spec.environments, key=lambda e: e.name):
+            r = _Env(ctx, env)
+            r.base()
+            for model in spec.models:
+                if any(ref.name == env.name for ref in model.serve_in):
+                    r.serve(model)
+            r.shadow()
+            for t in spec.trainings:
+                if t.environment is not None and t.environment.name == env.name:
+                    r.train(t)
+            files.extend(r.files)
+        k8s_policy.verify_objects(spec, files, ctx.sink)
+        return files
 
 
 BACKEND = _Backend()

@@ -21,8 +21,40 @@ def _top_dir(path: str) -> str | None:
     return f"{DEPLOY}/{parts[1]}"
 
 
+# kustomize rewrites references to a generated ConfigMap (adding its content
+# hash) only in the kinds it knows; an Argo Rollout's pod template is not one
+# of them, so this configuration teaches it where a Rollout names ConfigMaps.
+ROLLOUT_CONFIG = "kustomizeconfig/rollout.yaml"
+_POD = "spec/template/spec"
+_ROLLOUT_REFS = {
+    "nameReference": [
+        {
+            "kind": "ConfigMap",
+            "version": "v1",
+            "fieldSpecs": [
+                {"group": "argoproj.io", "version": "v1alpha1", "kind": "Rollout", "path": path}
+                for path in (
+                    f"{_POD}/volumes/configMap/name",
+                    f"{_POD}/volumes/projected/sources/configMap/name",
+                    f"{_POD}/containers/env/valueFrom/configMapKeyRef/name",
+                    f"{_POD}/containers/envFrom/configMapRef/name",
+                    f"{_POD}/initContainers/env/valueFrom/configMapKeyRef/name",
+                    f"{_POD}/initContainers/envFrom/configMapRef/name",
+                )
+            ],
+        }
+    ]
+}
+
+
+def _has_rollout(f: OutputFile) -> bool:
+    return any(d.get("kind") == "Rollout" and d.get("apiVersion") == "argoproj.io/v1alpha1" for d in f.documents)
+
+
 def assemble(files: Sequence[OutputFile]) -> list[OutputFile]:
     resources: dict[str, list[str]] = defaultdict(list)
+    rollouts: set[str] = set()
+    namespaces: dict[str, str] = {}
     generators: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     sources: dict[str, Span] = {}
     for f in files:
@@ -32,6 +64,11 @@ def assemble(files: Sequence[OutputFile]) -> list[OutputFile]:
         rel = f.path[len(top) + 1 :]
         if f.documents:
             resources[top].append(rel)
+            if _has_rollout(f):
+                rollouts.add(top)
+            for d in f.documents:
+                if d.get("kind") == "Namespace" and d.get("apiVersion") == "v1":
+                    namespaces.setdefault(top, str((d.get("metadata") or {}).get("name")))
         if f.config_map:
             base = rel.rsplit("/", 1)[-1]
             generators[top][f.config_map].append(f"{base}={rel}")
@@ -44,8 +81,14 @@ def assemble(files: Sequence[OutputFile]) -> list[OutputFile]:
             "resources": sorted(resources[top]),
         }
         if generators[top]:
+            # A generated ConfigMap lives in the namespace of the pods that mount
+            # it; kustomize rewrites references only within one namespace.
+            ns = {"namespace": namespaces[top]} if top in namespaces else {}
             doc["configMapGenerator"] = [
-                {"name": name, "files": sorted(entries)} for name, entries in sorted(generators[top].items())
+                {"name": name, **ns, "files": sorted(entries)} for name, entries in sorted(generators[top].items())
             ]
+        if top in rollouts and generators[top]:
+            doc["configurations"] = [ROLLOUT_CONFIG]
+            out.append(OutputFile(f"{top}/{ROLLOUT_CONFIG}", to_yaml(_ROLLOUT_REFS), sources[top]))
         out.append(OutputFile(f"{top}/kustomization.yaml", to_yaml(doc), sources[top]))
     return out

@@ -1,0 +1,47 @@
+"""Pod templates inside custom resources (a Rollout's ``spec.template``, each
+PyTorchJob replica's ``template``) are core PodTemplateSpecs, but CRD schemas
+leave them open. This validator checks them against the pinned Kubernetes
+version's strict schema by wrapping each one in a core ``PodTemplate``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from compiler.backends.base import OutputFile
+from compiler.diagnostics import Sink
+
+KIND_PREFIX = "k8s-crd-pods@"
+
+
+def kind_for(k8s_version: str) -> str:
+    """The OutputFile kind whose validator checks embedded pod templates; registers it."""
+    from compiler.validate import FILE_VALIDATORS
+
+    kind = KIND_PREFIX + k8s_version
+    FILE_VALIDATORS.setdefault(kind, lambda f, sink: validate_pods(f, sink, k8s_version))
+    return kind
+
+
+def _templates(doc: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+    spec = doc.get("spec") or {}
+    if doc.get("kind") == "Rollout":
+        yield "$.spec.template", spec.get("template")
+    elif doc.get("kind") == "PyTorchJob":
+        for role, replica in sorted((spec.get("pytorchReplicaSpecs") or {}).items()):
+            yield f"$.spec.pytorchReplicaSpecs.{role}.template", (replica or {}).get("template")
+
+
+def validate_pods(f: OutputFile, sink: Sink, k8s_version: str) -> None:
+    from compiler.validate import k8s_validator
+
+    check = k8s_validator(k8s_version, "v1", "PodTemplate")
+    if check is None:
+        return  # validate_files reports missing schemas once
+    for doc in f.documents:
+        name = f"{doc.get('kind', '?')} {(doc.get('metadata') or {}).get('name', '?')}"
+        for where, template in _templates(doc):
+            wrapper = {"apiVersion": "v1", "kind": "PodTemplate", "metadata": {"name": "x"}, "template": template}
+            for path, message in check(wrapper)[:5]:
+                path = where + path.removeprefix("$.template")
+                sink.report("SS802", f"{f.path}: {name}: {path}: {message}", f.source)
