@@ -53,6 +53,7 @@ environment prod {
   tier production
   namespace "ml-prod"
   replicas 3..12
+  gateway "istio-ingress"
 }
 
 environment observability {

@@ -1,0 +1,77 @@
+"""Cold-process time of ``shipspec validate`` on one file: ``python -m bench.cold [--runs 30]``.
+
+Like hyperfine: a few warm-up runs (to fill the OS file cache), then N timed
+runs of a fresh process each; prints min, median, mean and max, next to the bare
+interpreter start-up for scale. The budget (DESIGN.md) is 0.3 s median on a
+2-core machine. ``--file`` validates a given spec file instead of a generated one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from bench.synth import HEADER, model_text
+
+BUDGET_S = 0.3
+
+
+def one_file_spec(root: Path) -> Path:
+    """A complete spec in one file: the synthetic platform and one model."""
+    path = root / "spec.ship"
+    path.write_text(HEADER + "\n" + model_text(0))
+    return path
+
+
+def shipspec_command() -> list[str]:
+    """The installed console script when it sits next to this interpreter, else ``-m compiler``."""
+    script = Path(sys.executable).with_name("shipspec")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "compiler"]
+
+
+def time_runs(cmd: Sequence[str], runs: int, warmup: int) -> list[float]:
+    for _ in range(warmup):
+        subprocess.run(cmd, capture_output=True, check=False, timeout=60)
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        r = subprocess.run(cmd, capture_output=True, check=False, timeout=60)
+        times.append(time.perf_counter() - t)
+        if r.returncode not in (0, 1):
+            raise SystemExit(f"{' '.join(cmd)} exited {r.returncode}: {r.stderr.decode(errors='replace')[-500:]}")
+    return times
+
+
+def summary(name: str, times: list[float]) -> str:
+    return (
+        f"{name:>28}: median {statistics.median(times) * 1000:7.1f} ms   min {min(times) * 1000:7.1f}"
+        f"   mean {statistics.fmean(times) * 1000:7.1f}   max {max(times) * 1000:7.1f}   ({len(times)} runs)"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--file", type=Path, help="spec file to validate (default: a generated one)")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        spec = args.file or one_file_spec(Path(tmp))
+        baseline = time_runs([sys.executable, "-c", "pass"], args.runs, args.warmup)
+        validate = time_runs([*shipspec_command(), "validate", str(spec)], args.runs, args.warmup)
+    print(summary("python -c pass", baseline))
+    print(summary("shipspec validate (1 file)", validate))
+    median = statistics.median(validate)
+    verdict = "within" if median <= BUDGET_S else "OVER"
+    print(f"{'budget':>28}: {verdict} {BUDGET_S * 1000:.0f} ms (median)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
