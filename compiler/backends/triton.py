@@ -10,7 +10,8 @@ from __future__ import annotations
 from compiler import ir, layout
 from compiler.backends.base import OutputFile, RenderContext
 from compiler.backends.triton_validate import KIND, validate_config
-from compiler.backends.triton_view import config_view
+from compiler.backends.triton_view import config_view, supports_model_metrics
+from compiler.diagnostics import Sink
 from compiler.validate import FILE_VALIDATORS
 
 TEMPLATE = "triton/config.pbtxt.j2"
@@ -24,13 +25,33 @@ def serving_environments(spec: ir.Spec, model: ir.Model) -> list[ir.Environment]
     return [env for env in spec.environments if env.name in wanted]
 
 
-def _header(model: ir.Model, env: ir.Environment) -> str:
+def _header(spec: ir.Spec, model: ir.Model, env: ir.Environment) -> str:
     # Comments are valid protobuf text: they tell a reader where the artifact goes.
-    directory = layout.triton_version_dir(model.version)
+    version = spec.version_in(model.name, env.name)
+    directory = layout.triton_version_dir(version)
     return (
-        f"# model {model.name} version {model.version or '(none)'} in {env.name}: "
+        f"# model {model.name} version {version or '(none)'} in {env.name}: "
         f"served from version directory {directory}\n"
     )
+
+
+def _warn_no_histograms(spec: ir.Spec, model: ir.Model, env: ir.Environment, sink: Sink) -> None:
+    """Before 2.52 the config cannot set histogram buckets: say how the latency SLO is measured instead."""
+    version = spec.project.triton_version if spec.project else "2.51.0"
+    if supports_model_metrics(version):
+        return
+    for sla in spec.slas:
+        if sla.model.name != model.name or sla.environment.name != env.name:
+            continue
+        for objective in sla.latency:
+            sink.report(
+                "SS710",
+                f"Triton {version} has no latency histograms (model_metrics needs 2.52): the "
+                f"p{objective.percentile:g} latency SLO of '{model.name}' in '{env.name}' will be measured from "
+                "summary quantiles (the Deployment runs Triton with --metrics-config summary_latencies=true)",
+                objective.span,
+                hint='pin triton "2.52.0" or later for histogram buckets at the threshold',
+            )
 
 
 class _Backend:
@@ -41,10 +62,11 @@ class _Backend:
         for model in ctx.spec.models:
             for env in serving_environments(ctx.spec, model):
                 text = ctx.templates.render(TEMPLATE, **config_view(ctx.spec, model, env))
+                _warn_no_histograms(ctx.spec, model, env, ctx.sink)
                 files.append(
                     OutputFile(
                         path=layout.triton_config_path(env.name, model.name),
-                        text=_header(model, env) + text,
+                        text=_header(ctx.spec, model, env) + text,
                         source=model.span,
                         kind=KIND,
                         config_map=layout.triton_config_map(model.name),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from compiler.checks import consistency, graph, k8s_policy, names, policy, slo
+from compiler.checks import consistency, graph, k8s_policy, names, policy, slo, triton
 from compiler.diagnostics import Sink
 from compiler.ir import Spec
 
@@ -32,6 +32,9 @@ CHECKS: tuple[Check, ...] = (
     slo.check_slo_objectives,
     slo.check_monitor_directions,
     k8s_policy.check_kubernetes,
+    triton.check_models,
+    triton.check_ensembles,
+    triton.check_targets,
 )
 
 

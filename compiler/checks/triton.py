@@ -1,0 +1,171 @@
+"""Rules Triton applies when it loads a model, checked on the spec before Triton sees the file.
+
+Each rule names the Triton message it stands for, so a failure here reads like
+the server's log would, but points at the spec line. Version-aware: what the
+pinned server version cannot do is reported too.
+"""
+
+from __future__ import annotations
+
+import re
+
+from compiler import ir
+from compiler.backends.triton_view import effective, uses_gpu
+from compiler.checks.index import Index
+from compiler.diagnostics import Sink, Span
+
+
+# What layout.triton_version_dir maps; anything else lands in directory 1.
+_SEMVER = re.compile(r"\d{1,3}\.\d{1,3}\.\d{1,3}")
+
+
+def _max_batch(model: ir.Model, env: ir.Environment | None) -> int:
+    batching = effective(model, env).batching if env is not None else model.batching
+    return batching.max_batch_size if batching else 0
+
+
+def _reshape_problem(t: ir.Tensor, batches: bool) -> str | None:
+    """Triton's reshape rules (model_config_utils.cc), beyond the plain element count."""
+    assert t.reshape is not None
+    if not t.reshape and not batches:
+        return "cannot have an empty reshape in a model that does not batch (scalar tensors are not supported)"
+    var_dims, var_reshape = t.dims.count(-1), t.reshape.count(-1)
+    if var_dims == 0 and var_reshape == 0:
+        return None  # the element count is checked by SS604
+    if var_dims != var_reshape:
+        if var_dims and var_reshape:
+            return "has different number of variable-size dimensions for dims and reshape"
+        return "has different size for dims and reshape"
+
+    def segments(shape: tuple[int, ...]) -> list[int]:
+        out, product = [], 1
+        for d in shape:
+            if d == -1:
+                out.append(product)
+                product = 1
+            else:
+                product *= d
+        return [*out, product]
+
+    if segments(t.dims) != segments(t.reshape):
+        return "has different size for dims and reshape"
+    return None
+
+
+def _check_micros(what: str, seconds: float | None, span: Span, sink: Sink) -> None:
+    if seconds is not None and 0 < seconds and round(seconds * 1_000_000) == 0:
+        sink.report("SS310", f"{what} of {seconds * 1e6:g}us rounds to 0 in Triton's microsecond field, "
+                    "which means 'none'", span, hint="use at least 1us")
+
+
+def check_models(spec: ir.Spec, sink: Sink) -> None:
+    """Per-model load-time rules: reshape, microsecond fields, ensemble-only settings, version directory.
+
+    Failing: ``input x: fp32[2, -1] reshape [2, 2]`` (Triton: different size for dims and reshape).
+    """
+    for model in spec.models:
+        batches = bool(model.batching and model.batching.max_batch_size)
+        for kind, tensors in (("input", model.inputs), ("output", model.outputs)):
+            for t in tensors:
+                if t.reshape is not None and (problem := _reshape_problem(t, batches)):
+                    sink.report("SS613", f"model {kind} '{t.name}' {problem}", t.span)
+        if model.batching is not None:
+            _check_micros("batching delay", model.batching.delay, model.batching.spans.get("delay", model.batching.span), sink)
+            if model.batching.queue is not None:
+                _check_micros("queue timeout", model.batching.queue.timeout, model.batching.queue.span, sink)
+        if model.sequence is not None:
+            _check_micros("sequence idle time", model.sequence.idle, model.sequence.span, sink)
+        if model.format is ir.ModelFormat.ENSEMBLE:
+            _check_ensemble_settings(model, sink)
+        if model.version is not None and not _SEMVER.fullmatch(model.version):
+            sink.report("SS311", f"version '{model.version}' is not MAJOR.MINOR.PATCH (each at most 999); "
+                        "Triton will serve it from version directory 1, so newer releases cannot be ordered",
+                        model.spans.get("version", model.span), hint='use a semantic version such as "1.4.2"')
+
+
+def _check_ensemble_settings(model: ir.Model, sink: Sink) -> None:
+    b = model.batching
+    if b is not None and (b.preferred or b.delay is not None or b.priority_levels or b.queue is not None):
+        sink.report("SS612", "an ensemble has no dynamic batcher: only 'max' applies to it "
+                    "(its members batch on their own)", b.span, hint="move these settings to the member models")
+    if model.sequence is not None:
+        sink.report("SS612", "an ensemble cannot have a sequence batcher", model.sequence.span)
+    if "instances" in model.spans:
+        sink.report("SS612", "instance group should not be specified for an ensemble", model.spans["instances"])
+    if model.cache:
+        sink.report("SS612", "an ensemble's responses are not cached by Triton; cache its members",
+                    model.spans.get("cache", model.span))
+
+
+def _full_shape(t: ir.Tensor, batches: bool) -> tuple[int, ...]:
+    return ((-1,) if batches else ()) + t.dims
+
+
+def _compatible(a: tuple[int, ...], b: tuple[int, ...]) -> bool:
+    return len(a) == len(b) and all(x == y or -1 in (x, y) for x, y in zip(a, b, strict=True))
+
+
+def check_ensembles(spec: ir.Spec, sink: Sink) -> None:
+    """Ensemble tensors agree in type and shape across steps, and no member batches less than the ensemble.
+
+    Failing: an ensemble with ``batching { max 16 }`` whose member has ``batching { max 8 }``.
+    """
+    idx = Index.of(spec)
+    for ens in spec.models:
+        if ens.format is not ir.ModelFormat.ENSEMBLE:
+            continue
+        ens_batches = bool(ens.batching and ens.batching.max_batch_size)
+        # ensemble tensor -> (dtype, shape, who declared it) as first seen
+        seen: dict[str, tuple[str, tuple[int, ...], str]] = {}
+        for t in ens.inputs + ens.outputs:
+            seen[t.name] = (t.dtype, _full_shape(t, ens_batches), f"ensemble {ens.name}")
+        for step in ens.steps:
+            member = idx.models.get(step.model.name)
+            if member is None or member.format is ir.ModelFormat.ENSEMBLE:
+                continue
+            member_batches = bool(member.batching and member.batching.max_batch_size)
+            tensors = {t.name: t for t in member.inputs + member.outputs}
+            pairs = [(m.source, m.target, m.span) for m in step.inputs] + [
+                (m.target, m.source, m.span) for m in step.outputs
+            ]
+            for ens_tensor, member_tensor, span in pairs:
+                t = tensors.get(member_tensor)
+                if t is None:
+                    continue  # SS605 reports it
+                shape = _full_shape(t, member_batches)
+                if ens_tensor not in seen:
+                    seen[ens_tensor] = (t.dtype, shape, f"model {member.name}")
+                    continue
+                dtype0, shape0, who = seen[ens_tensor]
+                if dtype0 != t.dtype:
+                    sink.report("SS610", f"in ensemble {ens.name}, ensemble tensor {ens_tensor}: inconsistent data "
+                                f"type: {t.dtype} from model {member.name} while {dtype0} from {who}", span)
+                elif not _compatible(shape0, shape):
+                    sink.report("SS610", f"in ensemble {ens.name}, ensemble tensor {ens_tensor}: inconsistent shape: "
+                                f"{list(shape)} from model {member.name} while {list(shape0)} from {who}", span)
+        for env in idx.served(ens):
+            ens_max = _max_batch(ens, env)
+            for step in ens.steps:
+                member = idx.models.get(step.model.name)
+                if member is None:
+                    continue
+                if ens_max > (member_max := _max_batch(member, env)):
+                    sink.report("SS611", f"ensemble {ens.name} allows maximum batch size {ens_max} in {env.name}, but "
+                                f"it contains model {member.name} which only allows {member_max}", step.model.span,
+                                hint=f"lower the ensemble's 'max' to {member_max} or raise the member's")
+
+
+def check_targets(spec: ir.Spec, sink: Sink) -> None:
+    """What the environments' hardware means for the rendered instance groups.
+
+    Note: a model with ``resources { gpu 1 }`` served in a development environment runs on CPU there.
+    (The pinned-version warning for latency histograms, SS710, comes from the backend at compile
+    time, where the choice between histogram buckets and summary quantiles is made.)
+    """
+    idx = Index.of(spec)
+    for model in spec.models:
+        for env in idx.served(model):
+            res = effective(model, env).resources
+            if res and res.gpu > 0 and not uses_gpu(model, env):
+                sink.report("SS711", f"'{model.name}' asks for {res.gpu} GPU(s) but runs CPU instances in "
+                            f"development environment '{env.name}'", res.span)
