@@ -118,20 +118,30 @@ def triton_args(spec: ir.Spec, models: list[ir.Model]) -> list[str]:
     return args
 
 
-def _fetch_container(m: ir.Model) -> dict[str, Any] | None:
-    if m.format is None or m.format is ir.ModelFormat.ENSEMBLE or not m.artifact:
+def artifact(m: ir.Model, version: str | None) -> str | None:
+    """The artifact an environment runs. When it pins another version than the
+    model's own, a ``/<model version>/`` path segment of the URI follows the pin."""
+    if not m.artifact or not m.version or not version or version == m.version:
+        return m.artifact
+    return m.artifact.replace(f"/{m.version}/", f"/{version}/")
+
+
+def _fetch_container(spec: ir.Spec, env: ir.Environment, m: ir.Model) -> dict[str, Any] | None:
+    version = spec.version_in(m.name, env.name)
+    uri = artifact(m, version)
+    if m.format is None or m.format is ir.ModelFormat.ENSEMBLE or not uri:
         return None
-    scheme = m.artifact.split("://", 1)[0]
+    scheme = uri.split("://", 1)[0]
     image, script = FETCHERS[scheme]
     file = ARTIFACT_FILE[m.format.value]
-    recursive = file.endswith(".savedmodel") or m.artifact.endswith("/")
-    target = f"{MODEL_REPOSITORY}/{m.name}/{triton_version_dir(m.version)}/{file}"
+    recursive = file.endswith(".savedmodel") or uri.endswith("/")
+    target = f"{MODEL_REPOSITORY}/{m.name}/{triton_version_dir(version)}/{file}"
     script = script.format(rec="--recursive " if recursive and scheme in ("s3", "gs") else "")
     return {
         "name": f"fetch-{k8s_name(m.name)}"[:63],
         "image": image,
         # The URI and target are positional arguments, never part of the script text.
-        "command": ["sh", "-c", f'mkdir -p "$(dirname "$2")" && {script}', "fetch", m.artifact, target],
+        "command": ["sh", "-c", f'mkdir -p "$(dirname "$2")" && {script}', "fetch", uri, target],
         "env": [{"name": "HOME", "value": "/tmp"}, {"name": "CLOUDSDK_CONFIG", "value": "/tmp/gcloud"}],
         "resources": {"requests": {"cpu": "250m", "memory": "256Mi"}, "limits": {"cpu": "1", "memory": "1Gi"}},
         "securityContext": kc.CONTAINER_SECURITY,
@@ -139,9 +149,9 @@ def _fetch_container(m: ir.Model) -> dict[str, Any] | None:
     }
 
 
-def _version_dirs(models: list[ir.Model]) -> dict[str, Any]:
+def _version_dirs(spec: ir.Spec, env: ir.Environment, models: list[ir.Model]) -> dict[str, Any]:
     """Ensembles have no artifact but Triton still needs their version directory."""
-    dirs = [f"{MODEL_REPOSITORY}/{m.name}/{triton_version_dir(m.version)}" for m in models]
+    dirs = [f"{MODEL_REPOSITORY}/{m.name}/{triton_version_dir(spec.version_in(m.name, env.name))}" for m in models]
     return {
         "name": "model-dirs",
         "image": "docker.io/library/busybox:1.37.0",
@@ -166,7 +176,8 @@ def pod(s: Served, service_account: str, secret_prefix: str) -> dict[str, Any]:
         for i, m in enumerate(models)
     ]
     mounts += [{"name": "tmp", "mountPath": "/tmp"}, {"name": "shm", "mountPath": "/dev/shm"}]
-    init = [_version_dirs(models)] + [c for c in map(_fetch_container, models) if c is not None]
+    fetchers = [_fetch_container(s.spec, s.env, m) for m in models]
+    init = [_version_dirs(s.spec, s.env, models)] + [c for c in fetchers if c is not None]
     env_vars: list[Any] = []
     for m in models:
         env_vars += kc.env_vars(m.env, secret_prefix)
@@ -213,7 +224,8 @@ def meta(s: Served, component: str, name: str | None = None) -> dict[str, Any]:
         "namespace": s.namespace,
         "labels": {**kc.labels(_project(s.spec), component, s.name), "shipspec.dev/model": s.model.name,
                    "shipspec.dev/environment": s.env.name},
-        "annotations": {**kc.wave(kc.WAVE_WORKLOAD), "shipspec.dev/version": s.model.version or "unversioned"},
+        "annotations": {**kc.wave(kc.WAVE_WORKLOAD),
+                        "shipspec.dev/version": s.spec.version_in(s.model.name, s.env.name) or "unversioned"},
     }
 
 
