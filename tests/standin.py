@@ -177,10 +177,11 @@ class TritonPythonModel:
         for request in requests:
             self.count += 1
             if FAIL_FRACTION and math.floor(self.count * FAIL_FRACTION) > math.floor((self.count - 1) * FAIL_FRACTION):
-                responses.append(
-                    pb_utils.InferenceResponse(error=pb_utils.TritonError("stand-in: deliberate failure"))
-                )
-                continue
+                # Raised, not returned as an error response: Triton 2.51 counts an error
+                # response in nv_inference_request_success, a raised exception in
+                # nv_inference_request_failure (reason BACKEND), which SLO rules read.
+                # It fails every request of this execute(); send one at a time for exact fractions.
+                raise pb_utils.TritonModelException("stand-in: deliberate failure")
             batch = _batch(request)
             # A value taken from the first numeric input, so callers can see data flow.
             first = 1
