@@ -27,6 +27,8 @@ class Raw(str):
 def yaml_scalar(value: Any) -> str:
     if isinstance(value, Raw):
         return str(value)
+    if isinstance(value, jinja2.Undefined):  # finalize sees StrictUndefined before str() would raise
+        value._fail_with_undefined_error()
     if value is None:
         return "null"
     if isinstance(value, bool):

@@ -36,7 +36,7 @@ def fragment(ctx: RenderContext, template: str, source: Span, **context: Any) ->
 def _render(ctx: RenderContext, template: str, source: Span, context: dict[str, Any]) -> str | None:
     try:
         return ctx.templates.render(template, **context)
-    except jinja2.TemplateError as exc:
+    except (jinja2.TemplateError, TypeError) as exc:
         ctx.sink.report("SS820", f"template {template} failed: {exc}", source,
                         hint="fix the template (or the --templates override that replaces it)")
         return None
