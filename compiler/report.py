@@ -79,3 +79,46 @@ def github(diags: Sequence[Diagnostic], out: TextIO) -> None:
         props.append(f"title={_escape_property(d.code)}")
         message = d.message + (f" (hint: {d.hint})" if d.hint else "")
         out.write(f"::{level} {','.join(props)}::{_escape_data(message)}\n")
+
+
+# ---- the diagnostic code table of docs/language.md ------------------------------------------
+
+TABLE_BEGIN = "<!-- codes: generated from compiler/diagnostics.py CODES by `python -m compiler.report` -->"
+TABLE_END = "<!-- end of codes -->"
+_PHASES = {
+    "0": "reading and syntax", "1": "names", "2": "types and units", "3": "ranges", "4": "the promotion graph",
+    "5": "tier policy", "6": "consistency", "7": "target limits", "8": "validation of rendered output",
+    "9": "writing output",
+}
+
+
+def code_table() -> str:
+    """Every diagnostic code as a Markdown table, grouped by phase, in code order."""
+    from compiler.diagnostics import CODES
+
+    rows = [TABLE_BEGIN]
+    phase = None
+    for code in sorted(CODES):
+        if code[2] != phase:
+            phase = code[2]
+            rows += ["", f"**SS{phase}xx: {_PHASES[phase]}**", "", "| code | severity | meaning |", "| --- | --- | --- |"]
+        severity, title = CODES[code]
+        escaped = title.replace("|", "\\|")
+        rows.append(f"| `{code}` | {severity.value} | {escaped} |")
+    rows += ["", TABLE_END]
+    return "\n".join(rows) + "\n"
+
+
+def with_code_table(doc: str) -> str:
+    """The document with the text between the table markers replaced by the current table."""
+    start, end = doc.index(TABLE_BEGIN), doc.index(TABLE_END) + len(TABLE_END)
+    return doc[:start] + code_table().rstrip("\n") + doc[end:]
+
+
+if __name__ == "__main__":  # python -m compiler.report [DOC]: refresh the code table in place
+    import sys
+    from pathlib import Path
+
+    path = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/language.md")
+    path.write_text(with_code_table(path.read_text()))
+    print(f"code table refreshed in {path}")
