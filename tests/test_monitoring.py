@@ -1,0 +1,182 @@
+"""The monitoring backend: SLO guardrails in the checker, what is rendered per
+environment, the version-aware latency SLO, and output validity."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from compiler.backends.base import OutputFile
+from compiler.backends.slo_windows import burn_windows
+from compiler.compile import render
+from compiler.diagnostics import Sink
+from compiler.load import load_text
+from compiler.pipeline import check_loaded
+from compiler.render import Templates
+from compiler.validate import validate_files
+from tests.helpers import codes, diagnose, where
+from tests.specs import MINIMAL
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLDEN_SPEC = ROOT / "golden" / "monitoring-slo" / "specs" / "spec.ship"
+
+
+def _render(text: str, only: tuple[str, ...] = ("monitoring",)) -> tuple[dict[str, OutputFile], Sink]:
+    checked = check_loaded(load_text(text, "t.ship"))
+    assert not checked.has_errors, checked.diagnostics
+    files, sink = render(checked, Templates.load(), only=only)
+    validate_files(files, "1.33", sink)
+    return {f.path: f for f in files}, sink
+
+
+def _sla(body: str) -> str:
+    start = MINIMAL.index("sla clf in prod {")
+    end = MINIMAL.index("}", start) + 1
+    return MINIMAL[:start] + "sla clf in prod {\n" + body + "\n}" + MINIMAL[end:]
+
+
+# ---- burn-rate factors -------------------------------------------------------
+
+def test_factors_derive_from_the_period() -> None:
+    assert [w.factor for w in burn_windows(30 * 86400)] == [14.4, 6, 3, 1]
+    assert [w.factor for w in burn_windows(28 * 86400)] == [13.44, 5.6, 2.8, 0.933333]
+    assert [w.severity for w in burn_windows(7 * 86400)] == ["page", "page", "ticket", "ticket"]
+
+
+# ---- guardrails --------------------------------------------------------------
+
+def test_period_not_whole_days_is_refused() -> None:
+    text = _sla("  availability 99.9% over 36h")
+    assert ("SS230", *where(text, "availability 99.9%")) in [d.check_tuple() for d in diagnose(text)[1]]
+
+
+def test_period_shorter_than_the_slowest_window_is_refused() -> None:
+    assert "SS331" in codes(_sla("  availability 99.9% over 2d"))
+
+
+def test_objective_too_low_for_any_page_is_an_error() -> None:
+    spec_diags = diagnose(_sla("  availability 90% over 30d"))[1]
+    low = [d for d in spec_diags if d.code == "SS330"]
+    assert len(low) == 1 and "page over 1h (needs 144% errors)" in low[0].message
+    assert "SS330" not in codes(_sla("  availability 99% over 30d"))
+
+
+def test_drift_alert_below_a_threshold_is_flagged() -> None:
+    text = MINIMAL + "\nmonitor clf in prod {\n  drift psi < 0.2 for 1h -> retrain\n}\n"
+    assert "SS630" in codes(text)
+    assert "SS630" not in codes(text.replace("psi < 0.2", "psi > 0.2"))
+
+
+def test_golden_monitoring_spec_checks_clean() -> None:
+    assert [d for d in diagnose(GOLDEN_SPEC.read_text())[1] if d.severity.value == "error"] == []
+
+
+# ---- what is rendered --------------------------------------------------------
+
+def test_outputs_per_environment_and_the_raw_file_stays_out_of_kustomize() -> None:
+    files, sink = _render(MINIMAL)
+    assert not sink.has_errors, sink.items
+    mon = sorted(p for p in files if "/monitoring/" in p)
+    assert mon == [
+        "deploy/prod/monitoring/dashboard-clf.yaml", "deploy/prod/monitoring/prometheusrule-slo.yaml",
+        "deploy/prod/monitoring/rules.yml", "deploy/prod/monitoring/servicemonitor-clf.yaml",
+        "deploy/staging/monitoring/dashboard-clf.yaml", "deploy/staging/monitoring/servicemonitor-clf.yaml",
+    ]
+    kustomization = yaml.safe_load(files["deploy/prod/kustomization.yaml"].text)
+    assert "monitoring/rules.yml" not in kustomization["resources"]
+    assert "monitoring/prometheusrule-slo.yaml" in kustomization["resources"]
+    assert files["deploy/prod/monitoring/rules.yml"].kind == "prometheus-rules"
+
+
+def test_prometheusrule_wraps_the_same_groups() -> None:
+    files, _ = _render(MINIMAL)
+    raw = yaml.safe_load(files["deploy/prod/monitoring/rules.yml"].text)
+    (rule,) = files["deploy/prod/monitoring/prometheusrule-slo.yaml"].documents
+    assert rule["kind"] == "PrometheusRule" and rule["metadata"]["namespace"] == "ml-prod"
+    assert rule["spec"] == raw
+
+
+def test_sli_recorded_over_every_window_and_the_period() -> None:
+    files, _ = _render(MINIMAL)
+    raw = yaml.safe_load(files["deploy/prod/monitoring/rules.yml"].text)
+    records = {r["record"] for g in raw["groups"] for r in g["rules"] if "record" in r}
+    for w in ("5m", "30m", "1h", "2h", "6h", "1d", "3d", "30d"):
+        assert f"slo:sli_error:ratio_rate{w}" in records
+    assert {"slo:objective:ratio", "slo:period:seconds", "slo:error_budget_remaining:ratio",
+            "model:request_latency_seconds:p99", "model:queue_time_seconds:mean5m"} <= records
+
+
+def test_servicemonitor_scrapes_the_port_the_service_names() -> None:
+    files, sink = _render(MINIMAL, only=("kubernetes", "monitoring"))
+    (monitor,) = files["deploy/prod/monitoring/servicemonitor-clf.yaml"].documents
+    services = [d for f in files.values() for d in f.documents
+                if d.get("kind") == "Service" and f.path.startswith("deploy/prod/")]
+    if not services:
+        pytest.skip("the kubernetes backend renders no Service yet")
+    (service,) = services
+    assert monitor["spec"]["endpoints"][0]["port"] in {p["name"] for p in service["spec"]["ports"]}
+    wanted = monitor["spec"]["selector"]["matchLabels"]
+    assert wanted.items() <= service["metadata"]["labels"].items()
+    assert monitor["spec"]["namespaceSelector"]["matchNames"] == [service["metadata"]["namespace"]]
+
+
+def test_dashboard_configmap_for_grafana_sidecar() -> None:
+    files, _ = _render(MINIMAL)
+    (cm,) = files["deploy/prod/monitoring/dashboard-clf.yaml"].documents
+    assert cm["metadata"]["labels"]["grafana_dashboard"] == "1"
+    (text,) = cm["data"].values()
+    board = json.loads(text)
+    titles = [p["title"] for p in board["panels"]]
+    assert titles == ["Request rate", "Error ratio", "Latency percentiles", "Queue time (mean)",
+                      "GPU utilisation", "Error budget remaining"]
+    assert len(board["uid"]) <= 40
+
+
+def test_version_aware_latency() -> None:
+    files, sink = _render(MINIMAL)
+    assert [d.code for d in sink.items] == ["SS740"]
+    raw = files["deploy/prod/monitoring/rules.yml"].text
+    assert 'nv_inference_request_summary_us{namespace="ml-prod", model="clf", quantile="0.99"}' in raw
+    assert "latency-p99.burn" not in raw
+
+    newer = MINIMAL.replace('owners @demo/ml\n}', 'owners @demo/ml\n  triton "2.52.0"\n}', 1)
+    files, sink = _render(newer)
+    assert "SS740" not in [d.code for d in sink.items]
+    raw = files["deploy/prod/monitoring/rules.yml"].text
+    assert "shipspec.prod.clf.latency-p99.burn" in raw
+    assert 'nv_inference_first_response_histogram_ms_bucket{namespace="ml-prod", model="clf", le=~"50(\\\\.0+)?"}' in raw
+
+
+@pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool is not installed")
+def test_promtool_accepts_histogram_rules(tmp_path: Path) -> None:
+    newer = MINIMAL.replace('owners @demo/ml\n}', 'owners @demo/ml\n  triton "2.52.0"\n}', 1)
+    files, _ = _render(newer)
+    path = tmp_path / "rules.yml"
+    path.write_text(files["deploy/prod/monitoring/rules.yml"].text)
+    r = subprocess.run(["promtool", "check", "rules", str(path)], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_rendering_is_deterministic_and_valid() -> None:
+    a, sink = _render(GOLDEN_SPEC.read_text())
+    b, _ = _render(GOLDEN_SPEC.read_text())
+    assert [(p, f.text) for p, f in sorted(a.items())] == [(p, f.text) for p, f in sorted(b.items())]
+    assert [d for d in sink.items if d.code.startswith("SS8")] == []
+
+
+def test_rules_file_validator_reports_broken_rules() -> None:
+    from compiler.backends.monitoring import rules_problems
+
+    doc = {"groups": [{"name": "g", "rules": [{"record": "bad name", "expr": "1"},
+                                              {"alert": "A", "expr": "", "for": "5x"}]},
+                      {"name": "g", "rules": []}]}
+    problems = rules_problems(doc)
+    assert any("invalid metric name" in p for p in problems)
+    assert any("empty expr" in p for p in problems)
+    assert any("invalid duration" in p for p in problems)
+    assert any("repeated" in p for p in problems)
