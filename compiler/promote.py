@@ -1,17 +1,17 @@
 """``shipspec promote MODEL --to ENV [--version V]``: edit the spec, then recompile.
 
-Promotion is a source edit, so it goes through review like any other change:
-the target environment is added to the model's ``serve in`` list and, with
-``--version``, the model's ``version`` (and the version inside its
-``artifact`` URI) is replaced. Only those characters change: every other byte
-of the file, comments and layout included, stays as written, because the
-edit is made at the source spans the IR carries. It refuses, changing
-nothing, when no gate leads to the target for that model, or when the model
-is not served where the gate starts.
+Promotion is a source edit, so it goes through review like any other change.
+Which version an environment runs is pinned in that environment's
+``override MODEL { version "V" }``; without a pin it runs the model's own
+``version``, which is where a new version enters (the first environment, no
+gate). Promoting sets (or adds) the pin in the target environment, to the
+version that runs in the gate's source environment. Only those characters
+change: every other byte of the file, comments and layout included, stays as
+written, because the edit is made at the source spans the IR carries.
 
-The language holds one version per model, so a new version applies to every
-environment that serves the model; the gates are what keep it from reaching
-one before its predecessor.
+It refuses, changing nothing, when no gate leads to the target for that model,
+or when the requested version does not run where the gate starts; and it
+undoes its edit when the promoted spec does not compile.
 """
 
 from __future__ import annotations
@@ -69,48 +69,70 @@ def _literal_in(text: str, span: Span) -> tuple[tuple[int, int], tuple[int, int]
     return point(m.start()), point(m.end()), m.group(0)
 
 
-def plan(spec: Spec, model_name: str, env: str, version: str | None, texts: dict[str, str]) -> Plan:
-    """The edits that promote ``model_name`` into ``env``; raises PromoteError to refuse."""
+def plan(spec: Spec, model_name: str, env_name: str, version: str | None, texts: dict[str, str]) -> Plan:
+    """The edits that promote ``model_name`` into ``env_name``; raises PromoteError to refuse."""
     model: Model | None = spec.model(model_name)
     if model is None:
         hint = did_you_mean(model_name, (m.name for m in spec.models))
         raise PromoteError(f"no model named {model_name}" + (f"; {hint}" if hint else ""))
-    if spec.environment(env) is None:
-        hint = did_you_mean(env, (e.name for e in spec.environments))
-        raise PromoteError(f"no environment named {env}" + (f"; {hint}" if hint else ""))
-    gates = [g for g in spec.gates if g.model.name == model_name and g.target.name == env]
+    env = spec.environment(env_name)
+    if env is None:
+        hint = did_you_mean(env_name, (e.name for e in spec.environments))
+        raise PromoteError(f"no environment named {env_name}" + (f"; {hint}" if hint else ""))
+    gates = [g for g in spec.gates if g.model.name == model_name and g.target.name == env_name]
     if not gates:
         known = sorted(f"{g.source.name} -> {g.target.name}" for g in spec.gates if g.model.name == model_name)
         detail = f"its gates: {', '.join(known)}" if known else "it has no gates"
-        raise PromoteError(f"no gate leads to {env} for {model_name} ({detail}); declare one: gate SOURCE -> {env} for {model_name} {{ … }}")
-    served = {r.name for r in model.serve_in}
-    if not any(g.source.name in served for g in gates):
-        sources = " or ".join(sorted(g.source.name for g in gates))
-        raise PromoteError(f"{model_name} is not served in {sources}, where the gate to {env} starts; promote it there first")
+        raise PromoteError(
+            f"no gate leads to {env_name} for {model_name} ({detail}); a new version enters through "
+            f"the model's own 'version', and reaches {env_name} only through a gate"
+        )
+    running = {g.source.name: spec.version_in(model_name, g.source.name) for g in gates}
+    if version is None:
+        if len(set(running.values())) != 1:
+            raise PromoteError(f"gates from {', '.join(sorted(running))} lead to {env_name}; say which version: --version V")
+        version = next(iter(running.values()))
+    if version is None:
+        raise PromoteError(f"{model_name} declares no version")
+    if not _VERSION.fullmatch(version):
+        raise PromoteError(f"version {version!r}: use letters, digits and . _ + - only")
+    if version not in running.values():
+        where = ", ".join(f"{src} runs {v}" for src, v in sorted(running.items()))
+        raise PromoteError(f"{model_name} {version} has not reached the gate's source ({where}); promote it there first")
 
     out = Plan()
-    if env not in served:
-        last = max(model.serve_in, key=lambda r: (r.span.end_line, r.span.end_column))
-        end = (last.span.end_line, last.span.end_column)
-        out.edits.append(Edit(last.span.file, end, end, f", {env}"))
-        out.notes.append(f"serve {model_name} in {env}")
-    if version is not None and version != model.version:
-        if not _VERSION.fullmatch(version):
-            raise PromoteError(f"version {version!r}: use letters, digits and . _ + - only")
-        vspan = model.spans.get("version")
-        found = _literal_in(texts[vspan.file], vspan) if vspan else None
-        if vspan is None or found is None:
-            raise PromoteError(f"cannot find the version statement of {model_name}")
-        out.edits.append(Edit(vspan.file, found[0], found[1], f'"{version}"'))
-        out.notes.append(f"version {model.version} -> {version}")
-        aspan = model.spans.get("artifact")
-        old = model.version or ""
-        if aspan is not None and old and model.artifact and old in model.artifact:
-            lit = _literal_in(texts[aspan.file], aspan)
-            if lit is not None:
-                out.edits.append(Edit(aspan.file, lit[0], lit[1], lit[2].replace(old, version)))
-                out.notes.append(f"artifact {model.artifact} -> {model.artifact.replace(old, version)}")
+    current = spec.version_in(model_name, env_name)
+    if current == version:
+        return out
+    out.notes.append(f"{env_name} runs {model_name} {version} (was {current})")
+    literal = f'"{version}"'
+    override = next((o for o in env.overrides if o.model.name == model_name), None)
+    if override is not None and "version" in override.spans:
+        vspan = override.spans["version"]
+        found = _literal_in(texts[vspan.file], vspan)
+        if found is None:
+            raise PromoteError(f"cannot find the version in {env_name}'s override of {model_name}")
+        out.edits.append(Edit(vspan.file, found[0], found[1], literal))
+    elif override is not None:
+        out.edits.append(_insert_in_block(texts[override.span.file], override.span, f"version {literal}"))
+    else:
+        out.edits.append(_insert_in_block(texts[env.span.file], env.span, f"override {model_name} {{ version {literal} }}"))
     return out
+
+
+def _insert_in_block(text: str, span: Span, statement: str) -> Edit:
+    """Add ``statement`` as the first statement of the ``{ … }`` block at ``span``."""
+    lo = _offset(text, span.line, span.column)
+    brace = text.index("{", lo)
+    line_start = text.rfind("\n", 0, lo) + 1
+    indent = " " * (lo - line_start)
+    point = (span.line, brace - line_start + 2)
+    if span.end_line == span.line:  # one-line block: `override m { replicas 2..4 }`
+        return Edit(span.file, point, point, f" {statement} ")
+    # On a new line after the opening brace, indented one level inside the block.
+    eol = text.index("\n", brace)
+    after = (text.count("\n", 0, eol) + 1, eol - (text.rfind("\n", 0, eol) + 1) + 1)
+    return Edit(span.file, after, after, f"\n{indent}  {statement}")
 
 
 def apply_edits(texts: dict[str, str], edits: Sequence[Edit]) -> dict[str, str]:
@@ -145,7 +167,7 @@ def run(inputs: Sequence[Path], model: str, env: str, version: str | None, out_r
         raise PromoteError("the spec has errors; fix them first (shipspec validate)")
     p = plan(checked.spec, model, env, version, checked.texts)
     if not p.edits:
-        return [f"{model} is already served in {env}" + (f" at version {version}" if version else "") + "; nothing to do"]
+        return [f"{env} already runs {model} {checked.spec.version_in(model, env)}; nothing to do"]
     old = write(apply_edits(checked.texts, p.edits))
     try:
         result = build(inputs)

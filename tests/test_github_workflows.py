@@ -140,7 +140,7 @@ def test_promotion_workflow_per_gate(example):
     gate_runs = " ".join(s.get("run", "") for s in jobs["gate"]["steps"])
     assert "shipspec gate check --gate 'preprod->prod'" in gate_runs
     promote_runs = " ".join(s.get("run", "") for s in jobs["promote"]["steps"])
-    assert "shipspec promote \"$MODEL\" --to prod" in promote_runs and "gh pr create" in promote_runs
+    assert "shipspec promote \"$MODEL\" specs --to prod --version \"$VERSION\"" in promote_runs and "gh pr create" in promote_runs
 
 
 def test_retraining_from_drift_alerts(example):
