@@ -84,7 +84,27 @@ def build_parser() -> argparse.ArgumentParser:
     _add_inputs(p)
     p.add_argument("--format", choices=("json", "yaml"), default="json")
     _add_lifecycle(sub)
+    _add_triton(sub)
     return parser
+
+
+def _add_triton(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """import triton and smoke: bringing existing Triton configs in, checking a running server."""
+    imp = sub.add_parser("import", help="turn existing configs into spec text").add_subparsers(
+        dest="import_kind", required=True)
+    p = imp.add_parser("triton", help="config.pbtxt files (a file, a model directory or a repository) -> models")
+    p.add_argument("path", type=Path, metavar="PATH")
+    p.add_argument("--serve", action="append", default=[], metavar="ENV", help="add 'serve in ENV' (repeatable)")
+    p.add_argument("--artifact-base", default=None, metavar="URI", help="where artifacts live (default: a placeholder)")
+    p.add_argument("--out", type=Path, metavar="FILE", help="write the spec text here instead of stdout")
+
+    p = sub.add_parser("smoke", help="check a running Triton against the spec for one environment")
+    _add_inputs(p)
+    p.add_argument("--url", required=True, metavar="HOST:PORT", help="Triton's HTTP endpoint")
+    p.add_argument("--env", required=True, metavar="ENV")
+    p.add_argument("--ignore", action="append", default=[], metavar="FIELD",
+                   help="config field not to compare, e.g. backend for stand-in models (repeatable)")
+    p.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS", help="per request (default: 10)")
 
 
 def _add_lifecycle(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -298,6 +318,32 @@ def cmd_promote(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    from compiler import report, triton_import
+    from compiler.diagnostics import Severity
+
+    base = args.artifact_base or triton_import.ARTIFACT_BASE
+    result = triton_import.import_path(args.path, serve_in=args.serve, artifact_base=base)
+    report.text(result.diagnostics, result.sources, sys.stderr, _colour(sys.stderr))
+    if any(d.severity is Severity.ERROR for d in result.diagnostics):
+        return EXIT_FAIL
+    if args.out is not None:
+        from compiler.fsutil import write_atomic
+
+        write_atomic(args.out, result.text.encode("utf-8"))
+    else:
+        sys.stdout.write(result.text)
+    return EXIT_OK
+
+
+def cmd_smoke(args: argparse.Namespace) -> int:
+    from compiler import smoke
+
+    result = smoke.run(_inputs(args.paths), args.url.removeprefix("http://"), args.env, args.ignore, args.timeout)
+    sys.stdout.write(result.text())
+    return EXIT_OK if result.ok else EXIT_FAIL
+
+
 def _with(result: object, sink: object) -> object:
     from dataclasses import replace
 
@@ -318,6 +364,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "gate": cmd_gate,
     "load": cmd_load,
     "promote": cmd_promote,
+    "import": cmd_import,
+    "smoke": cmd_smoke,
 }
 
 

@@ -124,6 +124,19 @@ def _dynamic_batching(b: ir.Batching) -> dict[str, Any]:
     }
 
 
+def wants_dynamic_batcher(b: ir.Batching | None) -> bool:
+    """The dynamic batcher runs when a batching model sets any of its knobs.
+
+    ``batching { max 8 }`` alone only lets clients send batches (``max_batch_size``);
+    ``delay 0us`` switches the server-side batcher on with Triton's defaults.
+    """
+    return bool(
+        b is not None
+        and b.max_batch_size
+        and (b.preferred or b.delay is not None or b.priority_levels or b.queue is not None)
+    )
+
+
 def latency_buckets(slas: list[ir.Sla]) -> list[float]:
     """Histogram bucket edges (ms) that include every SLA latency threshold exactly."""
     edges = {float(b) for b in BASE_BUCKETS_MS}
@@ -182,7 +195,8 @@ def config_view(spec: ir.Spec, model: ir.Model, env: ir.Environment) -> dict[str
         ],
         "version_policy": {"policy": policy, "count": count} if "versions" in model.spans else None,
         "dynamic_batching": (
-            _dynamic_batching(batching) if batching and max_batch and not is_ensemble and sequence is None else None
+            _dynamic_batching(batching) if wants_dynamic_batcher(batching) and not is_ensemble and sequence is None
+            else None
         ),
         "sequence": sequence,
         "steps": steps,
