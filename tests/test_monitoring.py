@@ -180,3 +180,11 @@ def test_rules_file_validator_reports_broken_rules() -> None:
     assert any("empty expr" in p for p in problems)
     assert any("invalid duration" in p for p in problems)
     assert any("repeated" in p for p in problems)
+
+
+def test_percentile_triton_does_not_summarise_reads_the_next_stricter_quantile() -> None:
+    files, sink = _render(_sla("  latency p97 < 40ms\n  availability 99.9% over 30d"))
+    (warning,) = [d for d in sink.items if d.code == "SS740"]
+    assert "p99, the next stricter quantile" in warning.message
+    raw = files["deploy/prod/monitoring/rules.yml"].text
+    assert 'model="clf", quantile="0.99"}) / 1e6' in raw and "request_latency_seconds:p97" in raw

@@ -153,3 +153,14 @@ def test_alerts_carry_summary_description_with_value_and_runbook(rules: dict[str
     drift = next(a for a in alerts if a["alert"] == "ModelDrift")
     assert drift["labels"]["action"] == "retrain" and drift["for"] == "1h"
     assert "shipspec_model_feature_drift" in drift["expr"] and 'statistic="psi"' in drift["expr"]
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in (ROOT / "tests" / "promtool").glob("*.yml")))
+def test_hand_written_promtool_unit_tests(name: str, rules: dict[str, Path], tmp_path: Path) -> None:
+    """tests/promtool/*.yml: serving, drift and data-quality alerts and the
+    SLO metadata, against the generated prod rules (saved as rules.yml)."""
+    _labels_only(rules["prod"], tmp_path / "rules.yml")
+    shutil.copy(ROOT / "tests" / "promtool" / name, tmp_path / name)
+    r = subprocess.run(["promtool", "test", "rules", str(tmp_path / name)], capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-4000:]

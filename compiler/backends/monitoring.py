@@ -17,7 +17,7 @@ import yaml
 from compiler import ir
 from compiler.backends.base import OutputFile, RenderContext
 from compiler.backends.dashboard import dashboard
-from compiler.backends.slo import Target, availability_groups, has_histograms, latency_groups
+from compiler.backends.slo import Target, availability_groups, has_histograms, latency_groups, summary_quantile
 from compiler.backends.slo_signals import signal_groups
 from compiler.diagnostics import Sink
 from compiler.layout import monitoring_dir
@@ -129,11 +129,13 @@ class _Backend:
 
 
 def _warn_no_histogram(sink: Sink, o: ir.LatencyObjective, version: str) -> None:
+    q = summary_quantile(o.percentile / 100)
+    stand_in = "" if abs(q * 100 - o.percentile) < 1e-9 else f" (p{q * 100:g}, the next stricter quantile it keeps)"
     sink.report(
         "SS740",
         f"Triton {version} has no latency histograms: 'p{o.percentile:g} < {o.threshold * 1000:g}ms' is "
-        "alerted on the request summary's quantile, so the ratio of slow requests (and a latency error "
-        "budget) cannot be measured exactly",
+        f"alerted on the request summary's quantile{stand_in}, so the ratio of slow requests (and a latency "
+        "error budget) cannot be measured exactly",
         o.span,
         hint="pin triton \"2.52.0\" or later for a histogram bucket at the threshold and burn-rate alerts",
     )

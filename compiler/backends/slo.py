@@ -19,6 +19,16 @@ Rule = dict[str, Any]
 DEFAULT_PERIOD = 30 * 86_400.0
 # Triton publishes a latency histogram (with per-model bucket edges) from 2.52 on.
 HISTOGRAM_SINCE = (2, 52)
+# The quantiles Triton's request summary carries by default.
+SUMMARY_QUANTILES = (0.5, 0.9, 0.95, 0.99, 0.999)
+
+
+def summary_quantile(q: float) -> float:
+    """The summary quantile that stands in for ``q``: itself when Triton keeps
+    it, else the next stricter one (an alert on it fires no later)."""
+    if any(abs(s - q) < 1e-9 for s in SUMMARY_QUANTILES):
+        return q
+    return next((s for s in SUMMARY_QUANTILES if s > q), SUMMARY_QUANTILES[-1])
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from compiler import ir
-from compiler.backends.slo import Rule, Target, has_histograms, latency_slo_name
+from compiler.backends.slo import Rule, Target, has_histograms, latency_slo_name, summary_quantile
 from compiler.backends.slo_windows import number, prom_duration
 
 # Drift: one gauge per feature and statistic, e.g. {statistic="psi", feature="amount"}.
@@ -39,7 +39,7 @@ def latency_rules(t: Target, sla: ir.Sla, version: str) -> list[Rule]:
             expr = (f"histogram_quantile({number(p)}, sum by (model, le) "
                     f"(rate(nv_inference_first_response_histogram_ms_bucket{t.selector}[5m]))) / 1000")
         else:
-            sel = t.selector[:-1] + f', quantile="{number(p)}"' + "}"
+            sel = t.selector[:-1] + f', quantile="{number(summary_quantile(p))}"' + "}"
             # Quantiles of several pods cannot be merged; the worst pod is the honest bound.
             expr = f"max by (model) (nv_inference_request_summary_us{sel}) / 1e6"
         out.append({"record": f"model:request_latency_seconds:p{pct_suffix(p)}", "expr": expr,
