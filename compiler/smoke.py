@@ -95,6 +95,8 @@ def subset_mismatches(expected: Any, served: Any, path: str = "", ignore: frozen
         elif desc.message_type is not None:
             problems += subset_mismatches(value, other, f"{where}.", ignore)
         elif list(value) != list(other) if desc.label == desc.LABEL_REPEATED else value != other:
+            if desc.enum_type is not None and desc.label != desc.LABEL_REPEATED:
+                other, value = desc.enum_type.values_by_number[other].name, desc.enum_type.values_by_number[value].name
             problems.append(f"{where}: served {other!r}, Git has {value!r}")
     return problems
 

@@ -1,0 +1,71 @@
+"""``shipspec smoke`` against a real tritonserver serving stand-ins of the rendered repository."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.standin import gpu_present, standin_repository
+from tests.test_triton_server import render_triton
+from tests.triton_server import TritonServer, triton_missing, _free_ports
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.skipif(bool(triton_missing()), reason=triton_missing() or "")
+
+# Stand-ins run the python backend; on a machine without a GPU their GPU groups run as CPU.
+IGNORE = ["--ignore", "backend", "--ignore", "platform"] + ([] if gpu_present() else ["--ignore", "kind"])
+
+
+def smoke(url: str, env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "compiler", "smoke", "specs", "--url", url, "--env", env, "--timeout", "5", *IGNORE],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("rendered")
+    render_triton(ROOT / "specs", out)
+    return out
+
+
+def test_smoke_passes_on_a_faithful_server(rendered: Path, tmp_path: Path) -> None:
+    repo = standin_repository(rendered / "deploy" / "staging" / "triton", tmp_path / "repo")
+    with TritonServer(repo) as server:
+        r = smoke(server.http_url, "staging")
+    assert r.returncode == 0, r.stdout + r.stderr
+    for model in ("fraud_detector", "offer_ranker", "ticket_classifier", "ticket_router", "ticket_tokenizer"):
+        assert f"ok   {model}: READY" in r.stdout
+        assert f"ok   {model}: served config matches Git" in r.stdout
+        assert f"ok   {model}: inference answered" in r.stdout
+    assert "0 failed" in r.stdout
+
+
+def test_smoke_reports_drift_and_missing_models(rendered: Path, tmp_path: Path) -> None:
+    repo = standin_repository(rendered / "deploy" / "prod" / "triton", tmp_path / "repo")
+    cfg = repo / "fraud_detector" / "config.pbtxt"
+    cfg.write_text(cfg.read_text().replace("preferred_batch_size: [ 8, 16, 32 ]", "preferred_batch_size: [ 8, 16 ]"))
+    # ticket_router (and so nothing that depends on it) is left unloaded.
+    loaded = ["fraud_detector", "offer_ranker", "ticket_classifier", "ticket_tokenizer"]
+    with TritonServer(repo, models=loaded) as server:
+        r = smoke(server.http_url, "prod")
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "FAIL fraud_detector: served config differs from Git: dynamic_batching.preferred_batch_size" in r.stdout
+    assert "FAIL ticket_router: not READY" in r.stdout
+    assert "ok   offer_ranker: served config matches Git" in r.stdout
+
+
+def test_smoke_without_a_server_fails_clearly() -> None:
+    (port,) = _free_ports(1)
+    r = smoke(f"127.0.0.1:{port}", "prod")
+    assert r.returncode == 1 and "does not answer" in r.stdout and "Traceback" not in r.stderr
+
+
+def test_smoke_unknown_environment() -> None:
+    (port,) = _free_ports(1)
+    r = smoke(f"127.0.0.1:{port}", "nowhere")
+    assert r.returncode == 1 and "no environment 'nowhere'" in r.stdout
