@@ -16,7 +16,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from compiler import __version__, layout
-from compiler.ir import Gate, Model, Spec, Tier
+from compiler.ir import Gate, Spec, Tier
 from compiler.render import k8s_name
 from compiler.units import format_duration as fmt_seconds
 
@@ -150,7 +150,6 @@ def dispatch_type(gate: Gate) -> str:
 
 
 def gate_view(spec: Spec, gate: Gate) -> dict[str, Any]:
-    model: Model | None = spec.model(gate.model.name)
     load = None
     timeout = 15
     if gate.load is not None:
@@ -171,7 +170,8 @@ def gate_view(spec: Spec, gate: Gate) -> dict[str, Any]:
         "model_quoted": shlex.quote(gate.model.name),
         "source": gate.source.name,
         "target": gate.target.name,
-        "version": (model.version if model and model.version else ""),
+        # What the source runs is what this gate would promote.
+        "version": spec.version_in(gate.model.name, gate.source.name) or "",
         "dispatch_type": dispatch_type(gate),
         "url_expr": url_expr(gate.source.name),
         "load": load,
