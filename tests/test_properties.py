@@ -21,6 +21,7 @@ import contextlib
 import io
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -31,8 +32,9 @@ from hypothesis import strategies as st
 from compiler.cli import main
 from compiler.export import export
 from compiler.fmt import format_source
-from compiler.load import load_text
+from compiler.load import load, load_text
 from compiler.parse import parse_text
+from compiler.pipeline import check_loaded
 from tests.specs import MINIMAL
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -146,3 +148,31 @@ def test_whatever_parses_formats_to_the_same_ir(text: str) -> None:
     after = load_text(once, "x.ship")
     assert _without_spans(export(after.spec)) == _without_spans(export(before.spec))
     assert sorted(d.code for d in after.diagnostics) == sorted(d.code for d in before.diagnostics)
+
+
+def _blocks(text: str) -> list[str]:
+    """Top-level blocks of a canonical file (each with the comments before it)."""
+    parts = re.split(r"\n(?=(?:project|dataset|environment|model|training|sla|monitor|gate) )", text)
+    return [p.strip("\n") + "\n" for p in parts if p.strip()]
+
+
+EXAMPLE_BLOCKS = [b for p in sorted((ROOT / "specs").rglob("*.ship")) for b in _blocks(p.read_text())]
+
+
+@settings(max_examples=25, suppress_health_check=[HealthCheck.too_slow])
+@given(st.permutations(EXAMPLE_BLOCKS), st.integers(1, 6), st.randoms(use_true_random=False))
+def test_any_split_into_files_gives_the_same_ir(blocks: list[str], files: int, rng: Any) -> None:
+    """The example's blocks shuffled over N files with arbitrary names: the same IR, the same diagnostics."""
+    want = _without_spans(export(load([ROOT / "specs"]).spec))
+    with tempfile.TemporaryDirectory() as tmp:
+        names = [f"{rng.choice('abcdefghij')}{i}.ship" for i in range(files)]
+        texts: dict[str, list[str]] = {n: [] for n in names}
+        for block in blocks:
+            texts[rng.choice(names)].append(block)
+        for name, parts in texts.items():
+            (Path(tmp) / name).write_text("\n".join(parts))
+        loaded = load([Path(tmp)])
+        assert loaded.diagnostics == ()
+        checked = check_loaded(loaded)
+        assert checked.diagnostics == ()
+        assert _without_spans(export(checked.spec)) == want
