@@ -202,3 +202,33 @@ def test_a_broken_template_override_is_reported_not_written(tmp_path):
 
 def test_rendering_is_deterministic():
     assert _render(ROOT / "specs") == _render(ROOT / "specs")
+
+
+def _golden_workflow_dirs() -> list[Path]:
+    return sorted(p for p in (ROOT / "golden").glob("*/expected/.github/workflows") if p.is_dir())
+
+
+@pytest.mark.realtools
+@pytest.mark.parametrize("workflows", _golden_workflow_dirs(), ids=lambda p: p.parent.parent.parent.name)
+def test_golden_workflows_pass_actionlint_and_the_schema(workflows):
+    paths = sorted(str(p) for p in workflows.glob("*.yml"))
+    lint = subprocess.run(
+        [str(ACTIONLINT), "-no-color", "-ignore", 'runtime "node20" is deprecated', *paths],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    schema = subprocess.run(
+        [str(CHECK_JSONSCHEMA), "--builtin-schema", "vendor.github-workflows", *paths],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert schema.returncode == 0, schema.stdout + schema.stderr
+
+
+def test_golden_promotion_case_pins_and_defaults():
+    root = ROOT / "golden/github-promotion/expected/.github/workflows"
+    wf = yaml.safe_load((root / "promote-scorer-preprod-to-prod.yml").read_text())
+    # The version offered by default is the one running in the gate's source.
+    assert wf[True]["workflow_dispatch"]["inputs"]["version"]["default"] == "1.1.0"
+    assert yaml.safe_load((root / "promote-scorer-staging-to-preprod.yml").read_text())[True]["workflow_dispatch"][
+        "inputs"
+    ]["version"]["default"] == "1.2.0"
