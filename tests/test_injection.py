@@ -177,7 +177,7 @@ def test_values_kubernetes_cannot_hold_are_refused(tmp_path: Path, statement: st
 
 
 def test_a_secret_reference_without_a_store_is_refused(tmp_path: Path) -> None:
-    text = spec_text().replace("  env V0 =", '  env DB = secret "ml/db\\n#x"\n  env V0 =', 1)
+    text = spec_text().replace("  env V0 =", '  env DB = secret "My Vault:ml/db\\n#x"\n  env V0 =', 1)
     diags = compile_to(write_spec(tmp_path / "specs", text), tmp_path / "out")
     assert "SS223" in [d.code for d in errors(diags)]
     assert not (tmp_path / "out").exists()

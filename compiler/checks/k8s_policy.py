@@ -30,7 +30,7 @@ def check_kubernetes(spec: ir.Spec, sink: Sink) -> None:
     """Spec values that end up in Kubernetes objects are valid there.
 
     Failing: ``namespace "ML Prod"``, ``node_selector "gpu type" = "a b"``,
-    ``env DB = secret "no-store"``, ``artifact "ftp://host/m.onnx"``. Passing: ``namespace "ml-prod"``,
+    ``env DB = secret "My Vault:db"``, ``artifact "ftp://host/m.onnx"``. Passing: ``namespace "ml-prod"``,
     ``env DB = secret "vault:ml/db#password"``, ``artifact "s3://bucket/m.onnx"``.
     """
     for env in spec.environments:
@@ -71,9 +71,11 @@ def _check_env(env: Iterable[ir.EnvVar], sink: Sink) -> None:
     for var in env:
         if not kc.ENV_NAME.match(var.name):
             sink.report("SS222", f"{var.name!r} is not a valid environment variable name", var.span)
-        if isinstance(var.value, ir.SecretRef) and kc.parse_secret(var.value.ref) is None:
-            sink.report("SS223", f"secret reference {var.value.ref!r} names no store", var.value.span,
-                        hint='write STORE:KEY#PROPERTY, e.g. secret "vault:ml/fraud#db"')
+        ref = var.value.ref if isinstance(var.value, ir.SecretRef) else None
+        # Lowering already reports a reference with no store separator at all (SS204).
+        if ref and ":" in ref and kc.parse_secret(ref) is None:
+            sink.report("SS223", f"secret reference {ref!r} is not STORE:KEY#PROPERTY with a store name "
+                        "Kubernetes accepts", var.value.span, hint='e.g. secret "vault:ml/fraud#db"')
 
 
 def _check_shadow(spec: ir.Spec, sink: Sink) -> None:
