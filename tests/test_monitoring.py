@@ -85,8 +85,14 @@ def test_outputs_per_environment_and_the_raw_file_stays_out_of_kustomize() -> No
     assert mon == [
         "deploy/prod/monitoring/dashboard-clf.yaml", "deploy/prod/monitoring/prometheusrule-slo.yaml",
         "deploy/prod/monitoring/rules.yml", "deploy/prod/monitoring/servicemonitor-clf.yaml",
-        "deploy/staging/monitoring/dashboard-clf.yaml", "deploy/staging/monitoring/servicemonitor-clf.yaml",
+        "deploy/staging/monitoring/dashboard-clf.yaml", "deploy/staging/monitoring/prometheusrule-slo.yaml",
+        "deploy/staging/monitoring/rules.yml", "deploy/staging/monitoring/servicemonitor-clf.yaml",
     ]
+    # Without an SLA: what the dashboard reads is recorded, nothing alerts.
+    staging = yaml.safe_load(files["deploy/staging/monitoring/rules.yml"].text)
+    staged = [r for g in staging["groups"] for r in g["rules"]]
+    assert staged and all("record" in r for r in staged)
+    assert {"model:requests:rate5m", "model:request_errors:ratio_rate5m"} <= {r["record"] for r in staged}
     kustomization = yaml.safe_load(files["deploy/prod/kustomization.yaml"].text)
     assert "monitoring/rules.yml" not in kustomization["resources"]
     assert "monitoring/prometheusrule-slo.yaml" in kustomization["resources"]
@@ -188,3 +194,19 @@ def test_percentile_triton_does_not_summarise_reads_the_next_stricter_quantile()
     assert "p99, the next stricter quantile" in warning.message
     raw = files["deploy/prod/monitoring/rules.yml"].text
     assert 'model="clf", quantile="0.99"}) / 1e6' in raw and "request_latency_seconds:p97" in raw
+
+
+def test_every_dashboard_query_reads_a_recorded_series() -> None:
+    import re
+
+    files, _ = _render(GOLDEN_SPEC.read_text())
+    for path, f in files.items():
+        if "/dashboard-" not in path:
+            continue
+        rules = yaml.safe_load(files[path.rsplit("/", 1)[0] + "/rules.yml"].text)
+        recorded = {r["record"] for g in rules["groups"] for r in g["rules"] if "record" in r}
+        board = json.loads(next(iter(f.documents[0]["data"].values())))
+        for panel in board["panels"]:
+            for target in panel["targets"]:
+                names = set(re.findall(r"\b([a-z_]+:[a-z0-9_:]+)", target["expr"]))
+                assert names <= recorded or "nv_gpu_utilization" in target["expr"], (path, target["expr"])

@@ -45,28 +45,28 @@ def dashboard_uid(environment: str, model: str) -> str:
     return f"shipspec-{digest}"
 
 
-def dashboard(t: Target, sla: ir.Sla | None, gpu: bool) -> dict[str, Any]:
-    """The dashboard JSON for one model in one environment."""
+def dashboard(t: Target, sla: ir.Sla | None, gpu: bool, budget: bool) -> dict[str, Any]:
+    """The dashboard JSON for one model in one environment; ``budget`` when
+    an SLO of it records an error budget."""
     sel = "{" + f'model="{t.model}", environment="{t.environment}"' + "}"
     latency = [o.threshold for o in sla.latency] if sla else []
     percentiles = sorted({0.5, 0.9, 0.99} | {round(o.percentile / 100, 9) for o in (sla.latency if sla else ())})
     lat_targets = [(f"model:request_latency_seconds:p{pct_suffix(p)}{sel}", f"p{p * 100:g}") for p in percentiles]
     panels = [
         _panel(1, "Request rate", [(f"model:requests:rate5m{sel}", "requests/s")], "reqps", 0, 0),
-        _panel(2, "Error ratio", [(f'slo:sli_error:ratio_rate5m{{model="{t.model}", environment="{t.environment}", '
-                                   'slo="availability"}', "5m"),
-                                  (f'slo:sli_error:ratio_rate1h{{model="{t.model}", environment="{t.environment}", '
-                                   'slo="availability"}', "1h")],
+        _panel(2, "Error ratio", [(f"model:request_errors:ratio_rate5m{sel}", "5m")],
                "percentunit", 12, 0, thresholds=_budget(sla)),
         _panel(3, "Latency percentiles", lat_targets, "s", 0, 8, thresholds=sorted(set(latency))),
         _panel(4, "Queue time (mean)", [(f"model:queue_time_seconds:mean5m{sel}", "queue")], "s", 12, 8),
         _panel(5, "GPU utilisation",
                [(f'avg by (pod) (nv_gpu_utilization{{namespace="{t.namespace or ""}"}})', "{{pod}}")]
                if gpu else [], "percentunit", 0, 16),
-        _panel(6, "Error budget remaining",
-               [(f'slo:error_budget_remaining:ratio{{model="{t.model}", environment="{t.environment}"}}', "{{slo}}")],
-               "percentunit", 12, 16, kind="stat"),
     ]
+    if budget:
+        panels.append(_panel(
+            6, "Error budget remaining",
+            [(f'slo:error_budget_remaining:ratio{{model="{t.model}", environment="{t.environment}"}}', "{{slo}}")],
+            "percentunit", 12, 16, kind="stat"))
     return {
         "uid": dashboard_uid(t.environment, t.model),
         "title": f"{t.model} ({t.environment})",

@@ -17,7 +17,14 @@ import yaml
 from compiler import ir
 from compiler.backends.base import OutputFile, RenderContext
 from compiler.backends.dashboard import dashboard
-from compiler.backends.slo import Target, availability_groups, has_histograms, latency_groups, summary_quantile
+from compiler.backends.slo import (
+    Target,
+    availability_groups,
+    availability_objective,
+    has_histograms,
+    latency_groups,
+    summary_quantile,
+)
 from compiler.backends.slo_signals import signal_groups
 from compiler.diagnostics import Sink
 from compiler.layout import monitoring_dir
@@ -99,7 +106,10 @@ class _Backend:
         project, name = ctx.spec.project, k8s_name(model.name)
         res = next((o.resources for o in env.overrides if o.model.name == model.name and o.resources), None)
         gpu = bool((res or model.resources) and (res or model.resources).gpu)  # type: ignore[union-attr]
-        board = dashboard(t, sla, gpu)
+        version = project.triton_version if project else "2.51.0"
+        budget = sla is not None and (availability_objective(sla) is not None
+                                      or (has_histograms(version) and bool(sla.latency)))
+        board = dashboard(t, sla, gpu, budget)
         monitor = _obj(
             ctx, f"{out_dir}/servicemonitor-{name}.yaml", "monitoring/servicemonitor.yaml.j2", model.span,
             name=name, namespace=namespace_of(env), labels=_labels(project, env, **{"app.kubernetes.io/name": name}),

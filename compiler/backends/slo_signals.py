@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from compiler import ir
-from compiler.backends.slo import Rule, Target, has_histograms, latency_slo_name, summary_quantile
+from compiler.backends.slo import Rule, Target, error_ratio_expr, has_histograms, latency_slo_name, summary_quantile
 from compiler.backends.slo_windows import number, prom_duration
 
 # Drift: one gauge per feature and statistic, e.g. {statistic="psi", feature="amount"}.
@@ -27,13 +27,13 @@ def pct_suffix(p: float) -> str:
     return f"{p * 100:g}".replace(".", "_")
 
 
-def latency_rules(t: Target, sla: ir.Sla, version: str) -> list[Rule]:
+def latency_rules(t: Target, latency: tuple[ir.LatencyObjective, ...], version: str) -> list[Rule]:
     """A percentile recording rule per objective (and p50/p90/p99 for the
     dashboard). On Triton < 2.52 the percentile comes from the request summary
     and the alert is on that percentile, since no slow-request ratio exists."""
     histogram = has_histograms(version)
     out: list[Rule] = []
-    percentiles = sorted({0.5, 0.9, 0.99} | {round(o.percentile / 100, 9) for o in sla.latency})
+    percentiles = sorted({0.5, 0.9, 0.99} | {round(o.percentile / 100, 9) for o in latency})
     for p in percentiles:
         if histogram:
             expr = (f"histogram_quantile({number(p)}, sum by (model, le) "
@@ -46,7 +46,7 @@ def latency_rules(t: Target, sla: ir.Sla, version: str) -> list[Rule]:
                     "labels": {"model": t.model, "environment": t.environment}})
     if histogram:
         return out  # the latency SLO's burn-rate alerts cover the objective
-    for o in sla.latency:
+    for o in latency:
         sel = "{" + f'model="{t.model}", environment="{t.environment}"' + "}"
         ms = number(o.threshold * 1000)
         out.append({
@@ -64,16 +64,16 @@ def latency_rules(t: Target, sla: ir.Sla, version: str) -> list[Rule]:
     return out
 
 
-def throughput_rules(t: Target, sla: ir.Sla) -> list[Rule]:
+def throughput_rules(t: Target, floor_rps: float | None) -> list[Rule]:
     out: list[Rule] = [{
         "record": "model:requests:rate5m",
         "expr": f"sum by (model) (rate(nv_inference_request_success{t.selector}[5m]))",
         "labels": {"model": t.model, "environment": t.environment},
     }]
-    if sla.throughput is None:
+    if floor_rps is None:
         return out
     sel = "{" + f'model="{t.model}", environment="{t.environment}"' + "}"
-    floor = number(sla.throughput)
+    floor = number(floor_rps)
     out.append({
         "alert": "ModelThroughputBelowFloor",
         "expr": f"model:requests:rate5m{sel} < {floor}",
@@ -88,7 +88,13 @@ def throughput_rules(t: Target, sla: ir.Sla) -> list[Rule]:
     return out
 
 
-def queue_rules(t: Target, sla: ir.Sla) -> list[Rule]:
+def error_ratio_rule(t: Target) -> Rule:
+    """The 5m error ratio of every served model, SLA or not (dashboards)."""
+    return {"record": "model:request_errors:ratio_rate5m", "expr": error_ratio_expr(t, "5m"),
+            "labels": {"model": t.model, "environment": t.environment}}
+
+
+def queue_rules(t: Target, latency: tuple[ir.LatencyObjective, ...]) -> list[Rule]:
     requests = (f"(sum by (model) (rate(nv_inference_request_success{t.selector}[5m])) + "
                 f"sum by (model) (rate(nv_inference_request_failure{t.selector}[5m])))")
     out: list[Rule] = [{
@@ -96,9 +102,9 @@ def queue_rules(t: Target, sla: ir.Sla) -> list[Rule]:
         "expr": f"sum by (model) (rate(nv_inference_queue_duration_us{t.selector}[5m])) / {requests} / 1e6",
         "labels": {"model": t.model, "environment": t.environment},
     }]
-    if not sla.latency:
+    if not latency:
         return out
-    limit = min(o.threshold for o in sla.latency) * QUEUE_SHARE
+    limit = min(o.threshold for o in latency) * QUEUE_SHARE
     sel = "{" + f'model="{t.model}", environment="{t.environment}"' + "}"
     out.append({
         "alert": "ModelQueueTimeHigh",
@@ -158,9 +164,11 @@ def monitor_rules(t: Target, monitor: ir.Monitor) -> list[Rule]:
 def signal_groups(t: Target, sla: ir.Sla | None, monitor: ir.Monitor | None, version: str) -> list[dict[str, Any]]:
     base = f"shipspec.{t.environment}.{t.model}"
     groups: list[dict[str, Any]] = []
-    if sla is not None:
-        rules = latency_rules(t, sla, version) + throughput_rules(t, sla) + queue_rules(t, sla)
-        groups.append({"name": f"{base}.serving", "rules": rules})
+    # Recorded for every served model (the dashboard reads them); alerts only under an SLA.
+    latency = sla.latency if sla else ()
+    rules = (latency_rules(t, latency, version) + throughput_rules(t, sla.throughput if sla else None)
+             + queue_rules(t, latency) + [error_ratio_rule(t)])
+    groups.append({"name": f"{base}.serving", "rules": rules})
     if monitor is not None and monitor.rules:
         groups.append({"name": f"{base}.quality", "rules": monitor_rules(t, monitor)})
     return groups
