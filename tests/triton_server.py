@@ -168,6 +168,7 @@ class TritonServer:
             str(root / "bin" / "tritonserver"),
             f"--model-repository={self.repository}",
             f"--backend-directory={root / 'backends'}",
+            f"--cache-directory={root / 'caches'}",
             "--model-control-mode=explicit",
             "--http-address=127.0.0.1", f"--http-port={http}",
             "--grpc-address=127.0.0.1", f"--grpc-port={grpc}",

@@ -1,0 +1,104 @@
+"""Every config feature shipspec renders, loaded by the real server (golden/triton-features),
+and the version gate on latency histograms (model_metrics needs Triton 2.52)."""
+
+from __future__ import annotations
+
+import re
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from compiler.backends.triton_validate import parse_config
+from compiler.compile import render
+from compiler.load import load_text
+from compiler.pipeline import check_loaded
+from compiler.render import Templates
+from compiler.smoke import synthetic_inputs
+from tests.standin import standin_repository
+from tests.test_triton_server import render_triton
+from tests.triton_server import TritonServer, triton_missing
+
+ROOT = Path(__file__).resolve().parent.parent
+FEATURES = ROOT / "golden" / "triton-features" / "specs"
+pytestmark = pytest.mark.skipif(bool(triton_missing()), reason=triton_missing() or "")
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("features")
+    assert render_triton(FEATURES, out) == ["dev", "prod", "staging"]
+    return out
+
+
+def _infer(client: object, source: Path, name: str, **kwargs: object) -> object:
+    config = parse_config((source / name / "config.pbtxt").read_text())
+    batch = 2 if config.max_batch_size else None
+    return client.infer(name, synthetic_inputs(config, batch), **kwargs)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("env", ["dev", "staging"])
+def test_features_load_and_answer(rendered: Path, tmp_path: Path, env: str) -> None:
+    import tritonclient.http as httpclient
+
+    source = rendered / "deploy" / env / "triton"
+    with TritonServer(standin_repository(source, tmp_path / "repo")) as server:
+        client = httpclient.InferenceServerClient(server.http_url)
+        scores = _infer(client, source, "ranker", priority=1).as_numpy("scores")
+        assert scores.shape == (2, 10) and scores.dtype == np.float32
+        state = _infer(client, source, "session_scorer", sequence_id=7, sequence_start=True, sequence_end=True)
+        assert state.as_numpy("state").shape == (2,)
+
+
+def test_production_warmup_runs_and_cache_answers(rendered: Path, tmp_path: Path) -> None:
+    import tritonclient.http as httpclient
+
+    source = rendered / "deploy" / "prod" / "triton"
+    repo = standin_repository(source, tmp_path / "repo")
+    args = ["--log-verbose=1", "--cache-config=local,size=1048576"]
+    with TritonServer(repo, extra_args=args) as server:
+        # model_warmup, rendered for production only, ran on each of the two instances.
+        assert len(re.findall(r"is running warmup sample 'ranker_warmup'", server.log_tail(100_000))) == 2
+        client = httpclient.InferenceServerClient(server.http_url)
+        for _ in range(2):
+            _infer(client, source, "ranker")
+        with urllib.request.urlopen(server.metrics_url, timeout=5) as resp:  # noqa: S310 — loopback
+            metrics = resp.read().decode()
+    hits = re.search(r'nv_cache_num_hits_per_model\{model="ranker",version="2003001"\} (\d+)', metrics)
+    assert hits and int(hits.group(1)) >= 1, metrics[:2000]
+
+
+def _spec(triton: str) -> str:
+    return (FEATURES / "features.ship").read_text().replace('triton "2.51.0"', f'triton "{triton}"')
+
+
+def test_histogram_buckets_only_from_triton_2_52(tmp_path: Path) -> None:
+    """2.52+: bucket edges that include the 40ms SLA threshold; 2.51: none, and SS710 instead."""
+    configs = {}
+    for version in ("2.51.0", "2.52.0"):
+        checked = check_loaded(load_text(_spec(version), "features.ship"))
+        files, sink = render(checked, Templates.load(), only=["triton"])
+        (ranker,) = [f for f in files if f.path == "deploy/prod/triton/ranker/config.pbtxt"]
+        configs[version] = parse_config(ranker.text)
+        assert [d.code for d in sink.items].count("SS710") == (1 if version == "2.51.0" else 0)
+    assert not configs["2.51.0"].HasField("model_metrics")
+    (control,) = configs["2.52.0"].model_metrics.metric_control
+    assert control.metric_identifier.family == "nv_inference_first_response_histogram_ms"
+    assert 40.0 in control.histogram_options.buckets
+    assert list(control.histogram_options.buckets) == sorted(control.histogram_options.buckets)
+
+
+def test_triton_2_51_refuses_model_metrics(tmp_path: Path) -> None:
+    """Why the gate exists: the 2.51 server will not load a config carrying model_metrics."""
+    checked = check_loaded(load_text(_spec("2.52.0"), "features.ship"))
+    files, _ = render(checked, Templates.load(), only=["triton"])
+    source = tmp_path / "rendered"
+    for f in files:
+        if f.path.startswith("deploy/prod/triton/ranker/"):
+            (source / "ranker").mkdir(parents=True)
+            (source / "ranker" / "config.pbtxt").write_text(f.text)
+    repo = standin_repository(source, tmp_path / "repo")
+    with pytest.raises(RuntimeError, match="model_metrics"):
+        with TritonServer(repo):
+            pass
