@@ -232,3 +232,23 @@ def test_golden_promotion_case_pins_and_defaults():
     assert yaml.safe_load((root / "promote-scorer-staging-to-preprod.yml").read_text())[True]["workflow_dispatch"][
         "inputs"
     ]["version"]["default"] == "1.2.0"
+
+
+def test_schema_violation_in_an_override_is_reported(tmp_path):
+    override = tmp_path / "templates" / "github"
+    override.mkdir(parents=True)
+    text = (ROOT / "templates/github/promote.yml.j2").read_text().replace("timeout-minutes: 15", "timeout-minutez: 15")
+    (override / "promote.yml.j2").write_text(text)
+    checked = validate([ROOT / "specs"])
+    files, _ = render(checked, Templates.load(tmp_path / "templates"), only=["github"])
+    sink = Sink()
+    for f in files:
+        if f.kind == github.WORKFLOW:
+            github.FILE_VALIDATORS[f.kind](f, sink)
+    bad = sorted({d.message.split(":")[0] for d in sink.items if d.code == "SS802"})
+    assert bad == [f".github/workflows/{n}" for n in (
+        "promote-fraud-detector-preprod-to-prod.yml", "promote-fraud-detector-staging-to-preprod.yml",
+        "promote-offer-ranker-staging-to-prod.yml", "promote-ticket-router-staging-to-prod.yml",
+    )]  # fmt: skip
+    # Reported against the gate that produced the file.
+    assert all(d.span.file.endswith(".ship") for d in sink.items)
