@@ -10,7 +10,8 @@ from __future__ import annotations
 from compiler import ir, layout
 from compiler.backends.base import OutputFile, RenderContext
 from compiler.backends.triton_validate import KIND, validate_config
-from compiler.backends.triton_view import config_view, supports_model_metrics
+from compiler.backends.triton_model import supports_model_metrics
+from compiler.backends.triton_view import config_view
 from compiler.diagnostics import Sink
 from compiler.validate import FILE_VALIDATORS
 

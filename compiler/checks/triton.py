@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from compiler import ir
-from compiler.backends.triton_view import effective, uses_gpu
+from compiler.backends.triton_model import effective, uses_gpu
 from compiler.checks.index import Index
 from compiler.diagnostics import Sink, Span
 
