@@ -252,3 +252,17 @@ def test_schema_violation_in_an_override_is_reported(tmp_path):
     )]  # fmt: skip
     # Reported against the gate that produced the file.
     assert all(d.span.file.endswith(".ship") for d in sink.items)
+
+
+def test_retraining_runs_the_job_the_kubernetes_backend_renders():
+    from compiler.compile import build
+
+    result = build([ROOT / "specs"])
+    assert not result.has_errors
+    paths = {f.path for f in result.files}
+    texts = {f.path: f.text for f in result.files}
+    retrain = sorted(p for p in paths if p.startswith(".github/workflows/retrain-"))
+    assert retrain
+    for path in retrain:
+        job = yaml.safe_load(texts[path])["jobs"]["retrain"]["env"]["JOB_FILE"]
+        assert job in paths, (path, job)

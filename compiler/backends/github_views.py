@@ -16,6 +16,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from compiler import __version__, layout
+from compiler.backends import k8s_training
 from compiler.ir import Gate, Spec, Tier
 from compiler.render import k8s_name
 from compiler.units import format_duration as fmt_seconds
@@ -208,7 +209,7 @@ def retraining_views(spec: Spec) -> list[Retraining]:
                 model=t.model.name,
                 environment=t.environment.name,
                 namespace=(env.namespace if env and env.namespace else t.environment.name),
-                job_file=layout.object_path(t.environment.name, kind, t.model.name),
+                job_file=layout.object_path(t.environment.name, kind, k8s_training.name(t)),
                 triggers=triggers,
                 dispatch_type=f"retrain-{t.model.name}",
             )
