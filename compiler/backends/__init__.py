@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
-from compiler.backends import argocd, github, kubernetes, monitoring, triton
-from compiler.backends.base import Backend
+from typing import TYPE_CHECKING, Any
 
-BACKENDS: tuple[Backend, ...] = (
-    triton.BACKEND,
-    kubernetes.BACKEND,
-    argocd.BACKEND,
-    monitoring.BACKEND,
-    github.BACKEND,
-)
+if TYPE_CHECKING:
+    from compiler.backends.base import Backend
+
+    BACKENDS: tuple[Backend, ...]
+
+
+def __getattr__(name: str) -> Any:
+    # Built on first use: checks on the `shipspec validate` path import small
+    # helper modules of this package, and must not pay for every backend
+    # (jinja2, yaml, ...) when nothing is rendered.
+    if name != "BACKENDS":
+        raise AttributeError(name)
+    from compiler.backends import argocd, github, kubernetes, monitoring, triton
+
+    backends = (
+        triton.BACKEND,
+        kubernetes.BACKEND,
+        argocd.BACKEND,
+        monitoring.BACKEND,
+        github.BACKEND,
+    )
+    globals()["BACKENDS"] = backends
+    return backends
