@@ -266,3 +266,25 @@ def test_retraining_runs_the_job_the_kubernetes_backend_renders():
     for path in retrain:
         job = yaml.safe_load(texts[path])["jobs"]["retrain"]["env"]["JOB_FILE"]
         assert job in paths, (path, job)
+
+
+def test_drift_alerts_name_the_retraining_workflow_event():
+    """The monitoring backend's `-> retrain` alerts carry the event type the
+    retraining workflow listens for, so a relay needs no mapping table."""
+    from compiler.compile import build
+
+    result = build([ROOT / "specs"])
+    texts = {f.path: f.text for f in result.files}
+    listened = {
+        yaml.safe_load(t)[True]["repository_dispatch"]["types"][0]
+        for p, t in texts.items() if p.startswith(".github/workflows/retrain-")
+    }  # fmt: skip
+    announced = set()
+    for path, text in texts.items():
+        if path.endswith("/monitoring/rules.yml"):
+            for group in yaml.safe_load(text)["groups"]:
+                for rule in group["rules"]:
+                    if "retrain_event_type" in rule.get("annotations", {}):
+                        announced.add(rule["annotations"]["retrain_event_type"])
+    assert listened == {"retrain-fraud_detector", "retrain-offer_ranker"}
+    assert announced == listened
