@@ -152,6 +152,7 @@ def test_alerts_carry_summary_description_with_value_and_runbook(rules: dict[str
         assert a["annotations"]["runbook_url"].startswith("https://runbooks.shop.example/ml/"), a
     drift = next(a for a in alerts if a["alert"] == "ModelDrift")
     assert drift["labels"]["action"] == "retrain" and drift["for"] == "1h"
+    assert drift["annotations"]["retrain_event_type"] == "retrain-scorer"
     assert "shipspec_model_feature_drift" in drift["expr"] and 'statistic="psi"' in drift["expr"]
 
 

@@ -156,6 +156,8 @@ def monitor_rules(t: Target, monitor: ir.Monitor) -> list[Rule]:
                 "description": f"{what.capitalize()} is {value}, threshold {rule.op} {shown}"
                 + (" (the worst feature); a retraining run is requested." if rule.action == "retrain" else "."),
                 **t.runbook(name),
+                # The GitHub retrain workflow listens for this repository_dispatch event type.
+                **({"retrain_event_type": f"retrain-{t.model}"} if rule.action == "retrain" else {}),
             },
         })
     return out
