@@ -172,13 +172,17 @@ def run(inputs: Sequence[Path], model: str, env: str, version: str | None, out_r
     try:
         result = build(inputs)
         errors = [d for d in result.diagnostics if d.severity is Severity.ERROR]
-        sink = Sink()
-        files = emit.plan(result.files, out_root, sink) if not errors else None
-        errors += [d for d in sink.items if d.severity is Severity.ERROR]
+        what = "the promoted spec does not compile"
+        files = None
+        if not errors:
+            sink = Sink()
+            files = emit.plan(result.files, out_root, sink)
+            errors = [d for d in sink.items if d.severity is Severity.ERROR]
+            what = f"the recompiled output cannot be written under {out_root}"
         if errors or files is None:
             first = errors[0]
             raise PromoteError(
-                f"the promoted spec does not compile ({len(errors)} errors; first: {first.span.file}:"
+                f"{what} ({len(errors)} errors; first: {first.span.file}:"
                 f"{first.span.line}:{first.span.column}: {first.code} {first.message}); the spec is unchanged"
             )
         emit.apply(files)

@@ -233,3 +233,17 @@ def test_a_promotion_that_does_not_compile_is_undone(repo):
     assert run.returncode == 1
     assert "shipspec: promote refused: " in run.stderr
     assert sh(repo, "git", "status", "--porcelain") == ""
+
+
+def test_output_that_cannot_be_written_refuses_and_keeps_the_spec(repo):
+    # Without its ledger shipspec owns none of the files: it will not overwrite them.
+    (repo / ".shipspec" / "ledger.json").unlink()
+    sh(repo, "git", "commit", "-q", "-am", "lose the ledger")
+    (repo / "specs/scorer.ship").write_text(SPEC.replace('version "1.0.0"  # the', 'version "1.0.1"  # the'))
+    sh(repo, "git", "commit", "-q", "-am", "1.0.1")
+    run = shipspec(repo, "promote", "scorer", "--to", "preprod", "--version", "1.0.1")
+    assert "already runs" in run.stdout  # unpinned preprod follows the model
+    run = shipspec(repo, "promote", "scorer", "--to", "prod", "--version", "1.0.1")
+    assert run.returncode == 1
+    assert "the recompiled output cannot be written under ." in run.stderr and "SS902" in run.stderr
+    assert sh(repo, "git", "status", "--porcelain") == ""
