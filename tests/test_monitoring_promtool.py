@@ -24,6 +24,8 @@ from compiler.render import Templates
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "golden" / "monitoring-slo" / "specs"
+# Triton 2.52: latency SLOs from the histogram (tests/promtool/histogram_*.yml).
+HISTOGRAM_SPEC = ROOT / "golden" / "monitoring-histogram" / "specs"
 PER_MINUTE = 100_000  # requests per minute in the synthetic series
 
 # model -> (slo period, budget, [(window, severity, burn factor text, error-ratio threshold)])
@@ -38,11 +40,8 @@ TEAM = {"scorer": "shop/risk-ml", "ranker": "shop/ml-platform"}
 pytestmark = pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool is not installed")
 
 
-@pytest.fixture(scope="module")
-def rules(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Every generated raw rules file of the monitoring-slo case, by environment."""
-    out = tmp_path_factory.mktemp("rules")
-    checked = validate([SPEC])
+def _rules(out: Path, spec: Path) -> dict[str, Path]:
+    checked = validate([spec])
     files, sink = render(checked, Templates.load(), only=("monitoring",))
     assert not sink.has_errors, sink.items
     found = {}
@@ -55,9 +54,22 @@ def rules(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return found
 
 
-def test_promtool_check_rules_accepts_every_generated_file(rules: dict[str, Path]) -> None:
-    assert rules, "no rules file rendered"
-    for path in rules.values():
+@pytest.fixture(scope="module")
+def rules(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Every generated raw rules file of the monitoring-slo case, by environment."""
+    return _rules(tmp_path_factory.mktemp("rules"), SPEC)
+
+
+@pytest.fixture(scope="module")
+def histogram_rules(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    return _rules(tmp_path_factory.mktemp("histogram-rules"), HISTOGRAM_SPEC)
+
+
+def test_promtool_check_rules_accepts_every_generated_file(
+    rules: dict[str, Path], histogram_rules: dict[str, Path]
+) -> None:
+    assert rules and histogram_rules, "no rules file rendered"
+    for path in [*rules.values(), *histogram_rules.values()]:
         r = subprocess.run(["promtool", "check", "rules", str(path)], capture_output=True, text=True, timeout=60)
         assert r.returncode == 0, r.stdout + r.stderr
         assert "SUCCESS" in r.stdout
@@ -157,10 +169,14 @@ def test_alerts_carry_summary_description_with_value_and_runbook(rules: dict[str
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in (ROOT / "tests" / "promtool").glob("*.yml")))
-def test_hand_written_promtool_unit_tests(name: str, rules: dict[str, Path], tmp_path: Path) -> None:
-    """tests/promtool/*.yml: serving, drift and data-quality alerts and the
-    SLO metadata, against the generated prod rules (saved as rules.yml)."""
-    _labels_only(rules["prod"], tmp_path / "rules.yml")
+def test_hand_written_promtool_unit_tests(
+    name: str, rules: dict[str, Path], histogram_rules: dict[str, Path], tmp_path: Path
+) -> None:
+    """tests/promtool/*.yml: serving, drift and data-quality alerts, the SLO
+    metadata and (histogram_*.yml, Triton 2.52) the latency SLO, against the
+    generated prod rules (saved as rules.yml)."""
+    source = histogram_rules if name.startswith("histogram") else rules
+    _labels_only(source["prod"], tmp_path / "rules.yml")
     shutil.copy(ROOT / "tests" / "promtool" / name, tmp_path / name)
     r = subprocess.run(["promtool", "test", "rules", str(tmp_path / name)], capture_output=True, text=True,
                        timeout=120)
