@@ -61,7 +61,9 @@ def _k8s_registry(version: str) -> Any:
     assert root is not None
     definitions = json.loads((root / "_definitions.json").read_text())
     resource = Resource.from_contents(definitions, default_specification=DRAFT7)
-    return Registry().with_resource("/api/_definitions.json", resource)
+    # Crawled once here: an uncrawled registry re-crawls the large definitions
+    # document on every $ref lookup (100 models: 119 s -> well under a second).
+    return Registry().with_resource("/api/_definitions.json", resource).crawl()
 
 
 def _k8s_file(api_version: str, kind: str) -> str:
