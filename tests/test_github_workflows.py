@@ -254,11 +254,18 @@ def test_schema_violation_in_an_override_is_reported(tmp_path):
     assert all(d.span.file.endswith(".ship") for d in sink.items)
 
 
-def test_retraining_runs_the_job_the_kubernetes_backend_renders():
+@pytest.fixture(scope="module")
+def built():
+    """Every backend's output for specs/, compiled once for the cross-backend tests."""
     from compiler.compile import build
 
     result = build([ROOT / "specs"])
-    assert not result.has_errors
+    assert not result.has_errors, result.diagnostics
+    return result
+
+
+def test_retraining_runs_the_job_the_kubernetes_backend_renders(built):
+    result = built
     paths = {f.path for f in result.files}
     texts = {f.path: f.text for f in result.files}
     retrain = sorted(p for p in paths if p.startswith(".github/workflows/retrain-"))
@@ -268,13 +275,10 @@ def test_retraining_runs_the_job_the_kubernetes_backend_renders():
         assert job in paths, (path, job)
 
 
-def test_drift_alerts_name_the_retraining_workflow_event():
+def test_drift_alerts_name_the_retraining_workflow_event(built):
     """The monitoring backend's `-> retrain` alerts carry the event type the
     retraining workflow listens for, so a relay needs no mapping table."""
-    from compiler.compile import build
-
-    result = build([ROOT / "specs"])
-    texts = {f.path: f.text for f in result.files}
+    texts = {f.path: f.text for f in built.files}
     listened = {
         yaml.safe_load(t)[True]["repository_dispatch"]["types"][0]
         for p, t in texts.items() if p.startswith(".github/workflows/retrain-")
