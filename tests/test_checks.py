@@ -160,19 +160,21 @@ def test_tensor_and_batching_consistency(old: str, new: str, code: str) -> None:
 
 ENSEMBLE = """
 model pre {
-  version "1"
+  version "1.0.0"
   format python
   artifact "s3://m/pre/1/model.py"
   input raw: string[1]
-  output ids: int64[8]
+  output ids: fp32[4]
+  batching { max 8 }
   resources { cpu 1  memory 1Gi }
   serve in staging
 }
 model ens {
-  version "1"
+  version "1.0.0"
   format ensemble
   input text: string[1]
   output y: fp32[2]
+  batching { max 8 }
   step pre {
     input text -> raw
     output ids -> ids
