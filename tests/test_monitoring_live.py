@@ -103,3 +103,8 @@ def test_recording_rules_report_the_error_ratio_of_a_real_triton(tmp_path: Path)
                 if a["labels"]["alertname"] == "ModelErrorBudgetBurn" and a["labels"]["model"] == "scorer"} or None)
             assert burning is not None and ("1h", "page") in burning
             assert _value(prom.query('model:requests:rate5m{model="scorer", environment="prod"}')) > 0
+            # Triton 2.51's request summary (summary_latencies=true) feeds the latency recording rule.
+            p99 = _eventually(lambda: _value(prom.query('model:request_latency_seconds:p99{model="scorer"}')))
+            assert p99 is not None and 0 < p99 < 5
+            queue = _eventually(lambda: _value(prom.query('model:queue_time_seconds:mean5m{model="scorer"}')))
+            assert queue is not None and queue >= 0

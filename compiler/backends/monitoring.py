@@ -18,6 +18,7 @@ from compiler import ir
 from compiler.backends.base import OutputFile, RenderContext
 from compiler.backends.dashboard import dashboard
 from compiler.backends.slo import (
+    Group,
     Target,
     availability_groups,
     availability_objective,
@@ -47,8 +48,11 @@ def _team(model: ir.Model, project: ir.Project | None) -> str:
 
 
 def _labels(project: ir.Project | None, env: ir.Environment, **extra: str) -> dict[str, str]:
-    out = {"app.kubernetes.io/managed-by": "shipspec", "app.kubernetes.io/part-of": project.name if project else "shipspec",
-           "shipspec.dev/environment": env.name}
+    out = {
+        "app.kubernetes.io/managed-by": "shipspec",
+        "app.kubernetes.io/part-of": project.name if project else "shipspec",
+        "shipspec.dev/environment": env.name,
+    }
     out.update(extra)
     return out
 
@@ -84,7 +88,8 @@ class _Backend:
             models = [m for m in spec.models if env.name in {r.name for r in m.serve_in}]
             if not models:
                 continue
-            out_dir, groups, ns = monitoring_dir(env.name), [], namespace_of(env)
+            out_dir, ns = monitoring_dir(env.name), namespace_of(env)
+            groups: list[Group] = []
             for model in models:
                 t = Target(model.name, env.name, ns, _team(model, project), runbooks)
                 sla, mon = slas.get((model.name, env.name)), monitors.get((model.name, env.name))
@@ -123,7 +128,7 @@ class _Backend:
         )
         return [monitor, config_map]
 
-    def _rules(self, ctx: RenderContext, env: ir.Environment, groups: list[dict[str, Any]],
+    def _rules(self, ctx: RenderContext, env: ir.Environment, groups: list[Group],
                out_dir: str) -> list[OutputFile]:
         source = next((s.span for s in ctx.spec.slas if s.environment.name == env.name),
                       next((m.span for m in ctx.spec.monitors if m.environment.name == env.name), env.span))

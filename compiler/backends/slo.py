@@ -9,12 +9,24 @@ Triton's (``nv_inference_*``; counters carry no ``_total`` suffix).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable
+from typing import TypedDict
 
 from compiler import ir
 from compiler.backends.slo_windows import SLI_WINDOWS, burn_windows, number, prom_duration
 
-Rule = dict[str, Any]
+# One Prometheus rule and one group, in the rule-file shape (``for`` is a
+# keyword, hence the functional form).
+Rule = TypedDict("Rule", {"record": str, "alert": str, "expr": str, "for": str,
+                          "labels": dict[str, str], "annotations": dict[str, str]}, total=False)
+
+
+class Group(TypedDict):
+    name: str
+    rules: list[Rule]
+
+
+ExprFor = Callable[[str], str]  # window ("5m") -> the SLI's PromQL over that window
 
 DEFAULT_PERIOD = 30 * 86_400.0
 # Triton publishes a latency histogram (with per-model bucket edges) from 2.52 on.
@@ -124,7 +136,7 @@ def slow_ratio_expr(t: Target, threshold: float, window: str) -> str:
     return f"1 - (\n{fast}\n/\n{total}\n)"
 
 
-def sli_rules(t: Target, obj: Objective, expr_for: Any) -> list[Rule]:
+def sli_rules(t: Target, obj: Objective, expr_for: ExprFor) -> list[Rule]:
     windows = sorted(set(SLI_WINDOWS) | {obj.period})
     return [
         {
@@ -181,7 +193,7 @@ def burn_alerts(t: Target, obj: Objective) -> list[Rule]:
     return out
 
 
-def slo_groups(t: Target, obj: Objective, expr_for: Any) -> list[dict[str, Any]]:
+def slo_groups(t: Target, obj: Objective, expr_for: ExprFor) -> list[Group]:
     """Three groups per SLO: the SLI (short windows evaluate often), the
     metadata and budget, and the burn-rate alerts."""
     base = f"shipspec.{t.environment}.{t.model}.{obj.slo}"
@@ -192,13 +204,13 @@ def slo_groups(t: Target, obj: Objective, expr_for: Any) -> list[dict[str, Any]]
     ]
 
 
-def availability_groups(t: Target, sla: ir.Sla) -> list[dict[str, Any]]:
+def availability_groups(t: Target, sla: ir.Sla) -> list[Group]:
     obj = availability_objective(sla)
     if obj is None:
         return []
     return slo_groups(t, obj, lambda w: error_ratio_expr(t, w))
 
 
-def latency_groups(t: Target, sla: ir.Sla, o: ir.LatencyObjective) -> list[dict[str, Any]]:
+def latency_groups(t: Target, sla: ir.Sla, o: ir.LatencyObjective) -> list[Group]:
     obj = latency_objective(sla, o)
     return slo_groups(t, obj, lambda w: slow_ratio_expr(t, o.threshold, w))

@@ -7,10 +7,17 @@ quality are fixed here and documented in docs/monitoring.md.
 
 from __future__ import annotations
 
-from typing import Any
 
 from compiler import ir
-from compiler.backends.slo import Rule, Target, error_ratio_expr, has_histograms, latency_slo_name, summary_quantile
+from compiler.backends.slo import (
+    Group,
+    Rule,
+    Target,
+    error_ratio_expr,
+    has_histograms,
+    latency_slo_name,
+    summary_quantile,
+)
 from compiler.backends.slo_windows import number, prom_duration
 
 # Drift: one gauge per feature and statistic, e.g. {statistic="psi", feature="amount"}.
@@ -163,9 +170,9 @@ def monitor_rules(t: Target, monitor: ir.Monitor) -> list[Rule]:
     return out
 
 
-def signal_groups(t: Target, sla: ir.Sla | None, monitor: ir.Monitor | None, version: str) -> list[dict[str, Any]]:
+def signal_groups(t: Target, sla: ir.Sla | None, monitor: ir.Monitor | None, version: str) -> list[Group]:
     base = f"shipspec.{t.environment}.{t.model}"
-    groups: list[dict[str, Any]] = []
+    groups: list[Group] = []
     # Recorded for every served model (the dashboard reads them); alerts only under an SLA.
     latency = sla.latency if sla else ()
     rules = (latency_rules(t, latency, version) + throughput_rules(t, sla.throughput if sla else None)

@@ -52,8 +52,10 @@ def check_slo_objectives(spec: ir.Spec, sink: Sink) -> None:
             dead = never_fires(obj.objective, obj.period)
             if not dead:
                 continue
-            windows = ", ".join(f"{w.severity} over {prom_duration(w.long)} (needs {number(w.factor * (1 - obj.objective) * 100)}% errors)"
-                                for w in dead)
+            windows = ", ".join(
+                f"{w.severity} over {prom_duration(w.long)} (needs {number(w.factor * (1 - obj.objective) * 100)}% errors)"
+                for w in dead
+            )
             sink.report(
                 "SS330",
                 f"{obj.what} objective {number(obj.objective * 100)}% is so low that these burn-rate "
