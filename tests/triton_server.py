@@ -27,6 +27,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
 
@@ -80,6 +81,11 @@ def _free_ports(n: int) -> list[int]:
 
 _ENSEMBLE = re.compile(r'^\s*platform\s*:\s*"ensemble"', re.MULTILINE)
 _STEP_MODEL = re.compile(r'model_name\s*:\s*"([^"]+)"')
+
+
+def _is_ensemble(model_dir: Path) -> bool:
+    cfg = model_dir / "config.pbtxt"
+    return cfg.exists() and bool(_ENSEMBLE.search(cfg.read_text()))
 
 
 def load_order(repository: Path, models: Sequence[str] | None = None) -> list[str]:
@@ -136,8 +142,7 @@ class TritonServer:
         try:
             self._start()
             began = time.monotonic()
-            for name in load_order(self.repository, self.models):
-                self.load(name)
+            self._load_all(load_order(self.repository, self.models))
             self.load_seconds = time.monotonic() - began
         except BaseException:
             self._stop()
@@ -175,7 +180,7 @@ class TritonServer:
             "--metrics-address=127.0.0.1", f"--metrics-port={metrics}",
             "--allow-gpu-metrics=false",
             "--metrics-config=summary_latencies=true",
-            "--exit-timeout-secs=5",
+            "--exit-timeout-secs=0",  # tests need no graceful drain: 0.4 s to stop instead of ~4 s
             *self.extra_args,
         ]  # fmt: skip
         began = time.monotonic()
@@ -194,16 +199,21 @@ class TritonServer:
 
     def _stop(self) -> None:
         proc, self._proc = self._proc, None
-        if proc is None or proc.poll() is not None:
+        if proc is None:
             return
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
+        if proc.poll() is None:
             with contextlib.suppress(ProcessLookupError):
-                os.kill(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=STOP_TIMEOUT)
+                os.kill(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=STOP_TIMEOUT)
+        # Python backend stubs run in the server's own process group (started with a new
+        # session, so the group is ours alone): none may outlive the server.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
 
     # -- requests --------------------------------------------------------------------
     def _get(self, path: str, body: bytes | None = None, timeout: float = 2.0) -> tuple[int, str]:
@@ -215,6 +225,16 @@ class TritonServer:
             return err.code, err.read().decode("utf-8", "replace")
         except (OSError, TimeoutError):
             return 0, ""
+
+    def _load_all(self, ordered: list[str]) -> None:
+        """Load plain models concurrently (Triton loads in parallel), then ensembles in order."""
+        plain = [n for n in ordered if not _is_ensemble(self.repository / n)]
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            for future in [pool.submit(self.load, n) for n in plain]:
+                future.result()
+        for name in ordered:
+            if name not in plain:
+                self.load(name)
 
     def load(self, name: str) -> None:
         """Load one model; RuntimeError with the server's message and log tail if it fails."""
