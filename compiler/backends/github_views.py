@@ -79,7 +79,8 @@ def load_command(model: str, percentile: float, threshold: float, rate: float, d
 
 
 def base_context(spec: Spec) -> dict[str, Any]:
-    specs = spec_dir(spec)
+    specs_path = spec_dir(spec)
+    specs = shlex.quote(specs_path)
     return {
         "actions": ACTIONS,
         "runner": RUNNER,
@@ -87,8 +88,11 @@ def base_context(spec: Spec) -> dict[str, Any]:
         "version": __version__,
         "install": install(),
         "install_load": install("render") + " " + shlex.quote("tritonclient[all]>=2.51,<3"),
-        "specs": shlex.quote(specs),
-        "paths": [f"{specs}/**", f"{layout.DEPLOY}/**", f"{layout.WORKFLOWS_DIR}/**", layout.CODEOWNERS],
+        "specs": specs,
+        "specs_path": specs_path,
+        # Spec files at the top of the repository have no directory to filter on.
+        "paths": [f"{specs_path}/**" if specs_path != "." else "**.ship", f"{layout.DEPLOY}/**",
+                  f"{layout.WORKFLOWS_DIR}/**", layout.CODEOWNERS],  # fmt: skip
         "branches": DEFAULT_BRANCHES,
     }
 
