@@ -127,6 +127,10 @@ def test_mutated_specs_exit_cleanly_with_diagnostics(text: str) -> None:
         for d in found:
             assert 1 <= d["line"] <= lines and d["column"] >= 1, d
             assert d["message"] and d["code"].startswith("SS")
+        for reporter in ("text", "github"):  # the other reporters survive whatever the source holds
+            rc_other, shown, err_other = run(["validate", str(path.parent), "--format", reporter])
+            assert rc_other == rc and "internal error" not in err_other, err_other
+            assert shown.count("SS") >= len(found)
         rc_fmt, _, err_fmt = run(["fmt", str(path.parent)])
         assert rc_fmt in (0, 1) and "internal error" not in err_fmt, err_fmt
         rc_export, _, err_export = run(["export", str(path.parent)])
