@@ -90,8 +90,12 @@ def _load(lt: LoadTest, ev: Evidence) -> Result:
     source = f"{lt.span.file}:{lt.span.line}:{lt.span.column}"
     latency = ev.get("load", "latency_ms")
     if latency is None:
-        return Result(text, "load", required, None, "fail",
-                      "missing: the evidence has no load.latency_ms (run: shipspec load … --out FILE)", source)  # fmt: skip
+        sent, failed = ev.get("load", "requests"), ev.get("load", "errors")
+        if sent is not None and failed is not None and sent.value > 0 and failed.value >= sent.value:
+            why = f"no request succeeded: {fmt_number(failed.value)} of {fmt_number(sent.value)} failed ({_at(sent)})"
+        else:
+            why = "missing: the evidence has no load.latency_ms (run: shipspec load … --out FILE)"
+        return Result(text, "load", required, None, "fail", why, source)
     observed = f"{fmt_number(round(latency.value, 3))}ms"
     problems = []
     pct = ev.get("load", "percentile")

@@ -42,17 +42,16 @@ class LoadResult:
 
     def evidence(self) -> dict[str, Any]:
         """The evidence document ``gate check`` reads."""
-        return {
-            "model": self.model,
-            "load": {
-                "percentile": self.percentile,
-                "latency_ms": round(self.latency_ms, 3),
-                "rate_rps": round(self.rate_rps, 3),
-                "duration_s": round(self.duration_s, 3),
-                "requests": self.requests,
-                "errors": self.errors,
-            },
+        load: dict[str, float] = {
+            "percentile": self.percentile,
+            "rate_rps": round(self.rate_rps, 3),
+            "duration_s": round(self.duration_s, 3),
+            "requests": self.requests,
+            "errors": self.errors,
         }
+        if math.isfinite(self.latency_ms):  # no request succeeded: there is no latency to report
+            load["latency_ms"] = round(self.latency_ms, 3)
+        return {"model": self.model, "load": load}
 
 
 def percentile_of(values: list[float], p: float) -> float:

@@ -180,3 +180,10 @@ def test_as_a_process(tmp_path):
     assert run.returncode == 0, run.stdout + run.stderr
     assert "gate staging -> preprod for fraud_detector" in run.stdout
     assert "load p99 < 50ms at 100rps for 5m" in run.stdout
+
+
+def test_a_load_run_where_every_request_failed(tmp_path, capsys):
+    text = GOOD.replace("  latency_ms: 41.5\n", "").replace("errors: 0", "errors: 179520")
+    rc, out, _ = gate(tmp_path, capsys, text)
+    assert rc == 1
+    assert "no request succeeded: 179520 of 179520 failed" in out

@@ -123,3 +123,10 @@ def test_bad_arguments_are_usage_errors(capsys):
     assert main(["load", "--url", "x:1", "--model", "m", "--rate", "20", "--duration", "1s", "--percentile", "99"]) == 2
     assert "write it like 200rps" in capsys.readouterr().err
     assert main(["load", "--url", "x:1", "--model", "m", "--rate", "2rps", "--duration", "1s", "--percentile", "p999x"]) == 2
+
+
+def test_evidence_without_any_success_has_no_latency():
+    r = loadtest.LoadResult(MODEL, "x:1", 99, math.inf, math.inf, math.inf, 10, 10.0, 1.0, 10, 10)
+    doc = r.evidence()
+    assert "latency_ms" not in doc["load"] and doc["load"]["errors"] == 10
+    json.dumps(doc, allow_nan=False)  # valid JSON, no Infinity
