@@ -51,7 +51,8 @@ def check_kubernetes(spec: ir.Spec, sink: Sink) -> None:
                             env.spans.get("toleration", env.span))
     for model in spec.models:
         _check_env(model.env, sink)
-        if model.serve_in and model.format not in (None, ir.ModelFormat.ENSEMBLE) and model.artifact:
+        # Every artifact, not only of served models: an ensemble's pod fetches its members' too.
+        if model.format not in (None, ir.ModelFormat.ENSEMBLE) and model.artifact:
             scheme = model.artifact.split("://", 1)[0] if "://" in model.artifact else ""
             if scheme not in _FETCHABLE:
                 sink.report("SS226", f"artifact {model.artifact!r} cannot be fetched into the model repository",
