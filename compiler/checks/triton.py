@@ -92,9 +92,6 @@ def _check_ensemble_settings(model: ir.Model, sink: Sink) -> None:
         sink.report("SS612", "an ensemble cannot have a sequence batcher", model.sequence.span)
     if "instances" in model.spans:
         sink.report("SS612", "instance group should not be specified for an ensemble", model.spans["instances"])
-    if model.cache:
-        sink.report("SS612", "an ensemble's responses are not cached by Triton; cache its members",
-                    model.spans.get("cache", model.span))
 
 
 def _full_shape(t: ir.Tensor, batches: bool) -> tuple[int, ...]:
