@@ -112,3 +112,29 @@ def test_standin_changes_only_the_backend(rendered: Path, tmp_path: Path) -> Non
         swapped.backend, swapped.platform = original.backend, original.platform
         assert swapped == original
     shutil.rmtree(repo)
+
+
+def test_standin_fails_the_asked_fraction(tmp_path: Path) -> None:
+    import tritonclient.http as httpclient
+    from tritonclient.utils import InferenceServerException
+
+    source = tmp_path / "rendered" / "m"
+    source.mkdir(parents=True)
+    (source / "config.pbtxt").write_text(
+        'name: "m"\nplatform: "onnxruntime_onnx"\nmax_batch_size: 4\n'
+        'input { name: "x" data_type: TYPE_FP32 dims: [ 4 ] }\n'
+        'output { name: "y" data_type: TYPE_INT64 dims: [ -1 ] }\n'
+        "instance_group { count: 1 kind: KIND_CPU }\n"
+    )
+    repo = standin_repository(source.parent, tmp_path / "repo", fail_fraction=0.25)
+    config = parse_config((source / "config.pbtxt").read_text())
+    outcomes = []
+    with TritonServer(repo) as server:
+        client = httpclient.InferenceServerClient(server.http_url)
+        for _ in range(8):
+            try:
+                outcomes.append(client.infer("m", synthetic_inputs(config, 3)).as_numpy("y").shape)
+            except InferenceServerException as err:
+                assert "deliberate failure" in err.message()
+                outcomes.append(None)
+    assert outcomes == [(3, 1), (3, 1), (3, 1), None] * 2
