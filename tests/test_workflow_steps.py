@@ -97,3 +97,33 @@ def test_the_model_input_must_match_the_workflow(repo: Path) -> None:
     assert _bash(repo, guard, _env(repo, MODEL="scorer")).returncode == 0
     wrong = _bash(repo, guard, _env(repo, MODEL="other"))
     assert wrong.returncode == 1 and "this workflow promotes scorer, not other" in wrong.stdout
+
+
+def test_the_pull_request_step_commits_and_pushes_the_promotion(repo: Path, tmp_path_factory) -> None:
+    """Everything the PR step does before `gh pr create`, against a real bare remote."""
+    if shutil.which("gh"):
+        pytest.skip("a real gh would try to reach GitHub")
+    wf = yaml.safe_load((repo / WORKFLOW).read_text())
+    remote = tmp_path_factory.mktemp("remote") / "origin.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True, timeout=30)
+    subprocess.run(["git", "remote", "add", "origin", str(remote)], cwd=repo, check=True, timeout=30)
+    env = _env(repo, MODEL="scorer", VERSION="1.2.0")
+    promote = wf["jobs"]["promote"]
+    assert _bash(repo, _step(promote, "shipspec promote"), env).returncode == 0
+    step = next(s for s in promote["steps"] if s.get("name") == "open a pull request")
+    step_env = {k: v for k, v in step["env"].items() if "${{" not in v}
+    assert step_env == {"TARGET": "preprod", "APPROVERS": "no approvers declared", "SPECS": "specs"}
+    opened = _bash(repo, step["run"], {**env, **step_env, "RUN_URL": "https://example.invalid/run/1"})
+    assert opened.returncode == 127 and "gh: command not found" in opened.stderr  # the only step left
+    branch = "shipspec/promote-scorer-1.2.0-preprod"
+    log = subprocess.run(["git", "log", "--format=%s", "-1", branch], cwd=remote, capture_output=True, text=True,
+                         timeout=30, check=True).stdout  # fmt: skip
+    assert log.strip() == "Promote scorer 1.2.0 to preprod"
+    files = subprocess.run(["git", "diff", "--name-only", "HEAD~1", "HEAD"], cwd=repo, capture_output=True,
+                           text=True, timeout=30, check=True).stdout.split()  # fmt: skip
+    # The spec, what it renders for preprod, the next gate's default version, and the ledger
+    # (without it the next compile would take the new files for hand edits).
+    assert {"specs/scorer.ship", ".shipspec/ledger.json", ".github/workflows/promote-scorer-preprod-to-prod.yml"} <= set(files)
+    assert all(f.startswith(("specs/", "deploy/preprod/", ".shipspec/", ".github/")) for f in files), files
+    assert subprocess.run(["git", "status", "--porcelain"], cwd=repo, capture_output=True, text=True,
+                          timeout=30).stdout == ""  # fmt: skip
