@@ -204,8 +204,13 @@ def test_training_tier(built: dict[str, list[dict[str, Any]]]) -> None:
     external = by_kind(train, "ExternalSecret")["fraud-detector-train-vault"]["spec"]
     assert external["secretStoreRef"] == {"kind": "ClusterSecretStore", "name": "vault"}
     assert external["data"] == [{"secretKey": "DB_PASSWORD", "remoteRef": {"key": "ml/fraud", "property": "db"}}]
+    assert env["CHECKPOINT_DIR"]["value"] == "/checkpoints"
+    volumes = {v["name"]: v for v in specs["Worker"]["template"]["spec"]["volumes"]}
+    assert volumes["checkpoints"]["persistentVolumeClaim"]["claimName"] == "fraud-detector-train-checkpoints"
     single = by_kind(train, "Job")["offer-ranker-train"]  # nodes 1
     assert single["spec"]["template"]["spec"]["restartPolicy"] == "Never"
+    # no checkpoint size: still a checkpoint directory, for the pod's lifetime
+    assert {"name": "checkpoints", "emptyDir": {}} in single["spec"]["template"]["spec"]["volumes"]
     assert single["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"] == {"nvidia.com/gpu": "1"}
 
 

@@ -20,7 +20,7 @@ def name(t: ir.Training) -> str:
     return f"{k8s_name(t.model.name)}-train"
 
 
-def _env(spec: ir.Spec, t: ir.Training, secret_prefix: str, checkpoint: bool) -> list[dict[str, Any]]:
+def _env(spec: ir.Spec, t: ir.Training, secret_prefix: str) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = [{"name": "SHIPSPEC_MODEL", "value": t.model.name}]
     ds = spec.dataset(t.dataset.name) if t.dataset else None
     if ds is not None:
@@ -32,8 +32,7 @@ def _env(spec: ir.Spec, t: ir.Training, secret_prefix: str, checkpoint: bool) ->
         out.append({"name": "MLFLOW_TRACKING_URI", "value": t.tracking})
     if t.experiment is not None:
         out.append({"name": "MLFLOW_EXPERIMENT_NAME", "value": t.experiment})
-    if checkpoint:
-        out.append({"name": "CHECKPOINT_DIR", "value": CHECKPOINTS})
+    out.append({"name": "CHECKPOINT_DIR", "value": CHECKPOINTS})
     for hp in sorted(t.hyperparameters, key=lambda h: h.name):
         value = hp.value if isinstance(hp.value, str) else _number(hp.value)
         out.append({"name": f"HP_{hp.name.upper()}", "value": value})
@@ -48,15 +47,18 @@ def _number(value: float) -> str:
 
 def pod(spec: ir.Spec, env: ir.Environment, t: ir.Training, service_account: str, secret_prefix: str,
         container: str) -> dict[str, Any]:
-    checkpoint = t.checkpoint is not None
     res = kc.resources(t.resources)
     if t.gpus:
         res.setdefault("limits", {})["nvidia.com/gpu"] = str(t.gpus)
     mounts = [{"name": "tmp", "mountPath": "/tmp"}, {"name": "shm", "mountPath": "/dev/shm"}]
     volumes: list[dict[str, Any]] = [{"name": "tmp", "emptyDir": {}}, {"name": "shm", "emptyDir": {"medium": "Memory"}}]
-    if checkpoint:
-        mounts.append({"name": "checkpoints", "mountPath": CHECKPOINTS})
+    # A sized checkpoint gets a claim that outlives the pods; without a size the
+    # run still has a checkpoint directory, an emptyDir that lives as long as the pod.
+    mounts.append({"name": "checkpoints", "mountPath": CHECKPOINTS})
+    if t.checkpoint is not None:
         volumes.append({"name": "checkpoints", "persistentVolumeClaim": {"claimName": f"{name(t)}-checkpoints"}})
+    else:
+        volumes.append({"name": "checkpoints", "emptyDir": {}})
     return {
         "labels": {**kc.labels(_project(spec), "training", k8s_name(t.model.name))},
         "service_account": service_account,
@@ -67,7 +69,7 @@ def pod(spec: ir.Spec, env: ir.Environment, t: ir.Training, service_account: str
         "container": container,
         "image": t.image,
         "command": list(t.command),
-        "env": _env(spec, t, secret_prefix, checkpoint),
+        "env": _env(spec, t, secret_prefix),
         "resources": res,
         "mounts": mounts,
         "volumes": volumes,
