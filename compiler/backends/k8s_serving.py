@@ -9,7 +9,6 @@ from typing import Any
 
 from compiler import ir
 from compiler.backends import k8s_common as kc
-from compiler.backends.k8s_common import MANAGED_BY
 from compiler.layout import ARTIFACT_FILE, MODEL_REPOSITORY, triton_config_map, triton_version_dir
 from compiler.render import k8s_name
 
@@ -284,5 +283,3 @@ def network_policy(s: Served, monitoring_ns: str) -> dict[str, Any]:
     sources = [{"namespace": client, "ports": [HTTP, GRPC]}, {"namespace": monitoring_ns, "ports": [METRICS]}]
     return {"meta": meta(s, "network"), "selector": kc.selector(s.name), "sources": sources}
 
-
-__all__ = ["MANAGED_BY", "Served", "served", "pod", "workload", "service", "hpa", "pdb", "network_policy"]
