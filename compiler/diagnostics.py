@@ -126,6 +126,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "SS222": (Severity.ERROR, "not a valid environment variable name"),
     "SS223": (Severity.ERROR, "secret reference names no store"),
     "SS224": (Severity.ERROR, "not a valid Kubernetes namespace"),
+    "SS225": (Severity.ERROR, "two environments share a namespace"),
     "SS226": (Severity.ERROR, "artifact URI cannot be fetched"),
     "SS520": (Severity.WARNING, "production environment without a gateway"),
     "SS522": (Severity.ERROR, "rendered pod breaks the restricted security policy"),

@@ -62,6 +62,12 @@ def test_production_without_gateway_warns_and_admits_only_its_namespace(tmp_path
     assert sources == ["ml-prod", "monitoring"]
 
 
+def test_two_environments_in_one_namespace_are_refused() -> None:
+    text = SPEC.replace('namespace "ml-prod"', 'namespace "ml-staging"')
+    assert "SS225" in codes(text)
+    assert "SS225" not in codes(SPEC)
+
+
 def test_unfetchable_artifact_is_refused() -> None:
     assert "SS226" in codes(SPEC.replace('"s3://models/clf/1.0.0/model.onnx"', '"ftp://models/clf/model.onnx"'))
 

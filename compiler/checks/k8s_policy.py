@@ -29,7 +29,7 @@ _FETCHABLE = ("s3", "gs", "https", "http")
 def check_kubernetes(spec: ir.Spec, sink: Sink) -> None:
     """Spec values that end up in Kubernetes objects are valid there.
 
-    Failing: ``namespace "ML Prod"``, ``node_selector "gpu type" = "a b"``,
+    Failing: ``namespace "ML Prod"``, two environments in one namespace of one cluster, ``node_selector "gpu type" = "a b"``,
     ``env DB = secret "My Vault:db"``, ``artifact "ftp://host/m.onnx"``. Passing: ``namespace "ml-prod"``,
     ``env DB = secret "vault:ml/db#password"``, ``artifact "s3://bucket/m.onnx"``.
     """
@@ -49,6 +49,7 @@ def check_kubernetes(spec: ir.Spec, sink: Sink) -> None:
             if not kc.is_label_key(key):
                 sink.report("SS221", f"toleration {key!r} is not a valid taint key",
                             env.spans.get("toleration", env.span))
+    _check_shared_namespaces(spec, sink)
     for model in spec.models:
         _check_env(model.env, sink)
         # Every artifact, not only of served models: an ensemble's pod fetches its members' too.
@@ -66,6 +67,21 @@ def check_kubernetes(spec: ir.Spec, sink: Sink) -> None:
                     project.spans.get("triton_version", project.span),
                     hint=f"pin a 2.MINOR.PATCH version with MINOR from {kc.TRITON_MINOR_MIN} to {kc.TRITON_MINOR_MAX}")
     _check_shadow(spec, sink)
+
+
+def _check_shared_namespaces(spec: ir.Spec, sink: Sink) -> None:
+    """Two environments in one namespace of one cluster would render the same
+    Namespace (and object names) into two Argo CD Applications that fight."""
+    seen: dict[tuple[str | None, str], ir.Environment] = {}
+    for env in spec.environments:
+        if env.tier is None:
+            continue
+        key = (env.cluster, kc.namespace(env))
+        first = seen.setdefault(key, env)
+        if first is not env:
+            sink.report("SS225", f"environments '{first.name}' and '{env.name}' share namespace {key[1]!r}"
+                        + (f" on cluster {env.cluster!r}" if env.cluster else ""),
+                        env.spans.get("namespace", env.span), hint="give each environment its own namespace")
 
 
 def _check_env(env: Iterable[ir.EnvVar], sink: Sink) -> None:
