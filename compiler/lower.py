@@ -242,6 +242,15 @@ class Lowerer:
                 f["instances"] = self.integer(_args(stmt)[0], minimum=1)
         return ir.Override(model=self.ref(name), span=self.span(tree), spans=spans, **f)
 
+    def tensor_name(self, tok: Node) -> str:
+        """A tensor name: a NAME as written, or a quoted string (``"input.1"``) unquoted."""
+        if isinstance(tok, Token) and tok.type == "STRING":
+            value = self.string(tok)
+            if not value:
+                self.sink.report("SS204", "a tensor name cannot be empty", self.span(tok))
+            return value
+        return str(tok)
+
     def tensor(self, stmt: Tree[Token]) -> ir.Tensor | None:
         name, ttype, *opts = _args(stmt)
         assert isinstance(ttype, Tree)
@@ -258,7 +267,7 @@ class Lowerer:
                 optional = True
         if dtype is None:
             return None
-        return ir.Tensor(str(name), dtype, dims, self.span(stmt), reshape, optional)
+        return ir.Tensor(self.tensor_name(name), dtype, dims, self.span(stmt), reshape, optional)
 
     def dim(self, tok: Node) -> int:
         value, _ = units.integer(str(tok))
@@ -415,7 +424,9 @@ class Lowerer:
         for stmt in stmts:
             assert isinstance(stmt, Tree)
             src, dst = _args(stmt)
-            (inputs if stmt.data == "step_in" else outputs).append(ir.TensorMap(str(src), str(dst), self.span(stmt)))
+            (inputs if stmt.data == "step_in" else outputs).append(
+                ir.TensorMap(self.tensor_name(src), self.tensor_name(dst), self.span(stmt))
+            )
         return ir.EnsembleStep(self.ref(model), tuple(inputs), tuple(outputs), self.span(tree))
 
     def versions(self, stmt: Tree[Token]) -> tuple[str, int | None]:

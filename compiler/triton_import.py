@@ -83,13 +83,11 @@ class _Importer:
         return False
 
     def tensor(self, kind: str, t: Any) -> str | None:
-        if not self.name_ok(t.name, f"{kind} name"):
-            return None
         for desc, _ in t.ListFields():
             if desc.name not in ("name", "data_type", "dims", "reshape", "optional"):
                 self.cannot(desc.name, f"{kind} '{t.name}': field '{desc.name}' cannot be expressed")
         dtype = _DTYPE.get(_enum_name(t, "data_type", t.data_type), "fp32")
-        out = f"  {kind} {t.name}: {dtype}[{', '.join(str(d) for d in t.dims)}]"
+        out = f"  {kind} {_tensor_name(t.name)}: {dtype}[{', '.join(str(d) for d in t.dims)}]"
         if t.HasField("reshape"):
             out += f" reshape [{', '.join(str(d) for d in t.reshape.shape)}]"
         if getattr(t, "optional", False):
@@ -145,12 +143,9 @@ class _Importer:
                             "steps always use the latest version")
             if not self.name_ok(step.model_name, "step model"):
                 continue
-            names = list(step.input_map.items()) + list(step.output_map.items())
-            if not all(self.name_ok(n, "ensemble tensor") for pair in names for n in pair):
-                continue
             lines.append(f"  step {step.model_name} {{")
-            lines += [f"    input {v} -> {k}" for k, v in sorted(step.input_map.items())]
-            lines += [f"    output {k} -> {v}" for k, v in sorted(step.output_map.items())]
+            lines += [f"    input {_tensor_name(v)} -> {_tensor_name(k)}" for k, v in sorted(step.input_map.items())]
+            lines += [f"    output {_tensor_name(k)} -> {_tensor_name(v)}" for k, v in sorted(step.output_map.items())]
             lines.append("  }")
         return lines
 
@@ -229,6 +224,15 @@ class _Importer:
 
 def _enum_name(message: Any, field_name: str, value: int) -> str:
     return message.DESCRIPTOR.fields_by_name[field_name].enum_type.values_by_number[value].name
+
+
+# Words a bare tensor name would be read as, in the positions tensor names take.
+_KEYWORDS = frozenset({"input", "output", "reshape", "optional"})
+
+
+def _tensor_name(name: str) -> str:
+    """A tensor name as spec text: bare when it is a spec name, else quoted (``"input.1"``)."""
+    return name if _NAME.fullmatch(name) and name not in _KEYWORDS else _quote(name)
 
 
 def _quote(value: str) -> str:

@@ -37,7 +37,6 @@ NOT_EXPRESSIBLE = {
     "inception_graphdef": "tensorflow_graphdef runtime; tensor format; tensor names like 'InceptionV3/Predictions/Softmax'",
     "pb_decoupled_repeat": "model_transaction_policy (decoupled)",
     "pb_instance_kind": "tensor 'format' field",
-    "peoplenet_trt": "tensor names with '/'",
     "qa_bls": "no inputs (left to auto-complete)",
     "qa_custom_metrics": "no inputs (left to auto-complete)",
     "qa_growable_memory": "implicit_state runtime; sequence control inputs and state",
@@ -51,10 +50,9 @@ NOT_EXPRESSIBLE = {
     "simple_int8": "tensorflow_graphdef runtime",
     "simple_sequence": "tensorflow_graphdef; sequence control inputs",
     "simple_string": "tensorflow_graphdef runtime",
-    "tut_ensemble_model": "ensemble tensor names with ':' and '.'",
     "tut_iterative_gpt2": "iterative sequences; control inputs; no signature",
-    "tut_ort_trt_accel": "backend 'onnxruntime' (written as platform); tensor names like 'input.1'; optimization",
-    "tut_text_recognition_dynbatch": "backend 'onnxruntime' (written as platform); tensor names like 'input.1'",
+    "tut_ort_trt_accel": "backend 'onnxruntime' (written as platform); optimization; custom model_warmup",
+    "tut_text_recognition_dynbatch": "backend 'onnxruntime' (shipspec writes platform 'onnxruntime_onnx')",
 }
 
 EXTRA = {
@@ -143,7 +141,7 @@ def test_corpus_covers_the_features() -> None:
     texts = "\n".join((CORPUS / f"{s}.pbtxt").read_text() for s in expressible)
     for feature in ("ensemble_scheduling", "instance_group", "version_policy", "backend:", "platform:"):
         assert feature in texts, feature
-    assert len(expressible) >= 7
+    assert len(expressible) >= 9
     # What the corpus only shows in inexpressible forms is covered by EXTRA.
     extra = "\n".join(EXTRA.values())
     for feature in ("sequence_batching", "priority_levels", "optional: true", "reshape", "default_queue_policy"):
@@ -184,3 +182,16 @@ def test_cli_unreadable_config_is_a_diagnostic(tmp_path: Path) -> None:
     r = subprocess.run([sys.executable, "-m", "compiler", "import", "triton", str(bad)],
                        cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert r.returncode == 1 and "SS812" in r.stderr and f"{bad}:2:" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_quoted_tensor_names_survive_fmt_and_compile(tmp_path: Path) -> None:
+    """ONNX exports name tensors 'input.1' or '308': imported as quoted names, kept by fmt."""
+    from compiler.fmt import format_source
+    from compiler.parse import parse_text
+
+    imported = import_path(CORPUS / "tut_ensemble_model.pbtxt", serve_in=["stg"])
+    assert 'input preprocessed_image -> "input_images:0"' in imported.text
+    source, diags = parse_text(HEAD + imported.text, "t.ship")
+    assert diags == []
+    once = format_source(source)
+    assert format_source(parse_text(once, "t.ship")[0]) == once and '"input.1"' in once
