@@ -112,3 +112,23 @@ def test_no_repository_means_no_applications_with_a_warning(tmp_path: Path) -> N
     diags = compile_to(write_spec(tmp_path / "s", GATEWAY), tmp_path / "out")
     assert "SS731" in [d.code for d in diags]
     assert not (tmp_path / "out/deploy/argocd").exists()
+
+
+def test_parallel_render_gives_the_same_files_and_diagnostics(monkeypatch: object) -> None:
+    from compiler.backends import kubernetes
+    from compiler.backends.base import RenderContext
+    from compiler.diagnostics import Sink
+    from compiler.load import load
+    from compiler.pipeline import check_loaded
+    from compiler.render import Templates
+    from tests.k8s_support import SPECS
+
+    checked = check_loaded(load([SPECS]))
+    runs = []
+    for threshold in (10**9, 0):  # serial, then forked workers per environment
+        monkeypatch.setattr(kubernetes, "PARALLEL_FROM", threshold)  # type: ignore[attr-defined]
+        ctx = RenderContext(checked.spec, Templates.load(), Sink())
+        files = kubernetes.BACKEND.render(ctx)
+        runs.append(([(f.path, f.text, f.documents, f.source) for f in files], sorted(ctx.sink.items, key=str)))
+    assert runs[0] == runs[1]
+    assert len(runs[0][0]) > 50
