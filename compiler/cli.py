@@ -105,6 +105,8 @@ def _add_triton(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("--ignore", action="append", default=[], metavar="FIELD",
                    help="config field not to compare, e.g. backend for stand-in models (repeatable)")
     p.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS", help="per request (default: 10)")
+    p.add_argument("--tree", type=Path, metavar="ROOT",
+                   help="compare with the committed output tree under ROOT instead of rendering the spec")
 
 
 def _add_lifecycle(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -115,6 +117,7 @@ def _add_lifecycle(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     p.add_argument("--gate", required=True, metavar="FROM->TO", help="e.g. staging->prod")
     p.add_argument("--model", required=True, metavar="MODEL")
     p.add_argument("--evidence", required=True, action="append", metavar="FILE", help="YAML or JSON; repeatable")
+    p.add_argument("--version", metavar="V", help="fail unless the evidence names this model version")
     p.add_argument("--format", choices=("text", "json", "markdown"), default="text")
 
     p = sub.add_parser("load", help="bounded open-loop load test of a Triton endpoint; writes evidence")
@@ -267,7 +270,7 @@ def cmd_gate(args: argparse.Namespace) -> int:
     if checked.has_errors:
         _report(checked, "auto", sys.stderr)
         return EXIT_FAIL
-    code, out, err = gates.run_check(checked.spec, args.gate, args.model, args.evidence, args.format)
+    code, out, err = gates.run_check(checked.spec, args.gate, args.model, args.evidence, args.format, args.version)
     sys.stdout.write(out)
     sys.stderr.write(err)
     return code
@@ -339,7 +342,8 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_smoke(args: argparse.Namespace) -> int:
     from compiler import smoke
 
-    result = smoke.run(_inputs(args.paths), args.url.removeprefix("http://"), args.env, args.ignore, args.timeout)
+    result = smoke.run(_inputs(args.paths), args.url.removeprefix("http://"), args.env, args.ignore, args.timeout,
+                       args.tree)
     sys.stdout.write(result.text())
     return EXIT_OK if result.ok else EXIT_FAIL
 

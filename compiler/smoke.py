@@ -101,8 +101,19 @@ def subset_mismatches(expected: Any, served: Any, path: str = "", ignore: frozen
     return problems
 
 
-def run(paths: Sequence[Path], url: str, env: str, ignore: Sequence[str] = (), timeout: float = 10.0) -> Report:
-    """Check the Triton at ``url`` (host:port of its HTTP endpoint) against environment ``env``."""
+def run(
+    paths: Sequence[Path],
+    url: str,
+    env: str,
+    ignore: Sequence[str] = (),
+    timeout: float = 10.0,
+    tree: Path | None = None,
+) -> Report:
+    """Check the Triton at ``url`` (host:port of its HTTP endpoint) against environment ``env``.
+
+    The expected configs are rendered from the spec, or, with ``tree``, read from the
+    committed output tree (``tree/deploy/<env>/triton/*/config.pbtxt``), i.e. what Git deploys.
+    """
     from google.protobuf import json_format  # noqa: PLC0415
     from tritonclient.grpc import model_config_pb2  # noqa: PLC0415
     import tritonclient.http as httpclient  # noqa: PLC0415
@@ -121,10 +132,18 @@ def run(paths: Sequence[Path], url: str, env: str, ignore: Sequence[str] = (), t
     if checked.spec.environment(env) is None:
         report.add(False, f"no environment '{env}' in the spec")
         return report
-    files, _ = render(checked, Templates.load(), only=["triton"])
     prefix = f"deploy/{env}/triton/"
-    configs = {f.path[len(prefix):].split("/")[0]: parse_config(f.text) for f in files
-               if f.kind == KIND and f.path.startswith(prefix)}
+    if tree is not None:
+        configs = {}
+        for cfg in sorted((tree / prefix).glob("*/config.pbtxt")):
+            try:
+                configs[cfg.parent.name] = parse_config(cfg.read_text(encoding="utf-8"))
+            except Exception as err:  # noqa: BLE001 — a broken committed file is a failed check
+                report.add(False, f"{cfg}: not a valid Triton ModelConfig: {err}")
+    else:
+        files, _ = render(checked, Templates.load(), only=["triton"])
+        configs = {f.path[len(prefix):].split("/")[0]: parse_config(f.text) for f in files
+                   if f.kind == KIND and f.path.startswith(prefix)}
     client = httpclient.InferenceServerClient(url, connection_timeout=timeout, network_timeout=timeout)
     try:
         report.add(client.is_server_live(), f"server {url} is live")

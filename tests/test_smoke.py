@@ -19,9 +19,10 @@ pytestmark = pytest.mark.skipif(bool(triton_missing()), reason=triton_missing() 
 IGNORE = ["--ignore", "backend", "--ignore", "platform"] + ([] if gpu_present() else ["--ignore", "kind"])
 
 
-def smoke(url: str, env: str) -> subprocess.CompletedProcess[str]:
+def smoke(url: str, env: str, *extra: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "compiler", "smoke", "specs", "--url", url, "--env", env, "--timeout", "5", *IGNORE],
+        [sys.executable, "-m", "compiler", "smoke", "specs", "--url", url, "--env", env, "--timeout", "5", *IGNORE,
+         *extra],
         cwd=ROOT, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
 
@@ -37,6 +38,17 @@ def test_smoke_passes_on_a_faithful_server(rendered: Path, tmp_path: Path) -> No
     repo = standin_repository(rendered / "deploy" / "staging" / "triton", tmp_path / "repo")
     with TritonServer(repo) as server:
         r = smoke(server.http_url, "staging")
+        # Against the committed tree: one file edited there no longer matches what is served.
+        cfg = rendered / "deploy" / "staging" / "triton" / "offer_ranker" / "config.pbtxt"
+        original = cfg.read_text()
+        cfg.write_text(original.replace("max_batch_size: 32", "max_batch_size: 16"))
+        try:
+            drift = smoke(server.http_url, "staging", "--tree", str(rendered))
+        finally:
+            cfg.write_text(original)
+        same = smoke(server.http_url, "staging", "--tree", str(rendered))
+    assert drift.returncode == 1 and "FAIL offer_ranker: served config differs from Git: max_batch_size" in drift.stdout
+    assert same.returncode == 0, same.stdout
     assert r.returncode == 0, r.stdout + r.stderr
     for model in ("fraud_detector", "offer_ranker", "ticket_classifier", "ticket_router", "ticket_tokenizer"):
         assert f"ok   {model}: READY" in r.stdout
