@@ -117,13 +117,27 @@ def _load(lt: LoadTest, ev: Evidence) -> Result:
     return Result(text, "load", required, observed, "pass", f"{observed} < {fmt_number(threshold_ms)}ms", source)
 
 
-def evaluate(gate: Gate, ev: Evidence) -> list[Result]:
-    """Every condition of ``gate`` against ``ev``, in the order the spec declares them."""
+def evaluate(gate: Gate, ev: Evidence, version: str | None = None) -> list[Result]:
+    """Every condition of ``gate`` against ``ev``, in the order the spec declares them.
+
+    With ``version``, evidence that names another version fails: numbers from
+    evaluating one release never promote another.
+    """
     out: list[Result] = []
     here = f"{gate.span.file}:{gate.span.line}:{gate.span.column}"
     if ev.model is not None and ev.model != gate.model.name:
         out.append(Result(f"model {gate.model.name}", "model", gate.model.name, ev.model, "fail",
                           f"the evidence is for model {ev.model}", here))  # fmt: skip
+    if version is not None:
+        if ev.version is None:
+            out.append(Result(f"version {version}", "version", version, None, "fail",
+                              "missing: the evidence names no version", here))  # fmt: skip
+        elif ev.version != version:
+            out.append(Result(f"version {version}", "version", version, ev.version, "fail",
+                              f"the evidence is for version {ev.version}", here))  # fmt: skip
+        else:
+            out.append(Result(f"version {version}", "version", version, ev.version, "pass",
+                              f"the evidence is for version {version}", here))  # fmt: skip
     out.extend(_condition(c, ev) for c in gate.conditions)
     if gate.load is not None:
         out.append(_load(gate.load, ev))
@@ -181,7 +195,9 @@ def as_json(gate: Gate, results: list[Result], evidence: list[str]) -> str:
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
-def run_check(spec: Spec, gate_text: str, model: str, evidence: list[str], fmt: str) -> tuple[int, str, str]:
+def run_check(
+    spec: Spec, gate_text: str, model: str, evidence: list[str], fmt: str, version: str | None = None
+) -> tuple[int, str, str]:
     """``shipspec gate check``: (exit code, stdout, stderr).
 
     0 when every condition passes, 1 when one fails or the evidence is
@@ -198,7 +214,7 @@ def run_check(spec: Spec, gate_text: str, model: str, evidence: list[str], fmt: 
         ev = read_all([Path(p) for p in evidence])
     except EvidenceError as exc:
         return 1, "", f"shipspec: error: malformed evidence: {exc}\n"
-    results = evaluate(gate, ev)
+    results = evaluate(gate, ev, version)
     if fmt == "json":
         text = as_json(gate, results, ev.files)
     elif fmt == "markdown":

@@ -187,3 +187,12 @@ def test_a_load_run_where_every_request_failed(tmp_path, capsys):
     rc, out, _ = gate(tmp_path, capsys, text)
     assert rc == 1
     assert "no request succeeded: 179520 of 179520 failed" in out
+
+
+def test_version_must_match_when_asked(tmp_path, capsys):
+    rc, out, _ = gate(tmp_path, capsys, GOOD, "--version", "1.4.2")
+    assert rc == 0 and "PASS  version 1.4.2" in out and "PASS: 5 of 5" in out
+    rc, out, _ = gate(tmp_path, capsys, GOOD, "--version", "1.5.0")
+    assert rc == 1 and "the evidence is for version 1.4.2" in out
+    rc, out, _ = gate(tmp_path, capsys, GOOD.replace('version: "1.4.2"\n', ""), "--version", "1.5.0")
+    assert rc == 1 and "missing: the evidence names no version" in out

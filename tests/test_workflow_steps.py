@@ -58,7 +58,7 @@ def repo(tmp_path: Path) -> Path:
 
 def test_gate_and_promote_steps_run_as_written(repo: Path) -> None:
     wf = yaml.safe_load((repo / WORKFLOW).read_text())
-    (repo / "eval.yaml").write_text("model: scorer\nmetrics:\n  auc: {value: 0.93, dataset: holdout}\n")
+    (repo / "eval.yaml").write_text("model: scorer\nversion: 1.2.0\nmetrics:\n  auc: {value: 0.93, dataset: holdout}\n")
     load = {"model": "scorer", "load": {"percentile": 99, "latency_ms": 31.0, "rate_rps": 50.0, "duration_s": 300}}
     (repo / "load-evidence.json").write_text(json.dumps(load))
     env = _env(repo, MODEL="scorer", VERSION="1.2.0", EVIDENCE="eval.yaml")
@@ -69,7 +69,7 @@ def test_gate_and_promote_steps_run_as_written(repo: Path) -> None:
     checked = _bash(repo, _step(gate, "gate check"), env)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     summary = (repo / "summary.md").read_text()
-    assert "### gate staging -> preprod for scorer" in summary and "**PASS: 2 of 2 conditions passed**" in summary
+    assert "### gate staging -> preprod for scorer" in summary and "**PASS: 3 of 3 conditions passed**" in summary
 
     promoted = _bash(repo, _step(wf["jobs"]["promote"], "shipspec promote"), env)
     assert promoted.returncode == 0, promoted.stdout + promoted.stderr

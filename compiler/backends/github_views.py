@@ -167,7 +167,7 @@ def gate_view(spec: Spec, gate: Gate) -> dict[str, Any]:
         timeout += int(lt.duration // 60) + 1
     check = (
         f"shipspec gate check --gate {shlex.quote(gate.source.name + '->' + gate.target.name)} "
-        f"--model \"$MODEL\" --evidence evidence.input --evidence load-evidence.json --format markdown "
+        f"--model \"$MODEL\" --version \"$VERSION\" --evidence evidence.input --evidence load-evidence.json --format markdown "
         f"{shlex.quote(spec_dir(spec))} >> \"$GITHUB_STEP_SUMMARY\""
     )
     return {
