@@ -19,6 +19,8 @@ HOSTILE = [
     "${HOME} $(id)", "# not a comment", "&anchor *alias", "!!python/object:os.system", "line one\nline two",
     "tab\there", "ünïcödé ✓ 日本語 🚀", "back\\slash", "]}[{,", "---", "...", "null", "true", "0x1F", "1e3", "~",
     "trailing space ", " leading", "\u2028line separator", "\r\ncrlf", "%TAG ! tag:x", "@at `tick` |pipe >fold",
+    "para one\n\npara two", "ends with a newline\n", "\n\nleading blank lines", "  indented\n    more\nless",
+    "", "\u0000nul \u001bescape \u007fdel", "\ufeffbom",
 ]
 
 
