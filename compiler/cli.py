@@ -135,7 +135,7 @@ def _add_lifecycle(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     p.add_argument("model", metavar="MODEL")
     _add_inputs(p)  # after MODEL: `promote MODEL [PATH...] --to ENV`
     p.add_argument("--to", required=True, metavar="ENV")
-X
+    p.add_argument("--version", metavar="V", help="the version to promote (default: what runs in the gate's source)")
     p.add_argument("--out", type=Path, default=Path("."), metavar="ROOT", help="output root (default: .)")
 
 
