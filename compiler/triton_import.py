@@ -222,6 +222,15 @@ class _Importer:
         return "\n".join(lines) + "\n"
 
 
+def _canonical(text: str) -> str:
+    """The text in ``shipspec fmt`` layout, so an import needs no formatting pass."""
+    from compiler.fmt import format_source  # noqa: PLC0415
+    from compiler.parse import parse_text  # noqa: PLC0415
+
+    source, diags = parse_text(text, "imported.ship")
+    return format_source(source) if not diags and text else text
+
+
 def _enum_name(message: Any, field_name: str, value: int) -> str:
     return message.DESCRIPTOR.fields_by_name[field_name].enum_type.values_by_number[value].name
 
@@ -274,6 +283,6 @@ def import_path(path: Path, serve_in: Sequence[str] = (), artifact_base: str = A
         if (chunk := importer.model(config, model_dir, serve_in)) is not None:
             chunks.append(f"# imported from {cfg}\n{chunk}")
             out.models.append(config.name or model_dir.name)
-    out.text = "\n".join(chunks)
+    out.text = _canonical("\n".join(chunks))
     out.diagnostics = sink.sorted()
     return out

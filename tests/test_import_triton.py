@@ -195,3 +195,13 @@ def test_quoted_tensor_names_survive_fmt_and_compile(tmp_path: Path) -> None:
     assert diags == []
     once = format_source(source)
     assert format_source(parse_text(once, "t.ship")[0]) == once and '"input.1"' in once
+
+
+def test_imported_text_is_canonical() -> None:
+    from compiler.fmt import format_source
+    from compiler.parse import parse_text
+
+    for cfg in sorted(CORPUS.glob("*.pbtxt")):
+        text = import_path(cfg).text
+        source, diags = parse_text(text, "t.ship")
+        assert diags == [] and format_source(source) == text, cfg.name
