@@ -205,3 +205,26 @@ def test_imported_text_is_canonical() -> None:
         text = import_path(cfg).text
         source, diags = parse_text(text, "t.ship")
         assert diags == [] and format_source(source) == text, cfg.name
+
+
+def test_own_repository_round_trips(tmp_path: Path) -> None:
+    """specs/ -> staging repository (5 models, one ensemble) -> import -> compile -> equal configs."""
+    from compiler.emit import file_bytes
+    from compiler.pipeline import validate
+
+    files, _ = render(validate([ROOT / "specs"]), Templates.load(), only=["triton"])
+    first = {}
+    for f in files:
+        if f.path.startswith("deploy/staging/triton/"):
+            path = tmp_path / f.path
+            path.parent.mkdir(parents=True)
+            path.write_bytes(file_bytes(f))
+            first[f.path] = parse_config(f.text)
+    imported = import_path(tmp_path / "deploy" / "staging" / "triton", serve_in=["stg"])
+    assert imported.diagnostics == [] and len(imported.models) == 5
+    env = 'environment stg { tier staging namespace "s" toleration "nvidia.com/gpu" }\n'
+    checked = check_loaded(load_text('project p { triton "2.51.0" }\n' + env + imported.text, "imported.ship"))
+    assert not checked.has_errors, checked.diagnostics
+    again, _ = render(checked, Templates.load(), only=["triton"])
+    second = {f.path.replace("/stg/", "/staging/"): parse_config(f.text) for f in again if f.path.endswith(".pbtxt")}
+    assert second == first
