@@ -148,6 +148,11 @@ def run(
     try:
         report.add(client.is_server_live(), f"server {url} is live")
         report.add(client.is_server_ready(), f"server {url} is ready")
+        pinned = checked.spec.project.triton_version if checked.spec.project else None
+        served_version = str(client.get_server_metadata().get("version", "?"))
+        if pinned is not None:
+            report.add(served_version == pinned, f"server version {served_version} "
+                       + ("matches" if served_version == pinned else "differs from") + f" the spec's triton \"{pinned}\"")
     except Exception as err:  # noqa: BLE001 — any transport failure is a failed check
         report.add(False, f"server {url} does not answer: {err}")
         return report

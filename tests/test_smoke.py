@@ -55,6 +55,7 @@ def test_smoke_passes_on_a_faithful_server(rendered: Path, tmp_path: Path) -> No
         assert f"ok   {model}: served config matches Git" in r.stdout
         assert f"ok   {model}: inference answered" in r.stdout
     assert "0 failed" in r.stdout
+    assert 'ok   server version 2.51.0 matches the spec\'s triton "2.51.0"' in r.stdout
 
 
 def test_smoke_reports_drift_and_missing_models(rendered: Path, tmp_path: Path) -> None:
