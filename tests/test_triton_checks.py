@@ -100,3 +100,20 @@ def test_ensemble_has_no_dynamic_batcher_or_instances() -> None:
 def test_gpu_model_runs_on_cpu_in_development() -> None:
     text = HEAD + model("  input x: fp32[4]\n  output y: fp32[4]\n  resources { cpu 1  memory 1Gi  gpu 1 }\n")
     assert ("SS711",) + where(text, "{ cpu 1") in tuples(text)
+
+
+def test_sequence_model_may_batch_but_has_no_dynamic_batcher() -> None:
+    from compiler.backends.triton_validate import parse_config
+    from compiler.compile import render
+    from compiler.load import load_text
+    from compiler.pipeline import check_loaded
+    from compiler.render import Templates
+
+    text = HEAD + model("  input x: fp32[4]\n  output y: fp32[4]\n  batching { max 8 }\n  sequence { idle 1s }\n")
+    assert codes(text) == []
+    files, _ = render(check_loaded(load_text(text, "t.ship")), Templates.load(), only=["triton"])
+    config = parse_config(next(f.text for f in files if f.path.endswith("stg/triton/m/config.pbtxt")))
+    assert config.max_batch_size == 8 and config.HasField("sequence_batching")
+    assert not config.HasField("dynamic_batching")
+    bad = HEAD + model("  input x: fp32[4]\n  output y: fp32[4]\n  batching { max 8  delay 1ms }\n  sequence { }\n")
+    assert ("SS604",) + where(bad, "batching {") in tuples(bad)

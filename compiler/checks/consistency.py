@@ -38,8 +38,12 @@ def _check_batching(model: ir.Model, batching: ir.Batching | None, sink: Sink) -
                         batching.spans.get("preferred", batching.span))
     if not batching.max_batch_size and (batching.preferred or batching.delay is not None):
         sink.report("SS604", "batching settings without 'max' have no effect", batching.span, hint="add: max N")
-    if model.sequence is not None:
-        sink.report("SS604", "a model has either dynamic batching or a sequence batcher, not both", batching.span)
+    dynamic = batching.preferred or batching.delay is not None or batching.priority_levels or batching.queue
+    if model.sequence is not None and dynamic:
+        # 'max' alone is Triton's max_batch_size, which the sequence batcher uses; the other
+        # settings belong to the dynamic batcher, which a stateful model cannot have.
+        sink.report("SS604", "a model has either dynamic batching or a sequence batcher, not both", batching.span,
+                    hint="keep only 'max' in the batching block of a sequence model")
 
 
 def check_tensors(spec: ir.Spec, sink: Sink) -> None:
