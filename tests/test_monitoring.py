@@ -210,3 +210,23 @@ def test_every_dashboard_query_reads_a_recorded_series() -> None:
             for target in panel["targets"]:
                 names = set(re.findall(r"\b([a-z_]+:[a-z0-9_:]+)", target["expr"]))
                 assert names <= recorded or "nv_gpu_utilization" in target["expr"], (path, target["expr"])
+
+
+@pytest.mark.parametrize("value", ["plain", "true", "No", "1h", "0.5", "a'b", 'say "hi"', "x\ty", "line\nnext",
+                                   " lead", "trail ", "- dash", "# hash", "a: b", "{{ $value }}", "é", "~", ""])
+def test_rule_text_reads_back_as_written(value: str) -> None:
+    from compiler.backends.slo_yaml import groups_yaml
+
+    groups = [{"name": value or "g", "rules": [{"alert": "A", "expr": value, "for": "5m",
+                                                "labels": {"k": value}, "annotations": {"d": value}}]}]
+    assert yaml.safe_load(groups_yaml(groups)) == groups  # type: ignore[arg-type]
+
+
+def test_documents_are_what_the_text_parses_to() -> None:
+    """Documents are filled into parsed skeletons, not parsed per file:
+    they must equal a real parse of every rendered text."""
+    for text in (GOLDEN_SPEC.read_text(), MINIMAL):
+        files, _ = _render(text)
+        for f in files.values():
+            if "/monitoring/" in f.path and f.documents:
+                assert list(f.documents) == [d for d in yaml.safe_load_all(f.text) if d is not None], f.path

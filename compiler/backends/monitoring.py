@@ -19,18 +19,20 @@ from compiler.backends.base import OutputFile, RenderContext
 from compiler.backends.dashboard import dashboard
 from compiler.backends.slo import (
     Group,
+    Scope,
     Target,
     availability_groups,
+    availability_sli_group,
     availability_objective,
     has_histograms,
     latency_groups,
     summary_quantile,
 )
-from compiler.backends.slo_signals import signal_groups
+from compiler.backends.slo_signals import serving_group, signal_groups
+from compiler.backends.slo_yaml import dashboard_json, groups_yaml, text_block
 from compiler.diagnostics import Sink
 from compiler.layout import monitoring_dir
-from compiler.render import k8s_name
-from compiler.serialize import to_json
+from compiler.render import Raw, k8s_name
 
 RULES_KIND = "prometheus-rules"
 METRICS_PORT = "http-metrics"  # the Service port the kubernetes backend gives Triton's 8002 (k8s_serving.service)
@@ -66,8 +68,67 @@ def _load(path: str, text: str, sink: Sink, source: Any) -> tuple[dict[str, Any]
     return tuple(docs)
 
 
-def _obj(ctx: RenderContext, path: str, template: str, source: Any, **view: Any) -> OutputFile:
+_MARK = "__shipspec_view_"
+_SKELETONS: dict[tuple[int, str, tuple[tuple[str, str], ...]], tuple[Any, ...] | None] = {}
+
+
+class _Unfilled(Exception):
+    """A placeholder the template transformed (e.g. concatenated): parse for real."""
+
+
+def _marker(key: str, value: Any) -> Any:
+    if isinstance(value, dict) and value:
+        return {_MARK + key: _MARK}
+    if isinstance(value, list | tuple) and value:
+        return [_MARK + key]
+    if isinstance(value, str) and value:
+        return _MARK + key
+    return value  # numbers, booleans, None, empties: literal (they may steer conditionals)
+
+
+def _fill(node: Any, view: dict[str, Any]) -> Any:
+    if isinstance(node, str):
+        if node.startswith(_MARK) and node[len(_MARK):] in view:
+            return view[node[len(_MARK):]]
+        if _MARK in node:
+            raise _Unfilled(node)
+        return node
+    if isinstance(node, dict):
+        if len(node) == 1:
+            ((key, value),) = node.items()
+            if value == _MARK and isinstance(key, str) and key[len(_MARK):] in view:
+                return dict(view[key[len(_MARK):]])
+        return {_fill(k, view): _fill(v, view) for k, v in node.items()}
+    if isinstance(node, list):
+        if len(node) == 1 and isinstance(node[0], str) and node[0].startswith(_MARK):
+            value = view.get(node[0][len(_MARK):])
+            if isinstance(value, list | tuple):
+                return list(value)
+        return [_fill(v, view) for v in node]
+    return node
+
+
+def _obj(ctx: RenderContext, path: str, template: str, source: Any, parsed: dict[str, Any] | None = None,
+         **view: Any) -> OutputFile:
+    """Render a template; its documents come from a skeleton (the template
+    rendered once with placeholders and parsed) filled with this view's
+    values. Parsing every small document back costs ~0.5 ms in PyYAML's
+    constructor, filling a skeleton microseconds; when a template transforms
+    a value the skeleton cannot place, the text is parsed for real.
+    ``parsed`` gives what YAML reads back for view values passed as ``Raw`` text."""
     text = ctx.templates.render(template, o=view)
+    literal = tuple(sorted((k, repr(v)) for k, v in view.items() if _marker(k, v) is v))
+    key = (id(ctx.templates), template, literal)
+    if key not in _SKELETONS:
+        marked = {k: _marker(k, v) for k, v in view.items()}
+        _SKELETONS[key] = _load(path, ctx.templates.render(template, o=marked), Sink(), source) or None
+    skeleton = _SKELETONS[key]
+    if skeleton is not None:
+        try:
+            values = {**view, **(parsed or {})}
+            return OutputFile(path, text, source, documents=tuple(_fill(d, values) for d in skeleton))
+        except (_Unfilled, KeyError, TypeError):
+            pass
     return OutputFile(path, text, source, documents=_load(path, text, ctx.sink, source))
 
 
@@ -75,9 +136,6 @@ class _Backend:
     name = "monitoring"
 
     def render(self, ctx: RenderContext) -> list[OutputFile]:
-        from compiler.validate import FILE_VALIDATORS
-
-        FILE_VALIDATORS.setdefault(RULES_KIND, validate_rules_file)
         spec, project = ctx.spec, ctx.spec.project
         version = project.triton_version if project else "2.51.0"
         runbooks = project.runbooks if project else None
@@ -90,10 +148,16 @@ class _Backend:
                 continue
             out_dir, ns = monitoring_dir(env.name), namespace_of(env)
             groups: list[Group] = []
+            periods: dict[str, float] = {}  # model -> SLO period, for the shared SLI rules
+            quantiles: set[float] = set()
             for model in models:
                 t = Target(model.name, env.name, ns, _team(model, project), runbooks)
                 sla, mon = slas.get((model.name, env.name)), monitors.get((model.name, env.name))
                 if sla is not None:
+                    objective = availability_objective(sla)
+                    if objective is not None:
+                        periods[model.name] = objective.period
+                    quantiles |= {round(o.percentile / 100, 9) for o in sla.latency}
                     groups += availability_groups(t, sla)
                     for o in sla.latency:
                         if has_histograms(version):
@@ -102,8 +166,10 @@ class _Backend:
                             _warn_no_histogram(ctx.sink, o, version)
                 groups += signal_groups(t, sla, mon, version)
                 files += self._per_model(ctx, env, model, t, sla, out_dir)
-            if groups:
-                files += self._rules(ctx, env, groups, out_dir)
+            shared = [serving_group(Scope(env.name, ns, tuple(m.name for m in models)), quantiles, version)]
+            sli = availability_sli_group(env.name, ns, periods)
+            shared += [sli] if sli else []
+            files += self._rules(ctx, env, shared + groups, out_dir)
         return files
 
     def _per_model(self, ctx: RenderContext, env: ir.Environment, model: ir.Model, t: Target,
@@ -115,6 +181,7 @@ class _Backend:
         budget = sla is not None and (availability_objective(sla) is not None
                                       or (has_histograms(version) and bool(sla.latency)))
         board = dashboard(t, sla, gpu, budget)
+        key, board_json = f"{name}-{k8s_name(env.name)}.json", dashboard_json(board).rstrip("\n")
         monitor = _obj(
             ctx, f"{out_dir}/servicemonitor-{name}.yaml", "monitoring/servicemonitor.yaml.j2", model.span,
             name=name, namespace=namespace_of(env), labels=_labels(project, env, **{"app.kubernetes.io/name": name}),
@@ -124,7 +191,8 @@ class _Backend:
             ctx, f"{out_dir}/dashboard-{name}.yaml", "monitoring/dashboard.yaml.j2", (sla or model).span,
             name=f"grafana-dashboard-{name}", namespace=namespace_of(env),
             labels=_labels(project, env, grafana_dashboard="1"),
-            data={f"{name}-{k8s_name(env.name)}.json": to_json(board, sort_keys=True)},
+            # A literal block (indented for its place under data:) keeps the JSON readable in diffs.
+            data={key: Raw(text_block(board_json, "    "))}, parsed={"data": {key: board_json}},
         )
         return [monitor, config_map]
 
@@ -133,14 +201,39 @@ class _Backend:
         source = next((s.span for s in ctx.spec.slas if s.environment.name == env.name),
                       next((m.span for m in ctx.spec.monitors if m.environment.name == env.name), env.span))
         path = f"{out_dir}/rules.yml"
-        raw_text = ctx.templates.render("monitoring/rules.yaml.j2", o={"groups": groups})
-        raw = OutputFile(path, raw_text, source, kind=RULES_KIND)
-        wrapped = _obj(
-            ctx, f"{out_dir}/prometheusrule-slo.yaml", "monitoring/prometheusrule.yaml.j2", source,
-            name=f"{k8s_name(env.name)}-slo", namespace=namespace_of(env), labels=_labels(ctx.spec.project, env),
-            groups=groups,
-        )
-        return [raw, wrapped]
+        for problem in rules_problems({"groups": groups})[:5]:
+            ctx.sink.report("SS804", f"{path}: {problem}", source)
+        # The groups are emitted once and placed twice: YAML emission is the
+        # cost of this backend (thousands of rules per environment).
+        text = groups_yaml(groups)
+        raw = OutputFile(path, ctx.templates.render("monitoring/rules.yaml.j2", o={"groups": _indent(text, 2)}),
+                         source, kind=RULES_KIND)
+        view = {"name": f"{k8s_name(env.name)}-slo", "namespace": namespace_of(env),
+                "labels": _labels(ctx.spec.project, env)}
+        wrapped_path = f"{out_dir}/prometheusrule-slo.yaml"
+        wrapped_text = ctx.templates.render("monitoring/prometheusrule.yaml.j2", o={**view, "groups": _indent(text, 4)})
+        # The document is the template rendered around a placeholder (small to
+        # parse back), with the groups put where the placeholder landed.
+        shell = ctx.templates.render("monitoring/prometheusrule.yaml.j2", o={**view, "groups": Raw(_PLACEHOLDER)})
+        docs = tuple(_replace(d, groups) for d in _load(wrapped_path, shell, ctx.sink, source))
+        return [raw, OutputFile(wrapped_path, wrapped_text, source, documents=docs)]
+
+
+_PLACEHOLDER = "__shipspec_rule_groups__"
+
+
+def _indent(text: str, width: int) -> Raw:
+    return Raw(("\n" + " " * width).join(text.split("\n")))
+
+
+def _replace(node: Any, groups: list[Group]) -> Any:
+    if node == _PLACEHOLDER:
+        return groups
+    if isinstance(node, dict):
+        return {k: _replace(v, groups) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_replace(v, groups) for v in node]
+    return node
 
 
 def _warn_no_histogram(sink: Sink, o: ir.LatencyObjective, version: str) -> None:
@@ -186,12 +279,6 @@ def rules_problems(doc: Any) -> list[str]:
                 if not _LABEL.match(str(key)):
                     problems.append(f"{what!r}: invalid label name {key!r}")
     return problems
-
-
-def validate_rules_file(f: OutputFile, sink: Sink) -> None:
-    for doc in _load(f.path, f.text, sink, f.source):
-        for problem in rules_problems(doc)[:5]:
-            sink.report("SS804", f"{f.path}: {problem}", f.source)
 
 
 BACKEND = _Backend()

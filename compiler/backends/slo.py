@@ -8,6 +8,7 @@ Triton's (``nv_inference_*``; counters carry no ``_total`` suffix).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from collections.abc import Callable
 from typing import TypedDict
@@ -72,6 +73,31 @@ class Target:
 
 
 @dataclass(frozen=True, slots=True)
+class Scope:
+    """Several models of one environment, recorded by one rule each
+    (``sum by (model)``): an environment's recording rules grow with the
+    windows, not with the number of models."""
+
+    environment: str
+    namespace: str | None
+    models: tuple[str, ...]
+
+    @property
+    def selector(self) -> str:
+        parts = []
+        if self.namespace:
+            parts.append(f'namespace="{self.namespace}"')
+        if len(self.models) == 1:
+            parts.append(f'model="{self.models[0]}"')
+        else:
+            parts.append('model=~"' + "|".join(re.escape(m) for m in sorted(self.models)) + '"')
+        return "{" + ", ".join(parts) + "}"
+
+
+Selects = Target | Scope
+
+
+@dataclass(frozen=True, slots=True)
 class Objective:
     """One error-ratio SLO: the SLI name, its objective and period."""
 
@@ -120,7 +146,7 @@ def _rate(metric: str, sel: str, window: str) -> str:
     return f"sum by (model) (rate({metric}{sel}[{window}]))"
 
 
-def error_ratio_expr(t: Target, window: str) -> str:
+def error_ratio_expr(t: Selects, window: str) -> str:
     failed = _rate("nv_inference_request_failure", t.selector, window)
     ok = _rate("nv_inference_request_success", t.selector, window)
     return f"{failed}\n/\n({ok} + {failed})"
@@ -193,22 +219,43 @@ def burn_alerts(t: Target, obj: Objective) -> list[Rule]:
     return out
 
 
-def slo_groups(t: Target, obj: Objective, expr_for: ExprFor) -> list[Group]:
-    """Three groups per SLO: the SLI (short windows evaluate often), the
+def slo_groups(t: Target, obj: Objective, expr_for: ExprFor | None) -> list[Group]:
+    """Per SLO: its SLI when it is the model's own (``expr_for``), the
     metadata and budget, and the burn-rate alerts."""
     base = f"shipspec.{t.environment}.{t.model}.{obj.slo}"
-    return [
-        {"name": f"{base}.sli", "rules": sli_rules(t, obj, expr_for)},
+    sli: list[Group] = [{"name": f"{base}.sli", "rules": sli_rules(t, obj, expr_for)}] if expr_for else []
+    return sli + [
         {"name": f"{base}.budget", "rules": metadata_rules(t, obj)},
         {"name": f"{base}.burn", "rules": burn_alerts(t, obj)},
     ]
 
 
 def availability_groups(t: Target, sla: ir.Sla) -> list[Group]:
+    """Budget and alerts; the error-ratio SLI is recorded per environment."""
     obj = availability_objective(sla)
     if obj is None:
         return []
-    return slo_groups(t, obj, lambda w: error_ratio_expr(t, w))
+    return slo_groups(t, obj, None)
+
+
+def availability_sli_group(environment: str, namespace: str | None, periods: dict[str, float]) -> Group | None:
+    """The error-ratio SLI of every model with an availability SLO in an
+    environment (``periods``: model -> SLO period): one rule per window, and
+    one per distinct period over the models that have it."""
+    if not periods:
+        return None
+    everyone = Scope(environment, namespace, tuple(sorted(periods)))
+    labels = {"environment": environment, "slo": "availability"}
+    rules: list[Rule] = [
+        {"record": f"slo:sli_error:ratio_rate{prom_duration(w)}", "expr": error_ratio_expr(everyone, prom_duration(w)),
+         "labels": labels}
+        for w in SLI_WINDOWS
+    ]
+    for period in sorted(set(periods.values()) - set(SLI_WINDOWS)):
+        scope = Scope(environment, namespace, tuple(sorted(m for m, p in periods.items() if p == period)))
+        rules.append({"record": f"slo:sli_error:ratio_rate{prom_duration(period)}",
+                      "expr": error_ratio_expr(scope, prom_duration(period)), "labels": labels})
+    return {"name": f"shipspec.{environment}.availability.sli", "rules": rules}
 
 
 def latency_groups(t: Target, sla: ir.Sla, o: ir.LatencyObjective) -> list[Group]:

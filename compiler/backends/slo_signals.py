@@ -12,6 +12,7 @@ from compiler import ir
 from compiler.backends.slo import (
     Group,
     Rule,
+    Scope,
     Target,
     error_ratio_expr,
     has_histograms,
@@ -34,25 +35,46 @@ def pct_suffix(p: float) -> str:
     return f"{p * 100:g}".replace(".", "_")
 
 
-def latency_rules(t: Target, latency: tuple[ir.LatencyObjective, ...], version: str) -> list[Rule]:
-    """A percentile recording rule per objective (and p50/p90/p99 for the
-    dashboard). On Triton < 2.52 the percentile comes from the request summary
-    and the alert is on that percentile, since no slow-request ratio exists."""
-    histogram = has_histograms(version)
+def _quantile_records(scope: Scope, quantiles: set[float], version: str) -> list[Rule]:
+    """p50/p90/p99 and every SLA percentile, for the dashboards and the
+    latency alerts. On Triton < 2.52 from the request summary (no slow-request
+    ratio exists there), else from the histogram."""
     out: list[Rule] = []
-    percentiles = sorted({0.5, 0.9, 0.99} | {round(o.percentile / 100, 9) for o in latency})
-    for p in percentiles:
-        if histogram:
+    for p in sorted(quantiles | {0.5, 0.9, 0.99}):
+        if has_histograms(version):
             expr = (f"histogram_quantile({number(p)}, sum by (model, le) "
-                    f"(rate(nv_inference_first_response_histogram_ms_bucket{t.selector}[5m]))) / 1000")
+                    f"(rate(nv_inference_first_response_histogram_ms_bucket{scope.selector}[5m]))) / 1000")
         else:
-            sel = t.selector[:-1] + f', quantile="{number(summary_quantile(p))}"' + "}"
+            sel = scope.selector[:-1] + f', quantile="{number(summary_quantile(p))}"' + "}"
             # Quantiles of several pods cannot be merged; the worst pod is the honest bound.
             expr = f"max by (model) (nv_inference_request_summary_us{sel}) / 1e6"
         out.append({"record": f"model:request_latency_seconds:p{pct_suffix(p)}", "expr": expr,
-                    "labels": {"model": t.model, "environment": t.environment}})
-    if histogram:
-        return out  # the latency SLO's burn-rate alerts cover the objective
+                    "labels": {"environment": scope.environment}})
+    return out
+
+
+def serving_group(scope: Scope, quantiles: set[float], version: str) -> Group:
+    """What every served model of an environment records, SLA or not."""
+    sel, env = scope.selector, {"environment": scope.environment}
+    requests = (f"(sum by (model) (rate(nv_inference_request_success{sel}[5m])) + "
+                f"sum by (model) (rate(nv_inference_request_failure{sel}[5m])))")
+    rules: list[Rule] = [
+        {"record": "model:requests:rate5m",
+         "expr": f"sum by (model) (rate(nv_inference_request_success{sel}[5m]))", "labels": env},
+        {"record": "model:request_errors:ratio_rate5m", "expr": error_ratio_expr(scope, "5m"), "labels": env},
+        {"record": "model:queue_time_seconds:mean5m",
+         "expr": f"sum by (model) (rate(nv_inference_queue_duration_us{sel}[5m])) / {requests} / 1e6", "labels": env},
+        *_quantile_records(scope, quantiles, version),
+    ]
+    return {"name": f"shipspec.{scope.environment}.serving", "rules": rules}
+
+
+def latency_alerts(t: Target, latency: tuple[ir.LatencyObjective, ...], version: str) -> list[Rule]:
+    """On Triton < 2.52 the alert is on the summary's percentile; from 2.52 the
+    latency SLO's burn-rate alerts cover the objective."""
+    if has_histograms(version):
+        return []
+    out: list[Rule] = []
     for o in latency:
         sel = "{" + f'model="{t.model}", environment="{t.environment}"' + "}"
         ms = number(o.threshold * 1000)
@@ -71,17 +93,12 @@ def latency_rules(t: Target, latency: tuple[ir.LatencyObjective, ...], version: 
     return out
 
 
-def throughput_rules(t: Target, floor_rps: float | None) -> list[Rule]:
-    out: list[Rule] = [{
-        "record": "model:requests:rate5m",
-        "expr": f"sum by (model) (rate(nv_inference_request_success{t.selector}[5m]))",
-        "labels": {"model": t.model, "environment": t.environment},
-    }]
+def throughput_alerts(t: Target, floor_rps: float | None) -> list[Rule]:
     if floor_rps is None:
-        return out
+        return []
     sel = "{" + f'model="{t.model}", environment="{t.environment}"' + "}"
     floor = number(floor_rps)
-    out.append({
+    return [{
         "alert": "ModelThroughputBelowFloor",
         "expr": f"model:requests:rate5m{sel} < {floor}",
         "for": SUSTAIN,
@@ -91,29 +108,15 @@ def throughput_rules(t: Target, floor_rps: float | None) -> list[Rule]:
             "description": "Successful requests run at {{ $value | humanize }}/s" + f", below the {floor}/s floor.",
             **t.runbook("ModelThroughputBelowFloor"),
         },
-    })
-    return out
-
-
-def error_ratio_rule(t: Target) -> Rule:
-    """The 5m error ratio of every served model, SLA or not (dashboards)."""
-    return {"record": "model:request_errors:ratio_rate5m", "expr": error_ratio_expr(t, "5m"),
-            "labels": {"model": t.model, "environment": t.environment}}
-
-
-def queue_rules(t: Target, latency: tuple[ir.LatencyObjective, ...]) -> list[Rule]:
-    requests = (f"(sum by (model) (rate(nv_inference_request_success{t.selector}[5m])) + "
-                f"sum by (model) (rate(nv_inference_request_failure{t.selector}[5m])))")
-    out: list[Rule] = [{
-        "record": "model:queue_time_seconds:mean5m",
-        "expr": f"sum by (model) (rate(nv_inference_queue_duration_us{t.selector}[5m])) / {requests} / 1e6",
-        "labels": {"model": t.model, "environment": t.environment},
     }]
+
+
+def queue_alerts(t: Target, latency: tuple[ir.LatencyObjective, ...]) -> list[Rule]:
     if not latency:
-        return out
+        return []
     limit = min(o.threshold for o in latency) * QUEUE_SHARE
     sel = "{" + f'model="{t.model}", environment="{t.environment}"' + "}"
-    out.append({
+    return [{
         "alert": "ModelQueueTimeHigh",
         "expr": f"model:queue_time_seconds:mean5m{sel} > {number(limit)}",
         "for": SUSTAIN,
@@ -124,8 +127,7 @@ def queue_rules(t: Target, latency: tuple[ir.LatencyObjective, ...]) -> list[Rul
             + f", above {number(limit * 1000)}ms ({QUEUE_SHARE:.0%} of the tightest latency objective).",
             **t.runbook("ModelQueueTimeHigh"),
         },
-    })
-    return out
+    }]
 
 
 _SEVERITY = {"retrain": "ticket", "ticket": "ticket", "page": "page", "rollback": "page", None: "ticket"}
@@ -171,13 +173,15 @@ def monitor_rules(t: Target, monitor: ir.Monitor) -> list[Rule]:
 
 
 def signal_groups(t: Target, sla: ir.Sla | None, monitor: ir.Monitor | None, version: str) -> list[Group]:
+    """A model's own alerts beyond the error budget (its series are recorded
+    per environment by ``serving_group``)."""
     base = f"shipspec.{t.environment}.{t.model}"
     groups: list[Group] = []
-    # Recorded for every served model (the dashboard reads them); alerts only under an SLA.
-    latency = sla.latency if sla else ()
-    rules = (latency_rules(t, latency, version) + throughput_rules(t, sla.throughput if sla else None)
-             + queue_rules(t, latency) + [error_ratio_rule(t)])
-    groups.append({"name": f"{base}.serving", "rules": rules})
+    if sla is not None:
+        rules = latency_alerts(t, sla.latency, version) + throughput_alerts(t, sla.throughput) + queue_alerts(
+            t, sla.latency)
+        if rules:
+            groups.append({"name": f"{base}.serving", "rules": rules})
     if monitor is not None and monitor.rules:
         groups.append({"name": f"{base}.quality", "rules": monitor_rules(t, monitor)})
     return groups
