@@ -36,7 +36,8 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _infer(client: object, source: Path, name: str, **kwargs: object) -> object:
     config = parse_config((source / name / "config.pbtxt").read_text())
-    batch = 2 if config.max_batch_size else None
+    # A sequence batcher takes one request per sequence step (batch 1); Triton batches across sequences.
+    batch = (1 if config.HasField("sequence_batching") else 2) if config.max_batch_size else None
     return client.infer(name, synthetic_inputs(config, batch), **kwargs)  # type: ignore[attr-defined]
 
 
@@ -50,7 +51,7 @@ def test_features_load_and_answer(rendered: Path, tmp_path: Path, env: str) -> N
         scores = _infer(client, source, "ranker", priority=1).as_numpy("scores")
         assert scores.shape == (2, 10) and scores.dtype == np.float32
         state = _infer(client, source, "session_scorer", sequence_id=7, sequence_start=True, sequence_end=True)
-        assert state.as_numpy("state").shape == (2,)
+        assert state.as_numpy("state").shape == (1, 2)
 
 
 def test_production_warmup_runs_and_cache_answers(rendered: Path, tmp_path: Path) -> None:
