@@ -132,3 +132,23 @@ def test_parallel_render_gives_the_same_files_and_diagnostics(monkeypatch: objec
         runs.append(([(f.path, f.text, f.documents, f.source) for f in files], sorted(ctx.sink.items, key=str)))
     assert runs[0] == runs[1]
     assert len(runs[0][0]) > 50
+
+
+def test_templates_flag_through_the_cli(tmp_path: Path) -> None:
+    from tests.test_emit import run
+
+    override = tmp_path / "tpl" / "kubernetes"
+    override.mkdir(parents=True)
+    text = (templates_dir() / "kubernetes/serviceaccount.yaml.j2").read_text()
+    (override / "serviceaccount.yaml.j2").write_text(text.replace("automountServiceAccountToken: false",
+                                                                  "automountServiceAccountToken: false\nimagePullSecrets:\n- name: regcred"))
+    specs = write_spec(tmp_path / "s", GATEWAY)
+    rc, _, err = run("compile", str(specs), "--out", str(tmp_path / "out"), "--templates", str(tmp_path / "tpl"))
+    assert rc == 0, err
+    sa = yaml.safe_load((tmp_path / "out/deploy/prod/serviceaccount-demo.yaml").read_text())
+    assert sa["imagePullSecrets"] == [{"name": "regcred"}]
+    rc, _, _ = run("check", str(specs), "--out", str(tmp_path / "out"), "--templates", str(tmp_path / "tpl"))
+    assert rc == 0
+    rc, diff, _ = run("check", str(specs), "--out", str(tmp_path / "out"))  # without the override: stale
+    assert rc == 1 and "-imagePullSecrets:" in diff
+    assert run("compile", str(specs), "--out", str(tmp_path / "o2"), "--templates", str(tmp_path / "nope"))[0] == 2
