@@ -171,7 +171,10 @@ def run(
             report.add(not problems, f"{name}: served config matches Git" if not problems
                        else f"{name}: served config differs from Git: " + "; ".join(problems))
             batch = 1 if expected.max_batch_size > 0 else None
-            result = client.infer(name, synthetic_inputs(expected, batch))
+            # A stateful model answers only inside a sequence: one request that starts and ends one.
+            sequence = (dict(sequence_id=1, sequence_start=True, sequence_end=True)
+                        if expected.HasField("sequence_batching") else {})
+            result = client.infer(name, synthetic_inputs(expected, batch), **sequence)
             missing = [o.name for o in expected.output if result.as_numpy(o.name) is None]
             report.add(not missing, f"{name}: inference answered" if not missing
                        else f"{name}: inference lacks outputs {', '.join(missing)}")

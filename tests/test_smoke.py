@@ -21,9 +21,9 @@ pytestmark = pytest.mark.skipif(bool(triton_missing()) and not os.environ.get("C
 IGNORE = ["--ignore", "backend", "--ignore", "platform"] + ([] if gpu_present() else ["--ignore", "kind"])
 
 
-def smoke(url: str, env: str, *extra: str) -> subprocess.CompletedProcess[str]:
+def smoke(url: str, env: str, *extra: str, specs: str = "specs") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "compiler", "smoke", "specs", "--url", url, "--env", env, "--timeout", "5", *IGNORE,
+        [sys.executable, "-m", "compiler", "smoke", specs, "--url", url, "--env", env, "--timeout", "5", *IGNORE,
          *extra],
         cwd=ROOT, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
@@ -84,3 +84,14 @@ def test_smoke_unknown_environment() -> None:
     (port,) = _free_ports(1)
     r = smoke(f"127.0.0.1:{port}", "nowhere")
     assert r.returncode == 1 and "no environment 'nowhere'" in r.stdout
+
+
+def test_smoke_drives_a_sequence_model(tmp_path: Path) -> None:
+    """golden/triton-features: a sequence-batched model answers one whole sequence."""
+    out = tmp_path / "rendered"
+    render_triton(ROOT / "golden" / "triton-features" / "specs", out)
+    repo = standin_repository(out / "deploy" / "staging" / "triton", tmp_path / "repo")
+    with TritonServer(repo) as server:
+        r = smoke(server.http_url, "staging", specs="golden/triton-features/specs")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "ok   session_scorer: inference answered" in r.stdout
