@@ -105,3 +105,17 @@ def test_validator_reports_unknown_fields_on_the_spec_line() -> None:
     sink = Sink()
     validate_config(OutputFile("p", 'name: "m"\ninstance_group { kind: KIND_TPU }\n', span, KIND), sink)
     assert [d.code for d in sink.items] == ["SS810"]
+
+
+def test_warmup_of_a_model_without_batching_has_batch_size_one() -> None:
+    """Triton 2.51 silently skips a warmup sample with batch_size 0 (seen with --log-verbose=1)."""
+    spec = (
+        'project p { triton "2.51.0" }\nenvironment prod { tier production namespace "p" replicas 2..3 }\n'
+        'model m { version "1.0.0" format python artifact "s3://b/m.py" input x: fp32[4] input s: string[-1]'
+        " output y: fp32[4] serve in prod }\n"
+    )
+    files, _ = render(check_loaded(load_text(spec, "t.ship")), Templates.load(), only=["triton"])
+    config = parse_config(next(f.text for f in files if f.kind == KIND))
+    assert config.max_batch_size == 0
+    (warmup,) = config.model_warmup
+    assert warmup.batch_size == 1 and list(warmup.inputs["s"].dims) == [1]

@@ -108,7 +108,7 @@ def latency_buckets(slas: list[ir.Sla]) -> list[float]:
     return sorted(edges)
 
 
-def _warmup(model: ir.Model, max_batch: int) -> list[dict[str, Any]]:
+def _warmup(model: ir.Model) -> list[dict[str, Any]]:
     inputs = [
         {
             "key": pb_string(t.name),
@@ -119,7 +119,8 @@ def _warmup(model: ir.Model, max_batch: int) -> list[dict[str, Any]]:
         for t in model.inputs
         if not t.optional
     ]
-    return [{"name": pb_string(f"{model.name}_warmup"), "batch_size": 1 if max_batch else 0, "inputs": inputs}]
+    # batch_size 1 even without batching: the 2.51 server silently skips a sample with batch_size 0.
+    return [{"name": pb_string(f"{model.name}_warmup"), "batch_size": 1, "inputs": inputs}]
 
 
 def config_view(spec: ir.Spec, model: ir.Model, env: ir.Environment) -> dict[str, Any]:
@@ -170,7 +171,7 @@ def config_view(spec: ir.Spec, model: ir.Model, env: ir.Environment) -> dict[str
         "parameters": [(pb_string(k), pb_string(v)) for k, v in sorted(model.parameters)],
         "cache": model.cache,
         "warmup": (
-            _warmup(model, max_batch)
+            _warmup(model)
             if env.tier is ir.Tier.PRODUCTION and not is_ensemble and sequence is None
             else []
         ),
