@@ -226,6 +226,8 @@ class _Backend:
 
     def render(self, ctx: RenderContext) -> list[OutputFile]:
         spec = ctx.spec
+        # Registered here, in this process: forked workers' registrations would not come back.
+        k8s_validate.kind_for(spec.project.kubernetes_version if spec.project else "1.33")
         envs = sorted(spec.environments, key=lambda e: e.name)
         served = sum(len(m.serve_in) for m in spec.models)
         files = _render_parallel(ctx, envs) if served >= PARALLEL_FROM and len(envs) > 1 else None
