@@ -105,3 +105,17 @@ def test_triton_2_51_refuses_model_metrics(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError, match="model_metrics"):
         with TritonServer(repo):
             pass
+
+
+def test_warmup_runs_for_a_model_without_batching(tmp_path: Path) -> None:
+    spec = (
+        'project p { triton "2.51.0" }\nenvironment prod { tier production namespace "p" replicas 2..3 }\n'
+        'model m { version "1.0.0" format python artifact "s3://b/m.py" input x: fp32[4] input s: string[-1]'
+        " output y: fp32[4] serve in prod }\n"
+    )
+    files, _ = render(check_loaded(load_text(spec, "t.ship")), Templates.load(), only=["triton"])
+    source = tmp_path / "rendered" / "m"
+    source.mkdir(parents=True)
+    (source / "config.pbtxt").write_text(next(f.text for f in files if f.path.endswith(".pbtxt")))
+    with TritonServer(standin_repository(source.parent, tmp_path / "repo"), extra_args=["--log-verbose=1"]) as server:
+        assert "is running warmup sample 'm_warmup'" in server.log_tail(1_000_000)

@@ -61,14 +61,20 @@ def test_every_model_ready_and_answers(rendered: Path, tmp_path: Path, env: str)
     source = rendered / "deploy" / env / "triton"
     repo = standin_repository(source, tmp_path / "repo")
     names = sorted(p.name for p in source.iterdir())
-    with TritonServer(repo) as server:
+    # Verbose logging in production shows that every rendered warmup sample really runs.
+    extra = ["--log-verbose=1"] if env == "prod" else []
+    with TritonServer(repo, extra_args=extra) as server:
         client = httpclient.InferenceServerClient(server.http_url)
+        log = server.log_tail(1_000_000)
         for name in names:
             assert client.is_model_ready(name), server.log_tail()
             config = parse_config((source / name / "config.pbtxt").read_text())
             # Only the backend differs from what shipspec rendered.
             served = parse_config((repo / name / "config.pbtxt").read_text())
             assert served.max_batch_size == config.max_batch_size and served.input == config.input
+            for warmup in config.model_warmup:
+                assert f"is running warmup sample '{warmup.name}'" in log, (name, warmup.name)
+            assert bool(config.model_warmup) == (env == "prod" and config.platform != "ensemble"), name
             batch = 2 if config.max_batch_size else None
             result = client.infer(name, synthetic_inputs(config, batch))
             for out in config.output:
