@@ -159,3 +159,12 @@ def test_templates_flag_through_the_cli(tmp_path: Path) -> None:
     rc, diff, _ = run("check", str(specs), "--out", str(tmp_path / "out"))  # without the override: stale
     assert rc == 1 and "-imagePullSecrets:" in diff
     assert run("compile", str(specs), "--out", str(tmp_path / "o2"), "--templates", str(tmp_path / "nope"))[0] == 2
+
+
+def test_a_canary_whose_sla_has_nothing_to_measure_references_no_template(tmp_path: Path) -> None:
+    spec = GATEWAY.replace("  latency p99 < 50ms\n  availability 99.9% over 30d\n", "  throughput >= 100rps\n")
+    assert "throughput >= 100rps" in spec
+    diags = compile_to(write_spec(tmp_path / "s", spec), tmp_path / "out")
+    assert errors(diags) == []
+    assert "analysis" not in _rollout(tmp_path / "out")["spec"]["strategy"]["canary"]
+    assert not (tmp_path / "out/deploy/prod/analysistemplate-clf-slo.yaml").exists()

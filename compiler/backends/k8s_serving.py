@@ -228,8 +228,9 @@ def meta(s: Served, component: str, name: str | None = None) -> dict[str, Any]:
     }
 
 
-def workload(s: Served) -> dict[str, Any]:
-    """Deployment or Rollout view: replicas are fixed only when no HPA owns them."""
+def workload(s: Served, analysis: bool) -> dict[str, Any]:
+    """Deployment or Rollout view: replicas are fixed only when no HPA owns them;
+    ``analysis`` says whether an AnalysisTemplate judges the canary."""
     hpa = s.replicas is not None
     view: dict[str, Any] = {
         "meta": meta(s, "triton"),
@@ -244,7 +245,7 @@ def workload(s: Served) -> dict[str, Any]:
             steps.append({"setWeight": int(round(step.weight * 100))})
             steps.append({"pause": {"duration": kc.duration(step.duration)}})
         view["steps"] = steps
-        if s.sla is not None:
+        if analysis:
             view["analysis"] = {
                 "templates": [{"templateName": f"{s.name}-slo"}],
                 "startingStep": 1,

@@ -117,8 +117,11 @@ class _Env:
         s = k8s_serving.served(self.spec, self.env, model)
         src = model.span
         pod = fragment(self.ctx, T + "triton-pod.yaml.j2", src, p=k8s_serving.pod(s, self.sa, s.name))
+        analysis = None
+        if s.canary is not None and s.sla is not None:
+            analysis = k8s_canary.analysis_template(s, prometheus_address(self.spec), self.ctx.sink)
         template = "rollout.yaml.j2" if s.canary else "deployment.yaml.j2"
-        self.add(s.kind, s.name, template, src, o=k8s_serving.workload(s), pod=pod)
+        self.add(s.kind, s.name, template, src, o=k8s_serving.workload(s, analysis is not None), pod=pod)
         self.add("Service", s.name, "service.yaml.j2", src, o=k8s_serving.service(s))
         if s.replicas is not None:
             self.add("HorizontalPodAutoscaler", s.name, "horizontalpodautoscaler.yaml.j2", s.replicas.span,
@@ -127,10 +130,8 @@ class _Env:
             self.add("PodDisruptionBudget", s.name, "poddisruptionbudget.yaml.j2", src, o=k8s_serving.pdb(s))
             self.add("NetworkPolicy", s.name, "networkpolicy.yaml.j2", src,
                      o=k8s_serving.network_policy(s, monitoring_namespace(self.spec)))
-        if s.canary is not None and s.sla is not None:
-            view = k8s_canary.analysis_template(s, prometheus_address(self.spec), self.ctx.sink)
-            if view is not None:
-                self.add("AnalysisTemplate", f"{s.name}-slo", "analysistemplate.yaml.j2", s.sla.span, o=view)
+        if analysis is not None and s.sla is not None:
+            self.add("AnalysisTemplate", f"{s.name}-slo", "analysistemplate.yaml.j2", s.sla.span, o=analysis)
         env_vars = tuple(v for m in k8s_serving.pod_models(self.spec, model) for v in m.env)
         self.secrets(s.name, env_vars, src)
 
