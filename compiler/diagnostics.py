@@ -112,6 +112,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "SS710": (Severity.WARNING, "latency SLO measured from summary quantiles"),
     "SS711": (Severity.NOTE, "GPU model runs on CPU in development"),
     "SS712": (Severity.WARNING, "Triton config cannot be expressed exactly in the spec"),
+    "SS713": (Severity.WARNING, "latency SLO of a cached model cannot be measured"),
     "SS810": (Severity.ERROR, "rendered config.pbtxt is not a valid Triton ModelConfig"),
     "SS811": (Severity.ERROR, "Triton's ModelConfig protobuf is not installed"),
     "SS812": (Severity.ERROR, "Triton config cannot be read"),

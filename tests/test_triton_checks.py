@@ -117,3 +117,13 @@ def test_sequence_model_may_batch_but_has_no_dynamic_batcher() -> None:
     assert not config.HasField("dynamic_batching")
     bad = HEAD + model("  input x: fp32[4]\n  output y: fp32[4]\n  batching { max 8  delay 1ms }\n  sequence { }\n")
     assert ("SS604",) + where(bad, "batching {") in tuples(bad)
+
+
+def test_cached_model_with_latency_sla_warns_before_2_52() -> None:
+    prod = 'environment prod { tier production namespace "p" replicas 2..3 }\n'
+    body = "  input x: fp32[4]\n  output y: fp32[4]\n  cache on\n"
+    sla = "sla m in stg { latency p99 < 40ms }\n"
+    text = HEAD + prod + model(body) + sla
+    assert ("SS713",) + where(text, "cache on") in tuples(text)
+    assert "SS713" not in codes(text.replace('triton "2.51.0"', 'triton "2.52.0"'))
+    assert "SS713" not in codes(text.replace("cache on", "cache off"))

@@ -70,6 +70,8 @@ def test_production_warmup_runs_and_cache_answers(rendered: Path, tmp_path: Path
             metrics = resp.read().decode()
     hits = re.search(r'nv_cache_num_hits_per_model\{model="ranker",version="2003001"\} (\d+)', metrics)
     assert hits and int(hits.group(1)) >= 1, metrics[:2000]
+    # Why SS713 exists: a cached model gets no request-latency summary on this server.
+    assert 'nv_inference_request_summary_us_count{model="ranker"' not in metrics
 
 
 def _spec(triton: str) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from compiler import ir
-from compiler.backends.triton_model import effective, uses_gpu
+from compiler.backends.triton_model import effective, supports_model_metrics, uses_gpu
 from compiler.checks.index import Index
 from compiler.diagnostics import Sink, Span
 
@@ -153,13 +153,26 @@ def check_ensembles(spec: ir.Spec, sink: Sink) -> None:
 
 
 def check_targets(spec: ir.Spec, sink: Sink) -> None:
-    """What the environments' hardware means for the rendered instance groups.
+    """What the environments' hardware and the pinned version mean for the rendered configs.
 
     Note: a model with ``resources { gpu 1 }`` served in a development environment runs on CPU there.
     (The pinned-version warning for latency histograms, SS710, comes from the backend at compile
     time, where the choice between histogram buckets and summary quantiles is made.)
     """
     idx = Index.of(spec)
+    version = spec.project.triton_version if spec.project else "2.51.0"
+    if not supports_model_metrics(version):
+        for sla in spec.slas:
+            model = idx.models.get(sla.model.name)
+            if model is not None and model.cache and sla.latency:
+                sink.report(
+                    "SS713",
+                    f"with the response cache on, Triton publishes no request-latency summary for "
+                    f"'{model.name}' (seen on 2.51), and {version} has no latency histograms: its latency SLO "
+                    f"in '{sla.environment.name}' cannot be measured",
+                    model.spans.get("cache", model.span),
+                    hint='turn the cache off, or pin triton "2.52.0" or later for latency histograms',
+                )
     for model in spec.models:
         for env in idx.served(model):
             res = effective(model, env).resources
