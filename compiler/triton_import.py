@@ -174,6 +174,8 @@ class _Importer:
         if not self.name_ok(name, "model name"):
             return None
         for desc, _ in config.ListFields():
+            if desc.name == "model_warmup" and _derived_warmup(config, name):
+                continue  # what shipspec derives itself for a production environment
             if desc.name not in _HANDLED:
                 self.cannot(desc.name, f"field '{desc.name}' cannot be expressed in the spec")
         runtime = config.platform or config.backend
@@ -220,6 +222,16 @@ class _Importer:
             lines.append(f"  serve in {', '.join(serve_in)}")
         lines.append("}")
         return "\n".join(lines) + "\n"
+
+
+def _derived_warmup(config: Any, name: str) -> bool:
+    """Whether the config's warmup is exactly the one shipspec renders in production."""
+    if len(config.model_warmup) != 1:
+        return False
+    w = config.model_warmup[0]
+    wanted = {t.name: (t.data_type, [1 if d < 0 else d for d in t.dims]) for t in config.input if not t.optional}
+    got = {k: (v.data_type, list(v.dims)) for k, v in w.inputs.items() if v.zero_data}
+    return w.name == f"{name}_warmup" and w.batch_size == 1 and not w.count and got == wanted and len(w.inputs) == len(got)
 
 
 def _canonical(text: str) -> str:
