@@ -87,16 +87,44 @@ def test_every_model_ready_and_answers(rendered: Path, tmp_path: Path, env: str)
                 assert value.dtype == NUMPY[type_name], (name, out.name, value.dtype)
 
 
-def test_broken_config_refused_by_checker_and_server(tmp_path: Path) -> None:
-    """Preferred batch size above max: SS604 from our checker, a load error from Triton."""
-    spec = (
-        'project p { triton "2.51.0" }\n'
-        "environment dev { tier development namespace \"d\" }\n"
-        "model m {\n  version \"1.0.0\"\n  format python\n  artifact \"s3://b/m.py\"\n"
-        "  input x: fp32[4]\n  output y: fp32[4]\n"
-        "  batching { max 4  preferred [8] }\n  serve in dev\n}\n"
-    )
-    assert "SS604" in codes(spec)
+_HEAD = 'project p { triton "2.51.0" }\nenvironment dev { tier development namespace "d" }\n'
+
+
+def _model(name: str, body: str, fmt: str = "python") -> str:
+    artifact = "" if fmt == "ensemble" else f'  artifact "s3://b/{name}.py"\n'
+    return f'model {name} {{\n  version "1.0.0"\n  format {fmt}\n{artifact}{body}  serve in dev\n}}\n'
+
+
+_ENSEMBLE = "  step mem {\n    input x -> x\n    output y -> y\n  }\n"
+
+# (spec, our code, Triton's words): each config is refused by the checker and by the real server.
+BROKEN = {
+    "preferred-above-max": (
+        _model("m", "  input x: fp32[4]\n  output y: fp32[4]\n  batching { max 4  preferred [8] }\n"),
+        "SS604", "dynamic batching preferred size must be <= max batch size",
+    ),
+    "reshape-variable-dims": (
+        _model("m", "  input x: fp32[2, -1] reshape [2, 2]\n  output y: fp32[4]\n  batching { max 4 }\n"),
+        "SS613", "has different size for dims and reshape",
+    ),
+    "ensemble-batch-above-member": (
+        _model("mem", "  input x: fp32[4]\n  output y: fp32[4]\n  batching { max 8 }\n")
+        + _model("m", "  input x: fp32[4]\n  output y: fp32[4]\n  batching { max 16 }\n" + _ENSEMBLE, "ensemble"),
+        "SS611", "which only allows maximum batch size to be 8",
+    ),
+    "ensemble-tensor-type": (
+        _model("mem", "  input x: fp32[4]\n  output y: int32[4]\n  batching { max 8 }\n")
+        + _model("m", "  input x: fp32[4]\n  output y: fp32[4]\n  batching { max 8 }\n" + _ENSEMBLE, "ensemble"),
+        "SS610", "inconsistent data type",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_broken_config_refused_by_checker_and_server(tmp_path: Path, case: str) -> None:
+    body, code, triton_says = BROKEN[case]
+    spec = _HEAD + body
+    assert code in codes(spec)
     # What the renderer makes of it if the checker's verdict were ignored.
     checked = check_loaded(load_text(spec, "t.ship"))
     files, _ = render(checked, Templates.load(), only=["triton"])
@@ -104,9 +132,8 @@ def test_broken_config_refused_by_checker_and_server(tmp_path: Path) -> None:
         path = tmp_path / "rendered" / f.path.split("/triton/")[1]
         path.parent.mkdir(parents=True)
         path.write_bytes(file_bytes(f))
-    assert "preferred_batch_size: [ 8 ]" in (tmp_path / "rendered" / "m" / "config.pbtxt").read_text()
     stand = standin_repository(tmp_path / "rendered", tmp_path / "repo")
-    with pytest.raises(RuntimeError, match="dynamic batching preferred size must be <= max batch size"):
+    with pytest.raises(RuntimeError, match=triton_says):
         with TritonServer(stand):
             pass
 
