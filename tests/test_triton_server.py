@@ -22,7 +22,7 @@ from compiler.render import Templates
 from compiler.smoke import request_shape, synthetic_inputs
 from compiler.emit import file_bytes
 from tests.helpers import codes
-from tests.standin import standin_repository
+from tests.standin import gpu_present, standin_repository
 from tests.triton_server import TritonServer, triton_missing
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -173,3 +173,27 @@ def test_standin_fails_the_asked_fraction(tmp_path: Path) -> None:
                 assert "deliberate failure" in err.message()
                 outcomes.append(None)
     assert outcomes == [(3, 1), (3, 1), (3, 1), None] * 2
+
+
+@pytest.mark.skipif(gpu_present(), reason="shows what a node without GPUs does with a GPU group")
+def test_development_gets_cpu_instances_because_gpu_groups_need_gpus(tmp_path: Path) -> None:
+    """A GPU model renders KIND_CPU in development; its KIND_GPU staging config cannot load without GPUs."""
+    spec = (
+        'project p { triton "2.51.0" }\nenvironment dev { tier development namespace "d" }\n'
+        'environment stg { tier staging namespace "s" toleration "nvidia.com/gpu" }\n'
+        + _model("m", "  input x: fp32[4]\n  output y: fp32[4]\n  resources { cpu 1  memory 1Gi  gpu 1 }\n")
+        .replace("serve in dev", "serve in dev, stg")
+    )
+    out = tmp_path / "out"
+    files, _ = render(check_loaded(load_text(spec, "t.ship")), Templates.load(), only=["triton"])
+    for f in (f for f in files if f.path.endswith(".pbtxt")):
+        (out / f.path).parent.mkdir(parents=True)
+        (out / f.path).write_bytes(file_bytes(f))
+    # cpu_only=False: the configs exactly as rendered, GPU groups included.
+    dev = standin_repository(out / "deploy" / "dev" / "triton", tmp_path / "dev", cpu_only=False)
+    with TritonServer(dev):
+        pass
+    stg = standin_repository(out / "deploy" / "stg" / "triton", tmp_path / "stg", cpu_only=False)
+    with pytest.raises(RuntimeError, match="has kind KIND_GPU but no GPUs are available"):
+        with TritonServer(stg):
+            pass
