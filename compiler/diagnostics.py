@@ -109,7 +109,6 @@ CODES: dict[str, tuple[Severity, str]] = {
     "SS611": (Severity.ERROR, "ensemble batches more than a member allows"),
     "SS612": (Severity.ERROR, "setting not allowed on a Triton ensemble"),
     "SS613": (Severity.ERROR, "reshape disagrees with the tensor's variable dimensions"),
-    "SS710": (Severity.WARNING, "latency SLO measured from summary quantiles"),
     "SS711": (Severity.NOTE, "GPU model runs on CPU in development"),
     "SS712": (Severity.WARNING, "Triton config cannot be expressed exactly in the spec"),
     "SS713": (Severity.WARNING, "latency SLO of a cached model cannot be measured"),

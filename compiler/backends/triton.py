@@ -10,9 +10,7 @@ from __future__ import annotations
 from compiler import ir, layout
 from compiler.backends.base import OutputFile, RenderContext
 from compiler.backends.triton_validate import KIND, validate_config
-from compiler.backends.triton_model import supports_model_metrics
 from compiler.backends.triton_view import config_view
-from compiler.diagnostics import Sink
 from compiler.validate import FILE_VALIDATORS
 
 TEMPLATE = "triton/config.pbtxt.j2"
@@ -36,25 +34,6 @@ def _header(spec: ir.Spec, model: ir.Model, env: ir.Environment) -> str:
     )
 
 
-def _warn_no_histograms(spec: ir.Spec, model: ir.Model, env: ir.Environment, sink: Sink) -> None:
-    """Before 2.52 the config cannot set histogram buckets: say how the latency SLO is measured instead."""
-    version = spec.project.triton_version if spec.project else "2.51.0"
-    if supports_model_metrics(version):
-        return
-    for sla in spec.slas:
-        if sla.model.name != model.name or sla.environment.name != env.name:
-            continue
-        for objective in sla.latency:
-            sink.report(
-                "SS710",
-                f"Triton {version} has no latency histograms (model_metrics needs 2.52): the "
-                f"p{objective.percentile:g} latency SLO of '{model.name}' in '{env.name}' will be measured from "
-                "summary quantiles (the Deployment runs Triton with --metrics-config summary_latencies=true)",
-                objective.span,
-                hint='pin triton "2.52.0" or later for histogram buckets at the threshold',
-            )
-
-
 class _Backend:
     name = "triton"
 
@@ -63,7 +42,6 @@ class _Backend:
         for model in ctx.spec.models:
             for env in serving_environments(ctx.spec, model):
                 text = ctx.templates.render(TEMPLATE, **config_view(ctx.spec, model, env))
-                _warn_no_histograms(ctx.spec, model, env, ctx.sink)
                 files.append(
                     OutputFile(
                         path=layout.triton_config_path(env.name, model.name),

@@ -156,7 +156,7 @@ def check_targets(spec: ir.Spec, sink: Sink) -> None:
     """What the environments' hardware and the pinned version mean for the rendered configs.
 
     Note: a model with ``resources { gpu 1 }`` served in a development environment runs on CPU there.
-    (The pinned-version warning for latency histograms, SS710, comes from the backend at compile
+    (The pinned-version warning for latency histograms, SS740, comes from the monitoring backend at compile
     time, where the choice between histogram buckets and summary quantiles is made.)
     """
     idx = Index.of(spec)
