@@ -168,3 +168,16 @@ def test_a_canary_whose_sla_has_nothing_to_measure_references_no_template(tmp_pa
     assert errors(diags) == []
     assert "analysis" not in _rollout(tmp_path / "out")["spec"]["strategy"]["canary"]
     assert not (tmp_path / "out/deploy/prod/analysistemplate-clf-slo.yaml").exists()
+
+
+def test_a_cached_model_gets_a_server_cache(tmp_path: Path) -> None:
+    """`cache on` renders `response_cache`, which Triton ignores unless the server has a cache."""
+    def args(spec: str, out: Path) -> list[str]:
+        assert errors(compile_to(write_spec(out / "s", spec), out / "o")) == []
+        deployment = yaml.safe_load((out / "o/deploy/staging/deployment-clf.yaml").read_text())
+        return deployment["spec"]["template"]["spec"]["containers"][0]["args"]
+
+    cached = GATEWAY.replace("  serve in staging, prod\n", "  serve in staging, prod\n  cache on\n", 1)
+    assert cached != GATEWAY
+    assert not any(a.startswith("--cache-config") for a in args(GATEWAY, tmp_path / "plain"))
+    assert "--cache-config=local,size=67108864" in args(cached, tmp_path / "cached")

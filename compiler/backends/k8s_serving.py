@@ -89,6 +89,9 @@ def pod_models(spec: ir.Spec, model: ir.Model) -> list[ir.Model]:
     return [seen[n] for n in sorted(seen)]
 
 
+RESPONSE_CACHE_BYTES = 64 * 1024 * 1024
+
+
 def _triton_version(spec: ir.Spec) -> str:
     return spec.project.triton_version if spec.project else "2.51.0"
 
@@ -114,6 +117,10 @@ def triton_args(spec: ir.Spec, models: list[ir.Model]) -> list[str]:
     minor = kc.triton_minor(version)
     if minor is not None and minor >= kc.HISTOGRAM_MINOR:
         args.append("--metrics-config=histogram_latencies=true")
+    if any(m.cache for m in models):
+        # A model's `response_cache { enable: true }` does nothing unless the
+        # server has a cache; it is carved out of the pod's memory limit.
+        args.append(f"--cache-config=local,size={RESPONSE_CACHE_BYTES}")
     return args
 
 
