@@ -17,6 +17,7 @@ import yaml
 
 from compiler.backends.base import OutputFile
 from compiler.diagnostics import Sink
+from compiler.serialize import load
 
 
 @cache
@@ -61,7 +62,7 @@ def validate_workflow(f: OutputFile, sink: Sink) -> None:
 
 def _validate(f: OutputFile, sink: Sink) -> None:
     try:
-        doc = yaml.load(f.text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        doc = load(f.text)
     except yaml.YAMLError as exc:
         sink.report("SS805", f"{f.path}: {exc}", f.source)
         return

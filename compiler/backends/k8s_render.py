@@ -12,11 +12,7 @@ import yaml
 from compiler.backends.base import OutputFile, RenderContext
 from compiler.diagnostics import Span
 from compiler.render import Raw
-
-try:  # libyaml's parser is several times faster than the pure-Python one
-    from yaml import CSafeLoader as _Loader
-except ImportError:  # pragma: no cover
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+from compiler.serialize import load_all
 
 
 def fragment(ctx: RenderContext, template: str, source: Span, **context: Any) -> Any:
@@ -51,7 +47,7 @@ def object_file(ctx: RenderContext, path: str, template: str, source: Span, kind
     if text is None:
         return None
     try:
-        docs = [d for d in yaml.load_all(text, Loader=_Loader) if d is not None]
+        docs = [d for d in load_all(text) if d is not None]
     except yaml.YAMLError as exc:
         ctx.sink.report("SS805", f"{path}: template {template} rendered invalid YAML: {exc}", source)
         return None
