@@ -120,6 +120,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "SS330": (Severity.ERROR, "SLO objective so low that a burn-rate alert can never fire"),
     "SS331": (Severity.ERROR, "SLO period shorter than the slowest burn-rate window"),
     "SS630": (Severity.WARNING, "monitor rule compares in a direction that never alerts on a problem"),
+    "SS640": (Severity.WARNING, "environment behind a gate does not pin the version it runs"),
     "SS740": (Severity.WARNING, "latency SLO cannot be measured exactly on this Triton version"),
     # Kubernetes / Argo CD (issue 3): SS220-229, SS320-329, SS520-539, SS620-629, SS730-739, SS820-829.
     "SS221": (Severity.ERROR, "not a valid Kubernetes label or taint key"),

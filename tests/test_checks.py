@@ -23,8 +23,8 @@ def test_minimal_spec_passes_every_check() -> None:
 
 def test_unknown_environment_with_did_you_mean() -> None:
     text = edit(("serve in staging, prod", "serve in staging, prdo"))
-    [d] = diagnose(text)[1][:1]
-    assert (d.code, d.span.line, d.span.column) == ("SS101", *where(text, "prdo"))
+    d = next(d for d in diagnose(text)[1] if d.code == "SS101")
+    assert (d.span.line, d.span.column) == where(text, "prdo")
     assert d.hint == "did you mean 'prod'?"
 
 
@@ -203,3 +203,16 @@ def test_all_problems_are_collected_not_just_the_first() -> None:
     text = edit(("serve in staging, prod", "serve in stagin, prod"), ("replicas 2..4", "replicas 1..4"),
                 ("load p99 < 40ms", "load p99 < 80ms"))
     assert {"SS101", "SS501", "SS601"} <= set(codes(text))
+
+
+def test_an_unpinned_environment_behind_a_gate_is_a_warning() -> None:
+    text = edit(('  override clf { version "1.0.0" }\n', ""))
+    [d] = diagnose(text)[1]
+    assert (d.code, d.severity) == ("SS640", Severity.WARNING)
+    assert (d.span.line, d.span.column) == where(text, "prod for clf")
+    assert 'override clf { version "1.0.0" }' in (d.hint or "")
+
+
+def test_a_model_overridden_twice_in_one_environment() -> None:
+    text = edit(('  override clf { version "1.0.0" }\n', '  override clf { version "1.0.0" }\n  override clf { replicas 2..3 }\n'))
+    assert ("SS102", *where(text, "override clf { replicas")) in tuples(text)

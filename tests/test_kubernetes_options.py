@@ -98,7 +98,8 @@ def test_rollout_pod_template_is_checked_as_a_core_pod(tmp_path: Path) -> None:
 
 
 def test_environment_pin_selects_the_artifact_version(tmp_path: Path) -> None:
-    spec = GATEWAY.replace('  gateway "istio-ingress"\n}', '  gateway "istio-ingress"\n  override clf { version "0.9.0" }\n}', 1)
+    spec = GATEWAY.replace('override clf { version "1.0.0" }', 'override clf { version "0.9.0" }', 1)
+    assert spec != GATEWAY
     diags = compile_to(write_spec(tmp_path / "s", spec), tmp_path / "out")
     assert errors(diags) == []
     pod = _rollout(tmp_path / "out")["spec"]["template"]["spec"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from compiler.checks import consistency, graph, k8s_policy, names, policy, slo, triton
+from compiler.checks import consistency, graph, k8s_policy, names, policy, promotion, slo, triton
 from compiler.diagnostics import Sink
 from compiler.ir import Spec
 
@@ -21,6 +21,7 @@ CHECKS: tuple[Check, ...] = (
     names.check_references,
     graph.check_gates,
     graph.check_reachability,
+    promotion.check_gate_pins,
     policy.check_production,
     policy.check_tiers,
     policy.check_mutable_tags,

@@ -50,6 +50,8 @@ def check_duplicates(spec: ir.Spec, sink: Sink) -> None:
     _dupes(((f"{s.model.name}@{s.environment.name}", s.span) for s in spec.slas), "SLA", sink)
     _dupes(((f"{m.model.name}@{m.environment.name}", m.span) for m in spec.monitors), "monitor", sink)
     _dupes(((f"{g.model.name}:{g.source.name}->{g.target.name}", g.span) for g in spec.gates), "gate", sink, "SS406")
+    # Two overrides of one model in one environment would leave which one wins to source order.
+    _dupes(((f"{o.model.name} in {e.name}", o.span) for e in spec.environments for o in e.overrides), "override", sink)
     # Names share one namespace in rendered objects (labels, file names).
     # Visit in source order so the clash is reported at the later definition.
     kinds: dict[str, tuple[str, Span]] = {}

@@ -1,0 +1,37 @@
+"""Promotion happens by pinning: an environment behind a gate runs the version
+its override pins, which only ``shipspec promote`` (after the gate passed)
+moves. An unpinned one follows the model's own ``version``, so a version bump
+would reach it without passing the gate."""
+
+from __future__ import annotations
+
+from compiler import ir
+from compiler.checks.index import Index
+from compiler.diagnostics import Sink
+
+
+def check_gate_pins(spec: ir.Spec, sink: Sink) -> None:
+    """Every environment a gate leads into pins the version of the gate's model.
+
+    Failing: ``gate staging -> prod for m { … }`` with no ``override m { version "…" }`` in
+    ``prod``. Passing: ``environment prod { … override m { version "1.0.0" } }``.
+    """
+    idx = Index.of(spec)
+    warned: set[tuple[str, str]] = set()
+    for gate in spec.gates:
+        model, target = idx.models.get(gate.model.name), idx.environments.get(gate.target.name)
+        if model is None or target is None or model.version is None:
+            continue
+        if (model.name, target.name) in warned:
+            continue
+        if any(o.model.name == model.name and o.version for o in target.overrides):
+            continue
+        warned.add((model.name, target.name))
+        sink.report(
+            "SS640",
+            f"'{target.name}' runs the version of '{model.name}' the model declares ({model.version}): "
+            f"changing it reaches '{target.name}' without passing this gate",
+            gate.target.span,
+            hint=f'pin it in environment {target.name}: override {model.name} {{ version "{model.version}" }} '
+            "(shipspec promote moves the pin once the gate passes)",
+        )
