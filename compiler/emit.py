@@ -50,6 +50,8 @@ class Plan:
     write: list[str] = field(default_factory=list)
     delete: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    # Paths in ``write`` that were on disk when planned (their mode is kept).
+    replace: set[str] = field(default_factory=set)
 
 
 def read_ledger(root: Path) -> dict[str, str]:
@@ -107,6 +109,8 @@ def plan(files: Iterable[OutputFile], root: Path, sink: Sink, force: bool = Fals
                 )
                 continue
         p.write.append(path)
+        if on_disk is not None:
+            p.replace.add(path)
     for path in sorted(set(ledger) - set(p.files)):
         on_disk = _read(root / path)
         if on_disk is None:
@@ -127,8 +131,7 @@ def apply(p: Plan) -> None:
     """Carry out a plan that had no errors. Each file is replaced atomically;
     one sync before the ledger makes the files durable before the ledger vouches
     for them (an fsync per file was about a quarter of emit time)."""
-    for path in p.write:
-        write_atomic(p.root / path, p.files[path], durable=False)
+    _write_all(p)
     for path in p.delete:
         target = p.root / path
         target.unlink(missing_ok=True)
@@ -137,6 +140,48 @@ def apply(p: Plan) -> None:
         os.sync()
     if _read(p.root / LEDGER) != ledger_bytes(p):
         write_atomic(p.root / LEDGER, ledger_bytes(p))
+
+
+_NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+
+
+def _write_all(p: Plan) -> None:
+    """Write every planned file through a temporary name and a rename, as
+    ``write_atomic`` does, with fewer system calls for new files: each directory
+    is made once, and the temporary is created with its final mode (creating
+    files dominates emit: ~24,000 of them for 1,000 models)."""
+    made: set[Path] = set()
+    suffix = f".{os.getpid()}.tmp"
+    for path in p.write:
+        target = p.root / path
+        data = p.files[path]
+        if target.parent not in made:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            made.add(target.parent)
+        if path in p.replace or not _write_new(target, data, suffix):
+            write_atomic(target, data, durable=False)
+
+
+def _write_new(target: Path, data: bytes, suffix: str) -> bool:
+    """False (nothing written) when the temporary name is taken."""
+    tmp = target.with_name(f".{target.name}{suffix}")
+    try:
+        fd = os.open(tmp, _NEW, 0o644)
+    except FileExistsError:
+        return False
+    try:
+        try:
+            os.fchmod(fd, 0o644)  # whatever the umask, as write_atomic does
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+        finally:
+            os.close(fd)
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return True
 
 
 def ledger_bytes(p: Plan) -> bytes:

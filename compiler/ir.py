@@ -381,10 +381,10 @@ class Spec:
     gates: tuple[Gate, ...] = ()
 
     def environment(self, name: str) -> Environment | None:
-        return next((e for e in self.environments if e.name == name), None)
+        return _by_name(self)[0].get(name)
 
     def model(self, name: str) -> Model | None:
-        return next((m for m in self.models if m.name == name), None)
+        return _by_name(self)[1].get(name)
 
     def dataset(self, name: str) -> Dataset | None:
         return next((d for d in self.datasets if d.name == name), None)
@@ -394,3 +394,25 @@ class Spec:
         e, m = self.environment(env), self.model(model)
         pinned = next((o.version for o in e.overrides if o.model.name == model and o.version), None) if e else None
         return pinned or (m.version if m else None)
+
+
+# A Spec is immutable, so its name lookups are built once per Spec (kept with a
+# reference to it, so an id is never reused while cached): searching the tuples
+# per lookup made rendering 1,000 models quadratic.
+_BY_NAME: dict[int, tuple[Spec, tuple[dict[str, Environment], dict[str, Model]]]] = {}
+
+
+def _by_name(spec: Spec) -> tuple[dict[str, Environment], dict[str, Model]]:
+    hit = _BY_NAME.get(id(spec))
+    if hit is not None and hit[0] is spec:
+        return hit[1]
+    envs: dict[str, Environment] = {}
+    for e in spec.environments:
+        envs.setdefault(e.name, e)  # the first of a name, as a search would find
+    models: dict[str, Model] = {}
+    for m in spec.models:
+        models.setdefault(m.name, m)
+    if len(_BY_NAME) > 16:
+        _BY_NAME.clear()
+    _BY_NAME[id(spec)] = (spec, (envs, models))
+    return envs, models

@@ -169,25 +169,29 @@ try:
 except ImportError:  # pragma: no cover - PyYAML built without libyaml
     from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
 
-# An implicit tag depends only on (node kind, value, implicit flags) while no
-# path resolvers are registered, which SafeLoader never has.
-_RESOLVED: dict[tuple[Any, Any, Any], str] = {}
+# Without path resolvers (SafeLoader registers none) a node's implicit tag
+# depends only on its kind and, for a plain scalar, its text: remembered per text.
+assert not _BaseLoader.yaml_path_resolvers
+_PLAIN: dict[str, str] = {}
 
 
 class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]
     """SafeLoader semantics, built faster: libyaml composes the nodes, implicit
-    tags are remembered per distinct scalar, and documents of plain maps,
+    tags are remembered per distinct plain scalar, and documents of plain maps,
     sequences, strings, numbers, booleans and nulls are built by one direct
     recursion; any other tag, alias cycle or merge key takes PyYAML's own path."""
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
-        key = (kind, value, implicit)
-        tag = _RESOLVED.get(key)
-        if tag is None:
-            tag = super().resolve(kind, value, implicit)
-            if len(_RESOLVED) < 200_000:
-                _RESOLVED[key] = tag
-        return tag
+        if kind is yaml.ScalarNode:
+            if not implicit[0]:
+                return _STR  # quoted (or explicitly tagged: the tag is not taken from here)
+            tag = _PLAIN.get(value)
+            if tag is None:
+                tag = super().resolve(kind, value, implicit)
+                if len(_PLAIN) < 200_000:
+                    _PLAIN[value] = tag
+            return tag
+        return super().resolve(kind, value, implicit)
 
     def construct_document(self, node: Any) -> Any:
         try:

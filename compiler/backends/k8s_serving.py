@@ -60,16 +60,53 @@ class Served:
         return self.resources.gpu if self.resources else 0
 
 
+@dataclass(frozen=True)
+class _Lookups:
+    """A spec's gates, SLAs, overrides and models by name, built once per spec:
+    searching the whole spec per (model, environment) made rendering quadratic
+    (1,000 models: about a million comparisons per environment)."""
+
+    canary_gates: dict[tuple[str, str], ir.Gate]
+    slas: dict[tuple[str, str], ir.Sla]
+    overrides: dict[tuple[int, str], ir.Override]
+    models: dict[str, ir.Model]
+
+
+_LOOKUPS: dict[int, tuple[ir.Spec, _Lookups]] = {}
+
+
+def _lookups(spec: ir.Spec) -> _Lookups:
+    hit = _LOOKUPS.get(id(spec))
+    if hit is not None and hit[0] is spec:
+        return hit[1]
+    gates: dict[tuple[str, str], ir.Gate] = {}
+    for g in sorted(spec.gates, key=lambda g: g.source.name):  # the first by source name wins
+        if g.canary:
+            gates.setdefault((g.target.name, g.model.name), g)
+    slas: dict[tuple[str, str], ir.Sla] = {}
+    for s in spec.slas:
+        slas.setdefault((s.model.name, s.environment.name), s)
+    overrides: dict[tuple[int, str], ir.Override] = {}
+    for env in spec.environments:
+        for o in env.overrides:
+            overrides.setdefault((id(env), o.model.name), o)
+    models: dict[str, ir.Model] = {}
+    for m in spec.models:
+        models.setdefault(m.name, m)
+    found = _Lookups(gates, slas, overrides, models)
+    if len(_LOOKUPS) > 8:
+        _LOOKUPS.clear()
+    _LOOKUPS[id(spec)] = (spec, found)
+    return found
+
+
 def served(spec: ir.Spec, env: ir.Environment, model: ir.Model) -> Served:
-    override = next((o for o in env.overrides if o.model.name == model.name), None)
+    found = _lookups(spec)
+    override = found.overrides.get((id(env), model.name))
     replicas = (override.replicas if override and override.replicas else None) or env.replicas
     res = override.resources if override and override.resources else model.resources
-    gate = next(
-        (g for g in sorted(spec.gates, key=lambda g: g.source.name)
-         if g.target.name == env.name and g.model.name == model.name and g.canary),
-        None,
-    )
-    sla = next((s for s in spec.slas if s.model.name == model.name and s.environment.name == env.name), None)
+    gate = found.canary_gates.get((env.name, model.name))
+    sla = found.slas.get((model.name, env.name))
     return Served(spec, env, model, replicas, res, gate, sla)
 
 
@@ -83,7 +120,7 @@ def pod_models(spec: ir.Spec, model: ir.Model) -> list[ir.Model]:
             continue
         seen[m.name] = m
         for step in m.steps:
-            member = spec.model(step.model.name)
+            member = _lookups(spec).models.get(step.model.name)
             if member is not None:
                 stack.append(member)
     return [seen[n] for n in sorted(seen)]
