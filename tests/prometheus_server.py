@@ -16,10 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import shutil
-import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -29,6 +26,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+
+from tests.procs import free_ports, stop
 
 READY_TIMEOUT = 20.0
 STOP_TIMEOUT = 10.0
@@ -40,12 +39,6 @@ def prometheus_missing() -> str | None:
         if shutil.which(tool) is None:
             return f"{tool} is not installed (apt-get install prometheus)"
     return None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _config(targets: Sequence[str], rule_files: Sequence[Path], labels: Mapping[str, str]) -> str:
@@ -89,7 +82,7 @@ class PrometheusServer:
     def _start(self) -> None:
         config = self._dir / "prometheus.yml"
         config.write_text(_config(self.targets, self.rule_files, self.labels))
-        port = _free_port()
+        (port,) = free_ports(1)
         self.url = f"http://127.0.0.1:{port}"
         cmd = [
             "prometheus", f"--config.file={config}", f"--storage.tsdb.path={self._dir / 'data'}",
@@ -113,15 +106,8 @@ class PrometheusServer:
 
     def _stop(self) -> None:
         proc, self._proc = self._proc, None
-        if proc is not None and proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=STOP_TIMEOUT)
+        if proc is not None:
+            stop(proc, STOP_TIMEOUT)
         shutil.rmtree(self._dir, ignore_errors=True)
 
     def api(self, path: str, **params: str) -> Any:

@@ -11,7 +11,8 @@ import pytest
 
 from tests.standin import gpu_present, standin_repository
 from tests.test_triton_server import render_triton
-from tests.triton_server import TritonServer, triton_missing, _free_ports
+from tests.procs import free_ports
+from tests.triton_server import TritonServer, triton_missing
 
 ROOT = Path(__file__).resolve().parent.parent
 # Skipped where the server cannot run, except in CI, where a missing server must fail loudly.
@@ -75,13 +76,13 @@ def test_smoke_reports_drift_and_missing_models(rendered: Path, tmp_path: Path) 
 
 
 def test_smoke_without_a_server_fails_clearly() -> None:
-    (port,) = _free_ports(1)
+    (port,) = free_ports(1)
     r = smoke(f"127.0.0.1:{port}", "prod")
     assert r.returncode == 1 and "does not answer" in r.stdout and "Traceback" not in r.stderr
 
 
 def test_smoke_unknown_environment() -> None:
-    (port,) = _free_ports(1)
+    (port,) = free_ports(1)
     r = smoke(f"127.0.0.1:{port}", "nowhere")
     assert r.returncode == 1 and "no environment 'nowhere'" in r.stdout
 

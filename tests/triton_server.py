@@ -18,8 +18,6 @@ import contextlib
 import json
 import os
 import re
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,6 +28,8 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
+
+from tests.procs import free_ports, stop
 
 START_TIMEOUT = 30.0  # seconds until /v2/health/live must answer
 LOAD_TIMEOUT = 60.0  # seconds per model load request
@@ -63,20 +63,6 @@ def triton_missing() -> str | None:
     except ImportError:
         return "tritonclient is not installed (pip install 'tritonclient[all]')"
     return None
-
-
-def _free_ports(n: int) -> list[int]:
-    """n distinct free loopback ports (held open together so they differ)."""
-    socks: list[socket.socket] = []
-    try:
-        for _ in range(n):
-            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            s.bind(("127.0.0.1", 0))
-            socks.append(s)
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
-            s.close()
 
 
 _ENSEMBLE = re.compile(r'^\s*platform\s*:\s*"ensemble"', re.MULTILINE)
@@ -160,7 +146,7 @@ class TritonServer:
     def _start(self) -> None:
         root = _pytriton_dir()
         assert root is not None
-        http, grpc, metrics = _free_ports(3)
+        http, grpc, metrics = free_ports(3)
         self.http_url = f"127.0.0.1:{http}"
         self.grpc_url = f"127.0.0.1:{grpc}"
         self.metrics_url = f"http://127.0.0.1:{metrics}/metrics"
@@ -199,21 +185,9 @@ class TritonServer:
 
     def _stop(self) -> None:
         proc, self._proc = self._proc, None
-        if proc is None:
-            return
-        if proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=STOP_TIMEOUT)
-        # Python backend stubs run in the server's own process group (started with a new
-        # session, so the group is ours alone): none may outlive the server.
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, signal.SIGKILL)
+        if proc is not None:
+            # Python backend stubs run in the server's process group: none may outlive it.
+            stop(proc, STOP_TIMEOUT)
 
     # -- requests --------------------------------------------------------------------
     def _get(self, path: str, body: bytes | None = None, timeout: float = 2.0) -> tuple[int, str]:
