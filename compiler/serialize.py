@@ -65,8 +65,15 @@ _SCALARS: dict[tuple[type, Any], str | None] = {}
 _BREAKS = re.compile("[\n\r\x85\u2028\u2029]")
 
 
+_STRINGS: dict[str, str] = {}  # the usable texts of strings, looked up first
+
+
 def _scalar(value: Any) -> str:
     """A scalar's YAML text: context-free in block style for single-line scalars."""
+    if type(value) is str:
+        text = _STRINGS.get(value)
+        if text is not None:
+            return text
     key = (type(value), value)
     text = _SCALARS.get(key, "")
     if text == "":
@@ -77,6 +84,8 @@ def _scalar(value: Any) -> str:
         text = body if item.startswith("- ") and not _BREAKS.search(body) else None
         if len(_SCALARS) < 200_000:
             _SCALARS[key] = text
+            if text is not None and type(value) is str:
+                _STRINGS[value] = text
     if text is None:
         raise _Unusual
     return text
@@ -200,40 +209,62 @@ class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]
             return super().construct_document(node)
 
 
+def _scalar_value(loader: Any, node: Any) -> Any:
+    tag = node.tag
+    if tag == _STR:
+        return node.value
+    if tag == _NULL:
+        return None
+    if tag == _BOOL:
+        return _BaseLoader.bool_values[node.value.lower()]
+    if tag == _INT:
+        return loader.construct_yaml_int(node)
+    if tag == _FLOAT:
+        return loader.construct_yaml_float(node)
+    raise _Unusual
+
+
 def _build(loader: Any, node: Any, shared: dict[int, Any]) -> Any:
-    tag, cls = node.tag, type(node)
-    if cls is yaml.ScalarNode:
-        if tag == _STR:
-            return node.value
-        if tag == _NULL:
-            return None
-        if tag == _BOOL:
-            return _BaseLoader.bool_values[node.value.lower()]
-        if tag == _INT:
-            return loader.construct_yaml_int(node)
-        if tag == _FLOAT:
-            return loader.construct_yaml_float(node)
-        raise _Unusual
+    cls = type(node)
+    if cls is _ScalarNode:
+        return _scalar_value(loader, node)
     # An alias is the same node object; PyYAML gives it the same Python object.
     built = shared.get(id(node))
     if built is not None:
         return built
-    if cls is yaml.MappingNode and tag == _MAP:
+    tag = node.tag
+    if cls is _MappingNode and tag == _MAP:
         mapping: dict[Any, Any] = {}
         shared[id(node)] = mapping
         for key_node, value_node in node.value:
-            if type(key_node) is not yaml.ScalarNode or key_node.tag not in _KEY_TAGS:
-                raise _Unusual  # merge keys ("<<"), "=", complex keys
-            mapping[_build(loader, key_node, shared)] = _build(loader, value_node, shared)
+            # Strings inline: they are most keys and values (a recursion each cost a third of parsing).
+            if type(key_node) is not _ScalarNode:
+                raise _Unusual  # complex keys
+            key_tag = key_node.tag
+            if key_tag == _STR:
+                key = key_node.value
+            elif key_tag in _KEY_TAGS:
+                key = _scalar_value(loader, key_node)
+            else:
+                raise _Unusual  # merge keys ("<<"), "="
+            if type(value_node) is _ScalarNode and value_node.tag == _STR:
+                mapping[key] = value_node.value
+            else:
+                mapping[key] = _build(loader, value_node, shared)
         return mapping
-    if cls is yaml.SequenceNode and tag == _SEQ:
+    if cls is _SequenceNode and tag == _SEQ:
         sequence: list[Any] = []
         shared[id(node)] = sequence
-        sequence.extend(_build(loader, item, shared) for item in node.value)
+        for item in node.value:
+            if type(item) is _ScalarNode and item.tag == _STR:
+                sequence.append(item.value)
+            else:
+                sequence.append(_build(loader, item, shared))
         return sequence
     raise _Unusual
 
 
+_ScalarNode, _MappingNode, _SequenceNode = yaml.ScalarNode, yaml.MappingNode, yaml.SequenceNode
 _KEY_TAGS = frozenset((_STR, _NULL, _BOOL, _INT, _FLOAT))
 
 

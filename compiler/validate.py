@@ -26,6 +26,26 @@ Validate = Callable[[dict[str, Any]], list[tuple[str, str]]]
 # (e.g. Triton's config.pbtxt).
 FILE_VALIDATORS: dict[str, FileValidator] = {}
 
+# Validators found by kind, imported when a file of that kind is validated: a
+# backend registering its validator while it is imported made importing
+# compiler.validate before compiler.backends circular, and validation of a
+# kind depended on which backends happened to be imported.
+_BY_KIND: dict[str, tuple[str, str]] = {
+    "github-workflow": ("compiler.backends.github_validate", "validate_workflow"),
+    "triton-config": ("compiler.backends.triton_validate", "validate_config"),
+}
+
+
+def file_validator(kind: str) -> FileValidator | None:
+    """The validator of a file kind: registered, or found by kind; None for plain YAML."""
+    found = FILE_VALIDATORS.get(kind)
+    if found is None and kind in _BY_KIND:
+        import importlib
+
+        module, name = _BY_KIND[kind]
+        found = FILE_VALIDATORS.setdefault(kind, getattr(importlib.import_module(module), name))
+    return found
+
 
 def _json_path(path: Iterable[Any]) -> str:
     out = "$"
@@ -197,8 +217,9 @@ def validate_files(files: Iterable[OutputFile], k8s_version: str, sink: Sink) ->
         )
         return
     for f in files:
-        if f.kind in FILE_VALIDATORS:
-            FILE_VALIDATORS[f.kind](f, sink)
+        check_file = file_validator(f.kind)
+        if check_file is not None:
+            check_file(f, sink)
         for doc in f.documents:
             name = f"{doc.get('kind', '?')} {doc.get('metadata', {}).get('name', '?')}"
             check = validator_for(doc, k8s_version)

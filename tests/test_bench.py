@@ -62,3 +62,49 @@ def test_validate_keeps_heavy_modules_out(tmp_path: Path) -> None:
                        cwd=Path(__file__).resolve().parent.parent)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip().splitlines()[-1] == "0 []", r.stdout
+
+
+# -- import order and validator lookup ----------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+IMPORT_ORDERS = (
+    "import compiler.validate\nfrom compiler.backends import BACKENDS",
+    "import compiler.validate\nimport compiler.backends.github",
+    "import compiler.backends.github_validate\nimport compiler.validate\nimport compiler.backends.github",
+    "import compiler.backends.github\nimport compiler.validate",
+    "import compiler.backends.triton\nimport compiler.validate\nimport compiler.compile",
+    "import compiler.emit\nimport compiler.validate\nimport compiler.backends.kubernetes",
+)
+
+
+@pytest.mark.parametrize("order", IMPORT_ORDERS, ids=range(len(IMPORT_ORDERS)))
+def test_modules_import_in_any_order(order: str) -> None:
+    r = subprocess.run([sys.executable, "-c", order + "\nprint('ok')"], capture_output=True, text=True,
+                       timeout=60, cwd=ROOT)
+    assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr[-2000:]
+
+
+def test_file_validators_found_by_kind_without_their_backend() -> None:
+    # A fresh process that never imports the GitHub backend still validates workflows.
+    probe = (
+        "import sys\n"
+        "from compiler import validate\n"
+        "from compiler.backends.base import OutputFile\n"
+        "from compiler.diagnostics import Sink, Span\n"
+        "sink = Sink()\n"
+        "bad = OutputFile('.github/workflows/x.yml', 'on: [push\\n', Span.point('x.ship'), kind='github-workflow')\n"
+        "validate.validate_files([bad], '1.33', sink)\n"
+        "print(sorted({d.code for d in sink.items}), 'compiler.backends.github' in sys.modules)\n"
+    )
+    r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.strip() == "['SS805'] False", r.stdout
+
+
+def test_kinds_found_by_name_are_the_backends_kinds() -> None:
+    from compiler import validate
+    from compiler.backends import github, triton_validate
+
+    assert validate.file_validator(github.WORKFLOW) is not None
+    assert validate.file_validator(triton_validate.KIND) is triton_validate.validate_config
+    assert validate.file_validator("yaml") is None

@@ -54,8 +54,4 @@ class _Backend:
 
 BACKEND = _Backend()
 
-# Registered here so validation knows the kind without importing this backend's callers.
-from compiler.backends.github_validate import validate_workflow  # noqa: E402
-from compiler.validate import FILE_VALIDATORS  # noqa: E402
-
-FILE_VALIDATORS[WORKFLOW] = validate_workflow
+# compiler.validate finds this kind's validator (backends/github_validate.py) by name.
