@@ -17,6 +17,7 @@ from compiler import __version__
 from compiler.backends import github
 from compiler.compile import render
 from compiler.diagnostics import Sink
+from compiler.validate import file_validator
 from compiler.pipeline import validate
 from compiler.render import Templates
 
@@ -195,7 +196,7 @@ def test_a_broken_template_override_is_reported_not_written(tmp_path):
     sink = Sink()
     for f in files:
         if f.kind == github.WORKFLOW:
-            github.FILE_VALIDATORS[f.kind](f, sink)
+            file_validator(f.kind)(f, sink)  # type: ignore[misc]
     assert [d.code for d in sink.items] == ["SS805"]
     assert ".github/workflows/shipspec.yml" in sink.items[0].message
 
@@ -244,7 +245,7 @@ def test_schema_violation_in_an_override_is_reported(tmp_path):
     sink = Sink()
     for f in files:
         if f.kind == github.WORKFLOW:
-            github.FILE_VALIDATORS[f.kind](f, sink)
+            file_validator(f.kind)(f, sink)  # type: ignore[misc]
     bad = sorted({d.message.split(":")[0] for d in sink.items if d.code == "SS802"})
     assert bad == [f".github/workflows/{n}" for n in (
         "promote-fraud-detector-preprod-to-prod.yml", "promote-fraud-detector-staging-to-preprod.yml",
