@@ -1,4 +1,6 @@
-"""Benchmarks of the front half: parse + check of synthetic repositories of N models.
+"""Benchmarks: parse + check, and each stage of compile (render, validate, emit),
+on synthetic repositories of N models; plus the tests that keep the fast paths
+those stages use (YAML layout, parse-back, compiled validators) exact.
 
 ``pytest tests/test_bench.py --benchmark-enable`` measures (several rounds per N);
 under the project's default ``--benchmark-disable`` each benchmark runs once, so
@@ -108,3 +110,232 @@ def test_kinds_found_by_name_are_the_backends_kinds() -> None:
     assert validate.file_validator(github.WORKFLOW) is not None
     assert validate.file_validator(triton_validate.KIND) is triton_validate.validate_config
     assert validate.file_validator("yaml") is None
+
+
+# -- compile stages: render, validate, emit ---------------------------------------
+
+# 1,000 models take tens of seconds per run on a 2-core machine: that size is
+# measured by `python -m bench.stages --models 1000`, not in the suite.
+COMPILE_SIZES = (10, 100)
+
+
+@pytest.fixture(scope="module", params=COMPILE_SIZES, ids=[f"{n}-models" for n in COMPILE_SIZES])
+def checked_synthetic(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[int, Checked]:
+    models: int = request.param
+    checked = parse_and_check(generate(tmp_path_factory.mktemp(f"compile{models}"), models))
+    assert not checked.has_errors, checked.diagnostics[:3]
+    return models, checked
+
+
+def _render(checked: Checked) -> tuple[list[Any], Any]:
+    from compiler.compile import render
+    from compiler.render import Templates
+
+    return render(checked, Templates.load())
+
+
+def test_render(benchmark: Any, checked_synthetic: tuple[int, Checked]) -> None:
+    models, checked = checked_synthetic
+    benchmark.group = "compile: render"
+    benchmark.extra_info["models"] = models
+    files, sink = benchmark.pedantic(_render, args=(checked,), rounds=3, iterations=1)
+    assert not sink.has_errors, sink.items[:3]
+    deployments = [f for f in files if f.documents and f.documents[0].get("kind") in ("Deployment", "Rollout")]
+    # every model is served in staging, preprod and prod, every fourth also in dev
+    assert len(deployments) == 3 * models + (models + 3) // 4
+
+
+def test_validate(benchmark: Any, checked_synthetic: tuple[int, Checked]) -> None:
+    from compiler import validate
+    from compiler.diagnostics import Sink
+
+    models, checked = checked_synthetic
+    files, _ = _render(checked)
+    benchmark.group = "compile: validate"
+    benchmark.extra_info["models"] = models
+
+    def run() -> Sink:
+        sink = Sink()
+        validate.validate_files(files, "1.33", sink)
+        return sink
+
+    sink = benchmark.pedantic(run, rounds=3, iterations=1)
+    assert not sink.items, sink.items[:3]
+
+
+def test_emit(benchmark: Any, checked_synthetic: tuple[int, Checked], tmp_path: Path) -> None:
+    from compiler import emit
+    from compiler.diagnostics import Sink
+
+    models, checked = checked_synthetic
+    files, _ = _render(checked)
+    benchmark.group = "compile: emit"
+    benchmark.extra_info["models"] = models
+    roots = iter(tmp_path / f"out{i}" for i in range(100))
+
+    def run() -> emit.Plan:
+        plan = emit.plan(files, next(roots), Sink())
+        emit.apply(plan)
+        return plan
+
+    plan = benchmark.pedantic(run, rounds=3, iterations=1)
+    assert len(plan.write) == len(files)
+    assert (plan.root / emit.LEDGER).is_file()
+    again = emit.plan(files, plan.root, Sink())
+    assert not again.write and len(again.unchanged) == len(files)
+
+
+# -- the fast paths stay exact ----------------------------------------------------
+
+_WORDS = ["", "true", "no", "on", "null", "~", "1", "0x1F", "1e3", "1.5", "-", "- a", "a: b", "#x", "y", "2001-12-14",
+          ".inf", "<<", "=", " lead", "trail ", "a  b", "x" * 130, "'q'", '"d"', "NO", "0o17", "1_000", "+1", ".5",
+          "key:", "@at", "%p", "!t", "&a", "*a", "a #b", "a\nb", "a\n", "\n", " a\nb", "a\tb", "é", "{{ x }}",
+          "x" * 999, "x" * 1001, "x " * 700]
+_CHARS = "abcXYZ019 :-_#&*!|>'\"%@`{}[],?.\n\t\r\\/é€\x00\x85\u2028\ufeff"
+
+
+def _random_scalar(rnd: Any) -> Any:
+    r = rnd.random()
+    if r < 0.4:
+        return rnd.choice(_WORDS)
+    if r < 0.65:
+        return "".join(rnd.choice(_CHARS) for _ in range(rnd.randint(0, 12)))
+    if r < 0.75:
+        return rnd.randint(-10**6, 10**20)
+    if r < 0.85:
+        return rnd.choice([0.0, -1.5, 1e20, 1e-7, float("inf"), float("-inf"), 3.0, 0.1])
+    return rnd.choice([True, False, None])
+
+
+def _random_document(rnd: Any, depth: int = 0) -> Any:
+    r = rnd.random()
+    if depth > 4 or r < 0.35:
+        return _random_scalar(rnd)
+    if r < 0.7:
+        return {(str(_random_scalar(rnd)) if rnd.random() < 0.9 else _random_scalar(rnd)): _random_document(rnd, depth + 1)
+                for _ in range(rnd.randint(0, 4))}
+    return [_random_document(rnd, depth + 1) for _ in range(rnd.randint(0, 4))]
+
+
+def _outcome(fn: Any, *args: Any) -> Any:
+    try:
+        return ("ok", fn(*args))
+    except Exception as exc:  # noqa: BLE001 - the comparison includes failures
+        return ("error", type(exc).__name__, str(exc))
+
+
+def test_yaml_layout_is_byte_identical_to_pyyaml() -> None:
+    import random
+
+    from compiler import serialize
+
+    rnd = random.Random(20261123)
+    direct = 0
+    for _ in range(1500):
+        doc = _random_document(rnd)
+        for sort_keys in (False, True):
+            want = _outcome(serialize._pyyaml, doc, sort_keys)
+            assert _outcome(serialize.to_yaml, doc, sort_keys) == want, doc
+        direct += isinstance(doc, dict | list)
+    # and the documents backends build (maps of labels, lists of containers) take the direct path
+    doc = {"metadata": {"labels": {"app": "x", "n": 1}}, "spec": [{"name": "a", "args": ["--x", "1"], "e": {}}]}
+    serialize._SCALARS.clear()
+    serialize._STRINGS.clear()
+    assert serialize.to_yaml(doc) == serialize._pyyaml(doc, False)
+    assert serialize._STRINGS, "layout did not go through the direct path"
+    assert direct > 500
+
+
+_LOAD_CASES = [
+    "a: 1", "a: &x [1, 2]\nb: *x", "a: &x {k: 1}\nb: *x\nc:\n  <<: *x\n  d: 2", "t: 2001-12-14", "b: !!binary aGVsbG8=",
+    "s: !!set {a, b}", "o: !!omap [a: 1]", "x: !!bool foo", "x: !!int 1.5", "? [1, 2]\n: x", "=: 1",
+    "a: yes\nb: NO\nc: ~\nd: 0x1F\ne: 0o17\nf: 1_000\ng: 1:30\nh: .inf\ni: -1.5e3\nj: 017", "a: !!str 1",
+    "a: !!float 1", "a: !!null ''", "- !!map x", "a: !custom x", "---\na: 1\n---\n- 2\n...\n", "", "# c",
+    "a: [1, {b: c}]", "a: 1\na: 2", "[1]: 2", "{a: 1}: 2", "a: |\n  x\n  y\n", "'a': \"b\\n\"", "a: !!seq [1]",
+    "a: !!python/object x", "a: b: c", "a: [", "key: 'unterminated", "! a: ! 1", "on: [push]", "1: 2\n1.5: 3\nnull: 4",
+]
+
+
+def test_parse_back_reads_what_pyyaml_reads() -> None:
+    import random
+
+    import yaml
+
+    from compiler import serialize
+
+    def pyyaml(text: str) -> list[Any]:
+        return list(yaml.load_all(text, Loader=yaml.CSafeLoader))
+
+    rnd = random.Random(7)
+    texts = list(_LOAD_CASES)
+    for _ in range(600):
+        doc = _random_document(rnd)
+        shared = [1, {"a": "b"}]
+        texts.append(yaml.dump({"x": shared, "y": shared, "z": doc}, default_flow_style=rnd.choice([None, False, True])))
+    for text in texts:
+        want, got = _outcome(pyyaml, text), _outcome(serialize.load_all, text)
+        assert repr(got) == repr(want), text  # repr: nan != nan, and types count (1 vs True)
+    twice = serialize.load("x: &a {k: 1}\ny: *a\nz: [*a]")
+    assert twice["x"] is twice["y"] is twice["z"][0]  # an alias is one object, as in PyYAML
+    cycle = serialize.load("&a [*a]")
+    assert cycle[0] is cycle
+
+
+def test_compiled_validator_agrees_with_jsonschema(tmp_path: Path) -> None:
+    """Documents of every kind compile renders, mutated at random: the validator
+    (jsonschema-rs deciding, jsonschema wording) reports exactly what a plain
+    jsonschema validator reports."""
+    import copy
+    import json
+    import random
+
+    jsonschema = pytest.importorskip("jsonschema")
+    pytest.importorskip("jsonschema_rs")
+    from compiler import validate
+
+    files, sink = _render(parse_and_check(generate(tmp_path, 6)))
+    docs = [d for f in files for d in f.documents]
+    assert len({d["kind"] for d in docs}) >= 10
+
+    def reference(doc: dict[str, Any]) -> list[tuple[str, str]]:
+        api, kind = doc.get("apiVersion"), doc.get("kind")
+        name = validate._crd_index().get(f"{api}/{kind}")
+        if name:
+            schema = json.loads((validate.schemas_dir() / "crds" / name).read_text())
+            return validate._wrap(jsonschema.Draft202012Validator(schema))(doc)
+        root = validate._k8s_root("1.33")
+        schema = json.loads((root / validate._k8s_file(str(api), str(kind))).read_text())
+        cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft7Validator)
+        return validate._wrap(cls(schema, registry=validate._k8s_registry("1.33")))(doc)
+
+    rnd = random.Random(3)
+    values = [1, -1, "x", "", True, None, 1.5, [], {}, "5m\n", "\uff11", "a" * 300, {"bogus": 1}, 10**20]
+    rejected = 0
+    for _ in range(400):
+        doc = copy.deepcopy(rnd.choice(docs))
+        paths: list[list[Any]] = []
+
+        def walk(x: Any, p: list[Any]) -> None:
+            paths.append(p)
+            items = x.items() if isinstance(x, dict) else enumerate(x) if isinstance(x, list) else ()
+            for k, v in items:
+                walk(v, [*p, k])
+
+        walk(doc, [])
+        where = rnd.choice(paths[2:])  # not apiVersion/kind themselves: the schema must stay found
+        parent = doc
+        for k in where[:-1]:
+            parent = parent[k]
+        if rnd.random() < 0.3 and isinstance(parent, dict):
+            del parent[where[-1]]
+        elif rnd.random() < 0.3 and isinstance(parent, dict):
+            parent["unknownField"] = 1
+        else:
+            parent[where[-1]] = rnd.choice(values)
+        check = validate.validator_for(doc, "1.33")
+        if check is None:
+            continue
+        want = reference(doc)
+        assert check(doc) == want, (where, want[:2])
+        rejected += bool(want)
+    assert rejected > 100
