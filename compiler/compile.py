@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from compiler.backends import BACKENDS, kustomize
 from compiler.backends.base import OutputFile, RenderContext
@@ -25,12 +26,28 @@ class Build:
 
 
 def render(checked: Checked, templates: Templates, only: Sequence[str] | None = None) -> tuple[list[OutputFile], Sink]:
+    """Every backend's files, sorted by path, and their diagnostics in backend order.
+
+    A backend with ``start`` may hand back pending work (forked workers) that
+    finishes while the backends after it render; each backend reports into its
+    own sink, so diagnostics come out in the same order either way."""
     sink = Sink()
-    ctx = RenderContext(checked.spec, templates, sink)
-    files: list[OutputFile] = []
-    for backend in BACKENDS:
-        if only is None or backend.name in only:
-            files.extend(backend.render(ctx))
+    started: list[tuple[Any, Sink]] = []
+    try:
+        for backend in BACKENDS:
+            if only is not None and backend.name not in only:
+                continue
+            ctx = RenderContext(checked.spec, templates, Sink())
+            start = getattr(backend, "start", None)
+            started.append((start(ctx) if start is not None else backend.render(ctx), ctx.sink))
+        files: list[OutputFile] = []
+        for result, own in started:
+            files.extend(result if isinstance(result, list) else result.finish())
+            sink.extend(own.items)
+    finally:
+        for result, _ in started:
+            if not isinstance(result, list):
+                result.close()  # no-op once finished; stops workers after an error
     files.extend(kustomize.assemble(files))
     return sorted(files, key=lambda f: f.path), sink
 

@@ -11,6 +11,8 @@ for every secret reference. ``kustomize.assemble`` adds the kustomization.
 
 from __future__ import annotations
 
+from typing import Any
+
 from compiler import ir
 from compiler.backends import k8s_canary, k8s_serving, k8s_training, k8s_validate
 from compiler.backends import k8s_common as kc
@@ -194,7 +196,30 @@ def _render_forked(index: int) -> tuple[list[OutputFile], list[Diagnostic]]:
     return _render_env(ctx, env), sink.items
 
 
-def _render_parallel(ctx: RenderContext, envs: list[ir.Environment]) -> list[OutputFile] | None:
+class Pending:
+    """Environments rendering in forked workers while the caller renders other
+    backends (on 2 cores the parent otherwise sat idle while its workers ran);
+    ``finish`` waits for them, ``close`` stops them if the caller gave up."""
+
+    def __init__(self, ctx: RenderContext, envs: list[ir.Environment], pool: Any, futures: list[Any]) -> None:
+        self.ctx, self.envs, self.pool, self.futures = ctx, envs, pool, futures
+
+    def finish(self) -> list[OutputFile]:
+        try:
+            results = [f.result() for f in self.futures]
+        finally:
+            self.close()
+        files: list[OutputFile] = []
+        for env_files, diags in results:
+            files.extend(env_files)
+            self.ctx.sink.items.extend(diags)
+        return _verified(self.ctx, files)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _start_parallel(ctx: RenderContext, envs: list[ir.Environment]) -> Pending | None:
     global _FORKED
     import multiprocessing
     import os
@@ -209,14 +234,16 @@ def _render_parallel(ctx: RenderContext, envs: list[ir.Environment]) -> list[Out
         return None
     _FORKED = ctx
     try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=fork) as pool:
-            results = list(pool.map(_render_forked, range(len(envs))))
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=fork)
+        # Every worker is forked by these submissions, while _FORKED is set.
+        futures = [pool.submit(_render_forked, i) for i in range(len(envs))]
     finally:
         _FORKED = None
-    files: list[OutputFile] = []
-    for env_files, diags in results:
-        files.extend(env_files)
-        ctx.sink.items.extend(diags)
+    return Pending(ctx, envs, pool, futures)
+
+
+def _verified(ctx: RenderContext, files: list[OutputFile]) -> list[OutputFile]:
+    k8s_policy.verify_objects(ctx.spec, files, ctx.sink)
     return files
 
 
@@ -225,17 +252,21 @@ class _Backend:
 
     name = "kubernetes"
 
-    def render(self, ctx: RenderContext) -> list[OutputFile]:
+    def start(self, ctx: RenderContext) -> Pending | list[OutputFile]:
+        """The files, or for a large spec the ``Pending`` render in forked workers."""
         spec = ctx.spec
         # Registered here, in this process: forked workers' registrations would not come back.
         k8s_validate.kind_for(spec.project.kubernetes_version if spec.project else "1.33")
         envs = sorted(spec.environments, key=lambda e: e.name)
         served = sum(len(m.serve_in) for m in spec.models)
-        files = _render_parallel(ctx, envs) if served >= PARALLEL_FROM and len(envs) > 1 else None
-        if files is None:
-            files = [f for env in envs for f in _render_env(ctx, env)]
-        k8s_policy.verify_objects(spec, files, ctx.sink)
-        return files
+        pending = _start_parallel(ctx, envs) if served >= PARALLEL_FROM and len(envs) > 1 else None
+        if pending is not None:
+            return pending
+        return _verified(ctx, [f for env in envs for f in _render_env(ctx, env)])
+
+    def render(self, ctx: RenderContext) -> list[OutputFile]:
+        started = self.start(ctx)
+        return started.finish() if isinstance(started, Pending) else started
 
 
 BACKEND = _Backend()
