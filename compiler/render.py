@@ -24,6 +24,13 @@ class Raw(str):
     """Text a backend already made YAML-safe (for example a nested document)."""
 
 
+# What json.dumps(value, ensure_ascii=False[, separators=...]) returns, without
+# building an encoder per call (a third of the cost of every ``{{ }}``).
+_quote = json.JSONEncoder(ensure_ascii=False).encode
+_flow = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
+_sorted_json = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
+
+
 def yaml_scalar(value: Any) -> str:
     if isinstance(value, Raw):
         return str(value)
@@ -38,9 +45,9 @@ def yaml_scalar(value: Any) -> str:
             return str(int(value))
         return repr(value)
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
+        return _quote(value)
     if isinstance(value, Mapping | list | tuple):
-        return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+        return _flow(value)
     raise TypeError(f"cannot render a {type(value).__name__} into YAML")
 
 
@@ -68,7 +75,7 @@ FILTERS: dict[str, Callable[..., Any]] = {
     "k8s_name": k8s_name,
     "seconds": _seconds,
     "yaml": _indent_yaml,
-    "json": lambda v: Raw(json.dumps(v, ensure_ascii=False, sort_keys=True)),
+    "json": lambda v: Raw(_sorted_json(v)),
 }
 
 
