@@ -1,8 +1,11 @@
 """Time each pipeline stage on a synthetic repository: ``python -m bench.stages --models 1000``.
 
 Prints one line per stage (seconds) and the per-model cost, then the time to
-recompile after one spec file changed. Compare ratios within one run; the
-machine is noisy.
+recompile after one spec file changed (everything is rendered again: there is
+no render cache). ``--backends`` also times each backend's render alone (the
+kubernetes backend forks per environment from 400 served models). Compare
+ratios within one run; the machine is noisy, emit (file creation and one sync)
+the noisiest.
 """
 
 from __future__ import annotations
@@ -15,7 +18,23 @@ from pathlib import Path
 from bench.synth import generate, model_text
 
 
-def run(models: int) -> dict[str, float]:
+def backend_times(checked: object) -> dict[str, float]:
+    """Each backend's render alone, in seconds."""
+    from compiler.backends import BACKENDS
+    from compiler.backends.base import RenderContext
+    from compiler.diagnostics import Sink
+    from compiler.render import Templates
+
+    templates = Templates.load()
+    times: dict[str, float] = {}
+    for backend in BACKENDS:
+        t = time.perf_counter()
+        backend.render(RenderContext(checked.spec, templates, Sink()))  # type: ignore[attr-defined]
+        times[f"render {backend.name}"] = time.perf_counter() - t
+    return times
+
+
+def run(models: int, backends: bool = False) -> dict[str, float]:
     from compiler import emit, validate
     from compiler.compile import render
     from compiler.diagnostics import Sink
@@ -56,14 +75,17 @@ def run(models: int) -> dict[str, float]:
         emit.apply(plan)
         times["recompile after one change"] = time.perf_counter() - t
         times["files rewritten"] = len(plan.write)
+        if backends:
+            times.update(backend_times(checked))
     return times
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--models", type=int, default=1000)
+    parser.add_argument("--backends", action="store_true", help="also time each backend's render alone")
     args = parser.parse_args()
-    times = run(args.models)
+    times = run(args.models, args.backends)
     total = sum(v for k, v in times.items() if k in ("parse+lower", "check", "render", "validate", "emit"))
     for name, value in times.items():
         if name.startswith("files"):
