@@ -83,7 +83,7 @@ def _checked(fast: Callable[[Any], bool] | None, slow: Callable[[], Validate]) -
     return run
 
 
-def _fast(schema: dict[str, Any], draft: str, registry: Any = None) -> Callable[[Any], bool] | None:
+def compiled_check(schema: dict[str, Any], draft: str, registry: Any = None) -> Callable[[Any], bool] | None:
     """jsonschema-rs's ``is_valid`` for the schema under the draft ``jsonschema``
     would use (``draft`` names the validator class; "auto" reads ``$schema``,
     Draft 7 without one), or None where jsonschema-rs is not installed.
@@ -172,7 +172,7 @@ def k8s_validator(k8s_version: str, api_version: str, kind: str) -> Validate | N
     fast = None
     if str(schema.get("$id", "")).startswith("https://kubernetes.io/api/"):
         try:
-            fast = _fast(schema, "auto", _k8s_fast_registry(k8s_version))
+            fast = compiled_check(schema, "auto", _k8s_fast_registry(k8s_version))
         except ImportError:
             fast = None
     return _checked(fast, slow)
@@ -196,7 +196,7 @@ def crd_validator(api_version: str, kind: str) -> Validate | None:
 
         return _wrap(jsonschema.Draft202012Validator(schema))
 
-    return _checked(_fast(schema, "Draft202012Validator"), slow)
+    return _checked(compiled_check(schema, "Draft202012Validator"), slow)
 
 
 def validator_for(doc: dict[str, Any], k8s_version: str) -> Validate | None:

@@ -339,3 +339,55 @@ def test_compiled_validator_agrees_with_jsonschema(tmp_path: Path) -> None:
         assert check(doc) == want, (where, want[:2])
         rejected += bool(want)
     assert rejected > 100
+
+
+def test_compiled_workflow_check_agrees_with_jsonschema(tmp_path: Path) -> None:
+    """Rendered workflows, mutated at random: jsonschema-rs accepts exactly those
+    the jsonschema validator (whose messages diagnostics quote) finds no error in."""
+    import copy
+    import random
+
+    pytest.importorskip("jsonschema_rs")
+    from compiler import serialize
+    from compiler.backends import github_validate
+
+    accepts = github_validate._accepts()
+    if github_validate._schema() is None:
+        pytest.skip("check-jsonschema (the workflow schema) is not installed")
+    assert accepts is not None
+    files, _ = _render(parse_and_check(generate(tmp_path, 3)))
+    docs = []
+    for f in files:
+        if f.kind == "github-workflow":
+            doc = serialize.load(f.text)
+            docs.append({("on" if k is True else k): v for k, v in doc.items()})
+    reference = github_validate._schema_validator()
+    rnd = random.Random(11)
+    values = [1, "x", "", True, None, [], {}, {"bogus": 1}, ["a"], "${{ x }}"]
+    rejected = 0
+    for _ in range(300):
+        doc = copy.deepcopy(rnd.choice(docs))
+        node: Any = doc
+        picked = None
+        for _depth in range(rnd.randint(1, 6)):
+            children = list(node.items()) if isinstance(node, dict) else list(enumerate(node))
+            if not children:
+                break
+            key, child = rnd.choice(children)
+            picked = (node, key)
+            if not isinstance(child, dict | list) or rnd.random() < 0.3:
+                break
+            node = child
+        if picked is None:
+            continue
+        parent, key = picked
+        if isinstance(parent, dict) and rnd.random() < 0.3:
+            del parent[key]
+        elif isinstance(parent, dict) and rnd.random() < 0.3:
+            parent["unknown-key"] = 1
+        else:
+            parent[key] = rnd.choice(values)
+        invalid = any(True for _ in reference.iter_errors(doc))
+        assert accepts(doc) is not invalid, key
+        rejected += invalid
+    assert rejected > 50
