@@ -58,6 +58,10 @@ _SCALAR_TYPES = (str, int, bool, float, type(None))
 # Longer scalars could be folded by the emitter's line width (4096) depending
 # on their column; keys of 128 characters or more become explicit ``? `` keys.
 _MAX_SCALAR = 1000
+# Remembered texts and tags: names, labels and values repeat across objects;
+# long strings rarely do, and the caches must stay small (a few MB at most).
+_CACHE_ENTRIES = 50_000
+_CACHE_LENGTH = 200
 _MAX_KEY = 127
 _MAX_INDENT = 2000
 _SCALARS: dict[tuple[type, Any], str | None] = {}
@@ -82,7 +86,7 @@ def _scalar(value: Any) -> str:
         item = _pyyaml([value], False)  # "- TEXT\n"
         body = item[2:-1]
         text = body if item.startswith("- ") and not _BREAKS.search(body) else None
-        if len(_SCALARS) < 200_000:
+        if len(_SCALARS) < _CACHE_ENTRIES and (type(value) is not str or len(value) <= _CACHE_LENGTH):
             _SCALARS[key] = text
             if text is not None and type(value) is str:
                 _STRINGS[value] = text
@@ -197,7 +201,7 @@ class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]
             tag = _PLAIN.get(value)
             if tag is None:
                 tag = super().resolve(kind, value, implicit)
-                if len(_PLAIN) < 200_000:
+                if len(_PLAIN) < _CACHE_ENTRIES and len(value) <= _CACHE_LENGTH:
                     _PLAIN[value] = tag
             return tag
         return super().resolve(kind, value, implicit)
