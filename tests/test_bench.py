@@ -49,7 +49,7 @@ def test_parse_and_check(benchmark: Any, synthetic: tuple[int, Path]) -> None:
 
 # Modules that only rendering and output validation need; a pre-commit hook
 # running `shipspec validate` must not pay for importing them.
-HEAVY = ("jsonschema", "kubernetes", "kubernetes_validate", "tritonclient", "google.protobuf", "grpc", "numpy")
+HEAVY = ("jsonschema", "jsonschema_rs", "kubernetes", "kubernetes_validate", "tritonclient", "google.protobuf", "grpc", "numpy")
 
 
 def test_validate_keeps_heavy_modules_out(tmp_path: Path) -> None:
