@@ -11,6 +11,7 @@ types) goes through PyYAML whole. PyYAML's Python-level representer cost about
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from typing import Any
@@ -183,28 +184,19 @@ except ImportError:  # pragma: no cover - PyYAML built without libyaml
     from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
 
 # Without path resolvers (SafeLoader registers none) a node's implicit tag
-# depends only on its kind and, for a plain scalar, its text: remembered per text.
+# depends only on (kind, value, implicit), so it is remembered: resolve is called
+# for every node, and lru_cache answers a repeat without a Python frame.
 assert not _BaseLoader.yaml_path_resolvers
-_PLAIN: dict[str, str] = {}
+_implicit_tag = functools.lru_cache(maxsize=_CACHE_ENTRIES)(yaml.resolver.Resolver().resolve)
 
 
 class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]
     """SafeLoader semantics, built faster: libyaml composes the nodes, implicit
-    tags are remembered per distinct plain scalar, and documents of plain maps,
-    sequences, strings, numbers, booleans and nulls are built by one direct
-    recursion; any other tag, alias cycle or merge key takes PyYAML's own path."""
+    tags are remembered, and documents of plain maps, sequences, strings,
+    numbers, booleans and nulls are built by one direct recursion; any other
+    tag, alias cycle or merge key takes PyYAML's own path."""
 
-    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
-        if kind is yaml.ScalarNode:
-            if not implicit[0]:
-                return _STR  # quoted (or explicitly tagged: the tag is not taken from here)
-            tag = _PLAIN.get(value)
-            if tag is None:
-                tag = super().resolve(kind, value, implicit)
-                if len(_PLAIN) < _CACHE_ENTRIES and len(value) <= _CACHE_LENGTH:
-                    _PLAIN[value] = tag
-            return tag
-        return super().resolve(kind, value, implicit)
+    resolve = staticmethod(_implicit_tag)
 
     def construct_document(self, node: Any) -> Any:
         try:
