@@ -168,16 +168,25 @@ class _Env:
         self.secrets(name, t.env, t.span)
 
 
-def _render_env(ctx: RenderContext, env: ir.Environment) -> list[OutputFile]:
+def _served_in(spec: ir.Spec, env: ir.Environment) -> list[ir.Model]:
+    return [m for m in spec.models if any(ref.name == env.name for ref in m.serve_in)]
+
+
+def _render_env(ctx: RenderContext, env: ir.Environment, part: int = 0, parts: int = 1) -> list[OutputFile]:
+    """One environment's files, or (for parallel workers) the ``part``-th of
+    ``parts`` contiguous shares of them: the parts, concatenated in order, are
+    the whole environment in the same order."""
     r = _Env(ctx, env)
-    r.base()
-    for model in ctx.spec.models:
-        if any(ref.name == env.name for ref in model.serve_in):
-            r.serve(model)
-    r.shadow()
-    for t in ctx.spec.trainings:
-        if t.environment is not None and t.environment.name == env.name:
-            r.train(t)
+    if part == 0:
+        r.base()
+    models = _served_in(ctx.spec, env)
+    for model in models[len(models) * part // parts:len(models) * (part + 1) // parts]:
+        r.serve(model)
+    if part == parts - 1:
+        r.shadow()
+        for t in ctx.spec.trainings:
+            if t.environment is not None and t.environment.name == env.name:
+                r.train(t)
     return r.files
 
 
@@ -185,15 +194,28 @@ def _render_env(ctx: RenderContext, env: ir.Environment) -> list[OutputFile]:
 # processes: each object costs about a millisecond (template, then YAML parsed
 # back for validation), a forked pool tens of milliseconds.
 PARALLEL_FROM = 400
+# Models per task: environments of very different sizes (a dev tier serving a
+# quarter of the models) would otherwise leave a core idle at the end.
+SHARE = 200
 _FORKED: RenderContext | None = None  # what forked workers render from
 
 
-def _render_forked(index: int) -> tuple[list[OutputFile], list[Diagnostic]]:
+def _tasks(spec: ir.Spec, envs: list[ir.Environment]) -> list[tuple[int, int, int]]:
+    """(environment index, part, parts) for every task, in output order."""
+    tasks = []
+    for i, env in enumerate(envs):
+        parts = max(1, round(len(_served_in(spec, env)) / SHARE))
+        tasks.extend((i, part, parts) for part in range(parts))
+    return tasks
+
+
+def _render_forked(task: tuple[int, int, int]) -> tuple[list[OutputFile], list[Diagnostic]]:
     assert _FORKED is not None
     sink = Sink()
     ctx = RenderContext(_FORKED.spec, _FORKED.templates, sink)
+    index, part, parts = task
     env = sorted(ctx.spec.environments, key=lambda e: e.name)[index]
-    return _render_env(ctx, env), sink.items
+    return _render_env(ctx, env, part, parts), sink.items
 
 
 class Pending:
@@ -236,7 +258,7 @@ def _start_parallel(ctx: RenderContext, envs: list[ir.Environment]) -> Pending |
     try:
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=fork)
         # Every worker is forked by these submissions, while _FORKED is set.
-        futures = [pool.submit(_render_forked, i) for i in range(len(envs))]
+        futures = [pool.submit(_render_forked, task) for task in _tasks(ctx.spec, envs)]
     finally:
         _FORKED = None
     return Pending(ctx, envs, pool, futures)
