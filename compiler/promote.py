@@ -101,9 +101,32 @@ def plan(spec: Spec, model_name: str, env_name: str, version: str | None, texts:
         raise PromoteError(f"{model_name} {version} has not reached the gate's source ({where}); promote it there first")
 
     out = Plan()
+    source = next(src for src, v in sorted(running.items()) if v == version)
+    # An ensemble's gate covers its members: they move with it, to what runs beside it in the source.
+    for name, v in [(model_name, version), *_members_in(spec, model, env_name, source)]:
+        edit = _pin(spec, env_name, name, v, texts, out)
+        if edit is not None:
+            out.edits.append(edit)
+    return out
+
+
+def _members_in(spec: Spec, model: Model, env_name: str, source: str) -> list[tuple[str, str | None]]:
+    """The ensemble's member models served in ``env_name``, each with the version ``source`` runs."""
+    members = []
+    for name in sorted({step.model.name for step in model.steps}):
+        member = spec.model(name)
+        if member is not None and any(r.name == env_name for r in member.serve_in):
+            members.append((name, spec.version_in(name, source)))
+    return members
+
+
+def _pin(spec: Spec, env_name: str, model_name: str, version: str | None, texts: dict[str, str], out: Plan) -> Edit | None:
+    """The edit that makes ``env_name`` run ``version`` of ``model_name`` (None when it already does)."""
+    env = spec.environment(env_name)
+    assert env is not None
     current = spec.version_in(model_name, env_name)
-    if current == version:
-        return out
+    if version is None or current == version:
+        return None
     out.notes.append(f"{env_name} runs {model_name} {version} (was {current})")
     literal = f'"{version}"'
     override = next((o for o in env.overrides if o.model.name == model_name), None)
@@ -112,12 +135,10 @@ def plan(spec: Spec, model_name: str, env_name: str, version: str | None, texts:
         found = _literal_in(texts[vspan.file], vspan)
         if found is None:
             raise PromoteError(f"cannot find the version in {env_name}'s override of {model_name}")
-        out.edits.append(Edit(vspan.file, found[0], found[1], literal))
-    elif override is not None:
-        out.edits.append(_insert_in_block(texts[override.span.file], override.span, f"version {literal}"))
-    else:
-        out.edits.append(_insert_in_block(texts[env.span.file], env.span, f"override {model_name} {{ version {literal} }}"))
-    return out
+        return Edit(vspan.file, found[0], found[1], literal)
+    if override is not None:
+        return _insert_in_block(texts[override.span.file], override.span, f"version {literal}")
+    return _insert_in_block(texts[env.span.file], env.span, f"override {model_name} {{ version {literal} }}")
 
 
 def _insert_in_block(text: str, span: Span, statement: str) -> Edit:

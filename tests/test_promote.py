@@ -247,3 +247,50 @@ def test_output_that_cannot_be_written_refuses_and_keeps_the_spec(repo):
     assert run.returncode == 1
     assert "the recompiled output cannot be written under ." in run.stderr and "SS902" in run.stderr
     assert sh(repo, "git", "status", "--porcelain") == ""
+
+
+def test_an_ensemble_takes_its_members_along(tmp_path: Path) -> None:
+    """The gate of an ensemble covers its members: promoting it pins each member served in the
+    target to the version that runs beside it in the gate's source, and nothing else moves."""
+    from compiler import promote
+    from compiler.load import load
+    from compiler.pipeline import check_loaded
+
+    specs = tmp_path / "specs"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "specs", specs)
+    tickets = specs / "models" / "tickets.ship"
+    text = tickets.read_text()
+    for old, new in (('version "0.9.0"', 'version "0.9.1"'), ('version "2.1.0"\n  format ensemble', 'version "2.2.0"\n  format ensemble')):
+        assert old in text
+        text = text.replace(old, new, 1)
+    tickets.write_text(text)
+
+    def checked() -> object:
+        return check_loaded(load([specs]))
+
+    before = checked()
+    texts = {s.path: s.text for s in before.sources}  # type: ignore[attr-defined]
+    edits = promote.plan(before.spec, "ticket_router", "prod", None, texts).edits  # type: ignore[attr-defined]
+    for path, new_text in promote.apply_edits(texts, edits).items():
+        Path(path).write_text(new_text)
+    after = checked().spec  # type: ignore[attr-defined]
+    assert after.version_in("ticket_router", "prod") == "2.2.0"
+    assert after.version_in("ticket_tokenizer", "prod") == "0.9.1"
+    assert after.version_in("ticket_classifier", "prod") == "2.1.0"
+    assert after.version_in("fraud_detector", "prod") == "1.4.2"
+    assert {e.file for e in edits} == {str(specs / "environments.ship")} and len(edits) == 2
+
+
+def test_an_unpinned_ensemble_member_behind_the_gate_is_a_warning(tmp_path: Path) -> None:
+    from compiler.load import load
+    from compiler.pipeline import check_loaded
+
+    specs = tmp_path / "specs"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "specs", specs)
+    assert check_loaded(load([specs])).diagnostics == ()
+    env = (specs / "environments.ship").read_text()
+    unpinned = env.replace('  override ticket_tokenizer { version "0.9.0" }\n', "")
+    assert unpinned != env
+    (specs / "environments.ship").write_text(unpinned)
+    [d] = check_loaded(load([specs])).diagnostics
+    assert d.code == "SS640" and "ticket_tokenizer" in d.message and "ensemble 'ticket_router'" in d.message

@@ -19,19 +19,24 @@ def check_gate_pins(spec: ir.Spec, sink: Sink) -> None:
     idx = Index.of(spec)
     warned: set[tuple[str, str]] = set()
     for gate in spec.gates:
-        model, target = idx.models.get(gate.model.name), idx.environments.get(gate.target.name)
-        if model is None or target is None or model.version is None:
+        gated, target = idx.models.get(gate.model.name), idx.environments.get(gate.target.name)
+        if gated is None or target is None:
             continue
-        if (model.name, target.name) in warned:
-            continue
-        if any(o.model.name == model.name and o.version for o in target.overrides):
-            continue
-        warned.add((model.name, target.name))
-        sink.report(
-            "SS640",
-            f"'{target.name}' runs the version of '{model.name}' the model declares ({model.version}): "
-            f"changing it reaches '{target.name}' without passing this gate",
-            gate.target.span,
-            hint=f'pin it in environment {target.name}: override {model.name} {{ version "{model.version}" }} '
-            "(shipspec promote moves the pin once the gate passes)",
-        )
+        # An ensemble's gate covers its members (they are promoted with it), so they need pins too.
+        members = [idx.models[s.model.name] for s in gated.steps if s.model.name in idx.models]
+        served = [m for m in members if any(r.name == target.name for r in m.serve_in)]
+        for model in [gated, *sorted(served, key=lambda m: m.name)]:
+            if model.version is None or (model.name, target.name) in warned:
+                continue
+            if any(o.model.name == model.name and o.version for o in target.overrides):
+                continue
+            warned.add((model.name, target.name))
+            via = "" if model is gated else f" (a member of ensemble '{gated.name}')"
+            sink.report(
+                "SS640",
+                f"'{target.name}' runs the version of '{model.name}'{via} the model declares ({model.version}): "
+                f"changing it reaches '{target.name}' without passing this gate",
+                gate.target.span,
+                hint=f'pin it in environment {target.name}: override {model.name} {{ version "{model.version}" }} '
+                "(shipspec promote moves the pin once the gate passes)",
+            )
