@@ -186,17 +186,24 @@ def test_spec_values_cannot_inject_yaml(tmp_path):
     assert job["steps"][-1]["run"] == "x\n    permissions: write-all"
 
 
-def test_a_broken_template_override_is_reported_not_written(tmp_path):
+def _validate_with_override(tmp_path, template, old, new):
+    """Render the example's workflows with one template edited; validate them as compile does."""
     override = tmp_path / "templates" / "github"
     override.mkdir(parents=True)
-    text = (ROOT / "templates/github/shipspec.yml.j2").read_text().replace("jobs:", "jobs: [")
-    (override / "shipspec.yml.j2").write_text(text)
+    text = (ROOT / "templates/github" / template).read_text()
+    assert old in text
+    (override / template).write_text(text.replace(old, new))
     checked = validate([ROOT / "specs"])
     files, _ = render(checked, Templates.load(tmp_path / "templates"), only=["github"])
     sink = Sink()
     for f in files:
         if f.kind == github.WORKFLOW:
             file_validator(f.kind)(f, sink)  # type: ignore[misc]
+    return sink
+
+
+def test_a_broken_template_override_is_reported_not_written(tmp_path):
+    sink = _validate_with_override(tmp_path, "shipspec.yml.j2", "jobs:", "jobs: [")
     assert [d.code for d in sink.items] == ["SS805"]
     assert ".github/workflows/shipspec.yml" in sink.items[0].message
 
@@ -236,16 +243,7 @@ def test_golden_promotion_case_pins_and_defaults():
 
 
 def test_schema_violation_in_an_override_is_reported(tmp_path):
-    override = tmp_path / "templates" / "github"
-    override.mkdir(parents=True)
-    text = (ROOT / "templates/github/promote.yml.j2").read_text().replace("timeout-minutes: 15", "timeout-minutez: 15")
-    (override / "promote.yml.j2").write_text(text)
-    checked = validate([ROOT / "specs"])
-    files, _ = render(checked, Templates.load(tmp_path / "templates"), only=["github"])
-    sink = Sink()
-    for f in files:
-        if f.kind == github.WORKFLOW:
-            file_validator(f.kind)(f, sink)  # type: ignore[misc]
+    sink = _validate_with_override(tmp_path, "promote.yml.j2", "timeout-minutes: 15", "timeout-minutez: 15")
     bad = sorted({d.message.split(":")[0] for d in sink.items if d.code == "SS802"})
     assert bad == [f".github/workflows/{n}" for n in (
         "promote-fraud-detector-preprod-to-prod.yml", "promote-fraud-detector-staging-to-preprod.yml",
