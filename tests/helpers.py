@@ -28,3 +28,18 @@ def where(text: str, needle: str, occurrence: int = 1) -> tuple[int, int]:
         start = text.index(needle, start + 1)
     line = text.count("\n", 0, start) + 1
     return line, start - (text.rfind("\n", 0, start) + 1) + 1
+
+
+def _without_spans(x: object) -> object:
+    if isinstance(x, dict):
+        return {k: _without_spans(v) for k, v in x.items() if k not in ("span", "files")}
+    if isinstance(x, list):
+        return [_without_spans(v) for v in x]
+    return x
+
+
+def meaning(spec: Spec) -> object:
+    """A spec's IR export without spans or file names: equal for specs that say the same thing."""
+    from compiler.export import export
+
+    return _without_spans(export(spec))

@@ -27,11 +27,11 @@ import pytest
 
 from compiler.cli import main
 from compiler.diagnostics import CODES, Severity
-from compiler.export import export
 from compiler.fmt import format_source
 from compiler.load import display_path, load, load_text
 from compiler.parse import parse_text
 from compiler.pipeline import check_loaded
+from tests.helpers import meaning
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 FILES = sorted(CORPUS.glob("*.ship"))
@@ -130,14 +130,6 @@ def test_every_front_half_code_is_in_the_corpus() -> None:
 EXAMPLE = sorted((CORPUS.parent.parent / "specs").rglob("*.ship"))
 
 
-def _without_spans(x: object) -> object:
-    if isinstance(x, dict):
-        return {k: _without_spans(v) for k, v in x.items() if k not in ("span", "files")}
-    if isinstance(x, list):
-        return [_without_spans(v) for v in x]
-    return x
-
-
 def _formatted(text: str, name: str) -> str | None:
     source, errors = parse_text(text, name)
     return None if errors else format_source(source)
@@ -153,7 +145,7 @@ def test_fmt_round_trip_of_the_example_specs(tmp_path: Path) -> None:
         assert formatted is not None, path
         target.write_text(formatted)
     before, after = load([root]), load([tmp_path / "specs"])
-    assert _without_spans(export(after.spec)) == _without_spans(export(before.spec))
+    assert meaning(after.spec) == meaning(before.spec)
 
 
 PARSING = [p for p in FILES if p.read_bytes().isascii() and b"\x00" not in p.read_bytes()]
@@ -170,5 +162,5 @@ def test_fmt_round_trip_of_the_corpus(path: Path) -> None:
     assert _formatted(formatted, path.name) == formatted  # idempotent
     before = check_loaded(load_text(text, path.name))
     after = check_loaded(load_text(formatted, path.name))
-    assert _without_spans(export(after.spec)) == _without_spans(export(before.spec))
+    assert meaning(after.spec) == meaning(before.spec)
     assert sorted(d.code for d in after.diagnostics) == sorted(d.code for d in before.diagnostics)

@@ -11,6 +11,7 @@ import pytest
 from compiler.fmt import format_source
 from compiler.load import load_text
 from compiler.parse import parse_text
+from tests.helpers import meaning
 from tests.specs import MINIMAL
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -84,17 +85,9 @@ def test_formatting_keeps_every_comment_and_the_meaning() -> None:
     for line in MESSY.splitlines():
         if "#" in line:
             assert line[line.index("#"):].strip() in out
-    from compiler.export import export
 
-    def strip_spans(x: object) -> object:
-        if isinstance(x, dict):
-            return {k: strip_spans(v) for k, v in x.items() if k not in ("span", "files")}
-        if isinstance(x, list):
-            return [strip_spans(v) for v in x]
-        return x
-
-    before = strip_spans(export(load_text(MINIMAL).spec))
-    after = strip_spans(export(load_text(fmt(MINIMAL)).spec))
+    before = meaning(load_text(MINIMAL).spec)
+    after = meaning(load_text(fmt(MINIMAL)).spec)
     assert before == after
 
 

@@ -30,11 +30,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from compiler.cli import main
-from compiler.export import export
 from compiler.fmt import format_source
 from compiler.load import load, load_text
 from compiler.parse import parse_text
 from compiler.pipeline import check_loaded
+from tests.helpers import meaning
 from tests.specs import MINIMAL
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -103,14 +103,6 @@ def run(args: list[str]) -> tuple[int, str, str]:
     return rc, out.getvalue(), err.getvalue()
 
 
-def _without_spans(x: Any) -> Any:
-    if isinstance(x, dict):
-        return {k: _without_spans(v) for k, v in x.items() if k not in ("span", "files")}
-    if isinstance(x, list):
-        return [_without_spans(v) for v in x]
-    return x
-
-
 @settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(mutants())
 def test_mutated_specs_exit_cleanly_with_diagnostics(text: str) -> None:
@@ -150,7 +142,7 @@ def test_whatever_parses_formats_to_the_same_ir(text: str) -> None:
     assert format_source(reparsed) == once  # idempotent
     before = load_text(text, "x.ship")
     after = load_text(once, "x.ship")
-    assert _without_spans(export(after.spec)) == _without_spans(export(before.spec))
+    assert meaning(after.spec) == meaning(before.spec)
     assert sorted(d.code for d in after.diagnostics) == sorted(d.code for d in before.diagnostics)
 
 
@@ -167,7 +159,7 @@ EXAMPLE_BLOCKS = [b for p in sorted((ROOT / "specs").rglob("*.ship")) for b in _
 @given(st.permutations(EXAMPLE_BLOCKS), st.integers(1, 6), st.randoms(use_true_random=False))
 def test_any_split_into_files_gives_the_same_ir(blocks: list[str], files: int, rng: Any) -> None:
     """The example's blocks shuffled over N files with arbitrary names: the same IR, the same diagnostics."""
-    want = _without_spans(export(load([ROOT / "specs"]).spec))
+    want = meaning(load([ROOT / "specs"]).spec)
     with tempfile.TemporaryDirectory() as tmp:
         names = [f"{rng.choice('abcdefghij')}{i}.ship" for i in range(files)]
         texts: dict[str, list[str]] = {n: [] for n in names}
@@ -179,4 +171,4 @@ def test_any_split_into_files_gives_the_same_ir(blocks: list[str], files: int, r
         assert loaded.diagnostics == ()
         checked = check_loaded(loaded)
         assert checked.diagnostics == ()
-        assert _without_spans(export(checked.spec)) == want
+        assert meaning(checked.spec) == want
