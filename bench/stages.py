@@ -23,7 +23,7 @@ def backend_times(checked: object) -> dict[str, float]:
     from compiler.backends import BACKENDS
     from compiler.backends.base import RenderContext
     from compiler.diagnostics import Sink
-    from compiler.render import Templates
+    from compiler.backends.render import Templates
 
     templates = Templates.load()
     times: dict[str, float] = {}
@@ -36,11 +36,11 @@ def backend_times(checked: object) -> dict[str, float]:
 
 def run(models: int, backends: bool = False) -> dict[str, float]:
     from compiler import emit, validate
-    from compiler.compile import render
+    from compiler.pipeline import render
     from compiler.diagnostics import Sink
-    from compiler.load import load
+    from compiler.parse.sources import load
     from compiler.pipeline import check_loaded
-    from compiler.render import Templates
+    from compiler.backends.render import Templates
 
     times: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:

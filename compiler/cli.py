@@ -176,14 +176,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_fmt(args: argparse.Namespace) -> int:
-    from compiler import fmt_command
+    from compiler.commands import fmt as fmt_command
 
     return fmt_command.run(_inputs(args.paths), check=args.check, write=args.write, out=sys.stdout)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
     from compiler import serialize
-    from compiler.export import export
+    from compiler.commands.export import export
     from compiler.pipeline import validate
 
     checked = validate(_inputs(args.paths))
@@ -196,7 +196,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def _build(args: argparse.Namespace) -> object:
-    from compiler.compile import build
+    from compiler.pipeline import build
 
     if args.templates is not None and not args.templates.is_dir():
         raise UsageError(f"--templates {args.templates}: not a directory")
@@ -243,7 +243,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from compiler import changes
+    from compiler.commands import diff as changes
 
     result = _build(args)
     if result.has_errors:  # type: ignore[attr-defined]
@@ -263,7 +263,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 
 def cmd_gate(args: argparse.Namespace) -> int:
-    from compiler import gates
+    from compiler.commands import gate as gates
     from compiler.pipeline import validate
 
     checked = validate(_inputs(args.paths))
@@ -284,7 +284,8 @@ def _quantity(text: str, parse: Callable[[str], tuple[float | None, str | None]]
 
 
 def cmd_load(args: argparse.Namespace) -> int:
-    from compiler import loadtest, serialize, units
+    from compiler import serialize, units
+    from compiler.commands import load as loadtest
 
     rate = _quantity(args.rate, units.rate, "--rate")
     duration = _quantity(args.duration, units.duration, "--duration")
@@ -310,7 +311,7 @@ def cmd_load(args: argparse.Namespace) -> int:
 
 
 def cmd_promote(args: argparse.Namespace) -> int:
-    from compiler import promote
+    from compiler.commands import promote
 
     try:
         done = promote.run(_inputs(args.paths), args.model, args.to, args.version, args.out)
@@ -322,7 +323,8 @@ def cmd_promote(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from compiler import report, triton_import
+    from compiler import report
+    from compiler.commands import import_triton as triton_import
     from compiler.diagnostics import Severity
 
     base = args.artifact_base or triton_import.ARTIFACT_BASE
@@ -340,7 +342,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_smoke(args: argparse.Namespace) -> int:
-    from compiler import smoke
+    from compiler.commands import smoke
 
     result = smoke.run(_inputs(args.paths), args.url.removeprefix("http://"), args.env, args.ignore, args.timeout,
                        args.tree)

@@ -31,8 +31,8 @@ FILE_VALIDATORS: dict[str, FileValidator] = {}
 # compiler.validate before compiler.backends circular, and validation of a
 # kind depended on which backends happened to be imported.
 _BY_KIND: dict[str, tuple[str, str]] = {
-    "github-workflow": ("compiler.backends.github_validate", "validate_workflow"),
-    "triton-config": ("compiler.backends.triton_validate", "validate_config"),
+    "github-workflow": ("compiler.backends.github.validate", "validate_workflow"),
+    "triton-config": ("compiler.backends.triton.validate", "validate_config"),
 }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from compiler.diagnostics import Diagnostic
 from compiler.ir import Spec
-from compiler.load import load_text
+from compiler.parse.sources import load_text
 from compiler.pipeline import check_loaded
 
 
@@ -40,6 +40,6 @@ def _without_spans(x: object) -> object:
 
 def meaning(spec: Spec) -> object:
     """A spec's IR export without spans or file names: equal for specs that say the same thing."""
-    from compiler.export import export
+    from compiler.commands.export import export
 
     return _without_spans(export(spec))

@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 from compiler import emit
-from compiler.compile import build
+from compiler.pipeline import build
 from compiler.diagnostics import Diagnostic, Severity, Sink
 
 ROOT = Path(__file__).resolve().parent.parent

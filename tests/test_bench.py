@@ -21,7 +21,7 @@ import pytest
 
 from bench.cold import one_file_spec
 from bench.synth import generate
-from compiler.load import load
+from compiler.parse.sources import load
 from compiler.pipeline import Checked, check_loaded
 
 SIZES = (10, 100, 1000)
@@ -71,11 +71,11 @@ def test_validate_keeps_heavy_modules_out(tmp_path: Path) -> None:
 ROOT = Path(__file__).resolve().parent.parent
 IMPORT_ORDERS = (
     "import compiler.validate\nfrom compiler.backends import BACKENDS",
-    "import compiler.validate\nimport compiler.backends.github",
-    "import compiler.backends.github_validate\nimport compiler.validate\nimport compiler.backends.github",
-    "import compiler.backends.github\nimport compiler.validate",
-    "import compiler.backends.triton\nimport compiler.validate\nimport compiler.compile",
-    "import compiler.emit\nimport compiler.validate\nimport compiler.backends.kubernetes",
+    "import compiler.validate\nimport compiler.backends.github.backend",
+    "import compiler.backends.github.validate\nimport compiler.validate\nimport compiler.backends.github.backend",
+    "import compiler.backends.github.backend\nimport compiler.validate",
+    "import compiler.backends.triton.backend\nimport compiler.validate\nimport compiler.pipeline",
+    "import compiler.emit\nimport compiler.validate\nimport compiler.backends.kubernetes.backend",
 )
 
 
@@ -96,7 +96,7 @@ def test_file_validators_found_by_kind_without_their_backend() -> None:
         "sink = Sink()\n"
         "bad = OutputFile('.github/workflows/x.yml', 'on: [push\\n', Span.point('x.ship'), kind='github-workflow')\n"
         "validate.validate_files([bad], '1.33', sink)\n"
-        "print(sorted({d.code for d in sink.items}), 'compiler.backends.github' in sys.modules)\n"
+        "print(sorted({d.code for d in sink.items}), 'compiler.backends.github.backend' in sys.modules)\n"
     )
     r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert r.returncode == 0, r.stderr[-2000:]
@@ -105,7 +105,8 @@ def test_file_validators_found_by_kind_without_their_backend() -> None:
 
 def test_kinds_found_by_name_are_the_backends_kinds() -> None:
     from compiler import validate
-    from compiler.backends import github, triton_validate
+    from compiler.backends.github import backend as github
+    from compiler.backends.triton import validate as triton_validate
 
     assert validate.file_validator(github.WORKFLOW) is not None
     assert validate.file_validator(triton_validate.KIND) is triton_validate.validate_config
@@ -128,8 +129,8 @@ def checked_synthetic(request: pytest.FixtureRequest, tmp_path_factory: pytest.T
 
 
 def _render(checked: Checked) -> tuple[list[Any], Any]:
-    from compiler.compile import render
-    from compiler.render import Templates
+    from compiler.pipeline import render
+    from compiler.backends.render import Templates
 
     return render(checked, Templates.load())
 
@@ -349,7 +350,7 @@ def test_compiled_workflow_check_agrees_with_jsonschema(tmp_path: Path) -> None:
 
     pytest.importorskip("jsonschema_rs")
     from compiler import serialize
-    from compiler.backends import github_validate
+    from compiler.backends.github import validate as github_validate
 
     accepts = github_validate._accepts()
     if github_validate._schema() is None:
@@ -396,7 +397,7 @@ def test_compiled_workflow_check_agrees_with_jsonschema(tmp_path: Path) -> None:
 def test_parallel_render_equals_sequential(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Forked workers, each rendering a share of an environment, give the same
     files and the same diagnostics in the same order as one process."""
-    from compiler.backends import kubernetes
+    from compiler.backends.kubernetes import backend as kubernetes
 
     checked = parse_and_check(generate(tmp_path, 13))
     monkeypatch.setattr(kubernetes, "PARALLEL_FROM", 10**9)

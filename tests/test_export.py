@@ -13,8 +13,8 @@ import jsonschema
 import pytest
 import yaml
 
-from compiler.export import export
-from compiler.load import load_text
+from compiler.commands.export import export
+from compiler.parse.sources import load_text
 from tests.specs import MINIMAL
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from compiler.fmt import format_source
-from compiler.load import load_text
-from compiler.parse import parse_text
+from compiler.parse.printer import format_source
+from compiler.parse.sources import load_text
+from compiler.parse.syntax import parse_text
 from tests.helpers import meaning
 from tests.specs import MINIMAL
 
@@ -130,7 +130,7 @@ def test_nothing_is_rewritten_when_one_file_does_not_parse(tmp_path: Path) -> No
 @pytest.mark.parametrize("variant", ["\r\n", "\ufeff"])
 def test_crlf_and_bom_inputs_format_to_lf(variant: str) -> None:
     text = EXPECTED.replace("\n", "\r\n") if variant == "\r\n" else "\ufeff" + EXPECTED
-    from compiler.parse import read_source
+    from compiler.parse.syntax import read_source
 
     path = Path(__file__).parent / "_tmp_variant.ship"
     try:

@@ -14,12 +14,12 @@ import pytest
 import yaml
 
 from compiler import __version__
-from compiler.backends import github
-from compiler.compile import render
+from compiler.backends.github import backend as github
+from compiler.pipeline import render
 from compiler.diagnostics import Sink
 from compiler.validate import file_validator
 from compiler.pipeline import validate
-from compiler.render import Templates
+from compiler.backends.render import Templates
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -256,7 +256,7 @@ def test_schema_violation_in_an_override_is_reported(tmp_path):
 @pytest.fixture(scope="module")
 def built():
     """Every backend's output for specs/, compiled once for the cross-backend tests."""
-    from compiler.compile import build
+    from compiler.pipeline import build
 
     result = build([ROOT / "specs"])
     assert not result.has_errors, result.diagnostics

@@ -19,12 +19,12 @@ import pytest
 from google.protobuf import text_format
 from tritonclient.grpc import model_config_pb2
 
-from compiler.backends.triton_validate import parse_config
-from compiler.compile import render
-from compiler.load import load_text
+from compiler.backends.triton.validate import parse_config
+from compiler.pipeline import render
+from compiler.parse.sources import load_text
 from compiler.pipeline import check_loaded
-from compiler.render import Templates
-from compiler.triton_import import import_path
+from compiler.backends.render import Templates
+from compiler.commands.import_triton import import_path
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "triton-configs" / "valid"
@@ -186,8 +186,8 @@ def test_cli_unreadable_config_is_a_diagnostic(tmp_path: Path) -> None:
 
 def test_quoted_tensor_names_survive_fmt_and_compile(tmp_path: Path) -> None:
     """ONNX exports name tensors 'input.1' or '308': imported as quoted names, kept by fmt."""
-    from compiler.fmt import format_source
-    from compiler.parse import parse_text
+    from compiler.parse.printer import format_source
+    from compiler.parse.syntax import parse_text
 
     imported = import_path(CORPUS / "tut_ensemble_model.pbtxt", serve_in=["stg"])
     assert 'input preprocessed_image -> "input_images:0"' in imported.text
@@ -198,8 +198,8 @@ def test_quoted_tensor_names_survive_fmt_and_compile(tmp_path: Path) -> None:
 
 
 def test_imported_text_is_canonical() -> None:
-    from compiler.fmt import format_source
-    from compiler.parse import parse_text
+    from compiler.parse.printer import format_source
+    from compiler.parse.syntax import parse_text
 
     for cfg in sorted(CORPUS.glob("*.pbtxt")):
         text = import_path(cfg).text

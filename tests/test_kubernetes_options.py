@@ -116,12 +116,12 @@ def test_no_repository_means_no_applications_with_a_warning(tmp_path: Path) -> N
 
 
 def test_parallel_render_gives_the_same_files_and_diagnostics(monkeypatch: object) -> None:
-    from compiler.backends import kubernetes
+    from compiler.backends.kubernetes import backend as kubernetes
     from compiler.backends.base import RenderContext
     from compiler.diagnostics import Sink
-    from compiler.load import load
+    from compiler.parse.sources import load
     from compiler.pipeline import check_loaded
-    from compiler.render import Templates
+    from compiler.backends.render import Templates
     from tests.k8s_support import SPECS
 
     from compiler.validate import FILE_VALIDATORS

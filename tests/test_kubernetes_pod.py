@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from compiler.layout import MODEL_REPOSITORY
+from compiler.targets.layout import MODEL_REPOSITORY
 from tests.k8s_support import SPECS, compile_to, errors
 from tests.standin import standin_repository
 from tests.triton_server import TritonServer, triton_missing

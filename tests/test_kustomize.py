@@ -12,10 +12,10 @@ import pytest
 import yaml
 
 from compiler import emit
-from compiler.backends import kustomize as kz
+from compiler.backends.kubernetes import kustomize as kz
 from compiler.backends.base import OutputFile
 from compiler.diagnostics import Sink, Span
-from compiler.layout import triton_config_map, triton_config_path
+from compiler.targets.layout import triton_config_map, triton_config_path
 from tests.k8s_support import KUBECTL, by_kind, kustomize
 
 pytestmark = pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")

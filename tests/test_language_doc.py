@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from compiler.load import load_text
+from compiler.parse.sources import load_text
 from compiler.report import TABLE_BEGIN, TABLE_END, code_table, with_code_table
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "language.md"
-GRAMMAR = ROOT / "compiler" / "grammar"
+GRAMMAR = ROOT / "compiler" / "parse" / "grammar"
 
 
 def doc() -> str:

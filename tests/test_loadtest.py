@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from compiler import loadtest
+from compiler.commands import load as loadtest
 from compiler.cli import main
-from compiler.compile import render
+from compiler.pipeline import render
 from compiler.pipeline import validate
-from compiler.render import Templates
+from compiler.backends.render import Templates
 from tests.standin import standin_repository
 from tests.triton_server import TritonServer, triton_missing
 

@@ -13,12 +13,12 @@ import pytest
 import yaml
 
 from compiler.backends.base import OutputFile
-from compiler.backends.slo_windows import burn_windows
-from compiler.compile import render
+from compiler.targets.slo import burn_windows
+from compiler.pipeline import render
 from compiler.diagnostics import Sink
-from compiler.load import load_text
+from compiler.parse.sources import load_text
 from compiler.pipeline import check_loaded
-from compiler.render import Templates
+from compiler.backends.render import Templates
 from compiler.validate import validate_files
 from tests.helpers import codes, diagnose, where
 from tests.specs import MINIMAL
@@ -177,7 +177,7 @@ def test_rendering_is_deterministic_and_valid() -> None:
 
 
 def test_rules_file_validator_reports_broken_rules() -> None:
-    from compiler.backends.monitoring import rules_problems
+    from compiler.backends.monitoring.backend import rules_problems
 
     doc = {"groups": [{"name": "g", "rules": [{"record": "bad name", "expr": "1"},
                                               {"alert": "A", "expr": "", "for": "5x"}]},
@@ -216,7 +216,7 @@ def test_every_dashboard_query_reads_a_recorded_series() -> None:
 @pytest.mark.parametrize("value", ["plain", "true", "No", "1h", "0.5", "a'b", 'say "hi"', "x\ty", "line\nnext",
                                    " lead", "trail ", "- dash", "# hash", "a: b", "{{ $value }}", "é", "~", ""])
 def test_rule_text_reads_back_as_written(value: str) -> None:
-    from compiler.backends.slo_yaml import groups_yaml
+    from compiler.backends.monitoring.rules_yaml import groups_yaml
 
     groups = [{"name": value or "g", "rules": [{"alert": "A", "expr": value, "for": "5m",
                                                 "labels": {"k": value}, "annotations": {"d": value}}]}]

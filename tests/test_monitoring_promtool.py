@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from compiler.compile import render
+from compiler.pipeline import render
 from compiler.pipeline import validate
-from compiler.render import Templates
+from compiler.backends.render import Templates
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "golden" / "monitoring-slo" / "specs"

@@ -27,7 +27,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_wheel_carries_grammar_templates_and_schemas(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
-    assert "compiler/grammar/spec.lark" in names
+    assert "compiler/parse/grammar/spec.lark" in names
     assert "compiler/schemas/ir.schema.json" in names
     assert "compiler/templates/README.md" in names
     for path in (ROOT / "templates").rglob("*"):

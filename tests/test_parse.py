@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from compiler.parse import parse_text, scan_comments
+from compiler.parse.syntax import parse_text, scan_comments
 
 
 def errors(text: str) -> list[tuple[str, int, int, str, str | None]]:
@@ -85,6 +85,6 @@ def test_grammar_has_no_conflicts_or_terminal_collisions() -> None:
     # that can match the same text (needs interegular, a test dependency).
     from lark import Lark
 
-    from compiler.parse import GRAMMAR
+    from compiler.parse.syntax import GRAMMAR
 
     Lark(GRAMMAR.read_text(), parser="lalr", lexer="contextual", strict=True, keep_all_tokens=True)

@@ -252,8 +252,8 @@ def test_output_that_cannot_be_written_refuses_and_keeps_the_spec(repo):
 def test_an_ensemble_takes_its_members_along(tmp_path: Path) -> None:
     """The gate of an ensemble covers its members: promoting it pins each member served in the
     target to the version that runs beside it in the gate's source, and nothing else moves."""
-    from compiler import promote
-    from compiler.load import load
+    from compiler.commands import promote
+    from compiler.parse.sources import load
     from compiler.pipeline import check_loaded
 
     specs = tmp_path / "specs"
@@ -282,7 +282,7 @@ def test_an_ensemble_takes_its_members_along(tmp_path: Path) -> None:
 
 
 def test_an_unpinned_ensemble_member_behind_the_gate_is_a_warning(tmp_path: Path) -> None:
-    from compiler.load import load
+    from compiler.parse.sources import load
     from compiler.pipeline import check_loaded
 
     specs = tmp_path / "specs"

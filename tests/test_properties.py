@@ -30,9 +30,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from compiler.cli import main
-from compiler.fmt import format_source
-from compiler.load import load, load_text
-from compiler.parse import parse_text
+from compiler.parse.printer import format_source
+from compiler.parse.sources import load, load_text
+from compiler.parse.syntax import parse_text
 from compiler.pipeline import check_loaded
 from tests.helpers import meaning
 from tests.specs import MINIMAL

@@ -11,12 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from compiler.backends.triton_validate import parse_config
-from compiler.compile import render
-from compiler.load import load_text
+from compiler.backends.triton.validate import parse_config
+from compiler.pipeline import render
+from compiler.parse.sources import load_text
 from compiler.pipeline import check_loaded
-from compiler.render import Templates
-from compiler.smoke import synthetic_inputs
+from compiler.backends.render import Templates
+from compiler.commands.smoke import synthetic_inputs
 from tests.standin import standin_repository
 from tests.test_triton_server import render_triton
 from tests.triton_server import TritonServer, triton_missing

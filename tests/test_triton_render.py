@@ -6,16 +6,16 @@ import random
 import shutil
 from pathlib import Path
 
-from compiler import layout
+from compiler.targets import layout
 from compiler.backends.base import OutputFile
-from compiler.backends.triton_validate import KIND, parse_config, validate_config
-from compiler.backends.triton_view import pb_string
-from compiler.compile import render
+from compiler.backends.triton.validate import KIND, parse_config, validate_config
+from compiler.backends.triton.view import pb_string
+from compiler.pipeline import render
 from compiler.diagnostics import Sink, Span
 from compiler.emit import file_bytes
-from compiler.load import load_text
+from compiler.parse.sources import load_text
 from compiler.pipeline import check_loaded, validate
-from compiler.render import Templates
+from compiler.backends.render import Templates
 
 ROOT = Path(__file__).resolve().parent.parent
 

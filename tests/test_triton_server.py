@@ -14,12 +14,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from compiler.backends.triton_validate import parse_config
-from compiler.compile import render
-from compiler.load import load_text
+from compiler.backends.triton.validate import parse_config
+from compiler.pipeline import render
+from compiler.parse.sources import load_text
 from compiler.pipeline import check_loaded, validate
-from compiler.render import Templates
-from compiler.smoke import request_shape, synthetic_inputs
+from compiler.backends.render import Templates
+from compiler.commands.smoke import request_shape, synthetic_inputs
 from compiler.emit import file_bytes
 from tests.helpers import codes
 from tests.standin import gpu_present, standin_repository

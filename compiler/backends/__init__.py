@@ -16,7 +16,11 @@ def __getattr__(name: str) -> Any:
     # (jinja2, yaml, ...) when nothing is rendered.
     if name != "BACKENDS":
         raise AttributeError(name)
-    from compiler.backends import argocd, github, kubernetes, monitoring, triton
+    from compiler.backends.argocd import backend as argocd
+    from compiler.backends.github import backend as github
+    from compiler.backends.kubernetes import backend as kubernetes
+    from compiler.backends.monitoring import backend as monitoring
+    from compiler.backends.triton import backend as triton
 
     backends = (
         triton.BACKEND,

@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 from compiler.diagnostics import Sink, Span
 from compiler.ir import Spec
-from compiler.render import Templates
+from compiler.backends.render import Templates
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from compiler import ir
-from compiler.checks import k8s_policy_names as kc
+from compiler.targets import kubernetes as kc
 from compiler.diagnostics import Sink, Span
 
 _FETCHABLE = ("s3", "gs", "https", "http")

@@ -12,8 +12,8 @@
 from __future__ import annotations
 
 from compiler import ir
-from compiler.backends.slo import availability_objective, has_histograms, latency_objective, period_of
-from compiler.backends.slo_windows import DAY, LONGEST_ALERT_WINDOW, never_fires, number, prom_duration
+from compiler.backends.monitoring.slo import availability_objective, has_histograms, latency_objective, period_of
+from compiler.targets.slo import DAY, LONGEST_ALERT_WINDOW, never_fires, number, prom_duration
 from compiler.diagnostics import Sink
 
 

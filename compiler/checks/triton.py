@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from compiler import ir
-from compiler.backends.triton_model import effective, supports_model_metrics, uses_gpu
+from compiler.targets.triton import effective, supports_model_metrics, uses_gpu
 from compiler.checks.index import Index
 from compiler.diagnostics import Sink, Span
 

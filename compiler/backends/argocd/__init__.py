@@ -1,0 +1,1 @@
+"""The argocd backend: `backend.BACKEND` renders it."""

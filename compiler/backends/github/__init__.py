@@ -1,0 +1,1 @@
+"""The github backend: `backend.BACKEND` renders it."""

@@ -1,0 +1,1 @@
+"""The kubernetes backend: `backend.BACKEND` renders it."""

@@ -1,0 +1,297 @@
+"""The kubernetes backend: every environment of a spec as one file per object
+under ``deploy/<env>/``.
+
+Per environment: Namespace and ServiceAccount; ResourceQuota and LimitRange in
+the development tier; per served model a Triton Deployment (an Argo Rollout
+with an AnalysisTemplate where a gate into the environment has canary steps),
+Service and HPA, plus PodDisruptionBudget and NetworkPolicies in production;
+the preprod shadow VirtualService; training Jobs / PyTorchJobs; ExternalSecrets
+for every secret reference. ``kustomize.assemble`` adds the kustomization.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from compiler import ir
+from compiler.backends.kubernetes import canary as k8s_canary
+from compiler.backends.kubernetes import serving as k8s_serving
+from compiler.backends.kubernetes import training as k8s_training
+from compiler.backends.kubernetes import validate as k8s_validate
+from compiler.backends.kubernetes import common as kc
+from compiler.backends.base import OutputFile, RenderContext
+from compiler.backends.kubernetes.objects import fragment, object_file
+from compiler.checks import k8s_policy
+from compiler.diagnostics import Diagnostic, Sink, Span
+from compiler.targets.layout import object_path
+from compiler.backends.render import k8s_name
+
+T = "kubernetes/"
+# Workloads without traffic yet still get a namespace quota in development.
+DEV_QUOTA = ir.Resources(Span.point("<default>"), cpu=8, memory=32 << 30, gpu=0)
+
+
+def _project(spec: ir.Spec) -> str:
+    return spec.project.name if spec.project else "shipspec"
+
+
+def _env_meta(spec: ir.Spec, env: ir.Environment, name: str, component: str, wave: str) -> dict[str, object]:
+    return {
+        "name": name,
+        "namespace": kc.namespace(env),
+        "labels": {**kc.labels(_project(spec), component, name), "shipspec.dev/environment": env.name},
+        "annotations": kc.wave(wave),
+    }
+
+
+def monitoring_namespace(spec: ir.Spec) -> str:
+    env = next((e for e in spec.environments if e.tier is ir.Tier.MONITORING), None)
+    return kc.namespace(env) if env else "monitoring"
+
+
+def prometheus_address(spec: ir.Spec) -> str:
+    return f"http://prometheus-operated.{monitoring_namespace(spec)}.svc:9090"
+
+
+class _Env:
+    """Renders one environment; collects its files."""
+
+    def __init__(self, ctx: RenderContext, env: ir.Environment) -> None:
+        self.ctx, self.spec, self.env = ctx, ctx.spec, env
+        self.files: list[OutputFile] = []
+        self.sa = k8s_name(_project(self.spec))
+        self.pods_kind = k8s_validate.kind_for(self.spec.project.kubernetes_version if self.spec.project else "1.33")
+
+    def add(self, kind: str, name: str, template: str, source: Span, **context: object) -> None:
+        # Custom resources that embed pod templates get those checked as core objects.
+        file_kind = self.pods_kind if kind in ("Rollout", "PyTorchJob") else "yaml"
+        f = object_file(self.ctx, object_path(self.env.name, kind, name), T + template, source, file_kind, **context)
+        if f is not None:
+            self.files.append(f)
+
+    def base(self) -> None:
+        env, spec = self.env, self.spec
+        ns_meta = _env_meta(spec, env, kc.namespace(env), "namespace", kc.WAVE_NAMESPACE)
+        del ns_meta["namespace"]
+        # Pods of this namespace must meet the restricted Pod Security Standard.
+        ns_meta["labels"] = {**ns_meta["labels"], "pod-security.kubernetes.io/enforce": "restricted",  # type: ignore[dict-item]
+                             "pod-security.kubernetes.io/enforce-version": "latest"}
+        self.add("Namespace", kc.namespace(env), "namespace.yaml.j2", env.span, o={"meta": ns_meta})
+        sa_meta = _env_meta(spec, env, self.sa, "identity", kc.WAVE_SETUP)
+        self.add("ServiceAccount", self.sa, "serviceaccount.yaml.j2", env.span, o={"meta": sa_meta})
+        if env.tier is ir.Tier.DEVELOPMENT:
+            quota = env.quota or DEV_QUOTA
+            hard = {"limits.cpu": kc.quantity_cpu(quota.cpu or 8), "limits.memory": kc.quantity_bytes(quota.memory or 32 << 30),
+                    "requests.cpu": kc.quantity_cpu(quota.cpu or 8),
+                    "requests.memory": kc.quantity_bytes(quota.memory or 32 << 30),
+                    "requests.nvidia.com/gpu": str(quota.gpu)}
+            span = env.spans.get("quota", env.span)
+            self.add("ResourceQuota", "quota", "resourcequota.yaml.j2", span,
+                     o={"meta": _env_meta(spec, env, "quota", "quota", kc.WAVE_SETUP), "hard": hard})
+            self.add("LimitRange", "defaults", "limitrange.yaml.j2", span,
+                     o={"meta": _env_meta(spec, env, "defaults", "quota", kc.WAVE_SETUP),
+                        "default": {"cpu": "1", "memory": "2Gi"}, "default_request": {"cpu": "250m", "memory": "512Mi"}})
+        if env.tier is ir.Tier.PRODUCTION:
+            if not env.gateway:
+                self.ctx.sink.report("SS520", f"production environment '{env.name}' names no gateway: its models "
+                                     "accept traffic only from their own namespace", env.span,
+                                     hint='add: gateway "NAMESPACE-OF-THE-INGRESS-GATEWAY"')
+            meta = _env_meta(spec, env, "default-deny-ingress", "network", kc.WAVE_SETUP)
+            self.add("NetworkPolicy", "default-deny-ingress", "networkpolicy-default-deny.yaml.j2", env.span,
+                     o={"meta": meta})
+
+    def secrets(self, prefix: str, env: tuple[ir.EnvVar, ...], source: Span) -> None:
+        by_store: dict[str, list[dict[str, object]]] = {}
+        for var in sorted(env, key=lambda v: v.name):
+            if not isinstance(var.value, ir.SecretRef):
+                continue
+            key = kc.parse_secret(var.value.ref)
+            if key is None:
+                continue  # the checker reported it
+            remote: dict[str, object] = {"key": key.remote}
+            if key.property:
+                remote["property"] = key.property
+            by_store.setdefault(key.store, []).append({"secretKey": var.name, "remoteRef": remote})
+        for store, data in sorted(by_store.items()):
+            name = f"{prefix}-{store}"
+            meta = _env_meta(self.spec, self.env, name, "secrets", kc.WAVE_SETUP)
+            self.add("ExternalSecret", name, "externalsecret.yaml.j2", source,
+                     o={"meta": meta, "store": store, "target": name, "data": data})
+
+    def serve(self, model: ir.Model) -> None:
+        s = k8s_serving.served(self.spec, self.env, model)
+        src = model.span
+        pod = fragment(self.ctx, T + "triton-pod.yaml.j2", src, p=k8s_serving.pod(s, self.sa, s.name))
+        analysis = None
+        if s.canary is not None and s.sla is not None:
+            analysis = k8s_canary.analysis_template(s, prometheus_address(self.spec), self.ctx.sink)
+        template = "rollout.yaml.j2" if s.canary else "deployment.yaml.j2"
+        self.add(s.kind, s.name, template, src, o=k8s_serving.workload(s, analysis is not None), pod=pod)
+        self.add("Service", s.name, "service.yaml.j2", src, o=k8s_serving.service(s))
+        if s.replicas is not None:
+            self.add("HorizontalPodAutoscaler", s.name, "horizontalpodautoscaler.yaml.j2", s.replicas.span,
+                     o=k8s_serving.hpa(s))
+        if s.production:
+            self.add("PodDisruptionBudget", s.name, "poddisruptionbudget.yaml.j2", src, o=k8s_serving.pdb(s))
+            self.add("NetworkPolicy", s.name, "networkpolicy.yaml.j2", src,
+                     o=k8s_serving.network_policy(s, monitoring_namespace(self.spec)))
+        if analysis is not None and s.sla is not None:
+            self.add("AnalysisTemplate", f"{s.name}-slo", "analysistemplate.yaml.j2", s.sla.span, o=analysis)
+        env_vars = tuple(v for m in k8s_serving.pod_models(self.spec, model) for v in m.env)
+        self.secrets(s.name, env_vars, src)
+
+    def shadow(self) -> None:
+        env = self.env
+        if env.tier is not ir.Tier.PREPROD or env.shadow is None:
+            return
+        source = self.spec.environment(env.shadow.source.name)
+        if source is None:
+            return
+        for model in self.spec.models:
+            served_in = {r.name for r in model.serve_in}
+            if env.name in served_in and source.name in served_in:
+                view = k8s_canary.shadow(self.spec, env, source, model)
+                self.add("VirtualService", f"{model.name}-shadow", "virtualservice.yaml.j2", env.shadow.span, o=view)
+
+    def train(self, t: ir.Training) -> None:
+        name = k8s_training.name(t)
+        multi = t.nodes > 1
+        pod = fragment(self.ctx, T + "training-pod.yaml.j2", t.span,
+                       p=k8s_training.pod(self.spec, self.env, t, self.sa, name, "pytorch" if multi else "train"),
+                       restart_policy="OnFailure" if multi else "Never")
+        view = k8s_training.job(self.spec, self.env, t)
+        if multi:
+            self.add("PyTorchJob", name, "pytorchjob.yaml.j2", t.span, o=view, pod=pod)
+        else:
+            self.add("Job", name, "job.yaml.j2", t.span, o=view, pod=pod)
+        claim = k8s_training.checkpoint_claim(self.spec, self.env, t)
+        if claim is not None:
+            self.add("PersistentVolumeClaim", f"{name}-checkpoints", "persistentvolumeclaim.yaml.j2",
+                     t.spans.get("checkpoint", t.span), o=claim)
+        self.secrets(name, t.env, t.span)
+
+
+def _served_in(spec: ir.Spec, env: ir.Environment) -> list[ir.Model]:
+    return [m for m in spec.models if any(ref.name == env.name for ref in m.serve_in)]
+
+
+def _render_env(ctx: RenderContext, env: ir.Environment, part: int = 0, parts: int = 1) -> list[OutputFile]:
+    """One environment's files, or (for parallel workers) the ``part``-th of
+    ``parts`` contiguous shares of them: the parts, concatenated in order, are
+    the whole environment in the same order."""
+    r = _Env(ctx, env)
+    if part == 0:
+        r.base()
+    models = _served_in(ctx.spec, env)
+    for model in models[len(models) * part // parts:len(models) * (part + 1) // parts]:
+        r.serve(model)
+    if part == parts - 1:
+        r.shadow()
+        for t in ctx.spec.trainings:
+            if t.environment is not None and t.environment.name == env.name:
+                r.train(t)
+    return r.files
+
+
+# Served (model, environment) pairs from which environments render in parallel
+# processes: each object costs about a millisecond (template, then YAML parsed
+# back for validation), a forked pool tens of milliseconds.
+PARALLEL_FROM = 400
+# Models per task: environments of very different sizes (a dev tier serving a
+# quarter of the models) would otherwise leave a core idle at the end.
+SHARE = 200
+_FORKED: RenderContext | None = None  # what forked workers render from
+
+
+def _tasks(spec: ir.Spec, envs: list[ir.Environment]) -> list[tuple[int, int, int]]:
+    """(environment index, part, parts) for every task, in output order."""
+    tasks = []
+    for i, env in enumerate(envs):
+        parts = max(1, round(len(_served_in(spec, env)) / SHARE))
+        tasks.extend((i, part, parts) for part in range(parts))
+    return tasks
+
+
+def _render_forked(task: tuple[int, int, int]) -> tuple[list[OutputFile], list[Diagnostic]]:
+    assert _FORKED is not None
+    sink = Sink()
+    ctx = RenderContext(_FORKED.spec, _FORKED.templates, sink)
+    index, part, parts = task
+    env = sorted(ctx.spec.environments, key=lambda e: e.name)[index]
+    return _render_env(ctx, env, part, parts), sink.items
+
+
+class Pending:
+    """Environments rendering in forked workers while the caller renders other
+    backends (on 2 cores the parent otherwise sat idle while its workers ran);
+    ``finish`` waits for them, ``close`` stops them if the caller gave up."""
+
+    def __init__(self, ctx: RenderContext, envs: list[ir.Environment], pool: Any, futures: list[Any]) -> None:
+        self.ctx, self.envs, self.pool, self.futures = ctx, envs, pool, futures
+
+    def finish(self) -> list[OutputFile]:
+        try:
+            results = [f.result() for f in self.futures]
+        finally:
+            self.close()
+        files: list[OutputFile] = []
+        for env_files, diags in results:
+            files.extend(env_files)
+            self.ctx.sink.items.extend(diags)
+        return _verified(self.ctx, files)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _start_parallel(ctx: RenderContext, envs: list[ir.Environment]) -> Pending | None:
+    global _FORKED
+    import multiprocessing
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+
+    workers = min(os.cpu_count() or 1, len(envs), 8)
+    if workers < 2:
+        return None
+    try:
+        fork = multiprocessing.get_context("fork")
+    except ValueError:  # pragma: no cover - platforms without fork
+        return None
+    _FORKED = ctx
+    try:
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=fork)
+        # Every worker is forked by these submissions, while _FORKED is set.
+        futures = [pool.submit(_render_forked, task) for task in _tasks(ctx.spec, envs)]
+    finally:
+        _FORKED = None
+    return Pending(ctx, envs, pool, futures)
+
+
+def _verified(ctx: RenderContext, files: list[OutputFile]) -> list[OutputFile]:
+    k8s_policy.verify_objects(ctx.spec, files, ctx.sink)
+    return files
+
+
+class _Backend:
+    """Renders ``deploy/<env>/`` for every environment (see the module docstring)."""
+
+    name = "kubernetes"
+
+    def start(self, ctx: RenderContext) -> Pending | list[OutputFile]:
+        """The files, or for a large spec the ``Pending`` render in forked workers."""
+        spec = ctx.spec
+        # Registered here, in this process: forked workers' registrations would not come back.
+        k8s_validate.kind_for(spec.project.kubernetes_version if spec.project else "1.33")
+        envs = sorted(spec.environments, key=lambda e: e.name)
+        served = sum(len(m.serve_in) for m in spec.models)
+        pending = _start_parallel(ctx, envs) if served >= PARALLEL_FROM and len(envs) > 1 else None
+        if pending is not None:
+            return pending
+        return _verified(ctx, [f for env in envs for f in _render_env(ctx, env)])
+
+    def render(self, ctx: RenderContext) -> list[OutputFile]:
+        started = self.start(ctx)
+        return started.finish() if isinstance(started, Pending) else started
+
+
+BACKEND = _Backend()

@@ -1,0 +1,121 @@
+"""Shared pieces of the Kubernetes and Argo CD backends: labels, names, the
+Triton image, the restricted security context, and secret references."""
+
+from __future__ import annotations
+
+from compiler import ir
+from compiler.targets.kubernetes import (  # noqa: F401 - re-exported for the backends
+    DNS_LABEL, ENV_NAME, HISTOGRAM_MINOR, TRITON_MINOR_MAX, TRITON_MINOR_MIN, SecretKey, is_dns_label,
+    is_label_key, is_label_value, namespace, parse_secret, triton_minor, triton_release,
+)
+from compiler.backends.render import k8s_name
+
+MANAGED_BY = "shipspec"
+# Argo CD orders a sync by these waves: namespaces before what lives in them.
+WAVE_NAMESPACE = "-2"
+WAVE_SETUP = "-1"
+WAVE_WORKLOAD = "0"
+
+
+def triton_image(version: str) -> str:
+    release = triton_release(version) or "unknown"
+    return f"nvcr.io/nvidia/tritonserver:{release}-py3"
+
+
+def labels(project: str, component: str, name: str) -> dict[str, str]:
+    return {
+        "app.kubernetes.io/name": name,
+        "app.kubernetes.io/component": component,
+        "app.kubernetes.io/part-of": k8s_name(project),
+        "app.kubernetes.io/managed-by": MANAGED_BY,
+    }
+
+
+def selector(name: str) -> dict[str, str]:
+    """The stable subset of a workload's labels (selectors are immutable)."""
+    return {"app.kubernetes.io/name": name, "app.kubernetes.io/component": "triton"}
+
+
+def wave(value: str) -> dict[str, str]:
+    return {"argocd.argoproj.io/sync-wave": value}
+
+
+POD_SECURITY = {
+    "runAsNonRoot": True,
+    "runAsUser": 1000,
+    "runAsGroup": 1000,
+    "fsGroup": 1000,
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+
+CONTAINER_SECURITY = {
+    "allowPrivilegeEscalation": False,
+    "readOnlyRootFilesystem": True,
+    "runAsNonRoot": True,
+    "capabilities": {"drop": ["ALL"]},
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+
+
+def secret_name(prefix: str, ref: ir.SecretRef) -> str:
+    """The Secret an ExternalSecret fills for a workload, one per secret store."""
+    key = parse_secret(ref.ref)
+    return f"{prefix}-{key.store if key else 'secrets'}"
+
+
+def env_vars(env: tuple[ir.EnvVar, ...], prefix: str) -> list[dict[str, object]]:
+    """Container env entries: plain values as values, secrets only as secretKeyRef."""
+    out: list[dict[str, object]] = []
+    for var in sorted(env, key=lambda v: v.name):
+        if isinstance(var.value, ir.SecretRef):
+            ref = {"name": secret_name(prefix, var.value), "key": var.name}
+            out.append({"name": var.name, "valueFrom": {"secretKeyRef": ref}})
+        else:
+            out.append({"name": var.name, "value": var.value})
+    return out
+
+
+def quantity_cpu(cpu: float) -> str:
+    milli = int(round(cpu * 1000))
+    return str(milli // 1000) if milli % 1000 == 0 else f"{milli}m"
+
+
+def quantity_bytes(size: int) -> str:
+    for unit, factor in (("Ti", 1 << 40), ("Gi", 1 << 30), ("Mi", 1 << 20), ("Ki", 1 << 10)):
+        if size % factor == 0:
+            return f"{size // factor}{unit}"
+    return str(size)
+
+
+def resources(res: ir.Resources | None) -> dict[str, dict[str, str]]:
+    """Requests equal limits (Guaranteed QoS); GPUs only as limits, as the device plugin requires."""
+    if res is None:
+        return {}
+    fixed: dict[str, str] = {}
+    if res.cpu is not None:
+        fixed["cpu"] = quantity_cpu(res.cpu)
+    if res.memory is not None:
+        fixed["memory"] = quantity_bytes(res.memory)
+    out: dict[str, dict[str, str]] = {}
+    if fixed:
+        out["requests"] = dict(fixed)
+    limits = dict(fixed)
+    if res.gpu:
+        limits["nvidia.com/gpu"] = str(res.gpu)
+    if limits:
+        out["limits"] = limits
+    return out
+
+
+def tolerations(env: ir.Environment) -> list[dict[str, str]]:
+    return [{"key": key, "operator": "Exists", "effect": "NoSchedule"} for key in sorted(set(env.tolerations))]
+
+
+def duration(seconds: float) -> str:
+    """A Go duration string as Argo Rollouts reads it (``30m``, ``1h``, ``90s``)."""
+    s = int(round(seconds))
+    if s and s % 3600 == 0:
+        return f"{s // 3600}h"
+    if s and s % 60 == 0:
+        return f"{s // 60}m"
+    return f"{s}s"

@@ -1,0 +1,94 @@
+"""One kustomization.yaml per directory under deploy/, assembled from what the
+other backends rendered: every Kubernetes object file becomes a resource, and
+every file that names a config map becomes part of a configMapGenerator (whose
+content hash in the name rolls the pods when the file changes)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from compiler.backends.base import OutputFile
+from compiler.diagnostics import Span
+from compiler.targets.layout import DEPLOY
+from compiler.serialize import to_yaml
+
+
+def _top_dir(path: str) -> str | None:
+    parts = path.split("/")
+    if len(parts) < 3 or parts[0] != DEPLOY:
+        return None
+    return f"{DEPLOY}/{parts[1]}"
+
+
+# kustomize rewrites references to a generated ConfigMap (adding its content
+# hash) only in the kinds it knows; an Argo Rollout's pod template is not one
+# of them, so this configuration teaches it where a Rollout names ConfigMaps.
+ROLLOUT_CONFIG = "kustomizeconfig/rollout.yaml"
+_POD = "spec/template/spec"
+_ROLLOUT_REFS = {
+    "nameReference": [
+        {
+            "kind": "ConfigMap",
+            "version": "v1",
+            "fieldSpecs": [
+                {"group": "argoproj.io", "version": "v1alpha1", "kind": "Rollout", "path": path}
+                for path in (
+                    f"{_POD}/volumes/configMap/name",
+                    f"{_POD}/volumes/projected/sources/configMap/name",
+                    f"{_POD}/containers/env/valueFrom/configMapKeyRef/name",
+                    f"{_POD}/containers/envFrom/configMapRef/name",
+                    f"{_POD}/initContainers/env/valueFrom/configMapKeyRef/name",
+                    f"{_POD}/initContainers/envFrom/configMapRef/name",
+                )
+            ],
+        }
+    ]
+}
+
+
+def _has_rollout(f: OutputFile) -> bool:
+    return any(d.get("kind") == "Rollout" and d.get("apiVersion") == "argoproj.io/v1alpha1" for d in f.documents)
+
+
+def assemble(files: Sequence[OutputFile]) -> list[OutputFile]:
+    resources: dict[str, list[str]] = defaultdict(list)
+    rollouts: set[str] = set()
+    namespaces: dict[str, str] = {}
+    generators: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    sources: dict[str, Span] = {}
+    for f in files:
+        top = _top_dir(f.path)
+        if top is None:
+            continue
+        rel = f.path[len(top) + 1 :]
+        if f.documents:
+            resources[top].append(rel)
+            if _has_rollout(f):
+                rollouts.add(top)
+            for d in f.documents:
+                if d.get("kind") == "Namespace" and d.get("apiVersion") == "v1":
+                    namespaces.setdefault(top, str((d.get("metadata") or {}).get("name")))
+        if f.config_map:
+            base = rel.rsplit("/", 1)[-1]
+            generators[top][f.config_map].append(f"{base}={rel}")
+        sources.setdefault(top, f.source)
+    out = []
+    for top in sorted(resources.keys() | generators.keys()):
+        doc: dict[str, object] = {
+            "apiVersion": "kustomize.config.k8s.io/v1beta1",
+            "kind": "Kustomization",
+            "resources": sorted(resources[top]),
+        }
+        if generators[top]:
+            # A generated ConfigMap lives in the namespace of the pods that mount
+            # it; kustomize rewrites references only within one namespace.
+            ns = {"namespace": namespaces[top]} if top in namespaces else {}
+            doc["configMapGenerator"] = [
+                {"name": name, **ns, "files": sorted(entries)} for name, entries in sorted(generators[top].items())
+            ]
+        if top in rollouts and generators[top]:
+            doc["configurations"] = [ROLLOUT_CONFIG]
+            out.append(OutputFile(f"{top}/{ROLLOUT_CONFIG}", to_yaml(_ROLLOUT_REFS), sources[top]))
+        out.append(OutputFile(f"{top}/kustomization.yaml", to_yaml(doc), sources[top]))
+    return out

@@ -1,0 +1,330 @@
+"""View models for a model served in an environment: the Triton pod, its
+Deployment or Argo Rollout, Service, HPA, and in production the PDB and
+NetworkPolicy. Each function returns plain data; templates lay it out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from compiler import ir
+from compiler.backends.kubernetes import common as kc
+from compiler.targets.layout import ARTIFACT_FILE, MODEL_REPOSITORY, triton_config_map, triton_version_dir
+from compiler.backends.render import k8s_name
+
+HTTP, GRPC, METRICS = 8000, 8001, 8002
+
+# One small, pinned fetcher image per artifact URI scheme. Credentials come from
+# the pod's ServiceAccount (workload identity), never from the spec.
+FETCHERS: dict[str, tuple[str, str]] = {
+    "s3": ("public.ecr.aws/aws-cli/aws-cli:2.22.35", 'aws s3 cp --only-show-errors {rec}"$1" "$2"'),
+    "gs": ("gcr.io/google.com/cloudsdktool/google-cloud-cli:502.0.0-slim", 'gcloud storage cp {rec}"$1" "$2"'),
+    "https": ("docker.io/curlimages/curl:8.11.1", 'curl -fsSL --retry 3 -o "$2" "$1"'),
+    "http": ("docker.io/curlimages/curl:8.11.1", 'curl -fsSL --retry 3 -o "$2" "$1"'),
+}
+
+# Triton's summary metrics carry these quantiles by default.
+SUMMARY_QUANTILES = (0.5, 0.9, 0.95, 0.99, 0.999)
+
+
+@dataclass(frozen=True, slots=True)
+class Served:
+    """One model in one environment, with every setting the environment overrides resolved."""
+
+    spec: ir.Spec
+    env: ir.Environment
+    model: ir.Model
+    replicas: ir.ReplicaRange | None
+    resources: ir.Resources | None
+    canary: ir.Gate | None
+    sla: ir.Sla | None
+
+    @property
+    def name(self) -> str:
+        return k8s_name(self.model.name)
+
+    @property
+    def namespace(self) -> str:
+        return kc.namespace(self.env)
+
+    @property
+    def production(self) -> bool:
+        return self.env.tier is ir.Tier.PRODUCTION
+
+    @property
+    def kind(self) -> str:
+        return "Rollout" if self.canary is not None else "Deployment"
+
+    @property
+    def gpu(self) -> int:
+        return self.resources.gpu if self.resources else 0
+
+
+@dataclass(frozen=True)
+class _Lookups:
+    """A spec's gates, SLAs, overrides and models by name, built once per spec:
+    searching the whole spec per (model, environment) made rendering quadratic
+    (1,000 models: about a million comparisons per environment)."""
+
+    canary_gates: dict[tuple[str, str], ir.Gate]
+    slas: dict[tuple[str, str], ir.Sla]
+    overrides: dict[tuple[int, str], ir.Override]
+    models: dict[str, ir.Model]
+
+
+_LOOKUPS: dict[int, tuple[ir.Spec, _Lookups]] = {}
+
+
+def _lookups(spec: ir.Spec) -> _Lookups:
+    hit = _LOOKUPS.get(id(spec))
+    if hit is not None and hit[0] is spec:
+        return hit[1]
+    gates: dict[tuple[str, str], ir.Gate] = {}
+    for g in sorted(spec.gates, key=lambda g: g.source.name):  # the first by source name wins
+        if g.canary:
+            gates.setdefault((g.target.name, g.model.name), g)
+    slas: dict[tuple[str, str], ir.Sla] = {}
+    for s in spec.slas:
+        slas.setdefault((s.model.name, s.environment.name), s)
+    overrides: dict[tuple[int, str], ir.Override] = {}
+    for env in spec.environments:
+        for o in env.overrides:
+            overrides.setdefault((id(env), o.model.name), o)
+    models: dict[str, ir.Model] = {}
+    for m in spec.models:
+        models.setdefault(m.name, m)
+    found = _Lookups(gates, slas, overrides, models)
+    if len(_LOOKUPS) > 8:
+        _LOOKUPS.clear()
+    _LOOKUPS[id(spec)] = (spec, found)
+    return found
+
+
+def served(spec: ir.Spec, env: ir.Environment, model: ir.Model) -> Served:
+    found = _lookups(spec)
+    override = found.overrides.get((id(env), model.name))
+    replicas = (override.replicas if override and override.replicas else None) or env.replicas
+    res = override.resources if override and override.resources else model.resources
+    gate = found.canary_gates.get((env.name, model.name))
+    sla = found.slas.get((model.name, env.name))
+    return Served(spec, env, model, replicas, res, gate, sla)
+
+
+def pod_models(spec: ir.Spec, model: ir.Model) -> list[ir.Model]:
+    """The model and, for an ensemble, every model it runs (recursively), by name."""
+    seen: dict[str, ir.Model] = {}
+    stack = [model]
+    while stack:
+        m = stack.pop()
+        if m.name in seen:
+            continue
+        seen[m.name] = m
+        for step in m.steps:
+            member = _lookups(spec).models.get(step.model.name)
+            if member is not None:
+                stack.append(member)
+    return [seen[n] for n in sorted(seen)]
+
+
+RESPONSE_CACHE_BYTES = 64 * 1024 * 1024
+
+
+def _triton_version(spec: ir.Spec) -> str:
+    return spec.project.triton_version if spec.project else "2.51.0"
+
+
+def triton_args(spec: ir.Spec, models: list[ir.Model]) -> list[str]:
+    version = _triton_version(spec)
+    args = [
+        f"--model-repository={MODEL_REPOSITORY}",
+        # Explicit control: the pod loads exactly the models rendered for it and
+        # fails readiness if one does not load; no repository polling.
+        "--model-control-mode=explicit",
+        *(f"--load-model={m.name}" for m in models),
+        "--exit-on-error=true",
+        "--strict-readiness=true",
+        f"--http-port={HTTP}",
+        f"--grpc-port={GRPC}",
+        f"--metrics-port={METRICS}",
+        "--allow-gpu-metrics=true",
+        # The SLA rules and canary analysis read summary quantiles (2.51 has no
+        # latency histograms); histograms are added where the server has them.
+        "--metrics-config=summary_latencies=true",
+    ]
+    minor = kc.triton_minor(version)
+    if minor is not None and minor >= kc.HISTOGRAM_MINOR:
+        args.append("--metrics-config=histogram_latencies=true")
+    if any(m.cache for m in models):
+        # A model's `response_cache { enable: true }` does nothing unless the
+        # server has a cache; it is carved out of the pod's memory limit.
+        args.append(f"--cache-config=local,size={RESPONSE_CACHE_BYTES}")
+    return args
+
+
+def artifact(m: ir.Model, version: str | None) -> str | None:
+    """The artifact an environment runs. When it pins another version than the
+    model's own, a ``/<model version>/`` path segment of the URI follows the pin."""
+    if not m.artifact or not m.version or not version or version == m.version:
+        return m.artifact
+    return m.artifact.replace(f"/{m.version}/", f"/{version}/")
+
+
+def _fetch_container(spec: ir.Spec, env: ir.Environment, m: ir.Model) -> dict[str, Any] | None:
+    version = spec.version_in(m.name, env.name)
+    uri = artifact(m, version)
+    if m.format is None or m.format is ir.ModelFormat.ENSEMBLE or not uri:
+        return None
+    scheme = uri.split("://", 1)[0]
+    image, script = FETCHERS[scheme]
+    file = ARTIFACT_FILE[m.format.value]
+    recursive = file.endswith(".savedmodel") or uri.endswith("/")
+    target = f"{MODEL_REPOSITORY}/{m.name}/{triton_version_dir(version)}/{file}"
+    script = script.format(rec="--recursive " if recursive and scheme in ("s3", "gs") else "")
+    return {
+        "name": f"fetch-{k8s_name(m.name)}"[:63],
+        "image": image,
+        # The URI and target are positional arguments, never part of the script text.
+        "command": ["sh", "-c", f'mkdir -p "$(dirname "$2")" && {script}', "fetch", uri, target],
+        "env": [{"name": "HOME", "value": "/tmp"}, {"name": "CLOUDSDK_CONFIG", "value": "/tmp/gcloud"}],
+        "resources": {"requests": {"cpu": "250m", "memory": "256Mi"}, "limits": {"cpu": "1", "memory": "1Gi"}},
+        "securityContext": kc.CONTAINER_SECURITY,
+        "volumeMounts": [{"name": "models", "mountPath": MODEL_REPOSITORY}, {"name": "tmp", "mountPath": "/tmp"}],
+    }
+
+
+def _version_dirs(spec: ir.Spec, env: ir.Environment, models: list[ir.Model]) -> dict[str, Any]:
+    """Ensembles have no artifact but Triton still needs their version directory."""
+    dirs = [f"{MODEL_REPOSITORY}/{m.name}/{triton_version_dir(spec.version_in(m.name, env.name))}" for m in models]
+    return {
+        "name": "model-dirs",
+        "image": "docker.io/library/busybox:1.37.0",
+        "command": ["mkdir", "-p", *dirs],
+        "resources": {"requests": {"cpu": "50m", "memory": "16Mi"}, "limits": {"cpu": "100m", "memory": "32Mi"}},
+        "securityContext": kc.CONTAINER_SECURITY,
+        "volumeMounts": [{"name": "models", "mountPath": MODEL_REPOSITORY}],
+    }
+
+
+def pod(s: Served, service_account: str, secret_prefix: str) -> dict[str, Any]:
+    """The pod template view of a Triton pod."""
+    models = pod_models(s.spec, s.model)
+    labels = {**kc.labels(_project(s.spec), "triton", s.name), **kc.selector(s.name)}
+    config_volumes = [
+        {"name": f"config-{i}", "configMap": {"name": triton_config_map(m.name)}} for i, m in enumerate(models)
+    ]
+    mounts = [{"name": "models", "mountPath": MODEL_REPOSITORY, "readOnly": True}]
+    mounts += [
+        {"name": f"config-{i}", "mountPath": f"{MODEL_REPOSITORY}/{m.name}/config.pbtxt",
+         "subPath": "config.pbtxt", "readOnly": True}
+        for i, m in enumerate(models)
+    ]
+    mounts += [{"name": "tmp", "mountPath": "/tmp"}, {"name": "shm", "mountPath": "/dev/shm"}]
+    fetchers = [_fetch_container(s.spec, s.env, m) for m in models]
+    init = [_version_dirs(s.spec, s.env, models)] + [c for c in fetchers if c is not None]
+    env_vars: list[Any] = []
+    for m in models:
+        env_vars += kc.env_vars(m.env, secret_prefix)
+    gpu_pod = s.gpu > 0
+    spread = []
+    if s.production:
+        spread = [
+            {"maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": "DoNotSchedule",
+             "labelSelector": {"matchLabels": kc.selector(s.name)}},
+            {"maxSkew": 1, "topologyKey": "kubernetes.io/hostname", "whenUnsatisfiable": "ScheduleAnyway",
+             "labelSelector": {"matchLabels": kc.selector(s.name)}},
+        ]
+    return {
+        "labels": labels,
+        "service_account": service_account,
+        "pod_security": kc.POD_SECURITY,
+        "container_security": kc.CONTAINER_SECURITY,
+        "node_selector": dict(sorted(s.env.node_selector)) if gpu_pod else {},
+        "tolerations": kc.tolerations(s.env) if gpu_pod else [],
+        "spread": spread,
+        "init_containers": init,
+        "image": kc.triton_image(_triton_version(s.spec)),
+        "args": triton_args(s.spec, models),
+        "env": env_vars,
+        "resources": kc.resources(s.resources),
+        "mounts": mounts,
+        "volumes": [
+            {"name": "models", "emptyDir": {}},
+            {"name": "tmp", "emptyDir": {}},
+            {"name": "shm", "emptyDir": {"medium": "Memory", "sizeLimit": "1Gi"}},
+            *config_volumes,
+        ],
+        "ports": {"http": HTTP, "grpc": GRPC, "metrics": METRICS},
+    }
+
+
+def _project(spec: ir.Spec) -> str:
+    return spec.project.name if spec.project else "shipspec"
+
+
+def meta(s: Served, component: str, name: str | None = None) -> dict[str, Any]:
+    return {
+        "name": name or s.name,
+        "namespace": s.namespace,
+        "labels": {**kc.labels(_project(s.spec), component, s.name), "shipspec.dev/model": s.model.name,
+                   "shipspec.dev/environment": s.env.name},
+        "annotations": {**kc.wave(kc.WAVE_WORKLOAD),
+                        "shipspec.dev/version": s.spec.version_in(s.model.name, s.env.name) or "unversioned"},
+    }
+
+
+def workload(s: Served, analysis: bool) -> dict[str, Any]:
+    """Deployment or Rollout view: replicas are fixed only when no HPA owns them;
+    ``analysis`` says whether an AnalysisTemplate judges the canary."""
+    hpa = s.replicas is not None
+    view: dict[str, Any] = {
+        "meta": meta(s, "triton"),
+        "replicas": None if hpa else 1,
+        "selector": kc.selector(s.name),
+        "steps": [],
+        "analysis": None,
+    }
+    if s.canary is not None:
+        steps: list[dict[str, Any]] = []
+        for step in s.canary.canary:
+            steps.append({"setWeight": int(round(step.weight * 100))})
+            steps.append({"pause": {"duration": kc.duration(step.duration)}})
+        view["steps"] = steps
+        if analysis:
+            view["analysis"] = {
+                "templates": [{"templateName": f"{s.name}-slo"}],
+                "startingStep": 1,
+                "args": [{"name": "canary-hash", "valueFrom": {"podTemplateHashValue": "Latest"}}],
+            }
+    return view
+
+
+def service(s: Served) -> dict[str, Any]:
+    return {
+        "meta": meta(s, "triton"),
+        "selector": kc.selector(s.name),
+        "ports": [
+            {"name": "http", "port": HTTP, "targetPort": "http", "protocol": "TCP", "appProtocol": "http"},
+            {"name": "grpc", "port": GRPC, "targetPort": "grpc", "protocol": "TCP", "appProtocol": "grpc"},
+            {"name": "http-metrics", "port": METRICS, "targetPort": "metrics", "protocol": "TCP", "appProtocol": "http"},
+        ],
+    }
+
+
+def hpa(s: Served) -> dict[str, Any]:
+    assert s.replicas is not None
+    target = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout", "name": s.name} if s.canary else {
+        "apiVersion": "apps/v1", "kind": "Deployment", "name": s.name}
+    return {"meta": meta(s, "autoscaling"), "target": target, "min": s.replicas.min, "max": s.replicas.max}
+
+
+def pdb(s: Served) -> dict[str, Any]:
+    return {"meta": meta(s, "availability"), "selector": kc.selector(s.name)}
+
+
+def network_policy(s: Served, monitoring_ns: str) -> dict[str, Any]:
+    """Ingress only from the gateway (serving ports) and monitoring (metrics)."""
+    # Without a gateway, only clients in the model's own namespace get through.
+    client = s.env.gateway or s.namespace
+    sources = [{"namespace": client, "ports": [HTTP, GRPC]}, {"namespace": monitoring_ns, "ports": [METRICS]}]
+    return {"meta": meta(s, "network"), "selector": kc.selector(s.name), "sources": sources}
+

@@ -1,0 +1,99 @@
+"""View models for the training tier: a batch/v1 Job on one node, a Kubeflow
+PyTorchJob when ``nodes > 1``, and the checkpoint volume they write to."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from compiler import ir
+from compiler.backends.kubernetes import common as kc
+from compiler.backends.render import k8s_name
+
+CHECKPOINTS = "/checkpoints"
+
+
+def _project(spec: ir.Spec) -> str:
+    return spec.project.name if spec.project else "shipspec"
+
+
+def name(t: ir.Training) -> str:
+    return f"{k8s_name(t.model.name)}-train"
+
+
+def _env(spec: ir.Spec, t: ir.Training, secret_prefix: str) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = [{"name": "SHIPSPEC_MODEL", "value": t.model.name}]
+    ds = spec.dataset(t.dataset.name) if t.dataset else None
+    if ds is not None:
+        out.append({"name": "DATASET_NAME", "value": ds.name})
+        for key, value in (("DATASET_URI", ds.uri), ("DATASET_VERSION", ds.version), ("DATASET_SHA256", ds.sha256)):
+            if value is not None:
+                out.append({"name": key, "value": value})
+    if t.tracking is not None:
+        out.append({"name": "MLFLOW_TRACKING_URI", "value": t.tracking})
+    if t.experiment is not None:
+        out.append({"name": "MLFLOW_EXPERIMENT_NAME", "value": t.experiment})
+    out.append({"name": "CHECKPOINT_DIR", "value": CHECKPOINTS})
+    for hp in sorted(t.hyperparameters, key=lambda h: h.name):
+        value = hp.value if isinstance(hp.value, str) else _number(hp.value)
+        out.append({"name": f"HP_{hp.name.upper()}", "value": value})
+    out.extend(kc.env_vars(t.env, secret_prefix))
+    return out
+
+
+def _number(value: float) -> str:
+    text = repr(float(value))
+    return text[:-2] if text.endswith(".0") else text
+
+
+def pod(spec: ir.Spec, env: ir.Environment, t: ir.Training, service_account: str, secret_prefix: str,
+        container: str) -> dict[str, Any]:
+    res = kc.resources(t.resources)
+    if t.gpus:
+        res.setdefault("limits", {})["nvidia.com/gpu"] = str(t.gpus)
+    mounts = [{"name": "tmp", "mountPath": "/tmp"}, {"name": "shm", "mountPath": "/dev/shm"}]
+    volumes: list[dict[str, Any]] = [{"name": "tmp", "emptyDir": {}}, {"name": "shm", "emptyDir": {"medium": "Memory"}}]
+    # A sized checkpoint gets a claim that outlives the pods; without a size the
+    # run still has a checkpoint directory, an emptyDir that lives as long as the pod.
+    mounts.append({"name": "checkpoints", "mountPath": CHECKPOINTS})
+    if t.checkpoint is not None:
+        volumes.append({"name": "checkpoints", "persistentVolumeClaim": {"claimName": f"{name(t)}-checkpoints"}})
+    else:
+        volumes.append({"name": "checkpoints", "emptyDir": {}})
+    return {
+        "labels": {**kc.labels(_project(spec), "training", k8s_name(t.model.name))},
+        "service_account": service_account,
+        "pod_security": kc.POD_SECURITY,
+        "container_security": kc.CONTAINER_SECURITY,
+        "node_selector": dict(sorted(env.node_selector)) if t.gpus else {},
+        "tolerations": kc.tolerations(env) if t.gpus else [],
+        "container": container,
+        "image": t.image,
+        "command": list(t.command),
+        "env": _env(spec, t, secret_prefix),
+        "resources": res,
+        "mounts": mounts,
+        "volumes": volumes,
+    }
+
+
+def meta(spec: ir.Spec, env: ir.Environment, t: ir.Training, object_name: str, component: str) -> dict[str, Any]:
+    return {
+        "name": object_name,
+        "namespace": kc.namespace(env),
+        "labels": {**kc.labels(_project(spec), component, k8s_name(t.model.name)),
+                   "shipspec.dev/model": t.model.name, "shipspec.dev/environment": env.name},
+        "annotations": kc.wave(kc.WAVE_WORKLOAD if component != "checkpoints" else kc.WAVE_SETUP),
+    }
+
+
+def job(spec: ir.Spec, env: ir.Environment, t: ir.Training) -> dict[str, Any]:
+    return {"meta": meta(spec, env, t, name(t), "training"), "nodes": t.nodes, "gpus": t.gpus}
+
+
+def checkpoint_claim(spec: ir.Spec, env: ir.Environment, t: ir.Training) -> dict[str, Any] | None:
+    if t.checkpoint is None:
+        return None
+    # Several nodes write one checkpoint directory, so the claim must be shared.
+    mode = "ReadWriteMany" if t.nodes > 1 else "ReadWriteOnce"
+    return {"meta": meta(spec, env, t, f"{name(t)}-checkpoints", "checkpoints"), "mode": mode,
+            "size": kc.quantity_bytes(t.checkpoint)}

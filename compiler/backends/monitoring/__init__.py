@@ -1,0 +1,1 @@
+"""The monitoring backend: `backend.BACKEND` renders it."""

@@ -1,0 +1,284 @@
+"""The monitoring backend: per environment, a raw Prometheus rules file, the
+same groups in a ``PrometheusRule``, a ``ServiceMonitor`` per served model
+(Triton's metrics port) and a Grafana dashboard per model in a ConfigMap.
+
+The raw rules file is not a Kubernetes object (kind ``prometheus-rules``, no
+documents), so the environment's kustomization does not list it; it is what
+``promtool`` and a plain Prometheus read.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+
+from compiler import ir
+from compiler.backends.base import OutputFile, RenderContext
+from compiler.backends.monitoring.dashboard import dashboard
+from compiler.backends.monitoring.slo import (
+    Group,
+    Scope,
+    Target,
+    availability_groups,
+    availability_sli_group,
+    availability_objective,
+    has_histograms,
+    latency_groups,
+    summary_quantile,
+)
+from compiler.backends.monitoring.signals import serving_group, signal_groups
+from compiler.backends.monitoring.rules_yaml import dashboard_json, groups_yaml, text_block
+from compiler.diagnostics import Sink
+from compiler.targets.layout import monitoring_dir
+from compiler.backends.render import Raw, k8s_name
+
+RULES_KIND = "prometheus-rules"
+METRICS_PORT = "http-metrics"  # the Service port the kubernetes backend gives Triton's 8002 (k8s_serving.service)
+SCRAPE_INTERVAL, SCRAPE_TIMEOUT = "15s", "10s"
+
+
+def namespace_of(env: ir.Environment) -> str:
+    """Where an environment's objects live (as the kubernetes backend decides)."""
+    return env.namespace if env.namespace is not None else k8s_name(env.name)
+
+
+def _team(model: ir.Model, project: ir.Project | None) -> str:
+    owners = model.owners or (project.owners if project else ())
+    return owners[0].lstrip("@") if owners else "unowned"
+
+
+def _labels(project: ir.Project | None, env: ir.Environment, **extra: str) -> dict[str, str]:
+    out = {
+        "app.kubernetes.io/managed-by": "shipspec",
+        "app.kubernetes.io/part-of": project.name if project else "shipspec",
+        "shipspec.dev/environment": env.name,
+    }
+    out.update(extra)
+    return out
+
+
+def _load(path: str, text: str, sink: Sink, source: Any) -> tuple[dict[str, Any], ...]:
+    try:
+        docs = [d for d in yaml.load_all(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) if d is not None]
+    except yaml.YAMLError as e:
+        sink.report("SS805", f"{path}: {e}".replace("\n", " "), source)
+        return ()
+    return tuple(docs)
+
+
+_MARK = "__shipspec_view_"
+_SKELETONS: dict[tuple[int, str, tuple[tuple[str, str], ...]], tuple[Any, ...] | None] = {}
+
+
+class _Unfilled(Exception):
+    """A placeholder the template transformed (e.g. concatenated): parse for real."""
+
+
+def _marker(key: str, value: Any) -> Any:
+    if isinstance(value, dict) and value:
+        return {_MARK + key: _MARK}
+    if isinstance(value, list | tuple) and value:
+        return [_MARK + key]
+    if isinstance(value, str) and value:
+        return _MARK + key
+    return value  # numbers, booleans, None, empties: literal (they may steer conditionals)
+
+
+def _fill(node: Any, view: dict[str, Any]) -> Any:
+    if isinstance(node, str):
+        if node.startswith(_MARK) and node[len(_MARK):] in view:
+            return view[node[len(_MARK):]]
+        if _MARK in node:
+            raise _Unfilled(node)
+        return node
+    if isinstance(node, dict):
+        if len(node) == 1:
+            ((key, value),) = node.items()
+            if value == _MARK and isinstance(key, str) and key[len(_MARK):] in view:
+                return dict(view[key[len(_MARK):]])
+        return {_fill(k, view): _fill(v, view) for k, v in node.items()}
+    if isinstance(node, list):
+        if len(node) == 1 and isinstance(node[0], str) and node[0].startswith(_MARK):
+            value = view.get(node[0][len(_MARK):])
+            if isinstance(value, list | tuple):
+                return list(value)
+        return [_fill(v, view) for v in node]
+    return node
+
+
+def _obj(ctx: RenderContext, path: str, template: str, source: Any, parsed: dict[str, Any] | None = None,
+         **view: Any) -> OutputFile:
+    """Render a template; its documents come from a skeleton (the template
+    rendered once with placeholders and parsed) filled with this view's
+    values. Parsing every small document back costs ~0.5 ms in PyYAML's
+    constructor, filling a skeleton microseconds; when a template transforms
+    a value the skeleton cannot place, the text is parsed for real.
+    ``parsed`` gives what YAML reads back for view values passed as ``Raw`` text."""
+    text = ctx.templates.render(template, o=view)
+    literal = tuple(sorted((k, repr(v)) for k, v in view.items() if _marker(k, v) is v))
+    key = (id(ctx.templates), template, literal)
+    if key not in _SKELETONS:
+        marked = {k: _marker(k, v) for k, v in view.items()}
+        _SKELETONS[key] = _load(path, ctx.templates.render(template, o=marked), Sink(), source) or None
+    skeleton = _SKELETONS[key]
+    if skeleton is not None:
+        try:
+            values = {**view, **(parsed or {})}
+            return OutputFile(path, text, source, documents=tuple(_fill(d, values) for d in skeleton))
+        except (_Unfilled, KeyError, TypeError):
+            pass
+    return OutputFile(path, text, source, documents=_load(path, text, ctx.sink, source))
+
+
+class _Backend:
+    name = "monitoring"
+
+    def render(self, ctx: RenderContext) -> list[OutputFile]:
+        spec, project = ctx.spec, ctx.spec.project
+        version = project.triton_version if project else "2.51.0"
+        runbooks = project.runbooks if project else None
+        slas = {(s.model.name, s.environment.name): s for s in spec.slas}
+        monitors = {(m.model.name, m.environment.name): m for m in spec.monitors}
+        files: list[OutputFile] = []
+        for env in spec.environments:
+            models = [m for m in spec.models if env.name in {r.name for r in m.serve_in}]
+            if not models:
+                continue
+            out_dir, ns = monitoring_dir(env.name), namespace_of(env)
+            groups: list[Group] = []
+            periods: dict[str, float] = {}  # model -> SLO period, for the shared SLI rules
+            quantiles: set[float] = set()
+            for model in models:
+                t = Target(model.name, env.name, ns, _team(model, project), runbooks)
+                sla, mon = slas.get((model.name, env.name)), monitors.get((model.name, env.name))
+                if sla is not None:
+                    objective = availability_objective(sla)
+                    if objective is not None:
+                        periods[model.name] = objective.period
+                    quantiles |= {round(o.percentile / 100, 9) for o in sla.latency}
+                    groups += availability_groups(t, sla)
+                    for o in sla.latency:
+                        if has_histograms(version):
+                            groups += latency_groups(t, sla, o)
+                        else:
+                            _warn_no_histogram(ctx.sink, o, version)
+                groups += signal_groups(t, sla, mon, version)
+                files += self._per_model(ctx, env, model, t, sla, out_dir)
+            shared = [serving_group(Scope(env.name, ns, tuple(m.name for m in models)), quantiles, version)]
+            sli = availability_sli_group(env.name, ns, periods)
+            shared += [sli] if sli else []
+            files += self._rules(ctx, env, shared + groups, out_dir)
+        return files
+
+    def _per_model(self, ctx: RenderContext, env: ir.Environment, model: ir.Model, t: Target,
+                   sla: ir.Sla | None, out_dir: str) -> list[OutputFile]:
+        project, name = ctx.spec.project, k8s_name(model.name)
+        res = next((o.resources for o in env.overrides if o.model.name == model.name and o.resources), None)
+        gpu = bool((res or model.resources) and (res or model.resources).gpu)  # type: ignore[union-attr]
+        version = project.triton_version if project else "2.51.0"
+        budget = sla is not None and (availability_objective(sla) is not None
+                                      or (has_histograms(version) and bool(sla.latency)))
+        board = dashboard(t, sla, gpu, budget)
+        key, board_json = f"{name}-{k8s_name(env.name)}.json", dashboard_json(board).rstrip("\n")
+        monitor = _obj(
+            ctx, f"{out_dir}/servicemonitor-{name}.yaml", "monitoring/servicemonitor.yaml.j2", model.span,
+            name=name, namespace=namespace_of(env), labels=_labels(project, env, **{"app.kubernetes.io/name": name}),
+            app=name, port=METRICS_PORT, interval=SCRAPE_INTERVAL, timeout=SCRAPE_TIMEOUT,
+        )
+        config_map = _obj(
+            ctx, f"{out_dir}/dashboard-{name}.yaml", "monitoring/dashboard.yaml.j2", (sla or model).span,
+            name=f"grafana-dashboard-{name}", namespace=namespace_of(env),
+            labels=_labels(project, env, grafana_dashboard="1"),
+            # A literal block (indented for its place under data:) keeps the JSON readable in diffs.
+            data={key: Raw(text_block(board_json, "    "))}, parsed={"data": {key: board_json}},
+        )
+        return [monitor, config_map]
+
+    def _rules(self, ctx: RenderContext, env: ir.Environment, groups: list[Group],
+               out_dir: str) -> list[OutputFile]:
+        source = next((s.span for s in ctx.spec.slas if s.environment.name == env.name),
+                      next((m.span for m in ctx.spec.monitors if m.environment.name == env.name), env.span))
+        path = f"{out_dir}/rules.yml"
+        for problem in rules_problems({"groups": groups})[:5]:
+            ctx.sink.report("SS804", f"{path}: {problem}", source)
+        # The groups are emitted once and placed twice: YAML emission is the
+        # cost of this backend (thousands of rules per environment).
+        text = groups_yaml(groups)
+        raw = OutputFile(path, ctx.templates.render("monitoring/rules.yaml.j2", o={"groups": _indent(text, 2)}),
+                         source, kind=RULES_KIND)
+        view = {"name": f"{k8s_name(env.name)}-slo", "namespace": namespace_of(env),
+                "labels": _labels(ctx.spec.project, env)}
+        wrapped_path = f"{out_dir}/prometheusrule-slo.yaml"
+        wrapped_text = ctx.templates.render("monitoring/prometheusrule.yaml.j2", o={**view, "groups": _indent(text, 4)})
+        # The document is the template rendered around a placeholder (small to
+        # parse back), with the groups put where the placeholder landed.
+        shell = ctx.templates.render("monitoring/prometheusrule.yaml.j2", o={**view, "groups": Raw(_PLACEHOLDER)})
+        docs = tuple(_replace(d, groups) for d in _load(wrapped_path, shell, ctx.sink, source))
+        return [raw, OutputFile(wrapped_path, wrapped_text, source, documents=docs)]
+
+
+_PLACEHOLDER = "__shipspec_rule_groups__"
+
+
+def _indent(text: str, width: int) -> Raw:
+    return Raw(("\n" + " " * width).join(text.split("\n")))
+
+
+def _replace(node: Any, groups: list[Group]) -> Any:
+    if node == _PLACEHOLDER:
+        return groups
+    if isinstance(node, dict):
+        return {k: _replace(v, groups) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_replace(v, groups) for v in node]
+    return node
+
+
+def _warn_no_histogram(sink: Sink, o: ir.LatencyObjective, version: str) -> None:
+    q = summary_quantile(o.percentile / 100)
+    stand_in = "" if abs(q * 100 - o.percentile) < 1e-9 else f" (p{q * 100:g}, the next stricter quantile it keeps)"
+    sink.report(
+        "SS740",
+        f"Triton {version} has no latency histograms: 'p{o.percentile:g} < {o.threshold * 1000:g}ms' is "
+        f"alerted on the request summary's quantile{stand_in}, so the ratio of slow requests (and a latency "
+        "error budget) cannot be measured exactly",
+        o.span,
+        hint="pin triton \"2.52.0\" or later for a histogram bucket at the threshold and burn-rate alerts",
+    )
+
+
+_METRIC = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
+_LABEL = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+_DURATION = re.compile(r"^([0-9]+(ms|s|m|h|d|w|y))+$")
+
+
+def rules_problems(doc: Any) -> list[str]:
+    """What Prometheus' rule loader would refuse, short of parsing PromQL
+    (the tests run the real ``promtool check rules`` for that)."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("groups"), list):
+        return ["top level must be a map with a 'groups' list"]
+    problems, seen = [], set()
+    for g in doc["groups"]:
+        name = g.get("name")
+        if name in seen:
+            problems.append(f"group {name!r} is repeated")
+        seen.add(name)
+        for r in g.get("rules") or []:
+            what = r.get("record") or r.get("alert")
+            if ("record" in r) == ("alert" in r):
+                problems.append(f"group {name!r}: a rule needs exactly one of record/alert")
+            if "record" in r and not _METRIC.match(str(r["record"])):
+                problems.append(f"{what!r}: invalid metric name")
+            if not str(r.get("expr", "")).strip():
+                problems.append(f"{what!r}: empty expr")
+            if "for" in r and not _DURATION.match(str(r["for"])):
+                problems.append(f"{what!r}: invalid duration {r['for']!r}")
+            for key in r.get("labels") or {}:
+                if not _LABEL.match(str(key)):
+                    problems.append(f"{what!r}: invalid label name {key!r}")
+    return problems
+
+
+BACKEND = _Backend()

@@ -1,0 +1,263 @@
+"""SLO rules from an SLA: SLI recording rules over every window, SLO metadata,
+error budget remaining, and multi-window multi-burn-rate alerts.
+
+Rules are plain dicts in Prometheus' rule-file shape; ``monitoring`` wraps the
+same groups into a raw rules file and a ``PrometheusRule``. Metric names are
+Triton's (``nv_inference_*``; counters carry no ``_total`` suffix).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from collections.abc import Callable
+from typing import TypedDict
+
+from compiler import ir
+from compiler.targets.slo import SLI_WINDOWS, burn_windows, number, prom_duration
+
+# One Prometheus rule and one group, in the rule-file shape (``for`` is a
+# keyword, hence the functional form).
+Rule = TypedDict("Rule", {"record": str, "alert": str, "expr": str, "for": str,
+                          "labels": dict[str, str], "annotations": dict[str, str]}, total=False)
+
+
+class Group(TypedDict):
+    name: str
+    rules: list[Rule]
+
+
+ExprFor = Callable[[str], str]  # window ("5m") -> the SLI's PromQL over that window
+
+DEFAULT_PERIOD = 30 * 86_400.0
+# Triton publishes a latency histogram (with per-model bucket edges) from 2.52 on.
+HISTOGRAM_SINCE = (2, 52)
+# The quantiles Triton's request summary carries by default.
+SUMMARY_QUANTILES = (0.5, 0.9, 0.95, 0.99, 0.999)
+
+
+def summary_quantile(q: float) -> float:
+    """The summary quantile that stands in for ``q``: itself when Triton keeps
+    it, else the next stricter one (an alert on it fires no later)."""
+    if any(abs(s - q) < 1e-9 for s in SUMMARY_QUANTILES):
+        return q
+    return next((s for s in SUMMARY_QUANTILES if s > q), SUMMARY_QUANTILES[-1])
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Who and where an SLA's rules are about; shared labels come from here."""
+
+    model: str
+    environment: str
+    namespace: str | None
+    team: str
+    runbooks: str | None
+
+    @property
+    def selector(self) -> str:
+        parts = [f'model="{self.model}"']
+        if self.namespace:
+            parts.insert(0, f'namespace="{self.namespace}"')
+        return "{" + ", ".join(parts) + "}"
+
+    def labels(self, **extra: str) -> dict[str, str]:
+        out = {"model": self.model, "environment": self.environment, "team": self.team}
+        out.update(extra)
+        return out
+
+    def runbook(self, alert: str) -> dict[str, str]:
+        if not self.runbooks:
+            return {}
+        return {"runbook_url": f"{self.runbooks.rstrip('/')}/{self.model}#{alert.lower()}"}
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Several models of one environment, recorded by one rule each
+    (``sum by (model)``): an environment's recording rules grow with the
+    windows, not with the number of models."""
+
+    environment: str
+    namespace: str | None
+    models: tuple[str, ...]
+
+    @property
+    def selector(self) -> str:
+        parts = []
+        if self.namespace:
+            parts.append(f'namespace="{self.namespace}"')
+        if len(self.models) == 1:
+            parts.append(f'model="{self.models[0]}"')
+        else:
+            parts.append('model=~"' + "|".join(re.escape(m) for m in sorted(self.models)) + '"')
+        return "{" + ", ".join(parts) + "}"
+
+
+Selects = Target | Scope
+
+
+@dataclass(frozen=True, slots=True)
+class Objective:
+    """One error-ratio SLO: the SLI name, its objective and period."""
+
+    slo: str
+    objective: float
+    period: float
+    what: str  # words for summaries: "availability", "p99 latency under 50ms"
+
+
+def triton_version(text: str) -> tuple[int, int]:
+    parts = [int(p) if p.isdigit() else 0 for p in (text.split(".") + ["0", "0"])[:2]]
+    return parts[0], parts[1]
+
+
+def has_histograms(version: str) -> bool:
+    return triton_version(version) >= HISTOGRAM_SINCE
+
+
+def period_of(sla: ir.Sla) -> float:
+    return sla.availability.window if sla.availability else DEFAULT_PERIOD
+
+
+def availability_objective(sla: ir.Sla) -> Objective | None:
+    """The error-ratio SLO: availability and error_rate measure the same SLI
+    (failed over all requests), so the stricter budget of the two governs."""
+    budgets = []
+    if sla.availability:
+        budgets.append(1.0 - sla.availability.objective)
+    if sla.error_rate is not None:
+        budgets.append(sla.error_rate)
+    if not budgets:
+        return None
+    return Objective("availability", round(1.0 - min(budgets), 9), period_of(sla), "availability")
+
+
+def latency_slo_name(o: ir.LatencyObjective) -> str:
+    return f"latency-p{o.percentile:g}".replace(".", "-")
+
+
+def latency_objective(sla: ir.Sla, o: ir.LatencyObjective) -> Objective:
+    return Objective(latency_slo_name(o), round(o.percentile / 100, 9), period_of(sla),
+                     f"p{o.percentile:g} latency under {o.threshold * 1000:g}ms")
+
+
+def _rate(metric: str, sel: str, window: str) -> str:
+    return f"sum by (model) (rate({metric}{sel}[{window}]))"
+
+
+def error_ratio_expr(t: Selects, window: str) -> str:
+    failed = _rate("nv_inference_request_failure", t.selector, window)
+    ok = _rate("nv_inference_request_success", t.selector, window)
+    return f"{failed}\n/\n({ok} + {failed})"
+
+
+def slow_ratio_expr(t: Target, threshold: float, window: str) -> str:
+    """Share of requests slower than the threshold, from the histogram bucket
+    Triton keeps at exactly that edge (milliseconds)."""
+    le = number(threshold * 1000)
+    bucket_sel = t.selector[:-1] + f', le=~"{le}(\\\\.0+)?"' + "}"
+    fast = _rate("nv_inference_first_response_histogram_ms_bucket", bucket_sel, window)
+    total = _rate("nv_inference_first_response_histogram_ms_count", t.selector, window)
+    return f"1 - (\n{fast}\n/\n{total}\n)"
+
+
+def sli_rules(t: Target, obj: Objective, expr_for: ExprFor) -> list[Rule]:
+    windows = sorted(set(SLI_WINDOWS) | {obj.period})
+    return [
+        {
+            "record": f"slo:sli_error:ratio_rate{prom_duration(w)}",
+            "expr": expr_for(prom_duration(w)),
+            "labels": {"model": t.model, "environment": t.environment, "slo": obj.slo},
+        }
+        for w in windows
+    ]
+
+
+def metadata_rules(t: Target, obj: Objective) -> list[Rule]:
+    labels = {"model": t.model, "environment": t.environment, "slo": obj.slo}
+    sel = "{" + f'model="{t.model}", environment="{t.environment}", slo="{obj.slo}"' + "}"
+    period = prom_duration(obj.period)
+    return [
+        {"record": "slo:objective:ratio", "expr": f"vector({number(obj.objective)})", "labels": labels},
+        {"record": "slo:error_budget:ratio", "expr": f"vector({number(1 - obj.objective)})", "labels": labels},
+        {"record": "slo:period:seconds", "expr": f"vector({int(obj.period)})", "labels": labels},
+        {
+            "record": "slo:error_budget_remaining:ratio",
+            "expr": f"1 - (slo:sli_error:ratio_rate{period}{sel} / on (model, environment, slo) "
+            f"slo:error_budget:ratio{sel})",
+            "labels": labels,
+        },
+    ]
+
+
+def burn_alerts(t: Target, obj: Objective) -> list[Rule]:
+    budget = 1.0 - obj.objective
+    sel = "{" + f'model="{t.model}", environment="{t.environment}", slo="{obj.slo}"' + "}"
+    period = prom_duration(obj.period)
+    out = []
+    for w in burn_windows(obj.period):
+        long, short = prom_duration(w.long), prom_duration(w.short)
+        threshold = number(w.factor * budget)
+        out.append({
+            "alert": "ModelErrorBudgetBurn",
+            "expr": f"slo:sli_error:ratio_rate{long}{sel} > {threshold}\n"
+            f"and\nslo:sli_error:ratio_rate{short}{sel} > {threshold}",
+            "labels": t.labels(slo=obj.slo, severity=w.severity, window=long,
+                               burn_rate=number(w.factor)),
+            "annotations": {
+                "summary": f"{t.model} in {t.environment} burns its {obj.what} error budget "
+                f"{number(w.factor)}x too fast ({long} and {short} windows)",
+                "description": (
+                    "Error ratio over " + long + " is {{ $value | humanizePercentage }}, above "
+                    f"{number(w.factor)} x the {number(budget * 100)}% budget; at this rate "
+                    f"{number(w.budget_share * 100)}% of the {period} budget is gone within {long}."
+                ),
+                **t.runbook("ModelErrorBudgetBurn"),
+            },
+        })
+    return out
+
+
+def slo_groups(t: Target, obj: Objective, expr_for: ExprFor | None) -> list[Group]:
+    """Per SLO: its SLI when it is the model's own (``expr_for``), the
+    metadata and budget, and the burn-rate alerts."""
+    base = f"shipspec.{t.environment}.{t.model}.{obj.slo}"
+    sli: list[Group] = [{"name": f"{base}.sli", "rules": sli_rules(t, obj, expr_for)}] if expr_for else []
+    return sli + [
+        {"name": f"{base}.budget", "rules": metadata_rules(t, obj)},
+        {"name": f"{base}.burn", "rules": burn_alerts(t, obj)},
+    ]
+
+
+def availability_groups(t: Target, sla: ir.Sla) -> list[Group]:
+    """Budget and alerts; the error-ratio SLI is recorded per environment."""
+    obj = availability_objective(sla)
+    if obj is None:
+        return []
+    return slo_groups(t, obj, None)
+
+
+def availability_sli_group(environment: str, namespace: str | None, periods: dict[str, float]) -> Group | None:
+    """The error-ratio SLI of every model with an availability SLO in an
+    environment (``periods``: model -> SLO period): one rule per window, and
+    one per distinct period over the models that have it."""
+    if not periods:
+        return None
+    everyone = Scope(environment, namespace, tuple(sorted(periods)))
+    labels = {"environment": environment, "slo": "availability"}
+    rules: list[Rule] = [
+        {"record": f"slo:sli_error:ratio_rate{prom_duration(w)}", "expr": error_ratio_expr(everyone, prom_duration(w)),
+         "labels": labels}
+        for w in SLI_WINDOWS
+    ]
+    for period in sorted(set(periods.values()) - set(SLI_WINDOWS)):
+        scope = Scope(environment, namespace, tuple(sorted(m for m, p in periods.items() if p == period)))
+        rules.append({"record": f"slo:sli_error:ratio_rate{prom_duration(period)}",
+                      "expr": error_ratio_expr(scope, prom_duration(period)), "labels": labels})
+    return {"name": f"shipspec.{environment}.availability.sli", "rules": rules}
+
+
+def latency_groups(t: Target, sla: ir.Sla, o: ir.LatencyObjective) -> list[Group]:
+    obj = latency_objective(sla, o)
+    return slo_groups(t, obj, lambda w: slow_ratio_expr(t, o.threshold, w))

@@ -1,0 +1,1 @@
+"""The triton backend: `backend.BACKEND` renders it."""

@@ -1,0 +1,1 @@
+"""The commands beside the pipeline: each module runs one ``shipspec`` subcommand."""
