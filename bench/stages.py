@@ -29,7 +29,7 @@ def backend_times(checked: object) -> dict[str, float]:
     times: dict[str, float] = {}
     for backend in BACKENDS:
         t = time.perf_counter()
-        backend.render(RenderContext(checked.spec, templates, Sink()))  # type: ignore[attr-defined]
+        backend.render(RenderContext(checked.resolved, templates, Sink()))  # type: ignore[attr-defined]
         times[f"render {backend.name}"] = time.perf_counter() - t
     return times
 
@@ -57,7 +57,7 @@ def run(models: int, backends: bool = False) -> dict[str, float]:
         files, sink = render(checked, Templates.load())
         times["render"] = time.perf_counter() - t
         t = time.perf_counter()
-        validate.validate_files(files, "1.33", sink)
+        validate.validate_files(files, "1.33", sink, file_validators())
         times["validate"] = time.perf_counter() - t
         assert not sink.has_errors, sink.items[:3]
         t = time.perf_counter()
@@ -70,7 +70,7 @@ def run(models: int, backends: bool = False) -> dict[str, float]:
         t = time.perf_counter()
         checked = check_loaded(load([specs]))
         files, sink = render(checked, Templates.load())
-        validate.validate_files(files, "1.33", sink)
+        validate.validate_files(files, "1.33", sink, file_validators())
         plan = emit.plan(files, root / "out", Sink())
         emit.apply(plan)
         times["recompile after one change"] = time.perf_counter() - t

@@ -12,6 +12,7 @@ from compiler.diagnostics import Diagnostic, Severity, Sink
 from compiler.ir import Spec
 from compiler.parse.sources import Loaded, load
 from compiler.parse.syntax import SourceFile
+from compiler.resolve import Resolved, resolve
 
 if TYPE_CHECKING:
     from compiler.backends.base import OutputFile
@@ -20,9 +21,15 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class Checked:
-    spec: Spec
+    """A spec read, lowered, resolved and checked: what every later stage starts from."""
+
+    resolved: Resolved
     sources: tuple[SourceFile, ...]
     diagnostics: tuple[Diagnostic, ...]
+
+    @property
+    def spec(self) -> Spec:
+        return self.resolved.spec
 
     @property
     def has_errors(self) -> bool:
@@ -39,13 +46,14 @@ def validate(inputs: Sequence[Path]) -> Checked:
 
 def check_loaded(loaded: Loaded) -> Checked:
     sink = Sink()
-    check(loaded.spec, sink)
+    resolved = resolve(loaded.spec)
+    check(resolved, sink)
     found = sink.items
     if any(d.code < "SS100" for d in loaded.diagnostics):
         # A file that did not parse may hold the definitions other files use;
         # "unknown name" there would only echo the syntax error.
         found = [d for d in found if d.code not in _ECHOES_OF_MISSING_FILES]
-    return Checked(loaded.spec, loaded.sources, tuple(sorted(set(found) | set(loaded.diagnostics), key=Diagnostic.sort_key)))
+    return Checked(resolved, loaded.sources, tuple(sorted(set(found) | set(loaded.diagnostics), key=Diagnostic.sort_key)))
 
 
 _ECHOES_OF_MISSING_FILES = frozenset({"SS101", "SS109", "SS402", "SS502", "SS603"})
@@ -79,7 +87,7 @@ def render(checked: Checked, templates: Templates, only: Sequence[str] | None = 
         for backend in BACKENDS:
             if only is not None and backend.name not in only:
                 continue
-            ctx = RenderContext(checked.spec, templates, Sink())
+            ctx = RenderContext(checked.resolved, templates, Sink())
             start = getattr(backend, "start", None)
             started.append((start(ctx) if start is not None else backend.render(ctx), ctx.sink))
         files: list[OutputFile] = []
@@ -97,6 +105,7 @@ def render(checked: Checked, templates: Templates, only: Sequence[str] | None = 
 def build(inputs: Sequence[Path], template_dir: Path | None = None, *, validate_output: bool = True) -> Build:
     """Check the spec; if it has no errors, render and validate every output."""
     from compiler import validate as output_validation
+    from compiler.backends import file_validators
     from compiler.backends.render import Templates
 
     checked = validate(inputs)
@@ -104,7 +113,7 @@ def build(inputs: Sequence[Path], template_dir: Path | None = None, *, validate_
         return Build(checked, (), checked.diagnostics)
     files, sink = render(checked, Templates.load(template_dir))
     if validate_output and not sink.has_errors:
-        project = checked.spec.project
-        output_validation.validate_files(files, project.kubernetes_version if project else "1.33", sink)
+        output_validation.validate_files(files, checked.resolved.project.kubernetes_version, sink,
+                                         file_validators())
     diags = tuple(sorted(set(checked.diagnostics) | set(sink.items), key=Diagnostic.sort_key))
     return Build(checked, tuple(files), diags)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -21,31 +21,6 @@ from compiler.diagnostics import Sink
 from compiler.resources import schemas_dir
 
 Validate = Callable[[dict[str, Any]], list[tuple[str, str]]]
-
-# File kinds other than YAML documents register a validator here
-# (e.g. Triton's config.pbtxt).
-FILE_VALIDATORS: dict[str, FileValidator] = {}
-
-# Validators found by kind, imported when a file of that kind is validated: a
-# backend registering its validator while it is imported made importing
-# compiler.validate before compiler.backends circular, and validation of a
-# kind depended on which backends happened to be imported.
-_BY_KIND: dict[str, tuple[str, str]] = {
-    "github-workflow": ("compiler.backends.github.validate", "validate_workflow"),
-    "triton-config": ("compiler.backends.triton.validate", "validate_config"),
-}
-
-
-def file_validator(kind: str) -> FileValidator | None:
-    """The validator of a file kind: registered, or found by kind; None for plain YAML."""
-    found = FILE_VALIDATORS.get(kind)
-    if found is None and kind in _BY_KIND:
-        import importlib
-
-        module, name = _BY_KIND[kind]
-        found = FILE_VALIDATORS.setdefault(kind, getattr(importlib.import_module(module), name))
-    return found
-
 
 def _json_path(path: Iterable[Any]) -> str:
     out = "$"
@@ -204,8 +179,12 @@ def validator_for(doc: dict[str, Any], k8s_version: str) -> Validate | None:
     return crd_validator(api_version, kind) or k8s_validator(k8s_version, api_version, kind)
 
 
-def validate_files(files: Iterable[OutputFile], k8s_version: str, sink: Sink) -> None:
-    """Report every schema violation as SS8xx against the spec line of origin."""
+def validate_files(files: Iterable[OutputFile], k8s_version: str, sink: Sink,
+                   validators: Mapping[str, FileValidator]) -> None:
+    """Report every schema violation as SS8xx against the spec line of origin.
+
+    ``validators`` are the backends' validators by file kind (for files that
+    are not plain YAML documents, or embed objects their schemas leave open)."""
     if _k8s_root(k8s_version) is None:
         from compiler.diagnostics import Span
 
@@ -217,9 +196,9 @@ def validate_files(files: Iterable[OutputFile], k8s_version: str, sink: Sink) ->
         )
         return
     for f in files:
-        check_file = file_validator(f.kind)
+        check_file = validators.get(f.kind)
         if check_file is not None:
-            check_file(f, sink)
+            check_file(f, sink, k8s_version)
         for doc in f.documents:
             name = f"{doc.get('kind', '?')} {doc.get('metadata', {}).get('name', '?')}"
             check = validator_for(doc, k8s_version)

@@ -21,6 +21,7 @@ import pytest
 
 from bench.cold import one_file_spec
 from bench.synth import generate
+from compiler.backends import file_validators
 from compiler.parse.sources import load
 from compiler.pipeline import Checked, check_loaded
 
@@ -86,31 +87,21 @@ def test_modules_import_in_any_order(order: str) -> None:
     assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr[-2000:]
 
 
-def test_file_validators_found_by_kind_without_their_backend() -> None:
-    # A fresh process that never imports the GitHub backend still validates workflows.
-    probe = (
-        "import sys\n"
-        "from compiler import validate\n"
-        "from compiler.backends.base import OutputFile\n"
-        "from compiler.diagnostics import Sink, Span\n"
-        "sink = Sink()\n"
-        "bad = OutputFile('.github/workflows/x.yml', 'on: [push\\n', Span.point('x.ship'), kind='github-workflow')\n"
-        "validate.validate_files([bad], '1.33', sink)\n"
-        "print(sorted({d.code for d in sink.items}), 'compiler.backends.github.backend' in sys.modules)\n"
-    )
-    r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, cwd=ROOT)
-    assert r.returncode == 0, r.stderr[-2000:]
-    assert r.stdout.strip() == "['SS805'] False", r.stdout
-
-
-def test_kinds_found_by_name_are_the_backends_kinds() -> None:
-    from compiler import validate
+def test_every_file_kind_rendered_has_the_validator_its_backend_declares() -> None:
+    # One way to register a validator: each backend declares them for the kinds it renders.
+    from compiler.backends import BACKENDS, file_validators
     from compiler.backends.github import backend as github
     from compiler.backends.triton import validate as triton_validate
+    from compiler.pipeline import render
+    from compiler.backends.render import Templates
+    from compiler.pipeline import validate as check_spec
 
-    assert validate.file_validator(github.WORKFLOW) is not None
-    assert validate.file_validator(triton_validate.KIND) is triton_validate.validate_config
-    assert validate.file_validator("yaml") is None
+    validators = file_validators()
+    assert set(validators) == {k for b in BACKENDS for k in b.validators}
+    assert github.WORKFLOW in validators and triton_validate.KIND in validators and "yaml" not in validators
+    files, _ = render(check_spec([ROOT / "specs"]), Templates.load())
+    kinds = {f.kind for f in files} - {"yaml"}
+    assert kinds and kinds <= set(validators) | {"codeowners", "prometheus-rules"}
 
 
 # -- compile stages: render, validate, emit ---------------------------------------
@@ -157,7 +148,7 @@ def test_validate(benchmark: Any, checked_synthetic: tuple[int, Checked]) -> Non
 
     def run() -> Sink:
         sink = Sink()
-        validate.validate_files(files, "1.33", sink)
+        validate.validate_files(files, "1.33", sink, file_validators())
         return sink
 
     sink = benchmark.pedantic(run, rounds=3, iterations=1)

@@ -17,7 +17,6 @@ from compiler import __version__
 from compiler.backends.github import backend as github
 from compiler.pipeline import render
 from compiler.diagnostics import Sink
-from compiler.validate import file_validator
 from compiler.pipeline import validate
 from compiler.backends.render import Templates
 
@@ -198,7 +197,7 @@ def _validate_with_override(tmp_path, template, old, new):
     sink = Sink()
     for f in files:
         if f.kind == github.WORKFLOW:
-            file_validator(f.kind)(f, sink)  # type: ignore[misc]
+            github.BACKEND.validators[f.kind](f, sink, "1.33")
     return sink
 
 

@@ -124,22 +124,21 @@ def test_parallel_render_gives_the_same_files_and_diagnostics(monkeypatch: objec
     from compiler.backends.render import Templates
     from tests.k8s_support import SPECS
 
-    from compiler.validate import FILE_VALIDATORS
+    from compiler.backends.kubernetes import validate as k8s_validate
 
     checked = check_loaded(load([SPECS]))
-    for kind in [k for k in FILE_VALIDATORS if k.startswith("k8s-crd-pods@")]:
-        monkeypatch.delitem(FILE_VALIDATORS, kind)  # type: ignore[attr-defined]
     runs = []
     for threshold in (0, 10**9):  # forked workers per environment, then serial
         monkeypatch.setattr(kubernetes, "PARALLEL_FROM", threshold)  # type: ignore[attr-defined]
-        ctx = RenderContext(checked.spec, Templates.load(), Sink())
+        ctx = RenderContext(checked.resolved, Templates.load(), Sink())
         files = kubernetes.BACKEND.render(ctx)
         runs.append(([(f.path, f.text, f.documents, f.source) for f in files], sorted(ctx.sink.items, key=str)))
     assert runs[0] == runs[1]
     assert len(runs[0][0]) > 50
-    # the parallel run registered the embedded pod-template validator in this process
-    rollouts = [f for f in runs[0][0] if f[0].split("/")[-1].startswith("rollout-")]
-    assert rollouts and "k8s-crd-pods@1.33" in FILE_VALIDATORS
+    # rollouts from the forked workers carry the kind whose validator the backend declares
+    rollouts = [f for f in files if f.path.split("/")[-1].startswith("rollout-")]
+    assert rollouts and all(f.kind == k8s_validate.PODS_KIND for f in rollouts)
+    assert kubernetes.BACKEND.validators[k8s_validate.PODS_KIND] is k8s_validate.validate_pods
 
 
 def test_templates_flag_through_the_cli(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ import yaml
 
 from compiler import ir
 from compiler.backends.base import OutputFile
-from compiler.checks import k8s_policy
+from compiler.backends.kubernetes import policy as k8s_policy
 from compiler.diagnostics import Sink, Span
 from compiler.resources import templates_dir
 from tests.helpers import codes

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from compiler.backends import file_validators
 from compiler.backends.base import OutputFile
 from compiler.targets.slo import burn_windows
 from compiler.pipeline import render
@@ -31,7 +32,7 @@ def _render(text: str, only: tuple[str, ...] = ("monitoring",)) -> tuple[dict[st
     checked = check_loaded(load_text(text, "t.ship"))
     assert not checked.has_errors, checked.diagnostics
     files, sink = render(checked, Templates.load(), only=only)
-    validate_files(files, "1.33", sink)
+    validate_files(files, "1.33", sink, file_validators())
     return {f.path: f for f in files}, sink
 
 

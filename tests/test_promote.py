@@ -273,7 +273,7 @@ def test_an_ensemble_takes_its_members_along(tmp_path: Path) -> None:
     edits = promote.plan(before.spec, "ticket_router", "prod", None, texts).edits  # type: ignore[attr-defined]
     for path, new_text in promote.apply_edits(texts, edits).items():
         Path(path).write_text(new_text)
-    after = checked().spec  # type: ignore[attr-defined]
+    after = checked().resolved  # type: ignore[attr-defined]
     assert after.version_in("ticket_router", "prod") == "2.2.0"
     assert after.version_in("ticket_tokenizer", "prod") == "0.9.1"
     assert after.version_in("ticket_classifier", "prod") == "2.1.0"

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from compiler.diagnostics import Sink, Span
 from compiler.ir import Spec
+from compiler.resolve import Resolved
 from compiler.backends.render import Templates
 
 
@@ -34,17 +35,45 @@ class OutputFile:
 
 @dataclass(frozen=True, slots=True)
 class RenderContext:
-    spec: Spec
+    """What a backend renders from: the resolved spec, the templates, and where to report."""
+
+    resolved: Resolved
     templates: Templates
     sink: Sink
 
+    @property
+    def spec(self) -> Spec:
+        return self.resolved.spec
+
+
+# A validator of one file kind: the file, where to report, and the Kubernetes
+# version manifests are validated against (for kinds that embed core objects).
+# YAML documents of every kind are also checked against their schemas by
+# compiler.validate.
+FileValidator = Callable[[OutputFile, Sink, str], None]
+
+
+def any_version(check: Callable[[OutputFile, Sink], None]) -> FileValidator:
+    """A validator that does not depend on the Kubernetes version."""
+
+    def run(f: OutputFile, sink: Sink, _k8s_version: str) -> None:
+        check(f, sink)
+
+    return run
+
 
 class Backend(Protocol):
-    name: str
+    """A named renderer from the resolved spec to output files.
+
+    ``validators`` declares a validator for each file kind the backend renders
+    beyond plain YAML. A backend that can render in forked workers also has
+    ``start(ctx)``, returning its files or a pending result with ``finish()``
+    and ``close()`` (see ``compiler.pipeline.render``)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def validators(self) -> Mapping[str, FileValidator]: ...
 
     def render(self, ctx: RenderContext) -> list[OutputFile]: ...
-
-
-# kind -> validator(OutputFile, Sink); a backend registers validators for its
-# own file kinds (e.g. "triton-config"); YAML documents go to compiler.validate.
-FileValidator = Callable[[OutputFile, Sink], None]

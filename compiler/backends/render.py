@@ -9,7 +9,6 @@ can never inject YAML structure. Undefined names are errors.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any
 import jinja2
 
 from compiler.resources import templates_dir
+from compiler.targets.kubernetes import k8s_name
 
 
 class Raw(str):
@@ -49,14 +49,6 @@ def yaml_scalar(value: Any) -> str:
     if isinstance(value, Mapping | list | tuple):
         return _flow(value)
     raise TypeError(f"cannot render a {type(value).__name__} into YAML")
-
-
-_DNS = re.compile(r"[^a-z0-9-]+")
-
-
-def k8s_name(value: str) -> str:
-    """A spec name as a Kubernetes object name (``fraud_detector`` -> ``fraud-detector``)."""
-    return _DNS.sub("-", value.lower().replace("_", "-")).strip("-")
 
 
 def _seconds(value: float) -> int:

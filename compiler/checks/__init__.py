@@ -1,7 +1,8 @@
 """Semantic checks over a whole Spec.
 
-Each check is a plain function ``(Spec, Sink) -> None``; ``CHECKS`` fixes the
-order. Checks never stop at the first problem.
+Each check is a plain function ``(Resolved, Sink) -> None``: it reads the spec
+(``resolved.spec``) and the placements the resolve stage decided. ``CHECKS``
+fixes the order. Checks never stop at the first problem.
 """
 
 from __future__ import annotations
@@ -10,9 +11,9 @@ from collections.abc import Callable
 
 from compiler.checks import consistency, graph, k8s_policy, names, policy, promotion, slo, triton
 from compiler.diagnostics import Sink
-from compiler.ir import Spec
+from compiler.resolve import Resolved
 
-Check = Callable[[Spec, Sink], None]
+Check = Callable[[Resolved, Sink], None]
 
 CHECKS: tuple[Check, ...] = (
     names.check_project,
@@ -39,6 +40,6 @@ CHECKS: tuple[Check, ...] = (
 )
 
 
-def check(spec: Spec, sink: Sink) -> None:
+def check(resolved: Resolved, sink: Sink) -> None:
     for run in CHECKS:
-        run(spec, sink)
+        run(resolved, sink)

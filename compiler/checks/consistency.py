@@ -6,25 +6,25 @@ from __future__ import annotations
 from math import prod
 
 from compiler import ir
-from compiler.checks.index import Index
 from compiler.diagnostics import Sink
+from compiler.resolve import Resolved
 
 
-def check_serving_targets(spec: ir.Spec, sink: Sink) -> None:
+def check_serving_targets(r: Resolved, sink: Sink) -> None:
     """An SLA, monitor or override names an environment that serves the model.
 
     Failing: ``sla m in prod { ... }`` where m has ``serve in staging``.
     """
-    idx = Index.of(spec)
+    spec = r.spec
     for what, items in (("SLA", spec.slas), ("monitor", spec.monitors)):
         for item in items:
-            model = idx.models.get(item.model.name)
-            if model and item.environment.name in idx.environments and item.environment.name not in {r.name for r in model.serve_in}:
+            model = r.models.get(item.model.name)
+            if model and item.environment.name in r.environments and item.environment.name not in {r.name for r in model.serve_in}:
                 sink.report("SS603", f"{what} for '{model.name}' in '{item.environment.name}', which does not serve it",
                             item.environment.span, hint=f"add '{item.environment.name}' to the model's 'serve in' list")
     for env in spec.environments:
         for o in env.overrides:
-            model = idx.models.get(o.model.name)
+            model = r.models.get(o.model.name)
             if model and env.name not in {r.name for r in model.serve_in}:
                 sink.report("SS603", f"override for '{model.name}' in '{env.name}', which does not serve it", o.model.span)
 
@@ -46,12 +46,13 @@ def _check_batching(model: ir.Model, batching: ir.Batching | None, sink: Sink) -
                     hint="keep only 'max' in the batching block of a sequence model")
 
 
-def check_tensors(spec: ir.Spec, sink: Sink) -> None:
+def check_tensors(r: Resolved, sink: Sink) -> None:
     """Tensor names are unique, reshapes keep the element count, and batching
     settings agree with one another (preferred sizes at most ``max``).
 
     Failing: ``batching { max 8 preferred [16] }``. Passing: ``batching { max 16 preferred [16] }``.
     """
+    spec = r.spec
     for model in spec.models:
         seen: set[str] = set()
         for t in model.inputs + model.outputs:
@@ -66,25 +67,24 @@ def check_tensors(spec: ir.Spec, sink: Sink) -> None:
                                 f"({prod(t.dims)} to {prod(t.reshape)})", t.span)
         _check_batching(model, model.batching, sink)
     for env in spec.environments:
-        idx = Index.of(spec)
         for o in env.overrides:
-            if (model := idx.models.get(o.model.name)) is not None:
+            if (model := r.models.get(o.model.name)) is not None:
                 _check_batching(model, o.batching, sink)
 
 
-def check_ensembles(spec: ir.Spec, sink: Sink) -> None:
+def check_ensembles(r: Resolved, sink: Sink) -> None:
     """Each ensemble step feeds every input of its member from an ensemble input
     or an earlier step, reads only outputs the member has, and the ensemble's
     outputs are all produced; members are served wherever the ensemble is.
     """
-    idx = Index.of(spec)
+    spec = r.spec
     for ens in spec.models:
         if ens.format is not ir.ModelFormat.ENSEMBLE:
             continue
         available = {t.name for t in ens.inputs}
         produced: set[str] = set()
         for step in ens.steps:
-            member = idx.models.get(step.model.name)
+            member = r.models.get(step.model.name)
             if member is None:
                 continue
             if member.name == ens.name or member.format is ir.ModelFormat.ENSEMBLE:
@@ -116,12 +116,13 @@ def check_ensembles(spec: ir.Spec, sink: Sink) -> None:
                 sink.report("SS605", f"no step produces the ensemble output '{out.name}'", out.span)
 
 
-def check_sla_vs_gates(spec: ir.Spec, sink: Sink) -> None:
+def check_sla_vs_gates(r: Resolved, sink: Sink) -> None:
     """A load gate is at least as strict as the target's SLA, and a canary has
     an SLA to analyse against.
 
     Warning: SLA ``latency p99 < 50ms`` with gate ``load p99 < 80ms ...``.
     """
+    spec = r.spec
     slas = {(s.model.name, s.environment.name): s for s in spec.slas}
     for gate in spec.gates:
         sla = slas.get((gate.model.name, gate.target.name))

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections import defaultdict
 
 from compiler import ir
-from compiler.checks.index import Index
 from compiler.diagnostics import Sink
+from compiler.resolve import Resolved
 
 # Tiers a model may enter without a gate: where work starts and where merged
 # changes land first.
@@ -15,16 +15,16 @@ ENTRY_TIERS = frozenset({ir.Tier.DEVELOPMENT, ir.Tier.TRAINING, ir.Tier.TESTING,
 _EVALUATION_TIERS = frozenset({ir.Tier.TRAINING, ir.Tier.TESTING})
 
 
-def check_gates(spec: ir.Spec, sink: Sink) -> None:
+def check_gates(r: Resolved, sink: Sink) -> None:
     """Each gate goes up the tier order between environments that serve its model,
     and a gate into production names its approvers.
 
     Failing: ``gate prod -> staging for m { }``. Passing: ``gate staging -> prod for m { approval @org/leads }``.
     """
-    idx = Index.of(spec)
+    spec = r.spec
     for gate in spec.gates:
-        src, dst = idx.environments.get(gate.source.name), idx.environments.get(gate.target.name)
-        model = idx.models.get(gate.model.name)
+        src, dst = r.environments.get(gate.source.name), r.environments.get(gate.target.name)
+        model = r.models.get(gate.model.name)
         if src is None or dst is None or src.tier is None or dst.tier is None:
             continue
         if ir.Tier.MONITORING in (src.tier, dst.tier):
@@ -103,7 +103,7 @@ def _ensembles_of(spec: ir.Spec) -> dict[str, list[ir.Model]]:
     return out
 
 
-def check_reachability(spec: ir.Spec, sink: Sink) -> None:
+def check_reachability(r: Resolved, sink: Sink) -> None:
     """Every production deployment of a model is reached by a chain of gates
     from an entry tier (development, training, testing or staging).
 
@@ -111,14 +111,14 @@ def check_reachability(spec: ir.Spec, sink: Sink) -> None:
     the ensemble's gates. Failing: ``serve in staging, prod`` with no gate into
     prod. Passing: add ``gate staging -> prod for m { approval @org/leads }``.
     """
-    idx = Index.of(spec)
+    spec = r.spec
     gates_into: dict[tuple[str, str], list[ir.Gate]] = defaultdict(list)
     for gate in spec.gates:
         gates_into[(gate.model.name, gate.target.name)].append(gate)
     ensembles = _ensembles_of(spec)
 
     def reachable(model: str, env: str, seen: frozenset[str]) -> bool:
-        tier = idx.tier(env)
+        tier = r.tier(env)
         if tier in ENTRY_TIERS:
             return True
         if env in seen:
@@ -127,7 +127,7 @@ def check_reachability(spec: ir.Spec, sink: Sink) -> None:
 
     for model in spec.models:
         for ref in model.serve_in:
-            if idx.tier(ref.name) is not ir.Tier.PRODUCTION:
+            if r.tier(ref.name) is not ir.Tier.PRODUCTION:
                 continue
             if reachable(model.name, ref.name, frozenset()):
                 continue

@@ -6,19 +6,20 @@ import re
 from collections.abc import Iterable
 
 from compiler import ir
-from compiler.checks.index import Index
 from compiler.diagnostics import Sink, Span, did_you_mean
+from compiler.resolve import Resolved
 
 # Names become Kubernetes object names (with '_' -> '-') and label values.
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 MAX_NAME = 40
 
 
-def check_project(spec: ir.Spec, sink: Sink) -> None:
+def check_project(r: Resolved, sink: Sink) -> None:
     """A spec has exactly one ``project`` block.
 
     Failing: two files each with ``project a { }``. Passing: one.
     """
+    spec = r.spec
     if not spec.projects:
         where = spec.files[0] if spec.files else "<spec>"
         sink.report("SS109", "the spec has no 'project' block", Span.point(where),
@@ -38,11 +39,12 @@ def _dupes(items: Iterable[tuple[str, Span]], what: str, sink: Sink, code: str =
             seen[key] = span
 
 
-def check_duplicates(spec: ir.Spec, sink: Sink) -> None:
+def check_duplicates(r: Resolved, sink: Sink) -> None:
     """Each dataset, environment, model, training, SLA, monitor and gate is defined once.
 
     Failing: ``model a { } model a { }`` (in any files). Passing: distinct names.
     """
+    spec = r.spec
     _dupes(((d.name, d.span) for d in spec.datasets), "dataset", sink)
     _dupes(((e.name, e.span) for e in spec.environments), "environment", sink)
     _dupes(((m.name, m.span) for m in spec.models), "model", sink)
@@ -65,12 +67,13 @@ def check_duplicates(spec: ir.Spec, sink: Sink) -> None:
                         hint=f"the {other[0]} is at {other[1].file}:{other[1].line}")
 
 
-def check_names(spec: ir.Spec, sink: Sink) -> None:
+def check_names(r: Resolved, sink: Sink) -> None:
     """Names are lower-case identifiers of at most 40 characters.
 
     They become Kubernetes names (``fraud_detector`` -> ``fraud-detector``), so
     ``FraudDetector`` is refused and ``fraud_detector`` passes.
     """
+    spec = r.spec
     for kind, items in (("dataset", spec.datasets), ("environment", spec.environments), ("model", spec.models)):
         for item in items:
             if not _NAME.match(item.name):
@@ -90,15 +93,15 @@ def _resolve(ref: ir.Ref | None, table: dict[str, object], what: str, sink: Sink
     sink.report("SS101", f"unknown {what} '{ref.name}'", ref.span, hint=did_you_mean(ref.name, table))
 
 
-def check_references(spec: ir.Spec, sink: Sink) -> None:
+def check_references(r: Resolved, sink: Sink) -> None:
     """Every name used refers to a definition of the right kind.
 
     Failing: ``serve in prdo`` (hint: did you mean 'prod'?). Passing: ``serve in prod``.
     """
-    idx = Index.of(spec)
-    envs: dict[str, object] = dict(idx.environments)
-    models: dict[str, object] = dict(idx.models)
-    data: dict[str, object] = dict(idx.datasets)
+    spec = r.spec
+    envs: dict[str, object] = dict(r.environments)
+    models: dict[str, object] = dict(r.models)
+    data: dict[str, object] = dict(r.datasets)
     kinds = {"environment": envs, "model": models, "dataset": data}
 
     def env(ref: ir.Ref | None) -> None:

@@ -5,31 +5,30 @@ from __future__ import annotations
 import re
 
 from compiler import ir
-from compiler.checks.index import Index
 from compiler.diagnostics import Severity, Sink
+from compiler.resolve import Resolved
 
 _SERVING_TIERS = frozenset({ir.Tier.DEVELOPMENT, ir.Tier.STAGING, ir.Tier.PREPROD, ir.Tier.PRODUCTION})
 _SLA_TIERS = frozenset({ir.Tier.STAGING, ir.Tier.PREPROD, ir.Tier.PRODUCTION})
 
 
-def _members(spec: ir.Spec) -> dict[str, set[str]]:
+def _members(r: Resolved) -> dict[str, set[str]]:
     """model -> environments where it is served as a member of an ensemble."""
-    idx = Index.of(spec)
     out: dict[str, set[str]] = {}
-    for m in spec.models:
+    for m in r.spec.models:
         for step in m.steps:
-            out.setdefault(step.model.name, set()).update(e.name for e in idx.served(m))
+            out.setdefault(step.model.name, set()).update(e.name for e in r.served(m))
     return out
 
 
-def check_production(spec: ir.Spec, sink: Sink) -> None:
+def check_production(r: Resolved, sink: Sink) -> None:
     """Production runs at least two replicas, and every model served there has
     an SLA and resource limits (cpu and memory).
 
     Failing: ``environment prod { tier production replicas 1..4 }``. Passing: ``replicas 3..12``.
     """
-    idx = Index.of(spec)
-    members = _members(spec)
+    spec = r.spec
+    members = _members(r)
     slas = {(s.model.name, s.environment.name) for s in spec.slas}
     for env in spec.environments:
         if env.tier is not ir.Tier.PRODUCTION:
@@ -45,7 +44,7 @@ def check_production(spec: ir.Spec, sink: Sink) -> None:
                 sink.report("SS501", f"production runs at least 2 replicas, not {o.replicas.min}", o.replicas.span)
     for model in spec.models:
         for ref in model.serve_in:
-            env = idx.environments.get(ref.name)
+            env = r.environments.get(ref.name)
             if env is None or env.tier is not ir.Tier.PRODUCTION:
                 continue
             member_only = ref.name in members.get(model.name, set())
@@ -59,31 +58,31 @@ def check_production(spec: ir.Spec, sink: Sink) -> None:
                             (res.span if res else ref.span), hint="add: resources { cpu 2 memory 4Gi }")
 
 
-def check_tiers(spec: ir.Spec, sink: Sink) -> None:
+def check_tiers(r: Resolved, sink: Sink) -> None:
     """Each statement that names an environment names one of a fitting tier.
 
     Training runs in a training environment; models are served only in
     development, staging, preprod and production; SLAs and monitors apply from
     staging on; shadow traffic goes to preprod from production.
     """
-    idx = Index.of(spec)
+    spec = r.spec
     for model in spec.models:
         for ref in model.serve_in:
-            tier = idx.tier(ref.name)
+            tier = r.tier(ref.name)
             if tier is not None and tier not in _SERVING_TIERS:
                 sink.report("SS505", f"models are not served in {tier.value} environment '{ref.name}'", ref.span)
-            env = idx.environments.get(ref.name)
+            env = r.environments.get(ref.name)
             gpu = model.resources.gpu if model.resources else 0
             if (env is not None and gpu and tier in (ir.Tier.STAGING, ir.Tier.PREPROD, ir.Tier.PRODUCTION)
                     and not (env.tolerations or env.node_selector)):
                 sink.report("SS506", f"'{model.name}' asks for a GPU but '{env.name}' declares no GPU nodes", ref.span,
                             hint='add to the environment: toleration "nvidia.com/gpu"')
     for t in spec.trainings:
-        if t.environment and (tier := idx.tier(t.environment.name)) not in (None, ir.Tier.TRAINING):
+        if t.environment and (tier := r.tier(t.environment.name)) not in (None, ir.Tier.TRAINING):
             sink.report("SS505", f"training runs in a training environment, not {tier.value}", t.environment.span)
     for what, items in (("SLA", spec.slas), ("monitor", spec.monitors)):
         for item in items:
-            tier = idx.tier(item.environment.name)
+            tier = r.tier(item.environment.name)
             if tier is not None and tier not in _SLA_TIERS:
                 sink.report("SS505", f"an {what} applies to staging, preprod or production, not {tier.value}",
                             item.environment.span)
@@ -91,7 +90,7 @@ def check_tiers(spec: ir.Spec, sink: Sink) -> None:
         if env.shadow is not None:
             if env.tier is not ir.Tier.PREPROD:
                 sink.report("SS505", "only a preprod environment takes shadow traffic", env.shadow.span)
-            src = idx.tier(env.shadow.source.name)
+            src = r.tier(env.shadow.source.name)
             if src is not None and src is not ir.Tier.PRODUCTION:
                 sink.report("SS505", f"shadow traffic comes from production, not {src.value}", env.shadow.source.span)
         if env.quota is not None and env.tier is not ir.Tier.DEVELOPMENT:
@@ -109,15 +108,15 @@ def _image_untagged(image: str) -> bool:
     return ":" not in last and "@" not in last
 
 
-def check_mutable_tags(spec: ir.Spec, sink: Sink) -> None:
+def check_mutable_tags(r: Resolved, sink: Sink) -> None:
     """Nothing deployed to production refers to a mutable 'latest' version,
     artifact or image; training images carry a tag (a warning otherwise).
 
     Failing: ``artifact "s3://m/latest/model.onnx"``. Passing: ``artifact "s3://m/1.4.2/model.onnx"``.
     """
-    idx = Index.of(spec)
+    spec = r.spec
     for model in spec.models:
-        in_prod = any(e.tier is ir.Tier.PRODUCTION for e in idx.served(model))
+        in_prod = any(e.tier is ir.Tier.PRODUCTION for e in r.served(model))
         severity = Severity.ERROR if in_prod else Severity.WARNING
         if model.version == "latest":
             sink.report("SS504", "'latest' is not a version; pin one", model.spans.get("version", model.span),

@@ -5,25 +5,24 @@ would reach it without passing the gate."""
 
 from __future__ import annotations
 
-from compiler import ir
-from compiler.checks.index import Index
 from compiler.diagnostics import Sink
+from compiler.resolve import Resolved
 
 
-def check_gate_pins(spec: ir.Spec, sink: Sink) -> None:
+def check_gate_pins(r: Resolved, sink: Sink) -> None:
     """Every environment a gate leads into pins the version of the gate's model.
 
     Failing: ``gate staging -> prod for m { … }`` with no ``override m { version "…" }`` in
     ``prod``. Passing: ``environment prod { … override m { version "1.0.0" } }``.
     """
-    idx = Index.of(spec)
+    spec = r.spec
     warned: set[tuple[str, str]] = set()
     for gate in spec.gates:
-        gated, target = idx.models.get(gate.model.name), idx.environments.get(gate.target.name)
+        gated, target = r.models.get(gate.model.name), r.environments.get(gate.target.name)
         if gated is None or target is None:
             continue
         # An ensemble's gate covers its members (they are promoted with it), so they need pins too.
-        members = [idx.models[s.model.name] for s in gated.steps if s.model.name in idx.models]
+        members = [r.models[s.model.name] for s in gated.steps if s.model.name in r.models]
         served = [m for m in members if any(r.name == target.name for r in m.serve_in)]
         for model in [gated, *sorted(served, key=lambda m: m.name)]:
             if model.version is None or (model.name, target.name) in warned:

@@ -11,15 +11,15 @@
 
 from __future__ import annotations
 
-from compiler import ir
-from compiler.backends.monitoring.slo import availability_objective, has_histograms, latency_objective, period_of
 from compiler.targets.slo import DAY, LONGEST_ALERT_WINDOW, never_fires, number, prom_duration
 from compiler.diagnostics import Sink
+from compiler.resolve import Resolved, availability_objective, latency_objective, period_of
 
 
-def check_slo_periods(spec: ir.Spec, sink: Sink) -> None:
+def check_slo_periods(r: Resolved, sink: Sink) -> None:
     """Failing: ``availability 99.9% over 36h`` (not whole days) or ``over 2d``
     (shorter than the 3d ticket window). Passing: ``over 28d``."""
+    spec = r.spec
     for sla in spec.slas:
         if sla.availability is None:
             continue
@@ -33,10 +33,10 @@ def check_slo_periods(spec: ir.Spec, sink: Sink) -> None:
                         span, hint="use a period of at least 3d (7d, 28d and 30d are common)")
 
 
-def check_slo_objectives(spec: ir.Spec, sink: Sink) -> None:
+def check_slo_objectives(r: Resolved, sink: Sink) -> None:
     """Failing: ``availability 90% over 30d`` (the 1h page alert would need an
     error ratio of 144%). Passing: ``availability 99% over 30d``."""
-    version = spec.project.triton_version if spec.project else "2.51.0"
+    spec = r.spec
     for sla in spec.slas:
         period = period_of(sla)
         if period % DAY or period < LONGEST_ALERT_WINDOW:
@@ -46,7 +46,7 @@ def check_slo_objectives(spec: ir.Spec, sink: Sink) -> None:
         if obj is not None:
             span = sla.availability.span if sla.availability else sla.spans.get("error_rate", sla.span)
             objectives.append((obj, span))
-        if has_histograms(version):
+        if r.has_histograms:
             objectives += [(latency_objective(sla, o), o.span) for o in sla.latency]
         for obj, span in objectives:
             dead = never_fires(obj.objective, obj.period)
@@ -64,8 +64,9 @@ def check_slo_objectives(spec: ir.Spec, sink: Sink) -> None:
             )
 
 
-def check_monitor_directions(spec: ir.Spec, sink: Sink) -> None:
+def check_monitor_directions(r: Resolved, sink: Sink) -> None:
     """Failing: ``drift psi < 0.2 for 1h`` (alerts while there is no drift)."""
+    spec = r.spec
     for monitor in spec.monitors:
         for rule in monitor.rules:
             if rule.signal == "drift" and rule.op not in (">", ">="):

@@ -10,17 +10,17 @@ from __future__ import annotations
 import re
 
 from compiler import ir
-from compiler.targets.triton import effective, supports_model_metrics, uses_gpu
-from compiler.checks.index import Index
+from compiler.targets.triton import supports_model_metrics
 from compiler.diagnostics import Sink, Span
+from compiler.resolve import Resolved
 
 
 # What layout.triton_version_dir maps; anything else lands in directory 1.
 _SEMVER = re.compile(r"\d{1,3}\.\d{1,3}\.\d{1,3}")
 
 
-def _max_batch(model: ir.Model, env: ir.Environment | None) -> int:
-    batching = effective(model, env).batching if env is not None else model.batching
+def _max_batch(r: Resolved, model: ir.Model, env: ir.Environment | None) -> int:
+    batching = r.place(model, env).batching if env is not None else model.batching
     return batching.max_batch_size if batching else 0
 
 
@@ -58,11 +58,12 @@ def _check_micros(what: str, seconds: float | None, span: Span, sink: Sink) -> N
                     "which means 'none'", span, hint="use at least 1us")
 
 
-def check_models(spec: ir.Spec, sink: Sink) -> None:
+def check_models(r: Resolved, sink: Sink) -> None:
     """Per-model load-time rules: reshape, microsecond fields, ensemble-only settings, version directory.
 
     Failing: ``input x: fp32[2, -1] reshape [2, 2]`` (Triton: different size for dims and reshape).
     """
+    spec = r.spec
     for model in spec.models:
         batches = bool(model.batching and model.batching.max_batch_size)
         for kind, tensors in (("input", model.inputs), ("output", model.outputs)):
@@ -102,12 +103,12 @@ def _compatible(a: tuple[int, ...], b: tuple[int, ...]) -> bool:
     return len(a) == len(b) and all(x == y or -1 in (x, y) for x, y in zip(a, b, strict=True))
 
 
-def check_ensembles(spec: ir.Spec, sink: Sink) -> None:
+def check_ensembles(r: Resolved, sink: Sink) -> None:
     """Ensemble tensors agree in type and shape across steps, and no member batches less than the ensemble.
 
     Failing: an ensemble with ``batching { max 16 }`` whose member has ``batching { max 8 }``.
     """
-    idx = Index.of(spec)
+    spec = r.spec
     for ens in spec.models:
         if ens.format is not ir.ModelFormat.ENSEMBLE:
             continue
@@ -117,7 +118,7 @@ def check_ensembles(spec: ir.Spec, sink: Sink) -> None:
         for t in ens.inputs + ens.outputs:
             seen[t.name] = (t.dtype, _full_shape(t, ens_batches), f"ensemble {ens.name}")
         for step in ens.steps:
-            member = idx.models.get(step.model.name)
+            member = r.models.get(step.model.name)
             if member is None or member.format is ir.ModelFormat.ENSEMBLE:
                 continue
             member_batches = bool(member.batching and member.batching.max_batch_size)
@@ -140,30 +141,30 @@ def check_ensembles(spec: ir.Spec, sink: Sink) -> None:
                 elif not _compatible(shape0, shape):
                     sink.report("SS610", f"in ensemble {ens.name}, ensemble tensor {ens_tensor}: inconsistent shape: "
                                 f"{list(shape)} from model {member.name} while {list(shape0)} from {who}", span)
-        for env in idx.served(ens):
-            ens_max = _max_batch(ens, env)
+        for env in r.served(ens):
+            ens_max = _max_batch(r, ens, env)
             for step in ens.steps:
-                member = idx.models.get(step.model.name)
+                member = r.models.get(step.model.name)
                 if member is None:
                     continue
-                if ens_max > (member_max := _max_batch(member, env)):
+                if ens_max > (member_max := _max_batch(r, member, env)):
                     sink.report("SS611", f"ensemble {ens.name} allows maximum batch size {ens_max} in {env.name}, but "
                                 f"it contains model {member.name} which only allows {member_max}", step.model.span,
                                 hint=f"lower the ensemble's 'max' to {member_max} or raise the member's")
 
 
-def check_targets(spec: ir.Spec, sink: Sink) -> None:
+def check_targets(r: Resolved, sink: Sink) -> None:
     """What the environments' hardware and the pinned version mean for the rendered configs.
 
     Note: a model with ``resources { gpu 1 }`` served in a development environment runs on CPU there.
     (The pinned-version warning for latency histograms, SS740, comes from the monitoring backend at compile
     time, where the choice between histogram buckets and summary quantiles is made.)
     """
-    idx = Index.of(spec)
-    version = spec.project.triton_version if spec.project else "2.51.0"
+    spec = r.spec
+    version = r.project.triton_version
     if not supports_model_metrics(version):
         for sla in spec.slas:
-            model = idx.models.get(sla.model.name)
+            model = r.models.get(sla.model.name)
             if model is not None and model.cache and sla.latency:
                 sink.report(
                     "SS713",
@@ -174,8 +175,9 @@ def check_targets(spec: ir.Spec, sink: Sink) -> None:
                     hint='turn the cache off, or pin triton "2.52.0" or later for latency histograms',
                 )
     for model in spec.models:
-        for env in idx.served(model):
-            res = effective(model, env).resources
-            if res and res.gpu > 0 and not uses_gpu(model, env):
+        for env in r.served(model):
+            placed = r.place(model, env)
+            res = placed.resources
+            if res and res.gpu > 0 and not placed.uses_gpu:
                 sink.report("SS711", f"'{model.name}' asks for {res.gpu} GPU(s) but runs CPU instances in "
                             f"development environment '{env.name}'", res.span)

@@ -24,6 +24,7 @@ from pathlib import Path
 from compiler.diagnostics import Span, did_you_mean
 from compiler.fsutil import write_atomic
 from compiler.ir import Model, Spec
+from compiler.resolve import Resolved, resolve
 
 _VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")
 _STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"')
@@ -71,11 +72,12 @@ def _literal_in(text: str, span: Span) -> tuple[tuple[int, int], tuple[int, int]
 
 def plan(spec: Spec, model_name: str, env_name: str, version: str | None, texts: dict[str, str]) -> Plan:
     """The edits that promote ``model_name`` into ``env_name``; raises PromoteError to refuse."""
-    model: Model | None = spec.model(model_name)
+    r = resolve(spec)
+    model: Model | None = r.models.get(model_name)
     if model is None:
         hint = did_you_mean(model_name, (m.name for m in spec.models))
         raise PromoteError(f"no model named {model_name}" + (f"; {hint}" if hint else ""))
-    env = spec.environment(env_name)
+    env = r.environments.get(env_name)
     if env is None:
         hint = did_you_mean(env_name, (e.name for e in spec.environments))
         raise PromoteError(f"no environment named {env_name}" + (f"; {hint}" if hint else ""))
@@ -87,7 +89,7 @@ def plan(spec: Spec, model_name: str, env_name: str, version: str | None, texts:
             f"no gate leads to {env_name} for {model_name} ({detail}); a new version enters through "
             f"the model's own 'version', and reaches {env_name} only through a gate"
         )
-    running = {g.source.name: spec.version_in(model_name, g.source.name) for g in gates}
+    running = {g.source.name: r.version_in(model_name, g.source.name) for g in gates}
     if version is None:
         if len(set(running.values())) != 1:
             raise PromoteError(f"gates from {', '.join(sorted(running))} lead to {env_name}; say which version: --version V")
@@ -103,28 +105,29 @@ def plan(spec: Spec, model_name: str, env_name: str, version: str | None, texts:
     out = Plan()
     source = next(src for src, v in sorted(running.items()) if v == version)
     # An ensemble's gate covers its members: they move with it, to what runs beside it in the source.
-    for name, v in [(model_name, version), *_members_in(spec, model, env_name, source)]:
-        edit = _pin(spec, env_name, name, v, texts, out)
+    for name, v in [(model_name, version), *_members_in(r, model, env_name, source)]:
+        edit = _pin(r, env_name, name, v, texts, out)
         if edit is not None:
             out.edits.append(edit)
     return out
 
 
-def _members_in(spec: Spec, model: Model, env_name: str, source: str) -> list[tuple[str, str | None]]:
+def _members_in(r: Resolved, model: Model, env_name: str, source: str) -> list[tuple[str, str | None]]:
     """The ensemble's member models served in ``env_name``, each with the version ``source`` runs."""
     members = []
     for name in sorted({step.model.name for step in model.steps}):
-        member = spec.model(name)
-        if member is not None and any(r.name == env_name for r in member.serve_in):
-            members.append((name, spec.version_in(name, source)))
+        member = r.models.get(name)
+        if member is not None and any(ref.name == env_name for ref in member.serve_in):
+            members.append((name, r.version_in(name, source)))
     return members
 
 
-def _pin(spec: Spec, env_name: str, model_name: str, version: str | None, texts: dict[str, str], out: Plan) -> Edit | None:
+def _pin(r: Resolved, env_name: str, model_name: str, version: str | None, texts: dict[str, str],
+         out: Plan) -> Edit | None:
     """The edit that makes ``env_name`` run ``version`` of ``model_name`` (None when it already does)."""
-    env = spec.environment(env_name)
+    env = r.environments.get(env_name)
     assert env is not None
-    current = spec.version_in(model_name, env_name)
+    current = r.version_in(model_name, env_name)
     if version is None or current == version:
         return None
     out.notes.append(f"{env_name} runs {model_name} {version} (was {current})")
@@ -188,7 +191,7 @@ def run(inputs: Sequence[Path], model: str, env: str, version: str | None, out_r
         raise PromoteError("the spec has errors; fix them first (shipspec validate)")
     p = plan(checked.spec, model, env, version, checked.texts)
     if not p.edits:
-        return [f"{env} already runs {model} {checked.spec.version_in(model, env)}; nothing to do"]
+        return [f"{env} already runs {model} {checked.resolved.version_in(model, env)}; nothing to do"]
     old = write(apply_edits(checked.texts, p.edits))
     try:
         result = build(inputs)

@@ -129,7 +129,7 @@ def run(
     if checked.has_errors:
         report.add(False, "the spec has errors; run: shipspec validate")
         return report
-    if checked.spec.environment(env) is None:
+    if env not in checked.resolved.environments:
         report.add(False, f"no environment '{env}' in the spec")
         return report
     prefix = f"deploy/{env}/triton/"

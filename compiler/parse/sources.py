@@ -11,6 +11,7 @@ from compiler import ir
 from compiler.diagnostics import Diagnostic, Sink, Span
 from compiler.lower import lower_file
 from compiler.parse.syntax import SourceFile, parse_text, read_source
+from compiler.parallel import fork_pool, worker_count
 
 SUFFIX = ".ship"
 
@@ -67,20 +68,16 @@ def _load_one(path: Path) -> tuple[str, str | None, list[object], list[Diagnosti
 
 
 def _load_all(files: list[Path]) -> list[tuple[str, str | None, list[object], list[Diagnostic]]]:
-    workers = min(os.cpu_count() or 1, 8)
-    if len(files) < PARALLEL_FROM or workers < 2:
+    workers = worker_count(len(files)) if len(files) >= PARALLEL_FROM else 1
+    if workers < 2:
         return [_load_one(p) for p in files]
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
     from compiler.parse.syntax import parser
 
     parser()  # built once in the parent; forked workers inherit it
-    try:
-        ctx = multiprocessing.get_context("fork")
-    except ValueError:  # pragma: no cover - platforms without fork
+    pool = fork_pool(workers)
+    if pool is None:  # pragma: no cover - platforms without fork
         return [_load_one(p) for p in files]
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+    with pool:
         return list(pool.map(_load_one, files, chunksize=max(1, len(files) // (workers * 4))))
 
 

@@ -4,7 +4,7 @@ kustomization that mounts it)."""
 
 from __future__ import annotations
 
-from compiler.backends.render import k8s_name
+from compiler.targets.kubernetes import k8s_name
 
 DEPLOY = "deploy"
 ARGOCD_DIR = f"{DEPLOY}/argocd"

@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 DAY = 86_400.0
+# The SLO period when an SLA names none (its error_rate alone).
+DEFAULT_PERIOD = 30 * DAY
 
 # (severity, long window s, short window s, share of the budget)
 _POLICY: tuple[tuple[str, float, float, float], ...] = (
@@ -69,3 +71,17 @@ def never_fires(objective: float, period: float) -> list[BurnWindow]:
     an error ratio cannot exceed 1, so those alerts can never fire."""
     budget = 1.0 - objective
     return [w for w in burn_windows(period) if w.factor * budget >= 1.0]
+
+
+@dataclass(frozen=True, slots=True)
+class Objective:
+    """One error-ratio SLO: the SLI name, its objective and period."""
+
+    slo: str
+    objective: float
+    period: float
+    what: str  # words for summaries: "availability", "p99 latency under 50ms"
+
+
+def latency_slo_name(percentile: float) -> str:
+    return f"latency-p{percentile:g}".replace(".", "-")

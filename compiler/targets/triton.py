@@ -1,17 +1,25 @@
-"""How a model is served by Triton in one environment: the decisions shared by the
-backend and the checker, kept free of rendering imports so ``shipspec validate``
-stays light."""
+"""Triton server releases: what each supports, and the container image that
+ships it. Pure facts, read by the checker and the backends alike."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+# The release configs and images target when the project names none.
+DEFAULT_RELEASE = "2.51.0"
 
-from compiler import ir
+# Triton's container releases are monthly and each bumps the server's minor
+# version by one: 2.40.0 shipped as 23.11, 2.51.0 as 24.10 (the version the
+# tests run), 2.59.0 as 25.06. Only that known span is mapped; outside it the
+# checker refuses the version rather than guess an image tag.
+TRITON_MINOR_MIN = 40
+TRITON_MINOR_MAX = 59
+_TRITON_ANCHOR = (51, 2024, 10)  # minor 51 -> 24.10
 
 # The histogram whose bucket edges the model config can set (milliseconds).
 LATENCY_HISTOGRAM = "nv_inference_first_response_histogram_ms"
-# First server version whose model config accepts ``model_metrics``.
+# First server version whose model config accepts ``model_metrics``; the
+# ``nv_inference_*_histogram_ms`` latency histograms exist from the same release.
 MODEL_METRICS_SINCE = (2, 52)
+HISTOGRAM_MINOR = MODEL_METRICS_SINCE[1]
 
 
 def version_tuple(version: str) -> tuple[int, ...]:
@@ -23,25 +31,24 @@ def supports_model_metrics(triton_version: str) -> bool:
     return version_tuple(triton_version)[:2] >= MODEL_METRICS_SINCE
 
 
-@dataclass(frozen=True, slots=True)
-class Effective:
-    """A model's settings in one environment, after that environment's override."""
-
-    batching: ir.Batching | None
-    resources: ir.Resources | None
-    instances: int
+def has_histograms(version: str) -> bool:
+    """Latency histograms (``nv_inference_*_histogram_ms``) exist from 2.52 on."""
+    return supports_model_metrics(version)
 
 
-def effective(model: ir.Model, env: ir.Environment) -> Effective:
-    override = next((o for o in env.overrides if o.model.name == model.name), None)
-    return Effective(
-        batching=(override.batching if override and override.batching else model.batching),
-        resources=(override.resources if override and override.resources else model.resources),
-        instances=(override.instances if override and override.instances else model.instances),
-    )
+def triton_minor(version: str) -> int | None:
+    """The minor number of a ``2.MINOR.PATCH`` Triton version, or None."""
+    parts = version.split(".")
+    if len(parts) != 3 or not all(p.isdigit() for p in parts) or parts[0] != "2":
+        return None
+    return int(parts[1])
 
 
-def uses_gpu(model: ir.Model, env: ir.Environment) -> bool:
-    """GPU instances where the model asks for GPUs, except in development (CPU there)."""
-    res = effective(model, env).resources
-    return bool(res and res.gpu > 0) and env.tier is not ir.Tier.DEVELOPMENT
+def triton_release(version: str) -> str | None:
+    """The NGC container release (``YY.MM``) that ships a Triton server version."""
+    minor = triton_minor(version)
+    if minor is None or not TRITON_MINOR_MIN <= minor <= TRITON_MINOR_MAX:
+        return None
+    anchor_minor, year, month = _TRITON_ANCHOR
+    months = year * 12 + (month - 1) + (minor - anchor_minor)
+    return f"{months // 12 % 100:02d}.{months % 12 + 1:02d}"

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from compiler import ir
 from compiler.backends.kubernetes import common as kc
-from compiler.backends.base import OutputFile, RenderContext
+from compiler.resolve import namespace
+from compiler.backends.base import FileValidator, OutputFile, RenderContext
 from compiler.backends.kubernetes.objects import object_file
 from compiler.targets.layout import ARGOCD_DIR, env_dir
-from compiler.backends.render import k8s_name
+from compiler.targets.kubernetes import k8s_name
 
 ARGOCD_NAMESPACE = "argocd"
 IN_CLUSTER = "https://kubernetes.default.svc"
@@ -37,6 +38,7 @@ def application_name(project: str, env: ir.Environment) -> str:
 
 class _Backend:
     name = "argocd"
+    validators: dict[str, FileValidator] = {}
 
     def render(self, ctx: RenderContext) -> list[OutputFile]:
         spec = ctx.spec
@@ -58,7 +60,7 @@ class _Backend:
                 "repo": project.repository,
                 "revision": "HEAD",
                 "path": env_dir(env.name),
-                "destination": {**destination, "namespace": kc.namespace(env)},
+                "destination": {**destination, "namespace": namespace(env)},
                 "prune": not production,
                 "sync_options": ["PrunePropagationPolicy=foreground", "PruneLast=true"],
             }

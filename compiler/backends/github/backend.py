@@ -11,22 +11,24 @@ from typing import Any
 
 from compiler.targets import layout
 from compiler.backends.github import views
-from compiler.backends.base import OutputFile, RenderContext
+from compiler.backends.base import OutputFile, RenderContext, any_version
+from compiler.backends.github.validate import validate_workflow
 from compiler.backends.github.codeowners import codeowners_lines
 from compiler.diagnostics import Span
-from compiler.backends.render import k8s_name
+from compiler.targets.kubernetes import k8s_name
 
 WORKFLOW = "github-workflow"
 
 
 class _Backend:
     name = "github"
+    validators = {WORKFLOW: any_version(validate_workflow)}
 
     def render(self, ctx: RenderContext) -> list[OutputFile]:
         spec = ctx.spec
         if spec.project is None:
             return []
-        base = views.base_context(spec)
+        base = views.base_context(ctx.resolved)
         origin = spec.project.span
         files = [self._workflow(ctx, "shipspec.yml", "shipspec.yml.j2", origin, base)]
         testing = views.testing_view(spec)
@@ -34,13 +36,12 @@ class _Backend:
             files.append(self._workflow(ctx, "testing.yml", "testing.yml.j2", origin, {**base, **testing}))
         for gate in spec.gates:
             path = views.gate_file(gate).rsplit("/", 1)[1]
-            files.append(self._workflow(ctx, path, "promote.yml.j2", gate.span, {**base, "gate": views.gate_view(spec, gate)}))
-        for r in views.retraining_views(spec):
-            training = next(t for t in spec.trainings if t.model.name == r.model)
-            files.append(
-                self._workflow(ctx, f"retrain-{k8s_name(r.model)}.yml", "retrain.yml.j2", training.span, {**base, "r": r})
-            )
-        lines = codeowners_lines(spec)
+            files.append(self._workflow(ctx, path, "promote.yml.j2", gate.span, {**base, "gate": views.gate_view(ctx.resolved, gate)}))
+        for retrain in views.retraining_views(ctx.resolved):
+            training = next(t for t in spec.trainings if t.model.name == retrain.model)
+            files.append(self._workflow(ctx, f"retrain-{k8s_name(retrain.model)}.yml", "retrain.yml.j2",
+                                        training.span, {**base, "r": retrain}))
+        lines = codeowners_lines(ctx.resolved)
         if lines:
             text = ctx.templates.render("github/CODEOWNERS.j2", lines=lines)
             files.append(OutputFile(layout.CODEOWNERS, text, origin, kind="codeowners"))
@@ -53,5 +54,3 @@ class _Backend:
 
 
 BACKEND = _Backend()
-
-# compiler.validate finds this kind's validator (backends/github_validate.py) by name.

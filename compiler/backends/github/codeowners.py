@@ -15,8 +15,10 @@ import re
 from pathlib import PurePosixPath
 
 from compiler.targets import layout
-from compiler.ir import Spec, Tier
-from compiler.backends.render import Raw, k8s_name
+from compiler.ir import Tier
+from compiler.resolve import Resolved
+from compiler.backends.render import Raw
+from compiler.targets.kubernetes import k8s_name
 
 _UNSAFE = re.compile(r"([\s#\\])")
 
@@ -41,8 +43,9 @@ def _line(pattern: str, owners: list[str]) -> Raw:
     return Raw(f"{_pattern(pattern)} {' '.join(unique)}")
 
 
-def codeowners_lines(spec: Spec) -> list[Raw]:
-    project = list(spec.project.owners) if spec.project else []
+def codeowners_lines(r: Resolved) -> list[Raw]:
+    spec = r.spec
+    project = list(r.project.owners)
     lines: list[Raw] = []
     if project:
         lines.append(_line("*", project))
@@ -63,7 +66,7 @@ def codeowners_lines(spec: Spec) -> list[Raw]:
         approvers.setdefault((g.target.name, g.model.name), []).extend(g.approval)
     for env in spec.environments:
         served = [m for m in spec.models if any(r.name == env.name for r in m.serve_in)]
-        trained = [spec.model(t.model.name) for t in spec.trainings if t.environment and t.environment.name == env.name]
+        trained = [r.models.get(t.model.name) for t in spec.trainings if t.environment and t.environment.name == env.name]
         models = sorted({m.name: m for m in served + [m for m in trained if m]}.values(), key=lambda m: m.name)
         production = env.tier is Tier.PRODUCTION
         env_approvers = [a for (target, _), names in sorted(approvers.items()) if target == env.name for a in names]

@@ -8,11 +8,9 @@ evaluates them.
 
 from __future__ import annotations
 
-import os
 import re
 import shlex
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 from typing import Any
 
 from compiler import __version__
@@ -20,7 +18,8 @@ from compiler import __version__
 from compiler.targets import layout
 from compiler.backends.kubernetes import training as k8s_training
 from compiler.ir import Gate, Spec, Tier
-from compiler.backends.render import k8s_name
+from compiler.resolve import Resolved
+from compiler.targets.kubernetes import k8s_name
 from compiler.units import format_duration as fmt_seconds
 
 # Actions pinned to an exact release: a moved tag cannot change what runs.
@@ -49,20 +48,6 @@ def url_expr(env: str) -> str:
     return "${{ vars." + url_variable(env) + " }}"
 
 
-def spec_dir(spec: Spec) -> str:
-    """The spec directory the workflows pass to shipspec (``specs`` by default)."""
-    tops = set()
-    for f in spec.files:
-        p = PurePosixPath(f)
-        if p.is_absolute() or not p.parts or p.parts[0] == "..":
-            rel = PurePosixPath(os.path.relpath(f)) if p.is_absolute() else p
-            if not rel.parts or rel.parts[0] == "..":
-                return "specs"
-            p = rel
-        tops.add(p.parts[0] if len(p.parts) > 1 else ".")
-    return tops.pop() if len(tops) == 1 else "specs"
-
-
 def fmt_number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(value)
 
@@ -80,8 +65,8 @@ def load_command(model: str, percentile: float, threshold: float, rate: float, d
     return " ".join(parts)
 
 
-def base_context(spec: Spec) -> dict[str, Any]:
-    specs_path = spec_dir(spec)
+def base_context(r: Resolved) -> dict[str, Any]:
+    specs_path = r.spec_dir
     specs = shlex.quote(specs_path)
     return {
         "actions": ACTIONS,
@@ -156,7 +141,7 @@ def dispatch_type(gate: Gate) -> str:
     return f"promote-{gate.model.name}-{gate.source.name}-{gate.target.name}"
 
 
-def gate_view(spec: Spec, gate: Gate) -> dict[str, Any]:
+def gate_view(r: Resolved, gate: Gate) -> dict[str, Any]:
     load = None
     timeout = 15
     if gate.load is not None:
@@ -170,7 +155,7 @@ def gate_view(spec: Spec, gate: Gate) -> dict[str, Any]:
     check = (
         f"shipspec gate check --gate {shlex.quote(gate.source.name + '->' + gate.target.name)} "
         f"--model \"$MODEL\" --version \"$VERSION\" --evidence evidence.input --evidence load-evidence.json --format markdown "
-        f"{shlex.quote(spec_dir(spec))} >> \"$GITHUB_STEP_SUMMARY\""
+        f"{shlex.quote(r.spec_dir)} >> \"$GITHUB_STEP_SUMMARY\""
     )
     return {
         "model": gate.model.name,
@@ -178,7 +163,7 @@ def gate_view(spec: Spec, gate: Gate) -> dict[str, Any]:
         "source": gate.source.name,
         "target": gate.target.name,
         # What the source runs is what this gate would promote.
-        "version": spec.version_in(gate.model.name, gate.source.name) or "",
+        "version": r.version_in(gate.model.name, gate.source.name) or "",
         "dispatch_type": dispatch_type(gate),
         "url_expr": url_expr(gate.source.name),
         "load": load,
@@ -198,17 +183,20 @@ class Retraining:
     dispatch_type: str
 
 
-def retraining_views(spec: Spec) -> list[Retraining]:
+def retraining_views(r: Resolved) -> list[Retraining]:
     """One per model that has a training job and a monitor rule ending in ``-> retrain``."""
+    spec = r.spec
     out = []
     for t in spec.trainings:
-        rules = [r for mon in spec.monitors if mon.model.name == t.model.name for r in mon.rules if r.action == "retrain"]
+        rules = [rule for mon in spec.monitors if mon.model.name == t.model.name for rule in mon.rules
+                 if rule.action == "retrain"]
         if not rules or t.environment is None:
             continue
-        env = spec.environment(t.environment.name)
+        env = r.environments.get(t.environment.name)
         kind = "PyTorchJob" if t.nodes > 1 else "Job"
         triggers = ", ".join(
-            f"{r.signal}{' ' + r.statistic if r.statistic else ''} {r.op} {fmt_number(r.threshold)}" for r in rules
+            f"{rule.signal}{' ' + rule.statistic if rule.statistic else ''} {rule.op} {fmt_number(rule.threshold)}"
+            for rule in rules
         )
         out.append(
             Retraining(

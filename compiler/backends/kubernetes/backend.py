@@ -14,39 +14,37 @@ from __future__ import annotations
 from typing import Any
 
 from compiler import ir
+from compiler.parallel import fork_pool, worker_count
 from compiler.backends.kubernetes import canary as k8s_canary
 from compiler.backends.kubernetes import serving as k8s_serving
 from compiler.backends.kubernetes import training as k8s_training
 from compiler.backends.kubernetes import validate as k8s_validate
 from compiler.backends.kubernetes import common as kc
+from compiler.resolve import namespace
 from compiler.backends.base import OutputFile, RenderContext
 from compiler.backends.kubernetes.objects import fragment, object_file
-from compiler.checks import k8s_policy
+from compiler.backends.kubernetes import policy as k8s_policy
 from compiler.diagnostics import Diagnostic, Sink, Span
 from compiler.targets.layout import object_path
-from compiler.backends.render import k8s_name
+from compiler.targets.kubernetes import k8s_name
 
 T = "kubernetes/"
 # Workloads without traffic yet still get a namespace quota in development.
 DEV_QUOTA = ir.Resources(Span.point("<default>"), cpu=8, memory=32 << 30, gpu=0)
 
 
-def _project(spec: ir.Spec) -> str:
-    return spec.project.name if spec.project else "shipspec"
-
-
-def _env_meta(spec: ir.Spec, env: ir.Environment, name: str, component: str, wave: str) -> dict[str, object]:
+def _env_meta(project: str, env: ir.Environment, name: str, component: str, wave: str) -> dict[str, object]:
     return {
         "name": name,
-        "namespace": kc.namespace(env),
-        "labels": {**kc.labels(_project(spec), component, name), "shipspec.dev/environment": env.name},
+        "namespace": namespace(env),
+        "labels": {**kc.labels(project, component, name), "shipspec.dev/environment": env.name},
         "annotations": kc.wave(wave),
     }
 
 
 def monitoring_namespace(spec: ir.Spec) -> str:
     env = next((e for e in spec.environments if e.tier is ir.Tier.MONITORING), None)
-    return kc.namespace(env) if env else "monitoring"
+    return namespace(env) if env else "monitoring"
 
 
 def prometheus_address(spec: ir.Spec) -> str:
@@ -58,26 +56,27 @@ class _Env:
 
     def __init__(self, ctx: RenderContext, env: ir.Environment) -> None:
         self.ctx, self.spec, self.env = ctx, ctx.spec, env
+        self.resolved = ctx.resolved
+        self.project = ctx.resolved.project.name
         self.files: list[OutputFile] = []
-        self.sa = k8s_name(_project(self.spec))
-        self.pods_kind = k8s_validate.kind_for(self.spec.project.kubernetes_version if self.spec.project else "1.33")
+        self.sa = k8s_name(self.project)
 
     def add(self, kind: str, name: str, template: str, source: Span, **context: object) -> None:
         # Custom resources that embed pod templates get those checked as core objects.
-        file_kind = self.pods_kind if kind in ("Rollout", "PyTorchJob") else "yaml"
+        file_kind = k8s_validate.PODS_KIND if kind in ("Rollout", "PyTorchJob") else "yaml"
         f = object_file(self.ctx, object_path(self.env.name, kind, name), T + template, source, file_kind, **context)
         if f is not None:
             self.files.append(f)
 
     def base(self) -> None:
-        env, spec = self.env, self.spec
-        ns_meta = _env_meta(spec, env, kc.namespace(env), "namespace", kc.WAVE_NAMESPACE)
+        env, project = self.env, self.project
+        ns_meta = _env_meta(project, env, namespace(env), "namespace", kc.WAVE_NAMESPACE)
         del ns_meta["namespace"]
         # Pods of this namespace must meet the restricted Pod Security Standard.
         ns_meta["labels"] = {**ns_meta["labels"], "pod-security.kubernetes.io/enforce": "restricted",  # type: ignore[dict-item]
                              "pod-security.kubernetes.io/enforce-version": "latest"}
-        self.add("Namespace", kc.namespace(env), "namespace.yaml.j2", env.span, o={"meta": ns_meta})
-        sa_meta = _env_meta(spec, env, self.sa, "identity", kc.WAVE_SETUP)
+        self.add("Namespace", namespace(env), "namespace.yaml.j2", env.span, o={"meta": ns_meta})
+        sa_meta = _env_meta(project, env, self.sa, "identity", kc.WAVE_SETUP)
         self.add("ServiceAccount", self.sa, "serviceaccount.yaml.j2", env.span, o={"meta": sa_meta})
         if env.tier is ir.Tier.DEVELOPMENT:
             quota = env.quota or DEV_QUOTA
@@ -87,16 +86,16 @@ class _Env:
                     "requests.nvidia.com/gpu": str(quota.gpu)}
             span = env.spans.get("quota", env.span)
             self.add("ResourceQuota", "quota", "resourcequota.yaml.j2", span,
-                     o={"meta": _env_meta(spec, env, "quota", "quota", kc.WAVE_SETUP), "hard": hard})
+                     o={"meta": _env_meta(project, env, "quota", "quota", kc.WAVE_SETUP), "hard": hard})
             self.add("LimitRange", "defaults", "limitrange.yaml.j2", span,
-                     o={"meta": _env_meta(spec, env, "defaults", "quota", kc.WAVE_SETUP),
+                     o={"meta": _env_meta(project, env, "defaults", "quota", kc.WAVE_SETUP),
                         "default": {"cpu": "1", "memory": "2Gi"}, "default_request": {"cpu": "250m", "memory": "512Mi"}})
         if env.tier is ir.Tier.PRODUCTION:
             if not env.gateway:
                 self.ctx.sink.report("SS520", f"production environment '{env.name}' names no gateway: its models "
                                      "accept traffic only from their own namespace", env.span,
                                      hint='add: gateway "NAMESPACE-OF-THE-INGRESS-GATEWAY"')
-            meta = _env_meta(spec, env, "default-deny-ingress", "network", kc.WAVE_SETUP)
+            meta = _env_meta(project, env, "default-deny-ingress", "network", kc.WAVE_SETUP)
             self.add("NetworkPolicy", "default-deny-ingress", "networkpolicy-default-deny.yaml.j2", env.span,
                      o={"meta": meta})
 
@@ -114,12 +113,12 @@ class _Env:
             by_store.setdefault(key.store, []).append({"secretKey": var.name, "remoteRef": remote})
         for store, data in sorted(by_store.items()):
             name = f"{prefix}-{store}"
-            meta = _env_meta(self.spec, self.env, name, "secrets", kc.WAVE_SETUP)
+            meta = _env_meta(self.project, self.env, name, "secrets", kc.WAVE_SETUP)
             self.add("ExternalSecret", name, "externalsecret.yaml.j2", source,
                      o={"meta": meta, "store": store, "target": name, "data": data})
 
     def serve(self, model: ir.Model) -> None:
-        s = k8s_serving.served(self.spec, self.env, model)
+        s = k8s_serving.served(self.resolved, self.env, model)
         src = model.span
         pod = fragment(self.ctx, T + "triton-pod.yaml.j2", src, p=k8s_serving.pod(s, self.sa, s.name))
         analysis = None
@@ -137,34 +136,34 @@ class _Env:
                      o=k8s_serving.network_policy(s, monitoring_namespace(self.spec)))
         if analysis is not None and s.sla is not None:
             self.add("AnalysisTemplate", f"{s.name}-slo", "analysistemplate.yaml.j2", s.sla.span, o=analysis)
-        env_vars = tuple(v for m in k8s_serving.pod_models(self.spec, model) for v in m.env)
+        env_vars = tuple(v for p in s.placement.pod_models for v in p.model.env)
         self.secrets(s.name, env_vars, src)
 
     def shadow(self) -> None:
         env = self.env
         if env.tier is not ir.Tier.PREPROD or env.shadow is None:
             return
-        source = self.spec.environment(env.shadow.source.name)
+        source = self.resolved.environments.get(env.shadow.source.name)
         if source is None:
             return
         for model in self.spec.models:
             served_in = {r.name for r in model.serve_in}
             if env.name in served_in and source.name in served_in:
-                view = k8s_canary.shadow(self.spec, env, source, model)
+                view = k8s_canary.shadow(self.project, env, source, model)
                 self.add("VirtualService", f"{model.name}-shadow", "virtualservice.yaml.j2", env.shadow.span, o=view)
 
     def train(self, t: ir.Training) -> None:
         name = k8s_training.name(t)
         multi = t.nodes > 1
         pod = fragment(self.ctx, T + "training-pod.yaml.j2", t.span,
-                       p=k8s_training.pod(self.spec, self.env, t, self.sa, name, "pytorch" if multi else "train"),
+                       p=k8s_training.pod(self.resolved, self.env, t, self.sa, name, "pytorch" if multi else "train"),
                        restart_policy="OnFailure" if multi else "Never")
-        view = k8s_training.job(self.spec, self.env, t)
+        view = k8s_training.job(self.resolved, self.env, t)
         if multi:
             self.add("PyTorchJob", name, "pytorchjob.yaml.j2", t.span, o=view, pod=pod)
         else:
             self.add("Job", name, "job.yaml.j2", t.span, o=view, pod=pod)
-        claim = k8s_training.checkpoint_claim(self.spec, self.env, t)
+        claim = k8s_training.checkpoint_claim(self.resolved, self.env, t)
         if claim is not None:
             self.add("PersistentVolumeClaim", f"{name}-checkpoints", "persistentvolumeclaim.yaml.j2",
                      t.spans.get("checkpoint", t.span), o=claim)
@@ -215,7 +214,7 @@ def _tasks(spec: ir.Spec, envs: list[ir.Environment]) -> list[tuple[int, int, in
 def _render_forked(task: tuple[int, int, int]) -> tuple[list[OutputFile], list[Diagnostic]]:
     assert _FORKED is not None
     sink = Sink()
-    ctx = RenderContext(_FORKED.spec, _FORKED.templates, sink)
+    ctx = RenderContext(_FORKED.resolved, _FORKED.templates, sink)
     index, part, parts = task
     env = sorted(ctx.spec.environments, key=lambda e: e.name)[index]
     return _render_env(ctx, env, part, parts), sink.items
@@ -246,20 +245,11 @@ class Pending:
 
 def _start_parallel(ctx: RenderContext, envs: list[ir.Environment]) -> Pending | None:
     global _FORKED
-    import multiprocessing
-    import os
-    from concurrent.futures import ProcessPoolExecutor
-
-    workers = min(os.cpu_count() or 1, len(envs), 8)
-    if workers < 2:
-        return None
-    try:
-        fork = multiprocessing.get_context("fork")
-    except ValueError:  # pragma: no cover - platforms without fork
+    pool = fork_pool(worker_count(len(envs)))
+    if pool is None:
         return None
     _FORKED = ctx
     try:
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=fork)
         # Every worker is forked by these submissions, while _FORKED is set.
         futures = [pool.submit(_render_forked, task) for task in _tasks(ctx.spec, envs)]
     finally:
@@ -276,12 +266,11 @@ class _Backend:
     """Renders ``deploy/<env>/`` for every environment (see the module docstring)."""
 
     name = "kubernetes"
+    validators = {k8s_validate.PODS_KIND: k8s_validate.validate_pods}
 
     def start(self, ctx: RenderContext) -> Pending | list[OutputFile]:
         """The files, or for a large spec the ``Pending`` render in forked workers."""
         spec = ctx.spec
-        # Registered here, in this process: forked workers' registrations would not come back.
-        k8s_validate.kind_for(spec.project.kubernetes_version if spec.project else "1.33")
         envs = sorted(spec.environments, key=lambda e: e.name)
         served = sum(len(m.serve_in) for m in spec.models)
         pending = _start_parallel(ctx, envs) if served >= PARALLEL_FROM and len(envs) > 1 else None

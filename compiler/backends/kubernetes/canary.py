@@ -8,9 +8,11 @@ from typing import Any
 
 from compiler import ir
 from compiler.backends.kubernetes import common as kc
+from compiler.targets import triton as triton_target
+from compiler.resolve import namespace
 from compiler.backends.kubernetes.serving import GRPC, HTTP, SUMMARY_QUANTILES, Served, meta
 from compiler.diagnostics import Sink
-from compiler.backends.render import k8s_name
+from compiler.targets.kubernetes import k8s_name
 
 # Only the canary's pods: Argo Rollouts names them <rollout>-<pod-template-hash>-<id>
 # and hands the new hash to the analysis as an argument.
@@ -65,11 +67,10 @@ def analysis_template(s: Served, prometheus: str, sink: Sink) -> dict[str, Any] 
         ok = f"sum(rate(nv_inference_request_success{{{sel}}}[{WINDOW}]))"
         success, failure = _conditions(round(error_budget, 12))
         metrics.append(_metric("error-ratio", f"{fail} / ({ok} + {fail})", success, failure, prometheus))
-    version = s.spec.project.triton_version if s.spec.project else "2.51.0"
-    minor = kc.triton_minor(version) or 0
+    minor = triton_target.triton_minor(s.triton_version) or 0
     for obj in sla.latency:
         label = _number(obj.percentile).replace(".", "-")
-        if minor >= kc.HISTOGRAM_MINOR:
+        if minor >= triton_target.HISTOGRAM_MINOR:
             query = (f"histogram_quantile({_number(round(obj.percentile / 100, 6))}, sum by (le) "
                      f"(rate(nv_inference_first_response_histogram_ms_bucket{{{sel}}}[{WINDOW}])))")
             threshold = obj.threshold * 1000  # ms
@@ -98,12 +99,12 @@ def _metric(name: str, query: str, success: str, failure: str, address: str) -> 
     }
 
 
-def shadow(spec: ir.Spec, preprod: ir.Environment, source: ir.Environment, model: ir.Model) -> dict[str, Any]:
+def shadow(project: str, preprod: ir.Environment, source: ir.Environment, model: ir.Model) -> dict[str, Any]:
     """A VirtualService in the source (production) namespace: serve from
     production, mirror a share of the requests to preprod; mirrored responses
     are discarded by the mesh."""
     name = k8s_name(model.name)
-    src_ns, dst_ns = kc.namespace(source), kc.namespace(preprod)
+    src_ns, dst_ns = namespace(source), namespace(preprod)
     host = f"{name}.{src_ns}.svc.cluster.local"
     mirror = f"{name}.{dst_ns}.svc.cluster.local"
     assert preprod.shadow is not None
@@ -118,7 +119,6 @@ def shadow(spec: ir.Spec, preprod: ir.Environment, source: ir.Environment, model
         }
         for proto, port in (("http", HTTP), ("grpc", GRPC))
     ]
-    project = spec.project.name if spec.project else "shipspec"
     return {
         "meta": {
             "name": f"{name}-shadow",

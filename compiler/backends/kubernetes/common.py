@@ -4,11 +4,8 @@ Triton image, the restricted security context, and secret references."""
 from __future__ import annotations
 
 from compiler import ir
-from compiler.targets.kubernetes import (  # noqa: F401 - re-exported for the backends
-    DNS_LABEL, ENV_NAME, HISTOGRAM_MINOR, TRITON_MINOR_MAX, TRITON_MINOR_MIN, SecretKey, is_dns_label,
-    is_label_key, is_label_value, namespace, parse_secret, triton_minor, triton_release,
-)
-from compiler.backends.render import k8s_name
+from compiler.targets.kubernetes import k8s_name, parse_secret
+from compiler.targets.triton import triton_release
 
 MANAGED_BY = "shipspec"
 # Argo CD orders a sync by these waves: namespaces before what lives in them.

@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from compiler import ir
+from compiler.resolve import Placement, Resolved
 from compiler.backends.kubernetes import common as kc
+from compiler.targets import triton as triton_target
 from compiler.targets.layout import ARTIFACT_FILE, MODEL_REPOSITORY, triton_config_map, triton_version_dir
-from compiler.backends.render import k8s_name
+from compiler.targets.kubernetes import k8s_name
 
 HTTP, GRPC, METRICS = 8000, 8001, 8002
 
@@ -29,27 +31,47 @@ SUMMARY_QUANTILES = (0.5, 0.9, 0.95, 0.99, 0.999)
 
 @dataclass(frozen=True, slots=True)
 class Served:
-    """One model in one environment, with every setting the environment overrides resolved."""
+    """The kubernetes backend's view of one placement: the model in an environment,
+    as the resolve stage decided it, with the spec-wide facts it needs."""
 
-    spec: ir.Spec
-    env: ir.Environment
-    model: ir.Model
-    replicas: ir.ReplicaRange | None
-    resources: ir.Resources | None
-    canary: ir.Gate | None
-    sla: ir.Sla | None
+    resolved: Resolved
+    placement: Placement
+
+    @property
+    def env(self) -> ir.Environment:
+        return self.placement.env
+
+    @property
+    def model(self) -> ir.Model:
+        return self.placement.model
+
+    @property
+    def replicas(self) -> ir.ReplicaRange | None:
+        return self.placement.replicas
+
+    @property
+    def resources(self) -> ir.Resources | None:
+        return self.placement.resources
+
+    @property
+    def canary(self) -> ir.Gate | None:
+        return self.placement.canary
+
+    @property
+    def sla(self) -> ir.Sla | None:
+        return self.placement.sla
 
     @property
     def name(self) -> str:
-        return k8s_name(self.model.name)
+        return self.placement.name
 
     @property
     def namespace(self) -> str:
-        return kc.namespace(self.env)
+        return self.placement.namespace
 
     @property
     def production(self) -> bool:
-        return self.env.tier is ir.Tier.PRODUCTION
+        return self.placement.production
 
     @property
     def kind(self) -> str:
@@ -57,84 +79,25 @@ class Served:
 
     @property
     def gpu(self) -> int:
-        return self.resources.gpu if self.resources else 0
+        return self.placement.gpu
+
+    @property
+    def project(self) -> str:
+        return self.resolved.project.name
+
+    @property
+    def triton_version(self) -> str:
+        return self.resolved.project.triton_version
 
 
-@dataclass(frozen=True)
-class _Lookups:
-    """A spec's gates, SLAs, overrides and models by name, built once per spec:
-    searching the whole spec per (model, environment) made rendering quadratic
-    (1,000 models: about a million comparisons per environment)."""
-
-    canary_gates: dict[tuple[str, str], ir.Gate]
-    slas: dict[tuple[str, str], ir.Sla]
-    overrides: dict[tuple[int, str], ir.Override]
-    models: dict[str, ir.Model]
-
-
-_LOOKUPS: dict[int, tuple[ir.Spec, _Lookups]] = {}
-
-
-def _lookups(spec: ir.Spec) -> _Lookups:
-    hit = _LOOKUPS.get(id(spec))
-    if hit is not None and hit[0] is spec:
-        return hit[1]
-    gates: dict[tuple[str, str], ir.Gate] = {}
-    for g in sorted(spec.gates, key=lambda g: g.source.name):  # the first by source name wins
-        if g.canary:
-            gates.setdefault((g.target.name, g.model.name), g)
-    slas: dict[tuple[str, str], ir.Sla] = {}
-    for s in spec.slas:
-        slas.setdefault((s.model.name, s.environment.name), s)
-    overrides: dict[tuple[int, str], ir.Override] = {}
-    for env in spec.environments:
-        for o in env.overrides:
-            overrides.setdefault((id(env), o.model.name), o)
-    models: dict[str, ir.Model] = {}
-    for m in spec.models:
-        models.setdefault(m.name, m)
-    found = _Lookups(gates, slas, overrides, models)
-    if len(_LOOKUPS) > 8:
-        _LOOKUPS.clear()
-    _LOOKUPS[id(spec)] = (spec, found)
-    return found
-
-
-def served(spec: ir.Spec, env: ir.Environment, model: ir.Model) -> Served:
-    found = _lookups(spec)
-    override = found.overrides.get((id(env), model.name))
-    replicas = (override.replicas if override and override.replicas else None) or env.replicas
-    res = override.resources if override and override.resources else model.resources
-    gate = found.canary_gates.get((env.name, model.name))
-    sla = found.slas.get((model.name, env.name))
-    return Served(spec, env, model, replicas, res, gate, sla)
-
-
-def pod_models(spec: ir.Spec, model: ir.Model) -> list[ir.Model]:
-    """The model and, for an ensemble, every model it runs (recursively), by name."""
-    seen: dict[str, ir.Model] = {}
-    stack = [model]
-    while stack:
-        m = stack.pop()
-        if m.name in seen:
-            continue
-        seen[m.name] = m
-        for step in m.steps:
-            member = _lookups(spec).models.get(step.model.name)
-            if member is not None:
-                stack.append(member)
-    return [seen[n] for n in sorted(seen)]
+def served(r: Resolved, env: ir.Environment, model: ir.Model) -> Served:
+    return Served(r, r.place(model, env))
 
 
 RESPONSE_CACHE_BYTES = 64 * 1024 * 1024
 
 
-def _triton_version(spec: ir.Spec) -> str:
-    return spec.project.triton_version if spec.project else "2.51.0"
-
-
-def triton_args(spec: ir.Spec, models: list[ir.Model]) -> list[str]:
-    version = _triton_version(spec)
+def triton_args(version: str, models: list[ir.Model]) -> list[str]:
     args = [
         f"--model-repository={MODEL_REPOSITORY}",
         # Explicit control: the pod loads exactly the models rendered for it and
@@ -151,8 +114,8 @@ def triton_args(spec: ir.Spec, models: list[ir.Model]) -> list[str]:
         # latency histograms); histograms are added where the server has them.
         "--metrics-config=summary_latencies=true",
     ]
-    minor = kc.triton_minor(version)
-    if minor is not None and minor >= kc.HISTOGRAM_MINOR:
+    minor = triton_target.triton_minor(version)
+    if minor is not None and minor >= triton_target.HISTOGRAM_MINOR:
         args.append("--metrics-config=histogram_latencies=true")
     if any(m.cache for m in models):
         # A model's `response_cache { enable: true }` does nothing unless the
@@ -169,8 +132,8 @@ def artifact(m: ir.Model, version: str | None) -> str | None:
     return m.artifact.replace(f"/{m.version}/", f"/{version}/")
 
 
-def _fetch_container(spec: ir.Spec, env: ir.Environment, m: ir.Model) -> dict[str, Any] | None:
-    version = spec.version_in(m.name, env.name)
+def _fetch_container(p: Placement) -> dict[str, Any] | None:
+    m, version = p.model, p.version
     uri = artifact(m, version)
     if m.format is None or m.format is ir.ModelFormat.ENSEMBLE or not uri:
         return None
@@ -192,9 +155,9 @@ def _fetch_container(spec: ir.Spec, env: ir.Environment, m: ir.Model) -> dict[st
     }
 
 
-def _version_dirs(spec: ir.Spec, env: ir.Environment, models: list[ir.Model]) -> dict[str, Any]:
+def _version_dirs(placed: tuple[Placement, ...]) -> dict[str, Any]:
     """Ensembles have no artifact but Triton still needs their version directory."""
-    dirs = [f"{MODEL_REPOSITORY}/{m.name}/{triton_version_dir(spec.version_in(m.name, env.name))}" for m in models]
+    dirs = [f"{MODEL_REPOSITORY}/{p.model.name}/{triton_version_dir(p.version)}" for p in placed]
     return {
         "name": "model-dirs",
         "image": "docker.io/library/busybox:1.37.0",
@@ -207,8 +170,9 @@ def _version_dirs(spec: ir.Spec, env: ir.Environment, models: list[ir.Model]) ->
 
 def pod(s: Served, service_account: str, secret_prefix: str) -> dict[str, Any]:
     """The pod template view of a Triton pod."""
-    models = pod_models(s.spec, s.model)
-    labels = {**kc.labels(_project(s.spec), "triton", s.name), **kc.selector(s.name)}
+    placed = s.placement.pod_models
+    models = [p.model for p in placed]
+    labels = {**kc.labels(s.project, "triton", s.name), **kc.selector(s.name)}
     config_volumes = [
         {"name": f"config-{i}", "configMap": {"name": triton_config_map(m.name)}} for i, m in enumerate(models)
     ]
@@ -219,8 +183,8 @@ def pod(s: Served, service_account: str, secret_prefix: str) -> dict[str, Any]:
         for i, m in enumerate(models)
     ]
     mounts += [{"name": "tmp", "mountPath": "/tmp"}, {"name": "shm", "mountPath": "/dev/shm"}]
-    fetchers = [_fetch_container(s.spec, s.env, m) for m in models]
-    init = [_version_dirs(s.spec, s.env, models)] + [c for c in fetchers if c is not None]
+    fetchers = [_fetch_container(p) for p in placed]
+    init = [_version_dirs(placed)] + [c for c in fetchers if c is not None]
     env_vars: list[Any] = []
     for m in models:
         env_vars += kc.env_vars(m.env, secret_prefix)
@@ -242,8 +206,8 @@ def pod(s: Served, service_account: str, secret_prefix: str) -> dict[str, Any]:
         "tolerations": kc.tolerations(s.env) if gpu_pod else [],
         "spread": spread,
         "init_containers": init,
-        "image": kc.triton_image(_triton_version(s.spec)),
-        "args": triton_args(s.spec, models),
+        "image": kc.triton_image(s.triton_version),
+        "args": triton_args(s.triton_version, models),
         "env": env_vars,
         "resources": kc.resources(s.resources),
         "mounts": mounts,
@@ -257,18 +221,14 @@ def pod(s: Served, service_account: str, secret_prefix: str) -> dict[str, Any]:
     }
 
 
-def _project(spec: ir.Spec) -> str:
-    return spec.project.name if spec.project else "shipspec"
-
-
 def meta(s: Served, component: str, name: str | None = None) -> dict[str, Any]:
     return {
         "name": name or s.name,
         "namespace": s.namespace,
-        "labels": {**kc.labels(_project(s.spec), component, s.name), "shipspec.dev/model": s.model.name,
+        "labels": {**kc.labels(s.project, component, s.name), "shipspec.dev/model": s.model.name,
                    "shipspec.dev/environment": s.env.name},
         "annotations": {**kc.wave(kc.WAVE_WORKLOAD),
-                        "shipspec.dev/version": s.spec.version_in(s.model.name, s.env.name) or "unversioned"},
+                        "shipspec.dev/version": s.placement.version or "unversioned"},
     }
 
 

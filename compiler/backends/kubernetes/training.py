@@ -7,22 +7,19 @@ from typing import Any
 
 from compiler import ir
 from compiler.backends.kubernetes import common as kc
-from compiler.backends.render import k8s_name
+from compiler.resolve import Resolved, namespace
+from compiler.targets.kubernetes import k8s_name
 
 CHECKPOINTS = "/checkpoints"
-
-
-def _project(spec: ir.Spec) -> str:
-    return spec.project.name if spec.project else "shipspec"
 
 
 def name(t: ir.Training) -> str:
     return f"{k8s_name(t.model.name)}-train"
 
 
-def _env(spec: ir.Spec, t: ir.Training, secret_prefix: str) -> list[dict[str, Any]]:
+def _env(r: Resolved, t: ir.Training, secret_prefix: str) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = [{"name": "SHIPSPEC_MODEL", "value": t.model.name}]
-    ds = spec.dataset(t.dataset.name) if t.dataset else None
+    ds = r.datasets.get(t.dataset.name) if t.dataset else None
     if ds is not None:
         out.append({"name": "DATASET_NAME", "value": ds.name})
         for key, value in (("DATASET_URI", ds.uri), ("DATASET_VERSION", ds.version), ("DATASET_SHA256", ds.sha256)):
@@ -45,7 +42,7 @@ def _number(value: float) -> str:
     return text[:-2] if text.endswith(".0") else text
 
 
-def pod(spec: ir.Spec, env: ir.Environment, t: ir.Training, service_account: str, secret_prefix: str,
+def pod(r: Resolved, env: ir.Environment, t: ir.Training, service_account: str, secret_prefix: str,
         container: str) -> dict[str, Any]:
     res = kc.resources(t.resources)
     if t.gpus:
@@ -60,7 +57,7 @@ def pod(spec: ir.Spec, env: ir.Environment, t: ir.Training, service_account: str
     else:
         volumes.append({"name": "checkpoints", "emptyDir": {}})
     return {
-        "labels": {**kc.labels(_project(spec), "training", k8s_name(t.model.name))},
+        "labels": {**kc.labels(r.project.name, "training", k8s_name(t.model.name))},
         "service_account": service_account,
         "pod_security": kc.POD_SECURITY,
         "container_security": kc.CONTAINER_SECURITY,
@@ -69,31 +66,31 @@ def pod(spec: ir.Spec, env: ir.Environment, t: ir.Training, service_account: str
         "container": container,
         "image": t.image,
         "command": list(t.command),
-        "env": _env(spec, t, secret_prefix),
+        "env": _env(r, t, secret_prefix),
         "resources": res,
         "mounts": mounts,
         "volumes": volumes,
     }
 
 
-def meta(spec: ir.Spec, env: ir.Environment, t: ir.Training, object_name: str, component: str) -> dict[str, Any]:
+def meta(r: Resolved, env: ir.Environment, t: ir.Training, object_name: str, component: str) -> dict[str, Any]:
     return {
         "name": object_name,
-        "namespace": kc.namespace(env),
-        "labels": {**kc.labels(_project(spec), component, k8s_name(t.model.name)),
+        "namespace": namespace(env),
+        "labels": {**kc.labels(r.project.name, component, k8s_name(t.model.name)),
                    "shipspec.dev/model": t.model.name, "shipspec.dev/environment": env.name},
         "annotations": kc.wave(kc.WAVE_WORKLOAD if component != "checkpoints" else kc.WAVE_SETUP),
     }
 
 
-def job(spec: ir.Spec, env: ir.Environment, t: ir.Training) -> dict[str, Any]:
-    return {"meta": meta(spec, env, t, name(t), "training"), "nodes": t.nodes, "gpus": t.gpus}
+def job(r: Resolved, env: ir.Environment, t: ir.Training) -> dict[str, Any]:
+    return {"meta": meta(r, env, t, name(t), "training"), "nodes": t.nodes, "gpus": t.gpus}
 
 
-def checkpoint_claim(spec: ir.Spec, env: ir.Environment, t: ir.Training) -> dict[str, Any] | None:
+def checkpoint_claim(r: Resolved, env: ir.Environment, t: ir.Training) -> dict[str, Any] | None:
     if t.checkpoint is None:
         return None
     # Several nodes write one checkpoint directory, so the claim must be shared.
     mode = "ReadWriteMany" if t.nodes > 1 else "ReadWriteOnce"
-    return {"meta": meta(spec, env, t, f"{name(t)}-checkpoints", "checkpoints"), "mode": mode,
+    return {"meta": meta(r, env, t, f"{name(t)}-checkpoints", "checkpoints"), "mode": mode,
             "size": kc.quantity_bytes(t.checkpoint)}

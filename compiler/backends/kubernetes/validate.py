@@ -11,16 +11,8 @@ from typing import Any
 from compiler.backends.base import OutputFile
 from compiler.diagnostics import Sink
 
-KIND_PREFIX = "k8s-crd-pods@"
-
-
-def kind_for(k8s_version: str) -> str:
-    """The OutputFile kind whose validator checks embedded pod templates; registers it."""
-    from compiler.validate import FILE_VALIDATORS
-
-    kind = KIND_PREFIX + k8s_version
-    FILE_VALIDATORS.setdefault(kind, lambda f, sink: validate_pods(f, sink, k8s_version))
-    return kind
+# The OutputFile kind of custom resources whose pod templates validate_pods checks.
+PODS_KIND = "k8s-crd-pods"
 
 
 def _templates(doc: dict[str, Any]) -> Iterator[tuple[str, Any]]:

@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from compiler import ir
-from compiler.backends.base import OutputFile, RenderContext
+from compiler.backends.base import FileValidator, OutputFile, RenderContext
 from compiler.backends.monitoring.dashboard import dashboard
 from compiler.backends.monitoring.slo import (
     Group,
@@ -23,36 +23,32 @@ from compiler.backends.monitoring.slo import (
     Target,
     availability_groups,
     availability_sli_group,
-    availability_objective,
-    has_histograms,
     latency_groups,
     summary_quantile,
 )
 from compiler.backends.monitoring.signals import serving_group, signal_groups
 from compiler.backends.monitoring.rules_yaml import dashboard_json, groups_yaml, text_block
 from compiler.diagnostics import Sink
+from compiler.resolve import Placement, Project, availability_objective, namespace
+from compiler.targets.triton import has_histograms
 from compiler.targets.layout import monitoring_dir
-from compiler.backends.render import Raw, k8s_name
+from compiler.backends.render import Raw
+from compiler.targets.kubernetes import k8s_name
 
 RULES_KIND = "prometheus-rules"
 METRICS_PORT = "http-metrics"  # the Service port the kubernetes backend gives Triton's 8002 (k8s_serving.service)
 SCRAPE_INTERVAL, SCRAPE_TIMEOUT = "15s", "10s"
 
 
-def namespace_of(env: ir.Environment) -> str:
-    """Where an environment's objects live (as the kubernetes backend decides)."""
-    return env.namespace if env.namespace is not None else k8s_name(env.name)
-
-
-def _team(model: ir.Model, project: ir.Project | None) -> str:
-    owners = model.owners or (project.owners if project else ())
+def _team(model: ir.Model, project: Project) -> str:
+    owners = model.owners or project.owners
     return owners[0].lstrip("@") if owners else "unowned"
 
 
-def _labels(project: ir.Project | None, env: ir.Environment, **extra: str) -> dict[str, str]:
+def _labels(project: Project, env: ir.Environment, **extra: str) -> dict[str, str]:
     out = {
         "app.kubernetes.io/managed-by": "shipspec",
-        "app.kubernetes.io/part-of": project.name if project else "shipspec",
+        "app.kubernetes.io/part-of": project.name,
         "shipspec.dev/environment": env.name,
     }
     out.update(extra)
@@ -134,25 +130,25 @@ def _obj(ctx: RenderContext, path: str, template: str, source: Any, parsed: dict
 
 class _Backend:
     name = "monitoring"
+    validators: dict[str, FileValidator] = {}
 
     def render(self, ctx: RenderContext) -> list[OutputFile]:
-        spec, project = ctx.spec, ctx.spec.project
-        version = project.triton_version if project else "2.51.0"
-        runbooks = project.runbooks if project else None
-        slas = {(s.model.name, s.environment.name): s for s in spec.slas}
-        monitors = {(m.model.name, m.environment.name): m for m in spec.monitors}
+        spec, project = ctx.spec, ctx.resolved.project
+        version, runbooks = project.triton_version, project.runbooks
         files: list[OutputFile] = []
         for env in spec.environments:
-            models = [m for m in spec.models if env.name in {r.name for r in m.serve_in}]
-            if not models:
+            placements = ctx.resolved.placements(env)
+            if not placements:
                 continue
-            out_dir, ns = monitoring_dir(env.name), namespace_of(env)
+            models = [p.model for p in placements]
+            out_dir, ns = monitoring_dir(env.name), namespace(env)
             groups: list[Group] = []
             periods: dict[str, float] = {}  # model -> SLO period, for the shared SLI rules
             quantiles: set[float] = set()
-            for model in models:
+            for placed in placements:
+                model, sla = placed.model, placed.sla
+                mon = placed.monitors[0] if placed.monitors else None  # a second is an error (SS102)
                 t = Target(model.name, env.name, ns, _team(model, project), runbooks)
-                sla, mon = slas.get((model.name, env.name)), monitors.get((model.name, env.name))
                 if sla is not None:
                     objective = availability_objective(sla)
                     if objective is not None:
@@ -165,31 +161,30 @@ class _Backend:
                         else:
                             _warn_no_histogram(ctx.sink, o, version)
                 groups += signal_groups(t, sla, mon, version)
-                files += self._per_model(ctx, env, model, t, sla, out_dir)
+                files += self._per_model(ctx, placed, t, out_dir)
             shared = [serving_group(Scope(env.name, ns, tuple(m.name for m in models)), quantiles, version)]
             sli = availability_sli_group(env.name, ns, periods)
             shared += [sli] if sli else []
             files += self._rules(ctx, env, shared + groups, out_dir)
         return files
 
-    def _per_model(self, ctx: RenderContext, env: ir.Environment, model: ir.Model, t: Target,
-                   sla: ir.Sla | None, out_dir: str) -> list[OutputFile]:
-        project, name = ctx.spec.project, k8s_name(model.name)
-        res = next((o.resources for o in env.overrides if o.model.name == model.name and o.resources), None)
-        gpu = bool((res or model.resources) and (res or model.resources).gpu)  # type: ignore[union-attr]
-        version = project.triton_version if project else "2.51.0"
+    def _per_model(self, ctx: RenderContext, placed: Placement, t: Target, out_dir: str) -> list[OutputFile]:
+        env, model, sla = placed.env, placed.model, placed.sla
+        project, name = ctx.resolved.project, k8s_name(model.name)
+        gpu = placed.gpu > 0
+        version = project.triton_version
         budget = sla is not None and (availability_objective(sla) is not None
                                       or (has_histograms(version) and bool(sla.latency)))
         board = dashboard(t, sla, gpu, budget)
         key, board_json = f"{name}-{k8s_name(env.name)}.json", dashboard_json(board).rstrip("\n")
         monitor = _obj(
             ctx, f"{out_dir}/servicemonitor-{name}.yaml", "monitoring/servicemonitor.yaml.j2", model.span,
-            name=name, namespace=namespace_of(env), labels=_labels(project, env, **{"app.kubernetes.io/name": name}),
+            name=name, namespace=namespace(env), labels=_labels(project, env, **{"app.kubernetes.io/name": name}),
             app=name, port=METRICS_PORT, interval=SCRAPE_INTERVAL, timeout=SCRAPE_TIMEOUT,
         )
         config_map = _obj(
             ctx, f"{out_dir}/dashboard-{name}.yaml", "monitoring/dashboard.yaml.j2", (sla or model).span,
-            name=f"grafana-dashboard-{name}", namespace=namespace_of(env),
+            name=f"grafana-dashboard-{name}", namespace=namespace(env),
             labels=_labels(project, env, grafana_dashboard="1"),
             # A literal block (indented for its place under data:) keeps the JSON readable in diffs.
             data={key: Raw(text_block(board_json, "    "))}, parsed={"data": {key: board_json}},
@@ -208,8 +203,8 @@ class _Backend:
         text = groups_yaml(groups)
         raw = OutputFile(path, ctx.templates.render("monitoring/rules.yaml.j2", o={"groups": _indent(text, 2)}),
                          source, kind=RULES_KIND)
-        view = {"name": f"{k8s_name(env.name)}-slo", "namespace": namespace_of(env),
-                "labels": _labels(ctx.spec.project, env)}
+        view = {"name": f"{k8s_name(env.name)}-slo", "namespace": namespace(env),
+                "labels": _labels(ctx.resolved.project, env)}
         wrapped_path = f"{out_dir}/prometheusrule-slo.yaml"
         wrapped_text = ctx.templates.render("monitoring/prometheusrule.yaml.j2", o={**view, "groups": _indent(text, 4)})
         # The document is the template rendered around a placeholder (small to

@@ -12,7 +12,8 @@ import hashlib
 from typing import Any
 
 from compiler import ir
-from compiler.backends.monitoring.slo import Target, availability_objective, latency_objective
+from compiler.backends.monitoring.slo import Target
+from compiler.resolve import availability_objective, latency_objective
 from compiler.backends.monitoring.signals import pct_suffix
 from compiler.targets.slo import number
 

@@ -15,11 +15,10 @@ from compiler.backends.monitoring.slo import (
     Scope,
     Target,
     error_ratio_expr,
-    has_histograms,
-    latency_slo_name,
     summary_quantile,
 )
-from compiler.targets.slo import number, prom_duration
+from compiler.targets.slo import latency_slo_name, number, prom_duration
+from compiler.targets.triton import has_histograms
 
 # Drift: one gauge per feature and statistic, e.g. {statistic="psi", feature="amount"}.
 DRIFT_METRIC = "shipspec_model_feature_drift"
@@ -82,7 +81,7 @@ def latency_alerts(t: Target, latency: tuple[ir.LatencyObjective, ...], version:
             "alert": "ModelLatencyAboveObjective",
             "expr": f"model:request_latency_seconds:p{pct_suffix(o.percentile / 100)}{sel} > {number(o.threshold)}",
             "for": SUSTAIN,
-            "labels": t.labels(slo=latency_slo_name(o), severity="page"),
+            "labels": t.labels(slo=latency_slo_name(o.percentile), severity="page"),
             "annotations": {
                 "summary": f"{t.model} in {t.environment}: p{o.percentile:g} latency above {ms}ms",
                 "description": f"p{o.percentile:g} request latency is "

@@ -14,7 +14,8 @@ from collections.abc import Callable
 from typing import TypedDict
 
 from compiler import ir
-from compiler.targets.slo import SLI_WINDOWS, burn_windows, number, prom_duration
+from compiler.resolve import availability_objective, latency_objective
+from compiler.targets.slo import SLI_WINDOWS, Objective, burn_windows, number, prom_duration
 
 # One Prometheus rule and one group, in the rule-file shape (``for`` is a
 # keyword, hence the functional form).
@@ -29,9 +30,6 @@ class Group(TypedDict):
 
 ExprFor = Callable[[str], str]  # window ("5m") -> the SLI's PromQL over that window
 
-DEFAULT_PERIOD = 30 * 86_400.0
-# Triton publishes a latency histogram (with per-model bucket edges) from 2.52 on.
-HISTOGRAM_SINCE = (2, 52)
 # The quantiles Triton's request summary carries by default.
 SUMMARY_QUANTILES = (0.5, 0.9, 0.95, 0.99, 0.999)
 
@@ -95,51 +93,6 @@ class Scope:
 
 
 Selects = Target | Scope
-
-
-@dataclass(frozen=True, slots=True)
-class Objective:
-    """One error-ratio SLO: the SLI name, its objective and period."""
-
-    slo: str
-    objective: float
-    period: float
-    what: str  # words for summaries: "availability", "p99 latency under 50ms"
-
-
-def triton_version(text: str) -> tuple[int, int]:
-    parts = [int(p) if p.isdigit() else 0 for p in (text.split(".") + ["0", "0"])[:2]]
-    return parts[0], parts[1]
-
-
-def has_histograms(version: str) -> bool:
-    return triton_version(version) >= HISTOGRAM_SINCE
-
-
-def period_of(sla: ir.Sla) -> float:
-    return sla.availability.window if sla.availability else DEFAULT_PERIOD
-
-
-def availability_objective(sla: ir.Sla) -> Objective | None:
-    """The error-ratio SLO: availability and error_rate measure the same SLI
-    (failed over all requests), so the stricter budget of the two governs."""
-    budgets = []
-    if sla.availability:
-        budgets.append(1.0 - sla.availability.objective)
-    if sla.error_rate is not None:
-        budgets.append(sla.error_rate)
-    if not budgets:
-        return None
-    return Objective("availability", round(1.0 - min(budgets), 9), period_of(sla), "availability")
-
-
-def latency_slo_name(o: ir.LatencyObjective) -> str:
-    return f"latency-p{o.percentile:g}".replace(".", "-")
-
-
-def latency_objective(sla: ir.Sla, o: ir.LatencyObjective) -> Objective:
-    return Objective(latency_slo_name(o), round(o.percentile / 100, 9), period_of(sla),
-                     f"p{o.percentile:g} latency under {o.threshold * 1000:g}ms")
 
 
 def _rate(metric: str, sel: str, window: str) -> str:

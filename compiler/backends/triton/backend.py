@@ -8,16 +8,14 @@ Environments of the training, testing and monitoring tiers serve nothing.
 from __future__ import annotations
 
 from compiler import ir
+from compiler.resolve import Placement
 
 from compiler.targets import layout
-from compiler.backends.base import OutputFile, RenderContext
+from compiler.backends.base import OutputFile, RenderContext, any_version
 from compiler.backends.triton.validate import KIND, validate_config
 from compiler.backends.triton.view import config_view
-from compiler.validate import FILE_VALIDATORS
 
 TEMPLATE = "triton/config.pbtxt.j2"
-
-FILE_VALIDATORS[KIND] = validate_config
 
 
 def serving_environments(spec: ir.Spec, model: ir.Model) -> list[ir.Environment]:
@@ -26,9 +24,9 @@ def serving_environments(spec: ir.Spec, model: ir.Model) -> list[ir.Environment]
     return [env for env in spec.environments if env.name in wanted]
 
 
-def _header(spec: ir.Spec, model: ir.Model, env: ir.Environment) -> str:
+def _header(placed: Placement) -> str:
     # Comments are valid protobuf text: they tell a reader where the artifact goes.
-    version = spec.version_in(model.name, env.name)
+    model, env, version = placed.model, placed.env, placed.version
     directory = layout.triton_version_dir(version)
     return (
         f"# model {model.name} version {version or '(none)'} in {env.name}: "
@@ -38,16 +36,18 @@ def _header(spec: ir.Spec, model: ir.Model, env: ir.Environment) -> str:
 
 class _Backend:
     name = "triton"
+    validators = {KIND: any_version(validate_config)}
 
     def render(self, ctx: RenderContext) -> list[OutputFile]:
         files: list[OutputFile] = []
         for model in ctx.spec.models:
             for env in serving_environments(ctx.spec, model):
-                text = ctx.templates.render(TEMPLATE, **config_view(ctx.spec, model, env))
+                placed = ctx.resolved.place(model, env)
+                text = ctx.templates.render(TEMPLATE, **config_view(ctx.resolved, placed))
                 files.append(
                     OutputFile(
                         path=layout.triton_config_path(env.name, model.name),
-                        text=_header(ctx.spec, model, env) + text,
+                        text=_header(placed) + text,
                         source=model.span,
                         kind=KIND,
                         config_map=layout.triton_config_map(model.name),

@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from compiler import ir
-from compiler.targets.triton import LATENCY_HISTOGRAM, effective, supports_model_metrics, uses_gpu
+from compiler.resolve import Placement, Resolved
+from compiler.targets.triton import LATENCY_HISTOGRAM, supports_model_metrics
 from compiler.backends.render import Raw
 
 # Model format -> (field, value): which of platform/backend names the runtime.
@@ -123,16 +124,16 @@ def _warmup(model: ir.Model) -> list[dict[str, Any]]:
     return [{"name": pb_string(f"{model.name}_warmup"), "batch_size": 1, "inputs": inputs}]
 
 
-def config_view(spec: ir.Spec, model: ir.Model, env: ir.Environment) -> dict[str, Any]:
-    """Everything the config template needs for ``model`` served in ``env``."""
-    eff = effective(model, env)
+def config_view(r: Resolved, placed: Placement) -> dict[str, Any]:
+    """Everything the config template needs for a model served in an environment."""
+    model, env, eff = placed.model, placed.env, placed
     fmt = model.format or ir.ModelFormat.PYTHON
     is_ensemble = fmt is ir.ModelFormat.ENSEMBLE
     field, runtime = RUNTIME[fmt]
     batching = eff.batching
     max_batch = batching.max_batch_size if batching else 0
-    triton_version = spec.project.triton_version if spec.project else "2.51.0"
-    slas = [s for s in spec.slas if s.model.name == model.name and s.environment.name == env.name and s.latency]
+    triton_version = r.project.triton_version
+    slas = [placed.sla] if placed.sla is not None and placed.sla.latency else []
     steps = [
         {
             "model": pb_string(step.model.name),
@@ -166,7 +167,7 @@ def config_view(spec: ir.Spec, model: ir.Model, env: ir.Environment) -> dict[str
         "steps": steps,
         "instance_group": None if is_ensemble else {
             "count": eff.instances,
-            "kind": Raw("KIND_GPU" if uses_gpu(model, env) else "KIND_CPU"),
+            "kind": Raw("KIND_GPU" if placed.uses_gpu else "KIND_CPU"),
         },
         "parameters": [(pb_string(k), pb_string(v)) for k, v in sorted(model.parameters)],
         "cache": model.cache,

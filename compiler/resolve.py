@@ -1,0 +1,266 @@
+"""The resolve stage: the IR as one ``Placement`` per (model, environment).
+
+A model's effective settings in an environment (after that environment's
+override), the version it runs there, the gate into it, its SLA and monitors,
+and an ensemble's members are decided here, once. Checks and backends read
+placements; none of them re-derives these decisions.
+
+``resolve`` takes any lowered spec, including one with errors the checks have
+yet to report: an unknown name simply resolves to nothing.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import PurePosixPath
+from typing import Protocol, TypeVar
+
+from compiler import ir
+from compiler.targets import kubernetes as k8s
+from compiler.targets import slo as slo_target
+from compiler.targets import triton as triton_target
+
+
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+_N = TypeVar("_N", bound=_Named)
+
+
+def _first_by_name(items: Iterable[_N]) -> dict[str, _N]:
+    """Names to items; the first of a name wins (later ones are duplicates the checks report)."""
+    out: dict[str, _N] = {}
+    for item in items:
+        out.setdefault(item.name, item)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Project:
+    """The project with every default applied: backends never ask "is there a project?"."""
+
+    name: str
+    registry: str | None
+    owners: tuple[str, ...]
+    triton_version: str
+    kubernetes_version: str
+    repository: str | None
+    runbooks: str | None
+    declared: ir.Project | None
+
+    @classmethod
+    def of(cls, spec: ir.Spec) -> Project:
+        p = spec.project
+        if p is None:
+            return cls("shipspec", None, (), triton_target.DEFAULT_RELEASE, k8s.DEFAULT_VERSION, None, None, None)
+        return cls(p.name, p.registry, p.owners, p.triton_version, p.kubernetes_version, p.repository,
+                   p.runbooks, p)
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """One model in one environment, with everything the environment decides for it."""
+
+    model: ir.Model
+    env: ir.Environment
+    override: ir.Override | None
+    version: str | None  # the override's pin, else the model's own
+    replicas: ir.ReplicaRange | None
+    resources: ir.Resources | None
+    batching: ir.Batching | None
+    instances: int
+    gate: ir.Gate | None  # the gate into this environment for this model (first by source name)
+    canary: ir.Gate | None  # the first such gate that has canary steps
+    sla: ir.Sla | None
+    monitors: tuple[ir.Monitor, ...]
+    members: tuple[Placement, ...]  # an ensemble's members in this environment, recursively, by name
+
+    @property
+    def name(self) -> str:
+        return k8s.k8s_name(self.model.name)
+
+    @property
+    def namespace(self) -> str:
+        return namespace(self.env)
+
+    @property
+    def production(self) -> bool:
+        return self.env.tier is ir.Tier.PRODUCTION
+
+    @property
+    def gpu(self) -> int:
+        return self.resources.gpu if self.resources else 0
+
+    @property
+    def uses_gpu(self) -> bool:
+        """GPU instances where the model asks for GPUs, except in development (CPU there)."""
+        return self.gpu > 0 and self.env.tier is not ir.Tier.DEVELOPMENT
+
+    @property
+    def pod_models(self) -> tuple[Placement, ...]:
+        """The model and every model its pod loads (an ensemble's members, recursively), by name."""
+        seen: dict[str, Placement] = {}
+        stack: list[Placement] = [self]
+        while stack:
+            p = stack.pop()
+            if p.model.name not in seen:
+                seen[p.model.name] = p
+                stack.extend(p.members)
+        return tuple(seen[n] for n in sorted(seen))
+
+
+def namespace(env: ir.Environment) -> str:
+    """An environment's namespace; the environment's own name when none is given."""
+    return env.namespace if env.namespace is not None else env.name.replace("_", "-")
+
+
+@dataclass(eq=False)
+class Resolved:
+    """A spec with its names indexed and its placements decided (each computed once, on first use)."""
+
+    spec: ir.Spec
+    project: Project
+    environments: dict[str, ir.Environment]
+    models: dict[str, ir.Model]
+    datasets: dict[str, ir.Dataset]
+    _gates: dict[tuple[str, str], ir.Gate]
+    _canaries: dict[tuple[str, str], ir.Gate]
+    _slas: dict[tuple[str, str], ir.Sla]
+    _monitors: dict[tuple[str, str], tuple[ir.Monitor, ...]]
+    _placed: dict[tuple[str, str], Placement] = field(default_factory=dict)
+
+    # -- names -------------------------------------------------------------
+
+    def served(self, model: ir.Model) -> list[ir.Environment]:
+        """The environments a model's ``serve in`` names (unknown names left out)."""
+        return [self.environments[r.name] for r in model.serve_in if r.name in self.environments]
+
+    def tier(self, name: str) -> ir.Tier | None:
+        env = self.environments.get(name)
+        return env.tier if env else None
+
+    # -- placements --------------------------------------------------------
+
+    def place(self, model: ir.Model, env: ir.Environment) -> Placement:
+        """The model as it runs in ``env`` (memoised; members placed in the same environment)."""
+        key = (model.name, env.name)
+        hit = self._placed.get(key)
+        if hit is not None and hit.model is model and hit.env is env:
+            return hit
+        placed = self._place(model, env, (model.name,))
+        self._placed[key] = placed
+        return placed
+
+    def _place(self, model: ir.Model, env: ir.Environment, path: tuple[str, ...]) -> Placement:
+        override = next((o for o in env.overrides if o.model.name == model.name), None)
+        members: list[Placement] = []
+        for name in sorted({s.model.name for s in model.steps}):
+            member = self.models.get(name)
+            if member is not None and name not in path:  # a cycle is the checker's to report
+                members.append(self._place(member, env, (*path, name)))
+        return Placement(
+            model=model,
+            env=env,
+            override=override,
+            version=next((o.version for o in env.overrides if o.model.name == model.name and o.version), None)
+            or model.version,
+            replicas=(override.replicas if override and override.replicas else None) or env.replicas,
+            resources=override.resources if override and override.resources else model.resources,
+            batching=override.batching if override and override.batching else model.batching,
+            instances=override.instances if override and override.instances else model.instances,
+            gate=self._gates.get((env.name, model.name)),
+            canary=self._canaries.get((env.name, model.name)),
+            sla=self._slas.get((model.name, env.name)),
+            monitors=self._monitors.get((model.name, env.name), ()),
+            members=tuple(members),
+        )
+
+    def placements(self, env: ir.Environment) -> list[Placement]:
+        """Every model an environment serves, in spec order."""
+        return [self.place(m, env) for m in self.spec.models if any(r.name == env.name for r in m.serve_in)]
+
+    def version_in(self, model: str, env: str) -> str | None:
+        """The version of ``model`` that ``env`` runs: its override's pin, else the model's own."""
+        m, e = self.models.get(model), self.environments.get(env)
+        if m is None:
+            return None
+        if e is None:
+            return m.version
+        return self.place(m, e).version
+
+    # -- project-wide facts --------------------------------------------------
+
+    @cached_property
+    def spec_dir(self) -> str:
+        """The spec directory the workflows pass to shipspec (``specs`` by default)."""
+        tops = set()
+        for f in self.spec.files:
+            p = PurePosixPath(f)
+            if p.is_absolute() or not p.parts or p.parts[0] == "..":
+                rel = PurePosixPath(os.path.relpath(f)) if p.is_absolute() else p
+                if not rel.parts or rel.parts[0] == "..":
+                    return "specs"
+                p = rel
+            tops.add(p.parts[0] if len(p.parts) > 1 else ".")
+        return tops.pop() if len(tops) == 1 else "specs"
+
+    @property
+    def has_histograms(self) -> bool:
+        return triton_target.has_histograms(self.project.triton_version)
+
+
+def resolve(spec: ir.Spec) -> Resolved:
+    """Index the spec's names and prepare its placements (computed on first use)."""
+    gates: dict[tuple[str, str], ir.Gate] = {}
+    canaries: dict[tuple[str, str], ir.Gate] = {}
+    for g in sorted(spec.gates, key=lambda g: g.source.name):  # the first by source name wins
+        gates.setdefault((g.target.name, g.model.name), g)
+        if g.canary:
+            canaries.setdefault((g.target.name, g.model.name), g)
+    slas: dict[tuple[str, str], ir.Sla] = {}
+    for s in spec.slas:
+        slas.setdefault((s.model.name, s.environment.name), s)
+    monitors: dict[tuple[str, str], list[ir.Monitor]] = {}
+    for mon in spec.monitors:
+        monitors.setdefault((mon.model.name, mon.environment.name), []).append(mon)
+    return Resolved(
+        spec=spec,
+        project=Project.of(spec),
+        environments=_first_by_name(spec.environments),
+        models=_first_by_name(spec.models),
+        datasets=_first_by_name(spec.datasets),
+        _gates=gates,
+        _canaries=canaries,
+        _slas=slas,
+        _monitors={k: tuple(v) for k, v in monitors.items()},
+    )
+
+
+# -- SLO objectives: an SLA's numbers as the error-ratio SLOs the rules alert on --
+
+
+def period_of(sla: ir.Sla) -> float:
+    return sla.availability.window if sla.availability else slo_target.DEFAULT_PERIOD
+
+
+def availability_objective(sla: ir.Sla) -> slo_target.Objective | None:
+    """The error-ratio SLO: availability and error_rate measure the same SLI
+    (failed over all requests), so the stricter budget of the two governs."""
+    budgets = []
+    if sla.availability:
+        budgets.append(1.0 - sla.availability.objective)
+    if sla.error_rate is not None:
+        budgets.append(sla.error_rate)
+    if not budgets:
+        return None
+    return slo_target.Objective("availability", round(1.0 - min(budgets), 9), period_of(sla), "availability")
+
+
+def latency_objective(sla: ir.Sla, o: ir.LatencyObjective) -> slo_target.Objective:
+    return slo_target.Objective(slo_target.latency_slo_name(o.percentile), round(o.percentile / 100, 9),
+                                period_of(sla), f"p{o.percentile:g} latency under {o.threshold * 1000:g}ms")
