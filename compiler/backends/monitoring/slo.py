@@ -105,6 +105,7 @@ class Objective:
     objective: float
     period: float
     what: str  # words for summaries: "availability", "p99 latency under 50ms"
+    windows: float | None = None  # the period whose window table the spec chose
 
 
 def triton_version(text: str) -> tuple[int, int]:
@@ -120,6 +121,10 @@ def period_of(sla: ir.Sla) -> float:
     return sla.availability.window if sla.availability else DEFAULT_PERIOD
 
 
+def windows_of(sla: ir.Sla) -> float | None:
+    return sla.availability.windows if sla.availability else None
+
+
 def availability_objective(sla: ir.Sla) -> Objective | None:
     """The error-ratio SLO: availability and error_rate measure the same SLI
     (failed over all requests), so the stricter budget of the two governs."""
@@ -130,7 +135,7 @@ def availability_objective(sla: ir.Sla) -> Objective | None:
         budgets.append(sla.error_rate)
     if not budgets:
         return None
-    return Objective("availability", round(1.0 - min(budgets), 9), period_of(sla), "availability")
+    return Objective("availability", round(1.0 - min(budgets), 9), period_of(sla), "availability", windows_of(sla))
 
 
 def latency_slo_name(o: ir.LatencyObjective) -> str:
@@ -139,7 +144,7 @@ def latency_slo_name(o: ir.LatencyObjective) -> str:
 
 def latency_objective(sla: ir.Sla, o: ir.LatencyObjective) -> Objective:
     return Objective(latency_slo_name(o), round(o.percentile / 100, 9), period_of(sla),
-                     f"p{o.percentile:g} latency under {o.threshold * 1000:g}ms")
+                     f"p{o.percentile:g} latency under {o.threshold * 1000:g}ms", windows_of(sla))
 
 
 def _rate(metric: str, sel: str, window: str) -> str:
@@ -162,16 +167,24 @@ def slow_ratio_expr(t: Target, threshold: float, window: str) -> str:
     return f"1 - (\n{fast}\n/\n{total}\n)"
 
 
+def period_sli_expr(selector: str, period: str) -> str:
+    """The SLI over the whole period as the mean of the 5m recording (as
+    Sloth does): no rate over raw per-pod counters across the period, and no
+    need to keep them that long."""
+    five = f"slo:sli_error:ratio_rate5m{selector}[{period}]"
+    return f"sum_over_time({five})\n/\ncount_over_time({five})"
+
+
 def sli_rules(t: Target, obj: Objective, expr_for: ExprFor) -> list[Rule]:
-    windows = sorted(set(SLI_WINDOWS) | {obj.period})
-    return [
-        {
-            "record": f"slo:sli_error:ratio_rate{prom_duration(w)}",
-            "expr": expr_for(prom_duration(w)),
-            "labels": {"model": t.model, "environment": t.environment, "slo": obj.slo},
-        }
-        for w in windows
+    labels = {"model": t.model, "environment": t.environment, "slo": obj.slo}
+    rules: list[Rule] = [
+        {"record": f"slo:sli_error:ratio_rate{prom_duration(w)}", "expr": expr_for(prom_duration(w)), "labels": labels}
+        for w in SLI_WINDOWS
     ]
+    sel = "{" + f'model="{t.model}", environment="{t.environment}", slo="{obj.slo}"' + "}"
+    rules.append({"record": f"slo:sli_error:ratio_rate{prom_duration(obj.period)}",
+                  "expr": period_sli_expr(sel, prom_duration(obj.period)), "labels": labels})
+    return rules
 
 
 def metadata_rules(t: Target, obj: Objective) -> list[Rule]:
@@ -196,7 +209,7 @@ def burn_alerts(t: Target, obj: Objective) -> list[Rule]:
     sel = "{" + f'model="{t.model}", environment="{t.environment}", slo="{obj.slo}"' + "}"
     period = prom_duration(obj.period)
     out = []
-    for w in burn_windows(obj.period):
+    for w in burn_windows(obj.period, obj.windows):
         long, short = prom_duration(w.long), prom_duration(w.short)
         threshold = number(w.factor * budget)
         out.append({
@@ -252,9 +265,11 @@ def availability_sli_group(environment: str, namespace: str | None, periods: dic
         for w in SLI_WINDOWS
     ]
     for period in sorted(set(periods.values()) - set(SLI_WINDOWS)):
-        scope = Scope(environment, namespace, tuple(sorted(m for m, p in periods.items() if p == period)))
+        models = sorted(m for m, p in periods.items() if p == period)
+        which = f'model="{models[0]}"' if len(models) == 1 else 'model=~"' + "|".join(re.escape(m) for m in models) + '"'
+        sel = "{" + f'environment="{environment}", slo="availability", {which}' + "}"
         rules.append({"record": f"slo:sli_error:ratio_rate{prom_duration(period)}",
-                      "expr": error_ratio_expr(scope, prom_duration(period)), "labels": labels})
+                      "expr": period_sli_expr(sel, prom_duration(period)), "labels": labels})
     return {"name": f"shipspec.{environment}.availability.sli", "rules": rules}
 
 
