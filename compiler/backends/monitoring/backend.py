@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from compiler import ir
+from compiler.backends.monitoring import alerting
 from compiler.backends.base import OutputFile, RenderContext
 from compiler.backends.monitoring.dashboard import dashboard
 from compiler.backends.monitoring.slo import (
@@ -28,6 +29,7 @@ from compiler.backends.monitoring.slo import (
     latency_groups,
     summary_quantile,
 )
+from compiler.backends.monitoring.absence import absence_group
 from compiler.backends.monitoring.signals import serving_group, signal_groups
 from compiler.backends.monitoring.rules_yaml import dashboard_json, groups_yaml, text_block
 from compiler.diagnostics import Sink
@@ -165,11 +167,26 @@ class _Backend:
                         else:
                             _warn_no_histogram(ctx.sink, o, version)
                 groups += signal_groups(t, sla, mon, version)
+                if sla is not None or mon is not None:
+                    every = alerting.cron(alerting.drift_interval(mon))[1] if mon and mon.rules else None
+                    groups.append(absence_group(t, page=sla is not None and env.tier is ir.Tier.PRODUCTION,
+                                                monitor=mon, drift_every=every))
                 files += self._per_model(ctx, env, model, t, sla, out_dir)
-            shared = [serving_group(Scope(env.name, ns, tuple(m.name for m in models)), quantiles, version)]
-            sli = availability_sli_group(env.name, ns, periods)
+            ensembles = frozenset(m.name for m in models if m.format is ir.ModelFormat.ENSEMBLE)
+            shared = [serving_group(Scope(env.name, ns, tuple(m.name for m in models), ensembles), quantiles, version)]
+            sli = availability_sli_group(env.name, ns, periods, ensembles)
             shared += [sli] if sli else []
             files += self._rules(ctx, env, shared + groups, out_dir)
+        files += self._alerting(ctx)
+        return files
+
+    def _alerting(self, ctx: RenderContext) -> list[OutputFile]:
+        """The monitoring tier: drift jobs, the retrain relay, Alertmanager's configuration."""
+        files = alerting.render(ctx)
+        for f in files:
+            if f.kind == alerting.ALERTMANAGER_KIND:
+                for problem in alerting.alertmanager_problems(yaml.safe_load(f.text))[:5]:
+                    ctx.sink.report("SS804", f"{f.path}: {problem}", f.source)
         return files
 
     def _per_model(self, ctx: RenderContext, env: ir.Environment, model: ir.Model, t: Target,

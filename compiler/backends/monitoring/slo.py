@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import TypedDict
 
 from compiler import ir
+from compiler.targets.triton_metrics import failure_rate
 from compiler.targets.slo import SLI_WINDOWS, burn_windows, number, prom_duration
 
 # One Prometheus rule and one group, in the rule-file shape (``for`` is a
@@ -81,6 +82,7 @@ class Scope:
     environment: str
     namespace: str | None
     models: tuple[str, ...]
+    ensembles: frozenset[str] = frozenset()  # their failures are counted twice by Triton
 
     @property
     def selector(self) -> str:
@@ -92,6 +94,11 @@ class Scope:
         else:
             parts.append('model=~"' + "|".join(re.escape(m) for m in sorted(self.models)) + '"')
         return "{" + ", ".join(parts) + "}"
+
+    def part(self, ensembles: bool) -> Scope | None:
+        """The ensembles of this scope, or the other models (None when there are none)."""
+        models = tuple(m for m in self.models if (m in self.ensembles) == ensembles)
+        return Scope(self.environment, self.namespace, models, self.ensembles) if models else None
 
 
 Selects = Target | Scope
@@ -153,6 +160,10 @@ def _rate(metric: str, sel: str, window: str) -> str:
 
 def error_ratio_expr(t: Selects, window: str) -> str:
     failed = _rate("nv_inference_request_failure", t.selector, window)
+    if isinstance(t, Scope) and t.ensembles & set(t.models):
+        # Each failed ensemble request counts once (compiler/targets/triton_metrics.py).
+        parts = [failure_rate(p.selector, window, ensemble=e) for e in (False, True) if (p := t.part(e))]
+        failed = parts[0] if len(parts) == 1 else "(\n" + "\nor\n".join(parts) + "\n)"
     ok = _rate("nv_inference_request_success", t.selector, window)
     return f"{failed}\n/\n({ok} + {failed})"
 
@@ -251,13 +262,14 @@ def availability_groups(t: Target, sla: ir.Sla) -> list[Group]:
     return slo_groups(t, obj, None)
 
 
-def availability_sli_group(environment: str, namespace: str | None, periods: dict[str, float]) -> Group | None:
+def availability_sli_group(environment: str, namespace: str | None, periods: dict[str, float],
+                           ensembles: frozenset[str] = frozenset()) -> Group | None:
     """The error-ratio SLI of every model with an availability SLO in an
     environment (``periods``: model -> SLO period): one rule per window, and
     one per distinct period over the models that have it."""
     if not periods:
         return None
-    everyone = Scope(environment, namespace, tuple(sorted(periods)))
+    everyone = Scope(environment, namespace, tuple(sorted(periods)), ensembles)
     labels = {"environment": environment, "slo": "availability"}
     rules: list[Rule] = [
         {"record": f"slo:sli_error:ratio_rate{prom_duration(w)}", "expr": error_ratio_expr(everyone, prom_duration(w)),
