@@ -9,7 +9,7 @@ from typing import Any
 from compiler import ir
 from compiler.backends.kubernetes import common as kc
 from compiler.backends.kubernetes.serving import GRPC, HTTP, SUMMARY_QUANTILES, Served, meta
-from compiler.targets.triton_metrics import failure_rate
+from compiler.targets.triton_metrics import ENSEMBLE_FAILURE_COUNT
 from compiler.diagnostics import Sink
 from compiler.backends.render import k8s_name
 
@@ -62,8 +62,9 @@ def analysis_template(s: Served, prometheus: str, sink: Sink) -> dict[str, Any] 
     if error_budget is None and sla.availability is not None:
         error_budget = 1.0 - sla.availability.objective
     if error_budget is not None:
-        # Each failed ensemble request counts once (compiler/targets/triton_metrics.py).
-        fail = "(" + failure_rate("{" + sel + "}", WINDOW, ensemble=s.model.format is ir.ModelFormat.ENSEMBLE, by="sum") + ")"
+        fail = f"sum(rate(nv_inference_request_failure{{{sel}}}[{WINDOW}]))"
+        if s.model.format is ir.ModelFormat.ENSEMBLE:  # each failed request once (targets/triton_metrics.py)
+            fail = f"({fail} / {ENSEMBLE_FAILURE_COUNT})"
         ok = f"sum(rate(nv_inference_request_success{{{sel}}}[{WINDOW}]))"
         success, failure = _conditions(round(error_budget, 12))
         metrics.append(_metric("error-ratio", f"{fail} / ({ok} + {fail})", success, failure, prometheus))
