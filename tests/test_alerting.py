@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from compiler import relay
-from compiler.compile import render
+from compiler.commands import relay
+from compiler.pipeline import render
 from compiler.pipeline import validate
-from compiler.render import Templates
+from compiler.backends.render import Templates
 from tests.github_standin import GitHubStandIn
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 import yaml
 
-from compiler import drift
-from compiler.backends.alerting import cron, drift_interval
+from compiler.commands import drift
+from compiler.backends.monitoring.alerting import cron, drift_interval
 from compiler.cli import main
-from compiler.compile import render
+from compiler.pipeline import render
 from compiler.pipeline import validate
-from compiler.render import Templates
+from compiler.backends.render import Templates
 
 ROOT = Path(__file__).resolve().parent.parent
 

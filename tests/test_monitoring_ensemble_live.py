@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from compiler.compile import render
+from compiler.pipeline import render
 from compiler.pipeline import validate
-from compiler.render import Templates
+from compiler.backends.render import Templates
 from tests.prometheus_server import PrometheusServer, prometheus_missing
 from tests.standin import standin_repository
 from tests.triton_server import TritonServer, triton_missing

@@ -22,9 +22,9 @@ import pytest
 import yaml
 
 from compiler.cli import main
-from compiler.compile import render
+from compiler.pipeline import render
 from compiler.pipeline import validate
-from compiler.render import Templates
+from compiler.backends.render import Templates
 from tests.alerting_servers import Alertmanager, Prometheus, Pushgateway, eventually, missing
 from tests.github_standin import GitHubStandIn
 from tests.procs import free_ports, stop
