@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TextIO
 
 from compiler import __version__
+from compiler.commands import monitor as monitor_commands
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 DEFAULT_SPECS = Path("specs")
@@ -85,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("json", "yaml"), default="json")
     _add_lifecycle(sub)
     _add_triton(sub)
+    monitor_commands.add_parsers(sub)
     return parser
 
 
@@ -372,6 +374,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "promote": cmd_promote,
     "import": cmd_import,
     "smoke": cmd_smoke,
+    **monitor_commands.COMMANDS,
 }
 
 

@@ -119,6 +119,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "SS230": (Severity.ERROR, "SLO period is not a whole number of days"),
     "SS330": (Severity.ERROR, "SLO objective so low that a burn-rate alert can never fire"),
     "SS331": (Severity.ERROR, "SLO period shorter than the slowest burn-rate window"),
+    "SS332": (Severity.ERROR, "burn-rate windows make no sense for the SLO period"),
     "SS630": (Severity.WARNING, "monitor rule compares in a direction that never alerts on a problem"),
     "SS640": (Severity.WARNING, "environment behind a gate does not pin the version it runs"),
     "SS740": (Severity.WARNING, "latency SLO cannot be measured exactly on this Triton version"),

@@ -286,6 +286,7 @@ class Availability:
     objective: float
     window: float
     span: Span
+    windows: float | None = None  # the period whose burn-rate window table is used (``windows 7d``)
 
 
 @dataclass(frozen=True, slots=True)

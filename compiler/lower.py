@@ -547,13 +547,14 @@ class Lowerer:
             elif kind == "availability":
                 objective = self.unit(a[0], units.percent)
                 window = self.unit(a[1], units.duration)
+                windows = self.unit(a[2], units.duration) if len(a) > 2 else None
                 if objective is not None and objective >= 1.0:
                     self.sink.report(
                         "SS303", "an availability of 100% leaves no error budget", self.span(a[0]),
                         hint="write the objective you can keep, e.g. 99.9%",
                     )
                 elif objective is not None and window is not None:
-                    f["availability"] = ir.Availability(objective, window, self.span(stmt))
+                    f["availability"] = ir.Availability(objective, window, self.span(stmt), windows)
             elif kind == "error_rate":
                 self.upper_bound_ratio(a[0])
                 f["error_rate"] = self.unit(a[1], units.percent)

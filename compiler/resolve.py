@@ -209,6 +209,11 @@ class Resolved:
             tops.add(p.parts[0] if len(p.parts) > 1 else ".")
         return tops.pop() if len(tops) == 1 else "specs"
 
+    @cached_property
+    def monitoring_env(self) -> ir.Environment | None:
+        """The environment of tier monitoring (where rules, alerting and drift jobs live), if any."""
+        return next((e for e in self.spec.environments if e.tier is ir.Tier.MONITORING), None)
+
     @property
     def has_histograms(self) -> bool:
         return triton_target.has_histograms(self.project.triton_version)
@@ -248,6 +253,11 @@ def period_of(sla: ir.Sla) -> float:
     return sla.availability.window if sla.availability else slo_target.DEFAULT_PERIOD
 
 
+def windows_of(sla: ir.Sla) -> float | None:
+    """The period whose burn-rate window table the SLA chose (``windows 7d``), if any."""
+    return sla.availability.windows if sla.availability else None
+
+
 def availability_objective(sla: ir.Sla) -> slo_target.Objective | None:
     """The error-ratio SLO: availability and error_rate measure the same SLI
     (failed over all requests), so the stricter budget of the two governs."""
@@ -258,9 +268,11 @@ def availability_objective(sla: ir.Sla) -> slo_target.Objective | None:
         budgets.append(sla.error_rate)
     if not budgets:
         return None
-    return slo_target.Objective("availability", round(1.0 - min(budgets), 9), period_of(sla), "availability")
+    return slo_target.Objective("availability", round(1.0 - min(budgets), 9), period_of(sla), "availability",
+                                windows_of(sla))
 
 
 def latency_objective(sla: ir.Sla, o: ir.LatencyObjective) -> slo_target.Objective:
     return slo_target.Objective(slo_target.latency_slo_name(o.percentile), round(o.percentile / 100, 9),
-                                period_of(sla), f"p{o.percentile:g} latency under {o.threshold * 1000:g}ms")
+                                period_of(sla), f"p{o.percentile:g} latency under {o.threshold * 1000:g}ms",
+                                windows_of(sla))

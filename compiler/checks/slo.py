@@ -3,6 +3,9 @@
 - The SLO period is a whole number of days (burn-rate factors and the
   error-budget window are defined in days).
 - The period is at least as long as the slowest burn-rate window (3d).
+- The burn-rate window table (the period's own, or the one the spec names
+  with ``windows``) exists and makes sense for the period: every long window
+  shorter than the period, no alert firing below a burn rate of 0.9.
 - No burn-rate alert has a threshold error ratio of 1 or more
   (``factor x (1 - objective) >= 1``): such an alert can never fire.
 - A monitor rule alerts on a rise (``>``/``>=``) of drift; drift below a
@@ -11,7 +14,16 @@
 
 from __future__ import annotations
 
-from compiler.targets.slo import DAY, LONGEST_ALERT_WINDOW, never_fires, number, prom_duration
+from compiler import ir
+from compiler.targets.slo import (
+    DAY,
+    LONGEST_ALERT_WINDOW,
+    WINDOW_TABLES,
+    never_fires,
+    number,
+    prom_duration,
+    window_problems,
+)
 from compiler.diagnostics import Sink
 from compiler.resolve import Resolved, availability_objective, latency_objective, period_of
 
@@ -31,6 +43,26 @@ def check_slo_periods(r: Resolved, sink: Sink) -> None:
             sink.report("SS331", f"SLO period {prom_duration(window)} is shorter than the "
                         f"{prom_duration(LONGEST_ALERT_WINDOW)} window of the slowest burn-rate alert",
                         span, hint="use a period of at least 3d (7d, 28d and 30d are common)")
+        else:
+            _check_windows(sla.availability, sink)
+
+
+def _tables() -> str:
+    return ", ".join(f"{d}d" for d in sorted(WINDOW_TABLES))
+
+
+def _check_windows(a: ir.Availability, sink: Sink) -> None:
+    """Failing: ``over 5d`` (the 7d table's 3d ticket would fire at burn rate
+    0.7), ``over 14d windows 10d`` (no such table). Passing: ``over 14d``."""
+    if a.windows is not None and (a.windows % DAY or int(a.windows // DAY) not in WINDOW_TABLES):
+        sink.report("SS332", f"there is no burn-rate window table for {prom_duration(a.windows)}", a.span,
+                    hint=f"name one of the tables: {_tables()}")
+        return
+    problems = window_problems(a.window, a.windows)
+    if problems:
+        sink.report("SS332", f"the burn-rate windows make no sense for an SLO period of "
+                    f"{prom_duration(a.window)}: " + "; ".join(problems), a.span,
+                    hint=f"use a period of at least 7d, or name a window table ({_tables()}) with 'windows'")
 
 
 def check_slo_objectives(r: Resolved, sink: Sink) -> None:
@@ -41,6 +73,9 @@ def check_slo_objectives(r: Resolved, sink: Sink) -> None:
         period = period_of(sla)
         if period % DAY or period < LONGEST_ALERT_WINDOW:
             continue  # reported by check_slo_periods
+        if sla.availability and (window_problems(period, sla.availability.windows) or (
+                sla.availability.windows is not None and int(sla.availability.windows // DAY) not in WINDOW_TABLES)):
+            continue  # reported by check_slo_periods
         objectives = []
         obj = availability_objective(sla)
         if obj is not None:
@@ -49,7 +84,7 @@ def check_slo_objectives(r: Resolved, sink: Sink) -> None:
         if r.has_histograms:
             objectives += [(latency_objective(sla, o), o.span) for o in sla.latency]
         for obj, span in objectives:
-            dead = never_fires(obj.objective, obj.period)
+            dead = never_fires(obj.objective, obj.period, obj.windows)
             if not dead:
                 continue
             windows = ", ".join(

@@ -20,7 +20,7 @@ from compiler.backends.kubernetes import serving as k8s_serving
 from compiler.backends.kubernetes import training as k8s_training
 from compiler.backends.kubernetes import validate as k8s_validate
 from compiler.backends.kubernetes import common as kc
-from compiler.resolve import namespace
+from compiler.resolve import Resolved, namespace
 from compiler.backends.base import OutputFile, RenderContext
 from compiler.backends.kubernetes.objects import fragment, object_file
 from compiler.backends.kubernetes import policy as k8s_policy
@@ -42,13 +42,13 @@ def _env_meta(project: str, env: ir.Environment, name: str, component: str, wave
     }
 
 
-def monitoring_namespace(spec: ir.Spec) -> str:
-    env = next((e for e in spec.environments if e.tier is ir.Tier.MONITORING), None)
+def monitoring_namespace(r: Resolved) -> str:
+    env = r.monitoring_env
     return namespace(env) if env else "monitoring"
 
 
-def prometheus_address(spec: ir.Spec) -> str:
-    return f"http://prometheus-operated.{monitoring_namespace(spec)}.svc:9090"
+def prometheus_address(r: Resolved) -> str:
+    return f"http://prometheus-operated.{monitoring_namespace(r)}.svc:9090"
 
 
 class _Env:
@@ -123,7 +123,7 @@ class _Env:
         pod = fragment(self.ctx, T + "triton-pod.yaml.j2", src, p=k8s_serving.pod(s, self.sa, s.name))
         analysis = None
         if s.canary is not None and s.sla is not None:
-            analysis = k8s_canary.analysis_template(s, prometheus_address(self.spec), self.ctx.sink)
+            analysis = k8s_canary.analysis_template(s, prometheus_address(self.resolved), self.ctx.sink)
         template = "rollout.yaml.j2" if s.canary else "deployment.yaml.j2"
         self.add(s.kind, s.name, template, src, o=k8s_serving.workload(s, analysis is not None), pod=pod)
         self.add("Service", s.name, "service.yaml.j2", src, o=k8s_serving.service(s))
@@ -133,7 +133,7 @@ class _Env:
         if s.production:
             self.add("PodDisruptionBudget", s.name, "poddisruptionbudget.yaml.j2", src, o=k8s_serving.pdb(s))
             self.add("NetworkPolicy", s.name, "networkpolicy.yaml.j2", src,
-                     o=k8s_serving.network_policy(s, monitoring_namespace(self.spec)))
+                     o=k8s_serving.network_policy(s, monitoring_namespace(self.resolved)))
         if analysis is not None and s.sla is not None:
             self.add("AnalysisTemplate", f"{s.name}-slo", "analysistemplate.yaml.j2", s.sla.span, o=analysis)
         env_vars = tuple(v for p in s.placement.pod_models for v in p.model.env)

@@ -11,6 +11,7 @@ from compiler.backends.kubernetes import common as kc
 from compiler.targets import triton as triton_target
 from compiler.resolve import namespace
 from compiler.backends.kubernetes.serving import GRPC, HTTP, SUMMARY_QUANTILES, Served, meta
+from compiler.targets.triton_metrics import ENSEMBLE_FAILURE_COUNT
 from compiler.diagnostics import Sink
 from compiler.targets.kubernetes import k8s_name
 
@@ -64,6 +65,8 @@ def analysis_template(s: Served, prometheus: str, sink: Sink) -> dict[str, Any] 
         error_budget = 1.0 - sla.availability.objective
     if error_budget is not None:
         fail = f"sum(rate(nv_inference_request_failure{{{sel}}}[{WINDOW}]))"
+        if s.model.format is ir.ModelFormat.ENSEMBLE:  # each failed request once (targets/triton_metrics.py)
+            fail = f"({fail} / {ENSEMBLE_FAILURE_COUNT})"
         ok = f"sum(rate(nv_inference_request_success{{{sel}}}[{WINDOW}]))"
         success, failure = _conditions(round(error_budget, 12))
         metrics.append(_metric("error-ratio", f"{fail} / ({ok} + {fail})", success, failure, prometheus))

@@ -16,6 +16,7 @@ import yaml
 
 from compiler import ir
 from compiler.backends.base import FileValidator, OutputFile, RenderContext
+from compiler.backends.monitoring import alerting
 from compiler.backends.monitoring.dashboard import dashboard
 from compiler.backends.monitoring.slo import (
     Group,
@@ -26,6 +27,7 @@ from compiler.backends.monitoring.slo import (
     latency_groups,
     summary_quantile,
 )
+from compiler.backends.monitoring.absence import absence_group
 from compiler.backends.monitoring.signals import serving_group, signal_groups
 from compiler.backends.monitoring.rules_yaml import dashboard_json, groups_yaml, text_block
 from compiler.diagnostics import Sink
@@ -38,11 +40,6 @@ from compiler.targets.kubernetes import k8s_name
 RULES_KIND = "prometheus-rules"
 METRICS_PORT = "http-metrics"  # the Service port the kubernetes backend gives Triton's 8002 (k8s_serving.service)
 SCRAPE_INTERVAL, SCRAPE_TIMEOUT = "15s", "10s"
-
-
-def _team(model: ir.Model, project: Project) -> str:
-    owners = model.owners or project.owners
-    return owners[0].lstrip("@") if owners else "unowned"
 
 
 def _labels(project: Project, env: ir.Environment, **extra: str) -> dict[str, str]:
@@ -148,7 +145,7 @@ class _Backend:
             for placed in placements:
                 model, sla = placed.model, placed.sla
                 mon = placed.monitors[0] if placed.monitors else None  # a second is an error (SS102)
-                t = Target(model.name, env.name, ns, _team(model, project), runbooks)
+                t = Target(model.name, env.name, ns, alerting.team_of(model, project), runbooks)
                 if sla is not None:
                     objective = availability_objective(sla)
                     if objective is not None:
@@ -161,11 +158,26 @@ class _Backend:
                         else:
                             _warn_no_histogram(ctx.sink, o, version)
                 groups += signal_groups(t, sla, mon, version)
+                if sla is not None or mon is not None:
+                    every = alerting.cron(alerting.drift_interval(mon))[1] if mon and mon.rules else None
+                    groups.append(absence_group(t, page=sla is not None and env.tier is ir.Tier.PRODUCTION,
+                                                monitor=mon, drift_every=every))
                 files += self._per_model(ctx, placed, t, out_dir)
-            shared = [serving_group(Scope(env.name, ns, tuple(m.name for m in models)), quantiles, version)]
-            sli = availability_sli_group(env.name, ns, periods)
+            ensembles = frozenset(m.name for m in models if m.format is ir.ModelFormat.ENSEMBLE)
+            shared = [serving_group(Scope(env.name, ns, tuple(m.name for m in models), ensembles), quantiles, version)]
+            sli = availability_sli_group(env.name, ns, periods, ensembles)
             shared += [sli] if sli else []
             files += self._rules(ctx, env, shared + groups, out_dir)
+        files += self._alerting(ctx)
+        return files
+
+    def _alerting(self, ctx: RenderContext) -> list[OutputFile]:
+        """The monitoring tier: drift jobs, the retrain relay, Alertmanager's configuration."""
+        files = alerting.render(ctx)
+        for f in files:
+            if f.kind == alerting.ALERTMANAGER_KIND:
+                for problem in alerting.alertmanager_problems(yaml.safe_load(f.text))[:5]:
+                    ctx.sink.report("SS804", f"{f.path}: {problem}", f.source)
         return files
 
     def _per_model(self, ctx: RenderContext, placed: Placement, t: Target, out_dir: str) -> list[OutputFile]:

@@ -16,6 +16,7 @@ from typing import TypedDict
 from compiler import ir
 from compiler.resolve import availability_objective, latency_objective
 from compiler.targets.slo import SLI_WINDOWS, Objective, burn_windows, number, prom_duration
+from compiler.targets.triton_metrics import failure_rate
 
 # One Prometheus rule and one group, in the rule-file shape (``for`` is a
 # keyword, hence the functional form).
@@ -79,6 +80,7 @@ class Scope:
     environment: str
     namespace: str | None
     models: tuple[str, ...]
+    ensembles: frozenset[str] = frozenset()  # their failures are counted twice by Triton
 
     @property
     def selector(self) -> str:
@@ -91,6 +93,11 @@ class Scope:
             parts.append('model=~"' + "|".join(re.escape(m) for m in sorted(self.models)) + '"')
         return "{" + ", ".join(parts) + "}"
 
+    def part(self, ensembles: bool) -> Scope | None:
+        """The ensembles of this scope, or the other models (None when there are none)."""
+        models = tuple(m for m in self.models if (m in self.ensembles) == ensembles)
+        return Scope(self.environment, self.namespace, models, self.ensembles) if models else None
+
 
 Selects = Target | Scope
 
@@ -101,6 +108,10 @@ def _rate(metric: str, sel: str, window: str) -> str:
 
 def error_ratio_expr(t: Selects, window: str) -> str:
     failed = _rate("nv_inference_request_failure", t.selector, window)
+    if isinstance(t, Scope) and t.ensembles & set(t.models):
+        # Each failed ensemble request counts once (compiler/targets/triton_metrics.py).
+        parts = [failure_rate(p.selector, window, ensemble=e) for e in (False, True) if (p := t.part(e))]
+        failed = parts[0] if len(parts) == 1 else "(\n" + "\nor\n".join(parts) + "\n)"
     ok = _rate("nv_inference_request_success", t.selector, window)
     return f"{failed}\n/\n({ok} + {failed})"
 
@@ -115,16 +126,24 @@ def slow_ratio_expr(t: Target, threshold: float, window: str) -> str:
     return f"1 - (\n{fast}\n/\n{total}\n)"
 
 
+def period_sli_expr(selector: str, period: str) -> str:
+    """The SLI over the whole period as the mean of the 5m recording (as
+    Sloth does): no rate over raw per-pod counters across the period, and no
+    need to keep them that long."""
+    five = f"slo:sli_error:ratio_rate5m{selector}[{period}]"
+    return f"sum_over_time({five})\n/\ncount_over_time({five})"
+
+
 def sli_rules(t: Target, obj: Objective, expr_for: ExprFor) -> list[Rule]:
-    windows = sorted(set(SLI_WINDOWS) | {obj.period})
-    return [
-        {
-            "record": f"slo:sli_error:ratio_rate{prom_duration(w)}",
-            "expr": expr_for(prom_duration(w)),
-            "labels": {"model": t.model, "environment": t.environment, "slo": obj.slo},
-        }
-        for w in windows
+    labels = {"model": t.model, "environment": t.environment, "slo": obj.slo}
+    rules: list[Rule] = [
+        {"record": f"slo:sli_error:ratio_rate{prom_duration(w)}", "expr": expr_for(prom_duration(w)), "labels": labels}
+        for w in SLI_WINDOWS
     ]
+    sel = "{" + f'model="{t.model}", environment="{t.environment}", slo="{obj.slo}"' + "}"
+    rules.append({"record": f"slo:sli_error:ratio_rate{prom_duration(obj.period)}",
+                  "expr": period_sli_expr(sel, prom_duration(obj.period)), "labels": labels})
+    return rules
 
 
 def metadata_rules(t: Target, obj: Objective) -> list[Rule]:
@@ -149,7 +168,7 @@ def burn_alerts(t: Target, obj: Objective) -> list[Rule]:
     sel = "{" + f'model="{t.model}", environment="{t.environment}", slo="{obj.slo}"' + "}"
     period = prom_duration(obj.period)
     out = []
-    for w in burn_windows(obj.period):
+    for w in burn_windows(obj.period, obj.windows):
         long, short = prom_duration(w.long), prom_duration(w.short)
         threshold = number(w.factor * budget)
         out.append({
@@ -191,13 +210,14 @@ def availability_groups(t: Target, sla: ir.Sla) -> list[Group]:
     return slo_groups(t, obj, None)
 
 
-def availability_sli_group(environment: str, namespace: str | None, periods: dict[str, float]) -> Group | None:
+def availability_sli_group(environment: str, namespace: str | None, periods: dict[str, float],
+                           ensembles: frozenset[str] = frozenset()) -> Group | None:
     """The error-ratio SLI of every model with an availability SLO in an
     environment (``periods``: model -> SLO period): one rule per window, and
     one per distinct period over the models that have it."""
     if not periods:
         return None
-    everyone = Scope(environment, namespace, tuple(sorted(periods)))
+    everyone = Scope(environment, namespace, tuple(sorted(periods)), ensembles)
     labels = {"environment": environment, "slo": "availability"}
     rules: list[Rule] = [
         {"record": f"slo:sli_error:ratio_rate{prom_duration(w)}", "expr": error_ratio_expr(everyone, prom_duration(w)),
@@ -205,9 +225,11 @@ def availability_sli_group(environment: str, namespace: str | None, periods: dic
         for w in SLI_WINDOWS
     ]
     for period in sorted(set(periods.values()) - set(SLI_WINDOWS)):
-        scope = Scope(environment, namespace, tuple(sorted(m for m, p in periods.items() if p == period)))
+        models = sorted(m for m, p in periods.items() if p == period)
+        which = f'model="{models[0]}"' if len(models) == 1 else 'model=~"' + "|".join(re.escape(m) for m in models) + '"'
+        sel = "{" + f'environment="{environment}", slo="availability", {which}' + "}"
         rules.append({"record": f"slo:sli_error:ratio_rate{prom_duration(period)}",
-                      "expr": error_ratio_expr(scope, prom_duration(period)), "labels": labels})
+                      "expr": period_sli_expr(sel, prom_duration(period)), "labels": labels})
     return {"name": f"shipspec.{environment}.availability.sli", "rules": rules}
 
 
