@@ -11,8 +11,9 @@ in-process through ``compiler.cli.main``. The properties:
 - a mutant that parses formats idempotently, and the formatted text lowers to
   the same IR (spans aside).
 
-Runs are derandomised so the suite is repeatable; set ``HYPOTHESIS_PROFILE=fuzz``
-for a longer random search.
+The example budget comes from the hypothesis profile (tests/conftest.py): the
+``default`` profile is capped and derandomised so the suite is quick and repeatable;
+``pytest --hypothesis-profile long tests/unit/test_properties.py`` searches deep.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import os
 import re
 import tempfile
 from pathlib import Path
@@ -38,14 +38,6 @@ from tests.support.helpers import meaning
 from tests.support.specs import MINIMAL
 
 ROOT = Path(__file__).resolve().parents[2]
-
-settings.register_profile(
-    "ci", max_examples=150, deadline=None, derandomize=True, database=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
-settings.register_profile("fuzz", max_examples=5000, deadline=None, database=None)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
-
 
 def _seeds() -> list[str]:
     example = "\n".join(p.read_text() for p in sorted((ROOT / "specs").rglob("*.ship")))
