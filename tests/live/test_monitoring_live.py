@@ -106,7 +106,9 @@ def test_recording_rules_report_the_error_ratio_of_a_real_triton(tmp_path: Path)
                 (a["labels"]["window"], a["labels"]["severity"]) for a in prom.api("alerts")["alerts"]
                 if a["labels"]["alertname"] == "ModelErrorBudgetBurn" and a["labels"]["model"] == "scorer"} or None)
             assert burning is not None and ("1h", "page") in burning
-            assert _value(prom.query('model:requests:rate5m{model="scorer", environment="prod"}')) > 0
+            # A different rule group from the ones waited for above: wait for it too.
+            rate = _eventually(lambda: _value(prom.query('model:requests:rate5m{model="scorer", environment="prod"}')))
+            assert rate is not None and rate > 0, prom.log_tail()
             # Triton 2.51's request summary (summary_latencies=true) feeds the latency recording rule.
             p99 = _eventually(lambda: _value(prom.query('model:request_latency_seconds:p99{model="scorer"}')))
             assert p99 is not None and 0 < p99 < 5
