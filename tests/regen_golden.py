@@ -1,26 +1,10 @@
-"""Regenerate every golden tree and IR export: ``python -m tests.regen_golden [CASE...]``.
-
-Review the resulting diff like code: it is the behavioural change.
-"""
+"""``python -m tests.regen_golden [CASE...]``: the documented command, kept; the code is tests/golden/regen.py."""
 
 from __future__ import annotations
 
 import sys
 
-from tests.golden import GOLDEN, IR_FILE, cases, export_case, render_case, write_expected, write_ir
-
-
-def main(argv: list[str]) -> int:
-    chosen = argv or cases()
-    for case in chosen:
-        files = render_case(case)
-        write_expected(case, files)
-        ir = export_case(case)
-        write_ir(case, ir)
-        print(f"{case}: {len(files)} file(s) -> {(GOLDEN / case / 'expected').relative_to(GOLDEN.parent)}")
-        print(f"{case}: IR export -> {(GOLDEN / case / IR_FILE).relative_to(GOLDEN.parent) if ir else 'none (errors)'}")
-    return 0
-
+from tests.golden.regen import main
 
 if __name__ == "__main__":
     raise SystemExit(main(sys.argv[1:]))

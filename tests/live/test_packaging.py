@@ -1,0 +1,60 @@
+"""`pip install .` gives a working `shipspec` that carries its own templates and schemas."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.support.specs import MINIMAL
+
+pytestmark = pytest.mark.realtools
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(ROOT)],
+        check=True, capture_output=True, timeout=300,
+    )
+    [whl] = out.glob("shipspec-*.whl")
+    return whl
+
+
+def test_wheel_carries_grammar_templates_and_schemas(wheel: Path) -> None:
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert "compiler/parse/grammar/spec.lark" in names
+    assert "compiler/schemas/ir.schema.json" in names
+    assert "compiler/templates/README.md" in names
+    for path in (ROOT / "templates").rglob("*"):
+        if path.is_file():
+            assert f"compiler/templates/{path.relative_to(ROOT / 'templates').as_posix()}" in names
+    for path in (ROOT / "schemas").rglob("*"):
+        if path.is_file():
+            assert f"compiler/schemas/{path.relative_to(ROOT / 'schemas').as_posix()}" in names
+    entry_points = next(n for n in names if n.endswith("entry_points.txt"))
+    assert "shipspec = compiler.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
+
+
+def test_installed_command_works_away_from_the_checkout(wheel: Path, tmp_path: Path) -> None:
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    subprocess.run([str(venv / "bin" / "pip"), "install", "-q", str(wheel)], check=True, capture_output=True, timeout=600)
+    work = tmp_path / "elsewhere"
+    (work / "specs").mkdir(parents=True)
+    (work / "specs" / "demo.ship").write_text(MINIMAL)
+    shipspec = str(venv / "bin" / "shipspec")
+    r = subprocess.run([shipspec, "validate"], cwd=work, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    r = subprocess.run([shipspec, "export"], cwd=work, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and '"format_version": 1' in r.stdout
+    # The installed package must not reach back into this checkout.
+    probe = "import compiler.resources as r; print(r.templates_dir()); print(r.schemas_dir())"
+    r = subprocess.run([str(venv / "bin" / "python"), "-c", probe], cwd=work, capture_output=True, text=True, timeout=60)
+    assert str(ROOT) not in r.stdout and str(venv) in r.stdout

@@ -1,0 +1,183 @@
+"""What a spec's pins and a user's templates change in the Kubernetes output,
+and how a validation failure is reported."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from compiler.resources import templates_dir
+from tests.support.k8s_support import compile_to, errors, write_spec
+from tests.support.specs import MINIMAL
+
+GATEWAY = MINIMAL.replace('  replicas 2..4\n}', '  replicas 2..4\n  gateway "istio-ingress"\n}', 1)
+
+
+def _rollout(out: Path) -> dict:
+    return yaml.safe_load((out / "deploy/prod/rollout-clf.yaml").read_text())
+
+
+def test_triton_version_pins_image_and_histograms(tmp_path: Path) -> None:
+    spec = GATEWAY.replace('owners @demo/ml\n}', 'owners @demo/ml\n  triton "2.52.0"\n}', 1)
+    diags = compile_to(write_spec(tmp_path / "s", spec), tmp_path / "out")
+    assert errors(diags) == []
+    triton = _rollout(tmp_path / "out")["spec"]["template"]["spec"]["containers"][0]
+    assert triton["image"] == "nvcr.io/nvidia/tritonserver:24.11-py3"
+    assert "--metrics-config=histogram_latencies=true" in triton["args"]
+    assert "--metrics-config=summary_latencies=true" in triton["args"]
+    analysis = yaml.safe_load((tmp_path / "out/deploy/prod/analysistemplate-clf-slo.yaml").read_text())
+    latency = next(m for m in analysis["spec"]["metrics"] if m["name"] == "latency-p99")
+    assert latency["provider"]["prometheus"]["query"].startswith("histogram_quantile(0.99,")
+    assert latency["successCondition"].endswith("<= 50")  # milliseconds on the histogram
+
+
+def test_unknown_triton_release_is_refused(tmp_path: Path) -> None:
+    spec = GATEWAY.replace('owners @demo/ml\n}', 'owners @demo/ml\n  triton "2.30.0"\n}', 1)
+    diags = compile_to(write_spec(tmp_path / "s", spec), tmp_path / "out")
+    assert "SS732" in [d.code for d in errors(diags)]
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_percentile_triton_does_not_export_warns_and_uses_a_stricter_one(tmp_path: Path) -> None:
+    spec = GATEWAY.replace("latency p99 < 50ms", "latency p97 < 50ms")
+    diags = compile_to(write_spec(tmp_path / "s", spec), tmp_path / "out")
+    assert errors(diags) == []
+    assert "SS730" in [d.code for d in diags]
+    analysis = yaml.safe_load((tmp_path / "out/deploy/prod/analysistemplate-clf-slo.yaml").read_text())
+    latency = next(m for m in analysis["spec"]["metrics"] if m["name"] == "latency-p97")
+    assert 'quantile="0.99"' in latency["provider"]["prometheus"]["query"]
+
+
+def test_templates_override_replaces_one_file(tmp_path: Path) -> None:
+    override = tmp_path / "tpl" / "kubernetes"
+    override.mkdir(parents=True)
+    text = (templates_dir() / "kubernetes/service.yaml.j2").read_text()
+    (override / "service.yaml.j2").write_text(text.replace("  type: ClusterIP\n", "  type: ClusterIP\n  sessionAffinity: ClientIP\n"))
+    diags = compile_to(write_spec(tmp_path / "s", GATEWAY), tmp_path / "out", templates=tmp_path / "tpl")
+    assert errors(diags) == []
+    service = yaml.safe_load((tmp_path / "out/deploy/prod/service-clf.yaml").read_text())
+    assert service["spec"]["sessionAffinity"] == "ClientIP"
+    assert "sessionAffinity" not in (tmp_path / "out/deploy/prod/rollout-clf.yaml").read_text()
+
+
+def test_broken_override_is_a_diagnostic_and_nothing_is_written(tmp_path: Path) -> None:
+    override = tmp_path / "tpl" / "kubernetes"
+    override.mkdir(parents=True)
+    (override / "service.yaml.j2").write_text("kind: Service\nmetadata: {{ o.no_such_field }}\n")
+    diags = compile_to(write_spec(tmp_path / "s", GATEWAY), tmp_path / "out", templates=tmp_path / "tpl")
+    assert {d.code for d in errors(diags)} == {"SS820"}
+    assert "no_such_field" in errors(diags)[0].message
+    assert not (tmp_path / "out").exists()
+
+
+def test_schema_failure_names_object_field_path_and_spec_line(tmp_path: Path) -> None:
+    override = tmp_path / "tpl" / "kubernetes"
+    override.mkdir(parents=True)
+    text = (templates_dir() / "kubernetes/service.yaml.j2").read_text()
+    (override / "service.yaml.j2").write_text(text.replace("  type: ClusterIP\n", "  type: ClusterIP\n  clusterIPz: None\n"))
+    src = write_spec(tmp_path / "s", GATEWAY)
+    diags = compile_to(src, tmp_path / "out", templates=tmp_path / "tpl")
+    bad = [d for d in errors(diags) if d.code == "SS802"]
+    assert bad, diags
+    d = next(d for d in bad if "deploy/prod/" in d.message)
+    assert "Service clf" in d.message and "$.spec" in d.message and "clusterIPz" in d.message
+    model_line = GATEWAY.splitlines().index("model clf {") + 1
+    assert d.span.file.endswith("spec.ship") and d.span.line == model_line
+    assert not (tmp_path / "out").exists()
+
+
+def test_rollout_pod_template_is_checked_as_a_core_pod(tmp_path: Path) -> None:
+    override = tmp_path / "tpl" / "kubernetes"
+    override.mkdir(parents=True)
+    text = (templates_dir() / "kubernetes/triton-pod.yaml.j2").read_text()
+    (override / "triton-pod.yaml.j2").write_text(text.replace("  enableServiceLinks: false\n", "  enableServiceLinkz: false\n"))
+    diags = compile_to(write_spec(tmp_path / "s", GATEWAY), tmp_path / "out", templates=tmp_path / "tpl")
+    messages = [d.message for d in errors(diags) if d.code == "SS802"]
+    assert any("Rollout clf" in m and "$.spec.template.spec" in m and "enableServiceLinkz" in m for m in messages)
+
+
+def test_environment_pin_selects_the_artifact_version(tmp_path: Path) -> None:
+    spec = GATEWAY.replace('override clf { version "1.0.0" }', 'override clf { version "0.9.0" }', 1)
+    assert spec != GATEWAY
+    diags = compile_to(write_spec(tmp_path / "s", spec), tmp_path / "out")
+    assert errors(diags) == []
+    pod = _rollout(tmp_path / "out")["spec"]["template"]["spec"]
+    fetch = next(c for c in pod["initContainers"] if c["name"] == "fetch-clf")
+    assert fetch["command"][-2:] == ["s3://models/clf/0.9.0/model.onnx", "/models/clf/9000/model.onnx"]
+    staging = yaml.safe_load((tmp_path / "out/deploy/staging/deployment-clf.yaml").read_text())
+    assert staging["spec"]["template"]["spec"]["initContainers"][1]["command"][-1] == "/models/clf/1000000/model.onnx"
+
+
+def test_no_repository_means_no_applications_with_a_warning(tmp_path: Path) -> None:
+    diags = compile_to(write_spec(tmp_path / "s", GATEWAY), tmp_path / "out")
+    assert "SS731" in [d.code for d in diags]
+    assert not (tmp_path / "out/deploy/argocd").exists()
+
+
+def test_parallel_render_gives_the_same_files_and_diagnostics(monkeypatch: object) -> None:
+    from compiler.backends.kubernetes import backend as kubernetes
+    from compiler.backends.base import RenderContext
+    from compiler.diagnostics import Sink
+    from compiler.parse.sources import load
+    from compiler.pipeline import check_loaded
+    from compiler.backends.render import Templates
+    from tests.support.k8s_support import SPECS
+
+    from compiler.backends.kubernetes import validate as k8s_validate
+
+    checked = check_loaded(load([SPECS]))
+    runs = []
+    for threshold in (0, 10**9):  # forked workers per environment, then serial
+        monkeypatch.setattr(kubernetes, "PARALLEL_FROM", threshold)  # type: ignore[attr-defined]
+        ctx = RenderContext(checked.resolved, Templates.load(), Sink())
+        files = kubernetes.BACKEND.render(ctx)
+        runs.append(([(f.path, f.text, f.documents, f.source) for f in files], sorted(ctx.sink.items, key=str)))
+    assert runs[0] == runs[1]
+    assert len(runs[0][0]) > 50
+    # rollouts from the forked workers carry the kind whose validator the backend declares
+    rollouts = [f for f in files if f.path.split("/")[-1].startswith("rollout-")]
+    assert rollouts and all(f.kind == k8s_validate.PODS_KIND for f in rollouts)
+    assert kubernetes.BACKEND.validators[k8s_validate.PODS_KIND] is k8s_validate.validate_pods
+
+
+def test_templates_flag_through_the_cli(tmp_path: Path) -> None:
+    from tests.unit.test_emit import run
+
+    override = tmp_path / "tpl" / "kubernetes"
+    override.mkdir(parents=True)
+    text = (templates_dir() / "kubernetes/serviceaccount.yaml.j2").read_text()
+    (override / "serviceaccount.yaml.j2").write_text(text.replace("automountServiceAccountToken: false",
+                                                                  "automountServiceAccountToken: false\nimagePullSecrets:\n- name: regcred"))
+    specs = write_spec(tmp_path / "s", GATEWAY)
+    rc, _, err = run("compile", str(specs), "--out", str(tmp_path / "out"), "--templates", str(tmp_path / "tpl"))
+    assert rc == 0, err
+    sa = yaml.safe_load((tmp_path / "out/deploy/prod/serviceaccount-demo.yaml").read_text())
+    assert sa["imagePullSecrets"] == [{"name": "regcred"}]
+    rc, _, _ = run("check", str(specs), "--out", str(tmp_path / "out"), "--templates", str(tmp_path / "tpl"))
+    assert rc == 0
+    rc, diff, _ = run("check", str(specs), "--out", str(tmp_path / "out"))  # without the override: stale
+    assert rc == 1 and "-imagePullSecrets:" in diff
+    assert run("compile", str(specs), "--out", str(tmp_path / "o2"), "--templates", str(tmp_path / "nope"))[0] == 2
+
+
+def test_a_canary_whose_sla_has_nothing_to_measure_references_no_template(tmp_path: Path) -> None:
+    spec = GATEWAY.replace("  latency p99 < 50ms\n  availability 99.9% over 30d\n", "  throughput >= 100rps\n")
+    assert "throughput >= 100rps" in spec
+    diags = compile_to(write_spec(tmp_path / "s", spec), tmp_path / "out")
+    assert errors(diags) == []
+    assert "analysis" not in _rollout(tmp_path / "out")["spec"]["strategy"]["canary"]
+    assert not (tmp_path / "out/deploy/prod/analysistemplate-clf-slo.yaml").exists()
+
+
+def test_a_cached_model_gets_a_server_cache(tmp_path: Path) -> None:
+    """`cache on` renders `response_cache`, which Triton ignores unless the server has a cache."""
+    def args(spec: str, out: Path) -> list[str]:
+        assert errors(compile_to(write_spec(out / "s", spec), out / "o")) == []
+        deployment = yaml.safe_load((out / "o/deploy/staging/deployment-clf.yaml").read_text())
+        return deployment["spec"]["template"]["spec"]["containers"][0]["args"]
+
+    cached = GATEWAY.replace("  serve in staging, prod\n", "  serve in staging, prod\n  cache on\n", 1)
+    assert cached != GATEWAY
+    assert not any(a.startswith("--cache-config") for a in args(GATEWAY, tmp_path / "plain"))
+    assert "--cache-config=local,size=67108864" in args(cached, tmp_path / "cached")
