@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from bench.synth import generate, model_text
+from compiler.backends import file_validators
 
 
 def backend_times(checked: object) -> dict[str, float]:

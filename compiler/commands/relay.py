@@ -67,6 +67,7 @@ def send(api: str, repository: str, token: str, body: dict[str, Any], timeout: f
         with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 - the configured API
             return resp.status
     except urllib.error.HTTPError as exc:
+        exc.close()  # an HTTPError holds the response's socket
         return exc.code
 
 

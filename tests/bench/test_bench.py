@@ -132,7 +132,8 @@ def test_render(benchmark: Any, checked_synthetic: tuple[int, Checked]) -> None:
     benchmark.extra_info["models"] = models
     files, sink = benchmark.pedantic(_render, args=(checked,), rounds=3, iterations=1)
     assert not sink.has_errors, sink.items[:3]
-    deployments = [f for f in files if f.documents and f.documents[0].get("kind") in ("Deployment", "Rollout")]
+    deployments = [f for f in files if f.documents and f.documents[0].get("kind") in ("Deployment", "Rollout")
+                   and f.documents[0]["metadata"]["labels"].get("app.kubernetes.io/component") == "triton"]
     # every model is served in staging, preprod and prod, every fourth also in dev
     assert len(deployments) == 3 * models + (models + 3) // 4
 

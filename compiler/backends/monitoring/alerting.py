@@ -28,6 +28,7 @@ from compiler.targets.layout import monitoring_dir
 from compiler.backends.render import Raw
 from compiler.resolve import Project, Resolved, namespace
 from compiler.targets.kubernetes import k8s_name
+from compiler.diagnostics import Sink
 from compiler.serialize import to_yaml
 
 ALERTMANAGER_KIND = "alertmanager-config"
@@ -183,6 +184,14 @@ def alertmanager_config(r: Resolved, relay_url: str | None) -> dict[str, Any]:
     }
 
 
+def validate_config(f: OutputFile, sink: Sink) -> None:
+    """SS804 for each structural problem of a rendered Alertmanager configuration (at most five)."""
+    import yaml
+
+    for problem in alertmanager_problems(yaml.safe_load(f.text))[:5]:
+        sink.report("SS804", f"{f.path}: {problem}", f.source)
+
+
 def alertmanager_problems(doc: Any) -> list[str]:
     """What Alertmanager would refuse, short of running ``amtool check-config``
     (the tests do): receivers named once, every route's receiver defined."""
@@ -199,4 +208,5 @@ def alertmanager_problems(doc: Any) -> list[str]:
     return problems
 
 
-__all__ = ["render", "alertmanager_config", "alertmanager_problems", "cron", "drift_interval", "prom_duration"]
+__all__ = ["render", "alertmanager_config", "alertmanager_problems", "cron", "drift_interval", "prom_duration",
+           "validate_config"]

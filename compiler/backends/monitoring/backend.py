@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from compiler import ir
-from compiler.backends.base import FileValidator, OutputFile, RenderContext
+from compiler.backends.base import FileValidator, OutputFile, RenderContext, any_version
 from compiler.backends.monitoring import alerting
 from compiler.backends.monitoring.dashboard import dashboard
 from compiler.backends.monitoring.slo import (
@@ -127,7 +127,9 @@ def _obj(ctx: RenderContext, path: str, template: str, source: Any, parsed: dict
 
 class _Backend:
     name = "monitoring"
-    validators: dict[str, FileValidator] = {}
+    # Rule groups are checked as data before they are laid out (rules_problems);
+    # Alertmanager's configuration is checked as the text written.
+    validators: dict[str, FileValidator] = {alerting.ALERTMANAGER_KIND: any_version(alerting.validate_config)}
 
     def render(self, ctx: RenderContext) -> list[OutputFile]:
         spec, project = ctx.spec, ctx.resolved.project
@@ -173,12 +175,7 @@ class _Backend:
 
     def _alerting(self, ctx: RenderContext) -> list[OutputFile]:
         """The monitoring tier: drift jobs, the retrain relay, Alertmanager's configuration."""
-        files = alerting.render(ctx)
-        for f in files:
-            if f.kind == alerting.ALERTMANAGER_KIND:
-                for problem in alerting.alertmanager_problems(yaml.safe_load(f.text))[:5]:
-                    ctx.sink.report("SS804", f"{f.path}: {problem}", f.source)
-        return files
+        return alerting.render(ctx)
 
     def _per_model(self, ctx: RenderContext, placed: Placement, t: Target, out_dir: str) -> list[OutputFile]:
         env, model, sla = placed.env, placed.model, placed.sla

@@ -25,9 +25,9 @@ from compiler.cli import main
 from compiler.pipeline import render
 from compiler.pipeline import validate
 from compiler.backends.render import Templates
-from tests.alerting_servers import Alertmanager, Prometheus, Pushgateway, eventually, missing
-from tests.github_standin import GitHubStandIn
-from tests.procs import free_ports, stop
+from tests.support.alerting_servers import Alertmanager, Prometheus, Pushgateway, eventually, missing
+from tests.support.github_standin import GitHubStandIn
+from tests.support.procs import free_ports, stop
 
 pytestmark = [pytest.mark.realtools,
               pytest.mark.skipif(bool(missing("prometheus", "prometheus-alertmanager", "prometheus-pushgateway")),

@@ -18,15 +18,15 @@ import yaml
 from compiler.pipeline import render
 from compiler.pipeline import validate
 from compiler.backends.render import Templates
-from tests.prometheus_server import PrometheusServer, prometheus_missing
-from tests.standin import standin_repository
-from tests.triton_server import TritonServer, triton_missing
+from tests.support.prometheus_server import PrometheusServer, prometheus_missing
+from tests.support.standin import standin_repository
+from tests.support.triton_server import TritonServer, triton_missing
 
 pytestmark = [pytest.mark.realtools,
               pytest.mark.skipif(bool(triton_missing() or prometheus_missing()),
                                  reason=str(triton_missing() or prometheus_missing()))]
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 MEMBERS = ("ticket_router", "ticket_tokenizer", "ticket_classifier")
 FAIL_FRACTION, TOLERANCE, WAIT = 0.25, 0.03, 60.0
 

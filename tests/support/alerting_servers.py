@@ -19,7 +19,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from tests.procs import free_ports, stop
+from tests.support.procs import free_ports, stop
 
 READY_TIMEOUT, STOP_TIMEOUT = 30.0, 10.0
 ALERTMANAGER, PUSHGATEWAY = "prometheus-alertmanager", "prometheus-pushgateway"

@@ -19,7 +19,7 @@ from compiler.pipeline import render
 from compiler.pipeline import validate
 from compiler.backends.render import Templates
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _sample(n: int, shift: float = 0.0, seed: int = 7, missing: float = 0.0) -> dict[str, list]:
