@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from compiler.backends.base import OutputFile
+from compiler.output import OutputFile
 from compiler.diagnostics import Sink, Span
 from compiler.fsutil import write_atomic
 

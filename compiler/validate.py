@@ -16,7 +16,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from compiler.backends.base import FileValidator, OutputFile
+from compiler.output import FileValidator, OutputFile
 from compiler.diagnostics import Sink
 from compiler.resources import schemas_dir
 

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 from compiler.commands.evidence import Evidence, EvidenceError, Observation, read_all
+from compiler.errors import InputError, UsageError
 from compiler.ir import Condition, Gate, LoadTest, Spec
 from compiler.units import format_duration as fmt_seconds
 
@@ -195,25 +196,31 @@ def as_json(gate: Gate, results: list[Result], evidence: list[str]) -> str:
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
+@dataclass(frozen=True, slots=True)
+class GateCheck:
+    """What ``shipspec gate check`` found: the report in the asked format, and whether every condition passed."""
+
+    text: str
+    passed: bool
+
+
 def run_check(
     spec: Spec, gate_text: str, model: str, evidence: list[str], fmt: str, version: str | None = None
-) -> tuple[int, str, str]:
-    """``shipspec gate check``: (exit code, stdout, stderr).
+) -> GateCheck:
+    """``shipspec gate check``: every condition of the gate against the evidence.
 
-    0 when every condition passes, 1 when one fails or the evidence is
-    malformed, 2 when no such gate exists.
+    Raises UsageError when no such gate exists and InputError when the
+    evidence is malformed.
     """
-
-
     gate = find_gate(spec, gate_text, model)
     if gate is None:
         known = sorted(f"{g.source.name}->{g.target.name}" for g in spec.gates if g.model.name == model)
         hint = f"; gates for {model}: {', '.join(known)}" if known else f"; no gate is declared for {model}"
-        return 2, "", f"shipspec: error: no gate {gate_text.strip()} for model {model}{hint}\n"
+        raise UsageError(f"no gate {gate_text.strip()} for model {model}{hint}")
     try:
         ev = read_all([Path(p) for p in evidence])
     except EvidenceError as exc:
-        return 1, "", f"shipspec: error: malformed evidence: {exc}\n"
+        raise InputError(f"malformed evidence: {exc}") from None
     results = evaluate(gate, ev, version)
     if fmt == "json":
         text = as_json(gate, results, ev.files)
@@ -221,4 +228,4 @@ def run_check(
         text = as_markdown(gate, results)
     else:
         text = as_text(gate, results)
-    return (1 if any(r.failed for r in results) else 0), text, ""
+    return GateCheck(text, passed=not any(r.failed for r in results))

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from compiler.diagnostics import Span, did_you_mean
+from compiler.errors import Refused
 from compiler.fsutil import write_atomic
 from compiler.ir import Model, Spec
 from compiler.resolve import Resolved, resolve
@@ -30,7 +31,7 @@ _VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")
 _STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"')
 
 
-class PromoteError(Exception):
+class PromoteError(Refused):
     """Why a promotion was refused; nothing was changed."""
 
 
