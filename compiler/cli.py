@@ -284,8 +284,15 @@ def cmd_load(args: argparse.Namespace) -> int:
     from compiler.commands import load as loadtest
 
     s = loadtest.settings(args.rate, args.duration, args.percentile, args.timeout, args.threshold)
-    result = loadtest.run(args.url, args.model, rate=s.rate, duration=s.duration, percentile=s.percentile,
-                          version=args.model_version, timeout=s.timeout)  # fmt: skip
+    result = loadtest.run(
+        args.url,
+        args.model,
+        rate=s.rate,
+        duration=s.duration,
+        percentile=s.percentile,
+        version=args.model_version,
+        timeout=s.timeout,
+    )
     if args.out is not None:
         loadtest.save(result, args.out)
     sys.stdout.write(loadtest.describe(result, s.threshold_ms))
@@ -321,8 +328,9 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_smoke(args: argparse.Namespace) -> int:
     from compiler.commands import smoke
 
-    result = smoke.run(_inputs(args.paths), args.url.removeprefix("http://"), args.env, args.ignore, args.timeout,
-                       args.tree)  # fmt: skip
+    result = smoke.run(
+        _inputs(args.paths), args.url.removeprefix("http://"), args.env, args.ignore, args.timeout, args.tree
+    )
     sys.stdout.write(result.text())
     return EXIT_OK if result.ok else EXIT_FAIL
 
@@ -362,7 +370,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
-    except Exception as exc:  # noqa: BLE001 - the last line of defence: no tracebacks for users
+    except Exception as exc:  # the last line of defence: no tracebacks for users
         print(
             f"shipspec: internal error: {type(exc).__name__}: {exc}\n"
             "This is a bug in shipspec; please report it with the input that caused it.",

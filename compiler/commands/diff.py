@@ -152,7 +152,9 @@ def render_report(changes: Sequence[FileChange], markdown: bool) -> str:
                 line = f"{key}: {_show(was)} -> {_show(now)}"
                 out.append(f"  - `{line}`\n" if markdown else f"      {line}\n")
             if len(c.fields) > 20:
-                out.append(f"  - … {len(c.fields) - 20} more fields\n" if markdown else f"      … {len(c.fields) - 20} more\n")
+                out.append(
+                    f"  - … {len(c.fields) - 20} more fields\n" if markdown else f"      … {len(c.fields) - 20} more\n"
+                )
         if markdown:
             out.append("\n")
     return "".join(out)
@@ -181,7 +183,9 @@ class Changes:
     base_compiles: bool
 
 
-def against(rev: str, inputs: Sequence[Path], templates: Path | None, new: Sequence[OutputFile], markdown: bool) -> Changes:
+def against(
+    rev: str, inputs: Sequence[Path], templates: Path | None, new: Sequence[OutputFile], markdown: bool
+) -> Changes:
     """What ``new`` renders differently from the spec at ``rev`` (all of it when that does not compile).
 
     Raises UsageError when git cannot produce the spec at ``rev``."""

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import json
 import operator
-from pathlib import Path
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 from compiler.commands.evidence import Evidence, EvidenceError, Observation, read_all
 from compiler.errors import InputError, UsageError
@@ -69,16 +69,31 @@ def _condition(c: Condition, ev: Evidence) -> Result:
     source = f"{c.span.file}:{c.span.line}:{c.span.column}"
     o = ev.get(section, c.metric)
     if o is None:
-        return Result(text, c.kind, required, None, "fail",
-                      f"missing: the evidence has no {section}.{c.metric}", source)  # fmt: skip
+        return Result(
+            text, c.kind, required, None, "fail", f"missing: the evidence has no {section}.{c.metric}", source
+        )
     observed = fmt_number(o.value)
     if c.dataset is not None and o.dataset is not None and o.dataset != c.dataset.name:
-        return Result(text, c.kind, required, observed, "fail",
-                      f"measured on {o.dataset} ({_at(o)}), the gate requires {c.dataset.name}", source)  # fmt: skip
+        return Result(
+            text,
+            c.kind,
+            required,
+            observed,
+            "fail",
+            f"measured on {o.dataset} ({_at(o)}), the gate requires {c.dataset.name}",
+            source,
+        )
     ok = OPS[c.op](o.value, c.threshold)
     verdict = "meets" if ok else "does not meet"
-    return Result(text, c.kind, required, observed, "pass" if ok else "fail",
-                  f"{observed} {verdict} {required} ({_at(o)})", source)  # fmt: skip
+    return Result(
+        text,
+        c.kind,
+        required,
+        observed,
+        "pass" if ok else "fail",
+        f"{observed} {verdict} {required} ({_at(o)})",
+        source,
+    )
 
 
 def _load(lt: LoadTest, ev: Evidence) -> Result:
@@ -127,29 +142,75 @@ def evaluate(gate: Gate, ev: Evidence, version: str | None = None) -> list[Resul
     out: list[Result] = []
     here = f"{gate.span.file}:{gate.span.line}:{gate.span.column}"
     if ev.model is not None and ev.model != gate.model.name:
-        out.append(Result(f"model {gate.model.name}", "model", gate.model.name, ev.model, "fail",
-                          f"the evidence is for model {ev.model}", here))  # fmt: skip
+        out.append(
+            Result(
+                f"model {gate.model.name}",
+                "model",
+                gate.model.name,
+                ev.model,
+                "fail",
+                f"the evidence is for model {ev.model}",
+                here,
+            )
+        )
     if version is not None:
         if ev.version is None:
-            out.append(Result(f"version {version}", "version", version, None, "fail",
-                              "missing: the evidence names no version", here))  # fmt: skip
+            out.append(
+                Result(
+                    f"version {version}",
+                    "version",
+                    version,
+                    None,
+                    "fail",
+                    "missing: the evidence names no version",
+                    here,
+                )
+            )
         elif ev.version != version:
-            out.append(Result(f"version {version}", "version", version, ev.version, "fail",
-                              f"the evidence is for version {ev.version}", here))  # fmt: skip
+            out.append(
+                Result(
+                    f"version {version}",
+                    "version",
+                    version,
+                    ev.version,
+                    "fail",
+                    f"the evidence is for version {ev.version}",
+                    here,
+                )
+            )
         else:
-            out.append(Result(f"version {version}", "version", version, ev.version, "pass",
-                              f"the evidence is for version {version}", here))  # fmt: skip
+            out.append(
+                Result(
+                    f"version {version}",
+                    "version",
+                    version,
+                    ev.version,
+                    "pass",
+                    f"the evidence is for version {version}",
+                    here,
+                )
+            )
     out.extend(_condition(c, ev) for c in gate.conditions)
     if gate.load is not None:
         out.append(_load(gate.load, ev))
     if gate.canary:
         steps = ", ".join(f"{fmt_number(s.weight * 100)}% for {fmt_seconds(s.duration)}" for s in gate.canary)
-        out.append(Result(f"canary {steps}", "canary", steps, None, "note",
-                          f"run by the rollout in {gate.target.name}", here))  # fmt: skip
+        out.append(
+            Result(f"canary {steps}", "canary", steps, None, "note", f"run by the rollout in {gate.target.name}", here)
+        )
     if gate.approval:
         who = " ".join(gate.approval)
-        out.append(Result(f"approval {who}", "approval", who, None, "note",
-                          f"required reviewers of the GitHub environment {gate.target.name}", here))  # fmt: skip
+        out.append(
+            Result(
+                f"approval {who}",
+                "approval",
+                who,
+                None,
+                "note",
+                f"required reviewers of the GitHub environment {gate.target.name}",
+                here,
+            )
+        )
     return out
 
 
@@ -181,7 +242,9 @@ def as_markdown(gate: Gate, results: list[Result]) -> str:
     lines = [f"### {title(gate)}", "", "| | condition | required | observed | detail |", "|---|---|---|---|---|"]
     mark = {"pass": "✅", "fail": "❌", "note": "ℹ️"}
     for r in results:
-        lines.append(f"| {mark[r.status]} | {cell(r.condition)} | {cell(r.required)} | {cell(r.observed)} | {cell(r.message)} |")
+        lines.append(
+            f"| {mark[r.status]} | {cell(r.condition)} | {cell(r.required)} | {cell(r.observed)} | {cell(r.message)} |"
+        )
     lines += ["", f"**{summary(results)}**"]
     return "\n".join(lines) + "\n"
 

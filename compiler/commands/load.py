@@ -125,9 +125,11 @@ def _inputs(mod: Any, client: Any, model: str, version: str) -> list[Any]:
     from tritonclient.utils import triton_to_np_dtype
 
     meta = client.get_model_metadata(model, version)
-    tensors = meta["inputs"] if isinstance(meta, dict) else [
-        {"name": t.name, "datatype": t.datatype, "shape": list(t.shape)} for t in meta.inputs
-    ]
+    tensors = (
+        meta["inputs"]
+        if isinstance(meta, dict)
+        else [{"name": t.name, "datatype": t.datatype, "shape": list(t.shape)} for t in meta.inputs]
+    )
     out = []
     for t in tensors:
         shape = [1 if int(d) < 0 else int(d) for d in t["shape"]]
@@ -230,7 +232,8 @@ def describe(r: LoadResult, threshold_ms: float | None) -> str:
     )
     if threshold_ms is not None:
         ok = r.latency_ms < threshold_ms
-        line += f"\n{'PASS' if ok else 'FAIL'}: p{r.percentile:g} {r.latency_ms:.2f}ms {'<' if ok else '>='} {threshold_ms:g}ms"
+        verdict, op = ("PASS", "<") if ok else ("FAIL", ">=")
+        line += f"\n{verdict}: p{r.percentile:g} {r.latency_ms:.2f}ms {op} {threshold_ms:g}ms"
     return line + "\n"
 
 

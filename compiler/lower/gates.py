@@ -30,10 +30,10 @@ def lower_gate(cx: Lowering, tree: Tree[Token]) -> ir.Gate:
                     ir.Condition(kind.removeprefix("gate_"), str(metric), str(cmp), threshold, cx.span(stmt), dataset)
                 )
         elif kind == "gate_load":
-            pct, cmp, threshold, rate, duration = a
+            pct, cmp, limit, rate, duration = a
             cx.upper_bound(cmp)
             p = cx.percentile(pct)
-            t = cx.unit(threshold, units.duration)
+            t = cx.unit(limit, units.duration)
             r = cx.unit(rate, units.rate)
             d = cx.unit(duration, units.duration)
             if p is not None and t is not None and r is not None and d is not None:

@@ -99,9 +99,22 @@ def lower_model(cx: Lowering, tree: Tree[Token]) -> ir.Model:
         k: [] for k in ("inputs", "outputs", "env", "steps", "parameters", "tests", "benchmarks", "serve_in")
     }
     single = frozenset(
-        {"version", "format", "artifact", "trained_on", "owners", "batching", "sequence", "resources",
-         "instances", "cache", "versions", "tests", "serve"}
-    )  # fmt: skip
+        {
+            "version",
+            "format",
+            "artifact",
+            "trained_on",
+            "owners",
+            "batching",
+            "sequence",
+            "resources",
+            "instances",
+            "cache",
+            "versions",
+            "tests",
+            "serve",
+        }
+    )
     for kind, stmt in cx.statements(tree, single):
         spans.setdefault(kind, cx.span(stmt))
         a = args(stmt)
@@ -151,13 +164,8 @@ def lower_model(cx: Lowering, tree: Tree[Token]) -> ir.Model:
         cx.sink.report("SS107", f"ensemble '{name}' has no 'step' statements", cx.span(name))
     if fmt is not None and fmt is not ir.ModelFormat.ENSEMBLE and lists["steps"]:
         cx.sink.report("SS204", "only an ensemble has steps", spans["step"])
-    return ir.Model(
-        name=str(name),
-        span=cx.span(tree),
-        spans=spans,
-        **{k: tuple(v) for k, v in lists.items()},
-        **f,
-    )
+    collected: dict[str, Any] = {k: tuple(v) for k, v in lists.items()}
+    return ir.Model(name=str(name), span=cx.span(tree), spans=spans, **collected, **f)
 
 
 def sequence(cx: Lowering, tree: Tree[Token]) -> ir.Sequence:
@@ -173,7 +181,8 @@ def sequence(cx: Lowering, tree: Tree[Token]) -> ir.Sequence:
 
 def step(cx: Lowering, tree: Tree[Token]) -> ir.EnsembleStep:
     model, *stmts = args(tree)
-    inputs, outputs = [], []
+    inputs: list[ir.TensorMap] = []
+    outputs: list[ir.TensorMap] = []
     for stmt in stmts:
         assert isinstance(stmt, Tree)
         src, dst = args(stmt)

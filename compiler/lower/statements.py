@@ -7,7 +7,7 @@ from typing import Any
 from lark import Token, Tree
 
 from compiler import ir, units
-from compiler.lower.values import Lowering, args
+from compiler.lower.values import Lowering, Node, args
 
 
 def replicas(cx: Lowering, stmt: Tree[Token]) -> ir.ReplicaRange | None:
@@ -22,7 +22,8 @@ def replicas(cx: Lowering, stmt: Tree[Token]) -> ir.ReplicaRange | None:
     return ir.ReplicaRange(low, high, cx.span(stmt))
 
 
-def resources(cx: Lowering, block: Tree[Token], gpu_key: str = "gpu") -> ir.Resources:
+def resources(cx: Lowering, block: Node, gpu_key: str = "gpu") -> ir.Resources:
+    assert isinstance(block, Tree)
     f: dict[str, Any] = {}
     seen: set[str] = set()
     for stmt in block.find_data("resource_stmt"):

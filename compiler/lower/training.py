@@ -19,9 +19,20 @@ def lower_training(cx: Lowering, tree: Tree[Token]) -> ir.Training:
     env: list[ir.EnvVar] = []
     hyper: list[ir.Hyperparameter] = []
     single = frozenset(
-        {"train_in", "image", "command", "train_dataset", "nodes", "gpus", "hyperparameters", "tracking",
-         "experiment", "checkpoint", "resources"}
-    )  # fmt: skip
+        {
+            "train_in",
+            "image",
+            "command",
+            "train_dataset",
+            "nodes",
+            "gpus",
+            "hyperparameters",
+            "tracking",
+            "experiment",
+            "checkpoint",
+            "resources",
+        }
+    )
     for kind, stmt in cx.statements(tree, single):
         spans[kind] = cx.span(stmt)
         a = args(stmt)
