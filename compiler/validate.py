@@ -22,6 +22,7 @@ from compiler.resources import schemas_dir
 
 Validate = Callable[[dict[str, Any]], list[tuple[str, str]]]
 
+
 def _json_path(path: Iterable[Any]) -> str:
     out = "$"
     for part in path:
@@ -181,8 +182,9 @@ def validator_for(doc: dict[str, Any], k8s_version: str) -> Validate | None:
     return crd_validator(api_version, kind) or k8s_validator(k8s_version, api_version, kind)
 
 
-def validate_files(files: Iterable[OutputFile], k8s_version: str, sink: Sink,
-                   validators: Mapping[str, FileValidator]) -> None:
+def validate_files(
+    files: Iterable[OutputFile], k8s_version: str, sink: Sink, validators: Mapping[str, FileValidator]
+) -> None:
     """Report every schema violation as SS8xx against the spec line of origin.
 
     ``validators`` are the backends' validators by file kind (for files that

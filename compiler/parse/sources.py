@@ -11,8 +11,8 @@ from typing import Protocol, TypeVar
 from compiler import ir
 from compiler.diagnostics import Diagnostic, Sink, Span
 from compiler.lower import lower_file
-from compiler.parse.syntax import SourceFile, parse_text, read_source
 from compiler.parallel import fork_pool, worker_count
+from compiler.parse.syntax import SourceFile, parse_text, read_source
 
 SUFFIX = ".ship"
 
