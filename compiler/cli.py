@@ -1,7 +1,11 @@
 """The ``shipspec`` command: argument parsing, dispatch and exit codes.
 
-Exit codes: 0 clean; 1 errors, drift or unformatted specs; 2 usage, configuration
-or I/O problems; 3 an internal error (a bug: please report it).
+Only this module knows exit codes. It parses the arguments, calls the pipeline
+(``compiler.pipeline``) or a command (``compiler.commands``), and maps their
+typed results, and the one root error class (``compiler.errors.ShipspecError``),
+to exit codes: 0 clean; 1 errors, drift, unformatted specs, malformed evidence or
+a refused promotion; 2 usage, configuration or I/O problems; 3 an internal error
+(a bug: please report it).
 """
 
 from __future__ import annotations
@@ -11,17 +15,19 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from compiler import __version__
 from compiler.commands import monitor as monitor_commands
+from compiler.errors import InputError, Refused, ShipspecError, UsageError
+
+if TYPE_CHECKING:
+    from compiler.pipeline import Build, Checked
+
+__all__ = ["EXIT_FAIL", "EXIT_INTERNAL", "EXIT_OK", "EXIT_USAGE", "UsageError", "build_parser", "main"]
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 DEFAULT_SPECS = Path("specs")
-
-
-class UsageError(Exception):
-    """A problem with how shipspec was called or configured (exit 2)."""
 
 
 def _inputs(paths: Sequence[str]) -> list[Path]:
@@ -93,7 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_triton(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """import triton and smoke: bringing existing Triton configs in, checking a running server."""
     imp = sub.add_parser("import", help="turn existing configs into spec text").add_subparsers(
-        dest="import_kind", required=True)
+        dest="import_kind", required=True
+    )
     p = imp.add_parser("triton", help="config.pbtxt files (a file, a model directory or a repository) -> models")
     p.add_argument("path", type=Path, metavar="PATH")
     p.add_argument("--serve", action="append", default=[], metavar="ENV", help="add 'serve in ENV' (repeatable)")
@@ -104,11 +111,20 @@ def _add_triton(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     _add_inputs(p)
     p.add_argument("--url", required=True, metavar="HOST:PORT", help="Triton's HTTP endpoint")
     p.add_argument("--env", required=True, metavar="ENV")
-    p.add_argument("--ignore", action="append", default=[], metavar="FIELD",
-                   help="config field not to compare, e.g. backend for stand-in models (repeatable)")
+    p.add_argument(
+        "--ignore",
+        action="append",
+        default=[],
+        metavar="FIELD",
+        help="config field not to compare, e.g. backend for stand-in models (repeatable)",
+    )
     p.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS", help="per request (default: 10)")
-    p.add_argument("--tree", type=Path, metavar="ROOT",
-                   help="compare with the committed output tree under ROOT instead of rendering the spec")
+    p.add_argument(
+        "--tree",
+        type=Path,
+        metavar="ROOT",
+        help="compare with the committed output tree under ROOT instead of rendering the spec",
+    )
 
 
 def _add_lifecycle(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -125,7 +141,9 @@ def _add_lifecycle(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     p = sub.add_parser("load", help="bounded open-loop load test of a Triton endpoint; writes evidence")
     p.add_argument("--url", required=True, help="host:port or http://host:port (HTTP), grpc://host:port (gRPC)")
     p.add_argument("--model", required=True)
-    p.add_argument("--model-version", default="", metavar="N", help="Triton version directory (default: the server's choice)")
+    p.add_argument(
+        "--model-version", default="", metavar="N", help="Triton version directory (default: the server's choice)"
+    )
     p.add_argument("--rate", required=True, metavar="RATE", help="e.g. 300rps")
     p.add_argument("--duration", required=True, metavar="DURATION", help="e.g. 10m")
     p.add_argument("--percentile", required=True, metavar="P", help="e.g. 99 or p99")
@@ -145,11 +163,9 @@ def _colour(stream: TextIO) -> bool:
     return stream.isatty() and "NO_COLOR" not in os.environ
 
 
-def _report(checked: object, fmt: str, out: TextIO) -> None:
+def _report(checked: Checked, fmt: str, out: TextIO) -> None:
     from compiler import report
-    from compiler.pipeline import Checked
 
-    assert isinstance(checked, Checked)
     if fmt == "auto":
         fmt = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
     if fmt == "json":
@@ -160,11 +176,9 @@ def _report(checked: object, fmt: str, out: TextIO) -> None:
         report.text(checked.diagnostics, checked.texts, out, _colour(out))
 
 
-def _failed(checked: object, strict: bool) -> bool:
+def _failed(checked: Checked, strict: bool) -> bool:
     from compiler.diagnostics import Severity
-    from compiler.pipeline import Checked
 
-    assert isinstance(checked, Checked)
     bad = {Severity.ERROR, Severity.WARNING} if strict else {Severity.ERROR}
     return any(d.severity in bad for d in checked.diagnostics)
 
@@ -180,7 +194,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_fmt(args: argparse.Namespace) -> int:
     from compiler.commands import fmt as fmt_command
 
-    return fmt_command.run(_inputs(args.paths), check=args.check, write=args.write, out=sys.stdout)
+    clean = fmt_command.run(_inputs(args.paths), check=args.check, write=args.write, out=sys.stdout)
+    return EXIT_OK if clean else EXIT_FAIL
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -197,7 +212,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _build(args: argparse.Namespace) -> object:
+def _build(args: argparse.Namespace) -> Build:
     from compiler.pipeline import build
 
     if args.templates is not None and not args.templates.is_dir():
@@ -206,36 +221,30 @@ def _build(args: argparse.Namespace) -> object:
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
-    from compiler import emit
-    from compiler.diagnostics import Sink
+    from compiler import pipeline
 
-    result = _build(args)
-    sink = Sink(list(result.diagnostics))  # type: ignore[attr-defined]
-    if not result.has_errors:  # type: ignore[attr-defined]
-        plan = emit.plan(result.files, args.out, sink, force=args.force)  # type: ignore[attr-defined]
-        if not sink.has_errors:
-            emit.apply(plan)
-            print(
-                f"shipspec: {len(plan.write)} written, {len(plan.delete)} removed, "
-                f"{len(plan.unchanged)} unchanged under {args.out}",
-                file=sys.stderr,
-            )
-    checked = _with(result, sink)
-    _report(checked, args.format, sys.stdout)
-    return EXIT_FAIL if _failed(checked, args.strict) else EXIT_OK
+    planned = pipeline.plan(_build(args), args.out, force=args.force)
+    if pipeline.emit(planned):
+        assert planned.plan is not None
+        done = planned.plan
+        print(
+            f"shipspec: {len(done.write)} written, {len(done.delete)} removed, "
+            f"{len(done.unchanged)} unchanged under {args.out}",
+            file=sys.stderr,
+        )
+    _report(planned.checked, args.format, sys.stdout)
+    return EXIT_FAIL if _failed(planned.checked, args.strict) else EXIT_OK
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from compiler import emit
-    from compiler.diagnostics import Sink
+    from compiler import pipeline
 
-    result = _build(args)
-    checked = _with(result, Sink(list(result.diagnostics)))  # type: ignore[attr-defined]
-    if result.has_errors:  # type: ignore[attr-defined]
+    built = _build(args)
+    checked = pipeline.outcome(built)
+    if built.has_errors:
         _report(checked, args.format, sys.stdout)
         return EXIT_FAIL
-    plan = emit.plan(result.files, args.out, Sink())  # type: ignore[attr-defined]
-    patch = emit.diff(plan)
+    patch = pipeline.stale(built, args.out)
     _report(checked, args.format, sys.stderr)
     if patch:
         sys.stdout.write(patch)
@@ -247,20 +256,14 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_diff(args: argparse.Namespace) -> int:
     from compiler.commands import diff as changes
 
-    result = _build(args)
-    if result.has_errors:  # type: ignore[attr-defined]
-        _report(result.checked, "auto", sys.stderr)  # type: ignore[attr-defined]
+    built = _build(args)
+    if built.has_errors:
+        _report(built.checked, "auto", sys.stderr)
         return EXIT_FAIL
-    inputs = [Path(os.path.relpath(p)) for p in _inputs(args.paths)]
-    try:
-        old_files, old = changes.base_files(args.base, inputs, args.templates)
-    except changes.GitError as exc:
-        raise UsageError(f"cannot read the spec at {args.base}: {exc}") from exc
-    if old.has_errors:
+    found = changes.against(args.base, _inputs(args.paths), args.templates, built.files, args.format == "markdown")
+    if not found.base_compiles:
         print(f"shipspec: the spec at {args.base} does not compile; comparing against nothing", file=sys.stderr)
-        old_files = []
-    found = changes.compare(old_files, list(result.files))  # type: ignore[attr-defined]
-    sys.stdout.write(changes.render_report(found, markdown=args.format == "markdown"))
+    sys.stdout.write(found.text)
     return EXIT_OK
 
 
@@ -272,54 +275,34 @@ def cmd_gate(args: argparse.Namespace) -> int:
     if checked.has_errors:
         _report(checked, "auto", sys.stderr)
         return EXIT_FAIL
-    code, out, err = gates.run_check(checked.spec, args.gate, args.model, args.evidence, args.format, args.version)
-    sys.stdout.write(out)
-    sys.stderr.write(err)
-    return code
-
-
-def _quantity(text: str, parse: Callable[[str], tuple[float | None, str | None]], what: str) -> float:
-    value, error = parse(text)
-    if value is None:
-        raise UsageError(f"{what} {text!r}: {error}")
-    return value
+    result = gates.run_check(checked.spec, args.gate, args.model, args.evidence, args.format, args.version)
+    sys.stdout.write(result.text)
+    return EXIT_OK if result.passed else EXIT_FAIL
 
 
 def cmd_load(args: argparse.Namespace) -> int:
-    from compiler import serialize, units
     from compiler.commands import load as loadtest
 
-    rate = _quantity(args.rate, units.rate, "--rate")
-    duration = _quantity(args.duration, units.duration, "--duration")
-    timeout = _quantity(args.timeout, units.duration, "--timeout")
-    threshold = _quantity(args.threshold, units.duration, "--threshold") if args.threshold else None
-    try:
-        percentile = float(args.percentile.removeprefix("p"))
-    except ValueError:
-        raise UsageError(f"--percentile {args.percentile!r}: write it like 99 or p99") from None
-    if not 0 < percentile <= 100:
-        raise UsageError(f"--percentile {args.percentile!r}: must be within (0, 100]")
-    try:
-        result = loadtest.run(args.url, args.model, rate=rate, duration=duration, percentile=percentile,
-                              version=args.model_version, timeout=timeout)  # fmt: skip
-    except loadtest.LoadError as exc:
-        raise UsageError(str(exc)) from None
+    s = loadtest.settings(args.rate, args.duration, args.percentile, args.timeout, args.threshold)
+    result = loadtest.run(
+        args.url,
+        args.model,
+        rate=s.rate,
+        duration=s.duration,
+        percentile=s.percentile,
+        version=args.model_version,
+        timeout=s.timeout,
+    )
     if args.out is not None:
-        from compiler.fsutil import write_atomic
-
-        write_atomic(args.out, serialize.to_json(result.evidence(), sort_keys=True).encode())
-    sys.stdout.write(loadtest.describe(result, threshold * 1000 if threshold is not None else None))
-    return EXIT_FAIL if threshold is not None and not result.latency_ms < threshold * 1000 else EXIT_OK
+        loadtest.save(result, args.out)
+    sys.stdout.write(loadtest.describe(result, s.threshold_ms))
+    return EXIT_OK if loadtest.passed(result, s.threshold_ms) else EXIT_FAIL
 
 
 def cmd_promote(args: argparse.Namespace) -> int:
     from compiler.commands import promote
 
-    try:
-        done = promote.run(_inputs(args.paths), args.model, args.to, args.version, args.out)
-    except promote.PromoteError as exc:
-        print(f"shipspec: promote refused: {exc}", file=sys.stderr)
-        return EXIT_FAIL
+    done = promote.run(_inputs(args.paths), args.model, args.to, args.version, args.out)
     print("\n".join(done))
     return EXIT_OK
 
@@ -328,6 +311,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     from compiler import report
     from compiler.commands import import_triton as triton_import
     from compiler.diagnostics import Severity
+    from compiler.fsutil import write_atomic
 
     base = args.artifact_base or triton_import.ARTIFACT_BASE
     result = triton_import.import_path(args.path, serve_in=args.serve, artifact_base=base)
@@ -335,8 +319,6 @@ def cmd_import(args: argparse.Namespace) -> int:
     if any(d.severity is Severity.ERROR for d in result.diagnostics):
         return EXIT_FAIL
     if args.out is not None:
-        from compiler.fsutil import write_atomic
-
         write_atomic(args.out, result.text.encode("utf-8"))
     else:
         sys.stdout.write(result.text)
@@ -346,20 +328,11 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_smoke(args: argparse.Namespace) -> int:
     from compiler.commands import smoke
 
-    result = smoke.run(_inputs(args.paths), args.url.removeprefix("http://"), args.env, args.ignore, args.timeout,
-                       args.tree)
+    result = smoke.run(
+        _inputs(args.paths), args.url.removeprefix("http://"), args.env, args.ignore, args.timeout, args.tree
+    )
     sys.stdout.write(result.text())
     return EXIT_OK if result.ok else EXIT_FAIL
-
-
-def _with(result: object, sink: object) -> object:
-    from dataclasses import replace
-
-    from compiler.diagnostics import Diagnostic, Sink
-
-    assert isinstance(sink, Sink)
-    checked = result.checked  # type: ignore[attr-defined]
-    return replace(checked, diagnostics=tuple(sorted(set(sink.items), key=Diagnostic.sort_key)))
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
@@ -386,15 +359,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code or 0)
     try:
         return COMMANDS[args.command](args)
-    except UsageError as exc:
+    except Refused as exc:
+        print(f"shipspec: {args.command} refused: {exc}", file=sys.stderr)
+        return EXIT_FAIL
+    except ShipspecError as exc:
         print(f"shipspec: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return EXIT_FAIL if isinstance(exc, InputError) else EXIT_USAGE
     except OSError as exc:
         print(f"shipspec: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
-    except Exception as exc:  # noqa: BLE001 - the last line of defence: no tracebacks for users
+    except Exception as exc:  # the last line of defence: no tracebacks for users
         print(
             f"shipspec: internal error: {type(exc).__name__}: {exc}\n"
             "This is a bug in shipspec; please report it with the input that caused it.",

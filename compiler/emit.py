@@ -16,9 +16,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from compiler.backends.base import OutputFile
 from compiler.diagnostics import Sink, Span
 from compiler.fsutil import write_atomic
+from compiler.output import OutputFile
 
 LEDGER = ".shipspec/ledger.json"
 
@@ -174,7 +174,7 @@ def _write_new(target: Path, data: bytes, suffix: str) -> bool:
             os.fchmod(fd, 0o644)  # whatever the umask, as write_atomic does
             view = memoryview(data)
             while view:
-                view = view[os.write(fd, view):]
+                view = view[os.write(fd, view) :]
         finally:
             os.close(fd)
         os.replace(tmp, target)

@@ -117,3 +117,60 @@ def build(inputs: Sequence[Path], template_dir: Path | None = None, *, validate_
                                          file_validators())
     diags = tuple(sorted(set(checked.diagnostics) | set(sink.items), key=Diagnostic.sort_key))
     return Build(checked, tuple(files), diags)
+
+
+# Emit: what writing a build under a root would change, and writing it. Appended
+# by the cli/commands split; the command line and ``promote`` call these.
+
+if TYPE_CHECKING:
+    from compiler.emit import Plan
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """A build's plan for the tree under a root: ``checked`` carries the build's
+    diagnostics and the plan's (hand-edited or foreign files in the way); ``plan``
+    is None when the build has errors."""
+
+    checked: Checked
+    plan: Plan | None
+
+    @property
+    def has_errors(self) -> bool:
+        return self.checked.has_errors
+
+
+def outcome(built: Build) -> Checked:
+    """The built spec and its sources with every diagnostic of the build (checks, rendering, validation)."""
+    from dataclasses import replace
+
+    return replace(built.checked, diagnostics=built.diagnostics)
+
+
+def plan(built: Build, root: Path, *, force: bool = False) -> Planned:
+    """What writing ``built`` under ``root`` would do; ``force`` overwrites or prunes hand-edited files."""
+    from dataclasses import replace
+
+    from compiler import emit as emitting
+
+    sink = Sink(list(built.diagnostics))
+    planned = None if built.has_errors else emitting.plan(built.files, root, sink, force=force)
+    diagnostics = tuple(sorted(set(sink.items), key=Diagnostic.sort_key))
+    return Planned(replace(built.checked, diagnostics=diagnostics), planned)
+
+
+def emit(planned: Planned) -> bool:
+    """Write the plan, atomically and only files shipspec owns; False (nothing written) when it has errors."""
+    from compiler import emit as emitting
+
+    if planned.plan is None or planned.has_errors:
+        return False
+    emitting.apply(planned.plan)
+    return True
+
+
+def stale(built: Build, root: Path) -> str:
+    """The unified diff from the tree under ``root`` to ``built``; empty when the committed output is current."""
+    from compiler import emit as emitting
+
+    return emitting.diff(emitting.plan(built.files, root, Sink()))

@@ -86,8 +86,15 @@ def github(diags: Sequence[Diagnostic], out: TextIO) -> None:
 TABLE_BEGIN = "<!-- codes: generated from compiler/diagnostics.py CODES by `python -m compiler.report` -->"
 TABLE_END = "<!-- end of codes -->"
 _PHASES = {
-    "0": "reading and syntax", "1": "names", "2": "types and units", "3": "ranges", "4": "the promotion graph",
-    "5": "tier policy", "6": "consistency", "7": "target limits", "8": "validation of rendered output",
+    "0": "reading and syntax",
+    "1": "names",
+    "2": "types and units",
+    "3": "ranges",
+    "4": "the promotion graph",
+    "5": "tier policy",
+    "6": "consistency",
+    "7": "target limits",
+    "8": "validation of rendered output",
     "9": "writing output",
 }
 
@@ -101,7 +108,13 @@ def code_table() -> str:
     for code in sorted(CODES):
         if code[2] != phase:
             phase = code[2]
-            rows += ["", f"**SS{phase}xx: {_PHASES[phase]}**", "", "| code | severity | meaning |", "| --- | --- | --- |"]
+            rows += [
+                "",
+                f"**SS{phase}xx: {_PHASES[phase]}**",
+                "",
+                "| code | severity | meaning |",
+                "| --- | --- | --- |",
+            ]
         severity, title = CODES[code]
         escaped = title.replace("|", "\\|")
         rows.append(f"| `{code}` | {severity.value} | {escaped} |")

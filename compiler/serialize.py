@@ -26,8 +26,13 @@ class _Dumper(yaml.SafeDumper):
         return True
 
 
-def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    if "\n" in value and not any(c in value for c in "\r\t") and value == value.rstrip(" ") and not value.startswith(" "):
+def _str(dumper: yaml.SafeDumper | yaml.CSafeDumper, value: str) -> yaml.ScalarNode:
+    if (
+        "\n" in value
+        and not any(c in value for c in "\r\t")
+        and value == value.rstrip(" ")
+        and not value.startswith(" ")
+    ):
         return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
     return dumper.represent_scalar("tag:yaml.org,2002:str", value)
 
@@ -37,7 +42,7 @@ _Dumper.add_representer(str, _str)
 try:  # libyaml's emitter is ~14x faster; output is byte-identical for our documents
     from yaml import CSafeDumper as _Fast
 
-    class _FastDumper(_Fast):  # type: ignore[valid-type,misc]
+    class _FastDumper(_Fast):
         def ignore_aliases(self, data: Any) -> bool:
             return True
 
@@ -190,7 +195,7 @@ assert not _BaseLoader.yaml_path_resolvers
 _implicit_tag = functools.lru_cache(maxsize=_CACHE_ENTRIES)(yaml.resolver.Resolver().resolve)
 
 
-class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]
+class _Loader(_BaseLoader):
     """SafeLoader semantics, built faster: libyaml composes the nodes, implicit
     tags are remembered, and documents of plain maps, sequences, strings,
     numbers, booleans and nulls are built by one direct recursion; any other

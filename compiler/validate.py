@@ -16,11 +16,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from compiler.backends.base import FileValidator, OutputFile
 from compiler.diagnostics import Sink
+from compiler.output import FileValidator, OutputFile
 from compiler.resources import schemas_dir
 
 Validate = Callable[[dict[str, Any]], list[tuple[str, str]]]
+
 
 def _json_path(path: Iterable[Any]) -> str:
     out = "$"
@@ -73,14 +74,15 @@ def compiled_check(schema: dict[str, Any], draft: str, registry: Any = None) -> 
     if draft == "auto":
         draft = "Draft7Validator"
         if "$schema" in schema:
-            return jsonschema_rs.validator_for(schema, **options).is_valid  # type: ignore[no-any-return]
-    return getattr(jsonschema_rs, draft)(schema, **options).is_valid  # type: ignore[no-any-return]
+            return jsonschema_rs.validator_for(schema, **options).is_valid
+    is_valid: Callable[[Any], bool] = getattr(jsonschema_rs, draft)(schema, **options).is_valid
+    return is_valid
 
 
 @cache
 def _k8s_root(version: str) -> Path | None:
     try:
-        import kubernetes_validate  # noqa: F401 - only to find its data
+        import kubernetes_validate  # only to find its data
     except ImportError:
         return None
     base = Path(kubernetes_validate.__file__).parent / "kubernetes-json-schema"
@@ -92,7 +94,8 @@ def _k8s_root(version: str) -> Path | None:
 def _k8s_definitions(version: str) -> dict[str, Any]:
     root = _k8s_root(version)
     assert root is not None
-    return json.loads((root / "_definitions.json").read_text())  # type: ignore[no-any-return]
+    definitions: dict[str, Any] = json.loads((root / "_definitions.json").read_text())
+    return definitions
 
 
 @cache
@@ -179,8 +182,9 @@ def validator_for(doc: dict[str, Any], k8s_version: str) -> Validate | None:
     return crd_validator(api_version, kind) or k8s_validator(k8s_version, api_version, kind)
 
 
-def validate_files(files: Iterable[OutputFile], k8s_version: str, sink: Sink,
-                   validators: Mapping[str, FileValidator]) -> None:
+def validate_files(
+    files: Iterable[OutputFile], k8s_version: str, sink: Sink, validators: Mapping[str, FileValidator]
+) -> None:
     """Report every schema violation as SS8xx against the spec line of origin.
 
     ``validators`` are the backends' validators by file kind (for files that

@@ -3,34 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Protocol
 
-from compiler.diagnostics import Sink, Span
-from compiler.ir import Spec
-from compiler.resolve import Resolved
 from compiler.backends.render import Templates
+from compiler.diagnostics import Sink
+from compiler.ir import Spec
+from compiler.output import FileValidator, OutputFile
+from compiler.resolve import Resolved
 
-
-@dataclass(frozen=True, slots=True)
-class OutputFile:
-    """One rendered file, with where in the spec it came from.
-
-    ``path`` is relative to the output root and uses '/'. ``text`` is the
-    file's content without the generated-file header; ``emit`` adds it.
-    ``documents`` are the parsed objects that validation checks (empty for
-    files that are not YAML/JSON, such as config.pbtxt, which have their own
-    validator keyed by ``kind``). Every file with documents under
-    ``deploy/<dir>/`` becomes a resource of that directory's kustomization.
-    """
-
-    path: str
-    text: str
-    source: Span
-    kind: str = "yaml"
-    documents: tuple[dict[str, Any], ...] = field(default=(), compare=False)
-    # Files that reach pods through a kustomize configMapGenerator name it here.
-    config_map: str | None = None
+# OutputFile and FileValidator live in compiler.output (below validate and emit,
+# which import no backend); re-exported here for the backends.
+__all__ = ["Backend", "FileValidator", "OutputFile", "RenderContext", "any_version"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,13 +28,6 @@ class RenderContext:
     @property
     def spec(self) -> Spec:
         return self.resolved.spec
-
-
-# A validator of one file kind: the file, where to report, and the Kubernetes
-# version manifests are validated against (for kinds that embed core objects).
-# YAML documents of every kind are also checked against their schemas by
-# compiler.validate.
-FileValidator = Callable[[OutputFile, Sink, str], None]
 
 
 def any_version(check: Callable[[OutputFile, Sink], None]) -> FileValidator:

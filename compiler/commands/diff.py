@@ -13,11 +13,15 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from compiler.backends.base import OutputFile
+from compiler.errors import UsageError
+from compiler.output import OutputFile
+
+if TYPE_CHECKING:
+    from compiler.pipeline import Build
 
 _MISSING = object()
 
@@ -148,13 +152,15 @@ def render_report(changes: Sequence[FileChange], markdown: bool) -> str:
                 line = f"{key}: {_show(was)} -> {_show(now)}"
                 out.append(f"  - `{line}`\n" if markdown else f"      {line}\n")
             if len(c.fields) > 20:
-                out.append(f"  - … {len(c.fields) - 20} more fields\n" if markdown else f"      … {len(c.fields) - 20} more\n")
+                out.append(
+                    f"  - … {len(c.fields) - 20} more fields\n" if markdown else f"      … {len(c.fields) - 20} more\n"
+                )
         if markdown:
             out.append("\n")
     return "".join(out)
 
 
-def base_files(rev: str, spec_dirs: Sequence[Path], templates: Path | None) -> tuple[list[OutputFile], Any]:
+def base_files(rev: str, spec_dirs: Sequence[Path], templates: Path | None) -> tuple[list[OutputFile], Build]:
     """Compile the spec as it was at ``rev``; returns (files, build)."""
     from compiler.pipeline import build
 
@@ -167,3 +173,28 @@ def base_files(rev: str, spec_dirs: Sequence[Path], templates: Path | None) -> t
         finally:
             os.chdir(old)
     return list(result.files), result
+
+
+@dataclass(frozen=True, slots=True)
+class Changes:
+    """``shipspec diff``: the report, and whether the spec at the base revision compiled."""
+
+    text: str
+    base_compiles: bool
+
+
+def against(
+    rev: str, inputs: Sequence[Path], templates: Path | None, new: Sequence[OutputFile], markdown: bool
+) -> Changes:
+    """What ``new`` renders differently from the spec at ``rev`` (all of it when that does not compile).
+
+    Raises UsageError when git cannot produce the spec at ``rev``."""
+    relative = [Path(os.path.relpath(p)) for p in inputs]
+    try:
+        old_files, old = base_files(rev, relative, templates)
+    except GitError as exc:
+        raise UsageError(f"cannot read the spec at {rev}: {exc}") from exc
+    if old.has_errors:
+        old_files = []
+    found = compare(old_files, list(new))
+    return Changes(render_report(found, markdown=markdown), base_compiles=not old.has_errors)

@@ -50,6 +50,7 @@ Table = dict[str, Column]
 
 # ---- reading ----------------------------------------------------------------
 
+
 def _is_missing(v: object) -> bool:
     return v is None or v == "" or (isinstance(v, float) and math.isnan(v))
 
@@ -89,13 +90,18 @@ def _files(location: str) -> list[tuple[str, bytes]]:
     try:
         from pyarrow import fs
     except ImportError as exc:
-        raise DriftError(f"{location}: reading {parsed.scheme}:// needs pyarrow: pip install 'shipspec[drift]'") from exc
+        raise DriftError(
+            f"{location}: reading {parsed.scheme}:// needs pyarrow: pip install 'shipspec[drift]'"
+        ) from exc
     try:
         filesystem, root = fs.FileSystem.from_uri(location)
         info = filesystem.get_file_info(root)
         if info.type == fs.FileType.Directory:
-            names = sorted(i.path for i in filesystem.get_file_info(fs.FileSelector(root, recursive=True))
-                           if i.type == fs.FileType.File and i.path.lower().endswith((".csv", ".parquet")))
+            names = sorted(
+                i.path
+                for i in filesystem.get_file_info(fs.FileSelector(root, recursive=True))
+                if i.type == fs.FileType.File and i.path.lower().endswith((".csv", ".parquet"))
+            )
         elif info.type == fs.FileType.File:
             names = [root]
         else:
@@ -128,6 +134,7 @@ def read_table(locations: Iterable[str]) -> Table:
 
 
 # ---- statistics ---------------------------------------------------------------
+
 
 def _numbers(column: Column) -> list[float] | None:
     """The present values as floats, or None when any is not a number."""
@@ -168,10 +175,10 @@ def binned(ref_col: Column, cur_col: Column, bins: int = BINS) -> tuple[list[int
     if ref_num is not None and cur_num is not None:
         edges = quantile_edges(ref_num, bins)
         r, c = [0] * (len(edges) + 1), [0] * (len(edges) + 1)
-        for v in ref_num:
-            r[bisect.bisect_right(edges, v)] += 1
-        for v in cur_num:
-            c[bisect.bisect_right(edges, v)] += 1
+        for x in ref_num:
+            r[bisect.bisect_right(edges, x)] += 1
+        for x in cur_num:
+            c[bisect.bisect_right(edges, x)] += 1
         return r, c
     cats = sorted({str(v) for v in ref_col if not _is_missing(v)})
     index = {k: i for i, k in enumerate(cats)}
@@ -214,20 +221,25 @@ class Result:
     def exposition(self) -> str:
         """Prometheus text format, labels as the monitoring rules select them."""
         base = f'namespace="{_esc(self.namespace)}", model="{_esc(self.model)}", environment="{_esc(self.environment)}"'
-        lines = [f"# HELP {DRIFT_METRIC} Drift of a feature between the training data and recent requests.",
-                 f"# TYPE {DRIFT_METRIC} gauge"]
+        lines = [
+            f"# HELP {DRIFT_METRIC} Drift of a feature between the training data and recent requests.",
+            f"# TYPE {DRIFT_METRIC} gauge",
+        ]
         for feature in sorted(self.drift):
             for stat, value in sorted(self.drift[feature].items()):
                 lines.append(f'{DRIFT_METRIC}{{{base}, feature="{_esc(feature)}", statistic="{stat}"}} {value:.6g}')
-        lines += [f"# HELP {MISSING_METRIC} Share of feature values missing from recent requests.",
-                  f"# TYPE {MISSING_METRIC} gauge", f"{MISSING_METRIC}{{{base}}} {self.missing_ratio:.6g}",
-                  f"# HELP {ROWS_METRIC} Rows of recent feature logs compared.",
-                  f"# TYPE {ROWS_METRIC} gauge", f"{ROWS_METRIC}{{{base}}} {self.rows}"]
+        lines += [
+            f"# HELP {MISSING_METRIC} Share of feature values missing from recent requests.",
+            f"# TYPE {MISSING_METRIC} gauge",
+            f"{MISSING_METRIC}{{{base}}} {self.missing_ratio:.6g}",
+            f"# HELP {ROWS_METRIC} Rows of recent feature logs compared.",
+            f"# TYPE {ROWS_METRIC} gauge",
+            f"{ROWS_METRIC}{{{base}}} {self.rows}",
+        ]
         return "\n".join(lines) + "\n"
 
     def text(self) -> str:
-        out = [f"{self.model} in {self.environment}: {self.rows} rows, missing features "
-               f"{self.missing_ratio:.2%}"]
+        out = [f"{self.model} in {self.environment}: {self.rows} rows, missing features {self.missing_ratio:.2%}"]
         for feature in sorted(self.drift):
             stats = "  ".join(f"{k} {v:.4f}" for k, v in sorted(self.drift[feature].items()))
             out.append(f"  {feature}: {stats}")
@@ -238,8 +250,9 @@ def _esc(v: str) -> str:
     return v.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
-def compare(reference: Table, current: Table, *, model: str, environment: str, namespace: str,
-            bins: int = BINS) -> Result:
+def compare(
+    reference: Table, current: Table, *, model: str, environment: str, namespace: str, bins: int = BINS
+) -> Result:
     features = sorted(reference)
     rows = max((len(c) for c in current.values()), default=0)
     missing = 0
@@ -266,10 +279,11 @@ def push(gateway: str, result: Result, timeout: float = 10.0) -> None:
         base = "http://" + base
     q = urllib.parse.quote
     url = f"{base}/metrics/job/{JOB}/model/{q(result.model, safe='')}/environment/{q(result.environment, safe='')}"
-    req = urllib.request.Request(url, data=result.exposition().encode(), method="PUT",
-                                 headers={"Content-Type": "text/plain; version=0.0.4"})
+    req = urllib.request.Request(
+        url, data=result.exposition().encode(), method="PUT", headers={"Content-Type": "text/plain; version=0.0.4"}
+    )
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 - a URL the operator gives
+        with urllib.request.urlopen(req, timeout=timeout) as resp:  # a URL the operator gives
             resp.read()
     except OSError as exc:
         raise DriftError(f"pushing to {base}: {exc}") from exc

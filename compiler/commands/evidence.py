@@ -118,7 +118,9 @@ def read(path: Path, into: Evidence | None = None) -> Evidence:
     for key, value in data.items():
         where = pos.get((str(key),))
         if key not in TOP_LEVEL:
-            raise EvidenceError(name, pos.get(("#key", str(key))), f"unknown key '{key}'; expected one of {', '.join(TOP_LEVEL)}")
+            raise EvidenceError(
+                name, pos.get(("#key", str(key))), f"unknown key '{key}'; expected one of {', '.join(TOP_LEVEL)}"
+            )
         if key in ("model", "version"):
             if not isinstance(value, str | int | float) or isinstance(value, bool):
                 raise EvidenceError(name, where, f"'{key}' must be a string")
@@ -141,7 +143,11 @@ def _section(ev: Evidence, name: str, key: str, value: dict[Any, Any], pos: dict
         where = pos.get((key, str(metric)))
         label = f"{key}.{metric}"
         if key == "load" and metric not in LOAD_FIELDS:
-            raise EvidenceError(name, pos.get(("#key", key, str(metric))), f"unknown load field '{metric}'; expected one of {', '.join(LOAD_FIELDS)}")
+            raise EvidenceError(
+                name,
+                pos.get(("#key", key, str(metric))),
+                f"unknown load field '{metric}'; expected one of {', '.join(LOAD_FIELDS)}",
+            )
         dataset = None
         if isinstance(raw, dict) and key != "load":
             if "value" not in raw:

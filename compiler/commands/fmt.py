@@ -9,13 +9,15 @@ from pathlib import Path
 from typing import TextIO
 
 from compiler import report
-from compiler.parse.printer import format_source
 from compiler.fsutil import write_atomic
+from compiler.parse.printer import format_source
 from compiler.parse.sources import discover, display_path
 from compiler.parse.syntax import parse_text, read_source
 
 
-def run(inputs: Sequence[Path], *, check: bool, write: bool, out: TextIO) -> int:
+def run(inputs: Sequence[Path], *, check: bool, write: bool, out: TextIO) -> bool:
+    """Print, check (``check``) or rewrite (``write``) the specs; False when a file cannot be
+    formatted or, with ``check``, is not formatted. Problems and notes go to stderr."""
     files, problems = discover(inputs)
     diags = list(problems)
     texts: dict[str, str] = {}
@@ -35,7 +37,7 @@ def run(inputs: Sequence[Path], *, check: bool, write: bool, out: TextIO) -> int
     if diags:
         # Never rewrite anything when some file cannot be formatted.
         report.text(diags, texts, sys.stderr, colour=False)
-        return 1
+        return False
     changed = [(p, d, old, new) for p, d, old, new in formatted if old != new]
     if check:
         for _, display, old, new in changed:
@@ -46,14 +48,14 @@ def run(inputs: Sequence[Path], *, check: bool, write: bool, out: TextIO) -> int
             )
         if changed:
             print(f"{len(changed)} file(s) would be reformatted; run: shipspec fmt --write", file=sys.stderr)
-        return 1 if changed else 0
+        return not changed
     if write:
         for path, display, _, new in changed:
             write_atomic(path, new.encode("utf-8"))
             print(f"reformatted {display}", file=sys.stderr)
-        return 0
+        return True
     for _, display, _, new in formatted:
         if len(formatted) > 1:
             out.write(f"# ---- {display}\n")
         out.write(new)
-    return 0
+    return True

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import json
 import operator
-from pathlib import Path
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 from compiler.commands.evidence import Evidence, EvidenceError, Observation, read_all
+from compiler.errors import InputError, UsageError
 from compiler.ir import Condition, Gate, LoadTest, Spec
 from compiler.units import format_duration as fmt_seconds
 
@@ -68,16 +69,31 @@ def _condition(c: Condition, ev: Evidence) -> Result:
     source = f"{c.span.file}:{c.span.line}:{c.span.column}"
     o = ev.get(section, c.metric)
     if o is None:
-        return Result(text, c.kind, required, None, "fail",
-                      f"missing: the evidence has no {section}.{c.metric}", source)  # fmt: skip
+        return Result(
+            text, c.kind, required, None, "fail", f"missing: the evidence has no {section}.{c.metric}", source
+        )
     observed = fmt_number(o.value)
     if c.dataset is not None and o.dataset is not None and o.dataset != c.dataset.name:
-        return Result(text, c.kind, required, observed, "fail",
-                      f"measured on {o.dataset} ({_at(o)}), the gate requires {c.dataset.name}", source)  # fmt: skip
+        return Result(
+            text,
+            c.kind,
+            required,
+            observed,
+            "fail",
+            f"measured on {o.dataset} ({_at(o)}), the gate requires {c.dataset.name}",
+            source,
+        )
     ok = OPS[c.op](o.value, c.threshold)
     verdict = "meets" if ok else "does not meet"
-    return Result(text, c.kind, required, observed, "pass" if ok else "fail",
-                  f"{observed} {verdict} {required} ({_at(o)})", source)  # fmt: skip
+    return Result(
+        text,
+        c.kind,
+        required,
+        observed,
+        "pass" if ok else "fail",
+        f"{observed} {verdict} {required} ({_at(o)})",
+        source,
+    )
 
 
 def _load(lt: LoadTest, ev: Evidence) -> Result:
@@ -126,29 +142,75 @@ def evaluate(gate: Gate, ev: Evidence, version: str | None = None) -> list[Resul
     out: list[Result] = []
     here = f"{gate.span.file}:{gate.span.line}:{gate.span.column}"
     if ev.model is not None and ev.model != gate.model.name:
-        out.append(Result(f"model {gate.model.name}", "model", gate.model.name, ev.model, "fail",
-                          f"the evidence is for model {ev.model}", here))  # fmt: skip
+        out.append(
+            Result(
+                f"model {gate.model.name}",
+                "model",
+                gate.model.name,
+                ev.model,
+                "fail",
+                f"the evidence is for model {ev.model}",
+                here,
+            )
+        )
     if version is not None:
         if ev.version is None:
-            out.append(Result(f"version {version}", "version", version, None, "fail",
-                              "missing: the evidence names no version", here))  # fmt: skip
+            out.append(
+                Result(
+                    f"version {version}",
+                    "version",
+                    version,
+                    None,
+                    "fail",
+                    "missing: the evidence names no version",
+                    here,
+                )
+            )
         elif ev.version != version:
-            out.append(Result(f"version {version}", "version", version, ev.version, "fail",
-                              f"the evidence is for version {ev.version}", here))  # fmt: skip
+            out.append(
+                Result(
+                    f"version {version}",
+                    "version",
+                    version,
+                    ev.version,
+                    "fail",
+                    f"the evidence is for version {ev.version}",
+                    here,
+                )
+            )
         else:
-            out.append(Result(f"version {version}", "version", version, ev.version, "pass",
-                              f"the evidence is for version {version}", here))  # fmt: skip
+            out.append(
+                Result(
+                    f"version {version}",
+                    "version",
+                    version,
+                    ev.version,
+                    "pass",
+                    f"the evidence is for version {version}",
+                    here,
+                )
+            )
     out.extend(_condition(c, ev) for c in gate.conditions)
     if gate.load is not None:
         out.append(_load(gate.load, ev))
     if gate.canary:
         steps = ", ".join(f"{fmt_number(s.weight * 100)}% for {fmt_seconds(s.duration)}" for s in gate.canary)
-        out.append(Result(f"canary {steps}", "canary", steps, None, "note",
-                          f"run by the rollout in {gate.target.name}", here))  # fmt: skip
+        out.append(
+            Result(f"canary {steps}", "canary", steps, None, "note", f"run by the rollout in {gate.target.name}", here)
+        )
     if gate.approval:
         who = " ".join(gate.approval)
-        out.append(Result(f"approval {who}", "approval", who, None, "note",
-                          f"required reviewers of the GitHub environment {gate.target.name}", here))  # fmt: skip
+        out.append(
+            Result(
+                f"approval {who}",
+                "approval",
+                who,
+                None,
+                "note",
+                f"required reviewers of the GitHub environment {gate.target.name}",
+                here,
+            )
+        )
     return out
 
 
@@ -180,7 +242,9 @@ def as_markdown(gate: Gate, results: list[Result]) -> str:
     lines = [f"### {title(gate)}", "", "| | condition | required | observed | detail |", "|---|---|---|---|---|"]
     mark = {"pass": "✅", "fail": "❌", "note": "ℹ️"}
     for r in results:
-        lines.append(f"| {mark[r.status]} | {cell(r.condition)} | {cell(r.required)} | {cell(r.observed)} | {cell(r.message)} |")
+        lines.append(
+            f"| {mark[r.status]} | {cell(r.condition)} | {cell(r.required)} | {cell(r.observed)} | {cell(r.message)} |"
+        )
     lines += ["", f"**{summary(results)}**"]
     return "\n".join(lines) + "\n"
 
@@ -195,25 +259,31 @@ def as_json(gate: Gate, results: list[Result], evidence: list[str]) -> str:
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
+@dataclass(frozen=True, slots=True)
+class GateCheck:
+    """What ``shipspec gate check`` found: the report in the asked format, and whether every condition passed."""
+
+    text: str
+    passed: bool
+
+
 def run_check(
     spec: Spec, gate_text: str, model: str, evidence: list[str], fmt: str, version: str | None = None
-) -> tuple[int, str, str]:
-    """``shipspec gate check``: (exit code, stdout, stderr).
+) -> GateCheck:
+    """``shipspec gate check``: every condition of the gate against the evidence.
 
-    0 when every condition passes, 1 when one fails or the evidence is
-    malformed, 2 when no such gate exists.
+    Raises UsageError when no such gate exists and InputError when the
+    evidence is malformed.
     """
-
-
     gate = find_gate(spec, gate_text, model)
     if gate is None:
         known = sorted(f"{g.source.name}->{g.target.name}" for g in spec.gates if g.model.name == model)
         hint = f"; gates for {model}: {', '.join(known)}" if known else f"; no gate is declared for {model}"
-        return 2, "", f"shipspec: error: no gate {gate_text.strip()} for model {model}{hint}\n"
+        raise UsageError(f"no gate {gate_text.strip()} for model {model}{hint}")
     try:
         ev = read_all([Path(p) for p in evidence])
     except EvidenceError as exc:
-        return 1, "", f"shipspec: error: malformed evidence: {exc}\n"
+        raise InputError(f"malformed evidence: {exc}") from None
     results = evaluate(gate, ev, version)
     if fmt == "json":
         text = as_json(gate, results, ev.files)
@@ -221,4 +291,4 @@ def run_check(
         text = as_markdown(gate, results)
     else:
         text = as_text(gate, results)
-    return (1 if any(r.failed for r in results) else 0), text, ""
+    return GateCheck(text, passed=not any(r.failed for r in results))

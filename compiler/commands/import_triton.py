@@ -15,10 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from compiler import ir
-
-from compiler.targets import layout
 from compiler.backends.triton.view import DATA_TYPE, RUNTIME
 from compiler.diagnostics import Diagnostic, Sink, Span
+from compiler.targets import layout
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _DTYPE = {v: k for k, v in DATA_TYPE.items()}
@@ -141,8 +140,11 @@ class _Importer:
         lines = []
         for step in es.step:
             if step.model_version != -1:
-                self.cannot("model_version", f"step '{step.model_name}' pins model_version {step.model_version}; "
-                            "steps always use the latest version")
+                self.cannot(
+                    "model_version",
+                    f"step '{step.model_name}' pins model_version {step.model_version}; "
+                    "steps always use the latest version",
+                )
             if not self.name_ok(step.model_name, "step model"):
                 continue
             lines.append(f"  step {step.model_name} {{")
@@ -181,9 +183,12 @@ class _Importer:
             if desc.name not in _HANDLED:
                 self.cannot(desc.name, f"field '{desc.name}' cannot be expressed in the spec")
         runtime = config.platform or config.backend
-        fmt = _FORMATS.get(runtime) or {"onnxruntime": ir.ModelFormat.ONNX, "pytorch": ir.ModelFormat.PYTORCH,
-                                        "tensorrt": ir.ModelFormat.TENSORRT,
-                                        "tensorflow": ir.ModelFormat.TENSORFLOW}.get(runtime)
+        fmt = _FORMATS.get(runtime) or {
+            "onnxruntime": ir.ModelFormat.ONNX,
+            "pytorch": ir.ModelFormat.PYTORCH,
+            "tensorrt": ir.ModelFormat.TENSORRT,
+            "tensorflow": ir.ModelFormat.TENSORFLOW,
+        }.get(runtime)
         if fmt is None:
             self.cannot(runtime or "name", f"runtime '{runtime}' is not one of the spec's formats; written as python")
             fmt = ir.ModelFormat.PYTHON
@@ -198,8 +203,11 @@ class _Importer:
             lines.append(f'  artifact "{self.artifact_base}/{name}/{vdir}/{filename}"')
         for kind in ("input", "output"):
             if not getattr(config, kind):
-                self.cannot("name", f"no {kind}s declared (Triton would auto-complete them from the model file); "
-                            "the spec needs the full signature")
+                self.cannot(
+                    "name",
+                    f"no {kind}s declared (Triton would auto-complete them from the model file); "
+                    "the spec needs the full signature",
+                )
         lines += [x for t in config.input if (x := self.tensor("input", t))]
         lines += [x for t in config.output if (x := self.tensor("output", t))]
         if (b := self.batching(config)) is not None:
@@ -233,20 +241,22 @@ def _derived_warmup(config: Any, name: str) -> bool:
     w = config.model_warmup[0]
     wanted = {t.name: (t.data_type, [1 if d < 0 else d for d in t.dims]) for t in config.input if not t.optional}
     got = {k: (v.data_type, list(v.dims)) for k, v in w.inputs.items() if v.zero_data}
-    return w.name == f"{name}_warmup" and w.batch_size == 1 and not w.count and got == wanted and len(w.inputs) == len(got)
+    return (
+        w.name == f"{name}_warmup" and w.batch_size == 1 and not w.count and got == wanted and len(w.inputs) == len(got)
+    )
 
 
 def _canonical(text: str) -> str:
     """The text in ``shipspec fmt`` layout, so an import needs no formatting pass."""
-    from compiler.parse.printer import format_source  # noqa: PLC0415
-    from compiler.parse.syntax import parse_text  # noqa: PLC0415
+    from compiler.parse.printer import format_source
+    from compiler.parse.syntax import parse_text
 
     source, diags = parse_text(text, "imported.ship")
     return format_source(source) if not diags and text else text
 
 
 def _enum_name(message: Any, field_name: str, value: int) -> str:
-    return message.DESCRIPTOR.fields_by_name[field_name].enum_type.values_by_number[value].name
+    return str(message.DESCRIPTOR.fields_by_name[field_name].enum_type.values_by_number[value].name)
 
 
 # Words a bare tensor name would be read as, in the positions tensor names take.
@@ -271,8 +281,8 @@ def import_path(path: Path, serve_in: Sequence[str] = (), artifact_base: str = A
 
     Artifacts are named ``<artifact_base>/<model>/<version dir>/<file>``.
     """
-    from google.protobuf import text_format  # noqa: PLC0415
-    from tritonclient.grpc import model_config_pb2  # noqa: PLC0415
+    from google.protobuf import text_format
+    from tritonclient.grpc import model_config_pb2
 
     sink = Sink()
     out = Imported()
@@ -289,8 +299,11 @@ def import_path(path: Path, serve_in: Sequence[str] = (), artifact_base: str = A
             sink.report("SS812", f"cannot read {cfg}: {err}", Span.point(str(cfg)))
             continue
         except text_format.ParseError as err:
-            sink.report("SS812", f"not a Triton ModelConfig: {err}", Span.point(str(cfg), err.GetLine() or 1,
-                                                                               err.GetColumn() or 1))
+            sink.report(
+                "SS812",
+                f"not a Triton ModelConfig: {err}",
+                Span.point(str(cfg), err.GetLine() or 1, err.GetColumn() or 1),
+            )
             continue
         model_dir = cfg.parent if cfg.name == "config.pbtxt" else cfg.with_suffix("")
         importer = _Importer(cfg, text, sink, artifact_base)

@@ -17,12 +17,52 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from compiler import serialize, units
+from compiler.errors import UsageError
+from compiler.fsutil import write_atomic
 
-class LoadError(Exception):
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """The command line's quantities of ``shipspec load``, parsed (seconds, requests per second)."""
+
+    rate: float
+    duration: float
+    timeout: float
+    percentile: float
+    threshold_ms: float | None
+
+
+def _quantity(text: str, parse: Callable[[str], tuple[float | None, str | None]], what: str) -> float:
+    value, error = parse(text)
+    if value is None:
+        raise UsageError(f"{what} {text!r}: {error}")
+    return value
+
+
+def settings(rate: str, duration: str, percentile: str, timeout: str, threshold: str | None) -> Settings:
+    """Parse the quantities as the command line gives them (``300rps``, ``10m``, ``p99``); raises UsageError."""
+    rate_rps = _quantity(rate, units.rate, "--rate")
+    duration_s = _quantity(duration, units.duration, "--duration")
+    timeout_s = _quantity(timeout, units.duration, "--timeout")
+    threshold_s = _quantity(threshold, units.duration, "--threshold") if threshold else None
+    try:
+        pct = float(percentile.removeprefix("p"))
+    except ValueError:
+        raise UsageError(f"--percentile {percentile!r}: write it like 99 or p99") from None
+    if not 0 < pct <= 100:
+        raise UsageError(f"--percentile {percentile!r}: must be within (0, 100]")
+    threshold_ms = threshold_s * 1000 if threshold_s is not None else None
+    return Settings(rate_rps, duration_s, timeout_s, pct, threshold_ms)
+
+
+class LoadError(UsageError):
     """The endpoint or model cannot be load-tested (unreachable, not ready)."""
 
 
@@ -85,9 +125,11 @@ def _inputs(mod: Any, client: Any, model: str, version: str) -> list[Any]:
     from tritonclient.utils import triton_to_np_dtype
 
     meta = client.get_model_metadata(model, version)
-    tensors = meta["inputs"] if isinstance(meta, dict) else [
-        {"name": t.name, "datatype": t.datatype, "shape": list(t.shape)} for t in meta.inputs
-    ]
+    tensors = (
+        meta["inputs"]
+        if isinstance(meta, dict)
+        else [{"name": t.name, "datatype": t.datatype, "shape": list(t.shape)} for t in meta.inputs]
+    )
     out = []
     for t in tensors:
         shape = [1 if int(d) < 0 else int(d) for d in t["shape"]]
@@ -190,5 +232,16 @@ def describe(r: LoadResult, threshold_ms: float | None) -> str:
     )
     if threshold_ms is not None:
         ok = r.latency_ms < threshold_ms
-        line += f"\n{'PASS' if ok else 'FAIL'}: p{r.percentile:g} {r.latency_ms:.2f}ms {'<' if ok else '>='} {threshold_ms:g}ms"
+        verdict, op = ("PASS", "<") if ok else ("FAIL", ">=")
+        line += f"\n{verdict}: p{r.percentile:g} {r.latency_ms:.2f}ms {op} {threshold_ms:g}ms"
     return line + "\n"
+
+
+def passed(r: LoadResult, threshold_ms: float | None) -> bool:
+    """Whether the run meets the threshold (always, without one)."""
+    return threshold_ms is None or r.latency_ms < threshold_ms
+
+
+def save(r: LoadResult, path: Path) -> None:
+    """Write the result as the evidence JSON ``gate check`` reads."""
+    write_atomic(path, serialize.to_json(r.evidence(), sort_keys=True).encode())

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from compiler.diagnostics import Span, did_you_mean
+from compiler.errors import Refused
 from compiler.fsutil import write_atomic
 from compiler.ir import Model, Spec
 from compiler.resolve import Resolved, resolve
@@ -30,7 +31,7 @@ _VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")
 _STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"')
 
 
-class PromoteError(Exception):
+class PromoteError(Refused):
     """Why a promotion was refused; nothing was changed."""
 
 
@@ -92,7 +93,9 @@ def plan(spec: Spec, model_name: str, env_name: str, version: str | None, texts:
     running = {g.source.name: r.version_in(model_name, g.source.name) for g in gates}
     if version is None:
         if len(set(running.values())) != 1:
-            raise PromoteError(f"gates from {', '.join(sorted(running))} lead to {env_name}; say which version: --version V")
+            raise PromoteError(
+                f"gates from {', '.join(sorted(running))} lead to {env_name}; say which version: --version V"
+            )
         version = next(iter(running.values()))
     if version is None:
         raise PromoteError(f"{model_name} declares no version")
@@ -100,7 +103,9 @@ def plan(spec: Spec, model_name: str, env_name: str, version: str | None, texts:
         raise PromoteError(f"version {version!r}: use letters, digits and . _ + - only")
     if version not in running.values():
         where = ", ".join(f"{src} runs {v}" for src, v in sorted(running.items()))
-        raise PromoteError(f"{model_name} {version} has not reached the gate's source ({where}); promote it there first")
+        raise PromoteError(
+            f"{model_name} {version} has not reached the gate's source ({where}); promote it there first"
+        )
 
     out = Plan()
     source = next(src for src, v in sorted(running.items()) if v == version)
@@ -122,8 +127,9 @@ def _members_in(r: Resolved, model: Model, env_name: str, source: str) -> list[t
     return members
 
 
-def _pin(r: Resolved, env_name: str, model_name: str, version: str | None, texts: dict[str, str],
-         out: Plan) -> Edit | None:
+def _pin(
+    r: Resolved, env_name: str, model_name: str, version: str | None, texts: dict[str, str], out: Plan
+) -> Edit | None:
     """The edit that makes ``env_name`` run ``version`` of ``model_name`` (None when it already does)."""
     env = r.environments.get(env_name)
     assert env is not None
@@ -182,9 +188,8 @@ def write(changed: dict[str, str]) -> dict[str, str]:
 def run(inputs: Sequence[Path], model: str, env: str, version: str | None, out_root: Path) -> list[str]:
     """Promote, recompile into ``out_root``; returns what was done. Raises PromoteError."""
     from compiler import emit
-    from compiler.pipeline import build
     from compiler.diagnostics import Severity, Sink
-    from compiler.pipeline import validate
+    from compiler.pipeline import build, validate
 
     checked = validate(inputs)
     if checked.has_errors:

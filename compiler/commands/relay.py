@@ -59,13 +59,19 @@ def dispatches(notification: dict[str, Any]) -> list[dict[str, Any]]:
 def send(api: str, repository: str, token: str, body: dict[str, Any], timeout: float = 10.0) -> int:
     req = urllib.request.Request(
         f"{api.rstrip('/')}/repos/{repository}/dispatches",
-        data=json.dumps(body).encode(), method="POST",
-        headers={"Accept": "application/vnd.github+json", "Authorization": f"Bearer {token}",
-                 "X-GitHub-Api-Version": "2022-11-28", "Content-Type": "application/json",
-                 "User-Agent": "shipspec-relay"})
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={
+            "Accept": "application/vnd.github+json",
+            "Authorization": f"Bearer {token}",
+            "X-GitHub-Api-Version": "2022-11-28",
+            "Content-Type": "application/json",
+            "User-Agent": "shipspec-relay",
+        },
+    )
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 - the configured API
-            return resp.status
+        with urllib.request.urlopen(req, timeout=timeout) as resp:  # the configured API
+            return int(resp.status)
     except urllib.error.HTTPError as exc:
         exc.close()  # an HTTPError holds the response's socket
         return exc.code
@@ -73,7 +79,7 @@ def send(api: str, repository: str, token: str, body: dict[str, Any], timeout: f
 
 def handler(api: str, repository: str, token: str, log: Callable[[str], None]) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        def log_message(self, fmt: str, *args: Any) -> None:  # noqa: ANN401 - http.server's signature
+        def log_message(self, fmt: str, *args: Any) -> None:  # http.server's signature
             pass
 
         def _answer(self, code: int, text: str) -> None:
@@ -84,10 +90,10 @@ def handler(api: str, repository: str, token: str, log: Callable[[str], None]) -
             self.end_headers()
             self.wfile.write(data)
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             self._answer(200 if self.path in ("/healthz", "/-/ready") else 404, "ok\n")
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             if length > MAX_BODY:
                 self._answer(413, "too large\n")
@@ -106,22 +112,27 @@ def handler(api: str, repository: str, token: str, log: Callable[[str], None]) -
                     log(f"relay: {body['event_type']}: {exc}")
                 ok = 200 <= status < 300
                 failed += not ok
-                log(f"relay: dispatched {body['event_type']} "
-                    f"({body['client_payload'].get('environment', '?')}): HTTP {status}")
+                log(
+                    f"relay: dispatched {body['event_type']} "
+                    f"({body['client_payload'].get('environment', '?')}): HTTP {status}"
+                )
             self._answer(502 if failed else 200, f"{failed} failed\n")
 
     return Handler
 
 
-def serve(listen: str, repository: str, api: str = API, token_env: str = TOKEN_ENV,
-          ready: threading.Event | None = None) -> int:
+def serve(
+    listen: str, repository: str, api: str = API, token_env: str = TOKEN_ENV, ready: threading.Event | None = None
+) -> int:
     token = os.environ.get(token_env, "")
     if not token:
         print(f"shipspec relay: error: the token variable {token_env} is empty", file=sys.stderr)
         return 2
     host, _, port = listen.rpartition(":")
-    server = ThreadingHTTPServer((host or "0.0.0.0", int(port)),  # noqa: S104 - in a pod behind its Service
-                                 handler(api, repository, token, lambda m: print(m, file=sys.stderr, flush=True)))
+    # 0.0.0.0 (no host given): in a pod, reached through its Service
+    server = ThreadingHTTPServer(
+        (host or "0.0.0.0", int(port)), handler(api, repository, token, lambda m: print(m, file=sys.stderr, flush=True))
+    )
     print(f"shipspec relay: listening on {host or '0.0.0.0'}:{server.server_address[1]}", file=sys.stderr, flush=True)
     if ready is not None:
         ready.set()

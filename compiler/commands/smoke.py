@@ -49,9 +49,9 @@ def request_shape(dims: Sequence[int], batch: int | None, variable: int = 3) -> 
 
 def synthetic_inputs(config: Any, batch: int | None) -> list[Any]:
     """tritonclient.http InferInputs for every non-optional input of a ModelConfig."""
-    import numpy as np  # noqa: PLC0415
-    import tritonclient.http as httpclient  # noqa: PLC0415
-    from tritonclient.grpc import model_config_pb2  # noqa: PLC0415
+    import numpy as np
+    import tritonclient.http as httpclient
+    from tritonclient.grpc import model_config_pb2
 
     out = []
     for t in config.input:
@@ -114,15 +114,17 @@ def run(
     The expected configs are rendered from the spec, or, with ``tree``, read from the
     committed output tree (``tree/deploy/<env>/triton/*/config.pbtxt``), i.e. what Git deploys.
     """
-    from google.protobuf import json_format  # noqa: PLC0415
-    from tritonclient.grpc import model_config_pb2  # noqa: PLC0415
-    import tritonclient.http as httpclient  # noqa: PLC0415
-    from tritonclient.utils import InferenceServerException  # noqa: PLC0415
+    import tritonclient.http as httpclient
+    from google.protobuf import json_format
+    from tritonclient.grpc import model_config_pb2
+    from tritonclient.utils import InferenceServerException
 
-    from compiler.backends.triton.validate import KIND, parse_config  # noqa: PLC0415
-    from compiler.pipeline import render  # noqa: PLC0415
-    from compiler.pipeline import validate  # noqa: PLC0415
-    from compiler.backends.render import Templates  # noqa: PLC0415
+    from compiler.backends.render import Templates
+    from compiler.backends.triton.validate import KIND, parse_config
+    from compiler.pipeline import (
+        render,
+        validate,
+    )
 
     report = Report()
     checked = validate(list(paths))
@@ -138,12 +140,15 @@ def run(
         for cfg in sorted((tree / prefix).glob("*/config.pbtxt")):
             try:
                 configs[cfg.parent.name] = parse_config(cfg.read_text(encoding="utf-8"))
-            except Exception as err:  # noqa: BLE001 — a broken committed file is a failed check
+            except Exception as err:  # noqa: BLE001 - a broken committed file is a failed check
                 report.add(False, f"{cfg}: not a valid Triton ModelConfig: {err}")
     else:
         files, _ = render(checked, Templates.load(), only=["triton"])
-        configs = {f.path[len(prefix):].split("/")[0]: parse_config(f.text) for f in files
-                   if f.kind == KIND and f.path.startswith(prefix)}
+        configs = {
+            f.path[len(prefix) :].split("/")[0]: parse_config(f.text)
+            for f in files
+            if f.kind == KIND and f.path.startswith(prefix)
+        }
     client = httpclient.InferenceServerClient(url, connection_timeout=timeout, network_timeout=timeout)
     try:
         report.add(client.is_server_live(), f"server {url} is live")
@@ -151,9 +156,13 @@ def run(
         pinned = checked.spec.project.triton_version if checked.spec.project else None
         served_version = str(client.get_server_metadata().get("version", "?"))
         if pinned is not None:
-            report.add(served_version == pinned, f"server version {served_version} "
-                       + ("matches" if served_version == pinned else "differs from") + f" the spec's triton \"{pinned}\"")
-    except Exception as err:  # noqa: BLE001 — any transport failure is a failed check
+            report.add(
+                served_version == pinned,
+                f"server version {served_version} "
+                + ("matches" if served_version == pinned else "differs from")
+                + f' the spec\'s triton "{pinned}"',
+            )
+    except Exception as err:  # noqa: BLE001 - any transport failure is a failed check
         report.add(False, f"server {url} does not answer: {err}")
         return report
     if not configs:
@@ -165,19 +174,31 @@ def run(
                 report.add(False, f"{name}: not READY")
                 continue
             report.add(True, f"{name}: READY")
-            served = json_format.ParseDict(client.get_model_config(name), model_config_pb2.ModelConfig(),
-                                           ignore_unknown_fields=True)
+            served = json_format.ParseDict(
+                client.get_model_config(name), model_config_pb2.ModelConfig(), ignore_unknown_fields=True
+            )
             problems = subset_mismatches(expected, served, ignore=ignored)
-            report.add(not problems, f"{name}: served config matches Git" if not problems
-                       else f"{name}: served config differs from Git: " + "; ".join(problems))
+            report.add(
+                not problems,
+                f"{name}: served config matches Git"
+                if not problems
+                else f"{name}: served config differs from Git: " + "; ".join(problems),
+            )
             batch = 1 if expected.max_batch_size > 0 else None
             # A stateful model answers only inside a sequence: one request that starts and ends one.
-            sequence = (dict(sequence_id=1, sequence_start=True, sequence_end=True)
-                        if expected.HasField("sequence_batching") else {})
+            sequence = (
+                dict(sequence_id=1, sequence_start=True, sequence_end=True)
+                if expected.HasField("sequence_batching")
+                else {}
+            )
             result = client.infer(name, synthetic_inputs(expected, batch), **sequence)
             missing = [o.name for o in expected.output if result.as_numpy(o.name) is None]
-            report.add(not missing, f"{name}: inference answered" if not missing
-                       else f"{name}: inference lacks outputs {', '.join(missing)}")
+            report.add(
+                not missing,
+                f"{name}: inference answered"
+                if not missing
+                else f"{name}: inference lacks outputs {', '.join(missing)}",
+            )
         except InferenceServerException as err:
             report.add(False, f"{name}: {err.message()}")
     return report

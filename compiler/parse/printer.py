@@ -22,9 +22,7 @@ WIDTH = 88
 
 _NO_SPACE_BEFORE = {",", "]", ":", ".."}
 # Blocks of short settings read well on one line; steps and test lists do not.
-_INLINE_BLOCKS = frozenset(
-    {"batching", "resources", "quota", "hyperparameters", "queue", "sequence", "override"}
-)
+_INLINE_BLOCKS = frozenset({"batching", "resources", "quota", "hyperparameters", "queue", "sequence", "override"})
 _NO_SPACE_AFTER = {"[", ".."}
 
 
@@ -66,7 +64,9 @@ class _Printer:
 
     def blank_before(self, line: int, previous_end: int) -> bool:
         """Whether the source has a blank line between two statements."""
-        return any(not self.text_lines[i - 1].strip() for i in range(previous_end + 1, line) if i - 1 < len(self.text_lines))
+        return any(
+            not self.text_lines[i - 1].strip() for i in range(previous_end + 1, line) if i - 1 < len(self.text_lines)
+        )
 
     # statements ------------------------------------------------------------
     def block(self, tree: Tree[Token], indent: str, top: bool) -> None:
@@ -94,7 +94,11 @@ class _Printer:
         previous = open_line
         for stmt in body:
             s_start, s_end = _line_range(stmt)
-            if self.blank_before(s_start, previous) and self.lines[-1].strip() != "{" and not self.lines[-1].endswith("{"):
+            if (
+                self.blank_before(s_start, previous)
+                and self.lines[-1].strip() != "{"
+                and not self.lines[-1].endswith("{")
+            ):
                 self.lines.append("")
             self.own_line_before(s_start, indent + INDENT)
             self.block(stmt, indent + INDENT, top=False)

@@ -6,12 +6,13 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 from compiler import ir
 from compiler.diagnostics import Diagnostic, Sink, Span
 from compiler.lower import lower_file
-from compiler.parse.syntax import SourceFile, parse_text, read_source
 from compiler.parallel import fork_pool, worker_count
+from compiler.parse.syntax import SourceFile, parse_text, read_source
 
 SUFFIX = ".ship"
 
@@ -105,12 +106,20 @@ def load_text(text: str, path: str = "<spec>") -> Loaded:
     return Loaded(merge(nodes, (path,)), (source,), tuple(sink.sorted()))
 
 
-def _by_name(nodes: Iterable[object], kind: type, key: str = "name") -> tuple:  # type: ignore[type-arg]
+class _Block(Protocol):
+    @property
+    def span(self) -> Span: ...
+
+
+_B = TypeVar("_B", bound=_Block)
+
+
+def _by_name(nodes: Iterable[object], kind: type[_B], key: str = "name") -> tuple[_B, ...]:
     chosen = [n for n in nodes if isinstance(n, kind)]
 
-    def sort_key(n: object) -> tuple[str, Span]:
+    def sort_key(n: _B) -> tuple[str, Span]:
         value = getattr(n, key)
-        return (value.name if isinstance(value, ir.Ref) else value, n.span)  # type: ignore[attr-defined]
+        return (value.name if isinstance(value, ir.Ref) else value, n.span)
 
     return tuple(sorted(chosen, key=sort_key))
 
@@ -131,9 +140,16 @@ def merge(nodes: list[object], files: tuple[str, ...]) -> ir.Spec:
         environments=_by_name(nodes, ir.Environment),
         models=_by_name(nodes, ir.Model),
         trainings=_by_name(nodes, ir.Training, "model"),
-        slas=tuple(sorted((n for n in nodes if isinstance(n, ir.Sla)), key=lambda s: (s.model.name, s.environment.name, s.span))),
+        slas=tuple(
+            sorted(
+                (n for n in nodes if isinstance(n, ir.Sla)), key=lambda s: (s.model.name, s.environment.name, s.span)
+            )
+        ),
         monitors=tuple(
-            sorted((n for n in nodes if isinstance(n, ir.Monitor)), key=lambda s: (s.model.name, s.environment.name, s.span))
+            sorted(
+                (n for n in nodes if isinstance(n, ir.Monitor)),
+                key=lambda s: (s.model.name, s.environment.name, s.span),
+            )
         ),
         gates=gates,
     )

@@ -6,6 +6,7 @@ exception never reaches the user.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -77,7 +78,7 @@ def _word(name: str) -> str:
     return name.lower()
 
 
-def expected_words(names: set[str] | frozenset[str]) -> str:
+def expected_words(names: Iterable[str]) -> str:
     words = sorted({_word(n) for n in names})
     if len(words) > 30:
         words = words[:30] + ["..."]
@@ -94,9 +95,7 @@ def _token_text(tok: Token) -> str:
 
 def _error(path: str, text: str, err: UnexpectedInput) -> Diagnostic:
     sink = Sink()
-    if isinstance(err, UnexpectedEOF) or (
-        isinstance(err, UnexpectedToken) and err.token.type == "$END"
-    ):
+    if isinstance(err, UnexpectedEOF) or (isinstance(err, UnexpectedToken) and err.token.type == "$END"):
         lines = text.split("\n")
         line = len(lines)
         col = len(lines[-1]) + 1
@@ -137,9 +136,7 @@ def _error(path: str, text: str, err: UnexpectedInput) -> Diagnostic:
             hint = "strings use double quotes"
         allowed = err.allowed or set()
         expected = f"; expected {expected_words(allowed)}" if allowed else ""
-        sink.report(
-            "SS011", f"unexpected character {char!r}{expected}", Span(path, line, col, line, col + 1), hint
-        )
+        sink.report("SS011", f"unexpected character {char!r}{expected}", Span(path, line, col, line, col + 1), hint)
     else:  # pragma: no cover - lark has no other UnexpectedInput subclasses
         sink.report("SS010", str(err), Span.point(path))
     return sink.items[0]
@@ -195,8 +192,8 @@ def scan_comments(text: str) -> tuple[Comment, ...]:
 
 def parse_text(text: str, path: str) -> tuple[SourceFile, list[Diagnostic]]:
     empty = SourceFile(path, text, None, ())
-    if (err := _depth_error(path, text)) is not None:
-        return empty, [err]
+    if (too_deep := _depth_error(path, text)) is not None:
+        return empty, [too_deep]
     try:
         tree = parser().parse(text)
     except UnexpectedInput as err:

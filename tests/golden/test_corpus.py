@@ -49,7 +49,9 @@ NOT_IN_CORPUS = {
 
 # The foundation's front half: reading, parsing, lowering and the language's own checks.
 FOUNDATION = (
-    "parse/sources.py", "parse/syntax.py", "lower.py", "units.py", "pipeline.py",
+    "parse/sources.py", "parse/syntax.py", "units.py", "pipeline.py",
+    "lower/values.py", "lower/statements.py", "lower/project.py", "lower/environments.py", "lower/models.py",
+    "lower/training.py", "lower/slas.py", "lower/gates.py",
     "checks/names.py", "checks/graph.py", "checks/policy.py", "checks/consistency.py",
 )
 
