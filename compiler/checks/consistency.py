@@ -68,8 +68,8 @@ def check_tensors(r: Resolved, sink: Sink) -> None:
         _check_batching(model, model.batching, sink)
     for env in spec.environments:
         for o in env.overrides:
-            if (model := r.models.get(o.model.name)) is not None:
-                _check_batching(model, o.batching, sink)
+            if (overridden := r.models.get(o.model.name)) is not None:
+                _check_batching(overridden, o.batching, sink)
 
 
 def check_ensembles(r: Resolved, sink: Sink) -> None:

@@ -83,7 +83,9 @@ def _check_env(env: Iterable[ir.EnvVar], sink: Sink) -> None:
     for var in env:
         if not kc.ENV_NAME.match(var.name):
             sink.report("SS222", f"{var.name!r} is not a valid environment variable name", var.span)
-        ref = var.value.ref if isinstance(var.value, ir.SecretRef) else None
+        if not isinstance(var.value, ir.SecretRef):
+            continue
+        ref = var.value.ref
         # Lowering already reports a reference with no store separator at all (SS204).
         if ref and ":" in ref and kc.parse_secret(ref) is None:
             sink.report("SS223", f"secret reference {ref!r} is not STORE:KEY#PROPERTY with a store name "

@@ -115,8 +115,8 @@ def check_references(r: Resolved, sink: Sink) -> None:
 
     for m in spec.models:
         dataset(m.trained_on)
-        for r in m.serve_in:
-            env(r)
+        for ref in m.serve_in:
+            env(ref)
         for step in m.steps:
             model(step.model)
     for e in spec.environments:

@@ -44,17 +44,17 @@ def check_production(r: Resolved, sink: Sink) -> None:
                 sink.report("SS501", f"production runs at least 2 replicas, not {o.replicas.min}", o.replicas.span)
     for model in spec.models:
         for ref in model.serve_in:
-            env = r.environments.get(ref.name)
-            if env is None or env.tier is not ir.Tier.PRODUCTION:
+            prod = r.environments.get(ref.name)
+            if prod is None or prod.tier is not ir.Tier.PRODUCTION:
                 continue
             member_only = ref.name in members.get(model.name, set())
-            if (model.name, env.name) not in slas and not member_only:
-                sink.report("SS502", f"'{model.name}' is served in production '{env.name}' without an SLA", ref.span,
-                            hint=f"add: sla {model.name} in {env.name} {{ latency p99 < 100ms  availability 99.9% over 30d }}")
-            override = next((o for o in env.overrides if o.model.name == model.name), None)
-            res = override.resources if override and override.resources else model.resources
+            if (model.name, prod.name) not in slas and not member_only:
+                sink.report("SS502", f"'{model.name}' is served in production '{prod.name}' without an SLA", ref.span,
+                            hint=f"add: sla {model.name} in {prod.name} "
+                            "{ latency p99 < 100ms  availability 99.9% over 30d }")
+            res = r.place(model, prod).resources
             if res is None or res.cpu is None or res.memory is None:
-                sink.report("SS503", f"'{model.name}' needs cpu and memory limits to run in production '{env.name}'",
+                sink.report("SS503", f"'{model.name}' needs cpu and memory limits to run in production '{prod.name}'",
                             (res.span if res else ref.span), hint="add: resources { cpu 2 memory 4Gi }")
 
 

@@ -127,9 +127,10 @@ def check_ensembles(r: Resolved, sink: Sink) -> None:
                 (m.target, m.source, m.span) for m in step.outputs
             ]
             for ens_tensor, member_tensor, span in pairs:
-                t = tensors.get(member_tensor)
-                if t is None:
+                found = tensors.get(member_tensor)
+                if found is None:
                     continue  # SS605 reports it
+                t = found
                 shape = _full_shape(t, member_batches)
                 if ens_tensor not in seen:
                     seen[ens_tensor] = (t.dtype, shape, f"model {member.name}")

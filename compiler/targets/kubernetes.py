@@ -60,3 +60,45 @@ def parse_secret(ref: str) -> SecretKey | None:
     return SecretKey(m["store"], m["key"], m["property"])
 
 
+# -- conventions shipspec applies to every object it renders --------------------
+
+MANAGED_BY = "shipspec"
+# Argo CD orders a sync by these waves: namespaces before what lives in them.
+WAVE_NAMESPACE = "-2"
+WAVE_SETUP = "-1"
+WAVE_WORKLOAD = "0"
+
+
+def labels(project: str, component: str, name: str) -> dict[str, str]:
+    return {
+        "app.kubernetes.io/name": name,
+        "app.kubernetes.io/component": component,
+        "app.kubernetes.io/part-of": k8s_name(project),
+        "app.kubernetes.io/managed-by": MANAGED_BY,
+    }
+
+
+def selector(name: str) -> dict[str, str]:
+    """The stable subset of a workload's labels (selectors are immutable)."""
+    return {"app.kubernetes.io/name": name, "app.kubernetes.io/component": "triton"}
+
+
+def wave(value: str) -> dict[str, str]:
+    return {"argocd.argoproj.io/sync-wave": value}
+
+
+POD_SECURITY = {
+    "runAsNonRoot": True,
+    "runAsUser": 1000,
+    "runAsGroup": 1000,
+    "fsGroup": 1000,
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+
+CONTAINER_SECURITY = {
+    "allowPrivilegeEscalation": False,
+    "readOnlyRootFilesystem": True,
+    "runAsNonRoot": True,
+    "capabilities": {"drop": ["ALL"]},
+    "seccompProfile": {"type": "RuntimeDefault"},
+}

@@ -66,3 +66,8 @@ def triton_version_dir(version: str | None) -> int:
         major, minor, patch = (int(p) for p in parts)
         return max(1, major * 1_000_000 + minor * 1_000 + patch)
     return 1
+
+
+def training_name(model: str) -> str:
+    """The name of a model's training Job or PyTorchJob (and its checkpoint claim's prefix)."""
+    return f"{k8s_name(model)}-train"

@@ -11,10 +11,10 @@ environments, the Applications' waves follow the promotion order of tiers.
 from __future__ import annotations
 
 from compiler import ir
-from compiler.backends.kubernetes import common as kc
+from compiler.targets import kubernetes as kc
 from compiler.resolve import namespace
 from compiler.backends.base import FileValidator, OutputFile, RenderContext
-from compiler.backends.kubernetes.objects import object_file
+from compiler.backends.objects import object_file
 from compiler.targets.layout import ARGOCD_DIR, env_dir
 from compiler.targets.kubernetes import k8s_name
 

@@ -37,6 +37,7 @@ def _schema_validator() -> Any:
     import jsonschema
 
     schema = _schema()
+    assert schema is not None  # only called once _schema() found the vendored schema
     cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft7Validator)
     return cls(schema)
 

@@ -16,7 +16,6 @@ from typing import Any
 from compiler import __version__
 
 from compiler.targets import layout
-from compiler.backends.kubernetes import training as k8s_training
 from compiler.ir import Gate, Spec, Tier
 from compiler.resolve import Resolved
 from compiler.targets.kubernetes import k8s_name
@@ -203,7 +202,7 @@ def retraining_views(r: Resolved) -> list[Retraining]:
                 model=t.model.name,
                 environment=t.environment.name,
                 namespace=(env.namespace if env and env.namespace else t.environment.name),
-                job_file=layout.object_path(t.environment.name, kind, k8s_training.name(t)),
+                job_file=layout.object_path(t.environment.name, kind, layout.training_name(t.model.name)),
                 triggers=triggers,
                 dispatch_type=f"retrain-{t.model.name}",
             )

@@ -22,11 +22,11 @@ from compiler.backends.kubernetes import validate as k8s_validate
 from compiler.backends.kubernetes import common as kc
 from compiler.resolve import Resolved, namespace
 from compiler.backends.base import OutputFile, RenderContext
-from compiler.backends.kubernetes.objects import fragment, object_file
+from compiler.backends.objects import fragment, object_file
 from compiler.backends.kubernetes import policy as k8s_policy
 from compiler.diagnostics import Diagnostic, Sink, Span
 from compiler.targets.layout import object_path
-from compiler.targets.kubernetes import k8s_name
+from compiler.targets.kubernetes import k8s_name, parse_secret
 
 T = "kubernetes/"
 # Workloads without traffic yet still get a namespace quota in development.
@@ -104,7 +104,7 @@ class _Env:
         for var in sorted(env, key=lambda v: v.name):
             if not isinstance(var.value, ir.SecretRef):
                 continue
-            key = kc.parse_secret(var.value.ref)
+            key = parse_secret(var.value.ref)
             if key is None:
                 continue  # the checker reported it
             remote: dict[str, object] = {"key": key.remote}
@@ -204,7 +204,7 @@ _FORKED: RenderContext | None = None  # what forked workers render from
 
 def _tasks(spec: ir.Spec, envs: list[ir.Environment]) -> list[tuple[int, int, int]]:
     """(environment index, part, parts) for every task, in output order."""
-    tasks = []
+    tasks: list[tuple[int, int, int]] = []
     for i, env in enumerate(envs):
         parts = max(1, round(len(_served_in(spec, env)) / SHARE))
         tasks.extend((i, part, parts) for part in range(parts))

@@ -1,57 +1,32 @@
-"""Shared pieces of the Kubernetes and Argo CD backends: labels, names, the
-Triton image, the restricted security context, and secret references."""
+"""Pieces of the Kubernetes backend's objects: the Triton image, secret
+references, env vars, resource quantities and tolerations."""
 
 from __future__ import annotations
 
 from compiler import ir
-from compiler.targets.kubernetes import k8s_name, parse_secret
+from compiler.targets.kubernetes import (
+    CONTAINER_SECURITY,
+    MANAGED_BY,
+    POD_SECURITY,
+    WAVE_NAMESPACE,
+    WAVE_SETUP,
+    WAVE_WORKLOAD,
+    labels,
+    parse_secret,
+    selector,
+    wave,
+)
 from compiler.targets.triton import triton_release
 
-MANAGED_BY = "shipspec"
-# Argo CD orders a sync by these waves: namespaces before what lives in them.
-WAVE_NAMESPACE = "-2"
-WAVE_SETUP = "-1"
-WAVE_WORKLOAD = "0"
+# Conventions every Kubernetes-object backend applies live in targets.kubernetes;
+# they are named here too so this backend reads them as kc.*.
+__all__ = ["CONTAINER_SECURITY", "MANAGED_BY", "POD_SECURITY", "WAVE_NAMESPACE", "WAVE_SETUP", "WAVE_WORKLOAD",
+           "labels", "selector", "wave"]
 
 
 def triton_image(version: str) -> str:
     release = triton_release(version) or "unknown"
     return f"nvcr.io/nvidia/tritonserver:{release}-py3"
-
-
-def labels(project: str, component: str, name: str) -> dict[str, str]:
-    return {
-        "app.kubernetes.io/name": name,
-        "app.kubernetes.io/component": component,
-        "app.kubernetes.io/part-of": k8s_name(project),
-        "app.kubernetes.io/managed-by": MANAGED_BY,
-    }
-
-
-def selector(name: str) -> dict[str, str]:
-    """The stable subset of a workload's labels (selectors are immutable)."""
-    return {"app.kubernetes.io/name": name, "app.kubernetes.io/component": "triton"}
-
-
-def wave(value: str) -> dict[str, str]:
-    return {"argocd.argoproj.io/sync-wave": value}
-
-
-POD_SECURITY = {
-    "runAsNonRoot": True,
-    "runAsUser": 1000,
-    "runAsGroup": 1000,
-    "fsGroup": 1000,
-    "seccompProfile": {"type": "RuntimeDefault"},
-}
-
-CONTAINER_SECURITY = {
-    "allowPrivilegeEscalation": False,
-    "readOnlyRootFilesystem": True,
-    "runAsNonRoot": True,
-    "capabilities": {"drop": ["ALL"]},
-    "seccompProfile": {"type": "RuntimeDefault"},
-}
 
 
 def secret_name(prefix: str, ref: ir.SecretRef) -> str:

@@ -9,12 +9,13 @@ from compiler import ir
 from compiler.backends.kubernetes import common as kc
 from compiler.resolve import Resolved, namespace
 from compiler.targets.kubernetes import k8s_name
+from compiler.targets.layout import training_name
 
 CHECKPOINTS = "/checkpoints"
 
 
 def name(t: ir.Training) -> str:
-    return f"{k8s_name(t.model.name)}-train"
+    return training_name(t.model.name)
 
 
 def _env(r: Resolved, t: ir.Training, secret_prefix: str) -> list[dict[str, Any]]:

@@ -21,14 +21,14 @@ import re
 from typing import Any
 
 from compiler import __version__, ir
-from compiler.backends.kubernetes import common as kc
+from compiler.targets import kubernetes as kc
 from compiler.backends.base import OutputFile, RenderContext
 from compiler.targets.slo import prom_duration
 from compiler.targets.layout import monitoring_dir
 from compiler.backends.render import Raw
 from compiler.resolve import Project, Resolved, namespace
 from compiler.targets.kubernetes import k8s_name
-from compiler.diagnostics import Sink
+from compiler.diagnostics import Sink, Span
 from compiler.serialize import to_yaml
 
 ALERTMANAGER_KIND = "alertmanager-config"
@@ -88,7 +88,7 @@ def _labels(project: Project, env: ir.Environment, name: str, component: str) ->
     }
 
 
-def _file(ctx: RenderContext, path: str, template: str, source: ir.Span, **view: Any) -> OutputFile:
+def _file(ctx: RenderContext, path: str, template: str, source: Span, **view: Any) -> OutputFile:
     import yaml
 
     text = ctx.templates.render(template, o=view)

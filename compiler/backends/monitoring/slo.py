@@ -167,7 +167,7 @@ def burn_alerts(t: Target, obj: Objective) -> list[Rule]:
     budget = 1.0 - obj.objective
     sel = "{" + f'model="{t.model}", environment="{t.environment}", slo="{obj.slo}"' + "}"
     period = prom_duration(obj.period)
-    out = []
+    out: list[Rule] = []
     for w in burn_windows(obj.period, obj.windows):
         long, short = prom_duration(w.long), prom_duration(w.short)
         threshold = number(w.factor * budget)

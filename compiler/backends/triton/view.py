@@ -8,7 +8,7 @@ inverse and the round-trip tests hold the two together.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeGuard
 
 from compiler import ir
 from compiler.resolve import Placement, Resolved
@@ -88,7 +88,7 @@ def _dynamic_batching(b: ir.Batching) -> dict[str, Any]:
     }
 
 
-def wants_dynamic_batcher(b: ir.Batching | None) -> bool:
+def wants_dynamic_batcher(b: ir.Batching | None) -> TypeGuard[ir.Batching]:
     """The dynamic batcher runs when a batching model sets any of its knobs.
 
     ``batching { max 8 }`` alone only lets clients send batches (``max_batch_size``);
