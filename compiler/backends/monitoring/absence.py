@@ -16,6 +16,7 @@ from __future__ import annotations
 from compiler import ir
 from compiler.backends.monitoring.slo import Group, Rule, Target
 from compiler.backends.monitoring.signals import signal_metric
+from compiler.targets import promql
 from compiler.targets.slo import prom_duration
 
 TRITON_ABSENT_FOR = 600.0
@@ -42,7 +43,7 @@ def absence_group(t: Target, *, page: bool, monitor: ir.Monitor | None, drift_ev
         if (metric, rule.statistic) in seen:
             continue
         seen.add((metric, rule.statistic))
-        sel = t.selector[:-1] + (f', statistic="{rule.statistic}"' if rule.statistic else "") + "}"
+        sel = promql.extend(t.selector, promql.eq("statistic", rule.statistic) if rule.statistic else None)
         rules.append({
             "alert": "ModelDriftMetricsAbsent",
             "expr": f"absent({metric}{sel})",

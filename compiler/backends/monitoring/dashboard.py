@@ -49,7 +49,7 @@ def dashboard_uid(environment: str, model: str) -> str:
 def dashboard(t: Target, sla: ir.Sla | None, gpu: bool, budget: bool) -> dict[str, Any]:
     """The dashboard JSON for one model in one environment; ``budget`` when
     an SLO of it records an error budget."""
-    sel = "{" + f'model="{t.model}", environment="{t.environment}"' + "}"
+    sel = t.slo_series
     latency = [o.threshold for o in sla.latency] if sla else []
     percentiles = sorted({0.5, 0.9, 0.99} | {round(o.percentile / 100, 9) for o in (sla.latency if sla else ())})
     lat_targets = [(f"model:request_latency_seconds:p{pct_suffix(p)}{sel}", f"p{p * 100:g}") for p in percentiles]
@@ -66,7 +66,7 @@ def dashboard(t: Target, sla: ir.Sla | None, gpu: bool, budget: bool) -> dict[st
     if budget:
         panels.append(_panel(
             6, "Error budget remaining",
-            [(f'slo:error_budget_remaining:ratio{{model="{t.model}", environment="{t.environment}"}}', "{{slo}}")],
+            [(f"slo:error_budget_remaining:ratio{t.slo_series}", "{{slo}}")],
             "percentunit", 12, 16, kind="stat"))
     return {
         "uid": dashboard_uid(t.environment, t.model),

@@ -17,6 +17,7 @@ from compiler.backends.monitoring.slo import (
     error_ratio_expr,
     summary_quantile,
 )
+from compiler.targets import promql
 from compiler.targets.slo import latency_slo_name, number, prom_duration
 from compiler.targets.triton import has_histograms
 
@@ -44,7 +45,7 @@ def _quantile_records(scope: Scope, quantiles: set[float], version: str) -> list
             expr = (f"histogram_quantile({number(p)}, sum by (model, le) "
                     f"(rate(nv_inference_first_response_histogram_ms_bucket{scope.selector}[5m]))) / 1000")
         else:
-            sel = scope.selector[:-1] + f', quantile="{number(summary_quantile(p))}"' + "}"
+            sel = promql.extend(scope.selector, promql.eq("quantile", number(summary_quantile(p))))
             # Quantiles of several pods cannot be merged; the worst pod is the honest bound.
             expr = f"max by (model) (nv_inference_request_summary_us{sel}) / 1e6"
         out.append({"record": f"model:request_latency_seconds:p{pct_suffix(p)}", "expr": expr,
@@ -75,7 +76,7 @@ def latency_alerts(t: Target, latency: tuple[ir.LatencyObjective, ...], version:
         return []
     out: list[Rule] = []
     for o in latency:
-        sel = "{" + f'model="{t.model}", environment="{t.environment}"' + "}"
+        sel = t.slo_series
         ms = number(o.threshold * 1000)
         out.append({
             "alert": "ModelLatencyAboveObjective",
@@ -95,7 +96,7 @@ def latency_alerts(t: Target, latency: tuple[ir.LatencyObjective, ...], version:
 def throughput_alerts(t: Target, floor_rps: float | None) -> list[Rule]:
     if floor_rps is None:
         return []
-    sel = "{" + f'model="{t.model}", environment="{t.environment}"' + "}"
+    sel = t.slo_series
     floor = number(floor_rps)
     return [{
         "alert": "ModelThroughputBelowFloor",
@@ -114,7 +115,7 @@ def queue_alerts(t: Target, latency: tuple[ir.LatencyObjective, ...]) -> list[Ru
     if not latency:
         return []
     limit = min(o.threshold for o in latency) * QUEUE_SHARE
-    sel = "{" + f'model="{t.model}", environment="{t.environment}"' + "}"
+    sel = t.slo_series
     return [{
         "alert": "ModelQueueTimeHigh",
         "expr": f"model:queue_time_seconds:mean5m{sel} > {number(limit)}",
@@ -142,7 +143,7 @@ def monitor_rules(t: Target, monitor: ir.Monitor) -> list[Rule]:
     out: list[Rule] = []
     for rule in monitor.rules:
         metric = signal_metric(rule)
-        sel = t.selector[:-1] + (f', statistic="{rule.statistic}"' if rule.statistic else "") + "}"
+        sel = promql.extend(t.selector, promql.eq("statistic", rule.statistic) if rule.statistic else None)
         # The worst feature decides: drift in any one feature is drift.
         agg = "max" if rule.op in (">", ">=") else "min"
         threshold = number(rule.threshold)

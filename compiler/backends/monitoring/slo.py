@@ -8,13 +8,13 @@ Triton's (``nv_inference_*``; counters carry no ``_total`` suffix).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from collections.abc import Callable
 from typing import TypedDict
 
 from compiler import ir
 from compiler.resolve import availability_objective, latency_objective
+from compiler.targets import promql
 from compiler.targets.slo import SLI_WINDOWS, Objective, burn_windows, number, prom_duration
 from compiler.targets.triton_metrics import failure_rate
 
@@ -55,10 +55,13 @@ class Target:
 
     @property
     def selector(self) -> str:
-        parts = [f'model="{self.model}"']
-        if self.namespace:
-            parts.insert(0, f'namespace="{self.namespace}"')
-        return "{" + ", ".join(parts) + "}"
+        return promql.selector(promql.eq("namespace", self.namespace) if self.namespace else None,
+                               promql.eq("model", self.model))
+
+    @property
+    def slo_series(self) -> str:
+        """The selector of this model's recorded SLO series in its environment."""
+        return promql.selector(promql.eq("model", self.model), promql.eq("environment", self.environment))
 
     def labels(self, **extra: str) -> dict[str, str]:
         out = {"model": self.model, "environment": self.environment, "team": self.team}
@@ -84,14 +87,8 @@ class Scope:
 
     @property
     def selector(self) -> str:
-        parts = []
-        if self.namespace:
-            parts.append(f'namespace="{self.namespace}"')
-        if len(self.models) == 1:
-            parts.append(f'model="{self.models[0]}"')
-        else:
-            parts.append('model=~"' + "|".join(re.escape(m) for m in sorted(self.models)) + '"')
-        return "{" + ", ".join(parts) + "}"
+        return promql.selector(promql.eq("namespace", self.namespace) if self.namespace else None,
+                               promql.one_of("model", self.models))
 
     def part(self, ensembles: bool) -> Scope | None:
         """The ensembles of this scope, or the other models (None when there are none)."""
@@ -120,7 +117,7 @@ def slow_ratio_expr(t: Target, threshold: float, window: str) -> str:
     """Share of requests slower than the threshold, from the histogram bucket
     Triton keeps at exactly that edge (milliseconds)."""
     le = number(threshold * 1000)
-    bucket_sel = t.selector[:-1] + f', le=~"{le}(\\\\.0+)?"' + "}"
+    bucket_sel = promql.extend(t.selector, promql.matches("le", f"{le}(\\.0+)?"))
     fast = _rate("nv_inference_first_response_histogram_ms_bucket", bucket_sel, window)
     total = _rate("nv_inference_first_response_histogram_ms_count", t.selector, window)
     return f"1 - (\n{fast}\n/\n{total}\n)"
@@ -140,7 +137,7 @@ def sli_rules(t: Target, obj: Objective, expr_for: ExprFor) -> list[Rule]:
         {"record": f"slo:sli_error:ratio_rate{prom_duration(w)}", "expr": expr_for(prom_duration(w)), "labels": labels}
         for w in SLI_WINDOWS
     ]
-    sel = "{" + f'model="{t.model}", environment="{t.environment}", slo="{obj.slo}"' + "}"
+    sel = promql.extend(t.slo_series, promql.eq("slo", obj.slo))
     rules.append({"record": f"slo:sli_error:ratio_rate{prom_duration(obj.period)}",
                   "expr": period_sli_expr(sel, prom_duration(obj.period)), "labels": labels})
     return rules
@@ -148,7 +145,7 @@ def sli_rules(t: Target, obj: Objective, expr_for: ExprFor) -> list[Rule]:
 
 def metadata_rules(t: Target, obj: Objective) -> list[Rule]:
     labels = {"model": t.model, "environment": t.environment, "slo": obj.slo}
-    sel = "{" + f'model="{t.model}", environment="{t.environment}", slo="{obj.slo}"' + "}"
+    sel = promql.extend(t.slo_series, promql.eq("slo", obj.slo))
     period = prom_duration(obj.period)
     return [
         {"record": "slo:objective:ratio", "expr": f"vector({number(obj.objective)})", "labels": labels},
@@ -165,7 +162,7 @@ def metadata_rules(t: Target, obj: Objective) -> list[Rule]:
 
 def burn_alerts(t: Target, obj: Objective) -> list[Rule]:
     budget = 1.0 - obj.objective
-    sel = "{" + f'model="{t.model}", environment="{t.environment}", slo="{obj.slo}"' + "}"
+    sel = promql.extend(t.slo_series, promql.eq("slo", obj.slo))
     period = prom_duration(obj.period)
     out: list[Rule] = []
     for w in burn_windows(obj.period, obj.windows):
@@ -226,8 +223,8 @@ def availability_sli_group(environment: str, namespace: str | None, periods: dic
     ]
     for period in sorted(set(periods.values()) - set(SLI_WINDOWS)):
         models = sorted(m for m, p in periods.items() if p == period)
-        which = f'model="{models[0]}"' if len(models) == 1 else 'model=~"' + "|".join(re.escape(m) for m in models) + '"'
-        sel = "{" + f'environment="{environment}", slo="availability", {which}' + "}"
+        sel = promql.selector(promql.eq("environment", environment), promql.eq("slo", "availability"),
+                              promql.one_of("model", models))
         rules.append({"record": f"slo:sli_error:ratio_rate{prom_duration(period)}",
                       "expr": period_sli_expr(sel, prom_duration(period)), "labels": labels})
     return {"name": f"shipspec.{environment}.availability.sli", "rules": rules}
