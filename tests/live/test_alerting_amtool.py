@@ -9,28 +9,20 @@ from pathlib import Path
 
 import pytest
 
-from compiler.pipeline import render
-from compiler.pipeline import validate
-from compiler.backends.render import Templates
+from tests.support.alerting import monitoring_example, write_alertmanager_config
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.realtools
 AMTOOL = pytest.mark.skipif(shutil.which("amtool") is None, reason="amtool is not installed")
 
 
 @pytest.fixture(scope="module")
-def example(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    checked = validate([ROOT / "specs"])
-    files, sink = render(checked, Templates.load(), only=("monitoring",))
-    assert not sink.has_errors, sink.items
-    return {f.path: f.text for f in files}
+def example() -> dict[str, str]:
+    return monitoring_example()
 
 
 @pytest.fixture(scope="module")
-def config(example: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("am") / "alertmanager.yml"
-    path.write_text(example["deploy/observability/monitoring/alertmanager.yml"])
-    return path
+def config(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_alertmanager_config(tmp_path_factory.mktemp("am"))
 
 
 @pytest.mark.realtools

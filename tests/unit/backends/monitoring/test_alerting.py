@@ -16,27 +16,20 @@ import pytest
 import yaml
 
 from compiler.commands import relay
-from compiler.pipeline import render
-from compiler.pipeline import validate
-from compiler.backends.render import Templates
+from tests.support.alerting import monitoring_example, write_alertmanager_config
 from tests.support.github_standin import GitHubStandIn
 
 ROOT = Path(__file__).resolve().parents[4]
 
 
 @pytest.fixture(scope="module")
-def example(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    checked = validate([ROOT / "specs"])
-    files, sink = render(checked, Templates.load(), only=("monitoring",))
-    assert not sink.has_errors, sink.items
-    return {f.path: f.text for f in files}
+def example() -> dict[str, str]:
+    return monitoring_example()
 
 
 @pytest.fixture(scope="module")
-def config(example: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("am") / "alertmanager.yml"
-    path.write_text(example["deploy/observability/monitoring/alertmanager.yml"])
-    return path
+def config(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_alertmanager_config(tmp_path_factory.mktemp("am"))
 
 
 def test_a_page_inhibits_tickets_of_the_same_slo(config: Path) -> None:
