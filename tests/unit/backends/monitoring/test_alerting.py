@@ -19,7 +19,6 @@ from compiler.commands import relay
 from tests.support.alerting import monitoring_example, write_alertmanager_config
 from tests.support.github_standin import GitHubStandIn
 
-ROOT = Path(__file__).resolve().parents[4]
 
 
 @pytest.fixture(scope="module")
