@@ -20,7 +20,6 @@ from tests.support.alerting import monitoring_example, write_alertmanager_config
 from tests.support.github_standin import GitHubStandIn
 
 
-
 @pytest.fixture(scope="module")
 def example() -> dict[str, str]:
     return monitoring_example()
