@@ -125,6 +125,7 @@ class Cache:
         self.hits = 0
         self.misses = 0
         self.written = 0
+        self._ignored = False
 
     def _path(self, kind: str, key: str) -> Path:
         return self.dir / kind / key[:2] / key
@@ -157,10 +158,13 @@ class Cache:
         path = self._path(kind, key)
         tmp = path.with_name(f".{key}.{os.getpid()}.tmp")
         try:
-            if not self.base.is_dir():
+            if not self._ignored:
                 self.base.mkdir(parents=True, exist_ok=True)
-                # Never committed: the cache is local (and worthless elsewhere: see _secret).
-                (self.base / ".gitignore").write_text("# Local build cache of shipspec; safe to delete.\n*\n")
+                ignore = self.base / ".gitignore"
+                if not ignore.is_file():
+                    # Never committed: the cache is local (and worthless elsewhere: see _secret).
+                    ignore.write_text("# Local build cache of shipspec; safe to delete.\n*\n")
+                self._ignored = True
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp.write_bytes(data)
             os.replace(tmp, path)
