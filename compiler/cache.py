@@ -30,8 +30,8 @@ import hmac
 import os
 import pickle
 import shutil
-from importlib import metadata
 from collections.abc import Iterable
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -142,7 +142,7 @@ class Cache:
             self.misses += 1
             return None
         try:
-            value = pickle.loads(body)  # noqa: S301 - authenticated above: only this user's shipspec wrote it
+            value = pickle.loads(body)  # authenticated above: only this user's shipspec wrote it
         except Exception:  # noqa: BLE001 - a damaged entry is a miss
             self.misses += 1
             return None

@@ -65,9 +65,15 @@ class Watcher:
         return self.compile()
 
 
-def run(inputs: Sequence[Path], out: Path, templates: Path | None, force: bool,
-        report: Callable[[pipeline.Planned], object], interval: float = 0.2,
-        cycles: int | None = None) -> int:
+def run(
+    inputs: Sequence[Path],
+    out: Path,
+    templates: Path | None,
+    force: bool,
+    report: Callable[[pipeline.Planned], object],
+    interval: float = 0.2,
+    cycles: int | None = None,
+) -> int:
     """Compile, then poll every ``interval`` seconds until interrupted (or ``cycles`` polls)."""
     watcher = Watcher(inputs, out, templates, force)
     report(watcher.compile())

@@ -46,8 +46,9 @@ def _apply(path: Path, edit: int, n: int) -> None:
 
 
 @settings(max_examples=12)
-@given(st.lists(st.tuples(st.integers(0, 2), st.integers(0, len(EDITS) - 1), st.integers(1, 9)), min_size=1,
-                max_size=4))
+@given(
+    st.lists(st.tuples(st.integers(0, 2), st.integers(0, len(EDITS) - 1), st.integers(1, 9)), min_size=1, max_size=4)
+)
 def test_cached_and_uncached_compiles_agree_after_random_edits(edits: list[tuple[int, int, int]]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -66,7 +67,10 @@ def test_cached_and_uncached_compiles_agree_after_random_edits(edits: list[tuple
                 if uncached_plan is not None:
                     assert planned.plan is not None
                     assert (planned.plan.write, planned.plan.unchanged, planned.plan.delete) == (
-                        uncached_plan.write, uncached_plan.unchanged, uncached_plan.delete)
+                        uncached_plan.write,
+                        uncached_plan.unchanged,
+                        uncached_plan.delete,
+                    )
                 emit(planned, disk)
         disk.close()
         assert disk.hits > 0  # the cache was used, not bypassed
