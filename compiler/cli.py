@@ -22,7 +22,9 @@ from compiler.commands import monitor as monitor_commands
 from compiler.errors import InputError, Refused, ShipspecError, UsageError
 
 if TYPE_CHECKING:
-    from compiler.pipeline import Build, Checked
+    from compiler.cache import Cache
+    from compiler.parse.sources import Store
+    from compiler.pipeline import Build, Checked, Planned
 
 __all__ = ["EXIT_FAIL", "EXIT_INTERNAL", "EXIT_OK", "EXIT_USAGE", "UsageError", "build_parser", "main"]
 
@@ -78,8 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
         _add_format(p)
         p.add_argument("--out", type=Path, default=Path("."), metavar="ROOT", help="output root (default: .)")
         p.add_argument("--templates", type=Path, metavar="DIR", help="directory of template overrides")
+        p.add_argument("--no-cache", action="store_true",
+                       help="neither read nor write the build cache (ROOT/.shipspec/cache/, safe to delete)")
         if name == "compile":
             p.add_argument("--force", action="store_true", help="overwrite or prune hand-edited generated files")
+            p.add_argument("--watch", action="store_true",
+                           help="keep running: recompile (from memory) whenever a spec file changes")
 
     p = sub.add_parser("diff", help="show per environment what the spec renders differently from REV")
     _add_inputs(p)
@@ -212,19 +218,47 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _build(args: argparse.Namespace) -> Build:
+def _build(args: argparse.Namespace, store: Store | None = None) -> Build:
     from compiler.pipeline import build
 
     if args.templates is not None and not args.templates.is_dir():
         raise UsageError(f"--templates {args.templates}: not a directory")
-    return build(_inputs(args.paths), args.templates)
+    return build(_inputs(args.paths), args.templates, store=store)
+
+
+def _cache(args: argparse.Namespace, *, writable: bool = True) -> Cache | None:
+    """The build cache under the output root, unless --no-cache."""
+    if args.no_cache:
+        return None
+    from compiler.cache import Cache
+
+    return Cache(args.out, writable=writable)
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
+    if args.watch:
+        from compiler.commands import watch
+
+        return watch.run(_inputs(args.paths), args.out, args.templates, args.force,
+                         lambda planned: _report_compile(planned, args))
+    store = _cache(args)
+    try:
+        return _compile_once(args, store)
+    finally:
+        if store is not None:
+            store.close()
+
+
+def _compile_once(args: argparse.Namespace, store: Store | None) -> int:
     from compiler import pipeline
 
-    planned = pipeline.plan(_build(args), args.out, force=args.force)
-    if pipeline.emit(planned):
+    planned = pipeline.plan(_build(args, store), args.out, force=args.force, store=store)
+    pipeline.emit(planned, store)
+    return _report_compile(planned, args)
+
+
+def _report_compile(planned: Planned, args: argparse.Namespace) -> int:
+    if planned.plan is not None and not planned.has_errors:
         assert planned.plan is not None
         done = planned.plan
         print(
@@ -237,14 +271,23 @@ def cmd_compile(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    store = _cache(args, writable=False)  # check never writes under the output root
+    try:
+        return _check_once(args, store)
+    finally:
+        if store is not None:
+            store.close()
+
+
+def _check_once(args: argparse.Namespace, store: Store | None) -> int:
     from compiler import pipeline
 
-    built = _build(args)
+    built = _build(args, store)
     checked = pipeline.outcome(built)
     if built.has_errors:
         _report(checked, args.format, sys.stdout)
         return EXIT_FAIL
-    patch = pipeline.stale(built, args.out)
+    patch = pipeline.stale(built, args.out, store)
     _report(checked, args.format, sys.stderr)
     if patch:
         sys.stdout.write(patch)

@@ -12,7 +12,8 @@ import difflib
 import hashlib
 import json
 import os
-from collections.abc import Iterable
+import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -75,7 +76,36 @@ def _read(path: Path) -> bytes | None:
         return b""
 
 
-def plan(files: Iterable[OutputFile], root: Path, sink: Sink, force: bool = False) -> Plan:
+# A file's identity on disk: (size, mtime_ns, ctime_ns, inode).
+Stat = tuple[int, int, int, int]
+
+
+def stat_of(path: Path) -> Stat | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+def observed(p: Plan, settle_ns: int = 50_000_000) -> dict[str, tuple[Stat, str]]:
+    """After ``apply``: each planned file's stat and sha256, for the next plan's
+    ``known``. A file changed in the last ``settle_ns`` is left out: a later
+    edit within the file system's timestamp granularity could keep its stat."""
+    now = time.time_ns()
+    out: dict[str, tuple[Stat, str]] = {}
+    for path, data in p.files.items():
+        st = stat_of(p.root / path)
+        if st is not None and st[0] == len(data) and now - max(st[1], st[2]) > settle_ns:
+            out[path] = (st, _sha(data))
+    return out
+
+
+def plan(files: Iterable[OutputFile], root: Path, sink: Sink, force: bool = False,
+         known: Mapping[str, tuple[Stat, str]] | None = None) -> Plan:
+    """What writing ``files`` under ``root`` would do. ``known`` (from ``observed``
+    after an earlier apply) lets a file whose stat and ledger sha still match
+    what was written count as unchanged without being read."""
     rendered: dict[str, bytes] = {}
     sources: dict[str, Span] = {}
     for f in files:
@@ -87,6 +117,10 @@ def plan(files: Iterable[OutputFile], root: Path, sink: Sink, force: bool = Fals
     ledger = read_ledger(root)
     p = Plan(root, dict(sorted(rendered.items())), sources, ledger)
     for path, data in p.files.items():
+        seen = known.get(path) if known else None
+        if seen is not None and ledger.get(path) == seen[1] == _sha(data) and stat_of(root / path) == seen[0]:
+            p.unchanged.append(path)
+            continue
         on_disk = _read(root / path)
         if on_disk == data:
             p.unchanged.append(path)
@@ -128,24 +162,40 @@ def plan(files: Iterable[OutputFile], root: Path, sink: Sink, force: bool = Fals
 
 
 def apply(p: Plan) -> None:
-    """Carry out a plan that had no errors. Each file is replaced atomically;
-    one sync before the ledger makes the files durable before the ledger vouches
-    for them (an fsync per file was about a quarter of emit time)."""
-    _write_all(p)
+    """Carry out a plan that had no errors. Each file is replaced atomically and
+    made durable (its data, then the directories whose entries changed) before
+    the ledger vouches for it; only what was written is synced, never the whole
+    machine (``os.sync`` flushed every process's dirty pages)."""
+    changed = _write_all(p)
     for path in p.delete:
         target = p.root / path
         target.unlink(missing_ok=True)
+        changed.add(target.parent)
         _remove_empty_parents(target.parent, p.root)
-    if p.write and hasattr(os, "sync"):
-        os.sync()
+    for directory in sorted(changed):
+        _sync_dir(directory)
     if _read(p.root / LEDGER) != ledger_bytes(p):
         write_atomic(p.root / LEDGER, ledger_bytes(p))
+        _sync_dir((p.root / LEDGER).parent)
+
+
+def _sync_dir(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return  # removed as empty, or a platform without directory handles
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some file systems cannot sync a directory
+    finally:
+        os.close(fd)
 
 
 _NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
 
 
-def _write_all(p: Plan) -> None:
+def _write_all(p: Plan) -> set[Path]:
     """Write every planned file through a temporary name and a rename, as
     ``write_atomic`` does, with fewer system calls for new files: each directory
     is made once, and the temporary is created with its final mode (creating
@@ -159,7 +209,13 @@ def _write_all(p: Plan) -> None:
             target.parent.mkdir(parents=True, exist_ok=True)
             made.add(target.parent)
         if path in p.replace or not _write_new(target, data, suffix):
-            write_atomic(target, data, durable=False)
+            write_atomic(target, data)
+    # A directory made here is an entry in its parent, up to the root.
+    for directory in list(made):
+        while directory != p.root and p.root in directory.parents:
+            directory = directory.parent
+            made.add(directory)
+    return made
 
 
 def _write_new(target: Path, data: bytes, suffix: str) -> bool:
@@ -175,6 +231,7 @@ def _write_new(target: Path, data: bytes, suffix: str) -> bool:
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view) :]
+            _fdatasync(fd)
         finally:
             os.close(fd)
         os.replace(tmp, target)
@@ -182,6 +239,9 @@ def _write_new(target: Path, data: bytes, suffix: str) -> bool:
         tmp.unlink(missing_ok=True)
         raise
     return True
+
+
+_fdatasync = getattr(os, "fdatasync", os.fsync)
 
 
 def ledger_bytes(p: Plan) -> bytes:
@@ -205,7 +265,10 @@ def diff(p: Plan) -> str:
     out: list[str] = []
     wanted = dict(p.files)
     wanted[LEDGER] = ledger_bytes(p)
+    same = set(p.unchanged)
     for path in sorted(set(wanted) | _stale(p)):
+        if path in same:
+            continue  # the plan found it equal
         old = _read(p.root / path)
         new = wanted.get(path)
         if old == new:

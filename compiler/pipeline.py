@@ -10,12 +10,13 @@ from typing import TYPE_CHECKING, Any
 from compiler.checks import check
 from compiler.diagnostics import Diagnostic, Severity, Sink
 from compiler.ir import Spec
-from compiler.parse.sources import Loaded, load
+from compiler.parse.sources import Loaded, Store, load
 from compiler.parse.syntax import SourceFile
 from compiler.resolve import Resolved, resolve
 
+from compiler.output import OutputFile
+
 if TYPE_CHECKING:
-    from compiler.backends.base import OutputFile
     from compiler.backends.render import Templates
 
 
@@ -40,8 +41,8 @@ class Checked:
         return {s.path: s.text for s in self.sources}
 
 
-def validate(inputs: Sequence[Path]) -> Checked:
-    return check_loaded(load(inputs))
+def validate(inputs: Sequence[Path], store: Store | None = None) -> Checked:
+    return check_loaded(load(inputs, store))
 
 
 def check_loaded(loaded: Loaded) -> Checked:
@@ -102,21 +103,58 @@ def render(checked: Checked, templates: Templates, only: Sequence[str] | None = 
     return sorted(files, key=lambda f: f.path), sink
 
 
-def build(inputs: Sequence[Path], template_dir: Path | None = None, *, validate_output: bool = True) -> Build:
-    """Check the spec; if it has no errors, render and validate every output."""
+def build(inputs: Sequence[Path], template_dir: Path | None = None, *, validate_output: bool = True,
+          store: Store | None = None) -> Build:
+    """Check the spec; if it has no errors, render and validate every output.
+
+    With a ``store`` (``compiler.cache``), each file's lowered IR and the whole
+    build's rendered files and render/validation diagnostics are taken from it
+    when what they depend on is unchanged: the spec files (paths and texts), the
+    template overrides, the validation switch, and shipspec's own code and data
+    (the store's version). The checks always run. Files taken from the store
+    carry no parsed ``documents``; everything else is the same bytes."""
+    checked = validate(inputs, store)
+    if checked.has_errors:
+        return Build(checked, (), checked.diagnostics)
+    key = None
+    if store is not None:
+        key = _build_key(checked, template_dir, validate_output)
+        hit = store.get("build", key)
+        if hit is not None:
+            records, found = hit
+            cached = tuple(OutputFile(path, text, source, kind, config_map=cm) for path, text, source, kind, cm in records)
+            return Build(checked, cached, _merged(checked.diagnostics, found))
+    files, found = _render_and_validate(checked, template_dir, validate_output)
+    if store is not None and key is not None:
+        store.put("build", key, ([(f.path, f.text, f.source, f.kind, f.config_map) for f in files], found))
+    return Build(checked, tuple(files), _merged(checked.diagnostics, found))
+
+
+def _merged(a: Sequence[Diagnostic], b: Sequence[Diagnostic]) -> tuple[Diagnostic, ...]:
+    return tuple(sorted(set(a) | set(b), key=Diagnostic.sort_key))
+
+
+def _render_and_validate(checked: Checked, template_dir: Path | None,
+                         validate_output: bool) -> tuple[list[OutputFile], list[Diagnostic]]:
     from compiler import validate as output_validation
     from compiler.backends import file_validators
     from compiler.backends.render import Templates
 
-    checked = validate(inputs)
-    if checked.has_errors:
-        return Build(checked, (), checked.diagnostics)
     files, sink = render(checked, Templates.load(template_dir))
     if validate_output and not sink.has_errors:
         output_validation.validate_files(files, checked.resolved.project.kubernetes_version, sink,
                                          file_validators())
-    diags = tuple(sorted(set(checked.diagnostics) | set(sink.items), key=Diagnostic.sort_key))
-    return Build(checked, tuple(files), diags)
+    return files, sink.items
+
+
+def _build_key(checked: Checked, template_dir: Path | None, validate_output: bool) -> str:
+    from compiler.cache import digest, tree_digest, version_tag
+    from compiler.parse.sources import file_key
+
+    parts = [version_tag(), "validate" if validate_output else "render-only",
+             tree_digest(template_dir) if template_dir is not None else "-"]
+    parts += [file_key(s.path, s.text) for s in checked.sources]
+    return digest(*parts)
 
 
 # Emit: what writing a build under a root would change, and writing it. Appended
@@ -147,30 +185,43 @@ def outcome(built: Build) -> Checked:
     return replace(built.checked, diagnostics=built.diagnostics)
 
 
-def plan(built: Build, root: Path, *, force: bool = False) -> Planned:
-    """What writing ``built`` under ``root`` would do; ``force`` overwrites or prunes hand-edited files."""
+def plan(built: Build, root: Path, *, force: bool = False, store: Store | None = None) -> Planned:
+    """What writing ``built`` under ``root`` would do; ``force`` overwrites or prunes hand-edited files.
+    With a ``store``, files whose stat and ledger sha match what was last written are not read."""
     from dataclasses import replace
 
     from compiler import emit as emitting
 
     sink = Sink(list(built.diagnostics))
-    planned = None if built.has_errors else emitting.plan(built.files, root, sink, force=force)
+    known = store.get("stat", _root_key(root)) if store is not None else None
+    planned = None if built.has_errors else emitting.plan(built.files, root, sink, force=force, known=known)
     diagnostics = tuple(sorted(set(sink.items), key=Diagnostic.sort_key))
     return Planned(replace(built.checked, diagnostics=diagnostics), planned)
 
 
-def emit(planned: Planned) -> bool:
-    """Write the plan, atomically and only files shipspec owns; False (nothing written) when it has errors."""
+def emit(planned: Planned, store: Store | None = None) -> bool:
+    """Write the plan, atomically and only files shipspec owns; False (nothing written) when it has errors.
+    With a ``store``, what is on disk afterwards is recorded for the next plan."""
     from compiler import emit as emitting
 
     if planned.plan is None or planned.has_errors:
         return False
     emitting.apply(planned.plan)
+    if store is not None and (planned.plan.write or planned.plan.delete or
+                              len(store.get("stat", _root_key(planned.plan.root)) or ()) != len(planned.plan.files)):
+        store.put("stat", _root_key(planned.plan.root), emitting.observed(planned.plan))
     return True
 
 
-def stale(built: Build, root: Path) -> str:
+def _root_key(root: Path) -> str:
+    from compiler.cache import digest
+
+    return digest("stat", str(root.resolve()))
+
+
+def stale(built: Build, root: Path, store: Store | None = None) -> str:
     """The unified diff from the tree under ``root`` to ``built``; empty when the committed output is current."""
     from compiler import emit as emitting
 
-    return emitting.diff(emitting.plan(built.files, root, Sink()))
+    known = store.get("stat", _root_key(root)) if store is not None else None
+    return emitting.diff(emitting.plan(built.files, root, Sink(), known=known))

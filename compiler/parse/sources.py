@@ -6,7 +6,7 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from compiler import ir
 from compiler.diagnostics import Diagnostic, Sink, Span
@@ -53,44 +53,84 @@ def discover(inputs: Sequence[Path]) -> tuple[list[Path], list[Diagnostic]]:
 PARALLEL_FROM = 200
 
 
-def _load_one(path: Path) -> tuple[str, str | None, list[object], list[Diagnostic]]:
-    """Read, parse and lower one file; the syntax tree stays in the worker."""
-    display = display_path(path)
+class Store(Protocol):
+    """Where lowered files are kept between loads (``compiler.cache.Cache`` on disk,
+    a ``compiler.cache.Memory`` in a watching process)."""
+
+    def get(self, kind: str, key: str) -> Any: ...
+
+    def put(self, kind: str, key: str, value: Any) -> None: ...
+
+
+_Parsed = tuple[list[object], list[Diagnostic]]
+
+
+def _parse_one(item: tuple[str, str]) -> _Parsed:
+    """Parse and lower one file's text; the syntax tree stays in the worker."""
+    display, text = item
     sink = Sink()
-    text, errors = read_source(path, display)
+    source, errors = parse_text(text, display)
     sink.extend(errors)
     nodes: list[object] = []
-    if text is not None:
-        source, errors = parse_text(text, display)
-        sink.extend(errors)
-        if source.tree is not None:
-            nodes = lower_file(source.tree, display, sink)
-    return display, text, nodes, sink.items
+    if source.tree is not None:
+        nodes = lower_file(source.tree, display, sink)
+    return nodes, sink.items
 
 
-def _load_all(files: list[Path]) -> list[tuple[str, str | None, list[object], list[Diagnostic]]]:
-    workers = worker_count(len(files)) if len(files) >= PARALLEL_FROM else 1
+def _parse_all(items: list[tuple[str, str]]) -> list[_Parsed]:
+    workers = worker_count(len(items)) if len(items) >= PARALLEL_FROM else 1
     if workers < 2:
-        return [_load_one(p) for p in files]
+        return [_parse_one(i) for i in items]
     from compiler.parse.syntax import parser
 
     parser()  # built once in the parent; forked workers inherit it
     pool = fork_pool(workers)
     if pool is None:  # pragma: no cover - platforms without fork
-        return [_load_one(p) for p in files]
+        return [_parse_one(i) for i in items]
     with pool:
-        return list(pool.map(_load_one, files, chunksize=max(1, len(files) // (workers * 4))))
+        return list(pool.map(_parse_one, items, chunksize=max(1, len(items) // (workers * 4))))
 
 
-def load(inputs: Sequence[Path]) -> Loaded:
+def file_key(display: str, text: str) -> str:
+    """What a file's lowered IR depends on: where it is (spans name it) and its text."""
+    from compiler.cache import digest
+
+    return digest(display, text)
+
+
+def load(inputs: Sequence[Path], store: Store | None = None) -> Loaded:
+    """Read, parse and lower every spec file under ``inputs``; with a ``store``,
+    a file whose path and text were lowered before is taken from it."""
     files, problems = discover(inputs)
     sink = Sink(list(problems))
+    read: list[tuple[str, str | None, str | None]] = []
+    for path in files:
+        display = display_path(path)
+        text, errors = read_source(path, display)
+        sink.extend(errors)
+        read.append((display, text, file_key(display, text) if store is not None and text is not None else None))
+    parsed: dict[str, _Parsed] = {}
+    if store is not None:
+        for _, _, key in read:
+            if key is not None and key not in parsed:
+                hit = store.get("ir", key)
+                if hit is not None:
+                    parsed[key] = hit
+    todo = [(display, text) for display, text, key in read if text is not None and (key is None or key not in parsed)]
+    fresh = iter(_parse_all(todo))
     sources: list[SourceFile] = []
     nodes: list[object] = []
-    for display, text, file_nodes, errors in _load_all(files):
-        sink.extend(errors)
+    for display, text, key in read:
         if text is None:
             continue
+        if key is not None and key in parsed:
+            file_nodes, errors = parsed[key]
+        else:
+            file_nodes, errors = next(fresh)
+            if store is not None and key is not None:
+                store.put("ir", key, (file_nodes, errors))
+                parsed[key] = (file_nodes, errors)
+        sink.extend(errors)
         sources.append(SourceFile(display, text, None, ()))
         nodes.extend(file_nodes)
     spec = merge(nodes, tuple(s.path for s in sources))

@@ -48,7 +48,9 @@ def tree(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def snapshot(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    """The output tree, without the build cache (local, safe to delete, never committed)."""
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file() and not p.relative_to(root).as_posix().startswith(".shipspec/cache/")}
 
 
 def test_first_compile_writes_files_and_ledger_second_changes_nothing(tree: tuple[Path, Path]) -> None:
@@ -111,7 +113,7 @@ def test_an_unowned_file_in_the_way_is_reported_and_kept(tree: tuple[Path, Path]
     rc, report, _ = run("compile", str(specs), "--out", str(out), "--format", "text")
     assert rc == 1 and "SS902" in report and "deploy/staging/service-clf.yaml" in report
     assert blocker.read_text() == "mine\n"
-    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == ["deploy/staging/service-clf.yaml"]
+    assert sorted(snapshot(out)) == ["deploy/staging/service-clf.yaml"]
 
 
 def test_hand_edit_is_reported_and_only_overwritten_with_force(tree: tuple[Path, Path]) -> None:

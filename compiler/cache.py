@@ -1,0 +1,241 @@
+"""A content-addressed cache under ``<output root>/.shipspec/cache/``.
+
+What it holds, each entry keyed by the sha256 of everything it depends on:
+
+- ``ir``: the lowered IR and diagnostics of one spec file (its display path and text);
+- ``build``: the rendered, validated files and the render/validation diagnostics of a
+  whole spec (every file's key, the template overrides, the validation switch);
+- ``stat``: per output root, the (size, mtime, inode) and sha256 of each file shipspec
+  wrote or read there, so the next plan need not read a file that did not change.
+
+Rules it keeps:
+
+- Safe to delete: a missing, truncated or foreign entry is a miss, never an error.
+- Versioned: entries live under a directory named for the shipspec version and a
+  fingerprint of the installed code and templates, so an upgrade (or an edit of an
+  editable install) starts afresh; older version directories are removed.
+- Bounded: after writing, the oldest entries go until the cache is under ``limit``.
+- Never trusted from elsewhere: entries are pickles, so each carries an HMAC keyed
+  by a secret kept outside the repository (the user's cache directory). An entry
+  committed to a repository or copied from another machine fails the check and is
+  a miss; loading it can never run code.
+- Never a verdict: ``check`` and ``compile`` report the same with or without it
+  (tests/unit/test_cache.py compares cached and uncached compiles after random edits).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import pickle
+import shutil
+from collections.abc import Iterable
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from compiler import __version__
+
+DIR = ".shipspec/cache"
+# Bump when the layout or the meaning of an entry changes.
+FORMAT = 1
+LIMIT_BYTES = 512 << 20
+_MAC = hashlib.sha256().digest_size
+
+
+def digest(*parts: str | bytes) -> str:
+    """The sha256 of the parts, each length-prefixed (no two part lists collide)."""
+    h = hashlib.sha256()
+    for part in parts:
+        data = part.encode("utf-8") if isinstance(part, str) else part
+        h.update(len(data).to_bytes(8, "little"))
+        h.update(data)
+    return h.hexdigest()
+
+
+def _fingerprint(roots: Iterable[Path]) -> str:
+    """Names, sizes and mtimes of the files under ``roots`` (a few hundred stats)."""
+    h = hashlib.sha256()
+    for root in roots:
+        for dirpath, dirnames, filenames in os.walk(root):
+            dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
+            for name in sorted(filenames):
+                if name.endswith((".pyc", ".tmp")):
+                    continue
+                st = os.stat(os.path.join(dirpath, name))
+                h.update(f"{dirpath}/{name}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()[:16]
+
+
+_VERSION: list[str] = []
+
+
+def version_tag() -> str:
+    """The shipspec version and the fingerprint of its code and templates."""
+    if not _VERSION:
+        from compiler.resources import schemas_dir, templates_dir
+
+        package = Path(__file__).parent
+        # What rendering and validation read besides the spec: this code, its
+        # templates and schemas, and the libraries whose output or data it uses.
+        tools = []
+        for dist in ("PyYAML", "Jinja2", "kubernetes-validate", "jsonschema", "jsonschema-rs", "protobuf"):
+            try:
+                tools.append(f"{dist}={metadata.version(dist)}")
+            except metadata.PackageNotFoundError:
+                tools.append(f"{dist}=none")
+        code = _fingerprint((package, templates_dir(), schemas_dir()))
+        _VERSION.append(f"{__version__}-f{FORMAT}-{digest(code, *tools)[:16]}")
+    return _VERSION[0]
+
+
+def _secret() -> bytes:
+    """The HMAC key, kept in the user's cache directory (never in a repository)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    path = Path(base) / "shipspec" / "cache-key"
+    try:
+        data = path.read_bytes()
+        if len(data) == 32:
+            return data
+    except OSError:
+        pass
+    key = os.urandom(32)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".cache-key.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(key)
+        os.replace(tmp, path)
+        return path.read_bytes()  # another process may have won the race; use its key
+    except OSError:
+        return key  # unwritable home: a cache good for this process only
+
+
+class Cache:
+    """Entries by (kind, key) under ``root/.shipspec/cache/<version>/``."""
+
+    def __init__(self, root: Path, limit: int = LIMIT_BYTES, *, writable: bool = True) -> None:
+        self.writable = writable  # ``check`` reads the cache but never writes under the root
+        self.base = root / DIR
+        self.dir = self.base / version_tag()
+        self.limit = limit
+        self._key = _secret()
+        self.hits = 0
+        self.misses = 0
+        self.written = 0
+        self._ignored = False
+
+    def _path(self, kind: str, key: str) -> Path:
+        return self.dir / kind / key[:2] / key
+
+    def get(self, kind: str, key: str) -> Any:
+        """The entry, or None (missing, damaged, from another key or version)."""
+        try:
+            data = self._path(kind, key).read_bytes()
+        except OSError:
+            self.misses += 1
+            return None
+        mac, body = data[:_MAC], data[_MAC:]
+        if len(mac) != _MAC or not hmac.compare_digest(mac, hmac.digest(self._key, kind.encode() + body, "sha256")):
+            self.misses += 1
+            return None
+        try:
+            value = pickle.loads(body)  # authenticated above: only this user's shipspec wrote it
+        except Exception:  # noqa: BLE001 - a damaged entry is a miss
+            self.misses += 1
+            return None
+        self.hits += 1
+        return value
+
+    def put(self, kind: str, key: str, value: Any) -> None:
+        """Store an entry (atomically); a cache that cannot be written is no error."""
+        if not self.writable:
+            return
+        body = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        data = hmac.digest(self._key, kind.encode() + body, "sha256") + body
+        path = self._path(kind, key)
+        tmp = path.with_name(f".{key}.{os.getpid()}.tmp")
+        try:
+            if not self._ignored:
+                self.base.mkdir(parents=True, exist_ok=True)
+                ignore = self.base / ".gitignore"
+                if not ignore.is_file():
+                    # Never committed: the cache is local (and worthless elsewhere: see _secret).
+                    ignore.write_text("# Local build cache of shipspec; safe to delete.\n*\n")
+                self._ignored = True
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_bytes(data)
+            os.replace(tmp, path)
+            self.written += len(data)
+        except OSError:
+            tmp.unlink(missing_ok=True)
+
+    def close(self) -> None:
+        """Drop other versions' directories and, over ``limit``, the oldest entries."""
+        if not self.written or not self.dir.is_dir():
+            return
+        for other in self.base.iterdir():
+            if other.is_dir() and other != self.dir:
+                shutil.rmtree(other, ignore_errors=True)
+        entries = []
+        total = 0
+        for dirpath, _, filenames in os.walk(self.dir):
+            for name in filenames:
+                path = os.path.join(dirpath, name)
+                try:
+                    st = os.stat(path)
+                except OSError:
+                    continue
+                entries.append((st.st_mtime_ns, st.st_size, path))
+                total += st.st_size
+        if total <= self.limit:
+            return
+        for _, size, path in sorted(entries):
+            if total <= self.limit:
+                break
+            try:
+                os.unlink(path)
+            except OSError:
+                continue
+            total -= size
+
+    def __enter__(self) -> Cache:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Memory:
+    """The same interface in memory: a watching process keeps its entries here."""
+
+    def __init__(self) -> None:
+        self.entries: dict[tuple[str, str], Any] = {}
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, kind: str, key: str) -> Any:
+        value = self.entries.get((kind, key))
+        if value is None:
+            self.misses += 1
+        else:
+            self.hits += 1
+        return value
+
+    def put(self, kind: str, key: str, value: Any) -> None:
+        if kind == "build":  # only the latest whole build is worth its memory
+            self.entries = {k: v for k, v in self.entries.items() if k[0] != "build"}
+        self.entries[(kind, key)] = value
+
+    def close(self) -> None:
+        pass
+
+
+def tree_digest(root: Path) -> str:
+    """The paths and contents of every file under ``root`` (a user's template overrides)."""
+    parts: list[str | bytes] = []
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        parts += [path.relative_to(root).as_posix(), path.read_bytes()]
+    return digest(*parts)
