@@ -78,6 +78,13 @@ _BREAKS = re.compile("[\n\r\x85\u2028\u2029]")
 _STRINGS: dict[str, str] = {}  # the usable texts of strings, looked up first
 
 
+def forget_scalars() -> None:
+    """Empty the remembered scalar texts (they stop growing at ``_CACHE_ENTRIES``;
+    a long-lived process, or a measurement, starts them afresh)."""
+    _SCALARS.clear()
+    _STRINGS.clear()
+
+
 def _scalar(value: Any) -> str:
     """A scalar's YAML text: context-free in block style for single-line scalars."""
     if type(value) is str:
