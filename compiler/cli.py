@@ -303,7 +303,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
     if built.has_errors:
         _report(built.checked, "auto", sys.stderr)
         return EXIT_FAIL
-    found = changes.against(args.base, _inputs(args.paths), args.templates, built.files, args.format == "markdown")
+    found = changes.against(args.base, _inputs(args.paths), args.templates, built, args.format == "markdown")
     if not found.base_compiles:
         print(f"shipspec: the spec at {args.base} does not compile; comparing against nothing", file=sys.stderr)
     sys.stdout.write(found.text)
