@@ -103,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export", help="print the checked IR as JSON or YAML")
     _add_inputs(p)
     p.add_argument("--format", choices=("json", "yaml"), default="json")
+    sub.add_parser("lsp", help="run the language server on stdio (for editors; needs shipspec[lsp])")
     _add_lifecycle(sub)
     _add_triton(sub)
     monitor_commands.add_parsers(sub)
@@ -400,7 +401,17 @@ def cmd_smoke(args: argparse.Namespace) -> int:
     return EXIT_OK if result.ok else EXIT_FAIL
 
 
+def cmd_lsp(args: argparse.Namespace) -> int:
+    try:
+        from compiler.lsp import server
+    except ImportError as exc:
+        raise UsageError(f"the language server needs pygls: pip install 'shipspec[lsp]' ({exc})") from exc
+    server.serve()
+    return EXIT_OK
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "lsp": cmd_lsp,
     "compile": cmd_compile,
     "check": cmd_check,
     "diff": cmd_diff,
