@@ -159,7 +159,7 @@ def objects(files: Sequence[OutputFile]) -> dict[tuple[str, ...], Obj]:
             if isinstance(meta, dict) and "kind" in doc and "name" in meta:
                 api, kind = _api_group(doc.get("apiVersion")), str(doc["kind"])
                 ns = str(meta.get("namespace", ""))
-                key = ("k8s", api, kind, ns, str(meta["name"]))
+                key: tuple[str, ...] = ("k8s", api, kind, ns, str(meta["name"]))
                 label = f"{kind} {ns + '/' if ns else ''}{meta['name']}"
                 out[key] = Obj(key, label, f.path, _hide_secrets(doc), first, kind, api)
             else:
@@ -327,7 +327,8 @@ def summarise(changes: Sequence[Change], old: Resolved | None, new: Resolved) ->
     versions = []
     for model in sorted({m for m, _ in a.keys() | b.keys()}):
         cells = tuple((a.get((model, e.name)), b.get((model, e.name))) for e in envs)
-        moved = any(x != y or ((model, e.name) in a) != ((model, e.name) in b) for (x, y), e in zip(cells, envs))
+        moved = any(x != y or ((model, e.name) in a) != ((model, e.name) in b)
+                    for (x, y), e in zip(cells, envs, strict=True))
         if moved:
             versions.append((model, tuple(
                 (a[(model, e.name)] or "(none)" if (model, e.name) in a else None,
@@ -421,7 +422,7 @@ def _versions_table(s: Summary, markdown: bool) -> list[str]:
         return ["| " + " | ".join(head) + " |", "|" + "---|" * len(head),
                 *("| " + " | ".join(r) + " |" for r in rows), ""]
     width = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
-    return ["  ".join(c.ljust(w) for c, w in zip(r, width)).rstrip() for r in [head, *rows]] + [""]
+    return ["  ".join(c.ljust(w) for c, w in zip(r, width, strict=True)).rstrip() for r in [head, *rows]] + [""]
 
 
 def render_report(changes: Sequence[Change], summary: Summary | None, markdown: bool) -> str:

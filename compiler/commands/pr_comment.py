@@ -28,7 +28,7 @@ def _call(method: str, url: str, token: str, body: dict[str, Any] | None, timeou
         **({"Content-Type": "application/json"} if data is not None else {}),
     })
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 - the API URL the runner gives
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
             raw = resp.read()
     except urllib.error.HTTPError as exc:
         exc.close()

@@ -73,11 +73,10 @@ def _plain(node: Any, offset: int) -> Any:
             items.append((_scalar(k), _plain(v, offset), line))
         return _map(items)
     if isinstance(node, list):
-        lc = getattr(node, "lc", None)
-        return _seq([
-            (_plain(v, offset), lc.item(i)[0] + 1 + offset if lc is not None and lc.data and i in lc.data else offset + 1)
-            for i, v in enumerate(node)
-        ])
+        slc: Any = getattr(node, "lc", None)
+        data = slc.data if slc is not None and slc.data else {}
+        return _seq([(_plain(v, offset), slc.item(i)[0] + 1 + offset if i in data else offset + 1)
+                     for i, v in enumerate(node)])
     return _scalar(node)
 
 
@@ -215,11 +214,12 @@ def _canon(value: Any) -> str:
 
 def _line(container: Any, index: Any) -> int | None:
     lines = getattr(container, "lines", None)
+    found: int | None = None
     if isinstance(lines, dict):
-        return lines.get(index)
-    if isinstance(lines, list) and isinstance(index, int) and 0 <= index < len(lines):
-        return lines[index]
-    return None
+        found = lines.get(index)
+    elif isinstance(lines, list) and isinstance(index, int) and 0 <= index < len(lines):
+        found = lines[index]
+    return found
 
 
 def diff(a: Any, b: Any, path: str = "", a_line: int | None = None, b_line: int | None = None) -> list[Field]:

@@ -19,7 +19,6 @@ from compiler import ir
 from compiler.checks import check
 from compiler.diagnostics import Diagnostic, Sink, Span
 from compiler.lower import lower_file
-
 from compiler.parse.sources import merge
 from compiler.parse.syntax import GRAMMAR, parse_text
 from compiler.resolve import Resolved, resolve
@@ -119,8 +118,8 @@ class Workspace:
             if syntax_errors and d.code in ("SS101", "SS109", "SS402", "SS502", "SS603"):
                 continue  # echoes of a file that did not parse (as in pipeline.check_loaded)
             by_file.setdefault(d.span.file, []).append(d)
-        for path in by_file:
-            by_file[path] = sorted(set(by_file[path]), key=Diagnostic.sort_key)
+        for path, items in by_file.items():
+            by_file[path] = sorted(set(items), key=Diagnostic.sort_key)
         symbols, refs = self._symbols()
         definitions: dict[str, Symbol] = {}
         for s in symbols:
@@ -131,7 +130,7 @@ class Workspace:
     def _symbols(self) -> tuple[list[Symbol], list[ir.Ref]]:
         symbols: list[Symbol] = []
         refs: list[ir.Ref] = []
-        for path, f in self.files.items():
+        for f in self.files.values():
             lines = f.text.splitlines()
             for n in f.nodes:
                 refs.extend(_refs(n))

@@ -20,7 +20,7 @@ class CommentsStandIn:
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
-            def log_message(self, fmt: str, *args: Any) -> None:  # noqa: ANN401
+            def log_message(self, fmt: str, *args: Any) -> None:
                 pass
 
             def _answer(self, code: int, payload: Any) -> None:
@@ -34,7 +34,7 @@ class CommentsStandIn:
             def _body(self) -> Any:
                 return json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"null")
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 url = urlparse(self.path)
                 q = parse_qs(url.query)
                 per, page = int(q.get("per_page", ["30"])[0]), int(q.get("page", ["1"])[0])
@@ -50,7 +50,7 @@ class CommentsStandIn:
                     return True
                 return False
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 body = self._body()
                 if self._read_only():
                     return
@@ -60,7 +60,7 @@ class CommentsStandIn:
                     owner.comments.append(item)
                 self._answer(201, item)
 
-            def do_PATCH(self) -> None:  # noqa: N802
+            def do_PATCH(self) -> None:
                 body = self._body()
                 if self._read_only():
                     return
