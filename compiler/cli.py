@@ -92,10 +92,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--base", required=True, metavar="REV", help="git revision to compare against, e.g. origin/main")
     p.add_argument("--format", choices=("text", "markdown"), default="text")
     p.add_argument("--templates", type=Path, metavar="DIR", help="directory of template overrides")
+    p.add_argument(
+        "--comment",
+        type=int,
+        metavar="PR",
+        help="also post the markdown report as one comment on pull request PR, updated in place on later runs "
+        "(GITHUB_TOKEN, GITHUB_REPOSITORY, GITHUB_API_URL from the environment)",
+    )
 
     p = sub.add_parser("export", help="print the checked IR as JSON or YAML")
     _add_inputs(p)
     p.add_argument("--format", choices=("json", "yaml"), default="json")
+    sub.add_parser("lsp", help="run the language server on stdio (for editors; needs shipspec[lsp])")
     _add_lifecycle(sub)
     _add_triton(sub)
     monitor_commands.add_parsers(sub)
@@ -303,10 +311,25 @@ def cmd_diff(args: argparse.Namespace) -> int:
     if built.has_errors:
         _report(built.checked, "auto", sys.stderr)
         return EXIT_FAIL
-    found = changes.against(args.base, _inputs(args.paths), args.templates, built.files, args.format == "markdown")
+    found = changes.against(args.base, _inputs(args.paths), args.templates, built, args.format == "markdown")
     if not found.base_compiles:
         print(f"shipspec: the spec at {args.base} does not compile; comparing against nothing", file=sys.stderr)
     sys.stdout.write(found.text)
+    if args.comment is not None:
+        from compiler.commands import pr_comment
+
+        body = found.text if args.format == "markdown" else changes.against(
+            args.base, _inputs(args.paths), args.templates, built, True).text
+        env = os.environ
+        if not env.get("GITHUB_TOKEN") or not env.get("GITHUB_REPOSITORY"):
+            raise UsageError("--comment needs GITHUB_TOKEN and GITHUB_REPOSITORY in the environment")
+        try:
+            done = pr_comment.upsert(body, changes.MARKER, env["GITHUB_REPOSITORY"], args.comment,
+                                     env["GITHUB_TOKEN"], env.get("GITHUB_API_URL", "https://api.github.com"))
+        except UsageError as exc:  # e.g. a fork's read-only token: the job summary still has the report
+            print(f"shipspec: warning: the pull request comment was not posted: {exc}", file=sys.stderr)
+        else:
+            print(f"shipspec: pull request comment {done}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -378,7 +401,17 @@ def cmd_smoke(args: argparse.Namespace) -> int:
     return EXIT_OK if result.ok else EXIT_FAIL
 
 
+def cmd_lsp(args: argparse.Namespace) -> int:
+    try:
+        from compiler.lsp import server
+    except ImportError as exc:
+        raise UsageError(f"the language server needs pygls: pip install 'shipspec[lsp]' ({exc})") from exc
+    server.serve()
+    return EXIT_OK
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "lsp": cmd_lsp,
     "compile": cmd_compile,
     "check": cmd_check,
     "diff": cmd_diff,
