@@ -165,6 +165,14 @@ def _add_lifecycle(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     p.add_argument("--timeout", default="10s", metavar="DURATION", help="per request (default: 10s)")
     p.add_argument("--out", type=Path, metavar="FILE", help="write the result as evidence JSON")
 
+    p = sub.add_parser(
+        "training-run", help="print one uniquely named run of a rendered training job (what retrain-*.yml starts)"
+    )
+    p.add_argument("job_file", type=Path, metavar="JOB_FILE", help="the rendered Job or PyTorchJob")
+    p.add_argument("--name", required=True, help="the run's name, unique per run")
+    p.add_argument("--dataset-version", metavar="V", help="train on this dataset version instead of the pinned one")
+    p.add_argument("--dataset-sha256", metavar="DIGEST", help="the digest of that dataset version")
+
     p = sub.add_parser("promote", help="edit the spec to promote a model through a gate, then recompile")
     p.add_argument("model", metavar="MODEL")
     _add_inputs(p)  # after MODEL: `promote MODEL [PATH...] --to ENV`
@@ -373,6 +381,13 @@ def cmd_promote(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_training_run(args: argparse.Namespace) -> int:
+    from compiler.commands import training_run
+
+    sys.stdout.write(training_run.manifest(args.job_file, args.name, args.dataset_version, args.dataset_sha256))
+    return EXIT_OK
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     from compiler import report
     from compiler.commands import import_triton as triton_import
@@ -421,6 +436,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "gate": cmd_gate,
     "load": cmd_load,
     "promote": cmd_promote,
+    "training-run": cmd_training_run,
     "import": cmd_import,
     "smoke": cmd_smoke,
     **monitor_commands.COMMANDS,

@@ -31,7 +31,7 @@ class _Backend:
         base = views.base_context(ctx.resolved)
         origin = spec.project.span
         files = [self._workflow(ctx, "shipspec.yml", "shipspec.yml.j2", origin, base)]
-        testing = views.testing_view(spec)
+        testing = views.testing_view(ctx.resolved)
         if testing is not None:
             files.append(self._workflow(ctx, "testing.yml", "testing.yml.j2", origin, {**base, **testing}))
         for gate in spec.gates:
