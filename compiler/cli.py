@@ -150,7 +150,16 @@ def _add_lifecycle(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     p.add_argument("--model", required=True, metavar="MODEL")
     p.add_argument("--evidence", required=True, action="append", metavar="FILE", help="YAML or JSON; repeatable")
     p.add_argument("--version", metavar="V", help="fail unless the evidence names this model version")
+    p.add_argument("--run", metavar="URL", help="fail unless the evidence's provenance names this workflow run")
+    p.add_argument("--commit", metavar="SHA", help="fail unless the evidence's provenance names this commit")
     p.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+
+    p = gate.add_parser("provenance", help="record where evaluation evidence comes from (run, commit, datasets)")
+    p.add_argument("evidence", type=Path, metavar="FILE", help="the evaluation's evidence file, rewritten")
+    p.add_argument("--run", required=True, metavar="URL", help="the workflow run that measured it")
+    p.add_argument("--commit", required=True, metavar="SHA", help="the commit it ran at")
+    p.add_argument("--dataset", action="append", default=[], metavar="NAME=DIR",
+                   help="a dataset it read; its digest is computed from DIR (repeatable)")  # fmt: skip
 
     p = sub.add_parser("load", help="bounded open-loop load test of a Triton endpoint; writes evidence")
     p.add_argument("--url", required=True, help="host:port or http://host:port (HTTP), grpc://host:port (gRPC)")
@@ -345,13 +354,35 @@ def cmd_gate(args: argparse.Namespace) -> int:
     from compiler.commands import gate as gates
     from compiler.pipeline import validate
 
+    if args.gate_command == "provenance":
+        return _gate_provenance(args)
     checked = validate(_inputs(args.paths))
     if checked.has_errors:
         _report(checked, "auto", sys.stderr)
         return EXIT_FAIL
-    result = gates.run_check(checked.spec, args.gate, args.model, args.evidence, args.format, args.version)
+    result = gates.run_check(
+        checked.spec, args.gate, args.model, args.evidence, args.format, args.version, args.run, args.commit
+    )
     sys.stdout.write(result.text)
     return EXIT_OK if result.passed else EXIT_FAIL
+
+
+def _gate_provenance(args: argparse.Namespace) -> int:
+    from compiler.commands import evidence
+
+    datasets: dict[str, Path] = {}
+    for item in args.dataset:
+        name, sep, directory = item.partition("=")
+        if not sep or not name or not directory:
+            raise UsageError(f"--dataset {item!r}: expected NAME=DIR")
+        datasets[name] = Path(directory)
+    try:
+        digests = evidence.stamp(args.evidence, args.run, args.commit, datasets)
+    except evidence.EvidenceError as exc:
+        raise InputError(f"malformed evidence: {exc}") from None
+    for name, digest in digests.items():
+        print(f"{name}: sha256 {digest}")
+    return EXIT_OK
 
 
 def cmd_load(args: argparse.Namespace) -> int:

@@ -41,6 +41,13 @@ class _Backend:
             training = next(t for t in spec.trainings if t.model.name == retrain.model)
             files.append(self._workflow(ctx, f"retrain-{k8s_name(retrain.model)}.yml", "retrain.yml.j2",
                                         training.span, {**base, "r": retrain}))
+        labels = sorted({label for env in spec.environments for label in env.runner} - views.STANDARD_LABELS)
+        if labels:
+            # actionlint (and so the editor and CI linting the workflows) only knows GitHub's own
+            # runner labels; this is its documented configuration of self-hosted ones.
+            text = ctx.templates.render("github/actionlint.yaml.j2", labels=labels)
+            files.append(OutputFile(f"{layout.WORKFLOWS_DIR.split('/')[0]}/actionlint.yaml", text, origin,
+                                    kind="actionlint-config"))  # fmt: skip
         lines = codeowners_lines(ctx.resolved)
         if lines:
             text = ctx.templates.render("github/CODEOWNERS.j2", lines=lines)

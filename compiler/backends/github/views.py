@@ -24,6 +24,8 @@ from compiler.targets.kubernetes import k8s_name
 from compiler.units import format_duration as fmt_seconds
 
 RUNNER = "ubuntu-24.04"
+# Labels every self-hosted runner carries (GitHub adds them); actionlint knows them.
+STANDARD_LABELS = frozenset({"self-hosted", "linux", "x64", "arm", "arm64", "macos", "windows"})
 PYTHON = "3.11"
 DEFAULT_BRANCHES = ["main"]
 # Without a `compiler` setting CI installs the release of this shipspec from its own
@@ -206,10 +208,12 @@ def gate_view(r: Resolved, gate: Gate) -> dict[str, Any]:
                                     "load-evidence.json", r.version_in(gate.model.name, gate.source.name)),
         }
         timeout += int(lt.duration // 60) + 1
+    evaluation = _evaluation(r, gate)
     check = (
         f"shipspec gate check --gate {shlex.quote(gate.source.name + '->' + gate.target.name)} "
-        f"--model \"$MODEL\" --version \"$VERSION\" --evidence evidence.input --evidence load-evidence.json --format markdown "
-        f"{shlex.quote(r.spec_dir)} >> \"$GITHUB_STEP_SUMMARY\""
+        f"--model \"$MODEL\" --version \"$VERSION\" "
+        + ("--evidence evaluation.yaml --run \"$RUN_URL\" --commit \"$GITHUB_SHA\" " if evaluation else "")
+        + f"--evidence load-evidence.json --format markdown {shlex.quote(r.spec_dir)} >> \"$GITHUB_STEP_SUMMARY\""
     )
     return {
         "model": gate.model.name,
@@ -225,8 +229,30 @@ def gate_view(r: Resolved, gate: Gate) -> dict[str, Any]:
         "url_expr": url_expr(gate.source.name),
         "load": load,
         "load_timeout": timeout,
+        "evaluation": evaluation,
         "check_command": check,
         "approvers": " ".join(gate.approval) or "no approvers declared",
+    }
+
+
+def _evaluation(r: Resolved, gate: Gate) -> dict[str, Any] | None:
+    """The job that produces the gate's evaluation evidence, or None when the gate has no
+    metric, drift or fairness condition."""
+    if not gate.conditions:
+        return None
+    m = r.models.get(gate.model.name)
+    names = {c.dataset.name for c in gate.conditions if c.dataset}
+    datasets = _datasets(r.spec, names)
+    stamp = " ".join(f"--dataset {shlex.quote(d['name'] + '=' + d['dir'])}" for d in datasets)
+    return {
+        "command": m.evaluate if m is not None else None,
+        "requirements": shlex.quote(m.test_requirements) if m is not None and m.test_requirements else None,
+        "datasets": datasets,
+        "cloud": cloud(r, [d["uri"] for d in datasets]),
+        "provenance": f"shipspec gate provenance evaluation.yaml --run \"$RUN_URL\" --commit \"$GITHUB_SHA\" {stamp}".rstrip(),
+        "missing": "echo " + shlex.quote(f"::error::model {gate.model.name} declares no evaluation command "
+                                         "(tests { evaluate \"...\" }): nothing measures this gate's conditions")
+        + "; exit 1",
     }
 
 

@@ -31,6 +31,7 @@ def test_expected_workflows(example):
     names = sorted(Path(p).name for p in files)
     assert names == [
         "CODEOWNERS",
+        "actionlint.yaml",  # the self-hosted runner labels of staging and preprod
         "promote-fraud-detector-preprod-to-prod.yml",
         "promote-fraud-detector-staging-to-preprod.yml",
         "promote-offer-ranker-staging-to-prod.yml",
@@ -81,7 +82,7 @@ def test_promotion_workflow_per_gate(example):
     assert on["repository_dispatch"]["types"] == ["promote-fraud_detector-preprod-prod"]
     assert wf["concurrency"] == {"group": "promote-fraud_detector", "cancel-in-progress": False}
     jobs = wf["jobs"]
-    assert jobs["gate"]["needs"] == "load" and jobs["promote"]["needs"] == "gate"
+    assert jobs["gate"]["needs"] == ["load", "evaluate"] and jobs["promote"]["needs"] == "gate"
     assert jobs["promote"]["environment"] == "prod"
     load_runs = " ".join(s.get("run", "") for s in jobs["load"]["steps"])
     assert "shipspec smoke --url \"$URL\" --env preprod" in load_runs
