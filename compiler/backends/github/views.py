@@ -251,7 +251,7 @@ def _evaluation(r: Resolved, gate: Gate) -> dict[str, Any] | None:
         "cloud": cloud(r, [d["uri"] for d in datasets]),
         "provenance": f"shipspec gate provenance evaluation.yaml --run \"$RUN_URL\" --commit \"$GITHUB_SHA\" {stamp}".rstrip(),
         "missing": "echo " + shlex.quote(f"::error::model {gate.model.name} declares no evaluation command "
-                                         "(tests { evaluate \"...\" }): nothing measures this gate's conditions")
+                                         "(tests { evaluate \"...\" }): nothing measures the conditions of this gate")
         + "; exit 1",
     }
 
