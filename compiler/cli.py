@@ -182,6 +182,13 @@ def _add_lifecycle(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     p.add_argument("--dataset-version", metavar="V", help="train on this dataset version instead of the pinned one")
     p.add_argument("--dataset-sha256", metavar="DIGEST", help="the digest of that dataset version")
 
+    p = sub.add_parser("record", help="record a retrained model's new version and artifact in the spec, then recompile")
+    p.add_argument("model", metavar="MODEL")
+    _add_inputs(p)
+    p.add_argument("--version", required=True, metavar="V", help="the new model version")
+    p.add_argument("--artifact", required=True, metavar="URI", help="where the retrained model was written")
+    p.add_argument("--out", type=Path, default=Path("."), metavar="ROOT", help="output root (default: .)")
+
     p = sub.add_parser("promote", help="edit the spec to promote a model through a gate, then recompile")
     p.add_argument("model", metavar="MODEL")
     _add_inputs(p)  # after MODEL: `promote MODEL [PATH...] --to ENV`
@@ -412,6 +419,13 @@ def cmd_promote(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_record(args: argparse.Namespace) -> int:
+    from compiler.commands import record
+
+    print("\n".join(record.run(_inputs(args.paths), args.model, args.version, args.artifact, args.out)))
+    return EXIT_OK
+
+
 def cmd_training_run(args: argparse.Namespace) -> int:
     from compiler.commands import training_run
 
@@ -468,6 +482,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "load": cmd_load,
     "promote": cmd_promote,
     "training-run": cmd_training_run,
+    "record": cmd_record,
     "import": cmd_import,
     "smoke": cmd_smoke,
     **monitor_commands.COMMANDS,

@@ -244,3 +244,32 @@ def test_retraining_starts_a_run_of_the_named_dataset(repo: Path) -> None:
     assert env_vars["DATASET_VERSION"] == "2026-02-01" and env_vars["DATASET_SHA256"] == sha
     assert env_vars["DATASET_URI"].endswith("/holdout/2026-02-01")
     assert "Retraining because: ScorerDrift" in Path(env["GITHUB_STEP_SUMMARY"]).read_text()
+
+
+def test_a_retrained_version_is_recorded_through_a_pull_request(repo: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    wf = yaml.safe_load((repo / ".github/workflows/retrain-scorer.yml").read_text())
+    assert wf[True]["repository_dispatch"]["types"] == ["retrain-scorer", "trained-scorer"]
+    job = wf["jobs"]["record"]
+    assert job["if"] == "github.event.action == 'trained-scorer'"
+    remote = tmp_path_factory.mktemp("remote") / "origin.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True, timeout=30)
+    _git(repo, "remote", "add", "origin", str(remote))
+    # What client_payload carries when the run is done.
+    env = _env(repo, MODEL="scorer", VERSION="1.3.0", ARTIFACT="s3://acme-models/scorer/1.3.0/model.onnx")
+    done = _bash(repo, _step(job, "shipspec record"), env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    pr = next(s for s in job["steps"] if s.get("name") == "open a pull request")
+    opened = _bash(repo, pr["run"], {**env, "SPECS": pr["env"]["SPECS"], "GH_TOKEN": "app-installation-token"})
+    assert opened.returncode == 0, opened.stdout + opened.stderr
+    assert _git(remote, "log", "--format=%s", "-1", "shipspec/record-scorer-1.3.0").strip() == "Record retrained scorer 1.3.0"
+    diff = _git(repo, "diff", "--unified=0", "HEAD~1", "HEAD", "--", "specs")
+    changed = [ln for ln in diff.splitlines() if ln[:1] in "+-" and not ln.startswith(("+++", "---"))]
+    assert changed == ['-  version "1.2.0"', '+  version "1.3.0"', '-  artifact "s3://acme-models/scorer/1.2.0/model.onnx"',
+                       '+  artifact "s3://acme-models/scorer/1.3.0/model.onnx"']  # fmt: skip
+    # Gated environments keep their pins; the ungated staging follows the model's version.
+    files = _git(repo, "diff", "--name-only", "HEAD~1", "HEAD").split()
+    assert any(f.startswith("deploy/staging/") for f in files) and not any(f.startswith("deploy/prod/") for f in files)
+    # A payload that is not a version is refused and changes nothing.
+    bad = _bash(repo, _step(job, "shipspec record"), {**env, "VERSION": "1.4; rm -rf /"})
+    assert bad.returncode == 1 and "is not a version string" in bad.stderr
+    assert _git(repo, "status", "--porcelain") == ""

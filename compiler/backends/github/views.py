@@ -264,6 +264,7 @@ class Retraining:
     job_file: str
     triggers: str
     dispatch_type: str
+    trained_type: str
     dataset: str | None
     runs_on: str | list[str]
     run_name: str
@@ -295,6 +296,7 @@ def retraining_views(r: Resolved) -> list[Retraining]:
                 job_file=layout.object_path(t.environment.name, kind, layout.training_name(t.model.name)),
                 triggers=triggers,
                 dispatch_type=f"retrain-{t.model.name}",
+                trained_type=f"trained-{t.model.name}",
                 dataset=t.dataset.name if t.dataset else None,
                 runs_on=runs_on(env),
                 # Unique per run and attempt, within Kubernetes' 63 characters.
