@@ -97,7 +97,7 @@ def test_promotion_workflow_per_gate(example):
 def test_retraining_from_drift_alerts(example):
     files, _ = example
     wf = _workflows(files)[".github/workflows/retrain-fraud-detector.yml"]
-    assert wf[True]["repository_dispatch"]["types"] == ["retrain-fraud_detector"]
+    assert wf[True]["repository_dispatch"]["types"] == ["retrain-fraud_detector", "trained-fraud_detector"]
     assert wf["concurrency"]["group"] == "retrain-fraud_detector"
     assert wf["jobs"]["retrain"]["environment"] == "train"
 
