@@ -199,8 +199,9 @@ def _provenance(ev: Evidence, name: str, value: Any, pos: dict[tuple[str, ...], 
         raise EvidenceError(name, where, "'provenance' must be a mapping with run, commit, datasets")
     for key in value:
         if key not in PROVENANCE_FIELDS:
+            expected = ", ".join(PROVENANCE_FIELDS)
             raise EvidenceError(name, pos.get(("#key", "provenance", str(key))),
-                                f"unknown provenance field '{key}'; expected one of {', '.join(PROVENANCE_FIELDS)}")  # fmt: skip
+                                f"unknown provenance field '{key}'; expected one of {expected}")  # fmt: skip
     for key in ("run", "commit"):
         if not isinstance(value.get(key), str):
             raise EvidenceError(name, pos.get(("provenance", key), where), f"provenance.{key} must be a string")

@@ -41,7 +41,9 @@ def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _install_step(tmp_path: Path, source: str) -> str:
     specs = tmp_path / "specs"
     specs.mkdir()
-    (specs / "demo.ship").write_text(MINIMAL.replace("  owners @demo/ml\n", f'  owners @demo/ml\n  compiler "{source}"\n'))
+    (specs / "demo.ship").write_text(
+        MINIMAL.replace("  owners @demo/ml\n", f'  owners @demo/ml\n  compiler "{source}"\n')
+    )
     wf = yaml.safe_load(render_workflows(specs)[".github/workflows/shipspec.yml"])
     [step] = [s["run"] for s in wf["jobs"]["shipspec"]["steps"] if "pip install" in s.get("run", "")]
     return step

@@ -31,18 +31,18 @@ pytestmark = [pytest.mark.realtools, pytest.mark.skipif(shutil.which("git") is N
 
 # A stand-in for the model's evaluation command (`tests { evaluate "python -m scorer.evaluate" }`):
 # it reads the fetched dataset and writes the evidence the workflow asks for at $EVIDENCE.
-EVALUATE = '''\
+EVALUATE = """\
 import os, pathlib
 rows = pathlib.Path("data/holdout/labels.csv").read_text().split()
 auc = sum(r.endswith(",1") for r in rows) / len(rows)
 pathlib.Path(os.environ["EVIDENCE"]).write_text(
     f"model: scorer\\nversion: '{os.environ['VERSION']}'\\nmetrics:\\n  auc: {{value: {auc}, dataset: holdout}}\\n")
-'''
+"""
 
 # GitHub's API for this test: `gh` records what it was asked and succeeds.
-GH = '''#!/bin/sh
+GH = """#!/bin/sh
 printf '%s\\n' "$*" >> "$GH_LOG"
-'''
+"""
 
 
 def _git(repo: Path, *args: str) -> str:
@@ -92,7 +92,9 @@ def repo(tmp_path: Path) -> Path:
     (data / "labels.csv").write_text("".join(f"r{i},{int(i != 7)}\n" for i in range(20)))  # the stand-in's auc: 0.95
     spec = repo / "specs" / "scorer.ship"
     text = spec.read_text().replace(DECLARED_URI, data.as_uri())
-    spec.write_text(text.replace("9f2c6a1e0b7d4c3a8e5f9d2b1c0a7e6f5d4c3b2a1908f7e6d5c4b3a291807f6e", dataset_digest(data)))
+    spec.write_text(
+        text.replace("9f2c6a1e0b7d4c3a8e5f9d2b1c0a7e6f5d4c3b2a1908f7e6d5c4b3a291807f6e", dataset_digest(data))
+    )
     (repo / "scorer").mkdir()
     (repo / "scorer" / "__init__.py").write_text("")
     (repo / "scorer" / "evaluate.py").write_text(EVALUATE)
@@ -160,10 +162,16 @@ def test_promotion_runs_as_written(repo: Path, tmp_path_factory: pytest.TempPath
     assert opened.returncode == 0, opened.stdout + opened.stderr
     branch = "shipspec/promote-scorer-1.2.0-preprod"
     calls = Path(env["GH_LOG"]).read_text().splitlines()
-    assert calls[0] == "auth setup-git" and calls[1].startswith(f"pr create --head {branch} --title Promote scorer 1.2.0")
+    assert calls[0] == "auth setup-git" and calls[1].startswith(
+        f"pr create --head {branch} --title Promote scorer 1.2.0"
+    )
     assert _git(remote, "log", "--format=%s", "-1", branch).strip() == "Promote scorer 1.2.0 to preprod"
     files = _git(repo, "diff", "--name-only", "HEAD~1", "HEAD").split()
-    assert {"specs/scorer.ship", ".shipspec/ledger.json", ".github/workflows/promote-scorer-preprod-to-prod.yml"} <= set(files)
+    assert {
+        "specs/scorer.ship",
+        ".shipspec/ledger.json",
+        ".github/workflows/promote-scorer-preprod-to-prod.yml",
+    } <= set(files)
     assert all(f.startswith(("specs/", "deploy/preprod/", ".shipspec/", ".github/")) for f in files), files
     diff = _git(repo, "diff", "--unified=0", "HEAD~1", "HEAD", "--", "specs")
     changed = [ln for ln in diff.splitlines() if ln[:1] in "+-" and not ln.startswith(("+++", "---"))]
@@ -178,7 +186,10 @@ def test_evidence_from_another_run_or_data_fails_the_gate(repo: Path) -> None:
     # The same evidence checked by another run (say, uploaded by hand): refused.
     other = _bash(repo, _step(wf["jobs"]["gate"], "gate check"), {**env, "RUN_URL": RUN_URL.replace("42", "43")})
     assert other.returncode == 1
-    assert "runs/42/attempts/1, not https://github.com/acme/ml/actions/runs/43" in Path(env["GITHUB_STEP_SUMMARY"]).read_text()
+    assert (
+        "runs/42/attempts/1, not https://github.com/acme/ml/actions/runs/43"
+        in Path(env["GITHUB_STEP_SUMMARY"]).read_text()
+    )
 
 
 def test_a_dataset_that_is_not_the_declared_one_stops_the_evaluation(repo: Path, tmp_path: Path) -> None:
@@ -195,7 +206,10 @@ def test_guards_refuse_another_model_or_version(repo: Path) -> None:
     wrong = _bash(repo, _step(load, "the inputs name this gate's model"), _workflow_env(repo, MODEL="other"))
     assert wrong.returncode == 1 and "this workflow promotes scorer, not other" in wrong.stdout
     wrong = _bash(repo, _step(load, "the version is the one staging runs"), _workflow_env(repo, VERSION="1.3.0"))
-    assert wrong.returncode == 1 and "staging runs 1.2.0, so smoke, load and evidence measure it, not 1.3.0" in wrong.stdout
+    assert (
+        wrong.returncode == 1
+        and "staging runs 1.2.0, so smoke, load and evidence measure it, not 1.3.0" in wrong.stdout
+    )
 
 
 def test_testing_workflow_steps(repo: Path) -> None:
@@ -207,7 +221,9 @@ def test_testing_workflow_steps(repo: Path) -> None:
                   "DATASET_SHA256": entry["sha256"], "DATASET_DIR": f"data/{entry['dataset']}"}  # fmt: skip
     assert set(fetch["env"]) == set(matrix_env)
     done = _bash(repo, fetch["run"], _env(repo, **matrix_env))
-    assert done.returncode == 0 and "dataset holdout 2026-01-01: sha256 matches" in done.stdout, done.stdout + done.stderr
+    assert done.returncode == 0 and "dataset holdout 2026-01-01: sha256 matches" in done.stdout, (
+        done.stdout + done.stderr
+    )
 
 
 def test_pull_request_workflow_steps(repo: Path) -> None:
@@ -231,7 +247,8 @@ def test_retraining_starts_a_run_of_the_named_dataset(repo: Path) -> None:
     (repo.parent / "kubeconfig").write_text(yaml.safe_dump({
         "apiVersion": "v1", "kind": "Config", "current-context": "c",
         "clusters": [{"name": "c", "cluster": {"server": "https://127.0.0.1:9"}}],
-        "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u"}}], "users": [{"name": "u", "user": {"token": "oidc-id-token"}}],
+        "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u"}}],
+        "users": [{"name": "u", "user": {"token": "oidc-id-token"}}],
     }))  # fmt: skip
     if shutil.which("kubectl") is None:
         pytest.skip("needs kubectl")
@@ -246,7 +263,9 @@ def test_retraining_starts_a_run_of_the_named_dataset(repo: Path) -> None:
     assert "Retraining because: ScorerDrift" in Path(env["GITHUB_STEP_SUMMARY"]).read_text()
 
 
-def test_a_retrained_version_is_recorded_through_a_pull_request(repo: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_a_retrained_version_is_recorded_through_a_pull_request(
+    repo: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     wf = yaml.safe_load((repo / ".github/workflows/retrain-scorer.yml").read_text())
     assert wf[True]["repository_dispatch"]["types"] == ["retrain-scorer", "trained-scorer"]
     job = wf["jobs"]["record"]
@@ -261,7 +280,10 @@ def test_a_retrained_version_is_recorded_through_a_pull_request(repo: Path, tmp_
     pr = next(s for s in job["steps"] if s.get("name") == "open a pull request")
     opened = _bash(repo, pr["run"], {**env, "SPECS": pr["env"]["SPECS"], "GH_TOKEN": "app-installation-token"})
     assert opened.returncode == 0, opened.stdout + opened.stderr
-    assert _git(remote, "log", "--format=%s", "-1", "shipspec/record-scorer-1.3.0").strip() == "Record retrained scorer 1.3.0"
+    assert (
+        _git(remote, "log", "--format=%s", "-1", "shipspec/record-scorer-1.3.0").strip()
+        == "Record retrained scorer 1.3.0"
+    )
     diff = _git(repo, "diff", "--unified=0", "HEAD~1", "HEAD", "--", "specs")
     changed = [ln for ln in diff.splitlines() if ln[:1] in "+-" and not ln.startswith(("+++", "---"))]
     assert changed == ['-  version "1.2.0"', '+  version "1.3.0"', '-  artifact "s3://acme-models/scorer/1.2.0/model.onnx"',

@@ -249,7 +249,9 @@ def _evaluation(r: Resolved, gate: Gate) -> dict[str, Any] | None:
         "requirements": shlex.quote(m.test_requirements) if m is not None and m.test_requirements else None,
         "datasets": datasets,
         "cloud": cloud(r, [d["uri"] for d in datasets]),
-        "provenance": f"shipspec gate provenance evaluation.yaml --run \"$RUN_URL\" --commit \"$GITHUB_SHA\" {stamp}".rstrip(),
+        "provenance": (
+            f"shipspec gate provenance evaluation.yaml --run \"$RUN_URL\" --commit \"$GITHUB_SHA\" {stamp}"
+        ).rstrip(),
         "missing": "echo " + shlex.quote(f"::error::model {gate.model.name} declares no evaluation command "
                                          "(tests { evaluate \"...\" }): nothing measures the conditions of this gate")
         + "; exit 1",
@@ -300,7 +302,8 @@ def retraining_views(r: Resolved) -> list[Retraining]:
                 dataset=t.dataset.name if t.dataset else None,
                 runs_on=runs_on(env),
                 # Unique per run and attempt, within Kubernetes' 63 characters.
-                run_name=f"{layout.training_name(t.model.name)[:40]}-" + "${{ github.run_id }}-${{ github.run_attempt }}",
+                run_name=f"{layout.training_name(t.model.name)[:40]}-"
+                + "${{ github.run_id }}-${{ github.run_attempt }}",
                 server_expr="${{ vars." + cluster_variable("SERVER", t.environment.name) + " }}",
                 ca_expr="${{ vars." + cluster_variable("CA", t.environment.name) + " }}",
                 audience=f"shipspec-{k8s_name(t.environment.name)}",

@@ -31,7 +31,9 @@ def _check(tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, *extra
 
 
 def _with(digest: str, run: str = RUN, commit: str = SHA) -> str:
-    return GOOD + f"provenance:\n  run: {run}\n  commit: '{commit}'\n  datasets:\n    transactions_holdout: '{digest}'\n"
+    return (
+        GOOD + f"provenance:\n  run: {run}\n  commit: '{commit}'\n  datasets:\n    transactions_holdout: '{digest}'\n"
+    )
 
 
 def test_digest_is_sha256_of_the_sorted_sha256sum_listing(tmp_path):

@@ -42,7 +42,7 @@ def test_table_pins_full_commit_shas():
     assert len({a.repo for a in ACTIONS.values()}) == len(ACTIONS)
 
 
-def test_every_uses_is_the_table_entry_with_its_version(example, tmp_path):
+def test_every_uses_is_the_table_entry_with_its_version(example, tmp_path):  # noqa: F811 (a fixture)
     files, _ = example
     rendered = {**files, **render_workflows(PROMOTION),
                 **{f"gcp/{k}": v for k, v in _variant(tmp_path, "arn:aws:iam::123456789012:role/acme-ml-ci",
@@ -63,7 +63,7 @@ def test_every_uses_is_the_table_entry_with_its_version(example, tmp_path):
 
 def test_ci_installs_shipspec_from_the_projects_pinned_source(tmp_path):
     url = "https://github.com/acme/shipspec/releases/download/v0.1.0/shipspec-0.1.0-py3-none-any.whl#sha256=" + "a" * 64
-    files = _variant(tmp_path, '  owners @acme/platform\n', f'  owners @acme/platform\n  compiler "{url}"\n')
+    files = _variant(tmp_path, "  owners @acme/platform\n", f'  owners @acme/platform\n  compiler "{url}"\n')
     installs = [r for p, t in files.items() if p.endswith(".yml") for job in yaml.safe_load(t)["jobs"].values()
                 for r in _runs(job) if "pip install" in r and "shipspec" in r]  # fmt: skip
     assert installs and all(r.startswith(f"python -m pip install 'shipspec[render] @ {url}'") for r in installs)
@@ -78,7 +78,9 @@ def test_without_a_setting_ci_installs_this_releases_tag():
 def test_tests_install_their_requirements_first():
     job = _wf(render_workflows(PROMOTION), "testing.yml")["jobs"]["tests-scorer"]
     runs = _runs(job)
-    assert runs.index("python -m pip install --requirement tests/requirements.txt") < runs.index("pytest -q tests/scorer")
+    assert runs.index("python -m pip install --requirement tests/requirements.txt") < runs.index(
+        "pytest -q tests/scorer"
+    )
 
 
 def test_benchmarks_measure_an_environment_that_serves_the_model_from_its_runners():
@@ -98,7 +100,9 @@ def test_datasets_are_fetched_with_short_lived_oidc_credentials(tmp_path):
                            "aws-region": "${{ vars.AWS_REGION }}"}  # fmt: skip
     gcp = _wf(_variant(tmp_path, "arn:aws:iam::123456789012:role/acme-ml-ci", GCP_ROLE), "testing.yml")
     step = gcp["jobs"]["datasets"]["steps"][0]
-    assert step["uses"].startswith(ACTIONS["gcp_auth"].repo + "@") and step["with"] == {"workload_identity_provider": GCP_ROLE}
+    assert step["uses"].startswith(ACTIONS["gcp_auth"].repo + "@") and step["with"] == {
+        "workload_identity_provider": GCP_ROLE
+    }
 
 
 def test_no_cloud_role_no_oidc(tmp_path):
@@ -149,8 +153,12 @@ def test_the_promotion_pull_request_is_opened_with_the_apps_token():
     assert app["with"]["app-id"] == "${{ vars.SHIPSPEC_APP_ID }}"
     assert app["with"]["private-key"] == "${{ secrets.SHIPSPEC_APP_PRIVATE_KEY }}"
     # The promotion commit changes workflow files: pushing those needs the workflows permission.
-    assert {k: v for k, v in app["with"].items() if k.startswith("permission-")} == {
-        "permission-contents": "write", "permission-pull-requests": "write", "permission-workflows": "write"}  # fmt: skip
+    permissions = {k: v for k, v in app["with"].items() if k.startswith("permission-")}
+    assert permissions == {
+        "permission-contents": "write",
+        "permission-pull-requests": "write",
+        "permission-workflows": "write",
+    }
     pr = next(s for s in promote["steps"] if s.get("name") == "open a pull request")
     assert pr["env"]["GH_TOKEN"] == "${{ steps.app.outputs.token }}"
     assert "gh auth setup-git" in pr["run"]
@@ -164,6 +172,8 @@ def test_retraining_starts_an_unmanaged_run_with_short_lived_credentials():
     assert job["permissions"] == {"contents": "read", "id-token": "write"}
     assert "secrets." not in yaml.safe_dump(job)  # no long-lived kubeconfig
     assert job["env"]["RUN_NAME"] == "scorer-train-${{ github.run_id }}-${{ github.run_attempt }}"
-    assert job["env"]["DATASET_VERSION"] == "${{ inputs.dataset_version || github.event.client_payload.dataset_version }}"
+    assert (
+        job["env"]["DATASET_VERSION"] == "${{ inputs.dataset_version || github.event.client_payload.dataset_version }}"
+    )
     start = next(r for r in _runs(job) if "training-run" in r)
     assert "delete" not in start and 'kubectl --namespace "$NAMESPACE" create --filename' in start

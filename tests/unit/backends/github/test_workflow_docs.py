@@ -33,8 +33,14 @@ def test_every_variable_and_secret_is_documented():
 
 
 def test_repository_settings_are_documented():
-    for setting in ("Require review from Code Owners", "required reviewers", "Workflows: read and write",
-                    "Contents: read and write", "Pull requests: read and write", "token.actions.githubusercontent.com"):
+    for setting in (
+        "Require review from Code Owners",
+        "required reviewers",
+        "Workflows: read and write",
+        "Contents: read and write",
+        "Pull requests: read and write",
+        "token.actions.githubusercontent.com",
+    ):
         assert setting in DOC, setting
 
 
