@@ -12,17 +12,18 @@ from typing import Any
 from compiler.targets import layout
 from compiler.backends.github import views
 from compiler.backends.base import OutputFile, RenderContext, any_version
-from compiler.backends.github.validate import validate_workflow
+from compiler.backends.github.validate import validate_actionlint_config, validate_workflow
 from compiler.backends.github.codeowners import codeowners_lines
 from compiler.diagnostics import Span
 from compiler.targets.kubernetes import k8s_name
 
 WORKFLOW = "github-workflow"
+ACTIONLINT = "actionlint-config"
 
 
 class _Backend:
     name = "github"
-    validators = {WORKFLOW: any_version(validate_workflow)}
+    validators = {WORKFLOW: any_version(validate_workflow), ACTIONLINT: any_version(validate_actionlint_config)}
 
     def render(self, ctx: RenderContext) -> list[OutputFile]:
         spec = ctx.spec
@@ -47,7 +48,7 @@ class _Backend:
             # runner labels; this is its documented configuration of self-hosted ones.
             text = ctx.templates.render("github/actionlint.yaml.j2", labels=labels)
             files.append(OutputFile(f"{layout.WORKFLOWS_DIR.split('/')[0]}/actionlint.yaml", text, origin,
-                                    kind="actionlint-config"))  # fmt: skip
+                                    kind=ACTIONLINT))  # fmt: skip
         lines = codeowners_lines(ctx.resolved)
         if lines:
             text = ctx.templates.render("github/CODEOWNERS.j2", lines=lines)
