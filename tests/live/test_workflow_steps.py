@@ -295,3 +295,57 @@ def test_a_retrained_version_is_recorded_through_a_pull_request(
     bad = _bash(repo, _step(job, "shipspec record"), {**env, "VERSION": "1.4; rm -rf /"})
     assert bad.returncode == 1 and "is not a version string" in bad.stderr
     assert _git(repo, "status", "--porcelain") == ""
+
+
+def test_retraining_credential_is_the_runs_oidc_token(repo: Path) -> None:
+    """The OIDC step against a loopback stand-in for the runner's token service: the token,
+    for the cluster's audience, becomes the kubeconfig's only credential."""
+    if shutil.which("kubectl") is None or shutil.which("jq") is None or shutil.which("curl") is None:
+        pytest.skip("needs kubectl, jq and curl")
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from threading import Thread
+
+    seen: list[tuple[str, str]] = []
+
+    class Tokens(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:  # noqa: N802
+            seen.append((self.path, self.headers.get("Authorization", "")))
+            body = json.dumps({"value": "eyJ.oidc.token"}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Tokens)
+    thread = Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        wf = yaml.safe_load((repo / ".github/workflows/retrain-scorer.yml").read_text())
+        job = wf["jobs"]["retrain"]
+        job_env = {k: v for k, v in job["env"].items() if "${{" not in v}
+        env = _env(
+            repo,
+            **job_env,
+            ACTIONS_ID_TOKEN_REQUEST_URL=f"http://127.0.0.1:{server.server_address[1]}/token?api-version=2.0",
+            ACTIONS_ID_TOKEN_REQUEST_TOKEN="runner-request-token",
+            KUBE_SERVER="https://10.0.0.1:6443",
+            KUBE_CA="-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----",
+        )
+        done = _bash(repo, _step(job, "a short-lived cluster credential"), env)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "::add-mask::eyJ.oidc.token" in done.stdout
+    assert seen == [("/token?api-version=2.0&audience=shipspec-train", "bearer runner-request-token")]
+    kubeconfig = Path(env["RUNNER_TEMP"]) / "kubeconfig"
+    assert Path(env["GITHUB_ENV"]).read_text() == f"KUBECONFIG={kubeconfig}\n"
+    config = yaml.safe_load(kubeconfig.read_text())
+    assert config["users"] == [{"name": "github", "user": {"token": "eyJ.oidc.token"}}]
+    assert config["clusters"][0]["cluster"]["server"] == "https://10.0.0.1:6443"
+    assert config["contexts"][0]["context"]["namespace"] == "ml-train"
