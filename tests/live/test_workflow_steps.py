@@ -311,7 +311,7 @@ def test_retraining_credential_is_the_runs_oidc_token(repo: Path) -> None:
         def log_message(self, *args: object) -> None:
             pass
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             seen.append((self.path, self.headers.get("Authorization", "")))
             body = json.dumps({"value": "eyJ.oidc.token"}).encode()
             self.send_response(200)
