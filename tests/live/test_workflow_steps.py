@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from compiler.commands.evidence import dataset_digest
+from tests.support.github_comments import CommentsStandIn
 
 ROOT = Path(__file__).resolve().parents[2]
 CASE = ROOT / "golden" / "github-promotion"
@@ -228,11 +229,15 @@ def test_testing_workflow_steps(repo: Path) -> None:
 
 def test_pull_request_workflow_steps(repo: Path) -> None:
     wf = yaml.safe_load((repo / ".github/workflows/shipspec.yml").read_text())
-    env = _env(repo, BASE_SHA=_git(repo, "rev-parse", "HEAD").strip())
-    for step in wf["jobs"]["shipspec"]["steps"]:
-        if "run" in step and "pip install" not in step["run"]:
-            done = _bash(repo, step["run"], env)
-            assert done.returncode == 0, (step["name"], done.stdout + done.stderr)
+    with CommentsStandIn() as api:
+        # GitHub's own values for the PR event; the API is a loopback stand-in.
+        env = _env(repo, BASE_SHA=_git(repo, "rev-parse", "HEAD").strip(), PR="7", GITHUB_TOKEN="job-token",
+                   GITHUB_API_URL=api.url)  # fmt: skip
+        for step in wf["jobs"]["shipspec"]["steps"]:
+            if "run" in step and "pip install" not in step["run"]:
+                done = _bash(repo, step["run"], env)
+                assert done.returncode == 0, (step["name"], done.stdout + done.stderr)
+        assert len(api.comments) == 1  # the diff's one sticky comment on PR 7
 
 
 def test_retraining_starts_a_run_of_the_named_dataset(repo: Path) -> None:
