@@ -150,7 +150,16 @@ def _add_lifecycle(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     p.add_argument("--model", required=True, metavar="MODEL")
     p.add_argument("--evidence", required=True, action="append", metavar="FILE", help="YAML or JSON; repeatable")
     p.add_argument("--version", metavar="V", help="fail unless the evidence names this model version")
+    p.add_argument("--run", metavar="URL", help="fail unless the evidence's provenance names this workflow run")
+    p.add_argument("--commit", metavar="SHA", help="fail unless the evidence's provenance names this commit")
     p.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+
+    p = gate.add_parser("provenance", help="record where evaluation evidence comes from (run, commit, datasets)")
+    p.add_argument("evidence", type=Path, metavar="FILE", help="the evaluation's evidence file, rewritten")
+    p.add_argument("--run", required=True, metavar="URL", help="the workflow run that measured it")
+    p.add_argument("--commit", required=True, metavar="SHA", help="the commit it ran at")
+    p.add_argument("--dataset", action="append", default=[], metavar="NAME=DIR",
+                   help="a dataset it read; its digest is computed from DIR (repeatable)")  # fmt: skip
 
     p = sub.add_parser("load", help="bounded open-loop load test of a Triton endpoint; writes evidence")
     p.add_argument("--url", required=True, help="host:port or http://host:port (HTTP), grpc://host:port (gRPC)")
@@ -164,6 +173,21 @@ def _add_lifecycle(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     p.add_argument("--threshold", metavar="DURATION", help="exit 1 unless the percentile is below it, e.g. 50ms")
     p.add_argument("--timeout", default="10s", metavar="DURATION", help="per request (default: 10s)")
     p.add_argument("--out", type=Path, metavar="FILE", help="write the result as evidence JSON")
+
+    p = sub.add_parser(
+        "training-run", help="print one uniquely named run of a rendered training job (what retrain-*.yml starts)"
+    )
+    p.add_argument("job_file", type=Path, metavar="JOB_FILE", help="the rendered Job or PyTorchJob")
+    p.add_argument("--name", required=True, help="the run's name, unique per run")
+    p.add_argument("--dataset-version", metavar="V", help="train on this dataset version instead of the pinned one")
+    p.add_argument("--dataset-sha256", metavar="DIGEST", help="the digest of that dataset version")
+
+    p = sub.add_parser("record", help="record a retrained model's new version and artifact in the spec, then recompile")
+    p.add_argument("model", metavar="MODEL")
+    _add_inputs(p)
+    p.add_argument("--version", required=True, metavar="V", help="the new model version")
+    p.add_argument("--artifact", required=True, metavar="URI", help="where the retrained model was written")
+    p.add_argument("--out", type=Path, default=Path("."), metavar="ROOT", help="output root (default: .)")
 
     p = sub.add_parser("promote", help="edit the spec to promote a model through a gate, then recompile")
     p.add_argument("model", metavar="MODEL")
@@ -337,13 +361,35 @@ def cmd_gate(args: argparse.Namespace) -> int:
     from compiler.commands import gate as gates
     from compiler.pipeline import validate
 
+    if args.gate_command == "provenance":
+        return _gate_provenance(args)
     checked = validate(_inputs(args.paths))
     if checked.has_errors:
         _report(checked, "auto", sys.stderr)
         return EXIT_FAIL
-    result = gates.run_check(checked.spec, args.gate, args.model, args.evidence, args.format, args.version)
+    result = gates.run_check(
+        checked.spec, args.gate, args.model, args.evidence, args.format, args.version, args.run, args.commit
+    )
     sys.stdout.write(result.text)
     return EXIT_OK if result.passed else EXIT_FAIL
+
+
+def _gate_provenance(args: argparse.Namespace) -> int:
+    from compiler.commands import evidence
+
+    datasets: dict[str, Path] = {}
+    for item in args.dataset:
+        name, sep, directory = item.partition("=")
+        if not sep or not name or not directory:
+            raise UsageError(f"--dataset {item!r}: expected NAME=DIR")
+        datasets[name] = Path(directory)
+    try:
+        digests = evidence.stamp(args.evidence, args.run, args.commit, datasets)
+    except evidence.EvidenceError as exc:
+        raise InputError(f"malformed evidence: {exc}") from None
+    for name, digest in digests.items():
+        print(f"{name}: sha256 {digest}")
+    return EXIT_OK
 
 
 def cmd_load(args: argparse.Namespace) -> int:
@@ -370,6 +416,20 @@ def cmd_promote(args: argparse.Namespace) -> int:
 
     done = promote.run(_inputs(args.paths), args.model, args.to, args.version, args.out)
     print("\n".join(done))
+    return EXIT_OK
+
+
+def cmd_record(args: argparse.Namespace) -> int:
+    from compiler.commands import record
+
+    print("\n".join(record.run(_inputs(args.paths), args.model, args.version, args.artifact, args.out)))
+    return EXIT_OK
+
+
+def cmd_training_run(args: argparse.Namespace) -> int:
+    from compiler.commands import training_run
+
+    sys.stdout.write(training_run.manifest(args.job_file, args.name, args.dataset_version, args.dataset_sha256))
     return EXIT_OK
 
 
@@ -421,6 +481,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "gate": cmd_gate,
     "load": cmd_load,
     "promote": cmd_promote,
+    "training-run": cmd_training_run,
+    "record": cmd_record,
     "import": cmd_import,
     "smoke": cmd_smoke,
     **monitor_commands.COMMANDS,

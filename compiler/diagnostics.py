@@ -123,6 +123,9 @@ CODES: dict[str, tuple[Severity, str]] = {
     "SS630": (Severity.WARNING, "monitor rule compares in a direction that never alerts on a problem"),
     "SS640": (Severity.WARNING, "environment behind a gate does not pin the version it runs"),
     "SS740": (Severity.WARNING, "latency SLO cannot be measured exactly on this Triton version"),
+    # Workflows (issue 12): SS250-259.
+    "SS250": (Severity.ERROR, "compiler source that CI cannot install reproducibly"),
+    "SS251": (Severity.ERROR, "cloud role CI cannot assume through OIDC"),
     # Kubernetes / Argo CD (issue 3): SS220-229, SS320-329, SS520-539, SS620-629, SS730-739, SS820-829.
     "SS221": (Severity.ERROR, "not a valid Kubernetes label or taint key"),
     "SS222": (Severity.ERROR, "not a valid environment variable name"),

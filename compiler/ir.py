@@ -91,6 +91,8 @@ class Project:
     kubernetes_version: str = "1.33"
     repository: str | None = None
     runbooks: str | None = None
+    compiler: str | None = None
+    cloud_role: str | None = None
     spans: Mapping[str, Span] = _spans()
 
 
@@ -205,6 +207,8 @@ class Model:
     version_policy: tuple[str, int | None] = ("latest", 1)
     tests: tuple[str, ...] = ()
     benchmarks: tuple[Benchmark, ...] = ()
+    test_requirements: str | None = None
+    evaluate: str | None = None
     spans: Mapping[str, Span] = _spans()
 
 
@@ -245,6 +249,7 @@ class Environment:
     quota: Resources | None = None
     gateway: str | None = None
     overrides: tuple[Override, ...] = ()
+    runner: tuple[str, ...] = ()
     spans: Mapping[str, Span] = _spans()
 
 

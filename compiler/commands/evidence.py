@@ -9,8 +9,11 @@ files is an error, so a load measurement can never silently replace another.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +21,9 @@ from typing import Any
 import yaml
 
 SECTIONS = ("metrics", "drift", "fairness", "load")
-TOP_LEVEL = ("model", "version", *SECTIONS)
+TOP_LEVEL = ("model", "version", *SECTIONS, "provenance")
+PROVENANCE_FIELDS = ("run", "commit", "datasets")
+_DIGEST = re.compile(r"[0-9a-f]{64}")
 LOAD_FIELDS = ("percentile", "latency_ms", "rate_rps", "duration_s", "requests", "errors")
 
 Where = tuple[int, int]
@@ -43,6 +48,18 @@ class Observation:
     dataset: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    """Where evaluation numbers come from: the workflow run that measured them, the
+    commit it ran at, and the digest of every dataset it read (computed, not copied)."""
+
+    run: str
+    commit: str
+    datasets: dict[str, str]
+    path: str
+    where: Where | None
+
+
 @dataclass(slots=True)
 class Evidence:
     """All evidence files merged: section -> name -> observation."""
@@ -51,6 +68,7 @@ class Evidence:
     model: str | None = None
     version: str | None = None
     sections: dict[str, dict[str, Observation]] = field(default_factory=lambda: {s: {} for s in SECTIONS})
+    provenance: Provenance | None = None
 
     def get(self, section: str, name: str) -> Observation | None:
         return self.sections[section].get(name)
@@ -131,6 +149,9 @@ def read(path: Path, into: Evidence | None = None) -> Evidence:
             continue
         if value is None:
             continue
+        if key == "provenance":
+            _provenance(ev, name, value, pos)
+            continue
         if not isinstance(value, dict):
             raise EvidenceError(name, where, f"'{key}' must be a mapping of names to numbers")
         _section(ev, name, str(key), value, pos)
@@ -166,6 +187,62 @@ def _section(ev: Evidence, name: str, key: str, value: dict[Any, Any], pos: dict
             at = f"{first.path}:{first.where[0]}:{first.where[1]}" if first.where else first.path
             raise EvidenceError(name, where, f"{label} is already given at {at}")
         target[str(metric)] = Observation(number, name, where, dataset)
+
+
+def _provenance(ev: Evidence, name: str, value: Any, pos: dict[tuple[str, ...], Where]) -> None:
+    where = pos.get(("provenance",))
+    if ev.provenance is not None:
+        first = ev.provenance
+        at = f"{first.path}:{first.where[0]}:{first.where[1]}" if first.where else first.path
+        raise EvidenceError(name, where, f"provenance is already given at {at}")
+    if not isinstance(value, dict):
+        raise EvidenceError(name, where, "'provenance' must be a mapping with run, commit, datasets")
+    for key in value:
+        if key not in PROVENANCE_FIELDS:
+            expected = ", ".join(PROVENANCE_FIELDS)
+            raise EvidenceError(name, pos.get(("#key", "provenance", str(key))),
+                                f"unknown provenance field '{key}'; expected one of {expected}")  # fmt: skip
+    for key in ("run", "commit"):
+        if not isinstance(value.get(key), str):
+            raise EvidenceError(name, pos.get(("provenance", key), where), f"provenance.{key} must be a string")
+    datasets = value.get("datasets") or {}
+    if not isinstance(datasets, dict):
+        raise EvidenceError(name, pos.get(("provenance", "datasets")), "provenance.datasets must map names to sha256")
+    for ds, digest in datasets.items():
+        if not isinstance(digest, str) or not _DIGEST.fullmatch(digest):
+            raise EvidenceError(name, pos.get(("provenance", "datasets", str(ds))),
+                                f"provenance.datasets.{ds} must be a sha256 (64 lower-case hex digits)")  # fmt: skip
+    ev.provenance = Provenance(value["run"], value["commit"], {str(k): v for k, v in datasets.items()}, name, where)
+
+
+def dataset_digest(directory: Path) -> str:
+    """A dataset's digest, as the rendered workflows compute it: sha256 over the
+    ``sha256sum`` lines (``<hex>  ./path``) of its files, sorted by path bytes."""
+    if not directory.is_dir():
+        raise EvidenceError(str(directory), None, "the dataset is not a directory")
+    entries = []
+    for root, _, files in os.walk(directory):
+        for f in files:
+            full = Path(root, f)
+            rel = "./" + full.relative_to(directory).as_posix()
+            entries.append((rel.encode(), f"{hashlib.sha256(full.read_bytes()).hexdigest()}  {rel}\n"))
+    return hashlib.sha256("".join(line for _, line in sorted(entries)).encode()).hexdigest()
+
+
+def stamp(path: Path, run: str, commit: str, datasets: dict[str, Path]) -> dict[str, str]:
+    """Add provenance to an evaluation's evidence file; returns the dataset digests."""
+    ev = read(path)  # only well-formed evidence is stamped
+    if ev.provenance is not None:
+        raise EvidenceError(str(path), ev.provenance.where, "the evidence already has provenance")
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    digests = {name: dataset_digest(d) for name, d in sorted(datasets.items())}
+    data["provenance"] = {"run": run, "commit": commit, "datasets": digests}
+    if str(path).endswith(".json"):
+        text = json.dumps(data, indent=2, sort_keys=True) + "\n"
+    else:
+        text = yaml.safe_dump(data, sort_keys=False)
+    path.write_text(text, encoding="utf-8")
+    return digests
 
 
 def read_all(paths: list[Path]) -> Evidence:

@@ -133,11 +133,57 @@ def _load(lt: LoadTest, ev: Evidence) -> Result:
     return Result(text, "load", required, observed, "pass", f"{observed} < {fmt_number(threshold_ms)}ms", source)
 
 
-def evaluate(gate: Gate, ev: Evidence, version: str | None = None) -> list[Result]:
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """What the evidence's provenance must say: the workflow run and commit that
+    produced it (None: not required), and the sha256 the spec declares per dataset."""
+
+    run: str | None = None
+    commit: str | None = None
+    digests: dict[str, str] | None = None
+
+    @property
+    def required(self) -> bool:
+        return self.run is not None or self.commit is not None
+
+
+def _provenance(gate: Gate, ev: Evidence, origin: Origin, here: str) -> list[Result]:
+    out: list[Result] = []
+    p = ev.provenance
+    at = (f"{p.path}:{p.where[0]}:{p.where[1]}" if p.where else p.path) if p is not None else here
+    if p is None:
+        if origin.required:
+            out.append(Result("provenance", "provenance", "evidence produced by this workflow run", None, "fail",
+                              "missing: the evidence has no provenance (docs/evidence.md)", here))  # fmt: skip
+        return out
+    for key, wanted in (("run", origin.run), ("commit", origin.commit)):
+        if wanted is None:
+            continue
+        got = getattr(p, key)
+        ok = got == wanted
+        out.append(Result(f"provenance {key}", "provenance", wanted, got, "pass" if ok else "fail",
+                          f"measured by {key} {got}" + ("" if ok else f", not {wanted}"), at))  # fmt: skip
+    for c in gate.conditions:
+        if c.dataset is None or origin.digests is None or c.dataset.name not in origin.digests:
+            continue
+        want = origin.digests[c.dataset.name]
+        got = p.datasets.get(c.dataset.name)
+        ok = got == want
+        message = (f"dataset {c.dataset.name} read with the declared sha256" if ok else
+                   f"missing: the provenance has no digest of dataset {c.dataset.name}" if got is None else
+                   f"dataset {c.dataset.name} read with sha256 {got}, the spec declares {want}")  # fmt: skip
+        out.append(Result(f"provenance dataset {c.dataset.name}", "provenance", want, got, "pass" if ok else "fail",
+                          message, at))  # fmt: skip
+    return out
+
+
+def evaluate(gate: Gate, ev: Evidence, version: str | None = None, origin: Origin | None = None) -> list[Result]:
     """Every condition of ``gate`` against ``ev``, in the order the spec declares them.
 
     With ``version``, evidence that names another version fails: numbers from
-    evaluating one release never promote another.
+    evaluating one release never promote another. With ``origin``, the
+    evidence's provenance must name that run and commit and, for each
+    condition measured on a dataset, the dataset's declared sha256.
     """
     out: list[Result] = []
     here = f"{gate.span.file}:{gate.span.line}:{gate.span.column}"
@@ -190,6 +236,8 @@ def evaluate(gate: Gate, ev: Evidence, version: str | None = None) -> list[Resul
                     here,
                 )
             )
+    if origin is not None:
+        out.extend(_provenance(gate, ev, origin, here))
     out.extend(_condition(c, ev) for c in gate.conditions)
     if gate.load is not None:
         out.append(_load(gate.load, ev))
@@ -268,8 +316,9 @@ class GateCheck:
 
 
 def run_check(
-    spec: Spec, gate_text: str, model: str, evidence: list[str], fmt: str, version: str | None = None
-) -> GateCheck:
+    spec: Spec, gate_text: str, model: str, evidence: list[str], fmt: str, version: str | None = None,
+    run: str | None = None, commit: str | None = None,
+) -> GateCheck:  # fmt: skip
     """``shipspec gate check``: every condition of the gate against the evidence.
 
     Raises UsageError when no such gate exists and InputError when the
@@ -284,7 +333,8 @@ def run_check(
         ev = read_all([Path(p) for p in evidence])
     except EvidenceError as exc:
         raise InputError(f"malformed evidence: {exc}") from None
-    results = evaluate(gate, ev, version)
+    digests = {d.name: d.sha256 for d in spec.datasets if d.sha256}
+    results = evaluate(gate, ev, version, Origin(run, commit, digests))
     if fmt == "json":
         text = as_json(gate, results, ev.files)
     elif fmt == "markdown":

@@ -20,7 +20,7 @@ def lower_environment(cx: Lowering, tree: Tree[Token]) -> ir.Environment:
     selectors: list[tuple[str, str]] = []
     tolerations: list[str] = []
     overrides: list[ir.Override] = []
-    single = frozenset({"tier", "cluster", "namespace", "replicas", "shadow", "quota", "gateway"})
+    single = frozenset({"tier", "cluster", "namespace", "replicas", "shadow", "quota", "gateway", "runner"})
     for kind, stmt in cx.statements(tree, single):
         spans[kind] = cx.span(stmt)
         a = args(stmt)
@@ -29,6 +29,8 @@ def lower_environment(cx: Lowering, tree: Tree[Token]) -> ir.Environment:
             f["tier"] = ir.Tier(tier) if tier else None
         elif kind in ("cluster", "namespace", "gateway"):
             f[kind] = cx.string(a[0])
+        elif kind == "runner":
+            f["runner"] = tuple(cx.string(label) for label in a)
         elif kind == "replicas":
             f["replicas"] = replicas(cx, stmt)
         elif kind == "shadow":

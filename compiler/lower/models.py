@@ -153,6 +153,9 @@ def lower_model(cx: Lowering, tree: Tree[Token]) -> ir.Model:
             f["version_policy"] = versions(cx, stmt)
         elif kind == "tests":
             tests(cx, stmt, lists)
+            for key in ("test_requirements", "evaluate"):
+                if (values := lists.pop(key, [])):
+                    f[key] = values[-1]
     fmt = f.get("format")
     needed = ("version", "format") if fmt is ir.ModelFormat.ENSEMBLE else ("version", "format", "artifact")
     # a statement that was written but held an invalid value is reported already
@@ -211,6 +214,8 @@ def tests(cx: Lowering, tree: Tree[Token], lists: dict[str, list[Any]]) -> None:
         a = args(stmt)
         if stmt.data == "test_run":
             lists["tests"].append(cx.string(a[0]))
+        elif stmt.data in ("test_requirements", "evaluate"):
+            lists.setdefault(str(stmt.data), []).append(cx.string(a[0]))
         else:
             pct, cmp, threshold, rate = a
             cx.upper_bound(cmp)

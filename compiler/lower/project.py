@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from lark import Token, Tree
@@ -15,14 +16,48 @@ def lower_project(cx: Lowering, tree: Tree[Token]) -> ir.Project:
     name, *_ = args(tree)
     f: dict[str, Any] = {}
     spans: dict[str, Span] = {}
-    single = frozenset({"registry", "triton_version", "kubernetes_version", "repository", "runbooks", "owners"})
+    single = frozenset(
+        {"registry", "triton_version", "kubernetes_version", "repository", "runbooks", "owners", "compiler_source",
+         "cloud_role"}
+    )  # fmt: skip
     for kind, stmt in cx.statements(tree, single):
         spans[kind] = cx.span(stmt)
         if kind == "owners":
             f["owners"] = tuple(str(t) for t in args(stmt))
+        elif kind == "compiler_source":
+            f["compiler"] = source = cx.string(args(stmt)[0])
+            if not pinned_source(source):
+                cx.sink.report(
+                    "SS250",
+                    f"compiler {source!r} can change under the workflows: name a git commit "
+                    "(git+https://HOST/REPO@<40-hex commit>) or an archive URL ending in #sha256=<64-hex digest>",
+                    cx.span(stmt),
+                )
+        elif kind == "cloud_role":
+            f["cloud_role"] = role = cx.string(args(stmt)[0])
+            if not (AWS_ROLE.fullmatch(role) or GCP_PROVIDER.fullmatch(role)):
+                cx.sink.report(
+                    "SS251",
+                    f"cloud_role {role!r} is neither an AWS IAM role ARN (arn:aws:iam::<account>:role/NAME) nor a "
+                    "GCP workload identity provider (projects/<number>/locations/global/workloadIdentityPools/"
+                    "POOL/providers/PROVIDER)",
+                    cx.span(stmt),
+                )
         else:
             f[kind] = cx.string(args(stmt)[0])
     return ir.Project(name=str(name), span=cx.span(tree), spans=spans, **f)
+
+
+# A compiler source CI can install twice and get the same code: a git commit, or an
+# archive whose digest pip checks (https://pip.pypa.io "hash-checking": a #sha256= fragment).
+_GIT_COMMIT = re.compile(r"git\+[a-z]+://[^\s@#]+(?:@[^\s@#/]+)?/[^\s@#]*@[0-9a-f]{40}")
+_ARCHIVE = re.compile(r"[a-z]+://[^\s#]+\.(?:whl|tar\.gz|zip)#sha256=[0-9a-f]{64}")
+AWS_ROLE = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+")
+GCP_PROVIDER = re.compile(r"projects/\d+/locations/global/workloadIdentityPools/[a-z0-9-]+/providers/[a-z0-9-]+")
+
+
+def pinned_source(source: str) -> bool:
+    return bool(_GIT_COMMIT.fullmatch(source) or _ARCHIVE.fullmatch(source))
 
 
 def lower_dataset(cx: Lowering, tree: Tree[Token]) -> ir.Dataset:

@@ -1,9 +1,10 @@
-"""Every rendered workflow of specs/ and of the golden cases passes the real actionlint and the
-real workflow JSON schema (check-jsonschema); the rest of the GitHub backend is
-tests/unit/backends/github/test_github_workflows.py."""
+"""Every rendered workflow of specs/ and of the golden cases passes the real actionlint, the
+real workflow JSON schema (check-jsonschema) and zizmor's offline audits; the rest of the
+GitHub backend is tests/unit/backends/github/."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -16,15 +17,29 @@ pytestmark = pytest.mark.realtools
 BIN = Path(sys.executable).parent
 ACTIONLINT = BIN / "actionlint"
 CHECK_JSONSCHEMA = BIN / "check-jsonschema"
+ZIZMOR = BIN / "zizmor"
+
+
+def _actionlint(paths: list[str], github_dir: Path) -> subprocess.CompletedProcess[str]:
+    # The rendered actionlint.yaml names the spec's self-hosted runner labels.
+    config = github_dir / "actionlint.yaml"
+    extra = ["-config-file", str(config)] if config.exists() else []
+    return subprocess.run(
+        [str(ACTIONLINT), "-no-color", *extra, "-ignore", 'runtime "node20" is deprecated', *paths],
+        capture_output=True, text=True, timeout=60,
+    )
+
+
+def _zizmor(paths: list[str]) -> subprocess.CompletedProcess[str]:
+    # --offline: no GitHub API; every finding (any severity, any confidence) fails.
+    return subprocess.run([str(ZIZMOR), "--offline", "--no-progress", "--format", "plain", *paths],
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
 
 
 def test_actionlint_accepts_every_workflow(example):
     _, out = example
     paths = sorted(str(p) for p in (out / ".github/workflows").glob("*.yml"))
-    run = subprocess.run(
-        [str(ACTIONLINT), "-no-color", "-ignore", 'runtime "node20" is deprecated', *paths],
-        capture_output=True, text=True, timeout=60,
-    )
+    run = _actionlint(paths, out / ".github")
     assert run.returncode == 0, run.stdout + run.stderr
 
 
@@ -55,13 +70,32 @@ def _golden_workflow_dirs() -> list[Path]:
 @pytest.mark.parametrize("workflows", _golden_workflow_dirs(), ids=lambda p: p.parent.parent.parent.name)
 def test_golden_workflows_pass_actionlint_and_the_schema(workflows):
     paths = sorted(str(p) for p in workflows.glob("*.yml"))
-    lint = subprocess.run(
-        [str(ACTIONLINT), "-no-color", "-ignore", 'runtime "node20" is deprecated', *paths],
-        capture_output=True, text=True, timeout=60,
-    )
+    lint = _actionlint(paths, workflows.parent)
     assert lint.returncode == 0, lint.stdout + lint.stderr
     schema = subprocess.run(
         [str(CHECK_JSONSCHEMA), "--builtin-schema", "vendor.github-workflows", *paths],
         capture_output=True, text=True, timeout=120,
     )
     assert schema.returncode == 0, schema.stdout + schema.stderr
+
+
+@pytest.mark.parametrize("workflows", _golden_workflow_dirs(), ids=lambda p: p.parent.parent.parent.name)
+def test_zizmor_finds_nothing_in_golden_workflows(workflows):
+    run = _zizmor(sorted(str(p) for p in workflows.glob("*.yml")))
+    assert run.returncode == 0 and "No findings to report" in run.stdout + run.stderr, run.stdout + run.stderr
+
+
+def test_zizmor_finds_nothing_in_the_example(example):  # noqa: F811 (a fixture)
+    _, out = example
+    run = _zizmor(sorted(str(p) for p in (out / ".github/workflows").glob("*.yml")))
+    assert run.returncode == 0 and "No findings to report" in run.stdout + run.stderr, run.stdout + run.stderr
+
+
+def test_zizmor_is_a_real_oracle(example, tmp_path):  # noqa: F811 (a fixture)
+    # A tag instead of the SHA is what the issue found 40 times: zizmor must report it.
+    _, out = example
+    text = (out / ".github/workflows/shipspec.yml").read_text()
+    bad = tmp_path / "shipspec.yml"
+    bad.write_text(re.sub(r"actions/checkout@[0-9a-f]{40} # (v[\d.]+)", r"actions/checkout@\1", text))
+    run = _zizmor([str(bad)])
+    assert run.returncode != 0 and "unpinned-uses" in run.stdout, run.stdout + run.stderr

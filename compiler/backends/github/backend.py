@@ -12,17 +12,18 @@ from typing import Any
 from compiler.targets import layout
 from compiler.backends.github import views
 from compiler.backends.base import OutputFile, RenderContext, any_version
-from compiler.backends.github.validate import validate_workflow
+from compiler.backends.github.validate import validate_actionlint_config, validate_workflow
 from compiler.backends.github.codeowners import codeowners_lines
 from compiler.diagnostics import Span
 from compiler.targets.kubernetes import k8s_name
 
 WORKFLOW = "github-workflow"
+ACTIONLINT = "actionlint-config"
 
 
 class _Backend:
     name = "github"
-    validators = {WORKFLOW: any_version(validate_workflow)}
+    validators = {WORKFLOW: any_version(validate_workflow), ACTIONLINT: any_version(validate_actionlint_config)}
 
     def render(self, ctx: RenderContext) -> list[OutputFile]:
         spec = ctx.spec
@@ -31,7 +32,7 @@ class _Backend:
         base = views.base_context(ctx.resolved)
         origin = spec.project.span
         files = [self._workflow(ctx, "shipspec.yml", "shipspec.yml.j2", origin, base)]
-        testing = views.testing_view(spec)
+        testing = views.testing_view(ctx.resolved)
         if testing is not None:
             files.append(self._workflow(ctx, "testing.yml", "testing.yml.j2", origin, {**base, **testing}))
         for gate in spec.gates:
@@ -41,6 +42,13 @@ class _Backend:
             training = next(t for t in spec.trainings if t.model.name == retrain.model)
             files.append(self._workflow(ctx, f"retrain-{k8s_name(retrain.model)}.yml", "retrain.yml.j2",
                                         training.span, {**base, "r": retrain}))
+        labels = sorted({label for env in spec.environments for label in env.runner} - views.STANDARD_LABELS)
+        if labels:
+            # actionlint (and so the editor and CI linting the workflows) only knows GitHub's own
+            # runner labels; this is its documented configuration of self-hosted ones.
+            text = ctx.templates.render("github/actionlint.yaml.j2", labels=labels)
+            files.append(OutputFile(f"{layout.WORKFLOWS_DIR.split('/')[0]}/actionlint.yaml", text, origin,
+                                    kind=ACTIONLINT))  # fmt: skip
         lines = codeowners_lines(ctx.resolved)
         if lines:
             text = ctx.templates.render("github/CODEOWNERS.j2", lines=lines)

@@ -2,10 +2,15 @@
 
 Each spec file is owned by the teams of what it defines (falling back to the
 project's owners); each environment's rendered output by the project's owners,
-with every model's own files there owned by the model's team. Production
-paths are also owned by the approvers of the gates that lead into them, so a
-change that bypasses a gate still needs the gate's reviewers. CODEOWNERS is
-last-match-wins, so general lines come first.
+with every model's own files there owned by the model's team.
+
+A gate's approvers must approve what moves its model into its target, and
+GitHub lets *any* listed owner of a file approve it (with "Require review from
+Code Owners" on): so what a promotion changes is owned by the approvers
+*alone*. That is the target's rendered files of the gated model, the target's
+directory and the spec file that declares the target environment (where
+``shipspec promote`` moves the version pin). CODEOWNERS is last-match-wins,
+so general lines come first and these come after them.
 """
 
 from __future__ import annotations
@@ -15,7 +20,6 @@ import re
 from pathlib import PurePosixPath
 
 from compiler.targets import layout
-from compiler.ir import Tier
 from compiler.resolve import Resolved
 from compiler.backends.render import Raw
 from compiler.targets.kubernetes import k8s_name
@@ -51,31 +55,37 @@ def codeowners_lines(r: Resolved) -> list[Raw]:
         lines.append(_line("*", project))
         lines.append(_line(f"/{layout.WORKFLOWS_DIR.split('/')[0]}/", project))
 
+    # (target, model) -> the approvers of the gates into target for model; target -> all of them.
+    approvers: dict[tuple[str, str], list[str]] = {}
+    into: dict[str, list[str]] = {}
+    gated_files: dict[str, list[str]] = {}
+    for g in spec.gates:
+        if g.approval:
+            approvers.setdefault((g.target.name, g.model.name), []).extend(g.approval)
+            into.setdefault(g.target.name, []).extend(g.approval)
+    for env in spec.environments:
+        if env.name in into:
+            gated_files.setdefault(env.span.file, []).extend(into[env.name])
+
     by_file: dict[str, list[str]] = {}
     for things in (spec.models, spec.datasets):
         for thing in things:
             if thing.owners:
                 by_file.setdefault(thing.span.file, []).extend(thing.owners)
-    for file in sorted(by_file):
+    for file in sorted(set(by_file) | set(gated_files)):
         path = _repo_path(file)
         if path is not None:
-            lines.append(_line(path, project + by_file[file]))
+            owners = gated_files.get(file) or project + by_file[file]
+            lines.append(_line(path, owners))
 
-    approvers: dict[tuple[str, str], list[str]] = {}
-    for g in spec.gates:
-        approvers.setdefault((g.target.name, g.model.name), []).extend(g.approval)
     for env in spec.environments:
         served = [m for m in spec.models if any(r.name == env.name for r in m.serve_in)]
         trained = [r.models.get(t.model.name) for t in spec.trainings if t.environment and t.environment.name == env.name]
         models = sorted({m.name: m for m in served + [m for m in trained if m]}.values(), key=lambda m: m.name)
-        production = env.tier is Tier.PRODUCTION
-        env_approvers = [a for (target, _), names in sorted(approvers.items()) if target == env.name for a in names]
-        lines.append(_line(f"/{layout.env_dir(env.name)}/", project + (env_approvers if production else [])))
+        root = layout.env_dir(env.name)
+        lines.append(_line(f"/{root}/", into.get(env.name) or project))
         for m in models:
-            owners = project + list(m.owners)
-            if production:
-                owners += approvers.get((env.name, m.name), [])
-            root = layout.env_dir(env.name)
+            owners = approvers.get((env.name, m.name)) or project + list(m.owners)
             lines.append(_line(f"/{root}/**/*{k8s_name(m.name)}*", owners))
             if k8s_name(m.name) != m.name:
                 lines.append(_line(f"/{root}/**/*{m.name}*", owners))

@@ -69,6 +69,18 @@ def _shape(text: str) -> str:
     return hashlib.sha256(_QUOTED_VALUE.sub('""', text).encode()).hexdigest()
 
 
+def validate_actionlint_config(f: OutputFile, sink: Sink) -> None:
+    """SS805 unless the file is actionlint's configuration: ``self-hosted-runner.labels``, strings."""
+    try:
+        doc = load(f.text)
+    except yaml.YAMLError as exc:
+        sink.report("SS805", f"{f.path}: {exc}", f.source)
+        return
+    labels = doc.get("self-hosted-runner", {}).get("labels") if isinstance(doc, dict) else None
+    if not isinstance(labels, list) or not all(isinstance(label, str) for label in labels):
+        sink.report("SS805", f"{f.path}: expected self-hosted-runner.labels, a list of strings", f.source)
+
+
 def validate_workflow(f: OutputFile, sink: Sink) -> None:
     """SS805 when a workflow is not YAML; SS802 when it fails the workflow schema."""
     shape = _shape(f.text)

@@ -16,31 +16,60 @@ from typing import Any
 from compiler import __version__
 
 from compiler.targets import layout
-from compiler.ir import Gate, Spec, Tier
+from compiler.ir import Environment, Gate, Model, Spec, Tier
 from compiler.resolve import Resolved
+from compiler.backends.render import Raw
+from compiler.backends.github.actions import ACTIONS
 from compiler.targets.kubernetes import k8s_name
 from compiler.units import format_duration as fmt_seconds
 
-# Actions pinned to an exact release: a moved tag cannot change what runs.
-ACTIONS = {
-    "checkout": "actions/checkout@v4.2.2",
-    "setup_python": "actions/setup-python@v5.3.0",
-    "upload_artifact": "actions/upload-artifact@v4.4.3",
-    "download_artifact": "actions/download-artifact@v4.1.8",
-}
 RUNNER = "ubuntu-24.04"
+# Labels every self-hosted runner carries (GitHub adds them); actionlint knows them.
+STANDARD_LABELS = frozenset({"self-hosted", "linux", "x64", "arm", "arm64", "macos", "windows"})
 PYTHON = "3.11"
 DEFAULT_BRANCHES = ["main"]
+# Without a `compiler` setting CI installs the release of this shipspec from its own
+# repository's tag (never a package-index name another party could claim).
+DEFAULT_SOURCE = "git+https://github.com/shipspec/shipspec@v{version}"
+# The tiers a benchmark may measure, best first: never production.
+BENCHMARK_TIERS = (Tier.TESTING, Tier.STAGING, Tier.PREPROD, Tier.DEVELOPMENT)
 
 
-def install(extras: str = "render") -> str:
-    """The pip argument that installs the shipspec which rendered the repository."""
-    return shlex.quote(f"shipspec[{extras}]=={__version__}")
+def source(r: Resolved) -> str:
+    """Where CI installs shipspec from: the project's pinned `compiler`, else this release."""
+    declared = r.project.declared
+    return (declared.compiler if declared else None) or DEFAULT_SOURCE.format(version=__version__)
+
+
+def install(r: Resolved, extras: str = "render") -> str:
+    """The pip argument that installs the shipspec the project names (a direct reference:
+    pip checks a ``#sha256=`` fragment and checks out a git commit exactly)."""
+    return shlex.quote(f"shipspec[{extras}] @ {source(r)}")
+
+
+def runs_on(env: Environment | None) -> str | list[str]:
+    """An environment's runner labels (self-hosted, in its network), else GitHub's runner."""
+    return list(env.runner) if env is not None and env.runner else RUNNER
+
+
+def cloud(r: Resolved, uris: list[str]) -> dict[str, str] | None:
+    """The OIDC step that gives a job short-lived cloud credentials for these URIs."""
+    role = r.project.declared.cloud_role if r.project.declared else None
+    if role is None or not any(u.startswith(("s3://", "gs://")) for u in uris):
+        return None
+    if role.startswith("arn:"):
+        return {"kind": "aws", "role": role}
+    return {"kind": "gcp", "role": role}
 
 
 def url_variable(env: str) -> str:
     """The repository variable holding an environment's Triton endpoint."""
     return "SHIPSPEC_URL_" + re.sub(r"[^A-Z0-9]+", "_", env.upper()).strip("_")
+
+
+def cluster_variable(what: str, env: str) -> str:
+    """The repository variable with an environment's API server URL or CA certificate."""
+    return f"SHIPSPEC_KUBE_{what}_" + re.sub(r"[^A-Z0-9]+", "_", env.upper()).strip("_")
 
 
 def url_expr(env: str) -> str:
@@ -51,10 +80,12 @@ def fmt_number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(value)
 
 
-def load_command(model: str, percentile: float, threshold: float, rate: float, duration: float, out: str) -> str:
+def load_command(model: str, percentile: float, threshold: float, rate: float, duration: float, out: str,
+                 version: str | None = None) -> str:  # fmt: skip
     parts = [
         "shipspec load --url \"$URL\"",
         f"--model {shlex.quote(model)}",
+        *([f"--model-version {layout.triton_version_dir(version)}"] if version else []),
         f"--percentile {fmt_number(percentile)}",
         f"--threshold {fmt_seconds(threshold)}",
         f"--rate {fmt_number(rate)}rps",
@@ -68,12 +99,12 @@ def base_context(r: Resolved) -> dict[str, Any]:
     specs_path = r.spec_dir
     specs = shlex.quote(specs_path)
     return {
-        "actions": ACTIONS,
+        "actions": {key: Raw(action.uses) for key, action in ACTIONS.items()},
         "runner": RUNNER,
         "python": PYTHON,
         "version": __version__,
-        "install": install(),
-        "install_load": install("render") + " " + shlex.quote("tritonclient[all]>=2.51,<3"),
+        "install": install(r),
+        "install_load": install(r) + " " + shlex.quote("tritonclient[all]>=2.51,<3"),
         "specs": specs,
         "specs_path": specs_path,
         # Spec files at the top of the repository have no directory to filter on.
@@ -87,48 +118,73 @@ def job_id(prefix: str, name: str) -> str:
     return f"{prefix}-{k8s_name(name)}"
 
 
-def _testing_env(spec: Spec) -> str:
-    env = next((e for e in spec.environments if e.tier is Tier.TESTING), None)
-    return env.name if env is not None else "testing"
+def benchmark_env(r: Resolved, model: str) -> Environment | None:
+    """The environment a model's benchmarks measure: one that serves it, testing tier first,
+    never production (None when only production serves it)."""
+    m = r.models.get(model)
+    if m is None:
+        return None
+    served = [e for ref in m.serve_in if (e := r.environments.get(ref.name)) is not None]
+    for tier in BENCHMARK_TIERS:
+        for env in served:
+            if env.tier is tier:
+                return env
+    return None
 
 
-def testing_view(spec: Spec) -> dict[str, Any] | None:
-    """The testing-tier workflow, or None when no model declares tests or data."""
-    test_jobs = [
-        {"id": job_id("tests", m.name), "model": m.name, "commands": list(m.tests)} for m in spec.models if m.tests
+def _test_job(m: Model) -> dict[str, Any]:
+    return {
+        "id": job_id("tests", m.name),
+        "model": m.name,
+        "commands": list(m.tests),
+        "requirements": shlex.quote(m.test_requirements) if m.test_requirements else None,
+    }
+
+
+def _datasets(spec: Spec, names: set[str]) -> list[dict[str, Any]]:
+    return [
+        {"name": d.name, "version": d.version, "uri": d.uri, "sha256": d.sha256, "dir": f"data/{d.name}"}
+        for d in spec.datasets
+        if d.name in names and d.version and d.uri and d.sha256
     ]
+
+
+def testing_view(r: Resolved) -> dict[str, Any] | None:
+    """The testing-tier workflow, or None when no model declares tests or data."""
+    spec = r.spec
+    test_jobs = [_test_job(m) for m in spec.models if m.tests]
     used = {m.trained_on.name for m in spec.models if m.trained_on}
     used |= {t.dataset.name for t in spec.trainings if t.dataset}
     used |= {c.dataset.name for g in spec.gates for c in g.conditions if c.dataset}
-    datasets = [
-        {"name": d.name, "version": d.version, "uri": d.uri, "sha256": d.sha256}
-        for d in spec.datasets
-        if d.name in used and d.version and d.uri and d.sha256
-    ]
-    env = _testing_env(spec)
+    datasets = _datasets(spec, used)
     benchmark_jobs = []
     for m in spec.models:
-        if not m.benchmarks:
+        env = benchmark_env(r, m.name) if m.benchmarks else None
+        if env is None:
             continue
+        version = r.version_in(m.name, env.name)
         steps = []
         for i, b in enumerate(m.benchmarks):
             out = f"benchmark-{i + 1}.json"
             steps.append({
                 "title": f"p{fmt_number(b.percentile)} < {fmt_seconds(b.threshold)} at {fmt_number(b.rate)}rps",
-                "command": load_command(m.name, b.percentile, b.threshold, b.rate, 60.0, out),
+                "command": load_command(m.name, b.percentile, b.threshold, b.rate, 60.0, out, version),
             })
         tests_id = job_id("tests", m.name)
         benchmark_jobs.append({
             "id": job_id("benchmarks", m.name),
             "model": m.name,
+            "environment": env.name,
             "needs": [tests_id] if m.tests else [],
             "timeout": 10 + 2 * len(steps),
-            "url_expr": url_expr(env),
+            "url_expr": url_expr(env.name),
+            "runs_on": runs_on(env),
             "benchmarks": steps,
         })
     if not (test_jobs or datasets or benchmark_jobs):
         return None
-    return {"test_jobs": test_jobs, "datasets": datasets, "benchmark_jobs": benchmark_jobs}
+    return {"test_jobs": test_jobs, "datasets": datasets, "benchmark_jobs": benchmark_jobs,
+            "cloud": cloud(r, [d["uri"] for d in datasets])}  # fmt: skip
 
 
 def gate_file(gate: Gate) -> str:
@@ -148,27 +204,57 @@ def gate_view(r: Resolved, gate: Gate) -> dict[str, Any]:
         load = {
             "title": f"load p{fmt_number(lt.percentile)} < {fmt_seconds(lt.threshold)} at "
             f"{fmt_number(lt.rate)}rps for {fmt_seconds(lt.duration)}",
-            "command": load_command(gate.model.name, lt.percentile, lt.threshold, lt.rate, lt.duration, "load-evidence.json"),
+            "command": load_command(gate.model.name, lt.percentile, lt.threshold, lt.rate, lt.duration,
+                                    "load-evidence.json", r.version_in(gate.model.name, gate.source.name)),
         }
         timeout += int(lt.duration // 60) + 1
+    evaluation = _evaluation(r, gate)
     check = (
         f"shipspec gate check --gate {shlex.quote(gate.source.name + '->' + gate.target.name)} "
-        f"--model \"$MODEL\" --version \"$VERSION\" --evidence evidence.input --evidence load-evidence.json --format markdown "
-        f"{shlex.quote(r.spec_dir)} >> \"$GITHUB_STEP_SUMMARY\""
+        f"--model \"$MODEL\" --version \"$VERSION\" "
+        + ("--evidence evaluation.yaml --run \"$RUN_URL\" --commit \"$GITHUB_SHA\" " if evaluation else "")
+        + f"--evidence load-evidence.json --format markdown {shlex.quote(r.spec_dir)} >> \"$GITHUB_STEP_SUMMARY\""
     )
     return {
         "model": gate.model.name,
         "model_quoted": shlex.quote(gate.model.name),
+        "version_quoted": shlex.quote(r.version_in(gate.model.name, gate.source.name) or ""),
         "source": gate.source.name,
         "target": gate.target.name,
         # What the source runs is what this gate would promote.
         "version": r.version_in(gate.model.name, gate.source.name) or "",
+        # Smoke and load measure the source from inside its network when it names runners.
+        "runs_on": runs_on(r.environments.get(gate.source.name)),
         "dispatch_type": dispatch_type(gate),
         "url_expr": url_expr(gate.source.name),
         "load": load,
         "load_timeout": timeout,
+        "evaluation": evaluation,
         "check_command": check,
         "approvers": " ".join(gate.approval) or "no approvers declared",
+    }
+
+
+def _evaluation(r: Resolved, gate: Gate) -> dict[str, Any] | None:
+    """The job that produces the gate's evaluation evidence, or None when the gate has no
+    metric, drift or fairness condition."""
+    if not gate.conditions:
+        return None
+    m = r.models.get(gate.model.name)
+    names = {c.dataset.name for c in gate.conditions if c.dataset}
+    datasets = _datasets(r.spec, names)
+    stamp = " ".join(f"--dataset {shlex.quote(d['name'] + '=' + d['dir'])}" for d in datasets)
+    return {
+        "command": m.evaluate if m is not None else None,
+        "requirements": shlex.quote(m.test_requirements) if m is not None and m.test_requirements else None,
+        "datasets": datasets,
+        "cloud": cloud(r, [d["uri"] for d in datasets]),
+        "provenance": (
+            f"shipspec gate provenance evaluation.yaml --run \"$RUN_URL\" --commit \"$GITHUB_SHA\" {stamp}"
+        ).rstrip(),
+        "missing": "echo " + shlex.quote(f"::error::model {gate.model.name} declares no evaluation command "
+                                         "(tests { evaluate \"...\" }): nothing measures the conditions of this gate")
+        + "; exit 1",
     }
 
 
@@ -180,6 +266,13 @@ class Retraining:
     job_file: str
     triggers: str
     dispatch_type: str
+    trained_type: str
+    dataset: str | None
+    runs_on: str | list[str]
+    run_name: str
+    server_expr: str
+    ca_expr: str
+    audience: str
 
 
 def retraining_views(r: Resolved) -> list[Retraining]:
@@ -205,6 +298,15 @@ def retraining_views(r: Resolved) -> list[Retraining]:
                 job_file=layout.object_path(t.environment.name, kind, layout.training_name(t.model.name)),
                 triggers=triggers,
                 dispatch_type=f"retrain-{t.model.name}",
+                trained_type=f"trained-{t.model.name}",
+                dataset=t.dataset.name if t.dataset else None,
+                runs_on=runs_on(env),
+                # Unique per run and attempt, within Kubernetes' 63 characters.
+                run_name=f"{layout.training_name(t.model.name)[:40]}-"
+                + "${{ github.run_id }}-${{ github.run_attempt }}",
+                server_expr="${{ vars." + cluster_variable("SERVER", t.environment.name) + " }}",
+                ca_expr="${{ vars." + cluster_variable("CA", t.environment.name) + " }}",
+                audience=f"shipspec-{k8s_name(t.environment.name)}",
             )
         )
     return sorted(out, key=lambda r: r.model)
