@@ -7,7 +7,8 @@ model that a drift alert retrains, and ``CODEOWNERS``. See docs/workflows.md.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+
 
 from compiler.targets import layout
 from compiler.backends.github import views
@@ -56,7 +57,7 @@ class _Backend:
         return files
 
     @staticmethod
-    def _workflow(ctx: RenderContext, name: str, template: str, source: Span, view: dict[str, Any]) -> OutputFile:
+    def _workflow(ctx: RenderContext, name: str, template: str, source: Span, view: Mapping[str, object]) -> OutputFile:
         text = ctx.templates.render(f"github/{template}", **view)
         return OutputFile(f"{layout.WORKFLOWS_DIR}/{name}", text, source, kind=WORKFLOW)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import shlex
 from dataclasses import dataclass
-from typing import Any
+from typing import TypedDict
 
 from compiler import __version__
 
@@ -35,6 +35,92 @@ DEFAULT_SOURCE = "git+https://github.com/shipspec/shipspec@v{version}"
 BENCHMARK_TIERS = (Tier.TESTING, Tier.STAGING, Tier.PREPROD, Tier.DEVELOPMENT)
 
 
+# -- the views the workflow templates receive ------------------------------------
+
+
+class Cloud(TypedDict):
+    kind: str  # "aws" | "gcp": which official credentials action
+    role: str
+
+
+class BaseContext(TypedDict):
+    actions: dict[str, Raw]
+    runner: str
+    python: str
+    version: str
+    install: str
+    install_load: str
+    specs: str
+    specs_path: str
+    paths: list[str]
+    branches: list[str]
+
+
+class TestJob(TypedDict):
+    id: str
+    model: str
+    commands: list[str]
+    requirements: str | None
+
+
+class Dataset(TypedDict):
+    name: str
+    version: str
+    uri: str
+    sha256: str
+    dir: str
+
+
+class Step(TypedDict):
+    title: str
+    command: str
+
+
+class BenchmarkJob(TypedDict):
+    id: str
+    model: str
+    environment: str
+    needs: list[str]
+    timeout: int
+    url_expr: str
+    runs_on: str | list[str]
+    benchmarks: list[Step]
+
+
+class TestingView(TypedDict):
+    test_jobs: list[TestJob]
+    datasets: list[Dataset]
+    benchmark_jobs: list[BenchmarkJob]
+    cloud: Cloud | None
+
+
+class Evaluation(TypedDict):
+    command: str | None
+    requirements: str | None
+    datasets: list[Dataset]
+    cloud: Cloud | None
+    provenance: str
+    missing: str
+
+
+class GateView(TypedDict):
+    model: str
+    model_quoted: str
+    version_quoted: str
+    source: str
+    target: str
+    version: str
+    runs_on: str | list[str]
+    dispatch_type: str
+    url_expr: str
+    load: Step | None
+    load_timeout: int
+    evaluation: Evaluation | None
+    check_command: str
+    approvers: str
+
+
+
 def source(r: Resolved) -> str:
     """Where CI installs shipspec from: the project's pinned `compiler`, else this release."""
     declared = r.project.declared
@@ -52,7 +138,7 @@ def runs_on(env: Environment | None) -> str | list[str]:
     return list(env.runner) if env is not None and env.runner else RUNNER
 
 
-def cloud(r: Resolved, uris: list[str]) -> dict[str, str] | None:
+def cloud(r: Resolved, uris: list[str]) -> Cloud | None:
     """The OIDC step that gives a job short-lived cloud credentials for these URIs."""
     role = r.project.declared.cloud_role if r.project.declared else None
     if role is None or not any(u.startswith(("s3://", "gs://")) for u in uris):
@@ -95,7 +181,7 @@ def load_command(model: str, percentile: float, threshold: float, rate: float, d
     return " ".join(parts)
 
 
-def base_context(r: Resolved) -> dict[str, Any]:
+def base_context(r: Resolved) -> BaseContext:
     specs_path = r.spec_dir
     specs = shlex.quote(specs_path)
     return {
@@ -132,7 +218,7 @@ def benchmark_env(r: Resolved, model: str) -> Environment | None:
     return None
 
 
-def _test_job(m: Model) -> dict[str, Any]:
+def _test_job(m: Model) -> TestJob:
     return {
         "id": job_id("tests", m.name),
         "model": m.name,
@@ -141,7 +227,7 @@ def _test_job(m: Model) -> dict[str, Any]:
     }
 
 
-def _datasets(spec: Spec, names: set[str]) -> list[dict[str, Any]]:
+def _datasets(spec: Spec, names: set[str]) -> list[Dataset]:
     return [
         {"name": d.name, "version": d.version, "uri": d.uri, "sha256": d.sha256, "dir": f"data/{d.name}"}
         for d in spec.datasets
@@ -149,7 +235,7 @@ def _datasets(spec: Spec, names: set[str]) -> list[dict[str, Any]]:
     ]
 
 
-def testing_view(r: Resolved) -> dict[str, Any] | None:
+def testing_view(r: Resolved) -> TestingView | None:
     """The testing-tier workflow, or None when no model declares tests or data."""
     spec = r.spec
     test_jobs = [_test_job(m) for m in spec.models if m.tests]
@@ -157,13 +243,13 @@ def testing_view(r: Resolved) -> dict[str, Any] | None:
     used |= {t.dataset.name for t in spec.trainings if t.dataset}
     used |= {c.dataset.name for g in spec.gates for c in g.conditions if c.dataset}
     datasets = _datasets(spec, used)
-    benchmark_jobs = []
+    benchmark_jobs: list[BenchmarkJob] = []
     for m in spec.models:
         env = benchmark_env(r, m.name) if m.benchmarks else None
         if env is None:
             continue
         version = r.version_in(m.name, env.name)
-        steps = []
+        steps: list[Step] = []
         for i, b in enumerate(m.benchmarks):
             out = f"benchmark-{i + 1}.json"
             steps.append({
@@ -196,8 +282,8 @@ def dispatch_type(gate: Gate) -> str:
     return f"promote-{gate.model.name}-{gate.source.name}-{gate.target.name}"
 
 
-def gate_view(r: Resolved, gate: Gate) -> dict[str, Any]:
-    load = None
+def gate_view(r: Resolved, gate: Gate) -> GateView:
+    load: Step | None = None
     timeout = 15
     if gate.load is not None:
         lt = gate.load
@@ -235,7 +321,7 @@ def gate_view(r: Resolved, gate: Gate) -> dict[str, Any]:
     }
 
 
-def _evaluation(r: Resolved, gate: Gate) -> dict[str, Any] | None:
+def _evaluation(r: Resolved, gate: Gate) -> Evaluation | None:
     """The job that produces the gate's evaluation evidence, or None when the gate has no
     metric, drift or fairness condition."""
     if not gate.conditions:
