@@ -26,7 +26,42 @@ class _Dumper(yaml.SafeDumper):
         return True
 
 
+# -- the one scalar policy ----------------------------------------------------
+#
+# A string may be written as a plain scalar only when every YAML reader of the
+# rendered files reads it back as that same string: PyYAML (YAML 1.1, this
+# compiler and its tests), Go's YAML 1.1 resolver (sigs.k8s.io/yaml in kubectl
+# and the API server's clients) and YAML 1.2 core readers (yaml.v3 in
+# kustomize's kyaml). Each of those is stricter than the others somewhere:
+# PyYAML reads ``y``, ``1e5`` and ``0o17`` as strings, Go as a bool, a float and
+# an int. So a string is quoted when it is one of the words any of them reads
+# as a bool or null, or has the form any of them reads as a number, a special
+# float or a date: ints in every base and with underscores (``0x1F``, ``0o17``,
+# ``0b1``, ``1_000``), floats with or without a dot (``1e5``, ``2e-05``, ``.5``),
+# ``.inf``/``.nan`` in any case, sexagesimals (``12:30``), dates and
+# timestamps. "250m", "1Gi" and "1.0.0" stay plain.
+
+_WORDS = frozenset({"y", "n", "yes", "no", "on", "off", "true", "false", "null", "~", "", "<<", "="})
+_NUMBER_FORMS = re.compile(
+    r"[-+]?(?:0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|[0-9][0-9_]*)"  # ints
+    r"|[-+]?(?:\.[0-9_]+|[0-9][0-9_]*(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?"  # floats
+    r"|[-+]?\.[A-Za-z]+"  # .inf, .nan (and anything like them)
+    r"|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?"  # sexagesimal (YAML 1.1)
+    r"|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[Tt \t].*)?"  # dates and timestamps
+)
+
+
+def plain_safe(value: str) -> bool:
+    """Whether YAML 1.1 (PyYAML, Go) and YAML 1.2 readers all read ``value``,
+    written as a plain scalar, back as the same string (see above)."""
+    if value.lower() in _WORDS:
+        return False
+    return _NUMBER_FORMS.fullmatch(value) is None
+
+
 def _str(dumper: yaml.SafeDumper | yaml.CSafeDumper, value: str) -> yaml.ScalarNode:
+    if not plain_safe(value) and "\n" not in value:
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="'")
     if (
         "\n" in value
         and not any(c in value for c in "\r\t")

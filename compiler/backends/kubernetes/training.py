@@ -3,6 +3,7 @@ PyTorchJob when ``nodes > 1``, and the checkpoint volume they write to."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from compiler import ir
@@ -39,7 +40,9 @@ def _env(r: Resolved, t: ir.Training, secret_prefix: str) -> list[dict[str, Any]
 
 
 def _number(value: float) -> str:
-    text = repr(float(value))
+    """Positional notation, as the spec wrote it (``0.00002``, never ``2e-05``):
+    the shortest decimal that reads back as the same float."""
+    text = format(Decimal(repr(float(value))), "f")
     return text[:-2] if text.endswith(".0") else text
 
 

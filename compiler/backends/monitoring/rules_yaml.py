@@ -16,14 +16,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from compiler.backends.monitoring.slo import Group
+from compiler.serialize import plain_safe
 
-# Safe as a plain scalar: starts with a letter, no YAML indicators, not a bool/null word.
+# Plain only with no YAML indicators at all, and when every YAML reader reads it
+# back as this string (the one scalar policy, ``serialize.plain_safe``).
 _PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_./:-]*$")
-_WORDS = frozenset({"true", "false", "yes", "no", "on", "off", "null", "y", "n", "~"})
 
 
 def scalar(value: str) -> str:
-    if _PLAIN.match(value) and value.lower() not in _WORDS:
+    if _PLAIN.match(value) and plain_safe(value):
         return value
     if value.isprintable():
         # Single quotes keep PromQL and alert templates readable ('' is the only escape).
