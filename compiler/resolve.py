@@ -113,6 +113,27 @@ class Placement:
                 stack.extend(p.members)
         return tuple(seen[n] for n in sorted(seen))
 
+    @property
+    def pod_resources(self) -> ir.Resources | None:
+        """What this model's pod needs to load every model in ``pod_models``: cpu
+        and memory summed (each model's instances run in the one container), and
+        the most GPUs any of them asks for (Triton's KIND_GPU instances share the
+        devices the pod sees). None when no model in the pod declares resources."""
+        declared = [p.resources for p in self.pod_models if p.resources is not None]
+        if not declared:
+            return None
+        cpus = [r.cpu for r in declared if r.cpu is not None]
+        memories = [r.memory for r in declared if r.memory is not None]
+        span = self.resources.span if self.resources is not None else declared[0].span
+        return ir.Resources(span, cpu=round(sum(cpus), 6) if cpus else None,
+                            memory=sum(memories) if memories else None, gpu=max(r.gpu for r in declared))
+
+    @property
+    def pod_gpu(self) -> int:
+        """The GPUs the pod requests (see ``pod_resources``)."""
+        res = self.pod_resources
+        return res.gpu if res is not None else 0
+
 
 def namespace(env: ir.Environment) -> str:
     """An environment's namespace; the environment's own name when none is given."""
@@ -139,6 +160,18 @@ class Resolved:
     def served(self, model: ir.Model) -> list[ir.Environment]:
         """The environments a model's ``serve in`` names (unknown names left out)."""
         return [self.environments[r.name] for r in model.serve_in if r.name in self.environments]
+
+    def loaded_in(self, model: ir.Model) -> list[ir.Environment]:
+        """The environments whose pods load ``model``: where it is served, and
+        where an ensemble that has it as a member is served (spec order)."""
+        wanted = {r.name for r in model.serve_in}
+        for other in self.spec.models:
+            if other.steps and not wanted.issuperset(r.name for r in other.serve_in):
+                for env in self.served(other):
+                    if env.name not in wanted and any(p.model.name == model.name
+                                                      for p in self.place(other, env).pod_models):
+                        wanted.add(env.name)
+        return [env for env in self.spec.environments if env.name in wanted]
 
     def tier(self, name: str) -> ir.Tier | None:
         env = self.environments.get(name)

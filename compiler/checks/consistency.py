@@ -75,7 +75,8 @@ def check_tensors(r: Resolved, sink: Sink) -> None:
 def check_ensembles(r: Resolved, sink: Sink) -> None:
     """Each ensemble step feeds every input of its member from an ensemble input
     or an earlier step, reads only outputs the member has, and the ensemble's
-    outputs are all produced; members are served wherever the ensemble is.
+    outputs are all produced. A member needs no ``serve in`` of its own: the
+    ensemble's pod loads it (its own Deployment only where ``serve in`` asks).
     """
     spec = r.spec
     for ens in spec.models:
@@ -107,10 +108,6 @@ def check_ensembles(r: Resolved, sink: Sink) -> None:
                     sink.report("SS605", f"'{member.name}' has no output '{m.source}'", m.span)
                 available.add(m.target)
                 produced.add(m.target)
-            served = {r.name for r in member.serve_in}
-            for ref in ens.serve_in:
-                if ref.name not in served:
-                    sink.report("SS605", f"ensemble member '{member.name}' is not served in '{ref.name}'", step.model.span)
         for out in ens.outputs:
             if out.name not in produced:
                 sink.report("SS605", f"no step produces the ensemble output '{out.name}'", out.span)

@@ -188,7 +188,8 @@ def pod(s: Served, service_account: str, secret_prefix: str) -> dict[str, Any]:
     env_vars: list[Any] = []
     for m in models:
         env_vars += kc.env_vars(m.env, secret_prefix)
-    gpu_pod = s.gpu > 0
+    # The pod carries the union of what its models need (resolve.Placement.pod_resources).
+    gpu_pod = s.placement.pod_gpu > 0
     spread = []
     if s.production:
         spread = [
@@ -209,7 +210,7 @@ def pod(s: Served, service_account: str, secret_prefix: str) -> dict[str, Any]:
         "image": kc.triton_image(s.triton_version),
         "args": triton_args(s.triton_version, models),
         "env": env_vars,
-        "resources": kc.resources(s.resources),
+        "resources": kc.resources(s.placement.pod_resources),
         "mounts": mounts,
         "volumes": [
             {"name": "models", "emptyDir": {}},

@@ -41,7 +41,8 @@ class _Backend:
     def render(self, ctx: RenderContext) -> list[OutputFile]:
         files: list[OutputFile] = []
         for model in ctx.spec.models:
-            for env in serving_environments(ctx.spec, model):
+            # Members served only inside an ensemble still need their config where its pod loads them.
+            for env in ctx.resolved.loaded_in(model):
                 placed = ctx.resolved.place(model, env)
                 text = ctx.templates.render(TEMPLATE, **config_view(ctx.resolved, placed))
                 files.append(
