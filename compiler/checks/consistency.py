@@ -25,7 +25,8 @@ def check_serving_targets(r: Resolved, sink: Sink) -> None:
     for env in spec.environments:
         for o in env.overrides:
             model = r.models.get(o.model.name)
-            if model and env.name not in {r.name for r in model.serve_in}:
+            # An ensemble's pod loads its members: an override may size a member there.
+            if model and env.name not in {e.name for e in r.loaded_in(model)}:
                 sink.report("SS603", f"override for '{model.name}' in '{env.name}', which does not serve it", o.model.span)
 
 
