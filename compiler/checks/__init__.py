@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from compiler.checks import consistency, graph, k8s_policy, names, policy, promotion, slo, triton
+from compiler.checks import consistency, graph, k8s_policy, names, policy, promotion, serving, slo, triton
 from compiler.diagnostics import Sink
 from compiler.resolve import Resolved
 
@@ -34,6 +34,7 @@ CHECKS: tuple[Check, ...] = (
     slo.check_slo_objectives,
     slo.check_monitor_directions,
     k8s_policy.check_kubernetes,
+    serving.check_canary_weights,
     triton.check_models,
     triton.check_ensembles,
     triton.check_targets,

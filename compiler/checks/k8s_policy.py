@@ -33,9 +33,12 @@ def check_kubernetes(r: Resolved, sink: Sink) -> None:
         if env.namespace is not None and not kc.is_dns_label(env.namespace):
             sink.report("SS224", f"namespace {env.namespace!r} is not a valid Kubernetes namespace", span,
                         hint="use lower-case letters, digits and '-', at most 63 characters")
-        if env.gateway is not None and not kc.is_dns_label(env.gateway):
-            sink.report("SS224", f"gateway {env.gateway!r} must be the gateway's namespace name",
-                        env.spans.get("gateway", env.span))
+        if env.gateway is not None:
+            ns, slash, gw = env.gateway.partition("/")
+            if not kc.is_dns_label(ns) or (slash and not kc.is_dns_label(gw)):
+                sink.report("SS224", f"gateway {env.gateway!r} must be the gateway's namespace name, "
+                            "optionally with its Istio Gateway's name (NAMESPACE/NAME)",
+                            env.spans.get("gateway", env.span))
         for key, value in env.node_selector:
             if not kc.is_label_key(key) or not kc.is_label_value(value):
                 sink.report("SS221", f"node_selector {key!r} = {value!r} is not a valid Kubernetes label",

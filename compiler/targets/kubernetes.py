@@ -4,6 +4,7 @@ backend need."""
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -102,3 +103,74 @@ CONTAINER_SECURITY = {
     "capabilities": {"drop": ["ALL"]},
     "seccompProfile": {"type": "RuntimeDefault"},
 }
+
+
+# -- the ingress gateway ----------------------------------------------------------
+# ``gateway "NS"`` or ``gateway "NS/NAME"``: NS is the namespace of the ingress
+# gateway's pods (what NetworkPolicies admit); NAME the Istio ``Gateway`` object
+# VirtualServices bind to, in NS, named like its namespace when not given.
+
+
+def gateway_namespace(gateway: str) -> str:
+    return gateway.partition("/")[0]
+
+
+def gateway_ref(gateway: str) -> str:
+    """The ``namespace/name`` of the Istio Gateway a VirtualService lists in ``gateways:``."""
+    ns, _, name = gateway.partition("/")
+    return f"{ns}/{name or ns}"
+
+
+# Istio's reserved gateway name for every sidecar of the mesh.
+MESH_GATEWAY = "mesh"
+
+
+# -- Argo Rollouts' basic canary (no trafficRouting) -------------------------------
+# Without trafficRouting, Argo Rollouts approximates a step's setWeight by replica
+# counts: approximateWeightedCanaryStableReplicaCounts in upstream
+# utils/replicaset/canary.go (v1.x) chooses, among ceil/floor of replicas x
+# weight over replicas and (with maxSurge > 0) replicas + 1 pods, the canary
+# count closest to the weight; floor 0 only at weight 0 or 100 or one replica
+# without surge; on a tie the larger canary count.
+
+ROLLOUT_MAX_SURGE = 1  # what the rendered Rollout sets (templates/kubernetes/rollout.yaml.j2)
+
+
+def canary_replicas(replicas: int, weight: int, max_surge: int = ROLLOUT_MAX_SURGE,
+                    max_weight: int = 100) -> tuple[int, int]:
+    """(canary pods, stable pods) Argo Rollouts runs for ``setWeight: weight``."""
+    if replicas == 0:
+        return 0, 0
+    exact = replicas * weight / max_weight
+    ceil, floor = math.ceil(exact), math.floor(exact)
+    zero_allowed = weight in (0, max_weight) or (replicas == 1 and max_surge == 0)
+    options: list[tuple[int, int]] = []
+    if ceil < replicas or zero_allowed:
+        options.append((ceil, replicas))
+    if not _tied(weight, max_weight, replicas) and (floor != 0 or zero_allowed):
+        options.append((floor, replicas))
+    if max_surge > 0:
+        options.append((ceil, replicas + 1))
+        if not _tied(weight, max_weight, replicas + 1) and (floor != 0 or zero_allowed):
+            options.append((floor, replicas + 1))
+    if not options:
+        return 0, replicas
+    best = options[0]
+    for option in options[1:]:  # the first of equally close options wins, as upstream
+        if _delta(weight, max_weight, *option) < _delta(weight, max_weight, *best):
+            best = option
+    return best[0], best[1] - best[0]
+
+
+def _tied(weight: int, max_weight: int, total: int) -> bool:
+    return math.modf(total * (weight / max_weight))[0] == 0.5
+
+
+def _delta(weight: int, max_weight: int, canary: int, total: int) -> float:
+    return abs(canary * max_weight / total - weight)
+
+
+def canary_effective_weight(replicas: int, weight: int, max_surge: int = ROLLOUT_MAX_SURGE) -> float:
+    """The share of traffic (percent) the canary pods get without traffic routing."""
+    canary, stable = canary_replicas(replicas, weight, max_surge)
+    return 100.0 * canary / (canary + stable) if canary + stable else 0.0

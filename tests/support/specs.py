@@ -18,6 +18,7 @@ environment prod {
   tier production
   namespace "ml-prod"
   replicas 2..4
+  gateway "istio-ingress"
   override clf { version "1.0.0" }
 }
 

@@ -127,6 +127,11 @@ class _Env:
         template = "rollout.yaml.j2" if s.canary else "deployment.yaml.j2"
         self.add(s.kind, s.name, template, src, o=k8s_serving.workload(s, analysis is not None), pod=pod)
         self.add("Service", s.name, "service.yaml.j2", src, o=k8s_serving.service(s))
+        if s.canary is not None and s.env.gateway:
+            for view in k8s_serving.canary_services(s):
+                self.add("Service", view["meta"]["name"], "service.yaml.j2", src, o=view)
+            self.add("VirtualService", s.name, "virtualservice.yaml.j2", s.canary.span,
+                     o=k8s_serving.canary_virtual_service(s))
         if s.replicas is not None:
             self.add("HorizontalPodAutoscaler", s.name, "horizontalpodautoscaler.yaml.j2", s.replicas.span,
                      o=k8s_serving.hpa(s))

@@ -12,6 +12,7 @@ from compiler.resolve import Placement, Resolved
 from compiler.backends.kubernetes import common as kc
 from compiler.targets import triton as triton_target
 from compiler.targets.layout import ARTIFACT_FILE, MODEL_REPOSITORY, triton_config_map, triton_version_dir
+from compiler.targets import kubernetes as k8s
 from compiler.targets.kubernetes import k8s_name
 
 HTTP, GRPC, METRICS = 8000, 8001, 8002
@@ -243,6 +244,7 @@ def workload(s: Served, analysis: bool) -> dict[str, Any]:
         "selector": kc.selector(s.name),
         "steps": [],
         "analysis": None,
+        "traffic": None,
     }
     if s.canary is not None:
         steps: list[dict[str, Any]] = []
@@ -250,6 +252,13 @@ def workload(s: Served, analysis: bool) -> dict[str, Any]:
             steps.append({"setWeight": int(round(step.weight * 100))})
             steps.append({"pause": {"duration": kc.duration(step.duration)}})
         view["steps"] = steps
+        if s.env.gateway:
+            # Exact weights: Argo Rollouts sets the VirtualService's route weights
+            # between the stable and canary Services instead of counting pods.
+            view["traffic"] = {
+                "canary": f"{s.name}-canary", "stable": f"{s.name}-stable",
+                "routing": {"istio": {"virtualService": {"name": s.name, "routes": [r for r, _ in ROUTES]}}},
+            }
         if analysis:
             view["analysis"] = {
                 "templates": [{"templateName": f"{s.name}-slo"}],
@@ -271,6 +280,36 @@ def service(s: Served) -> dict[str, Any]:
     }
 
 
+# Routes of a canaried model's VirtualService: gRPC (port 8001 in the mesh, the
+# gRPC content type through the gateway) first, everything else to HTTP.
+ROUTES = (("grpc", GRPC), ("http", HTTP))
+
+
+def canary_services(s: Served) -> list[dict[str, Any]]:
+    """The stable and canary Services Argo Rollouts points at the two ReplicaSets."""
+    # Component "routing", not "triton": the ServiceMonitor selects the main Service
+    # only, or every pod would be scraped three times.
+    return [{**service(s), "meta": meta(s, "routing", f"{s.name}-{role}")} for role in ("stable", "canary")]
+
+
+def canary_virtual_service(s: Served) -> dict[str, Any]:
+    """The VirtualService whose weights Argo Rollouts sets at each canary step,
+    bound to the environment's gateway and to the mesh (in-cluster clients)."""
+    assert s.env.gateway is not None
+    gateway = k8s.gateway_ref(s.env.gateway)
+    host = f"{s.name}.{s.namespace}.svc.cluster.local"
+    http = []
+    for route, port in ROUTES:
+        match = ([{"port": port, "gateways": [k8s.MESH_GATEWAY]},
+                  {"gateways": [gateway], "headers": {"content-type": {"prefix": "application/grpc"}}}]
+                 if route == "grpc" else [])
+        destinations = [{"destination": {"host": f"{s.name}-{role}", "port": {"number": port}}, "weight": weight}
+                        for role, weight in (("stable", 100), ("canary", 0))]
+        http.append({"name": route, **({"match": match} if match else {}), "route": destinations})
+    return {"meta": meta(s, "routing"), "hosts": [s.name, host], "gateways": [gateway, k8s.MESH_GATEWAY],
+            "http": http}
+
+
 def hpa(s: Served) -> dict[str, Any]:
     assert s.replicas is not None
     target = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout", "name": s.name} if s.canary else {
@@ -285,7 +324,7 @@ def pdb(s: Served) -> dict[str, Any]:
 def network_policy(s: Served, monitoring_ns: str) -> dict[str, Any]:
     """Ingress only from the gateway (serving ports) and monitoring (metrics)."""
     # Without a gateway, only clients in the model's own namespace get through.
-    client = s.env.gateway or s.namespace
+    client = k8s.gateway_namespace(s.env.gateway) if s.env.gateway else s.namespace
     sources = [{"namespace": client, "ports": [HTTP, GRPC]}, {"namespace": monitoring_ns, "ports": [METRICS]}]
     return {"meta": meta(s, "network"), "selector": kc.selector(s.name), "sources": sources}
 

@@ -119,8 +119,11 @@ def test_sli_recorded_over_every_window_and_the_period() -> None:
 def test_servicemonitor_scrapes_the_port_the_service_names() -> None:
     files, sink = _render(MINIMAL, only=("kubernetes", "monitoring"))
     (monitor,) = files["deploy/prod/monitoring/servicemonitor-clf.yaml"].documents
-    services = [d for f in files.values() for d in f.documents
-                if d.get("kind") == "Service" and f.path.startswith("deploy/prod/")]
+    every = [d for f in files.values() for d in f.documents
+             if d.get("kind") == "Service" and f.path.startswith("deploy/prod/")]
+    selected = monitor["spec"]["selector"]["matchLabels"].items()
+    services = [d for d in every if selected <= d["metadata"]["labels"].items()]
+    assert len(every) == 3  # the model's Service and the canary's stable and canary Services
     if not services:
         pytest.skip("the kubernetes backend renders no Service yet")
     (service,) = services

@@ -1,0 +1,44 @@
+"""Serving behaviour a cluster would get wrong although every object is valid.
+
+Canary weights: where the environment has no mesh gateway, the Rollout has no
+``trafficRouting`` and Argo Rollouts approximates each ``setWeight`` by replica
+counts (``targets.kubernetes.canary_replicas``); a step whose effective weight
+differs from the asked one by more than ``TOLERANCE`` points is reported on the
+gate's canary line, naming the weight it will really get.
+"""
+
+from __future__ import annotations
+
+from compiler.diagnostics import Sink
+from compiler.resolve import Resolved
+from compiler.targets.kubernetes import canary_effective_weight
+
+TOLERANCE = 5.0  # percentage points
+
+
+def _number(value: float) -> str:
+    return f"{value:.1f}".removesuffix(".0")
+
+
+def check_canary_weights(r: Resolved, sink: Sink) -> None:
+    for model in r.spec.models:
+        for env in r.served(model):
+            placed = r.place(model, env)
+            gate = placed.canary
+            if gate is None or env.gateway:
+                continue  # with a gateway the Rollout routes exact weights through Istio
+            low, high = (placed.replicas.min, placed.replicas.max) if placed.replicas else (1, 1)
+            for step in gate.canary:
+                weight = int(round(step.weight * 100))
+                worst = max(range(low, min(high, low + 200) + 1),
+                            key=lambda n: (abs(canary_effective_weight(n, weight) - weight), -n))
+                effective = canary_effective_weight(worst, weight)
+                if abs(effective - weight) > TOLERANCE:
+                    sink.report(
+                        "SS524",
+                        f"canary {weight}% into '{env.name}' sends {_number(effective)}% of requests to the canary "
+                        f"at {worst} replica(s): without a mesh gateway Argo Rollouts splits traffic by pod counts",
+                        step.span,
+                        hint=f'give \'{env.name}\' a mesh gateway (gateway "NAMESPACE/GATEWAY") for exact weights, '
+                             "or choose weights the replica counts can express",
+                    )

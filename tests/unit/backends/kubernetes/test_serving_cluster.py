@@ -1,0 +1,63 @@
+"""Serving objects that do what the spec says in a real cluster (issue 10):
+the behaviour of the controller that reads each object, encoded as tests of
+what shipspec renders."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from compiler.backends import file_validators
+from compiler.backends.render import Templates
+from compiler.diagnostics import Diagnostic
+from compiler.parse.sources import load_text
+from compiler.pipeline import check_loaded, render
+from compiler.validate import validate_files
+from tests.support.specs import MINIMAL
+
+NO_GATEWAY = MINIMAL.replace('  gateway "istio-ingress"\n', "")
+
+
+def rendered(text: str) -> tuple[dict[str, dict[str, Any]], list[Diagnostic]]:
+    """Every rendered object by path, validated; and every diagnostic."""
+    checked = check_loaded(load_text(text, "t.ship"))
+    assert not checked.has_errors, checked.diagnostics
+    files, sink = render(checked, Templates.load())
+    validate_files(files, "1.33", sink, file_validators())
+    assert not sink.has_errors, sink.items
+    objects = {f.path: f.documents[0] for f in files if f.documents}
+    return objects, list(checked.diagnostics) + sink.items
+
+
+# -- point 3: canary weights -------------------------------------------------------
+
+
+def test_with_a_gateway_the_rollout_routes_exact_weights_through_istio() -> None:
+    objects, diags = rendered(MINIMAL)
+    assert "SS524" not in [d.code for d in diags]
+    canary = objects["deploy/prod/rollout-clf.yaml"]["spec"]["strategy"]["canary"]
+    istio = canary["trafficRouting"]["istio"]["virtualService"]
+    assert (canary["stableService"], canary["canaryService"]) == ("clf-stable", "clf-canary")
+    for name in ("clf-stable", "clf-canary"):
+        service = objects[f"deploy/prod/service-{name}.yaml"]
+        assert service["spec"]["selector"] == objects["deploy/prod/service-clf.yaml"]["spec"]["selector"]
+    vs = objects[f"deploy/prod/virtualservice-{istio['name']}.yaml"]
+    assert vs["metadata"]["namespace"] == "ml-prod"
+    # Argo Rollouts edits exactly the routes it is given: every route splits stable/canary, nothing else.
+    routes = {r["name"]: r for r in vs["spec"]["http"]}
+    assert set(routes) == set(istio["routes"])
+    for route in routes.values():
+        hosts = [(d["destination"]["host"], d["weight"]) for d in route["route"]]
+        assert hosts == [("clf-stable", 100), ("clf-canary", 0)]
+    # Bound to the ingress gateway and to the mesh, so both kinds of client get the weights.
+    assert vs["spec"]["gateways"] == ["istio-ingress/istio-ingress", "mesh"]
+
+
+def test_without_a_gateway_the_replica_arithmetic_is_reported_on_the_canary_line() -> None:
+    objects, diags = rendered(NO_GATEWAY)
+    assert "trafficRouting" not in objects["deploy/prod/rollout-clf.yaml"]["spec"]["strategy"]["canary"]
+    found = [d for d in diags if d.code == "SS524"]
+    # canary 10% at 2 replicas (maxSurge 1): 1 canary + 2 stable pods = 33.3%; 50% at 2 replicas is exact.
+    assert len(found) == 1
+    line = NO_GATEWAY.splitlines()[found[0].span.line - 1]
+    assert "canary 10% for 10m" in line
+    assert "33.3%" in found[0].message
