@@ -130,8 +130,10 @@ class _Env:
         if s.canary is not None and s.env.gateway:
             for view in k8s_serving.canary_services(s):
                 self.add("Service", view["meta"]["name"], "service.yaml.j2", src, o=view)
+            preprod = k8s_canary.mirrored_to(self.resolved, self.env, model)
+            mirror = (lambda port: k8s_canary.mirror(preprod, model, port)) if preprod is not None else None
             self.add("VirtualService", s.name, "virtualservice.yaml.j2", s.canary.span,
-                     o=k8s_serving.canary_virtual_service(s))
+                     o=k8s_serving.canary_virtual_service(s, mirror))
         if s.replicas is not None:
             self.add("HorizontalPodAutoscaler", s.name, "horizontalpodautoscaler.yaml.j2", s.replicas.span,
                      o=k8s_serving.hpa(s))
@@ -145,17 +147,19 @@ class _Env:
         self.secrets(s.name, env_vars, src)
 
     def shadow(self) -> None:
+        """Mirrors of this environment's traffic into the preprod environment
+        that shadows it, rendered here (the source's Application owns its
+        namespace); a model whose canary VirtualService exists carries the
+        mirror there instead (one VirtualService per host)."""
         env = self.env
-        if env.tier is not ir.Tier.PREPROD or env.shadow is None:
-            return
-        source = self.resolved.environments.get(env.shadow.source.name)
-        if source is None:
-            return
-        for model in self.spec.models:
-            served_in = {r.name for r in model.serve_in}
-            if env.name in served_in and source.name in served_in:
-                view = k8s_canary.shadow(self.project, env, source, model)
-                self.add("VirtualService", f"{model.name}-shadow", "virtualservice.yaml.j2", env.shadow.span, o=view)
+        for model in _served_in(self.spec, env):
+            preprod = k8s_canary.mirrored_to(self.resolved, env, model)
+            if preprod is None or preprod.shadow is None:
+                continue
+            if self.resolved.place(model, env).canary is not None and env.gateway:
+                continue  # mirrored by the canary's VirtualService
+            view = k8s_canary.shadow(self.project, preprod, env, model)
+            self.add("VirtualService", f"{model.name}-shadow", "virtualservice.yaml.j2", preprod.shadow.span, o=view)
 
     def train(self, t: ir.Training) -> None:
         name = k8s_training.name(t)

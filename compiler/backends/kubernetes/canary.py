@@ -9,7 +9,8 @@ from typing import Any
 from compiler import ir
 from compiler.backends.kubernetes import common as kc
 from compiler.targets import triton as triton_target
-from compiler.resolve import namespace
+from compiler.resolve import Resolved, namespace
+from compiler.targets import kubernetes as k8s_target
 from compiler.backends.kubernetes.serving import GRPC, HTTP, SUMMARY_QUANTILES, Served, meta
 from compiler.targets.triton_metrics import ENSEMBLE_FAILURE_COUNT
 from compiler.diagnostics import Sink
@@ -102,34 +103,58 @@ def _metric(name: str, query: str, success: str, failure: str, address: str) -> 
     }
 
 
-def shadow(project: str, preprod: ir.Environment, source: ir.Environment, model: ir.Model) -> dict[str, Any]:
-    """A VirtualService in the source (production) namespace: serve from
-    production, mirror a share of the requests to preprod; mirrored responses
-    are discarded by the mesh."""
-    name = k8s_name(model.name)
-    src_ns, dst_ns = namespace(source), namespace(preprod)
-    host = f"{name}.{src_ns}.svc.cluster.local"
-    mirror = f"{name}.{dst_ns}.svc.cluster.local"
+def mirrored_to(r: Resolved, source: ir.Environment, model: ir.Model) -> ir.Environment | None:
+    """The preprod environment that shadows ``source`` and serves ``model`` too, if any."""
+    for env in r.spec.environments:
+        if env.tier is ir.Tier.PREPROD and env.shadow is not None and env.shadow.source.name == source.name:
+            served = {ref.name for ref in model.serve_in}
+            if {env.name, source.name} <= served:
+                return env
+    return None
+
+
+def mirror(preprod: ir.Environment, model: ir.Model, port: int) -> dict[str, Any]:
+    """A route's mirror fields: a share of the requests copied to preprod, responses discarded."""
     assert preprod.shadow is not None
-    percent = round(preprod.shadow.ratio * 100, 6)
-    routes = [
-        {
-            "name": proto,
-            "match": [{"port": port}],
-            "route": [{"destination": {"host": host, "port": {"number": port}}}],
-            "mirror": {"host": mirror, "port": {"number": port}},
-            "mirrorPercentage": {"value": percent},
-        }
-        for proto, port in (("http", HTTP), ("grpc", GRPC))
-    ]
+    host = f"{k8s_name(model.name)}.{namespace(preprod)}.svc.cluster.local"
+    return {"mirror": {"host": host, "port": {"number": port}},
+            "mirrorPercentage": {"value": round(preprod.shadow.ratio * 100, 6)}}
+
+
+def gateways(env: ir.Environment) -> list[str]:
+    """What a VirtualService in ``env`` binds to: the ingress gateway (clients
+    from outside) and the mesh (in-cluster clients); the mesh alone without one."""
+    return [k8s_target.gateway_ref(env.gateway), k8s_target.MESH_GATEWAY] if env.gateway else [k8s_target.MESH_GATEWAY]
+
+
+def shadow(project: str, preprod: ir.Environment, source: ir.Environment, model: ir.Model) -> dict[str, Any]:
+    """A VirtualService in the source (production) namespace, rendered in the
+    source's tree (its Application owns it): serve from production, mirror a
+    share of the requests to preprod. Bound to the gateway as well as the mesh:
+    a VirtualService without ``gateways`` applies to sidecars only, and
+    production admits serving traffic from the gateway alone."""
+    name = k8s_name(model.name)
+    src_ns = namespace(source)
+    host = f"{name}.{src_ns}.svc.cluster.local"
+    bound = gateways(source)
+    routes = []
+    for proto, port in (("grpc", GRPC), ("http", HTTP)):
+        match = ([{"port": port, "gateways": [k8s_target.MESH_GATEWAY]},
+                  {"gateways": [g for g in bound if g != k8s_target.MESH_GATEWAY],
+                   "headers": {"content-type": {"prefix": "application/grpc"}}}] if proto == "grpc" else [])
+        match = [m for m in match if m["gateways"]]
+        routes.append({"name": proto, **({"match": match} if match else {}),
+                       "route": [{"destination": {"host": host, "port": {"number": port}}}],
+                       **mirror(preprod, model, port)})
     return {
         "meta": {
             "name": f"{name}-shadow",
             "namespace": src_ns,
             "labels": {**kc.labels(project, "shadow", name), "shipspec.dev/model": model.name,
-                       "shipspec.dev/environment": preprod.name},
+                       "shipspec.dev/environment": source.name, "shipspec.dev/mirrored-to": preprod.name},
             "annotations": kc.wave(kc.WAVE_WORKLOAD),
         },
         "hosts": [host],
+        "gateways": bound,
         "http": routes,
     }

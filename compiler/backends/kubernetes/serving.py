@@ -292,9 +292,11 @@ def canary_services(s: Served) -> list[dict[str, Any]]:
     return [{**service(s), "meta": meta(s, "routing", f"{s.name}-{role}")} for role in ("stable", "canary")]
 
 
-def canary_virtual_service(s: Served) -> dict[str, Any]:
+def canary_virtual_service(s: Served, mirror: Any = None) -> dict[str, Any]:
     """The VirtualService whose weights Argo Rollouts sets at each canary step,
-    bound to the environment's gateway and to the mesh (in-cluster clients)."""
+    bound to the environment's gateway and to the mesh (in-cluster clients).
+    ``mirror(port)``, where preprod shadows this environment, gives each route's
+    mirror fields: one VirtualService per host, as Istio requires."""
     assert s.env.gateway is not None
     gateway = k8s.gateway_ref(s.env.gateway)
     host = f"{s.name}.{s.namespace}.svc.cluster.local"
@@ -305,7 +307,8 @@ def canary_virtual_service(s: Served) -> dict[str, Any]:
                  if route == "grpc" else [])
         destinations = [{"destination": {"host": f"{s.name}-{role}", "port": {"number": port}}, "weight": weight}
                         for role, weight in (("stable", 100), ("canary", 0))]
-        http.append({"name": route, **({"match": match} if match else {}), "route": destinations})
+        http.append({"name": route, **({"match": match} if match else {}), "route": destinations,
+                     **(mirror(port) if mirror is not None else {})})
     return {"meta": meta(s, "routing"), "hosts": [s.name, host], "gateways": [gateway, k8s.MESH_GATEWAY],
             "http": http}
 

@@ -61,3 +61,54 @@ def test_without_a_gateway_the_replica_arithmetic_is_reported_on_the_canary_line
     line = NO_GATEWAY.splitlines()[found[0].span.line - 1]
     assert "canary 10% for 10m" in line
     assert "33.3%" in found[0].message
+
+
+# -- point 4: the shadow mirror ------------------------------------------------------
+
+PREPROD = """
+environment preprod {
+  tier preprod
+  namespace "ml-preprod"
+  replicas 2..4
+  shadow from prod 50%
+}
+"""
+
+
+def _with_preprod(text: str) -> str:
+    return text.replace("serve in staging, prod", "serve in staging, preprod, prod") + PREPROD
+
+
+def _admits(policy: dict[str, Any], namespace: str, port: int) -> bool:
+    for rule in policy["spec"].get("ingress", []):
+        sources = [f["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"] for f in rule.get("from", [])]
+        if namespace in sources and port in [p["port"] for p in rule.get("ports", [])]:
+            return True
+    return False
+
+
+def test_the_mirror_is_bound_to_the_gateway_and_owned_by_production() -> None:
+    no_canary = MINIMAL.replace("  canary 10% for 10m, 50% for 10m\n", "")
+    objects, _ = rendered(_with_preprod(no_canary))
+    assert not [p for p in objects if p.startswith("deploy/preprod/virtualservice")]
+    vs = objects["deploy/prod/virtualservice-clf-shadow.yaml"]
+    assert vs["metadata"]["namespace"] == "ml-prod"
+    # Without the gateway in `gateways:` Istio applies it to sidecars only, and
+    # production admits serving traffic from the gateway alone.
+    assert vs["spec"]["gateways"] == ["istio-ingress/istio-ingress", "mesh"]
+    policy = objects["deploy/prod/networkpolicy-clf.yaml"]
+    assert _admits(policy, "istio-ingress", 8000) and not _admits(policy, "ml-prod", 8000)
+    for route in vs["spec"]["http"]:
+        assert route["mirror"]["host"] == "clf.ml-preprod.svc.cluster.local"
+        assert route["mirrorPercentage"] == {"value": 50.0}
+    # The mirrored copies reach preprod: no NetworkPolicy there refuses them.
+    preprod_policies = [o for p, o in objects.items() if p.startswith("deploy/preprod/networkpolicy")]
+    assert all(_admits(p, "istio-ingress", 8000) and _admits(p, "ml-prod", 8000) for p in preprod_policies)
+
+
+def test_a_canaried_model_mirrors_through_its_one_virtual_service() -> None:
+    objects, _ = rendered(_with_preprod(MINIMAL))
+    hosts = [h for p, o in objects.items() if o.get("kind") == "VirtualService" for h in o["spec"]["hosts"]]
+    assert len(hosts) == len(set(hosts)), "two VirtualServices for one host: Istio picks one"
+    vs = objects["deploy/prod/virtualservice-clf.yaml"]
+    assert all(r["mirror"]["host"] == "clf.ml-preprod.svc.cluster.local" for r in vs["spec"]["http"])
