@@ -139,10 +139,12 @@ def shadow(project: str, preprod: ir.Environment, source: ir.Environment, model:
     bound = gateways(source)
     routes = []
     for proto, port in (("grpc", GRPC), ("http", HTTP)):
-        match = ([{"port": port, "gateways": [k8s_target.MESH_GATEWAY]},
-                  {"gateways": [g for g in bound if g != k8s_target.MESH_GATEWAY],
-                   "headers": {"content-type": {"prefix": "application/grpc"}}}] if proto == "grpc" else [])
-        match = [m for m in match if m["gateways"]]
+        match: list[dict[str, Any]] = []
+        if proto == "grpc":
+            match.append({"port": port, "gateways": [k8s_target.MESH_GATEWAY]})
+            if source.gateway:
+                match.append({"gateways": [k8s_target.gateway_ref(source.gateway)],
+                              "headers": {"content-type": {"prefix": "application/grpc"}}})
         routes.append({"name": proto, **({"match": match} if match else {}),
                        "route": [{"destination": {"host": host, "port": {"number": port}}}],
                        **mirror(preprod, model, port)})
