@@ -4,14 +4,20 @@ what shipspec renders."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
+
+import jsonschema
+import yaml
 
 from compiler.backends import file_validators
 from compiler.backends.render import Templates
 from compiler.diagnostics import Diagnostic
 from compiler.parse.sources import load_text
 from compiler.pipeline import check_loaded, render
+from compiler.resources import schemas_dir
 from compiler.validate import validate_files
+from tests.support.golden import GOLDEN
 from tests.support.specs import MINIMAL
 
 NO_GATEWAY = MINIMAL.replace('  gateway "istio-ingress"\n', "")
@@ -112,3 +118,23 @@ def test_a_canaried_model_mirrors_through_its_one_virtual_service() -> None:
     assert len(hosts) == len(set(hosts)), "two VirtualServices for one host: Istio picks one"
     vs = objects["deploy/prod/virtualservice-clf.yaml"]
     assert all(r["mirror"]["host"] == "clf.ml-preprod.svc.cluster.local" for r in vs["spec"]["http"])
+
+
+# -- upstream CRD schemas (converted by scripts/crd_schema.py) -------------------------
+
+UPSTREAM_STRICT = {"VirtualService": "istio-virtualservice.strict.json", "ScaledObject": "scaledobject.strict.json",
+                   "AppProject": "appproject.strict.json"}
+
+
+def test_rendered_custom_resources_pass_the_upstream_strict_schemas() -> None:
+    seen: set[str] = set()
+    for path in sorted(GOLDEN.glob("*/expected/deploy/**/*.yaml")):
+        obj = yaml.safe_load(path.read_text(encoding="utf-8"))
+        name = UPSTREAM_STRICT.get(obj.get("kind", "")) if isinstance(obj, dict) else None
+        if name is None:
+            continue
+        schema = json.loads((schemas_dir() / "crds" / name).read_text(encoding="utf-8"))
+        problems = [e.message for e in jsonschema.Draft202012Validator(schema).iter_errors(obj)]
+        assert not problems, f"{path}: {problems[:3]}"
+        seen.add(obj["kind"])
+    assert "VirtualService" in seen
