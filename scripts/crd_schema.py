@@ -36,7 +36,9 @@ def _clean(node: Any, strict: bool) -> Any:
         return [_clean(n, strict) for n in node]
     if not isinstance(node, dict):
         return node
-    out = {k: _clean(v, strict) for k, v in node.items() if k != "description"}
+    # A "description" annotation is dropped; a property named description is kept.
+    out = {k: ({name: _clean(sub, strict) for name, sub in v.items()} if k == "properties" else _clean(v, strict))
+           for k, v in node.items() if not (k == "description" and isinstance(v, str))}
     if out.get("x-kubernetes-int-or-string") and "type" not in out:
         out["anyOf"] = [{"type": "integer"}, {"type": "string"}]
         out.pop("x-kubernetes-int-or-string")

@@ -1,11 +1,16 @@
-"""The argocd backend: one Argo CD ``Application`` per environment and a root
-app-of-apps, under ``deploy/argocd/``.
+"""The argocd backend: one Argo CD ``Application`` per environment, one
+``AppProject`` per tier, and a root app-of-apps, under ``deploy/argocd/``.
 
 Each Application syncs ``deploy/<env>`` into the environment's cluster and
-namespace, automatically; it prunes below production (production only ever
-adds or changes objects without a person deciding to delete). Inside an
-environment, sync waves put namespaces first (see ``k8s_common``); across
-environments, the Applications' waves follow the promotion order of tiers.
+namespace, automatically, in its tier's AppProject (destinations limited to the
+tier's clusters and namespaces, cluster-scoped kinds to Namespace); it prunes
+below production (production only ever adds or changes objects without a
+person deciding to delete; superseded hashed ConfigMaps are ignored there, see
+``kubernetes/kustomize.py``). Its resources finalizer deletes what it deployed
+when the Application itself is deleted. Child Applications carry no sync waves:
+Argo CD assesses no Application health since 1.8, so waves between them would
+order nothing (environments are independent; promotion orders them). Inside the
+root, AppProjects come a wave before the Applications that name them.
 """
 
 from __future__ import annotations
@@ -32,8 +37,35 @@ def _meta(project: str, name: str, component: str, wave: int) -> dict[str, objec
     }
 
 
+# Deleting an Application deletes the objects it deployed (cascading), in the background.
+RESOURCES_FINALIZER = "resources-finalizer.argocd.argoproj.io"
+WAVE_PROJECTS, WAVE_APPLICATIONS = -1, 0
+# Fields Argo Rollouts owns at run time: Argo CD must neither report them as drift
+# nor put them back (RespectIgnoreDifferences) while a canary runs.
+ROLLOUT_OWNED = [
+    {"group": "networking.istio.io", "kind": "VirtualService", "jqPathExpressions": [".spec.http[].route[].weight"]},
+    {"group": "", "kind": "Service", "jsonPointers": ["/spec/selector/rollouts-pod-template-hash"]},
+]
+
+
+def project_name(project: str, tier: ir.Tier | None) -> str:
+    return f"{k8s_name(project)}-{tier.value if tier else 'untiered'}"
+
+
+def _project_view(project: ir.Project, name: str, description: str, destinations: list[dict[str, str]],
+                  cluster_kinds: list[dict[str, str]], namespace_kinds: list[dict[str, str]]) -> dict[str, object]:
+    assert project.repository is not None
+    return {"meta": _meta(project.name, name, "project", WAVE_PROJECTS), "description": description,
+            "repos": [project.repository], "destinations": destinations, "cluster_kinds": cluster_kinds,
+            "namespace_kinds": namespace_kinds}
+
+
 def application_name(project: str, env: ir.Environment) -> str:
     return f"{k8s_name(project)}-{k8s_name(env.name)}"
+
+
+def _destination(env: ir.Environment) -> dict[str, str]:
+    return {"name": env.cluster} if env.cluster else {"server": IN_CLUSTER}
 
 
 class _Backend:
@@ -50,27 +82,51 @@ class _Backend:
                             project.span, hint='add to the project: repository "https://github.com/ORG/REPO.git"')
             return []
         files: list[OutputFile] = []
+        by_tier: dict[ir.Tier | None, list[ir.Environment]] = {}
+        for env in spec.environments:
+            by_tier.setdefault(env.tier, []).append(env)
+        for tier, envs in sorted(by_tier.items(), key=lambda kv: kv[0].rank if kv[0] else -1):
+            name = project_name(project.name, tier)
+            destinations = sorted(({**_destination(env), "namespace": namespace(env)} for env in envs),
+                                  key=lambda d: sorted(d.items()))
+            view = _project_view(project, name, f"{tier.value if tier else 'untiered'} environments of "
+                                 f"{project.name}", destinations, [{"group": "", "kind": "Namespace"}], [])
+            f = object_file(ctx, f"{ARGOCD_DIR}/appproject-{name}.yaml", "argocd/appproject.yaml.j2",
+                            envs[0].span, o=view)
+            if f is not None:
+                files.append(f)
         for env in sorted(spec.environments, key=lambda e: e.name):
             production = env.tier is ir.Tier.PRODUCTION
-            destination = {"name": env.cluster} if env.cluster else {"server": IN_CLUSTER}
+            meta = _meta(project.name, application_name(project.name, env), "application", WAVE_APPLICATIONS)
+            meta["finalizers"] = [RESOURCES_FINALIZER]
             view = {
-                "meta": _meta(project.name, application_name(project.name, env), "application",
-                              env.tier.rank if env.tier else 0),
-                "project": "default",
+                "meta": meta,
+                "project": project_name(project.name, env.tier),
                 "repo": project.repository,
                 "revision": "HEAD",
                 "path": env_dir(env.name),
-                "destination": {**destination, "namespace": namespace(env)},
+                "destination": {**_destination(env), "namespace": namespace(env)},
                 "prune": not production,
-                "sync_options": ["PrunePropagationPolicy=foreground", "PruneLast=true"],
+                "sync_options": ["PrunePropagationPolicy=foreground", "PruneLast=true",
+                                 "RespectIgnoreDifferences=true"],
+                "ignore_differences": ROLLOUT_OWNED,
             }
             f = object_file(ctx, f"{ARGOCD_DIR}/application-{k8s_name(env.name)}.yaml", "argocd/application.yaml.j2",
                             env.span, o=view)
             if f is not None:
                 files.append(f)
+        root_project = project_name(project.name, None).replace("-untiered", "-gitops")
+        view = _project_view(project, root_project, f"the Applications and AppProjects of {project.name}",
+                             [{"server": IN_CLUSTER, "namespace": ARGOCD_NAMESPACE}], [],
+                             [{"group": "argoproj.io", "kind": "Application"},
+                              {"group": "argoproj.io", "kind": "AppProject"}])
+        f = object_file(ctx, f"{ARGOCD_DIR}/appproject-{root_project}.yaml", "argocd/appproject.yaml.j2",
+                        project.span, o=view)
+        if f is not None:
+            files.append(f)
         root = {
             "meta": _meta(project.name, f"{k8s_name(project.name)}-root", "app-of-apps", -10),
-            "project": "default",
+            "project": root_project,
             "repo": project.repository,
             "revision": "HEAD",
             "path": ARGOCD_DIR,
@@ -79,6 +135,7 @@ class _Backend:
             # cluster on its own: the root never prunes.
             "prune": False,
             "sync_options": ["PruneLast=true"],
+            "ignore_differences": [],
         }
         f = object_file(ctx, ROOT_FILE, "argocd/application.yaml.j2", project.span, o=root)
         if f is not None:

@@ -14,6 +14,9 @@ from compiler.targets.layout import DEPLOY
 from compiler.serialize import to_yaml
 
 
+IGNORE_EXTRANEOUS = {"argocd.argoproj.io/compare-options": "IgnoreExtraneous"}
+
+
 def _top_dir(path: str) -> str | None:
     parts = path.split("/")
     if len(parts) < 3 or parts[0] != DEPLOY:
@@ -87,6 +90,12 @@ def assemble(files: Sequence[OutputFile]) -> list[OutputFile]:
             doc["configMapGenerator"] = [
                 {"name": name, **ns, "files": sorted(entries)} for name, entries in sorted(generators[top].items())
             ]
+            # Each config change makes a new hashed ConfigMap; the superseded one is
+            # extraneous to Argo CD. Where the Application does not prune
+            # (production), it would hold the Application OutOfSync for ever:
+            # Argo CD leaves it out of the sync status instead (it is removed by
+            # the next sync a person runs with prune).
+            doc["generatorOptions"] = {"annotations": dict(IGNORE_EXTRANEOUS)}
         if top in rollouts and generators[top]:
             doc["configurations"] = [ROLLOUT_CONFIG]
             out.append(OutputFile(f"{top}/{ROLLOUT_CONFIG}", to_yaml(_ROLLOUT_REFS), sources[top]))

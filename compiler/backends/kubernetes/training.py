@@ -87,8 +87,17 @@ def meta(r: Resolved, env: ir.Environment, t: ir.Training, object_name: str, com
     }
 
 
+# A Job's pod template is immutable: Argo CD's apply of a changed Job fails.
+# Force=true,Replace=true makes it delete and re-create the Job when (and only
+# when) its spec changed, so a changed training run re-runs and an unchanged one
+# is left alone (no ttlSecondsAfterFinished: a vanished Job would be re-created).
+JOB_SYNC_OPTIONS = {"argocd.argoproj.io/sync-options": "Force=true,Replace=true"}
+
+
 def job(r: Resolved, env: ir.Environment, t: ir.Training) -> dict[str, Any]:
-    return {"meta": meta(r, env, t, name(t), "training"), "nodes": t.nodes, "gpus": t.gpus}
+    view = meta(r, env, t, name(t), "training")
+    view["annotations"] = {**view["annotations"], **JOB_SYNC_OPTIONS}
+    return {"meta": view, "nodes": t.nodes, "gpus": t.gpus}
 
 
 def checkpoint_claim(r: Resolved, env: ir.Environment, t: ir.Training) -> dict[str, Any] | None:

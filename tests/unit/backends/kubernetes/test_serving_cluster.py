@@ -138,3 +138,68 @@ def test_rendered_custom_resources_pass_the_upstream_strict_schemas() -> None:
         assert not problems, f"{path}: {problems[:3]}"
         seen.add(obj["kind"])
     assert "VirtualService" in seen
+
+
+# -- point 6: Argo CD settles ----------------------------------------------------------
+
+
+def _tree(case: str) -> dict[str, dict[str, Any]]:
+    root = GOLDEN / case / "expected"
+    return {p.relative_to(root).as_posix(): yaml.safe_load(p.read_text(encoding="utf-8"))
+            for p in sorted(root.glob("deploy/**/*.yaml"))
+            if p.name != "kustomization.yaml" and "kustomizeconfig" not in p.parts}
+
+
+def test_each_application_is_confined_to_its_tiers_app_project() -> None:
+    tree = _tree("example")
+    projects = {o["metadata"]["name"]: o for o in tree.values() if o.get("kind") == "AppProject"}
+    apps = {p: o for p, o in tree.items() if o.get("kind") == "Application"}
+    assert apps and all(o["spec"]["project"] != "default" for o in apps.values())
+    for path, app in apps.items():
+        project = projects[app["spec"]["project"]]["spec"]
+        dest = app["spec"]["destination"]
+        assert any(d.items() <= dest.items() for d in project["destinations"]), path
+        if app["spec"]["source"]["path"] == "deploy/argocd":
+            continue  # the root: Applications and AppProjects in the argocd namespace only
+        env_dir = app["spec"]["source"]["path"] + "/"
+        cluster_scoped = {o["kind"] for p, o in tree.items()
+                          if p.startswith(env_dir) and "namespace" not in o["metadata"]}
+        allowed = {k["kind"] for k in project.get("clusterResourceWhitelist", [])}
+        assert cluster_scoped <= allowed == {"Namespace"}, path
+        # Deleting the Application deletes what it deployed.
+        assert app["metadata"]["finalizers"] == ["resources-finalizer.argocd.argoproj.io"]
+        # The destination namespace of every namespaced object is one the project allows.
+        namespaces = {o["metadata"]["namespace"] for p, o in tree.items()
+                      if p.startswith(env_dir) and "namespace" in o["metadata"]}
+        assert namespaces <= {d["namespace"] for d in project["destinations"]}, path
+
+
+def test_ordering_relies_on_nothing_argo_cd_does_not_assess() -> None:
+    """Argo CD has no Application health since 1.8: waves between child
+    Applications would order nothing, so they all share one wave; AppProjects
+    (applied, no health to wait for) come before the Applications naming them."""
+    tree = _tree("example")
+    wave = {o["kind"]: set() for o in tree.values()}
+    for p, o in tree.items():
+        if p.startswith("deploy/argocd/") and o["metadata"]["name"] != "kestrel-root":
+            wave[o["kind"]].add(int(o["metadata"].get("annotations", {}).get("argocd.argoproj.io/sync-wave", "0")))
+    assert len(wave["Application"]) == 1
+    assert max(wave["AppProject"]) < min(wave["Application"])
+
+
+def test_superseded_config_maps_and_jobs_do_not_hold_a_sync() -> None:
+    tree = _tree("example")
+    prod = tree["deploy/argocd/application-prod.yaml"]
+    assert prod["spec"]["syncPolicy"]["automated"]["prune"] is False
+    kustomization = yaml.safe_load((GOLDEN / "example/expected/deploy/prod/kustomization.yaml").read_text())
+    assert kustomization["configMapGenerator"]
+    assert kustomization["generatorOptions"]["annotations"]["argocd.argoproj.io/compare-options"] == "IgnoreExtraneous"
+    jobs = [o for o in tree.values() if o.get("kind") in ("Job", "PyTorchJob")]
+    assert jobs
+    for job in jobs:
+        options = job["metadata"]["annotations"]["argocd.argoproj.io/sync-options"].split(",")
+        assert {"Force=true", "Replace=true"} <= set(options)
+    # Fields Argo Rollouts sets while a canary runs are not drift Argo CD puts back.
+    assert "RespectIgnoreDifferences=true" in prod["spec"]["syncPolicy"]["syncOptions"]
+    kinds = {d["kind"] for d in prod["spec"]["ignoreDifferences"]}
+    assert kinds == {"VirtualService", "Service"}
