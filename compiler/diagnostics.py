@@ -137,6 +137,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "SS522": (Severity.ERROR, "rendered pod breaks the restricted security policy"),
     "SS523": (Severity.ERROR, "rendered production workload lacks a required object or setting"),
     "SS524": (Severity.WARNING, "canary weight Argo Rollouts cannot split by replica counts"),
+    "SS525": (Severity.WARNING, "shared checkpoint volume without a storage class"),
     "SS620": (Severity.WARNING, "shadow traffic mirrors nothing"),
     "SS730": (Severity.WARNING, "canary latency analysis uses a stricter quantile"),
     "SS731": (Severity.WARNING, "no Argo CD Applications without a repository"),

@@ -275,6 +275,7 @@ class Training:
     tracking: str | None = None
     experiment: str | None = None
     checkpoint: int | None = None
+    checkpoint_class: str | None = None  # the checkpoint volume's StorageClass (RWX across nodes)
     resources: Resources | None = None
     spans: Mapping[str, Span] = _spans()
 

@@ -35,6 +35,7 @@ CHECKS: tuple[Check, ...] = (
     slo.check_monitor_directions,
     k8s_policy.check_kubernetes,
     serving.check_canary_weights,
+    serving.check_training_volumes,
     triton.check_models,
     triton.check_ensembles,
     triton.check_targets,

@@ -42,3 +42,14 @@ def check_canary_weights(r: Resolved, sink: Sink) -> None:
                         hint=f'give \'{env.name}\' a mesh gateway (gateway "NAMESPACE/GATEWAY") for exact weights, '
                              "or choose weights the replica counts can express",
                     )
+
+
+def check_training_volumes(r: Resolved, sink: Sink) -> None:
+    """Several training nodes write one checkpoint volume (ReadWriteMany): the
+    cluster's default StorageClass is usually block storage that cannot be
+    shared, and the claim would stay Pending. Name one that can."""
+    for t in r.spec.trainings:
+        if t.nodes > 1 and t.checkpoint is not None and t.checkpoint_class is None:
+            sink.report("SS525", f"{t.nodes} nodes share the checkpoint volume (ReadWriteMany) but no storage class "
+                        "is named: the default class rarely supports it", t.spans.get("checkpoint", t.span),
+                        hint='name a class with shared access: checkpoint SIZE class "efs-sc"')

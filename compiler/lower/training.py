@@ -55,6 +55,8 @@ def lower_training(cx: Lowering, tree: Tree[Token]) -> ir.Training:
             env.append(env_var(cx, stmt))
         elif kind == "checkpoint":
             f["checkpoint"] = cx.unit(a[0], units.size)
+            if len(a) > 1:  # checkpoint SIZE class "STORAGE-CLASS"
+                f["checkpoint_class"] = cx.string(a[1])
         elif kind == "resources":
             f["resources"] = resources(cx, a[0])
     spans["environment"] = spans.get("train_in", cx.span(tree))

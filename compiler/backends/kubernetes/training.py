@@ -3,6 +3,7 @@ PyTorchJob when ``nodes > 1``, and the checkpoint volume they write to."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -32,6 +33,8 @@ def _env(r: Resolved, t: ir.Training, secret_prefix: str) -> list[dict[str, Any]
     if t.experiment is not None:
         out.append({"name": "MLFLOW_EXPERIMENT_NAME", "value": t.experiment})
     out.append({"name": "CHECKPOINT_DIR", "value": CHECKPOINTS})
+    # The root filesystem is read-only: caches and config files go to /tmp.
+    out.append({"name": "HOME", "value": "/tmp"})
     for hp in sorted(t.hyperparameters, key=lambda h: h.name):
         value = hp.value if isinstance(hp.value, str) else _number(hp.value)
         out.append({"name": f"HP_{hp.name.upper()}", "value": value})
@@ -46,9 +49,42 @@ def _number(value: float) -> str:
     return text[:-2] if text.endswith(".0") else text
 
 
+_PYTHON = re.compile(r"^python(3(\.\d+)?)?$")
+# Without declared resources a training pod still requests this much (else it
+# is BestEffort: first to be evicted, scheduled anywhere).
+DEFAULT_REQUESTS = {"cpu": "1", "memory": "4Gi"}
+
+
+def launch(t: ir.Training) -> list[str]:
+    """The container command. Several processes per node (``gpus`` > 1) or
+    several nodes need ``torchrun``: on a PyTorchJob it reads the PET_* variables
+    the training operator sets (nnodes, node rank, nproc per node, master
+    address), so every rank joins; ``python -m x`` alone starts one process per
+    pod while WORLD_SIZE counts nodes x nprocPerNode, and the ranks wait for
+    peers that never come. On one node it runs standalone."""
+    command = list(t.command)
+    if t.nodes <= 1 and t.gpus <= 1:
+        return command
+    if command and command[0] == "torchrun":
+        return command
+    if t.nodes > 1:
+        # The node rank comes from PET_NODE_RANK (torchrun reads every --x-y from
+        # PET_X_Y); the kubelet expands $(MASTER_ADDR)/$(MASTER_PORT), which the
+        # operator sets on every replica.
+        runner = ["torchrun", f"--nnodes={t.nodes}", f"--nproc-per-node={max(t.gpus, 1)}",
+                  "--master-addr=$(MASTER_ADDR)", "--master-port=$(MASTER_PORT)"]
+    else:
+        runner = ["torchrun", "--standalone", f"--nproc-per-node={t.gpus}"]
+    if command and _PYTHON.match(command[0]):
+        return [*runner, *command[1:]]
+    return [*runner, "--no-python", *command]
+
+
 def pod(r: Resolved, env: ir.Environment, t: ir.Training, service_account: str, secret_prefix: str,
         container: str) -> dict[str, Any]:
     res = kc.resources(t.resources)
+    if "requests" not in res:
+        res = {"requests": dict(DEFAULT_REQUESTS), **res}
     if t.gpus:
         res.setdefault("limits", {})["nvidia.com/gpu"] = str(t.gpus)
     mounts = [{"name": "tmp", "mountPath": "/tmp"}, {"name": "shm", "mountPath": "/dev/shm"}]
@@ -69,7 +105,7 @@ def pod(r: Resolved, env: ir.Environment, t: ir.Training, service_account: str, 
         "tolerations": kc.tolerations(env) if t.gpus else [],
         "container": container,
         "image": t.image,
-        "command": list(t.command),
+        "command": launch(t),
         "env": _env(r, t, secret_prefix),
         "resources": res,
         "mounts": mounts,
@@ -106,4 +142,4 @@ def checkpoint_claim(r: Resolved, env: ir.Environment, t: ir.Training) -> dict[s
     # Several nodes write one checkpoint directory, so the claim must be shared.
     mode = "ReadWriteMany" if t.nodes > 1 else "ReadWriteOnce"
     return {"meta": meta(r, env, t, f"{name(t)}-checkpoints", "checkpoints"), "mode": mode,
-            "size": kc.quantity_bytes(t.checkpoint)}
+            "size": kc.quantity_bytes(t.checkpoint), "storage_class": t.checkpoint_class}

@@ -203,3 +203,26 @@ def test_superseded_config_maps_and_jobs_do_not_hold_a_sync() -> None:
     assert "RespectIgnoreDifferences=true" in prod["spec"]["syncPolicy"]["syncOptions"]
     kinds = {d["kind"] for d in prod["spec"]["ignoreDifferences"]}
     assert kinds == {"VirtualService", "Service"}
+
+
+# -- point 8: distributed training ---------------------------------------------------
+
+
+def test_a_pytorchjob_launches_every_rank_through_torchrun() -> None:
+    tree = _tree("example")
+    job = tree["deploy/train/pytorchjob-fraud-detector-train.yaml"]
+    nproc = int(job["spec"]["nprocPerNode"])
+    nodes = sum(r["replicas"] for r in job["spec"]["pytorchReplicaSpecs"].values())
+    for spec in job["spec"]["pytorchReplicaSpecs"].values():
+        pod = spec["template"]["spec"]
+        (container,) = pod["containers"]
+        command = container["command"]
+        # WORLD_SIZE counts nodes x nprocPerNode: one process per pod would wait for peers for ever.
+        assert command[0] == "torchrun"
+        assert f"--nnodes={nodes}" in command and f"--nproc-per-node={nproc}" in command
+        assert "--master-addr=$(MASTER_ADDR)" in command and command[-2:] == ["-m", "fraud.train"]
+        env = {e["name"]: e.get("value") for e in container["env"]}
+        assert env["HOME"] == "/tmp" and container["securityContext"]["readOnlyRootFilesystem"] is True
+        assert {"cpu", "memory"} <= set(container["resources"]["requests"])
+    claim = tree["deploy/train/persistentvolumeclaim-fraud-detector-train-checkpoints.yaml"]
+    assert claim["spec"]["accessModes"] == ["ReadWriteMany"] and claim["spec"]["storageClassName"] == "efs-sc"
