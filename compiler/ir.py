@@ -250,6 +250,8 @@ class Environment:
     gateway: str | None = None
     overrides: tuple[Override, ...] = ()
     runner: tuple[str, ...] = ()
+    # Labels the Prometheus Operator selects ServiceMonitors/PrometheusRules by (monitoring tier).
+    prometheus_labels: tuple[tuple[str, str], ...] = ()
     spans: Mapping[str, Span] = _spans()
 
 

@@ -43,6 +43,10 @@ def check_kubernetes(r: Resolved, sink: Sink) -> None:
             if not kc.is_label_key(key) or not kc.is_label_value(value):
                 sink.report("SS221", f"node_selector {key!r} = {value!r} is not a valid Kubernetes label",
                             env.spans.get("node_selector", env.span))
+        for key, value in env.prometheus_labels:
+            if not kc.is_label_key(key) or not kc.is_label_value(value):
+                sink.report("SS221", f"prometheus_label {key!r} = {value!r} is not a valid Kubernetes label",
+                            env.spans.get("prometheus_label", env.span))
         for key in env.tolerations:
             if not kc.is_label_key(key):
                 sink.report("SS221", f"toleration {key!r} is not a valid taint key",

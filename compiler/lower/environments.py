@@ -19,6 +19,7 @@ def lower_environment(cx: Lowering, tree: Tree[Token]) -> ir.Environment:
     spans: dict[str, Span] = {}
     selectors: list[tuple[str, str]] = []
     tolerations: list[str] = []
+    prometheus_labels: list[tuple[str, str]] = []
     overrides: list[ir.Override] = []
     single = frozenset({"tier", "cluster", "namespace", "replicas", "shadow", "quota", "gateway", "runner"})
     for kind, stmt in cx.statements(tree, single):
@@ -39,6 +40,8 @@ def lower_environment(cx: Lowering, tree: Tree[Token]) -> ir.Environment:
                 f["shadow"] = ir.Shadow(cx.ref(a[0]), ratio, cx.span(stmt))
         elif kind == "node_selector":
             selectors.append((cx.string(a[0]), cx.string(a[1])))
+        elif kind == "prometheus_label":
+            prometheus_labels.append((cx.string(a[0]), cx.string(a[1])))
         elif kind == "toleration":
             tolerations.append(cx.string(a[0]))
         elif kind == "quota":
@@ -52,6 +55,7 @@ def lower_environment(cx: Lowering, tree: Tree[Token]) -> ir.Environment:
         span=cx.span(tree),
         node_selector=tuple(selectors),
         tolerations=tuple(tolerations),
+        prometheus_labels=tuple(prometheus_labels),
         overrides=tuple(overrides),
         spans=spans,
         **f,

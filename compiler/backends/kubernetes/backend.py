@@ -72,9 +72,12 @@ class _Env:
         env, project = self.env, self.project
         ns_meta = _env_meta(project, env, namespace(env), "namespace", kc.WAVE_NAMESPACE)
         del ns_meta["namespace"]
-        # Pods of this namespace must meet the restricted Pod Security Standard.
-        ns_meta["labels"] = {**ns_meta["labels"], "pod-security.kubernetes.io/enforce": "restricted",  # type: ignore[dict-item]
-                             "pod-security.kubernetes.io/enforce-version": "latest"}
+        # Pods of this namespace must meet the restricted Pod Security Standard;
+        # not a shared monitoring namespace, whose exporters (node-exporter) are
+        # not ours to restrict: there it is only warned about.
+        level = "warn" if env.tier is ir.Tier.MONITORING else "enforce"
+        ns_meta["labels"] = {**ns_meta["labels"], f"pod-security.kubernetes.io/{level}": "restricted",  # type: ignore[dict-item]
+                             f"pod-security.kubernetes.io/{level}-version": "latest"}
         self.add("Namespace", namespace(env), "namespace.yaml.j2", env.span, o={"meta": ns_meta})
         sa_meta = _env_meta(project, env, self.sa, "identity", kc.WAVE_SETUP)
         self.add("ServiceAccount", self.sa, "serviceaccount.yaml.j2", env.span, o={"meta": sa_meta})

@@ -52,6 +52,13 @@ def _labels(project: Project, env: ir.Environment, **extra: str) -> dict[str, st
     return out
 
 
+def _selected_by(ctx: RenderContext) -> dict[str, str]:
+    """The labels the Prometheus Operator selects ServiceMonitors and
+    PrometheusRules by: the monitoring environment's ``prometheus_label``s."""
+    home = ctx.resolved.monitoring_env
+    return dict(home.prometheus_labels) if home is not None else {}
+
+
 def _load(path: str, text: str, sink: Sink, source: Any) -> tuple[dict[str, Any], ...]:
     try:
         docs = [d for d in yaml.load_all(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) if d is not None]
@@ -188,7 +195,8 @@ class _Backend:
         key, board_json = f"{name}-{k8s_name(env.name)}.json", dashboard_json(board).rstrip("\n")
         monitor = _obj(
             ctx, f"{out_dir}/servicemonitor-{name}.yaml", "monitoring/servicemonitor.yaml.j2", model.span,
-            name=name, namespace=namespace(env), labels=_labels(project, env, **{"app.kubernetes.io/name": name}),
+            name=name, namespace=namespace(env),
+            labels=_labels(project, env, **{"app.kubernetes.io/name": name}, **_selected_by(ctx)),
             app=name, port=METRICS_PORT, interval=SCRAPE_INTERVAL, timeout=SCRAPE_TIMEOUT,
         )
         config_map = _obj(
@@ -213,7 +221,7 @@ class _Backend:
         raw = OutputFile(path, ctx.templates.render("monitoring/rules.yaml.j2", o={"groups": _indent(text, 2)}),
                          source, kind=RULES_KIND)
         view = {"name": f"{k8s_name(env.name)}-slo", "namespace": namespace(env),
-                "labels": _labels(ctx.resolved.project, env)}
+                "labels": _labels(ctx.resolved.project, env, **_selected_by(ctx))}
         wrapped_path = f"{out_dir}/prometheusrule-slo.yaml"
         wrapped_text = ctx.templates.render("monitoring/prometheusrule.yaml.j2", o={**view, "groups": _indent(text, 4)})
         # The document is the template rendered around a placeholder (small to

@@ -15,6 +15,7 @@ from compiler import ir
 from compiler.backends.monitoring.slo import Target
 from compiler.resolve import availability_objective, latency_objective
 from compiler.backends.monitoring.signals import pct_suffix
+from compiler.targets.kubernetes import k8s_name
 from compiler.targets.slo import number
 
 _DS = {"type": "prometheus", "uid": "${datasource}"}
@@ -40,6 +41,12 @@ def _panel(pid: int, title: str, targets: list[tuple[str, str]], unit: str, x: i
     }
 
 
+def _pods(model: str) -> str:
+    """The model's own pods (``<name>-<replicaset hash>-<suffix>``), not every
+    pod of the namespace: GPU metrics carry no model label."""
+    return k8s_name(model) + "-[a-z0-9]+-[a-z0-9]{5}"
+
+
 def dashboard_uid(environment: str, model: str) -> str:
     # Grafana caps uids at 40 characters; a hash keeps long names unique.
     digest = hashlib.sha256(f"{environment}/{model}".encode()).hexdigest()[:10]
@@ -60,7 +67,8 @@ def dashboard(t: Target, sla: ir.Sla | None, gpu: bool, budget: bool) -> dict[st
         _panel(3, "Latency percentiles", lat_targets, "s", 0, 8, thresholds=sorted(set(latency))),
         _panel(4, "Queue time (mean)", [(f"model:queue_time_seconds:mean5m{sel}", "queue")], "s", 12, 8),
         _panel(5, "GPU utilisation",
-               [(f'avg by (pod) (nv_gpu_utilization{{namespace="{t.namespace or ""}"}})', "{{pod}}")]
+               [(f'avg by (pod) (nv_gpu_utilization{{namespace="{t.namespace or ""}", '
+                 f'pod=~"{_pods(t.model)}"}})', "{{pod}}")]
                if gpu else [], "percentunit", 0, 16),
     ]
     if budget:

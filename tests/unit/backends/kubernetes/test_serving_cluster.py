@@ -5,6 +5,7 @@ what shipspec renders."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import jsonschema
@@ -226,3 +227,38 @@ def test_a_pytorchjob_launches_every_rank_through_torchrun() -> None:
         assert {"cpu", "memory"} <= set(container["resources"]["requests"])
     claim = tree["deploy/train/persistentvolumeclaim-fraud-detector-train-checkpoints.yaml"]
     assert claim["spec"]["accessModes"] == ["ReadWriteMany"] and claim["spec"]["storageClassName"] == "efs-sc"
+
+
+# -- point 9: monitoring plumbing -------------------------------------------------------
+
+
+def test_the_shared_monitoring_namespace_is_warned_not_enforced() -> None:
+    tree = _tree("example")
+    labels = tree["deploy/observability/namespace-monitoring.yaml"]["metadata"]["labels"]
+    assert "pod-security.kubernetes.io/enforce" not in labels
+    assert labels["pod-security.kubernetes.io/warn"] == "restricted"
+    assert tree["deploy/prod/namespace-ml-prod.yaml"]["metadata"]["labels"][
+        "pod-security.kubernetes.io/enforce"] == "restricted"
+
+
+def test_prometheus_selects_what_the_spec_says() -> None:
+    tree = _tree("example")
+    selected = [o for o in tree.values() if o["kind"] in ("ServiceMonitor", "PrometheusRule")]
+    assert selected
+    assert all(o["metadata"]["labels"]["release"] == "kube-prometheus-stack" for o in selected)
+    objects, _ = rendered(MINIMAL)  # no monitoring environment: no selector label invented
+    assert all("release" not in o["metadata"]["labels"] for o in objects.values()
+               if o.get("kind") in ("ServiceMonitor", "PrometheusRule"))
+
+
+def test_gpu_panels_show_the_models_own_pods() -> None:
+    config_map = _tree("example")["deploy/prod/monitoring/dashboard-fraud-detector.yaml"]
+    board = json.loads(next(iter(config_map["data"].values())))
+    gpu = next(p for p in board["panels"] if p["title"] == "GPU utilisation")
+    expr = gpu["targets"][0]["expr"]
+    pods = re.search(r'pod=~"([^"]+)"', expr)
+    assert pods is not None
+    pattern = re.compile(pods.group(1))
+    assert pattern.fullmatch("fraud-detector-6d4cf56db6-x2x7k")
+    assert not pattern.fullmatch("offer-ranker-6d4cf56db6-x2x7k")
+    assert not pattern.fullmatch("fraud-detector-v2-6d4cf56db6-x2x7k")
