@@ -4,6 +4,7 @@ NetworkPolicy. Each function returns plain data; templates lay it out."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -268,10 +269,28 @@ def workload(s: Served, analysis: bool) -> dict[str, Any]:
     return view
 
 
+# How long kube-proxy keeps a client on its replica after its last request: the
+# sequence's idle timeout (Triton then frees the sequence slot) with a margin.
+AFFINITY_FLOOR_SECONDS = 60
+
+
+def session_affinity(s: Served) -> dict[str, Any] | None:
+    """Every request of a sequence must reach the replica holding its state
+    (Triton's sequence batcher keeps it per instance). kube-proxy's ClientIP
+    affinity keeps a client on one pod for the timeout; gRPC clients that keep a
+    sequence on one connection are pinned anyway. None for stateless models."""
+    sequence = next((p.model.sequence for p in s.placement.pod_models if p.model.sequence is not None), None)
+    if sequence is None:
+        return None
+    idle = int(math.ceil(sequence.idle)) if sequence.idle else 0
+    return {"clientIP": {"timeoutSeconds": max(AFFINITY_FLOOR_SECONDS, 2 * idle)}}
+
+
 def service(s: Served) -> dict[str, Any]:
     return {
         "meta": meta(s, "triton"),
         "selector": kc.selector(s.name),
+        "affinity": session_affinity(s),
         "ports": [
             {"name": "http", "port": HTTP, "targetPort": "http", "protocol": "TCP", "appProtocol": "http"},
             {"name": "grpc", "port": GRPC, "targetPort": "grpc", "protocol": "TCP", "appProtocol": "grpc"},

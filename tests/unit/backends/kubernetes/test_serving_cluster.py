@@ -262,3 +262,16 @@ def test_gpu_panels_show_the_models_own_pods() -> None:
     assert pattern.fullmatch("fraud-detector-6d4cf56db6-x2x7k")
     assert not pattern.fullmatch("offer-ranker-6d4cf56db6-x2x7k")
     assert not pattern.fullmatch("fraud-detector-v2-6d4cf56db6-x2x7k")
+
+
+# -- point 10: sequence batching ----------------------------------------------------------
+
+
+def test_a_sequence_model_keeps_each_client_on_one_replica() -> None:
+    tree = _tree("triton-features")
+    services = {p: o for p, o in tree.items() if o["kind"] == "Service"}
+    sticky = {p for p, o in services.items() if o["spec"].get("sessionAffinity") == "ClientIP"}
+    assert sticky == {p for p in services if p.endswith("/service-session-scorer.yaml")} != set()
+    for path in sticky:
+        # sequence { idle 30s }: the client stays on its replica longer than Triton keeps the sequence.
+        assert services[path]["spec"]["sessionAffinityConfig"]["clientIP"]["timeoutSeconds"] >= 30
