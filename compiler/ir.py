@@ -88,6 +88,7 @@ class Project:
     registry: str | None = None
     owners: tuple[str, ...] = ()
     triton_version: str = "2.51.0"
+    triton_digest: str | None = None  # "sha256:…" of the Triton image, pinned beside the tag
     kubernetes_version: str = "1.33"
     repository: str | None = None
     runbooks: str | None = None
@@ -113,6 +114,7 @@ class Resources:
     cpu: float | None = None
     memory: int | None = None
     gpu: int = 0
+    storage: int | None = None  # local disk for artifacts and scratch (bytes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +193,8 @@ class Model:
     version: str | None = None
     format: ModelFormat | None = None
     artifact: str | None = None
+    artifact_sha256: str | None = None  # verified by the pod's fetch init container
+    identity: tuple[str, str] | None = None  # (aws | gcp | azure, role ARN / service account / client id)
     trained_on: Ref | None = None
     owners: tuple[str, ...] = ()
     inputs: tuple[Tensor, ...] = ()

@@ -52,6 +52,7 @@ class Project:
     repository: str | None
     runbooks: str | None
     declared: ir.Project | None
+    triton_digest: str | None = None  # "sha256:…", pinned beside the Triton image tag
 
     @classmethod
     def of(cls, spec: ir.Spec) -> Project:
@@ -59,7 +60,7 @@ class Project:
         if p is None:
             return cls("shipspec", None, (), triton_target.DEFAULT_RELEASE, k8s.DEFAULT_VERSION, None, None, None)
         return cls(p.name, p.registry, p.owners, p.triton_version, p.kubernetes_version, p.repository,
-                   p.runbooks, p)
+                   p.runbooks, p, p.triton_digest)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,9 +125,11 @@ class Placement:
             return None
         cpus = [r.cpu for r in declared if r.cpu is not None]
         memories = [r.memory for r in declared if r.memory is not None]
+        storages = [r.storage for r in declared if r.storage is not None]
         span = self.resources.span if self.resources is not None else declared[0].span
         return ir.Resources(span, cpu=round(sum(cpus), 6) if cpus else None,
-                            memory=sum(memories) if memories else None, gpu=max(r.gpu for r in declared))
+                            memory=sum(memories) if memories else None, gpu=max(r.gpu for r in declared),
+                            storage=sum(storages) if storages else None)
 
     @property
     def pod_gpu(self) -> int:

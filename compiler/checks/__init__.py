@@ -36,6 +36,7 @@ CHECKS: tuple[Check, ...] = (
     k8s_policy.check_kubernetes,
     serving.check_canary_weights,
     serving.check_training_volumes,
+    serving.check_image_digests,
     triton.check_models,
     triton.check_ensembles,
     triton.check_targets,

@@ -9,6 +9,7 @@ gate's canary line, naming the weight it will really get.
 
 from __future__ import annotations
 
+from compiler import ir
 from compiler.diagnostics import Sink
 from compiler.resolve import Resolved
 from compiler.targets.kubernetes import canary_effective_weight
@@ -53,3 +54,16 @@ def check_training_volumes(r: Resolved, sink: Sink) -> None:
             sink.report("SS525", f"{t.nodes} nodes share the checkpoint volume (ReadWriteMany) but no storage class "
                         "is named: the default class rarely supports it", t.spans.get("checkpoint", t.span),
                         hint='name a class with shared access: checkpoint SIZE class "efs-sc"')
+
+
+def check_image_digests(r: Resolved, sink: Sink) -> None:
+    """A tag can be moved to other bytes; production pulls what was reviewed
+    only when the image is pinned by digest too (``triton "2.51.0" digest "sha256:…"``)."""
+    production = [e for e in r.spec.environments if e.tier is ir.Tier.PRODUCTION and r.placements(e)]
+    if not production or r.project.triton_digest is not None:
+        return
+    declared = r.project.declared
+    span = declared.spans.get("triton_version", declared.span) if declared is not None else production[0].span
+    sink.report("SS526", f"production environment '{production[0].name}' runs the Triton image by tag only "
+                f"({r.project.triton_version}): a moved tag changes what production runs", span,
+                hint=f'pin it: triton "{r.project.triton_version}" digest "sha256:…"')

@@ -113,6 +113,7 @@ def lower_model(cx: Lowering, tree: Tree[Token]) -> ir.Model:
             "versions",
             "tests",
             "serve",
+            "identity",
         }
     )
     for kind, stmt in cx.statements(tree, single):
@@ -120,6 +121,16 @@ def lower_model(cx: Lowering, tree: Tree[Token]) -> ir.Model:
         a = args(stmt)
         if kind in ("version", "artifact"):
             f[kind] = cx.string(a[0])
+            if kind == "artifact" and len(a) > 1:  # artifact "URI" sha256 "HEX"
+                digest = cx.string(a[1])
+                if len(digest) == 64 and all(c in "0123456789abcdef" for c in digest.lower()):
+                    f["artifact_sha256"] = digest.lower()
+                else:
+                    cx.sink.report("SS204", "sha256 must be 64 hexadecimal characters", cx.span(a[1]))
+        elif kind == "identity":
+            provider = cx.keyword(a[0], ("aws", "gcp", "azure"), "identity provider")
+            if provider is not None:
+                f["identity"] = (provider, cx.string(a[1]))
         elif kind == "format":
             fmt = cx.keyword(a[0], tuple(m.value for m in ir.ModelFormat), "model format")
             f["format"] = ir.ModelFormat(fmt) if fmt else None

@@ -28,7 +28,7 @@ def resources(cx: Lowering, block: Node, gpu_key: str = "gpu") -> ir.Resources:
     seen: set[str] = set()
     for stmt in block.find_data("resource_stmt"):
         key_tok, value_tok = args(stmt)
-        key = cx.keyword(key_tok, ("cpu", "memory", "gpu"), "resource")
+        key = cx.keyword(key_tok, ("cpu", "memory", "gpu", "storage"), "resource")
         if key is None:
             continue
         if key in seen:
@@ -41,8 +41,8 @@ def resources(cx: Lowering, block: Node, gpu_key: str = "gpu") -> ir.Resources:
                 cx.sink.report("SS303", "cpu must be above 0", cx.span(value_tok))
             elif cpu is not None:
                 f["cpu"] = cpu
-        elif key == "memory":
-            f["memory"] = cx.unit(value_tok, units.size)
+        elif key in ("memory", "storage"):  # storage: the local disk the pod's files take (ephemeral storage)
+            f[key] = cx.unit(value_tok, units.size)
         else:
             f["gpu"] = cx.integer(value_tok) or 0
     return ir.Resources(span=cx.span(block), **f)

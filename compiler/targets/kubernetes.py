@@ -174,3 +174,16 @@ def canary_effective_weight(replicas: int, weight: int, max_surge: int = ROLLOUT
     """The share of traffic (percent) the canary pods get without traffic routing."""
     canary, stable = canary_replicas(replicas, weight, max_surge)
     return 100.0 * canary / (canary + stable) if canary + stable else 0.0
+
+
+# -- workload identity -------------------------------------------------------------
+# A model's ServiceAccount annotations (and pod labels) per cloud: AWS IRSA reads
+# the role ARN annotation (EKS Pod Identity needs none: its association names the
+# ServiceAccount); GKE Workload Identity the Google service account; Azure
+# Workload Identity the client id, and only for pods labelled to use it.
+IDENTITY_ANNOTATION = {
+    "aws": "eks.amazonaws.com/role-arn",
+    "gcp": "iam.gke.io/gcp-service-account",
+    "azure": "azure.workload.identity/client-id",
+}
+IDENTITY_POD_LABELS = {"azure": {"azure.workload.identity/use": "true"}}

@@ -6,6 +6,8 @@ from __future__ import annotations
 MINIMAL = """\
 project demo {
   registry "ghcr.io/demo"
+  # Production runs the Triton image pinned by digest (SS526 otherwise).
+  triton "2.51.0" digest "sha256:0000000000000000000000000000000000000000000000000000000000000051"
   owners @demo/ml
 }
 

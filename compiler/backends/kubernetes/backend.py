@@ -123,7 +123,9 @@ class _Env:
     def serve(self, model: ir.Model) -> None:
         s = k8s_serving.served(self.resolved, self.env, model)
         src = model.span
-        pod = fragment(self.ctx, T + "triton-pod.yaml.j2", src, p=k8s_serving.pod(s, self.sa, s.name))
+        self.add("ServiceAccount", s.name, "serviceaccount.yaml.j2", model.spans.get("identity", src),
+                 o=k8s_serving.service_account(s))
+        pod = fragment(self.ctx, T + "triton-pod.yaml.j2", src, p=k8s_serving.pod(s, s.name, s.name))
         analysis = None
         if s.canary is not None and s.sla is not None:
             analysis = k8s_canary.analysis_template(s, prometheus_address(self.resolved), self.ctx.sink)

@@ -24,9 +24,12 @@ __all__ = ["CONTAINER_SECURITY", "MANAGED_BY", "POD_SECURITY", "WAVE_NAMESPACE",
            "labels", "selector", "wave"]
 
 
-def triton_image(version: str) -> str:
+def triton_image(version: str, digest: str | None = None) -> str:
+    """The Triton image by tag, and by digest too where the project pins one
+    (the digest is what the node pulls; the tag stays for people)."""
     release = triton_release(version) or "unknown"
-    return f"nvcr.io/nvidia/tritonserver:{release}-py3"
+    image = f"nvcr.io/nvidia/tritonserver:{release}-py3"
+    return f"{image}@{digest}" if digest else image
 
 
 def secret_name(prefix: str, ref: ir.SecretRef) -> str:

@@ -91,12 +91,21 @@ class Served:
     def triton_version(self) -> str:
         return self.resolved.project.triton_version
 
+    @property
+    def identity(self) -> tuple[str, str] | None:
+        """The pod's cloud identity: its own model's, else the first member's that has one."""
+        return next((p.model.identity for p in (self.placement, *self.placement.pod_models) if p.model.identity),
+                    None)
+
 
 def served(r: Resolved, env: ir.Environment, model: ir.Model) -> Served:
     return Served(r, r.place(model, env))
 
 
 RESPONSE_CACHE_BYTES = 64 * 1024 * 1024
+# Local disk for a pod's model files when no model in it declares `storage`, and for /tmp.
+DEFAULT_MODEL_STORAGE = 10 << 30
+TMP_STORAGE = 1 << 30
 
 
 def triton_args(version: str, models: list[ir.Model]) -> list[str]:
@@ -145,11 +154,17 @@ def _fetch_container(p: Placement) -> dict[str, Any] | None:
     recursive = file.endswith(".savedmodel") or uri.endswith("/")
     target = f"{MODEL_REPOSITORY}/{m.name}/{triton_version_dir(version)}/{file}"
     script = script.format(rec="--recursive " if recursive and scheme in ("s3", "gs") else "")
+    # The artifact's sha256 (when the spec gives it for the version this
+    # environment runs) is checked before Triton ever reads the file: a
+    # mismatch fails the init container and the pod never becomes ready.
+    digest = m.artifact_sha256 if uri == m.artifact and not recursive else None
+    verify = ' && echo "$3  $2" | sha256sum -c -' if digest else ""
     return {
         "name": f"fetch-{k8s_name(m.name)}"[:63],
         "image": image,
-        # The URI and target are positional arguments, never part of the script text.
-        "command": ["sh", "-c", f'mkdir -p "$(dirname "$2")" && {script}', "fetch", uri, target],
+        # The URI, target and digest are positional arguments, never part of the script text.
+        "command": ["sh", "-c", f'mkdir -p "$(dirname "$2")" && {script}{verify}', "fetch", uri, target,
+                    *([digest] if digest else [])],
         "env": [{"name": "HOME", "value": "/tmp"}, {"name": "CLOUDSDK_CONFIG", "value": "/tmp/gcloud"}],
         "resources": {"requests": {"cpu": "250m", "memory": "256Mi"}, "limits": {"cpu": "1", "memory": "1Gi"}},
         "securityContext": kc.CONTAINER_SECURITY,
@@ -175,6 +190,8 @@ def pod(s: Served, service_account: str, secret_prefix: str) -> dict[str, Any]:
     placed = s.placement.pod_models
     models = [p.model for p in placed]
     labels = {**kc.labels(s.project, "triton", s.name), **kc.selector(s.name)}
+    if s.identity is not None:
+        labels.update(k8s.IDENTITY_POD_LABELS.get(s.identity[0], {}))
     config_volumes = [
         {"name": f"config-{i}", "configMap": {"name": triton_config_map(m.name)}} for i, m in enumerate(models)
     ]
@@ -186,6 +203,15 @@ def pod(s: Served, service_account: str, secret_prefix: str) -> dict[str, Any]:
     ]
     mounts += [{"name": "tmp", "mountPath": "/tmp"}, {"name": "shm", "mountPath": "/dev/shm"}]
     fetchers = [_fetch_container(p) for p in placed]
+    pod_res = s.placement.pod_resources
+    models_size = (pod_res.storage if pod_res is not None and pod_res.storage else DEFAULT_MODEL_STORAGE)
+    # emptyDirs count against the node's ephemeral storage: bounded, and requested, so
+    # the scheduler places the pod where the artifacts fit and the kubelet evicts
+    # a runaway pod rather than filling the node.
+    ephemeral = kc.quantity_bytes(models_size + TMP_STORAGE)
+    resources = kc.resources(pod_res)
+    resources.setdefault("requests", {})["ephemeral-storage"] = ephemeral
+    resources.setdefault("limits", {})["ephemeral-storage"] = ephemeral
     init = [_version_dirs(placed)] + [c for c in fetchers if c is not None]
     env_vars: list[Any] = []
     for m in models:
@@ -209,19 +235,30 @@ def pod(s: Served, service_account: str, secret_prefix: str) -> dict[str, Any]:
         "tolerations": kc.tolerations(s.env) if gpu_pod else [],
         "spread": spread,
         "init_containers": init,
-        "image": kc.triton_image(s.triton_version),
+        "image": kc.triton_image(s.triton_version, s.resolved.project.triton_digest),
         "args": triton_args(s.triton_version, models),
         "env": env_vars,
-        "resources": kc.resources(s.placement.pod_resources),
+        "resources": resources,
         "mounts": mounts,
         "volumes": [
-            {"name": "models", "emptyDir": {}},
-            {"name": "tmp", "emptyDir": {}},
+            {"name": "models", "emptyDir": {"sizeLimit": kc.quantity_bytes(models_size)}},
+            {"name": "tmp", "emptyDir": {"sizeLimit": kc.quantity_bytes(TMP_STORAGE)}},
             {"name": "shm", "emptyDir": {"medium": "Memory", "sizeLimit": "1Gi"}},
             *config_volumes,
         ],
         "ports": {"http": HTTP, "grpc": GRPC, "metrics": METRICS},
     }
+
+
+def service_account(s: Served) -> dict[str, Any]:
+    """The model's own ServiceAccount (one per served model: a model reads only
+    its own artifacts), with its cloud identity's annotation."""
+    view = meta(s, "identity")
+    view["annotations"] = {**view["annotations"], **kc.wave(kc.WAVE_SETUP)}  # before the pods that use it
+    if s.identity is not None:
+        provider, value = s.identity
+        view["annotations"] = {**view["annotations"], k8s.IDENTITY_ANNOTATION[provider]: value}
+    return {"meta": view}
 
 
 def meta(s: Served, component: str, name: str | None = None) -> dict[str, Any]:

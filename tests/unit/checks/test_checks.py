@@ -47,7 +47,8 @@ def test_names_must_be_lower_case_identifiers() -> None:
 
 
 def test_missing_and_second_project() -> None:
-    assert "SS109" in codes(MINIMAL.replace('project demo {\n  registry "ghcr.io/demo"\n  owners @demo/ml\n}\n', ""))
+    project = MINIMAL[MINIMAL.index("project demo {"):MINIMAL.index("}\n") + 2]
+    assert "SS109" in codes(MINIMAL.replace(project, ""))
     assert "SS108" in codes(MINIMAL + "project other { }\n")
 
 

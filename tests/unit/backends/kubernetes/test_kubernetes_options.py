@@ -19,11 +19,12 @@ def _rollout(out: Path) -> dict:
 
 
 def test_triton_version_pins_image_and_histograms(tmp_path: Path) -> None:
-    spec = GATEWAY.replace('owners @demo/ml\n}', 'owners @demo/ml\n  triton "2.52.0"\n}', 1)
+    spec = GATEWAY.replace('triton "2.51.0" digest', 'triton "2.52.0" digest', 1)
     diags = compile_to(write_spec(tmp_path / "s", spec), tmp_path / "out")
     assert errors(diags) == []
     triton = _rollout(tmp_path / "out")["spec"]["template"]["spec"]["containers"][0]
-    assert triton["image"] == "nvcr.io/nvidia/tritonserver:24.11-py3"
+    # The tag for people, the digest for the node.
+    assert triton["image"] == "nvcr.io/nvidia/tritonserver:24.11-py3@sha256:" + "0" * 62 + "51"
     assert "--metrics-config=histogram_latencies=true" in triton["args"]
     assert "--metrics-config=summary_latencies=true" in triton["args"]
     analysis = yaml.safe_load((tmp_path / "out/deploy/prod/analysistemplate-clf-slo.yaml").read_text())
@@ -33,7 +34,7 @@ def test_triton_version_pins_image_and_histograms(tmp_path: Path) -> None:
 
 
 def test_unknown_triton_release_is_refused(tmp_path: Path) -> None:
-    spec = GATEWAY.replace('owners @demo/ml\n}', 'owners @demo/ml\n  triton "2.30.0"\n}', 1)
+    spec = GATEWAY.replace('triton "2.51.0" digest', 'triton "2.30.0" digest', 1)
     diags = compile_to(write_spec(tmp_path / "s", spec), tmp_path / "out")
     assert "SS732" in [d.code for d in errors(diags)]
     assert not (tmp_path / "out").exists()

@@ -275,3 +275,49 @@ def test_a_sequence_model_keeps_each_client_on_one_replica() -> None:
     for path in sticky:
         # sequence { idle 30s }: the client stays on its replica longer than Triton keeps the sequence.
         assert services[path]["spec"]["sessionAffinityConfig"]["clientIP"]["timeoutSeconds"] >= 30
+
+
+# -- point 7: identity and supply chain ---------------------------------------------------
+
+
+def test_each_model_has_its_own_service_account_with_its_cloud_identity() -> None:
+    tree = _tree("example")
+    for path, obj in tree.items():
+        if obj["kind"] not in ("Deployment", "Rollout") or "/monitoring/" in path:
+            continue
+        env = path.split("/")[1]
+        pod = obj["spec"]["template"]["spec"]
+        account = tree[f"deploy/{env}/serviceaccount-{pod['serviceAccountName']}.yaml"]
+        assert pod["serviceAccountName"] == obj["metadata"]["name"]  # the model's own, not the project's
+        if obj["metadata"]["labels"]["shipspec.dev/model"] == "fraud_detector":
+            assert account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"].endswith(
+                ":role/kestrel-fraud-detector")
+    for provider, annotation in (("gcp", "iam.gke.io/gcp-service-account"),
+                                 ("azure", "azure.workload.identity/client-id")):
+        text = MINIMAL.replace("  serve in staging, prod\n", f'  serve in staging, prod\n  identity {provider} "who"\n')
+        objects, _ = rendered(text)
+        assert objects["deploy/prod/serviceaccount-clf.yaml"]["metadata"]["annotations"][annotation] == "who"
+        labels = objects["deploy/prod/rollout-clf.yaml"]["spec"]["template"]["metadata"]["labels"]
+        assert (labels.get("azure.workload.identity/use") == "true") == (provider == "azure")
+
+
+def test_local_volumes_are_bounded_and_requested() -> None:
+    tree = _tree("example")
+    for path, obj in tree.items():
+        if obj["kind"] not in ("Deployment", "Rollout") or "/monitoring/" in path:
+            continue
+        pod = obj["spec"]["template"]["spec"]
+        assert all("sizeLimit" in v["emptyDir"] for v in pod["volumes"] if "emptyDir" in v), path
+        triton = next(c for c in pod["containers"] if c["name"] == "triton")
+        assert "ephemeral-storage" in triton["resources"]["requests"], path
+    fraud = tree["deploy/prod/rollout-fraud-detector.yaml"]["spec"]["template"]["spec"]
+    models = next(v for v in fraud["volumes"] if v["name"] == "models")
+    assert models["emptyDir"]["sizeLimit"] == "5Gi"  # resources { storage 5Gi }
+
+
+def test_production_without_an_image_digest_is_warned() -> None:
+    _, diags = rendered(MINIMAL)
+    assert "SS526" not in [d.code for d in diags]
+    unpinned = MINIMAL.replace(MINIMAL[MINIMAL.index('  triton "2.51.0" digest'):MINIMAL.index("  owners @demo/ml")], "")
+    _, diags = rendered(unpinned)
+    assert [d.code for d in diags].count("SS526") == 1

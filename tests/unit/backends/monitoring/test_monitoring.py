@@ -152,7 +152,7 @@ def test_version_aware_latency() -> None:
     assert 'nv_inference_request_summary_us{namespace="ml-prod", model="clf", quantile="0.99"}' in raw
     assert "latency-p99.burn" not in raw
 
-    newer = MINIMAL.replace('owners @demo/ml\n}', 'owners @demo/ml\n  triton "2.52.0"\n}', 1)
+    newer = MINIMAL.replace('triton "2.51.0" digest', 'triton "2.52.0" digest', 1)
     files, sink = _render(newer)
     assert "SS740" not in [d.code for d in sink.items]
     raw = files["deploy/prod/monitoring/rules.yml"].text
