@@ -318,6 +318,7 @@ def test_local_volumes_are_bounded_and_requested() -> None:
 def test_production_without_an_image_digest_is_warned() -> None:
     _, diags = rendered(MINIMAL)
     assert "SS526" not in [d.code for d in diags]
-    unpinned = MINIMAL.replace(MINIMAL[MINIMAL.index('  triton "2.51.0" digest'):MINIMAL.index("  owners @demo/ml")], "")
+    pin = MINIMAL[MINIMAL.index('  triton "2.51.0" digest'):MINIMAL.index("  owners @demo/ml")]
+    unpinned = MINIMAL.replace(pin, "")
     _, diags = rendered(unpinned)
     assert [d.code for d in diags].count("SS526") == 1
