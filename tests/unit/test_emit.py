@@ -127,11 +127,11 @@ def test_hand_edit_is_reported_and_only_overwritten_with_force(tree: tuple[Path,
     assert rc == 1 and "SS901" in report and "deploy/prod/service-clf.yaml" in report
     assert "NodePort" in target.read_text()
     # nothing else was written either: the plan had an error
-    assert "maxReplicas: 4" in (out / "deploy/prod/horizontalpodautoscaler-clf.yaml").read_text()
+    assert "maxReplicaCount: 4" in (out / "deploy/prod/scaledobject-clf.yaml").read_text()
     rc, _, err = run("compile", str(specs), "--out", str(out), "--force", "--format", "text")
     assert rc == 0, err
     assert target.read_text() == original
-    assert "maxReplicas: 6" in (out / "deploy/prod/horizontalpodautoscaler-clf.yaml").read_text()
+    assert "maxReplicaCount: 6" in (out / "deploy/prod/scaledobject-clf.yaml").read_text()
 
 
 def test_check_exits_1_with_a_diff_for_changed_missing_and_stale_files(tree: tuple[Path, Path]) -> None:

@@ -140,8 +140,12 @@ class _Env:
             self.add("VirtualService", s.name, "virtualservice.yaml.j2", s.canary.span,
                      o=k8s_serving.canary_virtual_service(s, mirror))
         if s.replicas is not None:
-            self.add("HorizontalPodAutoscaler", s.name, "horizontalpodautoscaler.yaml.j2", s.replicas.span,
-                     o=k8s_serving.hpa(s))
+            scaled = k8s_serving.scaled_object(s, prometheus_address(self.resolved))
+            if scaled is not None:  # KEDA owns the HPA it creates: never both
+                self.add("ScaledObject", s.name, "scaledobject.yaml.j2", s.replicas.span, o=scaled)
+            else:
+                self.add("HorizontalPodAutoscaler", s.name, "horizontalpodautoscaler.yaml.j2", s.replicas.span,
+                         o=k8s_serving.hpa(s))
         if s.production:
             self.add("PodDisruptionBudget", s.name, "poddisruptionbudget.yaml.j2", src, o=k8s_serving.pdb(s))
             self.add("NetworkPolicy", s.name, "networkpolicy.yaml.j2", src,

@@ -124,7 +124,11 @@ def _verify_production(ns: str, objects: list[tuple[dict[str, Any], Span]], sink
     own_policies = _Selecting(match_labels(p, "podSelector") for p in of("NetworkPolicy")
                               if ((p.get("spec") or {}).get("podSelector") or {}) != {})
     hpas_of: dict[Any, list[dict[str, Any]]] = {}
-    for h in of("HorizontalPodAutoscaler"):
+    # A KEDA ScaledObject creates (and owns) the HPA: its minReplicaCount counts as one.
+    scalers = [*of("HorizontalPodAutoscaler"),
+               *({"spec": {**(d.get("spec") or {}), "minReplicas": (d.get("spec") or {}).get("minReplicaCount")}}
+                 for d in of("ScaledObject"))]
+    for h in scalers:
         target = ((h.get("spec") or {}).get("scaleTargetRef") or {}).get("name")
         try:
             hpas_of.setdefault(target, []).append(h)

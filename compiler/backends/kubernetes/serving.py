@@ -376,6 +376,58 @@ def hpa(s: Served) -> dict[str, Any]:
     return {"meta": meta(s, "autoscaling"), "target": target, "min": s.replicas.min, "max": s.replicas.max}
 
 
+# Autoscaling on Triton's queue: KEDA ScaledObjects with a Prometheus trigger
+# (not prometheus-adapter: a per-model object in the model's own tree and
+# Application, plain PromQL, no cluster-wide adapter rules or APIService to own).
+# The mean time a request waits in Triton's queue over a minute is the load
+# signal; the target is this share of the strictest latency objective (queueing
+# must leave the rest of the budget to the model itself).
+QUEUE_SHARE_OF_BUDGET = 0.25
+CPU_UTILISATION, GPU_UTILISATION = 70, 0.8
+SCALE_WINDOW = "1m"
+
+
+def queue_target_seconds(s: Served) -> float | None:
+    """The mean queue time per request the autoscaler holds, or None without a latency SLA."""
+    if s.sla is None or not s.sla.latency:
+        return None
+    return round(min(o.threshold for o in s.sla.latency) * QUEUE_SHARE_OF_BUDGET, 6)
+
+
+def _selector(s: Served) -> str:
+    return f'namespace="{s.namespace}",model="{s.model.name}"'
+
+
+def scaled_object(s: Served, prometheus: str) -> dict[str, Any] | None:
+    """A KEDA ScaledObject (its own HPA) on queue time, CPU and, for GPU pods,
+    GPU utilisation as secondary signals; None where no SLA gives a budget."""
+    target_seconds = queue_target_seconds(s)
+    if target_seconds is None or s.replicas is None:
+        return None
+    sel = _selector(s)
+    # Mean queue time per request (seconds); "Value": the HPA scales by current / target.
+    queue = (f"sum(rate(nv_inference_queue_duration_us{{{sel}}}[{SCALE_WINDOW}])) / 1e6 / "
+             f"clamp_min(sum(rate(nv_inference_request_success{{{sel}}}[{SCALE_WINDOW}])), 1e-9)")
+    triggers: list[dict[str, Any]] = [
+        {"type": "prometheus", "name": "queue-time", "metricType": "Value",
+         "metadata": {"serverAddress": prometheus, "query": queue, "threshold": _decimal(target_seconds),
+                      "ignoreNullValues": "true"}},
+        {"type": "cpu", "metricType": "Utilization", "metadata": {"value": str(CPU_UTILISATION)}},
+    ]
+    if s.placement.pod_gpu > 0 and s.placement.uses_gpu:
+        gpu = (f'avg(nv_gpu_utilization{{namespace="{s.namespace}",pod=~"{s.name}-[a-z0-9]+-[a-z0-9]{{5}}"}})')
+        triggers.append({"type": "prometheus", "name": "gpu-utilisation", "metricType": "Value",
+                         "metadata": {"serverAddress": prometheus, "query": gpu,
+                                      "threshold": _decimal(GPU_UTILISATION), "ignoreNullValues": "true"}})
+    view = hpa(s)
+    return {**view, "triggers": triggers}
+
+
+def _decimal(value: float) -> str:
+    text = format(value, "f").rstrip("0").rstrip(".")
+    return text or "0"
+
+
 def pdb(s: Served) -> dict[str, Any]:
     return {"meta": meta(s, "availability"), "selector": kc.selector(s.name)}
 

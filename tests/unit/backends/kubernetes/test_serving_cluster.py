@@ -322,3 +322,27 @@ def test_production_without_an_image_digest_is_warned() -> None:
     unpinned = MINIMAL.replace(pin, "")
     _, diags = rendered(unpinned)
     assert [d.code for d in diags].count("SS526") == 1
+
+
+# -- point 5: autoscaling on the queue -------------------------------------------------------
+
+
+def test_models_with_a_latency_sla_scale_on_queue_time_through_keda() -> None:
+    tree = _tree("example")
+    scaled = {p: o for p, o in tree.items() if o["kind"] == "ScaledObject"}
+    hpas = {p: o for p, o in tree.items() if o["kind"] == "HorizontalPodAutoscaler"}
+    # KEDA creates and owns the HPA: a workload never has both.
+    targets = [o["spec"]["scaleTargetRef"]["name"] + p.split("/")[1] for p, o in scaled.items()]
+    assert not set(targets) & {o["spec"]["scaleTargetRef"]["name"] + p.split("/")[1] for p, o in hpas.items()}
+    so = scaled["deploy/prod/scaledobject-fraud-detector.yaml"]["spec"]
+    triggers = {t.get("name", t["type"]): t for t in so["triggers"]}
+    queue = triggers["queue-time"]
+    # sla fraud_detector in prod: latency p99 < 50ms -> the queue may take a quarter: 12.5 ms.
+    assert float(queue["metadata"]["threshold"]) == 0.0125 and queue["metricType"] == "Value"
+    assert 'model="fraud_detector"' in queue["metadata"]["query"]
+    assert "nv_inference_queue_duration_us" in queue["metadata"]["query"]
+    assert triggers["cpu"]["metadata"]["value"] == "70"
+    assert "gpu-utilisation" in triggers  # a GPU model: GPU utilisation as a second signal
+    assert (so["minReplicaCount"], so["maxReplicaCount"]) == (3, 12)
+    # Without a latency SLA there is no budget to derive a queue target from: CPU only.
+    assert "deploy/staging/horizontalpodautoscaler-fraud-detector.yaml" in hpas
