@@ -56,8 +56,8 @@ def play_pod(env_dir: Path, workload: dict[str, Any], root: Path) -> tuple[Path,
             assert init["command"][:2] == ["mkdir", "-p"]
             for directory in init["command"][2:]:
                 _local(directory, root).mkdir(parents=True, exist_ok=True)
-        else:  # fetch-<model>: sh -c SCRIPT fetch URI TARGET
-            fetched.add(_local(init["command"][-1], root))
+        else:  # fetch-<model>: sh -c SCRIPT fetch URI TARGET [SHA256]
+            fetched.add(_local(init["command"][5], root))
     args = [a for a in triton["args"] if not a.startswith(_HARNESS)]
     return root, args, fetched
 
