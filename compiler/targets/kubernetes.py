@@ -88,11 +88,13 @@ def wave(value: str) -> dict[str, str]:
     return {"argocd.argoproj.io/sync-wave": value}
 
 
+# A UID/GID of 10000 or more: no clash with a host user's (checkov CKV_K8S_40); no
+# image shipspec runs needs its own user's passwd entry (HOME is /tmp where one is read).
 POD_SECURITY = {
     "runAsNonRoot": True,
-    "runAsUser": 1000,
-    "runAsGroup": 1000,
-    "fsGroup": 1000,
+    "runAsUser": 10001,
+    "runAsGroup": 10001,
+    "fsGroup": 10001,
     "seccompProfile": {"type": "RuntimeDefault"},
 }
 
