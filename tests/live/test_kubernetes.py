@@ -108,7 +108,8 @@ def test_analysis_template_comes_from_the_target_sla_and_no_data_fails(built: di
 def test_triton_pod(built: dict[str, list[dict[str, Any]]]) -> None:
     fraud = by_kind(built["prod"], "Rollout")["fraud-detector"]
     triton = _triton(fraud)
-    assert triton["image"].startswith("nvcr.io/nvidia/tritonserver:24.10-py3@sha256:")  # tag and digest (specs/project.ship)
+    # The tag and the digest specs/project.ship pins.
+    assert triton["image"].startswith("nvcr.io/nvidia/tritonserver:24.10-py3@sha256:")
     assert "--metrics-config=summary_latencies=true" in triton["args"]
     assert not any("histogram_latencies" in a for a in triton["args"])  # 2.51 has none
     assert {p["name"]: p["containerPort"] for p in triton["ports"]} == {"http": 8000, "grpc": 8001, "metrics": 8002}
@@ -149,9 +150,10 @@ def test_production_objects(built: dict[str, list[dict[str, Any]]]) -> None:
     pdbs, policies = by_kind(prod, "PodDisruptionBudget"), by_kind(prod, "NetworkPolicy")
     # Models with a latency SLA scale on queue time through KEDA (which owns their HPA).
     scaled = by_kind(prod, "ScaledObject")
-    assert scaled["offer-ranker"]["spec"]["minReplicaCount"] == 4 and scaled["offer-ranker"]["spec"]["maxReplicaCount"] == 20
+    ranker, router = scaled["offer-ranker"]["spec"], scaled["ticket-router"]["spec"]
+    assert ranker["minReplicaCount"] == 4 and ranker["maxReplicaCount"] == 20
     assert scaled["offer-ranker"]["spec"]["scaleTargetRef"]["kind"] == "Rollout"
-    assert scaled["ticket-router"]["spec"]["minReplicaCount"] == 3 and scaled["ticket-router"]["spec"]["maxReplicaCount"] == 12
+    assert router["minReplicaCount"] == 3 and router["maxReplicaCount"] == 12
     assert scaled["ticket-router"]["spec"]["scaleTargetRef"]["kind"] == "Deployment"
     assert policies["default-deny-ingress"]["spec"] == {"podSelector": {}, "policyTypes": ["Ingress"]}
     for name in ("fraud-detector", "offer-ranker", "ticket-classifier", "ticket-router", "ticket-tokenizer"):
@@ -188,7 +190,8 @@ def test_preprod_shadow_mirrors_production(built: dict[str, list[dict[str, Any]]
     for route in vs["spec"]["http"]:
         assert route["mirror"]["host"] == "fraud-detector.ml-preprod.svc.cluster.local"
         assert route["mirrorPercentage"] == {"value": 100}
-        assert [d["destination"]["host"] for d in route["route"]] == ["fraud-detector-stable", "fraud-detector-canary"]
+        hosts = [d["destination"]["host"] for d in route["route"]]
+        assert hosts == ["fraud-detector-stable", "fraud-detector-canary"]
 
 
 def test_training_tier(built: dict[str, list[dict[str, Any]]]) -> None:
