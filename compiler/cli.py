@@ -119,6 +119,8 @@ def _add_triton(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("path", type=Path, metavar="PATH")
     p.add_argument("--serve", action="append", default=[], metavar="ENV", help="add 'serve in ENV' (repeatable)")
     p.add_argument("--artifact-base", default=None, metavar="URI", help="where artifacts live (default: a placeholder)")
+    p.add_argument("--drop", action="append", default=[], metavar="FIELD",
+                   help="import without this config field (dotted: input.allow_ragged_batch); reported, repeatable")
     p.add_argument("--out", type=Path, metavar="FILE", help="write the spec text here instead of stdout")
 
     p = sub.add_parser("smoke", help="check a running Triton against the spec for one environment")
@@ -440,7 +442,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     from compiler.fsutil import write_atomic
 
     base = args.artifact_base or triton_import.ARTIFACT_BASE
-    result = triton_import.import_path(args.path, serve_in=args.serve, artifact_base=base)
+    result = triton_import.import_path(args.path, serve_in=args.serve, artifact_base=base, drop=args.drop)
     report.text(result.diagnostics, result.sources, sys.stderr, _colour(sys.stderr))
     if any(d.severity is Severity.ERROR for d in result.diagnostics):
         return EXIT_FAIL

@@ -50,6 +50,9 @@ class ModelFormat(enum.Enum):
     ENSEMBLE = "ensemble"
 
 
+# Triton's tensor formats (``FORMAT_<upper>``).
+TENSOR_FORMATS = ("none", "nchw", "nhwc")
+
 DTYPES = (
     "bool", "uint8", "uint16", "uint32", "uint64", "int8", "int16", "int32", "int64",
     "fp16", "fp32", "fp64", "bf16", "string",
@@ -157,6 +160,9 @@ class Tensor:
     span: Span
     reshape: tuple[int, ...] | None = None
     optional: bool = False
+    # Triton's tensor ``format`` (``nchw``, ``nhwc``) and ``label_filename``.
+    format: str | None = None
+    labels: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,6 +215,12 @@ class Model:
     benchmarks: tuple[Benchmark, ...] = ()
     test_requirements: str | None = None
     evaluate: str | None = None
+    # (``platform`` or ``backend``, value) when not the format's default runtime.
+    runtime: tuple[str, str] | None = None
+    # ``signature auto``: Triton completes inputs and outputs from the model file.
+    auto_signature: bool = False
+    # Verbatim ModelConfig fields (protobuf text), each replacing the field the other statements render.
+    triton_fields: tuple[str, ...] = ()
     spans: Mapping[str, Span] = _spans()
 
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 
 from compiler import ir
-from compiler.targets.triton import supports_model_metrics
 from compiler.diagnostics import Sink, Span
 from compiler.resolve import Resolved
-
+from compiler.targets.triton import supports_model_metrics
+from compiler.targets.triton_rules import reshape_problem
 
 # What layout.triton_version_dir maps; anything else lands in directory 1.
 _SEMVER = re.compile(r"\d{1,3}\.\d{1,3}\.\d{1,3}")
@@ -25,31 +25,12 @@ def _max_batch(r: Resolved, model: ir.Model, env: ir.Environment | None) -> int:
 
 
 def _reshape_problem(t: ir.Tensor, batches: bool) -> str | None:
-    """Triton's reshape rules (model_config_utils.cc), beyond the plain element count."""
+    """Triton's reshape rules (shared with import and the rendered-config check); SS604 reports a plain
+    element-count mismatch of fixed shapes."""
     assert t.reshape is not None
-    if not t.reshape and not batches:
-        return "cannot have an empty reshape in a model that does not batch (scalar tensors are not supported)"
-    var_dims, var_reshape = t.dims.count(-1), t.reshape.count(-1)
-    if var_dims == 0 and var_reshape == 0:
-        return None  # the element count is checked by SS604
-    if var_dims != var_reshape:
-        if var_dims and var_reshape:
-            return "has different number of variable-size dimensions for dims and reshape"
-        return "has different size for dims and reshape"
-
-    def segments(shape: tuple[int, ...]) -> list[int]:
-        out, product = [], 1
-        for d in shape:
-            if d == -1:
-                out.append(product)
-                product = 1
-            else:
-                product *= d
-        return [*out, product]
-
-    if segments(t.dims) != segments(t.reshape):
-        return "has different size for dims and reshape"
-    return None
+    if t.reshape and -1 not in t.dims and -1 not in t.reshape:
+        return None
+    return reshape_problem(t.dims, t.reshape, batches)
 
 
 def _check_micros(what: str, seconds: float | None, span: Span, sink: Sink) -> None:

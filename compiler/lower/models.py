@@ -30,15 +30,25 @@ def tensor(cx: Lowering, stmt: Tree[Token]) -> ir.Tensor | None:
     dims = tuple(dim(cx, t) for t in dim_toks)
     reshape: tuple[int, ...] | None = None
     optional = False
+    fmt: str | None = None
+    labels: str | None = None
     for opt in opts:
         assert isinstance(opt, Tree)
         if opt.data == "reshape":
             reshape = tuple(dim(cx, t) for t in args(opt))
+        elif opt.data == "tensor_format" and stmt.data != "input":
+            cx.sink.report("SS204", "only an input has a 'layout'", cx.span(opt))
+        elif opt.data == "tensor_format":
+            fmt = cx.keyword(args(opt)[0], ir.TENSOR_FORMATS, "tensor format")
+        elif opt.data == "labels" and stmt.data != "output":
+            cx.sink.report("SS204", "only an output has 'labels' (Triton's label_filename)", cx.span(opt))
+        elif opt.data == "labels":
+            labels = cx.string(args(opt)[0])
         else:
             optional = True
     if dtype is None:
         return None
-    return ir.Tensor(tensor_name(cx, name), dtype, dims, cx.span(stmt), reshape, optional)
+    return ir.Tensor(tensor_name(cx, name), dtype, dims, cx.span(stmt), reshape, optional, fmt, labels)
 
 
 def dim(cx: Lowering, tok: Node) -> int:
@@ -96,7 +106,8 @@ def lower_model(cx: Lowering, tree: Tree[Token]) -> ir.Model:
     f: dict[str, Any] = {}
     spans: dict[str, Span] = {}
     lists: dict[str, list[Any]] = {
-        k: [] for k in ("inputs", "outputs", "env", "steps", "parameters", "tests", "benchmarks", "serve_in")
+        k: []
+        for k in ("inputs", "outputs", "env", "steps", "parameters", "tests", "benchmarks", "serve_in", "triton_fields")
     }
     single = frozenset(
         {
@@ -113,6 +124,8 @@ def lower_model(cx: Lowering, tree: Tree[Token]) -> ir.Model:
             "versions",
             "tests",
             "serve",
+            "runtime",
+            "signature",
         }
     )
     for kind, stmt in cx.statements(tree, single):
@@ -156,12 +169,21 @@ def lower_model(cx: Lowering, tree: Tree[Token]) -> ir.Model:
             for key in ("test_requirements", "evaluate"):
                 if (values := lists.pop(key, [])):
                     f[key] = values[-1]
+        elif kind == "runtime":
+            which = cx.keyword(a[0], ("platform", "backend"), "runtime field")
+            if which is not None:
+                f["runtime"] = (which, cx.string(a[1]))
+        elif kind == "signature":
+            f["auto_signature"] = cx.keyword(a[0], ("auto",), "signature") == "auto"
+        elif kind == "triton_fields":
+            spans[f"triton_fields.{len(lists['triton_fields'])}"] = cx.span(stmt)
+            lists["triton_fields"].append(cx.string(a[0]))
     fmt = f.get("format")
     needed = ("version", "format") if fmt is ir.ModelFormat.ENSEMBLE else ("version", "format", "artifact")
     # a statement that was written but held an invalid value is reported already
     cx.require(f, tuple(k for k in needed if k not in spans), f"model '{name}'", name)
     for key in ("inputs", "outputs"):
-        if not lists[key]:
+        if not lists[key] and not f.get("auto_signature"):
             cx.sink.report("SS107", f"model '{name}' declares no {key}", cx.span(name))
     if fmt is ir.ModelFormat.ENSEMBLE and not lists["steps"]:
         cx.sink.report("SS107", f"ensemble '{name}' has no 'step' statements", cx.span(name))

@@ -11,9 +11,10 @@ from __future__ import annotations
 from typing import Any, TypeGuard
 
 from compiler import ir
+from compiler.backends.render import Raw
+from compiler.backends.triton.validate import verbatim_fields
 from compiler.resolve import Placement, Resolved
 from compiler.targets.triton import LATENCY_HISTOGRAM, supports_model_metrics
-from compiler.backends.render import Raw
 
 # Model format -> (field, value): which of platform/backend names the runtime.
 RUNTIME: dict[ir.ModelFormat, tuple[str, str]] = {
@@ -60,6 +61,8 @@ def _tensor(t: ir.Tensor) -> dict[str, Any]:
         "dims": Raw(_ints(t.dims)),
         "reshape": Raw(_ints(t.reshape)) if t.reshape is not None else None,
         "optional": t.optional,
+        "format": Raw("FORMAT_" + t.format.upper()) if t.format else None,
+        "labels": pb_string(t.labels) if t.labels is not None else None,
     }
 
 
@@ -129,7 +132,7 @@ def config_view(r: Resolved, placed: Placement) -> dict[str, Any]:
     model, env, eff = placed.model, placed.env, placed
     fmt = model.format or ir.ModelFormat.PYTHON
     is_ensemble = fmt is ir.ModelFormat.ENSEMBLE
-    field, runtime = RUNTIME[fmt]
+    field, runtime = model.runtime or RUNTIME[fmt]
     batching = eff.batching
     max_batch = batching.max_batch_size if batching else 0
     triton_version = r.project.triton_version
@@ -149,6 +152,7 @@ def config_view(r: Resolved, placed: Placement) -> dict[str, Any]:
             "strategy": model.sequence.strategy,
         }
     policy, count = model.version_policy
+    verbatim = verbatim_fields(model.triton_fields)
     return {
         "model_name": pb_string(model.name),
         "runtime_field": Raw(field),
@@ -173,7 +177,8 @@ def config_view(r: Resolved, placed: Placement) -> dict[str, Any]:
         "cache": model.cache,
         "warmup": (
             _warmup(model)
-            if env.tier is ir.Tier.PRODUCTION and not is_ensemble and sequence is None
+            if env.tier is ir.Tier.PRODUCTION and not is_ensemble and sequence is None and not model.auto_signature
+            and not verbatim & {"sequence_batching", "model_warmup", "model_transaction_policy"}
             else []
         ),
         "latency_buckets": (
