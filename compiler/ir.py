@@ -90,7 +90,7 @@ class Project:
     span: Span
     registry: str | None = None
     owners: tuple[str, ...] = ()
-    triton_version: str = "2.51.0"
+    triton_version: str = "2.73.0"  # targets.triton.DEFAULT_RELEASE (a test holds them equal)
     kubernetes_version: str = "1.33"
     repository: str | None = None
     runbooks: str | None = None
