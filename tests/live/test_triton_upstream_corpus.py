@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 
 import pytest
@@ -45,7 +44,7 @@ def _expected(case: Path) -> list[str]:
     return [p.read_text().strip().replace("\\[", "[").replace("\\]", "]") for p in sorted(case.glob("expected*"))]
 
 
-def _server_config(config, name: str) -> str:  # noqa: ANN001 — a tritonclient ModelConfig
+def _server_config(config, name: str) -> str:
     """``config`` as the python stand-in the server loads: backend, name and (without a GPU) kinds change."""
     from google.protobuf import text_format
 
@@ -65,7 +64,7 @@ def _server_config(config, name: str) -> str:  # noqa: ANN001 — a tritonclient
     return str(text_format.MessageToString(served))
 
 
-def _members(config):  # noqa: ANN001, ANN202 — tritonclient ModelConfigs
+def _members(config):
     """Python stand-ins for an ensemble's steps (the corpus has the ensembles, not their members).
 
     A member tensor bound to an ensemble input or output takes its type and dims; a tensor
@@ -178,9 +177,11 @@ def test_upstream_valid_configs_pass_the_checker_and_load_in_the_server(tmp_path
                 loaded.append(name)
             for model in (name, *members):
                 server.unload(model)
-    print(f"upstream valid configs: {len(configs)}; checker accepts {len(configs)}; "
-          f"loaded by tritonserver 2.51 {len(loaded)}; not loadable here {sorted(NOT_LOADABLE_HERE)}; "
-          f"refused {refused}; ensembles {ensembles}")
+    print(
+        f"upstream valid configs: {len(configs)}; checker accepts {len(configs)}; "
+        f"loaded by tritonserver 2.51 {len(loaded)}; not loadable here {sorted(NOT_LOADABLE_HERE)}; "
+        f"refused {refused}; ensembles {ensembles}"
+    )
     assert refused == {}
     assert loaded == plain + ensembles
     assert (len(configs), len(loaded), len(NOT_LOADABLE_HERE)) == (30, 29, 1)

@@ -206,7 +206,7 @@ class TritonPythonModel:
 '''
 
 
-def standin_model(config) -> str:  # noqa: ANN001 — a tritonclient ModelConfig
+def standin_model(config) -> str:
     """A python ``model.py`` implementing ``config``'s declared inputs and outputs."""
     batched = config.max_batch_size > 0
     decoupled = config.model_transaction_policy.decoupled
