@@ -63,6 +63,24 @@ def _with_verbatim(text: str, model: ir.Model, sink: Sink) -> str:
     return str(text_format.MessageToString(config))
 
 
+def _check_release(text: str, model: ir.Model, version: str, sink: Sink) -> None:
+    """SS702 where the config sets a field the target release's ModelConfig does not have."""
+    try:
+        from google.protobuf import text_format
+
+        from compiler.backends.triton.protos import parse_for_release, release_for
+    except ImportError:
+        return  # the validator reports the missing protobuf (SS811)
+    try:
+        parse_for_release(text, version)
+    except text_format.ParseError as err:
+        release = release_for(version)
+        span = next((model.spans[k] for k in model.spans if k.startswith("triton_fields.")), model.span)
+        sink.report("SS702", f"model '{model.name}': Triton {version}'s model config cannot hold it "
+                    f"(checked against release {release}'s ModelConfig): {err}", span,
+                    hint="pin a newer 'triton' release in the project, or remove the field")
+
+
 class _Backend:
     name = "triton"
     validators = {KIND: any_version(validate_config)}
@@ -75,6 +93,7 @@ class _Backend:
                 text = ctx.templates.render(TEMPLATE, **config_view(ctx.resolved, placed))
                 if model.triton_fields:
                     text = _with_verbatim(text, model, ctx.sink)
+                _check_release(text, model, ctx.resolved.project.triton_version, ctx.sink)
                 files.append(
                     OutputFile(
                         path=layout.triton_config_path(env.name, model.name),
