@@ -131,6 +131,8 @@ class QueuePolicy:
     timeout: float | None = None
     max_size: int | None = None
     on_timeout: str = "reject"
+    # ``allow_override``: a request's own timeout may replace this policy's (allow_timeout_override).
+    allow_override: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +144,27 @@ class Batching:
     priority_levels: int | None = None
     default_priority: int | None = None
     queue: QueuePolicy | None = None
+    # ``preserve_ordering``: responses leave in the order requests arrived.
+    preserve_ordering: bool = False
+    # ``queue LEVEL { … }``: the queue policy of one priority level (priority_queue_policy), by level.
+    priority_queues: tuple[tuple[int, QueuePolicy], ...] = ()
     spans: Mapping[str, Span] = _spans()
+
+
+# Sequence control kinds (``control start|end|ready|corrid``) -> Triton's CONTROL_SEQUENCE_<KIND>.
+SEQUENCE_CONTROLS = ("start", "end", "ready", "corrid")
+# A start/end/ready control's tensor type: its false/true values are [0, 1] (int32, fp32) or [false, true].
+CONTROL_FLAG_DTYPES = ("int32", "fp32", "bool")
+
+
+@dataclass(frozen=True, slots=True)
+class SequenceControl:
+    """``control KIND TENSOR: TYPE``: a tensor the sequence batcher fills in for the model."""
+
+    kind: str
+    tensor: str
+    dtype: str
+    span: Span
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +172,44 @@ class Sequence:
     span: Span
     idle: float | None = None
     strategy: str = "direct"
+    controls: tuple[SequenceControl, ...] = ()
+    # Strategy settings (``strategy direct|oldest { … }``): delay for both; utilization for direct;
+    # candidates, preferred and preserve_ordering for oldest.
+    delay: float | None = None
+    utilization: float | None = None
+    candidates: int | None = None
+    preferred: tuple[int, ...] = ()
+    preserve_ordering: bool = False
+    spans: Mapping[str, Span] = _spans()
+
+
+# Triton's batch input kinds (BATCH_<KIND>) and its one batch output kind.
+BATCH_INPUT_KINDS = (
+    "element_count", "accumulated_element_count", "accumulated_element_count_with_zero",
+    "max_element_count_as_shape", "item_shape", "item_shape_flatten",
+)  # fmt: skip
+BATCH_OUTPUT_KINDS = ("scatter_with_input_shape",)
+
+
+@dataclass(frozen=True, slots=True)
+class BatchInput:
+    """``batch_input TARGET: TYPE from KIND SOURCE``: a tensor Triton computes from a batch (ragged batching)."""
+
+    target: str
+    dtype: str
+    kind: str
+    source: str
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class BatchOutput:
+    """``batch_output TARGET from KIND SOURCE``: an output Triton scatters back per request."""
+
+    target: str
+    kind: str
+    source: str
+    span: Span
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +281,10 @@ class Model:
     auto_signature: bool = False
     # Verbatim ModelConfig fields (protobuf text), each replacing the field the other statements render.
     triton_fields: tuple[str, ...] = ()
+    # ``decoupled``: the model may send any number of responses per request (model_transaction_policy).
+    decoupled: bool = False
+    batch_inputs: tuple[BatchInput, ...] = ()
+    batch_outputs: tuple[BatchOutput, ...] = ()
     spans: Mapping[str, Span] = _spans()
 
 

@@ -30,7 +30,7 @@ _FORMATS: dict[str, ir.ModelFormat] = {value: fmt for fmt, (_, value) in RUNTIME
 _HANDLED = {
     "name", "platform", "backend", "max_batch_size", "input", "output", "dynamic_batching",
     "sequence_batching", "ensemble_scheduling", "instance_group", "version_policy", "parameters",
-    "response_cache",
+    "response_cache", "batch_input", "batch_output", "model_transaction_policy",
 }  # fmt: skip
 # Runtimes other than a format's default, by the format their model files have.
 _RUNTIME_FORMATS = {
@@ -78,8 +78,15 @@ def _version_from_dirs(model_dir: Path) -> tuple[str, int] | None:
 _TENSOR_FIELDS = ("name", "data_type", "dims", "reshape", "optional", "format", "label_filename")
 _DYNAMIC_FIELDS = {
     "preferred_batch_size", "max_queue_delay_microseconds", "priority_levels", "default_priority_level",
-    "default_queue_policy",
+    "default_queue_policy", "preserve_ordering", "priority_queue_policy",
 }  # fmt: skip
+_STRATEGY_FIELDS = {
+    "direct": {"max_queue_delay_microseconds", "minimum_slot_utilization"},
+    "oldest": {"max_candidate_sequences", "preferred_batch_size", "max_queue_delay_microseconds", "preserve_ordering"},
+}
+# A start/end/ready control's values, as the spec renders them for each tensor type.
+_CONTROL_VALUES = {"int32_false_true": ("int32", [0, 1]), "fp32_false_true": ("fp32", [0.0, 1.0]),
+                   "bool_false_true": ("bool", [False, True])}  # fmt: skip
 
 
 class _Importer:
@@ -128,7 +135,7 @@ class _Importer:
         parts = [f"max {config.max_batch_size}"]
         db = config.dynamic_batching
         q = db.default_queue_policy
-        expressible = {d.name for d, _ in db.ListFields()} <= _DYNAMIC_FIELDS and not q.allow_timeout_override
+        expressible = {d.name for d, _ in db.ListFields()} <= _DYNAMIC_FIELDS
         if config.HasField("dynamic_batching") and not expressible:
             self.keep(config, "dynamic_batching")
         elif config.HasField("dynamic_batching"):
@@ -138,29 +145,74 @@ class _Importer:
             parts.append(f"delay {_duration(db.max_queue_delay_microseconds)}")
             if db.priority_levels:
                 parts.append(f"priorities {db.priority_levels} default {db.default_priority_level}")
+            if db.preserve_ordering:
+                parts.append("preserve_ordering")
             if db.HasField("default_queue_policy"):
-                action = "delay" if _enum_name(q, "timeout_action", q.timeout_action) == "DELAY" else "reject"
-                queue = [f"on_timeout {action}"]
-                if q.default_timeout_microseconds:
-                    queue.insert(0, f"timeout {_duration(q.default_timeout_microseconds)}")
-                if q.max_queue_size:
-                    queue.append(f"size {q.max_queue_size}")
-                parts.append("queue { " + "  ".join(queue) + " }")
+                parts.append("queue " + _queue(q))
+            for level in sorted(db.priority_queue_policy):
+                parts.append(f"queue {level} " + _queue(db.priority_queue_policy[level]))
         if config.max_batch_size == 0 and len(parts) == 1:
             return None
         return "  batching { " + "  ".join(parts) + " }"
 
     def sequence(self, config: Any) -> str | None:
         sb = config.sequence_batching
-        plain = {d.name for d, _ in sb.ListFields()} <= {"max_sequence_idle_microseconds", "direct", "oldest"}
-        if not plain or any(sb.HasField(s) and getattr(sb, s).ListFields() for s in ("direct", "oldest")):
-            self.keep(config, "sequence_batching")  # control tensors, state, strategy settings
+        strategy = "oldest" if sb.HasField("oldest") else "direct"
+        settings = getattr(sb, strategy)
+        controls = [c for ci in sb.control_input if (c := _control(ci)) is not None]
+        known = {"max_sequence_idle_microseconds", "direct", "oldest", "control_input"}
+        plain = (
+            {d.name for d, _ in sb.ListFields()} <= known
+            and not (sb.HasField("direct") and sb.HasField("oldest"))
+            and {d.name for d, _ in settings.ListFields()} <= _STRATEGY_FIELDS[strategy]
+            and len(controls) == len(sb.control_input)
+        )
+        if not plain:
+            self.keep(config, "sequence_batching")  # implicit state, several controls on one tensor, other values
             return None
         parts = []
         if sb.max_sequence_idle_microseconds:
             parts.append(f"idle {_duration(sb.max_sequence_idle_microseconds)}")
-        parts.append(f"strategy {'oldest' if sb.HasField('oldest') else 'direct'}")
+        given = []
+        if settings.ListFields():
+            if strategy == "oldest" and settings.max_candidate_sequences:
+                given.append(f"candidates {settings.max_candidate_sequences}")
+            if strategy == "oldest" and settings.preferred_batch_size:
+                given.append(f"preferred [{', '.join(str(b) for b in settings.preferred_batch_size)}]")
+            if settings.max_queue_delay_microseconds:
+                given.append(f"delay {_duration(settings.max_queue_delay_microseconds)}")
+            if strategy == "direct" and settings.minimum_slot_utilization:
+                given.append(f"utilization {settings.minimum_slot_utilization:g}")
+            if strategy == "oldest" and settings.preserve_ordering:
+                given.append("preserve_ordering")
+        parts.append(f"strategy {strategy}" + (" { " + "  ".join(given) + " }" if given else ""))
+        parts += controls
         return "  sequence { " + "  ".join(parts) + " }"
+
+    def batch_io(self, config: Any) -> list[str]:
+        """``batch_input``/``batch_output`` statements, or the whole field verbatim where one cannot be said."""
+        lines: list[str] = []
+        inputs: list[str] = []
+        for b in config.batch_input:
+            dtype = _DTYPE.get(_enum_name(b, "data_type", b.data_type))
+            kind = _enum_name(b, "kind", b.kind).removeprefix("BATCH_").lower()
+            if len(b.target_name) != 1 or len(b.source_input) != 1 or dtype not in ("int32", "fp32"):
+                self.keep(config, "batch_input")
+                inputs = []
+                break
+            inputs.append(f"  batch_input {_tensor_name(b.target_name[0])}: {dtype} from {kind} "
+                          f"{_tensor_name(b.source_input[0])}")
+        lines += inputs
+        outputs: list[str] = []
+        for b in config.batch_output:
+            kind = _enum_name(b, "kind", b.kind).removeprefix("BATCH_").lower()
+            if len(b.target_name) != 1 or len(b.source_input) != 1:
+                self.keep(config, "batch_output")
+                outputs = []
+                break
+            outputs.append(f"  batch_output {_tensor_name(b.target_name[0])} from {kind} "
+                           f"{_tensor_name(b.source_input[0])}")
+        return lines + outputs
 
     def steps(self, es: Any) -> list[str]:
         lines = []
@@ -223,6 +275,7 @@ class _Importer:
             lines.append("  signature auto")  # Triton completes what is missing from the model file
         lines += [x for t in config.input if (x := self.tensor("input", t))]
         lines += [x for t in config.output if (x := self.tensor("output", t))]
+        lines += self.batch_io(config)
         if (b := self.batching(config)) is not None:
             lines.append(b)
         if config.HasField("sequence_batching") and (seq := self.sequence(config)) is not None:
@@ -233,6 +286,12 @@ class _Importer:
             lines.append(f"  parameter {_quote(key)} = {_quote(value.string_value)}")
         if config.HasField("response_cache") and config.response_cache.enable:
             lines.append("  cache on")
+        if config.HasField("model_transaction_policy"):
+            policy = config.model_transaction_policy
+            if [d.name for d, _ in policy.ListFields()] == ["decoupled"]:
+                lines.append("  decoupled")
+            else:
+                self.keep(config, "model_transaction_policy")
         if config.HasField("version_policy"):
             vp = config.version_policy
             if vp.HasField("all"):
@@ -252,6 +311,37 @@ class _Importer:
             lines.append(f"  serve in {', '.join(serve_in)}")
         lines.append("}")
         return "\n".join(lines) + "\n"
+
+
+def _queue(q: Any) -> str:
+    """A queue policy as the body of a ``queue`` statement."""
+    action = "delay" if _enum_name(q, "timeout_action", q.timeout_action) == "DELAY" else "reject"
+    queue = [f"on_timeout {action}"]
+    if q.default_timeout_microseconds:
+        queue.insert(0, f"timeout {_duration(q.default_timeout_microseconds)}")
+    if q.max_queue_size:
+        queue.append(f"size {q.max_queue_size}")
+    if q.allow_timeout_override:
+        queue.append("allow_override")
+    return "{ " + "  ".join(queue) + " }"
+
+
+def _control(ci: Any) -> str | None:
+    """A ``control`` statement for a control tensor, or None when it holds what the statement cannot say."""
+    if len(ci.control) != 1:
+        return None
+    c = ci.control[0]
+    kind = _enum_name(c, "kind", c.kind).removeprefix("CONTROL_SEQUENCE_").lower()
+    given = [d.name for d, _ in c.ListFields() if d.name != "kind"]
+    if kind == "corrid":
+        dtype = _DTYPE.get(_enum_name(c, "data_type", c.data_type))
+        ok = given == ["data_type"] and dtype in ("uint64", "int64", "uint32", "int32", "string")
+    elif kind in ("start", "end", "ready") and len(given) == 1 and given[0] in _CONTROL_VALUES:
+        dtype, values = _CONTROL_VALUES[given[0]]
+        ok = list(getattr(c, given[0])) == values
+    else:
+        ok = False
+    return f"control {kind} {_tensor_name(ci.name)}: {dtype}" if ok else None
 
 
 def _verbatim(config: Any, field_name: str) -> str:

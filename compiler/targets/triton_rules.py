@@ -14,7 +14,7 @@ a server log. Configs are ``tritonclient`` ModelConfig messages, typed ``Any``
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,36 +98,50 @@ _BATCH_INPUT_KINDS = frozenset({
 })  # fmt: skip
 
 
+def batch_input_problem(kind: str, data_type: str, sources: Sequence[str], inputs: Collection[str]) -> Problem | None:
+    """One ``batch_input`` (kind and data type as Triton's enum names) against the model's inputs."""
+    if kind not in _BATCH_INPUT_KINDS:
+        return Problem("batch_input", f"unknown batch input kind '{kind}'")
+    if len(sources) != 1:
+        return Problem(kind, f"batch input kind '{kind}' expects 1 source input, got {len(sources)}")
+    if data_type not in ("TYPE_INT32", "TYPE_FP32"):
+        return Problem("batch_input", "batch input data type must be TYPE_INT32 or TYPE_FP32")
+    for source in sources:
+        if source not in inputs:
+            return Problem(source, f"unknown source input name '{source}'")
+    return None
+
+
+def batch_output_problem(
+    kind: str, sources: Sequence[str], targets: Sequence[str], inputs: Collection[str], outputs: Collection[str]
+) -> Problem | None:
+    """One ``batch_output`` against the model's inputs and outputs."""
+    if kind != "BATCH_SCATTER_WITH_INPUT_SHAPE":
+        return Problem("batch_output", f"unknown batch output kind '{kind}'")
+    if len(sources) != 1:
+        return Problem(kind, f"batch output kind '{kind}' expects 1 source input, got {len(sources)}")
+    for source in sources:
+        if source not in inputs:
+            return Problem(source, f"unknown source input name '{source}'")
+    seen: set[str] = set()
+    for target in targets:
+        if target not in outputs:
+            return Problem(target, f"unknown target output name '{target}'")
+        if target in seen:
+            return Problem(target, f"target output name '{target}' can only be specified once")
+        seen.add(target)
+    return None
+
+
 def _batch_io_problems(config: Any) -> list[Problem]:
     inputs = {t.name for t in config.input}
     outputs = {t.name for t in config.output}
     for b in config.batch_input:
-        kind = _enum(b, "kind")
-        if kind not in _BATCH_INPUT_KINDS:
-            return [Problem("batch_input", f"unknown batch input kind '{kind}'")]
-        if len(b.source_input) != 1:
-            return [Problem(kind, f"batch input kind '{kind}' expects 1 source input, got {len(b.source_input)}")]
-        if _enum(b, "data_type") not in ("TYPE_INT32", "TYPE_FP32"):
-            return [Problem("batch_input", "batch input data type must be TYPE_INT32 or TYPE_FP32")]
-        for source in b.source_input:
-            if source not in inputs:
-                return [Problem(source, f"unknown source input name '{source}'")]
+        if p := batch_input_problem(_enum(b, "kind"), _enum(b, "data_type"), list(b.source_input), inputs):
+            return [p]
     for b in config.batch_output:
-        kind = _enum(b, "kind")
-        if kind != "BATCH_SCATTER_WITH_INPUT_SHAPE":
-            return [Problem("batch_output", f"unknown batch output kind '{kind}'")]
-        if len(b.source_input) != 1:
-            return [Problem(kind, f"batch output kind '{kind}' expects 1 source input, got {len(b.source_input)}")]
-        for source in b.source_input:
-            if source not in inputs:
-                return [Problem(source, f"unknown source input name '{source}'")]
-        seen: set[str] = set()
-        for target in b.target_name:
-            if target not in outputs:
-                return [Problem(target, f"unknown target output name '{target}'")]
-            if target in seen:
-                return [Problem(target, f"target output name '{target}' can only be specified once")]
-            seen.add(target)
+        if p := batch_output_problem(_enum(b, "kind"), list(b.source_input), list(b.target_name), inputs, outputs):
+            return [p]
     return []
 
 
@@ -136,84 +150,167 @@ _VALUE_FIELDS = ("int32_false_true", "fp32_false_true", "bool_false_true")
 _CORRID_TYPES = ("TYPE_UINT64", "TYPE_INT64", "TYPE_UINT32", "TYPE_INT32", "TYPE_STRING")
 
 
-def _control_problems(sb: Any) -> list[Problem]:
-    """Sequence batching control tensors (GetBoolean/TypedSequenceControlProperties)."""
+@dataclass(frozen=True)
+class Control:
+    """One sequence-batching control: its kind, its CORRID data type, and the value lists given."""
+
+    kind: str  # CONTROL_SEQUENCE_START / _END / _READY / _CORRID
+    data_type: str = "TYPE_INVALID"
+    values: tuple[tuple[str, int], ...] = ()  # (int32_false_true | fp32_false_true | bool_false_true, entries)
+
+
+def control_problems(control_inputs: Sequence[tuple[str, Sequence[Control]]]) -> list[Problem]:
+    """Sequence batching control tensors, as (tensor name, its controls) in config order
+    (GetBooleanSequenceControlProperties / GetTypedSequenceControlProperties)."""
     for wanted in (*_BOOL_CONTROLS, "CONTROL_SEQUENCE_CORRID"):
         seen_tensors: set[str] = set()
         seen_control = False
-        for ci in sb.control_input:
-            if not ci.name:
+        for name, controls in control_inputs:
+            if not name:
                 return [Problem("control_input", "sequence batching control tensor must have a name")]
-            if ci.name in seen_tensors:
-                return [Problem(ci.name, f"sequence batching control tensor '{ci.name}' is specified for "
-                                "multiple control kinds")]
-            seen_tensors.add(ci.name)
-            for c in ci.control:
-                if _enum(c, "kind") != wanted:
+            if name in seen_tensors:
+                return [
+                    Problem(name, f"sequence batching control tensor '{name}' is specified for multiple control kinds")
+                ]
+            seen_tensors.add(name)
+            for c in controls:
+                if c.kind != wanted:
                     continue
                 if seen_control:
                     return [Problem(wanted, f"sequence batching specifies multiple {wanted} tensors")]
                 seen_control = True
                 if wanted == "CONTROL_SEQUENCE_CORRID":
-                    if _enum(c, "data_type") not in _CORRID_TYPES:
-                        return [Problem(wanted, f"unexpected data type for control {wanted}. Allowed data types "
-                                        "are TYPE_UINT64, TYPE_INT64, TYPE_UINT32, TYPE_INT32 and TYPE_STRING")]
+                    if c.data_type not in _CORRID_TYPES:
+                        return [
+                            Problem(
+                                wanted,
+                                f"unexpected data type for control {wanted}. Allowed data types "
+                                "are TYPE_UINT64, TYPE_INT64, TYPE_UINT32, TYPE_INT32 and TYPE_STRING",
+                            )
+                        ]
                     continue
-                given = [f for f in _VALUE_FIELDS if len(getattr(c, f))]
+                given = [(f, n) for f, n in c.values if n]
                 if not given:
-                    return [Problem(wanted, "sequence batching must specify either 'int32_false_true', "
-                                    f"'fp32_false_true' or 'bool_false_true' for {wanted}")]
+                    return [
+                        Problem(
+                            wanted,
+                            "sequence batching must specify either 'int32_false_true', "
+                            f"'fp32_false_true' or 'bool_false_true' for {wanted}",
+                        )
+                    ]
                 if len(given) > 1:
-                    return [Problem(wanted, "sequence batching specifies more than one from 'int32_false_true', "
-                                    f"'fp32_false_true' and 'bool_false_true' for {wanted}")]
-                if len(getattr(c, given[0])) != 2:
-                    return [Problem(given[0], f"sequence batching control '{given[0]}' must have exactly 2 entries "
-                                    f"for {wanted}")]
+                    return [
+                        Problem(
+                            wanted,
+                            "sequence batching specifies more than one from 'int32_false_true', "
+                            f"'fp32_false_true' and 'bool_false_true' for {wanted}",
+                        )
+                    ]
+                if given[0][1] != 2:
+                    return [
+                        Problem(
+                            given[0][0],
+                            f"sequence batching control '{given[0][0]}' must have exactly 2 entries for {wanted}",
+                        )
+                    ]
     return []
+
+
+def _control_problems(sb: Any) -> list[Problem]:
+    return control_problems([
+        (ci.name, [Control(_enum(c, "kind"), _enum(c, "data_type"),
+                           tuple((f, len(getattr(c, f))) for f in _VALUE_FIELDS)) for c in ci.control])
+        for ci in sb.control_input
+    ])  # fmt: skip
+
+
+def priority_problems(levels: int, default_level: int, policy_levels: Iterable[int]) -> list[Problem]:
+    """Priority levels of the dynamic batcher: the default and each per-priority queue policy in range."""
+    if not levels:
+        return []
+    if default_level == 0 or default_level > levels:
+        return [Problem("default_priority_level", f"default priority level must be in range [1, {levels}]")]
+    for level in policy_levels:
+        if level == 0 or level > levels:
+            return [
+                Problem(
+                    "priority_queue_policy", f"priority queue policy must have priority level in range [1, {levels}]"
+                )
+            ]
+    return []
+
+
+def preserve_ordering_problems(levels: int, delaying_policy: bool) -> list[Problem]:
+    """``preserve_ordering``: one priority level at most, and no queue policy that delays on timeout."""
+    if levels > 1:
+        return [Problem("preserve_ordering", "Only one priority level is allowed when 'preserve_ordering' is true")]
+    if delaying_policy:
+        return [Problem("DELAY", "Queue policy can not have DELAY as timeout action when 'preserve_ordering' is true")]
+    return []
+
+
+def preferred_problems(sizes: Iterable[int], max_batch: int, what: str) -> list[Problem]:
+    """Preferred batch sizes; ``what`` names them as Triton does ("dynamic batching preferred size", …)."""
+    for size in sizes:
+        if size <= 0:
+            return [Problem("preferred_batch_size", f"{what} must be positive")]
+        if size > max_batch:
+            return [Problem("preferred_batch_size", f"{what} must be <= max batch size")]
+    return []
+
+
+def slot_utilization_problems(utilization: float) -> list[Problem]:
+    if not 0.0 <= utilization <= 1.0:
+        return [
+            Problem(
+                "minimum_slot_utilization", "sequence batching minimum slot utilization must be in range (0.0, 1.0]"
+            )
+        ]
+    return []
+
+
+def cache_with_sequence(name: str) -> str:
+    """Triton names the model mid-sentence here (seen in the 2.51 server's log)."""
+    return (
+        f"Response Cache does not currently support model {name} with sequence batching scheduler. Please "
+        "disable the response cache."
+    )
+
+
+def cache_with_decoupled(name: str) -> str:
+    return (
+        f"Response Cache does not currently support model {name} with 'decoupled' transaction policy. Please "
+        "disable the response cache."
+    )
 
 
 def _dynamic_batching_problems(config: Any) -> list[Problem]:
     db = config.dynamic_batching
-    for size in db.preferred_batch_size:
-        if size <= 0:
-            return [Problem("preferred_batch_size", "dynamic batching preferred size must be positive")]
-        if size > config.max_batch_size:
-            return [Problem("preferred_batch_size", "dynamic batching preferred size must be <= max batch size")]
-    levels = db.priority_levels
-    if levels:
-        if db.default_priority_level == 0 or db.default_priority_level > levels:
-            return [Problem("default_priority_level", f"default priority level must be in range [1, {levels}]")]
-        for level in db.priority_queue_policy:
-            if level == 0 or level > levels:
-                return [Problem("priority_queue_policy",
-                                f"priority queue policy must have priority level in range [1, {levels}]")]
+    if problems := preferred_problems(
+        db.preferred_batch_size, config.max_batch_size, "dynamic batching preferred size"
+    ):
+        return problems
+    if problems := priority_problems(db.priority_levels, db.default_priority_level, db.priority_queue_policy):
+        return problems
     if db.preserve_ordering:
-        if levels > 1:
-            return [Problem("preserve_ordering", "Only one priority level is allowed when 'preserve_ordering' is true")]
         policies = [db.default_queue_policy, *db.priority_queue_policy.values()]
-        if any(p.default_timeout_microseconds and _enum(p, "timeout_action") == "DELAY" for p in policies):
-            return [Problem("DELAY", "Queue policy can not have DELAY as timeout action when 'preserve_ordering' "
-                            "is true")]
+        delaying = any(p.default_timeout_microseconds and _enum(p, "timeout_action") == "DELAY" for p in policies)
+        return preserve_ordering_problems(db.priority_levels, delaying)
     return []
 
 
-def _sequence_problems(config: Any) -> list[Problem]:
+def _sequence_problems(config: Any, name: str) -> list[Problem]:
     sb = config.sequence_batching
     if config.response_cache.enable:
-        return [Problem("response_cache", "Response Cache does not currently support model with sequence batching "
-                        "scheduler. Please disable the response cache.")]
+        return [Problem("response_cache", cache_with_sequence(name))]
     if problems := _control_problems(sb):
         return problems
     if sb.HasField("oldest"):
-        for size in sb.oldest.preferred_batch_size:
-            if size <= 0:
-                return [Problem("preferred_batch_size", "sequence batching preferred batch size must be positive")]
-            if size > config.max_batch_size:
-                return [Problem("preferred_batch_size",
-                                "sequence batching preferred batch size must be <= max batch size")]
-    if sb.HasField("direct") and not 0.0 <= sb.direct.minimum_slot_utilization <= 1.0:
-        return [Problem("minimum_slot_utilization",
-                        "sequence batching minimum slot utilization must be in range (0.0, 1.0]")]
+        what = "sequence batching preferred batch size"
+        if problems := preferred_problems(sb.oldest.preferred_batch_size, config.max_batch_size, what):
+            return problems
+    if sb.HasField("direct"):
+        return slot_utilization_problems(sb.direct.minimum_slot_utilization)
     return []
 
 
@@ -244,8 +341,9 @@ def config_problems(config: Any, name: str | None = None) -> list[Problem]:
     if config.max_batch_size < 0:
         problems.append(Problem("max_batch_size", "'max_batch_size' must be non-negative value"))
     if config.platform == "ensemble" and config.backend:
-        problems.append(Problem("backend", f"Ensemble model '{name}' must have platform type 'ensemble' and empty "
-                                "backend type"))
+        problems.append(
+            Problem("backend", f"Ensemble model '{name}' must have platform type 'ensemble' and empty backend type")
+        )
     for kind in ("input", "output"):
         for io in getattr(config, kind):
             if found := _io_problems(kind, io, max(config.max_batch_size, 0)):
@@ -255,12 +353,12 @@ def config_problems(config: Any, name: str | None = None) -> list[Problem]:
     if config.HasField("dynamic_batching"):
         problems += _dynamic_batching_problems(config)
     if config.HasField("sequence_batching"):
-        problems += _sequence_problems(config)
+        problems += _sequence_problems(config, name)
     if config.platform == "ensemble" and not config.HasField("ensemble_scheduling"):
-        problems.append(Problem("ensemble", f"ensemble scheduling must be set for ensemble {name} whose platform "
-                                "is ensemble"))
+        problems.append(
+            Problem("ensemble", f"ensemble scheduling must be set for ensemble {name} whose platform is ensemble")
+        )
     if config.model_transaction_policy.decoupled and config.response_cache.enable:
-        problems.append(Problem("decoupled", "Response Cache does not currently support model with 'decoupled' "
-                                "transaction policy. Please disable the response cache."))
+        problems.append(Problem("decoupled", cache_with_decoupled(name)))
     problems += _instance_problems(config, name)
     return problems

@@ -107,6 +107,7 @@ def standin_repository(
                         _tensor_spec(config.output, batched),
                         batched,
                         fail_fraction,
+                        config.model_transaction_policy.decoupled,
                     )
                 )
     return dest
