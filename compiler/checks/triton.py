@@ -134,7 +134,8 @@ def check_serving_fields(r: Resolved, sink: Sink) -> None:
         seq = model.sequence
         if seq is not None:
             if model.cache:
-                _refuse(sink, model, [Problem("cache", cache_with_sequence(model.name))], model.spans.get("cache", seq.span))
+                cached = [Problem("cache", cache_with_sequence(model.name))]
+                _refuse(sink, model, cached, model.spans.get("cache", seq.span))
             problems = control_problems(_controls(seq))
             if problems:
                 # The statement of the second tensor of a kind (or of a repeated tensor name) is the culprit.
@@ -151,7 +152,8 @@ def check_serving_fields(r: Resolved, sink: Sink) -> None:
                 _refuse(sink, model, slot_utilization_problems(seq.utilization),
                         seq.spans.get("strategy.st_utilization", seq.span))
         if model.decoupled and model.cache:
-            _refuse(sink, model, [Problem("cache", cache_with_decoupled(model.name))], model.spans.get("decoupled", model.span))
+            cached = [Problem("cache", cache_with_decoupled(model.name))]
+            _refuse(sink, model, cached, model.spans.get("decoupled", model.span))
 
 
 def _check_ensemble_settings(model: ir.Model, sink: Sink) -> None:
