@@ -175,6 +175,17 @@ def _add_lifecycle(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     p.add_argument("--threshold", metavar="DURATION", help="exit 1 unless the percentile is below it, e.g. 50ms")
     p.add_argument("--timeout", default="10s", metavar="DURATION", help="per request (default: 10s)")
     p.add_argument("--out", type=Path, metavar="FILE", help="write the result as evidence JSON")
+    p.add_argument(
+        "--engine", choices=("auto", "builtin", "perf_analyzer"), default="auto",
+        help="load generator: perf_analyzer where installed (auto), else the built-in one",
+    )  # fmt: skip
+    p.add_argument(
+        "--perf-analyzer", metavar="PATH", help="the perf_analyzer binary (default: $SHIPSPEC_PERF_ANALYZER, PATH)"
+    )
+    p.add_argument(
+        "--from-perf-analyzer", type=Path, metavar="FILE",
+        help="take the result from a perf_analyzer profile export (--profile-export-file) instead of running load",
+    )  # fmt: skip
 
     p = sub.add_parser(
         "training-run", help="print one uniquely named run of a rendered training job (what retrain-*.yml starts)"
@@ -398,15 +409,26 @@ def cmd_load(args: argparse.Namespace) -> int:
     from compiler.commands import load as loadtest
 
     s = loadtest.settings(args.rate, args.duration, args.percentile, args.timeout, args.threshold)
-    result = loadtest.run(
-        args.url,
-        args.model,
-        rate=s.rate,
-        duration=s.duration,
-        percentile=s.percentile,
-        version=args.model_version,
-        timeout=s.timeout,
-    )
+    binary = loadtest.find_perf_analyzer(args.perf_analyzer) if args.engine != "builtin" else None
+    if args.engine == "perf_analyzer" and binary is None:
+        raise UsageError(f"--engine perf_analyzer: no perf_analyzer on PATH or in ${loadtest.PERF_ANALYZER_ENV}")
+    if args.from_perf_analyzer is not None:
+        result = loadtest.read_profile_export(args.from_perf_analyzer, args.model, args.url, s.percentile)
+    elif binary is not None:
+        result = loadtest.run_perf_analyzer(
+            binary, args.url, args.model, rate=s.rate, duration=s.duration, percentile=s.percentile,
+            version=args.model_version, timeout=s.timeout,
+        )  # fmt: skip
+    else:
+        result = loadtest.run(
+            args.url,
+            args.model,
+            rate=s.rate,
+            duration=s.duration,
+            percentile=s.percentile,
+            version=args.model_version,
+            timeout=s.timeout,
+        )
     if args.out is not None:
         loadtest.save(result, args.out)
     sys.stdout.write(loadtest.describe(result, s.threshold_ms))
