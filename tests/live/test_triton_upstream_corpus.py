@@ -160,35 +160,50 @@ def test_upstream_valid_configs_pass_the_checker_and_load_in_the_server(tmp_path
             plain.append(path.stem)
             (model / "1" / "model.py").write_text(standin_model(parse_config(_server_config(config, path.stem))))
     loaded, refused = [], {}
-    with TritonServer(repo, models=[], log_path=tmp_path / "server.log") as server:
-        client = httpclient.InferenceServerClient(server.http_url)
-        for name in plain:
-            try:
-                server.load(name)
-            except RuntimeError as err:
-                refused[name] = str(err).splitlines()[0]
-                continue
-            if client.is_model_ready(name):
-                loaded.append(name)
-            server.unload(name)  # one model's python stubs at a time
-        for name in ensembles:
-            config = parse_config((repo / name / "config.pbtxt").read_text())
-            members = [s.model_name for s in config.ensemble_scheduling.step]
-            try:
-                for member in members:
-                    server.load(member)
-                server.load(name)
-            except RuntimeError as err:
-                refused[name] = str(err).splitlines()[0]
-                continue
-            if client.is_model_ready(name):
-                loaded.append(name)
-            for model in (name, *members):
-                server.unload(model)
+    # Each unit (a plain model, or an ensemble with its members) loads, is checked READY and is
+    # unloaded, one at a time. The 2.51 server can crash (SIGSEGV) just after it loaded a decoupled
+    # model with a warmup sample (seen here, intermittently, for qa_warmup_decoupled): a unit whose
+    # load the server's log shows completed before it died counts as loaded (that is the config's
+    # verdict), and a fresh server takes the remaining units.
+    units = [[name] for name in plain] + [
+        [
+            *(s.model_name for s in parse_config((repo / name / "config.pbtxt").read_text()).ensemble_scheduling.step),
+            name,
+        ]
+        for name in ensembles
+    ]
+    crashed: list[str] = []
+    restarts = 0
+    while units:
+        log = tmp_path / f"server-{restarts}.log"
+        with TritonServer(repo, models=[], log_path=log) as server:
+            client = httpclient.InferenceServerClient(server.http_url)
+            while units:
+                unit, name = units[0], units[0][-1]
+                try:
+                    for model in unit:
+                        server.load(model)
+                except RuntimeError as err:
+                    if server.alive():
+                        refused[name] = str(err).splitlines()[0]
+                        units.pop(0)
+                        continue
+                    if f"successfully loaded '{name}'" in server.log_tail(1_000_000):
+                        loaded.append(name)
+                        crashed.append(name)
+                        units.pop(0)
+                    break  # the server died: a fresh one for the rest
+                if client.is_model_ready(name):
+                    loaded.append(name)
+                for model in reversed(unit):
+                    server.unload(model)  # one unit's python stubs at a time
+                units.pop(0)
+        restarts += 1
+        assert restarts <= 3, f"tritonserver died {restarts} times; last log {log}"
     print(
         f"upstream valid configs: {len(configs)}; checker accepts {len(configs)}; "
         f"loaded by tritonserver 2.51 {len(loaded)}; skipped {skipped}; "
-        f"refused {refused}; ensembles {ensembles}"
+        f"refused {refused}; ensembles {ensembles}; server crashed right after loading {crashed}"
     )
     assert refused == {}
     assert loaded == plain + ensembles

@@ -227,6 +227,10 @@ class TritonServer:
         while self.ready(name) and time.monotonic() < deadline:
             time.sleep(0.05)
 
+    def alive(self) -> bool:
+        """Whether the server process is still running."""
+        return self._proc is not None and self._proc.poll() is None
+
     def ready(self, name: str) -> bool:
         return self._get(f"/v2/models/{name}/ready")[0] == 200
 
