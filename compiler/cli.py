@@ -119,6 +119,8 @@ def _add_triton(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("path", type=Path, metavar="PATH")
     p.add_argument("--serve", action="append", default=[], metavar="ENV", help="add 'serve in ENV' (repeatable)")
     p.add_argument("--artifact-base", default=None, metavar="URI", help="where artifacts live (default: a placeholder)")
+    p.add_argument("--drop", action="append", default=[], metavar="FIELD",
+                   help="import without this config field (dotted: input.allow_ragged_batch); reported, repeatable")
     p.add_argument("--out", type=Path, metavar="FILE", help="write the spec text here instead of stdout")
 
     p = sub.add_parser("smoke", help="check a running Triton against the spec for one environment")
@@ -173,6 +175,17 @@ def _add_lifecycle(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     p.add_argument("--threshold", metavar="DURATION", help="exit 1 unless the percentile is below it, e.g. 50ms")
     p.add_argument("--timeout", default="10s", metavar="DURATION", help="per request (default: 10s)")
     p.add_argument("--out", type=Path, metavar="FILE", help="write the result as evidence JSON")
+    p.add_argument(
+        "--engine", choices=("auto", "builtin", "perf_analyzer"), default="auto",
+        help="load generator: perf_analyzer where installed (auto), else the built-in one",
+    )  # fmt: skip
+    p.add_argument(
+        "--perf-analyzer", metavar="PATH", help="the perf_analyzer binary (default: $SHIPSPEC_PERF_ANALYZER, PATH)"
+    )
+    p.add_argument(
+        "--from-perf-analyzer", type=Path, metavar="FILE",
+        help="take the result from a perf_analyzer profile export (--profile-export-file) instead of running load",
+    )  # fmt: skip
 
     p = sub.add_parser(
         "training-run", help="print one uniquely named run of a rendered training job (what retrain-*.yml starts)"
@@ -396,15 +409,26 @@ def cmd_load(args: argparse.Namespace) -> int:
     from compiler.commands import load as loadtest
 
     s = loadtest.settings(args.rate, args.duration, args.percentile, args.timeout, args.threshold)
-    result = loadtest.run(
-        args.url,
-        args.model,
-        rate=s.rate,
-        duration=s.duration,
-        percentile=s.percentile,
-        version=args.model_version,
-        timeout=s.timeout,
-    )
+    binary = loadtest.find_perf_analyzer(args.perf_analyzer) if args.engine != "builtin" else None
+    if args.engine == "perf_analyzer" and binary is None:
+        raise UsageError(f"--engine perf_analyzer: no perf_analyzer on PATH or in ${loadtest.PERF_ANALYZER_ENV}")
+    if args.from_perf_analyzer is not None:
+        result = loadtest.read_profile_export(args.from_perf_analyzer, args.model, args.url, s.percentile)
+    elif binary is not None:
+        result = loadtest.run_perf_analyzer(
+            binary, args.url, args.model, rate=s.rate, duration=s.duration, percentile=s.percentile,
+            version=args.model_version, timeout=s.timeout,
+        )  # fmt: skip
+    else:
+        result = loadtest.run(
+            args.url,
+            args.model,
+            rate=s.rate,
+            duration=s.duration,
+            percentile=s.percentile,
+            version=args.model_version,
+            timeout=s.timeout,
+        )
     if args.out is not None:
         loadtest.save(result, args.out)
     sys.stdout.write(loadtest.describe(result, s.threshold_ms))
@@ -440,7 +464,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     from compiler.fsutil import write_atomic
 
     base = args.artifact_base or triton_import.ARTIFACT_BASE
-    result = triton_import.import_path(args.path, serve_in=args.serve, artifact_base=base)
+    result = triton_import.import_path(args.path, serve_in=args.serve, artifact_base=base, drop=args.drop)
     report.text(result.diagnostics, result.sources, sys.stderr, _colour(sys.stderr))
     if any(d.severity is Severity.ERROR for d in result.diagnostics):
         return EXIT_FAIL

@@ -35,6 +35,7 @@ CHECKS: tuple[Check, ...] = (
     slo.check_monitor_directions,
     k8s_policy.check_kubernetes,
     triton.check_models,
+    triton.check_serving_fields,
     triton.check_ensembles,
     triton.check_targets,
 )

@@ -86,7 +86,7 @@ def subset_mismatches(expected: Any, served: Any, path: str = "", ignore: frozen
                     problems += subset_mismatches(value[key], other[key], f"{where}[{key}].", ignore)
                 elif value[key] != other[key]:
                     problems.append(f"{where}[{key}]: {other[key]!r} != {value[key]!r}")
-        elif desc.label == desc.LABEL_REPEATED and desc.message_type is not None:
+        elif desc.is_repeated and desc.message_type is not None:
             if len(value) != len(other):
                 problems.append(f"{where}: {len(other)} served, {len(value)} in Git")
                 continue
@@ -94,8 +94,8 @@ def subset_mismatches(expected: Any, served: Any, path: str = "", ignore: frozen
                 problems += subset_mismatches(a, b, f"{where}[{i}].", ignore)
         elif desc.message_type is not None:
             problems += subset_mismatches(value, other, f"{where}.", ignore)
-        elif list(value) != list(other) if desc.label == desc.LABEL_REPEATED else value != other:
-            if desc.enum_type is not None and desc.label != desc.LABEL_REPEATED:
+        elif list(value) != list(other) if desc.is_repeated else value != other:
+            if desc.enum_type is not None and not desc.is_repeated:
                 other, value = desc.enum_type.values_by_number[other].name, desc.enum_type.values_by_number[value].name
             problems.append(f"{where}: served {other!r}, Git has {value!r}")
     return problems

@@ -22,7 +22,9 @@ WIDTH = 88
 
 _NO_SPACE_BEFORE = {",", "]", ":", ".."}
 # Blocks of short settings read well on one line; steps and test lists do not.
-_INLINE_BLOCKS = frozenset({"batching", "resources", "quota", "hyperparameters", "queue", "sequence", "override"})
+_INLINE_BLOCKS = frozenset(
+    {"batching", "resources", "quota", "hyperparameters", "queue", "sequence", "override", "seq_strategy"}
+)
 _NO_SPACE_AFTER = {"[", ".."}
 
 

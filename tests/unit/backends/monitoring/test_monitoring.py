@@ -142,8 +142,12 @@ def test_dashboard_configmap_for_grafana_sidecar() -> None:
     assert len(board["uid"]) <= 40
 
 
+# Triton 2.51 exports latency summaries only (no histograms); the default target is newer.
+PINNED_2_51 = MINIMAL.replace('owners @demo/ml\n}', 'owners @demo/ml\n  triton "2.51.0"\n}', 1)
+
+
 def test_version_aware_latency() -> None:
-    files, sink = _render(MINIMAL)
+    files, sink = _render(PINNED_2_51)
     assert [d.code for d in sink.items] == ["SS740"]
     raw = files["deploy/prod/monitoring/rules.yml"].text
     assert 'nv_inference_request_summary_us{namespace="ml-prod", model="clf", quantile="0.99"}' in raw
@@ -178,7 +182,8 @@ def test_rules_file_validator_reports_broken_rules() -> None:
 
 
 def test_percentile_triton_does_not_summarise_reads_the_next_stricter_quantile() -> None:
-    files, sink = _render(_sla("  latency p97 < 40ms\n  availability 99.9% over 30d"))
+    spec = _sla("  latency p97 < 40ms\n  availability 99.9% over 30d")
+    files, sink = _render(spec.replace('owners @demo/ml\n}', 'owners @demo/ml\n  triton "2.51.0"\n}', 1))
     (warning,) = [d for d in sink.items if d.code == "SS740"]
     assert "p99, the next stricter quantile" in warning.message
     raw = files["deploy/prod/monitoring/rules.yml"].text
