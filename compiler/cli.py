@@ -244,7 +244,15 @@ def cmd_check(args: argparse.Namespace) -> int:
     if built.has_errors:
         _report(checked, args.format, sys.stdout)
         return EXIT_FAIL
-    patch = pipeline.stale(built, args.out)
+    patch, refused = pipeline.check_tree(built, args.out)
+    if refused:  # issue 17: ledger entries and paths that are never read (so never diffed)
+        from dataclasses import replace
+
+        from compiler.diagnostics import Diagnostic
+
+        found = tuple(sorted({*checked.diagnostics, *refused}, key=Diagnostic.sort_key))
+        _report(replace(checked, diagnostics=found), args.format, sys.stdout)
+        return EXIT_FAIL
     _report(checked, args.format, sys.stderr)
     if patch:
         sys.stdout.write(patch)

@@ -141,6 +141,10 @@ CODES: dict[str, tuple[Severity, str]] = {
     "SS901": (Severity.ERROR, "generated file was edited by hand"),
     "SS902": (Severity.ERROR, "file not owned by shipspec is in the way"),
     "SS903": (Severity.ERROR, "two outputs claim one path"),
+    # Hardening (issue 17).
+    "SS904": (Severity.ERROR, "ledger entry outside what shipspec writes"),
+    "SS905": (Severity.ERROR, "output path leaves the root or passes through a symlink"),
+    "SS906": (Severity.ERROR, "another shipspec is writing this output root"),
 }
 
 

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from compiler import ledger_paths
 from compiler.diagnostics import Sink, Span
 from compiler.fsutil import write_atomic
 from compiler.output import OutputFile
@@ -79,12 +80,14 @@ def plan(files: Iterable[OutputFile], root: Path, sink: Sink, force: bool = Fals
     rendered: dict[str, bytes] = {}
     sources: dict[str, Span] = {}
     for f in files:
+        if not ledger_paths.screen_output(f.path, root, sink, f.source):
+            continue
         if f.path in rendered:
             sink.report("SS903", f"two outputs claim {f.path}", f.source)
             continue
         rendered[f.path] = file_bytes(f)
         sources[f.path] = f.source
-    ledger = read_ledger(root)
+    ledger = ledger_paths.screen_ledger(ledger_paths.read_checked(root, sink, read_ledger), root, sink)
     p = Plan(root, dict(sorted(rendered.items())), sources, ledger)
     for path, data in p.files.items():
         on_disk = _read(root / path)
