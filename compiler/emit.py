@@ -22,6 +22,8 @@ from compiler.fsutil import write_atomic
 from compiler.output import OutputFile
 
 LEDGER = ".shipspec/ledger.json"
+# Plan diagnostics that mean a path was not read at all (ledger_paths).
+REFUSED_PATHS = frozenset({"SS904", "SS905"})
 
 
 def header(f: OutputFile) -> str:

@@ -174,15 +174,11 @@ def stale(built: Build, root: Path) -> str:
     return check_tree(built, root)[0]
 
 
-# Plan diagnostics that mean a path was not read at all (issue 17): ``check`` reports
-# them instead of a diff, which would otherwise show what is outside the tree.
-REFUSED_PATHS = frozenset({"SS904", "SS905"})
-
-
 def check_tree(built: Build, root: Path) -> tuple[str, list[Diagnostic]]:
-    """``stale``'s diff, and the ledger entries and paths that were refused (never read)."""
+    """``stale``'s diff, and the ledger entries and paths that were refused: never read, so
+    reported instead of diffed (a diff would show what is outside the tree: issue 17)."""
     from compiler import emit as emitting
 
     sink = Sink()
     planned = emitting.plan(built.files, root, sink)
-    return emitting.diff(planned), [d for d in sink.items if d.code in REFUSED_PATHS]
+    return emitting.diff(planned), [d for d in sink.items if d.code in emitting.REFUSED_PATHS]
