@@ -1,0 +1,81 @@
+"""Issue 17: resource bounds. Big and deep specs complete, with a clear
+diagnostic past a limit (no wall-clock assertions: completion, counts, codes)."""
+
+from __future__ import annotations
+
+import sys
+
+from compiler.checks.graph import check_reachability
+from compiler.diagnostics import Sink
+from compiler.load import load_text
+from compiler.pipeline import check_loaded
+from tests.specs import MINIMAL
+
+HEAD = MINIMAL.split("environment staging")[0] + """
+environment staging {
+  tier staging
+  namespace "ml-staging"
+}
+
+environment prod {
+  tier production
+  namespace "ml-prod"
+  replicas 2..4
+}
+"""
+
+
+def ladder(levels: int, width: int, broken: bool = False) -> str:
+    """``width`` preprod environments per level, every one gated to every one of the next."""
+    names = [[f"e{lv}x{i}" for i in range(width)] for lv in range(levels)]
+    envs = "".join(f"environment {n} {{\n  tier preprod\n  namespace \"ns-{n.replace('x', '-')}\"\n}}\n"
+                   for level in names for n in level)
+    served = ", ".join(["staging", "prod", *(n for level in names for n in level)])
+    gates = [] if broken else [f"gate staging -> {n} for clf {{ }}\n" for n in names[0]]
+    for a, b in zip(names, names[1:]):
+        gates += [f"gate {x} -> {y} for clf {{ }}\n" for x in a for y in b]
+    gates += [f"gate {x} -> prod for clf {{ approval @demo/leads }}\n" for x in names[-1]]
+    model = f"""
+model clf {{
+  version "1.0.0"
+  format onnx
+  artifact "s3://models/clf/1.0.0/model.onnx"
+  input x: fp32[4]
+  output y: fp32[2]
+  resources {{ cpu 1  memory 1Gi }}
+  serve in {served}
+}}
+sla clf in prod {{
+  latency p99 < 50ms
+  availability 99.9% over 30d
+}}
+"""
+    return HEAD + envs + model + "".join(gates)
+
+
+def reach(text: str) -> list[str]:
+    loaded = load_text(text, "big.ship")
+    assert not [d for d in loaded.diagnostics if d.code < "SS100"], loaded.diagnostics[:3]
+    sink = Sink()
+    check_reachability(loaded.spec, sink)
+    return [d.code for d in sink.items]
+
+
+def test_a_chain_of_1000_environments_is_checked_without_recursion() -> None:
+    limit = sys.getrecursionlimit()
+    text = ladder(1000, 1)
+    assert reach(text) == []
+    assert reach(ladder(1000, 1, broken=True)) == ["SS402"]
+    assert sys.getrecursionlimit() == limit
+
+
+def test_an_all_to_all_ladder_is_linear_not_exponential() -> None:
+    # 40 levels of 2: 2**40 paths, once 35 s at 24 levels and doubling per level.
+    assert reach(ladder(40, 2)) == []
+    assert reach(ladder(40, 2, broken=True)) == ["SS402"]
+
+
+def test_the_whole_front_half_completes_on_a_long_chain() -> None:
+    checked = check_loaded(load_text(ladder(300, 1), "big.ship"))
+    codes = {d.code for d in checked.diagnostics}
+    assert "SS402" not in codes and "SS404" in codes  # preprod -> preprod goes sideways: reported, not a crash
