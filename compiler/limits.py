@@ -14,7 +14,7 @@ from pathlib import Path
 
 # Bytes read at most from each kind of input.
 SPEC_BYTES = 4 * 1024 * 1024
-EVIDENCE_BYTES = 16 * 1024 * 1024
+EVIDENCE_BYTES = 4 * 1024 * 1024
 TRITON_CONFIG_BYTES = 4 * 1024 * 1024
 CONFIG_BYTES = 1024 * 1024
 
