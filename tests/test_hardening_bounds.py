@@ -79,3 +79,32 @@ def test_the_whole_front_half_completes_on_a_long_chain() -> None:
     checked = check_loaded(load_text(ladder(300, 1), "big.ship"))
     codes = {d.code for d in checked.diagnostics}
     assert "SS402" not in codes and "SS404" in codes  # preprod -> preprod goes sideways: reported, not a crash
+
+
+def _cli(*argv: str) -> tuple[int, str]:
+    import contextlib
+    import io
+
+    from compiler.cli import main
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+        rc = main(list(argv))
+    return rc, out.getvalue()
+
+
+def test_an_endless_spec_is_refused_by_size_without_reading_it() -> None:
+    rc, out = _cli("validate", "/dev/zero", "--format", "text")
+    assert rc == 1 and "/dev/zero:1:1: error[SS003]: file is larger than 4194304 bytes" in out
+
+
+def test_a_sparse_two_gigabyte_spec_is_refused_by_its_size(tmp_path) -> None:
+    import resource
+
+    big = tmp_path / "big.ship"
+    with open(big, "wb") as f:
+        f.truncate(2 * 1024**3)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    rc, out = _cli("validate", str(big), "--format", "text")
+    assert rc == 1 and "error[SS003]" in out
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 64 * 1024  # KiB: nothing like 2 GB was read

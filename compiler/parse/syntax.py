@@ -15,9 +15,10 @@ from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from compiler.diagnostics import Diagnostic, Sink, Span, did_you_mean
+from compiler.limits import SPEC_BYTES, TooLarge, read_bounded
 
 GRAMMAR = Path(__file__).parent / "grammar" / "spec.lark"
-MAX_BYTES = 4 * 1024 * 1024
+MAX_BYTES = SPEC_BYTES
 MAX_DEPTH = 64
 
 # Words for terminals, used in "expected ..." messages.
@@ -205,14 +206,19 @@ def read_source(path: Path, display: str) -> tuple[str | None, list[Diagnostic]]
     """Read a spec file as UTF-8, reporting unreadable, binary or huge files."""
     sink = Sink()
     try:
-        data = path.read_bytes()
+        data = read_bounded(path, MAX_BYTES)  # issue 17: /dev/zero or a sparse 2 GB file is not read whole
+    except TooLarge:
+        data = b""
+        too_large = True
     except OSError as err:
         sink.report("SS001", f"cannot read file: {err.strerror or err}", Span.point(display))
         return None, sink.items
-    if len(data) > MAX_BYTES:
+    else:
+        too_large = False
+    if too_large:
         sink.report(
             "SS003",
-            f"file is {len(data)} bytes; spec files are limited to {MAX_BYTES} bytes",
+            f"file is larger than {MAX_BYTES} bytes; spec files are limited to {MAX_BYTES} bytes",
             Span.point(display),
             hint="split the spec into several files",
         )
