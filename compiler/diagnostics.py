@@ -71,6 +71,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "SS203": (Severity.ERROR, "expected an integer"),
     "SS204": (Severity.ERROR, "invalid value"),
     "SS205": (Severity.ERROR, "wrong comparison"),
+    "SS206": (Severity.ERROR, "GitHub Actions expression in a spec string"),
     "SS301": (Severity.ERROR, "percentage out of range"),
     "SS302": (Severity.ERROR, "range minimum above maximum"),
     "SS303": (Severity.ERROR, "value out of range"),

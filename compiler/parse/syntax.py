@@ -148,13 +148,22 @@ def _depth_error(path: str, text: str) -> Diagnostic | None:
         return None
     depth = 0
     line, col = 1, 0
-    in_string = False
+    in_string = escaped = in_comment = False
     # Cheap pre-scan so a pathological input cannot exhaust the recursion of
-    # the tree walkers that follow the parser.
+    # the tree walkers that follow the parser. Escaped quotes and comments are
+    # skipped as the lexer skips them (issue 17: SS014 on '\"').
     for ch in text:
         col += 1
         if ch == "\n":
-            line, col, in_string = line + 1, 0, False
+            line, col, in_string, escaped, in_comment = line + 1, 0, False, False, False
+        elif in_comment:
+            continue
+        elif escaped:
+            escaped = False
+        elif in_string and ch == "\\":
+            escaped = True
+        elif not in_string and ch == "#":
+            in_comment = True
         elif ch == '"':
             in_string = not in_string
         elif not in_string and ch in "{[":
