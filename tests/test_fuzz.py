@@ -4,6 +4,10 @@ process. The long run is documented in fuzz/README.md."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from fuzz import mutate
 from fuzz.harness import Targets, minimise, run
 
@@ -42,3 +46,20 @@ def test_grammar_mutation_changes_the_text() -> None:
     rng = random.Random(1)
     seed = 'model m {\n  version "1"\n  replicas 2..4\n}\n'
     assert any(mutate.grammar_mutation(seed, rng, [seed]) != seed for _ in range(5))
+
+
+REGRESSIONS = sorted((Path(__file__).resolve().parent.parent / "fuzz" / "regressions").glob("*.input"))
+
+
+@pytest.mark.parametrize("path", REGRESSIONS, ids=[p.stem for p in REGRESSIONS])
+def test_every_site_the_fuzzer_found_stays_fixed(path: Path, tmp_path: Path) -> None:
+    """Each reproducer the fuzzer minimised (fuzz/regressions/<target>-*.input) runs clean."""
+    targets = Targets(tmp_path, compile_every=1)
+    data = path.read_bytes()
+    target = path.name.split("-")[0]
+    if target == "spec":
+        targets.spec(data)
+    elif target == "evidence":
+        targets.evidence(data, "ev.json" if data.lstrip().startswith(b"{") else "ev.yaml")
+    else:
+        targets.triton(data)

@@ -322,6 +322,9 @@ def import_path(path: Path, serve_in: Sequence[str] = (), artifact_base: str = A
                 Span.point(str(cfg), err.GetLine() or 1, err.GetColumn() or 1),
             )
             continue
+        except ValueError as err:  # protobuf's own range checks (an enum number past int32): issue 17
+            sink.report("SS812", f"not a Triton ModelConfig: {err}", Span.point(str(cfg)))
+            continue
         model_dir = cfg.parent if cfg.name == "config.pbtxt" else cfg.with_suffix("")
         importer = _Importer(cfg, text, sink, artifact_base)
         try:

@@ -81,6 +81,7 @@ class _Printer:
         start, end = _line_range(tree)
         inline = self.inline(tree, header, body, indent) if not top else None
         if inline is not None:
+            self.own_line_before(_open_brace(tree).line or start, indent)  # comments before '{' move above
             self.lines.append(indent + inline + self.trailing(end, _end_column(tree)))
             return
         header_text = _join_tokens(header)
@@ -111,7 +112,8 @@ class _Printer:
         if (
             tree.data not in _INLINE_BLOCKS
             or any(_block_parts(s) is not None for s in body)
-            or self.comments_within(start, end)
+            # Comments between the header and '{' move above the block either way (fmt must be idempotent).
+            or self.comments_within(_open_brace(tree).line or start, end)
         ):
             return None
         inner = "  ".join(_join(s) for s in body)
