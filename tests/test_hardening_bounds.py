@@ -108,3 +108,25 @@ def test_a_sparse_two_gigabyte_spec_is_refused_by_its_size(tmp_path) -> None:
     rc, out = _cli("validate", str(big), "--format", "text")
     assert rc == 1 and "error[SS003]" in out
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 64 * 1024  # KiB: nothing like 2 GB was read
+
+
+def test_did_you_mean_compares_a_bounded_number_of_candidates() -> None:
+    from compiler.diagnostics import HINT_CANDIDATES, did_you_mean, hint_candidates
+
+    pool = [f"model_{i:05d}_" + "x" * (i % 300) for i in range(10_000)] + ["fraud_detector"]
+    assert len(hint_candidates("fraud_detectr", pool)) <= HINT_CANDIDATES
+    assert did_you_mean("fraud_detectr", pool) == "did you mean 'fraud_detector'?"
+    assert did_you_mean("q" * 100_000, pool) is None
+
+
+def test_many_unknown_long_names_against_many_long_definitions_complete() -> None:
+    # Once 230 s: 200 unknown x 200 defined long names, an 800 KB spec.
+    long = "a" * 1500
+    envs = "".join(f"environment e{i}{long} {{\n  tier staging\n}}\n" for i in range(200))
+    served = ", ".join(f"u{i}{long}" for i in range(200))
+    text = HEAD + envs + f"model clf {{\n  version \"1\"\n  format onnx\n  artifact \"s3://m/1/m.onnx\"\n  serve in {served}\n}}\n"
+    assert len(text) > 600_000
+    loaded = load_text(text, "big.ship")
+    checked = check_loaded(loaded)
+    unknown = [d for d in checked.diagnostics if d.code == "SS101"]
+    assert len(unknown) == 200 and all(d.hint and d.hint.startswith("did you mean 'e") for d in unknown[:5])
