@@ -17,10 +17,11 @@ undoes its edit when the promoted spec does not compile.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from compiler import byte_splice
 from compiler.diagnostics import Span, did_you_mean
 from compiler.errors import Refused
 from compiler.fsutil import write_atomic
@@ -177,11 +178,12 @@ def apply_edits(texts: dict[str, str], edits: Sequence[Edit]) -> dict[str, str]:
     return changed
 
 
-def write(changed: dict[str, str]) -> dict[str, str]:
-    """Write the new texts; returns the old ones so a failed recompile can undo."""
-    old = {f: Path(f).read_text(encoding="utf-8") for f in changed}
+def write(changed: Mapping[str, str | bytes]) -> dict[str, bytes]:
+    """Write the new texts (bytes as they are); returns the old bytes so a failed
+    recompile can undo. Bytes outside the edited span are kept (CRLF, BOM: issue 17)."""
+    old = {f: Path(f).read_bytes() for f in changed}
     for f, text in changed.items():
-        write_atomic(Path(f), text.encode("utf-8"))
+        write_atomic(Path(f), text if isinstance(text, bytes) else byte_splice.splice(old[f], text))
     return old
 
 
