@@ -221,10 +221,17 @@ def _build(args: argparse.Namespace) -> Build:
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
-    from compiler import pipeline
+    from compiler import emit_journal, pipeline
 
-    planned = pipeline.plan(_build(args), args.out, force=args.force)
-    if pipeline.emit(planned):
+    built = _build(args)
+    if built.has_errors:
+        planned = pipeline.plan(built, args.out, force=args.force)
+        written = False
+    else:
+        with emit_journal.locked(args.out):  # issue 17: one compile writes a tree at a time
+            planned = pipeline.plan(built, args.out, force=args.force)
+            written = pipeline.emit(planned)
+    if written:
         assert planned.plan is not None
         done = planned.plan
         print(

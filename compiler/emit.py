@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from compiler import ledger_paths
+from compiler import emit_journal, ledger_paths
 from compiler.diagnostics import Sink, Span
 from compiler.fsutil import write_atomic
 from compiler.output import OutputFile
@@ -90,6 +90,10 @@ def plan(files: Iterable[OutputFile], root: Path, sink: Sink, force: bool = Fals
         rendered[f.path] = file_bytes(f)
         sources[f.path] = f.source
     ledger = ledger_paths.screen_ledger(ledger_paths.read_checked(root, sink, read_ledger), root, sink)
+    # Files an interrupted compile wrote are shipspec's too (issue 17: not "edited by hand").
+    pending = ledger_paths.screen_ledger(ledger_paths.read_checked(root, Sink(), emit_journal.read_pending), root, sink)
+    for path, sha in pending.items():
+        ledger.setdefault(path, sha)
     p = Plan(root, dict(sorted(rendered.items())), sources, ledger)
     for path, data in p.files.items():
         on_disk = _read(root / path)
@@ -105,7 +109,7 @@ def plan(files: Iterable[OutputFile], root: Path, sink: Sink, force: bool = Fals
                     hint="move or delete it, then compile again",
                 )
                 continue
-            if _sha(on_disk) != ledger[path] and not force:
+            if _sha(on_disk) not in (ledger[path], pending.get(path)) and not force:
                 sink.report(
                     "SS901",
                     f"{path} was edited by hand since shipspec wrote it",
@@ -120,7 +124,7 @@ def plan(files: Iterable[OutputFile], root: Path, sink: Sink, force: bool = Fals
         on_disk = _read(root / path)
         if on_disk is None:
             continue
-        if _sha(on_disk) != ledger[path] and not force:
+        if _sha(on_disk) not in (ledger[path], pending.get(path)) and not force:
             sink.report(
                 "SS901",
                 f"{path} is no longer generated but was edited by hand; it is left in place",
@@ -136,6 +140,9 @@ def apply(p: Plan) -> None:
     """Carry out a plan that had no errors. Each file is replaced atomically;
     one sync before the ledger makes the files durable before the ledger vouches
     for them (an fsync per file was about a quarter of emit time)."""
+    emit_journal.sweep_temporaries(p.root, [*p.files, *p.ledger, LEDGER])
+    if p.write or p.delete:  # the journal: a kill from here on leaves files the next compile recognises
+        write_atomic(p.root / LEDGER, emit_journal.journal_bytes(p.ledger, {k: _sha(p.files[k]) for k in p.write}))
     _write_all(p)
     for path in p.delete:
         target = p.root / path

@@ -189,7 +189,7 @@ def write(changed: Mapping[str, str | bytes]) -> dict[str, bytes]:
 
 def run(inputs: Sequence[Path], model: str, env: str, version: str | None, out_root: Path) -> list[str]:
     """Promote, recompile into ``out_root``; returns what was done. Raises PromoteError."""
-    from compiler import emit
+    from compiler import emit, emit_journal
     from compiler.diagnostics import Severity, Sink
     from compiler.pipeline import build, validate
 
@@ -205,18 +205,19 @@ def run(inputs: Sequence[Path], model: str, env: str, version: str | None, out_r
         errors = [d for d in result.diagnostics if d.severity is Severity.ERROR]
         what = "the promoted spec does not compile"
         files = None
-        if not errors:
-            sink = Sink()
-            files = emit.plan(result.files, out_root, sink)
-            errors = [d for d in sink.items if d.severity is Severity.ERROR]
-            what = f"the recompiled output cannot be written under {out_root}"
-        if errors or files is None:
-            first = errors[0]
-            raise PromoteError(
-                f"{what} ({len(errors)} errors; first: {first.span.file}:"
-                f"{first.span.line}:{first.span.column}: {first.code} {first.message}); the spec is unchanged"
-            )
-        emit.apply(files)
+        with emit_journal.locked(out_root):  # issue 17: one writer per tree
+            if not errors:
+                sink = Sink()
+                files = emit.plan(result.files, out_root, sink)
+                errors = [d for d in sink.items if d.severity is Severity.ERROR]
+                what = f"the recompiled output cannot be written under {out_root}"
+            if errors or files is None:
+                first = errors[0]
+                raise PromoteError(
+                    f"{what} ({len(errors)} errors; first: {first.span.file}:"
+                    f"{first.span.line}:{first.span.column}: {first.code} {first.message}); the spec is unchanged"
+                )
+            emit.apply(files)
     except BaseException:
         write(old)
         raise
