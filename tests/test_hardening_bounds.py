@@ -130,3 +130,51 @@ def test_many_unknown_long_names_against_many_long_definitions_complete() -> Non
     checked = check_loaded(loaded)
     unknown = [d for d in checked.diagnostics if d.code == "SS101"]
     assert len(unknown) == 200 and all(d.hint and d.hint.startswith("did you mean 'e") for d in unknown[:5])
+
+
+def _models(n: int) -> str:
+    return "".join(f'model m{i} {{\n  version "1.0.0"\n  format onnx\n  artifact "s3://m/m{i}/1.0.0/model.onnx"\n'
+                   f"  input x: fp32[4]\n  output y: fp32[1]\n  serve in staging\n}}\n" for i in range(n))
+
+
+def test_a_ten_thousand_model_spec_validates_completely() -> None:
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    checked = check_loaded(load_text(HEAD + _models(10_000), "big.ship"))
+    assert len(checked.spec.models) == 10_000
+    assert [d for d in checked.diagnostics if d.severity.value == "error"] == []
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 1024 * 1024  # KiB: under 1 GiB more
+
+
+def test_a_hundred_thousand_model_file_is_refused_by_size(tmp_path) -> None:
+    path = tmp_path / "huge.ship"
+    path.write_text(HEAD + _models(100_000))
+    rc, out = _cli("validate", str(path), "--format", "text")
+    assert rc == 1 and "error[SS003]: file is larger than 4194304 bytes" in out and "split the spec" in out
+
+
+def test_huge_comment_blocks_validate_and_format_in_one_pass(tmp_path) -> None:
+    from compiler.fmt import format_source
+    from compiler.parse import parse_text
+
+    block = "".join(f"# {i:07d} " + "c" * 60 + "\n" for i in range(50_000))  # 3.5 MB of comments
+    text = block + MINIMAL + block[:200_000]
+    source, errors = parse_text(text, "c.ship")
+    assert errors == [] and len(source.comments) > 50_000
+    out = format_source(source)
+    assert out.count("\n# ") >= 50_000 - 1
+    again, _ = parse_text(out, "c.ship")
+    assert format_source(again) == out
+
+
+def test_ten_thousand_commented_statements_format_like_validate() -> None:
+    from compiler.fmt import format_source
+    from compiler.parse import parse_text
+
+    body = "".join(f'  # note {i}\n  env V{i} = "x"  # trailing {i}\n' for i in range(10_000))
+    text = MINIMAL.replace("  serve in staging, prod\n", body + "  serve in staging, prod\n")
+    source, errors = parse_text(text, "c.ship")
+    assert errors == []
+    out = format_source(source)
+    assert out.count("# note ") == 10_000 and out.count("# trailing ") == 10_000
