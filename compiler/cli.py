@@ -366,6 +366,15 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 }
 
 
+def _template_error(exc: Exception) -> str | None:
+    """``name:line`` when ``exc`` is a Jinja error (a user template that broke or broke the sandbox)."""
+    import jinja2
+
+    if not isinstance(exc, jinja2.TemplateError):
+        return None
+    return f"{getattr(exc, 'filename', None) or getattr(exc, 'name', None) or '?'}:{getattr(exc, 'lineno', None) or '?'}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
@@ -386,6 +395,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # the last line of defence: no tracebacks for users
+        if (where := _template_error(exc)) is not None:  # a --templates override failed (or was refused)
+            print(f"shipspec: error: template {where}: {exc}", file=sys.stderr)
+            return EXIT_USAGE
         print(
             f"shipspec: internal error: {type(exc).__name__}: {exc}\n"
             "This is a bug in shipspec; please report it with the input that caused it.",
