@@ -76,7 +76,14 @@ class _Printer:
         return any(id(c) not in self.used for c in self.pending[lo:hi])
 
     def blank_before(self, line: int, previous_end: int) -> bool:
-        """Whether the source has a blank line between two statements."""
+        """Whether the source has a blank line between two statements, before the first
+        comment between them (blank lines among comments are kept with the comments,
+        so a second pass sees the same thing: fmt is idempotent)."""
+        at = bisect.bisect_right(self.comment_lines, previous_end, lo=self.cursor)
+        while at < len(self.pending) and id(self.pending[at]) in self.used:
+            at += 1
+        if at < len(self.pending) and self.pending[at].line < line:
+            line = self.pending[at].line
         return any(
             not self.text_lines[i - 1].strip() for i in range(previous_end + 1, line) if i - 1 < len(self.text_lines)
         )
