@@ -81,8 +81,9 @@ def _read(path: Path) -> bytes | None:
 def plan(files: Iterable[OutputFile], root: Path, sink: Sink, force: bool = False) -> Plan:
     rendered: dict[str, bytes] = {}
     sources: dict[str, Span] = {}
+    safe_dirs: set[str] = set()
     for f in files:
-        if not ledger_paths.screen_output(f.path, root, sink, f.source):
+        if not ledger_paths.screen_output(f.path, root, sink, f.source, safe_dirs):
             continue
         if f.path in rendered:
             sink.report("SS903", f"two outputs claim {f.path}", f.source)

@@ -48,13 +48,21 @@ def lexical_problem(path: str) -> str | None:
     return None
 
 
-def symlink_problem(root: Path, path: str) -> str | None:
+def symlink_problem(root: Path, path: str, safe_dirs: set[str] | None = None) -> str | None:
     """Why writing or reading ``root/path`` would leave the root through a symlink
-    (or find something that is not a regular file or directory on the way)."""
+    (or find something that is not a regular file or directory on the way).
+    ``safe_dirs`` caches directories already found to be plain (one plan, many files)."""
     base = os.path.realpath(root)
     current = Path(root)
     parts = PurePosixPath(path).parts
-    for i, part in enumerate(parts):
+    start = 0
+    if safe_dirs is not None:
+        for j in range(len(parts) - 1, 0, -1):
+            if "/".join(parts[:j]) in safe_dirs:
+                start = j
+                current = Path(root, *parts[:j])
+                break
+    for i, part in enumerate(parts[start:], start):
         current = current / part
         try:
             st = os.lstat(current)
@@ -71,6 +79,8 @@ def symlink_problem(root: Path, path: str) -> str | None:
         last = i == len(parts) - 1
         if not last and not stat.S_ISDIR(st.st_mode):
             return f"{'/'.join(parts[: i + 1])} is not a directory"
+        if not last and safe_dirs is not None:
+            safe_dirs.add("/".join(parts[: i + 1]))
         if last and not (stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode)):
             return "is not a regular file (a device, pipe or socket)"
     return None
@@ -100,12 +110,12 @@ def screen_ledger(ledger: dict[str, str], root: Path, sink: Sink) -> dict[str, s
     return kept
 
 
-def screen_output(path: str, root: Path, sink: Sink, source: Span) -> bool:
+def screen_output(path: str, root: Path, sink: Sink, source: Span, safe_dirs: set[str] | None = None) -> bool:
     """True when a rendered file may be written at ``path`` under ``root``."""
     problem = lexical_problem(path)
     code = "SS905"
     if problem is None:
-        problem = symlink_problem(root, path)
+        problem = symlink_problem(root, path, safe_dirs)
     if problem is None:
         return True
     sink.report(
