@@ -157,7 +157,7 @@ def _quote(path: str) -> str:
 
 
 def _display(root: Path) -> str:
-    from compiler.load import display_path
+    from compiler.parse.sources import display_path
 
     return display_path(Path(root))
 

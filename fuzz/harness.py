@@ -132,7 +132,7 @@ TRITON_TOKENS = [b'"a\\"\\n  env X = \\"y"', b"data_type: 99", b"kind: 7", b"dim
 # ---- targets ----------------------------------------------------------------
 class Targets:
     def __init__(self, scratch: Path, compile_every: int) -> None:
-        from compiler.render import Templates
+        from compiler.backends.render import Templates
 
         self.scratch = scratch
         self.spec_path = scratch / "fuzz.ship"
@@ -144,11 +144,11 @@ class Targets:
     def spec(self, data: bytes) -> None:
         from compiler import emit, serialize
         from compiler.diagnostics import Sink
-        from compiler.export import export
-        from compiler.fmt import format_source
-        from compiler.load import Loaded, merge
+        from compiler.commands.export import export
+        from compiler.parse.printer import format_source
+        from compiler.parse.sources import Loaded, merge
         from compiler.lower import lower_file
-        from compiler.parse import parse_text, read_source
+        from compiler.parse.syntax import parse_text, read_source
         from compiler.pipeline import check_loaded
 
         self.spec_path.write_bytes(data)
@@ -177,13 +177,14 @@ class Targets:
             return
         self.compiled += 1
         from compiler import validate as output_validation
-        from compiler.compile import render
+        from compiler.pipeline import render
 
         files, rsink = render(checked, self.templates)
         if rsink.has_errors:
             return
-        project = checked.spec.project
-        output_validation.validate_files(files, project.kubernetes_version if project else "1.33", rsink)
+        from compiler.backends import file_validators
+
+        output_validation.validate_files(files, checked.resolved.project.kubernetes_version, rsink, file_validators())
         if rsink.has_errors:
             return
         out = Path(tempfile.mkdtemp(dir=self.scratch))
@@ -202,7 +203,7 @@ class Targets:
             shutil.rmtree(out, ignore_errors=True)
 
     def evidence(self, data: bytes, name: str) -> None:
-        from compiler.evidence import EvidenceError, read
+        from compiler.commands.evidence import EvidenceError, read
 
         path = self.scratch / name
         path.write_bytes(data)
@@ -212,8 +213,8 @@ class Targets:
             pass
 
     def triton(self, data: bytes) -> None:
-        from compiler.load import load_text
-        from compiler.triton_import import import_path
+        from compiler.parse.sources import load_text
+        from compiler.commands.import_triton import import_path
 
         model = self.scratch / "repo" / "m"
         model.mkdir(parents=True, exist_ok=True)

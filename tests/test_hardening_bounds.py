@@ -7,8 +7,9 @@ import sys
 
 from compiler.checks.graph import check_reachability
 from compiler.diagnostics import Sink
-from compiler.load import load_text
+from compiler.parse.sources import load_text
 from compiler.pipeline import check_loaded
+from compiler.resolve import resolve
 from tests.specs import MINIMAL
 
 HEAD = MINIMAL.split("environment staging")[0] + """
@@ -57,7 +58,7 @@ def reach(text: str) -> list[str]:
     loaded = load_text(text, "big.ship")
     assert not [d for d in loaded.diagnostics if d.code < "SS100"], loaded.diagnostics[:3]
     sink = Sink()
-    check_reachability(loaded.spec, sink)
+    check_reachability(resolve(loaded.spec), sink)
     return [d.code for d in sink.items]
 
 
@@ -155,8 +156,8 @@ def test_a_hundred_thousand_model_file_is_refused_by_size(tmp_path) -> None:
 
 
 def test_huge_comment_blocks_validate_and_format_in_one_pass(tmp_path) -> None:
-    from compiler.fmt import format_source
-    from compiler.parse import parse_text
+    from compiler.parse.printer import format_source
+    from compiler.parse.syntax import parse_text
 
     block = "".join(f"# {i:07d} " + "c" * 60 + "\n" for i in range(50_000))  # 3.5 MB of comments
     text = block + MINIMAL + block[:200_000]
@@ -169,8 +170,8 @@ def test_huge_comment_blocks_validate_and_format_in_one_pass(tmp_path) -> None:
 
 
 def test_ten_thousand_commented_statements_format_like_validate() -> None:
-    from compiler.fmt import format_source
-    from compiler.parse import parse_text
+    from compiler.parse.printer import format_source
+    from compiler.parse.syntax import parse_text
 
     body = "".join(f'  # note {i}\n  env V{i} = "x"  # trailing {i}\n' for i in range(10_000))
     text = MINIMAL.replace("  serve in staging, prod\n", body + "  serve in staging, prod\n")

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from compiler.cli import main
-from compiler.load import load_text
-from compiler.triton_import import import_path
+from compiler.parse.sources import load_text
+from compiler.commands.import_triton import import_path
 
 PAYLOAD = 'model.onnx"\n  env API_TOKEN = "stolen"\n  parameter "x" = "y'
 CONFIG = """name: "clf"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from compiler.load import load_text
+from compiler.parse.sources import load_text
 from compiler.pipeline import check_loaded
 from compiler.secrets_scan import name_problem, value_problem
 from tests.specs import MINIMAL

@@ -14,7 +14,7 @@ import jinja2.sandbox
 import pytest
 
 from compiler.cli import main
-from compiler.render import Templates
+from compiler.backends.render import Templates
 from tests.golden import _chdir, case_cwd, cases, expected
 
 ROOT = Path(__file__).resolve().parent.parent
