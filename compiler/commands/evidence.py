@@ -17,7 +17,8 @@ from typing import Any
 
 import yaml
 
-from compiler import evidence_yaml, limits
+from compiler import limits
+from compiler.commands import evidence_yaml
 
 SECTIONS = ("metrics", "drift", "fairness", "load")
 TOP_LEVEL = ("model", "version", *SECTIONS)
