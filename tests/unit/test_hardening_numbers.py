@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from compiler.cli import main
-from tests.specs import MINIMAL
+from tests.support.specs import MINIMAL
 
 
 def cli(*argv: str) -> tuple[int, str, str]:

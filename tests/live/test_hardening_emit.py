@@ -16,14 +16,16 @@ import pytest
 
 from bench.synth import generate
 from compiler.emit_journal import locked
-from tests.test_emit import SPEC, run, snapshot, tree  # noqa: F401 - the fixture
+from tests.unit.test_emit import SPEC, run, snapshot, tree  # noqa: F401 - the fixture
 
-ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.realtools  # real processes (python -m compiler, git)
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def compile_proc(specs: Path, out: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-m", "compiler", "compile", str(specs), "--out", str(out)],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
 
 
 def test_leftover_temporaries_are_removed_and_never_committed(tree: tuple[Path, Path]) -> None:  # noqa: F811
@@ -48,8 +50,9 @@ def test_a_killed_compile_is_not_mistaken_for_hand_edits(tmp_path: Path) -> None
     generate(b, 40)
     for f in b.rglob("*.ship"):  # spec B differs from A in every served model
         f.write_text(f.read_text().replace('memory 2Gi', 'memory 3Gi').replace("replicas 2..", "replicas 3.."))
-    first = compile_proc(a, out)
-    assert first.wait(timeout=300) == 0, first.stderr.read() if first.stderr else ""
+    first = subprocess.run([sys.executable, "-m", "compiler", "compile", str(a), "--out", str(out)], cwd=ROOT,
+                           capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stderr
     killed_mid_write = 0
     for attempt in range(3):
         proc = compile_proc(b, out)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from compiler.cli import main
-from tests.test_gate_check import SPECS, gate
+from tests.unit.commands.test_gate_check import SPECS, gate
 
 LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
     f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 10)}]\n" for i in range(9)

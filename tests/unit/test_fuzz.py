@@ -48,7 +48,7 @@ def test_grammar_mutation_changes_the_text() -> None:
     assert any(mutate.grammar_mutation(seed, rng, [seed]) != seed for _ in range(5))
 
 
-REGRESSIONS = sorted((Path(__file__).resolve().parent.parent / "fuzz" / "regressions").glob("*.input"))
+REGRESSIONS = sorted((Path(__file__).resolve().parents[2] / "fuzz" / "regressions").glob("*.input"))
 
 
 @pytest.mark.parametrize("path", REGRESSIONS, ids=[p.stem for p in REGRESSIONS])

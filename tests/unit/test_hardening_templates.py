@@ -15,9 +15,9 @@ import pytest
 
 from compiler.cli import main
 from compiler.backends.render import Templates
-from tests.golden import _chdir, case_cwd, cases, expected
+from tests.support.golden import _chdir, case_cwd, cases, expected
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def compile_with_override(case: str, override: Path) -> dict[str, bytes]:

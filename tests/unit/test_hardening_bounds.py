@@ -10,7 +10,7 @@ from compiler.diagnostics import Sink
 from compiler.parse.sources import load_text
 from compiler.pipeline import check_loaded
 from compiler.resolve import resolve
-from tests.specs import MINIMAL
+from tests.support.specs import MINIMAL
 
 HEAD = MINIMAL.split("environment staging")[0] + """
 environment staging {

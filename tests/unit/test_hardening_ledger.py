@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from compiler.emit import LEDGER
-from tests.test_emit import run, snapshot, tree  # noqa: F401 - the fixture
+from tests.unit.test_emit import run, snapshot, tree  # noqa: F401 - the fixture
 
 SECRET = b"root:x:0:0:the content of a file outside the tree\n"
 

@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 
 from compiler.byte_splice import splice
-from tests.test_promote import SPEC, sh, shipspec
-from tests.test_promote import repo, template  # noqa: F401 - fixtures
+from tests.live.test_promote import SPEC, sh, shipspec
+from tests.live.test_promote import repo, template  # noqa: F401 - fixtures
+
+pytestmark = pytest.mark.realtools  # real processes (python -m compiler, git)
 
 BOM = b"\xef\xbb\xbf"
 

@@ -9,7 +9,7 @@ import pytest
 from compiler.parse.sources import load_text
 from compiler.pipeline import check_loaded
 from compiler.secrets_scan import name_problem, value_problem
-from tests.specs import MINIMAL
+from tests.support.specs import MINIMAL
 
 TRAINING = """
 environment train {
