@@ -86,7 +86,7 @@ class Templates:
         # A --templates directory is someone else's code (a pull request can change it):
         # it renders in Jinja's sandbox, where a template cannot reach Python internals
         # (issue 17). The shipped templates render byte-identically either way
-        # (tests/test_hardening_templates.py); without an override the plain
+        # (tests/unit/test_hardening_templates.py); without an override the plain
         # environment is kept, as it is faster.
         kind = jinja2.sandbox.SandboxedEnvironment if override is not None else jinja2.Environment
         env = kind(
