@@ -53,3 +53,25 @@ def test_splice_touches_only_the_changed_span() -> None:
     assert splice(raw, "a {\n  x 1\n  y 2\n}\n") == BOM + b"a {\r\n  x 1\r\n  y 2\r\n}\r\n"
     assert splice(b"a\nb\r\nc\n", "a\nB\nc\n") == b"a\nB\r\nc\n"  # mixed: the untouched endings stay
     assert splice(raw, "a {\n  x 1\n}\n") is raw
+
+
+def test_promote_does_not_act_on_a_tampered_ledger(repo: Path, tmp_path: Path) -> None:  # noqa: F811
+    import hashlib
+    import json
+
+    victim = repo.parent / "victim.txt"
+    victim.write_bytes(b"outside the tree\n")
+    ledger = repo / ".shipspec/ledger.json"
+    data = json.loads(ledger.read_text())
+    data["files"]["../victim.txt"] = hashlib.sha256(victim.read_bytes()).hexdigest()
+    ledger.write_text(json.dumps(data, indent=2) + "\n")
+    (repo / "specs/scorer.ship").write_text(SPEC.replace("0.9.0", "1.0.0"))
+    sh(repo, "git", "commit", "-q", "-am", "planted ledger entry")
+    (repo / "specs/scorer.ship").write_text(SPEC.replace("0.9.0", "1.0.0").replace(
+        'version "1.0.0"  # the newest', 'version "1.1.0"  # the newest'))
+    sh(repo, "git", "commit", "-q", "-am", "release 1.1.0")
+    before = (repo / "specs/scorer.ship").read_bytes()
+    run = shipspec(repo, "promote", "scorer", "--to", "prod")
+    assert run.returncode == 1 and "SS904" in run.stderr
+    assert victim.read_bytes() == b"outside the tree\n"
+    assert (repo / "specs/scorer.ship").read_bytes() == before  # refused: the spec is unchanged
