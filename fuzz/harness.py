@@ -208,9 +208,13 @@ class Targets:
         path = self.scratch / name
         path.write_bytes(data)
         try:
-            read(path)
-        except EvidenceError:
-            pass
+            ev = read(path)
+        except EvidenceError as exc:
+            str(exc).encode("utf-8")  # the message is printed
+            return
+        # What gate check prints must be UTF-8 text.
+        for text in [ev.model or "", ev.version or "", *(k for sec in ev.sections.values() for k in sec)]:
+            text.encode("utf-8")
 
     def triton(self, data: bytes) -> None:
         from compiler.parse.sources import load_text

@@ -6,7 +6,8 @@
   RecursionError);
 * a key given twice in one mapping is refused (YAML and JSON both let the last win);
 * an integer or float literal with more than ``limits.MAX_DIGITS`` digits is refused
-  before conversion (Python refuses int() of 4,300 digits).
+  before conversion (Python refuses int() of 4,300 digits);
+* a string with a lone surrogate escape (``"\\ud800"``) is refused: it cannot be printed.
 
 Every refusal names the file, line and column.
 """
@@ -63,7 +64,9 @@ class BoundedLoader(yaml.SafeLoader):
                 if name in seen:
                     raise Refused(_at(key.start_mark), f"key '{name[:80]}' is given twice in one mapping")
                 seen.add(name)
-        elif isinstance(node, yaml.ScalarNode) and node.tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float"):
+        if isinstance(node, yaml.ScalarNode) and _has_surrogate(node.value):
+            raise Refused(_at(node.start_mark), "a string holds a lone surrogate escape (not UTF-8 text)")
+        if isinstance(node, yaml.ScalarNode) and node.tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float"):
             why = limits.number_problem(node.value)
             if why is not None:
                 raise Refused(_at(node.start_mark), f"number {node.value[:40]} {why}")
@@ -116,4 +119,25 @@ def load_json(text: str) -> Any:
             out[k] = v
         return out
 
-    return json.loads(text, parse_int=number(int), parse_float=number(float), object_pairs_hook=pairs)
+    data = json.loads(text, parse_int=number(int), parse_float=number(float), object_pairs_hook=pairs)
+    _no_surrogates(data)
+    return data
+
+
+def _has_surrogate(value: object) -> bool:
+    return isinstance(value, str) and any("\ud800" <= c <= "\udfff" for c in value)
+
+
+def _no_surrogates(value: Any, depth: int = 0) -> None:
+    """Refuse lone surrogates anywhere in decoded JSON (they cannot be printed as UTF-8)."""
+    if _has_surrogate(value):
+        raise Refused(None, "a string holds a lone surrogate escape (not UTF-8 text)")
+    if depth > MAX_DEPTH:
+        return
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _no_surrogates(k, depth + 1)
+            _no_surrogates(v, depth + 1)
+    elif isinstance(value, list):
+        for v in value:
+            _no_surrogates(v, depth + 1)

@@ -31,10 +31,12 @@ LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
         ("ev.yaml", "load:\n  requests: -1\n", ":2:13:", "load.requests cannot be negative"),
         ("ev.yaml", "load:\n  errors: 1.5\n", ":2:11:", "load.errors is a count"),
         ("ev.yaml", "load:\n  percentile: 140\n", ":2:15:", "between 0 and 100"),
+        ("ev.json", '{"model": "\\ud800x", "metrics": {"auc": 0.9}}', ":1:11:", "lone surrogate"),
+        ("ev.yaml", 'metrics:\n  "\\udc00": 0.9\n', ":2:3:", "lone surrogate"),
     ],
     ids=["billion-laughs", "alias", "self-reference", "deep-yaml", "deep-json", "dup-yaml", "dup-json",
          "5000-digits", "huge-exponent", "5000-digits-json", "above-range", "negative-latency",
-         "negative-count", "fractional-count", "percentile"],
+         "negative-count", "fractional-count", "percentile", "surrogate-json", "surrogate-yaml"],
 )
 def test_hostile_evidence_is_refused_with_a_position(tmp_path, capsys, name, text, where, message):
     rc, out, err = gate(tmp_path, capsys, text, name=name)
