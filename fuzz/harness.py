@@ -224,6 +224,9 @@ class Targets:
         model.mkdir(parents=True, exist_ok=True)
         (model / "config.pbtxt").write_bytes(data)
         result = import_path(model)
+        for d in result.diagnostics:  # printed by the command
+            d.message.encode("utf-8")
+        result.text.encode("utf-8")
         if any(d.severity.value == "error" for d in result.diagnostics) or not result.text:
             return
         loaded = load_text(result.text, "imported.ship")
