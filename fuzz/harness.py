@@ -168,6 +168,9 @@ class Targets:
         nodes = lower_file(source.tree, "fuzz.ship", sink)
         loaded = Loaded(merge(nodes, ("fuzz.ship",)), (source,), tuple(sink.sorted()))
         checked = check_loaded(loaded)
+        for d in checked.diagnostics:  # printed by validate
+            f"{d.message} {d.hint or ''}".encode("utf-8")
+        once.encode("utf-8")  # printed or written by fmt
         if checked.has_errors:
             return
         self.clean += 1

@@ -103,7 +103,10 @@ def _decode(tok: Token) -> str | None:
         value = json.loads(str(tok))
     except ValueError:
         return None  # the lowering reports the bad escape
-    return value if isinstance(value, str) else None
+    if not isinstance(value, str):
+        return None
+    # A lone surrogate is the lowering's SS013; here it would only break the messages.
+    return value.encode("utf-8", "replace").decode("utf-8")
 
 
 _NO_VALUE_SCREEN = frozenset({"secret_ref", "sha256"})
