@@ -372,7 +372,8 @@ def _template_error(exc: Exception) -> str | None:
 
     if not isinstance(exc, jinja2.TemplateError):
         return None
-    return f"{getattr(exc, 'filename', None) or getattr(exc, 'name', None) or '?'}:{getattr(exc, 'lineno', None) or '?'}"
+    name = getattr(exc, "filename", None) or getattr(exc, "name", None) or "?"
+    return f"{name}:{getattr(exc, 'lineno', None) or '?'}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -125,7 +125,8 @@ def triton_seeds() -> list[bytes]:
 EVIDENCE_TOKENS = [b"&a ", b"*a", b"[", b"{", b"]", b"}", b"1" * 5000, b"1.0e+999999999", b"-1", b".nan", b".inf",
                    b"<<: *a", b"!!python/object:os.system", b"\n  auc: 1\n  auc: 2\n", b"[" * 5000, b"?", b"- ", b"\t"]
 TRITON_TOKENS = [b'"a\\"\\n  env X = \\"y"', b"data_type: 99", b"kind: 7", b"dims: [ -5 ]", b"max_batch_size: -1",
-                 b'default_model_filename: "\\"\\n}"', b"{", b"}", b'parameters { key: "\\n" value: { string_value: "\\"" } }',
+                 b'default_model_filename: "\\"\\n}"', b"{", b"}",
+                 b'parameters { key: "\\n" value: { string_value: "\\"" } }',
                  b"9" * 400, b'name: "a b"', b"timeout_action: 9"]
 
 
@@ -143,11 +144,11 @@ class Targets:
 
     def spec(self, data: bytes) -> None:
         from compiler import emit, serialize
-        from compiler.diagnostics import Sink
         from compiler.commands.export import export
+        from compiler.diagnostics import Sink
+        from compiler.lower import lower_file
         from compiler.parse.printer import format_source
         from compiler.parse.sources import Loaded, merge
-        from compiler.lower import lower_file
         from compiler.parse.syntax import parse_text, read_source
         from compiler.pipeline import check_loaded
 
@@ -169,7 +170,7 @@ class Targets:
         loaded = Loaded(merge(nodes, ("fuzz.ship",)), (source,), tuple(sink.sorted()))
         checked = check_loaded(loaded)
         for d in checked.diagnostics:  # printed by validate
-            f"{d.message} {d.hint or ''}".encode("utf-8")
+            f"{d.message} {d.hint or ''}".encode()
         once.encode("utf-8")  # printed or written by fmt
         if checked.has_errors:
             return
@@ -220,8 +221,8 @@ class Targets:
             text.encode("utf-8")
 
     def triton(self, data: bytes) -> None:
-        from compiler.parse.sources import load_text
         from compiler.commands.import_triton import import_path
+        from compiler.parse.sources import load_text
 
         model = self.scratch / "repo" / "m"
         model.mkdir(parents=True, exist_ok=True)
@@ -347,7 +348,7 @@ def run(inputs: int | None = None, seconds: float | None = None, seed: int = 0, 
 
                     def go(d: bytes) -> None:
                         targets.triton(d)
-                exc = _call(lambda: go(data), timeout)
+                exc = _call(lambda go=go, data=data: go(data), timeout)
                 stats.inputs += 1
                 stats.by_target[target] = stats.by_target.get(target, 0) + 1
                 if exc is not None:
@@ -355,7 +356,9 @@ def run(inputs: int | None = None, seconds: float | None = None, seed: int = 0, 
                     if site in stats.findings:
                         stats.findings[site].count += 1
                     else:
-                        def same(d: bytes, site: str = site, go: Callable[[bytes], None] = go) -> bool:
+                        def same(
+                            d: bytes, site: str = site, go: Callable[[bytes], None] = go, target: str = target
+                        ) -> bool:
                             e = _call(lambda: go(d), timeout)
                             return e is not None and _site(target, e) == site
 

@@ -93,7 +93,8 @@ def byte_mutation(data: bytes, rng: random.Random, pool: list[bytes]) -> bytes:
     if op == 0 and b:
         b[min(i, len(b) - 1)] ^= 1 << rng.randrange(8)
     elif op == 1:
-        b[i:i] = bytes([rng.choice([0, 0x0A, 0x0D, 0x22, 0x5C, 0x7B, 0x7D, 0xC3, 0xED, 0xEF, 0xFF, rng.randrange(256)])])
+        special = [0, 0x0A, 0x0D, 0x22, 0x5C, 0x7B, 0x7D, 0xC3, 0xED, 0xEF, 0xFF, rng.randrange(256)]
+        b[i:i] = bytes([rng.choice(special)])
     elif op == 2:
         j = min(len(b), i + rng.randint(1, 64))
         del b[i:j]

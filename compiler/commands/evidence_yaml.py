@@ -43,11 +43,14 @@ class BoundedLoader(yaml.SafeLoader):
         super().__init__(stream)
         self._depth = 0
 
-    def compose_node(self, parent: Any, index: Any) -> Any:  # noqa: D102
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
+    def _next_event(self) -> Any:
+        peek: Any = self.peek_event  # untyped in types-PyYAML
+        return peek()
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self._next_event()
+        if isinstance(event, yaml.AliasEvent):
             raise Refused(_at(event.start_mark), "YAML aliases (*name) are not accepted in evidence")
-        event = self.peek_event()
         if getattr(event, "anchor", None) is not None:
             raise Refused(_at(event.start_mark), "YAML anchors (&name) are not accepted in evidence")
         self._depth += 1
@@ -93,8 +96,9 @@ def json_depth_problem(text: str) -> Refused | None:
             depth += 1
             if depth > MAX_DEPTH:
                 line = text.count("\n", 0, m.start()) + 1
-                return Refused((line, m.start() - (text.rfind("\n", 0, m.start()) + 1) + 1),
-                               f"nested more than {MAX_DEPTH} deep")
+                return Refused(
+                    (line, m.start() - (text.rfind("\n", 0, m.start()) + 1) + 1), f"nested more than {MAX_DEPTH} deep"
+                )
         elif c in "]}":
             depth -= 1
     return None
@@ -109,6 +113,7 @@ def load_json(text: str) -> Any:
             if why is not None:
                 raise Refused(None, f"number {s[:40]} {why}")
             return kind(s)
+
         return convert
 
     def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -281,7 +281,7 @@ def _tensor_name(name: str) -> str:
 
 
 def _quote(value: str) -> str:
-    # A spec string is a JSON string (compiler/lower.py reads it with json.loads):
+    # A spec string is a JSON string (compiler/lower/values.py reads it with json.loads):
     # quotes, backslashes, newlines and control characters are all escaped (issue 17).
     return json.dumps(value, ensure_ascii=False)
 

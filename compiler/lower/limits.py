@@ -60,10 +60,9 @@ def screen(tree: Tree[Token], sink: Sink, span: Callable[[Token], Span]) -> set[
             if why is None:
                 continue
             shown = text if len(text) <= 40 else f"{text[:20]}…{text[-8:]} ({len(text)} characters)"
-            sink.report("SS303", f"number {shown} {why}", span(child),
-                        hint="write a value of a realistic size")
+            sink.report("SS303", f"number {shown} {why}", span(child), hint="write a value of a realistic size")
             m = _LITERAL.match(text[1:] if text.startswith("p") else text)
-            stand_in = ("p50" if text.startswith("p") else "1" + (m["unit"] if m else ""))
+            stand_in = "p50" if text.startswith("p") else "1" + (m["unit"] if m else "")
             sub.children[i] = Token.new_borrow_pos(child.type, stand_in, child)
             refused.add(id(sub.children[i]))
     return refused

@@ -36,8 +36,17 @@ _SECRET_SEGMENTS = frozenset({
     "APIKEY", "CREDENTIAL", "CREDENTIALS", "CREDS", "PAT", "PRIVATEKEY", "SESSIONKEY", "AUTHKEY",
     "SIGNINGKEY", "BEARER", "COOKIE", "DSN",
 })  # fmt: skip
-_SECRET_PAIRS = frozenset({("ACCESS", "KEY"), ("SECRET", "KEY"), ("API", "KEY"), ("PRIVATE", "KEY"),
-                           ("CLIENT", "SECRET"), ("AUTH", "TOKEN"), ("ACCESS", "TOKEN")})
+_SECRET_PAIRS = frozenset(
+    {
+        ("ACCESS", "KEY"),
+        ("SECRET", "KEY"),
+        ("API", "KEY"),
+        ("PRIVATE", "KEY"),
+        ("CLIENT", "SECRET"),
+        ("AUTH", "TOKEN"),
+        ("ACCESS", "TOKEN"),
+    }
+)
 
 _VALUE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?<![A-Z0-9])(AKIA|ASIA|AGPA|AIDA|AROA|ANPA)[A-Z0-9]{16}(?![A-Z0-9])"), "an AWS access key id"),
@@ -51,9 +60,14 @@ _VALUE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY"), "a private key"),
     (re.compile(r"\b(Bearer|Basic|Token)\s+[A-Za-z0-9._~+/=-]{8,}", re.I), "an Authorization credential"),
     (re.compile(r"\b[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@"), "a password in a URI (user:pass@)"),
-    (re.compile(r"(?<![\w/.@:-])[A-Za-z0-9._%-]+:[^/\s@:]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+"), "a password before a host (user:pass@)"),
-    (re.compile(r"(?i)(passw(or)?d|passwd|pwd|secret|token|api[_-]?key|access[_-]?key)\s*[=:]\s*[^\s\"'$&|;]{3,}"),
-     "a credential assignment"),
+    (
+        re.compile(r"(?<![\w/.@:-])[A-Za-z0-9._%-]+:[^/\s@:]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+"),
+        "a password before a host (user:pass@)",
+    ),
+    (
+        re.compile(r"(?i)(passw(or)?d|passwd|pwd|secret|token|api[_-]?key|access[_-]?key)\s*[=:]\s*[^\s\"'$&|;]{3,}"),
+        "a credential assignment",
+    ),
 )
 _ENTROPY_CANDIDATE = re.compile(r"[A-Za-z0-9+/=_-]{32,}")
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
@@ -72,7 +86,7 @@ def name_problem(name: str) -> bool:
     parts = _segments(name)
     if any(p in _SECRET_SEGMENTS for p in parts):
         return True
-    if any(pair in _SECRET_PAIRS for pair in zip(parts, parts[1:])):
+    if any(pair in _SECRET_PAIRS for pair in zip(parts, parts[1:], strict=False)):
         return True
     joined = "".join(parts)
     return any(w in joined for w in ("PASSWORD", "PASSWD", "PGPASS", "APIKEY", "ACCESSKEY", "SECRETKEY", "PRIVATEKEY"))
@@ -122,21 +136,32 @@ def screen(tree: Tree[Token], sink: Sink, span: Callable[[Token], Span]) -> None
             value_tree = args[-1]
             plain = isinstance(value_tree, Tree) and value_tree.data == "plain_value"
             if plain and not any(w in name.upper() for w in _ALREADY) and name_problem(name):
-                sink.report("SS507", f"'{name}' looks like a secret but is given as a plain value",
-                            span(args[0]),
-                            hint=f'refer to a secret store instead: env {name} = secret "vault:path#key"')
+                sink.report(
+                    "SS507",
+                    f"'{name}' looks like a secret but is given as a plain value",
+                    span(args[0]),
+                    hint=f'refer to a secret store instead: env {name} = secret "vault:path#key"',
+                )
         elif kind == "hyperparameter" and args and isinstance(args[0], Token):
             name = str(args[0])
             if name_problem(name):
-                sink.report("SS507", f"hyperparameter '{name}' looks like a secret; hyperparameters are rendered "
-                            "as plain environment variables", span(args[0]),
-                            hint=f'pass it through the environment instead: env {name.upper()} = secret "vault:path#key"')
+                sink.report(
+                    "SS507",
+                    f"hyperparameter '{name}' looks like a secret; hyperparameters are rendered "
+                    "as plain environment variables",
+                    span(args[0]),
+                    hint=f'pass it through the environment: env {name.upper()} = secret "vault:path#key"',
+                )
         elif kind == "parameter" and args and isinstance(args[0], Token):
             key = _decode(args[0])
             if key is not None and name_problem(key):
-                sink.report("SS507", f"parameter '{key[:60]}' looks like a secret; parameters are written into "
-                            "config.pbtxt in the clear", span(args[0]),
-                            hint="give the server the secret through its environment, from a secret store")
+                sink.report(
+                    "SS507",
+                    f"parameter '{key[:60]}' looks like a secret; parameters are written into "
+                    "config.pbtxt in the clear",
+                    span(args[0]),
+                    hint="give the server the secret through its environment, from a secret store",
+                )
         for child in sub.children:
             if not isinstance(child, Token) or child.type != "STRING":
                 continue
@@ -144,23 +169,39 @@ def screen(tree: Tree[Token], sink: Sink, span: Callable[[Token], Span]) -> None
             if value is None:
                 continue
             if "${{" in value:
-                sink.report("SS206", f"string {_show(value)} contains a GitHub Actions expression '${{{{'",
-                            span(child), hint="spec values reach workflow steps verbatim; write the value itself")
+                sink.report(
+                    "SS206",
+                    f"string {_show(value)} contains a GitHub Actions expression '${{{{'",
+                    span(child),
+                    hint="spec values reach workflow steps verbatim; write the value itself",
+                )
             if kind not in _NO_VALUE_SCREEN and (what := value_problem(value)) is not None:
-                sink.report("SS507", f"string {_show(value)} looks like {what}", span(child),
-                            hint='keep secrets in a secret store: env NAME = secret "vault:path#key"')
+                sink.report(
+                    "SS507",
+                    f"string {_show(value)} looks like {what}",
+                    span(child),
+                    hint='keep secrets in a secret store: env NAME = secret "vault:path#key"',
+                )
             _path_value(kind, value, child, sink, span)
 
 
 def _path_value(kind: str, value: str, tok: Token, sink: Sink, span: Callable[[Token], Span]) -> None:
     if kind == "version" and (not value.strip() or _PATHY.search(value)):
-        sink.report("SS204", f"version {_show(value)} is empty or holds '/', '\\', '..' or a control character: "
-                    "a version becomes part of artifact and directory paths", span(tok))
+        sink.report(
+            "SS204",
+            f"version {_show(value)} is empty or holds '/', '\\', '..' or a control character: "
+            "a version becomes part of artifact and directory paths",
+            span(tok),
+        )
     elif kind in ("artifact", "uri") and not value.strip():
-        sink.report("SS204", f"{'artifact' if kind == 'artifact' else 'dataset uri'} is empty", span(tok),
-                    hint='write where it is, e.g. "s3://models/m/1.0.0/model.onnx"')
+        sink.report(
+            "SS204",
+            f"{'artifact' if kind == 'artifact' else 'dataset uri'} is empty",
+            span(tok),
+            hint='write where it is, e.g. "s3://models/m/1.0.0/model.onnx"',
+        )
     elif kind == "kubernetes_version" and not _K8S_VERSION.match(value):
-        sink.report("SS204", f"Kubernetes version {_show(value)} is not MAJOR.MINOR (e.g. \"1.33\")", span(tok))
+        sink.report("SS204", f'Kubernetes version {_show(value)} is not MAJOR.MINOR (e.g. "1.33")', span(tok))
 
 
 def _show(value: str) -> str:

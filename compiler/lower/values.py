@@ -64,8 +64,12 @@ class Lowering:
             return str(tok)[1:-1]
         assert isinstance(value, str)
         if any("\ud800" <= c <= "\udfff" for c in value):  # issue 17: a lone \uD8xx cannot be written as UTF-8
-            self.sink.report("SS013", f"string {tok} contains a lone surrogate escape", self.span(tok),
-                             hint="write the character itself, or a complete surrogate pair")
+            self.sink.report(
+                "SS013",
+                f"string {tok} contains a lone surrogate escape",
+                self.span(tok),
+                hint="write the character itself, or a complete surrogate pair",
+            )
             return value.encode("utf-8", "replace").decode("utf-8")
         return value
 

@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from compiler.byte_splice import splice
-from tests.live.test_promote import SPEC, sh, shipspec
-from tests.live.test_promote import repo, template  # noqa: F401 - fixtures
+from tests.live.test_promote import SPEC, repo, sh, shipspec, template  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.realtools  # real processes (python -m compiler, git)
 

@@ -33,7 +33,7 @@ def ladder(levels: int, width: int, broken: bool = False) -> str:
                    for level in names for n in level)
     served = ", ".join(["staging", "prod", *(n for level in names for n in level)])
     gates = [] if broken else [f"gate staging -> {n} for clf {{ }}\n" for n in names[0]]
-    for a, b in zip(names, names[1:]):
+    for a, b in zip(names, names[1:], strict=False):
         gates += [f"gate {x} -> {y} for clf {{ }}\n" for x in a for y in b]
     gates += [f"gate {x} -> prod for clf {{ approval @demo/leads }}\n" for x in names[-1]]
     model = f"""
@@ -125,7 +125,8 @@ def test_many_unknown_long_names_against_many_long_definitions_complete() -> Non
     long = "a" * 1500
     envs = "".join(f"environment e{i}{long} {{\n  tier staging\n}}\n" for i in range(200))
     served = ", ".join(f"u{i}{long}" for i in range(200))
-    text = HEAD + envs + f"model clf {{\n  version \"1\"\n  format onnx\n  artifact \"s3://m/1/m.onnx\"\n  serve in {served}\n}}\n"
+    model = f'model clf {{\n  version "1"\n  format onnx\n  artifact "s3://m/1/m.onnx"\n  serve in {served}\n}}\n'
+    text = HEAD + envs + model
     assert len(text) > 600_000
     loaded = load_text(text, "big.ship")
     checked = check_loaded(loaded)

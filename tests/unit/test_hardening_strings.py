@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
+from compiler.lower.secrets_scan import name_problem, value_problem
 from compiler.parse.sources import load_text
 from compiler.pipeline import check_loaded
-from compiler.secrets_scan import name_problem, value_problem
 from tests.support.specs import MINIMAL
 
 TRAINING = """
@@ -50,7 +50,8 @@ def test_the_base_spec_is_clean() -> None:
 )
 def test_github_expressions_are_refused_wherever_they_are(old: str, new: str | None) -> None:
     if new is None:
-        text = BASE.replace("  serve in staging, prod\n", "  serve in staging, prod\n  tests { run \"pytest -k '${{ github.event.pull_request.title }}'\" }\n")
+        run = "  tests { run \"pytest -k '${{ github.event.pull_request.title }}'\" }\n"
+        text = BASE.replace("  serve in staging, prod\n", "  serve in staging, prod\n" + run)
     else:
         assert old in BASE
         text = BASE.replace(old, new, 1)

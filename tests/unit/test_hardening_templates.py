@@ -13,8 +13,8 @@ from pathlib import Path
 import jinja2.sandbox
 import pytest
 
-from compiler.cli import main
 from compiler.backends.render import Templates
+from compiler.cli import main
 from tests.support.golden import _chdir, case_cwd, cases, expected
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from compiler.cli import main
-from compiler.parse.sources import load_text
 from compiler.commands.import_triton import import_path
+from compiler.parse.sources import load_text
 
 PAYLOAD = 'model.onnx"\n  env API_TOKEN = "stolen"\n  parameter "x" = "y'
 CONFIG = """name: "clf"
@@ -52,7 +52,7 @@ def test_hostile_strings_stay_inside_their_string(tmp_path: Path, where: str) ->
     assert not [x for x in loaded.diagnostics if x.code < "SS100"], result.text
     (model,) = loaded.spec.models
     assert model.env == ()
-    expected = {"k": "v"} if where == "filename" else {PAYLOAD if where == "key" else "k": PAYLOAD if where == "value" else "v"}
+    expected = {"filename": {"k": "v"}, "key": {PAYLOAD: "v"}, "value": {"k": PAYLOAD}}[where]
     assert dict(model.parameters) == expected
     if where == "filename":
         assert model.artifact.endswith("/clf/1000000/" + PAYLOAD)
