@@ -147,6 +147,7 @@ def apply(p: Plan) -> None:
     _write_all(p)
     for path in p.delete:
         target = p.root / path
+        ledger_paths.ensure_inside(p.root, target.parent)
         target.unlink(missing_ok=True)
         _remove_empty_parents(target.parent, p.root)
     if p.write and hasattr(os, "sync"):
@@ -170,6 +171,7 @@ def _write_all(p: Plan) -> None:
         data = p.files[path]
         if target.parent not in made:
             target.parent.mkdir(parents=True, exist_ok=True)
+            ledger_paths.ensure_inside(p.root, target.parent)  # swapped for a symlink since the plan?
             made.add(target.parent)
         if path in p.replace or not _write_new(target, data, suffix):
             write_atomic(target, data, durable=False)

@@ -23,7 +23,7 @@ import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from compiler.ledger_paths import LEDGER
+from compiler.ledger_paths import LEDGER, ensure_inside
 
 _TEMP = re.compile(r"^\.(?P<name>.+)\.(?:\d+|[A-Za-z0-9_]{8})\.tmp$")
 
@@ -67,6 +67,7 @@ def sweep_temporaries(root: Path, paths: Iterable[str]) -> list[str]:
     for parent, names in sorted(by_dir.items()):
         directory = Path(root) / parent if parent else Path(root)
         try:
+            ensure_inside(root, directory)  # never through a symlink out of the root
             entries = os.listdir(directory)
         except OSError:
             continue

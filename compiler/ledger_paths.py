@@ -10,6 +10,7 @@ and ``check`` would print its content as a diff.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from collections.abc import Callable
@@ -84,6 +85,15 @@ def symlink_problem(root: Path, path: str, safe_dirs: set[str] | None = None) ->
         if last and not (stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode)):
             return "is not a regular file (a device, pipe or socket)"
     return None
+
+
+def ensure_inside(root: Path, directory: Path) -> None:
+    """Raise unless ``directory`` resolves inside ``root`` (checked again when writing:
+    a directory swapped for a symlink after the plan is not written through)."""
+    base = os.path.realpath(root)
+    real = os.path.realpath(directory)
+    if real != base and not real.startswith(base.rstrip(os.sep) + os.sep):
+        raise OSError(errno.ELOOP, "leads out of the output root; nothing more is written", str(directory))
 
 
 def screen_ledger(ledger: dict[str, str], root: Path, sink: Sink) -> dict[str, str]:

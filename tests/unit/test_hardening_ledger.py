@@ -114,3 +114,24 @@ def test_a_clean_ledger_still_prunes_what_shipspec_wrote(tree: tuple[Path, Path]
     assert rc == 0 and " removed" in err and " 0 removed" not in err
     assert not (out / "deploy" / "staging" / "deployment-reg.yaml").exists()
     assert snapshot(out)
+
+
+def test_a_directory_swapped_for_a_symlink_after_the_plan_is_not_written_through(
+    tree: tuple[Path, Path], tmp_path: Path  # noqa: F811
+) -> None:
+    from compiler import emit
+    from compiler.diagnostics import Sink
+    from compiler.pipeline import build
+
+    specs, out = compiled(tree)
+    (specs / "reg.ship").write_text((specs / "reg.ship").read_text().replace("2.0.0", "2.0.1"))
+    built = build([specs])
+    plan = emit.plan(built.files, out, Sink())
+    assert any(p.startswith("deploy/staging/") for p in plan.write)
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (out / "deploy" / "staging").rename(tmp_path / "moved")
+    (out / "deploy" / "staging").symlink_to(outside, target_is_directory=True)
+    with pytest.raises(OSError, match="leads out of the output root"):
+        emit.apply(plan)
+    assert list(outside.iterdir()) == []
