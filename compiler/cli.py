@@ -295,10 +295,15 @@ def cmd_compile(args: argparse.Namespace) -> int:
 
 
 def _compile_once(args: argparse.Namespace, store: Store | None) -> int:
-    from compiler import pipeline
+    from compiler import emit_journal, pipeline
 
-    planned = pipeline.plan(_build(args, store), args.out, force=args.force, store=store)
-    pipeline.emit(planned, store)
+    built = _build(args, store)
+    if built.has_errors:
+        planned = pipeline.plan(built, args.out, force=args.force, store=store)
+    else:
+        with emit_journal.locked(args.out):  # issue 17: one compile writes a tree at a time
+            planned = pipeline.plan(built, args.out, force=args.force, store=store)
+            pipeline.emit(planned, store)
     return _report_compile(planned, args)
 
 
@@ -332,7 +337,15 @@ def _check_once(args: argparse.Namespace, store: Store | None) -> int:
     if built.has_errors:
         _report(checked, args.format, sys.stdout)
         return EXIT_FAIL
-    patch = pipeline.stale(built, args.out, store)
+    patch, refused = pipeline.check_tree(built, args.out, store)
+    if refused:  # issue 17: ledger entries and paths that are never read (so never diffed)
+        from dataclasses import replace
+
+        from compiler.diagnostics import Diagnostic
+
+        found = tuple(sorted({*checked.diagnostics, *refused}, key=Diagnostic.sort_key))
+        _report(replace(checked, diagnostics=found), args.format, sys.stdout)
+        return EXIT_FAIL
     _report(checked, args.format, sys.stderr)
     if patch:
         sys.stdout.write(patch)
@@ -513,6 +526,16 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 }
 
 
+def _template_error(exc: Exception) -> str | None:
+    """``name:line`` when ``exc`` is a Jinja error (a user template that broke or broke the sandbox)."""
+    import jinja2
+
+    if not isinstance(exc, jinja2.TemplateError):
+        return None
+    name = getattr(exc, "filename", None) or getattr(exc, "name", None) or "?"
+    return f"{name}:{getattr(exc, 'lineno', None) or '?'}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
@@ -533,6 +556,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # the last line of defence: no tracebacks for users
+        if (where := _template_error(exc)) is not None:  # a --templates override failed (or was refused)
+            print(f"shipspec: error: template {where}: {exc}", file=sys.stderr)
+            return EXIT_USAGE
         print(
             f"shipspec: internal error: {type(exc).__name__}: {exc}\n"
             "This is a bug in shipspec; please report it with the input that caused it.",

@@ -221,7 +221,15 @@ def _root_key(root: Path) -> str:
 
 def stale(built: Build, root: Path, store: Store | None = None) -> str:
     """The unified diff from the tree under ``root`` to ``built``; empty when the committed output is current."""
+    return check_tree(built, root, store)[0]
+
+
+def check_tree(built: Build, root: Path, store: Store | None = None) -> tuple[str, list[Diagnostic]]:
+    """``stale``'s diff, and the ledger entries and paths that were refused: never read, so
+    reported instead of diffed (a diff would show what is outside the tree: issue 17)."""
     from compiler import emit as emitting
 
     known = store.get("stat", _root_key(root)) if store is not None else None
-    return emitting.diff(emitting.plan(built.files, root, Sink(), known=known))
+    sink = Sink()
+    planned = emitting.plan(built.files, root, sink, known=known)
+    return emitting.diff(planned), [d for d in sink.items if d.code in emitting.REFUSED_PATHS]

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from compiler import ir
+from compiler import ir, limits
 from compiler.backends.triton.view import DATA_TYPE, RUNTIME
 from compiler.diagnostics import Diagnostic, Sink, Span
 from compiler.targets import layout
@@ -270,7 +270,7 @@ class _Importer:
             lines.append(runtime)
         if fmt is not ir.ModelFormat.ENSEMBLE:
             filename = config.default_model_filename or layout.ARTIFACT_FILE[fmt.value]
-            lines.append(f'  artifact "{self.artifact_base}/{name}/{vdir}/{filename}"')
+            lines.append(f"  artifact {_quote(f'{self.artifact_base}/{name}/{vdir}/{filename}')}")
         if not config.input or not config.output:
             lines.append("  signature auto")  # Triton completes what is missing from the model file
         lines += [x for t in config.input if (x := self.tensor("input", t))]
@@ -377,8 +377,19 @@ def _canonical(text: str) -> str:
     return format_source(source) if not diags and text else text
 
 
+class UnknownEnum(Exception):
+    """An enum field holds a number Triton does not define (``data_type: 99``)."""
+
+    def __init__(self, field_name: str, value: int) -> None:
+        super().__init__(f"{field_name}: {value} is not a value Triton defines")
+        self.field_name, self.value = field_name, value
+
+
 def _enum_name(message: Any, field_name: str, value: int) -> str:
-    return str(message.DESCRIPTOR.fields_by_name[field_name].enum_type.values_by_number[value].name)
+    known = message.DESCRIPTOR.fields_by_name[field_name].enum_type.values_by_number.get(value)
+    if known is None:
+        raise UnknownEnum(field_name, value)
+    return str(known.name)
 
 
 # Words a bare tensor name would be read as, in the positions tensor names take.
@@ -391,7 +402,9 @@ def _tensor_name(name: str) -> str:
 
 
 def _quote(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    # A spec string is a JSON string (compiler/lower/values.py reads it with json.loads):
+    # quotes, backslashes, newlines and control characters are all escaped (issue 17).
+    return json.dumps(value, ensure_ascii=False)
 
 
 # Where imported artifacts are said to live until the user says otherwise.
@@ -444,9 +457,12 @@ def import_path(
     chunks = []
     for cfg in files:
         try:
-            text = cfg.read_text(encoding="utf-8")
+            text = limits.read_bounded(cfg, limits.TRITON_CONFIG_BYTES).decode("utf-8")
             out.sources[str(cfg)] = text
             config = text_format.Parse(text, model_config_pb2.ModelConfig())
+        except limits.TooLarge as err:
+            sink.report("SS812", f"cannot read {cfg}: {err}; a config.pbtxt is small", Span.point(str(cfg)))
+            continue
         except (OSError, UnicodeDecodeError) as err:
             sink.report("SS812", f"cannot read {cfg}: {err}", Span.point(str(cfg)))
             continue
@@ -456,6 +472,9 @@ def import_path(
                 f"not a Triton ModelConfig: {err}",
                 Span.point(str(cfg), err.GetLine() or 1, err.GetColumn() or 1),
             )
+            continue
+        except ValueError as err:  # protobuf's own range checks (an enum number past int32): issue 17
+            sink.report("SS812", f"not a Triton ModelConfig: {err}", Span.point(str(cfg)))
             continue
         model_dir = cfg.parent if cfg.name == "config.pbtxt" else cfg.with_suffix("")
         importer = _Importer(cfg, text, sink, artifact_base)
@@ -470,7 +489,12 @@ def import_path(
                         importer.where(problem.field))
         if refused:
             continue
-        if (chunk := importer.model(config, model_dir, serve_in)) is not None:
+        try:
+            chunk = importer.model(config, model_dir, serve_in)
+        except UnknownEnum as err:
+            sink.report("SS812", f"not a Triton ModelConfig: {err}", importer.where(err.field_name))
+            continue
+        if chunk is not None:
             chunks.append(f"# imported from {cfg}\n{chunk}")
             out.models.append(config.name or model_dir.name)
     out.text = _canonical("\n".join(chunks))

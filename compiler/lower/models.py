@@ -9,7 +9,7 @@ from lark import Token, Tree
 from compiler import ir, units
 from compiler.diagnostics import Span
 from compiler.lower.statements import env_var, resources
-from compiler.lower.values import Lowering, Node, args, keyword_of
+from compiler.lower.values import INT32_MAX, Lowering, Node, args, keyword_of
 
 
 def tensor_name(cx: Lowering, tok: Node) -> str:
@@ -53,7 +53,7 @@ def tensor(cx: Lowering, stmt: Tree[Token]) -> ir.Tensor | None:
 
 def dim(cx: Lowering, tok: Node) -> int:
     value, _ = units.integer(str(tok))
-    if value is None or (value < 1 and value != -1):
+    if value is None or (value < 1 and value != -1) or value > INT32_MAX:
         cx.sink.report("SS303", f"dimension {tok} must be a positive integer or -1 (variable)", cx.span(tok))
         return 1
     return value

@@ -15,9 +15,10 @@ from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from compiler.diagnostics import Diagnostic, Sink, Span, did_you_mean
+from compiler.limits import SPEC_BYTES, TooLarge, read_bounded
 
 GRAMMAR = Path(__file__).parent / "grammar" / "spec.lark"
-MAX_BYTES = 4 * 1024 * 1024
+MAX_BYTES = SPEC_BYTES
 MAX_DEPTH = 64
 
 # Words for terminals, used in "expected ..." messages.
@@ -147,13 +148,22 @@ def _depth_error(path: str, text: str) -> Diagnostic | None:
         return None
     depth = 0
     line, col = 1, 0
-    in_string = False
+    in_string = escaped = in_comment = False
     # Cheap pre-scan so a pathological input cannot exhaust the recursion of
-    # the tree walkers that follow the parser.
+    # the tree walkers that follow the parser. Escaped quotes and comments are
+    # skipped as the lexer skips them (issue 17: SS014 on '\"').
     for ch in text:
         col += 1
         if ch == "\n":
-            line, col, in_string = line + 1, 0, False
+            line, col, in_string, escaped, in_comment = line + 1, 0, False, False, False
+        elif in_comment:
+            continue
+        elif escaped:
+            escaped = False
+        elif in_string and ch == "\\":
+            escaped = True
+        elif not in_string and ch == "#":
+            in_comment = True
         elif ch == '"':
             in_string = not in_string
         elif not in_string and ch in "{[":
@@ -205,14 +215,19 @@ def read_source(path: Path, display: str) -> tuple[str | None, list[Diagnostic]]
     """Read a spec file as UTF-8, reporting unreadable, binary or huge files."""
     sink = Sink()
     try:
-        data = path.read_bytes()
+        data = read_bounded(path, MAX_BYTES)  # issue 17: /dev/zero or a sparse 2 GB file is not read whole
+    except TooLarge:
+        data = b""
+        too_large = True
     except OSError as err:
         sink.report("SS001", f"cannot read file: {err.strerror or err}", Span.point(display))
         return None, sink.items
-    if len(data) > MAX_BYTES:
+    else:
+        too_large = False
+    if too_large:
         sink.report(
             "SS003",
-            f"file is {len(data)} bytes; spec files are limited to {MAX_BYTES} bytes",
+            f"file is larger than {MAX_BYTES} bytes; spec files are limited to {MAX_BYTES} bytes",
             Span.point(display),
             hint="split the spec into several files",
         )

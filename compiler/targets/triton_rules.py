@@ -33,8 +33,11 @@ class Problem:
 
 
 def _enum(message: Any, field: str) -> str:
+    """The enum value's name; a number no release defines (text format accepts any) stays a
+    number here, for the importer to refuse with SS812."""
     value = getattr(message, field)
-    return str(message.DESCRIPTOR.fields_by_name[field].enum_type.values_by_number[value].name)
+    known = message.DESCRIPTOR.fields_by_name[field].enum_type.values_by_number.get(value)
+    return str(known.name) if known is not None else str(value)
 
 
 def _element_count(shape: Iterable[int]) -> int:

@@ -48,7 +48,7 @@ class _Backend:
             # actionlint (and so the editor and CI linting the workflows) only knows GitHub's own
             # runner labels; this is its documented configuration of self-hosted ones.
             text = ctx.templates.render("github/actionlint.yaml.j2", labels=labels)
-            files.append(OutputFile(f"{layout.WORKFLOWS_DIR.split('/')[0]}/actionlint.yaml", text, origin,
+            files.append(OutputFile(layout.ACTIONLINT_CONFIG, text, origin,
                                     kind=ACTIONLINT))  # fmt: skip
         lines = codeowners_lines(ctx.resolved)
         if lines:
