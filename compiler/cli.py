@@ -11,6 +11,7 @@ a refused promotion; 2 usage, configuration or I/O problems; 3 an internal error
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -297,13 +298,17 @@ def cmd_compile(args: argparse.Namespace) -> int:
 def _compile_once(args: argparse.Namespace, store: Store | None) -> int:
     from compiler import emit_journal, pipeline
 
-    built = _build(args, store)
-    if built.has_errors:
-        planned = pipeline.plan(built, args.out, force=args.force, store=store)
-    else:
-        with emit_journal.locked(args.out):  # issue 17: one compile writes a tree at a time
+    # One compile works on a tree at a time (issue 17): an existing tree is locked for the
+    # whole compile, since its cache is written while building; a new one only once the
+    # build succeeded, so a failing compile creates nothing.
+    with emit_journal.locked(args.out) if args.out.is_dir() else contextlib.nullcontext():
+        built = _build(args, store)
+        if built.has_errors:
             planned = pipeline.plan(built, args.out, force=args.force, store=store)
-            pipeline.emit(planned, store)
+        else:
+            with emit_journal.locked(args.out) if not args.out.is_dir() else contextlib.nullcontext():
+                planned = pipeline.plan(built, args.out, force=args.force, store=store)
+                pipeline.emit(planned, store)
     return _report_compile(planned, args)
 
 
