@@ -423,3 +423,24 @@ def test_init_rejects_a_bad_name(tmp_path: Path) -> None:
 def test_allowed_severity_rules() -> None:
     assert all(CODES[c][0] is not Severity.ERROR for c in configuration.allowed_codes(["SS740", "ss640"], "x"))
     assert init_command.files("x", False)["shipspec.toml"]
+
+
+def test_the_rendered_pr_workflow_uploads_sarif_it_can_produce(tmp_path: Path) -> None:
+    import shlex
+
+    import yaml
+
+    r = repo(tmp_path, spec=MINIMAL)
+    assert run(["compile"], cwd=r)[0] == 0
+    workflow = yaml.safe_load((r / ".github" / "workflows" / "shipspec.yml").read_text())
+    job = workflow["jobs"]["shipspec"]
+    assert job["permissions"]["security-events"] == "write"
+    steps = job["steps"]
+    produce = next(s for s in steps if "--format sarif" in s.get("run", ""))
+    upload = next(s for s in steps if "upload-sarif" in s.get("uses", ""))
+    assert steps.index(produce) < steps.index(upload) and upload["with"]["sarif_file"] == "shipspec.sarif"
+    command = shlex.split(produce["run"].split(">")[0])
+    assert command[0] == "shipspec"
+    rc, out, _ = run(command[1:], cwd=r)
+    schema = json.loads((ROOT / "schemas" / "sarif-schema-2.1.0.json").read_text())
+    jsonschema.Draft4Validator(schema).validate(json.loads(out))
