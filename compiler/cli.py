@@ -634,7 +634,12 @@ def cmd_diff(args: argparse.Namespace) -> int:
         _report(built.checked, "auto", sys.stderr)
         return EXIT_FAIL
     found = changes.against(
-        args.base, _inputs(args.paths, args), _templates(args), built, args.format == "markdown"
+        args.base,
+        _inputs(args.paths, args),
+        _templates(args),
+        built,
+        args.format == "markdown",
+        _config(args).ci_install,  # the base renders with the same settings: only the spec's changes show
     )
     if not found.base_compiles:
         print(f"shipspec: the spec at {args.base} does not compile; comparing against nothing", file=sys.stderr)
@@ -643,7 +648,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
         from compiler.commands import pr_comment
 
         body = found.text if args.format == "markdown" else changes.against(
-            args.base, _inputs(args.paths, args), _templates(args), built, True).text
+            args.base, _inputs(args.paths, args), _templates(args), built, True, _config(args).ci_install).text
         env = os.environ
         if not env.get("GITHUB_TOKEN") or not env.get("GITHUB_REPOSITORY"):
             raise UsageError("--comment needs GITHUB_TOKEN and GITHUB_REPOSITORY in the environment")

@@ -154,3 +154,21 @@ def test_bash_completion_completes_commands_and_choices(tmp_path: Path) -> None:
     assert complete("check", "--format", "") == ["auto", "text", "json", "github", "sarif"]
     assert "--from" in complete("gate", "check", "--f")
     assert complete("completion", "")[:3] == ["bash", "zsh", "fish"]
+
+
+def test_diff_renders_the_base_with_the_same_config(tmp_path: Path) -> None:
+    """With [ci] install in shipspec.toml, diff shows the spec's change, not the install line."""
+    import subprocess
+
+    from tests.support.specs import MINIMAL
+    from tests.unit.test_adoption import repo, run
+
+    r = repo(tmp_path, spec=MINIMAL, toml='allow = ["SS740"]\n[ci]\ninstall = "shipspec==9"\n')
+    (r / ".git").rmdir()
+    git = ["git", "-c", "user.email=t@e", "-c", "user.name=t"]
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "base"]):
+        subprocess.run([*git, *args], cwd=r, check=True, capture_output=True, timeout=60)
+    (r / "specs" / "demo.ship").write_text(MINIMAL.replace("replicas 2..4", "replicas 3..4"))
+    rc, out, err = run(["diff", "--base", "HEAD"], cwd=r)
+    assert rc == 0 and "replicas" in out.lower(), out + err
+    assert "workflows" not in out and "pip install" not in out, out
