@@ -37,7 +37,9 @@ def run(args: list[str], cwd: Path | None = None) -> tuple[int, str, str]:
 
 
 # The minimal spec with the latency SLO warning of Triton 2.51 (SS740) and no pin behind the gate (SS640).
-WARNED = MINIMAL.replace('  override clf { version "1.0.0" }\n', "")
+WARNED = MINIMAL.replace('  override clf { version "1.0.0" }\n', "").replace(
+    "  owners @demo/ml\n}", '  owners @demo/ml\n  triton "2.51.0"\n}', 1
+)
 
 
 def repo(tmp_path: Path, spec: str = WARNED, toml: str | None = None) -> Path:
