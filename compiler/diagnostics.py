@@ -57,6 +57,9 @@ CODES: dict[str, tuple[Severity, str]] = {
     "SS012": (Severity.ERROR, "unexpected end of file"),
     "SS013": (Severity.ERROR, "invalid string literal"),
     "SS014": (Severity.ERROR, "nesting too deep"),
+    # Warning control (issue 13): inline `# shipspec: allow(CODE)` comments.
+    "SS020": (Severity.WARNING, "inline allowance suppresses nothing"),
+    "SS021": (Severity.WARNING, "inline allowance names no warning"),
     "SS101": (Severity.ERROR, "unknown name"),
     "SS102": (Severity.ERROR, "duplicate definition"),
     "SS103": (Severity.ERROR, "reference to the wrong kind of thing"),

@@ -276,20 +276,30 @@ def _remove_empty_parents(directory: Path, root: Path) -> None:
         directory = directory.parent
 
 
-def diff(p: Plan) -> str:
-    """A unified diff from the tree on disk to what compile would write,
-    the ledger included (a committed ledger must match its files)."""
+def changed_paths(p: Plan) -> list[str]:
+    """The paths whose bytes on disk differ from what compile would write (the ledger included)."""
+    wanted = dict(p.files)
+    wanted[LEDGER] = ledger_bytes(p)
+    same = set(p.unchanged)  # the plan found these equal
+    return [
+        path
+        for path in sorted(set(wanted) | _stale(p))
+        if path not in same and _read(p.root / path) != wanted.get(path)
+    ]
+
+
+def diff(p: Plan, *, ledger: bool = True) -> str:
+    """A unified diff from the tree on disk to what compile would write, the ledger
+    included (a committed ledger must match its files) unless ``ledger`` is False:
+    its hash lines only echo the changes of the files above it."""
     out: list[str] = []
     wanted = dict(p.files)
     wanted[LEDGER] = ledger_bytes(p)
-    same = set(p.unchanged)
-    for path in sorted(set(wanted) | _stale(p)):
-        if path in same:
-            continue  # the plan found it equal
+    for path in changed_paths(p):
+        if path == LEDGER and not ledger:
+            continue
         old = _read(p.root / path)
         new = wanted.get(path)
-        if old == new:
-            continue
         a = (old or b"").decode("utf-8", "replace").splitlines(keepends=True)
         b = (new or b"").decode("utf-8", "replace").splitlines(keepends=True)
         out.extend(

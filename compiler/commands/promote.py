@@ -187,7 +187,9 @@ def write(changed: Mapping[str, str | bytes]) -> dict[str, bytes]:
     return old
 
 
-def run(inputs: Sequence[Path], model: str, env: str, version: str | None, out_root: Path) -> list[str]:
+def run(
+    inputs: Sequence[Path], model: str, env: str, version: str | None, out_root: Path, templates: Path | None = None
+) -> list[str]:
     """Promote, recompile into ``out_root``; returns what was done. Raises PromoteError."""
     from compiler import emit, emit_journal
     from compiler.diagnostics import Severity, Sink
@@ -201,7 +203,7 @@ def run(inputs: Sequence[Path], model: str, env: str, version: str | None, out_r
         return [f"{env} already runs {model} {checked.resolved.version_in(model, env)}; nothing to do"]
     old = write(apply_edits(checked.texts, p.edits))
     try:
-        result = build(inputs)
+        result = build(inputs, templates)
         errors = [d for d in result.diagnostics if d.severity is Severity.ERROR]
         what = "the promoted spec does not compile"
         files = None

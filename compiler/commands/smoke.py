@@ -27,6 +27,7 @@ _TYPES: dict[str, tuple[str, str]] = {
 @dataclass
 class Report:
     lines: list[tuple[bool, str]] = field(default_factory=list)
+    unreachable: bool = False  # the server did not answer at all (the command line exits 2, as load does)
 
     def add(self, ok: bool, message: str) -> None:
         self.lines.append((ok, message))
@@ -164,6 +165,7 @@ def run(
             )
     except Exception as err:  # noqa: BLE001 - any transport failure is a failed check
         report.add(False, f"server {url} does not answer: {err}")
+        report.unreachable = True
         return report
     if not configs:
         report.add(False, f"environment '{env}' serves no models")

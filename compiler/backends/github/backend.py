@@ -30,7 +30,7 @@ class _Backend:
         spec = ctx.spec
         if spec.project is None:
             return []
-        base = views.base_context(ctx.resolved)
+        base = views.base_context(ctx.resolved, ctx.ci_install)
         origin = spec.project.span
         files = [self._workflow(ctx, "shipspec.yml", "shipspec.yml.j2", origin, base)]
         testing = views.testing_view(ctx.resolved)
