@@ -118,6 +118,7 @@ class Cache:
 
     def __init__(self, root: Path, limit: int = LIMIT_BYTES, *, writable: bool = True) -> None:
         self.writable = writable  # ``check`` reads the cache but never writes under the root
+        self.root = root
         self.base = root / DIR
         self.dir = self.base / version_tag()
         self.limit = limit
@@ -150,8 +151,10 @@ class Cache:
         return value
 
     def put(self, kind: str, key: str, value: Any) -> None:
-        """Store an entry (atomically); a cache that cannot be written is no error."""
-        if not self.writable:
+        """Store an entry (atomically); a cache that cannot be written is no error. Nothing is
+        written under an output root that does not exist yet: a compile that fails (or one
+        that has not emitted) creates no directory."""
+        if not self.writable or not self.root.is_dir():
             return
         body = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         data = hmac.digest(self._key, kind.encode() + body, "sha256") + body

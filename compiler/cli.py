@@ -11,13 +11,15 @@ a refused promotion; 2 usage, configuration or I/O problems; 3 an internal error
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from compiler import __version__
+from compiler import SOURCE_REPOSITORY, __version__
+from compiler import config as configuration
 from compiler.commands import monitor as monitor_commands
 from compiler.errors import InputError, Refused, ShipspecError, UsageError
 
@@ -31,41 +33,164 @@ __all__ = ["EXIT_FAIL", "EXIT_INTERNAL", "EXIT_OK", "EXIT_USAGE", "UsageError", 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 DEFAULT_SPECS = Path("specs")
 
+EXIT_CODES = """\
+exit codes:
+  0  clean
+  1  errors in the spec, stale output, a failed check or gate, a refused promotion
+  2  usage, configuration or I/O problem, or a server that cannot be reached
+  3  internal error (a bug: please report it; SHIPSPEC_DEBUG=1 shows the traceback)"""
 
-def _inputs(paths: Sequence[str]) -> list[Path]:
+# Examples per command, shown by `shipspec COMMAND --help` above the exit codes.
+EXAMPLES = {
+    "shipspec": "shipspec init && shipspec compile\nshipspec check --format github\nshipspec explain SS740",
+    "init": "shipspec init                 # minimal spec, shipspec.toml, pre-commit and yamllint configs\n"
+    "shipspec init --example       # the full example spec instead",
+    "validate": "shipspec validate\nshipspec validate specs/models --strict --allow SS508\n"
+    "shipspec validate --format sarif > shipspec.sarif",
+    "fmt": "shipspec fmt --check\nshipspec fmt --write specs/models/fraud.ship",
+    "compile": "shipspec compile\nshipspec compile --out ../gitops --templates overrides/",
+    "check": "shipspec check                # exit 1 and a diff when deploy/ is stale\nshipspec check --format github",
+    "diff": 'shipspec diff --base origin/main\nshipspec diff --base HEAD~1 --format markdown >> "$GITHUB_STEP_SUMMARY"',
+    "export": "shipspec export --format yaml",
+    "gate": "shipspec gate check --gate 'staging->prod' --model fraud --evidence eval.json\n"
+    "shipspec gate check --from staging --to prod --model fraud --evidence eval.json",
+    "load": "shipspec load --url localhost:8000 --model fraud --rate 300rps --duration 1m --percentile 99 "
+    "--threshold 50ms",
+    "promote": "shipspec promote fraud --to prod\nshipspec promote fraud --to prod --version 1.4.0",
+    "import": "shipspec import triton model_repository/ --serve staging --out specs/models.ship",
+    "smoke": "shipspec smoke --url localhost:8000 --env staging",
+    "drift": "shipspec drift fraud --env prod --current s3://logs/fraud/2026-11-30/ --pushgateway http://pgw:9091",
+    "relay": "shipspec relay --repository acme/deployments --listen 127.0.0.1:8080",
+    "explain": "shipspec explain SS740\nshipspec explain --list",
+    "completion": "source <(shipspec completion bash)                      # bash, e.g. in ~/.bashrc\n"
+    'shipspec completion zsh > "${fpath[1]}/_shipspec"        # zsh\n'
+    "shipspec completion fish > ~/.config/fish/completions/shipspec.fish",
+}
+
+
+def _epilog(name: str) -> str:
+    examples = EXAMPLES.get(name)
+    text = "examples:\n" + "\n".join("  " + line for line in examples.split("\n")) + "\n\n" if examples else ""
+    return text + EXIT_CODES
+
+
+def _config(args: argparse.Namespace) -> configuration.Config:
+    cached: configuration.Config | None = getattr(args, "_config", None)
+    if cached is None:
+        cached = configuration.load(args.config) if not getattr(args, "no_config", False) else configuration.Config()
+        args._config = cached
+    return cached
+
+
+def _inputs(paths: Sequence[str], args: argparse.Namespace | None = None) -> list[Path]:
     if paths:
         return [Path(p) for p in paths]
+    if args is not None and (cfg := _config(args)).specs:
+        return list(cfg.specs)
     if not DEFAULT_SPECS.is_dir():
-        raise UsageError(f"no spec files given and no '{DEFAULT_SPECS}/' directory here")
+        raise UsageError(f"no spec files given and no '{DEFAULT_SPECS}/' directory here (shipspec init starts one)")
     return [DEFAULT_SPECS]
 
 
+def _out(args: argparse.Namespace) -> Path:
+    if args.out is not None:
+        return Path(args.out)
+    return _config(args).out or Path(".")
+
+
+def _templates(args: argparse.Namespace) -> Path | None:
+    templates: Path | None = getattr(args, "templates", None)
+    if templates is None:
+        templates = _config(args).templates
+    if templates is not None and not templates.is_dir():
+        raise UsageError(f"templates {templates}: not a directory")
+    return templates
+
+
+def _allow(args: argparse.Namespace) -> frozenset[str]:
+    flags = configuration.allowed_codes(getattr(args, "allow", None) or [], "--allow")
+    return flags | _config(args).allow
+
+
+def _strict(args: argparse.Namespace) -> bool:
+    flag: bool | None = getattr(args, "strict", None)
+    return flag if flag is not None else _config(args).strict
+
+
 def _add_inputs(p: argparse.ArgumentParser) -> None:
-    p.add_argument("paths", nargs="*", metavar="PATH", help="spec files or directories (default: specs/)")
+    p.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="spec files or directories (default: specs in shipspec.toml, else specs/)",
+    )
+
+
+def _add_allow(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--allow",
+        action="append",
+        default=[],
+        metavar="CODE",
+        help="do not report this warning code (repeatable; adds to allow = [...] in shipspec.toml)",
+    )
 
 
 def _add_format(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--format",
-        choices=("auto", "text", "json", "github"),
+        choices=("auto", "text", "json", "github", "sarif"),
         default="auto",
-        help="diagnostic output; auto is github under GitHub Actions, else text",
+        help="diagnostic output: text (rustc style), json (with a docs anchor per code), github (workflow "
+        "annotations), sarif (SARIF 2.1.0 for code scanning); auto is github under GitHub Actions, else text",
     )
-    p.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    p.add_argument(
+        "--strict",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="treat warnings as errors (default: strict in shipspec.toml, else off)",
+    )
+    _add_allow(p)
+
+
+def _sub(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, text: str, epilog: str | None = None
+) -> argparse.ArgumentParser:
+    return sub.add_parser(
+        name,
+        help=text,
+        description=text[0].upper() + text[1:] + ".",
+        epilog=_epilog(epilog or name),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="shipspec", description="Validate ML lifecycle specs and render them for GitOps."
+        prog="shipspec",
+        description="Validate ML lifecycle specs and render them for GitOps. Settings come from shipspec.toml "
+        "(found from the working directory up to the repository's top); flags override them.",
+        epilog=_epilog("shipspec"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"shipspec {__version__}")
+    parser.add_argument(
+        "--config", type=Path, metavar="FILE", help="read this shipspec.toml instead of searching for one"
+    )
+    parser.add_argument("--no-config", action="store_true", help="read no shipspec.toml: the built-in defaults")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("validate", help="parse and check specs")
+    p = _sub(sub, "init", "start a deployment repository: a spec, shipspec.toml, pre-commit and yamllint configs")
+    p.add_argument("directory", nargs="?", type=Path, default=Path("."), metavar="DIR", help="where (default: .)")
+    p.add_argument("--example", action="store_true", help="write the full example spec instead of the minimal one")
+    p.add_argument("--name", default=None, metavar="NAME", help="project name (default: from the directory's name)")
+    p.add_argument("--force", action="store_true", help="overwrite files that are already there")
+
+    p = _sub(sub, "validate", "parse and check specs")
     _add_inputs(p)
     _add_format(p)
 
-    p = sub.add_parser("fmt", help="print specs in the canonical layout")
+    p = _sub(sub, "fmt", "print specs in the canonical layout")
     _add_inputs(p)
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--check", action="store_true", help="exit 1 and print a diff when a file is not formatted")
@@ -75,23 +200,43 @@ def build_parser() -> argparse.ArgumentParser:
         ("compile", "render the spec and write the output tree"),
         ("check", "exit 1 with a diff when the committed output is stale"),
     ):
-        p = sub.add_parser(name, help=text)
+        p = _sub(sub, name, text)
         _add_inputs(p)
         _add_format(p)
-        p.add_argument("--out", type=Path, default=Path("."), metavar="ROOT", help="output root (default: .)")
-        p.add_argument("--templates", type=Path, metavar="DIR", help="directory of template overrides")
-        p.add_argument("--no-cache", action="store_true",
-                       help="neither read nor write the build cache (ROOT/.shipspec/cache/, safe to delete)")
+        p.add_argument(
+            "--out", type=Path, default=None, metavar="ROOT", help="output root (default: out in shipspec.toml, else .)"
+        )
+        p.add_argument(
+            "--templates",
+            type=Path,
+            metavar="DIR",
+            help="directory of template overrides (default: templates in shipspec.toml)",
+        )
+        p.add_argument(
+            "--no-cache",
+            action="store_true",
+            help="neither read nor write the build cache (ROOT/.shipspec/cache/, safe to delete)",
+        )
         if name == "compile":
             p.add_argument("--force", action="store_true", help="overwrite or prune hand-edited generated files")
             p.add_argument("--watch", action="store_true",
                            help="keep running: recompile (from memory) whenever a spec file changes")
 
-    p = sub.add_parser("diff", help="show per environment what the spec renders differently from REV")
+    p = _sub(sub, "diff", "show per environment what the spec renders differently from REV")
     _add_inputs(p)
     p.add_argument("--base", required=True, metavar="REV", help="git revision to compare against, e.g. origin/main")
-    p.add_argument("--format", choices=("text", "markdown"), default="text")
-    p.add_argument("--templates", type=Path, metavar="DIR", help="directory of template overrides")
+    p.add_argument(
+        "--format",
+        choices=("text", "markdown"),
+        default="text",
+        help="text for a terminal, markdown for a job summary or PR comment (default: text)",
+    )
+    p.add_argument(
+        "--templates",
+        type=Path,
+        metavar="DIR",
+        help="directory of template overrides (default: templates in shipspec.toml)",
+    )
     p.add_argument(
         "--comment",
         type=int,
@@ -100,31 +245,54 @@ def build_parser() -> argparse.ArgumentParser:
         "(GITHUB_TOKEN, GITHUB_REPOSITORY, GITHUB_API_URL from the environment)",
     )
 
-    p = sub.add_parser("export", help="print the checked IR as JSON or YAML")
+    p = _sub(sub, "export", "print the checked IR as JSON or YAML")
     _add_inputs(p)
-    p.add_argument("--format", choices=("json", "yaml"), default="json")
-    sub.add_parser("lsp", help="run the language server on stdio (for editors; needs shipspec[lsp])")
+    p.add_argument(
+        "--format",
+        choices=("json", "yaml"),
+        default="json",
+        help="json (default) or yaml; the schema is schemas/ir.schema.json",
+    )
+    _sub(sub, "lsp", "run the language server on stdio (for editors; needs shipspec[lsp])")
+
+    p = _sub(sub, "explain", "what a diagnostic code means, with a failing and a passing example")
+    p.add_argument("code", nargs="?", metavar="CODE", help="a diagnostic code, e.g. SS740")
+    p.add_argument("--list", action="store_true", help="list every code with its severity and meaning")
+
+    p = _sub(sub, "completion", "print a shell completion script")
+    p.add_argument("shell", choices=("bash", "zsh", "fish"), help="the shell to complete for")
     _add_lifecycle(sub)
     _add_triton(sub)
     monitor_commands.add_parsers(sub)
+    for name, child in sub.choices.items():  # the monitoring commands' parsers: examples and exit codes too
+        if child.epilog is None:
+            child.epilog = _epilog(name)
+            child.formatter_class = argparse.RawDescriptionHelpFormatter
     return parser
 
 
 def _add_triton(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """import triton and smoke: bringing existing Triton configs in, checking a running server."""
-    imp = sub.add_parser("import", help="turn existing configs into spec text").add_subparsers(
-        dest="import_kind", required=True
+    imp = _sub(sub, "import", "turn existing configs into spec text").add_subparsers(
+        dest="import_kind", required=True, metavar="KIND"
     )
-    p = imp.add_parser("triton", help="config.pbtxt files (a file, a model directory or a repository) -> models")
-    p.add_argument("path", type=Path, metavar="PATH")
+    p = imp.add_parser(
+        "triton",
+        help="config.pbtxt files (a file, a model directory or a repository) -> models",
+        epilog=_epilog("import"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("path", type=Path, metavar="PATH", help="a config.pbtxt, a model directory or a model repository")
     p.add_argument("--serve", action="append", default=[], metavar="ENV", help="add 'serve in ENV' (repeatable)")
     p.add_argument("--artifact-base", default=None, metavar="URI", help="where artifacts live (default: a placeholder)")
+    p.add_argument("--drop", action="append", default=[], metavar="FIELD",
+                   help="import without this config field (dotted: input.allow_ragged_batch); reported, repeatable")
     p.add_argument("--out", type=Path, metavar="FILE", help="write the spec text here instead of stdout")
 
-    p = sub.add_parser("smoke", help="check a running Triton against the spec for one environment")
+    p = _sub(sub, "smoke", "check a running Triton against the spec for one environment")
     _add_inputs(p)
     p.add_argument("--url", required=True, metavar="HOST:PORT", help="Triton's HTTP endpoint")
-    p.add_argument("--env", required=True, metavar="ENV")
+    p.add_argument("--env", required=True, metavar="ENV", help="the environment the server runs")
     p.add_argument(
         "--ignore",
         action="append",
@@ -143,16 +311,32 @@ def _add_triton(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
 def _add_lifecycle(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """gate check, load and promote: the commands the promotion workflows run."""
-    gate = sub.add_parser("gate", help="promotion gates").add_subparsers(dest="gate_command", required=True)
-    p = gate.add_parser("check", help="evaluate a gate's conditions against evidence (docs/evidence.md)")
+    gate = _sub(sub, "gate", "promotion gates").add_subparsers(dest="gate_command", required=True, metavar="ACTION")
+    p = gate.add_parser(
+        "check",
+        help="evaluate a gate's conditions against evidence (docs/evidence.md)",
+        epilog=_epilog("gate"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     _add_inputs(p)
-    p.add_argument("--gate", required=True, metavar="FROM->TO", help="e.g. staging->prod")
-    p.add_argument("--model", required=True, metavar="MODEL")
+    p.add_argument(
+        "--gate",
+        metavar="FROM->TO",
+        help="the gate, quoted so the shell does not read '>' as a redirection: --gate 'staging->prod'",
+    )
+    p.add_argument("--from", dest="gate_from", metavar="ENV", help="the gate's source environment (with --to)")
+    p.add_argument("--to", dest="gate_to", metavar="ENV", help="the gate's target environment (with --from)")
+    p.add_argument("--model", required=True, metavar="MODEL", help="the model the gate promotes")
     p.add_argument("--evidence", required=True, action="append", metavar="FILE", help="YAML or JSON; repeatable")
     p.add_argument("--version", metavar="V", help="fail unless the evidence names this model version")
     p.add_argument("--run", metavar="URL", help="fail unless the evidence's provenance names this workflow run")
     p.add_argument("--commit", metavar="SHA", help="fail unless the evidence's provenance names this commit")
-    p.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    p.add_argument(
+        "--format",
+        choices=("text", "json", "markdown"),
+        default="text",
+        help="text, json or markdown (a job summary) (default: text)",
+    )
 
     p = gate.add_parser("provenance", help="record where evaluation evidence comes from (run, commit, datasets)")
     p.add_argument("evidence", type=Path, metavar="FILE", help="the evaluation's evidence file, rewritten")
@@ -161,9 +345,9 @@ def _add_lifecycle(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     p.add_argument("--dataset", action="append", default=[], metavar="NAME=DIR",
                    help="a dataset it read; its digest is computed from DIR (repeatable)")  # fmt: skip
 
-    p = sub.add_parser("load", help="bounded open-loop load test of a Triton endpoint; writes evidence")
+    p = _sub(sub, "load", "bounded open-loop load test of a Triton endpoint; writes evidence")
     p.add_argument("--url", required=True, help="host:port or http://host:port (HTTP), grpc://host:port (gRPC)")
-    p.add_argument("--model", required=True)
+    p.add_argument("--model", required=True, metavar="MODEL", help="the model name Triton serves")
     p.add_argument(
         "--model-version", default="", metavar="N", help="Triton version directory (default: the server's choice)"
     )
@@ -173,28 +357,45 @@ def _add_lifecycle(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     p.add_argument("--threshold", metavar="DURATION", help="exit 1 unless the percentile is below it, e.g. 50ms")
     p.add_argument("--timeout", default="10s", metavar="DURATION", help="per request (default: 10s)")
     p.add_argument("--out", type=Path, metavar="FILE", help="write the result as evidence JSON")
-
-    p = sub.add_parser(
-        "training-run", help="print one uniquely named run of a rendered training job (what retrain-*.yml starts)"
+    p.add_argument(
+        "--engine", choices=("auto", "builtin", "perf_analyzer"), default="auto",
+        help="load generator: perf_analyzer where installed (auto), else the built-in one",
+    )  # fmt: skip
+    p.add_argument(
+        "--perf-analyzer", metavar="PATH", help="the perf_analyzer binary (default: $SHIPSPEC_PERF_ANALYZER, PATH)"
     )
+    p.add_argument(
+        "--from-perf-analyzer", type=Path, metavar="FILE",
+        help="take the result from a perf_analyzer profile export (--profile-export-file) instead of running load",
+    )  # fmt: skip
+
+    p = _sub(sub, "training-run", "print one uniquely named run of a rendered training job (what retrain-*.yml starts)")
     p.add_argument("job_file", type=Path, metavar="JOB_FILE", help="the rendered Job or PyTorchJob")
     p.add_argument("--name", required=True, help="the run's name, unique per run")
     p.add_argument("--dataset-version", metavar="V", help="train on this dataset version instead of the pinned one")
     p.add_argument("--dataset-sha256", metavar="DIGEST", help="the digest of that dataset version")
 
-    p = sub.add_parser("record", help="record a retrained model's new version and artifact in the spec, then recompile")
-    p.add_argument("model", metavar="MODEL")
+    p = _sub(sub, "record", "record a retrained model's new version and artifact in the spec, then recompile")
+    p.add_argument("model", metavar="MODEL", help="the retrained model")
     _add_inputs(p)
     p.add_argument("--version", required=True, metavar="V", help="the new model version")
     p.add_argument("--artifact", required=True, metavar="URI", help="where the retrained model was written")
     p.add_argument("--out", type=Path, default=Path("."), metavar="ROOT", help="output root (default: .)")
 
-    p = sub.add_parser("promote", help="edit the spec to promote a model through a gate, then recompile")
-    p.add_argument("model", metavar="MODEL")
+    p = _sub(sub, "promote", "edit the spec to promote a model through a gate, then recompile")
+    p.add_argument("model", metavar="MODEL", help="the model to promote")
     _add_inputs(p)  # after MODEL: `promote MODEL [PATH...] --to ENV`
-    p.add_argument("--to", required=True, metavar="ENV")
+    p.add_argument("--to", required=True, metavar="ENV", help="the environment a gate leads into")
     p.add_argument("--version", metavar="V", help="the version to promote (default: what runs in the gate's source)")
-    p.add_argument("--out", type=Path, default=Path("."), metavar="ROOT", help="output root (default: .)")
+    p.add_argument(
+        "--out", type=Path, default=None, metavar="ROOT", help="output root (default: out in shipspec.toml, else .)"
+    )
+    p.add_argument(
+        "--templates",
+        type=Path,
+        metavar="DIR",
+        help="directory of template overrides (default: templates in shipspec.toml)",
+    )
 
 
 def _colour(stream: TextIO) -> bool:
@@ -208,6 +409,8 @@ def _report(checked: Checked, fmt: str, out: TextIO) -> None:
         fmt = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
     if fmt == "json":
         report.as_json(checked.diagnostics, out)
+    elif fmt == "sarif":
+        report.sarif(checked.diagnostics, out, __version__, SOURCE_REPOSITORY)
     elif fmt == "github":
         report.github(checked.diagnostics, out)
     else:
@@ -221,18 +424,100 @@ def _failed(checked: Checked, strict: bool) -> bool:
     return any(d.severity in bad for d in checked.diagnostics)
 
 
+class Progress:
+    """A progress line on a terminal for work that takes over ``delay`` seconds.
+
+    Only when ``stream`` is a terminal and not in CI (``CI`` or ``GITHUB_ACTIONS`` set):
+    pipes and CI logs never see it. The line is erased when the work ends."""
+
+    def __init__(self, what: str, stream: TextIO | None = None, delay: float = 1.0) -> None:
+        import threading
+
+        self.what = what
+        self.stream = stream if stream is not None else sys.stderr
+        self.delay = delay
+        self.shown = False
+        self._done = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @staticmethod
+    def wanted(stream: TextIO) -> bool:
+        in_ci = any(os.environ.get(v) for v in ("CI", "GITHUB_ACTIONS"))
+        return not in_ci and stream.isatty()
+
+    def _run(self) -> None:
+        import time
+
+        start = time.monotonic()
+        if self._done.wait(self.delay):
+            return
+        while not self._done.is_set():
+            self.stream.write(f"\r\x1b[Kshipspec: {self.what}... {time.monotonic() - start:.0f}s")
+            self.stream.flush()
+            self.shown = True
+            self._done.wait(0.5)
+
+    def __enter__(self) -> Progress:
+        import threading
+
+        if self.wanted(self.stream):
+            self._thread = threading.Thread(target=self._run, daemon=True)
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        if self._thread is not None:
+            self._thread.join()
+            if self.shown:
+                self.stream.write("\r\x1b[K")
+                self.stream.flush()
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from compiler.commands import init
+
+    root: Path = args.directory
+    name = args.name or "".join(c if c.isalnum() else "_" for c in root.resolve().name.lower()).strip("_")
+    if not name or not name[0].isalpha():
+        name = "ml_" + name if name else "ml"
+    root.mkdir(parents=True, exist_ok=True)
+    created = init.run(root, name, example=args.example, force=args.force)
+    print("\n".join(init.describe(created)), file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from compiler.commands import explain
+
+    if args.list:
+        sys.stdout.write(explain.listing())
+        return EXIT_OK
+    if not args.code:
+        raise UsageError("name a code, e.g. shipspec explain SS740, or list them: shipspec explain --list")
+    sys.stdout.write(explain.explain(args.code))
+    return EXIT_OK
+
+
+def cmd_completion(args: argparse.Namespace) -> int:
+    from compiler.commands import completion
+
+    sys.stdout.write(completion.script(args.shell, build_parser()))
+    return EXIT_OK
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from compiler.pipeline import validate
 
-    checked = validate(_inputs(args.paths))
+    checked = validate(_inputs(args.paths, args), allow=_allow(args))
     _report(checked, args.format, sys.stdout)
-    return EXIT_FAIL if _failed(checked, args.strict) else EXIT_OK
+    return EXIT_FAIL if _failed(checked, _strict(args)) else EXIT_OK
 
 
 def cmd_fmt(args: argparse.Namespace) -> int:
     from compiler.commands import fmt as fmt_command
 
-    clean = fmt_command.run(_inputs(args.paths), check=args.check, write=args.write, out=sys.stdout)
+    clean = fmt_command.run(_inputs(args.paths, args), check=args.check, write=args.write, out=sys.stdout)
     return EXIT_OK if clean else EXIT_FAIL
 
 
@@ -241,7 +526,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from compiler.commands.export import export
     from compiler.pipeline import validate
 
-    checked = validate(_inputs(args.paths))
+    checked = validate(_inputs(args.paths, args))
     if checked.has_errors:
         _report(checked, "auto", sys.stderr)
         return EXIT_FAIL
@@ -253,9 +538,9 @@ def cmd_export(args: argparse.Namespace) -> int:
 def _build(args: argparse.Namespace, store: Store | None = None) -> Build:
     from compiler.pipeline import build
 
-    if args.templates is not None and not args.templates.is_dir():
-        raise UsageError(f"--templates {args.templates}: not a directory")
-    return build(_inputs(args.paths), args.templates, store=store)
+    inputs, templates, allow = _inputs(args.paths, args), _templates(args), _allow(args)
+    with Progress("compiling"):
+        return build(inputs, templates, store=store, allow=allow, ci_install=_config(args).ci_install)
 
 
 def _cache(args: argparse.Namespace, *, writable: bool = True) -> Cache | None:
@@ -264,15 +549,20 @@ def _cache(args: argparse.Namespace, *, writable: bool = True) -> Cache | None:
         return None
     from compiler.cache import Cache
 
-    return Cache(args.out, writable=writable)
+    return Cache(_out(args), writable=writable)
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
     if args.watch:
         from compiler.commands import watch
 
-        return watch.run(_inputs(args.paths), args.out, args.templates, args.force,
-                         lambda planned: _report_compile(planned, args))
+        return watch.run(
+            _inputs(args.paths, args),
+            _out(args),
+            _templates(args),
+            args.force,
+            lambda planned: _report_compile(planned, args),
+        )
     store = _cache(args)
     try:
         return _compile_once(args, store)
@@ -282,24 +572,37 @@ def cmd_compile(args: argparse.Namespace) -> int:
 
 
 def _compile_once(args: argparse.Namespace, store: Store | None) -> int:
-    from compiler import pipeline
+    from compiler import emit_journal, pipeline
 
-    planned = pipeline.plan(_build(args, store), args.out, force=args.force, store=store)
-    pipeline.emit(planned, store)
+    # One compile works on a tree at a time (issue 17): an existing tree is locked for the
+    # whole compile, since its cache is written while building; a new one only once the
+    # build succeeded, so a failing compile creates nothing.
+    out = _out(args)
+    with emit_journal.locked(out) if out.is_dir() else contextlib.nullcontext():
+        built = _build(args, store)
+        if built.has_errors:
+            planned = pipeline.plan(built, out, force=args.force, store=store)
+        else:
+            with emit_journal.locked(out) if not out.is_dir() else contextlib.nullcontext():
+                planned = pipeline.plan(built, out, force=args.force, store=store)
+                pipeline.emit(planned, store)
     return _report_compile(planned, args)
 
 
 def _report_compile(planned: Planned, args: argparse.Namespace) -> int:
     if planned.plan is not None and not planned.has_errors:
-        assert planned.plan is not None
         done = planned.plan
         print(
             f"shipspec: {len(done.write)} written, {len(done.delete)} removed, "
-            f"{len(done.unchanged)} unchanged under {args.out}",
+            f"{len(done.unchanged)} unchanged under {_out(args)}",
             file=sys.stderr,
         )
     _report(planned.checked, args.format, sys.stdout)
-    return EXIT_FAIL if _failed(planned.checked, args.strict) else EXIT_OK
+    return EXIT_FAIL if _failed(planned.checked, _strict(args)) else EXIT_OK
+
+
+def _github(fmt: str) -> bool:
+    return fmt == "github" or (fmt == "auto" and os.environ.get("GITHUB_ACTIONS") == "true")
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -312,20 +615,34 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def _check_once(args: argparse.Namespace, store: Store | None) -> int:
-    from compiler import pipeline
+    from compiler import pipeline, report
 
     built = _build(args, store)
     checked = pipeline.outcome(built)
     if built.has_errors:
         _report(checked, args.format, sys.stdout)
         return EXIT_FAIL
-    patch = pipeline.stale(built, args.out, store)
-    _report(checked, args.format, sys.stderr)
-    if patch:
-        sys.stdout.write(patch)
-        print("shipspec: the rendered output is stale; run: shipspec compile", file=sys.stderr)
+    found = pipeline.staleness(built, _out(args), store)
+    if found.refused:  # issue 17: ledger entries and paths that are never read (so never diffed)
+        from dataclasses import replace
+
+        from compiler.diagnostics import Diagnostic
+
+        diagnostics = tuple(sorted({*checked.diagnostics, *found.refused}, key=Diagnostic.sort_key))
+        _report(replace(checked, diagnostics=diagnostics), args.format, sys.stdout)
         return EXIT_FAIL
-    return EXIT_FAIL if _failed(checked, args.strict) else EXIT_OK
+    _report(checked, args.format, sys.stderr if args.format not in ("json", "sarif") else sys.stdout)
+    if found.paths:
+        if _github(args.format):
+            report.stale_annotations(found.paths, sys.stdout)
+        sys.stdout.write(found.diff)
+        shown = ", ".join(found.paths[:5]) + (", ..." if len(found.paths) > 5 else "")
+        print(
+            f"shipspec: the rendered output is stale ({len(found.paths)} files: {shown}); run: shipspec compile",
+            file=sys.stderr,
+        )
+        return EXIT_FAIL
+    return EXIT_FAIL if _failed(checked, _strict(args)) else EXIT_OK
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
@@ -335,7 +652,14 @@ def cmd_diff(args: argparse.Namespace) -> int:
     if built.has_errors:
         _report(built.checked, "auto", sys.stderr)
         return EXIT_FAIL
-    found = changes.against(args.base, _inputs(args.paths), args.templates, built, args.format == "markdown")
+    found = changes.against(
+        args.base,
+        _inputs(args.paths, args),
+        _templates(args),
+        built,
+        args.format == "markdown",
+        _config(args).ci_install,  # the base renders with the same settings: only the spec's changes show
+    )
     if not found.base_compiles:
         print(f"shipspec: the spec at {args.base} does not compile; comparing against nothing", file=sys.stderr)
     sys.stdout.write(found.text)
@@ -343,7 +667,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
         from compiler.commands import pr_comment
 
         body = found.text if args.format == "markdown" else changes.against(
-            args.base, _inputs(args.paths), args.templates, built, True).text
+            args.base, _inputs(args.paths, args), _templates(args), built, True, _config(args).ci_install).text
         env = os.environ
         if not env.get("GITHUB_TOKEN") or not env.get("GITHUB_REPOSITORY"):
             raise UsageError("--comment needs GITHUB_TOKEN and GITHUB_REPOSITORY in the environment")
@@ -357,18 +681,38 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def gate_name(gate: str | None, source: str | None, target: str | None) -> str:
+    """``FROM->TO`` from ``--gate`` or ``--from``/``--to``; a usage error for anything else."""
+    if gate is not None and (source is not None or target is not None):
+        raise UsageError("give either --gate 'FROM->TO' or --from and --to, not both")
+    if gate is None:
+        if source is None or target is None:
+            raise UsageError("name the gate: --gate 'FROM->TO' (quoted) or --from ENV --to ENV")
+        return f"{source}->{target}"
+    if "->" not in gate:
+        hint = ""
+        if gate.endswith("-"):
+            hint = (
+                f"; the shell read '>' as a redirection (and may have created a file named after the target): "
+                f"quote it, --gate '{gate}>TO', or use --from {gate[:-1]} --to TO"
+            )
+        raise UsageError(f"--gate {gate!r}: expected FROM->TO{hint}")
+    return gate
+
+
 def cmd_gate(args: argparse.Namespace) -> int:
     from compiler.commands import gate as gates
     from compiler.pipeline import validate
 
     if args.gate_command == "provenance":
         return _gate_provenance(args)
-    checked = validate(_inputs(args.paths))
+    gate = gate_name(args.gate, args.gate_from, args.gate_to)
+    checked = validate(_inputs(args.paths, args))
     if checked.has_errors:
         _report(checked, "auto", sys.stderr)
         return EXIT_FAIL
     result = gates.run_check(
-        checked.spec, args.gate, args.model, args.evidence, args.format, args.version, args.run, args.commit
+        checked.spec, gate, args.model, args.evidence, args.format, args.version, args.run, args.commit
     )
     sys.stdout.write(result.text)
     return EXIT_OK if result.passed else EXIT_FAIL
@@ -396,15 +740,26 @@ def cmd_load(args: argparse.Namespace) -> int:
     from compiler.commands import load as loadtest
 
     s = loadtest.settings(args.rate, args.duration, args.percentile, args.timeout, args.threshold)
-    result = loadtest.run(
-        args.url,
-        args.model,
-        rate=s.rate,
-        duration=s.duration,
-        percentile=s.percentile,
-        version=args.model_version,
-        timeout=s.timeout,
-    )
+    binary = loadtest.find_perf_analyzer(args.perf_analyzer) if args.engine != "builtin" else None
+    if args.engine == "perf_analyzer" and binary is None:
+        raise UsageError(f"--engine perf_analyzer: no perf_analyzer on PATH or in ${loadtest.PERF_ANALYZER_ENV}")
+    if args.from_perf_analyzer is not None:
+        result = loadtest.read_profile_export(args.from_perf_analyzer, args.model, args.url, s.percentile)
+    elif binary is not None:
+        result = loadtest.run_perf_analyzer(
+            binary, args.url, args.model, rate=s.rate, duration=s.duration, percentile=s.percentile,
+            version=args.model_version, timeout=s.timeout,
+        )  # fmt: skip
+    else:
+        result = loadtest.run(
+            args.url,
+            args.model,
+            rate=s.rate,
+            duration=s.duration,
+            percentile=s.percentile,
+            version=args.model_version,
+            timeout=s.timeout,
+        )
     if args.out is not None:
         loadtest.save(result, args.out)
     sys.stdout.write(loadtest.describe(result, s.threshold_ms))
@@ -414,7 +769,7 @@ def cmd_load(args: argparse.Namespace) -> int:
 def cmd_promote(args: argparse.Namespace) -> int:
     from compiler.commands import promote
 
-    done = promote.run(_inputs(args.paths), args.model, args.to, args.version, args.out)
+    done = promote.run(_inputs(args.paths, args), args.model, args.to, args.version, _out(args), _templates(args))
     print("\n".join(done))
     return EXIT_OK
 
@@ -440,7 +795,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     from compiler.fsutil import write_atomic
 
     base = args.artifact_base or triton_import.ARTIFACT_BASE
-    result = triton_import.import_path(args.path, serve_in=args.serve, artifact_base=base)
+    result = triton_import.import_path(args.path, serve_in=args.serve, artifact_base=base, drop=args.drop)
     report.text(result.diagnostics, result.sources, sys.stderr, _colour(sys.stderr))
     if any(d.severity is Severity.ERROR for d in result.diagnostics):
         return EXIT_FAIL
@@ -455,9 +810,11 @@ def cmd_smoke(args: argparse.Namespace) -> int:
     from compiler.commands import smoke
 
     result = smoke.run(
-        _inputs(args.paths), args.url.removeprefix("http://"), args.env, args.ignore, args.timeout, args.tree
+        _inputs(args.paths, args), args.url.removeprefix("http://"), args.env, args.ignore, args.timeout, args.tree
     )
     sys.stdout.write(result.text())
+    if result.unreachable:  # as `load`: a server that cannot be reached is not a failed check
+        return EXIT_USAGE
     return EXIT_OK if result.ok else EXIT_FAIL
 
 
@@ -472,6 +829,9 @@ def cmd_lsp(args: argparse.Namespace) -> int:
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "lsp": cmd_lsp,
+    "init": cmd_init,
+    "explain": cmd_explain,
+    "completion": cmd_completion,
     "compile": cmd_compile,
     "check": cmd_check,
     "diff": cmd_diff,
@@ -487,6 +847,16 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "smoke": cmd_smoke,
     **monitor_commands.COMMANDS,
 }
+
+
+def _template_error(exc: Exception) -> str | None:
+    """``name:line`` when ``exc`` is a Jinja error (a user template that broke or broke the sandbox)."""
+    import jinja2
+
+    if not isinstance(exc, jinja2.TemplateError):
+        return None
+    name = getattr(exc, "filename", None) or getattr(exc, "name", None) or "?"
+    return f"{name}:{getattr(exc, 'lineno', None) or '?'}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -509,6 +879,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # the last line of defence: no tracebacks for users
+        if (where := _template_error(exc)) is not None:  # a --templates override failed (or was refused)
+            print(f"shipspec: error: template {where}: {exc}", file=sys.stderr)
+            return EXIT_USAGE
         print(
             f"shipspec: internal error: {type(exc).__name__}: {exc}\n"
             "This is a bug in shipspec; please report it with the input that caused it.",

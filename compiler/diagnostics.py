@@ -57,6 +57,9 @@ CODES: dict[str, tuple[Severity, str]] = {
     "SS012": (Severity.ERROR, "unexpected end of file"),
     "SS013": (Severity.ERROR, "invalid string literal"),
     "SS014": (Severity.ERROR, "nesting too deep"),
+    # Warning control (issue 13): inline `# shipspec: allow(CODE)` comments.
+    "SS020": (Severity.WARNING, "inline allowance suppresses nothing"),
+    "SS021": (Severity.WARNING, "inline allowance names no warning"),
     "SS101": (Severity.ERROR, "unknown name"),
     "SS102": (Severity.ERROR, "duplicate definition"),
     "SS103": (Severity.ERROR, "reference to the wrong kind of thing"),
@@ -71,6 +74,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "SS203": (Severity.ERROR, "expected an integer"),
     "SS204": (Severity.ERROR, "invalid value"),
     "SS205": (Severity.ERROR, "wrong comparison"),
+    "SS206": (Severity.ERROR, "GitHub Actions expression in a spec string"),
     "SS301": (Severity.ERROR, "percentage out of range"),
     "SS302": (Severity.ERROR, "range minimum above maximum"),
     "SS303": (Severity.ERROR, "value out of range"),
@@ -109,9 +113,11 @@ CODES: dict[str, tuple[Severity, str]] = {
     "SS611": (Severity.ERROR, "ensemble batches more than a member allows"),
     "SS612": (Severity.ERROR, "setting not allowed on a Triton ensemble"),
     "SS613": (Severity.ERROR, "reshape disagrees with the tensor's variable dimensions"),
+    "SS614": (Severity.ERROR, "Triton refuses the model config (its load-time rules)"),
     "SS711": (Severity.NOTE, "GPU model runs on CPU in development"),
-    "SS712": (Severity.WARNING, "Triton config cannot be expressed exactly in the spec"),
+    "SS712": (Severity.ERROR, "Triton config cannot be expressed exactly in the spec (import fails unless --drop)"),
     "SS713": (Severity.WARNING, "latency SLO of a cached model cannot be measured"),
+    "SS714": (Severity.WARNING, "Triton config field dropped on import (--drop)"),
     "SS810": (Severity.ERROR, "rendered config.pbtxt is not a valid Triton ModelConfig"),
     "SS811": (Severity.ERROR, "Triton's ModelConfig protobuf is not installed"),
     "SS812": (Severity.ERROR, "Triton config cannot be read"),
@@ -147,6 +153,10 @@ CODES: dict[str, tuple[Severity, str]] = {
     "SS901": (Severity.ERROR, "generated file was edited by hand"),
     "SS902": (Severity.ERROR, "file not owned by shipspec is in the way"),
     "SS903": (Severity.ERROR, "two outputs claim one path"),
+    # Hardening (issue 17).
+    "SS904": (Severity.ERROR, "ledger entry outside what shipspec writes"),
+    "SS905": (Severity.ERROR, "output path leaves the root or passes through a symlink"),
+    "SS906": (Severity.ERROR, "another shipspec is writing this output root"),
 }
 
 
@@ -206,7 +216,24 @@ class Sink:
         return sorted(set(self.items), key=Diagnostic.sort_key)
 
 
+# Did-you-mean is bounded (issue 17): 200 unknown names against 200 long defined
+# ones once took 230 s. Only names of a similar length are compared, at most
+# HINT_CANDIDATES of them, and only their first HINT_CHARS characters.
+HINT_CANDIDATES = 50
+HINT_CHARS = 40  # no valid name is longer (checks/names.py MAX_NAME)
+
+
+def hint_candidates(word: str, candidates: Iterable[str]) -> list[str]:
+    """The candidates worth comparing with ``word``: similar length, nearest first, bounded."""
+    slack = max(2, len(word[:HINT_CHARS]) // 2)
+    near = [c for c in set(candidates) if abs(len(c[:HINT_CHARS]) - len(word[:HINT_CHARS])) <= slack]
+    near.sort(key=lambda c: (abs(len(c) - len(word)), c))
+    return near[:HINT_CANDIDATES]
+
+
 def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
     """A hint naming the closest candidate, if one is close enough."""
-    matches = difflib.get_close_matches(word, sorted(set(candidates)), n=1, cutoff=0.6)
-    return f"did you mean '{matches[0]}'?" if matches else None
+    pool = hint_candidates(word, candidates)
+    short = {c[:HINT_CHARS]: c for c in sorted(pool, reverse=True)}
+    matches = difflib.get_close_matches(word[:HINT_CHARS], sorted(short), n=1, cutoff=0.6)
+    return f"did you mean '{short[matches[0]]}'?" if matches else None

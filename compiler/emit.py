@@ -17,11 +17,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from compiler import emit_journal, ledger_paths
 from compiler.diagnostics import Sink, Span
 from compiler.fsutil import write_atomic
 from compiler.output import OutputFile
 
 LEDGER = ".shipspec/ledger.json"
+# Plan diagnostics that mean a path was not read at all (ledger_paths).
+REFUSED_PATHS = frozenset({"SS904", "SS905"})
 
 
 def header(f: OutputFile) -> str:
@@ -108,13 +111,20 @@ def plan(files: Iterable[OutputFile], root: Path, sink: Sink, force: bool = Fals
     what was written count as unchanged without being read."""
     rendered: dict[str, bytes] = {}
     sources: dict[str, Span] = {}
+    safe_dirs: set[str] = set()
     for f in files:
+        if not ledger_paths.screen_output(f.path, root, sink, f.source, safe_dirs):
+            continue
         if f.path in rendered:
             sink.report("SS903", f"two outputs claim {f.path}", f.source)
             continue
         rendered[f.path] = file_bytes(f)
         sources[f.path] = f.source
-    ledger = read_ledger(root)
+    ledger = ledger_paths.screen_ledger(ledger_paths.read_checked(root, sink, read_ledger), root, sink)
+    # Files an interrupted compile wrote are shipspec's too (issue 17: not "edited by hand").
+    pending = ledger_paths.screen_ledger(ledger_paths.read_checked(root, Sink(), emit_journal.read_pending), root, sink)
+    for path, sha in pending.items():
+        ledger.setdefault(path, sha)
     p = Plan(root, dict(sorted(rendered.items())), sources, ledger)
     for path, data in p.files.items():
         seen = known.get(path) if known else None
@@ -134,7 +144,7 @@ def plan(files: Iterable[OutputFile], root: Path, sink: Sink, force: bool = Fals
                     hint="move or delete it, then compile again",
                 )
                 continue
-            if _sha(on_disk) != ledger[path] and not force:
+            if _sha(on_disk) not in (ledger[path], pending.get(path)) and not force:
                 sink.report(
                     "SS901",
                     f"{path} was edited by hand since shipspec wrote it",
@@ -149,7 +159,7 @@ def plan(files: Iterable[OutputFile], root: Path, sink: Sink, force: bool = Fals
         on_disk = _read(root / path)
         if on_disk is None:
             continue
-        if _sha(on_disk) != ledger[path] and not force:
+        if _sha(on_disk) not in (ledger[path], pending.get(path)) and not force:
             sink.report(
                 "SS901",
                 f"{path} is no longer generated but was edited by hand; it is left in place",
@@ -162,13 +172,19 @@ def plan(files: Iterable[OutputFile], root: Path, sink: Sink, force: bool = Fals
 
 
 def apply(p: Plan) -> None:
-    """Carry out a plan that had no errors. Each file is replaced atomically and
-    made durable (its data, then the directories whose entries changed) before
-    the ledger vouches for it; only what was written is synced, never the whole
+    """Carry out a plan that had no errors. A journal first (the ledger with the
+    files about to be written as pending: a kill from there on leaves files the
+    next compile recognises); then each file is replaced atomically and made
+    durable (its data, then the directories whose entries changed) before the
+    ledger vouches for it; only what was written is synced, never the whole
     machine (``os.sync`` flushed every process's dirty pages)."""
+    emit_journal.sweep_temporaries(p.root, [*p.files, *p.ledger, LEDGER])
+    if p.write or p.delete:
+        write_atomic(p.root / LEDGER, emit_journal.journal_bytes(p.ledger, {k: _sha(p.files[k]) for k in p.write}))
     changed = _write_all(p)
     for path in p.delete:
         target = p.root / path
+        ledger_paths.ensure_inside(p.root, target.parent)
         target.unlink(missing_ok=True)
         changed.add(target.parent)
         _remove_empty_parents(target.parent, p.root)
@@ -207,6 +223,7 @@ def _write_all(p: Plan) -> set[Path]:
         data = p.files[path]
         if target.parent not in made:
             target.parent.mkdir(parents=True, exist_ok=True)
+            ledger_paths.ensure_inside(p.root, target.parent)  # swapped for a symlink since the plan?
             made.add(target.parent)
         if path in p.replace or not _write_new(target, data, suffix):
             write_atomic(target, data)
@@ -259,20 +276,30 @@ def _remove_empty_parents(directory: Path, root: Path) -> None:
         directory = directory.parent
 
 
-def diff(p: Plan) -> str:
-    """A unified diff from the tree on disk to what compile would write,
-    the ledger included (a committed ledger must match its files)."""
+def changed_paths(p: Plan) -> list[str]:
+    """The paths whose bytes on disk differ from what compile would write (the ledger included)."""
+    wanted = dict(p.files)
+    wanted[LEDGER] = ledger_bytes(p)
+    same = set(p.unchanged)  # the plan found these equal
+    return [
+        path
+        for path in sorted(set(wanted) | _stale(p))
+        if path not in same and _read(p.root / path) != wanted.get(path)
+    ]
+
+
+def diff(p: Plan, *, ledger: bool = True) -> str:
+    """A unified diff from the tree on disk to what compile would write, the ledger
+    included (a committed ledger must match its files) unless ``ledger`` is False:
+    its hash lines only echo the changes of the files above it."""
     out: list[str] = []
     wanted = dict(p.files)
     wanted[LEDGER] = ledger_bytes(p)
-    same = set(p.unchanged)
-    for path in sorted(set(wanted) | _stale(p)):
-        if path in same:
-            continue  # the plan found it equal
+    for path in changed_paths(p):
+        if path == LEDGER and not ledger:
+            continue
         old = _read(p.root / path)
         new = wanted.get(path)
-        if old == new:
-            continue
         a = (old or b"").decode("utf-8", "replace").splitlines(keepends=True)
         b = (new or b"").decode("utf-8", "replace").splitlines(keepends=True)
         out.extend(

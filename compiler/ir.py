@@ -50,6 +50,9 @@ class ModelFormat(enum.Enum):
     ENSEMBLE = "ensemble"
 
 
+# Triton's tensor formats (``FORMAT_<upper>``).
+TENSOR_FORMATS = ("none", "nchw", "nhwc")
+
 DTYPES = (
     "bool", "uint8", "uint16", "uint32", "uint64", "int8", "int16", "int32", "int64",
     "fp16", "fp32", "fp64", "bf16", "string",
@@ -87,7 +90,7 @@ class Project:
     span: Span
     registry: str | None = None
     owners: tuple[str, ...] = ()
-    triton_version: str = "2.51.0"
+    triton_version: str = "2.73.0"  # targets.triton.DEFAULT_RELEASE (a test holds them equal)
     triton_digest: str | None = None  # "sha256:…" of the Triton image, pinned beside the tag
     kubernetes_version: str = "1.33"
     repository: str | None = None
@@ -130,6 +133,8 @@ class QueuePolicy:
     timeout: float | None = None
     max_size: int | None = None
     on_timeout: str = "reject"
+    # ``allow_override``: a request's own timeout may replace this policy's (allow_timeout_override).
+    allow_override: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +146,27 @@ class Batching:
     priority_levels: int | None = None
     default_priority: int | None = None
     queue: QueuePolicy | None = None
+    # ``preserve_ordering``: responses leave in the order requests arrived.
+    preserve_ordering: bool = False
+    # ``queue LEVEL { … }``: the queue policy of one priority level (priority_queue_policy), by level.
+    priority_queues: tuple[tuple[int, QueuePolicy], ...] = ()
     spans: Mapping[str, Span] = _spans()
+
+
+# Sequence control kinds (``control start|end|ready|corrid``) -> Triton's CONTROL_SEQUENCE_<KIND>.
+SEQUENCE_CONTROLS = ("start", "end", "ready", "corrid")
+# A start/end/ready control's tensor type: its false/true values are [0, 1] (int32, fp32) or [false, true].
+CONTROL_FLAG_DTYPES = ("int32", "fp32", "bool")
+
+
+@dataclass(frozen=True, slots=True)
+class SequenceControl:
+    """``control KIND TENSOR: TYPE``: a tensor the sequence batcher fills in for the model."""
+
+    kind: str
+    tensor: str
+    dtype: str
+    span: Span
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +174,44 @@ class Sequence:
     span: Span
     idle: float | None = None
     strategy: str = "direct"
+    controls: tuple[SequenceControl, ...] = ()
+    # Strategy settings (``strategy direct|oldest { … }``): delay for both; utilization for direct;
+    # candidates, preferred and preserve_ordering for oldest.
+    delay: float | None = None
+    utilization: float | None = None
+    candidates: int | None = None
+    preferred: tuple[int, ...] = ()
+    preserve_ordering: bool = False
+    spans: Mapping[str, Span] = _spans()
+
+
+# Triton's batch input kinds (BATCH_<KIND>) and its one batch output kind.
+BATCH_INPUT_KINDS = (
+    "element_count", "accumulated_element_count", "accumulated_element_count_with_zero",
+    "max_element_count_as_shape", "item_shape", "item_shape_flatten",
+)  # fmt: skip
+BATCH_OUTPUT_KINDS = ("scatter_with_input_shape",)
+
+
+@dataclass(frozen=True, slots=True)
+class BatchInput:
+    """``batch_input TARGET: TYPE from KIND SOURCE``: a tensor Triton computes from a batch (ragged batching)."""
+
+    target: str
+    dtype: str
+    kind: str
+    source: str
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class BatchOutput:
+    """``batch_output TARGET from KIND SOURCE``: an output Triton scatters back per request."""
+
+    target: str
+    kind: str
+    source: str
+    span: Span
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +222,9 @@ class Tensor:
     span: Span
     reshape: tuple[int, ...] | None = None
     optional: bool = False
+    # Triton's tensor ``format`` (``nchw``, ``nhwc``) and ``label_filename``.
+    format: str | None = None
+    labels: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +279,16 @@ class Model:
     benchmarks: tuple[Benchmark, ...] = ()
     test_requirements: str | None = None
     evaluate: str | None = None
+    # (``platform`` or ``backend``, value) when not the format's default runtime.
+    runtime: tuple[str, str] | None = None
+    # ``signature auto``: Triton completes inputs and outputs from the model file.
+    auto_signature: bool = False
+    # Verbatim ModelConfig fields (protobuf text), each replacing the field the other statements render.
+    triton_fields: tuple[str, ...] = ()
+    # ``decoupled``: the model may send any number of responses per request (model_transaction_policy).
+    decoupled: bool = False
+    batch_inputs: tuple[BatchInput, ...] = ()
+    batch_outputs: tuple[BatchOutput, ...] = ()
     spans: Mapping[str, Span] = _spans()
 
 

@@ -41,8 +41,21 @@ class Checked:
         return {s.path: s.text for s in self.sources}
 
 
-def validate(inputs: Sequence[Path], store: Store | None = None) -> Checked:
-    return check_loaded(load(inputs, store))
+def validate(inputs: Sequence[Path], store: Store | None = None, *, allow: frozenset[str] = frozenset()) -> Checked:
+    """Load, lower, resolve and check; allowed and follow-on warnings left out (compiler.allowances)."""
+    return allowed(check_loaded(load(inputs, store)), allow, rendered=False)
+
+
+def allowed(checked: Checked, allow: frozenset[str], *, rendered: bool) -> Checked:
+    """``checked`` with the diagnostics a run reports: ``--allow``/config codes and inline
+    ``# shipspec: allow(...)`` applied, follow-on warnings of an erroring block dropped."""
+    from dataclasses import replace
+
+    from compiler import allowances
+
+    return replace(
+        checked, diagnostics=allowances.apply(checked.sources, checked.diagnostics, allow, rendered=rendered)
+    )
 
 
 def check_loaded(loaded: Loaded) -> Checked:
@@ -71,7 +84,9 @@ class Build:
         return any(d.severity is Severity.ERROR for d in self.diagnostics)
 
 
-def render(checked: Checked, templates: Templates, only: Sequence[str] | None = None) -> tuple[list[OutputFile], Sink]:
+def render(
+    checked: Checked, templates: Templates, only: Sequence[str] | None = None, ci_install: str | None = None
+) -> tuple[list[OutputFile], Sink]:
     """Every backend's files, sorted by path, and their diagnostics in backend order.
 
     A backend with ``start`` may hand back pending work (forked workers) that
@@ -88,7 +103,7 @@ def render(checked: Checked, templates: Templates, only: Sequence[str] | None = 
         for backend in BACKENDS:
             if only is not None and backend.name not in only:
                 continue
-            ctx = RenderContext(checked.resolved, templates, Sink())
+            ctx = RenderContext(checked.resolved, templates, Sink(), ci_install)
             start = getattr(backend, "start", None)
             started.append((start(ctx) if start is not None else backend.render(ctx), ctx.sink))
         files: list[OutputFile] = []
@@ -103,56 +118,76 @@ def render(checked: Checked, templates: Templates, only: Sequence[str] | None = 
     return sorted(files, key=lambda f: f.path), sink
 
 
-def build(inputs: Sequence[Path], template_dir: Path | None = None, *, validate_output: bool = True,
-          store: Store | None = None) -> Build:
+def build(
+    inputs: Sequence[Path],
+    template_dir: Path | None = None,
+    *,
+    validate_output: bool = True,
+    store: Store | None = None,
+    allow: frozenset[str] = frozenset(),
+    ci_install: str | None = None,
+) -> Build:
     """Check the spec; if it has no errors, render and validate every output.
 
+    ``allow``: warning codes not to report (inline allowances apply too); ``ci_install``:
+    what the rendered workflows install (``[ci] install`` in shipspec.toml).
     With a ``store`` (``compiler.cache``), each file's lowered IR and the whole
     build's rendered files and render/validation diagnostics are taken from it
     when what they depend on is unchanged: the spec files (paths and texts), the
-    template overrides, the validation switch, and shipspec's own code and data
-    (the store's version). The checks always run. Files taken from the store
-    carry no parsed ``documents``; everything else is the same bytes."""
-    checked = validate(inputs, store)
+    template overrides, the validation switch, ``ci_install``, and shipspec's own code
+    and data (the store's version). The checks always run, and allowances apply after
+    the store. Files taken from the store carry no parsed ``documents``; everything else
+    is the same bytes."""
+    raw = check_loaded(load(inputs, store))
+    checked = allowed(raw, allow, rendered=False)
     if checked.has_errors:
         return Build(checked, (), checked.diagnostics)
     key = None
     if store is not None:
-        key = _build_key(checked, template_dir, validate_output)
+        key = _build_key(raw, template_dir, validate_output, ci_install)
         hit = store.get("build", key)
         if hit is not None:
             records, found = hit
             cached = tuple(OutputFile(path, text, source, kind, config_map=cm) for path, text, source, kind, cm in records)
-            return Build(checked, cached, _merged(checked.diagnostics, found))
-    files, found = _render_and_validate(checked, template_dir, validate_output)
+            return Build(checked, cached, _reported(raw, found, allow))
+    files, found = _render_and_validate(raw, template_dir, validate_output, ci_install)
     if store is not None and key is not None:
         store.put("build", key, ([(f.path, f.text, f.source, f.kind, f.config_map) for f in files], found))
-    return Build(checked, tuple(files), _merged(checked.diagnostics, found))
+    return Build(checked, tuple(files), _reported(raw, found, allow))
+
+
+def _reported(raw: Checked, found: Sequence[Diagnostic], allow: frozenset[str]) -> tuple[Diagnostic, ...]:
+    """Every diagnostic of a build (checks, rendering, validation) that the run reports."""
+    from dataclasses import replace
+
+    every = replace(raw, diagnostics=_merged(raw.diagnostics, found))
+    return allowed(every, allow, rendered=True).diagnostics
 
 
 def _merged(a: Sequence[Diagnostic], b: Sequence[Diagnostic]) -> tuple[Diagnostic, ...]:
     return tuple(sorted(set(a) | set(b), key=Diagnostic.sort_key))
 
 
-def _render_and_validate(checked: Checked, template_dir: Path | None,
-                         validate_output: bool) -> tuple[list[OutputFile], list[Diagnostic]]:
+def _render_and_validate(
+    checked: Checked, template_dir: Path | None, validate_output: bool, ci_install: str | None = None
+) -> tuple[list[OutputFile], list[Diagnostic]]:
     from compiler import validate as output_validation
     from compiler.backends import file_validators
     from compiler.backends.render import Templates
 
-    files, sink = render(checked, Templates.load(template_dir))
+    files, sink = render(checked, Templates.load(template_dir), ci_install=ci_install)
     if validate_output and not sink.has_errors:
         output_validation.validate_files(files, checked.resolved.project.kubernetes_version, sink,
                                          file_validators())
     return files, sink.items
 
 
-def _build_key(checked: Checked, template_dir: Path | None, validate_output: bool) -> str:
+def _build_key(checked: Checked, template_dir: Path | None, validate_output: bool, ci_install: str | None) -> str:
     from compiler.cache import digest, tree_digest, version_tag
     from compiler.parse.sources import file_key
 
     parts = [version_tag(), "validate" if validate_output else "render-only",
-             tree_digest(template_dir) if template_dir is not None else "-"]
+             tree_digest(template_dir) if template_dir is not None else "-", f"ci_install={ci_install or '-'}"]
     parts += [file_key(s.path, s.text) for s in checked.sources]
     return digest(*parts)
 
@@ -221,7 +256,26 @@ def _root_key(root: Path) -> str:
 
 def stale(built: Build, root: Path, store: Store | None = None) -> str:
     """The unified diff from the tree under ``root`` to ``built``; empty when the committed output is current."""
+    return staleness(built, root, store, ledger=True).diff
+
+
+@dataclass(frozen=True, slots=True)
+class Staleness:
+    """What ``shipspec check`` reports: the stale paths, the diff of the files (without the
+    ledger's hash churn unless asked), and the ledger entries and paths that were refused:
+    never read, so reported instead of diffed (a diff would show what is outside the tree:
+    issue 17)."""
+
+    paths: tuple[str, ...]
+    diff: str
+    refused: tuple[Diagnostic, ...] = ()
+
+
+def staleness(built: Build, root: Path, store: Store | None = None, *, ledger: bool = False) -> Staleness:
     from compiler import emit as emitting
 
     known = store.get("stat", _root_key(root)) if store is not None else None
-    return emitting.diff(emitting.plan(built.files, root, Sink(), known=known))
+    sink = Sink()
+    planned = emitting.plan(built.files, root, sink, known=known)
+    refused = tuple(d for d in sink.items if d.code in emitting.REFUSED_PATHS)
+    return Staleness(tuple(emitting.changed_paths(planned)), emitting.diff(planned, ledger=ledger), refused)

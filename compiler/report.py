@@ -50,9 +50,84 @@ def text(diags: Sequence[Diagnostic], sources: Mapping[str, str], out: TextIO, c
         out.write(f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}\n")
 
 
+DOCS = "docs/language.md"
+
+
+def anchor(code: str) -> str:
+    """Where a code is documented: its row of the code table in docs/language.md (``#ss101``)."""
+    return f"{DOCS}#{code.lower()}"
+
+
 def as_json(diags: Sequence[Diagnostic], out: TextIO) -> None:
-    json.dump([d.to_dict() for d in diags], out, indent=2, ensure_ascii=False)
+    json.dump([{**d.to_dict(), "docs": anchor(d.code)} for d in diags], out, indent=2, ensure_ascii=False)
     out.write("\n")
+
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+_SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "note"}
+
+
+def sarif(diags: Sequence[Diagnostic], out: TextIO, version: str, information_uri: str) -> None:
+    """SARIF 2.1.0 (what GitHub code scanning uploads): one run, a rule per code that occurs,
+    a result per diagnostic with its region; paths relative to the repository root."""
+    from compiler.diagnostics import CODES
+
+    codes = sorted({d.code for d in diags})
+    index = {code: i for i, code in enumerate(codes)}
+    rules = [
+        {
+            "id": code,
+            "name": code,
+            "shortDescription": {"text": CODES[code][1]},
+            "helpUri": f"{information_uri}/blob/v{version}/{anchor(code)}",
+            "defaultConfiguration": {"level": _SARIF_LEVEL[CODES[code][0]]},
+        }
+        for code in codes
+    ]
+    results = []
+    for d in diags:
+        region: dict[str, int] = {"startLine": max(d.span.line, 1), "startColumn": max(d.span.column, 1)}
+        if d.span.end_line >= d.span.line:
+            region["endLine"] = d.span.end_line
+            if d.span.end_column > 0 and (d.span.end_line > d.span.line or d.span.end_column > d.span.column):
+                region["endColumn"] = d.span.end_column
+        results.append(
+            {
+                "ruleId": d.code,
+                "ruleIndex": index[d.code],
+                "level": _SARIF_LEVEL[d.severity],
+                "message": {"text": d.message + (f" (hint: {d.hint})" if d.hint else "")},
+                "locations": [{"physicalLocation": {"artifactLocation": {"uri": d.span.file}, "region": region}}],
+            }
+        )
+    log = {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "shipspec",
+                        "version": version,
+                        "informationUri": information_uri,
+                        "rules": rules,
+                    }
+                },
+                "results": results,
+            }
+        ],
+    }
+    json.dump(log, out, indent=2, ensure_ascii=False)
+    out.write("\n")
+
+
+def stale_annotations(paths: Sequence[str], out: TextIO) -> None:
+    """One ``::error`` workflow command per stale rendered file: the PR shows which files are out of date."""
+    for path in paths:
+        out.write(
+            f"::error file={_escape_property(path)},title=stale::{_escape_data(path)} is not what the spec "
+            "renders; run: shipspec compile, and commit the result\n"
+        )
 
 
 def _escape_data(s: str) -> str:
@@ -117,7 +192,7 @@ def code_table() -> str:
             ]
         severity, title = CODES[code]
         escaped = title.replace("|", "\\|")
-        rows.append(f"| `{code}` | {severity.value} | {escaped} |")
+        rows.append(f'| <a id="{code.lower()}"></a>`{code}` | {severity.value} | {escaped} |')
     rows += ["", TABLE_END]
     return "\n".join(rows) + "\n"
 

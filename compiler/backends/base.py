@@ -24,6 +24,8 @@ class RenderContext:
     resolved: Resolved
     templates: Templates
     sink: Sink
+    # What CI `pip install`s to get shipspec (`[ci] install` in shipspec.toml); None: this release's tag.
+    ci_install: str | None = None
 
     @property
     def spec(self) -> Spec:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.sandbox
 
 from compiler.resources import templates_dir
 from compiler.targets.kubernetes import k8s_name
@@ -82,7 +83,13 @@ class Templates:
     def load(cls, override: Path | None = None) -> Templates:
         search = [str(override)] if override is not None else []
         search.append(str(templates_dir()))
-        env = jinja2.Environment(
+        # A --templates directory is someone else's code (a pull request can change it):
+        # it renders in Jinja's sandbox, where a template cannot reach Python internals
+        # (issue 17). The shipped templates render byte-identically either way
+        # (tests/unit/test_hardening_templates.py); without an override the plain
+        # environment is kept, as it is faster.
+        kind = jinja2.sandbox.SandboxedEnvironment if override is not None else jinja2.Environment
+        env = kind(
             loader=jinja2.FileSystemLoader(search),
             undefined=jinja2.StrictUndefined,
             finalize=yaml_scalar,

@@ -38,6 +38,7 @@ CHECKS: tuple[Check, ...] = (
     serving.check_training_volumes,
     serving.check_image_digests,
     triton.check_models,
+    triton.check_serving_fields,
     triton.check_ensembles,
     triton.check_targets,
 )

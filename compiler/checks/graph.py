@@ -112,18 +112,31 @@ def check_reachability(r: Resolved, sink: Sink) -> None:
     prod. Passing: add ``gate staging -> prod for m { approval @org/leads }``.
     """
     spec = r.spec
-    gates_into: dict[tuple[str, str], list[ir.Gate]] = defaultdict(list)
-    for gate in spec.gates:
-        gates_into[(gate.model.name, gate.target.name)].append(gate)
     ensembles = _ensembles_of(spec)
 
-    def reachable(model: str, env: str, seen: frozenset[str]) -> bool:
-        tier = r.tier(env)
-        if tier in ENTRY_TIERS:
+    gates_of: dict[str, list[ir.Gate]] = defaultdict(list)
+    for gate in spec.gates:
+        gates_of[gate.model.name].append(gate)
+    fed: dict[str, set[str]] = {}  # model -> environments a chain of its gates reaches from an entry tier
+
+    def reachable(model: str, env: str, _seen: frozenset[str] = frozenset()) -> bool:
+        # Forward closure from the entry tiers, once per model and iterative:
+        # linear in gates whatever the shape (issue 17: long chains, all-to-all ladders).
+        if r.tier(env) in ENTRY_TIERS:
             return True
-        if env in seen:
-            return False
-        return any(reachable(model, g.source.name, seen | {env}) for g in gates_into[(model, env)])
+        if model not in fed:
+            out: dict[str, list[str]] = defaultdict(list)
+            for g in gates_of[model]:
+                out[g.source.name].append(g.target.name)
+            done = {e for e in out if r.tier(e) in ENTRY_TIERS}
+            todo = list(done)
+            while todo:
+                for nxt in out[todo.pop()]:
+                    if nxt not in done:
+                        done.add(nxt)
+                        todo.append(nxt)
+            fed[model] = done
+        return env in fed[model]
 
     for model in spec.models:
         for ref in model.serve_in:

@@ -10,10 +10,23 @@ from __future__ import annotations
 import re
 
 from compiler import ir
-from compiler.targets.triton import supports_model_metrics
 from compiler.diagnostics import Sink, Span
 from compiler.resolve import Resolved
-
+from compiler.targets.triton import supports_model_metrics
+from compiler.targets.triton_rules import (
+    Control,
+    Problem,
+    batch_input_problem,
+    batch_output_problem,
+    cache_with_decoupled,
+    cache_with_sequence,
+    control_problems,
+    preferred_problems,
+    preserve_ordering_problems,
+    priority_problems,
+    reshape_problem,
+    slot_utilization_problems,
+)
 
 # What layout.triton_version_dir maps; anything else lands in directory 1.
 _SEMVER = re.compile(r"\d{1,3}\.\d{1,3}\.\d{1,3}")
@@ -25,31 +38,12 @@ def _max_batch(r: Resolved, model: ir.Model, env: ir.Environment | None) -> int:
 
 
 def _reshape_problem(t: ir.Tensor, batches: bool) -> str | None:
-    """Triton's reshape rules (model_config_utils.cc), beyond the plain element count."""
+    """Triton's reshape rules (shared with import and the rendered-config check); SS604 reports a plain
+    element-count mismatch of fixed shapes."""
     assert t.reshape is not None
-    if not t.reshape and not batches:
-        return "cannot have an empty reshape in a model that does not batch (scalar tensors are not supported)"
-    var_dims, var_reshape = t.dims.count(-1), t.reshape.count(-1)
-    if var_dims == 0 and var_reshape == 0:
-        return None  # the element count is checked by SS604
-    if var_dims != var_reshape:
-        if var_dims and var_reshape:
-            return "has different number of variable-size dimensions for dims and reshape"
-        return "has different size for dims and reshape"
-
-    def segments(shape: tuple[int, ...]) -> list[int]:
-        out, product = [], 1
-        for d in shape:
-            if d == -1:
-                out.append(product)
-                product = 1
-            else:
-                product *= d
-        return [*out, product]
-
-    if segments(t.dims) != segments(t.reshape):
-        return "has different size for dims and reshape"
-    return None
+    if t.reshape and -1 not in t.dims and -1 not in t.reshape:
+        return None
+    return reshape_problem(t.dims, t.reshape, batches)
 
 
 def _check_micros(what: str, seconds: float | None, span: Span, sink: Sink) -> None:
@@ -84,9 +78,90 @@ def check_models(r: Resolved, sink: Sink) -> None:
                         model.spans.get("version", model.span), hint='use a semantic version such as "1.4.2"')
 
 
+def _refuse(sink: Sink, model: ir.Model, problems: list[Problem], span: Span) -> None:
+    for problem in problems[:1]:  # Triton stops at the first
+        sink.report("SS614", f"Triton refuses model '{model.name}': {problem.message}", span)
+
+
+_CONTROL_FIELDS = {"int32": "int32_false_true", "fp32": "fp32_false_true", "bool": "bool_false_true"}
+
+
+def _controls(seq: ir.Sequence) -> list[tuple[str, list[Control]]]:
+    """The spec's control statements as the control_input entries they render (one each)."""
+    out = []
+    for c in seq.controls:
+        kind = f"CONTROL_SEQUENCE_{c.kind.upper()}"
+        if c.kind == "corrid":
+            out.append((c.tensor, [Control(kind, f"TYPE_{c.dtype.upper()}")]))
+        else:
+            out.append((c.tensor, [Control(kind, values=((_CONTROL_FIELDS[c.dtype], 2),))]))
+    return out
+
+
+def check_serving_fields(r: Resolved, sink: Sink) -> None:
+    """Triton's load-time rules for batch inputs/outputs, priority queues, ``preserve_ordering``,
+    sequence controls and strategy settings, and ``decoupled`` (the functions of
+    ``targets.triton_rules`` that also judge rendered and imported configs), at the spec line.
+
+    Failing: ``batching { priorities 2 default 1  preserve_ordering }`` (Triton: Only one priority
+    level is allowed when 'preserve_ordering' is true).
+    """
+    for model in r.spec.models:
+        inputs = {t.name for t in model.inputs}
+        outputs = {t.name for t in model.outputs}
+        for bi in model.batch_inputs:
+            kind, dtype = "BATCH_" + bi.kind.upper(), "TYPE_" + bi.dtype.upper()
+            if problem := batch_input_problem(kind, dtype, [bi.source], inputs):
+                _refuse(sink, model, [problem], bi.span)
+        for bo in model.batch_outputs:
+            if problem := batch_output_problem("BATCH_" + bo.kind.upper(), [bo.source], [bo.target], inputs, outputs):
+                _refuse(sink, model, [problem], bo.span)
+        b = model.batching
+        if b is not None:
+            levels = b.priority_levels or 0
+            span = b.spans.get("priorities", b.span)
+            queue_levels = [lvl for lvl, _ in b.priority_queues]
+            _refuse(sink, model, priority_problems(levels, b.default_priority or 0, queue_levels), span)
+            if b.priority_queues and not levels:
+                level, _ = b.priority_queues[0]
+                sink.report("SS606", f"'queue {level}' has no effect without 'priorities' (Triton ignores "
+                            "per-priority queue policies then)", b.spans.get(f"queue.{level}", b.span))
+            if b.preserve_ordering:
+                policies = [q for q in (b.queue, *(q for _, q in b.priority_queues)) if q is not None]
+                delaying = any(q.timeout and q.on_timeout == "delay" for q in policies)
+                _refuse(sink, model, preserve_ordering_problems(levels, delaying),
+                        b.spans.get("preserve_ordering", b.span))
+        seq = model.sequence
+        if seq is not None:
+            if model.cache:
+                cached = [Problem("cache", cache_with_sequence(model.name))]
+                _refuse(sink, model, cached, model.spans.get("cache", seq.span))
+            problems = control_problems(_controls(seq))
+            if problems:
+                # The statement of the second tensor of a kind (or of a repeated tensor name) is the culprit.
+                names = [c.tensor for c in seq.controls]
+                kinds = [c.kind for c in seq.controls]
+                culprit = next((i for i in range(len(names)) if names[i] in names[:i] or kinds[i] in kinds[:i]), 0)
+                _refuse(sink, model, problems, seq.spans.get(f"control.{culprit}", seq.span))
+            if seq.strategy == "oldest" and seq.preferred:
+                max_batch = model.batching.max_batch_size if model.batching else 0
+                what = "sequence batching preferred batch size"
+                _refuse(sink, model, preferred_problems(seq.preferred, max_batch, what),
+                        seq.spans.get("strategy.preferred", seq.span))
+            if seq.strategy == "direct" and seq.utilization is not None:
+                _refuse(sink, model, slot_utilization_problems(seq.utilization),
+                        seq.spans.get("strategy.st_utilization", seq.span))
+        if model.decoupled and model.cache:
+            cached = [Problem("cache", cache_with_decoupled(model.name))]
+            _refuse(sink, model, cached, model.spans.get("decoupled", model.span))
+
+
 def _check_ensemble_settings(model: ir.Model, sink: Sink) -> None:
     b = model.batching
-    if b is not None and (b.preferred or b.delay is not None or b.priority_levels or b.queue is not None):
+    if b is not None and (
+        b.preferred or b.delay is not None or b.priority_levels or b.queue is not None or b.preserve_ordering
+        or b.priority_queues
+    ):
         sink.report("SS612", "an ensemble has no dynamic batcher: only 'max' applies to it "
                     "(its members batch on their own)", b.span, hint="move these settings to the member models")
     if model.sequence is not None:

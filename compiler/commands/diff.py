@@ -475,7 +475,9 @@ def render_report(changes: Sequence[Change], summary: Summary | None, markdown: 
     return text
 
 
-def base_files(rev: str, spec_dirs: Sequence[Path], templates: Path | None) -> tuple[list[OutputFile], Build]:
+def base_files(
+    rev: str, spec_dirs: Sequence[Path], templates: Path | None, ci_install: str | None = None
+) -> tuple[list[OutputFile], Build]:
     """Compile the spec as it was at ``rev``; returns (files, build)."""
     from compiler.pipeline import build
 
@@ -484,7 +486,9 @@ def base_files(rev: str, spec_dirs: Sequence[Path], templates: Path | None) -> t
         old = os.getcwd()
         os.chdir(tmp)  # same relative paths, so headers and spans compare equal
         try:
-            result = build([Path(s) for s in spec_dirs], templates.resolve() if templates else None)
+            result = build(
+                [Path(s) for s in spec_dirs], templates.resolve() if templates else None, ci_install=ci_install
+            )
         finally:
             os.chdir(old)
     return list(result.files), result
@@ -506,13 +510,20 @@ def report(old: Build | None, new: Build, markdown: bool) -> str:
     return render_report(found, summary, markdown)
 
 
-def against(rev: str, inputs: Sequence[Path], templates: Path | None, new: Build, markdown: bool) -> Changes:
+def against(
+    rev: str,
+    inputs: Sequence[Path],
+    templates: Path | None,
+    new: Build,
+    markdown: bool,
+    ci_install: str | None = None,
+) -> Changes:
     """What ``new`` renders differently from the spec at ``rev`` (all of it when that does not compile).
 
     Raises UsageError when git cannot produce the spec at ``rev``."""
     relative = [Path(os.path.relpath(p)) for p in inputs]
     try:
-        _, old = base_files(rev, relative, templates)
+        _, old = base_files(rev, relative, templates, ci_install)
     except GitError as exc:
         raise UsageError(f"cannot read the spec at {rev}: {exc}") from exc
     return Changes(report(old, new, markdown), base_compiles=not old.has_errors)

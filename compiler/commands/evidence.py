@@ -20,6 +20,9 @@ from typing import Any
 
 import yaml
 
+from compiler import limits
+from compiler.commands import evidence_yaml
+
 SECTIONS = ("metrics", "drift", "fairness", "load")
 TOP_LEVEL = ("model", "version", *SECTIONS, "provenance")
 PROVENANCE_FIELDS = ("run", "commit", "datasets")
@@ -87,20 +90,28 @@ def _positions(node: yaml.Node, prefix: tuple[str, ...], out: dict[tuple[str, ..
 def _parse(path: str, text: str) -> tuple[Any, dict[tuple[str, ...], Where]]:
     positions: dict[tuple[str, ...], Where] = {}
     if path.endswith(".json"):
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise EvidenceError(path, (exc.lineno, exc.colno), f"not valid JSON: {exc.msg}") from None
-        try:  # JSON is YAML: compose it again only to learn where each value is
-            node = yaml.compose(text, Loader=yaml.SafeLoader)
+        deep = evidence_yaml.json_depth_problem(text)
+        if deep is not None:
+            raise EvidenceError(path, deep.where, deep.message)
+        try:  # JSON is YAML: compose it as YAML to learn where each value is (and find repeated keys)
+            _, node = evidence_yaml.compose_yaml(text)
             if node is not None:
                 _positions(node, (), positions)
+        except evidence_yaml.Refused as exc:
+            raise EvidenceError(path, exc.where, exc.message) from None
         except yaml.YAMLError:
             pass
+        try:
+            data = evidence_yaml.load_json(text)
+        except json.JSONDecodeError as exc:
+            raise EvidenceError(path, (exc.lineno, exc.colno), f"not valid JSON: {exc.msg}") from None
+        except evidence_yaml.Refused as exc:
+            raise EvidenceError(path, exc.where, exc.message) from None
         return data, positions
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        data, node = evidence_yaml.compose_yaml(text)
+    except evidence_yaml.Refused as exc:
+        raise EvidenceError(path, exc.where, exc.message) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = (mark.line + 1, mark.column + 1) if mark is not None else None
@@ -113,7 +124,10 @@ def _parse(path: str, text: str) -> tuple[Any, dict[tuple[str, ...], Where]]:
 
 def _number(value: Any, path: str, where: Where | None, what: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise EvidenceError(path, where, f"{what} must be a finite number, not {json.dumps(value, default=str)}")
+        shown = json.dumps(value, default=str)
+        raise EvidenceError(path, where, f"{what} must be a finite number, not {shown[:80]}")
+    if abs(value) > limits.MAX_NUMBER:
+        raise EvidenceError(path, where, f"{what} is larger than {limits.MAX_NUMBER:.0e}")
     return float(value)
 
 
@@ -122,7 +136,9 @@ def read(path: Path, into: Evidence | None = None) -> Evidence:
     ev = into if into is not None else Evidence()
     name = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = limits.read_bounded(path, limits.EVIDENCE_BYTES).decode("utf-8")
+    except limits.TooLarge as exc:
+        raise EvidenceError(name, None, f"larger than {exc.limit} bytes; evidence files are small") from None
     except UnicodeDecodeError:
         raise EvidenceError(name, None, "not UTF-8 text") from None
     except OSError as exc:
@@ -182,6 +198,8 @@ def _section(ev: Evidence, name: str, key: str, value: dict[Any, Any], pos: dict
             number = _number(raw["value"], name, pos.get((key, str(metric), "value")), f"{label}.value")
         else:
             number = _number(raw, name, where, label)
+            if key == "load":
+                _load_field(str(metric), raw, number, name, where, label)
         if str(metric) in target:
             first = target[str(metric)]
             at = f"{first.path}:{first.where[0]}:{first.where[1]}" if first.where else first.path
@@ -243,6 +261,16 @@ def stamp(path: Path, run: str, commit: str, datasets: dict[str, Path]) -> dict[
         text = yaml.safe_dump(data, sort_keys=False)
     path.write_text(text, encoding="utf-8")
     return digests
+
+
+def _load_field(metric: str, raw: Any, number: float, name: str, where: Where | None, label: str) -> None:
+    """Load measurements are durations, rates and counts: none is negative (issue 17)."""
+    if metric == "percentile" and not 0 < number < 100:
+        raise EvidenceError(name, where, f"{label} must be between 0 and 100, not {number:g}")
+    if number < 0:
+        raise EvidenceError(name, where, f"{label} cannot be negative ({number:g})")
+    if metric in ("requests", "errors") and not (isinstance(raw, int) or float(raw).is_integer()):
+        raise EvidenceError(name, where, f"{label} is a count: a whole number, not {number:g}")
 
 
 def read_all(paths: list[Path]) -> Evidence:

@@ -16,7 +16,7 @@ EXIT_OK, EXIT_USAGE = 0, 2
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("drift", help="compare recent feature logs with the training data; push drift metrics")
-    p.add_argument("model", metavar="MODEL")
+    p.add_argument("model", metavar="MODEL", help="the model whose inputs are compared")
     p.add_argument("paths", nargs="*", default=["specs"], metavar="PATH", help="spec files or directories")
     p.add_argument("--env", required=True, metavar="ENV", help="the environment whose requests were logged")
     p.add_argument(
@@ -40,12 +40,24 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("--pushgateway", metavar="URL", help="push the metrics to this Pushgateway")
     p.add_argument("--out", type=Path, metavar="FILE", help="write the metrics in Prometheus' text format")
     p.add_argument("--bins", type=int, default=10, metavar="N", help="quantile bins of numeric features (default: 10)")
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument(
+        "--format", choices=("text", "json"), default="text", help="the report: text or json (default: text)"
+    )
 
     p = sub.add_parser("relay", help="serve an Alertmanager webhook that starts retrain workflows on GitHub")
-    p.add_argument("--listen", default="0.0.0.0:8080", metavar="HOST:PORT")
-    p.add_argument("--repository", required=True, metavar="OWNER/REPO")
-    p.add_argument("--api-url", default="https://api.github.com", metavar="URL")
+    p.add_argument(
+        "--listen",
+        default="0.0.0.0:8080",
+        metavar="HOST:PORT",
+        help="where Alertmanager's webhook reaches the relay (default: 0.0.0.0:8080)",
+    )
+    p.add_argument("--repository", required=True, metavar="OWNER/REPO", help="the repository whose workflows start")
+    p.add_argument(
+        "--api-url",
+        default="https://api.github.com",
+        metavar="URL",
+        help="GitHub's API (default: https://api.github.com)",
+    )
     p.add_argument(
         "--token-env",
         default="GITHUB_TOKEN",

@@ -17,10 +17,11 @@ undoes its edit when the promoted spec does not compile.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from compiler import byte_splice
 from compiler.diagnostics import Span, did_you_mean
 from compiler.errors import Refused
 from compiler.fsutil import write_atomic
@@ -177,17 +178,20 @@ def apply_edits(texts: dict[str, str], edits: Sequence[Edit]) -> dict[str, str]:
     return changed
 
 
-def write(changed: dict[str, str]) -> dict[str, str]:
-    """Write the new texts; returns the old ones so a failed recompile can undo."""
-    old = {f: Path(f).read_text(encoding="utf-8") for f in changed}
+def write(changed: Mapping[str, str | bytes]) -> dict[str, bytes]:
+    """Write the new texts (bytes as they are); returns the old bytes so a failed
+    recompile can undo. Bytes outside the edited span are kept (CRLF, BOM: issue 17)."""
+    old = {f: Path(f).read_bytes() for f in changed}
     for f, text in changed.items():
-        write_atomic(Path(f), text.encode("utf-8"))
+        write_atomic(Path(f), text if isinstance(text, bytes) else byte_splice.splice(old[f], text))
     return old
 
 
-def run(inputs: Sequence[Path], model: str, env: str, version: str | None, out_root: Path) -> list[str]:
+def run(
+    inputs: Sequence[Path], model: str, env: str, version: str | None, out_root: Path, templates: Path | None = None
+) -> list[str]:
     """Promote, recompile into ``out_root``; returns what was done. Raises PromoteError."""
-    from compiler import emit
+    from compiler import emit, emit_journal
     from compiler.diagnostics import Severity, Sink
     from compiler.pipeline import build, validate
 
@@ -199,22 +203,23 @@ def run(inputs: Sequence[Path], model: str, env: str, version: str | None, out_r
         return [f"{env} already runs {model} {checked.resolved.version_in(model, env)}; nothing to do"]
     old = write(apply_edits(checked.texts, p.edits))
     try:
-        result = build(inputs)
+        result = build(inputs, templates)
         errors = [d for d in result.diagnostics if d.severity is Severity.ERROR]
         what = "the promoted spec does not compile"
         files = None
-        if not errors:
-            sink = Sink()
-            files = emit.plan(result.files, out_root, sink)
-            errors = [d for d in sink.items if d.severity is Severity.ERROR]
-            what = f"the recompiled output cannot be written under {out_root}"
-        if errors or files is None:
-            first = errors[0]
-            raise PromoteError(
-                f"{what} ({len(errors)} errors; first: {first.span.file}:"
-                f"{first.span.line}:{first.span.column}: {first.code} {first.message}); the spec is unchanged"
-            )
-        emit.apply(files)
+        with emit_journal.locked(out_root):  # issue 17: one writer per tree
+            if not errors:
+                sink = Sink()
+                files = emit.plan(result.files, out_root, sink)
+                errors = [d for d in sink.items if d.severity is Severity.ERROR]
+                what = f"the recompiled output cannot be written under {out_root}"
+            if errors or files is None:
+                first = errors[0]
+                raise PromoteError(
+                    f"{what} ({len(errors)} errors; first: {first.span.file}:"
+                    f"{first.span.line}:{first.span.column}: {first.code} {first.message}); the spec is unchanged"
+                )
+            emit.apply(files)
     except BaseException:
         write(old)
         raise

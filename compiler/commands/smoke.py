@@ -27,6 +27,7 @@ _TYPES: dict[str, tuple[str, str]] = {
 @dataclass
 class Report:
     lines: list[tuple[bool, str]] = field(default_factory=list)
+    unreachable: bool = False  # the server did not answer at all (the command line exits 2, as load does)
 
     def add(self, ok: bool, message: str) -> None:
         self.lines.append((ok, message))
@@ -86,7 +87,7 @@ def subset_mismatches(expected: Any, served: Any, path: str = "", ignore: frozen
                     problems += subset_mismatches(value[key], other[key], f"{where}[{key}].", ignore)
                 elif value[key] != other[key]:
                     problems.append(f"{where}[{key}]: {other[key]!r} != {value[key]!r}")
-        elif desc.label == desc.LABEL_REPEATED and desc.message_type is not None:
+        elif desc.is_repeated and desc.message_type is not None:
             if len(value) != len(other):
                 problems.append(f"{where}: {len(other)} served, {len(value)} in Git")
                 continue
@@ -94,8 +95,8 @@ def subset_mismatches(expected: Any, served: Any, path: str = "", ignore: frozen
                 problems += subset_mismatches(a, b, f"{where}[{i}].", ignore)
         elif desc.message_type is not None:
             problems += subset_mismatches(value, other, f"{where}.", ignore)
-        elif list(value) != list(other) if desc.label == desc.LABEL_REPEATED else value != other:
-            if desc.enum_type is not None and desc.label != desc.LABEL_REPEATED:
+        elif list(value) != list(other) if desc.is_repeated else value != other:
+            if desc.enum_type is not None and not desc.is_repeated:
                 other, value = desc.enum_type.values_by_number[other].name, desc.enum_type.values_by_number[value].name
             problems.append(f"{where}: served {other!r}, Git has {value!r}")
     return problems
@@ -164,6 +165,7 @@ def run(
             )
     except Exception as err:  # noqa: BLE001 - any transport failure is a failed check
         report.add(False, f"server {url} does not answer: {err}")
+        report.unreachable = True
         return report
     if not configs:
         report.add(False, f"environment '{env}' serves no models")

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from lark import Token, Tree
 
 from compiler.diagnostics import Sink
+from compiler.lower import limits, secrets_scan
 from compiler.lower.environments import lower_environment
 from compiler.lower.gates import lower_gate
 from compiler.lower.models import lower_model
@@ -39,6 +40,8 @@ BLOCKS: dict[str, Callable[[Lowering, Tree[Token]], object]] = {
 def lower_file(tree: Tree[Token], path: str, sink: Sink) -> list[object]:
     """The IR nodes of one parsed file, in the order its blocks appear."""
     cx = Lowering(path, sink)
+    cx.refused = limits.screen(tree, sink, cx.span)  # issue 17: every number has a range
+    secrets_scan.screen(tree, sink, cx.span)  # issue 17: secrets, ${{ and path values in strings
     out = []
     for block in tree.children:
         if isinstance(block, Tree) and (lower := BLOCKS.get(str(block.data))) is not None:

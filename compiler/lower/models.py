@@ -9,7 +9,7 @@ from lark import Token, Tree
 from compiler import ir, units
 from compiler.diagnostics import Span
 from compiler.lower.statements import env_var, resources
-from compiler.lower.values import Lowering, Node, args
+from compiler.lower.values import INT32_MAX, Lowering, Node, args, keyword_of
 
 
 def tensor_name(cx: Lowering, tok: Node) -> str:
@@ -30,20 +30,30 @@ def tensor(cx: Lowering, stmt: Tree[Token]) -> ir.Tensor | None:
     dims = tuple(dim(cx, t) for t in dim_toks)
     reshape: tuple[int, ...] | None = None
     optional = False
+    fmt: str | None = None
+    labels: str | None = None
     for opt in opts:
         assert isinstance(opt, Tree)
         if opt.data == "reshape":
             reshape = tuple(dim(cx, t) for t in args(opt))
+        elif opt.data == "tensor_format" and stmt.data != "input":
+            cx.sink.report("SS204", "only an input has a 'layout'", cx.span(opt))
+        elif opt.data == "tensor_format":
+            fmt = cx.keyword(args(opt)[0], ir.TENSOR_FORMATS, "tensor format")
+        elif opt.data == "labels" and stmt.data != "output":
+            cx.sink.report("SS204", "only an output has 'labels' (Triton's label_filename)", cx.span(opt))
+        elif opt.data == "labels":
+            labels = cx.string(args(opt)[0])
         else:
             optional = True
     if dtype is None:
         return None
-    return ir.Tensor(tensor_name(cx, name), dtype, dims, cx.span(stmt), reshape, optional)
+    return ir.Tensor(tensor_name(cx, name), dtype, dims, cx.span(stmt), reshape, optional, fmt, labels)
 
 
 def dim(cx: Lowering, tok: Node) -> int:
     value, _ = units.integer(str(tok))
-    if value is None or (value < 1 and value != -1):
+    if value is None or (value < 1 and value != -1) or value > INT32_MAX:
         cx.sink.report("SS303", f"dimension {tok} must be a positive integer or -1 (variable)", cx.span(tok))
         return 1
     return value
@@ -52,7 +62,8 @@ def dim(cx: Lowering, tok: Node) -> int:
 def batching(cx: Lowering, tree: Tree[Token]) -> ir.Batching:
     f: dict[str, Any] = {}
     spans: dict[str, Span] = {}
-    single = frozenset({"batch_max", "preferred", "delay", "priorities", "queue"})
+    single = frozenset({"batch_max", "preferred", "delay", "priorities", "preserve_ordering"})
+    levels: dict[int, ir.QueuePolicy] = {}
     for kind, stmt in cx.statements(tree, single):
         spans[kind] = cx.span(stmt)
         a = args(stmt)
@@ -73,16 +84,34 @@ def batching(cx: Lowering, tree: Tree[Token]) -> ir.Batching:
                     f"default priority {f['default_priority']} is above the {f['priority_levels']} levels",
                     cx.span(a[1]),
                 )
+        elif kind == "preserve_ordering":
+            f["preserve_ordering"] = True
         elif kind == "queue":
-            f["queue"] = queue(cx, stmt)
+            # `queue { … }` is the default policy; `queue LEVEL { … }` one priority level's.
+            level = cx.integer(a[0], minimum=1) if a and isinstance(a[0], Token) else 0
+            if level is None:
+                continue
+            if level in levels or (level == 0 and "queue" in f):
+                what = f"'queue {level}'" if level else "'queue'"
+                cx.sink.report("SS106", f"{what} is given twice", cx.span(stmt))
+                continue
+            spans[f"queue.{level}"] = cx.span(stmt)
+            if level:
+                levels[level] = queue(cx, stmt)
+            else:
+                f["queue"] = queue(cx, stmt)
+    if levels:
+        f["priority_queues"] = tuple(sorted(levels.items()))
     return ir.Batching(span=cx.span(tree), spans=spans, **f)
 
 
 def queue(cx: Lowering, tree: Tree[Token]) -> ir.QueuePolicy:
     f: dict[str, Any] = {}
-    for kind, stmt in cx.statements(tree, frozenset({"queue_timeout", "queue_size", "queue_action"})):
+    for kind, stmt in cx.statements(tree, frozenset({"queue_timeout", "queue_size", "queue_action", "queue_override"})):
         a = args(stmt)
-        if kind == "queue_timeout":
+        if kind == "queue_override":
+            f["allow_override"] = True
+        elif kind == "queue_timeout":
             f["timeout"] = cx.unit(a[0], units.duration)
         elif kind == "queue_size":
             f["max_size"] = cx.integer(a[0], minimum=1)
@@ -96,7 +125,11 @@ def lower_model(cx: Lowering, tree: Tree[Token]) -> ir.Model:
     f: dict[str, Any] = {}
     spans: dict[str, Span] = {}
     lists: dict[str, list[Any]] = {
-        k: [] for k in ("inputs", "outputs", "env", "steps", "parameters", "tests", "benchmarks", "serve_in")
+        k: []
+        for k in (
+            "inputs", "outputs", "env", "steps", "parameters", "tests", "benchmarks", "serve_in", "triton_fields",
+            "batch_inputs", "batch_outputs",
+        )  # fmt: skip
     }
     single = frozenset(
         {
@@ -114,6 +147,9 @@ def lower_model(cx: Lowering, tree: Tree[Token]) -> ir.Model:
             "tests",
             "serve",
             "identity",
+            "runtime",
+            "signature",
+            "decoupled",
         }
     )
     for kind, stmt in cx.statements(tree, single):
@@ -167,12 +203,37 @@ def lower_model(cx: Lowering, tree: Tree[Token]) -> ir.Model:
             for key in ("test_requirements", "evaluate"):
                 if (values := lists.pop(key, [])):
                     f[key] = values[-1]
+        elif kind == "runtime":
+            which = cx.keyword(a[0], ("platform", "backend"), "runtime field")
+            if which is not None:
+                f["runtime"] = (which, cx.string(a[1]))
+        elif kind == "signature":
+            f["auto_signature"] = cx.keyword(a[0], ("auto",), "signature") == "auto"
+        elif kind == "decoupled":
+            f["decoupled"] = True
+        elif kind == "batch_input":
+            target, dtype_tok, kind_tok, source = a
+            b_dtype = cx.keyword(dtype_tok, ("int32", "fp32"), "batch input data type")
+            b_kind = cx.keyword(kind_tok, ir.BATCH_INPUT_KINDS, "batch input kind")
+            if b_dtype and b_kind:
+                lists["batch_inputs"].append(
+                    ir.BatchInput(tensor_name(cx, target), b_dtype, b_kind, tensor_name(cx, source), cx.span(stmt))
+                )
+        elif kind == "batch_output":
+            target, kind_tok, source = a
+            if b_kind := cx.keyword(kind_tok, ir.BATCH_OUTPUT_KINDS, "batch output kind"):
+                lists["batch_outputs"].append(
+                    ir.BatchOutput(tensor_name(cx, target), b_kind, tensor_name(cx, source), cx.span(stmt))
+                )
+        elif kind == "triton_fields":
+            spans[f"triton_fields.{len(lists['triton_fields'])}"] = cx.span(stmt)
+            lists["triton_fields"].append(cx.string(a[0]))
     fmt = f.get("format")
     needed = ("version", "format") if fmt is ir.ModelFormat.ENSEMBLE else ("version", "format", "artifact")
     # a statement that was written but held an invalid value is reported already
     cx.require(f, tuple(k for k in needed if k not in spans), f"model '{name}'", name)
     for key in ("inputs", "outputs"):
-        if not lists[key]:
+        if not lists[key] and not f.get("auto_signature"):
             cx.sink.report("SS107", f"model '{name}' declares no {key}", cx.span(name))
     if fmt is ir.ModelFormat.ENSEMBLE and not lists["steps"]:
         cx.sink.report("SS107", f"ensemble '{name}' has no 'step' statements", cx.span(name))
@@ -184,13 +245,66 @@ def lower_model(cx: Lowering, tree: Tree[Token]) -> ir.Model:
 
 def sequence(cx: Lowering, tree: Tree[Token]) -> ir.Sequence:
     f: dict[str, Any] = {}
+    spans: dict[str, Span] = {}
+    controls: list[ir.SequenceControl] = []
     for kind, stmt in cx.statements(tree, frozenset({"seq_idle", "seq_strategy"})):
         a = args(stmt)
         if kind == "seq_idle":
             f["idle"] = cx.unit(a[0], units.duration)
+        elif kind == "seq_control":
+            if (c := control(cx, stmt)) is not None:
+                spans[f"control.{len(controls)}"] = cx.span(stmt)
+                controls.append(c)
         else:
             f["strategy"] = cx.keyword(a[0], ("direct", "oldest"), "sequence strategy") or "direct"
-    return ir.Sequence(span=cx.span(tree), **f)
+            strategy_settings(cx, stmt, f["strategy"], f, spans)
+    return ir.Sequence(span=cx.span(tree), controls=tuple(controls), spans=spans, **f)
+
+
+def control(cx: Lowering, stmt: Tree[Token]) -> ir.SequenceControl | None:
+    """``control KIND TENSOR: TYPE``; start/end/ready take int32, fp32 or bool, corrid Triton's id types."""
+    kind_tok, name, dtype_tok = args(stmt)
+    kind = cx.keyword(kind_tok, ir.SEQUENCE_CONTROLS, "sequence control")
+    dtype = cx.keyword(dtype_tok, ir.DTYPES, "data type")
+    if kind is None or dtype is None:
+        return None
+    allowed = ("uint64", "int64", "uint32", "int32", "string") if kind == "corrid" else ir.CONTROL_FLAG_DTYPES
+    if dtype not in allowed:
+        what = "a correlation id" if kind == "corrid" else f"a '{kind}' flag"
+        cx.sink.report("SS204", f"{what} tensor is one of {', '.join(allowed)}, not {dtype}", cx.span(dtype_tok))
+        return None
+    return ir.SequenceControl(kind, tensor_name(cx, name), dtype, cx.span(stmt))
+
+
+_STRATEGY_SETTINGS = {"direct": ("delay", "st_utilization"),
+                      "oldest": ("delay", "preferred", "preserve_ordering", "st_candidates")}  # fmt: skip
+
+
+def strategy_settings(
+    cx: Lowering, stmt: Tree[Token], strategy: str, f: dict[str, Any], spans: dict[str, Span]
+) -> None:
+    """The settings block of ``strategy direct|oldest { … }``."""
+    settings = [c for c in stmt.children if isinstance(c, Tree)]
+    holder: Tree[Token] = Tree("strategy", list(settings))
+    single = frozenset({"delay", "preferred", "preserve_ordering", "st_candidates", "st_utilization"})
+    for kind, setting in cx.statements(holder, single):
+        a = args(setting)
+        spans[f"strategy.{kind}"] = cx.span(setting)
+        if kind not in _STRATEGY_SETTINGS.get(strategy, ()):
+            cx.sink.report("SS204", f"'{keyword_of(setting)}' is not a setting of the {strategy} strategy",
+                           cx.span(setting))
+        elif kind == "delay":
+            f["delay"] = cx.unit(a[0], units.duration)
+        elif kind == "preferred":
+            assert isinstance(a[0], Tree)
+            sizes = [cx.integer(t, minimum=1) for t in args(a[0])]
+            f["preferred"] = tuple(s for s in sizes if s is not None)
+        elif kind == "preserve_ordering":
+            f["preserve_ordering"] = True
+        elif kind == "st_candidates":
+            f["candidates"] = cx.integer(a[0], minimum=1)
+        else:
+            f["utilization"] = cx.unit(a[0], units.number)
 
 
 def step(cx: Lowering, tree: Tree[Token]) -> ir.EnsembleStep:

@@ -18,6 +18,7 @@ from compiler.diagnostics import Sink, Span, did_you_mean
 
 _VALUE_TERMINALS = frozenset({"NAME", "STRING", "NUMBER", "QUANTITY", "PERCENTILE", "OWNER", "CMP"})
 T = TypeVar("T")
+INT32_MAX = 2**31 - 1  # counts render as int32 (Kubernetes, Triton): issue 17
 Node = Tree[Token] | Token
 
 
@@ -38,6 +39,7 @@ class Lowering:
     def __init__(self, path: str, sink: Sink) -> None:
         self.path = path
         self.sink = sink
+        self.refused: set[int] = set()  # ids of out-of-range literals, already reported (lower/limits.py)
 
     def span(self, node: Node) -> Span:
         if isinstance(node, Token):
@@ -61,9 +63,19 @@ class Lowering:
             )
             return str(tok)[1:-1]
         assert isinstance(value, str)
+        if any("\ud800" <= c <= "\udfff" for c in value):  # issue 17: a lone \uD8xx cannot be written as UTF-8
+            self.sink.report(
+                "SS013",
+                f"string {tok} contains a lone surrogate escape",
+                self.span(tok),
+                hint="write the character itself, or a complete surrogate pair",
+            )
+            return value.encode("utf-8", "replace").decode("utf-8")
         return value
 
     def unit(self, tok: Node, parse: Callable[[str], tuple[T | None, str | None]], code: str = "SS201") -> T | None:
+        if id(tok) in self.refused:  # already reported; lower its stand-in silently
+            return parse(str(tok))[0]
         value, error = parse(str(tok))
         if error is not None:
             if "outside 0%..100%" in error:
@@ -75,6 +87,9 @@ class Lowering:
         value = self.unit(tok, units.integer, "SS203")
         if value is not None and value < minimum:
             self.sink.report("SS303", f"{value} is below the minimum of {minimum}", self.span(tok))
+            return None
+        if value is not None and value > INT32_MAX:
+            self.sink.report("SS303", f"{value} is above the maximum of {INT32_MAX}", self.span(tok))
             return None
         return value
 

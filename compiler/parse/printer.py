@@ -11,6 +11,7 @@ between statements are kept, as they group statements.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 
 from lark import Token, Tree
@@ -22,7 +23,9 @@ WIDTH = 88
 
 _NO_SPACE_BEFORE = {",", "]", ":", ".."}
 # Blocks of short settings read well on one line; steps and test lists do not.
-_INLINE_BLOCKS = frozenset({"batching", "resources", "quota", "hyperparameters", "queue", "sequence", "override"})
+_INLINE_BLOCKS = frozenset(
+    {"batching", "resources", "quota", "hyperparameters", "queue", "sequence", "override", "seq_strategy"}
+)
 _NO_SPACE_AFTER = {"[", ".."}
 
 
@@ -37,33 +40,52 @@ class _Printer:
         self.code_lines = _code_lines(self.source)
         self.pending = sorted(self.source.comments, key=lambda c: (c.line, c.column))
         self.text_lines = self.source.text.split("\n")
+        # Indexes so that comment lookups do not scan every comment per statement
+        # (issue 17: 10,000 commented statements took 21 s, quadratic).
+        self.cursor = 0  # every comment before it is used
+        self.comment_lines = [c.line for c in self.pending]
+        self.on_line: dict[int, list[Comment]] = {}
+        for c in self.pending:
+            self.on_line.setdefault(c.line, []).append(c)
 
     # comments --------------------------------------------------------------
     def own_line_before(self, line: int, indent: str) -> None:
         """Emit every unused comment that starts before ``line``."""
-        for c in self.pending:
-            if c.line < line and id(c) not in self.used:
-                self.used.add(id(c))
-                self.lines.append(indent + c.text)
-                following = self.text_lines[c.line] if c.line < len(self.text_lines) else "x"
-                if not following.strip():
-                    self.lines.append("")
+        while self.cursor < len(self.pending) and self.pending[self.cursor].line < line:
+            c = self.pending[self.cursor]
+            self.cursor += 1
+            if id(c) in self.used:
+                continue
+            self.used.add(id(c))
+            self.lines.append(indent + c.text)
+            following = self.text_lines[c.line] if c.line < len(self.text_lines) else "x"
+            if not following.strip():
+                self.lines.append("")
 
     def trailing(self, line: int, end_column: int) -> str:
         """The comment after the last code on ``line``, if that code ends at ``end_column``."""
         if self.code_lines.get(line) != end_column:
             return ""
-        for c in self.pending:
-            if c.line == line and id(c) not in self.used and end_column <= c.column:
+        for c in self.on_line.get(line, ()):
+            if id(c) not in self.used and end_column <= c.column:
                 self.used.add(id(c))
                 return "  " + c.text
         return ""
 
     def comments_within(self, first: int, last: int) -> bool:
-        return any(first <= c.line <= last for c in self.pending if id(c) not in self.used)
+        lo = bisect.bisect_left(self.comment_lines, first, lo=self.cursor)
+        hi = bisect.bisect_right(self.comment_lines, last, lo=lo)
+        return any(id(c) not in self.used for c in self.pending[lo:hi])
 
     def blank_before(self, line: int, previous_end: int) -> bool:
-        """Whether the source has a blank line between two statements."""
+        """Whether the source has a blank line between two statements, before the first
+        comment between them (blank lines among comments are kept with the comments,
+        so a second pass sees the same thing: fmt is idempotent)."""
+        at = bisect.bisect_right(self.comment_lines, previous_end, lo=self.cursor)
+        while at < len(self.pending) and id(self.pending[at]) in self.used:
+            at += 1
+        if at < len(self.pending) and self.pending[at].line < line:
+            line = self.pending[at].line
         return any(
             not self.text_lines[i - 1].strip() for i in range(previous_end + 1, line) if i - 1 < len(self.text_lines)
         )
@@ -81,6 +103,7 @@ class _Printer:
         start, end = _line_range(tree)
         inline = self.inline(tree, header, body, indent) if not top else None
         if inline is not None:
+            self.own_line_before(_open_brace(tree).line or start, indent)  # comments before '{' move above
             self.lines.append(indent + inline + self.trailing(end, _end_column(tree)))
             return
         header_text = _join_tokens(header)
@@ -111,7 +134,8 @@ class _Printer:
         if (
             tree.data not in _INLINE_BLOCKS
             or any(_block_parts(s) is not None for s in body)
-            or self.comments_within(start, end)
+            # Comments between the header and '{' move above the block either way (fmt must be idempotent).
+            or self.comments_within(_open_brace(tree).line or start, end)
         ):
             return None
         inner = "  ".join(_join(s) for s in body)

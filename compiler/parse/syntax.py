@@ -15,9 +15,10 @@ from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from compiler.diagnostics import Diagnostic, Sink, Span, did_you_mean
+from compiler.limits import SPEC_BYTES, TooLarge, read_bounded
 
 GRAMMAR = Path(__file__).parent / "grammar" / "spec.lark"
-MAX_BYTES = 4 * 1024 * 1024
+MAX_BYTES = SPEC_BYTES
 MAX_DEPTH = 64
 
 # Words for terminals, used in "expected ..." messages.
@@ -93,6 +94,54 @@ def _token_text(tok: Token) -> str:
     return repr(str(tok))[1:-1] if tok.value else tok.type
 
 
+# Units written after a number; "50 ms" (with a space) is a habit from prose and YAML.
+_UNITS = frozenset("ns us ms s m h d w Ki Mi Gi Ti K M G T rps".split())
+_BLOCK_WORDS = frozenset({"project", "environment", "model", "sla", "gate", "dataset", "training", "monitor"})
+
+
+def unclosed(text: str, upto: int | None = None) -> list[tuple[str, int, int]]:
+    """The brackets opened and not closed before ``upto`` (a 1-based line; None: the whole text),
+    innermost last, as (bracket, line, column); strings and comments skipped."""
+    stack: list[tuple[str, int, int]] = []
+    for lineno, line in enumerate(text.split("\n"), start=1):
+        if upto is not None and lineno >= upto:
+            break
+        in_string = escaped = False
+        for i, ch in enumerate(line):
+            if in_string:
+                if escaped:
+                    escaped = False
+                elif ch == "\\":
+                    escaped = True
+                elif ch == '"':
+                    in_string = False
+            elif ch == '"':
+                in_string = True
+            elif ch == "#":
+                break
+            elif ch in "{[":
+                stack.append((ch, lineno, i + 1))
+            elif ch in "}]" and stack:
+                stack.pop()
+    return stack
+
+
+def _word_at(text: str, line: int, column: int) -> str:
+    row = text.split("\n")[line - 1] if 1 <= line <= text.count("\n") + 1 else ""
+    rest = row[column - 1 :]
+    return rest.split()[0] if rest.split() else ""
+
+
+def _before(text: str, line: int, column: int) -> str:
+    row = text.split("\n")[line - 1] if 1 <= line <= text.count("\n") + 1 else ""
+    return row[: column - 1].rstrip()
+
+
+def _after(text: str, line: int, end_column: int) -> str:
+    row = text.split("\n")[line - 1] if 1 <= line <= text.count("\n") + 1 else ""
+    return row[end_column - 1 :]
+
+
 def _error(path: str, text: str, err: UnexpectedInput) -> Diagnostic:
     sink = Sink()
     if isinstance(err, UnexpectedEOF) or (isinstance(err, UnexpectedToken) and err.token.type == "$END"):
@@ -100,12 +149,23 @@ def _error(path: str, text: str, err: UnexpectedInput) -> Diagnostic:
         line = len(lines)
         col = len(lines[-1]) + 1
         expected = expected_words(err.expected)
-        sink.report(
-            "SS012",
-            f"unexpected end of file; expected {expected}",
-            Span(path, line, col, line, col + 1),
-            hint="a block opened with '{' is probably missing its '}'",
-        )
+        open_ = unclosed(text)
+        if open_:
+            bracket, o_line, o_col = open_[-1]
+            closer = "}" if bracket == "{" else "]"
+            sink.report(
+                "SS012",
+                f"unclosed '{bracket}' opened at {o_line}:{o_col}; the file ends before its '{closer}'",
+                Span(path, o_line, o_col, o_line, o_col + 1),
+                hint=f"add '{closer}' where the block opened at line {o_line} ends",
+            )
+        else:
+            sink.report(
+                "SS012",
+                f"unexpected end of file; expected {expected}",
+                Span(path, line, col, line, col + 1),
+                hint="a statement is not finished",
+            )
     elif isinstance(err, UnexpectedToken):
         tok = err.token
         span = Span(
@@ -117,10 +177,28 @@ def _error(path: str, text: str, err: UnexpectedInput) -> Diagnostic:
         )
         expected = expected_words(err.expected)
         hint = None
-        if tok.type == "STRING" and "NAME" in err.expected:
+        after = _after(text, span.line, span.end_column)
+        unit_after = after[:1].isspace() and (after.split() or [""])[0] in _UNITS
+        open_ = unclosed(text, span.line) if span.column == 1 else []
+        if tok.type == "COLON" and "COLON" not in err.expected:
+            hint = "spec files are not YAML: write the setting and its value without ':' (version \"1.0.0\")"
+        elif tok.type == "NUMBER" and unit_after and "QUANTITY" in err.expected:
+            unit = after.split()[0]
+            hint = f"write the number and its unit together: {tok}{unit}"
+        elif (
+            tok.type == "NAME"
+            and str(tok) in _UNITS
+            and (before := _before(text, span.line, span.column))[-1:].isdigit()
+        ):
+            number = before.split()[-1]
+            hint = f"write the number and its unit together: {number}{tok}"
+        elif str(tok) in _BLOCK_WORDS and open_ and open_[-1][0] == "{":
+            o_line, o_col = open_[-1][1:]
+            hint = f"the '{{' opened at {o_line}:{o_col} is not closed: add '}}' before this {tok}"
+        elif tok.type == "STRING" and "NAME" in err.expected:
             hint = "names are written without quotes"
         elif tok.type in ("NAME", "NUMBER", "QUANTITY") and "STRING" in err.expected:
-            hint = f'put the value in double quotes: "{tok}"'
+            hint = f'put the value in double quotes: "{_word_at(text, span.line, span.column)}"'
         elif tok.type == "NAME":
             keywords = [_word(n).strip("'") for n in err.expected if n not in _TERMINAL_WORDS]
             hint = did_you_mean(str(tok), keywords)
@@ -147,13 +225,22 @@ def _depth_error(path: str, text: str) -> Diagnostic | None:
         return None
     depth = 0
     line, col = 1, 0
-    in_string = False
+    in_string = escaped = in_comment = False
     # Cheap pre-scan so a pathological input cannot exhaust the recursion of
-    # the tree walkers that follow the parser.
+    # the tree walkers that follow the parser. Escaped quotes and comments are
+    # skipped as the lexer skips them (issue 17: SS014 on '\"').
     for ch in text:
         col += 1
         if ch == "\n":
-            line, col, in_string = line + 1, 0, False
+            line, col, in_string, escaped, in_comment = line + 1, 0, False, False, False
+        elif in_comment:
+            continue
+        elif escaped:
+            escaped = False
+        elif in_string and ch == "\\":
+            escaped = True
+        elif not in_string and ch == "#":
+            in_comment = True
         elif ch == '"':
             in_string = not in_string
         elif not in_string and ch in "{[":
@@ -190,14 +277,69 @@ def scan_comments(text: str) -> tuple[Comment, ...]:
     return tuple(found)
 
 
+# A file reports at most this many syntax errors; past it the rest are likely echoes.
+MAX_SYNTAX_ERRORS = 20
+
+
 def parse_text(text: str, path: str) -> tuple[SourceFile, list[Diagnostic]]:
+    """Parse a file; on syntax errors, every one of them (up to MAX_SYNTAX_ERRORS) and no tree.
+
+    Recovery: after an error lark's LALR parser skips the offending token (or character)
+    and goes on (``on_error``). Errors on the same line as the previous one are echoes of
+    it and are not reported; neither is a second error at the end of the file."""
     empty = SourceFile(path, text, None, ())
     if (too_deep := _depth_error(path, text)) is not None:
         return empty, [too_deep]
+    found: list[Diagnostic] = []
+    last_line = 0
+
+    lines = text.split("\n")
+    fresh = [False]
+
+    def crossed_block(after: int, before: int) -> bool:
+        """Whether a top-level block starts on a line strictly between two lines."""
+        return any((lines[i].split() or [""])[0] in _BLOCK_WORDS for i in range(after, min(before - 1, len(lines))))
+
+    def recover(err: UnexpectedInput) -> bool:
+        # Panic mode: after an error, tokens are dropped until a top-level block keyword
+        # at the start of a line, where the parser starts afresh; errors in between are
+        # echoes of the first and are not reported.
+        nonlocal last_line
+        at_end = isinstance(err, UnexpectedEOF) or (isinstance(err, UnexpectedToken) and err.token.type == "$END")
+        if at_end:
+            if not found or unclosed(text):
+                if not any(d.code == "SS012" for d in found):
+                    found.append(_error(path, text, err))
+            return False
+        line = getattr(err, "line", 0) or 1
+        derailed = bool(found) and not fresh[0] and not crossed_block(last_line, line)
+        fresh[0] = False
+        tok = err.token if isinstance(err, UnexpectedToken) else None
+        at_block = tok is not None and tok.column == 1 and str(tok) in _BLOCK_WORDS
+        if not derailed or (at_block and not found):
+            found.append(_error(path, text, err))
+        last_line = line
+        if at_block and tok is not None and err.interactive_parser is not None:
+            state = err.interactive_parser.parser_state
+            state.state_stack[:] = [state.parse_conf.start_state]
+            state.value_stack[:] = []
+            try:
+                err.interactive_parser.feed_token(tok)
+                fresh[0] = True  # started afresh at this block: its errors are new
+            except UnexpectedInput:
+                pass
+        return len(found) < MAX_SYNTAX_ERRORS
+
     try:
-        tree = parser().parse(text)
+        tree = parser().parse(text, on_error=recover)
     except UnexpectedInput as err:
-        return empty, [_error(path, text, err)]
+        at_end = isinstance(err, UnexpectedEOF) or getattr(getattr(err, "token", None), "type", "") == "$END"
+        if not found or not at_end:
+            if not any(d == (e := _error(path, text, err)) for d in found) and len(found) < MAX_SYNTAX_ERRORS:
+                found.append(e)
+        return empty, sorted(set(found), key=Diagnostic.sort_key)
+    if found:
+        return empty, sorted(set(found), key=Diagnostic.sort_key)
     return SourceFile(path, text, tree, scan_comments(text)), []
 
 
@@ -205,14 +347,19 @@ def read_source(path: Path, display: str) -> tuple[str | None, list[Diagnostic]]
     """Read a spec file as UTF-8, reporting unreadable, binary or huge files."""
     sink = Sink()
     try:
-        data = path.read_bytes()
+        data = read_bounded(path, MAX_BYTES)  # issue 17: /dev/zero or a sparse 2 GB file is not read whole
+    except TooLarge:
+        data = b""
+        too_large = True
     except OSError as err:
         sink.report("SS001", f"cannot read file: {err.strerror or err}", Span.point(display))
         return None, sink.items
-    if len(data) > MAX_BYTES:
+    else:
+        too_large = False
+    if too_large:
         sink.report(
             "SS003",
-            f"file is {len(data)} bytes; spec files are limited to {MAX_BYTES} bytes",
+            f"file is larger than {MAX_BYTES} bytes; spec files are limited to {MAX_BYTES} bytes",
             Span.point(display),
             hint="split the spec into several files",
         )

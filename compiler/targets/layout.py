@@ -10,6 +10,12 @@ DEPLOY = "deploy"
 ARGOCD_DIR = f"{DEPLOY}/argocd"
 WORKFLOWS_DIR = ".github/workflows"
 CODEOWNERS = ".github/CODEOWNERS"
+# actionlint's configuration (the self-hosted runner labels the workflows use).
+ACTIONLINT_CONFIG = ".github/actionlint.yaml"
+# Everything shipspec may write, read back or remove under an output root: the trees
+# and the single files above. The ledger (emit) may name nothing else (issue 17).
+OUTPUT_TREES = (f"{DEPLOY}/", f"{WORKFLOWS_DIR}/")
+OUTPUT_FILES = frozenset({CODEOWNERS, ACTIONLINT_CONFIG})
 
 
 def env_dir(env: str) -> str:

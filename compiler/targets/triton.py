@@ -3,15 +3,42 @@ ships it. Pure facts, read by the checker and the backends alike."""
 
 from __future__ import annotations
 
-# The release configs and images target when the project names none.
-DEFAULT_RELEASE = "2.51.0"
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Release:
+    """One supported Triton server release and what its model config and metrics offer."""
+
+    version: str
+    container: str  # the NGC image tag (YY.MM) that ships it
+    model_metrics: bool  # ModelConfig.model_metrics (histogram bucket edges)
+    latency_histograms: bool  # nv_inference_*_histogram_ms families
+    note: str
+
+
+# The releases shipspec renders for and tests against (docs/triton.md shows this table).
+# 2.51.0 is the server the live tests run (the nvidia-pytriton 0.7.0 wheel); 2.52.0 is the
+# first with latency histograms and model_metrics; 2.73.0 is current (tritonclient 2.73's
+# ModelConfig is the protobuf every rendered config is parsed with).
+RELEASES: dict[str, Release] = {
+    r.version: r
+    for r in (
+        Release("2.51.0", "24.10", False, False, "the server the live tests run; latency as summaries only"),
+        Release("2.52.0", "24.11", True, True, "first with model_metrics and latency histograms"),
+        Release("2.73.0", "26.08", True, True, "current; the default target"),
+    )
+}
+
+# The release configs and images target when the project names none: the current one.
+DEFAULT_RELEASE = "2.73.0"
 
 # Triton's container releases are monthly and each bumps the server's minor
 # version by one: 2.40.0 shipped as 23.11, 2.51.0 as 24.10 (the version the
-# tests run), 2.59.0 as 25.06. Only that known span is mapped; outside it the
-# checker refuses the version rather than guess an image tag.
+# tests run), 2.59.0 as 25.06, 2.73.0 as 26.08. Only that known span is mapped;
+# outside it the checker refuses the version rather than guess an image tag.
 TRITON_MINOR_MIN = 40
-TRITON_MINOR_MAX = 59
+TRITON_MINOR_MAX = 73
 _TRITON_ANCHOR = (51, 2024, 10)  # minor 51 -> 24.10
 
 # The histogram whose bucket edges the model config can set (milliseconds).

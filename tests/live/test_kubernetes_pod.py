@@ -16,6 +16,7 @@ import yaml
 
 from compiler.targets.layout import MODEL_REPOSITORY
 from tests.support.k8s_support import SPECS, compile_to, errors
+from tests.support.triton_render import server_specs
 from tests.support.standin import standin_repository
 from tests.support.triton_server import TritonServer, triton_missing
 
@@ -28,7 +29,9 @@ _HARNESS = ("--model-repository=", "--http-port=", "--grpc-port=", "--metrics-po
 @pytest.fixture(scope="module")
 def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("pod")
-    assert errors(compile_to(SPECS, root)) == []
+    # The pods' args run on the live 2.51 server: the example pinned to it (tests/support/triton_render.py).
+    specs = server_specs(SPECS, tmp_path_factory.mktemp("specs") / "specs")
+    assert errors(compile_to(specs, root)) == []
     return root
 
 

@@ -190,7 +190,7 @@ def test_hand_written_promtool_unit_tests(
 
 
 def test_promtool_accepts_histogram_rules(tmp_path: Path) -> None:
-    newer = MINIMAL.replace('owners @demo/ml\n}', 'owners @demo/ml\n  triton "2.52.0"\n}', 1)
+    newer = MINIMAL.replace('triton "2.51.0" digest', 'triton "2.52.0" digest', 1)
     checked = check_loaded(load_text(newer, "t.ship"))
     assert not checked.has_errors, checked.diagnostics
     rendered, _ = render(checked, Templates.load(), only=("monitoring",))

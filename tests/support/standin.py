@@ -107,6 +107,7 @@ def standin_repository(
                         _tensor_spec(config.output, batched),
                         batched,
                         fail_fraction,
+                        config.model_transaction_policy.decoupled,
                     )
                 )
     return dest
@@ -118,8 +119,10 @@ def _model_source(
     outputs: list[tuple[str, str, list[int], bool]],
     batched: bool,
     fail_fraction: float,
+    decoupled: bool = False,
 ) -> str:
     return _TEMPLATE.format(
+        decoupled=decoupled,
         name=name,
         inputs=repr([(n, d, dims, opt) for n, d, dims, opt in inputs]),
         outputs=repr([(n, d, dims) for n, d, dims, _ in outputs]),
@@ -138,6 +141,7 @@ import triton_python_backend_utils as pb_utils
 INPUTS = {inputs}
 OUTPUTS = {outputs}
 BATCHED = {batched}
+DECOUPLED = {decoupled}  # responses go through each request's response sender; execute returns None
 FAIL_FRACTION = {fail_fraction}
 
 NUMPY = {{
@@ -193,6 +197,20 @@ class TritonPythonModel:
                         first = arr.reshape(-1)[0]
                     break
             outs = [_output(n, d, dims, batch, first) for n, d, dims in OUTPUTS]
-            responses.append(pb_utils.InferenceResponse(output_tensors=outs))
-        return responses
+            response = pb_utils.InferenceResponse(output_tensors=outs)
+            if DECOUPLED:
+                sender = request.get_response_sender()
+                sender.send(response, flags=pb_utils.TRITONSERVER_RESPONSE_COMPLETE_FINAL)
+            else:
+                responses.append(response)
+        return None if DECOUPLED else responses
 '''
+
+
+def standin_model(config) -> str:
+    """A python ``model.py`` implementing ``config``'s declared inputs and outputs."""
+    batched = config.max_batch_size > 0
+    decoupled = config.model_transaction_policy.decoupled
+    return _model_source(
+        config.name, _tensor_spec(config.input, batched), _tensor_spec(config.output, batched), batched, 0.0, decoupled
+    )

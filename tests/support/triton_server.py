@@ -220,6 +220,17 @@ class TritonServer:
                 message = text
             raise RuntimeError(f"loading {name!r} failed ({status}): {message}\n{self.log_tail()}")
 
+    def unload(self, name: str) -> None:
+        """Unload one model and wait (bounded) until the server no longer serves it."""
+        self._get(f"/v2/repository/models/{name}/unload", body=b"{}", timeout=LOAD_TIMEOUT)
+        deadline = time.monotonic() + LOAD_TIMEOUT
+        while self.ready(name) and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    def alive(self) -> bool:
+        """Whether the server process is still running."""
+        return self._proc is not None and self._proc.poll() is None
+
     def ready(self, name: str) -> bool:
         return self._get(f"/v2/models/{name}/ready")[0] == 200
 

@@ -46,7 +46,7 @@ def test_json_objects_have_every_field() -> None:
     out = io.StringIO()
     report.as_json(diags[:1], out)
     [obj] = json.loads(out.getvalue())
-    assert set(obj) == {"code", "severity", "file", "line", "column", "end", "message", "hint"}
+    assert set(obj) == {"code", "severity", "file", "line", "column", "end", "message", "hint", "docs"}
     assert obj["code"] == "SS101" and obj["severity"] == "error" and obj["end"]["column"] == obj["column"] + 4
 
 

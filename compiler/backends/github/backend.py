@@ -30,7 +30,7 @@ class _Backend:
         spec = ctx.spec
         if spec.project is None:
             return []
-        base = views.base_context(ctx.resolved)
+        base = views.base_context(ctx.resolved, ctx.ci_install)
         origin = spec.project.span
         files = [self._workflow(ctx, "shipspec.yml", "shipspec.yml.j2", origin, base)]
         testing = views.testing_view(ctx.resolved)
@@ -48,7 +48,7 @@ class _Backend:
             # actionlint (and so the editor and CI linting the workflows) only knows GitHub's own
             # runner labels; this is its documented configuration of self-hosted ones.
             text = ctx.templates.render("github/actionlint.yaml.j2", labels=labels)
-            files.append(OutputFile(f"{layout.WORKFLOWS_DIR.split('/')[0]}/actionlint.yaml", text, origin,
+            files.append(OutputFile(layout.ACTIONLINT_CONFIG, text, origin,
                                     kind=ACTIONLINT))  # fmt: skip
         lines = codeowners_lines(ctx.resolved)
         if lines:

@@ -127,9 +127,13 @@ def source(r: Resolved) -> str:
     return (declared.compiler if declared else None) or DEFAULT_SOURCE.format(version=__version__)
 
 
-def install(r: Resolved, extras: str = "render") -> str:
+def install(r: Resolved, extras: str = "render", configured: str | None = None) -> str:
     """The pip argument that installs the shipspec the project names (a direct reference:
-    pip checks a ``#sha256=`` fragment and checks out a git commit exactly)."""
+    pip checks a ``#sha256=`` fragment and checks out a git commit exactly); without a
+    ``compiler`` in the spec, ``[ci] install`` from shipspec.toml (``configured``), else this release."""
+    declared = r.project.declared
+    if configured and not (declared and declared.compiler):
+        return shlex.quote(configured)
     return shlex.quote(f"shipspec[{extras}] @ {source(r)}")
 
 
@@ -181,7 +185,7 @@ def load_command(model: str, percentile: float, threshold: float, rate: float, d
     return " ".join(parts)
 
 
-def base_context(r: Resolved) -> BaseContext:
+def base_context(r: Resolved, ci_install: str | None = None) -> BaseContext:
     specs_path = r.spec_dir
     specs = shlex.quote(specs_path)
     return {
@@ -189,8 +193,8 @@ def base_context(r: Resolved) -> BaseContext:
         "runner": RUNNER,
         "python": PYTHON,
         "version": __version__,
-        "install": install(r),
-        "install_load": install(r) + " " + shlex.quote("tritonclient[all]>=2.51,<3"),
+        "install": install(r, configured=ci_install),
+        "install_load": install(r, configured=ci_install) + " " + shlex.quote("tritonclient[all]>=2.51,<3"),
         "specs": specs,
         "specs_path": specs_path,
         # Spec files at the top of the repository have no directory to filter on.

@@ -8,12 +8,13 @@ Environments of the training, testing and monitoring tiers serve nothing.
 from __future__ import annotations
 
 from compiler import ir
-from compiler.resolve import Placement
-
-from compiler.targets import layout
 from compiler.backends.base import OutputFile, RenderContext, any_version
-from compiler.backends.triton.validate import KIND, validate_config
+from compiler.backends.triton.validate import KIND, merge_fields, parse_config, parse_fields, validate_config
 from compiler.backends.triton.view import config_view
+from compiler.diagnostics import Sink
+from compiler.resolve import Placement
+from compiler.targets import layout
+from compiler.targets.triton_rules import OWNED_FIELDS
 
 TEMPLATE = "triton/config.pbtxt.j2"
 
@@ -34,6 +35,52 @@ def _header(placed: Placement) -> str:
     )
 
 
+def _with_verbatim(text: str, model: ir.Model, sink: Sink) -> str:
+    """The rendered config with the model's ``triton`` fields in place of the ones rendered for them.
+
+    Each ``triton`` text must be ModelConfig protobuf text that sets no field the model's own
+    statements set (SS614, at the statement); one that is not is left out.
+    """
+    try:
+        from google.protobuf import text_format
+
+        config = parse_config(text)
+    except ImportError:
+        return text  # the validator reports the missing protobuf (SS811)
+    for i, extra in enumerate(model.triton_fields):
+        span = model.spans.get(f"triton_fields.{i}", model.span)
+        try:
+            fields = {desc.name for desc, _ in parse_fields(extra).ListFields()}
+        except text_format.ParseError as err:
+            sink.report("SS614", f"model '{model.name}': 'triton' text is not ModelConfig protobuf text: {err}", span)
+            continue
+        if owned := sorted(fields & OWNED_FIELDS):
+            sink.report("SS614", f"model '{model.name}': 'triton' text sets {', '.join(owned)}, which the "
+                        "model's own statements set", span,
+                        hint="use the format, runtime, batching, input and output statements")
+            continue
+        merge_fields(config, [extra])
+    return str(text_format.MessageToString(config))
+
+
+def _check_release(text: str, model: ir.Model, version: str, sink: Sink) -> None:
+    """SS702 where the config sets a field the target release's ModelConfig does not have."""
+    try:
+        from google.protobuf import text_format
+
+        from compiler.backends.triton.protos import parse_for_release, release_for
+    except ImportError:
+        return  # the validator reports the missing protobuf (SS811)
+    try:
+        parse_for_release(text, version)
+    except text_format.ParseError as err:
+        release = release_for(version)
+        span = next((model.spans[k] for k in model.spans if k.startswith("triton_fields.")), model.span)
+        sink.report("SS702", f"model '{model.name}': Triton {version}'s model config cannot hold it "
+                    f"(checked against release {release}'s ModelConfig): {err}", span,
+                    hint="pin a newer 'triton' release in the project, or remove the field")
+
+
 class _Backend:
     name = "triton"
     validators = {KIND: any_version(validate_config)}
@@ -45,6 +92,9 @@ class _Backend:
             for env in ctx.resolved.loaded_in(model):
                 placed = ctx.resolved.place(model, env)
                 text = ctx.templates.render(TEMPLATE, **config_view(ctx.resolved, placed))
+                if model.triton_fields:
+                    text = _with_verbatim(text, model, ctx.sink)
+                _check_release(text, model, ctx.resolved.project.triton_version, ctx.sink)
                 files.append(
                     OutputFile(
                         path=layout.triton_config_path(env.name, model.name),

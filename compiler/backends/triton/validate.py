@@ -6,32 +6,64 @@ line the model came from, with the position inside the rendered file.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from compiler.backends.base import OutputFile
 from compiler.diagnostics import Sink
+from compiler.targets.triton_rules import config_problems
 
 KIND = "triton-config"
 
 
 def parse_config(text: str) -> Any:
     """``text`` as a ``tritonclient`` ModelConfig; raises ``text_format.ParseError``."""
-    from google.protobuf import text_format  # noqa: PLC0415 — heavy, only when validating
-    from tritonclient.grpc import model_config_pb2  # noqa: PLC0415
+    from google.protobuf import text_format
+    from tritonclient.grpc import model_config_pb2
 
     return text_format.Parse(text, model_config_pb2.ModelConfig())
 
 
+def parse_fields(text: str) -> Any:
+    """Protobuf text of some ModelConfig fields as a ModelConfig; raises ``text_format.ParseError``."""
+    return parse_config(text)
+
+
+def verbatim_fields(texts: Iterable[str]) -> set[str]:
+    """The top-level fields a model's ``triton`` statements set (unparsable text sets none)."""
+    out: set[str] = set()
+    for text in texts:
+        try:
+            out.update(desc.name for desc, _ in parse_fields(text).ListFields())
+        except Exception:  # noqa: BLE001 — ParseError or no tritonclient: the check reports it
+            continue
+    return out
+
+
+def merge_fields(config: Any, texts: Iterable[str]) -> Any:
+    """``config`` with each field the texts set replaced by theirs (a field is replaced whole)."""
+    for text in texts:
+        extra = parse_fields(text)
+        for desc, _ in extra.ListFields():
+            config.ClearField(desc.name)
+        config.MergeFrom(extra)
+    return config
+
+
 def validate_config(f: OutputFile, sink: Sink) -> None:
     try:
-        from google.protobuf import text_format  # noqa: PLC0415
-        from tritonclient.grpc import model_config_pb2  # noqa: F401, PLC0415
+        from google.protobuf import text_format
+        from tritonclient.grpc import model_config_pb2  # noqa: F401
     except ImportError:
         sink.report("SS811", f"{f.path}: cannot check it: tritonclient is not installed "
                     "(pip install 'shipspec[render]')", f.source)
         return
     try:
-        parse_config(f.text)
+        config = parse_config(f.text)
     except text_format.ParseError as err:
         where = f"{err.GetLine()}:{err.GetColumn()}" if err.GetLine() else "?"
         sink.report("SS810", f"{f.path}:{where}: not a valid Triton ModelConfig: {err}", f.source)
+        return
+    # Triton's load-time rules, the same ones ``import triton`` applies to the configs it reads.
+    for problem in config_problems(config):
+        sink.report("SS614", f"{f.path}: Triton would refuse it: {problem.message}", f.source)

@@ -11,9 +11,10 @@ from __future__ import annotations
 from typing import Any, TypeGuard
 
 from compiler import ir
+from compiler.backends.render import Raw
+from compiler.backends.triton.validate import verbatim_fields
 from compiler.resolve import Placement, Resolved
 from compiler.targets.triton import LATENCY_HISTOGRAM, supports_model_metrics
-from compiler.backends.render import Raw
 
 # Model format -> (field, value): which of platform/backend names the runtime.
 RUNTIME: dict[ir.ModelFormat, tuple[str, str]] = {
@@ -60,6 +61,8 @@ def _tensor(t: ir.Tensor) -> dict[str, Any]:
         "dims": Raw(_ints(t.dims)),
         "reshape": Raw(_ints(t.reshape)) if t.reshape is not None else None,
         "optional": t.optional,
+        "format": Raw("FORMAT_" + t.format.upper()) if t.format else None,
+        "labels": pb_string(t.labels) if t.labels is not None else None,
     }
 
 
@@ -71,20 +74,58 @@ def _micros(seconds: float) -> int:
     return int(round(seconds * 1_000_000))
 
 
+def _queue(q: ir.QueuePolicy) -> dict[str, Any]:
+    return {
+        "timeout_action": Raw("DELAY" if q.on_timeout == "delay" else "REJECT"),
+        "timeout": _micros(q.timeout) if q.timeout is not None else None,
+        "max_queue_size": q.max_size,
+        "allow_override": q.allow_override,
+    }
+
+
 def _dynamic_batching(b: ir.Batching) -> dict[str, Any]:
-    queue = None
-    if b.queue is not None:
-        queue = {
-            "timeout_action": Raw("DELAY" if b.queue.on_timeout == "delay" else "REJECT"),
-            "timeout": _micros(b.queue.timeout) if b.queue.timeout is not None else None,
-            "max_queue_size": b.queue.max_size,
-        }
     return {
         "preferred": Raw(_ints(b.preferred)) if b.preferred else None,
         "delay": _micros(b.delay) if b.delay is not None else None,
         "priority_levels": b.priority_levels,
         "default_priority": b.default_priority,
-        "queue": queue,
+        "queue": _queue(b.queue) if b.queue is not None else None,
+        "preserve_ordering": b.preserve_ordering,
+        "priority_queues": [(level, _queue(q)) for level, q in b.priority_queues],
+    }
+
+
+# A start/end/ready control's false/true values, by its tensor type.
+_CONTROL_VALUES = {"int32": ("int32_false_true", "[ 0, 1 ]"), "fp32": ("fp32_false_true", "[ 0, 1 ]"),
+                   "bool": ("bool_false_true", "[ false, true ]")}  # fmt: skip
+
+
+def _sequence(s: ir.Sequence) -> dict[str, Any]:
+    controls = []
+    for c in s.controls:
+        entry: dict[str, Any] = {"name": pb_string(c.tensor), "kind": Raw(f"CONTROL_SEQUENCE_{c.kind.upper()}")}
+        if c.kind == "corrid":
+            entry["data_type"] = Raw(DATA_TYPE.get(c.dtype, "TYPE_INVALID"))
+        else:
+            field, values = _CONTROL_VALUES[c.dtype]
+            entry["values"] = (Raw(field), Raw(values))
+        controls.append(entry)
+    settings: list[tuple[Raw, Any]] = []
+    if s.candidates is not None:
+        settings.append((Raw("max_candidate_sequences"), s.candidates))
+    if s.preferred:
+        settings.append((Raw("preferred_batch_size"), Raw(_ints(s.preferred))))
+    if s.delay is not None:
+        settings.append((Raw("max_queue_delay_microseconds"), _micros(s.delay)))
+    if s.utilization is not None:
+        settings.append((Raw("minimum_slot_utilization"), Raw(f"{s.utilization:g}")))
+    if s.preserve_ordering:
+        settings.append((Raw("preserve_ordering"), Raw("true")))
+    return {
+        "idle": _micros(s.idle) if s.idle is not None else None,
+        "strategy": Raw(s.strategy),
+        "controls": controls,
+        "settings": settings,
     }
 
 
@@ -97,7 +138,10 @@ def wants_dynamic_batcher(b: ir.Batching | None) -> TypeGuard[ir.Batching]:
     return bool(
         b is not None
         and b.max_batch_size
-        and (b.preferred or b.delay is not None or b.priority_levels or b.queue is not None)
+        and (
+            b.preferred or b.delay is not None or b.priority_levels or b.queue is not None or b.preserve_ordering
+            or b.priority_queues
+        )
     )
 
 
@@ -129,7 +173,7 @@ def config_view(r: Resolved, placed: Placement) -> dict[str, Any]:
     model, env, eff = placed.model, placed.env, placed
     fmt = model.format or ir.ModelFormat.PYTHON
     is_ensemble = fmt is ir.ModelFormat.ENSEMBLE
-    field, runtime = RUNTIME[fmt]
+    field, runtime = model.runtime or RUNTIME[fmt]
     batching = eff.batching
     max_batch = batching.max_batch_size if batching else 0
     triton_version = r.project.triton_version
@@ -142,13 +186,9 @@ def config_view(r: Resolved, placed: Placement) -> dict[str, Any]:
         }
         for step in model.steps
     ]
-    sequence = None
-    if model.sequence is not None:
-        sequence = {
-            "idle": _micros(model.sequence.idle) if model.sequence.idle is not None else None,
-            "strategy": model.sequence.strategy,
-        }
+    sequence = _sequence(model.sequence) if model.sequence is not None else None
     policy, count = model.version_policy
+    verbatim = verbatim_fields(model.triton_fields)
     return {
         "model_name": pb_string(model.name),
         "runtime_field": Raw(field),
@@ -173,13 +213,25 @@ def config_view(r: Resolved, placed: Placement) -> dict[str, Any]:
         "cache": model.cache,
         "warmup": (
             _warmup(model)
-            if env.tier is ir.Tier.PRODUCTION and not is_ensemble and sequence is None
+            if env.tier is ir.Tier.PRODUCTION and not is_ensemble and sequence is None and not model.auto_signature
+            and not model.decoupled
+            and not verbatim & {"sequence_batching", "model_warmup", "model_transaction_policy"}
             else []
         ),
         "latency_buckets": (
             Raw(_ints_f(latency_buckets(slas))) if slas and supports_model_metrics(triton_version) else None
         ),
         "latency_histogram": pb_string(LATENCY_HISTOGRAM),
+        "decoupled": model.decoupled,
+        "batch_inputs": [
+            {"target": pb_string(b.target), "kind": Raw("BATCH_" + b.kind.upper()),
+             "data_type": Raw(DATA_TYPE[b.dtype]), "source": pb_string(b.source)}
+            for b in model.batch_inputs
+        ],
+        "batch_outputs": [
+            {"target": pb_string(b.target), "kind": Raw("BATCH_" + b.kind.upper()), "source": pb_string(b.source)}
+            for b in model.batch_outputs
+        ],
     }
 
 

@@ -19,41 +19,20 @@ import pytest
 from google.protobuf import text_format
 from tritonclient.grpc import model_config_pb2
 
-from compiler.backends.triton.validate import parse_config
-from compiler.pipeline import render
-from compiler.parse.sources import load_text
-from compiler.pipeline import check_loaded
 from compiler.backends.render import Templates
+from compiler.backends.triton.validate import parse_config
 from compiler.commands.import_triton import import_path
+from compiler.parse.sources import load_text
+from compiler.pipeline import check_loaded, render
 
 ROOT = Path(__file__).resolve().parents[3]
 CORPUS = ROOT.parent / "shared" / "triton-configs" / "valid"
 HEAD = 'project p { triton "2.51.0" }\nenvironment stg { tier staging namespace "s" }\n'
 
-# Configs of the corpus the language cannot express, and why (checked: import reports SS712 for each).
-NOT_EXPRESSIBLE = {
-    "bert_base_trt_gpu": "no inputs/outputs (left to Triton's auto-complete)",
-    "densenet_onnx": "tensor 'format' and 'label_filename' fields",
-    "inception_graphdef": "tensorflow_graphdef runtime; tensor format; tensor names like 'InceptionV3/Predictions/Softmax'",
-    "pb_decoupled_repeat": "model_transaction_policy (decoupled)",
-    "pb_instance_kind": "tensor 'format' field",
-    "qa_bls": "no inputs (left to auto-complete)",
-    "qa_custom_metrics": "no inputs (left to auto-complete)",
-    "qa_growable_memory": "implicit_state runtime; sequence control inputs and state",
-    "qa_identity_cache": "identity runtime",
-    "qa_identity_fp32_timeout": "queue policy allow_timeout_override",
-    "qa_iterative_sequence": "iterative sequences; decoupled policy",
-    "qa_model_metrics_v2_71": "no signature; custom model_metrics",
-    "qa_warmup_decoupled": "custom model_warmup; decoupled policy",
-    "simple": "tensorflow_graphdef runtime",
-    "simple_dyna_sequence": "tensorflow_graphdef; sequence control inputs",
-    "simple_int8": "tensorflow_graphdef runtime",
-    "simple_sequence": "tensorflow_graphdef; sequence control inputs",
-    "simple_string": "tensorflow_graphdef runtime",
-    "tut_iterative_gpt2": "iterative sequences; control inputs; no signature",
-    "tut_ort_trt_accel": "backend 'onnxruntime' (written as platform); optimization; custom model_warmup",
-    "tut_text_recognition_dynbatch": "backend 'onnxruntime' (shipspec writes platform 'onnxruntime_onnx')",
-}
+# Every upstream valid config round-trips (issue 15: was 9 of 30).
+NOT_EXPRESSIBLE: dict[str, str] = {}
+INVALID = ROOT.parent / "shared" / "triton-configs" / "invalid"
+INVALID_CASES = sorted(p.name for p in INVALID.iterdir()) if INVALID.is_dir() else []
 
 EXTRA = {
     "seq_oldest": """
@@ -139,9 +118,11 @@ def test_corpus_round_trip(stem: str) -> None:
 def test_corpus_covers_the_features() -> None:
     expressible = [s for s in CASES if s not in NOT_EXPRESSIBLE]
     texts = "\n".join((CORPUS / f"{s}.pbtxt").read_text() for s in expressible)
-    for feature in ("ensemble_scheduling", "instance_group", "version_policy", "backend:", "platform:"):
+    for feature in ("ensemble_scheduling", "instance_group", "version_policy", "backend:", "platform:",
+                    "control_input", "CONTROL_SEQUENCE_CORRID", "decoupled", "format: FORMAT_", "tensorflow_graphdef",
+                    "label_filename", "oldest", "model_warmup", "model_metrics"):
         assert feature in texts, feature
-    assert len(expressible) >= 9
+    assert len(expressible) == len(CASES) == 30
     # What the corpus only shows in inexpressible forms is covered by EXTRA.
     extra = "\n".join(EXTRA.values())
     for feature in ("sequence_batching", "priority_levels", "optional: true", "reshape", "default_queue_policy"):
@@ -168,12 +149,62 @@ def test_repository_import_reads_version_directories(tmp_path: Path) -> None:
     assert 'version "1.4.2"' in imported.text and 'artifact "s3://CHANGE-ME/models/scorer/1004002/model.onnx"' in imported.text
 
 
-def test_cli_prints_spec_and_reports_what_it_cannot_express(tmp_path: Path) -> None:
-    r = subprocess.run([sys.executable, "-m", "compiler", "import", "triton", str(CORPUS / "tut_ort_trt_accel.pbtxt")],
+def test_cli_keeps_fields_verbatim_and_drops_only_when_asked(tmp_path: Path) -> None:
+    cfg = CORPUS / "tut_ort_trt_accel.pbtxt"
+    r = subprocess.run([sys.executable, "-m", "compiler", "import", "triton", str(cfg)],
                        cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
-    assert "model text_recognition {" in r.stdout
-    assert "SS712" in r.stderr and "optimization" in r.stderr and "tut_ort_trt_accel.pbtxt:" in r.stderr
+    assert "model text_recognition {" in r.stdout and 'runtime backend "onnxruntime"' in r.stdout
+    assert 'triton "optimization {' in r.stdout and r.stderr == ""
+    r = subprocess.run([sys.executable, "-m", "compiler", "import", "triton", str(cfg), "--drop", "optimization"],
+                       cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "optimization" not in r.stdout
+    line = next(i for i, t in enumerate(cfg.read_text().splitlines(), 1) if "optimization" in t)
+    assert "SS714" in r.stderr and f"tut_ort_trt_accel.pbtxt:{line}:" in r.stderr
+
+
+RAGGED = """
+name: "ragged"
+backend: "python"
+max_batch_size: 4
+input { name: "x" data_type: TYPE_FP32 dims: [ -1 ] allow_ragged_batch: true }
+output { name: "y" data_type: TYPE_FP32 dims: [ -1 ] }
+batch_input { kind: BATCH_ACCUMULATED_ELEMENT_COUNT target_name: "idx" data_type: TYPE_FP32 source_input: "x" }
+dynamic_batching { }
+"""
+
+
+def test_inexpressible_field_fails_the_import_unless_dropped(tmp_path: Path) -> None:
+    cfg = tmp_path / "ragged" / "config.pbtxt"
+    cfg.parent.mkdir()
+    cfg.write_text(RAGGED)
+    r = subprocess.run([sys.executable, "-m", "compiler", "import", "triton", str(cfg)],
+                       cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1 and "SS712" in r.stderr and f"{cfg}:5:" in r.stderr and r.stdout == ""
+    imported = import_path(cfg, drop=["input.allow_ragged_batch"])
+    assert [d.code for d in imported.diagnostics] == ["SS714"]
+    assert "  batch_input idx: fp32 from accumulated_element_count x\n" in imported.text
+
+
+@pytest.mark.skipif(not INVALID_CASES, reason="shared triton-configs corpus not present")
+@pytest.mark.parametrize("case", INVALID_CASES)
+def test_upstream_negative_configs_are_refused_with_tritons_reason(case: str) -> None:
+    """Each of Triton's own negative cases (qa/L0_model_config) is refused with the message Triton logs."""
+    cfg = INVALID / case / "config.pbtxt"
+    expected = (INVALID / case / "expected").read_text().strip().replace("\\[", "[").replace("\\]", "]")
+    imported = import_path(cfg)
+    refusals = [d for d in imported.diagnostics if d.code == "SS614"]
+    assert refusals and imported.models == [] and imported.text == ""
+    assert any(expected in d.message for d in refusals), (expected, refusals)
+    assert all(d.severity.value == "error" and d.span.file == str(cfg) and d.span.line >= 1 for d in refusals)
+
+
+def test_refusal_points_at_the_config_line() -> None:
+    cfg = INVALID / "preserve_ordering1" / "config.pbtxt"
+    (d,) = [d for d in import_path(cfg).diagnostics if d.code == "SS614"]
+    line = cfg.read_text().splitlines()[d.span.line - 1]
+    assert "DELAY" in line
 
 
 def test_cli_unreadable_config_is_a_diagnostic(tmp_path: Path) -> None:

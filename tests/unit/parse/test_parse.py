@@ -28,10 +28,35 @@ def test_unknown_statement_names_alternatives_and_suggests() -> None:
     assert hint == "did you mean 'version'?"
 
 
-def test_unclosed_block_is_unexpected_end_of_file() -> None:
+def test_unclosed_block_points_at_its_opener() -> None:
     [(code, line, col, message, hint)] = errors('model m {\n  version "1"\n')
-    assert code == "SS012" and line == 3
-    assert "end of file" in message and hint is not None and "'}'" in hint
+    assert (code, line, col) == ("SS012", 1, 9)
+    assert "unclosed '{' opened at 1:9" in message and hint is not None and "'}'" in hint
+
+
+def test_every_syntax_error_of_a_file_in_one_run() -> None:
+    text = (
+        'model a {\n  version 1.0.0\n}\n\nsla a in prod {\n  latency p99 < 50 ms\n}\n\n'
+        'dataset d {\n  version: "1"\n}\n'
+    )
+    found = errors(text)
+    assert [(c, line) for c, line, *_ in found] == [("SS010", 2), ("SS010", 6), ("SS010", 10)]
+    hints = [h for *_, h in found]
+    assert hints[0] == 'put the value in double quotes: "1.0.0"'
+    assert hints[1] == "write the number and its unit together: 50ms"
+    assert hints[2] is not None and "not YAML" in hints[2]
+
+
+def test_missing_brace_is_reported_at_the_next_block_with_its_opener() -> None:
+    found = errors('model a {\n  version "1"\n\nmodel b {\n  version "2"\n}\n')
+    code, line, col, message, hint = found[0]
+    assert (code, line, col) == ("SS010", 4, 1)
+    assert hint == "the '{' opened at 1:9 is not closed: add '}' before this model"
+
+
+def test_space_before_a_unit_gets_a_hint() -> None:
+    [(code, *_, hint)] = errors('model a {\n  batching { max 8  delay 50 ms }\n}\n')
+    assert code == "SS010" and hint == "write the number and its unit together: 50ms"
 
 
 def test_unterminated_string_points_at_the_quote() -> None:

@@ -65,12 +65,13 @@ def test_actions_pinned_permissions_minimal(example):
             assert "permissions" in job, (path, name)
             for step in job["steps"]:
                 if "uses" in step:
-                    assert re.fullmatch(r"[\w-]+/[\w-]+@[0-9a-f]{40}", step["uses"]), step["uses"]
+                    assert re.fullmatch(r"[\w-]+/[\w-]+(/[\w-]+)?@[0-9a-f]{40}", step["uses"]), step["uses"]
             writes = {k for k, v in job["permissions"].items() if v == "write"}
             # The promotion writes with the GitHub App's token, not the job's; OIDC only where
-            # a job fetches data or reaches a cluster; the PR job writes its one sticky comment.
-            allowed = {"shipspec": {"pull-requests"}, "datasets": {"id-token"}, "evaluate": {"id-token"},
-                       "retrain": {"id-token"}}  # fmt: skip
+            # a job fetches data or reaches a cluster; the PR job writes its one sticky comment
+            # and uploads its SARIF to code scanning (issue 13).
+            allowed = {"shipspec": {"pull-requests", "security-events"}, "datasets": {"id-token"},
+                       "evaluate": {"id-token"}, "retrain": {"id-token"}}  # fmt: skip
             assert writes <= allowed.get(name, set()), (path, name)
 
 

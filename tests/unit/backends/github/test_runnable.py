@@ -15,7 +15,7 @@ from tests.support.workflows import example, render_workflows  # noqa: F401  (ex
 
 ROOT = Path(__file__).resolve().parents[4]
 PROMOTION = ROOT / "golden" / "github-promotion" / "specs"
-USES = re.compile(r"^\s*(?:- )?uses: (?P<repo>[\w.-]+/[\w.-]+)@(?P<ref>\S+)(?: # (?P<version>\S+))?$")
+USES = re.compile(r"^\s*(?:- )?uses: (?P<repo>[\w.-]+/[\w.-]+(?:/[\w.-]+)?)@(?P<ref>\S+)(?: # (?P<version>\S+))?$")
 GCP_ROLE = "projects/123456/locations/global/workloadIdentityPools/ci/providers/github"
 
 

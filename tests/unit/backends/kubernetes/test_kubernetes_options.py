@@ -41,7 +41,9 @@ def test_unknown_triton_release_is_refused(tmp_path: Path) -> None:
 
 
 def test_a_percentile_triton_does_not_export_warns_and_uses_a_stricter_one(tmp_path: Path) -> None:
+    # Pinned to 2.51, which has latency summaries only (p50/p90/p95/p99), no histograms.
     spec = GATEWAY.replace("latency p99 < 50ms", "latency p97 < 50ms")
+    assert 'triton "2.51.0"' in spec  # tests/support/specs.py pins it
     diags = compile_to(write_spec(tmp_path / "s", spec), tmp_path / "out")
     assert errors(diags) == []
     assert "SS730" in [d.code for d in diags]

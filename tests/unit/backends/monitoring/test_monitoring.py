@@ -145,8 +145,13 @@ def test_dashboard_configmap_for_grafana_sidecar() -> None:
     assert len(board["uid"]) <= 40
 
 
+# Triton 2.51 exports latency summaries only (no histograms); the default target is newer.
+PINNED_2_51 = MINIMAL  # tests/support/specs.py pins triton "2.51.0"
+assert 'triton "2.51.0"' in PINNED_2_51
+
+
 def test_version_aware_latency() -> None:
-    files, sink = _render(MINIMAL)
+    files, sink = _render(PINNED_2_51)
     assert [d.code for d in sink.items] == ["SS740"]
     raw = files["deploy/prod/monitoring/rules.yml"].text
     assert 'nv_inference_request_summary_us{namespace="ml-prod", model="clf", quantile="0.99"}' in raw
@@ -181,7 +186,8 @@ def test_rules_file_validator_reports_broken_rules() -> None:
 
 
 def test_percentile_triton_does_not_summarise_reads_the_next_stricter_quantile() -> None:
-    files, sink = _render(_sla("  latency p97 < 40ms\n  availability 99.9% over 30d"))
+    spec = _sla("  latency p97 < 40ms\n  availability 99.9% over 30d")
+    files, sink = _render(spec)  # MINIMAL pins triton "2.51.0"
     (warning,) = [d for d in sink.items if d.code == "SS740"]
     assert "p99, the next stricter quantile" in warning.message
     raw = files["deploy/prod/monitoring/rules.yml"].text

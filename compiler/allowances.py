@@ -1,0 +1,197 @@
+"""Warning control: which warnings a run reports.
+
+Three ways to allow (not report) a warning or note:
+
+- ``--allow CODE`` on the command line, or ``allow = ["CODE"]`` in ``shipspec.toml``:
+  the code is allowed everywhere;
+- ``# shipspec: allow(CODE, ...)`` in a spec file, optionally followed by a reason
+  (``# shipspec: allow(SS740) -- no histograms before Triton 2.52``): on a line of its
+  own it concerns the next statement, at the end of a line that line; when that
+  statement opens a block (``sla ... {``), the whole block.
+
+An inline allowance that suppresses nothing is reported (SS020), so stale ones do
+not pile up. Errors cannot be allowed.
+
+Follow-on warnings: a warning inside a top-level block (a gate, a model, ...) that
+already has an error is not reported; it is most often a consequence of the error
+(SS640 on a gate whose endpoint is unknown) and comes back if it still holds once
+the error is fixed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from compiler.diagnostics import CODES, Diagnostic, Severity, Span
+from compiler.parse.syntax import SourceFile, scan_comments
+
+_INLINE = re.compile(r"#\s*shipspec:\s*allow\(([^)]*)\)")
+# Codes raised while rendering or writing: a run that stops before rendering (validate)
+# cannot tell whether an inline allowance of them is used.
+_RENDER_PHASES = ("SS7", "SS8", "SS9")
+
+
+@dataclass(frozen=True, slots=True)
+class Inline:
+    codes: frozenset[str]
+    span: Span  # the comment
+    first: int  # lines it concerns, inclusive
+    last: int
+
+
+def _opens_block_until(lines: list[str], index: int) -> int:
+    """The 0-based index of the line closing the first block opened on ``lines[index]`` and
+    not closed there, or ``index`` itself."""
+    depth = 0
+    opened = False
+    for i in range(index, len(lines)):
+        in_string = escaped = False
+        for ch in lines[i]:
+            if in_string:
+                if escaped:
+                    escaped = False
+                elif ch == "\\":
+                    escaped = True
+                elif ch == '"':
+                    in_string = False
+            elif ch == '"':
+                in_string = True
+            elif ch == "#":
+                break
+            elif ch == "{":
+                depth += 1
+                opened = True
+            elif ch == "}":
+                depth -= 1
+        if not opened or depth <= 0:
+            return i
+    return len(lines) - 1
+
+
+def inline_allowances(source: SourceFile) -> tuple[list[Inline], list[Diagnostic]]:
+    """The file's ``# shipspec: allow(...)`` comments, and diagnostics for malformed ones."""
+    lines = source.text.split("\n")
+    found: list[Inline] = []
+    problems: list[Diagnostic] = []
+    for comment in source.comments or scan_comments(source.text):
+        m = _INLINE.match(comment.text)
+        if m is None:
+            continue
+        span = Span(source.path, comment.line, comment.column, comment.line, comment.column + len(comment.text))
+        codes: set[str] = set()
+        for raw in m.group(1).split(","):
+            code = raw.strip().upper()
+            if code not in CODES:
+                problems.append(
+                    _diag(
+                        "SS021",
+                        f"'{raw.strip()}' is not a shipspec diagnostic code",
+                        span,
+                        "see the codes: shipspec explain --list",
+                    )
+                )
+            elif CODES[code][0] is Severity.ERROR:
+                problems.append(
+                    _diag(
+                        "SS021",
+                        f"{code} is an error; only warnings and notes can be allowed",
+                        span,
+                        "fix what the error reports instead",
+                    )
+                )
+            else:
+                codes.add(code)
+        if not codes:
+            continue
+        index = comment.line - 1
+        if not lines[index][: comment.column - 1].strip():  # a comment on a line of its own: the next statement
+            index += 1
+            while index < len(lines) and (not lines[index].strip() or lines[index].lstrip().startswith("#")):
+                index += 1
+            if index >= len(lines):
+                index = comment.line - 1
+        found.append(Inline(frozenset(codes), span, index + 1, _opens_block_until(lines, index) + 1))
+    return found, problems
+
+
+def _diag(code: str, message: str, span: Span, hint: str | None = None) -> Diagnostic:
+    return Diagnostic(code, CODES[code][0], message, span, hint)
+
+
+def _top_level_blocks(source: SourceFile) -> list[tuple[int, int]]:
+    """(first, last) lines of each top-level block of the file."""
+    lines = source.text.split("\n")
+    blocks: list[tuple[int, int]] = []
+    i = 0
+    while i < len(lines):
+        if "{" in lines[i].split("#", 1)[0]:
+            end = _opens_block_until(lines, i)
+            blocks.append((i + 1, end + 1))
+            i = end + 1
+        else:
+            i += 1
+    return blocks
+
+
+def apply(
+    sources: Sequence[SourceFile],
+    diagnostics: Iterable[Diagnostic],
+    allow: frozenset[str] = frozenset(),
+    *,
+    rendered: bool,
+) -> tuple[Diagnostic, ...]:
+    """The diagnostics a run reports: allowed and follow-on warnings left out, unused
+    inline allowances (SS020) and malformed ones (SS021) added. ``rendered`` says whether
+    the run rendered (so render-phase allowances can be judged unused)."""
+    items = list(diagnostics)
+    by_file = {s.path: s for s in sources}
+    inline: dict[str, list[Inline]] = {}
+    extra: list[Diagnostic] = []
+    for source in sources:
+        found, problems = inline_allowances(source)
+        inline[source.path] = found
+        extra.extend(problems)
+    errors_at: dict[str, list[int]] = {}
+    for d in items:
+        if d.severity is Severity.ERROR:
+            errors_at.setdefault(d.span.file, []).append(d.span.line)
+    blocks = {path: _top_level_blocks(s) for path, s in by_file.items() if path in errors_at}
+
+    used: set[int] = set()
+    kept: list[Diagnostic] = []
+    for d in items:
+        if d.severity is not Severity.ERROR:
+            if d.code in allow:
+                continue
+            hit = next(
+                (a for a in inline.get(d.span.file, ()) if d.code in a.codes and a.first <= d.span.line <= a.last),
+                None,
+            )
+            if hit is not None:
+                used.add(id(hit))
+                continue
+            if any(
+                first <= d.span.line <= last and any(first <= e <= last for e in errors_at[d.span.file])
+                for first, last in blocks.get(d.span.file, ())
+            ):
+                continue  # a follow-on of an error in the same block
+        kept.append(d)
+    stopped_early = any(d.severity is Severity.ERROR for d in items)
+    for allowances in inline.values():
+        for a in allowances:
+            if id(a) in used:
+                continue
+            judged = [c for c in sorted(a.codes) if rendered or not c.startswith(_RENDER_PHASES)]
+            if stopped_early or not judged or len(judged) < len(a.codes) and not rendered:
+                continue
+            extra.append(
+                _diag(
+                    "SS020",
+                    f"allow({', '.join(sorted(a.codes))}) suppresses nothing here",
+                    a.span,
+                    "remove the comment, or move it onto the line or block the warning points at",
+                )
+            )
+    return tuple(sorted(set(kept) | set(extra), key=Diagnostic.sort_key))

@@ -1,0 +1,1 @@
+"""Fuzzing shipspec in process (issue 17); see fuzz/README.md."""
