@@ -578,12 +578,13 @@ def _compile_once(args: argparse.Namespace, store: Store | None) -> int:
     # whole compile, since its cache is written while building; a new one only once the
     # build succeeded, so a failing compile creates nothing.
     out = _out(args)
-    with emit_journal.locked(out) if out.is_dir() else contextlib.nullcontext():
+    existed = out.is_dir()  # decided once: another compile may create the tree meanwhile
+    with emit_journal.locked(out) if existed else contextlib.nullcontext():
         built = _build(args, store)
         if built.has_errors:
             planned = pipeline.plan(built, out, force=args.force, store=store)
         else:
-            with emit_journal.locked(out) if not out.is_dir() else contextlib.nullcontext():
+            with contextlib.nullcontext() if existed else emit_journal.locked(out):
                 planned = pipeline.plan(built, out, force=args.force, store=store)
                 pipeline.emit(planned, store)
     return _report_compile(planned, args)
