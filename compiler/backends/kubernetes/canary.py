@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from compiler import ir
+from compiler.targets import promql
 from compiler.backends.kubernetes import common as kc
 from compiler.targets import triton as triton_target
 from compiler.resolve import Resolved, namespace
@@ -23,8 +24,11 @@ WINDOW = "5m"
 
 
 def _selector(s: Served) -> str:
+    """The canary pods' series (inside a PromQL selector's braces)."""
     pod = _CANARY_POD.format(name=s.name)
-    return f'namespace="{s.namespace}",model="{s.model.name}",pod=~"{pod}"'
+    sel = promql.selector(promql.eq("namespace", s.namespace), promql.eq("model", s.model.name),
+                          promql.matches("pod", pod), sep=",")
+    return sel[1:-1]
 
 
 def _number(value: float) -> str:

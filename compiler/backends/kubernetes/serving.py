@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from compiler import ir
+from compiler.targets import promql
 from compiler.resolve import Placement, Resolved
 from compiler.backends.kubernetes import common as kc
 from compiler.targets import triton as triton_target
@@ -395,7 +396,8 @@ def queue_target_seconds(s: Served) -> float | None:
 
 
 def _selector(s: Served) -> str:
-    return f'namespace="{s.namespace}",model="{s.model.name}"'
+    """The model's series in its namespace (inside a PromQL selector's braces)."""
+    return promql.selector(promql.eq("namespace", s.namespace), promql.eq("model", s.model.name), sep=",")[1:-1]
 
 
 def scaled_object(s: Served, prometheus: str) -> dict[str, Any] | None:
@@ -415,7 +417,9 @@ def scaled_object(s: Served, prometheus: str) -> dict[str, Any] | None:
         {"type": "cpu", "metricType": "Utilization", "metadata": {"value": str(CPU_UTILISATION)}},
     ]
     if s.placement.pod_gpu > 0 and s.placement.uses_gpu:
-        gpu = (f'avg(nv_gpu_utilization{{namespace="{s.namespace}",pod=~"{s.name}-[a-z0-9]+-[a-z0-9]{{5}}"}})')
+        pods = promql.selector(promql.eq("namespace", s.namespace),
+                               promql.matches("pod", f"{s.name}-[a-z0-9]+-[a-z0-9]{{5}}"), sep=",")
+        gpu = f"avg(nv_gpu_utilization{pods})"
         triggers.append({"type": "prometheus", "name": "gpu-utilisation", "metricType": "Value",
                          "metadata": {"serverAddress": prometheus, "query": gpu,
                                       "threshold": _decimal(GPU_UTILISATION), "ignoreNullValues": "true"}})
