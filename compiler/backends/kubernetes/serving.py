@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 from compiler import ir
 from compiler.targets import promql
@@ -27,6 +27,83 @@ FETCHERS: dict[str, tuple[str, str]] = {
     "https": ("docker.io/curlimages/curl:8.11.1", 'curl -fsSL --retry 3 -o "$2" "$1"'),
     "http": ("docker.io/curlimages/curl:8.11.1", 'curl -fsSL --retry 3 -o "$2" "$1"'),
 }
+
+# -- the views the Kubernetes templates receive (nested Kubernetes fragments stay plain data) --
+
+K8s = dict[str, Any]  # a fragment of a Kubernetes object, laid out as the API reads it
+
+
+class Meta(TypedDict):
+    name: str
+    namespace: str
+    labels: dict[str, str]
+    annotations: dict[str, str]
+
+
+class ObjectView(TypedDict):
+    meta: Meta
+
+
+class PodView(TypedDict):
+    labels: dict[str, str]
+    service_account: str
+    pod_security: K8s
+    container_security: K8s
+    node_selector: dict[str, str]
+    tolerations: list[dict[str, str]]
+    spread: list[K8s]
+    init_containers: list[K8s]
+    image: str
+    args: list[str]
+    env: list[Any]
+    resources: K8s
+    mounts: list[K8s]
+    volumes: list[K8s]
+    ports: dict[str, int]
+
+
+class WorkloadView(TypedDict):
+    meta: Meta
+    replicas: int | None
+    selector: dict[str, str]
+    steps: list[K8s]
+    analysis: K8s | None
+    traffic: K8s | None
+
+
+class ServiceView(TypedDict):
+    meta: Meta
+    selector: dict[str, str]
+    affinity: K8s | None
+    ports: list[K8s]
+
+
+class VirtualServiceView(TypedDict):
+    meta: Meta
+    hosts: list[str]
+    gateways: list[str]
+    http: list[K8s]
+
+
+class HpaView(TypedDict):
+    meta: Meta
+    target: dict[str, str]
+    min: int
+    max: int
+
+
+class ScaledObjectView(HpaView):
+    triggers: list[K8s]
+
+
+class SelectorView(TypedDict):
+    meta: Meta
+    selector: dict[str, str]
+
+
+class NetworkPolicyView(SelectorView):
+    sources: list[K8s]
+
 
 # Triton's summary metrics carry these quantiles by default.
 SUMMARY_QUANTILES = (0.5, 0.9, 0.95, 0.99, 0.999)
@@ -186,7 +263,7 @@ def _version_dirs(placed: tuple[Placement, ...]) -> dict[str, Any]:
     }
 
 
-def pod(s: Served, service_account: str, secret_prefix: str) -> dict[str, Any]:
+def pod(s: Served, service_account: str, secret_prefix: str) -> PodView:
     """The pod template view of a Triton pod."""
     placed = s.placement.pod_models
     models = [p.model for p in placed]
@@ -251,7 +328,7 @@ def pod(s: Served, service_account: str, secret_prefix: str) -> dict[str, Any]:
     }
 
 
-def service_account(s: Served) -> dict[str, Any]:
+def service_account(s: Served) -> ObjectView:
     """The model's own ServiceAccount (one per served model: a model reads only
     its own artifacts), with its cloud identity's annotation."""
     view = meta(s, "identity")
@@ -262,7 +339,7 @@ def service_account(s: Served) -> dict[str, Any]:
     return {"meta": view}
 
 
-def meta(s: Served, component: str, name: str | None = None) -> dict[str, Any]:
+def meta(s: Served, component: str, name: str | None = None) -> Meta:
     return {
         "name": name or s.name,
         "namespace": s.namespace,
@@ -273,11 +350,11 @@ def meta(s: Served, component: str, name: str | None = None) -> dict[str, Any]:
     }
 
 
-def workload(s: Served, analysis: bool) -> dict[str, Any]:
+def workload(s: Served, analysis: bool) -> WorkloadView:
     """Deployment or Rollout view: replicas are fixed only when no HPA owns them;
     ``analysis`` says whether an AnalysisTemplate judges the canary."""
     hpa = s.replicas is not None
-    view: dict[str, Any] = {
+    view: WorkloadView = {
         "meta": meta(s, "triton"),
         "replicas": None if hpa else 1,
         "selector": kc.selector(s.name),
@@ -324,7 +401,7 @@ def session_affinity(s: Served) -> dict[str, Any] | None:
     return {"clientIP": {"timeoutSeconds": max(AFFINITY_FLOOR_SECONDS, 2 * idle)}}
 
 
-def service(s: Served) -> dict[str, Any]:
+def service(s: Served) -> ServiceView:
     return {
         "meta": meta(s, "triton"),
         "selector": kc.selector(s.name),
@@ -342,14 +419,14 @@ def service(s: Served) -> dict[str, Any]:
 ROUTES = (("grpc", GRPC), ("http", HTTP))
 
 
-def canary_services(s: Served) -> list[dict[str, Any]]:
+def canary_services(s: Served) -> list[ServiceView]:
     """The stable and canary Services Argo Rollouts points at the two ReplicaSets."""
     # Component "routing", not "triton": the ServiceMonitor selects the main Service
     # only, or every pod would be scraped three times.
     return [{**service(s), "meta": meta(s, "routing", f"{s.name}-{role}")} for role in ("stable", "canary")]
 
 
-def canary_virtual_service(s: Served, mirror: Any = None) -> dict[str, Any]:
+def canary_virtual_service(s: Served, mirror: Any = None) -> VirtualServiceView:
     """The VirtualService whose weights Argo Rollouts sets at each canary step,
     bound to the environment's gateway and to the mesh (in-cluster clients).
     ``mirror(port)``, where preprod shadows this environment, gives each route's
@@ -370,7 +447,7 @@ def canary_virtual_service(s: Served, mirror: Any = None) -> dict[str, Any]:
             "http": http}
 
 
-def hpa(s: Served) -> dict[str, Any]:
+def hpa(s: Served) -> HpaView:
     assert s.replicas is not None
     target = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout", "name": s.name} if s.canary else {
         "apiVersion": "apps/v1", "kind": "Deployment", "name": s.name}
@@ -400,7 +477,7 @@ def _selector(s: Served) -> str:
     return promql.selector(promql.eq("namespace", s.namespace), promql.eq("model", s.model.name), sep=",")[1:-1]
 
 
-def scaled_object(s: Served, prometheus: str) -> dict[str, Any] | None:
+def scaled_object(s: Served, prometheus: str) -> ScaledObjectView | None:
     """A KEDA ScaledObject (its own HPA) on queue time, CPU and, for GPU pods,
     GPU utilisation as secondary signals; None where no SLA gives a budget."""
     target_seconds = queue_target_seconds(s)
@@ -432,11 +509,11 @@ def _decimal(value: float) -> str:
     return text or "0"
 
 
-def pdb(s: Served) -> dict[str, Any]:
+def pdb(s: Served) -> SelectorView:
     return {"meta": meta(s, "availability"), "selector": kc.selector(s.name)}
 
 
-def network_policy(s: Served, monitoring_ns: str) -> dict[str, Any]:
+def network_policy(s: Served, monitoring_ns: str) -> NetworkPolicyView:
     """Ingress only from the gateway (serving ports) and monitoring (metrics)."""
     # Without a gateway, only clients in the model's own namespace get through.
     client = k8s.gateway_namespace(s.env.gateway) if s.env.gateway else s.namespace
