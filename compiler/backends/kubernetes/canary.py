@@ -4,7 +4,7 @@ VirtualService that mirrors production traffic into preprod."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 from compiler import ir
 from compiler.targets import promql
@@ -12,7 +12,7 @@ from compiler.backends.kubernetes import common as kc
 from compiler.targets import triton as triton_target
 from compiler.resolve import Resolved, namespace
 from compiler.targets import kubernetes as k8s_target
-from compiler.backends.kubernetes.serving import GRPC, HTTP, SUMMARY_QUANTILES, Served, meta
+from compiler.backends.kubernetes.serving import GRPC, HTTP, SUMMARY_QUANTILES, Meta, Served, VirtualServiceView, meta
 from compiler.targets.triton_metrics import ENSEMBLE_FAILURE_COUNT
 from compiler.diagnostics import Sink
 from compiler.targets.kubernetes import k8s_name
@@ -21,6 +21,11 @@ from compiler.targets.kubernetes import k8s_name
 # and hands the new hash to the analysis as an argument.
 _CANARY_POD = '{name}-{{{{args.canary-hash}}}}-.*'
 WINDOW = "5m"
+
+
+class AnalysisView(TypedDict):
+    meta: Meta
+    metrics: list[dict[str, Any]]
 
 
 def _selector(s: Served) -> str:
@@ -58,7 +63,7 @@ def _quantile(percentile: float, sink: Sink, span: Any) -> float:
     return stricter
 
 
-def analysis_template(s: Served, prometheus: str, sink: Sink) -> dict[str, Any] | None:
+def analysis_template(s: Served, prometheus: str, sink: Sink) -> AnalysisView | None:
     """Metrics for the target environment's SLA: error ratio and each latency objective."""
     sla = s.sla
     if sla is None:
@@ -131,7 +136,7 @@ def gateways(env: ir.Environment) -> list[str]:
     return [k8s_target.gateway_ref(env.gateway), k8s_target.MESH_GATEWAY] if env.gateway else [k8s_target.MESH_GATEWAY]
 
 
-def shadow(project: str, preprod: ir.Environment, source: ir.Environment, model: ir.Model) -> dict[str, Any]:
+def shadow(project: str, preprod: ir.Environment, source: ir.Environment, model: ir.Model) -> VirtualServiceView:
     """A VirtualService in the source (production) namespace, rendered in the
     source's tree (its Application owns it): serve from production, mirror a
     share of the requests to preprod. Bound to the gateway as well as the mesh:

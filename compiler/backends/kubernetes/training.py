@@ -5,15 +5,29 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypedDict
 
 from compiler import ir
 from compiler.backends.kubernetes import common as kc
+from compiler.backends.kubernetes.serving import Meta
 from compiler.resolve import Resolved, namespace
 from compiler.targets.kubernetes import k8s_name
 from compiler.targets.layout import training_name
 
 CHECKPOINTS = "/checkpoints"
+
+
+class JobView(TypedDict):
+    meta: Meta
+    nodes: int
+    gpus: int
+
+
+class ClaimView(TypedDict):
+    meta: Meta
+    mode: str
+    size: str
+    storage_class: str | None
 
 
 def name(t: ir.Training) -> str:
@@ -113,7 +127,7 @@ def pod(r: Resolved, env: ir.Environment, t: ir.Training, service_account: str, 
     }
 
 
-def meta(r: Resolved, env: ir.Environment, t: ir.Training, object_name: str, component: str) -> dict[str, Any]:
+def meta(r: Resolved, env: ir.Environment, t: ir.Training, object_name: str, component: str) -> Meta:
     return {
         "name": object_name,
         "namespace": namespace(env),
@@ -130,13 +144,13 @@ def meta(r: Resolved, env: ir.Environment, t: ir.Training, object_name: str, com
 JOB_SYNC_OPTIONS = {"argocd.argoproj.io/sync-options": "Force=true,Replace=true"}
 
 
-def job(r: Resolved, env: ir.Environment, t: ir.Training) -> dict[str, Any]:
+def job(r: Resolved, env: ir.Environment, t: ir.Training) -> JobView:
     view = meta(r, env, t, name(t), "training")
     view["annotations"] = {**view["annotations"], **JOB_SYNC_OPTIONS}
     return {"meta": view, "nodes": t.nodes, "gpus": t.gpus}
 
 
-def checkpoint_claim(r: Resolved, env: ir.Environment, t: ir.Training) -> dict[str, Any] | None:
+def checkpoint_claim(r: Resolved, env: ir.Environment, t: ir.Training) -> ClaimView | None:
     if t.checkpoint is None:
         return None
     # Several nodes write one checkpoint directory, so the claim must be shared.

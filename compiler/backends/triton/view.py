@@ -8,7 +8,7 @@ inverse and the round-trip tests hold the two together.
 
 from __future__ import annotations
 
-from typing import Any, TypeGuard
+from typing import Any, TypeGuard, TypedDict
 
 from compiler import ir
 from compiler.backends.render import Raw
@@ -168,7 +168,33 @@ def _warmup(model: ir.Model) -> list[dict[str, Any]]:
     return [{"name": pb_string(f"{model.name}_warmup"), "batch_size": 1, "inputs": inputs}]
 
 
-def config_view(r: Resolved, placed: Placement) -> dict[str, Any]:
+Fragment = dict[str, Any]  # a message of the ModelConfig, laid out for the template
+
+
+class ConfigView(TypedDict):
+    """What templates/triton/config.pbtxt.j2 receives (strings already protobuf-quoted)."""
+
+    model_name: str
+    runtime_field: str
+    runtime: str
+    max_batch_size: int
+    tensor_sections: list[tuple[str, list[Fragment]]]
+    version_policy: Fragment | None
+    dynamic_batching: Fragment | None
+    sequence: Fragment | None
+    steps: list[Fragment]
+    instance_group: Fragment | None
+    parameters: list[tuple[str, str]]
+    cache: bool
+    warmup: list[Fragment]
+    latency_buckets: str | None
+    latency_histogram: str
+    decoupled: bool
+    batch_inputs: list[Fragment]
+    batch_outputs: list[Fragment]
+
+
+def config_view(r: Resolved, placed: Placement) -> ConfigView:
     """Everything the config template needs for a model served in an environment."""
     model, env, eff = placed.model, placed.env, placed
     fmt = model.format or ir.ModelFormat.PYTHON
