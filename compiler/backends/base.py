@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NotRequired, Protocol, TypedDict
 
 from compiler.backends.render import Templates
 from compiler.diagnostics import Sink
@@ -15,6 +15,16 @@ from compiler.resolve import Resolved
 # OutputFile and FileValidator live in compiler.output (below validate and emit,
 # which import no backend); re-exported here for the backends.
 __all__ = ["Backend", "FileValidator", "OutputFile", "RenderContext", "any_version"]
+
+
+class ObjectMeta(TypedDict):
+    """The ``metadata`` every rendered Kubernetes object's template receives."""
+
+    name: str
+    namespace: str
+    labels: dict[str, str]
+    annotations: dict[str, str]
+    finalizers: NotRequired[list[str]]
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,10 +15,12 @@ root, AppProjects come a wave before the Applications that name them.
 
 from __future__ import annotations
 
+from typing import Any, TypedDict
+
 from compiler import ir
 from compiler.targets import kubernetes as kc
 from compiler.resolve import namespace
-from compiler.backends.base import FileValidator, OutputFile, RenderContext
+from compiler.backends.base import FileValidator, ObjectMeta, OutputFile, RenderContext
 from compiler.backends.objects import object_file
 from compiler.targets.layout import ARGOCD_DIR, env_dir
 from compiler.targets.kubernetes import k8s_name
@@ -28,7 +30,7 @@ IN_CLUSTER = "https://kubernetes.default.svc"
 ROOT_FILE = f"{ARGOCD_DIR}/app-of-apps.yaml"
 
 
-def _meta(project: str, name: str, component: str, wave: int) -> dict[str, object]:
+def _meta(project: str, name: str, component: str, wave: int) -> ObjectMeta:
     return {
         "name": name,
         "namespace": ARGOCD_NAMESPACE,
@@ -48,12 +50,33 @@ ROLLOUT_OWNED = [
 ]
 
 
+class ProjectView(TypedDict):
+    meta: ObjectMeta
+    description: str
+    repos: list[str]
+    destinations: list[dict[str, str]]
+    cluster_kinds: list[dict[str, str]]
+    namespace_kinds: list[dict[str, str]]
+
+
+class ApplicationView(TypedDict):
+    meta: ObjectMeta
+    project: str
+    repo: str | None
+    revision: str
+    path: str
+    destination: dict[str, str]
+    prune: bool
+    sync_options: list[str]
+    ignore_differences: list[dict[str, Any]]
+
+
 def project_name(project: str, tier: ir.Tier | None) -> str:
     return f"{k8s_name(project)}-{tier.value if tier else 'untiered'}"
 
 
 def _project_view(project: ir.Project, name: str, description: str, destinations: list[dict[str, str]],
-                  cluster_kinds: list[dict[str, str]], namespace_kinds: list[dict[str, str]]) -> dict[str, object]:
+                  cluster_kinds: list[dict[str, str]], namespace_kinds: list[dict[str, str]]) -> ProjectView:
     assert project.repository is not None
     return {"meta": _meta(project.name, name, "project", WAVE_PROJECTS), "description": description,
             "repos": [project.repository], "destinations": destinations, "cluster_kinds": cluster_kinds,
@@ -99,7 +122,7 @@ class _Backend:
             production = env.tier is ir.Tier.PRODUCTION
             meta = _meta(project.name, application_name(project.name, env), "application", WAVE_APPLICATIONS)
             meta["finalizers"] = [RESOURCES_FINALIZER]
-            view = {
+            app: ApplicationView = {
                 "meta": meta,
                 "project": project_name(project.name, env.tier),
                 "repo": project.repository,
@@ -112,7 +135,7 @@ class _Backend:
                 "ignore_differences": ROLLOUT_OWNED,
             }
             f = object_file(ctx, f"{ARGOCD_DIR}/application-{k8s_name(env.name)}.yaml", "argocd/application.yaml.j2",
-                            env.span, o=view)
+                            env.span, o=app)
             if f is not None:
                 files.append(f)
         root_project = project_name(project.name, None).replace("-untiered", "-gitops")

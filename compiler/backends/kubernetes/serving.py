@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, TypedDict
 
 from compiler import ir
+from compiler.backends.base import ObjectMeta
 from compiler.targets import promql
 from compiler.resolve import Placement, Resolved
 from compiler.backends.kubernetes import common as kc
@@ -33,11 +34,7 @@ FETCHERS: dict[str, tuple[str, str]] = {
 K8s = dict[str, Any]  # a fragment of a Kubernetes object, laid out as the API reads it
 
 
-class Meta(TypedDict):
-    name: str
-    namespace: str
-    labels: dict[str, str]
-    annotations: dict[str, str]
+Meta = ObjectMeta
 
 
 class ObjectView(TypedDict):
