@@ -23,7 +23,8 @@ _FETCHABLE = ("s3", "gs", "https", "http")
 def check_kubernetes(r: Resolved, sink: Sink) -> None:
     """Spec values that end up in Kubernetes objects are valid there.
 
-    Failing: ``namespace "ML Prod"``, two environments in one namespace of one cluster, ``node_selector "gpu type" = "a b"``,
+    Failing: ``namespace "ML Prod"``, two environments in one namespace of one cluster,
+    ``node_selector "gpu type" = "a b"``,
     ``env DB = secret "My Vault:db"``, ``artifact "ftp://host/m.onnx"``. Passing: ``namespace "ml-prod"``,
     ``env DB = secret "vault:ml/db#password"``, ``artifact "s3://bucket/m.onnx"``.
     """
@@ -67,7 +68,8 @@ def check_kubernetes(r: Resolved, sink: Sink) -> None:
     if project is not None and triton_target.triton_release(project.triton_version) is None:
         sink.report("SS732", f"no Triton container image is known for server version {project.triton_version!r}",
                     project.spans.get("triton_version", project.span),
-                    hint=f"pin a 2.MINOR.PATCH version with MINOR from {triton_target.TRITON_MINOR_MIN} to {triton_target.TRITON_MINOR_MAX}")
+                    hint=f"pin a 2.MINOR.PATCH version with MINOR from {triton_target.TRITON_MINOR_MIN} "
+                    f"to {triton_target.TRITON_MINOR_MAX}")
     _check_shadow(spec, sink)
 
 

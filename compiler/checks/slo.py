@@ -88,7 +88,8 @@ def check_slo_objectives(r: Resolved, sink: Sink) -> None:
             if not dead:
                 continue
             windows = ", ".join(
-                f"{w.severity} over {prom_duration(w.long)} (needs {number(w.factor * (1 - obj.objective) * 100)}% errors)"
+                f"{w.severity} over {prom_duration(w.long)} "
+                f"(needs {number(w.factor * (1 - obj.objective) * 100)}% errors)"
                 for w in dead
             )
             sink.report(

@@ -308,7 +308,7 @@ def test_compiled_validator_agrees_with_jsonschema(tmp_path: Path) -> None:
         doc = copy.deepcopy(rnd.choice(docs))
         paths: list[list[Any]] = []
 
-        def walk(x: Any, p: list[Any]) -> None:
+        def walk(x: Any, p: list[Any], paths: list[list[Any]] = paths) -> None:
             paths.append(p)
             items = x.items() if isinstance(x, dict) else enumerate(x) if isinstance(x, list) else ()
             for k, v in items:

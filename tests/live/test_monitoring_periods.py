@@ -106,7 +106,7 @@ def test_each_alert_fires_2_percent_above_its_burn_rate_and_not_2_percent_below(
         model: str, rules: Path, tmp_path: Path) -> None:
     _, windows = CASES[model]
     tests = []
-    for i, (_, _, factor) in enumerate(windows):
+    for _, _, factor in windows:
         threshold = float(factor) * BUDGET
         slower = [w for w in windows if float(w[2]) < float(factor)]
         tests.append(_steady(model, threshold * 1.02, [w for w in windows if float(w[2]) <= float(factor)]))

@@ -29,7 +29,7 @@ def test_the_code_table_lists_every_code() -> None:
     from compiler.diagnostics import CODES
 
     table = code_table()
-    for code, (severity, title) in CODES.items():
+    for code, (severity, _title) in CODES.items():
         assert f'| <a id="{code.lower()}"></a>`{code}` | {severity.value} |' in table, code  # the docs anchor
 
 

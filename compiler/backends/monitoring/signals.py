@@ -161,7 +161,8 @@ def monitor_rules(t: Target, monitor: ir.Monitor) -> list[Rule]:
             "for": prom_duration(rule.duration),
             "labels": labels,
             "annotations": {
-                "summary": f"{t.model} in {t.environment}: {what} {rule.op} {shown} for {prom_duration(rule.duration)}",
+                "summary": f"{t.model} in {t.environment}: {what} {rule.op} {shown} "
+                    f"for {prom_duration(rule.duration)}",
                 "description": f"{what.capitalize()} is {value}, threshold {rule.op} {shown}"
                 + (" (the worst feature); a retraining run is requested." if rule.action == "retrain" else "."),
                 **t.runbook(name),
