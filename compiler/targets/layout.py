@@ -27,6 +27,20 @@ def object_path(env: str, kind: str, name: str) -> str:
     return f"{env_dir(env)}/{kind.lower()}-{k8s_name(name)}.yaml"
 
 
+def dashboard_path(env: str, model: str) -> str:
+    """The ConfigMap that carries a model's Grafana dashboard in an environment."""
+    return f"{monitoring_dir(env)}/dashboard-{k8s_name(model)}.yaml"
+
+
+# The model catalog (Markdown): an index and one page per model.
+CATALOG_DIR = "docs/catalog"
+CATALOG_INDEX = f"{CATALOG_DIR}/README.md"
+
+
+def catalog_model_page(model: str) -> str:
+    return f"{CATALOG_DIR}/models/{model}.md"
+
+
 def triton_dir(env: str) -> str:
     return f"{env_dir(env)}/triton"
 
