@@ -106,6 +106,17 @@ def test_top_table_versions_and_risk_flags(tmp_path):
     assert text.count("<details>") == text.count("</details>") >= 1
 
 
+def test_the_catalog_has_its_own_section_after_the_environments(tmp_path):
+    after = MINIMAL.replace('override clf { version "1.0.0" }', 'override clf { version "1.1.0" }')
+    changes = _changes(tmp_path, MINIMAL, after)
+    assert [c.group for c in changes][-2:] == [d.CATALOG_GROUP, d.CATALOG_GROUP]
+    assert {c.new_path for c in changes if c.group == d.CATALOG_GROUP} == {
+        "docs/catalog/README.md", "docs/catalog/models/clf.md"}
+    text = d.render_report(changes, None, markdown=True)
+    assert text.index("<summary><b>prod</b>") < text.index("<summary><b>docs/catalog</b>")
+    assert '+ "| prod | production | `in-cluster/ml-prod` | 1.1.0 (pinned) |' in text
+
+
 def test_tightening_is_not_flagged_and_no_change_says_so(tmp_path):
     stricter = MINIMAL.replace("metric auc >= 0.9", "metric auc >= 0.95")
     text = _report(tmp_path, MINIMAL, stricter)
