@@ -60,3 +60,15 @@ def parse_mermaid(diagrams: dict[str, str]) -> dict[str, dict[str, Any]]:
     """Each diagram (name -> text) as Mermaid's parser saw it: ok, type, error."""
     results = run_script("mermaid_parse.mjs", [{"name": k, "text": v} for k, v in diagrams.items()])
     return {r["name"]: r for r in results}
+
+
+GRAMMAR = ROOT / "editors" / "vscode" / "syntaxes" / "shipspec.tmLanguage.json"
+
+Token = tuple[int, int, int, list[str]]
+
+
+def tokenize(files: dict[str, str], grammar: Path = GRAMMAR) -> dict[str, list[Token]]:
+    """Each text tokenized by vscode-textmate with the grammar: (line, start, end, scopes) per token,
+    0-based lines and columns."""
+    got = run_script("textmate_tokenize.mjs", {"grammar": str(grammar), "files": files})
+    return {name: [(t[0], t[1], t[2], t[3]) for t in tokens] for name, tokens in got.items()}
