@@ -14,7 +14,8 @@ import pytest
 from lark import Token, Tree
 
 from compiler.parse.syntax import parser, scan_comments
-from tests.support.node_tools import GRAMMAR, Token as TmToken, tokenize
+from tests.support.node_tools import GRAMMAR, tokenize
+from tests.support.node_tools import Token as TmToken
 
 pytestmark = pytest.mark.realtools
 
