@@ -22,14 +22,12 @@ import jinja2
 from compiler import ir
 from compiler.backends.base import FileValidator, OutputFile, RenderContext
 from compiler.backends.catalog import markdown as md
-from compiler.backends.catalog import mermaid
+from compiler.backends.catalog import mermaid, words
 from compiler.backends.render import Raw
 from compiler.diagnostics import Span
-from compiler.resolve import Placement, Resolved, availability_objective, latency_objective, namespace
+from compiler.resolve import Placement, Resolved, namespace
 from compiler.targets import layout
 from compiler.targets.grafana import dashboard_uid, runbook_url
-from compiler.targets.slo import prom_duration
-from compiler.units import format_duration
 
 KIND = "markdown"
 
@@ -37,36 +35,6 @@ KIND = "markdown"
 def _envs_in_order(envs: list[ir.Environment]) -> list[ir.Environment]:
     """Environments along the promotion path (tier rank), then by name."""
     return sorted(envs, key=lambda e: (e.tier.rank if e.tier else len(ir.Tier), e.name))
-
-
-def _num(value: float) -> str:
-    return f"{value:g}"
-
-
-def _pct(ratio: float) -> str:
-    return f"{round(ratio * 100, 6):g}%"
-
-
-def _seconds(value: float) -> str:
-    return format_duration(value)
-
-
-def _window(seconds: float) -> str:
-    """An SLO period as the spec writes it: ``28d``, not ``4w``."""
-    return prom_duration(seconds)
-
-
-def _human(seconds: float) -> str:
-    """A span of time in words people budget with: ``43m 12s``, ``3h 21m 36s``."""
-    s = int(round(seconds))
-    if s <= 0:
-        return f"{round(seconds * 1000)}ms"
-    parts = []
-    for unit, size in (("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)):
-        if s >= size:
-            parts.append(f"{s // size}{unit}")
-            s %= size
-    return " ".join(parts)
 
 
 def _size(n: int | None) -> str:
@@ -83,31 +51,12 @@ def _resources(r: ir.Resources | None) -> str:
         return ""
     parts = []
     if r.cpu is not None:
-        parts.append(f"{_num(r.cpu)} CPU")
+        parts.append(f"{words.num(r.cpu)} CPU")
     if r.memory is not None:
         parts.append(_size(r.memory))
     if r.gpu:
         parts.append(f"{r.gpu} GPU")
     return ", ".join(parts)
-
-
-def condition_text(c: ir.Condition) -> str:
-    on = f" on {c.dataset.name}" if c.dataset else ""
-    return f"{c.kind} {c.metric} {c.op} {_num(c.threshold)}{on}"
-
-
-def load_text(t: ir.LoadTest) -> str:
-    return f"load p{_num(t.percentile)} < {_seconds(t.threshold)} at {_num(t.rate)}rps for {_seconds(t.duration)}"
-
-
-def canary_text(steps: tuple[ir.CanaryStep, ...]) -> str:
-    return " → ".join(f"{_pct(s.weight)} for {_seconds(s.duration)}" for s in steps)
-
-
-def monitor_rule_text(r: ir.MonitorRule) -> str:
-    stat = f" {r.statistic}" if r.statistic else ""
-    threshold = _pct(r.threshold) if r.is_ratio else _num(r.threshold)
-    return f"{r.signal}{stat} {r.op} {threshold}"
 
 
 def _spec_place(span: Span) -> Raw:
@@ -179,13 +128,13 @@ class _Catalog:
         for p in self.placements(model):
             if p.sla is None:
                 continue
-            terms = [f"p{_num(o.percentile)} < {_seconds(o.threshold)}" for o in p.sla.latency]
+            terms = [f"p{words.num(o.percentile)} < {words.duration(o.threshold)}" for o in p.sla.latency]
             if p.sla.availability:
-                terms.append(f"{_pct(p.sla.availability.objective)} available")
+                terms.append(f"{words.pct(p.sla.availability.objective)} available")
             if p.sla.error_rate is not None:
-                terms.append(f"errors < {_pct(p.sla.error_rate)}")
+                terms.append(f"errors < {words.pct(p.sla.error_rate)}")
             if p.sla.throughput is not None:
-                terms.append(f"≥ {_num(p.sla.throughput)}rps")
+                terms.append(f"≥ {words.num(p.sla.throughput)}rps")
             parts.append(f"{p.env.name}: {', '.join(terms)}")
         return md.cell("; ".join(parts) or "—")
 
@@ -243,7 +192,7 @@ class _Catalog:
             return None
         scale = f"{t.nodes} node(s) × {t.gpus} GPU(s)" if t.gpus else f"{t.nodes} node(s), CPU"
         hyper = ", ".join(
-            f"{h.name} {h.value if isinstance(h.value, str) else _num(h.value)}" for h in t.hyperparameters
+            f"{h.name} {h.value if isinstance(h.value, str) else words.num(h.value)}" for h in t.hyperparameters
         )
         return {
             "env": md.cell(t.environment.name if t.environment else "—"),
@@ -261,48 +210,10 @@ class _Catalog:
             sla = p.sla
             if sla is None:
                 continue
-            table = []
-            objective = availability_objective(sla)  # the stricter of availability and error_rate
-            budgets = []
-            if sla.availability:
-                budgets.append((f"availability ≥ {_pct(sla.availability.objective)}", 1.0 - sla.availability.objective))
-            if sla.error_rate is not None:
-                budgets.append((f"error rate < {_pct(sla.error_rate)}", sla.error_rate))
-            for what, budget in budgets:
-                if objective is None:
-                    break
-                governs = (
-                    len({round(b, 9) for _, b in budgets}) > 1 and abs(budget - (1.0 - objective.objective)) < 1e-9
-                )
-                table.append(
-                    {
-                        "objective": md.cell(what),
-                        "window": md.cell(_window(objective.period)),
-                        "budget": md.cell(
-                            f"{_pct(budget)} of requests may fail: {_human(budget * objective.period)} "
-                            f"of full outage per {_window(objective.period)}"
-                            + (" (the stricter budget: the alerts use it)" if governs else "")
-                        ),
-                    }
-                )
-            for o in sla.latency:
-                lo = latency_objective(sla, o)
-                budget = 1.0 - lo.objective
-                table.append(
-                    {
-                        "objective": md.cell(f"latency p{_num(o.percentile)} < {_seconds(o.threshold)}"),
-                        "window": md.cell(_window(lo.period)),
-                        "budget": md.cell(f"{_pct(budget)} of requests may take longer than {_seconds(o.threshold)}"),
-                    }
-                )
-            if sla.throughput is not None:
-                table.append(
-                    {
-                        "objective": md.cell(f"throughput ≥ {_num(sla.throughput)}rps"),
-                        "window": md.cell("—"),
-                        "budget": md.cell("a floor, no budget: alerts when served traffic drops below it"),
-                    }
-                )
+            table = [
+                {"objective": md.cell(what), "window": md.cell(period), "budget": md.cell(budget)}
+                for what, period, budget in words.sla_budgets(sla)
+            ]
             out.append({"env": md.cell(p.env.name), "rows": table, "source": _spec_place(sla.span)})
         return out
 
@@ -314,8 +225,8 @@ class _Catalog:
                     rows.append(
                         {
                             "env": md.cell(p.env.name),
-                            "condition": md.cell(monitor_rule_text(rule)),
-                            "for": md.cell(_seconds(rule.duration)),
+                            "condition": md.cell(words.monitor_rule(rule)),
+                            "for": md.cell(words.duration(rule.duration)),
                             "action": md.cell(rule.action or "alert"),
                         }
                     )
@@ -330,9 +241,9 @@ class _Catalog:
                         f"{g.source.name} → {g.target.name}"
                         + (" (production)" if self.r.tier(g.target.name) is ir.Tier.PRODUCTION else "")
                     ),
-                    "conditions": [md.cell(condition_text(c)) for c in g.conditions],
-                    "load": md.cell(load_text(g.load)) if g.load else None,
-                    "canary": md.cell(canary_text(g.canary)) if g.canary else None,
+                    "conditions": [md.cell(words.condition(c)) for c in g.conditions],
+                    "load": md.cell(words.load(g.load)) if g.load else None,
+                    "canary": md.cell(words.canary(g.canary)) if g.canary else None,
                     "approvers": md.owners(g.approval)
                     if g.approval
                     else md.cell("none: promotes when the checks pass"),
@@ -378,9 +289,9 @@ class _Catalog:
         for g in gates:
             if g.source.name not in known or g.target.name not in known:
                 continue  # an unknown environment: the checker reports it
-            lines = [condition_text(c) for c in g.conditions]
-            lines += [load_text(g.load)] if g.load else []
-            lines += [f"canary {canary_text(g.canary)}"] if g.canary else []
+            lines = [words.condition(c) for c in g.conditions]
+            lines += [words.load(g.load)] if g.load else []
+            lines += [f"canary {words.canary(g.canary)}"] if g.canary else []
             lines += [f"approval {' '.join(g.approval)}"] if g.approval else []
             edges.append(mermaid.Edge(mermaid.env_id(g.source.name), mermaid.env_id(g.target.name), tuple(lines)))
         return Raw(mermaid.flowchart(nodes, edges))
