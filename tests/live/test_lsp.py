@@ -164,12 +164,13 @@ def test_gates_and_slas_without_names_over_stdio(specs: Path) -> None:
         await _wait_for(published, changed, uri, lambda d: d is not None)
 
         # Definition: prod's pin of fraud_detector -> the gate preprod -> prod for it.
-        pin = _pos(env_text, 'override fraud_detector { version "1.4.2" }', nth=2, offset=len("override fraud_detector { "))
+        pinned = 'override fraud_detector { version "1.4.2" }'
+        pin = _pos(env_text, pinned, nth=2, offset=len("override fraud_detector { "))
         loc = await client.text_document_definition_async(t.DefinitionParams(t.TextDocumentIdentifier(env_uri), pin))
         assert loc.uri.endswith("fraud.ship")
         assert loc.range.start.line == _pos(text, "gate preprod -> prod for fraud_detector").line
         # preprod's pin -> the gate staging -> preprod.
-        pin = _pos(env_text, 'override fraud_detector { version "1.4.2" }', nth=1, offset=len("override fraud_detector { "))
+        pin = _pos(env_text, pinned, nth=1, offset=len("override fraud_detector { "))
         loc = await client.text_document_definition_async(t.DefinitionParams(t.TextDocumentIdentifier(env_uri), pin))
         assert loc.range.start.line == _pos(text, "gate staging -> preprod for fraud_detector").line
 
@@ -181,7 +182,7 @@ def test_gates_and_slas_without_names_over_stdio(specs: Path) -> None:
         assert where == {
             ("fraud.ship", _pos(text, "gate staging -> preprod").line),
             ("fraud.ship", _pos(text, "gate preprod -> prod").line),
-            ("environments.ship", _pos(env_text, 'override fraud_detector { version "1.4.2" }', nth=2).line),
+            ("environments.ship", _pos(env_text, pinned, nth=2).line),
         }
 
         # References of an SLA (on its keyword): its monitors and the gates into its environment.
