@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from lark import Token, Tree
+from lark.exceptions import UnexpectedInput
 
 from compiler.parse.syntax import parser, scan_comments
 from tests.support.node_tools import GRAMMAR, tokenize
@@ -58,12 +59,38 @@ NAME_ROLES: dict[str, tuple[str, ...]] = {
     "monitor_rule": ("support.variable.signal", "support.variable.statistic"),
     "action": ("support.constant.action",),
     "env_var": ("variable.other.env",),
+    "runtime": ("support.constant.runtime",),
+    "signature": ("support.constant.signature",),
+    "tensor_format": ("support.constant.layout",),
+    "batch_input": (
+        "variable.other.tensor",
+        "support.type.dtype",
+        "support.constant.batch_kind",
+        "variable.other.tensor",
+    ),
+    "batch_output": ("variable.other.tensor", "support.constant.batch_kind", "variable.other.tensor"),
+    "seq_control": ("support.constant.control", "variable.other.tensor", "support.type.dtype"),
 }
 
 
+def _parses(text: str) -> bool:
+    try:
+        parser().parse(text)
+    except UnexpectedInput:  # a corpus case of a syntax error: no oracle
+        return False
+    return True
+
+
 def _spec_files() -> dict[str, str]:
-    files = [*sorted((ROOT / "specs").rglob("*.ship")), *sorted((ROOT / "golden").glob("*/specs/*.ship"))]
-    return {str(p.relative_to(ROOT)): p.read_text(encoding="utf-8") for p in files}
+    """The example specs, the golden cases' and every corpus case that parses (they use every
+    statement of the language, the Triton ones included)."""
+    files = [
+        *sorted((ROOT / "specs").rglob("*.ship")),
+        *sorted((ROOT / "golden").glob("*/specs/*.ship")),
+        *sorted((ROOT / "tests" / "corpus").glob("*.ship")),
+    ]
+    texts = {str(p.relative_to(ROOT)): p.read_bytes().decode("utf-8", errors="replace") for p in files}
+    return {name: text for name, text in texts.items() if "\ufffd" not in text and _parses(text)}
 
 
 def _tokens(tree: Tree[Token]) -> Iterator[tuple[Token, str, int]]:
@@ -143,7 +170,7 @@ def _check(files: dict[str, str]) -> tuple[dict[str, int], list[str]]:
 
 def test_every_token_of_the_example_specs_gets_its_scope() -> None:
     files = _spec_files()
-    assert len(files) >= 10
+    assert len(files) >= 60
     counts, wrong = _check(files)
     assert not wrong, "\n".join(wrong[:40])
     # Every kind of token the issue names was seen, many times.
@@ -162,6 +189,14 @@ def test_every_token_of_the_example_specs_gets_its_scope() -> None:
         "entity.name.tag.owner",
     ):
         assert counts.get(kind, 0) >= 3, (kind, counts)
+    # The Triton statements' names, from the corpus: ragged batching and sequence controls.
+    for kind in (
+        "support.constant.batch_kind",
+        "support.constant.control",
+        "support.type.dtype",
+        "variable.other.tensor",
+    ):
+        assert counts.get(kind, 0) >= 1, (kind, counts)
 
 
 def test_keywords_used_as_names_are_names() -> None:
