@@ -20,9 +20,10 @@ from __future__ import annotations
 import jinja2
 
 from compiler import ir
-from compiler.backends.base import FileValidator, OutputFile, RenderContext
+from compiler.backends.base import FileValidator, OutputFile, RenderContext, any_version
 from compiler.backends.catalog import markdown as md
 from compiler.backends.catalog import mermaid, words
+from compiler.backends.catalog.validate import validate_markdown
 from compiler.backends.render import Raw
 from compiler.diagnostics import Span
 from compiler.resolve import Placement, Resolved, namespace
@@ -414,7 +415,7 @@ class _Catalog:
 
 class _Backend:
     name = "catalog"
-    validators: dict[str, FileValidator] = {}
+    validators: dict[str, FileValidator] = {KIND: any_version(validate_markdown)}
 
     def render(self, ctx: RenderContext) -> list[OutputFile]:
         if not ctx.spec.models:

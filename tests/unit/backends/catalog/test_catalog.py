@@ -230,3 +230,27 @@ def test_check_fails_when_the_committed_catalog_is_stale(tmp_path: Path) -> None
     rc, diff = run("check", str(specs), "--out", str(out))
     assert rc == 1
     assert f"--- a/{catalog_model_page('clf')}" in diff and "-| Format | pytorch |" in diff
+
+
+def test_the_catalog_validator_finds_a_broken_table_and_an_open_fence() -> None:
+    from compiler.backends.catalog.validate import validate_markdown
+    from compiler.diagnostics import Sink, Span
+    from compiler.output import OutputFile
+
+    def problems(text: str) -> list[str]:
+        sink = Sink()
+        validate_markdown(OutputFile("docs/catalog/x.md", text, Span.point("s.ship"), kind="markdown"), sink)
+        return [d.message for d in sink.items if d.code == "SS804"]
+
+    good = "| a | b |\n| --- | --- |\n| x\\|y | `p\\|q` |\n\n```mermaid\nflowchart LR\n  a --> b\n```\n"
+    assert problems(good) == []
+    assert problems("| a | b |\n| --- | --- |\n| x|y | z |\n") == [
+        "docs/catalog/x.md: line 3: a table row of 3 cells under a header of 2"
+    ]
+    assert problems("```mermaid\ngraph TD\n") == [
+        "docs/catalog/x.md: line 1: a mermaid block that is not a flowchart",
+        "docs/catalog/x.md: a code block is never closed",
+    ]
+    for path, text in _example().items():  # what the catalog renders passes
+        if path.startswith("docs/catalog/"):
+            assert problems(text) == [], path
