@@ -297,6 +297,7 @@ def test_a_retrained_version_is_recorded_through_a_pull_request(
     # Gated environments keep their pins; the ungated staging follows the model's version.
     files = _git(repo, "diff", "--name-only", "HEAD~1", "HEAD").split()
     assert any(f.startswith("deploy/staging/") for f in files) and not any(f.startswith("deploy/prod/") for f in files)
+    assert "docs/catalog/models/scorer.md" in files  # the catalog's versions move with the record
     # A payload that is not a version is refused and changes nothing.
     bad = _bash(repo, _step(job, "shipspec record"), {**env, "VERSION": "1.4; rm -rf /"})
     assert bad.returncode == 1 and "is not a version string" in bad.stderr
