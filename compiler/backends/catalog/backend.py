@@ -42,7 +42,7 @@ def _size(n: int | None) -> str:
     if n is None:
         return ""
     for unit, size in (("Ti", 1 << 40), ("Gi", 1 << 30), ("Mi", 1 << 20), ("Ki", 1 << 10)):
-        if n % size == 0:
+        if n and n % size == 0:
             return f"{n // size}{unit}"
     return str(n)
 
@@ -355,18 +355,20 @@ class _Catalog:
         project = self.r.project
         models = list(self.r.models.values())
         serving = _envs_in_order([e for e in self.r.environments.values() if self.r.placements(e)])
+        users_of: dict[str, set[str]] = {}  # dataset -> the models trained or evaluated on it
+        for m in models:
+            if m.trained_on:
+                users_of.setdefault(m.trained_on.name, set()).add(m.name)
+        for t in self.spec.trainings:
+            if t.dataset:
+                users_of.setdefault(t.dataset.name, set()).add(t.model.name)
+        for g in self.spec.gates:
+            for c in g.conditions:
+                if c.dataset:
+                    users_of.setdefault(c.dataset.name, set()).add(g.model.name)
         datasets = []
         for ds in self.r.datasets.values():
-            users = sorted(
-                {m.name for m in models if m.trained_on and m.trained_on.name == ds.name}
-                | {t.model.name for t in self.spec.trainings if t.dataset and t.dataset.name == ds.name}
-                | {
-                    g.model.name
-                    for g in self.spec.gates
-                    for c in g.conditions
-                    if c.dataset and c.dataset.name == ds.name
-                }
-            )
+            users = sorted(users_of.get(ds.name, ()))
             datasets.append(
                 {
                     "name": md.cell(ds.name),
