@@ -324,8 +324,13 @@ def sla_risks(old: Resolved | None, new: Resolved) -> list[str]:
 
 def _identity_touched(c: Change) -> bool:
     if c.kind in IDENTITY_KINDS:
-        return True
+        # Added or removed, or changed beyond labels and shipspec's own annotations (a version
+        # annotation moving on a ServiceAccount changes no identity; a cloud role annotation does).
+        return c.status != "changed" or any(not f.path.startswith(_BOOKKEEPING) for f in c.fields)
     return any(any(w in f.path.lower() for w in IDENTITY_FIELDS) for f in c.fields)
+
+
+_BOOKKEEPING = ('metadata.annotations["shipspec.dev/', "metadata.labels")
 
 
 def summarise(changes: Sequence[Change], old: Resolved | None, new: Resolved) -> Summary:

@@ -157,3 +157,15 @@ def test_unparseable_yaml_falls_back_to_lines(bad):
     a, b = _file("other/x.yaml", bad), _file("other/x.yaml", bad + "more\n")
     (change,) = d.compare([a], [b])
     assert change.fields[0].path.startswith("line")
+
+
+def test_a_version_annotation_on_an_identity_is_not_an_identity_change():
+    def change(kind: str, path: str, status: str = "changed") -> d.Change:
+        f = structure.Field(path, "1", "2", 3, 3)
+        return d.Change("dev", f"{kind} ns/x", status, "a.yaml", "a.yaml", (f,), kind, "")
+
+    assert not d._identity_touched(change("ServiceAccount", 'metadata.annotations["shipspec.dev/version"]'))
+    assert d._identity_touched(change("ServiceAccount", 'metadata.annotations["eks.amazonaws.com/role-arn"]'))
+    assert d._identity_touched(change("ServiceAccount", "metadata.name", "added"))
+    assert d._identity_touched(change("ServiceAccount", "automountServiceAccountToken"))
+    assert d._identity_touched(change("Role", "rules[0].verbs"))
