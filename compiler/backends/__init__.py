@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
     BACKENDS: tuple[Backend, ...]
 
-REGISTRY: tuple[str, ...] = ("triton", "kubernetes", "argocd", "monitoring", "github")
+REGISTRY: tuple[str, ...] = ("triton", "kubernetes", "argocd", "monitoring", "github", "catalog")
 
 
 def __getattr__(name: str) -> Any:

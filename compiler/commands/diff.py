@@ -33,6 +33,7 @@ from compiler.commands.structure import diff as diff_trees
 from compiler.emit import file_bytes
 from compiler.errors import UsageError
 from compiler.output import OutputFile
+from compiler.targets import layout
 
 if TYPE_CHECKING:
     from compiler.pipeline import Build
@@ -113,13 +114,20 @@ class Obj:
     group: str = ""  # the apiVersion group ('' for the core group)
 
 
-def group(path: str) -> str:
-    """The section a file belongs to: its environment (``deploy/<env>/``), ``argocd``, ``.github`` or ``(other)``.
+# The catalog restates what the other sections change: its own section, shown last.
+CATALOG_GROUP = layout.CATALOG_DIR
 
-    ``.github`` and ``(other)`` cannot be environment names."""
+
+def group(path: str) -> str:
+    """The section a file belongs to: its environment (``deploy/<env>/``), ``argocd``, ``.github``,
+    the catalog (``docs/catalog``) or ``(other)``.
+
+    ``.github``, ``docs/catalog`` and ``(other)`` cannot be environment names."""
     parts = path.split("/")
     if parts[0] == "deploy" and len(parts) > 2:
         return parts[1]
+    if path.startswith(CATALOG_GROUP + "/"):
+        return CATALOG_GROUP
     return ".github" if path.startswith(".github/") else "(other)"
 
 
@@ -223,7 +231,7 @@ def compare(old: Sequence[OutputFile], new: Sequence[OutputFile]) -> list[Change
             status = "changed"
         changes.append(Change(group(some.path), some.label, status, a.path if a else None, b.path if b else None,
                               tuple(fields), some.kind, some.group))
-    return sorted(changes, key=lambda c: (c.group, c.new_path or c.old_path or "", c.label))
+    return sorted(changes, key=lambda c: (c.group == CATALOG_GROUP, c.group, c.new_path or c.old_path or "", c.label))
 
 
 # -- what the spec moves: versions, gates, SLAs --------------------------------
@@ -316,8 +324,13 @@ def sla_risks(old: Resolved | None, new: Resolved) -> list[str]:
 
 def _identity_touched(c: Change) -> bool:
     if c.kind in IDENTITY_KINDS:
-        return True
+        # Added or removed, or changed beyond labels and shipspec's own annotations (a version
+        # annotation moving on a ServiceAccount changes no identity; a cloud role annotation does).
+        return c.status != "changed" or any(not f.path.startswith(_BOOKKEEPING) for f in c.fields)
     return any(any(w in f.path.lower() for w in IDENTITY_FIELDS) for f in c.fields)
+
+
+_BOOKKEEPING = ('metadata.annotations["shipspec.dev/', "metadata.labels")
 
 
 def summarise(changes: Sequence[Change], old: Resolved | None, new: Resolved) -> Summary:

@@ -126,12 +126,12 @@ README = """\
 ## Deployment specs (shipspec)
 
 The files under `specs/` describe the models this repository deploys; `deploy/`,
-`.github/workflows/` and `.shipspec/` are rendered from them by
+`.github/workflows/`, the model catalog `docs/catalog/` and `.shipspec/` are rendered from them by
 [shipspec]({repository}) {tag} and must not be edited by hand.
 
 ```sh
 shipspec validate        # check the spec
-shipspec compile         # render deploy/ and .github/workflows/
+shipspec compile         # render deploy/, .github/workflows/ and docs/catalog/
 shipspec check           # exit 1 when the committed output is stale
 pre-commit install       # run validate, fmt and check on every commit
 ```

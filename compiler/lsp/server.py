@@ -3,7 +3,12 @@
 Diagnostics as you type (the checker's, with codes and hints), formatting (the
 ``fmt`` printer), go-to-definition and find-references for models, datasets and
 environments (SLAs, gates, monitors and trainings are found through the model and
-environments they name), hover (a definition with its effective settings per
+environments they name). Gates and SLAs have no names of their own: a version pinned
+in an environment's ``override`` goes to the gate that guards it; the references of a
+gate (from its ``gate`` keyword) are the model's other gates and the pins it guards, of
+an SLA (from ``sla``) its monitors and the gates into its environment; hovering a gate
+or an SLA shows its conditions or objectives with their error budgets. Hover otherwise
+shows a definition with its effective settings per
 environment, from the resolve stage's placements; a diagnostic code's meaning),
 completion of block and statement keywords and of names in scope, and document
 symbols. State lives in ``workspace.Workspace``: an edit re-parses one file.
@@ -20,6 +25,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path
 
 from compiler import __version__, ir
+from compiler.backends.catalog import words
 from compiler.diagnostics import CODES, Diagnostic, Severity, Span
 from compiler.lsp.workspace import BLOCK_KEYWORDS, FIELD_KEYWORDS, Analysis, Symbol, Workspace
 from compiler.parse.printer import format_source
@@ -152,6 +158,89 @@ def hover_text(sym: Symbol, a: Analysis) -> str:
     return "\n\n".join(out[:2]) + ("\n" + "\n".join(out[2:]) if len(out) > 2 else "")
 
 
+def _block_at(a: Analysis, path: str, pos: t.Position, kinds: tuple[str, ...]) -> Symbol | None:
+    """The gate, SLA or monitor block (of ``kinds``) the 0-based position is inside."""
+    line, col = pos.line + 1, pos.character + 1
+    return next((s for s in a.symbols if s.kind in kinds and s.span.file == path and _inside(s.span, line, col)), None)
+
+
+def _header_word(text: str, pos: t.Position, sym: Symbol) -> str | None:
+    """The block keyword (``gate``, ``sla``) when the position is on it."""
+    word = _word_at(text, pos.line, pos.character)
+    return word if word == sym.kind and pos.line + 1 == sym.span.line else None
+
+
+def gate_hover(g: ir.Gate, a: Analysis) -> str:
+    r = a.resolved
+    target = r.tier(g.target.name)
+    out = [f"**gate {g.source.name} -> {g.target.name} for {g.model.name}** — {g.span.file}:{g.span.line}", ""]
+    before, after = r.version_in(g.model.name, g.source.name), r.version_in(g.model.name, g.target.name)
+    moves = f"promotes `{g.model.name}` from `{g.source.name}` (runs `{before or '-'}`)"
+    moves += f" to `{g.target.name}` (runs `{after or '-'}`)"
+    out.append(moves + (", a production environment" if target is ir.Tier.PRODUCTION else ""))
+    out.append("")
+    out += [f"- {words.condition(c)}" for c in g.conditions]
+    out += [f"- {words.load(g.load)}"] if g.load else []
+    out += [f"- canary {words.canary(g.canary)}"] if g.canary else []
+    out.append(f"- approval: {' '.join(g.approval)}" if g.approval
+               else "- approval: none (promotes when the checks pass)")
+    return "\n".join(out)
+
+
+def sla_hover(sla: ir.Sla, a: Analysis) -> str:
+    out = [f"**sla {sla.model.name} in {sla.environment.name}** — {sla.span.file}:{sla.span.line}", "",
+           "| objective | window | error budget |", "| --- | --- | --- |"]
+    out += [f"| {what} | {period} | {budget} |" for what, period, budget in words.sla_budgets(sla)]
+    key = (sla.model.name, sla.environment.name)
+    rules = [words.monitor_rule(rule) for m in a.resolved.spec.monitors if (m.model.name, m.environment.name) == key
+             for rule in m.rules]
+    if rules:
+        out += ["", "monitors: " + "; ".join(rules)]
+    return "\n".join(out)
+
+
+def _pin_gate(a: Analysis, path: str, pos: t.Position) -> ir.Gate | None:
+    """The gate into an environment for the model whose pinned ``version`` is at the position."""
+    line, col = pos.line + 1, pos.character + 1
+    for env in a.resolved.spec.environments:
+        for o in env.overrides:
+            pin = o.spans.get("version")
+            if o.version and pin is not None and pin.file == path and _inside(pin, line, col):
+                model = a.resolved.models.get(o.model.name)
+                return a.resolved.place(model, env).gate if model is not None else None
+    return None
+
+
+def _gate_references(g: ir.Gate, a: Analysis) -> list[Span]:
+    """Where a gate acts: every gate of its model (the promotion chain) and the pins it guards."""
+    spans = [_header(other.span) for other in a.resolved.spec.gates if other.model.name == g.model.name]
+    env = a.resolved.environments.get(g.target.name)
+    for o in env.overrides if env is not None else ():
+        pin = o.spans.get("version")
+        if o.model.name == g.model.name and pin is not None:
+            spans.append(pin)
+    return spans
+
+
+def _sla_references(sla: ir.Sla, a: Analysis) -> list[Span]:
+    """What an SLA goes with: its monitors and the gates into its environment for its model."""
+    key = (sla.model.name, sla.environment.name)
+    spans = [_header(sla.span)]
+    spans += [_header(m.span) for m in a.resolved.spec.monitors if (m.model.name, m.environment.name) == key]
+    spans += [_header(g.span) for g in a.resolved.spec.gates if (g.model.name, g.target.name) == key]
+    return spans
+
+
+def _locations(spans: list[Span]) -> list[t.Location]:
+    return [t.Location(uri=from_fs_path(s.file) or s.file, range=_range(s))
+            for s in sorted(set(spans), key=lambda s: (s.file, s.line, s.column))]
+
+
+def _header(span: Span) -> Span:
+    """A block's first line (where a client should land, not the whole block)."""
+    return Span(span.file, span.line, span.column, span.line, span.column + 1)
+
+
 def build_server() -> ShipspecServer:
     server = ShipspecServer()
 
@@ -190,7 +279,10 @@ def build_server() -> ShipspecServer:
     def definition(ls: ShipspecServer, params: t.DefinitionParams) -> t.Location | None:
         name, a = _name_at(ls, params.text_document.uri, params.position)
         if name is None:
-            return None
+            gate = _pin_gate(a, path_of(params.text_document.uri), params.position)
+            if gate is None:
+                return None
+            return t.Location(uri=from_fs_path(gate.span.file) or gate.span.file, range=_range(_header(gate.span)))
         sym = a.definitions[name]
         return t.Location(uri=from_fs_path(sym.name_span.file) or sym.name_span.file, range=_range(sym.name_span))
 
@@ -198,7 +290,14 @@ def build_server() -> ShipspecServer:
     def references(ls: ShipspecServer, params: t.ReferenceParams) -> list[t.Location]:
         name, a = _name_at(ls, params.text_document.uri, params.position)
         if name is None:
-            return []
+            path = path_of(params.text_document.uri)
+            sym = _block_at(a, path, params.position, ("gate", "sla"))
+            f = ls.space.files.get(path)
+            if sym is None or f is None or _header_word(f.text, params.position, sym) is None:
+                return []
+            found = _gate_references(sym.node, a) if isinstance(sym.node, ir.Gate) else \
+                _sla_references(sym.node, a) if isinstance(sym.node, ir.Sla) else []
+            return _locations(found)
         spans = [ref.span for ref in a.refs if ref.name == name]
         if params.context.include_declaration:
             spans.insert(0, a.definitions[name].name_span)
@@ -215,7 +314,12 @@ def build_server() -> ShipspecServer:
             here = [d for d in a.diagnostics.get(path_of(params.text_document.uri), [])
                     if _inside(d.span, line, col) or (d.span.line == line and d.span.end_line == line)]
             if not here:
-                return None
+                block = _block_at(a, path_of(params.text_document.uri), params.position, ("gate", "sla"))
+                if block is None:
+                    return None
+                text = gate_hover(block.node, a) if isinstance(block.node, ir.Gate) else \
+                    sla_hover(block.node, a) if isinstance(block.node, ir.Sla) else ""
+                return t.Hover(contents=t.MarkupContent(kind=t.MarkupKind.Markdown, value=text)) if text else None
             text = "\n\n".join(f"**{d.code}** ({d.severity.value}): {CODES[d.code][1]} — {d.message}"
                                + (f"\n\nhint: {d.hint}" if d.hint else "") for d in here)
         return t.Hover(contents=t.MarkupContent(kind=t.MarkupKind.Markdown, value=text))

@@ -12,9 +12,12 @@ WORKFLOWS_DIR = ".github/workflows"
 CODEOWNERS = ".github/CODEOWNERS"
 # actionlint's configuration (the self-hosted runner labels the workflows use).
 ACTIONLINT_CONFIG = ".github/actionlint.yaml"
+# The model catalog (Markdown): an index and one page per model.
+CATALOG_DIR = "docs/catalog"
+CATALOG_INDEX = f"{CATALOG_DIR}/README.md"
 # Everything shipspec may write, read back or remove under an output root: the trees
 # and the single files above. The ledger (emit) may name nothing else (issue 17).
-OUTPUT_TREES = (f"{DEPLOY}/", f"{WORKFLOWS_DIR}/")
+OUTPUT_TREES = (f"{DEPLOY}/", f"{WORKFLOWS_DIR}/", f"{CATALOG_DIR}/")
 OUTPUT_FILES = frozenset({CODEOWNERS, ACTIONLINT_CONFIG})
 
 
@@ -25,6 +28,15 @@ def env_dir(env: str) -> str:
 def object_path(env: str, kind: str, name: str) -> str:
     """One file per Kubernetes object: ``deploy/prod/deployment-fraud-detector.yaml``."""
     return f"{env_dir(env)}/{kind.lower()}-{k8s_name(name)}.yaml"
+
+
+def dashboard_path(env: str, model: str) -> str:
+    """The ConfigMap that carries a model's Grafana dashboard in an environment."""
+    return f"{monitoring_dir(env)}/dashboard-{k8s_name(model)}.yaml"
+
+
+def catalog_model_page(model: str) -> str:
+    return f"{CATALOG_DIR}/models/{model}.md"
 
 
 def triton_dir(env: str) -> str:

@@ -149,3 +149,76 @@ def test_editor_session_over_stdio(specs: Path) -> None:
         assert "**SS504**" in hov.contents.value
 
     asyncio.run(_session(specs.parent, body))
+
+
+def test_gates_and_slas_without_names_over_stdio(specs: Path) -> None:
+    """Gates and SLAs have no names: a pinned version goes to the gate that guards it, the
+    `gate` and `sla` keywords find what goes with them, and hovering shows their conditions
+    and error budgets."""
+    fraud = specs / "models" / "fraud.ship"
+    envs = specs / "environments.ship"
+    text, env_text = fraud.read_text(), envs.read_text()
+
+    async def body(client, published, changed):
+        uri, env_uri = _open(client, fraud), _open(client, envs)
+        await _wait_for(published, changed, uri, lambda d: d is not None)
+
+        # Definition: prod's pin of fraud_detector -> the gate preprod -> prod for it.
+        pinned = 'override fraud_detector { version "1.4.2" }'
+        pin = _pos(env_text, pinned, nth=2, offset=len("override fraud_detector { "))
+        loc = await client.text_document_definition_async(t.DefinitionParams(t.TextDocumentIdentifier(env_uri), pin))
+        assert loc.uri.endswith("fraud.ship")
+        assert loc.range.start.line == _pos(text, "gate preprod -> prod for fraud_detector").line
+        # preprod's pin -> the gate staging -> preprod.
+        pin = _pos(env_text, pinned, nth=1, offset=len("override fraud_detector { "))
+        loc = await client.text_document_definition_async(t.DefinitionParams(t.TextDocumentIdentifier(env_uri), pin))
+        assert loc.range.start.line == _pos(text, "gate staging -> preprod for fraud_detector").line
+
+        # References of a gate (on its keyword): the model's gates and the pin it guards.
+        refs = await client.text_document_references_async(t.ReferenceParams(
+            text_document=t.TextDocumentIdentifier(uri), position=_pos(text, "gate preprod -> prod", offset=1),
+            context=t.ReferenceContext(include_declaration=True)))
+        where = {(Path(r.uri).name, r.range.start.line) for r in refs}
+        assert where == {
+            ("fraud.ship", _pos(text, "gate staging -> preprod").line),
+            ("fraud.ship", _pos(text, "gate preprod -> prod").line),
+            ("environments.ship", _pos(env_text, pinned, nth=2).line),
+        }
+
+        # References of an SLA (on its keyword): its monitors and the gates into its environment.
+        refs = await client.text_document_references_async(t.ReferenceParams(
+            text_document=t.TextDocumentIdentifier(uri), position=_pos(text, "sla fraud_detector in prod", offset=1),
+            context=t.ReferenceContext(include_declaration=True)))
+        assert {r.range.start.line for r in refs} == {
+            _pos(text, "sla fraud_detector in prod").line,
+            _pos(text, "monitor fraud_detector in prod").line,
+            _pos(text, "gate preprod -> prod").line,
+        }
+
+        # Hover on a gate: what it promotes and every condition, approvers included.
+        hov = await client.text_document_hover_async(t.HoverParams(
+            t.TextDocumentIdentifier(uri), _pos(text, "gate preprod -> prod", offset=1)))
+        value = hov.contents.value
+        assert "**gate preprod -> prod for fraud_detector**" in value
+        assert "promotes `fraud_detector` from `preprod` (runs `1.4.2`) to `prod` (runs `1.4.2`)" in value
+        assert "- fairness demographic_parity_difference < 0.05" in value
+        assert "- canary 10% for 30m → 50% for 30m" in value and "- approval: @kestrel/ml-leads" in value
+        # ... also from inside the block, on a line with no name.
+        hov = await client.text_document_hover_async(t.HoverParams(
+            t.TextDocumentIdentifier(uri), _pos(text, "canary 10% for 30m", offset=2)))
+        assert "**gate preprod -> prod for fraud_detector**" in hov.contents.value
+
+        # Hover on an SLA: each objective with its window and error budget; its monitors.
+        hov = await client.text_document_hover_async(t.HoverParams(
+            t.TextDocumentIdentifier(uri), _pos(text, "sla fraud_detector in prod", offset=1)))
+        value = hov.contents.value
+        assert "| availability ≥ 99.9% | 30d | 0.1% of requests may fail: 43m 12s of full outage per 30d |" in value
+        assert "| latency p99 < 50ms | 30d | 1% of requests may take longer than 50ms |" in value
+        assert "monitors: drift psi > 0.2; missing_features > 1%" in value
+
+        # A name on a gate's header still goes to its definition, not to the gate.
+        loc = await client.text_document_definition_async(t.DefinitionParams(
+            t.TextDocumentIdentifier(uri), _pos(text, "gate preprod -> prod for fraud_detector", offset=6)))
+        assert loc.uri.endswith("environments.ship")
+
+    asyncio.run(_session(specs.parent, body))

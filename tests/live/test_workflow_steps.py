@@ -172,8 +172,10 @@ def test_promotion_runs_as_written(repo: Path, tmp_path_factory: pytest.TempPath
         "specs/scorer.ship",
         ".shipspec/ledger.json",
         ".github/workflows/promote-scorer-preprod-to-prod.yml",
+        "docs/catalog/models/scorer.md",  # the catalog's versions per environment move with the pin
     } <= set(files)
-    assert all(f.startswith(("specs/", "deploy/preprod/", ".shipspec/", ".github/")) for f in files), files
+    allowed = ("specs/", "deploy/preprod/", ".shipspec/", ".github/", "docs/catalog/")
+    assert all(f.startswith(allowed) for f in files), files
     diff = _git(repo, "diff", "--unified=0", "HEAD~1", "HEAD", "--", "specs")
     changed = [ln for ln in diff.splitlines() if ln[:1] in "+-" and not ln.startswith(("+++", "---"))]
     assert changed == ['-  override scorer { version "1.1.0" }', '+  override scorer { version "1.2.0" }']
@@ -296,6 +298,7 @@ def test_a_retrained_version_is_recorded_through_a_pull_request(
     # Gated environments keep their pins; the ungated staging follows the model's version.
     files = _git(repo, "diff", "--name-only", "HEAD~1", "HEAD").split()
     assert any(f.startswith("deploy/staging/") for f in files) and not any(f.startswith("deploy/prod/") for f in files)
+    assert "docs/catalog/models/scorer.md" in files  # the catalog's versions move with the record
     # A payload that is not a version is refused and changes nothing.
     bad = _bash(repo, _step(job, "shipspec record"), {**env, "VERSION": "1.4; rm -rf /"})
     assert bad.returncode == 1 and "is not a version string" in bad.stderr

@@ -199,7 +199,7 @@ def base_context(r: Resolved, ci_install: str | None = None) -> BaseContext:
         "specs_path": specs_path,
         # Spec files at the top of the repository have no directory to filter on.
         "paths": [f"{specs_path}/**" if specs_path != "." else "**.ship", f"{layout.DEPLOY}/**",
-                  f"{layout.WORKFLOWS_DIR}/**", layout.CODEOWNERS],  # fmt: skip
+                  f"{layout.WORKFLOWS_DIR}/**", layout.CODEOWNERS, f"{layout.CATALOG_DIR}/**"],  # fmt: skip
         "branches": DEFAULT_BRANCHES,
     }
 

@@ -33,7 +33,7 @@ from compiler.backends.monitoring.rules_yaml import dashboard_json, groups_yaml,
 from compiler.diagnostics import Sink
 from compiler.resolve import Placement, Project, availability_objective, namespace
 from compiler.targets.triton import has_histograms
-from compiler.targets.layout import monitoring_dir
+from compiler.targets.layout import dashboard_path, monitoring_dir
 from compiler.backends.render import Raw
 from compiler.targets.kubernetes import k8s_name
 
@@ -200,7 +200,7 @@ class _Backend:
             app=name, port=METRICS_PORT, interval=SCRAPE_INTERVAL, timeout=SCRAPE_TIMEOUT,
         )
         config_map = _obj(
-            ctx, f"{out_dir}/dashboard-{name}.yaml", "monitoring/dashboard.yaml.j2", (sla or model).span,
+            ctx, dashboard_path(env.name, model.name), "monitoring/dashboard.yaml.j2", (sla or model).span,
             name=f"grafana-dashboard-{name}", namespace=namespace(env),
             labels=_labels(project, env, grafana_dashboard="1"),
             # A literal block (indented for its place under data:) keeps the JSON readable in diffs.

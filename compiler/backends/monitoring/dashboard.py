@@ -8,13 +8,13 @@ panel ids and grid positions, keys sorted on output.
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from compiler import ir
 from compiler.backends.monitoring.slo import Target
 from compiler.resolve import availability_objective, latency_objective
 from compiler.backends.monitoring.signals import pct_suffix
+from compiler.targets.grafana import dashboard_uid
 from compiler.targets.kubernetes import k8s_name
 from compiler.targets.slo import number
 
@@ -45,12 +45,6 @@ def _pods(model: str) -> str:
     """The model's own pods (``<name>-<replicaset hash>-<suffix>``), not every
     pod of the namespace: GPU metrics carry no model label."""
     return k8s_name(model) + "-[a-z0-9]+-[a-z0-9]{5}"
-
-
-def dashboard_uid(environment: str, model: str) -> str:
-    # Grafana caps uids at 40 characters; a hash keeps long names unique.
-    digest = hashlib.sha256(f"{environment}/{model}".encode()).hexdigest()[:10]
-    return f"shipspec-{digest}"
 
 
 def dashboard(t: Target, sla: ir.Sla | None, gpu: bool, budget: bool) -> dict[str, Any]:

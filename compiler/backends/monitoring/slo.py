@@ -15,6 +15,7 @@ from typing import TypedDict
 from compiler import ir
 from compiler.resolve import availability_objective, latency_objective
 from compiler.targets import promql
+from compiler.targets.grafana import runbook_url
 from compiler.targets.slo import SLI_WINDOWS, Objective, burn_windows, number, prom_duration
 from compiler.targets.triton_metrics import failure_rate
 
@@ -71,7 +72,7 @@ class Target:
     def runbook(self, alert: str) -> dict[str, str]:
         if not self.runbooks:
             return {}
-        return {"runbook_url": f"{self.runbooks.rstrip('/')}/{self.model}#{alert.lower()}"}
+        return {"runbook_url": runbook_url(self.runbooks, self.model, alert)}
 
 
 @dataclass(frozen=True, slots=True)

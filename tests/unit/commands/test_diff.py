@@ -106,6 +106,17 @@ def test_top_table_versions_and_risk_flags(tmp_path):
     assert text.count("<details>") == text.count("</details>") >= 1
 
 
+def test_the_catalog_has_its_own_section_after_the_environments(tmp_path):
+    after = MINIMAL.replace('override clf { version "1.0.0" }', 'override clf { version "1.1.0" }')
+    changes = _changes(tmp_path, MINIMAL, after)
+    assert [c.group for c in changes][-2:] == [d.CATALOG_GROUP, d.CATALOG_GROUP]
+    assert {c.new_path for c in changes if c.group == d.CATALOG_GROUP} == {
+        "docs/catalog/README.md", "docs/catalog/models/clf.md"}
+    text = d.render_report(changes, None, markdown=True)
+    assert text.index("<summary><b>prod</b>") < text.index("<summary><b>docs/catalog</b>")
+    assert '+ "| prod | production | `in-cluster/ml-prod` | 1.1.0 (pinned) |' in text
+
+
 def test_tightening_is_not_flagged_and_no_change_says_so(tmp_path):
     stricter = MINIMAL.replace("metric auc >= 0.9", "metric auc >= 0.95")
     text = _report(tmp_path, MINIMAL, stricter)
@@ -146,3 +157,15 @@ def test_unparseable_yaml_falls_back_to_lines(bad):
     a, b = _file("other/x.yaml", bad), _file("other/x.yaml", bad + "more\n")
     (change,) = d.compare([a], [b])
     assert change.fields[0].path.startswith("line")
+
+
+def test_a_version_annotation_on_an_identity_is_not_an_identity_change():
+    def change(kind: str, path: str, status: str = "changed") -> d.Change:
+        f = structure.Field(path, "1", "2", 3, 3)
+        return d.Change("dev", f"{kind} ns/x", status, "a.yaml", "a.yaml", (f,), kind, "")
+
+    assert not d._identity_touched(change("ServiceAccount", 'metadata.annotations["shipspec.dev/version"]'))
+    assert d._identity_touched(change("ServiceAccount", 'metadata.annotations["eks.amazonaws.com/role-arn"]'))
+    assert d._identity_touched(change("ServiceAccount", "metadata.name", "added"))
+    assert d._identity_touched(change("ServiceAccount", "automountServiceAccountToken"))
+    assert d._identity_touched(change("Role", "rules[0].verbs"))

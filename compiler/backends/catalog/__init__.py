@@ -1,0 +1,1 @@
+"""The model catalog: Markdown pages and Mermaid diagrams under docs/catalog/."""
