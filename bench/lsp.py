@@ -30,8 +30,10 @@ def main() -> None:
             ws.update(edited, text)
             ws.analyse()
             times.append(time.perf_counter() - start)
-        print(f"{args.models} models: one edit re-checks in {min(times):.3f}s (best of {args.edits}), "
-              f"median {sorted(times)[len(times) // 2]:.3f}s")
+        print(
+            f"{args.models} models: one edit re-checks in {min(times):.3f}s (best of {args.edits}), "
+            f"median {sorted(times)[len(times) // 2]:.3f}s"
+        )
 
 
 if __name__ == "__main__":

@@ -23,8 +23,8 @@ def backend_times(checked: object) -> dict[str, float]:
     """Each backend's render alone, in seconds."""
     from compiler.backends import BACKENDS
     from compiler.backends.base import RenderContext
-    from compiler.diagnostics import Sink
     from compiler.backends.render import Templates
+    from compiler.diagnostics import Sink
 
     templates = Templates.load()
     times: dict[str, float] = {}
@@ -37,11 +37,10 @@ def backend_times(checked: object) -> dict[str, float]:
 
 def run(models: int, backends: bool = False, recompile: bool = True) -> dict[str, float]:
     from compiler import emit, validate
-    from compiler.pipeline import render
+    from compiler.backends.render import Templates
     from compiler.diagnostics import Sink
     from compiler.parse.sources import load
-    from compiler.pipeline import check_loaded
-    from compiler.backends.render import Templates
+    from compiler.pipeline import check_loaded, render
 
     times: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:

@@ -219,8 +219,11 @@ def build_parser() -> argparse.ArgumentParser:
         )
         if name == "compile":
             p.add_argument("--force", action="store_true", help="overwrite or prune hand-edited generated files")
-            p.add_argument("--watch", action="store_true",
-                           help="keep running: recompile (from memory) whenever a spec file changes")
+            p.add_argument(
+                "--watch",
+                action="store_true",
+                help="keep running: recompile (from memory) whenever a spec file changes",
+            )
 
     p = _sub(sub, "diff", "show per environment what the spec renders differently from REV")
     _add_inputs(p)
@@ -285,8 +288,13 @@ def _add_triton(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("path", type=Path, metavar="PATH", help="a config.pbtxt, a model directory or a model repository")
     p.add_argument("--serve", action="append", default=[], metavar="ENV", help="add 'serve in ENV' (repeatable)")
     p.add_argument("--artifact-base", default=None, metavar="URI", help="where artifacts live (default: a placeholder)")
-    p.add_argument("--drop", action="append", default=[], metavar="FIELD",
-                   help="import without this config field (dotted: input.allow_ragged_batch); reported, repeatable")
+    p.add_argument(
+        "--drop",
+        action="append",
+        default=[],
+        metavar="FIELD",
+        help="import without this config field (dotted: input.allow_ragged_batch); reported, repeatable",
+    )
     p.add_argument("--out", type=Path, metavar="FILE", help="write the spec text here instead of stdout")
 
     p = _sub(sub, "smoke", "check a running Triton against the spec for one environment")
@@ -667,14 +675,25 @@ def cmd_diff(args: argparse.Namespace) -> int:
     if args.comment is not None:
         from compiler.commands import pr_comment
 
-        body = found.text if args.format == "markdown" else changes.against(
-            args.base, _inputs(args.paths, args), _templates(args), built, True, _config(args).ci_install).text
+        body = (
+            found.text
+            if args.format == "markdown"
+            else changes.against(
+                args.base, _inputs(args.paths, args), _templates(args), built, True, _config(args).ci_install
+            ).text
+        )
         env = os.environ
         if not env.get("GITHUB_TOKEN") or not env.get("GITHUB_REPOSITORY"):
             raise UsageError("--comment needs GITHUB_TOKEN and GITHUB_REPOSITORY in the environment")
         try:
-            done = pr_comment.upsert(body, changes.MARKER, env["GITHUB_REPOSITORY"], args.comment,
-                                     env["GITHUB_TOKEN"], env.get("GITHUB_API_URL", "https://api.github.com"))
+            done = pr_comment.upsert(
+                body,
+                changes.MARKER,
+                env["GITHUB_REPOSITORY"],
+                args.comment,
+                env["GITHUB_TOKEN"],
+                env.get("GITHUB_API_URL", "https://api.github.com"),
+            )
         except UsageError as exc:  # e.g. a fork's read-only token: the job summary still has the report
             print(f"shipspec: warning: the pull request comment was not posted: {exc}", file=sys.stderr)
         else:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from compiler.diagnostics import Span
 
+
 def _no_spans() -> Mapping[str, Span]:
     # A plain dict (read-only by convention) so IR nodes pickle across processes.
     return {}

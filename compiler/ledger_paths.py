@@ -191,7 +191,11 @@ def read_checked(root: Path, sink: Sink, read: Callable[[Path], dict[str, str]])
         elif st is not None and st.st_size > MAX_LEDGER_BYTES:
             problem = f"is larger than {MAX_LEDGER_BYTES} bytes"
     if problem is not None:
-        sink.report("SS905", f"the ledger {LEDGER} {problem}; it is not read", where,
-                    hint="remove it (and the link) and compile again")
+        sink.report(
+            "SS905",
+            f"the ledger {LEDGER} {problem}; it is not read",
+            where,
+            hint="remove it (and the link) and compile again",
+        )
         return {}
     return read(root)

@@ -10,11 +10,10 @@ from typing import TYPE_CHECKING, Any
 from compiler.checks import check
 from compiler.diagnostics import Diagnostic, Severity, Sink
 from compiler.ir import Spec
+from compiler.output import OutputFile
 from compiler.parse.sources import Loaded, Store, load
 from compiler.parse.syntax import SourceFile
 from compiler.resolve import Resolved, resolve
-
-from compiler.output import OutputFile
 
 if TYPE_CHECKING:
     from compiler.backends.render import Templates
@@ -67,7 +66,9 @@ def check_loaded(loaded: Loaded) -> Checked:
         # A file that did not parse may hold the definitions other files use;
         # "unknown name" there would only echo the syntax error.
         found = [d for d in found if d.code not in _ECHOES_OF_MISSING_FILES]
-    return Checked(resolved, loaded.sources, tuple(sorted(set(found) | set(loaded.diagnostics), key=Diagnostic.sort_key)))
+    return Checked(
+        resolved, loaded.sources, tuple(sorted(set(found) | set(loaded.diagnostics), key=Diagnostic.sort_key))
+    )
 
 
 _ECHOES_OF_MISSING_FILES = frozenset({"SS101", "SS109", "SS402", "SS502", "SS603"})
@@ -148,7 +149,9 @@ def build(
         hit = store.get("build", key)
         if hit is not None:
             records, found = hit
-            cached = tuple(OutputFile(path, text, source, kind, config_map=cm) for path, text, source, kind, cm in records)
+            cached = tuple(
+                OutputFile(path, text, source, kind, config_map=cm) for path, text, source, kind, cm in records
+            )
             return Build(checked, cached, _reported(raw, found, allow))
     files, found = _render_and_validate(raw, template_dir, validate_output, ci_install)
     if store is not None and key is not None:
@@ -177,8 +180,7 @@ def _render_and_validate(
 
     files, sink = render(checked, Templates.load(template_dir), ci_install=ci_install)
     if validate_output and not sink.has_errors:
-        output_validation.validate_files(files, checked.resolved.project.kubernetes_version, sink,
-                                         file_validators())
+        output_validation.validate_files(files, checked.resolved.project.kubernetes_version, sink, file_validators())
     return files, sink.items
 
 
@@ -186,8 +188,12 @@ def _build_key(checked: Checked, template_dir: Path | None, validate_output: boo
     from compiler.cache import digest, tree_digest, version_tag
     from compiler.parse.sources import file_key
 
-    parts = [version_tag(), "validate" if validate_output else "render-only",
-             tree_digest(template_dir) if template_dir is not None else "-", f"ci_install={ci_install or '-'}"]
+    parts = [
+        version_tag(),
+        "validate" if validate_output else "render-only",
+        tree_digest(template_dir) if template_dir is not None else "-",
+        f"ci_install={ci_install or '-'}",
+    ]
     parts += [file_key(s.path, s.text) for s in checked.sources]
     return digest(*parts)
 
@@ -242,8 +248,11 @@ def emit(planned: Planned, store: Store | None = None) -> bool:
     if planned.plan is None or planned.has_errors:
         return False
     emitting.apply(planned.plan)
-    if store is not None and (planned.plan.write or planned.plan.delete or
-                              len(store.get("stat", _root_key(planned.plan.root)) or ()) != len(planned.plan.files)):
+    if store is not None and (
+        planned.plan.write
+        or planned.plan.delete
+        or len(store.get("stat", _root_key(planned.plan.root)) or ()) != len(planned.plan.files)
+    ):
         store.put("stat", _root_key(planned.plan.root), emitting.observed(planned.plan))
     return True
 

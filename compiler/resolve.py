@@ -59,8 +59,17 @@ class Project:
         p = spec.project
         if p is None:
             return cls("shipspec", None, (), triton_target.DEFAULT_RELEASE, k8s.DEFAULT_VERSION, None, None, None)
-        return cls(p.name, p.registry, p.owners, p.triton_version, p.kubernetes_version, p.repository,
-                   p.runbooks, p, p.triton_digest)
+        return cls(
+            p.name,
+            p.registry,
+            p.owners,
+            p.triton_version,
+            p.kubernetes_version,
+            p.repository,
+            p.runbooks,
+            p,
+            p.triton_digest,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,9 +136,13 @@ class Placement:
         memories = [r.memory for r in declared if r.memory is not None]
         storages = [r.storage for r in declared if r.storage is not None]
         span = self.resources.span if self.resources is not None else declared[0].span
-        return ir.Resources(span, cpu=round(sum(cpus), 6) if cpus else None,
-                            memory=sum(memories) if memories else None, gpu=max(r.gpu for r in declared),
-                            storage=sum(storages) if storages else None)
+        return ir.Resources(
+            span,
+            cpu=round(sum(cpus), 6) if cpus else None,
+            memory=sum(memories) if memories else None,
+            gpu=max(r.gpu for r in declared),
+            storage=sum(storages) if storages else None,
+        )
 
     @property
     def pod_gpu(self) -> int:
@@ -171,8 +184,9 @@ class Resolved:
         for other in self.spec.models:
             if other.steps and not wanted.issuperset(r.name for r in other.serve_in):
                 for env in self.served(other):
-                    if env.name not in wanted and any(p.model.name == model.name
-                                                      for p in self.place(other, env).pod_models):
+                    if env.name not in wanted and any(
+                        p.model.name == model.name for p in self.place(other, env).pod_models
+                    ):
                         wanted.add(env.name)
         return [env for env in self.spec.environments if env.name in wanted]
 
@@ -304,11 +318,16 @@ def availability_objective(sla: ir.Sla) -> slo_target.Objective | None:
         budgets.append(sla.error_rate)
     if not budgets:
         return None
-    return slo_target.Objective("availability", round(1.0 - min(budgets), 9), period_of(sla), "availability",
-                                windows_of(sla))
+    return slo_target.Objective(
+        "availability", round(1.0 - min(budgets), 9), period_of(sla), "availability", windows_of(sla)
+    )
 
 
 def latency_objective(sla: ir.Sla, o: ir.LatencyObjective) -> slo_target.Objective:
-    return slo_target.Objective(slo_target.latency_slo_name(o.percentile), round(o.percentile / 100, 9),
-                                period_of(sla), f"p{o.percentile:g} latency under {o.threshold * 1000:g}ms",
-                                windows_of(sla))
+    return slo_target.Objective(
+        slo_target.latency_slo_name(o.percentile),
+        round(o.percentile / 100, 9),
+        period_of(sla),
+        f"p{o.percentile:g} latency under {o.threshold * 1000:g}ms",
+        windows_of(sla),
+    )

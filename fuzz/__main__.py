@@ -20,10 +20,19 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.inputs is None and args.seconds is None:
         args.inputs = 1000
-    stats = run(args.inputs, args.seconds, args.seed, args.out, args.timeout, args.compile_every,
-                log=lambda line: print(line, file=sys.stderr, flush=True))
-    print(f"{stats.inputs} inputs in {stats.seconds:.0f} s ({stats.rate():.1f}/s), "
-          f"{stats.clean} clean spec mutants, {stats.compiled} compiled, {len(stats.findings)} finding sites")
+    stats = run(
+        args.inputs,
+        args.seconds,
+        args.seed,
+        args.out,
+        args.timeout,
+        args.compile_every,
+        log=lambda line: print(line, file=sys.stderr, flush=True),
+    )
+    print(
+        f"{stats.inputs} inputs in {stats.seconds:.0f} s ({stats.rate():.1f}/s), "
+        f"{stats.clean} clean spec mutants, {stats.compiled} compiled, {len(stats.findings)} finding sites"
+    )
     for f in stats.findings.values():
         print(f"  {f.site} x{f.count}: {f.message[:160]}")
     return 1 if stats.findings else 0

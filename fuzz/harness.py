@@ -74,8 +74,13 @@ class Stats:
             "seconds": round(self.seconds, 1),
             "inputs_per_second": round(self.rate(), 1),
             "findings": [
-                {"site": f.site, "target": f.target, "message": f.message[:500], "count": f.count,
-                 "reproducer_bytes": len(f.reproducer)}
+                {
+                    "site": f.site,
+                    "target": f.target,
+                    "message": f.message[:500],
+                    "count": f.count,
+                    "reproducer_bytes": len(f.reproducer),
+                }
                 for f in self.findings.values()
             ],
         }
@@ -122,12 +127,40 @@ def triton_seeds() -> list[bytes]:
     return [p.read_bytes() for p in found] or [b'name: "m"\nplatform: "onnxruntime_onnx"\n']
 
 
-EVIDENCE_TOKENS = [b"&a ", b"*a", b"[", b"{", b"]", b"}", b"1" * 5000, b"1.0e+999999999", b"-1", b".nan", b".inf",
-                   b"<<: *a", b"!!python/object:os.system", b"\n  auc: 1\n  auc: 2\n", b"[" * 5000, b"?", b"- ", b"\t"]
-TRITON_TOKENS = [b'"a\\"\\n  env X = \\"y"', b"data_type: 99", b"kind: 7", b"dims: [ -5 ]", b"max_batch_size: -1",
-                 b'default_model_filename: "\\"\\n}"', b"{", b"}",
-                 b'parameters { key: "\\n" value: { string_value: "\\"" } }',
-                 b"9" * 400, b'name: "a b"', b"timeout_action: 9"]
+EVIDENCE_TOKENS = [
+    b"&a ",
+    b"*a",
+    b"[",
+    b"{",
+    b"]",
+    b"}",
+    b"1" * 5000,
+    b"1.0e+999999999",
+    b"-1",
+    b".nan",
+    b".inf",
+    b"<<: *a",
+    b"!!python/object:os.system",
+    b"\n  auc: 1\n  auc: 2\n",
+    b"[" * 5000,
+    b"?",
+    b"- ",
+    b"\t",
+]
+TRITON_TOKENS = [
+    b'"a\\"\\n  env X = \\"y"',
+    b"data_type: 99",
+    b"kind: 7",
+    b"dims: [ -5 ]",
+    b"max_batch_size: -1",
+    b'default_model_filename: "\\"\\n}"',
+    b"{",
+    b"}",
+    b'parameters { key: "\\n" value: { string_value: "\\"" } }',
+    b"9" * 400,
+    b'name: "a b"',
+    b"timeout_action: 9",
+]
 
 
 # ---- targets ----------------------------------------------------------------
@@ -274,7 +307,7 @@ def minimise(data: bytes, still_fails: Callable[[bytes], bool], budget: int = 20
         i = 0
         shrunk = False
         while i < len(data) and tries < budget:
-            candidate = data[:i] + data[i + chunk:]
+            candidate = data[:i] + data[i + chunk :]
             tries += 1
             if candidate and still_fails(candidate):
                 data = candidate
@@ -316,7 +349,8 @@ def run(inputs: int | None = None, seconds: float | None = None, seed: int = 0, 
                         data = data.encode("utf-8", "surrogatepass")
                     elif rng.random() < 0.6:
                         data = mutate.mutate_text(spec_texts[base], rng, spec_texts, rng.randint(1, 4)).encode(
-                            "utf-8", "surrogatepass")
+                            "utf-8", "surrogatepass"
+                        )
                     else:
                         data = specs[base]
                         for _ in range(rng.randint(1, 4)):
@@ -348,6 +382,7 @@ def run(inputs: int | None = None, seconds: float | None = None, seed: int = 0, 
 
                     def go(d: bytes) -> None:
                         targets.triton(d)
+
                 exc = _call(lambda go=go, data=data: go(data), timeout)
                 stats.inputs += 1
                 stats.by_target[target] = stats.by_target.get(target, 0) + 1
@@ -356,6 +391,7 @@ def run(inputs: int | None = None, seconds: float | None = None, seed: int = 0, 
                     if site in stats.findings:
                         stats.findings[site].count += 1
                     else:
+
                         def same(
                             d: bytes, site: str = site, go: Callable[[bytes], None] = go, target: str = target
                         ) -> bool:

@@ -6,24 +6,79 @@ import random
 import re
 
 # The spec's tokens, roughly as the grammar lexes them (compiler/grammar/spec.lark).
-TOKEN = re.compile(r'"(?:[^"\\\n]|\\.)*"|#[^\n]*|p\d+(?:\.\d+)?|-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?[A-Za-z%]*'
-                   r"|@[\w./-]+|[A-Za-z_]\w*|->|\.\.|<=|>=|==|[{}\[\](),:=<>]|\s+|.", re.S)
+TOKEN = re.compile(
+    r'"(?:[^"\\\n]|\\.)*"|#[^\n]*|p\d+(?:\.\d+)?|-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?[A-Za-z%]*'
+    r"|@[\w./-]+|[A-Za-z_]\w*|->|\.\.|<=|>=|==|[{}\[\](),:=<>]|\s+|.",
+    re.S,
+)
 
 # Values that once crashed, hung or escaped (issue 17) and their neighbours.
 HOSTILE_NUMBERS = [
-    "0", "-1", "1e999999999", "9" * 401, "1" * 5000, "1" * 200 + "." + "5" * 200, "2147483648", "1e15",
-    "1e-400", "0.0000001", "4294967296", "1e400", "-0", "00", "1.5",
+    "0",
+    "-1",
+    "1e999999999",
+    "9" * 401,
+    "1" * 5000,
+    "1" * 200 + "." + "5" * 200,
+    "2147483648",
+    "1e15",
+    "1e-400",
+    "0.0000001",
+    "4294967296",
+    "1e400",
+    "-0",
+    "00",
+    "1.5",
 ]
 HOSTILE_QUANTITIES = [
-    "0ms", "1e999s", "9" * 400 + "Gi", "1e999rps", "100%", "101%", "0%", "99.999999999%", "1Ti",
-    "1000000000000000000000d", "p0", "p100", "p" + "9" * 400, "-5ms", "1Zi", "inf", "nan",
+    "0ms",
+    "1e999s",
+    "9" * 400 + "Gi",
+    "1e999rps",
+    "100%",
+    "101%",
+    "0%",
+    "99.999999999%",
+    "1Ti",
+    "1000000000000000000000d",
+    "p0",
+    "p100",
+    "p" + "9" * 400,
+    "-5ms",
+    "1Zi",
+    "inf",
+    "nan",
 ]
 HOSTILE_STRINGS = [
-    '""', '"\\ud800"', '"\\udfff\\ud800"', '"${{ github.event.pull_request.title }}"', '"../../other/9.9.9"',
-    '"a\\nb: c"', '"---\\nkind: Secret"', '"{{ 7*7 }}"', '"{% raw %}"', '"\\" + x"', '"\\\\"', '"latest"',
-    '"AKIAIOSFODNN7EXAMPLE"', '"postgres://admin:pw@db/x"', '"Bearer abcdefghijklmnop"',
-    '"ghp_' + "a" * 36 + '"', '"' + "x" * 300 + '"', '"\\u0000"', '"s3://"', '"  "', '"\\t"', '"é"',
-    '"' + "a/" * 200 + '"', '"*"', '"&a"', '"!!python/object"', '"0x10"', '"yes"', '"null"',
+    '""',
+    '"\\ud800"',
+    '"\\udfff\\ud800"',
+    '"${{ github.event.pull_request.title }}"',
+    '"../../other/9.9.9"',
+    '"a\\nb: c"',
+    '"---\\nkind: Secret"',
+    '"{{ 7*7 }}"',
+    '"{% raw %}"',
+    '"\\" + x"',
+    '"\\\\"',
+    '"latest"',
+    '"AKIAIOSFODNN7EXAMPLE"',
+    '"postgres://admin:pw@db/x"',
+    '"Bearer abcdefghijklmnop"',
+    '"ghp_' + "a" * 36 + '"',
+    '"' + "x" * 300 + '"',
+    '"\\u0000"',
+    '"s3://"',
+    '"  "',
+    '"\\t"',
+    '"é"',
+    '"' + "a/" * 200 + '"',
+    '"*"',
+    '"&a"',
+    '"!!python/object"',
+    '"0x10"',
+    '"yes"',
+    '"null"',
 ]
 KEYWORDS = (
     "project registry owners environment tier namespace replicas model version format artifact input output "
@@ -80,8 +135,18 @@ def grammar_mutation(text: str, rng: random.Random, pool: list[str]) -> str:
         lines = rng.choice(pool).splitlines(keepends=True) or ["\n"]
         toks.insert(i, rng.choice(lines))
     else:  # nesting or repetition
-        toks.insert(i, rng.choice(["{" * rng.randint(1, 100), "[" * rng.randint(1, 100), "# c\n" * rng.randint(1, 50),
-                                   "\\" * rng.randint(1, 5), '"\\"' * rng.randint(1, 5)]))
+        toks.insert(
+            i,
+            rng.choice(
+                [
+                    "{" * rng.randint(1, 100),
+                    "[" * rng.randint(1, 100),
+                    "# c\n" * rng.randint(1, 50),
+                    "\\" * rng.randint(1, 5),
+                    '"\\"' * rng.randint(1, 5),
+                ]
+            ),
+        )
     return "".join(toks)
 
 

@@ -23,7 +23,9 @@ import yaml
 METADATA = {
     "type": "object",
     "properties": {
-        "name": {"type": "string"}, "generateName": {"type": "string"}, "namespace": {"type": "string"},
+        "name": {"type": "string"},
+        "generateName": {"type": "string"},
+        "namespace": {"type": "string"},
         "labels": {"type": "object", "additionalProperties": {"type": "string"}},
         "annotations": {"type": "object", "additionalProperties": {"type": "string"}},
         "finalizers": {"type": "array", "items": {"type": "string"}},
@@ -37,15 +39,23 @@ def _clean(node: Any, strict: bool) -> Any:
     if not isinstance(node, dict):
         return node
     # A "description" annotation is dropped; a property named description is kept.
-    out = {k: ({name: _clean(sub, strict) for name, sub in v.items()} if k == "properties" else _clean(v, strict))
-           for k, v in node.items() if not (k == "description" and isinstance(v, str))}
+    out = {
+        k: ({name: _clean(sub, strict) for name, sub in v.items()} if k == "properties" else _clean(v, strict))
+        for k, v in node.items()
+        if not (k == "description" and isinstance(v, str))
+    }
     if out.get("x-kubernetes-int-or-string") and "type" not in out:
         out["anyOf"] = [{"type": "integer"}, {"type": "string"}]
         out.pop("x-kubernetes-int-or-string")
     if out.pop("nullable", False) and isinstance(out.get("type"), str):
         out["type"] = [out["type"], "null"]
-    if (strict and out.get("type") == "object" and "properties" in out
-            and "additionalProperties" not in out and not out.get("x-kubernetes-preserve-unknown-fields")):
+    if (
+        strict
+        and out.get("type") == "object"
+        and "properties" in out
+        and "additionalProperties" not in out
+        and not out.get("x-kubernetes-preserve-unknown-fields")
+    ):
         out["additionalProperties"] = False
     return out
 

@@ -25,11 +25,18 @@ from tests.support.noexec import (  # noqa: F401  (pytest hooks, registered by b
 )
 
 settings.register_profile(
-    "default", max_examples=60, deadline=None, derandomize=True, database=None,
+    "default",
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    database=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.register_profile(
-    "long", max_examples=5000, deadline=None, database=None,
+    "long",
+    max_examples=5000,
+    deadline=None,
+    database=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))

@@ -10,8 +10,8 @@ import jinja2
 import yaml
 
 from compiler.backends.base import OutputFile, RenderContext
-from compiler.diagnostics import Span
 from compiler.backends.render import Raw
+from compiler.diagnostics import Span
 from compiler.serialize import load_all
 
 
@@ -33,13 +33,18 @@ def _render(ctx: RenderContext, template: str, source: Span, context: dict[str, 
     try:
         return ctx.templates.render(template, **context)
     except (jinja2.TemplateError, TypeError) as exc:
-        ctx.sink.report("SS820", f"template {template} failed: {exc}", source,
-                        hint="fix the template (or the --templates override that replaces it)")
+        ctx.sink.report(
+            "SS820",
+            f"template {template} failed: {exc}",
+            source,
+            hint="fix the template (or the --templates override that replaces it)",
+        )
         return None
 
 
-def object_file(ctx: RenderContext, path: str, template: str, source: Span, kind: str = "yaml",
-                **context: Any) -> OutputFile | None:
+def object_file(
+    ctx: RenderContext, path: str, template: str, source: Span, kind: str = "yaml", **context: Any
+) -> OutputFile | None:
     """Render one Kubernetes object file; None (with a diagnostic) when it cannot be."""
     if any(v is None for v in context.values()):
         return None  # a fragment failed and was already reported

@@ -19,15 +19,25 @@ def check_serving_targets(r: Resolved, sink: Sink) -> None:
     for what, items in (("SLA", spec.slas), ("monitor", spec.monitors)):
         for item in items:
             model = r.models.get(item.model.name)
-            if model and item.environment.name in r.environments and item.environment.name not in {r.name for r in model.serve_in}:
-                sink.report("SS603", f"{what} for '{model.name}' in '{item.environment.name}', which does not serve it",
-                            item.environment.span, hint=f"add '{item.environment.name}' to the model's 'serve in' list")
+            if (
+                model
+                and item.environment.name in r.environments
+                and item.environment.name not in {r.name for r in model.serve_in}
+            ):
+                sink.report(
+                    "SS603",
+                    f"{what} for '{model.name}' in '{item.environment.name}', which does not serve it",
+                    item.environment.span,
+                    hint=f"add '{item.environment.name}' to the model's 'serve in' list",
+                )
     for env in spec.environments:
         for o in env.overrides:
             model = r.models.get(o.model.name)
             # An ensemble's pod loads its members: an override may size a member there.
             if model and env.name not in {e.name for e in r.loaded_in(model)}:
-                sink.report("SS603", f"override for '{model.name}' in '{env.name}', which does not serve it", o.model.span)
+                sink.report(
+                    "SS603", f"override for '{model.name}' in '{env.name}', which does not serve it", o.model.span
+                )
 
 
 def _check_batching(model: ir.Model, batching: ir.Batching | None, sink: Sink) -> None:
@@ -35,16 +45,23 @@ def _check_batching(model: ir.Model, batching: ir.Batching | None, sink: Sink) -
         return
     for size in batching.preferred:
         if batching.max_batch_size and size > batching.max_batch_size:
-            sink.report("SS604", f"preferred batch size {size} is above max {batching.max_batch_size}",
-                        batching.spans.get("preferred", batching.span))
+            sink.report(
+                "SS604",
+                f"preferred batch size {size} is above max {batching.max_batch_size}",
+                batching.spans.get("preferred", batching.span),
+            )
     if not batching.max_batch_size and (batching.preferred or batching.delay is not None):
         sink.report("SS604", "batching settings without 'max' have no effect", batching.span, hint="add: max N")
     dynamic = batching.preferred or batching.delay is not None or batching.priority_levels or batching.queue
     if model.sequence is not None and dynamic:
         # 'max' alone is Triton's max_batch_size, which the sequence batcher uses; the other
         # settings belong to the dynamic batcher, which a stateful model cannot have.
-        sink.report("SS604", "a model has either dynamic batching or a sequence batcher, not both", batching.span,
-                    hint="keep only 'max' in the batching block of a sequence model")
+        sink.report(
+            "SS604",
+            "a model has either dynamic batching or a sequence batcher, not both",
+            batching.span,
+            hint="keep only 'max' in the batching block of a sequence model",
+        )
 
 
 def check_tensors(r: Resolved, sink: Sink) -> None:
@@ -64,8 +81,11 @@ def check_tensors(r: Resolved, sink: Sink) -> None:
                 sink.report("SS604", f"tensor '{t.name}' has no dimensions and the model does not batch", t.span)
             if t.reshape is not None and -1 not in t.dims and -1 not in t.reshape:
                 if prod(t.dims) != prod(t.reshape):
-                    sink.report("SS604", f"reshape of '{t.name}' changes the element count "
-                                f"({prod(t.dims)} to {prod(t.reshape)})", t.span)
+                    sink.report(
+                        "SS604",
+                        f"reshape of '{t.name}' changes the element count ({prod(t.dims)} to {prod(t.reshape)})",
+                        t.span,
+                    )
         _check_batching(model, model.batching, sink)
     for env in spec.environments:
         for o in env.overrides:
@@ -97,7 +117,9 @@ def check_ensembles(r: Resolved, sink: Sink) -> None:
             fed = set()
             for m in step.inputs:
                 if m.source not in available:
-                    sink.report("SS605", f"'{m.source}' is neither an ensemble input nor an earlier step's output", m.span)
+                    sink.report(
+                        "SS605", f"'{m.source}' is neither an ensemble input nor an earlier step's output", m.span
+                    )
                 if m.target not in member_inputs:
                     sink.report("SS605", f"'{member.name}' has no input '{m.target}'", m.span)
                 fed.add(m.target)
@@ -125,9 +147,12 @@ def check_sla_vs_gates(r: Resolved, sink: Sink) -> None:
     for gate in spec.gates:
         sla = slas.get((gate.model.name, gate.target.name))
         if gate.canary and (sla is None or not (sla.latency or sla.availability or sla.error_rate is not None)):
-            sink.report("SS602", f"canary into '{gate.target.name}' has no SLA of '{gate.model.name}' to analyse",
-                        gate.spans.get("canary", gate.span),
-                        hint=f"add: sla {gate.model.name} in {gate.target.name} {{ ... }}")
+            sink.report(
+                "SS602",
+                f"canary into '{gate.target.name}' has no SLA of '{gate.model.name}' to analyse",
+                gate.spans.get("canary", gate.span),
+                hint=f"add: sla {gate.model.name} in {gate.target.name} {{ ... }}",
+            )
         if gate.load is None or sla is None:
             continue
         for objective in sla.latency:

@@ -41,14 +41,19 @@ def check_gates(r: Resolved, sink: Sink) -> None:
         if src.name == dst.name:
             sink.report("SS401", f"gate from '{src.name}' to itself", gate.span)
         if dst.tier is ir.Tier.PRODUCTION and not gate.approval:
-            sink.report("SS403", f"gate into production '{dst.name}' has no approval", gate.span,
-                        hint="add: approval @org/team")
+            sink.report(
+                "SS403", f"gate into production '{dst.name}' has no approval", gate.span, hint="add: approval @org/team"
+            )
         if model is None:
             continue
         served = {r.name for r in model.serve_in}
         if dst.name not in served:
-            sink.report("SS405", f"gate target '{dst.name}' does not serve '{model.name}'", gate.target.span,
-                        hint=f"add '{dst.name}' to the model's 'serve in' list")
+            sink.report(
+                "SS405",
+                f"gate target '{dst.name}' does not serve '{model.name}'",
+                gate.target.span,
+                hint=f"add '{dst.name}' to the model's 'serve in' list",
+            )
         if src.name not in served and src.tier not in _EVALUATION_TIERS:
             sink.report("SS405", f"gate source '{src.name}' does not serve '{model.name}'", gate.source.span)
     _check_cycles(spec, sink)

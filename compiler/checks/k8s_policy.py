@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from compiler import ir
-from compiler.targets import kubernetes as kc
-from compiler.targets import triton as triton_target
 from compiler.diagnostics import Sink
 from compiler.resolve import Resolved, namespace
+from compiler.targets import kubernetes as kc
+from compiler.targets import triton as triton_target
 
 _FETCHABLE = ("s3", "gs", "https", "http")
 
@@ -32,26 +32,40 @@ def check_kubernetes(r: Resolved, sink: Sink) -> None:
     for env in spec.environments:
         span = env.spans.get("namespace", env.span)
         if env.namespace is not None and not kc.is_dns_label(env.namespace):
-            sink.report("SS224", f"namespace {env.namespace!r} is not a valid Kubernetes namespace", span,
-                        hint="use lower-case letters, digits and '-', at most 63 characters")
+            sink.report(
+                "SS224",
+                f"namespace {env.namespace!r} is not a valid Kubernetes namespace",
+                span,
+                hint="use lower-case letters, digits and '-', at most 63 characters",
+            )
         if env.gateway is not None:
             ns, slash, gw = env.gateway.partition("/")
             if not kc.is_dns_label(ns) or (slash and not kc.is_dns_label(gw)):
-                sink.report("SS224", f"gateway {env.gateway!r} must be the gateway's namespace name, "
-                            "optionally with its Istio Gateway's name (NAMESPACE/NAME)",
-                            env.spans.get("gateway", env.span))
+                sink.report(
+                    "SS224",
+                    f"gateway {env.gateway!r} must be the gateway's namespace name, "
+                    "optionally with its Istio Gateway's name (NAMESPACE/NAME)",
+                    env.spans.get("gateway", env.span),
+                )
         for key, value in env.node_selector:
             if not kc.is_label_key(key) or not kc.is_label_value(value):
-                sink.report("SS221", f"node_selector {key!r} = {value!r} is not a valid Kubernetes label",
-                            env.spans.get("node_selector", env.span))
+                sink.report(
+                    "SS221",
+                    f"node_selector {key!r} = {value!r} is not a valid Kubernetes label",
+                    env.spans.get("node_selector", env.span),
+                )
         for key, value in env.prometheus_labels:
             if not kc.is_label_key(key) or not kc.is_label_value(value):
-                sink.report("SS221", f"prometheus_label {key!r} = {value!r} is not a valid Kubernetes label",
-                            env.spans.get("prometheus_label", env.span))
+                sink.report(
+                    "SS221",
+                    f"prometheus_label {key!r} = {value!r} is not a valid Kubernetes label",
+                    env.spans.get("prometheus_label", env.span),
+                )
         for key in env.tolerations:
             if not kc.is_label_key(key):
-                sink.report("SS221", f"toleration {key!r} is not a valid taint key",
-                            env.spans.get("toleration", env.span))
+                sink.report(
+                    "SS221", f"toleration {key!r} is not a valid taint key", env.spans.get("toleration", env.span)
+                )
     _check_shared_namespaces(spec, sink)
     for model in spec.models:
         _check_env(model.env, sink)
@@ -59,17 +73,23 @@ def check_kubernetes(r: Resolved, sink: Sink) -> None:
         if model.format not in (None, ir.ModelFormat.ENSEMBLE) and model.artifact:
             scheme = model.artifact.split("://", 1)[0] if "://" in model.artifact else ""
             if scheme not in _FETCHABLE:
-                sink.report("SS226", f"artifact {model.artifact!r} cannot be fetched into the model repository",
-                            model.spans.get("artifact", model.span),
-                            hint="use an s3://, gs:// or https:// URI")
+                sink.report(
+                    "SS226",
+                    f"artifact {model.artifact!r} cannot be fetched into the model repository",
+                    model.spans.get("artifact", model.span),
+                    hint="use an s3://, gs:// or https:// URI",
+                )
     for t in spec.trainings:
         _check_env(t.env, sink)
     project = spec.project
     if project is not None and triton_target.triton_release(project.triton_version) is None:
-        sink.report("SS732", f"no Triton container image is known for server version {project.triton_version!r}",
-                    project.spans.get("triton_version", project.span),
-                    hint=f"pin a 2.MINOR.PATCH version with MINOR from {triton_target.TRITON_MINOR_MIN} "
-                    f"to {triton_target.TRITON_MINOR_MAX}")
+        sink.report(
+            "SS732",
+            f"no Triton container image is known for server version {project.triton_version!r}",
+            project.spans.get("triton_version", project.span),
+            hint=f"pin a 2.MINOR.PATCH version with MINOR from {triton_target.TRITON_MINOR_MIN} "
+            f"to {triton_target.TRITON_MINOR_MAX}",
+        )
     _check_shadow(spec, sink)
 
 
@@ -83,9 +103,13 @@ def _check_shared_namespaces(spec: ir.Spec, sink: Sink) -> None:
         key = (env.cluster, namespace(env))
         first = seen.setdefault(key, env)
         if first is not env:
-            sink.report("SS225", f"environments '{first.name}' and '{env.name}' share namespace {key[1]!r}"
-                        + (f" on cluster {env.cluster!r}" if env.cluster else ""),
-                        env.spans.get("namespace", env.span), hint="give each environment its own namespace")
+            sink.report(
+                "SS225",
+                f"environments '{first.name}' and '{env.name}' share namespace {key[1]!r}"
+                + (f" on cluster {env.cluster!r}" if env.cluster else ""),
+                env.spans.get("namespace", env.span),
+                hint="give each environment its own namespace",
+            )
 
 
 def _check_env(env: Iterable[ir.EnvVar], sink: Sink) -> None:
@@ -97,19 +121,25 @@ def _check_env(env: Iterable[ir.EnvVar], sink: Sink) -> None:
         ref = var.value.ref
         # Lowering already reports a reference with no store separator at all (SS204).
         if ref and ":" in ref and kc.parse_secret(ref) is None:
-            sink.report("SS223", f"secret reference {ref!r} is not STORE:KEY#PROPERTY with a store name "
-                        "Kubernetes accepts", var.value.span, hint='e.g. secret "vault:ml/fraud#db"')
+            sink.report(
+                "SS223",
+                f"secret reference {ref!r} is not STORE:KEY#PROPERTY with a store name Kubernetes accepts",
+                var.value.span,
+                hint='e.g. secret "vault:ml/fraud#db"',
+            )
 
 
 def _check_shadow(spec: ir.Spec, sink: Sink) -> None:
     for env in spec.environments:
         if env.shadow is None or env.tier is not ir.Tier.PREPROD:
             continue
-        both = [m for m in spec.models
-                if {env.name, env.shadow.source.name} <= {r.name for r in m.serve_in}]
+        both = [m for m in spec.models if {env.name, env.shadow.source.name} <= {r.name for r in m.serve_in}]
         if not both:
-            sink.report("SS620", f"'{env.name}' shadows '{env.shadow.source.name}' but no model is served in both",
-                        env.shadow.span)
+            sink.report(
+                "SS620",
+                f"'{env.name}' shadows '{env.shadow.source.name}' but no model is served in both",
+                env.shadow.span,
+            )
 
 
 # --- rendered objects ---------------------------------------------------------------------------

@@ -22,11 +22,19 @@ def check_project(r: Resolved, sink: Sink) -> None:
     spec = r.spec
     if not spec.projects:
         where = spec.files[0] if spec.files else "<spec>"
-        sink.report("SS109", "the spec has no 'project' block", Span.point(where),
-                    hint='add: project NAME { registry "..." owners @org/team }')
+        sink.report(
+            "SS109",
+            "the spec has no 'project' block",
+            Span.point(where),
+            hint='add: project NAME { registry "..." owners @org/team }',
+        )
     for extra in spec.projects[1:]:
-        sink.report("SS108", f"a second project '{extra.name}'", extra.span,
-                    hint=f"the project is already declared at {spec.projects[0].span.file}:{spec.projects[0].span.line}")
+        sink.report(
+            "SS108",
+            f"a second project '{extra.name}'",
+            extra.span,
+            hint=f"the project is already declared at {spec.projects[0].span.file}:{spec.projects[0].span.line}",
+        )
 
 
 def _dupes(items: Iterable[tuple[str, Span]], what: str, sink: Sink, code: str = "SS102") -> None:
@@ -57,14 +65,21 @@ def check_duplicates(r: Resolved, sink: Sink) -> None:
     # Names share one namespace in rendered objects (labels, file names).
     # Visit in source order so the clash is reported at the later definition.
     kinds: dict[str, tuple[str, Span]] = {}
-    named = [(item.span, kind, item) for kind, items in (("dataset", spec.datasets),
-             ("environment", spec.environments), ("model", spec.models)) for item in items]
+    named = [
+        (item.span, kind, item)
+        for kind, items in (("dataset", spec.datasets), ("environment", spec.environments), ("model", spec.models))
+        for item in items
+    ]
     for _, kind, item in sorted(named, key=lambda t: (t[0], t[1])):
         other = kinds.setdefault(item.name, (kind, item.span))
         if other[0] != kind:
             article = "an" if kind[0] in "aeiou" else "a"
-            sink.report("SS102", f"'{item.name}' is both a {other[0]} and {article} {kind}", item.span,
-                        hint=f"the {other[0]} is at {other[1].file}:{other[1].line}")
+            sink.report(
+                "SS102",
+                f"'{item.name}' is both a {other[0]} and {article} {kind}",
+                item.span,
+                hint=f"the {other[0]} is at {other[1].file}:{other[1].line}",
+            )
 
 
 def check_names(r: Resolved, sink: Sink) -> None:
@@ -77,13 +92,19 @@ def check_names(r: Resolved, sink: Sink) -> None:
     for kind, items in (("dataset", spec.datasets), ("environment", spec.environments), ("model", spec.models)):
         for item in items:
             if not _NAME.match(item.name):
-                sink.report("SS105", f"{kind} name '{item.name}' must start with a lower-case letter and use only a-z, 0-9 and _",
-                            item.span, hint=f"try '{re.sub(r'[^a-z0-9_]', '_', item.name.lower())}'")
+                sink.report(
+                    "SS105",
+                    f"{kind} name '{item.name}' must start with a lower-case letter and use only a-z, 0-9 and _",
+                    item.span,
+                    hint=f"try '{re.sub(r'[^a-z0-9_]', '_', item.name.lower())}'",
+                )
             elif len(item.name) > MAX_NAME:
                 sink.report("SS105", f"{kind} name '{item.name}' is longer than {MAX_NAME} characters", item.span)
 
 
-def _resolve(ref: ir.Ref | None, table: dict[str, object], what: str, sink: Sink, others: dict[str, dict[str, object]]) -> None:
+def _resolve(
+    ref: ir.Ref | None, table: dict[str, object], what: str, sink: Sink, others: dict[str, dict[str, object]]
+) -> None:
     if ref is None or ref.name in table:
         return
     for other_kind, other in others.items():

@@ -35,8 +35,12 @@ def check_production(r: Resolved, sink: Sink) -> None:
             continue
         if env.replicas is None:
             if "replicas" not in env.spans:  # a written but invalid range is reported already
-                sink.report("SS501", f"production environment '{env.name}' declares no replicas", env.span,
-                            hint="add: replicas 2..N (at least two, so one can fail or drain)")
+                sink.report(
+                    "SS501",
+                    f"production environment '{env.name}' declares no replicas",
+                    env.span,
+                    hint="add: replicas 2..N (at least two, so one can fail or drain)",
+                )
         elif env.replicas.min < 2:
             sink.report("SS501", f"production runs at least 2 replicas, not {env.replicas.min}", env.replicas.span)
         for o in env.overrides:
@@ -49,13 +53,20 @@ def check_production(r: Resolved, sink: Sink) -> None:
                 continue
             member_only = ref.name in members.get(model.name, set())
             if (model.name, prod.name) not in slas and not member_only:
-                sink.report("SS502", f"'{model.name}' is served in production '{prod.name}' without an SLA", ref.span,
-                            hint=f"add: sla {model.name} in {prod.name} "
-                            "{ latency p99 < 100ms  availability 99.9% over 30d }")
+                sink.report(
+                    "SS502",
+                    f"'{model.name}' is served in production '{prod.name}' without an SLA",
+                    ref.span,
+                    hint=f"add: sla {model.name} in {prod.name} {{ latency p99 < 100ms  availability 99.9% over 30d }}",
+                )
             res = r.place(model, prod).resources
             if res is None or res.cpu is None or res.memory is None:
-                sink.report("SS503", f"'{model.name}' needs cpu and memory limits to run in production '{prod.name}'",
-                            (res.span if res else ref.span), hint="add: resources { cpu 2 memory 4Gi }")
+                sink.report(
+                    "SS503",
+                    f"'{model.name}' needs cpu and memory limits to run in production '{prod.name}'",
+                    (res.span if res else ref.span),
+                    hint="add: resources { cpu 2 memory 4Gi }",
+                )
 
 
 def check_tiers(r: Resolved, sink: Sink) -> None:
@@ -73,10 +84,18 @@ def check_tiers(r: Resolved, sink: Sink) -> None:
                 sink.report("SS505", f"models are not served in {tier.value} environment '{ref.name}'", ref.span)
             env = r.environments.get(ref.name)
             gpu = model.resources.gpu if model.resources else 0
-            if (env is not None and gpu and tier in (ir.Tier.STAGING, ir.Tier.PREPROD, ir.Tier.PRODUCTION)
-                    and not (env.tolerations or env.node_selector)):
-                sink.report("SS506", f"'{model.name}' asks for a GPU but '{env.name}' declares no GPU nodes", ref.span,
-                            hint='add to the environment: toleration "nvidia.com/gpu"')
+            if (
+                env is not None
+                and gpu
+                and tier in (ir.Tier.STAGING, ir.Tier.PREPROD, ir.Tier.PRODUCTION)
+                and not (env.tolerations or env.node_selector)
+            ):
+                sink.report(
+                    "SS506",
+                    f"'{model.name}' asks for a GPU but '{env.name}' declares no GPU nodes",
+                    ref.span,
+                    hint='add to the environment: toleration "nvidia.com/gpu"',
+                )
     for t in spec.trainings:
         if t.environment and (tier := r.tier(t.environment.name)) not in (None, ir.Tier.TRAINING):
             sink.report("SS505", f"training runs in a training environment, not {tier.value}", t.environment.span)
@@ -84,8 +103,11 @@ def check_tiers(r: Resolved, sink: Sink) -> None:
         for item in items:
             tier = r.tier(item.environment.name)
             if tier is not None and tier not in _SLA_TIERS:
-                sink.report("SS505", f"an {what} applies to staging, preprod or production, not {tier.value}",
-                            item.environment.span)
+                sink.report(
+                    "SS505",
+                    f"an {what} applies to staging, preprod or production, not {tier.value}",
+                    item.environment.span,
+                )
     for env in spec.environments:
         if env.shadow is not None:
             if env.tier is not ir.Tier.PREPROD:
@@ -96,8 +118,9 @@ def check_tiers(r: Resolved, sink: Sink) -> None:
         if env.quota is not None and env.tier is not ir.Tier.DEVELOPMENT:
             sink.report("SS606", "a quota is rendered only for development environments", env.quota.span)
         if env.namespace is None and env.tier is not None:
-            sink.report("SS508", f"environment '{env.name}' has no namespace; '{env.name.replace('_', '-')}' is used",
-                        env.span)
+            sink.report(
+                "SS508", f"environment '{env.name}' has no namespace; '{env.name.replace('_', '-')}' is used", env.span
+            )
 
 
 _LATEST = re.compile(r"(:latest$|/latest(/|$))")
@@ -119,12 +142,22 @@ def check_mutable_tags(r: Resolved, sink: Sink) -> None:
         in_prod = any(e.tier is ir.Tier.PRODUCTION for e in r.served(model))
         severity = Severity.ERROR if in_prod else Severity.WARNING
         if model.version == "latest":
-            sink.report("SS504", "'latest' is not a version; pin one", model.spans.get("version", model.span),
-                        severity=severity)
+            sink.report(
+                "SS504", "'latest' is not a version; pin one", model.spans.get("version", model.span), severity=severity
+            )
         if model.artifact and _LATEST.search(model.artifact):
-            sink.report("SS504", "the artifact refers to a mutable 'latest'; pin a version",
-                        model.spans.get("artifact", model.span), severity=severity)
+            sink.report(
+                "SS504",
+                "the artifact refers to a mutable 'latest'; pin a version",
+                model.spans.get("artifact", model.span),
+                severity=severity,
+            )
     for t in spec.trainings:
         if t.image and (_LATEST.search(t.image) or _image_untagged(t.image)):
-            sink.report("SS504", f"training image '{t.image}' has no pinned tag", t.spans.get("image", t.span),
-                        severity=Severity.WARNING, hint="pin a version tag or a digest (@sha256:...)")
+            sink.report(
+                "SS504",
+                f"training image '{t.image}' has no pinned tag",
+                t.spans.get("image", t.span),
+                severity=Severity.WARNING,
+                hint="pin a version tag or a digest (@sha256:...)",
+            )

@@ -31,8 +31,10 @@ def check_canary_weights(r: Resolved, sink: Sink) -> None:
             low, high = (placed.replicas.min, placed.replicas.max) if placed.replicas else (1, 1)
             for step in gate.canary:
                 weight = int(round(step.weight * 100))
-                worst = max(range(low, min(high, low + 200) + 1),
-                            key=lambda n: (abs(canary_effective_weight(n, weight) - weight), -n))
+                worst = max(
+                    range(low, min(high, low + 200) + 1),
+                    key=lambda n: (abs(canary_effective_weight(n, weight) - weight), -n),
+                )
                 effective = canary_effective_weight(worst, weight)
                 if abs(effective - weight) > TOLERANCE:
                     sink.report(
@@ -40,8 +42,8 @@ def check_canary_weights(r: Resolved, sink: Sink) -> None:
                         f"canary {weight}% into '{env.name}' sends {_number(effective)}% of requests to the canary "
                         f"at {worst} replica(s): without a mesh gateway Argo Rollouts splits traffic by pod counts",
                         step.span,
-                        hint=f'give \'{env.name}\' a mesh gateway (gateway "NAMESPACE/GATEWAY") for exact weights, '
-                             "or choose weights the replica counts can express",
+                        hint=f"give '{env.name}' a mesh gateway (gateway \"NAMESPACE/GATEWAY\") for exact weights, "
+                        "or choose weights the replica counts can express",
                     )
 
 
@@ -51,9 +53,13 @@ def check_training_volumes(r: Resolved, sink: Sink) -> None:
     shared, and the claim would stay Pending. Name one that can."""
     for t in r.spec.trainings:
         if t.nodes > 1 and t.checkpoint is not None and t.checkpoint_class is None:
-            sink.report("SS525", f"{t.nodes} nodes share the checkpoint volume (ReadWriteMany) but no storage class "
-                        "is named: the default class rarely supports it", t.spans.get("checkpoint", t.span),
-                        hint='name a class with shared access: checkpoint SIZE class "efs-sc"')
+            sink.report(
+                "SS525",
+                f"{t.nodes} nodes share the checkpoint volume (ReadWriteMany) but no storage class "
+                "is named: the default class rarely supports it",
+                t.spans.get("checkpoint", t.span),
+                hint='name a class with shared access: checkpoint SIZE class "efs-sc"',
+            )
 
 
 def check_image_digests(r: Resolved, sink: Sink) -> None:
@@ -64,6 +70,10 @@ def check_image_digests(r: Resolved, sink: Sink) -> None:
         return
     declared = r.project.declared
     span = declared.spans.get("triton_version", declared.span) if declared is not None else production[0].span
-    sink.report("SS526", f"production environment '{production[0].name}' runs the Triton image by tag only "
-                f"({r.project.triton_version}): a moved tag changes what production runs", span,
-                hint=f'pin it: triton "{r.project.triton_version}" digest "sha256:…"')
+    sink.report(
+        "SS526",
+        f"production environment '{production[0].name}' runs the Triton image by tag only "
+        f"({r.project.triton_version}): a moved tag changes what production runs",
+        span,
+        hint=f'pin it: triton "{r.project.triton_version}" digest "sha256:…"',
+    )

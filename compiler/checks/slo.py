@@ -15,6 +15,8 @@
 from __future__ import annotations
 
 from compiler import ir
+from compiler.diagnostics import Sink
+from compiler.resolve import Resolved, availability_objective, latency_objective, period_of
 from compiler.targets.slo import (
     DAY,
     LONGEST_ALERT_WINDOW,
@@ -24,8 +26,6 @@ from compiler.targets.slo import (
     prom_duration,
     window_problems,
 )
-from compiler.diagnostics import Sink
-from compiler.resolve import Resolved, availability_objective, latency_objective, period_of
 
 
 def check_slo_periods(r: Resolved, sink: Sink) -> None:
@@ -37,12 +37,20 @@ def check_slo_periods(r: Resolved, sink: Sink) -> None:
             continue
         window, span = sla.availability.window, sla.availability.span
         if window % DAY:
-            sink.report("SS230", f"SLO period {prom_duration(window)} is not a whole number of days",
-                        span, hint="write the period in days, e.g. 'over 28d' or 'over 30d'")
+            sink.report(
+                "SS230",
+                f"SLO period {prom_duration(window)} is not a whole number of days",
+                span,
+                hint="write the period in days, e.g. 'over 28d' or 'over 30d'",
+            )
         elif window < LONGEST_ALERT_WINDOW:
-            sink.report("SS331", f"SLO period {prom_duration(window)} is shorter than the "
-                        f"{prom_duration(LONGEST_ALERT_WINDOW)} window of the slowest burn-rate alert",
-                        span, hint="use a period of at least 3d (7d, 28d and 30d are common)")
+            sink.report(
+                "SS331",
+                f"SLO period {prom_duration(window)} is shorter than the "
+                f"{prom_duration(LONGEST_ALERT_WINDOW)} window of the slowest burn-rate alert",
+                span,
+                hint="use a period of at least 3d (7d, 28d and 30d are common)",
+            )
         else:
             _check_windows(sla.availability, sink)
 
@@ -55,14 +63,22 @@ def _check_windows(a: ir.Availability, sink: Sink) -> None:
     """Failing: ``over 5d`` (the 7d table's 3d ticket would fire at burn rate
     0.7), ``over 14d windows 10d`` (no such table). Passing: ``over 14d``."""
     if a.windows is not None and (a.windows % DAY or int(a.windows // DAY) not in WINDOW_TABLES):
-        sink.report("SS332", f"there is no burn-rate window table for {prom_duration(a.windows)}", a.span,
-                    hint=f"name one of the tables: {_tables()}")
+        sink.report(
+            "SS332",
+            f"there is no burn-rate window table for {prom_duration(a.windows)}",
+            a.span,
+            hint=f"name one of the tables: {_tables()}",
+        )
         return
     problems = window_problems(a.window, a.windows)
     if problems:
-        sink.report("SS332", f"the burn-rate windows make no sense for an SLO period of "
-                    f"{prom_duration(a.window)}: " + "; ".join(problems), a.span,
-                    hint=f"use a period of at least 7d, or name a window table ({_tables()}) with 'windows'")
+        sink.report(
+            "SS332",
+            f"the burn-rate windows make no sense for an SLO period of "
+            f"{prom_duration(a.window)}: " + "; ".join(problems),
+            a.span,
+            hint=f"use a period of at least 7d, or name a window table ({_tables()}) with 'windows'",
+        )
 
 
 def check_slo_objectives(r: Resolved, sink: Sink) -> None:
@@ -73,8 +89,10 @@ def check_slo_objectives(r: Resolved, sink: Sink) -> None:
         period = period_of(sla)
         if period % DAY or period < LONGEST_ALERT_WINDOW:
             continue  # reported by check_slo_periods
-        if sla.availability and (window_problems(period, sla.availability.windows) or (
-                sla.availability.windows is not None and int(sla.availability.windows // DAY) not in WINDOW_TABLES)):
+        if sla.availability and (
+            window_problems(period, sla.availability.windows)
+            or (sla.availability.windows is not None and int(sla.availability.windows // DAY) not in WINDOW_TABLES)
+        ):
             continue  # reported by check_slo_periods
         objectives = []
         obj = availability_objective(sla)
@@ -96,7 +114,8 @@ def check_slo_objectives(r: Resolved, sink: Sink) -> None:
                 "SS330",
                 f"{obj.what} objective {number(obj.objective * 100)}% is so low that these burn-rate "
                 f"alerts can never fire: {windows}",
-                span, hint="an error ratio cannot exceed 100%; raise the objective or lengthen the period",
+                span,
+                hint="an error ratio cannot exceed 100%; raise the objective or lengthen the period",
             )
 
 
@@ -106,5 +125,9 @@ def check_monitor_directions(r: Resolved, sink: Sink) -> None:
     for monitor in spec.monitors:
         for rule in monitor.rules:
             if rule.signal == "drift" and rule.op not in (">", ">="):
-                sink.report("SS630", f"'drift ... {rule.op} {number(rule.threshold)}' alerts while drift is low",
-                            rule.span, hint="a drift alert fires above its threshold: use > or >=")
+                sink.report(
+                    "SS630",
+                    f"'drift ... {rule.op} {number(rule.threshold)}' alerts while drift is low",
+                    rule.span,
+                    hint="a drift alert fires above its threshold: use > or >=",
+                )

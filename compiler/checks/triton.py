@@ -48,8 +48,12 @@ def _reshape_problem(t: ir.Tensor, batches: bool) -> str | None:
 
 def _check_micros(what: str, seconds: float | None, span: Span, sink: Sink) -> None:
     if seconds is not None and 0 < seconds and round(seconds * 1_000_000) == 0:
-        sink.report("SS310", f"{what} of {seconds * 1e6:g}us rounds to 0 in Triton's microsecond field, "
-                    "which means 'none'", span, hint="use at least 1us")
+        sink.report(
+            "SS310",
+            f"{what} of {seconds * 1e6:g}us rounds to 0 in Triton's microsecond field, which means 'none'",
+            span,
+            hint="use at least 1us",
+        )
 
 
 def check_models(r: Resolved, sink: Sink) -> None:
@@ -65,7 +69,9 @@ def check_models(r: Resolved, sink: Sink) -> None:
                 if t.reshape is not None and (problem := _reshape_problem(t, batches)):
                     sink.report("SS613", f"model {kind} '{t.name}' {problem}", t.span)
         if model.batching is not None:
-            _check_micros("batching delay", model.batching.delay, model.batching.spans.get("delay", model.batching.span), sink)
+            _check_micros(
+                "batching delay", model.batching.delay, model.batching.spans.get("delay", model.batching.span), sink
+            )
             if model.batching.queue is not None:
                 _check_micros("queue timeout", model.batching.queue.timeout, model.batching.queue.span, sink)
         if model.sequence is not None:
@@ -73,9 +79,13 @@ def check_models(r: Resolved, sink: Sink) -> None:
         if model.format is ir.ModelFormat.ENSEMBLE:
             _check_ensemble_settings(model, sink)
         if model.version is not None and not _SEMVER.fullmatch(model.version):
-            sink.report("SS311", f"version '{model.version}' is not MAJOR.MINOR.PATCH (each at most 999); "
-                        "Triton will serve it from version directory 1, so newer releases cannot be ordered",
-                        model.spans.get("version", model.span), hint='use a semantic version such as "1.4.2"')
+            sink.report(
+                "SS311",
+                f"version '{model.version}' is not MAJOR.MINOR.PATCH (each at most 999); "
+                "Triton will serve it from version directory 1, so newer releases cannot be ordered",
+                model.spans.get("version", model.span),
+                hint='use a semantic version such as "1.4.2"',
+            )
 
 
 def _refuse(sink: Sink, model: ir.Model, problems: list[Problem], span: Span) -> None:
@@ -124,13 +134,18 @@ def check_serving_fields(r: Resolved, sink: Sink) -> None:
             _refuse(sink, model, priority_problems(levels, b.default_priority or 0, queue_levels), span)
             if b.priority_queues and not levels:
                 level, _ = b.priority_queues[0]
-                sink.report("SS606", f"'queue {level}' has no effect without 'priorities' (Triton ignores "
-                            "per-priority queue policies then)", b.spans.get(f"queue.{level}", b.span))
+                sink.report(
+                    "SS606",
+                    f"'queue {level}' has no effect without 'priorities' (Triton ignores "
+                    "per-priority queue policies then)",
+                    b.spans.get(f"queue.{level}", b.span),
+                )
             if b.preserve_ordering:
                 policies = [q for q in (b.queue, *(q for _, q in b.priority_queues)) if q is not None]
                 delaying = any(q.timeout and q.on_timeout == "delay" for q in policies)
-                _refuse(sink, model, preserve_ordering_problems(levels, delaying),
-                        b.spans.get("preserve_ordering", b.span))
+                _refuse(
+                    sink, model, preserve_ordering_problems(levels, delaying), b.spans.get("preserve_ordering", b.span)
+                )
         seq = model.sequence
         if seq is not None:
             if model.cache:
@@ -146,11 +161,19 @@ def check_serving_fields(r: Resolved, sink: Sink) -> None:
             if seq.strategy == "oldest" and seq.preferred:
                 max_batch = model.batching.max_batch_size if model.batching else 0
                 what = "sequence batching preferred batch size"
-                _refuse(sink, model, preferred_problems(seq.preferred, max_batch, what),
-                        seq.spans.get("strategy.preferred", seq.span))
+                _refuse(
+                    sink,
+                    model,
+                    preferred_problems(seq.preferred, max_batch, what),
+                    seq.spans.get("strategy.preferred", seq.span),
+                )
             if seq.strategy == "direct" and seq.utilization is not None:
-                _refuse(sink, model, slot_utilization_problems(seq.utilization),
-                        seq.spans.get("strategy.st_utilization", seq.span))
+                _refuse(
+                    sink,
+                    model,
+                    slot_utilization_problems(seq.utilization),
+                    seq.spans.get("strategy.st_utilization", seq.span),
+                )
         if model.decoupled and model.cache:
             cached = [Problem("cache", cache_with_decoupled(model.name))]
             _refuse(sink, model, cached, model.spans.get("decoupled", model.span))
@@ -159,11 +182,19 @@ def check_serving_fields(r: Resolved, sink: Sink) -> None:
 def _check_ensemble_settings(model: ir.Model, sink: Sink) -> None:
     b = model.batching
     if b is not None and (
-        b.preferred or b.delay is not None or b.priority_levels or b.queue is not None or b.preserve_ordering
+        b.preferred
+        or b.delay is not None
+        or b.priority_levels
+        or b.queue is not None
+        or b.preserve_ordering
         or b.priority_queues
     ):
-        sink.report("SS612", "an ensemble has no dynamic batcher: only 'max' applies to it "
-                    "(its members batch on their own)", b.span, hint="move these settings to the member models")
+        sink.report(
+            "SS612",
+            "an ensemble has no dynamic batcher: only 'max' applies to it (its members batch on their own)",
+            b.span,
+            hint="move these settings to the member models",
+        )
     if model.sequence is not None:
         sink.report("SS612", "an ensemble cannot have a sequence batcher", model.sequence.span)
     if "instances" in model.spans:
@@ -212,11 +243,19 @@ def check_ensembles(r: Resolved, sink: Sink) -> None:
                     continue
                 dtype0, shape0, who = seen[ens_tensor]
                 if dtype0 != t.dtype:
-                    sink.report("SS610", f"in ensemble {ens.name}, ensemble tensor {ens_tensor}: inconsistent data "
-                                f"type: {t.dtype} from model {member.name} while {dtype0} from {who}", span)
+                    sink.report(
+                        "SS610",
+                        f"in ensemble {ens.name}, ensemble tensor {ens_tensor}: inconsistent data "
+                        f"type: {t.dtype} from model {member.name} while {dtype0} from {who}",
+                        span,
+                    )
                 elif not _compatible(shape0, shape):
-                    sink.report("SS610", f"in ensemble {ens.name}, ensemble tensor {ens_tensor}: inconsistent shape: "
-                                f"{list(shape)} from model {member.name} while {list(shape0)} from {who}", span)
+                    sink.report(
+                        "SS610",
+                        f"in ensemble {ens.name}, ensemble tensor {ens_tensor}: inconsistent shape: "
+                        f"{list(shape)} from model {member.name} while {list(shape0)} from {who}",
+                        span,
+                    )
         for env in r.served(ens):
             ens_max = _max_batch(r, ens, env)
             for step in ens.steps:
@@ -224,9 +263,13 @@ def check_ensembles(r: Resolved, sink: Sink) -> None:
                 if member is None:
                     continue
                 if ens_max > (member_max := _max_batch(r, member, env)):
-                    sink.report("SS611", f"ensemble {ens.name} allows maximum batch size {ens_max} in {env.name}, but "
-                                f"it contains model {member.name} which only allows {member_max}", step.model.span,
-                                hint=f"lower the ensemble's 'max' to {member_max} or raise the member's")
+                    sink.report(
+                        "SS611",
+                        f"ensemble {ens.name} allows maximum batch size {ens_max} in {env.name}, but "
+                        f"it contains model {member.name} which only allows {member_max}",
+                        step.model.span,
+                        hint=f"lower the ensemble's 'max' to {member_max} or raise the member's",
+                    )
 
 
 def check_targets(r: Resolved, sink: Sink) -> None:
@@ -255,5 +298,9 @@ def check_targets(r: Resolved, sink: Sink) -> None:
             placed = r.place(model, env)
             res = placed.resources
             if res and res.gpu > 0 and not placed.uses_gpu:
-                sink.report("SS711", f"'{model.name}' asks for {res.gpu} GPU(s) but runs CPU instances in "
-                            f"development environment '{env.name}'", res.span)
+                sink.report(
+                    "SS711",
+                    f"'{model.name}' asks for {res.gpu} GPU(s) but runs CPU instances in "
+                    f"development environment '{env.name}'",
+                    res.span,
+                )

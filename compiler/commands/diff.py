@@ -196,19 +196,34 @@ def _text_fields(a: list[str], b: list[str]) -> list[Field]:
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
         if op != "equal":
             where = f"line {j1 + 1}" if j2 - j1 <= 1 else f"lines {j1 + 1}-{j2}"
-            out.append(Field(where, "\n".join(a[i1:i2]) if i2 > i1 else ABSENT,
-                             "\n".join(b[j1:j2]) if j2 > j1 else ABSENT,
-                             i1 + 1 if i2 > i1 else None, j1 + 1 if j2 > j1 else None))
+            out.append(
+                Field(
+                    where,
+                    "\n".join(a[i1:i2]) if i2 > i1 else ABSENT,
+                    "\n".join(b[j1:j2]) if j2 > j1 else ABSENT,
+                    i1 + 1 if i2 > i1 else None,
+                    j1 + 1 if j2 > j1 else None,
+                )
+            )
     return out
 
 
 def _whole(obj: Obj, added: bool) -> list[Field]:
     if isinstance(obj.tree, list) and obj.key[0] == "file" and len(obj.key) == 2:
         text = "\n".join(obj.tree)
-        return [Field("content", ABSENT if added else text, text if added else ABSENT,
-                      None if added else 1, 1 if added else None)]
-    return [Field(p, ABSENT if added else v, v if added else ABSENT, None if added else ln, ln if added else None)
-            for p, v, ln in leaves(obj.tree, "", obj.line)]
+        return [
+            Field(
+                "content",
+                ABSENT if added else text,
+                text if added else ABSENT,
+                None if added else 1,
+                1 if added else None,
+            )
+        ]
+    return [
+        Field(p, ABSENT if added else v, v if added else ABSENT, None if added else ln, ln if added else None)
+        for p, v, ln in leaves(obj.tree, "", obj.line)
+    ]
 
 
 def compare(old: Sequence[OutputFile], new: Sequence[OutputFile]) -> list[Change]:
@@ -229,8 +244,18 @@ def compare(old: Sequence[OutputFile], new: Sequence[OutputFile]) -> list[Change
             if not fields:
                 continue
             status = "changed"
-        changes.append(Change(group(some.path), some.label, status, a.path if a else None, b.path if b else None,
-                              tuple(fields), some.kind, some.group))
+        changes.append(
+            Change(
+                group(some.path),
+                some.label,
+                status,
+                a.path if a else None,
+                b.path if b else None,
+                tuple(fields),
+                some.kind,
+                some.group,
+            )
+        )
     return sorted(changes, key=lambda c: (c.group == CATALOG_GROUP, c.group, c.new_path or c.old_path or "", c.label))
 
 
@@ -283,8 +308,12 @@ def gate_risks(old: Resolved | None, new: Resolved) -> list[str]:
                 out.append(f"gate loosened: `{key}`: {c.kind} {c.metric} {c.op} {c.threshold:g} removed")
             elif d.op == c.op and _looser(c.op, c.threshold, d.threshold):
                 out.append(f"gate loosened: `{key}`: {c.metric} {c.op} {c.threshold:g} → {d.op} {d.threshold:g}")
-        if a.load and (b.load is None or b.load.threshold > a.load.threshold or b.load.rate < a.load.rate
-                       or b.load.duration < a.load.duration):
+        if a.load and (
+            b.load is None
+            or b.load.threshold > a.load.threshold
+            or b.load.rate < a.load.rate
+            or b.load.duration < a.load.duration
+        ):
             out.append(f"gate loosened: `{key}`: load test " + ("removed" if b.load is None else "weaker"))
         if a.canary and len(b.canary) < len(a.canary):
             out.append(f"gate loosened: `{key}`: canary steps {len(a.canary)} → {len(b.canary)}")
@@ -340,12 +369,22 @@ def summarise(changes: Sequence[Change], old: Resolved | None, new: Resolved) ->
     versions = []
     for model in sorted({m for m, _ in a.keys() | b.keys()}):
         cells = tuple((a.get((model, e.name)), b.get((model, e.name))) for e in envs)
-        moved = any(x != y or ((model, e.name) in a) != ((model, e.name) in b)
-                    for (x, y), e in zip(cells, envs, strict=True))
+        moved = any(
+            x != y or ((model, e.name) in a) != ((model, e.name) in b) for (x, y), e in zip(cells, envs, strict=True)
+        )
         if moved:
-            versions.append((model, tuple(
-                (a[(model, e.name)] or "(none)" if (model, e.name) in a else None,
-                 b[(model, e.name)] or "(none)" if (model, e.name) in b else None) for e in envs)))
+            versions.append(
+                (
+                    model,
+                    tuple(
+                        (
+                            a[(model, e.name)] or "(none)" if (model, e.name) in a else None,
+                            b[(model, e.name)] or "(none)" if (model, e.name) in b else None,
+                        )
+                        for e in envs
+                    ),
+                )
+            )
     risks: list[str] = []
     by_group: dict[str, list[Change]] = {}
     for c in changes:
@@ -362,8 +401,10 @@ def summarise(changes: Sequence[Change], old: Resolved | None, new: Resolved) ->
             if c.status == "added" and ctl and (c.api_group, c.kind) not in before_kinds:
                 cluster = next((e.cluster for e in envs if e.name == g and e.cluster), None)
                 where = f" in cluster `{cluster}`" if cluster else ""
-                flag = f"new controller needed: `{g}` now has a {c.kind} ({c.api_group}): the {ctl} controller " \
-                       f"must run{where}"
+                flag = (
+                    f"new controller needed: `{g}` now has a {c.kind} ({c.api_group}): the {ctl} controller "
+                    f"must run{where}"
+                )
                 if flag not in risks:
                     risks.append(flag)
     for c in changes:
@@ -405,8 +446,11 @@ def _field_lines(c: Change, f: Field) -> list[str]:
     where = []
     if f.new_line is not None and c.new_path:
         where.append(f"{c.new_path}:{f.new_line}")
-    if f.old_line is not None and c.old_path and (f.new_line is None or c.old_path != c.new_path
-                                                   or f.old_line != f.new_line):
+    if (
+        f.old_line is not None
+        and c.old_path
+        and (f.new_line is None or c.old_path != c.new_path or f.old_line != f.new_line)
+    ):
         where.append(f"was {c.old_path}:{f.old_line}")
     out = [f"@@ {f.path or '(document)'} @@ {' '.join(where)}".rstrip()]
     for sign, value in (("-", f.old), ("+", f.new)):
@@ -432,8 +476,12 @@ def _versions_table(s: Summary, markdown: bool) -> list[str]:
                 row.append(f"**{moved}**" if markdown else moved)
         rows.append(row)
     if markdown:
-        return ["| " + " | ".join(head) + " |", "|" + "---|" * len(head),
-                *("| " + " | ".join(r) + " |" for r in rows), ""]
+        return [
+            "| " + " | ".join(head) + " |",
+            "|" + "---|" * len(head),
+            *("| " + " | ".join(r) + " |" for r in rows),
+            "",
+        ]
     width = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
     return ["  ".join(c.ljust(w) for c, w in zip(r, width, strict=True)).rstrip() for r in [head, *rows]] + [""]
 

@@ -200,8 +200,9 @@ class _Importer:
                 self.keep(config, "batch_input")
                 inputs = []
                 break
-            inputs.append(f"  batch_input {_tensor_name(b.target_name[0])}: {dtype} from {kind} "
-                          f"{_tensor_name(b.source_input[0])}")
+            inputs.append(
+                f"  batch_input {_tensor_name(b.target_name[0])}: {dtype} from {kind} {_tensor_name(b.source_input[0])}"
+            )
         lines += inputs
         outputs: list[str] = []
         for b in config.batch_output:
@@ -210,8 +211,9 @@ class _Importer:
                 self.keep(config, "batch_output")
                 outputs = []
                 break
-            outputs.append(f"  batch_output {_tensor_name(b.target_name[0])} from {kind} "
-                           f"{_tensor_name(b.source_input[0])}")
+            outputs.append(
+                f"  batch_output {_tensor_name(b.target_name[0])} from {kind} {_tensor_name(b.source_input[0])}"
+            )
         return lines + outputs
 
     def steps(self, es: Any) -> list[str]:
@@ -480,13 +482,17 @@ def import_path(
         importer = _Importer(cfg, text, sink, artifact_base)
         for dotted in drop:
             if _drop(config, dotted.split(".")):
-                sink.report("SS714", f"dropped '{dotted}' (--drop): the imported model does not have it",
-                            importer.where(dotted.split(".")[-1]))
+                sink.report(
+                    "SS714",
+                    f"dropped '{dotted}' (--drop): the imported model does not have it",
+                    importer.where(dotted.split(".")[-1]),
+                )
         name = config.name or model_dir.name
         refused = config_problems(config, name)
         for problem in refused:
-            sink.report("SS614", f"Triton refuses this config: {problem.message} for {name}",
-                        importer.where(problem.field))
+            sink.report(
+                "SS614", f"Triton refuses this config: {problem.message} for {name}", importer.where(problem.field)
+            )
         if refused:
             continue
         try:

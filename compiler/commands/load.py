@@ -283,9 +283,7 @@ def _shapes(client: Any, model: str, version: str) -> list[str]:
     config = client.get_model_config(model, version)
     max_batch = int((config.get("max_batch_size") if isinstance(config, dict) else config.config.max_batch_size) or 0)
     tensors = (
-        meta["inputs"]
-        if isinstance(meta, dict)
-        else [{"name": t.name, "shape": list(t.shape)} for t in meta.inputs]
+        meta["inputs"] if isinstance(meta, dict) else [{"name": t.name, "shape": list(t.shape)} for t in meta.inputs]
     )
     out = []
     for t in tensors:
@@ -296,12 +294,21 @@ def _shapes(client: Any, model: str, version: str) -> list[str]:
 
 
 def perf_analyzer_command(
-    binary: str, url: str, model: str, *, rate: float, duration: float, percentile: float, version: str,
-    shapes: list[str], profile: Path,
+    binary: str,
+    url: str,
+    model: str,
+    *,
+    rate: float,
+    duration: float,
+    percentile: float,
+    version: str,
+    shapes: list[str],
+    profile: Path,
 ) -> list[str]:
     """perf_analyzer at a constant ``rate``: one warm-up window, then the three it measures, of duration/3 each."""
-    protocol, target = ("grpc", url.removeprefix("grpc://")) if url.startswith("grpc://") else (
-        "http", url.removeprefix("http://"))
+    protocol, target = (
+        ("grpc", url.removeprefix("grpc://")) if url.startswith("grpc://") else ("http", url.removeprefix("http://"))
+    )
     window_ms = max(100, int(round(duration * 1000 / 3)))
     rate_text = f"{rate:g}"
     cmd = [
@@ -390,8 +397,17 @@ def run_perf_analyzer(
         raise LoadError(f"cannot reach {model} at {url}: {exc}") from None
     with tempfile.TemporaryDirectory(prefix="shipspec-perf-") as tmp:
         profile = Path(tmp) / "profile.json"
-        cmd = perf_analyzer_command(binary, url, model, rate=rate, duration=duration, percentile=percentile,
-                                    version=version, shapes=shapes, profile=profile)
+        cmd = perf_analyzer_command(
+            binary,
+            url,
+            model,
+            rate=rate,
+            duration=duration,
+            percentile=percentile,
+            version=version,
+            shapes=shapes,
+            profile=profile,
+        )
         # Four windows of duration/3, plus start-up and each request's timeout.
         limit = duration * 4 / 3 + timeout + 60
         try:

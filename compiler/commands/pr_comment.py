@@ -21,12 +21,17 @@ PAGES = 50  # 5,000 comments: a bound on the search, not a limit anyone meets
 
 def _call(method: str, url: str, token: str, body: dict[str, Any] | None, timeout: float) -> Any:
     data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method, headers={
-        "Accept": "application/vnd.github+json",
-        "Authorization": f"Bearer {token}",
-        "X-GitHub-Api-Version": "2022-11-28",
-        **({"Content-Type": "application/json"} if data is not None else {}),
-    })
+    req = urllib.request.Request(
+        url,
+        data=data,
+        method=method,
+        headers={
+            "Accept": "application/vnd.github+json",
+            "Authorization": f"Bearer {token}",
+            "X-GitHub-Api-Version": "2022-11-28",
+            **({"Content-Type": "application/json"} if data is not None else {}),
+        },
+    )
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:
             raw = resp.read()
@@ -44,8 +49,7 @@ def upsert(body: str, marker: str, repo: str, pr: int, token: str, api: str, tim
         body = f"{marker}\n{body}"
     base = api.rstrip("/")
     for page in range(1, PAGES + 1):
-        found = _call("GET", f"{base}/repos/{repo}/issues/{pr}/comments?per_page=100&page={page}", token, None,
-                      timeout)
+        found = _call("GET", f"{base}/repos/{repo}/issues/{pr}/comments?per_page=100&page={page}", token, None, timeout)
         if not isinstance(found, list):
             raise UsageError(f"unexpected answer listing the comments of {repo}#{pr}")
         mine = next((c for c in found if isinstance(c, dict) and str(c.get("body", "")).startswith(marker)), None)

@@ -75,8 +75,9 @@ def _plain(node: Any, offset: int) -> Any:
     if isinstance(node, list):
         slc: Any = getattr(node, "lc", None)
         data = slc.data if slc is not None and slc.data else {}
-        return _seq([(_plain(v, offset), slc.item(i)[0] + 1 + offset if i in data else offset + 1)
-                     for i, v in enumerate(node)])
+        return _seq(
+            [(_plain(v, offset), slc.item(i)[0] + 1 + offset if i in data else offset + 1) for i, v in enumerate(node)]
+        )
     return _scalar(node)
 
 
@@ -279,8 +280,14 @@ def _diff_lists(a: list[Any], b: list[Any], path: str, al: int | None, bl: int |
         for name in [*new, *(n for n in old if n not in new)]:
             i, j = old.get(name), new.get(name)
             label = f"{path}[{json.loads(name)}]"
-            _diff(a[i] if i is not None else ABSENT, b[j] if j is not None else ABSENT, label,
-                  (_line(a, i) or al) if i is not None else None, (_line(b, j) or bl) if j is not None else None, out)
+            _diff(
+                a[i] if i is not None else ABSENT,
+                b[j] if j is not None else ABSENT,
+                label,
+                (_line(a, i) or al) if i is not None else None,
+                (_line(b, j) or bl) if j is not None else None,
+                out,
+            )
         return
     if all(not isinstance(v, dict | list) for v in [*a, *b]):
         if a != b:
@@ -294,8 +301,14 @@ def _diff_lists(a: list[Any], b: list[Any], path: str, al: int | None, bl: int |
             i, j = i1 + d, j1 + d
             has_a, has_b = i < i2, j < j2
             label = f"{path}[{j if has_b else i}]"
-            _diff(a[i] if has_a else ABSENT, b[j] if has_b else ABSENT, label,
-                  (_line(a, i) or al) if has_a else None, (_line(b, j) or bl) if has_b else None, out)
+            _diff(
+                a[i] if has_a else ABSENT,
+                b[j] if has_b else ABSENT,
+                label,
+                (_line(a, i) or al) if has_a else None,
+                (_line(b, j) or bl) if has_b else None,
+                out,
+            )
 
 
 def leaves(value: Any, path: str = "", line: int | None = None) -> Iterator[tuple[str, Any, int | None]]:

@@ -127,8 +127,17 @@ def lower_model(cx: Lowering, tree: Tree[Token]) -> ir.Model:
     lists: dict[str, list[Any]] = {
         k: []
         for k in (
-            "inputs", "outputs", "env", "steps", "parameters", "tests", "benchmarks", "serve_in", "triton_fields",
-            "batch_inputs", "batch_outputs",
+            "inputs",
+            "outputs",
+            "env",
+            "steps",
+            "parameters",
+            "tests",
+            "benchmarks",
+            "serve_in",
+            "triton_fields",
+            "batch_inputs",
+            "batch_outputs",
         )  # fmt: skip
     }
     single = frozenset(
@@ -201,7 +210,7 @@ def lower_model(cx: Lowering, tree: Tree[Token]) -> ir.Model:
         elif kind == "tests":
             tests(cx, stmt, lists)
             for key in ("test_requirements", "evaluate"):
-                if (values := lists.pop(key, [])):
+                if values := lists.pop(key, []):
                     f[key] = values[-1]
         elif kind == "runtime":
             which = cx.keyword(a[0], ("platform", "backend"), "runtime field")
@@ -291,8 +300,9 @@ def strategy_settings(
         a = args(setting)
         spans[f"strategy.{kind}"] = cx.span(setting)
         if kind not in _STRATEGY_SETTINGS.get(strategy, ()):
-            cx.sink.report("SS204", f"'{keyword_of(setting)}' is not a setting of the {strategy} strategy",
-                           cx.span(setting))
+            cx.sink.report(
+                "SS204", f"'{keyword_of(setting)}' is not a setting of the {strategy} strategy", cx.span(setting)
+            )
         elif kind == "delay":
             f["delay"] = cx.unit(a[0], units.duration)
         elif kind == "preferred":

@@ -50,8 +50,9 @@ def lower_project(cx: Lowering, tree: Tree[Token]) -> ir.Project:
                 if digest.startswith("sha256:") and _is_sha256(digest.removeprefix("sha256:")):
                     f["triton_digest"] = digest
                 else:
-                    cx.sink.report("SS204", "an image digest is sha256: and 64 hexadecimal characters",
-                                   cx.span(args(stmt)[1]))
+                    cx.sink.report(
+                        "SS204", "an image digest is sha256: and 64 hexadecimal characters", cx.span(args(stmt)[1])
+                    )
     return ir.Project(name=str(name), span=cx.span(tree), spans=spans, **f)
 
 

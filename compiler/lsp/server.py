@@ -32,11 +32,21 @@ from compiler.parse.printer import format_source
 from compiler.parse.syntax import parse_text
 from compiler.resolve import Placement
 
-_SEVERITY = {Severity.ERROR: t.DiagnosticSeverity.Error, Severity.WARNING: t.DiagnosticSeverity.Warning,
-             Severity.NOTE: t.DiagnosticSeverity.Information}
-_KINDS = {"project": t.SymbolKind.Namespace, "dataset": t.SymbolKind.File, "environment": t.SymbolKind.Module,
-          "model": t.SymbolKind.Class, "training": t.SymbolKind.Function, "sla": t.SymbolKind.Interface,
-          "monitor": t.SymbolKind.Event, "gate": t.SymbolKind.Operator}
+_SEVERITY = {
+    Severity.ERROR: t.DiagnosticSeverity.Error,
+    Severity.WARNING: t.DiagnosticSeverity.Warning,
+    Severity.NOTE: t.DiagnosticSeverity.Information,
+}
+_KINDS = {
+    "project": t.SymbolKind.Namespace,
+    "dataset": t.SymbolKind.File,
+    "environment": t.SymbolKind.Module,
+    "model": t.SymbolKind.Class,
+    "training": t.SymbolKind.Function,
+    "sla": t.SymbolKind.Interface,
+    "monitor": t.SymbolKind.Event,
+    "gate": t.SymbolKind.Operator,
+}
 
 
 def path_of(uri: str) -> str:
@@ -44,8 +54,10 @@ def path_of(uri: str) -> str:
 
 
 def _range(span: Span) -> t.Range:
-    return t.Range(t.Position(max(span.line - 1, 0), max(span.column - 1, 0)),
-                   t.Position(max(span.end_line - 1, 0), max(span.end_column - 1, 0)))
+    return t.Range(
+        t.Position(max(span.line - 1, 0), max(span.column - 1, 0)),
+        t.Position(max(span.end_line - 1, 0), max(span.end_column - 1, 0)),
+    )
 
 
 def _inside(span: Span, line: int, col: int) -> bool:
@@ -65,7 +77,8 @@ class ShipspecServer(LanguageServer):
         for path in set(self.analysis.diagnostics) | self.published:
             diags = self.analysis.diagnostics.get(path, [])
             self.text_document_publish_diagnostics(
-                t.PublishDiagnosticsParams(uri=from_fs_path(path) or path, diagnostics=[_diag(d) for d in diags]))
+                t.PublishDiagnosticsParams(uri=from_fs_path(path) or path, diagnostics=[_diag(d) for d in diags])
+            )
         self.published = {p for p, d in self.analysis.diagnostics.items() if d}
         return self.analysis
 
@@ -75,8 +88,9 @@ class ShipspecServer(LanguageServer):
 
 def _diag(d: Diagnostic) -> t.Diagnostic:
     message = d.message + (f"\nhint: {d.hint}" if d.hint else "")
-    return t.Diagnostic(range=_range(d.span), message=message, severity=_SEVERITY[d.severity], code=d.code,
-                        source="shipspec")
+    return t.Diagnostic(
+        range=_range(d.span), message=message, severity=_SEVERITY[d.severity], code=d.code, source="shipspec"
+    )
 
 
 def _word_at(text: str, line: int, col: int) -> str | None:
@@ -118,8 +132,11 @@ def _placement_line(p: Placement) -> str:
     if p.replicas:
         parts.append(f"replicas {p.replicas.min}..{p.replicas.max}")
     if p.resources:
-        parts.append(f"cpu {p.resources.cpu:g} memory {_fmt_size(p.resources.memory)} gpu {p.resources.gpu}"
-                     if p.resources.cpu is not None else f"gpu {p.resources.gpu}")
+        parts.append(
+            f"cpu {p.resources.cpu:g} memory {_fmt_size(p.resources.memory)} gpu {p.resources.gpu}"
+            if p.resources.cpu is not None
+            else f"gpu {p.resources.gpu}"
+        )
     if p.batching:
         parts.append(f"max batch {p.batching.max_batch_size}")
     parts.append(f"instances {p.instances}")
@@ -139,16 +156,20 @@ def hover_text(sym: Symbol, a: Analysis) -> str:
     node = sym.node
     if isinstance(node, ir.Model):
         fmt = node.format.value if node.format else "?"
-        out.append(f"format `{fmt}`, version `{node.version or '-'}`" + (f", owners {' '.join(node.owners)}"
-                                                                          if node.owners else ""))
+        out.append(
+            f"format `{fmt}`, version `{node.version or '-'}`"
+            + (f", owners {' '.join(node.owners)}" if node.owners else "")
+        )
         if node.artifact:
             out.append(f"artifact `{node.artifact}`")
         out += ["", "Effective settings per environment:", ""]
         out += [_placement_line(r.place(node, e)) for e in r.served(node)] or ["- served nowhere"]
     elif isinstance(node, ir.Environment):
         tier = node.tier.value if node.tier else "?"
-        out.append(f"tier `{tier}`, namespace `{node.namespace or node.name}`"
-                   + (f", cluster `{node.cluster}`" if node.cluster else ""))
+        out.append(
+            f"tier `{tier}`, namespace `{node.namespace or node.name}`"
+            + (f", cluster `{node.cluster}`" if node.cluster else "")
+        )
         served = [p.model.name for p in r.placements(node)]
         out.append("serves " + (", ".join(f"`{m}`" for m in served) if served else "no model"))
     elif isinstance(node, ir.Dataset):
@@ -182,18 +203,27 @@ def gate_hover(g: ir.Gate, a: Analysis) -> str:
     out += [f"- {words.condition(c)}" for c in g.conditions]
     out += [f"- {words.load(g.load)}"] if g.load else []
     out += [f"- canary {words.canary(g.canary)}"] if g.canary else []
-    out.append(f"- approval: {' '.join(g.approval)}" if g.approval
-               else "- approval: none (promotes when the checks pass)")
+    out.append(
+        f"- approval: {' '.join(g.approval)}" if g.approval else "- approval: none (promotes when the checks pass)"
+    )
     return "\n".join(out)
 
 
 def sla_hover(sla: ir.Sla, a: Analysis) -> str:
-    out = [f"**sla {sla.model.name} in {sla.environment.name}** — {sla.span.file}:{sla.span.line}", "",
-           "| objective | window | error budget |", "| --- | --- | --- |"]
+    out = [
+        f"**sla {sla.model.name} in {sla.environment.name}** — {sla.span.file}:{sla.span.line}",
+        "",
+        "| objective | window | error budget |",
+        "| --- | --- | --- |",
+    ]
     out += [f"| {what} | {period} | {budget} |" for what, period, budget in words.sla_budgets(sla)]
     key = (sla.model.name, sla.environment.name)
-    rules = [words.monitor_rule(rule) for m in a.resolved.spec.monitors if (m.model.name, m.environment.name) == key
-             for rule in m.rules]
+    rules = [
+        words.monitor_rule(rule)
+        for m in a.resolved.spec.monitors
+        if (m.model.name, m.environment.name) == key
+        for rule in m.rules
+    ]
     if rules:
         out += ["", "monitors: " + "; ".join(rules)]
     return "\n".join(out)
@@ -232,8 +262,10 @@ def _sla_references(sla: ir.Sla, a: Analysis) -> list[Span]:
 
 
 def _locations(spans: list[Span]) -> list[t.Location]:
-    return [t.Location(uri=from_fs_path(s.file) or s.file, range=_range(s))
-            for s in sorted(set(spans), key=lambda s: (s.file, s.line, s.column))]
+    return [
+        t.Location(uri=from_fs_path(s.file) or s.file, range=_range(s))
+        for s in sorted(set(spans), key=lambda s: (s.file, s.line, s.column))
+    ]
 
 
 def _header(span: Span) -> Span:
@@ -295,14 +327,21 @@ def build_server() -> ShipspecServer:
             f = ls.space.files.get(path)
             if sym is None or f is None or _header_word(f.text, params.position, sym) is None:
                 return []
-            found = _gate_references(sym.node, a) if isinstance(sym.node, ir.Gate) else \
-                _sla_references(sym.node, a) if isinstance(sym.node, ir.Sla) else []
+            found = (
+                _gate_references(sym.node, a)
+                if isinstance(sym.node, ir.Gate)
+                else _sla_references(sym.node, a)
+                if isinstance(sym.node, ir.Sla)
+                else []
+            )
             return _locations(found)
         spans = [ref.span for ref in a.refs if ref.name == name]
         if params.context.include_declaration:
             spans.insert(0, a.definitions[name].name_span)
-        return [t.Location(uri=from_fs_path(s.file) or s.file, range=_range(s))
-                for s in sorted(set(spans), key=lambda s: (s.file, s.line, s.column))]
+        return [
+            t.Location(uri=from_fs_path(s.file) or s.file, range=_range(s))
+            for s in sorted(set(spans), key=lambda s: (s.file, s.line, s.column))
+        ]
 
     @server.feature(t.TEXT_DOCUMENT_HOVER)
     def hover(ls: ShipspecServer, params: t.HoverParams) -> t.Hover | None:
@@ -311,17 +350,28 @@ def build_server() -> ShipspecServer:
             text = hover_text(a.definitions[name], a)
         else:
             line, col = params.position.line + 1, params.position.character + 1
-            here = [d for d in a.diagnostics.get(path_of(params.text_document.uri), [])
-                    if _inside(d.span, line, col) or (d.span.line == line and d.span.end_line == line)]
+            here = [
+                d
+                for d in a.diagnostics.get(path_of(params.text_document.uri), [])
+                if _inside(d.span, line, col) or (d.span.line == line and d.span.end_line == line)
+            ]
             if not here:
                 block = _block_at(a, path_of(params.text_document.uri), params.position, ("gate", "sla"))
                 if block is None:
                     return None
-                text = gate_hover(block.node, a) if isinstance(block.node, ir.Gate) else \
-                    sla_hover(block.node, a) if isinstance(block.node, ir.Sla) else ""
+                text = (
+                    gate_hover(block.node, a)
+                    if isinstance(block.node, ir.Gate)
+                    else sla_hover(block.node, a)
+                    if isinstance(block.node, ir.Sla)
+                    else ""
+                )
                 return t.Hover(contents=t.MarkupContent(kind=t.MarkupKind.Markdown, value=text)) if text else None
-            text = "\n\n".join(f"**{d.code}** ({d.severity.value}): {CODES[d.code][1]} — {d.message}"
-                               + (f"\n\nhint: {d.hint}" if d.hint else "") for d in here)
+            text = "\n\n".join(
+                f"**{d.code}** ({d.severity.value}): {CODES[d.code][1]} — {d.message}"
+                + (f"\n\nhint: {d.hint}" if d.hint else "")
+                for d in here
+            )
         return t.Hover(contents=t.MarkupContent(kind=t.MarkupKind.Markdown, value=text))
 
     @server.feature(t.TEXT_DOCUMENT_COMPLETION, t.CompletionOptions(trigger_characters=[" "]))
@@ -333,19 +383,32 @@ def build_server() -> ShipspecServer:
         if block is None:
             items += [t.CompletionItem(label=k, kind=t.CompletionItemKind.Keyword) for k in BLOCK_KEYWORDS]
         else:
-            items += [t.CompletionItem(label=k, kind=t.CompletionItemKind.Field, detail=f"{block} statement")
-                      for k in FIELD_KEYWORDS.get(block, ())]
-        items += [t.CompletionItem(label=n, kind=t.CompletionItemKind.Reference, detail=s.kind)
-                  for n, s in sorted(a.definitions.items()) if s.kind != "project"]
+            items += [
+                t.CompletionItem(label=k, kind=t.CompletionItemKind.Field, detail=f"{block} statement")
+                for k in FIELD_KEYWORDS.get(block, ())
+            ]
+        items += [
+            t.CompletionItem(label=n, kind=t.CompletionItemKind.Reference, detail=s.kind)
+            for n, s in sorted(a.definitions.items())
+            if s.kind != "project"
+        ]
         return t.CompletionList(is_incomplete=False, items=items)
 
     @server.feature(t.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
     def symbols(ls: ShipspecServer, params: t.DocumentSymbolParams) -> list[t.DocumentSymbol]:
         a = ls.current()
         path = path_of(params.text_document.uri)
-        return [t.DocumentSymbol(name=s.name, detail=s.kind, kind=_KINDS[s.kind], range=_range(s.span),
-                                 selection_range=_range(s.name_span))
-                for s in a.symbols if s.span.file == path]
+        return [
+            t.DocumentSymbol(
+                name=s.name,
+                detail=s.kind,
+                kind=_KINDS[s.kind],
+                range=_range(s.span),
+                selection_range=_range(s.name_span),
+            )
+            for s in a.symbols
+            if s.span.file == path
+        ]
 
     return server
 

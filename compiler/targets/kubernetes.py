@@ -8,7 +8,6 @@ import math
 import re
 from dataclasses import dataclass
 
-
 # The Kubernetes API version manifests are validated against when the project names none.
 DEFAULT_VERSION = "1.33"
 
@@ -138,8 +137,9 @@ MESH_GATEWAY = "mesh"
 ROLLOUT_MAX_SURGE = 1  # what the rendered Rollout sets (templates/kubernetes/rollout.yaml.j2)
 
 
-def canary_replicas(replicas: int, weight: int, max_surge: int = ROLLOUT_MAX_SURGE,
-                    max_weight: int = 100) -> tuple[int, int]:
+def canary_replicas(
+    replicas: int, weight: int, max_surge: int = ROLLOUT_MAX_SURGE, max_weight: int = 100
+) -> tuple[int, int]:
     """(canary pods, stable pods) Argo Rollouts runs for ``setWeight: weight``."""
     if replicas == 0:
         return 0, 0

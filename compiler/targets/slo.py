@@ -94,8 +94,10 @@ def window_problems(period: float, windows: float | None = None) -> list[str]:
         if w.long >= period:
             out.append(f"the {prom_duration(w.long)} window is not shorter than the period")
         elif w.factor < MIN_FACTOR:
-            out.append(f"the {w.severity} alert over {prom_duration(w.long)} would fire at a burn rate of "
-                       f"{number(w.factor)}, while the budget lasts the period")
+            out.append(
+                f"the {w.severity} alert over {prom_duration(w.long)} would fire at a burn rate of "
+                f"{number(w.factor)}, while the budget lasts the period"
+            )
     return out
 
 

@@ -50,7 +50,16 @@ def test_parse_and_check(benchmark: Any, synthetic: tuple[int, Path]) -> None:
 
 # Modules that only rendering and output validation need; a pre-commit hook
 # running `shipspec validate` must not pay for importing them.
-HEAVY = ("jsonschema", "jsonschema_rs", "kubernetes", "kubernetes_validate", "tritonclient", "google.protobuf", "grpc", "numpy")
+HEAVY = (
+    "jsonschema",
+    "jsonschema_rs",
+    "kubernetes",
+    "kubernetes_validate",
+    "tritonclient",
+    "google.protobuf",
+    "grpc",
+    "numpy",
+)
 
 
 def test_validate_keeps_heavy_modules_out(tmp_path: Path) -> None:
@@ -61,8 +70,13 @@ def test_validate_keeps_heavy_modules_out(tmp_path: Path) -> None:
         f"rc = main(['validate', {str(spec)!r}])\n"
         f"print(rc, sorted(m for m in {HEAVY!r} if m in sys.modules))\n"
     )
-    r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60,
-                       cwd=Path(__file__).resolve().parents[2])
+    r = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).resolve().parents[2],
+    )
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip().splitlines()[-1] == "0 []", r.stdout
 
@@ -82,8 +96,9 @@ IMPORT_ORDERS = (
 
 @pytest.mark.parametrize("order", IMPORT_ORDERS, ids=range(len(IMPORT_ORDERS)))
 def test_modules_import_in_any_order(order: str) -> None:
-    r = subprocess.run([sys.executable, "-c", order + "\nprint('ok')"], capture_output=True, text=True,
-                       timeout=60, cwd=ROOT)
+    r = subprocess.run(
+        [sys.executable, "-c", order + "\nprint('ok')"], capture_output=True, text=True, timeout=60, cwd=ROOT
+    )
     assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr[-2000:]
 
 
@@ -91,9 +106,9 @@ def test_every_file_kind_rendered_has_the_validator_its_backend_declares() -> No
     # One way to register a validator: each backend declares them for the kinds it renders.
     from compiler.backends import BACKENDS, file_validators
     from compiler.backends.github import backend as github
+    from compiler.backends.render import Templates
     from compiler.backends.triton import validate as triton_validate
     from compiler.pipeline import render
-    from compiler.backends.render import Templates
     from compiler.pipeline import validate as check_spec
 
     validators = file_validators()
@@ -120,8 +135,8 @@ def checked_synthetic(request: pytest.FixtureRequest, tmp_path_factory: pytest.T
 
 
 def _render(checked: Checked) -> tuple[list[Any], Any]:
-    from compiler.pipeline import render
     from compiler.backends.render import Templates
+    from compiler.pipeline import render
 
     return render(checked, Templates.load())
 
@@ -132,8 +147,13 @@ def test_render(benchmark: Any, checked_synthetic: tuple[int, Checked]) -> None:
     benchmark.extra_info["models"] = models
     files, sink = benchmark.pedantic(_render, args=(checked,), rounds=3, iterations=1)
     assert not sink.has_errors, sink.items[:3]
-    deployments = [f for f in files if f.documents and f.documents[0].get("kind") in ("Deployment", "Rollout")
-                   and f.documents[0]["metadata"]["labels"].get("app.kubernetes.io/component") == "triton"]
+    deployments = [
+        f
+        for f in files
+        if f.documents
+        and f.documents[0].get("kind") in ("Deployment", "Rollout")
+        and f.documents[0]["metadata"]["labels"].get("app.kubernetes.io/component") == "triton"
+    ]
     # every model is served in staging, preprod and prod, every fourth also in dev
     assert len(deployments) == 3 * models + (models + 3) // 4
 
@@ -180,10 +200,55 @@ def test_emit(benchmark: Any, checked_synthetic: tuple[int, Checked], tmp_path: 
 
 # -- the fast paths stay exact ----------------------------------------------------
 
-_WORDS = ["", "true", "no", "on", "null", "~", "1", "0x1F", "1e3", "1.5", "-", "- a", "a: b", "#x", "y", "2001-12-14",
-          ".inf", "<<", "=", " lead", "trail ", "a  b", "x" * 130, "'q'", '"d"', "NO", "0o17", "1_000", "+1", ".5",
-          "key:", "@at", "%p", "!t", "&a", "*a", "a #b", "a\nb", "a\n", "\n", " a\nb", "a\tb", "é", "{{ x }}",
-          "x" * 999, "x" * 1001, "x " * 700]
+_WORDS = [
+    "",
+    "true",
+    "no",
+    "on",
+    "null",
+    "~",
+    "1",
+    "0x1F",
+    "1e3",
+    "1.5",
+    "-",
+    "- a",
+    "a: b",
+    "#x",
+    "y",
+    "2001-12-14",
+    ".inf",
+    "<<",
+    "=",
+    " lead",
+    "trail ",
+    "a  b",
+    "x" * 130,
+    "'q'",
+    '"d"',
+    "NO",
+    "0o17",
+    "1_000",
+    "+1",
+    ".5",
+    "key:",
+    "@at",
+    "%p",
+    "!t",
+    "&a",
+    "*a",
+    "a #b",
+    "a\nb",
+    "a\n",
+    "\n",
+    " a\nb",
+    "a\tb",
+    "é",
+    "{{ x }}",
+    "x" * 999,
+    "x" * 1001,
+    "x " * 700,
+]
 _CHARS = "abcXYZ019 :-_#&*!|>'\"%@`{}[],?.\n\t\r\\/é€\x00\x85\u2028\ufeff"
 
 
@@ -194,7 +259,7 @@ def _random_scalar(rnd: Any) -> Any:
     if r < 0.65:
         return "".join(rnd.choice(_CHARS) for _ in range(rnd.randint(0, 12)))
     if r < 0.75:
-        return rnd.randint(-10**6, 10**20)
+        return rnd.randint(-(10**6), 10**20)
     if r < 0.85:
         return rnd.choice([0.0, -1.5, 1e20, 1e-7, float("inf"), float("-inf"), 3.0, 0.1])
     return rnd.choice([True, False, None])
@@ -205,8 +270,10 @@ def _random_document(rnd: Any, depth: int = 0) -> Any:
     if depth > 4 or r < 0.35:
         return _random_scalar(rnd)
     if r < 0.7:
-        return {(str(_random_scalar(rnd)) if rnd.random() < 0.9 else _random_scalar(rnd)): _random_document(rnd, depth + 1)
-                for _ in range(rnd.randint(0, 4))}
+        return {
+            (str(_random_scalar(rnd)) if rnd.random() < 0.9 else _random_scalar(rnd)): _random_document(rnd, depth + 1)
+            for _ in range(rnd.randint(0, 4))
+        }
     return [_random_document(rnd, depth + 1) for _ in range(rnd.randint(0, 4))]
 
 
@@ -240,12 +307,40 @@ def test_yaml_layout_is_byte_identical_to_pyyaml() -> None:
 
 
 _LOAD_CASES = [
-    "a: 1", "a: &x [1, 2]\nb: *x", "a: &x {k: 1}\nb: *x\nc:\n  <<: *x\n  d: 2", "t: 2001-12-14", "b: !!binary aGVsbG8=",
-    "s: !!set {a, b}", "o: !!omap [a: 1]", "x: !!bool foo", "x: !!int 1.5", "? [1, 2]\n: x", "=: 1",
-    "a: yes\nb: NO\nc: ~\nd: 0x1F\ne: 0o17\nf: 1_000\ng: 1:30\nh: .inf\ni: -1.5e3\nj: 017", "a: !!str 1",
-    "a: !!float 1", "a: !!null ''", "- !!map x", "a: !custom x", "---\na: 1\n---\n- 2\n...\n", "", "# c",
-    "a: [1, {b: c}]", "a: 1\na: 2", "[1]: 2", "{a: 1}: 2", "a: |\n  x\n  y\n", "'a': \"b\\n\"", "a: !!seq [1]",
-    "a: !!python/object x", "a: b: c", "a: [", "key: 'unterminated", "! a: ! 1", "on: [push]", "1: 2\n1.5: 3\nnull: 4",
+    "a: 1",
+    "a: &x [1, 2]\nb: *x",
+    "a: &x {k: 1}\nb: *x\nc:\n  <<: *x\n  d: 2",
+    "t: 2001-12-14",
+    "b: !!binary aGVsbG8=",
+    "s: !!set {a, b}",
+    "o: !!omap [a: 1]",
+    "x: !!bool foo",
+    "x: !!int 1.5",
+    "? [1, 2]\n: x",
+    "=: 1",
+    "a: yes\nb: NO\nc: ~\nd: 0x1F\ne: 0o17\nf: 1_000\ng: 1:30\nh: .inf\ni: -1.5e3\nj: 017",
+    "a: !!str 1",
+    "a: !!float 1",
+    "a: !!null ''",
+    "- !!map x",
+    "a: !custom x",
+    "---\na: 1\n---\n- 2\n...\n",
+    "",
+    "# c",
+    "a: [1, {b: c}]",
+    "a: 1\na: 2",
+    "[1]: 2",
+    "{a: 1}: 2",
+    "a: |\n  x\n  y\n",
+    "'a': \"b\\n\"",
+    "a: !!seq [1]",
+    "a: !!python/object x",
+    "a: b: c",
+    "a: [",
+    "key: 'unterminated",
+    "! a: ! 1",
+    "on: [push]",
+    "1: 2\n1.5: 3\nnull: 4",
 ]
 
 
@@ -264,7 +359,9 @@ def test_parse_back_reads_what_pyyaml_reads() -> None:
     for _ in range(600):
         doc = _random_document(rnd)
         shared = [1, {"a": "b"}]
-        texts.append(yaml.dump({"x": shared, "y": shared, "z": doc}, default_flow_style=rnd.choice([None, False, True])))
+        texts.append(
+            yaml.dump({"x": shared, "y": shared, "z": doc}, default_flow_style=rnd.choice([None, False, True]))
+        )
     for text in texts:
         want, got = _outcome(pyyaml, text), _outcome(serialize.load_all, text)
         assert repr(got) == repr(want), text  # repr: nan != nan, and types count (1 vs True)
@@ -399,6 +496,7 @@ def test_parallel_render_equals_sequential(tmp_path: Path, monkeypatch: pytest.M
     envs = sorted(checked.spec.environments, key=lambda e: e.name)
     assert max(parts for _, _, parts in kubernetes._tasks(checked.spec, envs)) >= 3
     par_files, par_sink = _render(checked)
-    assert [(f.path, f.text, f.documents, f.kind, f.source) for f in par_files] == \
-           [(f.path, f.text, f.documents, f.kind, f.source) for f in files]
+    assert [(f.path, f.text, f.documents, f.kind, f.source) for f in par_files] == [
+        (f.path, f.text, f.documents, f.kind, f.source) for f in files
+    ]
     assert par_sink.items == sink.items and sink.items  # the synthetic spec has warnings to keep in order

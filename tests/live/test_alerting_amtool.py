@@ -34,8 +34,12 @@ def test_amtool_accepts_the_rendered_configuration(config: Path) -> None:
 
 
 def _route(config: Path, *labels: str) -> str:
-    r = subprocess.run(["amtool", "config", "routes", "test", f"--config.file={config}", *labels],
-                       capture_output=True, text=True, timeout=30)
+    r = subprocess.run(
+        ["amtool", "config", "routes", "test", f"--config.file={config}", *labels],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     return r.stdout.strip()
 
 
@@ -46,6 +50,8 @@ def test_routes_by_severity_and_team_and_retrain_to_the_relay(config: Path) -> N
     assert _route(config, "alertname=ModelErrorBudgetBurn", team, "severity=page") == "kestrel/fraud-ml-page"
     assert _route(config, "alertname=ModelErrorBudgetBurn", team, "severity=ticket") == "kestrel/fraud-ml-ticket"
     # A retrain alert goes to the relay and on to the team's ticket receiver.
-    assert _route(config, "alertname=ModelDrift", team, "severity=ticket", "action=retrain") == \
-        "github-retrain,kestrel/fraud-ml-ticket"
+    assert (
+        _route(config, "alertname=ModelDrift", team, "severity=ticket", "action=retrain")
+        == "github-retrain,kestrel/fraud-ml-ticket"
+    )
     assert _route(config, "alertname=Other", "team=nobody") == "default"

@@ -59,8 +59,10 @@ def test_production_objects_of_every_golden_case_fail_only_allowlisted_checks() 
     assert len(dirs) >= 4
     failed = _failed(dirs)
     allowed = _allowed()
-    unexpected = sorted({(f["check_id"], f["check_name"], f["resource"]) for f in failed} -
-                        {(f["check_id"], f["check_name"], f["resource"]) for f in failed if f["check_id"] in allowed})
+    unexpected = sorted(
+        {(f["check_id"], f["check_name"], f["resource"]) for f in failed}
+        - {(f["check_id"], f["check_name"], f["resource"]) for f in failed if f["check_id"] in allowed}
+    )
     assert not unexpected, unexpected
     # No stale entry: every allowlisted check is still one some production object needs.
     assert set(allowed) <= {f["check_id"] for f in failed}

@@ -20,8 +20,9 @@ pytestmark = pytest.mark.realtools
 
 
 def _fetch_command(tmp: Path, digest: str) -> list[str]:
-    spec = MINIMAL.replace('artifact "s3://models/clf/1.0.0/model.onnx"',
-                           f'artifact "s3://models/clf/1.0.0/model.onnx" sha256 "{digest}"')
+    spec = MINIMAL.replace(
+        'artifact "s3://models/clf/1.0.0/model.onnx"', f'artifact "s3://models/clf/1.0.0/model.onnx" sha256 "{digest}"'
+    )
     out = tmp / "out"
     assert not errors(compile_to(write_spec(tmp / "specs", spec), out))
     obj: dict[str, Any] = yaml.safe_load((out / "deploy/staging/deployment-clf.yaml").read_text())

@@ -26,7 +26,9 @@ def _actionlint(paths: list[str], github_dir: Path) -> subprocess.CompletedProce
     extra = ["-config-file", str(config)] if config.exists() else []
     return subprocess.run(
         [str(ACTIONLINT), "-no-color", *extra, "-ignore", 'runtime "node20" is deprecated', *paths],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -46,7 +48,9 @@ def test_actionlint_accepts_every_workflow(example):
 def test_actionlint_catches_a_broken_workflow(example, tmp_path):
     # The oracle is real: an expression on an unknown context fails.
     _, out = example
-    text = (out / ".github/workflows/shipspec.yml").read_text().replace("github.event.pull_request.base.sha", "gihtub.sha")
+    text = (
+        (out / ".github/workflows/shipspec.yml").read_text().replace("github.event.pull_request.base.sha", "gihtub.sha")
+    )
     bad = tmp_path / "bad.yml"
     bad.write_text(text)
     run = subprocess.run([str(ACTIONLINT), "-no-color", str(bad)], capture_output=True, text=True, timeout=60)
@@ -58,7 +62,9 @@ def test_workflow_json_schema_accepts_every_workflow(example):
     paths = sorted(str(p) for p in (out / ".github/workflows").glob("*.yml"))
     run = subprocess.run(
         [str(CHECK_JSONSCHEMA), "--builtin-schema", "vendor.github-workflows", *paths],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert run.returncode == 0, run.stdout + run.stderr
 
@@ -74,7 +80,9 @@ def test_golden_workflows_pass_actionlint_and_the_schema(workflows):
     assert lint.returncode == 0, lint.stdout + lint.stderr
     schema = subprocess.run(
         [str(CHECK_JSONSCHEMA), "--builtin-schema", "vendor.github-workflows", *paths],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert schema.returncode == 0, schema.stdout + schema.stderr
 
@@ -85,13 +93,13 @@ def test_zizmor_finds_nothing_in_golden_workflows(workflows):
     assert run.returncode == 0 and "No findings to report" in run.stdout + run.stderr, run.stdout + run.stderr
 
 
-def test_zizmor_finds_nothing_in_the_example(example):  # noqa: F811 (a fixture)
+def test_zizmor_finds_nothing_in_the_example(example):
     _, out = example
     run = _zizmor(sorted(str(p) for p in (out / ".github/workflows").glob("*.yml")))
     assert run.returncode == 0 and "No findings to report" in run.stdout + run.stderr, run.stdout + run.stderr
 
 
-def test_zizmor_is_a_real_oracle(example, tmp_path):  # noqa: F811 (a fixture)
+def test_zizmor_is_a_real_oracle(example, tmp_path):
     # A tag instead of the SHA is what the issue found 40 times: zizmor must report it.
     _, out = example
     text = (out / ".github/workflows/shipspec.yml").read_text()

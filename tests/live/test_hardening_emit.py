@@ -24,16 +24,24 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def compile_proc(specs: Path, out: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "compiler", "compile", str(specs), "--out", str(out)],
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "compiler", "compile", str(specs), "--out", str(out)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
 
 
-def test_leftover_temporaries_are_removed_and_never_committed(tree: tuple[Path, Path]) -> None:  # noqa: F811
+def test_leftover_temporaries_are_removed_and_never_committed(tree: tuple[Path, Path]) -> None:
     specs, out = tree
     assert run("compile", str(specs), "--out", str(out), "--format", "text")[0] == 0
     # What a kill between creating and renaming a temporary leaves (emit._write_new, fsutil.write_atomic).
-    left = [out / "deploy/staging/.deployment-reg.yaml.4242.tmp", out / "deploy/argocd/.app-of-apps.yaml.k3j_x9qz.tmp",
-            out / ".shipspec/.ledger.json.abcd1234.tmp"]
+    left = [
+        out / "deploy/staging/.deployment-reg.yaml.4242.tmp",
+        out / "deploy/argocd/.app-of-apps.yaml.k3j_x9qz.tmp",
+        out / ".shipspec/.ledger.json.abcd1234.tmp",
+    ]
     for p in left:
         p.write_bytes(b"")
     keep = out / "deploy/staging/.notes.tmp"  # not a temporary of an output: not ours
@@ -49,9 +57,14 @@ def test_a_killed_compile_is_not_mistaken_for_hand_edits(tmp_path: Path) -> None
     generate(a, 40)
     generate(b, 40)
     for f in b.rglob("*.ship"):  # spec B differs from A in every served model
-        f.write_text(f.read_text().replace('memory 2Gi', 'memory 3Gi').replace("replicas 2..", "replicas 3.."))
-    first = subprocess.run([sys.executable, "-m", "compiler", "compile", str(a), "--out", str(out)], cwd=ROOT,
-                           capture_output=True, text=True, timeout=300)
+        f.write_text(f.read_text().replace("memory 2Gi", "memory 3Gi").replace("replicas 2..", "replicas 3.."))
+    first = subprocess.run(
+        [sys.executable, "-m", "compiler", "compile", str(a), "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert first.returncode == 0, first.stderr
     killed_mid_write = 0
     for attempt in range(3):
@@ -79,7 +92,7 @@ def test_a_killed_compile_is_not_mistaken_for_hand_edits(tmp_path: Path) -> None
     assert killed_mid_write >= 1
 
 
-def test_a_second_compile_waits_for_the_first(tree: tuple[Path, Path]) -> None:  # noqa: F811
+def test_a_second_compile_waits_for_the_first(tree: tuple[Path, Path]) -> None:
     specs, out = tree
     out.mkdir()
     with locked(out):
@@ -91,7 +104,7 @@ def test_a_second_compile_waits_for_the_first(tree: tuple[Path, Path]) -> None: 
     assert (out / ".shipspec/ledger.json").exists()
 
 
-def test_concurrent_compiles_leave_one_complete_state(tree: tuple[Path, Path], tmp_path: Path) -> None:  # noqa: F811
+def test_concurrent_compiles_leave_one_complete_state(tree: tuple[Path, Path], tmp_path: Path) -> None:
     specs, out = tree
     other = tmp_path / "other"
     other.mkdir()

@@ -20,7 +20,7 @@ def dos(text: str, bom: bool) -> bytes:
 
 
 @pytest.mark.parametrize("bom", [False, True])
-def test_a_promotion_keeps_crlf_and_bom(repo: Path, bom: bool) -> None:  # noqa: F811
+def test_a_promotion_keeps_crlf_and_bom(repo: Path, bom: bool) -> None:
     path = repo / "specs/scorer.ship"
     path.write_bytes(dos(SPEC.replace("0.9.0", "1.0.0"), bom))
     assert shipspec(repo, "compile").returncode == 0
@@ -36,7 +36,7 @@ def test_a_promotion_keeps_crlf_and_bom(repo: Path, bom: bool) -> None:  # noqa:
 
 
 @pytest.mark.parametrize("bom", [False, True])
-def test_a_refused_promotion_leaves_the_file_byte_for_byte(repo: Path, bom: bool) -> None:  # noqa: F811
+def test_a_refused_promotion_leaves_the_file_byte_for_byte(repo: Path, bom: bool) -> None:
     path = repo / "specs/scorer.ship"
     path.write_bytes(dos(SPEC.replace('version "1.0.0"  # the', 'version "latest"  # the'), bom))
     sh(repo, "git", "commit", "-q", "-am", "bad release name, crlf")
@@ -54,7 +54,7 @@ def test_splice_touches_only_the_changed_span() -> None:
     assert splice(raw, "a {\n  x 1\n}\n") is raw
 
 
-def test_promote_does_not_act_on_a_tampered_ledger(repo: Path, tmp_path: Path) -> None:  # noqa: F811
+def test_promote_does_not_act_on_a_tampered_ledger(repo: Path, tmp_path: Path) -> None:
     import hashlib
     import json
 
@@ -66,8 +66,9 @@ def test_promote_does_not_act_on_a_tampered_ledger(repo: Path, tmp_path: Path) -
     ledger.write_text(json.dumps(data, indent=2) + "\n")
     (repo / "specs/scorer.ship").write_text(SPEC.replace("0.9.0", "1.0.0"))
     sh(repo, "git", "commit", "-q", "-am", "planted ledger entry")
-    (repo / "specs/scorer.ship").write_text(SPEC.replace("0.9.0", "1.0.0").replace(
-        'version "1.0.0"  # the newest', 'version "1.1.0"  # the newest'))
+    (repo / "specs/scorer.ship").write_text(
+        SPEC.replace("0.9.0", "1.0.0").replace('version "1.0.0"  # the newest', 'version "1.1.0"  # the newest')
+    )
     sh(repo, "git", "commit", "-q", "-am", "release 1.1.0")
     before = (repo / "specs/scorer.ship").read_bytes()
     run = shipspec(repo, "promote", "scorer", "--to", "prod")

@@ -48,8 +48,13 @@ def kubectl_decode(paths: list[Path] | None = None, stdin: str | None = None) ->
     """Objects as kubectl's Go decoder reads them (our marker label removed again)."""
     assert KUBECTL is not None
     files = ["-f", "-"] if stdin is not None else [a for p in paths or [] for a in ("-f", str(p))]
-    done = subprocess.run([KUBECTL, "label", "--local", *files, f"{LABEL}=1", "-o", "json"],
-                          input=stdin, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [KUBECTL, "label", "--local", *files, f"{LABEL}=1", "-o", "json"],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     objects = _concatenated(done.stdout)
     for obj in objects:
@@ -62,8 +67,9 @@ def kubectl_decode(paths: list[Path] | None = None, stdin: str | None = None) ->
 
 def _object_files(deploy: Path) -> list[Path]:
     """Kubernetes object files (kustomizations and raw Prometheus/Alertmanager files are not objects)."""
-    return [p for p in sorted(deploy.rglob("*.yaml"))
-            if p.name != "kustomization.yaml" and "kustomizeconfig" not in p.parts]
+    return [
+        p for p in sorted(deploy.rglob("*.yaml")) if p.name != "kustomization.yaml" and "kustomizeconfig" not in p.parts
+    ]
 
 
 def _assert_same(paths: list[Path]) -> None:
@@ -128,7 +134,7 @@ TRICKY = ["y", "n", "on", "0o17", "1e5", "2e-05", ".inf", "0x1F", "1_000", "2026
 
 def test_strings_that_look_like_numbers_reach_kubernetes_as_strings(tmp_path: Path) -> None:
     env_lines = "\n".join(f'  env V{i} = "{v}"' for i, v in enumerate(TRICKY))
-    spec = MINIMAL.replace('  serve in staging, prod\n', f'  serve in staging, prod\n{env_lines}\n')
+    spec = MINIMAL.replace("  serve in staging, prod\n", f"  serve in staging, prod\n{env_lines}\n")
     spec += """
 environment train {
   tier training

@@ -59,7 +59,11 @@ def test_production_uses_rollouts_where_a_gate_has_canary_steps(built: dict[str,
     assert sorted(deployments) == ["ticket-classifier", "ticket-router", "ticket-tokenizer"]
     # gate preprod -> prod for fraud_detector: canary 10% for 30m, 50% for 30m
     assert rollouts["fraud-detector"]["spec"]["strategy"]["canary"]["steps"] == [
-        {"setWeight": 10}, {"pause": {"duration": "30m"}}, {"setWeight": 50}, {"pause": {"duration": "30m"}}]
+        {"setWeight": 10},
+        {"pause": {"duration": "30m"}},
+        {"setWeight": 50},
+        {"pause": {"duration": "30m"}},
+    ]
     # gate staging -> prod for offer_ranker: canary 5% for 15m, 25% for 30m, 50% for 1h
     steps = rollouts["offer-ranker"]["spec"]["strategy"]["canary"]["steps"]
     assert steps[::2] == [{"setWeight": 5}, {"setWeight": 25}, {"setWeight": 50}]
@@ -119,16 +123,22 @@ def test_triton_pod(built: dict[str, list[dict[str, Any]]]) -> None:
     assert triton["readinessProbe"]["httpGet"]["path"] == "/v2/health/ready"
     assert triton["livenessProbe"]["httpGet"]["path"] == "/v2/health/live"
     # resources { storage 5Gi }: the models volume plus 1Gi of /tmp, as ephemeral storage.
-    assert triton["resources"]["limits"] == {"cpu": "2", "memory": "4Gi", "nvidia.com/gpu": "1",
-                                             "ephemeral-storage": "6Gi"}
+    assert triton["resources"]["limits"] == {
+        "cpu": "2",
+        "memory": "4Gi",
+        "nvidia.com/gpu": "1",
+        "ephemeral-storage": "6Gi",
+    }
     pod = _pod(fraud)
     assert pod["nodeSelector"] == {"nvidia.com/gpu.present": "true"}
     assert pod["tolerations"] == [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
     fetch = next(c for c in pod["initContainers"] if c["name"] == "fetch-fraud-detector")
     # URI, target, and the spec's sha256, which the script checks after the download.
-    assert fetch["command"][4:] == ["s3://kestrel-models/fraud/1.4.2/model.onnx",
-                                    "/models/fraud_detector/1004002/model.onnx",
-                                    "3b9f2d0c6a1e4f7b8c5d2e9a0f1b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b"]
+    assert fetch["command"][4:] == [
+        "s3://kestrel-models/fraud/1.4.2/model.onnx",
+        "/models/fraud_detector/1004002/model.onnx",
+        "3b9f2d0c6a1e4f7b8c5d2e9a0f1b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b",
+    ]
     mounts = {m["mountPath"]: m for m in triton["volumeMounts"]}
     assert mounts["/models/fraud_detector/config.pbtxt"]["subPath"] == "config.pbtxt"
     # A CPU-only model gets no GPU node selection.
@@ -161,20 +171,27 @@ def test_production_objects(built: dict[str, list[dict[str, Any]]]) -> None:
     for name in ("fraud-detector", "offer-ranker", "ticket-classifier", "ticket-router", "ticket-tokenizer"):
         assert pdbs[name]["spec"]["maxUnavailable"] == 1
         ingress = policies[name]["spec"]["ingress"]
-        allowed = {r["from"][0]["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"]:
-                   sorted(p["port"] for p in r["ports"]) for r in ingress}
+        allowed = {
+            r["from"][0]["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"]: sorted(
+                p["port"] for p in r["ports"]
+            )
+            for r in ingress
+        }
         assert allowed == {"istio-ingress": [8000, 8001], "monitoring": [8002]}
         workload = {**by_kind(prod, "Rollout"), **by_kind(prod, "Deployment")}[name]
         assert "replicas" not in workload["spec"]  # the HPA owns it
-        zones = [c for c in _pod(workload)["topologySpreadConstraints"]
-                 if c["topologyKey"] == "topology.kubernetes.io/zone"]
+        zones = [
+            c for c in _pod(workload)["topologySpreadConstraints"] if c["topologyKey"] == "topology.kubernetes.io/zone"
+        ]
         assert zones and zones[0]["whenUnsatisfiable"] == "DoNotSchedule"
 
 
 def test_development_tier(built: dict[str, list[dict[str, Any]]]) -> None:
     dev = built["dev"]
     quota = by_kind(dev, "ResourceQuota")["quota"]["spec"]["hard"]
-    assert quota["requests.cpu"] == "16" and quota["limits.memory"] == "64Gi" and quota["requests.nvidia.com/gpu"] == "1"
+    assert (
+        quota["requests.cpu"] == "16" and quota["limits.memory"] == "64Gi" and quota["requests.nvidia.com/gpu"] == "1"
+    )
     assert "defaults" in by_kind(dev, "LimitRange")
     ranker = by_kind(dev, "Deployment")["offer-ranker"]
     assert ranker["spec"]["replicas"] == 1 and not by_kind(dev, "HorizontalPodAutoscaler")
@@ -210,8 +227,10 @@ def test_training_tier(built: dict[str, list[dict[str, Any]]]) -> None:
     assert env["MLFLOW_TRACKING_URI"]["value"] == "https://mlflow.kestrel.example"
     assert env["MLFLOW_EXPERIMENT_NAME"]["value"] == "fraud-detector"
     assert env["HP_LR"]["value"] == "0.001" and env["HP_OPTIMIZER"]["value"] == "adamw"
-    assert env["DB_PASSWORD"] == {"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {
-        "name": "fraud-detector-train-vault", "key": "DB_PASSWORD"}}}
+    assert env["DB_PASSWORD"] == {
+        "name": "DB_PASSWORD",
+        "valueFrom": {"secretKeyRef": {"name": "fraud-detector-train-vault", "key": "DB_PASSWORD"}},
+    }
     assert specs["Worker"]["template"]["spec"]["nodeSelector"] == {"nvidia.com/gpu.product": "NVIDIA-H100-80GB-HBM3"}
     claim = by_kind(train, "PersistentVolumeClaim")["fraud-detector-train-checkpoints"]
     assert claim["spec"]["accessModes"] == ["ReadWriteMany"]

@@ -16,8 +16,8 @@ import yaml
 
 from compiler.targets.layout import MODEL_REPOSITORY
 from tests.support.k8s_support import SPECS, compile_to, errors
-from tests.support.triton_render import server_specs
 from tests.support.standin import standin_repository
+from tests.support.triton_render import server_specs
 from tests.support.triton_server import TritonServer, triton_missing
 
 pytestmark = [pytest.mark.realtools, pytest.mark.skipif(bool(triton_missing()), reason=str(triton_missing()))]
@@ -65,10 +65,12 @@ def play_pod(env_dir: Path, workload: dict[str, Any], root: Path) -> tuple[Path,
     return root, args, fetched
 
 
-@pytest.mark.parametrize(("env", "kind", "name"), [("prod", "deployment", "ticket-router"),
-                                                    ("staging", "deployment", "fraud-detector")])
-def test_the_pod_layout_and_args_serve_on_a_real_triton(out: Path, tmp_path: Path, env: str, kind: str,
-                                                         name: str) -> None:
+@pytest.mark.parametrize(
+    ("env", "kind", "name"), [("prod", "deployment", "ticket-router"), ("staging", "deployment", "fraud-detector")]
+)
+def test_the_pod_layout_and_args_serve_on_a_real_triton(
+    out: Path, tmp_path: Path, env: str, kind: str, name: str
+) -> None:
     env_dir = out / "deploy" / env
     workload = yaml.safe_load((env_dir / f"{kind}-{name}.yaml").read_text())
     layout, args, fetched = play_pod(env_dir, workload, tmp_path / "models")
@@ -85,11 +87,11 @@ def test_the_pod_layout_and_args_serve_on_a_real_triton(out: Path, tmp_path: Pat
         assert (repo / model / "config.pbtxt").read_text().count("\n") > 3
     with TritonServer(repo, models=models, extra_args=args) as server:
         for probe in ("/v2/health/ready", "/v2/health/live"):
-            with urllib.request.urlopen(f"http://{server.http_url}{probe}", timeout=5) as resp:  # noqa: S310
+            with urllib.request.urlopen(f"http://{server.http_url}{probe}", timeout=5) as resp:
                 assert resp.status == 200
         assert all(server.ready(m) for m in models)
         # The server took every pod argument (it exits on an unknown one), metrics included.
-        with urllib.request.urlopen(server.metrics_url, timeout=5) as resp:  # noqa: S310
+        with urllib.request.urlopen(server.metrics_url, timeout=5) as resp:
             metrics = resp.read().decode()
         for model in models:
             assert f'nv_inference_request_success{{model="{model}"' in metrics

@@ -12,8 +12,8 @@ import pytest
 import yaml
 
 from compiler import emit
-from compiler.backends.kubernetes import kustomize as kz
 from compiler.backends.base import OutputFile
+from compiler.backends.kubernetes import kustomize as kz
 from compiler.diagnostics import Sink
 from tests.support.k8s_support import KUBECTL, by_kind, kustomize, triton_files
 
@@ -52,5 +52,9 @@ def test_config_hash_reaches_the_rollout_only_through_the_configuration(tmp_path
 
 def test_a_config_change_changes_the_name_so_pods_roll(tmp_path: Path) -> None:
     before = _refs(by_kind(kustomize(_write(triton_files('name: "m"\n'), tmp_path / "a")), "Rollout")["canaried"])
-    after = _refs(by_kind(kustomize(_write(triton_files('name: "m"\nmax_batch_size: 8\n'), tmp_path / "b")), "Rollout")["canaried"])
+    after = _refs(
+        by_kind(kustomize(_write(triton_files('name: "m"\nmax_batch_size: 8\n'), tmp_path / "b")), "Rollout")[
+            "canaried"
+        ]
+    )
     assert before != after

@@ -9,11 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from compiler.commands import load as loadtest
-from compiler.cli import main
-from compiler.pipeline import render
-from compiler.pipeline import validate
 from compiler.backends.render import Templates
+from compiler.cli import main
+from compiler.commands import load as loadtest
+from compiler.pipeline import render, validate
 from tests.support.standin import standin_repository
 from tests.support.triton_render import server_specs
 from tests.support.triton_server import TritonServer, triton_missing

@@ -28,8 +28,12 @@ async def _session(root: Path, body):
 
     await client.start_io(sys.executable, "-m", "compiler", "lsp", cwd=str(root))
     try:
-        await asyncio.wait_for(client.initialize_async(t.InitializeParams(
-            capabilities=t.ClientCapabilities(), root_uri=from_fs_path(str(root)))), 30)
+        await asyncio.wait_for(
+            client.initialize_async(
+                t.InitializeParams(capabilities=t.ClientCapabilities(), root_uri=from_fs_path(str(root)))
+            ),
+            30,
+        )
         client.initialized(t.InitializedParams())
         await body(client, published, changed)
         await asyncio.wait_for(client.shutdown_async(None), 30)
@@ -40,8 +44,11 @@ async def _session(root: Path, body):
 
 def _open(client, path: Path, text: str | None = None) -> str:
     uri = from_fs_path(str(path))
-    client.text_document_did_open(t.DidOpenTextDocumentParams(
-        t.TextDocumentItem(uri=uri, language_id="shipspec", version=1, text=text or path.read_text())))
+    client.text_document_did_open(
+        t.DidOpenTextDocumentParams(
+            t.TextDocumentItem(uri=uri, language_id="shipspec", version=1, text=text or path.read_text())
+        )
+    )
     return uri
 
 
@@ -78,36 +85,48 @@ def test_editor_session_over_stdio(specs: Path) -> None:
         uri = _open(client, fraud)
         # Diagnostics as you type: a typo in a dataset name -> SS101 with the hint, then fixed again.
         bad = text.replace("trained_on transactions\n", "trained_on transactionz\n")
-        client.text_document_did_change(t.DidChangeTextDocumentParams(
-            t.VersionedTextDocumentIdentifier(uri=uri, version=2),
-            [t.TextDocumentContentChangeWholeDocument(text=bad)]))
+        client.text_document_did_change(
+            t.DidChangeTextDocumentParams(
+                t.VersionedTextDocumentIdentifier(uri=uri, version=2),
+                [t.TextDocumentContentChangeWholeDocument(text=bad)],
+            )
+        )
         diags = await _wait_for(published, changed, uri, lambda d: d and any(x.code == "SS101" for x in d))
         d = next(x for x in diags if x.code == "SS101")
         assert d.range.start.line == _pos(bad, "transactionz").line
         assert "did you mean 'transactions'" in d.message
-        client.text_document_did_change(t.DidChangeTextDocumentParams(
-            t.VersionedTextDocumentIdentifier(uri=uri, version=3),
-            [t.TextDocumentContentChangeWholeDocument(text=text)]))
+        client.text_document_did_change(
+            t.DidChangeTextDocumentParams(
+                t.VersionedTextDocumentIdentifier(uri=uri, version=3),
+                [t.TextDocumentContentChangeWholeDocument(text=text)],
+            )
+        )
         await _wait_for(published, changed, uri, lambda d: d is not None and not any(x.code == "SS101" for x in d))
 
         # Go to definition: `transactions` in the model -> the dataset in datasets.ship.
-        loc = await client.text_document_definition_async(t.DefinitionParams(
-            t.TextDocumentIdentifier(uri), _pos(text, "trained_on transactions", offset=12)))
+        loc = await client.text_document_definition_async(
+            t.DefinitionParams(t.TextDocumentIdentifier(uri), _pos(text, "trained_on transactions", offset=12))
+        )
         assert loc.uri.endswith("datasets.ship") and loc.range.start.line == 0
         assert loc.range.start.character == len("dataset ")
 
         # Find references of the environment `prod`: the SLA, monitor, gates here, and its own definition.
-        refs = await client.text_document_references_async(t.ReferenceParams(
-            text_document=t.TextDocumentIdentifier(uri), position=_pos(text, "sla fraud_detector in prod", offset=22),
-            context=t.ReferenceContext(include_declaration=True)))
+        refs = await client.text_document_references_async(
+            t.ReferenceParams(
+                text_document=t.TextDocumentIdentifier(uri),
+                position=_pos(text, "sla fraud_detector in prod", offset=22),
+                context=t.ReferenceContext(include_declaration=True),
+            )
+        )
         where = {(Path(r.uri).name, r.range.start.line) for r in refs}
         assert ("environments.ship", _pos(envs.read_text(), "environment prod").line) in where
         assert ("fraud.ship", _pos(text, "sla fraud_detector in prod").line) in where
         assert ("offers.ship", _pos((specs / "models/offers.ship").read_text(), "serve in dev").line) in where
 
         # Hover: the model's definition and its effective settings per environment (the prod pin, replicas).
-        hov = await client.text_document_hover_async(t.HoverParams(
-            t.TextDocumentIdentifier(uri), _pos(text, "model fraud_detector", offset=8)))
+        hov = await client.text_document_hover_async(
+            t.HoverParams(t.TextDocumentIdentifier(uri), _pos(text, "model fraud_detector", offset=8))
+        )
         value = hov.contents.value
         assert "**model fraud_detector**" in value and "format `onnx`" in value
         assert "- **prod** (production): version `1.4.2`, replicas 3..12" in value
@@ -115,34 +134,46 @@ def test_editor_session_over_stdio(specs: Path) -> None:
 
         # Completion: statement keywords inside a model, names in scope.
         inside = _pos(text, "  format onnx")
-        comp = await client.text_document_completion_async(t.CompletionParams(
-            t.TextDocumentIdentifier(uri), inside))
+        comp = await client.text_document_completion_async(t.CompletionParams(t.TextDocumentIdentifier(uri), inside))
         labels = {i.label for i in comp.items}
         assert {"batching", "serve", "artifact", "trained_on"} <= labels and "gate" not in labels
         assert {"prod", "transactions", "offer_ranker"} <= labels
-        top = await client.text_document_completion_async(t.CompletionParams(
-            t.TextDocumentIdentifier(uri), t.Position(0, 0)))
+        top = await client.text_document_completion_async(
+            t.CompletionParams(t.TextDocumentIdentifier(uri), t.Position(0, 0))
+        )
         assert {"model", "gate", "sla", "dataset", "environment"} <= {i.label for i in top.items}
 
         # Document symbols.
         syms = await client.text_document_document_symbol_async(t.DocumentSymbolParams(t.TextDocumentIdentifier(uri)))
-        assert {(s.detail, s.name) for s in syms} >= {("model", "fraud_detector"), ("sla", "fraud_detector in prod"),
-                                                     ("gate", "preprod -> prod for fraud_detector")}
+        assert {(s.detail, s.name) for s in syms} >= {
+            ("model", "fraud_detector"),
+            ("sla", "fraud_detector in prod"),
+            ("gate", "preprod -> prod for fraud_detector"),
+        }
 
         # Formatting: the fmt printer's text as one edit; nothing for a formatted file.
         messy = text.replace("  format onnx\n", "     format    onnx\n")
-        client.text_document_did_change(t.DidChangeTextDocumentParams(
-            t.VersionedTextDocumentIdentifier(uri=uri, version=4),
-            [t.TextDocumentContentChangeWholeDocument(text=messy)]))
-        edits = await client.text_document_formatting_async(t.DocumentFormattingParams(
-            text_document=t.TextDocumentIdentifier(uri), options=t.FormattingOptions(tab_size=2, insert_spaces=True)))
+        client.text_document_did_change(
+            t.DidChangeTextDocumentParams(
+                t.VersionedTextDocumentIdentifier(uri=uri, version=4),
+                [t.TextDocumentContentChangeWholeDocument(text=messy)],
+            )
+        )
+        edits = await client.text_document_formatting_async(
+            t.DocumentFormattingParams(
+                text_document=t.TextDocumentIdentifier(uri), options=t.FormattingOptions(tab_size=2, insert_spaces=True)
+            )
+        )
         assert len(edits) == 1 and edits[0].new_text == text
 
         # Hover on a diagnostic explains its code.
         unpinned = text.replace('version "1.4.2"\n  format', 'version "latest"\n  format', 1)
-        client.text_document_did_change(t.DidChangeTextDocumentParams(
-            t.VersionedTextDocumentIdentifier(uri=uri, version=5),
-            [t.TextDocumentContentChangeWholeDocument(text=unpinned)]))
+        client.text_document_did_change(
+            t.DidChangeTextDocumentParams(
+                t.VersionedTextDocumentIdentifier(uri=uri, version=5),
+                [t.TextDocumentContentChangeWholeDocument(text=unpinned)],
+            )
+        )
         diags = await _wait_for(published, changed, uri, lambda d: d and any(x.code == "SS504" for x in d))
         d = next(x for x in diags if x.code == "SS504")
         hov = await client.text_document_hover_async(t.HoverParams(t.TextDocumentIdentifier(uri), d.range.start))
@@ -175,9 +206,13 @@ def test_gates_and_slas_without_names_over_stdio(specs: Path) -> None:
         assert loc.range.start.line == _pos(text, "gate staging -> preprod for fraud_detector").line
 
         # References of a gate (on its keyword): the model's gates and the pin it guards.
-        refs = await client.text_document_references_async(t.ReferenceParams(
-            text_document=t.TextDocumentIdentifier(uri), position=_pos(text, "gate preprod -> prod", offset=1),
-            context=t.ReferenceContext(include_declaration=True)))
+        refs = await client.text_document_references_async(
+            t.ReferenceParams(
+                text_document=t.TextDocumentIdentifier(uri),
+                position=_pos(text, "gate preprod -> prod", offset=1),
+                context=t.ReferenceContext(include_declaration=True),
+            )
+        )
         where = {(Path(r.uri).name, r.range.start.line) for r in refs}
         assert where == {
             ("fraud.ship", _pos(text, "gate staging -> preprod").line),
@@ -186,9 +221,13 @@ def test_gates_and_slas_without_names_over_stdio(specs: Path) -> None:
         }
 
         # References of an SLA (on its keyword): its monitors and the gates into its environment.
-        refs = await client.text_document_references_async(t.ReferenceParams(
-            text_document=t.TextDocumentIdentifier(uri), position=_pos(text, "sla fraud_detector in prod", offset=1),
-            context=t.ReferenceContext(include_declaration=True)))
+        refs = await client.text_document_references_async(
+            t.ReferenceParams(
+                text_document=t.TextDocumentIdentifier(uri),
+                position=_pos(text, "sla fraud_detector in prod", offset=1),
+                context=t.ReferenceContext(include_declaration=True),
+            )
+        )
         assert {r.range.start.line for r in refs} == {
             _pos(text, "sla fraud_detector in prod").line,
             _pos(text, "monitor fraud_detector in prod").line,
@@ -196,29 +235,35 @@ def test_gates_and_slas_without_names_over_stdio(specs: Path) -> None:
         }
 
         # Hover on a gate: what it promotes and every condition, approvers included.
-        hov = await client.text_document_hover_async(t.HoverParams(
-            t.TextDocumentIdentifier(uri), _pos(text, "gate preprod -> prod", offset=1)))
+        hov = await client.text_document_hover_async(
+            t.HoverParams(t.TextDocumentIdentifier(uri), _pos(text, "gate preprod -> prod", offset=1))
+        )
         value = hov.contents.value
         assert "**gate preprod -> prod for fraud_detector**" in value
         assert "promotes `fraud_detector` from `preprod` (runs `1.4.2`) to `prod` (runs `1.4.2`)" in value
         assert "- fairness demographic_parity_difference < 0.05" in value
         assert "- canary 10% for 30m → 50% for 30m" in value and "- approval: @kestrel/ml-leads" in value
         # ... also from inside the block, on a line with no name.
-        hov = await client.text_document_hover_async(t.HoverParams(
-            t.TextDocumentIdentifier(uri), _pos(text, "canary 10% for 30m", offset=2)))
+        hov = await client.text_document_hover_async(
+            t.HoverParams(t.TextDocumentIdentifier(uri), _pos(text, "canary 10% for 30m", offset=2))
+        )
         assert "**gate preprod -> prod for fraud_detector**" in hov.contents.value
 
         # Hover on an SLA: each objective with its window and error budget; its monitors.
-        hov = await client.text_document_hover_async(t.HoverParams(
-            t.TextDocumentIdentifier(uri), _pos(text, "sla fraud_detector in prod", offset=1)))
+        hov = await client.text_document_hover_async(
+            t.HoverParams(t.TextDocumentIdentifier(uri), _pos(text, "sla fraud_detector in prod", offset=1))
+        )
         value = hov.contents.value
         assert "| availability ≥ 99.9% | 30d | 0.1% of requests may fail: 43m 12s of full outage per 30d |" in value
         assert "| latency p99 < 50ms | 30d | 1% of requests may take longer than 50ms |" in value
         assert "monitors: drift psi > 0.2; missing_features > 1%" in value
 
         # A name on a gate's header still goes to its definition, not to the gate.
-        loc = await client.text_document_definition_async(t.DefinitionParams(
-            t.TextDocumentIdentifier(uri), _pos(text, "gate preprod -> prod for fraud_detector", offset=6)))
+        loc = await client.text_document_definition_async(
+            t.DefinitionParams(
+                t.TextDocumentIdentifier(uri), _pos(text, "gate preprod -> prod for fraud_detector", offset=6)
+            )
+        )
         assert loc.uri.endswith("environments.ship")
 
     asyncio.run(_session(specs.parent, body))

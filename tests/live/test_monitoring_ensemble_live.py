@@ -15,17 +15,19 @@ from pathlib import Path
 import pytest
 import yaml
 
-from compiler.pipeline import render
-from compiler.pipeline import validate
 from compiler.backends.render import Templates
+from compiler.pipeline import render, validate
 from tests.support.prometheus_server import PrometheusServer, prometheus_missing
 from tests.support.standin import standin_repository
 from tests.support.triton_render import server_specs
 from tests.support.triton_server import TritonServer, triton_missing
 
-pytestmark = [pytest.mark.realtools,
-              pytest.mark.skipif(bool(triton_missing() or prometheus_missing()),
-                                 reason=str(triton_missing() or prometheus_missing()))]
+pytestmark = [
+    pytest.mark.realtools,
+    pytest.mark.skipif(
+        bool(triton_missing() or prometheus_missing()), reason=str(triton_missing() or prometheus_missing())
+    ),
+]
 
 ROOT = Path(__file__).resolve().parents[2]
 MEMBERS = ("ticket_router", "ticket_tokenizer", "ticket_classifier")
@@ -36,7 +38,7 @@ def _value(result: list[dict]) -> float | None:
     return float(result[0]["value"][1]) if result else None
 
 
-def _eventually(probe, wait: float = 30.0):  # noqa: ANN001, ANN202
+def _eventually(probe, wait: float = 30.0):
     deadline = time.monotonic() + wait
     while True:
         got = probe()
@@ -102,8 +104,13 @@ def test_an_ensemble_counts_each_failed_request_once_and_its_absence_alerts(tmp_
                     except InferenceServerException:
                         failed += 1
                 ratio, sli = _value(prom.query(ratio_q)), _value(prom.query(sli_q))
-                if sent >= 100 and ratio is not None and sli is not None and \
-                        abs(ratio - FAIL_FRACTION) <= TOLERANCE and abs(sli - FAIL_FRACTION) <= TOLERANCE:
+                if (
+                    sent >= 100
+                    and ratio is not None
+                    and sli is not None
+                    and abs(ratio - FAIL_FRACTION) <= TOLERANCE
+                    and abs(sli - FAIL_FRACTION) <= TOLERANCE
+                ):
                     break
                 time.sleep(0.5)
             client.close()

@@ -13,9 +13,8 @@ from typing import TypeVar
 
 import pytest
 
-from compiler.pipeline import render
-from compiler.pipeline import validate
 from compiler.backends.render import Templates
+from compiler.pipeline import render, validate
 from tests.support.prometheus_server import PrometheusServer, prometheus_missing
 from tests.support.standin import standin_repository
 from tests.support.triton_server import TritonServer, triton_missing
@@ -57,8 +56,10 @@ def _value(result: list[dict]) -> float | None:
 
 
 # Skipped where the servers cannot run, except in CI, where a missing one must fail loudly.
-@pytest.mark.skipif(bool(triton_missing() or prometheus_missing()) and not os.environ.get("CI"),
-                    reason=str(triton_missing() or prometheus_missing()))
+@pytest.mark.skipif(
+    bool(triton_missing() or prometheus_missing()) and not os.environ.get("CI"),
+    reason=str(triton_missing() or prometheus_missing()),
+)
 def test_recording_rules_report_the_error_ratio_of_a_real_triton(tmp_path: Path) -> None:
     import numpy as np
     import tritonclient.http as httpclient
@@ -99,12 +100,20 @@ def test_recording_rules_report_the_error_ratio_of_a_real_triton(tmp_path: Path)
             hour = _eventually(lambda: _value(prom.query(sli.replace("rate5m", "rate1h"))))
             assert hour == pytest.approx(FAIL_FRACTION, abs=TOLERANCE)
             # 25% errors against a 0.1% budget: the budget is spent and the 1h page alert fires.
-            remaining = _eventually(lambda: _value(prom.query(
-                'slo:error_budget_remaining:ratio{model="scorer", slo="availability"}')))
+            remaining = _eventually(
+                lambda: _value(prom.query('slo:error_budget_remaining:ratio{model="scorer", slo="availability"}'))
+            )
             assert remaining is not None and remaining < 0
-            burning = _eventually(lambda: {
-                (a["labels"]["window"], a["labels"]["severity"]) for a in prom.api("alerts")["alerts"]
-                if a["labels"]["alertname"] == "ModelErrorBudgetBurn" and a["labels"]["model"] == "scorer"} or None)
+            burning = _eventually(
+                lambda: (
+                    {
+                        (a["labels"]["window"], a["labels"]["severity"])
+                        for a in prom.api("alerts")["alerts"]
+                        if a["labels"]["alertname"] == "ModelErrorBudgetBurn" and a["labels"]["model"] == "scorer"
+                    }
+                    or None
+                )
+            )
             assert burning is not None and ("1h", "page") in burning
             # A different rule group from the ones waited for above: wait for it too.
             rate = _eventually(lambda: _value(prom.query('model:requests:rate5m{model="scorer", environment="prod"}')))

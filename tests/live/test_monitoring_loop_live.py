@@ -21,17 +21,20 @@ from pathlib import Path
 import pytest
 import yaml
 
-from compiler.cli import main
-from compiler.pipeline import render
-from compiler.pipeline import validate
 from compiler.backends.render import Templates
+from compiler.cli import main
+from compiler.pipeline import render, validate
 from tests.support.alerting_servers import Alertmanager, Prometheus, Pushgateway, eventually, missing
 from tests.support.github_standin import GitHubStandIn
 from tests.support.procs import free_ports, stop
 
-pytestmark = [pytest.mark.realtools,
-              pytest.mark.skipif(bool(missing("prometheus", "prometheus-alertmanager", "prometheus-pushgateway")),
-                                 reason=str(missing("prometheus", "prometheus-alertmanager", "prometheus-pushgateway")))]
+pytestmark = [
+    pytest.mark.realtools,
+    pytest.mark.skipif(
+        bool(missing("prometheus", "prometheus-alertmanager", "prometheus-pushgateway")),
+        reason=str(missing("prometheus", "prometheus-alertmanager", "prometheus-pushgateway")),
+    ),
+]
 
 WAIT = 60.0
 
@@ -72,9 +75,21 @@ class Relay:
         (self.port,) = free_ports(1)
         shipspec = Path(sys.executable).parent / "shipspec"
         self.proc = subprocess.Popen(
-            [str(shipspec), "relay", "--listen", f"127.0.0.1:{self.port}", "--repository", repository,
-             "--api-url", api], env={**os.environ, "GITHUB_TOKEN": "test-token"}, start_new_session=True,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                str(shipspec),
+                "relay",
+                "--listen",
+                f"127.0.0.1:{self.port}",
+                "--repository",
+                repository,
+                "--api-url",
+                api,
+            ],
+            env={**os.environ, "GITHUB_TOKEN": "test-token"},
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
     def ready(self) -> bool:
         try:
@@ -106,12 +121,30 @@ def test_shifted_feature_logs_reach_the_retrain_workflow_and_unshifted_do_not(tm
             am_config["route"].update(group_wait="1s", group_interval="1s")
             for route in am_config["route"]["routes"]:
                 route.update(group_wait="1s")
-            with Pushgateway() as gateway, Alertmanager(am_config) as am, Prometheus(
-                    scrape=[{"job_name": "pushgateway", "honor_labels": True,
-                             "static_configs": [{"targets": [gateway.url.removeprefix("http://")]}]}],
-                    rule_files=[rules], alertmanager=am.url.removeprefix("http://")) as prom:
-                drift_args = ["drift", "scorer", str(tmp_path / "spec.ship"), "--env", "prod",
-                              "--pushgateway", gateway.url]
+            with (
+                Pushgateway() as gateway,
+                Alertmanager(am_config) as am,
+                Prometheus(
+                    scrape=[
+                        {
+                            "job_name": "pushgateway",
+                            "honor_labels": True,
+                            "static_configs": [{"targets": [gateway.url.removeprefix("http://")]}],
+                        }
+                    ],
+                    rule_files=[rules],
+                    alertmanager=am.url.removeprefix("http://"),
+                ) as prom,
+            ):
+                drift_args = [
+                    "drift",
+                    "scorer",
+                    str(tmp_path / "spec.ship"),
+                    "--env",
+                    "prod",
+                    "--pushgateway",
+                    gateway.url,
+                ]
                 # Unshifted: the metric arrives, the rule evaluates it, nothing fires.
                 assert main([*drift_args, "--current", str(_csv(tmp_path / "same.csv", 2000, 0.0, 2))]) == 0
                 sel = 'shipspec_model_feature_drift{namespace="ml-prod", model="scorer", statistic="psi"}'
@@ -131,8 +164,14 @@ def test_shifted_feature_logs_reach_the_retrain_workflow_and_unshifted_do_not(tm
     assert request["headers"]["Authorization"] == "Bearer test-token"
     assert request["json"]["event_type"] == "retrain-scorer"
     assert request["json"]["client_payload"] == {
-        "alertname": "ModelDrift", "model": "scorer", "environment": "prod", "signal": "drift",
-        "statistic": "psi", "severity": "ticket", "summary": "scorer in prod: psi drift > 0.2 for 1s"}
+        "alertname": "ModelDrift",
+        "model": "scorer",
+        "environment": "prod",
+        "signal": "drift",
+        "statistic": "psi",
+        "severity": "ticket",
+        "summary": "scorer in prod: psi drift > 0.2 for 1s",
+    }
     # The event type is the one the rendered retrain workflow listens for.
     gh, _ = render(checked, Templates.load(), only=("github",))
     workflow = yaml.safe_load(next(f.text for f in gh if f.path.endswith("retrain-scorer.yml")))

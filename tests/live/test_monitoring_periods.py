@@ -20,24 +20,29 @@ from pathlib import Path
 import pytest
 import yaml
 
-from compiler.pipeline import render
-from compiler.pipeline import validate
 from compiler.backends.render import Templates
+from compiler.pipeline import render, validate
 
-pytestmark = [pytest.mark.realtools,
-              pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool is not installed")]
+pytestmark = [
+    pytest.mark.realtools,
+    pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool is not installed"),
+]
 
 PER_MINUTE = 100_000
 BUDGET = 0.01  # every SLO below is 99%
 # model -> (period, [(long window, severity, factor as rendered)])
 CASES = {
     "week": ("7d", [("1h", "page", "13.44"), ("6h", "page", "3.5"), ("1d", "ticket", "1.4"), ("3d", "ticket", "0.98")]),
-    "four_weeks": ("28d", [("1h", "page", "13.44"), ("6h", "page", "5.6"), ("1d", "ticket", "2.8"),
-                           ("3d", "ticket", "0.933333")]),
+    "four_weeks": (
+        "28d",
+        [("1h", "page", "13.44"), ("6h", "page", "5.6"), ("1d", "ticket", "2.8"), ("3d", "ticket", "0.933333")],
+    ),
     "month": ("30d", [("1h", "page", "14.4"), ("6h", "page", "6"), ("1d", "ticket", "3"), ("3d", "ticket", "1")]),
     # A custom period: the 7-day table's shares (8 / 12.5 / 20 / 42 %) over 14 days.
-    "fortnight": ("14d", [("1h", "page", "26.88"), ("6h", "page", "7"), ("1d", "ticket", "2.8"),
-                          ("3d", "ticket", "1.96")]),
+    "fortnight": (
+        "14d",
+        [("1h", "page", "26.88"), ("6h", "page", "7"), ("1d", "ticket", "2.8"), ("3d", "ticket", "1.96")],
+    ),
 }
 
 
@@ -49,10 +54,11 @@ def _spec() -> str:
         f"gate staging -> prod for {m} {{ approval @shop/leads }}\n"
         for m, (period, _) in CASES.items()
     )
-    return ('project shop { registry "ghcr.io/shop" owners @shop/ml triton "2.51.0" }\n'
-            'environment staging { tier staging namespace "ml-staging" }\n'
-            'environment prod { tier production namespace "ml-prod" replicas 2..4 gateway "istio-ingress" }\n'
-            + models)
+    return (
+        'project shop { registry "ghcr.io/shop" owners @shop/ml triton "2.51.0" }\n'
+        'environment staging { tier staging namespace "ml-staging" }\n'
+        'environment prod { tier production namespace "ml-prod" replicas 2..4 gateway "istio-ingress" }\n' + models
+    )
 
 
 @pytest.fixture(scope="module")
@@ -82,28 +88,44 @@ def _steady(model: str, ratio: float, firing: list[tuple[str, str, str]]) -> dic
             {"series": f"nv_inference_request_success{{{sel}}}", "values": f"0+{PER_MINUTE - failed:.6f}x150"},
             {"series": f'nv_inference_request_failure{{{sel}, reason="BACKEND"}}', "values": f"0+{failed:.6f}x150"},
         ],
-        "alert_rule_test": [{
-            "eval_time": "2h",
-            "alertname": "ModelErrorBudgetBurn",
-            "exp_alerts": [{"exp_labels": {"model": model, "environment": "prod", "team": "shop/ml",
-                                           "slo": "availability", "severity": s, "window": w, "burn_rate": f}}
-                           for w, s, f in firing],
-        }],
+        "alert_rule_test": [
+            {
+                "eval_time": "2h",
+                "alertname": "ModelErrorBudgetBurn",
+                "exp_alerts": [
+                    {
+                        "exp_labels": {
+                            "model": model,
+                            "environment": "prod",
+                            "team": "shop/ml",
+                            "slo": "availability",
+                            "severity": s,
+                            "window": w,
+                            "burn_rate": f,
+                        }
+                    }
+                    for w, s, f in firing
+                ],
+            }
+        ],
     }
 
 
 def _run(tmp: Path, rules: Path, tests: list[dict]) -> None:
     shutil.copy(rules, tmp / "rules.json")
-    (tmp / "test.yml").write_text(json.dumps({"rule_files": ["rules.json"], "evaluation_interval": "1m",
-                                              "tests": tests}))
-    r = subprocess.run(["promtool", "test", "rules", str(tmp / "test.yml")], capture_output=True, text=True,
-                       timeout=120)
+    (tmp / "test.yml").write_text(
+        json.dumps({"rule_files": ["rules.json"], "evaluation_interval": "1m", "tests": tests})
+    )
+    r = subprocess.run(
+        ["promtool", "test", "rules", str(tmp / "test.yml")], capture_output=True, text=True, timeout=120
+    )
     assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-4000:]
 
 
 @pytest.mark.parametrize("model", sorted(CASES))
 def test_each_alert_fires_2_percent_above_its_burn_rate_and_not_2_percent_below(
-        model: str, rules: Path, tmp_path: Path) -> None:
+    model: str, rules: Path, tmp_path: Path
+) -> None:
     _, windows = CASES[model]
     tests = []
     for _, _, factor in windows:
@@ -129,11 +151,17 @@ def test_the_whole_period_sli_is_the_mean_of_the_5m_recording(rules: Path, tmp_p
             {"series": f"nv_inference_request_success{{{sel}}}", "values": "0+75000x60"},
             {"series": f'nv_inference_request_failure{{{sel}, reason="BACKEND"}}', "values": "0+25000x60"},
         ],
-        "promql_expr_test": [{
-            "expr": 'slo:sli_error:ratio_rate7d{model="week"}',
-            "eval_time": "50m",
-            "exp_samples": [{"labels": 'slo:sli_error:ratio_rate7d{model="week", environment="prod", '
-                                       'slo="availability"}', "value": 0.25}],
-        }],
+        "promql_expr_test": [
+            {
+                "expr": 'slo:sli_error:ratio_rate7d{model="week"}',
+                "eval_time": "50m",
+                "exp_samples": [
+                    {
+                        "labels": 'slo:sli_error:ratio_rate7d{model="week", environment="prod", slo="availability"}',
+                        "value": 0.25,
+                    }
+                ],
+            }
+        ],
     }
     _run(tmp_path, rules, [test])

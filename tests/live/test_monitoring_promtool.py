@@ -32,16 +32,36 @@ PER_MINUTE = 100_000  # requests per minute in the synthetic series
 
 # model -> (slo period, budget, [(window, severity, burn factor text, error-ratio threshold)])
 CASES = {
-    "scorer": ("30d", 0.001, [("1h", "page", "14.4", 0.0144), ("6h", "page", "6", 0.006),
-                              ("1d", "ticket", "3", 0.003), ("3d", "ticket", "1", 0.001)]),
-    "ranker": ("28d", 0.005, [("1h", "page", "13.44", 0.0672), ("6h", "page", "5.6", 0.028),
-                              ("1d", "ticket", "2.8", 0.014), ("3d", "ticket", "0.933333", 0.0046666667)]),
+    "scorer": (
+        "30d",
+        0.001,
+        [
+            ("1h", "page", "14.4", 0.0144),
+            ("6h", "page", "6", 0.006),
+            ("1d", "ticket", "3", 0.003),
+            ("3d", "ticket", "1", 0.001),
+        ],
+    ),
+    "ranker": (
+        "28d",
+        0.005,
+        [
+            ("1h", "page", "13.44", 0.0672),
+            ("6h", "page", "5.6", 0.028),
+            ("1d", "ticket", "2.8", 0.014),
+            ("3d", "ticket", "0.933333", 0.0046666667),
+        ],
+    ),
 }
 TEAM = {"scorer": "shop/risk-ml", "ranker": "shop/ml-platform"}
 
 # Skipped without promtool, except in CI, where it must fail loudly.
-pytestmark = [pytest.mark.realtools, pytest.mark.skipif(shutil.which("promtool") is None and not os.environ.get("CI"),
-                                                    reason="promtool is not installed")]
+pytestmark = [
+    pytest.mark.realtools,
+    pytest.mark.skipif(
+        shutil.which("promtool") is None and not os.environ.get("CI"), reason="promtool is not installed"
+    ),
+]
 
 
 def _rules(out: Path, spec: Path) -> dict[str, Path]:
@@ -99,8 +119,17 @@ def _series(model: str, ok: str, failed: str) -> list[dict[str, str]]:
 
 
 def _alert(model: str, window: str, severity: str, factor: str) -> dict[str, dict[str, str]]:
-    return {"exp_labels": {"model": model, "environment": "prod", "team": TEAM[model], "slo": "availability",
-                           "severity": severity, "window": window, "burn_rate": factor}}
+    return {
+        "exp_labels": {
+            "model": model,
+            "environment": "prod",
+            "team": TEAM[model],
+            "slo": "availability",
+            "severity": severity,
+            "window": window,
+            "burn_rate": factor,
+        }
+    }
 
 
 def _steady(model: str, ratio: float, expected: list[tuple[str, str, str, float]]) -> dict:
@@ -108,11 +137,13 @@ def _steady(model: str, ratio: float, expected: list[tuple[str, str, str, float]
     return {
         "interval": "1m",
         "input_series": _series(model, f"0+{PER_MINUTE - failed}x150", f"0+{failed}x150"),
-        "alert_rule_test": [{
-            "eval_time": "2h",
-            "alertname": "ModelErrorBudgetBurn",
-            "exp_alerts": [_alert(model, w, s, f) for w, s, f, _ in expected],
-        }],
+        "alert_rule_test": [
+            {
+                "eval_time": "2h",
+                "alertname": "ModelErrorBudgetBurn",
+                "exp_alerts": [_alert(model, w, s, f) for w, s, f, _ in expected],
+            }
+        ],
     }
 
 
@@ -135,7 +166,7 @@ def test_each_burn_rate_alert_fires_at_its_rate_and_not_just_below(
         # 2% above the threshold: this alert and every slower one (lower thresholds) fire.
         tests.append(_steady(model, threshold * 1.02, windows[i:]))
         # 2% below: this alert is silent, the slower ones still fire.
-        tests.append(_steady(model, threshold * 0.98, windows[i + 1:]))
+        tests.append(_steady(model, threshold * 0.98, windows[i + 1 :]))
     _run(tmp_path, rules["prod"], tests)
 
 
@@ -146,12 +177,17 @@ def test_a_burst_that_stopped_no_longer_pages(rules: dict[str, Path], tmp_path: 
     test = {
         "interval": "1m",
         "input_series": _series("scorer", "0+97000x70", "0+3000x60 180000+0x10"),
-        "alert_rule_test": [{
-            "eval_time": "70m",
-            "alertname": "ModelErrorBudgetBurn",
-            "exp_alerts": [_alert("scorer", "6h", "page", "6"), _alert("scorer", "1d", "ticket", "3"),
-                           _alert("scorer", "3d", "ticket", "1")],
-        }],
+        "alert_rule_test": [
+            {
+                "eval_time": "70m",
+                "alertname": "ModelErrorBudgetBurn",
+                "exp_alerts": [
+                    _alert("scorer", "6h", "page", "6"),
+                    _alert("scorer", "1d", "ticket", "3"),
+                    _alert("scorer", "3d", "ticket", "1"),
+                ],
+            }
+        ],
     }
     _run(tmp_path, rules["prod"], [test])
 
@@ -159,9 +195,14 @@ def test_a_burst_that_stopped_no_longer_pages(rules: dict[str, Path], tmp_path: 
 def test_alerts_carry_summary_description_with_value_and_runbook(rules: dict[str, Path]) -> None:
     doc = yaml.safe_load(rules["prod"].read_text())
     alerts = [r for g in doc["groups"] for r in g["rules"] if "alert" in r]
-    assert {a["alert"] for a in alerts} >= {"ModelErrorBudgetBurn", "ModelLatencyAboveObjective",
-                                             "ModelThroughputBelowFloor", "ModelQueueTimeHigh",
-                                             "ModelDrift", "ModelDataQuality"}
+    assert {a["alert"] for a in alerts} >= {
+        "ModelErrorBudgetBurn",
+        "ModelLatencyAboveObjective",
+        "ModelThroughputBelowFloor",
+        "ModelQueueTimeHigh",
+        "ModelDrift",
+        "ModelDataQuality",
+    }
     for a in alerts:
         assert {"model", "environment", "team", "severity"} <= a["labels"].keys(), a
         # An absence alert has no value to show (absent() is 1).
@@ -184,8 +225,7 @@ def test_hand_written_promtool_unit_tests(
     source = histogram_rules if name.startswith("histogram") else rules
     _labels_only(source["prod"], tmp_path / "rules.yml")
     shutil.copy(ROOT / "tests" / "live" / "promtool" / name, tmp_path / name)
-    r = subprocess.run(["promtool", "test", "rules", str(tmp_path / name)], capture_output=True, text=True,
-                       timeout=120)
+    r = subprocess.run(["promtool", "test", "rules", str(tmp_path / name)], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-4000:]
 
 

@@ -21,7 +21,7 @@ import pytest
 pytestmark = pytest.mark.realtools
 ROOT = Path(__file__).resolve().parents[2]
 
-PROBES = textwrap.dedent('''
+PROBES = textwrap.dedent("""
     import multiprocessing
     import os
     import subprocess
@@ -83,7 +83,7 @@ PROBES = textwrap.dedent('''
     def test_a_realtools_test_may_start_programs():
         subprocess.run(["true"], check=True)
         assert os.system("true") == 0
-''')
+""")
 
 EXPECTED = {
     "test_popen_is_refused": "failed",
@@ -111,10 +111,26 @@ def test_the_guard_refuses_every_way_to_start_a_program(tmp_path: Path) -> None:
     (tmp_path / "test_probes.py").write_text(PROBES)
     (tmp_path / "pytest.ini").write_text("[pytest]\nmarkers =\n    realtools: starts programs\n")
     r = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "tests.support.noexec",
-         "--rootdir", str(tmp_path), "-c", str(tmp_path / "pytest.ini"), f"--junitxml={tmp_path / 'junit.xml'}",
-         str(tmp_path / "test_probes.py")],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "tests.support.noexec",
+            "--rootdir",
+            str(tmp_path),
+            "-c",
+            str(tmp_path / "pytest.ini"),
+            f"--junitxml={tmp_path / 'junit.xml'}",
+            str(tmp_path / "test_probes.py"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     outcomes = _outcomes(tmp_path / "junit.xml")
     assert {name: got for name, (got, _) in outcomes.items()} == EXPECTED, r.stdout[-4000:] + r.stderr[-2000:]
@@ -125,7 +141,12 @@ def test_the_guard_refuses_every_way_to_start_a_program(tmp_path: Path) -> None:
 
 
 def test_the_suite_configuration_loads_the_guard() -> None:
-    r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-m", "not realtools", "--collect-only"],
-                       cwd=ROOT, capture_output=True, text=True, timeout=300)
+    r = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-m", "not realtools", "--collect-only"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
     assert "noexec guard: " in r.stdout, r.stdout[-2000:]

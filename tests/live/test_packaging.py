@@ -21,7 +21,9 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(ROOT)],
-        check=True, capture_output=True, timeout=300,
+        check=True,
+        capture_output=True,
+        timeout=300,
     )
     [whl] = out.glob("shipspec-*.whl")
     return whl
@@ -45,7 +47,9 @@ def test_wheel_carries_grammar_templates_and_schemas(wheel: Path) -> None:
 def test_installed_command_works_away_from_the_checkout(wheel: Path, tmp_path: Path) -> None:
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
-    subprocess.run([str(venv / "bin" / "pip"), "install", "-q", str(wheel)], check=True, capture_output=True, timeout=600)
+    subprocess.run(
+        [str(venv / "bin" / "pip"), "install", "-q", str(wheel)], check=True, capture_output=True, timeout=600
+    )
     work = tmp_path / "elsewhere"
     (work / "specs").mkdir(parents=True)
     (work / "specs" / "demo.ship").write_text(MINIMAL)
@@ -56,5 +60,7 @@ def test_installed_command_works_away_from_the_checkout(wheel: Path, tmp_path: P
     assert r.returncode == 0 and '"format_version": 1' in r.stdout
     # The installed package must not reach back into this checkout.
     probe = "import compiler.resources as r; print(r.templates_dir()); print(r.schemas_dir())"
-    r = subprocess.run([str(venv / "bin" / "python"), "-c", probe], cwd=work, capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", probe], cwd=work, capture_output=True, text=True, timeout=60
+    )
     assert str(ROOT) not in r.stdout and str(venv) in r.stdout

@@ -24,9 +24,16 @@ pytestmark = [pytest.mark.realtools, pytest.mark.skipif(shutil.which("git") is N
 
 def _env(repo: Path, **extra: str) -> dict[str, str]:
     bindir = Path(sys.executable).parent
-    return {**os.environ, "PATH": f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}", "PYTHONPATH": str(ROOT),
-            "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t",
-            "GIT_COMMITTER_EMAIL": "t@example.com", **extra}
+    return {
+        **os.environ,
+        "PATH": f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}",
+        "PYTHONPATH": str(ROOT),
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.com",
+        **extra,
+    }
 
 
 def _run(args: list[str], repo: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -42,16 +49,26 @@ def test_diff_step_writes_the_summary_and_one_sticky_comment(tmp_path: Path) -> 
         assert _run(cmd, repo, env).returncode == 0
     base = _run(["git", "rev-parse", "HEAD"], repo, env).stdout.strip()
     envs = repo / "specs" / "environments.ship"
-    envs.write_text(envs.read_text().replace('override ticket_router { version "2.1.0" }',
-                                             'override ticket_router { version "2.2.0" }'))
+    envs.write_text(
+        envs.read_text().replace(
+            'override ticket_router { version "2.1.0" }', 'override ticket_router { version "2.2.0" }'
+        )
+    )
     workflow = yaml.safe_load((repo / ".github/workflows/shipspec.yml").read_text())
     job = workflow["jobs"]["shipspec"]
     assert job["permissions"]["pull-requests"] == "write"
     step = next(s for s in job["steps"] if "--comment" in s.get("run", ""))
     assert step["if"] == "always()"
     with CommentsStandIn(["LGTM"]) as gh:
-        step_env = _env(repo, BASE_SHA=base, PR="12", GITHUB_TOKEN="t0k", GITHUB_REPOSITORY="o/r",
-                        GITHUB_API_URL=gh.url, GITHUB_STEP_SUMMARY=str(repo / "summary.md"))
+        step_env = _env(
+            repo,
+            BASE_SHA=base,
+            PR="12",
+            GITHUB_TOKEN="t0k",
+            GITHUB_REPOSITORY="o/r",
+            GITHUB_API_URL=gh.url,
+            GITHUB_STEP_SUMMARY=str(repo / "summary.md"),
+        )
         for _ in range(2):  # a second push to the pull request updates the same comment
             r = _run(["bash", "-e", "-c", step["run"]], repo, step_env)
             assert r.returncode == 0, r.stderr

@@ -33,7 +33,11 @@ def _try_repo(repo: Path, home: Path, hook: str) -> subprocess.CompletedProcess[
     env = {**os.environ, "PRE_COMMIT_HOME": str(home), "NO_COLOR": "1"}
     return subprocess.run(
         [pre_commit, "try-repo", str(ROOT), hook, "--all-files", "--color", "never"],
-        cwd=repo, env=env, capture_output=True, text=True, timeout=600,
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
 
 

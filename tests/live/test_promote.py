@@ -20,7 +20,7 @@ from compiler.cli import main
 
 pytestmark = [pytest.mark.realtools, pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")]
 
-SPEC = textwrap.dedent('''\
+SPEC = textwrap.dedent("""\
     # Acme's scoring service.
     project acme {
       registry "ghcr.io/acme"
@@ -85,7 +85,7 @@ SPEC = textwrap.dedent('''\
       metric auc >= 0.9 on holdout
       approval @acme/leads
     }
-''')
+""")
 
 
 def sh(repo: Path, *args: str) -> str:
@@ -169,7 +169,9 @@ def test_promote_adds_a_pin_inside_an_existing_override(repo):
     # Staging pinned at 1.0.0 while the model moves on to 1.2.0: unpinned preprod
     # runs 1.2.0, and promoting from staging pins it back inside its own override.
     text = SPEC.replace('version "1.0.0"  # the', 'version "1.2.0"  # the')
-    text = text.replace('  namespace "ml-staging"\n', '  namespace "ml-staging"\n  override scorer { version "1.0.0" }\n')
+    text = text.replace(
+        '  namespace "ml-staging"\n', '  namespace "ml-staging"\n  override scorer { version "1.0.0" }\n'
+    )
     (repo / "specs/scorer.ship").write_text(text)
     assert shipspec(repo, "compile").returncode == 0
     sh(repo, "git", "commit", "-q", "-am", "release 1.2.0 in lab")
@@ -210,9 +212,15 @@ def test_promote_inserts_an_override_keeping_comments(repo):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["scorer", "--to", "staging"], "no gate leads to staging for scorer (its gates: preprod -> prod, staging -> preprod)"),
+        (
+            ["scorer", "--to", "staging"],
+            "no gate leads to staging for scorer (its gates: preprod -> prod, staging -> preprod)",
+        ),
         (["scorer", "--to", "lab"], "no gate leads to lab for scorer"),
-        (["scorer", "--to", "prod", "--version", "2.0.0"], "scorer 2.0.0 has not reached the gate's source (preprod runs 1.0.0)"),
+        (
+            ["scorer", "--to", "prod", "--version", "2.0.0"],
+            "scorer 2.0.0 has not reached the gate's source (preprod runs 1.0.0)",
+        ),
         (["scorrer", "--to", "prod"], "no model named scorrer; did you mean 'scorer'?"),
         (["scorer", "--to", "prd"], "no environment named prd; did you mean 'prod'?"),
         (["scorer", "--to", "prod", "--version", "1.0 rc"], "use letters, digits"),
@@ -260,7 +268,10 @@ def test_an_ensemble_takes_its_members_along(tmp_path: Path) -> None:
     shutil.copytree(Path(__file__).resolve().parents[2] / "specs", specs)
     tickets = specs / "models" / "tickets.ship"
     text = tickets.read_text()
-    for old, new in (('version "0.9.0"', 'version "0.9.1"'), ('version "2.1.0"\n  format ensemble', 'version "2.2.0"\n  format ensemble')):
+    for old, new in (
+        ('version "0.9.0"', 'version "0.9.1"'),
+        ('version "2.1.0"\n  format ensemble', 'version "2.2.0"\n  format ensemble'),
+    ):
         assert old in text
         text = text.replace(old, new, 1)
     tickets.write_text(text)

@@ -16,7 +16,10 @@ from tests.support.triton_server import TritonServer, triton_missing
 
 ROOT = Path(__file__).resolve().parents[2]
 # Skipped where the server cannot run, except in CI, where a missing server must fail loudly.
-pytestmark = [pytest.mark.realtools, pytest.mark.skipif(bool(triton_missing()) and not os.environ.get("CI"), reason=triton_missing() or "")]
+pytestmark = [
+    pytest.mark.realtools,
+    pytest.mark.skipif(bool(triton_missing()) and not os.environ.get("CI"), reason=triton_missing() or ""),
+]
 
 # Stand-ins run the python backend; on a machine without a GPU their GPU groups run as CPU.
 IGNORE = ["--ignore", "backend", "--ignore", "platform"] + ([] if gpu_present() else ["--ignore", "kind"])

@@ -11,12 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from compiler.backends.triton.validate import parse_config
-from compiler.pipeline import render
-from compiler.parse.sources import load_text
-from compiler.pipeline import check_loaded
 from compiler.backends.render import Templates
+from compiler.backends.triton.validate import parse_config
 from compiler.commands.smoke import synthetic_inputs
+from compiler.parse.sources import load_text
+from compiler.pipeline import check_loaded, render
 from tests.support.standin import standin_repository
 from tests.support.triton_render import render_triton
 from tests.support.triton_server import TritonServer, triton_missing
@@ -24,7 +23,10 @@ from tests.support.triton_server import TritonServer, triton_missing
 ROOT = Path(__file__).resolve().parents[2]
 FEATURES = ROOT / "golden" / "triton-features" / "specs"
 # Skipped where the server cannot run, except in CI, where a missing server must fail loudly.
-pytestmark = [pytest.mark.realtools, pytest.mark.skipif(bool(triton_missing()) and not os.environ.get("CI"), reason=triton_missing() or "")]
+pytestmark = [
+    pytest.mark.realtools,
+    pytest.mark.skipif(bool(triton_missing()) and not os.environ.get("CI"), reason=triton_missing() or ""),
+]
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +68,7 @@ def test_production_warmup_runs_and_cache_answers(rendered: Path, tmp_path: Path
         client = httpclient.InferenceServerClient(server.http_url)
         for _ in range(2):
             _infer(client, source, "ranker")
-        with urllib.request.urlopen(server.metrics_url, timeout=5) as resp:  # noqa: S310 — loopback
+        with urllib.request.urlopen(server.metrics_url, timeout=5) as resp:
             metrics = resp.read().decode()
     hits = re.search(r'nv_cache_num_hits_per_model\{model="ranker",version="2003001"\} (\d+)', metrics)
     assert hits and int(hits.group(1)) >= 1, metrics[:2000]

@@ -20,16 +20,20 @@ import yaml
 
 from tests.support.k8s_support import compile_to, errors, write_spec
 from tests.support.specs import MINIMAL
-from tests.support.triton_render import server_specs
 from tests.support.standin import gpu_present, standin_repository
+from tests.support.triton_render import server_specs
 from tests.support.triton_server import TritonServer, triton_missing
 
 ROOT = Path(__file__).resolve().parents[2]
-pytestmark = [pytest.mark.realtools,
-              pytest.mark.skipif(bool(triton_missing()) and not os.environ.get("CI"), reason=triton_missing() or "")]
+pytestmark = [
+    pytest.mark.realtools,
+    pytest.mark.skipif(bool(triton_missing()) and not os.environ.get("CI"), reason=triton_missing() or ""),
+]
 
 # An ensemble in staging whose encoder needs a GPU; the encoder has no `serve in` of its own.
-GPU_MEMBER = MINIMAL + """
+GPU_MEMBER = (
+    MINIMAL
+    + """
 model enc {
   version "1.0.0"
   format onnx
@@ -58,6 +62,7 @@ model pipe {
   serve in staging
 }
 """
+)
 
 
 def _pods(deploy: Path) -> list[tuple[Path, list[str], int]]:

@@ -14,13 +14,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from compiler.backends.triton.validate import parse_config
-from compiler.pipeline import render
-from compiler.parse.sources import load_text
-from compiler.pipeline import check_loaded
 from compiler.backends.render import Templates
+from compiler.backends.triton.validate import parse_config
 from compiler.commands.smoke import request_shape, synthetic_inputs
 from compiler.emit import file_bytes
+from compiler.parse.sources import load_text
+from compiler.pipeline import check_loaded, render
 from tests.support.helpers import codes
 from tests.support.standin import gpu_present, standin_repository
 from tests.support.triton_render import render_triton, server_specs
@@ -28,7 +27,10 @@ from tests.support.triton_server import TritonServer, triton_missing
 
 ROOT = Path(__file__).resolve().parents[2]
 # Skipped where the server cannot run, except in CI, where a missing server must fail loudly.
-pytestmark = [pytest.mark.realtools, pytest.mark.skipif(bool(triton_missing()) and not os.environ.get("CI"), reason=triton_missing() or "")]
+pytestmark = [
+    pytest.mark.realtools,
+    pytest.mark.skipif(bool(triton_missing()) and not os.environ.get("CI"), reason=triton_missing() or ""),
+]
 
 NUMPY = {"TYPE_FP32": np.float32, "TYPE_INT64": np.int64, "TYPE_STRING": np.object_}
 
@@ -70,8 +72,13 @@ def test_every_model_ready_and_answers(rendered: Path, tmp_path: Path, env: str)
                 assert value is not None, (name, out.name)
                 expected = request_shape(list(out.dims), batch, variable=1)
                 assert list(value.shape) == expected, (name, out.name, value.shape)
-                type_name = type(config).DESCRIPTOR.fields_by_name["output"].message_type.fields_by_name[
-                    "data_type"].enum_type.values_by_number[out.data_type].name
+                type_name = (
+                    type(config)
+                    .DESCRIPTOR.fields_by_name["output"]
+                    .message_type.fields_by_name["data_type"]
+                    .enum_type.values_by_number[out.data_type]
+                    .name
+                )
                 assert value.dtype == NUMPY[type_name], (name, out.name, value.dtype)
 
 
@@ -89,21 +96,25 @@ _ENSEMBLE = "  step mem {\n    input x -> x\n    output y -> y\n  }\n"
 BROKEN = {
     "preferred-above-max": (
         _model("m", "  input x: fp32[4]\n  output y: fp32[4]\n  batching { max 4  preferred [8] }\n"),
-        "SS604", "dynamic batching preferred size must be <= max batch size",
+        "SS604",
+        "dynamic batching preferred size must be <= max batch size",
     ),
     "reshape-variable-dims": (
         _model("m", "  input x: fp32[2, -1] reshape [2, 2]\n  output y: fp32[4]\n  batching { max 4 }\n"),
-        "SS613", "has different size for dims and reshape",
+        "SS613",
+        "has different size for dims and reshape",
     ),
     "ensemble-batch-above-member": (
         _model("mem", "  input x: fp32[4]\n  output y: fp32[4]\n  batching { max 8 }\n")
         + _model("m", "  input x: fp32[4]\n  output y: fp32[4]\n  batching { max 16 }\n" + _ENSEMBLE, "ensemble"),
-        "SS611", "which only allows maximum batch size to be 8",
+        "SS611",
+        "which only allows maximum batch size to be 8",
     ),
     "ensemble-tensor-type": (
         _model("mem", "  input x: fp32[4]\n  output y: int32[4]\n  batching { max 8 }\n")
         + _model("m", "  input x: fp32[4]\n  output y: fp32[4]\n  batching { max 8 }\n" + _ENSEMBLE, "ensemble"),
-        "SS610", "inconsistent data type",
+        "SS610",
+        "inconsistent data type",
     ),
 }
 
@@ -169,8 +180,9 @@ def test_development_gets_cpu_instances_because_gpu_groups_need_gpus(tmp_path: P
     spec = (
         'project p { triton "2.51.0" }\nenvironment dev { tier development namespace "d" }\n'
         'environment stg { tier staging namespace "s" toleration "nvidia.com/gpu" }\n'
-        + _model("m", "  input x: fp32[4]\n  output y: fp32[4]\n  resources { cpu 1  memory 1Gi  gpu 1 }\n")
-        .replace("serve in dev", "serve in dev, stg")
+        + _model("m", "  input x: fp32[4]\n  output y: fp32[4]\n  resources { cpu 1  memory 1Gi  gpu 1 }\n").replace(
+            "serve in dev", "serve in dev, stg"
+        )
     )
     out = tmp_path / "out"
     files, _ = render(check_loaded(load_text(spec, "t.ship")), Templates.load(), only=["triton"])

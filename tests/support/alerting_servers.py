@@ -56,16 +56,18 @@ class Loopback:
             raise
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
     def start(self) -> None:
         (self.port,) = free_ports(1)
         self.url = f"http://127.0.0.1:{self.port}"
         with (self.dir / "log").open("ab") as log:
-            self._proc = subprocess.Popen(self.argv(self.port), stdout=log, stderr=subprocess.STDOUT,
-                                          start_new_session=True)
+            self._proc = subprocess.Popen(
+                self.argv(self.port), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
         self.pid = self._proc.pid
         deadline = time.monotonic() + READY_TIMEOUT
         while time.monotonic() < deadline:
@@ -113,10 +115,15 @@ class Alertmanager(Loopback):
 
     def argv(self, port: int) -> list[str]:
         (cluster,) = free_ports(1)
-        return [ALERTMANAGER, f"--config.file={self.dir / 'alertmanager.yml'}",
-                f"--storage.path={self.dir / 'data'}", f"--web.listen-address=127.0.0.1:{port}",
-                f"--cluster.listen-address=127.0.0.1:{cluster}", "--cluster.advertise-address=127.0.0.1:0",
-                "--log.level=warn"]
+        return [
+            ALERTMANAGER,
+            f"--config.file={self.dir / 'alertmanager.yml'}",
+            f"--storage.path={self.dir / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+            f"--cluster.listen-address=127.0.0.1:{cluster}",
+            "--cluster.advertise-address=127.0.0.1:0",
+            "--log.level=warn",
+        ]
 
     def alerts(self) -> list[dict[str, Any]]:
         return list(self.get_json("/api/v2/alerts"))
@@ -125,8 +132,14 @@ class Alertmanager(Loopback):
 class Prometheus(Loopback):
     name = "prometheus"
 
-    def __init__(self, *, scrape: Sequence[dict[str, Any]], rule_files: Sequence[Path] = (),
-                 alertmanager: str | None = None, interval: str = "1s") -> None:
+    def __init__(
+        self,
+        *,
+        scrape: Sequence[dict[str, Any]],
+        rule_files: Sequence[Path] = (),
+        alertmanager: str | None = None,
+        interval: str = "1s",
+    ) -> None:
         super().__init__()
         doc: dict[str, Any] = {
             "global": {"scrape_interval": interval, "scrape_timeout": interval, "evaluation_interval": interval},
@@ -138,9 +151,13 @@ class Prometheus(Loopback):
         (self.dir / "prometheus.yml").write_text(json.dumps(doc))
 
     def argv(self, port: int) -> list[str]:
-        return ["prometheus", f"--config.file={self.dir / 'prometheus.yml'}",
-                f"--storage.tsdb.path={self.dir / 'data'}", f"--web.listen-address=127.0.0.1:{port}",
-                "--log.level=warn"]
+        return [
+            "prometheus",
+            f"--config.file={self.dir / 'prometheus.yml'}",
+            f"--storage.tsdb.path={self.dir / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+            "--log.level=warn",
+        ]
 
     def query(self, expr: str) -> list[dict[str, Any]]:
         body = self.get_json("/api/v1/query", query=expr)
@@ -148,8 +165,9 @@ class Prometheus(Loopback):
 
     def firing(self, alertname: str) -> list[dict[str, Any]]:
         body = self.get_json("/api/v1/alerts")
-        return [a for a in body["data"]["alerts"] if a["labels"].get("alertname") == alertname
-                and a["state"] == "firing"]
+        return [
+            a for a in body["data"]["alerts"] if a["labels"].get("alertname") == alertname and a["state"] == "firing"
+        ]
 
 
 def eventually(probe: Callable[[], Any], wait: float, every: float = 0.25) -> Any:

@@ -40,7 +40,7 @@ class CommentsStandIn:
                 per, page = int(q.get("per_page", ["30"])[0]), int(q.get("page", ["1"])[0])
                 with owner._lock:
                     owner.requests.append(("GET", self.path, None))
-                    items = owner.comments[(page - 1) * per: page * per]
+                    items = owner.comments[(page - 1) * per : page * per]
                 self._answer(200, items)
 
             def _read_only(self) -> bool:
@@ -79,8 +79,9 @@ class CommentsStandIn:
         self._thread.start()
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)

@@ -18,14 +18,20 @@ class GitHubStandIn:
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
-            def log_message(self, fmt: str, *args: Any) -> None:  # noqa: ANN401
+            def log_message(self, fmt: str, *args: Any) -> None:
                 pass
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 with owner._lock:
-                    owner.requests.append({"method": "POST", "path": self.path, "headers": dict(self.headers),
-                                           "json": json.loads(body or b"null")})
+                    owner.requests.append(
+                        {
+                            "method": "POST",
+                            "path": self.path,
+                            "headers": dict(self.headers),
+                            "json": json.loads(body or b"null"),
+                        }
+                    )
                 self.send_response(204)
                 self.end_headers()
 
@@ -37,8 +43,9 @@ class GitHubStandIn:
         self._thread.start()
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)

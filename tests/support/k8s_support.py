@@ -12,9 +12,9 @@ from typing import Any
 import yaml
 
 from compiler import emit
-from compiler.pipeline import build
 from compiler.backends.base import OutputFile
 from compiler.diagnostics import Diagnostic, Severity, Sink, Span
+from compiler.pipeline import build
 from compiler.targets.layout import triton_config_map, triton_config_path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -75,10 +75,26 @@ def workload(kind: str, name: str) -> dict[str, Any]:
     api = "argoproj.io/v1alpha1" if kind == "Rollout" else "apps/v1"
     spec: dict[str, Any] = {
         "selector": {"matchLabels": {"app": name}},
-        "template": {"metadata": {"labels": {"app": name}}, "spec": {
-            "containers": [{"name": "triton", "image": "x",
-                            "env": [{"name": "A", "valueFrom": {"configMapKeyRef": {"name": triton_config_map(name), "key": "config.pbtxt"}}}]}],
-            "volumes": [{"name": "config-0", "configMap": {"name": triton_config_map(name)}}]}},
+        "template": {
+            "metadata": {"labels": {"app": name}},
+            "spec": {
+                "containers": [
+                    {
+                        "name": "triton",
+                        "image": "x",
+                        "env": [
+                            {
+                                "name": "A",
+                                "valueFrom": {
+                                    "configMapKeyRef": {"name": triton_config_map(name), "key": "config.pbtxt"}
+                                },
+                            }
+                        ],
+                    }
+                ],
+                "volumes": [{"name": "config-0", "configMap": {"name": triton_config_map(name)}}],
+            },
+        },
     }
     if kind == "Rollout":
         spec["strategy"] = {"canary": {"steps": [{"setWeight": 10}]}}
@@ -92,6 +108,13 @@ def triton_files(config_text: str) -> list[OutputFile]:
     for kind, name in (("Rollout", "canaried"), ("Deployment", "plain")):
         doc = workload(kind, name)
         files.append(OutputFile(f"deploy/prod/{kind.lower()}-{name}.yaml", yaml.safe_dump(doc), SRC, documents=(doc,)))
-        files.append(OutputFile(triton_config_path("prod", name), config_text, SRC, kind="triton-config",
-                                config_map=triton_config_map(name)))
+        files.append(
+            OutputFile(
+                triton_config_path("prod", name),
+                config_text,
+                SRC,
+                kind="triton-config",
+                config_map=triton_config_map(name),
+            )
+        )
     return files

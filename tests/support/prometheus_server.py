@@ -46,11 +46,13 @@ def _config(targets: Sequence[str], rule_files: Sequence[Path], labels: Mapping[
     doc = {
         "global": {"scrape_interval": "1s", "scrape_timeout": "1s", "evaluation_interval": "1s"},
         "rule_files": [str(p) for p in rule_files],
-        "scrape_configs": [{
-            "job_name": "triton",
-            "metrics_path": "/metrics",
-            "static_configs": [{"targets": list(targets), "labels": dict(labels)}],
-        }],
+        "scrape_configs": [
+            {
+                "job_name": "triton",
+                "metrics_path": "/metrics",
+                "static_configs": [{"targets": list(targets), "labels": dict(labels)}],
+            }
+        ],
     }
     return json.dumps(doc, indent=2)
 
@@ -58,8 +60,9 @@ def _config(targets: Sequence[str], rule_files: Sequence[Path], labels: Mapping[
 class PrometheusServer:
     """A prometheus process scraping ``targets`` with ``rule_files`` loaded (context manager)."""
 
-    def __init__(self, *, targets: Sequence[str], rule_files: Sequence[Path] = (),
-                 labels: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, *, targets: Sequence[str], rule_files: Sequence[Path] = (), labels: Mapping[str, str] | None = None
+    ) -> None:
         self.targets, self.rule_files, self.labels = list(targets), list(rule_files), dict(labels or {})
         self._dir = Path(tempfile.mkdtemp(prefix="prometheus-"))
         self._proc: subprocess.Popen[bytes] | None = None
@@ -75,8 +78,9 @@ class PrometheusServer:
             raise
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self._stop()
 
     def _start(self) -> None:
@@ -85,8 +89,11 @@ class PrometheusServer:
         (port,) = free_ports(1)
         self.url = f"http://127.0.0.1:{port}"
         cmd = [
-            "prometheus", f"--config.file={config}", f"--storage.tsdb.path={self._dir / 'data'}",
-            f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn",
+            "prometheus",
+            f"--config.file={config}",
+            f"--storage.tsdb.path={self._dir / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+            "--log.level=warn",
         ]
         began = time.monotonic()
         log = (self._dir / "prometheus.log").open("wb")

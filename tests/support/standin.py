@@ -29,8 +29,8 @@ def gpu_present() -> bool:
 
 
 def _parse(text: str):  # -> model_config_pb2.ModelConfig
-    from google.protobuf import text_format  # noqa: PLC0415
-    from tritonclient.grpc import model_config_pb2  # noqa: PLC0415
+    from google.protobuf import text_format
+    from tritonclient.grpc import model_config_pb2
 
     return text_format.Parse(text, model_config_pb2.ModelConfig())
 
@@ -50,7 +50,7 @@ def _swap_backend(text: str, is_ensemble: bool, cpu_only: bool) -> str:
 _VERSION_DIR = re.compile(r"^#.*served from version directory (\d+)", re.MULTILINE)
 
 
-def _versions(config, text: str) -> list[int]:  # noqa: ANN001
+def _versions(config, text: str) -> list[int]:
     """Version directories to create: the specific policy's, else the one shipspec's header names, else 1."""
     which = config.version_policy.WhichOneof("policy_choice")
     if which == "specific" and config.version_policy.specific.versions:
@@ -59,8 +59,8 @@ def _versions(config, text: str) -> list[int]:  # noqa: ANN001
     return [int(match.group(1))] if match else [1]
 
 
-def _tensor_spec(tensors, batched: bool) -> list[tuple[str, str, list[int], bool]]:  # noqa: ANN001
-    from tritonclient.grpc import model_config_pb2  # noqa: PLC0415
+def _tensor_spec(tensors, batched: bool) -> list[tuple[str, str, list[int], bool]]:
+    from tritonclient.grpc import model_config_pb2
 
     out = []
     for t in tensors:
@@ -71,9 +71,7 @@ def _tensor_spec(tensors, batched: bool) -> list[tuple[str, str, list[int], bool
     return out
 
 
-def standin_repository(
-    rendered: Path, dest: Path, *, fail_fraction: float = 0.0, cpu_only: bool | None = None
-) -> Path:
+def standin_repository(rendered: Path, dest: Path, *, fail_fraction: float = 0.0, cpu_only: bool | None = None) -> Path:
     """Copy ``rendered`` (``<model>/config.pbtxt`` files) to ``dest`` with python stand-ins.
 
     ``fail_fraction`` > 0 makes each model instance fail exactly that fraction of

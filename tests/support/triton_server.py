@@ -38,7 +38,7 @@ STOP_TIMEOUT = 15.0  # seconds after SIGTERM before SIGKILL
 
 def _pytriton_dir() -> Path | None:
     try:
-        import pytriton  # noqa: PLC0415 — optional test dependency
+        import pytriton
     except ImportError:
         return None
     return Path(pytriton.__file__).parent / "tritonserver"
@@ -59,7 +59,7 @@ def triton_missing() -> str | None:
             f"{sys.version_info.major}.{sys.version_info.minor}/triton_python_backend_stub to {stub.parent}"
         )
     try:
-        import tritonclient.http  # noqa: F401, PLC0415
+        import tritonclient.http  # noqa: F401
     except ImportError:
         return "tritonclient is not installed (pip install 'tritonclient[all]')"
     return None
@@ -76,8 +76,10 @@ def _is_ensemble(model_dir: Path) -> bool:
 
 def load_order(repository: Path, models: Sequence[str] | None = None) -> list[str]:
     """Models to load: plain models first, then ensembles after the models they use."""
-    names = list(models) if models is not None else sorted(
-        p.name for p in repository.iterdir() if p.is_dir() and (p / "config.pbtxt").exists()
+    names = (
+        list(models)
+        if models is not None
+        else sorted(p.name for p in repository.iterdir() if p.is_dir() and (p / "config.pbtxt").exists())
     )
     deps: dict[str, set[str]] = {}
     for name in names:
@@ -193,7 +195,7 @@ class TritonServer:
     def _get(self, path: str, body: bytes | None = None, timeout: float = 2.0) -> tuple[int, str]:
         req = urllib.request.Request(f"http://{self.http_url}{path}", data=body, method="POST" if body else "GET")
         try:
-            with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 — loopback only
+            with urllib.request.urlopen(req, timeout=timeout) as resp:
                 return resp.status, resp.read().decode("utf-8", "replace")
         except urllib.error.HTTPError as err:
             return err.code, err.read().decode("utf-8", "replace")

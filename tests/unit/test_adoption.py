@@ -144,7 +144,9 @@ def test_inline_allow_on_a_block_and_on_a_line(tmp_path: Path) -> None:
     spec = spec.replace("gate staging -> prod for clf {", "gate staging -> prod for clf {  # shipspec: allow(SS640)")
     r = repo(tmp_path, spec=spec)
     rc, out, _ = run(["compile", "--format", "json"], cwd=r)
-    assert rc == 0 and codes(out) == ["SS731"]  # the others are allowed where they occur (MINIMAL has a gateway: no SS520)
+    assert rc == 0 and codes(out) == [
+        "SS731"
+    ]  # the others are allowed where they occur (MINIMAL has a gateway: no SS520)
 
 
 def test_inline_allow_elsewhere_suppresses_nothing_and_is_reported(tmp_path: Path) -> None:

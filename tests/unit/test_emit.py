@@ -16,8 +16,9 @@ from compiler.cli import main
 from compiler.emit import LEDGER
 from tests.support.specs import MINIMAL
 
-SPEC = MINIMAL.replace('owners @demo/ml\n}', 'owners @demo/ml\n  repository "https://example.com/demo.git"\n}', 1).replace(
-    '  replicas 2..4\n}', '  replicas 2..4\n  gateway "istio-ingress"\n}', 1)
+SPEC = MINIMAL.replace(
+    "owners @demo/ml\n}", 'owners @demo/ml\n  repository "https://example.com/demo.git"\n}', 1
+).replace("  replicas 2..4\n}", '  replicas 2..4\n  gateway "istio-ingress"\n}', 1)
 SECOND = """
 model reg {
   version "2.0.0"
@@ -49,8 +50,11 @@ def tree(tmp_path: Path) -> tuple[Path, Path]:
 
 def snapshot(root: Path) -> dict[str, bytes]:
     """The output tree, without the build cache (local, safe to delete, never committed)."""
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file() and not p.relative_to(root).as_posix().startswith(".shipspec/cache/")}
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and not p.relative_to(root).as_posix().startswith(".shipspec/cache/")
+    }
 
 
 def test_first_compile_writes_files_and_ledger_second_changes_nothing(tree: tuple[Path, Path]) -> None:

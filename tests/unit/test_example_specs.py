@@ -13,8 +13,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_validate_prints_nothing_and_exits_zero() -> None:
-    r = subprocess.run([sys.executable, "-m", "compiler", "validate", "--strict"], cwd=ROOT,
-                       capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [sys.executable, "-m", "compiler", "validate", "--strict"], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
     assert (r.returncode, r.stdout, r.stderr) == (0, "", "")
 
 

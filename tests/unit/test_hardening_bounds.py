@@ -12,7 +12,9 @@ from compiler.pipeline import check_loaded
 from compiler.resolve import resolve
 from tests.support.specs import MINIMAL
 
-HEAD = MINIMAL.split("environment staging")[0] + """
+HEAD = (
+    MINIMAL.split("environment staging")[0]
+    + """
 environment staging {
   tier staging
   namespace "ml-staging"
@@ -24,13 +26,17 @@ environment prod {
   replicas 2..4
 }
 """
+)
 
 
 def ladder(levels: int, width: int, broken: bool = False) -> str:
     """``width`` preprod environments per level, every one gated to every one of the next."""
     names = [[f"e{lv}x{i}" for i in range(width)] for lv in range(levels)]
-    envs = "".join(f"environment {n} {{\n  tier preprod\n  namespace \"ns-{n.replace('x', '-')}\"\n}}\n"
-                   for level in names for n in level)
+    envs = "".join(
+        f'environment {n} {{\n  tier preprod\n  namespace "ns-{n.replace("x", "-")}"\n}}\n'
+        for level in names
+        for n in level
+    )
     served = ", ".join(["staging", "prod", *(n for level in names for n in level)])
     gates = [] if broken else [f"gate staging -> {n} for clf {{ }}\n" for n in names[0]]
     for a, b in zip(names, names[1:], strict=False):
@@ -135,8 +141,11 @@ def test_many_unknown_long_names_against_many_long_definitions_complete() -> Non
 
 
 def _models(n: int) -> str:
-    return "".join(f'model m{i} {{\n  version "1.0.0"\n  format onnx\n  artifact "s3://m/m{i}/1.0.0/model.onnx"\n'
-                   f"  input x: fp32[4]\n  output y: fp32[1]\n  serve in staging\n}}\n" for i in range(n))
+    return "".join(
+        f'model m{i} {{\n  version "1.0.0"\n  format onnx\n  artifact "s3://m/m{i}/1.0.0/model.onnx"\n'
+        f"  input x: fp32[4]\n  output y: fp32[1]\n  serve in staging\n}}\n"
+        for i in range(n)
+    )
 
 
 def test_a_ten_thousand_model_spec_validates_completely() -> None:

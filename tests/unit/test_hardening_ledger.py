@@ -17,7 +17,7 @@ from tests.unit.test_emit import run, snapshot, tree  # noqa: F401 - the fixture
 SECRET = b"root:x:0:0:the content of a file outside the tree\n"
 
 
-def compiled(tree: tuple[Path, Path]) -> tuple[Path, Path]:  # noqa: F811
+def compiled(tree: tuple[Path, Path]) -> tuple[Path, Path]:
     specs, out = tree
     rc, _, err = run("compile", str(specs), "--out", str(out), "--format", "text")
     assert rc == 0, err
@@ -38,7 +38,7 @@ def victim(tmp_path: Path) -> tuple[Path, str]:
 
 
 @pytest.mark.parametrize("force", [False, True])
-def test_a_ledger_entry_outside_the_root_is_never_removed(tree: tuple[Path, Path], tmp_path: Path, force: bool) -> None:  # noqa: F811
+def test_a_ledger_entry_outside_the_root_is_never_removed(tree: tuple[Path, Path], tmp_path: Path, force: bool) -> None:
     specs, out = compiled(tree)
     v, sha = victim(tmp_path)
     plant(out, {"../victim.txt": sha, str(v): "0" * 64, "deploy/../../victim.txt": sha})
@@ -49,11 +49,18 @@ def test_a_ledger_entry_outside_the_root_is_never_removed(tree: tuple[Path, Path
     assert re.search(r"ledger.json:\d+:5: error\[SS904\]: ledger entry .\.\./victim.txt", stdout)
 
 
-def test_check_never_discloses_a_file_named_in_the_ledger(tree: tuple[Path, Path], tmp_path: Path) -> None:  # noqa: F811
+def test_check_never_discloses_a_file_named_in_the_ledger(tree: tuple[Path, Path], tmp_path: Path) -> None:
     specs, out = compiled(tree)
     v, _ = victim(tmp_path)
-    plant(out, {"/etc/passwd": "0" * 64, "../../../../proc/self/environ": "0" * 64, str(v): "0" * 64,
-                "../victim.txt": "0" * 64})
+    plant(
+        out,
+        {
+            "/etc/passwd": "0" * 64,
+            "../../../../proc/self/environ": "0" * 64,
+            str(v): "0" * 64,
+            "../victim.txt": "0" * 64,
+        },
+    )
     rc, stdout, err = run("check", str(specs), "--out", str(out), "--format", "text")
     assert rc == 1
     assert "SS904" in stdout
@@ -61,16 +68,17 @@ def test_check_never_discloses_a_file_named_in_the_ledger(tree: tuple[Path, Path
         assert leaked not in (stdout + err).encode()
 
 
-@pytest.mark.parametrize("entry", ["specs/main.ship", "deploy/./x.yaml", "deploy//x.yaml", "deploy/x\nyaml",
-                                   "C:/x", "deploy\\..\\..\\x", ""])
-def test_entries_of_a_kind_shipspec_never_writes_are_refused(tree: tuple[Path, Path], entry: str) -> None:  # noqa: F811
+@pytest.mark.parametrize(
+    "entry", ["specs/main.ship", "deploy/./x.yaml", "deploy//x.yaml", "deploy/x\nyaml", "C:/x", "deploy\\..\\..\\x", ""]
+)
+def test_entries_of_a_kind_shipspec_never_writes_are_refused(tree: tuple[Path, Path], entry: str) -> None:
     specs, out = compiled(tree)
     plant(out, {entry: "0" * 64})
     rc, stdout, _ = run("compile", str(specs), "--out", str(out), "--format", "text", "--force")
     assert rc == 1 and "SS904" in stdout
 
 
-def test_a_symlinked_directory_out_of_the_root_is_not_written_through(tree: tuple[Path, Path], tmp_path: Path) -> None:  # noqa: F811
+def test_a_symlinked_directory_out_of_the_root_is_not_written_through(tree: tuple[Path, Path], tmp_path: Path) -> None:
     specs, out = tree
     outside = tmp_path / "elsewhere"
     outside.mkdir()
@@ -83,7 +91,7 @@ def test_a_symlinked_directory_out_of_the_root_is_not_written_through(tree: tupl
     assert rc == 1 and "SS905" in stdout
 
 
-def test_a_symlinked_file_is_neither_read_nor_replaced(tree: tuple[Path, Path], tmp_path: Path) -> None:  # noqa: F811
+def test_a_symlinked_file_is_neither_read_nor_replaced(tree: tuple[Path, Path], tmp_path: Path) -> None:
     specs, out = compiled(tree)
     v, _ = victim(tmp_path)
     target = out / "deploy" / "staging" / "deployment-reg.yaml"
@@ -95,7 +103,7 @@ def test_a_symlinked_file_is_neither_read_nor_replaced(tree: tuple[Path, Path], 
     assert rc == 1 and v.read_bytes() == SECRET and target.is_symlink()
 
 
-def test_a_symlinked_ledger_directory_is_not_read(tree: tuple[Path, Path], tmp_path: Path) -> None:  # noqa: F811
+def test_a_symlinked_ledger_directory_is_not_read(tree: tuple[Path, Path], tmp_path: Path) -> None:
     specs, out = tree
     elsewhere = tmp_path / "meta"
     elsewhere.mkdir()
@@ -107,7 +115,7 @@ def test_a_symlinked_ledger_directory_is_not_read(tree: tuple[Path, Path], tmp_p
     assert not (out / "deploy").exists()
 
 
-def test_a_clean_ledger_still_prunes_what_shipspec_wrote(tree: tuple[Path, Path]) -> None:  # noqa: F811
+def test_a_clean_ledger_still_prunes_what_shipspec_wrote(tree: tuple[Path, Path]) -> None:
     specs, out = compiled(tree)
     (specs / "reg.ship").unlink()
     rc, _, err = run("compile", str(specs), "--out", str(out), "--format", "text")
@@ -117,7 +125,8 @@ def test_a_clean_ledger_still_prunes_what_shipspec_wrote(tree: tuple[Path, Path]
 
 
 def test_a_directory_swapped_for_a_symlink_after_the_plan_is_not_written_through(
-    tree: tuple[Path, Path], tmp_path: Path  # noqa: F811
+    tree: tuple[Path, Path],
+    tmp_path: Path,
 ) -> None:
     from compiler import emit
     from compiler.diagnostics import Sink

@@ -39,18 +39,23 @@ CASES = {
 def test_out_of_range_numbers_are_diagnosed_by_every_command(tmp_path: Path, name: str, command: str) -> None:
     old, new = CASES[name]
     if name == "hyperparameter":
-        text = MINIMAL + ("environment train {\n  tier training\n  namespace \"t\"\n}\n"
-                          "training clf {\n  in train\n  image \"ghcr.io/demo/t:1\"\n  dataset holdout\n"
-                          "  hyperparameters { lr 1e999  steps " + "9" * 5000 + " }\n}\n")
+        text = MINIMAL + (
+            'environment train {\n  tier training\n  namespace "t"\n}\n'
+            'training clf {\n  in train\n  image "ghcr.io/demo/t:1"\n  dataset holdout\n'
+            "  hyperparameters { lr 1e999  steps " + "9" * 5000 + " }\n}\n"
+        )
     else:
         assert old in MINIMAL
         text = MINIMAL.replace(old, new, 1)
     specs = tmp_path / "specs"
     specs.mkdir()
     (specs / "x.ship").write_text(text)
-    args = {"validate": ["validate", str(specs), "--format", "json"], "export": ["export", str(specs)],
-            "compile": ["compile", str(specs), "--out", str(tmp_path / "out"), "--format", "json"],
-            "fmt": ["fmt", str(specs)]}[command]
+    args = {
+        "validate": ["validate", str(specs), "--format", "json"],
+        "export": ["export", str(specs)],
+        "compile": ["compile", str(specs), "--out", str(tmp_path / "out"), "--format", "json"],
+        "fmt": ["fmt", str(specs)],
+    }[command]
     rc, out, err = cli(*args)
     assert "internal error" not in err and "Traceback" not in err
     if command == "fmt":  # fmt only lays the text out: it must not choke on the literal

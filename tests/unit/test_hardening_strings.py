@@ -69,8 +69,15 @@ def test_github_expressions_are_refused_wherever_they_are(old: str, new: str | N
         ('uri "s3://data/holdout/1/"', 'uri "postgres://admin:pw@db/holdout"'),
         ('registry "ghcr.io/demo"', 'registry "ghcr.io/demo?token=ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"'),
     ],
-    ids=["hp-token-name", "hp-password-name", "image-user-pass", "image-uri-pass", "command-assignment",
-         "dataset-uri-pass", "github-token"],
+    ids=[
+        "hp-token-name",
+        "hp-password-name",
+        "image-user-pass",
+        "image-uri-pass",
+        "command-assignment",
+        "dataset-uri-pass",
+        "github-token",
+    ],
 )
 def test_secrets_are_refused_where_they_reach_output(old: str, new: str) -> None:
     assert old in BASE
@@ -78,22 +85,57 @@ def test_secrets_are_refused_where_they_reach_output(old: str, new: str) -> None
     assert "SS507" in {c for c, _ in found}, found
 
 
-@pytest.mark.parametrize("name", ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "db_passwd", "PGPASS", "GH_PAT",
-                                  "dbPassword", "CLIENT_SECRET", "slack-token", "SESSION_COOKIE", "SENTRY_DSN"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "db_passwd",
+        "PGPASS",
+        "GH_PAT",
+        "dbPassword",
+        "CLIENT_SECRET",
+        "slack-token",
+        "SESSION_COOKIE",
+        "SENTRY_DSN",
+    ],
+)
 def test_secret_names(name: str) -> None:
     assert name_problem(name)
 
 
-@pytest.mark.parametrize("name", ["BATCH_SIZE", "PATH", "PASSTHROUGH_MODE", "MAX_TOKENS_PER_BATCH_SIZE_X"[:10],
-                                  "LEARNING_RATE", "MODEL_PATH", "COMPASS", "PATTERN", "KEYBOARD", "AUTHOR"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "BATCH_SIZE",
+        "PATH",
+        "PASSTHROUGH_MODE",
+        "MAX_TOKENS_PER_BATCH_SIZE_X"[:10],
+        "LEARNING_RATE",
+        "MODEL_PATH",
+        "COMPASS",
+        "PATTERN",
+        "KEYBOARD",
+        "AUTHOR",
+    ],
+)
 def test_names_that_are_not_secrets(name: str) -> None:
     assert not name_problem(name)
 
 
-@pytest.mark.parametrize("value", ["s3://models/clf/1.0.0/model.onnx", "ghcr.io/demo/train@sha256:" + "ab12" * 16,
-                                   "https://mlflow.internal:5000", "python -m pytest tests/", "1.4.2",
-                                   "vault:ml/fraud#db", "s3://data/transactions/2026-10-01/part-000001.parquet",
-                                   "TritonServerModelRepositoryPathForEnsembles"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "s3://models/clf/1.0.0/model.onnx",
+        "ghcr.io/demo/train@sha256:" + "ab12" * 16,
+        "https://mlflow.internal:5000",
+        "python -m pytest tests/",
+        "1.4.2",
+        "vault:ml/fraud#db",
+        "s3://data/transactions/2026-10-01/part-000001.parquet",
+        "TritonServerModelRepositoryPathForEnsembles",
+    ],
+)
 def test_values_that_are_not_secrets(value: str) -> None:
     assert value_problem(value) is None
 
@@ -105,12 +147,19 @@ def test_values_that_are_not_secrets(value: str) -> None:
         ('version "1.0.0"\n  format', 'version "1.0.0\\\\..\\\\x"\n  format', "SS204"),
         ('artifact "s3://models/clf/1.0.0/model.onnx"', 'artifact ""', "SS204"),
         ('uri "s3://data/holdout/1/"', 'uri "  "', "SS204"),
-        ('owners @demo/ml\n}', 'owners @demo/ml\n  kubernetes "' + "1" * 300 + '"\n}', "SS204"),
+        ("owners @demo/ml\n}", 'owners @demo/ml\n  kubernetes "' + "1" * 300 + '"\n}', "SS204"),
         ('registry "ghcr.io/demo"', 'registry "ghcr\\ud800.io/demo"', "SS013"),
         ('namespace "ml-staging"', 'namespace "ml-\\udfffstaging"', "SS013"),
     ],
-    ids=["version-dotdot", "version-backslash", "empty-artifact", "blank-uri", "long-kubernetes", "surrogate",
-         "low-surrogate"],
+    ids=[
+        "version-dotdot",
+        "version-backslash",
+        "empty-artifact",
+        "blank-uri",
+        "long-kubernetes",
+        "surrogate",
+        "low-surrogate",
+    ],
 )
 def test_values_that_would_escape_a_path_or_break_utf8(old: str, new: str, code: str) -> None:
     assert old in BASE

@@ -27,8 +27,11 @@ def compile_with_override(case: str, override: Path) -> dict[str, bytes]:
             rc = main(["compile", "specs", "--out", tmp, "--format", "text", "--templates", str(override)])
         if rc != 0:
             return {"diagnostics.txt": f"exit {rc}\n{out.getvalue()}".encode()}
-        return {p.relative_to(tmp).as_posix(): p.read_bytes() for p in sorted(Path(tmp).rglob("*"))
-                if p.is_file() and not p.relative_to(tmp).as_posix().startswith(".shipspec/")}
+        return {
+            p.relative_to(tmp).as_posix(): p.read_bytes()
+            for p in sorted(Path(tmp).rglob("*"))
+            if p.is_file() and not p.relative_to(tmp).as_posix().startswith(".shipspec/")
+        }
 
 
 def test_an_override_directory_selects_the_sandbox(tmp_path: Path) -> None:

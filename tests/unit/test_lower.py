@@ -27,8 +27,16 @@ def test_minimal_spec_is_clean_and_units_are_normalised() -> None:
 
 @pytest.mark.parametrize(
     ("text", "seconds"),
-    [("500us", 0.0005), ("50ms", 0.05), ("2s", 2), ("10m", 600), ("1h", 3600), ("30d", 2592000), ("1w", 604800),
-     ("1.5h", 5400)],
+    [
+        ("500us", 0.0005),
+        ("50ms", 0.05),
+        ("2s", 2),
+        ("10m", 600),
+        ("1h", 3600),
+        ("30d", 2592000),
+        ("1w", 604800),
+        ("1.5h", 5400),
+    ],
 )
 def test_durations(text: str, seconds: float) -> None:
     assert units.duration(text) == (pytest.approx(seconds), None)
@@ -78,15 +86,17 @@ def test_local_errors_point_at_the_literal(old: str, new: str, code: str, needle
 
 
 def test_missing_required_statements_are_reported_at_the_name() -> None:
-    text = 'project p { }\nmodel m {\n  format onnx\n}\n'
+    text = "project p { }\nmodel m {\n  format onnx\n}\n"
     found = tuples(text)
     assert ("SS107", 2, 7) in found  # version, artifact, inputs, outputs
     assert sum(1 for c in found if c[0] == "SS107") == 4
 
 
 def test_plain_secret_value_is_refused_and_reference_is_kept() -> None:
-    text = _replace('artifact "s3://models/clf/1.0.0/model.onnx"',
-                    'artifact "s3://models/clf/1.0.0/model.onnx"\n  env API_TOKEN = "hunter2"\n  env DB = secret "vault:db#pw"')
+    text = _replace(
+        'artifact "s3://models/clf/1.0.0/model.onnx"',
+        'artifact "s3://models/clf/1.0.0/model.onnx"\n  env API_TOKEN = "hunter2"\n  env DB = secret "vault:db#pw"',
+    )
     spec, diags = diagnose(text)
     assert [d.code for d in diags] == ["SS507"]
     env = {e.name: e.value for e in spec.models[0].env}

@@ -39,10 +39,12 @@ from tests.support.specs import MINIMAL
 
 ROOT = Path(__file__).resolve().parents[2]
 
+
 def _seeds() -> list[str]:
     example = "\n".join(p.read_text() for p in sorted((ROOT / "specs").rglob("*.ship")))
     corpus = [
-        p.read_text() for p in sorted((ROOT / "tests" / "corpus").glob("*.ship"))
+        p.read_text()
+        for p in sorted((ROOT / "tests" / "corpus").glob("*.ship"))
         if b"\x00" not in p.read_bytes() and p.read_bytes().isascii()
     ]
     return [MINIMAL, example, *corpus[::6]]
@@ -52,13 +54,69 @@ SEEDS = _seeds()
 
 # Pieces of the language and of things that are almost the language.
 VOCABULARY = [
-    "{", "}", "[", "]", "(", ")", ",", ":", "=", "->", "..", "#", "\n", '"', "\\", "@", "%",
-    "project", "model", "environment", "dataset", "gate", "sla", "monitor", "training",
-    "tier production", "tier monitoring", "serve in", "format ensemble", "step", "input", "output",
-    "replicas", "batching { max 0 }", "canary 100% for 0s", "approval", "secret", "latest",
-    "0", "-1", "1e309", "99999999999999999999", "0.0000001", "1.5", "100.5%", "p0", "p100", "p999",
-    "50ms", "1w", "4Gi", "200rps", "1Ki", "3Q", "fp32[-1, 0]", "@org/team", "prod", "staging",
-    "\u00e9", "\u202e", "\t", "\r\n", "\ufeff",
+    "{",
+    "}",
+    "[",
+    "]",
+    "(",
+    ")",
+    ",",
+    ":",
+    "=",
+    "->",
+    "..",
+    "#",
+    "\n",
+    '"',
+    "\\",
+    "@",
+    "%",
+    "project",
+    "model",
+    "environment",
+    "dataset",
+    "gate",
+    "sla",
+    "monitor",
+    "training",
+    "tier production",
+    "tier monitoring",
+    "serve in",
+    "format ensemble",
+    "step",
+    "input",
+    "output",
+    "replicas",
+    "batching { max 0 }",
+    "canary 100% for 0s",
+    "approval",
+    "secret",
+    "latest",
+    "0",
+    "-1",
+    "1e309",
+    "99999999999999999999",
+    "0.0000001",
+    "1.5",
+    "100.5%",
+    "p0",
+    "p100",
+    "p999",
+    "50ms",
+    "1w",
+    "4Gi",
+    "200rps",
+    "1Ki",
+    "3Q",
+    "fp32[-1, 0]",
+    "@org/team",
+    "prod",
+    "staging",
+    "\u00e9",
+    "\u202e",
+    "\t",
+    "\r\n",
+    "\ufeff",
 ]
 
 

@@ -66,7 +66,13 @@ def test_format_auto_picks_github_under_actions(tmp_path: Path) -> None:
     (tmp_path / "specs").mkdir()
     (tmp_path / "specs" / "a.ship").write_text(BROKEN)
     env = {"GITHUB_ACTIONS": "true", "PATH": "/usr/bin:/bin"}
-    r = subprocess.run([sys.executable, "-m", "compiler", "validate"], cwd=tmp_path, env=env,
-                       capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [sys.executable, "-m", "compiler", "validate"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert r.returncode == 1
     assert r.stdout.startswith("::error file=specs/a.ship,line=")

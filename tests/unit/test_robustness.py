@@ -14,7 +14,9 @@ from tests.support.specs import MINIMAL
 
 
 def run_cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "compiler", *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "compiler", *args], cwd=cwd, capture_output=True, text=True, timeout=120
+    )
 
 
 def write(tmp_path: Path, data: bytes) -> Path:

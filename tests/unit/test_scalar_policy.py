@@ -11,9 +11,36 @@ from compiler.backends.monitoring.rules_yaml import scalar
 from compiler.serialize import load, plain_safe, to_yaml
 
 # Read as non-strings by at least one of PyYAML, Go yaml.v2 (kubectl) or yaml.v3 (kustomize).
-QUOTED = ["y", "Y", "n", "yes", "On", "off", "TRUE", "null", "~", "", "0o17", "0x1F", "0b101", "017", "1_000",
-          "1e5", "2e-05", "1E+3", ".5", "1.", "+1", "-2", ".inf", "-.INF", ".NaN", "12:30", "2026-10-01",
-          "2026-10-01T10:00:00Z"]
+QUOTED = [
+    "y",
+    "Y",
+    "n",
+    "yes",
+    "On",
+    "off",
+    "TRUE",
+    "null",
+    "~",
+    "",
+    "0o17",
+    "0x1F",
+    "0b101",
+    "017",
+    "1_000",
+    "1e5",
+    "2e-05",
+    "1E+3",
+    ".5",
+    "1.",
+    "+1",
+    "-2",
+    ".inf",
+    "-.INF",
+    ".NaN",
+    "12:30",
+    "2026-10-01",
+    "2026-10-01T10:00:00Z",
+]
 PLAIN = ["250m", "1Gi", "1.0.0", "9f2c6a1e", "abc", "fraud_detector", "s3://bucket/x", "v1", "nan", "Infinity"]
 
 

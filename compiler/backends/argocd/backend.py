@@ -18,12 +18,12 @@ from __future__ import annotations
 from typing import Any, TypedDict
 
 from compiler import ir
-from compiler.targets import kubernetes as kc
-from compiler.resolve import namespace
 from compiler.backends.base import FileValidator, ObjectMeta, OutputFile, RenderContext
 from compiler.backends.objects import object_file
-from compiler.targets.layout import ARGOCD_DIR, env_dir
+from compiler.resolve import namespace
+from compiler.targets import kubernetes as kc
 from compiler.targets.kubernetes import k8s_name
+from compiler.targets.layout import ARGOCD_DIR, env_dir
 
 ARGOCD_NAMESPACE = "argocd"
 IN_CLUSTER = "https://kubernetes.default.svc"
@@ -75,12 +75,23 @@ def project_name(project: str, tier: ir.Tier | None) -> str:
     return f"{k8s_name(project)}-{tier.value if tier else 'untiered'}"
 
 
-def _project_view(project: ir.Project, name: str, description: str, destinations: list[dict[str, str]],
-                  cluster_kinds: list[dict[str, str]], namespace_kinds: list[dict[str, str]]) -> ProjectView:
+def _project_view(
+    project: ir.Project,
+    name: str,
+    description: str,
+    destinations: list[dict[str, str]],
+    cluster_kinds: list[dict[str, str]],
+    namespace_kinds: list[dict[str, str]],
+) -> ProjectView:
     assert project.repository is not None
-    return {"meta": _meta(project.name, name, "project", WAVE_PROJECTS), "description": description,
-            "repos": [project.repository], "destinations": destinations, "cluster_kinds": cluster_kinds,
-            "namespace_kinds": namespace_kinds}
+    return {
+        "meta": _meta(project.name, name, "project", WAVE_PROJECTS),
+        "description": description,
+        "repos": [project.repository],
+        "destinations": destinations,
+        "cluster_kinds": cluster_kinds,
+        "namespace_kinds": namespace_kinds,
+    }
 
 
 def application_name(project: str, env: ir.Environment) -> str:
@@ -101,8 +112,12 @@ class _Backend:
         if project is None or not spec.environments:
             return []
         if not project.repository:
-            ctx.sink.report("SS731", "no Argo CD Applications rendered: the project names no Git repository",
-                            project.span, hint='add to the project: repository "https://github.com/ORG/REPO.git"')
+            ctx.sink.report(
+                "SS731",
+                "no Argo CD Applications rendered: the project names no Git repository",
+                project.span,
+                hint='add to the project: repository "https://github.com/ORG/REPO.git"',
+            )
             return []
         files: list[OutputFile] = []
         by_tier: dict[ir.Tier | None, list[ir.Environment]] = {}
@@ -110,12 +125,20 @@ class _Backend:
             by_tier.setdefault(env.tier, []).append(env)
         for tier, envs in sorted(by_tier.items(), key=lambda kv: kv[0].rank if kv[0] else -1):
             name = project_name(project.name, tier)
-            destinations = sorted(({**_destination(env), "namespace": namespace(env)} for env in envs),
-                                  key=lambda d: sorted(d.items()))
-            view = _project_view(project, name, f"{tier.value if tier else 'untiered'} environments of "
-                                 f"{project.name}", destinations, [{"group": "", "kind": "Namespace"}], [])
-            f = object_file(ctx, f"{ARGOCD_DIR}/appproject-{name}.yaml", "argocd/appproject.yaml.j2",
-                            envs[0].span, o=view)
+            destinations = sorted(
+                ({**_destination(env), "namespace": namespace(env)} for env in envs), key=lambda d: sorted(d.items())
+            )
+            view = _project_view(
+                project,
+                name,
+                f"{tier.value if tier else 'untiered'} environments of {project.name}",
+                destinations,
+                [{"group": "", "kind": "Namespace"}],
+                [],
+            )
+            f = object_file(
+                ctx, f"{ARGOCD_DIR}/appproject-{name}.yaml", "argocd/appproject.yaml.j2", envs[0].span, o=view
+            )
             if f is not None:
                 files.append(f)
         for env in sorted(spec.environments, key=lambda e: e.name):
@@ -130,21 +153,34 @@ class _Backend:
                 "path": env_dir(env.name),
                 "destination": {**_destination(env), "namespace": namespace(env)},
                 "prune": not production,
-                "sync_options": ["PrunePropagationPolicy=foreground", "PruneLast=true",
-                                 "RespectIgnoreDifferences=true"],
+                "sync_options": [
+                    "PrunePropagationPolicy=foreground",
+                    "PruneLast=true",
+                    "RespectIgnoreDifferences=true",
+                ],
                 "ignore_differences": ROLLOUT_OWNED,
             }
-            f = object_file(ctx, f"{ARGOCD_DIR}/application-{k8s_name(env.name)}.yaml", "argocd/application.yaml.j2",
-                            env.span, o=app)
+            f = object_file(
+                ctx,
+                f"{ARGOCD_DIR}/application-{k8s_name(env.name)}.yaml",
+                "argocd/application.yaml.j2",
+                env.span,
+                o=app,
+            )
             if f is not None:
                 files.append(f)
         root_project = project_name(project.name, None).replace("-untiered", "-gitops")
-        view = _project_view(project, root_project, f"the Applications and AppProjects of {project.name}",
-                             [{"server": IN_CLUSTER, "namespace": ARGOCD_NAMESPACE}], [],
-                             [{"group": "argoproj.io", "kind": "Application"},
-                              {"group": "argoproj.io", "kind": "AppProject"}])
-        f = object_file(ctx, f"{ARGOCD_DIR}/appproject-{root_project}.yaml", "argocd/appproject.yaml.j2",
-                        project.span, o=view)
+        view = _project_view(
+            project,
+            root_project,
+            f"the Applications and AppProjects of {project.name}",
+            [{"server": IN_CLUSTER, "namespace": ARGOCD_NAMESPACE}],
+            [],
+            [{"group": "argoproj.io", "kind": "Application"}, {"group": "argoproj.io", "kind": "AppProject"}],
+        )
+        f = object_file(
+            ctx, f"{ARGOCD_DIR}/appproject-{root_project}.yaml", "argocd/appproject.yaml.j2", project.span, o=view
+        )
         if f is not None:
             files.append(f)
         root = {

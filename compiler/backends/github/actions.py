@@ -41,9 +41,7 @@ ACTIONS: dict[str, Action] = {
     ),
     "gcp_auth": Action("google-github-actions/auth", "v2.1.13", "c200f3691d83b41bf9bbd8638997a462592937ed"),
     # shipspec's diagnostics (SARIF) into code scanning (issue 13); a sub-action of codeql-action.
-    "upload_sarif": Action(
-        "github/codeql-action/upload-sarif", "v3.27.5", "f09c1c0a94de965c15400f5634aa42fac8fb8f88"
-    ),
+    "upload_sarif": Action("github/codeql-action/upload-sarif", "v3.27.5", "f09c1c0a94de965c15400f5634aa42fac8fb8f88"),
 }
 
 SHA = re.compile(r"[0-9a-f]{40}")

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-
-from compiler.targets import layout
-from compiler.backends.github import views
 from compiler.backends.base import OutputFile, RenderContext, any_version
-from compiler.backends.github.validate import validate_actionlint_config, validate_workflow
+from compiler.backends.github import views
 from compiler.backends.github.codeowners import codeowners_lines
+from compiler.backends.github.validate import validate_actionlint_config, validate_workflow
 from compiler.diagnostics import Span
+from compiler.targets import layout
 from compiler.targets.kubernetes import k8s_name
 
 WORKFLOW = "github-workflow"
@@ -38,11 +37,22 @@ class _Backend:
             files.append(self._workflow(ctx, "testing.yml", "testing.yml.j2", origin, {**base, **testing}))
         for gate in spec.gates:
             path = views.gate_file(gate).rsplit("/", 1)[1]
-            files.append(self._workflow(ctx, path, "promote.yml.j2", gate.span, {**base, "gate": views.gate_view(ctx.resolved, gate)}))
+            files.append(
+                self._workflow(
+                    ctx, path, "promote.yml.j2", gate.span, {**base, "gate": views.gate_view(ctx.resolved, gate)}
+                )
+            )
         for retrain in views.retraining_views(ctx.resolved):
             training = next(t for t in spec.trainings if t.model.name == retrain.model)
-            files.append(self._workflow(ctx, f"retrain-{k8s_name(retrain.model)}.yml", "retrain.yml.j2",
-                                        training.span, {**base, "r": retrain}))
+            files.append(
+                self._workflow(
+                    ctx,
+                    f"retrain-{k8s_name(retrain.model)}.yml",
+                    "retrain.yml.j2",
+                    training.span,
+                    {**base, "r": retrain},
+                )
+            )
         labels = sorted({label for env in spec.environments for label in env.runner} - views.STANDARD_LABELS)
         if labels:
             # actionlint (and so the editor and CI linting the workflows) only knows GitHub's own

@@ -19,9 +19,9 @@ import os
 import re
 from pathlib import PurePosixPath
 
-from compiler.targets import layout
-from compiler.resolve import Resolved
 from compiler.backends.render import Raw
+from compiler.resolve import Resolved
+from compiler.targets import layout
 from compiler.targets.kubernetes import k8s_name
 
 _UNSAFE = re.compile(r"([\s#\\])")
@@ -80,7 +80,9 @@ def codeowners_lines(r: Resolved) -> list[Raw]:
 
     for env in spec.environments:
         served = [m for m in spec.models if any(r.name == env.name for r in m.serve_in)]
-        trained = [r.models.get(t.model.name) for t in spec.trainings if t.environment and t.environment.name == env.name]
+        trained = [
+            r.models.get(t.model.name) for t in spec.trainings if t.environment and t.environment.name == env.name
+        ]
         models = sorted({m.name: m for m in served + [m for m in trained if m]}.values(), key=lambda m: m.name)
         root = layout.env_dir(env.name)
         lines.append(_line(f"/{root}/", into.get(env.name) or project))

@@ -110,7 +110,7 @@ def _validate(f: OutputFile, sink: Sink) -> None:
     try:
         if accepts is not None and accepts(doc):
             return
-    except Exception:  # noqa: BLE001, S110 - values JSON cannot hold: jsonschema decides
+    except Exception:  # noqa: BLE001 - values JSON cannot hold: jsonschema decides
         pass
     validator = _schema_validator()
     for error in sorted(validator.iter_errors(doc), key=lambda e: list(map(str, e.absolute_path)))[:5]:

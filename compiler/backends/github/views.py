@@ -14,12 +14,11 @@ from dataclasses import dataclass
 from typing import TypedDict
 
 from compiler import __version__
-
-from compiler.targets import layout
+from compiler.backends.github.actions import ACTIONS
+from compiler.backends.render import Raw
 from compiler.ir import Environment, Gate, Model, Spec, Tier
 from compiler.resolve import Resolved
-from compiler.backends.render import Raw
-from compiler.backends.github.actions import ACTIONS
+from compiler.targets import layout
 from compiler.targets.kubernetes import k8s_name
 from compiler.units import format_duration as fmt_seconds
 
@@ -120,7 +119,6 @@ class GateView(TypedDict):
     approvers: str
 
 
-
 def source(r: Resolved) -> str:
     """Where CI installs shipspec from: the project's pinned `compiler`, else this release."""
     declared = r.project.declared
@@ -173,7 +171,7 @@ def fmt_number(value: float) -> str:
 def load_command(model: str, percentile: float, threshold: float, rate: float, duration: float, out: str,
                  version: str | None = None) -> str:  # fmt: skip
     parts = [
-        "shipspec load --url \"$URL\"",
+        'shipspec load --url "$URL"',
         f"--model {shlex.quote(model)}",
         *([f"--model-version {layout.triton_version_dir(version)}"] if version else []),
         f"--percentile {fmt_number(percentile)}",
@@ -198,8 +196,13 @@ def base_context(r: Resolved, ci_install: str | None = None) -> BaseContext:
         "specs": specs,
         "specs_path": specs_path,
         # Spec files at the top of the repository have no directory to filter on.
-        "paths": [f"{specs_path}/**" if specs_path != "." else "**.ship", f"{layout.DEPLOY}/**",
-                  f"{layout.WORKFLOWS_DIR}/**", layout.CODEOWNERS, f"{layout.CATALOG_DIR}/**"],  # fmt: skip
+        "paths": [
+            f"{specs_path}/**" if specs_path != "." else "**.ship",
+            f"{layout.DEPLOY}/**",
+            f"{layout.WORKFLOWS_DIR}/**",
+            layout.CODEOWNERS,
+            f"{layout.CATALOG_DIR}/**",
+        ],  # fmt: skip
         "branches": DEFAULT_BRANCHES,
     }
 
@@ -256,21 +259,25 @@ def testing_view(r: Resolved) -> TestingView | None:
         steps: list[Step] = []
         for i, b in enumerate(m.benchmarks):
             out = f"benchmark-{i + 1}.json"
-            steps.append({
-                "title": f"p{fmt_number(b.percentile)} < {fmt_seconds(b.threshold)} at {fmt_number(b.rate)}rps",
-                "command": load_command(m.name, b.percentile, b.threshold, b.rate, 60.0, out, version),
-            })
+            steps.append(
+                {
+                    "title": f"p{fmt_number(b.percentile)} < {fmt_seconds(b.threshold)} at {fmt_number(b.rate)}rps",
+                    "command": load_command(m.name, b.percentile, b.threshold, b.rate, 60.0, out, version),
+                }
+            )
         tests_id = job_id("tests", m.name)
-        benchmark_jobs.append({
-            "id": job_id("benchmarks", m.name),
-            "model": m.name,
-            "environment": env.name,
-            "needs": [tests_id] if m.tests else [],
-            "timeout": 10 + 2 * len(steps),
-            "url_expr": url_expr(env.name),
-            "runs_on": runs_on(env),
-            "benchmarks": steps,
-        })
+        benchmark_jobs.append(
+            {
+                "id": job_id("benchmarks", m.name),
+                "model": m.name,
+                "environment": env.name,
+                "needs": [tests_id] if m.tests else [],
+                "timeout": 10 + 2 * len(steps),
+                "url_expr": url_expr(env.name),
+                "runs_on": runs_on(env),
+                "benchmarks": steps,
+            }
+        )
     if not (test_jobs or datasets or benchmark_jobs):
         return None
     return {"test_jobs": test_jobs, "datasets": datasets, "benchmark_jobs": benchmark_jobs,
@@ -294,16 +301,23 @@ def gate_view(r: Resolved, gate: Gate) -> GateView:
         load = {
             "title": f"load p{fmt_number(lt.percentile)} < {fmt_seconds(lt.threshold)} at "
             f"{fmt_number(lt.rate)}rps for {fmt_seconds(lt.duration)}",
-            "command": load_command(gate.model.name, lt.percentile, lt.threshold, lt.rate, lt.duration,
-                                    "load-evidence.json", r.version_in(gate.model.name, gate.source.name)),
+            "command": load_command(
+                gate.model.name,
+                lt.percentile,
+                lt.threshold,
+                lt.rate,
+                lt.duration,
+                "load-evidence.json",
+                r.version_in(gate.model.name, gate.source.name),
+            ),
         }
         timeout += int(lt.duration // 60) + 1
     evaluation = _evaluation(r, gate)
     check = (
         f"shipspec gate check --gate {shlex.quote(gate.source.name + '->' + gate.target.name)} "
-        f"--model \"$MODEL\" --version \"$VERSION\" "
-        + ("--evidence evaluation.yaml --run \"$RUN_URL\" --commit \"$GITHUB_SHA\" " if evaluation else "")
-        + f"--evidence load-evidence.json --format markdown {shlex.quote(r.spec_dir)} >> \"$GITHUB_STEP_SUMMARY\""
+        f'--model "$MODEL" --version "$VERSION" '
+        + ('--evidence evaluation.yaml --run "$RUN_URL" --commit "$GITHUB_SHA" ' if evaluation else "")
+        + f'--evidence load-evidence.json --format markdown {shlex.quote(r.spec_dir)} >> "$GITHUB_STEP_SUMMARY"'
     )
     return {
         "model": gate.model.name,
@@ -340,10 +354,13 @@ def _evaluation(r: Resolved, gate: Gate) -> Evaluation | None:
         "datasets": datasets,
         "cloud": cloud(r, [d["uri"] for d in datasets]),
         "provenance": (
-            f"shipspec gate provenance evaluation.yaml --run \"$RUN_URL\" --commit \"$GITHUB_SHA\" {stamp}"
+            f'shipspec gate provenance evaluation.yaml --run "$RUN_URL" --commit "$GITHUB_SHA" {stamp}'
         ).rstrip(),
-        "missing": "echo " + shlex.quote(f"::error::model {gate.model.name} declares no evaluation command "
-                                         "(tests { evaluate \"...\" }): nothing measures the conditions of this gate")
+        "missing": "echo "
+        + shlex.quote(
+            f"::error::model {gate.model.name} declares no evaluation command "
+            '(tests { evaluate "..." }): nothing measures the conditions of this gate'
+        )
         + "; exit 1",
     }
 
@@ -370,8 +387,13 @@ def retraining_views(r: Resolved) -> list[Retraining]:
     spec = r.spec
     out = []
     for t in spec.trainings:
-        rules = [rule for mon in spec.monitors if mon.model.name == t.model.name for rule in mon.rules
-                 if rule.action == "retrain"]
+        rules = [
+            rule
+            for mon in spec.monitors
+            if mon.model.name == t.model.name
+            for rule in mon.rules
+            if rule.action == "retrain"
+        ]
         if not rules or t.environment is None:
             continue
         env = r.environments.get(t.environment.name)

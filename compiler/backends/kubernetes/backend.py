@@ -14,19 +14,19 @@ from __future__ import annotations
 from typing import Any
 
 from compiler import ir
-from compiler.parallel import fork_pool, worker_count
+from compiler.backends.base import OutputFile, RenderContext
 from compiler.backends.kubernetes import canary as k8s_canary
+from compiler.backends.kubernetes import common as kc
+from compiler.backends.kubernetes import policy as k8s_policy
 from compiler.backends.kubernetes import serving as k8s_serving
 from compiler.backends.kubernetes import training as k8s_training
 from compiler.backends.kubernetes import validate as k8s_validate
-from compiler.backends.kubernetes import common as kc
-from compiler.resolve import Resolved, namespace
-from compiler.backends.base import OutputFile, RenderContext
 from compiler.backends.objects import fragment, object_file
-from compiler.backends.kubernetes import policy as k8s_policy
 from compiler.diagnostics import Diagnostic, Sink, Span
-from compiler.targets.layout import object_path
+from compiler.parallel import fork_pool, worker_count
+from compiler.resolve import Resolved, namespace
 from compiler.targets.kubernetes import k8s_name, parse_secret
+from compiler.targets.layout import object_path
 
 T = "kubernetes/"
 # Workloads without traffic yet still get a namespace quota in development.
@@ -76,31 +76,59 @@ class _Env:
         # not a shared monitoring namespace, whose exporters (node-exporter) are
         # not ours to restrict: there it is only warned about.
         level = "warn" if env.tier is ir.Tier.MONITORING else "enforce"
-        ns_meta["labels"] = {**ns_meta["labels"], f"pod-security.kubernetes.io/{level}": "restricted",  # type: ignore[dict-item]
-                             f"pod-security.kubernetes.io/{level}-version": "latest"}
+        ns_meta["labels"] = {
+            **ns_meta["labels"],
+            f"pod-security.kubernetes.io/{level}": "restricted",  # type: ignore[dict-item]
+            f"pod-security.kubernetes.io/{level}-version": "latest",
+        }
         self.add("Namespace", namespace(env), "namespace.yaml.j2", env.span, o={"meta": ns_meta})
         sa_meta = _env_meta(project, env, self.sa, "identity", kc.WAVE_SETUP)
         self.add("ServiceAccount", self.sa, "serviceaccount.yaml.j2", env.span, o={"meta": sa_meta})
         if env.tier is ir.Tier.DEVELOPMENT:
             quota = env.quota or DEV_QUOTA
-            hard = {"limits.cpu": kc.quantity_cpu(quota.cpu or 8), "limits.memory": kc.quantity_bytes(quota.memory or 32 << 30),
-                    "requests.cpu": kc.quantity_cpu(quota.cpu or 8),
-                    "requests.memory": kc.quantity_bytes(quota.memory or 32 << 30),
-                    "requests.nvidia.com/gpu": str(quota.gpu)}
+            hard = {
+                "limits.cpu": kc.quantity_cpu(quota.cpu or 8),
+                "limits.memory": kc.quantity_bytes(quota.memory or 32 << 30),
+                "requests.cpu": kc.quantity_cpu(quota.cpu or 8),
+                "requests.memory": kc.quantity_bytes(quota.memory or 32 << 30),
+                "requests.nvidia.com/gpu": str(quota.gpu),
+            }
             span = env.spans.get("quota", env.span)
-            self.add("ResourceQuota", "quota", "resourcequota.yaml.j2", span,
-                     o={"meta": _env_meta(project, env, "quota", "quota", kc.WAVE_SETUP), "hard": hard})
-            self.add("LimitRange", "defaults", "limitrange.yaml.j2", span,
-                     o={"meta": _env_meta(project, env, "defaults", "quota", kc.WAVE_SETUP),
-                        "default": {"cpu": "1", "memory": "2Gi"}, "default_request": {"cpu": "250m", "memory": "512Mi"}})
+            self.add(
+                "ResourceQuota",
+                "quota",
+                "resourcequota.yaml.j2",
+                span,
+                o={"meta": _env_meta(project, env, "quota", "quota", kc.WAVE_SETUP), "hard": hard},
+            )
+            self.add(
+                "LimitRange",
+                "defaults",
+                "limitrange.yaml.j2",
+                span,
+                o={
+                    "meta": _env_meta(project, env, "defaults", "quota", kc.WAVE_SETUP),
+                    "default": {"cpu": "1", "memory": "2Gi"},
+                    "default_request": {"cpu": "250m", "memory": "512Mi"},
+                },
+            )
         if env.tier is ir.Tier.PRODUCTION:
             if not env.gateway:
-                self.ctx.sink.report("SS520", f"production environment '{env.name}' names no gateway: its models "
-                                     "accept traffic only from their own namespace", env.span,
-                                     hint='add: gateway "NAMESPACE-OF-THE-INGRESS-GATEWAY"')
+                self.ctx.sink.report(
+                    "SS520",
+                    f"production environment '{env.name}' names no gateway: its models "
+                    "accept traffic only from their own namespace",
+                    env.span,
+                    hint='add: gateway "NAMESPACE-OF-THE-INGRESS-GATEWAY"',
+                )
             meta = _env_meta(project, env, "default-deny-ingress", "network", kc.WAVE_SETUP)
-            self.add("NetworkPolicy", "default-deny-ingress", "networkpolicy-default-deny.yaml.j2", env.span,
-                     o={"meta": meta})
+            self.add(
+                "NetworkPolicy",
+                "default-deny-ingress",
+                "networkpolicy-default-deny.yaml.j2",
+                env.span,
+                o={"meta": meta},
+            )
 
     def secrets(self, prefix: str, env: tuple[ir.EnvVar, ...], source: Span) -> None:
         by_store: dict[str, list[dict[str, object]]] = {}
@@ -117,14 +145,24 @@ class _Env:
         for store, data in sorted(by_store.items()):
             name = f"{prefix}-{store}"
             meta = _env_meta(self.project, self.env, name, "secrets", kc.WAVE_SETUP)
-            self.add("ExternalSecret", name, "externalsecret.yaml.j2", source,
-                     o={"meta": meta, "store": store, "target": name, "data": data})
+            self.add(
+                "ExternalSecret",
+                name,
+                "externalsecret.yaml.j2",
+                source,
+                o={"meta": meta, "store": store, "target": name, "data": data},
+            )
 
     def serve(self, model: ir.Model) -> None:
         s = k8s_serving.served(self.resolved, self.env, model)
         src = model.span
-        self.add("ServiceAccount", s.name, "serviceaccount.yaml.j2", model.spans.get("identity", src),
-                 o=k8s_serving.service_account(s))
+        self.add(
+            "ServiceAccount",
+            s.name,
+            "serviceaccount.yaml.j2",
+            model.spans.get("identity", src),
+            o=k8s_serving.service_account(s),
+        )
         pod = fragment(self.ctx, T + "triton-pod.yaml.j2", src, p=k8s_serving.pod(s, s.name, s.name))
         analysis = None
         if s.canary is not None and s.sla is not None:
@@ -137,19 +175,34 @@ class _Env:
                 self.add("Service", view["meta"]["name"], "service.yaml.j2", src, o=view)
             preprod = k8s_canary.mirrored_to(self.resolved, self.env, model)
             mirror = (lambda port: k8s_canary.mirror(preprod, model, port)) if preprod is not None else None
-            self.add("VirtualService", s.name, "virtualservice.yaml.j2", s.canary.span,
-                     o=k8s_serving.canary_virtual_service(s, mirror))
+            self.add(
+                "VirtualService",
+                s.name,
+                "virtualservice.yaml.j2",
+                s.canary.span,
+                o=k8s_serving.canary_virtual_service(s, mirror),
+            )
         if s.replicas is not None:
             scaled = k8s_serving.scaled_object(s, prometheus_address(self.resolved))
             if scaled is not None:  # KEDA owns the HPA it creates: never both
                 self.add("ScaledObject", s.name, "scaledobject.yaml.j2", s.replicas.span, o=scaled)
             else:
-                self.add("HorizontalPodAutoscaler", s.name, "horizontalpodautoscaler.yaml.j2", s.replicas.span,
-                         o=k8s_serving.hpa(s))
+                self.add(
+                    "HorizontalPodAutoscaler",
+                    s.name,
+                    "horizontalpodautoscaler.yaml.j2",
+                    s.replicas.span,
+                    o=k8s_serving.hpa(s),
+                )
         if s.production:
             self.add("PodDisruptionBudget", s.name, "poddisruptionbudget.yaml.j2", src, o=k8s_serving.pdb(s))
-            self.add("NetworkPolicy", s.name, "networkpolicy.yaml.j2", src,
-                     o=k8s_serving.network_policy(s, monitoring_namespace(self.resolved)))
+            self.add(
+                "NetworkPolicy",
+                s.name,
+                "networkpolicy.yaml.j2",
+                src,
+                o=k8s_serving.network_policy(s, monitoring_namespace(self.resolved)),
+            )
         if analysis is not None and s.sla is not None:
             self.add("AnalysisTemplate", f"{s.name}-slo", "analysistemplate.yaml.j2", s.sla.span, o=analysis)
         env_vars = tuple(v for p in s.placement.pod_models for v in p.model.env)
@@ -173,9 +226,13 @@ class _Env:
     def train(self, t: ir.Training) -> None:
         name = k8s_training.name(t)
         multi = t.nodes > 1
-        pod = fragment(self.ctx, T + "training-pod.yaml.j2", t.span,
-                       p=k8s_training.pod(self.resolved, self.env, t, self.sa, name, "pytorch" if multi else "train"),
-                       restart_policy="OnFailure" if multi else "Never")
+        pod = fragment(
+            self.ctx,
+            T + "training-pod.yaml.j2",
+            t.span,
+            p=k8s_training.pod(self.resolved, self.env, t, self.sa, name, "pytorch" if multi else "train"),
+            restart_policy="OnFailure" if multi else "Never",
+        )
         view = k8s_training.job(self.resolved, self.env, t)
         if multi:
             self.add("PyTorchJob", name, "pytorchjob.yaml.j2", t.span, o=view, pod=pod)
@@ -183,8 +240,13 @@ class _Env:
             self.add("Job", name, "job.yaml.j2", t.span, o=view, pod=pod)
         claim = k8s_training.checkpoint_claim(self.resolved, self.env, t)
         if claim is not None:
-            self.add("PersistentVolumeClaim", f"{name}-checkpoints", "persistentvolumeclaim.yaml.j2",
-                     t.spans.get("checkpoint", t.span), o=claim)
+            self.add(
+                "PersistentVolumeClaim",
+                f"{name}-checkpoints",
+                "persistentvolumeclaim.yaml.j2",
+                t.spans.get("checkpoint", t.span),
+                o=claim,
+            )
         self.secrets(name, t.env, t.span)
 
 
@@ -200,7 +262,7 @@ def _render_env(ctx: RenderContext, env: ir.Environment, part: int = 0, parts: i
     if part == 0:
         r.base()
     models = _served_in(ctx.spec, env)
-    for model in models[len(models) * part // parts:len(models) * (part + 1) // parts]:
+    for model in models[len(models) * part // parts : len(models) * (part + 1) // parts]:
         r.serve(model)
     if part == parts - 1:
         r.shadow()

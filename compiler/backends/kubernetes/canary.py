@@ -7,19 +7,19 @@ from __future__ import annotations
 from typing import Any, TypedDict
 
 from compiler import ir
-from compiler.targets import promql
 from compiler.backends.kubernetes import common as kc
-from compiler.targets import triton as triton_target
+from compiler.backends.kubernetes.serving import GRPC, HTTP, SUMMARY_QUANTILES, Meta, Served, VirtualServiceView, meta
+from compiler.diagnostics import Sink
 from compiler.resolve import Resolved, namespace
 from compiler.targets import kubernetes as k8s_target
-from compiler.backends.kubernetes.serving import GRPC, HTTP, SUMMARY_QUANTILES, Meta, Served, VirtualServiceView, meta
-from compiler.targets.triton_metrics import ENSEMBLE_FAILURE_COUNT
-from compiler.diagnostics import Sink
+from compiler.targets import promql
+from compiler.targets import triton as triton_target
 from compiler.targets.kubernetes import k8s_name
+from compiler.targets.triton_metrics import ENSEMBLE_FAILURE_COUNT
 
 # Only the canary's pods: Argo Rollouts names them <rollout>-<pod-template-hash>-<id>
 # and hands the new hash to the analysis as an argument.
-_CANARY_POD = '{name}-{{{{args.canary-hash}}}}-.*'
+_CANARY_POD = "{name}-{{{{args.canary-hash}}}}-.*"
 WINDOW = "5m"
 
 
@@ -31,8 +31,9 @@ class AnalysisView(TypedDict):
 def _selector(s: Served) -> str:
     """The canary pods' series (inside a PromQL selector's braces)."""
     pod = _CANARY_POD.format(name=s.name)
-    sel = promql.selector(promql.eq("namespace", s.namespace), promql.eq("model", s.model.name),
-                          promql.matches("pod", pod), sep=",")
+    sel = promql.selector(
+        promql.eq("namespace", s.namespace), promql.eq("model", s.model.name), promql.matches("pod", pod), sep=","
+    )
     return sel[1:-1]
 
 
@@ -58,8 +59,12 @@ def _quantile(percentile: float, sink: Sink, span: Any) -> float:
     if any(abs(q - p) < 1e-9 for q in SUMMARY_QUANTILES):
         return round(p, 6)
     stricter = next((q for q in SUMMARY_QUANTILES if q > p), SUMMARY_QUANTILES[-1])
-    sink.report("SS730", f"Triton exports no p{_number(percentile)} summary; the canary analysis uses "
-                f"p{_number(stricter * 100)}, which is stricter", span)
+    sink.report(
+        "SS730",
+        f"Triton exports no p{_number(percentile)} summary; the canary analysis uses "
+        f"p{_number(stricter * 100)}, which is stricter",
+        span,
+    )
     return stricter
 
 
@@ -84,8 +89,10 @@ def analysis_template(s: Served, prometheus: str, sink: Sink) -> AnalysisView | 
     for obj in sla.latency:
         label = _number(obj.percentile).replace(".", "-")
         if minor >= triton_target.HISTOGRAM_MINOR:
-            query = (f"histogram_quantile({_number(round(obj.percentile / 100, 6))}, sum by (le) "
-                     f"(rate(nv_inference_first_response_histogram_ms_bucket{{{sel}}}[{WINDOW}])))")
+            query = (
+                f"histogram_quantile({_number(round(obj.percentile / 100, 6))}, sum by (le) "
+                f"(rate(nv_inference_first_response_histogram_ms_bucket{{{sel}}}[{WINDOW}])))"
+            )
             threshold = obj.threshold * 1000  # ms
         else:
             q = _quantile(obj.percentile, sink, obj.span)
@@ -126,8 +133,10 @@ def mirror(preprod: ir.Environment, model: ir.Model, port: int) -> dict[str, Any
     """A route's mirror fields: a share of the requests copied to preprod, responses discarded."""
     assert preprod.shadow is not None
     host = f"{k8s_name(model.name)}.{namespace(preprod)}.svc.cluster.local"
-    return {"mirror": {"host": host, "port": {"number": port}},
-            "mirrorPercentage": {"value": round(preprod.shadow.ratio * 100, 6)}}
+    return {
+        "mirror": {"host": host, "port": {"number": port}},
+        "mirrorPercentage": {"value": round(preprod.shadow.ratio * 100, 6)},
+    }
 
 
 def gateways(env: ir.Environment) -> list[str]:
@@ -152,17 +161,30 @@ def shadow(project: str, preprod: ir.Environment, source: ir.Environment, model:
         if proto == "grpc":
             match.append({"port": port, "gateways": [k8s_target.MESH_GATEWAY]})
             if source.gateway:
-                match.append({"gateways": [k8s_target.gateway_ref(source.gateway)],
-                              "headers": {"content-type": {"prefix": "application/grpc"}}})
-        routes.append({"name": proto, **({"match": match} if match else {}),
-                       "route": [{"destination": {"host": host, "port": {"number": port}}}],
-                       **mirror(preprod, model, port)})
+                match.append(
+                    {
+                        "gateways": [k8s_target.gateway_ref(source.gateway)],
+                        "headers": {"content-type": {"prefix": "application/grpc"}},
+                    }
+                )
+        routes.append(
+            {
+                "name": proto,
+                **({"match": match} if match else {}),
+                "route": [{"destination": {"host": host, "port": {"number": port}}}],
+                **mirror(preprod, model, port),
+            }
+        )
     return {
         "meta": {
             "name": f"{name}-shadow",
             "namespace": src_ns,
-            "labels": {**kc.labels(project, "shadow", name), "shipspec.dev/model": model.name,
-                       "shipspec.dev/environment": source.name, "shipspec.dev/mirrored-to": preprod.name},
+            "labels": {
+                **kc.labels(project, "shadow", name),
+                "shipspec.dev/model": model.name,
+                "shipspec.dev/environment": source.name,
+                "shipspec.dev/mirrored-to": preprod.name,
+            },
             "annotations": kc.wave(kc.WAVE_WORKLOAD),
         },
         "hosts": [host],

@@ -20,8 +20,17 @@ from compiler.targets.triton import triton_release
 
 # Conventions every Kubernetes-object backend applies live in targets.kubernetes;
 # they are named here too so this backend reads them as kc.*.
-__all__ = ["CONTAINER_SECURITY", "MANAGED_BY", "POD_SECURITY", "WAVE_NAMESPACE", "WAVE_SETUP", "WAVE_WORKLOAD",
-           "labels", "selector", "wave"]
+__all__ = [
+    "CONTAINER_SECURITY",
+    "MANAGED_BY",
+    "POD_SECURITY",
+    "WAVE_NAMESPACE",
+    "WAVE_SETUP",
+    "WAVE_WORKLOAD",
+    "labels",
+    "selector",
+    "wave",
+]
 
 
 def triton_image(version: str, digest: str | None = None) -> str:

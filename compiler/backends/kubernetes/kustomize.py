@@ -10,9 +10,8 @@ from collections.abc import Sequence
 
 from compiler.backends.base import OutputFile
 from compiler.diagnostics import Span
-from compiler.targets.layout import DEPLOY
 from compiler.serialize import to_yaml
-
+from compiler.targets.layout import DEPLOY
 
 IGNORE_EXTRANEOUS = {"argocd.argoproj.io/compare-options": "IgnoreExtraneous"}
 

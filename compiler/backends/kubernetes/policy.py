@@ -116,18 +116,28 @@ def _verify_production(ns: str, objects: list[tuple[dict[str, Any], Span]], sink
     def match_labels(policy: dict[str, Any], key: str) -> Any:
         return ((policy.get("spec") or {}).get(key) or {}).get("matchLabels") or {}
 
-    if not any(((d.get("spec") or {}).get("podSelector") or {}) == {} and "Ingress" in
-               ((d.get("spec") or {}).get("policyTypes") or []) for d in of("NetworkPolicy")):
+    if not any(
+        ((d.get("spec") or {}).get("podSelector") or {}) == {}
+        and "Ingress" in ((d.get("spec") or {}).get("policyTypes") or [])
+        for d in of("NetworkPolicy")
+    ):
         span = objects[0][1] if objects else Span.point("<spec>")
         sink.report("SS523", f"production namespace {ns}: no default-deny ingress NetworkPolicy", span)
     budgets = _Selecting(match_labels(p, "selector") for p in of("PodDisruptionBudget"))
-    own_policies = _Selecting(match_labels(p, "podSelector") for p in of("NetworkPolicy")
-                              if ((p.get("spec") or {}).get("podSelector") or {}) != {})
+    own_policies = _Selecting(
+        match_labels(p, "podSelector")
+        for p in of("NetworkPolicy")
+        if ((p.get("spec") or {}).get("podSelector") or {}) != {}
+    )
     hpas_of: dict[Any, list[dict[str, Any]]] = {}
     # A KEDA ScaledObject creates (and owns) the HPA: its minReplicaCount counts as one.
-    scalers = [*of("HorizontalPodAutoscaler"),
-               *({"spec": {**(d.get("spec") or {}), "minReplicas": (d.get("spec") or {}).get("minReplicaCount")}}
-                 for d in of("ScaledObject"))]
+    scalers = [
+        *of("HorizontalPodAutoscaler"),
+        *(
+            {"spec": {**(d.get("spec") or {}), "minReplicas": (d.get("spec") or {}).get("minReplicaCount")}}
+            for d in of("ScaledObject")
+        ),
+    ]
     for h in scalers:
         target = ((h.get("spec") or {}).get("scaleTargetRef") or {}).get("name")
         try:

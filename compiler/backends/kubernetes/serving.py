@@ -10,13 +10,13 @@ from typing import Any, TypedDict
 
 from compiler import ir
 from compiler.backends.base import ObjectMeta
-from compiler.targets import promql
-from compiler.resolve import Placement, Resolved
 from compiler.backends.kubernetes import common as kc
-from compiler.targets import triton as triton_target
-from compiler.targets.layout import ARTIFACT_FILE, MODEL_REPOSITORY, triton_config_map, triton_version_dir
+from compiler.resolve import Placement, Resolved
 from compiler.targets import kubernetes as k8s
+from compiler.targets import promql
+from compiler.targets import triton as triton_target
 from compiler.targets.kubernetes import k8s_name
+from compiler.targets.layout import ARTIFACT_FILE, MODEL_REPOSITORY, triton_config_map, triton_version_dir
 
 HTTP, GRPC, METRICS = 8000, 8001, 8002
 
@@ -169,8 +169,7 @@ class Served:
     @property
     def identity(self) -> tuple[str, str] | None:
         """The pod's cloud identity: its own model's, else the first member's that has one."""
-        return next((p.model.identity for p in (self.placement, *self.placement.pod_models) if p.model.identity),
-                    None)
+        return next((p.model.identity for p in (self.placement, *self.placement.pod_models) if p.model.identity), None)
 
 
 def served(r: Resolved, env: ir.Environment, model: ir.Model) -> Served:
@@ -238,8 +237,15 @@ def _fetch_container(p: Placement) -> dict[str, Any] | None:
         "name": f"fetch-{k8s_name(m.name)}"[:63],
         "image": image,
         # The URI, target and digest are positional arguments, never part of the script text.
-        "command": ["sh", "-c", f'mkdir -p "$(dirname "$2")" && {script}{verify}', "fetch", uri, target,
-                    *([digest] if digest else [])],
+        "command": [
+            "sh",
+            "-c",
+            f'mkdir -p "$(dirname "$2")" && {script}{verify}',
+            "fetch",
+            uri,
+            target,
+            *([digest] if digest else []),
+        ],
         "env": [{"name": "HOME", "value": "/tmp"}, {"name": "CLOUDSDK_CONFIG", "value": "/tmp/gcloud"}],
         "resources": {"requests": {"cpu": "250m", "memory": "256Mi"}, "limits": {"cpu": "1", "memory": "1Gi"}},
         "securityContext": kc.CONTAINER_SECURITY,
@@ -272,14 +278,18 @@ def pod(s: Served, service_account: str, secret_prefix: str) -> PodView:
     ]
     mounts = [{"name": "models", "mountPath": MODEL_REPOSITORY, "readOnly": True}]
     mounts += [
-        {"name": f"config-{i}", "mountPath": f"{MODEL_REPOSITORY}/{m.name}/config.pbtxt",
-         "subPath": "config.pbtxt", "readOnly": True}
+        {
+            "name": f"config-{i}",
+            "mountPath": f"{MODEL_REPOSITORY}/{m.name}/config.pbtxt",
+            "subPath": "config.pbtxt",
+            "readOnly": True,
+        }
         for i, m in enumerate(models)
     ]
     mounts += [{"name": "tmp", "mountPath": "/tmp"}, {"name": "shm", "mountPath": "/dev/shm"}]
     fetchers = [_fetch_container(p) for p in placed]
     pod_res = s.placement.pod_resources
-    models_size = (pod_res.storage if pod_res is not None and pod_res.storage else DEFAULT_MODEL_STORAGE)
+    models_size = pod_res.storage if pod_res is not None and pod_res.storage else DEFAULT_MODEL_STORAGE
     # emptyDirs count against the node's ephemeral storage: bounded, and requested, so
     # the scheduler places the pod where the artifacts fit and the kubelet evicts
     # a runaway pod rather than filling the node.
@@ -296,10 +306,18 @@ def pod(s: Served, service_account: str, secret_prefix: str) -> PodView:
     spread = []
     if s.production:
         spread = [
-            {"maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": "DoNotSchedule",
-             "labelSelector": {"matchLabels": kc.selector(s.name)}},
-            {"maxSkew": 1, "topologyKey": "kubernetes.io/hostname", "whenUnsatisfiable": "ScheduleAnyway",
-             "labelSelector": {"matchLabels": kc.selector(s.name)}},
+            {
+                "maxSkew": 1,
+                "topologyKey": "topology.kubernetes.io/zone",
+                "whenUnsatisfiable": "DoNotSchedule",
+                "labelSelector": {"matchLabels": kc.selector(s.name)},
+            },
+            {
+                "maxSkew": 1,
+                "topologyKey": "kubernetes.io/hostname",
+                "whenUnsatisfiable": "ScheduleAnyway",
+                "labelSelector": {"matchLabels": kc.selector(s.name)},
+            },
         ]
     return {
         "labels": labels,
@@ -340,10 +358,12 @@ def meta(s: Served, component: str, name: str | None = None) -> Meta:
     return {
         "name": name or s.name,
         "namespace": s.namespace,
-        "labels": {**kc.labels(s.project, component, s.name), "shipspec.dev/model": s.model.name,
-                   "shipspec.dev/environment": s.env.name},
-        "annotations": {**kc.wave(kc.WAVE_WORKLOAD),
-                        "shipspec.dev/version": s.placement.version or "unversioned"},
+        "labels": {
+            **kc.labels(s.project, component, s.name),
+            "shipspec.dev/model": s.model.name,
+            "shipspec.dev/environment": s.env.name,
+        },
+        "annotations": {**kc.wave(kc.WAVE_WORKLOAD), "shipspec.dev/version": s.placement.version or "unversioned"},
     }
 
 
@@ -369,7 +389,8 @@ def workload(s: Served, analysis: bool) -> WorkloadView:
             # Exact weights: Argo Rollouts sets the VirtualService's route weights
             # between the stable and canary Services instead of counting pods.
             view["traffic"] = {
-                "canary": f"{s.name}-canary", "stable": f"{s.name}-stable",
+                "canary": f"{s.name}-canary",
+                "stable": f"{s.name}-stable",
                 "routing": {"istio": {"virtualService": {"name": s.name, "routes": [r for r, _ in ROUTES]}}},
             }
         if analysis:
@@ -406,7 +427,13 @@ def service(s: Served) -> ServiceView:
         "ports": [
             {"name": "http", "port": HTTP, "targetPort": "http", "protocol": "TCP", "appProtocol": "http"},
             {"name": "grpc", "port": GRPC, "targetPort": "grpc", "protocol": "TCP", "appProtocol": "grpc"},
-            {"name": "http-metrics", "port": METRICS, "targetPort": "metrics", "protocol": "TCP", "appProtocol": "http"},
+            {
+                "name": "http-metrics",
+                "port": METRICS,
+                "targetPort": "metrics",
+                "protocol": "TCP",
+                "appProtocol": "http",
+            },
         ],
     }
 
@@ -433,21 +460,36 @@ def canary_virtual_service(s: Served, mirror: Any = None) -> VirtualServiceView:
     host = f"{s.name}.{s.namespace}.svc.cluster.local"
     http = []
     for route, port in ROUTES:
-        match = ([{"port": port, "gateways": [k8s.MESH_GATEWAY]},
-                  {"gateways": [gateway], "headers": {"content-type": {"prefix": "application/grpc"}}}]
-                 if route == "grpc" else [])
-        destinations = [{"destination": {"host": f"{s.name}-{role}", "port": {"number": port}}, "weight": weight}
-                        for role, weight in (("stable", 100), ("canary", 0))]
-        http.append({"name": route, **({"match": match} if match else {}), "route": destinations,
-                     **(mirror(port) if mirror is not None else {})})
-    return {"meta": meta(s, "routing"), "hosts": [s.name, host], "gateways": [gateway, k8s.MESH_GATEWAY],
-            "http": http}
+        match = (
+            [
+                {"port": port, "gateways": [k8s.MESH_GATEWAY]},
+                {"gateways": [gateway], "headers": {"content-type": {"prefix": "application/grpc"}}},
+            ]
+            if route == "grpc"
+            else []
+        )
+        destinations = [
+            {"destination": {"host": f"{s.name}-{role}", "port": {"number": port}}, "weight": weight}
+            for role, weight in (("stable", 100), ("canary", 0))
+        ]
+        http.append(
+            {
+                "name": route,
+                **({"match": match} if match else {}),
+                "route": destinations,
+                **(mirror(port) if mirror is not None else {}),
+            }
+        )
+    return {"meta": meta(s, "routing"), "hosts": [s.name, host], "gateways": [gateway, k8s.MESH_GATEWAY], "http": http}
 
 
 def hpa(s: Served) -> HpaView:
     assert s.replicas is not None
-    target = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout", "name": s.name} if s.canary else {
-        "apiVersion": "apps/v1", "kind": "Deployment", "name": s.name}
+    target = (
+        {"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout", "name": s.name}
+        if s.canary
+        else {"apiVersion": "apps/v1", "kind": "Deployment", "name": s.name}
+    )
     return {"meta": meta(s, "autoscaling"), "target": target, "min": s.replicas.min, "max": s.replicas.max}
 
 
@@ -482,21 +524,42 @@ def scaled_object(s: Served, prometheus: str) -> ScaledObjectView | None:
         return None
     sel = _selector(s)
     # Mean queue time per request (seconds); "Value": the HPA scales by current / target.
-    queue = (f"sum(rate(nv_inference_queue_duration_us{{{sel}}}[{SCALE_WINDOW}])) / 1e6 / "
-             f"clamp_min(sum(rate(nv_inference_request_success{{{sel}}}[{SCALE_WINDOW}])), 1e-9)")
+    queue = (
+        f"sum(rate(nv_inference_queue_duration_us{{{sel}}}[{SCALE_WINDOW}])) / 1e6 / "
+        f"clamp_min(sum(rate(nv_inference_request_success{{{sel}}}[{SCALE_WINDOW}])), 1e-9)"
+    )
     triggers: list[dict[str, Any]] = [
-        {"type": "prometheus", "name": "queue-time", "metricType": "Value",
-         "metadata": {"serverAddress": prometheus, "query": queue, "threshold": _decimal(target_seconds),
-                      "ignoreNullValues": "true"}},
+        {
+            "type": "prometheus",
+            "name": "queue-time",
+            "metricType": "Value",
+            "metadata": {
+                "serverAddress": prometheus,
+                "query": queue,
+                "threshold": _decimal(target_seconds),
+                "ignoreNullValues": "true",
+            },
+        },
         {"type": "cpu", "metricType": "Utilization", "metadata": {"value": str(CPU_UTILISATION)}},
     ]
     if s.placement.pod_gpu > 0 and s.placement.uses_gpu:
-        pods = promql.selector(promql.eq("namespace", s.namespace),
-                               promql.matches("pod", f"{s.name}-[a-z0-9]+-[a-z0-9]{{5}}"), sep=",")
+        pods = promql.selector(
+            promql.eq("namespace", s.namespace), promql.matches("pod", f"{s.name}-[a-z0-9]+-[a-z0-9]{{5}}"), sep=","
+        )
         gpu = f"avg(nv_gpu_utilization{pods})"
-        triggers.append({"type": "prometheus", "name": "gpu-utilisation", "metricType": "Value",
-                         "metadata": {"serverAddress": prometheus, "query": gpu,
-                                      "threshold": _decimal(GPU_UTILISATION), "ignoreNullValues": "true"}})
+        triggers.append(
+            {
+                "type": "prometheus",
+                "name": "gpu-utilisation",
+                "metricType": "Value",
+                "metadata": {
+                    "serverAddress": prometheus,
+                    "query": gpu,
+                    "threshold": _decimal(GPU_UTILISATION),
+                    "ignoreNullValues": "true",
+                },
+            }
+        )
     view = hpa(s)
     return {**view, "triggers": triggers}
 
@@ -516,4 +579,3 @@ def network_policy(s: Served, monitoring_ns: str) -> NetworkPolicyView:
     client = k8s.gateway_namespace(s.env.gateway) if s.env.gateway else s.namespace
     sources = [{"namespace": client, "ports": [HTTP, GRPC]}, {"namespace": monitoring_ns, "ports": [METRICS]}]
     return {"meta": meta(s, "network"), "selector": kc.selector(s.name), "sources": sources}
-

@@ -85,8 +85,13 @@ def launch(t: ir.Training) -> list[str]:
         # The node rank comes from PET_NODE_RANK (torchrun reads every --x-y from
         # PET_X_Y); the kubelet expands $(MASTER_ADDR)/$(MASTER_PORT), which the
         # operator sets on every replica.
-        runner = ["torchrun", f"--nnodes={t.nodes}", f"--nproc-per-node={max(t.gpus, 1)}",
-                  "--master-addr=$(MASTER_ADDR)", "--master-port=$(MASTER_PORT)"]
+        runner = [
+            "torchrun",
+            f"--nnodes={t.nodes}",
+            f"--nproc-per-node={max(t.gpus, 1)}",
+            "--master-addr=$(MASTER_ADDR)",
+            "--master-port=$(MASTER_PORT)",
+        ]
     else:
         runner = ["torchrun", "--standalone", f"--nproc-per-node={t.gpus}"]
     if command and _PYTHON.match(command[0]):
@@ -94,8 +99,9 @@ def launch(t: ir.Training) -> list[str]:
     return [*runner, "--no-python", *command]
 
 
-def pod(r: Resolved, env: ir.Environment, t: ir.Training, service_account: str, secret_prefix: str,
-        container: str) -> dict[str, Any]:
+def pod(
+    r: Resolved, env: ir.Environment, t: ir.Training, service_account: str, secret_prefix: str, container: str
+) -> dict[str, Any]:
     res = kc.resources(t.resources)
     if "requests" not in res:
         res = {"requests": dict(DEFAULT_REQUESTS), **res}
@@ -131,8 +137,11 @@ def meta(r: Resolved, env: ir.Environment, t: ir.Training, object_name: str, com
     return {
         "name": object_name,
         "namespace": namespace(env),
-        "labels": {**kc.labels(r.project.name, component, k8s_name(t.model.name)),
-                   "shipspec.dev/model": t.model.name, "shipspec.dev/environment": env.name},
+        "labels": {
+            **kc.labels(r.project.name, component, k8s_name(t.model.name)),
+            "shipspec.dev/model": t.model.name,
+            "shipspec.dev/environment": env.name,
+        },
         "annotations": kc.wave(kc.WAVE_WORKLOAD if component != "checkpoints" else kc.WAVE_SETUP),
     }
 
@@ -155,5 +164,9 @@ def checkpoint_claim(r: Resolved, env: ir.Environment, t: ir.Training) -> ClaimV
         return None
     # Several nodes write one checkpoint directory, so the claim must be shared.
     mode = "ReadWriteMany" if t.nodes > 1 else "ReadWriteOnce"
-    return {"meta": meta(r, env, t, f"{name(t)}-checkpoints", "checkpoints"), "mode": mode,
-            "size": kc.quantity_bytes(t.checkpoint), "storage_class": t.checkpoint_class}
+    return {
+        "meta": meta(r, env, t, f"{name(t)}-checkpoints", "checkpoints"),
+        "mode": mode,
+        "size": kc.quantity_bytes(t.checkpoint),
+        "storage_class": t.checkpoint_class,
+    }

@@ -21,15 +21,15 @@ import re
 from typing import Any
 
 from compiler import __version__, ir
-from compiler.targets import kubernetes as kc
 from compiler.backends.base import OutputFile, RenderContext
-from compiler.targets.slo import prom_duration
-from compiler.targets.layout import monitoring_dir
 from compiler.backends.render import Raw
-from compiler.resolve import Project, Resolved, namespace
-from compiler.targets.kubernetes import k8s_name
 from compiler.diagnostics import Sink, Span
+from compiler.resolve import Project, Resolved, namespace
 from compiler.serialize import to_yaml
+from compiler.targets import kubernetes as kc
+from compiler.targets.kubernetes import k8s_name
+from compiler.targets.layout import monitoring_dir
+from compiler.targets.slo import prom_duration
 
 ALERTMANAGER_KIND = "alertmanager-config"
 PUSHGATEWAY_SERVICE, PUSHGATEWAY_PORT = "pushgateway", 9091
@@ -115,32 +115,81 @@ def render(ctx: RenderContext) -> list[OutputFile]:
         name = f"drift-{k8s_name(model.name)}-{k8s_name(env.name)}"
         schedule, every = cron(drift_interval(mon))
         key = f"{model.name}.{env.name}"
-        files.append(_file(
-            ctx, f"{out_dir}/cronjob-{name}.yaml", "monitoring/cronjob-drift.yaml.j2", mon.span,
-            name=name, namespace=ns, labels=_labels(project, home, name, "drift"), schedule=schedule,
-            deadline=every, image=image(project),
-            args=["drift", model.name, "--env", env.name, "--namespace", namespace(env),
-                  "--reference", dataset.uri, "--current", "$(FEATURE_LOGS)", "--pushgateway", gateway],
-            env=[{"name": "FEATURE_LOGS",
-                  "valueFrom": {"configMapKeyRef": {"name": FEATURE_LOGS, "key": key}}}],
-            resources=RESOURCES, pod_security=kc.POD_SECURITY, container_security=kc.CONTAINER_SECURITY,
-        ))
+        files.append(
+            _file(
+                ctx,
+                f"{out_dir}/cronjob-{name}.yaml",
+                "monitoring/cronjob-drift.yaml.j2",
+                mon.span,
+                name=name,
+                namespace=ns,
+                labels=_labels(project, home, name, "drift"),
+                schedule=schedule,
+                deadline=every,
+                image=image(project),
+                args=[
+                    "drift",
+                    model.name,
+                    "--env",
+                    env.name,
+                    "--namespace",
+                    namespace(env),
+                    "--reference",
+                    dataset.uri,
+                    "--current",
+                    "$(FEATURE_LOGS)",
+                    "--pushgateway",
+                    gateway,
+                ],
+                env=[{"name": "FEATURE_LOGS", "valueFrom": {"configMapKeyRef": {"name": FEATURE_LOGS, "key": key}}}],
+                resources=RESOURCES,
+                pod_security=kc.POD_SECURITY,
+                container_security=kc.CONTAINER_SECURITY,
+            )
+        )
     retrains = any(r.action == "retrain" for m in spec.monitors for r in m.rules)
     repository = github_repository(project)
     if retrains and repository:
         labels = _labels(project, home, RELAY, "retrain-relay")
         selector = {"app.kubernetes.io/name": RELAY, "app.kubernetes.io/component": "retrain-relay"}
         source = next(m.span for m in spec.monitors if any(r.action == "retrain" for r in m.rules))
-        files.append(_file(
-            ctx, f"{out_dir}/deployment-{RELAY}.yaml", "monitoring/deployment-relay.yaml.j2", source,
-            name=RELAY, namespace=ns, labels=labels, selector=selector, image=image(project), port=RELAY_PORT,
-            args=["relay", "--listen", f"0.0.0.0:{RELAY_PORT}", "--repository", repository],
-            env=[{"name": "GITHUB_TOKEN",
-                  "valueFrom": {"secretKeyRef": {"name": RELAY_SECRET, "key": RELAY_SECRET_KEY}}}],
-            resources=RESOURCES, pod_security=kc.POD_SECURITY, container_security=kc.CONTAINER_SECURITY,
-        ))
-        files.append(_file(ctx, f"{out_dir}/service-{RELAY}.yaml", "monitoring/service-relay.yaml.j2", source,
-                           name=RELAY, namespace=ns, labels=labels, selector=selector, port=RELAY_PORT))
+        files.append(
+            _file(
+                ctx,
+                f"{out_dir}/deployment-{RELAY}.yaml",
+                "monitoring/deployment-relay.yaml.j2",
+                source,
+                name=RELAY,
+                namespace=ns,
+                labels=labels,
+                selector=selector,
+                image=image(project),
+                port=RELAY_PORT,
+                args=["relay", "--listen", f"0.0.0.0:{RELAY_PORT}", "--repository", repository],
+                env=[
+                    {
+                        "name": "GITHUB_TOKEN",
+                        "valueFrom": {"secretKeyRef": {"name": RELAY_SECRET, "key": RELAY_SECRET_KEY}},
+                    }
+                ],
+                resources=RESOURCES,
+                pod_security=kc.POD_SECURITY,
+                container_security=kc.CONTAINER_SECURITY,
+            )
+        )
+        files.append(
+            _file(
+                ctx,
+                f"{out_dir}/service-{RELAY}.yaml",
+                "monitoring/service-relay.yaml.j2",
+                source,
+                name=RELAY,
+                namespace=ns,
+                labels=labels,
+                selector=selector,
+                port=RELAY_PORT,
+            )
+        )
     if spec.slas or spec.monitors:
         relay_url = f"http://{RELAY}.{ns}.svc:{RELAY_PORT}/alerts" if retrains and repository else None
         doc = alertmanager_config(r, relay_url)
@@ -159,27 +208,49 @@ def alertmanager_config(r: Resolved, relay_url: str | None) -> dict[str, Any]:
     routes: list[dict[str, Any]] = []
     receivers: list[dict[str, Any]] = [{"name": DEFAULT_RECEIVER}]
     if relay_url:
-        routes.append({"receiver": RETRAIN_RECEIVER, "matchers": ['action="retrain"'],
-                       "group_by": ["alertname", "model", "environment"], "group_wait": "30s",
-                       "repeat_interval": "24h", "continue": True})
-        receivers.append({"name": RETRAIN_RECEIVER,
-                          "webhook_configs": [{"url": relay_url, "send_resolved": False, "max_alerts": 0}]})
+        routes.append(
+            {
+                "receiver": RETRAIN_RECEIVER,
+                "matchers": ['action="retrain"'],
+                "group_by": ["alertname", "model", "environment"],
+                "group_wait": "30s",
+                "repeat_interval": "24h",
+                "continue": True,
+            }
+        )
+        receivers.append(
+            {"name": RETRAIN_RECEIVER, "webhook_configs": [{"url": relay_url, "send_resolved": False, "max_alerts": 0}]}
+        )
     for team in teams:
-        routes.append({"receiver": f"{team}-ticket", "matchers": [f'team="{team}"'],
-                       "routes": [{"receiver": f"{team}-page", "matchers": ['severity="page"'],
-                                   "repeat_interval": "1h"}]})
+        routes.append(
+            {
+                "receiver": f"{team}-ticket",
+                "matchers": [f'team="{team}"'],
+                "routes": [{"receiver": f"{team}-page", "matchers": ['severity="page"'], "repeat_interval": "1h"}],
+            }
+        )
         receivers += [{"name": f"{team}-page"}, {"name": f"{team}-ticket"}]
     return {
-        "route": {"receiver": DEFAULT_RECEIVER, "group_by": ["alertname", "model", "environment", "slo"],
-                  "group_wait": "30s", "group_interval": "5m", "repeat_interval": "12h", "routes": routes},
+        "route": {
+            "receiver": DEFAULT_RECEIVER,
+            "group_by": ["alertname", "model", "environment", "slo"],
+            "group_wait": "30s",
+            "group_interval": "5m",
+            "repeat_interval": "12h",
+            "routes": routes,
+        },
         "receivers": receivers,
         "inhibit_rules": [
-            {"source_matchers": ['severity="page"', 'slo=~".+"'],
-             "target_matchers": ['severity="ticket"', 'slo=~".+"'],
-             "equal": ["model", "environment", "slo"]},
-            {"source_matchers": ['alertname="ModelErrorBudgetBurn"', 'window="1h"'],
-             "target_matchers": ['alertname="ModelErrorBudgetBurn"', 'window="6h"'],
-             "equal": ["model", "environment", "slo"]},
+            {
+                "source_matchers": ['severity="page"', 'slo=~".+"'],
+                "target_matchers": ['severity="ticket"', 'slo=~".+"'],
+                "equal": ["model", "environment", "slo"],
+            },
+            {
+                "source_matchers": ['alertname="ModelErrorBudgetBurn"', 'window="1h"'],
+                "target_matchers": ['alertname="ModelErrorBudgetBurn"', 'window="6h"'],
+                "equal": ["model", "environment", "slo"],
+            },
         ],
     }
 
@@ -208,5 +279,12 @@ def alertmanager_problems(doc: Any) -> list[str]:
     return problems
 
 
-__all__ = ["render", "alertmanager_config", "alertmanager_problems", "cron", "drift_interval", "prom_duration",
-           "validate_config"]
+__all__ = [
+    "render",
+    "alertmanager_config",
+    "alertmanager_problems",
+    "cron",
+    "drift_interval",
+    "prom_duration",
+    "validate_config",
+]

@@ -17,7 +17,10 @@ import yaml
 from compiler import ir
 from compiler.backends.base import FileValidator, OutputFile, RenderContext, any_version
 from compiler.backends.monitoring import alerting
+from compiler.backends.monitoring.absence import absence_group
 from compiler.backends.monitoring.dashboard import dashboard
+from compiler.backends.monitoring.rules_yaml import dashboard_json, groups_yaml, text_block
+from compiler.backends.monitoring.signals import serving_group, signal_groups
 from compiler.backends.monitoring.slo import (
     Group,
     Scope,
@@ -27,15 +30,12 @@ from compiler.backends.monitoring.slo import (
     latency_groups,
     summary_quantile,
 )
-from compiler.backends.monitoring.absence import absence_group
-from compiler.backends.monitoring.signals import serving_group, signal_groups
-from compiler.backends.monitoring.rules_yaml import dashboard_json, groups_yaml, text_block
+from compiler.backends.render import Raw
 from compiler.diagnostics import Sink
 from compiler.resolve import Placement, Project, availability_objective, namespace
-from compiler.targets.triton import has_histograms
-from compiler.targets.layout import dashboard_path, monitoring_dir
-from compiler.backends.render import Raw
 from compiler.targets.kubernetes import k8s_name
+from compiler.targets.layout import dashboard_path, monitoring_dir
+from compiler.targets.triton import has_histograms
 
 RULES_KIND = "prometheus-rules"
 METRICS_PORT = "http-metrics"  # the Service port the kubernetes backend gives Triton's 8002 (k8s_serving.service)
@@ -88,28 +88,29 @@ def _marker(key: str, value: Any) -> Any:
 
 def _fill(node: Any, view: dict[str, Any]) -> Any:
     if isinstance(node, str):
-        if node.startswith(_MARK) and node[len(_MARK):] in view:
-            return view[node[len(_MARK):]]
+        if node.startswith(_MARK) and node[len(_MARK) :] in view:
+            return view[node[len(_MARK) :]]
         if _MARK in node:
             raise _Unfilled(node)
         return node
     if isinstance(node, dict):
         if len(node) == 1:
             ((key, value),) = node.items()
-            if value == _MARK and isinstance(key, str) and key[len(_MARK):] in view:
-                return dict(view[key[len(_MARK):]])
+            if value == _MARK and isinstance(key, str) and key[len(_MARK) :] in view:
+                return dict(view[key[len(_MARK) :]])
         return {_fill(k, view): _fill(v, view) for k, v in node.items()}
     if isinstance(node, list):
         if len(node) == 1 and isinstance(node[0], str) and node[0].startswith(_MARK):
-            value = view.get(node[0][len(_MARK):])
+            value = view.get(node[0][len(_MARK) :])
             if isinstance(value, list | tuple):
                 return list(value)
         return [_fill(v, view) for v in node]
     return node
 
 
-def _obj(ctx: RenderContext, path: str, template: str, source: Any, parsed: dict[str, Any] | None = None,
-         **view: Any) -> OutputFile:
+def _obj(
+    ctx: RenderContext, path: str, template: str, source: Any, parsed: dict[str, Any] | None = None, **view: Any
+) -> OutputFile:
     """Render a template; its documents come from a skeleton (the template
     rendered once with placeholders and parsed) filled with this view's
     values. Parsing every small document back costs ~0.5 ms in PyYAML's
@@ -169,8 +170,11 @@ class _Backend:
                 groups += signal_groups(t, sla, mon, version)
                 if sla is not None or mon is not None:
                     every = alerting.cron(alerting.drift_interval(mon))[1] if mon and mon.rules else None
-                    groups.append(absence_group(t, page=sla is not None and env.tier is ir.Tier.PRODUCTION,
-                                                monitor=mon, drift_every=every))
+                    groups.append(
+                        absence_group(
+                            t, page=sla is not None and env.tier is ir.Tier.PRODUCTION, monitor=mon, drift_every=every
+                        )
+                    )
                 files += self._per_model(ctx, placed, t, out_dir)
             ensembles = frozenset(m.name for m in models if m.format is ir.ModelFormat.ENSEMBLE)
             shared = [serving_group(Scope(env.name, ns, tuple(m.name for m in models), ensembles), quantiles, version)]
@@ -189,39 +193,60 @@ class _Backend:
         project, name = ctx.resolved.project, k8s_name(model.name)
         gpu = placed.gpu > 0
         version = project.triton_version
-        budget = sla is not None and (availability_objective(sla) is not None
-                                      or (has_histograms(version) and bool(sla.latency)))
+        budget = sla is not None and (
+            availability_objective(sla) is not None or (has_histograms(version) and bool(sla.latency))
+        )
         board = dashboard(t, sla, gpu, budget)
         key, board_json = f"{name}-{k8s_name(env.name)}.json", dashboard_json(board).rstrip("\n")
         monitor = _obj(
-            ctx, f"{out_dir}/servicemonitor-{name}.yaml", "monitoring/servicemonitor.yaml.j2", model.span,
-            name=name, namespace=namespace(env),
+            ctx,
+            f"{out_dir}/servicemonitor-{name}.yaml",
+            "monitoring/servicemonitor.yaml.j2",
+            model.span,
+            name=name,
+            namespace=namespace(env),
             labels=_labels(project, env, **{"app.kubernetes.io/name": name}, **_selected_by(ctx)),
-            app=name, port=METRICS_PORT, interval=SCRAPE_INTERVAL, timeout=SCRAPE_TIMEOUT,
+            app=name,
+            port=METRICS_PORT,
+            interval=SCRAPE_INTERVAL,
+            timeout=SCRAPE_TIMEOUT,
         )
         config_map = _obj(
-            ctx, dashboard_path(env.name, model.name), "monitoring/dashboard.yaml.j2", (sla or model).span,
-            name=f"grafana-dashboard-{name}", namespace=namespace(env),
+            ctx,
+            dashboard_path(env.name, model.name),
+            "monitoring/dashboard.yaml.j2",
+            (sla or model).span,
+            name=f"grafana-dashboard-{name}",
+            namespace=namespace(env),
             labels=_labels(project, env, grafana_dashboard="1"),
             # A literal block (indented for its place under data:) keeps the JSON readable in diffs.
-            data={key: Raw(text_block(board_json, "    "))}, parsed={"data": {key: board_json}},
+            data={key: Raw(text_block(board_json, "    "))},
+            parsed={"data": {key: board_json}},
         )
         return [monitor, config_map]
 
-    def _rules(self, ctx: RenderContext, env: ir.Environment, groups: list[Group],
-               out_dir: str) -> list[OutputFile]:
-        source = next((s.span for s in ctx.spec.slas if s.environment.name == env.name),
-                      next((m.span for m in ctx.spec.monitors if m.environment.name == env.name), env.span))
+    def _rules(self, ctx: RenderContext, env: ir.Environment, groups: list[Group], out_dir: str) -> list[OutputFile]:
+        source = next(
+            (s.span for s in ctx.spec.slas if s.environment.name == env.name),
+            next((m.span for m in ctx.spec.monitors if m.environment.name == env.name), env.span),
+        )
         path = f"{out_dir}/rules.yml"
         for problem in rules_problems({"groups": groups})[:5]:
             ctx.sink.report("SS804", f"{path}: {problem}", source)
         # The groups are emitted once and placed twice: YAML emission is the
         # cost of this backend (thousands of rules per environment).
         text = groups_yaml(groups)
-        raw = OutputFile(path, ctx.templates.render("monitoring/rules.yaml.j2", o={"groups": _indent(text, 2)}),
-                         source, kind=RULES_KIND)
-        view = {"name": f"{k8s_name(env.name)}-slo", "namespace": namespace(env),
-                "labels": _labels(ctx.resolved.project, env, **_selected_by(ctx))}
+        raw = OutputFile(
+            path,
+            ctx.templates.render("monitoring/rules.yaml.j2", o={"groups": _indent(text, 2)}),
+            source,
+            kind=RULES_KIND,
+        )
+        view = {
+            "name": f"{k8s_name(env.name)}-slo",
+            "namespace": namespace(env),
+            "labels": _labels(ctx.resolved.project, env, **_selected_by(ctx)),
+        }
         wrapped_path = f"{out_dir}/prometheusrule-slo.yaml"
         wrapped_text = ctx.templates.render("monitoring/prometheusrule.yaml.j2", o={**view, "groups": _indent(text, 4)})
         # The document is the template rendered around a placeholder (small to
@@ -257,7 +282,7 @@ def _warn_no_histogram(sink: Sink, o: ir.LatencyObjective, version: str) -> None
         f"alerted on the request summary's quantile{stand_in}, so the ratio of slow requests (and a latency "
         "error budget) cannot be measured exactly",
         o.span,
-        hint="pin triton \"2.52.0\" or later for a histogram bucket at the threshold and burn-rate alerts",
+        hint='pin triton "2.52.0" or later for a histogram bucket at the threshold and burn-rate alerts',
     )
 
 

@@ -7,7 +7,6 @@ quality are fixed here and documented in docs/monitoring.md.
 
 from __future__ import annotations
 
-
 from compiler import ir
 from compiler.backends.monitoring.slo import (
     Group,
@@ -42,28 +41,43 @@ def _quantile_records(scope: Scope, quantiles: set[float], version: str) -> list
     out: list[Rule] = []
     for p in sorted(quantiles | {0.5, 0.9, 0.99}):
         if has_histograms(version):
-            expr = (f"histogram_quantile({number(p)}, sum by (model, le) "
-                    f"(rate(nv_inference_first_response_histogram_ms_bucket{scope.selector}[5m]))) / 1000")
+            expr = (
+                f"histogram_quantile({number(p)}, sum by (model, le) "
+                f"(rate(nv_inference_first_response_histogram_ms_bucket{scope.selector}[5m]))) / 1000"
+            )
         else:
             sel = promql.extend(scope.selector, promql.eq("quantile", number(summary_quantile(p))))
             # Quantiles of several pods cannot be merged; the worst pod is the honest bound.
             expr = f"max by (model) (nv_inference_request_summary_us{sel}) / 1e6"
-        out.append({"record": f"model:request_latency_seconds:p{pct_suffix(p)}", "expr": expr,
-                    "labels": {"environment": scope.environment}})
+        out.append(
+            {
+                "record": f"model:request_latency_seconds:p{pct_suffix(p)}",
+                "expr": expr,
+                "labels": {"environment": scope.environment},
+            }
+        )
     return out
 
 
 def serving_group(scope: Scope, quantiles: set[float], version: str) -> Group:
     """What every served model of an environment records, SLA or not."""
     sel, env = scope.selector, {"environment": scope.environment}
-    requests = (f"(sum by (model) (rate(nv_inference_request_success{sel}[5m])) + "
-                f"sum by (model) (rate(nv_inference_request_failure{sel}[5m])))")
+    requests = (
+        f"(sum by (model) (rate(nv_inference_request_success{sel}[5m])) + "
+        f"sum by (model) (rate(nv_inference_request_failure{sel}[5m])))"
+    )
     rules: list[Rule] = [
-        {"record": "model:requests:rate5m",
-         "expr": f"sum by (model) (rate(nv_inference_request_success{sel}[5m]))", "labels": env},
+        {
+            "record": "model:requests:rate5m",
+            "expr": f"sum by (model) (rate(nv_inference_request_success{sel}[5m]))",
+            "labels": env,
+        },
         {"record": "model:request_errors:ratio_rate5m", "expr": error_ratio_expr(scope, "5m"), "labels": env},
-        {"record": "model:queue_time_seconds:mean5m",
-         "expr": f"sum by (model) (rate(nv_inference_queue_duration_us{sel}[5m])) / {requests} / 1e6", "labels": env},
+        {
+            "record": "model:queue_time_seconds:mean5m",
+            "expr": f"sum by (model) (rate(nv_inference_queue_duration_us{sel}[5m])) / {requests} / 1e6",
+            "labels": env,
+        },
         *_quantile_records(scope, quantiles, version),
     ]
     return {"name": f"shipspec.{scope.environment}.serving", "rules": rules}
@@ -78,18 +92,20 @@ def latency_alerts(t: Target, latency: tuple[ir.LatencyObjective, ...], version:
     for o in latency:
         sel = t.slo_series
         ms = number(o.threshold * 1000)
-        out.append({
-            "alert": "ModelLatencyAboveObjective",
-            "expr": f"model:request_latency_seconds:p{pct_suffix(o.percentile / 100)}{sel} > {number(o.threshold)}",
-            "for": SUSTAIN,
-            "labels": t.labels(slo=latency_slo_name(o.percentile), severity="page"),
-            "annotations": {
-                "summary": f"{t.model} in {t.environment}: p{o.percentile:g} latency above {ms}ms",
-                "description": f"p{o.percentile:g} request latency is "
-                "{{ $value | humanizeDuration }}" + f", objective {ms}ms (from Triton's request summary).",
-                **t.runbook("ModelLatencyAboveObjective"),
-            },
-        })
+        out.append(
+            {
+                "alert": "ModelLatencyAboveObjective",
+                "expr": f"model:request_latency_seconds:p{pct_suffix(o.percentile / 100)}{sel} > {number(o.threshold)}",
+                "for": SUSTAIN,
+                "labels": t.labels(slo=latency_slo_name(o.percentile), severity="page"),
+                "annotations": {
+                    "summary": f"{t.model} in {t.environment}: p{o.percentile:g} latency above {ms}ms",
+                    "description": f"p{o.percentile:g} request latency is "
+                    "{{ $value | humanizeDuration }}" + f", objective {ms}ms (from Triton's request summary).",
+                    **t.runbook("ModelLatencyAboveObjective"),
+                },
+            }
+        )
     return out
 
 
@@ -98,17 +114,19 @@ def throughput_alerts(t: Target, floor_rps: float | None) -> list[Rule]:
         return []
     sel = t.slo_series
     floor = number(floor_rps)
-    return [{
-        "alert": "ModelThroughputBelowFloor",
-        "expr": f"model:requests:rate5m{sel} < {floor}",
-        "for": SUSTAIN,
-        "labels": t.labels(slo="throughput", severity="ticket"),
-        "annotations": {
-            "summary": f"{t.model} in {t.environment} serves fewer than {floor} requests/s",
-            "description": "Successful requests run at {{ $value | humanize }}/s" + f", below the {floor}/s floor.",
-            **t.runbook("ModelThroughputBelowFloor"),
-        },
-    }]
+    return [
+        {
+            "alert": "ModelThroughputBelowFloor",
+            "expr": f"model:requests:rate5m{sel} < {floor}",
+            "for": SUSTAIN,
+            "labels": t.labels(slo="throughput", severity="ticket"),
+            "annotations": {
+                "summary": f"{t.model} in {t.environment} serves fewer than {floor} requests/s",
+                "description": "Successful requests run at {{ $value | humanize }}/s" + f", below the {floor}/s floor.",
+                **t.runbook("ModelThroughputBelowFloor"),
+            },
+        }
+    ]
 
 
 def queue_alerts(t: Target, latency: tuple[ir.LatencyObjective, ...]) -> list[Rule]:
@@ -116,18 +134,20 @@ def queue_alerts(t: Target, latency: tuple[ir.LatencyObjective, ...]) -> list[Ru
         return []
     limit = min(o.threshold for o in latency) * QUEUE_SHARE
     sel = t.slo_series
-    return [{
-        "alert": "ModelQueueTimeHigh",
-        "expr": f"model:queue_time_seconds:mean5m{sel} > {number(limit)}",
-        "for": SUSTAIN,
-        "labels": t.labels(slo="queue-time", severity="ticket"),
-        "annotations": {
-            "summary": f"{t.model} in {t.environment}: requests wait too long in Triton's queue",
-            "description": "Mean queue time is {{ $value | humanizeDuration }}"
-            + f", above {number(limit * 1000)}ms ({QUEUE_SHARE:.0%} of the tightest latency objective).",
-            **t.runbook("ModelQueueTimeHigh"),
-        },
-    }]
+    return [
+        {
+            "alert": "ModelQueueTimeHigh",
+            "expr": f"model:queue_time_seconds:mean5m{sel} > {number(limit)}",
+            "for": SUSTAIN,
+            "labels": t.labels(slo="queue-time", severity="ticket"),
+            "annotations": {
+                "summary": f"{t.model} in {t.environment}: requests wait too long in Triton's queue",
+                "description": "Mean queue time is {{ $value | humanizeDuration }}"
+                + f", above {number(limit * 1000)}ms ({QUEUE_SHARE:.0%} of the tightest latency objective).",
+                **t.runbook("ModelQueueTimeHigh"),
+            },
+        }
+    ]
 
 
 _SEVERITY = {"retrain": "ticket", "ticket": "ticket", "page": "page", "rollback": "page", None: "ticket"}
@@ -155,21 +175,23 @@ def monitor_rules(t: Target, monitor: ir.Monitor) -> list[Rule]:
         labels = t.labels(signal=rule.signal, severity=_SEVERITY[rule.action], action=rule.action or "notify")
         if rule.statistic:
             labels["statistic"] = rule.statistic
-        out.append({
-            "alert": name,
-            "expr": f"{agg} by (model) ({metric}{sel}) {rule.op} {threshold}",
-            "for": prom_duration(rule.duration),
-            "labels": labels,
-            "annotations": {
-                "summary": f"{t.model} in {t.environment}: {what} {rule.op} {shown} "
+        out.append(
+            {
+                "alert": name,
+                "expr": f"{agg} by (model) ({metric}{sel}) {rule.op} {threshold}",
+                "for": prom_duration(rule.duration),
+                "labels": labels,
+                "annotations": {
+                    "summary": f"{t.model} in {t.environment}: {what} {rule.op} {shown} "
                     f"for {prom_duration(rule.duration)}",
-                "description": f"{what.capitalize()} is {value}, threshold {rule.op} {shown}"
-                + (" (the worst feature); a retraining run is requested." if rule.action == "retrain" else "."),
-                **t.runbook(name),
-                # The GitHub retrain workflow listens for this repository_dispatch event type.
-                **({"retrain_event_type": f"retrain-{t.model}"} if rule.action == "retrain" else {}),
-            },
-        })
+                    "description": f"{what.capitalize()} is {value}, threshold {rule.op} {shown}"
+                    + (" (the worst feature); a retraining run is requested." if rule.action == "retrain" else "."),
+                    **t.runbook(name),
+                    # The GitHub retrain workflow listens for this repository_dispatch event type.
+                    **({"retrain_event_type": f"retrain-{t.model}"} if rule.action == "retrain" else {}),
+                },
+            }
+        )
     return out
 
 
@@ -179,8 +201,11 @@ def signal_groups(t: Target, sla: ir.Sla | None, monitor: ir.Monitor | None, ver
     base = f"shipspec.{t.environment}.{t.model}"
     groups: list[Group] = []
     if sla is not None:
-        rules = latency_alerts(t, sla.latency, version) + throughput_alerts(t, sla.throughput) + queue_alerts(
-            t, sla.latency)
+        rules = (
+            latency_alerts(t, sla.latency, version)
+            + throughput_alerts(t, sla.throughput)
+            + queue_alerts(t, sla.latency)
+        )
         if rules:
             groups.append({"name": f"{base}.serving", "rules": rules})
     if monitor is not None and monitor.rules:

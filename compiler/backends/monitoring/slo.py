@@ -8,8 +8,8 @@ Triton's (``nv_inference_*``; counters carry no ``_total`` suffix).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TypedDict
 
 from compiler import ir
@@ -21,8 +21,11 @@ from compiler.targets.triton_metrics import failure_rate
 
 # One Prometheus rule and one group, in the rule-file shape (``for`` is a
 # keyword, hence the functional form).
-Rule = TypedDict("Rule", {"record": str, "alert": str, "expr": str, "for": str,
-                          "labels": dict[str, str], "annotations": dict[str, str]}, total=False)
+Rule = TypedDict(
+    "Rule",
+    {"record": str, "alert": str, "expr": str, "for": str, "labels": dict[str, str], "annotations": dict[str, str]},
+    total=False,
+)
 
 
 class Group(TypedDict):
@@ -56,8 +59,9 @@ class Target:
 
     @property
     def selector(self) -> str:
-        return promql.selector(promql.eq("namespace", self.namespace) if self.namespace else None,
-                               promql.eq("model", self.model))
+        return promql.selector(
+            promql.eq("namespace", self.namespace) if self.namespace else None, promql.eq("model", self.model)
+        )
 
     @property
     def slo_series(self) -> str:
@@ -88,8 +92,9 @@ class Scope:
 
     @property
     def selector(self) -> str:
-        return promql.selector(promql.eq("namespace", self.namespace) if self.namespace else None,
-                               promql.one_of("model", self.models))
+        return promql.selector(
+            promql.eq("namespace", self.namespace) if self.namespace else None, promql.one_of("model", self.models)
+        )
 
     def part(self, ensembles: bool) -> Scope | None:
         """The ensembles of this scope, or the other models (None when there are none)."""
@@ -139,8 +144,13 @@ def sli_rules(t: Target, obj: Objective, expr_for: ExprFor) -> list[Rule]:
         for w in SLI_WINDOWS
     ]
     sel = promql.extend(t.slo_series, promql.eq("slo", obj.slo))
-    rules.append({"record": f"slo:sli_error:ratio_rate{prom_duration(obj.period)}",
-                  "expr": period_sli_expr(sel, prom_duration(obj.period)), "labels": labels})
+    rules.append(
+        {
+            "record": f"slo:sli_error:ratio_rate{prom_duration(obj.period)}",
+            "expr": period_sli_expr(sel, prom_duration(obj.period)),
+            "labels": labels,
+        }
+    )
     return rules
 
 
@@ -169,23 +179,24 @@ def burn_alerts(t: Target, obj: Objective) -> list[Rule]:
     for w in burn_windows(obj.period, obj.windows):
         long, short = prom_duration(w.long), prom_duration(w.short)
         threshold = number(w.factor * budget)
-        out.append({
-            "alert": "ModelErrorBudgetBurn",
-            "expr": f"slo:sli_error:ratio_rate{long}{sel} > {threshold}\n"
-            f"and\nslo:sli_error:ratio_rate{short}{sel} > {threshold}",
-            "labels": t.labels(slo=obj.slo, severity=w.severity, window=long,
-                               burn_rate=number(w.factor)),
-            "annotations": {
-                "summary": f"{t.model} in {t.environment} burns its {obj.what} error budget "
-                f"{number(w.factor)}x too fast ({long} and {short} windows)",
-                "description": (
-                    "Error ratio over " + long + " is {{ $value | humanizePercentage }}, above "
-                    f"{number(w.factor)} x the {number(budget * 100)}% budget; at this rate "
-                    f"{number(w.budget_share * 100)}% of the {period} budget is gone within {long}."
-                ),
-                **t.runbook("ModelErrorBudgetBurn"),
-            },
-        })
+        out.append(
+            {
+                "alert": "ModelErrorBudgetBurn",
+                "expr": f"slo:sli_error:ratio_rate{long}{sel} > {threshold}\n"
+                f"and\nslo:sli_error:ratio_rate{short}{sel} > {threshold}",
+                "labels": t.labels(slo=obj.slo, severity=w.severity, window=long, burn_rate=number(w.factor)),
+                "annotations": {
+                    "summary": f"{t.model} in {t.environment} burns its {obj.what} error budget "
+                    f"{number(w.factor)}x too fast ({long} and {short} windows)",
+                    "description": (
+                        "Error ratio over " + long + " is {{ $value | humanizePercentage }}, above "
+                        f"{number(w.factor)} x the {number(budget * 100)}% budget; at this rate "
+                        f"{number(w.budget_share * 100)}% of the {period} budget is gone within {long}."
+                    ),
+                    **t.runbook("ModelErrorBudgetBurn"),
+                },
+            }
+        )
     return out
 
 
@@ -208,8 +219,9 @@ def availability_groups(t: Target, sla: ir.Sla) -> list[Group]:
     return slo_groups(t, obj, None)
 
 
-def availability_sli_group(environment: str, namespace: str | None, periods: dict[str, float],
-                           ensembles: frozenset[str] = frozenset()) -> Group | None:
+def availability_sli_group(
+    environment: str, namespace: str | None, periods: dict[str, float], ensembles: frozenset[str] = frozenset()
+) -> Group | None:
     """The error-ratio SLI of every model with an availability SLO in an
     environment (``periods``: model -> SLO period): one rule per window, and
     one per distinct period over the models that have it."""
@@ -218,16 +230,25 @@ def availability_sli_group(environment: str, namespace: str | None, periods: dic
     everyone = Scope(environment, namespace, tuple(sorted(periods)), ensembles)
     labels = {"environment": environment, "slo": "availability"}
     rules: list[Rule] = [
-        {"record": f"slo:sli_error:ratio_rate{prom_duration(w)}", "expr": error_ratio_expr(everyone, prom_duration(w)),
-         "labels": labels}
+        {
+            "record": f"slo:sli_error:ratio_rate{prom_duration(w)}",
+            "expr": error_ratio_expr(everyone, prom_duration(w)),
+            "labels": labels,
+        }
         for w in SLI_WINDOWS
     ]
     for period in sorted(set(periods.values()) - set(SLI_WINDOWS)):
         models = sorted(m for m, p in periods.items() if p == period)
-        sel = promql.selector(promql.eq("environment", environment), promql.eq("slo", "availability"),
-                              promql.one_of("model", models))
-        rules.append({"record": f"slo:sli_error:ratio_rate{prom_duration(period)}",
-                      "expr": period_sli_expr(sel, prom_duration(period)), "labels": labels})
+        sel = promql.selector(
+            promql.eq("environment", environment), promql.eq("slo", "availability"), promql.one_of("model", models)
+        )
+        rules.append(
+            {
+                "record": f"slo:sli_error:ratio_rate{prom_duration(period)}",
+                "expr": period_sli_expr(sel, prom_duration(period)),
+                "labels": labels,
+            }
+        )
     return {"name": f"shipspec.{environment}.availability.sli", "rules": rules}
 
 

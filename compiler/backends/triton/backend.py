@@ -30,8 +30,7 @@ def _header(placed: Placement) -> str:
     model, env, version = placed.model, placed.env, placed.version
     directory = layout.triton_version_dir(version)
     return (
-        f"# model {model.name} version {version or '(none)'} in {env.name}: "
-        f"served from version directory {directory}\n"
+        f"# model {model.name} version {version or '(none)'} in {env.name}: served from version directory {directory}\n"
     )
 
 
@@ -55,9 +54,12 @@ def _with_verbatim(text: str, model: ir.Model, sink: Sink) -> str:
             sink.report("SS614", f"model '{model.name}': 'triton' text is not ModelConfig protobuf text: {err}", span)
             continue
         if owned := sorted(fields & OWNED_FIELDS):
-            sink.report("SS614", f"model '{model.name}': 'triton' text sets {', '.join(owned)}, which the "
-                        "model's own statements set", span,
-                        hint="use the format, runtime, batching, input and output statements")
+            sink.report(
+                "SS614",
+                f"model '{model.name}': 'triton' text sets {', '.join(owned)}, which the model's own statements set",
+                span,
+                hint="use the format, runtime, batching, input and output statements",
+            )
             continue
         merge_fields(config, [extra])
     return str(text_format.MessageToString(config))
@@ -76,9 +78,13 @@ def _check_release(text: str, model: ir.Model, version: str, sink: Sink) -> None
     except text_format.ParseError as err:
         release = release_for(version)
         span = next((model.spans[k] for k in model.spans if k.startswith("triton_fields.")), model.span)
-        sink.report("SS702", f"model '{model.name}': Triton {version}'s model config cannot hold it "
-                    f"(checked against release {release}'s ModelConfig): {err}", span,
-                    hint="pin a newer 'triton' release in the project, or remove the field")
+        sink.report(
+            "SS702",
+            f"model '{model.name}': Triton {version}'s model config cannot hold it "
+            f"(checked against release {release}'s ModelConfig): {err}",
+            span,
+            hint="pin a newer 'triton' release in the project, or remove the field",
+        )
 
 
 class _Backend:

@@ -55,8 +55,11 @@ def validate_config(f: OutputFile, sink: Sink) -> None:
         from google.protobuf import text_format
         from tritonclient.grpc import model_config_pb2  # noqa: F401
     except ImportError:
-        sink.report("SS811", f"{f.path}: cannot check it: tritonclient is not installed "
-                    "(pip install 'shipspec[render]')", f.source)
+        sink.report(
+            "SS811",
+            f"{f.path}: cannot check it: tritonclient is not installed (pip install 'shipspec[render]')",
+            f.source,
+        )
         return
     try:
         config = parse_config(f.text)

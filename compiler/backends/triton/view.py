@@ -8,7 +8,7 @@ inverse and the round-trip tests hold the two together.
 
 from __future__ import annotations
 
-from typing import Any, TypeGuard, TypedDict
+from typing import Any, TypedDict, TypeGuard
 
 from compiler import ir
 from compiler.backends.render import Raw
@@ -139,7 +139,11 @@ def wants_dynamic_batcher(b: ir.Batching | None) -> TypeGuard[ir.Batching]:
         b is not None
         and b.max_batch_size
         and (
-            b.preferred or b.delay is not None or b.priority_levels or b.queue is not None or b.preserve_ordering
+            b.preferred
+            or b.delay is not None
+            or b.priority_levels
+            or b.queue is not None
+            or b.preserve_ordering
             or b.priority_queues
         )
     )
@@ -226,12 +230,15 @@ def config_view(r: Resolved, placed: Placement) -> ConfigView:
         ],
         "version_policy": {"policy": policy, "count": count} if "versions" in model.spans else None,
         "dynamic_batching": (
-            _dynamic_batching(batching) if wants_dynamic_batcher(batching) and not is_ensemble and sequence is None
+            _dynamic_batching(batching)
+            if wants_dynamic_batcher(batching) and not is_ensemble and sequence is None
             else None
         ),
         "sequence": sequence,
         "steps": steps,
-        "instance_group": None if is_ensemble else {
+        "instance_group": None
+        if is_ensemble
+        else {
             "count": eff.instances,
             "kind": Raw("KIND_GPU" if placed.uses_gpu else "KIND_CPU"),
         },
@@ -239,7 +246,10 @@ def config_view(r: Resolved, placed: Placement) -> ConfigView:
         "cache": model.cache,
         "warmup": (
             _warmup(model)
-            if env.tier is ir.Tier.PRODUCTION and not is_ensemble and sequence is None and not model.auto_signature
+            if env.tier is ir.Tier.PRODUCTION
+            and not is_ensemble
+            and sequence is None
+            and not model.auto_signature
             and not model.decoupled
             and not verbatim & {"sequence_batching", "model_warmup", "model_transaction_policy"}
             else []
@@ -250,8 +260,12 @@ def config_view(r: Resolved, placed: Placement) -> ConfigView:
         "latency_histogram": pb_string(LATENCY_HISTOGRAM),
         "decoupled": model.decoupled,
         "batch_inputs": [
-            {"target": pb_string(b.target), "kind": Raw("BATCH_" + b.kind.upper()),
-             "data_type": Raw(DATA_TYPE[b.dtype]), "source": pb_string(b.source)}
+            {
+                "target": pb_string(b.target),
+                "kind": Raw("BATCH_" + b.kind.upper()),
+                "data_type": Raw(DATA_TYPE[b.dtype]),
+                "source": pb_string(b.source),
+            }
             for b in model.batch_inputs
         ],
         "batch_outputs": [

@@ -7,7 +7,8 @@ import sys
 
 if os.environ.get("SHIPSPEC_NOEXEC_LOG"):
     _spec = importlib.util.spec_from_file_location(
-        "_shipspec_noexec", os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "noexec_hook.py"))
+        "_shipspec_noexec", os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "noexec_hook.py")
+    )
     assert _spec is not None and _spec.loader is not None
     _guard = importlib.util.module_from_spec(_spec)
     sys.modules["_shipspec_noexec"] = _guard

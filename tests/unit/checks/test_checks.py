@@ -47,7 +47,7 @@ def test_names_must_be_lower_case_identifiers() -> None:
 
 
 def test_missing_and_second_project() -> None:
-    project = MINIMAL[MINIMAL.index("project demo {"):MINIMAL.index("}\n") + 2]
+    project = MINIMAL[MINIMAL.index("project demo {") : MINIMAL.index("}\n") + 2]
     assert "SS109" in codes(MINIMAL.replace(project, ""))
     assert "SS108" in codes(MINIMAL + "project other { }\n")
 
@@ -93,10 +93,13 @@ environment pre {
 gate staging -> pre for clf { }
 gate pre -> prod for clf { approval @demo/leads }
 """
-    text = edit(
-        ("serve in staging, prod", "serve in staging, pre, prod"),
-        ("gate staging -> prod for clf", "gate staging -> pre for other_clf_gate_removed"),
-    ) + extra
+    text = (
+        edit(
+            ("serve in staging, prod", "serve in staging, pre, prod"),
+            ("gate staging -> prod for clf", "gate staging -> pre for other_clf_gate_removed"),
+        )
+        + extra
+    )
     # The original gate now names an unknown model; prod is still reached through pre.
     assert "SS402" not in codes(text)
 
@@ -123,7 +126,10 @@ def test_mutable_latest_is_an_error_in_production_only() -> None:
 
 
 def test_tier_fit() -> None:
-    text = MINIMAL + 'environment tr {\n  tier training\n  namespace "t"\n}\ntraining clf {\n  in staging\n  image "i:1"\n}\n'
+    text = (
+        MINIMAL
+        + 'environment tr {\n  tier training\n  namespace "t"\n}\ntraining clf {\n  in staging\n  image "i:1"\n}\n'
+    )
     assert ("SS505", *where(text, "staging\n  image")) in tuples(text)
     shadow = edit(("  replicas 2..4\n", "  replicas 2..4\n  shadow from staging 10%\n"))
     assert codes(shadow).count("SS505") == 2  # not preprod, and not from production
@@ -202,8 +208,11 @@ def test_ensemble_steps_map_every_tensor() -> None:
 
 
 def test_all_problems_are_collected_not_just_the_first() -> None:
-    text = edit(("serve in staging, prod", "serve in stagin, prod"), ("replicas 2..4", "replicas 1..4"),
-                ("load p99 < 40ms", "load p99 < 80ms"))
+    text = edit(
+        ("serve in staging, prod", "serve in stagin, prod"),
+        ("replicas 2..4", "replicas 1..4"),
+        ("load p99 < 40ms", "load p99 < 80ms"),
+    )
     assert {"SS101", "SS501", "SS601"} <= set(codes(text))
 
 
@@ -216,5 +225,10 @@ def test_an_unpinned_environment_behind_a_gate_is_a_warning() -> None:
 
 
 def test_a_model_overridden_twice_in_one_environment() -> None:
-    text = edit(('  override clf { version "1.0.0" }\n', '  override clf { version "1.0.0" }\n  override clf { replicas 2..3 }\n'))
+    text = edit(
+        (
+            '  override clf { version "1.0.0" }\n',
+            '  override clf { version "1.0.0" }\n  override clf { replicas 2..3 }\n',
+        )
+    )
     assert ("SS102", *where(text, "override clf { replicas")) in tuples(text)

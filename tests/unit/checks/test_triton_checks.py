@@ -103,11 +103,10 @@ def test_gpu_model_runs_on_cpu_in_development() -> None:
 
 
 def test_sequence_model_may_batch_but_has_no_dynamic_batcher() -> None:
-    from compiler.backends.triton.validate import parse_config
-    from compiler.pipeline import render
-    from compiler.parse.sources import load_text
-    from compiler.pipeline import check_loaded
     from compiler.backends.render import Templates
+    from compiler.backends.triton.validate import parse_config
+    from compiler.parse.sources import load_text
+    from compiler.pipeline import check_loaded, render
 
     text = HEAD + model("  input x: fp32[4]\n  output y: fp32[4]\n  batching { max 8 }\n  sequence { idle 1s }\n")
     assert codes(text) == []

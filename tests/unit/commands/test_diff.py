@@ -62,12 +62,23 @@ def test_pbtxt_change_is_reported_on_its_own_line():
 
 
 def test_one_insertion_in_a_list_is_one_change_and_named_lists_match_by_name():
-    base = {"spec": {"containers": [{"name": "a", "env": [{"name": "X", "value": "1"}]}, {"name": "b"}],
-                     "rules": [{"host": f"h{i}"} for i in range(12)]}}
-    new = {"spec": {"containers": [{"name": "b"}, {"name": "a", "env": [{"name": "Y", "value": "2"},
-                                                                        {"name": "X", "value": "1"}]}],
-                    "rules": [{"host": f"h{i}"} for i in range(5)] + [{"host": "new"}]
-                    + [{"host": f"h{i}"} for i in range(5, 12)]}}
+    base = {
+        "spec": {
+            "containers": [{"name": "a", "env": [{"name": "X", "value": "1"}]}, {"name": "b"}],
+            "rules": [{"host": f"h{i}"} for i in range(12)],
+        }
+    }
+    new = {
+        "spec": {
+            "containers": [
+                {"name": "b"},
+                {"name": "a", "env": [{"name": "Y", "value": "2"}, {"name": "X", "value": "1"}]},
+            ],
+            "rules": [{"host": f"h{i}"} for i in range(5)]
+            + [{"host": "new"}]
+            + [{"host": f"h{i}"} for i in range(5, 12)],
+        }
+    }
     fields = structure.diff(base, new)
     assert [(f.path, f.old, f.new) for f in fields] == [
         ("spec.containers[a].env[Y]", structure.ABSENT, {"name": "Y", "value": "2"}),
@@ -89,9 +100,12 @@ def test_deployment_replaced_by_rollout_shows_content_and_the_controller_it_need
 
 
 def test_top_table_versions_and_risk_flags(tmp_path):
-    after = (MINIMAL.replace('override clf { version "1.0.0" }', 'override clf { version "1.1.0" }')
-             .replace("metric auc >= 0.9", "metric auc >= 0.85").replace("latency p99 < 50ms", "latency p99 < 80ms")
-             .replace("approval @demo/leads", "approval @demo/other"))
+    after = (
+        MINIMAL.replace('override clf { version "1.0.0" }', 'override clf { version "1.1.0" }')
+        .replace("metric auc >= 0.9", "metric auc >= 0.85")
+        .replace("latency p99 < 50ms", "latency p99 < 80ms")
+        .replace("approval @demo/leads", "approval @demo/other")
+    )
     text = _report(tmp_path, MINIMAL, after)
     assert text.startswith(d.MARKER + "\n")
     assert "| model | staging | prod |" in text
@@ -111,7 +125,9 @@ def test_the_catalog_has_its_own_section_after_the_environments(tmp_path):
     changes = _changes(tmp_path, MINIMAL, after)
     assert [c.group for c in changes][-2:] == [d.CATALOG_GROUP, d.CATALOG_GROUP]
     assert {c.new_path for c in changes if c.group == d.CATALOG_GROUP} == {
-        "docs/catalog/README.md", "docs/catalog/models/clf.md"}
+        "docs/catalog/README.md",
+        "docs/catalog/models/clf.md",
+    }
     text = d.render_report(changes, None, markdown=True)
     assert text.index("<summary><b>prod</b>") < text.index("<summary><b>docs/catalog</b>")
     assert '+ "| prod | production | `in-cluster/ml-prod` | 1.1.0 (pinned) |' in text
@@ -127,8 +143,10 @@ def test_tightening_is_not_flagged_and_no_change_says_so(tmp_path):
 
 
 def test_secret_values_are_never_shown_and_secret_changes_are_flagged():
-    a = _file("deploy/prod/secret-x.yaml", "apiVersion: v1\nkind: Secret\nmetadata: {name: x, namespace: n}\n"
-              "stringData: {password: hunter2}\n")
+    a = _file(
+        "deploy/prod/secret-x.yaml",
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: x, namespace: n}\nstringData: {password: hunter2}\n",
+    )
     b = _file(a.path, a.text.replace("hunter2", "hunter3"))
     changes = d.compare([], [b]) + d.compare([a], [b])
     assert changes and all("hunter" not in repr(f.new) + repr(f.old) for c in changes for f in c.fields)
@@ -137,16 +155,25 @@ def test_secret_values_are_never_shown_and_secret_changes_are_flagged():
 def test_identity_change_is_a_risk(tmp_path):
     after = MINIMAL.replace('  registry "ghcr.io/demo"\n', '  registry "ghcr.io/demo"\n') + (
         '\nmodel other {\n  version "1.0.0"\n  format onnx\n  artifact "s3://models/o/1.0.0/model.onnx"\n'
-        '  input x: fp32[4]\n  output y: fp32[2]\n  resources { cpu 1  memory 1Gi }\n  serve in staging\n'
-        '  env TOKEN = secret "vault:ml/o#token"\n}\n')
+        "  input x: fp32[4]\n  output y: fp32[2]\n  resources { cpu 1  memory 1Gi }\n  serve in staging\n"
+        '  env TOKEN = secret "vault:ml/o#token"\n}\n'
+    )
     text = _report(tmp_path, MINIMAL, after)
     assert "secrets or identities changed" in text
 
 
 def test_long_reports_fit_in_one_comment():
-    changes = [d.Change("prod", f"ConfigMap n/c{i}", "changed", "p.yaml", "p.yaml",
-                        tuple(structure.Field(f"data.k{j}", "x" * 50, "y" * 50, 1, 1) for j in range(40)))
-               for i in range(100)]
+    changes = [
+        d.Change(
+            "prod",
+            f"ConfigMap n/c{i}",
+            "changed",
+            "p.yaml",
+            "p.yaml",
+            tuple(structure.Field(f"data.k{j}", "x" * 50, "y" * 50, 1, 1) for j in range(40)),
+        )
+        for i in range(100)
+    ]
     text = d.render_report(changes, None, markdown=True)
     assert len(text) < 65_536
     assert text.count("```") % 2 == 0 and text.count("<details>") == text.count("</details>")

@@ -12,12 +12,11 @@ import numpy as np
 import pytest
 import yaml
 
-from compiler.commands import drift
 from compiler.backends.monitoring.alerting import cron, drift_interval
-from compiler.cli import main
-from compiler.pipeline import render
-from compiler.pipeline import validate
 from compiler.backends.render import Templates
+from compiler.cli import main
+from compiler.commands import drift
+from compiler.pipeline import render, validate
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -100,27 +99,62 @@ def test_the_command_reads_csv_and_parquet_and_writes_the_metrics_the_rules_sele
     rest["age"] = [None if v == "" else v for v in rest["age"]]
     pq.write_table(pa.table(rest), cur_dir / "b.parquet")
     out = tmp_path / "metrics.prom"
-    rc = main(["drift", "scorer", "--env", "prod", "--namespace", "ml-prod", "--reference", f"file://{ref}",
-               "--current", str(cur_dir), "--out", str(out)])
+    rc = main(
+        [
+            "drift",
+            "scorer",
+            "--env",
+            "prod",
+            "--namespace",
+            "ml-prod",
+            "--reference",
+            f"file://{ref}",
+            "--current",
+            str(cur_dir),
+            "--out",
+            str(out),
+        ]
+    )
     assert rc == 0
     text = out.read_text()
-    assert ('shipspec_model_feature_drift{namespace="ml-prod", model="scorer", environment="prod", '
-            'feature="amount", statistic="psi"}') in text
+    assert (
+        'shipspec_model_feature_drift{namespace="ml-prod", model="scorer", environment="prod", '
+        'feature="amount", statistic="psi"}'
+    ) in text
     line = next(ln for ln in text.splitlines() if ln.startswith("shipspec_model_missing_features_ratio{"))
     assert float(line.rsplit(" ", 1)[1]) == pytest.approx(0.1 / 3, abs=0.02)
     assert 'shipspec_model_drift_rows{namespace="ml-prod", model="scorer", environment="prod"} 1000' in text
 
 
 def test_unreadable_input_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    rc = main(["drift", "m", "--env", "prod", "--namespace", "n", "--reference", str(tmp_path / "nope.csv"),
-               "--current", str(tmp_path)])
+    rc = main(
+        [
+            "drift",
+            "m",
+            "--env",
+            "prod",
+            "--namespace",
+            "n",
+            "--reference",
+            str(tmp_path / "nope.csv"),
+            "--current",
+            str(tmp_path),
+        ]
+    )
     assert rc == 2 and "no such file" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize(("windows", "schedule", "every"), [
-    ([3600.0], "*/15 * * * *", 900), ([900.0, 3600.0], "*/5 * * * *", 300), ([60.0], "*/5 * * * *", 300),
-    ([6 * 3600.0], "0 * * * *", 3600), ([86_400.0], "0 */6 * * *", 21_600), ([7 * 86_400.0], "0 0 * * *", 86_400),
-])
+@pytest.mark.parametrize(
+    ("windows", "schedule", "every"),
+    [
+        ([3600.0], "*/15 * * * *", 900),
+        ([900.0, 3600.0], "*/5 * * * *", 300),
+        ([60.0], "*/5 * * * *", 300),
+        ([6 * 3600.0], "0 * * * *", 3600),
+        ([86_400.0], "0 */6 * * *", 21_600),
+        ([7 * 86_400.0], "0 0 * * *", 86_400),
+    ],
+)
 def test_the_schedule_is_a_quarter_of_the_shortest_window(windows: list[float], schedule: str, every: int) -> None:
     class Rule:
         def __init__(self, d: float) -> None:
@@ -137,8 +171,10 @@ def test_the_example_renders_a_drift_cronjob_per_monitor_in_the_monitoring_tier(
     files, sink = render(checked, Templates.load(), only=("monitoring",))
     assert not sink.has_errors, sink.items
     jobs = {f.path: f.documents[0] for f in files if "/cronjob-drift-" in f.path}
-    assert set(jobs) == {"deploy/observability/monitoring/cronjob-drift-fraud-detector-prod.yaml",
-                         "deploy/observability/monitoring/cronjob-drift-offer-ranker-prod.yaml"}
+    assert set(jobs) == {
+        "deploy/observability/monitoring/cronjob-drift-fraud-detector-prod.yaml",
+        "deploy/observability/monitoring/cronjob-drift-offer-ranker-prod.yaml",
+    }
     job = jobs["deploy/observability/monitoring/cronjob-drift-fraud-detector-prod.yaml"]
     assert job["metadata"]["namespace"] == "monitoring" and job["spec"]["schedule"] == "*/5 * * * *"
     (container,) = job["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]

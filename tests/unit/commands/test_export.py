@@ -27,8 +27,13 @@ def test_schema_is_a_valid_2020_12_schema() -> None:
 
 @pytest.mark.parametrize("fmt", ["json", "yaml"])
 def test_export_of_the_example_validates(fmt: str) -> None:
-    r = subprocess.run([sys.executable, "-m", "compiler", "export", "--format", fmt], cwd=ROOT,
-                       capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [sys.executable, "-m", "compiler", "export", "--format", fmt],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout) if fmt == "json" else yaml.safe_load(r.stdout)
     jsonschema.validate(doc, SCHEMA, cls=jsonschema.Draft202012Validator)
@@ -38,7 +43,9 @@ def test_export_of_the_example_validates(fmt: str) -> None:
 
 
 def test_secrets_export_as_references_only() -> None:
-    r = subprocess.run([sys.executable, "-m", "compiler", "export"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [sys.executable, "-m", "compiler", "export"], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
     doc = json.loads(r.stdout)
     [training] = [t for t in doc["spec"]["trainings"] if t["model"] == "fraud_detector"]
     assert training["env"][0]["value"] == {"secret": "vault:ml/fraud#db"}
@@ -83,5 +90,7 @@ def test_export_does_not_depend_on_block_order() -> None:
 def test_export_refuses_a_spec_with_errors(tmp_path: Path) -> None:
     (tmp_path / "specs").mkdir()
     (tmp_path / "specs" / "a.ship").write_text(MINIMAL.replace("replicas 2..4", "replicas 1..4"))
-    r = subprocess.run([sys.executable, "-m", "compiler", "export"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [sys.executable, "-m", "compiler", "export"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
     assert r.returncode == 1 and r.stdout == "" and "SS501" in r.stderr

@@ -166,7 +166,9 @@ def test_unreadable_evidence(tmp_path, capsys):
 def test_unknown_gate_names_the_real_ones(tmp_path, capsys):
     rc, out, err = gate(tmp_path, capsys, GOOD, which="dev -> prod")
     assert rc == 2
-    assert "no gate dev -> prod for model fraud_detector; gates for fraud_detector: preprod->prod, staging->preprod" in err
+    assert (
+        "no gate dev -> prod for model fraud_detector; gates for fraud_detector: preprod->prod, staging->preprod" in err
+    )
 
 
 def test_as_a_process(tmp_path):

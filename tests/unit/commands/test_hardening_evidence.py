@@ -8,9 +8,11 @@ import pytest
 from compiler.cli import main
 from tests.unit.commands.test_gate_check import SPECS, gate
 
-LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
-    f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 10)}]\n" for i in range(9)
-) + "metrics:\n  auc: 0.9\n"
+LAUGHS = (
+    "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+    + "".join(f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 10)}]\n" for i in range(9))
+    + "metrics:\n  auc: 0.9\n"
+)
 
 
 @pytest.mark.parametrize(
@@ -34,9 +36,25 @@ LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
         ("ev.json", '{"model": "\\ud800x", "metrics": {"auc": 0.9}}', ":1:11:", "lone surrogate"),
         ("ev.yaml", 'metrics:\n  "\\udc00": 0.9\n', ":2:3:", "lone surrogate"),
     ],
-    ids=["billion-laughs", "alias", "self-reference", "deep-yaml", "deep-json", "dup-yaml", "dup-json",
-         "5000-digits", "huge-exponent", "5000-digits-json", "above-range", "negative-latency",
-         "negative-count", "fractional-count", "percentile", "surrogate-json", "surrogate-yaml"],
+    ids=[
+        "billion-laughs",
+        "alias",
+        "self-reference",
+        "deep-yaml",
+        "deep-json",
+        "dup-yaml",
+        "dup-json",
+        "5000-digits",
+        "huge-exponent",
+        "5000-digits-json",
+        "above-range",
+        "negative-latency",
+        "negative-count",
+        "fractional-count",
+        "percentile",
+        "surrogate-json",
+        "surrogate-yaml",
+    ],
 )
 def test_hostile_evidence_is_refused_with_a_position(tmp_path, capsys, name, text, where, message):
     rc, out, err = gate(tmp_path, capsys, text, name=name)

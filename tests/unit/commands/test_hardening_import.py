@@ -32,8 +32,9 @@ def config(tmp_path: Path, filename: str = "model.onnx", dtype: str = "TYPE_FP32
     q = text_encoding.CEscape  # the pbtxt spelling of an arbitrary string
     d = tmp_path / "repo" / "clf"
     d.mkdir(parents=True)
-    (d / "config.pbtxt").write_text(CONFIG % (f'"{q(filename, False)}"', dtype, kind, f'"{q(key, False)}"',
-                                              f'"{q(value, False)}"'))
+    (d / "config.pbtxt").write_text(
+        CONFIG % (f'"{q(filename, False)}"', dtype, kind, f'"{q(key, False)}"', f'"{q(value, False)}"')
+    )
     return d
 
 

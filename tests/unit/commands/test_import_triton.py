@@ -112,15 +112,30 @@ def test_corpus_round_trip(stem: str) -> None:
         assert cannot, f"{stem} was expected to be reported as not expressible"
         return
     assert not cannot, cannot
-    assert rendered == original, f"{text_format.MessageToString(original)}\n---\n{text_format.MessageToString(rendered)}"
+    assert rendered == original, (
+        f"{text_format.MessageToString(original)}\n---\n{text_format.MessageToString(rendered)}"
+    )
 
 
 def test_corpus_covers_the_features() -> None:
     expressible = [s for s in CASES if s not in NOT_EXPRESSIBLE]
     texts = "\n".join((CORPUS / f"{s}.pbtxt").read_text() for s in expressible)
-    for feature in ("ensemble_scheduling", "instance_group", "version_policy", "backend:", "platform:",
-                    "control_input", "CONTROL_SEQUENCE_CORRID", "decoupled", "format: FORMAT_", "tensorflow_graphdef",
-                    "label_filename", "oldest", "model_warmup", "model_metrics"):
+    for feature in (
+        "ensemble_scheduling",
+        "instance_group",
+        "version_policy",
+        "backend:",
+        "platform:",
+        "control_input",
+        "CONTROL_SEQUENCE_CORRID",
+        "decoupled",
+        "format: FORMAT_",
+        "tensorflow_graphdef",
+        "label_filename",
+        "oldest",
+        "model_warmup",
+        "model_metrics",
+    ):
         assert feature in texts, feature
     assert len(expressible) == len(CASES) == 30
     # What the corpus only shows in inexpressible forms is covered by EXTRA.
@@ -146,18 +161,31 @@ def test_repository_import_reads_version_directories(tmp_path: Path) -> None:
     (model / "config.pbtxt").write_text(EXTRA["priorities"].replace('"priorities"', '"scorer"'))
     imported = import_path(tmp_path / "repo")
     assert imported.models == ["scorer"]
-    assert 'version "1.4.2"' in imported.text and 'artifact "s3://CHANGE-ME/models/scorer/1004002/model.onnx"' in imported.text
+    assert (
+        'version "1.4.2"' in imported.text
+        and 'artifact "s3://CHANGE-ME/models/scorer/1004002/model.onnx"' in imported.text
+    )
 
 
 def test_cli_keeps_fields_verbatim_and_drops_only_when_asked(tmp_path: Path) -> None:
     cfg = CORPUS / "tut_ort_trt_accel.pbtxt"
-    r = subprocess.run([sys.executable, "-m", "compiler", "import", "triton", str(cfg)],
-                       cwd=ROOT, capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [sys.executable, "-m", "compiler", "import", "triton", str(cfg)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert r.returncode == 0, r.stderr
     assert "model text_recognition {" in r.stdout and 'runtime backend "onnxruntime"' in r.stdout
     assert 'triton "optimization {' in r.stdout and r.stderr == ""
-    r = subprocess.run([sys.executable, "-m", "compiler", "import", "triton", str(cfg), "--drop", "optimization"],
-                       cwd=ROOT, capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [sys.executable, "-m", "compiler", "import", "triton", str(cfg), "--drop", "optimization"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert r.returncode == 0, r.stderr
     assert "optimization" not in r.stdout
     line = next(i for i, t in enumerate(cfg.read_text().splitlines(), 1) if "optimization" in t)
@@ -179,8 +207,13 @@ def test_inexpressible_field_fails_the_import_unless_dropped(tmp_path: Path) -> 
     cfg = tmp_path / "ragged" / "config.pbtxt"
     cfg.parent.mkdir()
     cfg.write_text(RAGGED)
-    r = subprocess.run([sys.executable, "-m", "compiler", "import", "triton", str(cfg)],
-                       cwd=ROOT, capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [sys.executable, "-m", "compiler", "import", "triton", str(cfg)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert r.returncode == 1 and "SS712" in r.stderr and f"{cfg}:5:" in r.stderr and r.stdout == ""
     imported = import_path(cfg, drop=["input.allow_ragged_batch"])
     assert [d.code for d in imported.diagnostics] == ["SS714"]
@@ -210,8 +243,13 @@ def test_refusal_points_at_the_config_line() -> None:
 def test_cli_unreadable_config_is_a_diagnostic(tmp_path: Path) -> None:
     bad = tmp_path / "config.pbtxt"
     bad.write_text('name: "x"\nmax_batch_size: eight\n')
-    r = subprocess.run([sys.executable, "-m", "compiler", "import", "triton", str(bad)],
-                       cwd=ROOT, capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [sys.executable, "-m", "compiler", "import", "triton", str(bad)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert r.returncode == 1 and "SS812" in r.stderr and f"{bad}:2:" in r.stderr and "Traceback" not in r.stderr
 
 

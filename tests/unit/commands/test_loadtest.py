@@ -24,7 +24,10 @@ def test_percentile_is_nearest_rank():
 def test_bad_arguments_are_usage_errors(capsys):
     assert main(["load", "--url", "x:1", "--model", "m", "--rate", "20", "--duration", "1s", "--percentile", "99"]) == 2
     assert "write it like 200rps" in capsys.readouterr().err
-    assert main(["load", "--url", "x:1", "--model", "m", "--rate", "2rps", "--duration", "1s", "--percentile", "p999x"]) == 2
+    assert (
+        main(["load", "--url", "x:1", "--model", "m", "--rate", "2rps", "--duration", "1s", "--percentile", "p999x"])
+        == 2
+    )
 
 
 def test_evidence_without_any_success_has_no_latency():
@@ -36,14 +39,23 @@ def test_evidence_without_any_success_has_no_latency():
 
 # ---- perf_analyzer: its profile export as evidence, and the command shipspec runs ------------------
 
+
 def _profile(latencies_ms: list[float | None], bounds_s: list[float]) -> dict:
     """A request_rate profile export: one request every 50 ms from t=0, with these latencies (None: no answer)."""
     requests = []
     for i, lat in enumerate(latencies_ms):
         sent = int(i * 50e6)
         requests.append({"timestamp": sent, "response_timestamps": [] if lat is None else [sent + int(lat * 1e6)]})
-    return {"experiments": [{"experiment": {"mode": "request_rate", "value": 20.0}, "requests": requests,
-                             "window_boundaries": [int(b * 1e9) for b in bounds_s]}], "version": "2.51.0"}
+    return {
+        "experiments": [
+            {
+                "experiment": {"mode": "request_rate", "value": 20.0},
+                "requests": requests,
+                "window_boundaries": [int(b * 1e9) for b in bounds_s],
+            }
+        ],
+        "version": "2.51.0",
+    }
 
 
 def test_profile_export_reads_the_three_measured_windows():
@@ -63,8 +75,21 @@ def test_profile_export_of_another_mode_or_shape_is_a_usage_error(tmp_path, caps
     doc["experiments"][0]["experiment"]["mode"] = "concurrency"
     path = tmp_path / "p.json"
     path.write_text(json.dumps(doc))
-    args = ["load", "--url", "h:1", "--model", "m", "--rate", "20rps", "--duration", "1s", "--percentile", "99",
-            "--from-perf-analyzer", str(path)]
+    args = [
+        "load",
+        "--url",
+        "h:1",
+        "--model",
+        "m",
+        "--rate",
+        "20rps",
+        "--duration",
+        "1s",
+        "--percentile",
+        "99",
+        "--from-perf-analyzer",
+        str(path),
+    ]
     assert main(args) == 2 and "concurrency mode" in capsys.readouterr().err
     path.write_text("{}")
     assert main(args) == 2 and "not a perf_analyzer profile export" in capsys.readouterr().err
@@ -74,18 +99,52 @@ def test_profile_export_is_evidence_for_the_gate(tmp_path, capsys):
     path = tmp_path / "p.json"
     path.write_text(json.dumps(_profile([2.0] * 40, [0, 0.5, 1.0, 1.5, 2.0])))
     out = tmp_path / "evidence.json"
-    rc = main(["load", "--url", "h:1", "--model", MODEL, "--rate", "20rps", "--duration", "1500ms", "--percentile",
-               "99", "--threshold", "5ms", "--from-perf-analyzer", str(path), "--out", str(out)])
+    rc = main(
+        [
+            "load",
+            "--url",
+            "h:1",
+            "--model",
+            MODEL,
+            "--rate",
+            "20rps",
+            "--duration",
+            "1500ms",
+            "--percentile",
+            "99",
+            "--threshold",
+            "5ms",
+            "--from-perf-analyzer",
+            str(path),
+            "--out",
+            str(out),
+        ]
+    )
     assert rc == 0 and "(perf_analyzer)" in capsys.readouterr().out
-    assert json.loads(out.read_text())["load"] == {"percentile": 99.0, "rate_rps": 20.0, "duration_s": 1.5,
-                                                   "requests": 30, "errors": 0, "latency_ms": 2.0}
+    assert json.loads(out.read_text())["load"] == {
+        "percentile": 99.0,
+        "rate_rps": 20.0,
+        "duration_s": 1.5,
+        "requests": 30,
+        "errors": 0,
+        "latency_ms": 2.0,
+    }
 
 
 def test_perf_analyzer_command_runs_the_asked_rate_for_the_asked_duration(tmp_path):
     from pathlib import Path
 
-    cmd = loadtest.perf_analyzer_command("pa", "grpc://h:9", MODEL, rate=20, duration=3, percentile=99, version="2",
-                                         shapes=["--shape", "x:1,4"], profile=Path("p.json"))
+    cmd = loadtest.perf_analyzer_command(
+        "pa",
+        "grpc://h:9",
+        MODEL,
+        rate=20,
+        duration=3,
+        percentile=99,
+        version="2",
+        shapes=["--shape", "x:1,4"],
+        profile=Path("p.json"),
+    )
     assert cmd[:7] == ["pa", "-m", MODEL, "-u", "h:9", "-i", "grpc"]
     text = " ".join(cmd)
     assert "--request-rate-range 20:20:1 --request-distribution constant" in text

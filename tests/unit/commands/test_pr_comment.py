@@ -21,8 +21,9 @@ def test_first_run_creates_later_runs_update_the_same_comment():
         assert len(gh.comments) == 151
         methods = [m for m, _, _ in gh.requests]
         assert methods.count("POST") == 1 and methods.count("PATCH") == 2
-        assert all(p.startswith(("/repos/o/r/issues/7/comments", "/repos/o/r/issues/comments/"))
-                   for _, p, _ in gh.requests)
+        assert all(
+            p.startswith(("/repos/o/r/issues/7/comments", "/repos/o/r/issues/comments/")) for _, p, _ in gh.requests
+        )
 
 
 def test_an_http_error_is_a_clear_error_not_a_traceback():

@@ -15,7 +15,10 @@ ROOT = Path(__file__).resolve().parents[3]
 def smoke(url: str, env: str, *extra: str, specs: str = "specs") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "compiler", "smoke", specs, "--url", url, "--env", env, "--timeout", "5", *extra],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -40,12 +43,16 @@ def test_comparing_repeated_fields_uses_no_deprecated_protobuf_api() -> None:
     from compiler.backends.triton.validate import parse_config
     from compiler.commands.smoke import subset_mismatches
 
-    git = parse_config('name: "m" input [{ name: "A" data_type: TYPE_FP32 dims: [2, 3] }] '
-                       'instance_group [{ kind: KIND_CPU count: 2 }]')
-    served = parse_config('name: "m" input [{ name: "A" data_type: TYPE_FP32 dims: [2, 4] }] '
-                          'instance_group [{ kind: KIND_GPU count: 2 }]')
+    git = parse_config(
+        'name: "m" input [{ name: "A" data_type: TYPE_FP32 dims: [2, 3] }] instance_group [{ kind: KIND_CPU count: 2 }]'
+    )
+    served = parse_config(
+        'name: "m" input [{ name: "A" data_type: TYPE_FP32 dims: [2, 4] }] instance_group [{ kind: KIND_GPU count: 2 }]'
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         problems = subset_mismatches(git, served, "", frozenset())
-    assert problems == ["input[0].dims: served [2, 4], Git has [2, 3]",
-                        "instance_group[0].kind: served 'KIND_GPU', Git has 'KIND_CPU'"]
+    assert problems == [
+        "input[0].dims: served [2, 4], Git has [2, 3]",
+        "instance_group[0].kind: served 'KIND_GPU', Git has 'KIND_CPU'",
+    ]

@@ -84,7 +84,7 @@ def test_formatting_keeps_every_comment_and_the_meaning() -> None:
     out = fmt(MESSY)
     for line in MESSY.splitlines():
         if "#" in line:
-            assert line[line.index("#"):].strip() in out
+            assert line[line.index("#") :].strip() in out
 
     before = meaning(load_text(MINIMAL).spec)
     after = meaning(load_text(fmt(MINIMAL)).spec)
@@ -92,13 +92,19 @@ def test_formatting_keeps_every_comment_and_the_meaning() -> None:
 
 
 def test_long_nested_block_goes_multiline() -> None:
-    text = 'model m {\n  hyper { }\n}\n'.replace("hyper { }", "batching { max 8  preferred [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20]  delay 1ms }")
+    text = "model m {\n  hyper { }\n}\n".replace(
+        "hyper { }",
+        "batching { max 8  preferred [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20]"
+        "  delay 1ms }",
+    )
     out = fmt(text)
     assert "  batching {\n    max 8\n" in out
 
 
 def shipspec(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "compiler", *args], cwd=cwd, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "compiler", *args], cwd=cwd, capture_output=True, text=True, timeout=60
+    )
 
 
 def test_check_reports_a_diff_and_write_rewrites(tmp_path: Path) -> None:

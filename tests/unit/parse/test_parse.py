@@ -36,8 +36,7 @@ def test_unclosed_block_points_at_its_opener() -> None:
 
 def test_every_syntax_error_of_a_file_in_one_run() -> None:
     text = (
-        'model a {\n  version 1.0.0\n}\n\nsla a in prod {\n  latency p99 < 50 ms\n}\n\n'
-        'dataset d {\n  version: "1"\n}\n'
+        'model a {\n  version 1.0.0\n}\n\nsla a in prod {\n  latency p99 < 50 ms\n}\n\ndataset d {\n  version: "1"\n}\n'
     )
     found = errors(text)
     assert [(c, line) for c, line, *_ in found] == [("SS010", 2), ("SS010", 6), ("SS010", 10)]
@@ -55,7 +54,7 @@ def test_missing_brace_is_reported_at_the_next_block_with_its_opener() -> None:
 
 
 def test_space_before_a_unit_gets_a_hint() -> None:
-    [(code, *_, hint)] = errors('model a {\n  batching { max 8  delay 50 ms }\n}\n')
+    [(code, *_, hint)] = errors("model a {\n  batching { max 8  delay 50 ms }\n}\n")
     assert code == "SS010" and hint == "write the number and its unit together: 50ms"
 
 
@@ -84,7 +83,7 @@ def test_only_the_first_syntax_error_per_file() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["model m { version \"1\" } }", "}", "{", "model", "project p { owners }", "sla m in { }"],
+    ['model m { version "1" } }', "}", "{", "model", "project p { owners }", "sla m in { }"],
 )
 def test_assorted_garbage_is_reported_not_raised(text: str) -> None:
     assert errors(text), text

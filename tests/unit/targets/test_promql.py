@@ -16,7 +16,7 @@ def test_a_value_with_quotes_and_backslashes_stays_inside_its_string() -> None:
             i += 1
         value += sel[i]
         i += 1
-    assert value == 'a"} or vector(1) #\\' and sel[i + 1:] == "}"
+    assert value == 'a"} or vector(1) #\\' and sel[i + 1 :] == "}"
 
 
 def test_one_of_is_a_plain_match_for_one_value_and_an_escaped_alternation_otherwise() -> None:
@@ -28,5 +28,7 @@ def test_extend_appends_and_skips_missing_matchers() -> None:
     base = promql.selector(promql.eq("model", "m"), None, promql.eq("environment", "prod"))
     assert base == '{model="m", environment="prod"}'
     assert promql.extend(base, None) == base
-    assert promql.extend(base, promql.eq("slo", "availability")) == '{model="m", environment="prod", slo="availability"}'
+    assert (
+        promql.extend(base, promql.eq("slo", "availability")) == '{model="m", environment="prod", slo="availability"}'
+    )
     assert promql.extend("{}", promql.eq("a", "b"), sep=",") == '{a="b"}'

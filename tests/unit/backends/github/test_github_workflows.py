@@ -13,11 +13,11 @@ import yaml
 
 from compiler import __version__
 from compiler.backends.github import backend as github
-from compiler.pipeline import render
-from compiler.diagnostics import Sink
-from compiler.pipeline import validate
 from compiler.backends.render import Templates
-from tests.support.workflows import example, render_workflows as _render  # noqa: F401  (example: a fixture)
+from compiler.diagnostics import Sink
+from compiler.pipeline import render, validate
+from tests.support.workflows import example  # noqa: F401  (example: a fixture)
+from tests.support.workflows import render_workflows as _render
 
 ROOT = Path(__file__).resolve().parents[4]
 
@@ -86,13 +86,16 @@ def test_promotion_workflow_per_gate(example):
     assert jobs["gate"]["needs"] == ["load", "evaluate"] and jobs["promote"]["needs"] == "gate"
     assert jobs["promote"]["environment"] == "prod"
     load_runs = " ".join(s.get("run", "") for s in jobs["load"]["steps"])
-    assert "shipspec smoke --url \"$URL\" --env preprod" in load_runs
+    assert 'shipspec smoke --url "$URL" --env preprod' in load_runs
     assert "--percentile 99 --threshold 50ms --rate 300rps --duration 10m" in load_runs
     assert jobs["load"]["env"]["URL"] == "${{ vars.SHIPSPEC_URL_PREPROD }}"
     gate_runs = " ".join(s.get("run", "") for s in jobs["gate"]["steps"])
     assert "shipspec gate check --gate 'preprod->prod'" in gate_runs
     promote_runs = " ".join(s.get("run", "") for s in jobs["promote"]["steps"])
-    assert "shipspec promote \"$MODEL\" specs --to prod --version \"$VERSION\"" in promote_runs and "gh pr create" in promote_runs
+    assert (
+        'shipspec promote "$MODEL" specs --to prod --version "$VERSION"' in promote_runs
+        and "gh pr create" in promote_runs
+    )
 
 
 def test_retraining_from_drift_alerts(example):
@@ -108,7 +111,12 @@ def test_testing_tier(example):
     jobs = _workflows(files)[".github/workflows/testing.yml"]["jobs"]
     assert [s["run"] for s in jobs["tests-fraud-detector"]["steps"] if s.get("name") == "pytest -q tests/fraud"]
     matrix = jobs["datasets"]["strategy"]["matrix"]["include"]
-    assert {d["dataset"] for d in matrix} == {"transactions", "transactions_holdout", "offers_clicks", "support_tickets"}
+    assert {d["dataset"] for d in matrix} == {
+        "transactions",
+        "transactions_holdout",
+        "offers_clicks",
+        "support_tickets",
+    }
     assert all(len(d["sha256"]) == 64 for d in matrix)
     bench = jobs["benchmarks-fraud-detector"]
     assert bench["needs"] == ["tests-fraud-detector"]
@@ -168,9 +176,12 @@ def test_golden_promotion_case_pins_and_defaults():
     wf = yaml.safe_load((root / "promote-scorer-preprod-to-prod.yml").read_text())
     # The version offered by default is the one running in the gate's source.
     assert wf[True]["workflow_dispatch"]["inputs"]["version"]["default"] == "1.1.0"
-    assert yaml.safe_load((root / "promote-scorer-staging-to-preprod.yml").read_text())[True]["workflow_dispatch"][
-        "inputs"
-    ]["version"]["default"] == "1.2.0"
+    assert (
+        yaml.safe_load((root / "promote-scorer-staging-to-preprod.yml").read_text())[True]["workflow_dispatch"][
+            "inputs"
+        ]["version"]["default"]
+        == "1.2.0"
+    )
 
 
 def test_schema_violation_in_an_override_is_reported(tmp_path):

@@ -42,7 +42,7 @@ def test_table_pins_full_commit_shas():
     assert len({a.repo for a in ACTIONS.values()}) == len(ACTIONS)
 
 
-def test_every_uses_is_the_table_entry_with_its_version(example, tmp_path):  # noqa: F811 (a fixture)
+def test_every_uses_is_the_table_entry_with_its_version(example, tmp_path):
     files, _ = example
     rendered = {**files, **render_workflows(PROMOTION),
                 **{f"gcp/{k}": v for k, v in _variant(tmp_path, "arn:aws:iam::123456789012:role/acme-ml-ci",

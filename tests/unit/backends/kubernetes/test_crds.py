@@ -65,7 +65,9 @@ def test_rendered_objects_pass_the_upstream_strict_crd_schemas(objects: list[dic
         if name is None:
             continue
         schema = json.loads((SHARED_CRDS / name).read_text())
-        problems = [f"{list(e.absolute_path)}: {e.message}" for e in jsonschema.Draft202012Validator(schema).iter_errors(o)]
+        problems = [
+            f"{list(e.absolute_path)}: {e.message}" for e in jsonschema.Draft202012Validator(schema).iter_errors(o)
+        ]
         assert problems == [], (o["kind"], o["metadata"]["name"], problems[:3])
         checked.add(o["kind"])
     assert checked == set(UPSTREAM)

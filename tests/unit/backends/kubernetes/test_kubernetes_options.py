@@ -11,7 +11,7 @@ from compiler.resources import templates_dir
 from tests.support.k8s_support import compile_to, errors, write_spec
 from tests.support.specs import MINIMAL
 
-GATEWAY = MINIMAL.replace('  replicas 2..4\n}', '  replicas 2..4\n  gateway "istio-ingress"\n}', 1)
+GATEWAY = MINIMAL.replace("  replicas 2..4\n}", '  replicas 2..4\n  gateway "istio-ingress"\n}', 1)
 
 
 def _rollout(out: Path) -> dict:
@@ -56,7 +56,9 @@ def test_templates_override_replaces_one_file(tmp_path: Path) -> None:
     override = tmp_path / "tpl" / "kubernetes"
     override.mkdir(parents=True)
     text = (templates_dir() / "kubernetes/service.yaml.j2").read_text()
-    (override / "service.yaml.j2").write_text(text.replace("  type: ClusterIP\n", "  type: ClusterIP\n  sessionAffinity: ClientIP\n"))
+    (override / "service.yaml.j2").write_text(
+        text.replace("  type: ClusterIP\n", "  type: ClusterIP\n  sessionAffinity: ClientIP\n")
+    )
     diags = compile_to(write_spec(tmp_path / "s", GATEWAY), tmp_path / "out", templates=tmp_path / "tpl")
     assert errors(diags) == []
     service = yaml.safe_load((tmp_path / "out/deploy/prod/service-clf.yaml").read_text())
@@ -78,7 +80,9 @@ def test_schema_failure_names_object_field_path_and_spec_line(tmp_path: Path) ->
     override = tmp_path / "tpl" / "kubernetes"
     override.mkdir(parents=True)
     text = (templates_dir() / "kubernetes/service.yaml.j2").read_text()
-    (override / "service.yaml.j2").write_text(text.replace("  type: ClusterIP\n", "  type: ClusterIP\n  clusterIPz: None\n"))
+    (override / "service.yaml.j2").write_text(
+        text.replace("  type: ClusterIP\n", "  type: ClusterIP\n  clusterIPz: None\n")
+    )
     src = write_spec(tmp_path / "s", GATEWAY)
     diags = compile_to(src, tmp_path / "out", templates=tmp_path / "tpl")
     bad = [d for d in errors(diags) if d.code == "SS802"]
@@ -94,7 +98,9 @@ def test_rollout_pod_template_is_checked_as_a_core_pod(tmp_path: Path) -> None:
     override = tmp_path / "tpl" / "kubernetes"
     override.mkdir(parents=True)
     text = (templates_dir() / "kubernetes/triton-pod.yaml.j2").read_text()
-    (override / "triton-pod.yaml.j2").write_text(text.replace("  enableServiceLinks: false\n", "  enableServiceLinkz: false\n"))
+    (override / "triton-pod.yaml.j2").write_text(
+        text.replace("  enableServiceLinks: false\n", "  enableServiceLinkz: false\n")
+    )
     diags = compile_to(write_spec(tmp_path / "s", GATEWAY), tmp_path / "out", templates=tmp_path / "tpl")
     messages = [d.message for d in errors(diags) if d.code == "SS802"]
     assert any("Rollout clf" in m and "$.spec.template.spec" in m and "enableServiceLinkz" in m for m in messages)
@@ -119,15 +125,14 @@ def test_no_repository_means_no_applications_with_a_warning(tmp_path: Path) -> N
 
 
 def test_parallel_render_gives_the_same_files_and_diagnostics(monkeypatch: object) -> None:
-    from compiler.backends.kubernetes import backend as kubernetes
     from compiler.backends.base import RenderContext
+    from compiler.backends.kubernetes import backend as kubernetes
+    from compiler.backends.kubernetes import validate as k8s_validate
+    from compiler.backends.render import Templates
     from compiler.diagnostics import Sink
     from compiler.parse.sources import load
     from compiler.pipeline import check_loaded
-    from compiler.backends.render import Templates
     from tests.support.k8s_support import SPECS
-
-    from compiler.backends.kubernetes import validate as k8s_validate
 
     checked = check_loaded(load([SPECS]))
     runs = []
@@ -150,8 +155,12 @@ def test_templates_flag_through_the_cli(tmp_path: Path) -> None:
     override = tmp_path / "tpl" / "kubernetes"
     override.mkdir(parents=True)
     text = (templates_dir() / "kubernetes/serviceaccount.yaml.j2").read_text()
-    (override / "serviceaccount.yaml.j2").write_text(text.replace("automountServiceAccountToken: false",
-                                                                  "automountServiceAccountToken: false\nimagePullSecrets:\n- name: regcred"))
+    (override / "serviceaccount.yaml.j2").write_text(
+        text.replace(
+            "automountServiceAccountToken: false",
+            "automountServiceAccountToken: false\nimagePullSecrets:\n- name: regcred",
+        )
+    )
     specs = write_spec(tmp_path / "s", GATEWAY)
     rc, _, err = run("compile", str(specs), "--out", str(tmp_path / "out"), "--templates", str(tmp_path / "tpl"))
     assert rc == 0, err
@@ -175,6 +184,7 @@ def test_a_canary_whose_sla_has_nothing_to_measure_references_no_template(tmp_pa
 
 def test_a_cached_model_gets_a_server_cache(tmp_path: Path) -> None:
     """`cache on` renders `response_cache`, which Triton ignores unless the server has a cache."""
+
     def args(spec: str, out: Path) -> list[str]:
         assert errors(compile_to(write_spec(out / "s", spec), out / "o")) == []
         deployment = yaml.safe_load((out / "o/deploy/staging/deployment-clf.yaml").read_text())

@@ -19,7 +19,7 @@ from tests.support.helpers import codes
 from tests.support.k8s_support import compile_to, errors, write_spec
 from tests.support.specs import MINIMAL
 
-SPEC = MINIMAL.replace('  replicas 2..4\n}', '  replicas 2..4\n  gateway "istio-ingress"\n}', 1)
+SPEC = MINIMAL.replace("  replicas 2..4\n}", '  replicas 2..4\n  gateway "istio-ingress"\n}', 1)
 
 
 @pytest.fixture(scope="module")
@@ -38,9 +38,14 @@ def test_production_objects_carry_the_policy(prod: dict[str, dict[str, Any]]) ->
         sc = c["securityContext"]
         assert sc["readOnlyRootFilesystem"] is True and sc["allowPrivilegeEscalation"] is False
         assert sc["capabilities"]["drop"] == ["ALL"]
-    assert {c["topologyKey"] for c in pod["topologySpreadConstraints"]} == {"topology.kubernetes.io/zone", "kubernetes.io/hostname"}
-    assert prod["poddisruptionbudget-clf.yaml"]["spec"]["selector"]["matchLabels"] == \
-        prod["rollout-clf.yaml"]["spec"]["selector"]["matchLabels"]
+    assert {c["topologyKey"] for c in pod["topologySpreadConstraints"]} == {
+        "topology.kubernetes.io/zone",
+        "kubernetes.io/hostname",
+    }
+    assert (
+        prod["poddisruptionbudget-clf.yaml"]["spec"]["selector"]["matchLabels"]
+        == prod["rollout-clf.yaml"]["spec"]["selector"]["matchLabels"]
+    )
     assert prod["networkpolicy-default-deny-ingress.yaml"]["spec"]["podSelector"] == {}
     assert prod["networkpolicy-clf.yaml"]["spec"]["policyTypes"] == ["Ingress"]
     assert prod["scaledobject-clf.yaml"]["spec"]["minReplicaCount"] == 2  # KEDA: queue time (the SLA has latency)
@@ -58,7 +63,10 @@ def test_production_without_gateway_warns_and_admits_only_its_namespace(tmp_path
     diags = compile_to(write_spec(tmp_path / "s", MINIMAL.replace('  gateway "istio-ingress"\n', "")), tmp_path / "out")
     assert errors(diags) == [] and "SS520" in [d.code for d in diags]
     policy = yaml.safe_load((tmp_path / "out/deploy/prod/networkpolicy-clf.yaml").read_text())
-    sources = [r["from"][0]["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"] for r in policy["spec"]["ingress"]]
+    sources = [
+        r["from"][0]["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"]
+        for r in policy["spec"]["ingress"]
+    ]
     assert sources == ["ml-prod", "monitoring"]
 
 
@@ -75,18 +83,34 @@ def test_unfetchable_artifact_is_refused() -> None:
 @pytest.mark.parametrize(
     ("template", "old", "new", "code", "words"),
     [
-        ("triton-pod.yaml.j2", "    securityContext:\n      {{ p.container_security | yaml(6) }}\n", "", "SS522",
-         "container triton: root filesystem is writable"),
+        (
+            "triton-pod.yaml.j2",
+            "    securityContext:\n      {{ p.container_security | yaml(6) }}\n",
+            "",
+            "SS522",
+            "container triton: root filesystem is writable",
+        ),
         ("triton-pod.yaml.j2", "  automountServiceAccountToken: false\n", "", "SS522", "token is mounted"),
         ("triton-pod.yaml.j2", "{% if p.spread %}", "{% if false %}", "SS523", "zone topology spread"),
-        ("poddisruptionbudget.yaml.j2", "      {{ o.selector | yaml(6) }}", "      app: other", "SS523",
-         "a PodDisruptionBudget"),
-        ("networkpolicy-default-deny.yaml.j2", "  podSelector: {}", "  podSelector: {matchLabels: {a: b}}", "SS523",
-         "default-deny"),
+        (
+            "poddisruptionbudget.yaml.j2",
+            "      {{ o.selector | yaml(6) }}",
+            "      app: other",
+            "SS523",
+            "a PodDisruptionBudget",
+        ),
+        (
+            "networkpolicy-default-deny.yaml.j2",
+            "  podSelector: {}",
+            "  podSelector: {matchLabels: {a: b}}",
+            "SS523",
+            "default-deny",
+        ),
     ],
 )
-def test_a_template_override_that_drops_policy_is_refused(tmp_path: Path, template: str, old: str, new: str,
-                                                            code: str, words: str) -> None:
+def test_a_template_override_that_drops_policy_is_refused(
+    tmp_path: Path, template: str, old: str, new: str, code: str, words: str
+) -> None:
     override = tmp_path / "tpl" / "kubernetes"
     override.mkdir(parents=True)
     text = (templates_dir() / "kubernetes" / template).read_text()
@@ -99,15 +123,39 @@ def test_a_template_override_that_drops_policy_is_refused(tmp_path: Path, templa
 
 
 def test_verify_objects_reports_a_plain_secret_value() -> None:
-    spec = ir.Spec(models=(ir.Model("m", Span.point("t.ship"), env=(
-        ir.EnvVar("TOKEN", ir.SecretRef("vault:a#b", Span.point("t.ship")), Span.point("t.ship")),)),))
-    pod = {"automountServiceAccountToken": False,
-           "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
-           "containers": [{"name": "c", "env": [{"name": "TOKEN", "value": "hunter2"}], "securityContext": {
-               "readOnlyRootFilesystem": True, "allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}}}]}
-    doc = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "j", "namespace": "n"},
-           "spec": {"template": {"spec": pod}}}
+    spec = ir.Spec(
+        models=(
+            ir.Model(
+                "m",
+                Span.point("t.ship"),
+                env=(ir.EnvVar("TOKEN", ir.SecretRef("vault:a#b", Span.point("t.ship")), Span.point("t.ship")),),
+            ),
+        )
+    )
+    pod = {
+        "automountServiceAccountToken": False,
+        "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
+        "containers": [
+            {
+                "name": "c",
+                "env": [{"name": "TOKEN", "value": "hunter2"}],
+                "securityContext": {
+                    "readOnlyRootFilesystem": True,
+                    "allowPrivilegeEscalation": False,
+                    "capabilities": {"drop": ["ALL"]},
+                },
+            }
+        ],
+    }
+    doc = {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": "j", "namespace": "n"},
+        "spec": {"template": {"spec": pod}},
+    }
     sink = Sink()
-    k8s_policy.verify_objects(spec, [OutputFile("deploy/x/job-j.yaml", "", Span.point("t.ship", 3), documents=(doc,))], sink)
+    k8s_policy.verify_objects(
+        spec, [OutputFile("deploy/x/job-j.yaml", "", Span.point("t.ship", 3), documents=(doc,))], sink
+    )
     assert [(d.code, d.span.line) for d in sink.items] == [("SS522", 3)]
     assert "secret TOKEN is not a secretKeyRef" in sink.items[0].message

@@ -13,7 +13,10 @@ def test_assembled_kustomization_names_generators_in_the_pods_namespace() -> Non
     out = {f.path: f for f in kz.assemble(triton_files('name: "m"\n'))}
     doc = yaml.safe_load(out["deploy/prod/kustomization.yaml"].text)
     assert doc["configurations"] == [kz.ROLLOUT_CONFIG]
-    assert doc["configMapGenerator"][0] == {"name": "canaried-triton-config", "namespace": "ml-prod",
-                                            "files": ["config.pbtxt=triton/canaried/config.pbtxt"]}
+    assert doc["configMapGenerator"][0] == {
+        "name": "canaried-triton-config",
+        "namespace": "ml-prod",
+        "files": ["config.pbtxt=triton/canaried/config.pbtxt"],
+    }
     assert "deploy/prod/kustomizeconfig/rollout.yaml" in out
     assert "kustomizeconfig/rollout.yaml" not in doc["resources"]

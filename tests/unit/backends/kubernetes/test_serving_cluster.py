@@ -123,8 +123,11 @@ def test_a_canaried_model_mirrors_through_its_one_virtual_service() -> None:
 
 # -- upstream CRD schemas (converted by scripts/crd_schema.py) -------------------------
 
-UPSTREAM_STRICT = {"VirtualService": "istio-virtualservice.strict.json", "ScaledObject": "scaledobject.strict.json",
-                   "AppProject": "appproject.strict.json"}
+UPSTREAM_STRICT = {
+    "VirtualService": "istio-virtualservice.strict.json",
+    "ScaledObject": "scaledobject.strict.json",
+    "AppProject": "appproject.strict.json",
+}
 
 
 def test_rendered_custom_resources_pass_the_upstream_strict_schemas() -> None:
@@ -146,9 +149,11 @@ def test_rendered_custom_resources_pass_the_upstream_strict_schemas() -> None:
 
 def _tree(case: str) -> dict[str, dict[str, Any]]:
     root = GOLDEN / case / "expected"
-    return {p.relative_to(root).as_posix(): yaml.safe_load(p.read_text(encoding="utf-8"))
-            for p in sorted(root.glob("deploy/**/*.yaml"))
-            if p.name != "kustomization.yaml" and "kustomizeconfig" not in p.parts}
+    return {
+        p.relative_to(root).as_posix(): yaml.safe_load(p.read_text(encoding="utf-8"))
+        for p in sorted(root.glob("deploy/**/*.yaml"))
+        if p.name != "kustomization.yaml" and "kustomizeconfig" not in p.parts
+    }
 
 
 def test_each_application_is_confined_to_its_tiers_app_project() -> None:
@@ -163,15 +168,19 @@ def test_each_application_is_confined_to_its_tiers_app_project() -> None:
         if app["spec"]["source"]["path"] == "deploy/argocd":
             continue  # the root: Applications and AppProjects in the argocd namespace only
         env_dir = app["spec"]["source"]["path"] + "/"
-        cluster_scoped = {o["kind"] for p, o in tree.items()
-                          if p.startswith(env_dir) and "namespace" not in o["metadata"]}
+        cluster_scoped = {
+            o["kind"] for p, o in tree.items() if p.startswith(env_dir) and "namespace" not in o["metadata"]
+        }
         allowed = {k["kind"] for k in project.get("clusterResourceWhitelist", [])}
         assert cluster_scoped <= allowed == {"Namespace"}, path
         # Deleting the Application deletes what it deployed.
         assert app["metadata"]["finalizers"] == ["resources-finalizer.argocd.argoproj.io"]
         # The destination namespace of every namespaced object is one the project allows.
-        namespaces = {o["metadata"]["namespace"] for p, o in tree.items()
-                      if p.startswith(env_dir) and "namespace" in o["metadata"]}
+        namespaces = {
+            o["metadata"]["namespace"]
+            for p, o in tree.items()
+            if p.startswith(env_dir) and "namespace" in o["metadata"]
+        }
         assert namespaces <= {d["namespace"] for d in project["destinations"]}, path
 
 
@@ -237,8 +246,10 @@ def test_the_shared_monitoring_namespace_is_warned_not_enforced() -> None:
     labels = tree["deploy/observability/namespace-monitoring.yaml"]["metadata"]["labels"]
     assert "pod-security.kubernetes.io/enforce" not in labels
     assert labels["pod-security.kubernetes.io/warn"] == "restricted"
-    assert tree["deploy/prod/namespace-ml-prod.yaml"]["metadata"]["labels"][
-        "pod-security.kubernetes.io/enforce"] == "restricted"
+    assert (
+        tree["deploy/prod/namespace-ml-prod.yaml"]["metadata"]["labels"]["pod-security.kubernetes.io/enforce"]
+        == "restricted"
+    )
 
 
 def test_prometheus_selects_what_the_spec_says() -> None:
@@ -247,8 +258,11 @@ def test_prometheus_selects_what_the_spec_says() -> None:
     assert selected
     assert all(o["metadata"]["labels"]["release"] == "kube-prometheus-stack" for o in selected)
     objects, _ = rendered(MINIMAL)  # no monitoring environment: no selector label invented
-    assert all("release" not in o["metadata"]["labels"] for o in objects.values()
-               if o.get("kind") in ("ServiceMonitor", "PrometheusRule"))
+    assert all(
+        "release" not in o["metadata"]["labels"]
+        for o in objects.values()
+        if o.get("kind") in ("ServiceMonitor", "PrometheusRule")
+    )
 
 
 def test_gpu_panels_show_the_models_own_pods() -> None:
@@ -291,9 +305,12 @@ def test_each_model_has_its_own_service_account_with_its_cloud_identity() -> Non
         assert pod["serviceAccountName"] == obj["metadata"]["name"]  # the model's own, not the project's
         if obj["metadata"]["labels"]["shipspec.dev/model"] == "fraud_detector":
             assert account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"].endswith(
-                ":role/kestrel-fraud-detector")
-    for provider, annotation in (("gcp", "iam.gke.io/gcp-service-account"),
-                                 ("azure", "azure.workload.identity/client-id")):
+                ":role/kestrel-fraud-detector"
+            )
+    for provider, annotation in (
+        ("gcp", "iam.gke.io/gcp-service-account"),
+        ("azure", "azure.workload.identity/client-id"),
+    ):
         text = MINIMAL.replace("  serve in staging, prod\n", f'  serve in staging, prod\n  identity {provider} "who"\n')
         objects, _ = rendered(text)
         assert objects["deploy/prod/serviceaccount-clf.yaml"]["metadata"]["annotations"][annotation] == "who"
@@ -318,7 +335,7 @@ def test_local_volumes_are_bounded_and_requested() -> None:
 def test_production_without_an_image_digest_is_warned() -> None:
     _, diags = rendered(MINIMAL)
     assert "SS526" not in [d.code for d in diags]
-    pin = MINIMAL[MINIMAL.index('  triton "2.51.0" digest'):MINIMAL.index("  owners @demo/ml")]
+    pin = MINIMAL[MINIMAL.index('  triton "2.51.0" digest') : MINIMAL.index("  owners @demo/ml")]
     unpinned = MINIMAL.replace(pin, "")
     _, diags = rendered(unpinned)
     assert [d.code for d in diags].count("SS526") == 1

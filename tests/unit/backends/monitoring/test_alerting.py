@@ -46,24 +46,43 @@ def test_the_relay_deployment_takes_its_token_from_a_secret_reference(example: d
     doc = yaml.safe_load(text)
     (c,) = doc["spec"]["template"]["spec"]["containers"]
     assert c["args"][:1] == ["relay"] and c["args"][c["args"].index("--repository") + 1] == "kestrel-bank/ml-gitops"
-    assert c["env"] == [{"name": "GITHUB_TOKEN", "valueFrom": {"secretKeyRef": {
-        "name": "shipspec-retrain-relay", "key": "token"}}}]
+    assert c["env"] == [
+        {"name": "GITHUB_TOKEN", "valueFrom": {"secretKeyRef": {"name": "shipspec-retrain-relay", "key": "token"}}}
+    ]
     svc = yaml.safe_load(example["deploy/observability/monitoring/service-shipspec-retrain-relay.yaml"])
     assert svc["spec"]["selector"] == doc["spec"]["selector"]["matchLabels"]
 
 
 NOTIFICATION = {
-    "version": "4", "status": "firing", "receiver": "github-retrain",
+    "version": "4",
+    "status": "firing",
+    "receiver": "github-retrain",
     "alerts": [
-        {"status": "firing", "labels": {"alertname": "ModelDrift", "model": "fraud_detector", "environment": "prod",
-                                        "signal": "drift", "statistic": "psi", "severity": "ticket",
-                                        "action": "retrain", "team": "kestrel/fraud-ml"},
-         "annotations": {"retrain_event_type": "retrain-fraud_detector", "summary": "drift"}},
+        {
+            "status": "firing",
+            "labels": {
+                "alertname": "ModelDrift",
+                "model": "fraud_detector",
+                "environment": "prod",
+                "signal": "drift",
+                "statistic": "psi",
+                "severity": "ticket",
+                "action": "retrain",
+                "team": "kestrel/fraud-ml",
+            },
+            "annotations": {"retrain_event_type": "retrain-fraud_detector", "summary": "drift"},
+        },
         # The same model again (another series of the group): one dispatch only.
-        {"status": "firing", "labels": {"alertname": "ModelDrift", "model": "fraud_detector", "environment": "prod"},
-         "annotations": {"retrain_event_type": "retrain-fraud_detector"}},
-        {"status": "resolved", "labels": {"alertname": "ModelDrift", "model": "offer_ranker"},
-         "annotations": {"retrain_event_type": "retrain-offer_ranker"}},
+        {
+            "status": "firing",
+            "labels": {"alertname": "ModelDrift", "model": "fraud_detector", "environment": "prod"},
+            "annotations": {"retrain_event_type": "retrain-fraud_detector"},
+        },
+        {
+            "status": "resolved",
+            "labels": {"alertname": "ModelDrift", "model": "offer_ranker"},
+            "annotations": {"retrain_event_type": "retrain-offer_ranker"},
+        },
         {"status": "firing", "labels": {"alertname": "ModelDataQuality", "model": "offer_ranker"}, "annotations": {}},
     ],
 }
@@ -71,14 +90,16 @@ NOTIFICATION = {
 
 def test_the_relay_posts_one_repository_dispatch_per_retrained_model() -> None:
     with GitHubStandIn() as github:
-        server = ThreadingHTTPServer(("127.0.0.1", 0),
-                                     relay.handler(github.url, "kestrel-bank/ml-gitops", "t0ken", lambda m: None))
+        server = ThreadingHTTPServer(
+            ("127.0.0.1", 0), relay.handler(github.url, "kestrel-bank/ml-gitops", "t0ken", lambda m: None)
+        )
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         try:
             url = f"http://127.0.0.1:{server.server_address[1]}/alerts"
-            req = urllib.request.Request(url, data=json.dumps(NOTIFICATION).encode(), method="POST",
-                                         headers={"Content-Type": "application/json"})
+            req = urllib.request.Request(
+                url, data=json.dumps(NOTIFICATION).encode(), method="POST", headers={"Content-Type": "application/json"}
+            )
             with urllib.request.urlopen(req, timeout=10) as resp:
                 assert resp.status == 200
         finally:
@@ -89,9 +110,18 @@ def test_the_relay_posts_one_repository_dispatch_per_retrained_model() -> None:
     assert got["path"] == "/repos/kestrel-bank/ml-gitops/dispatches"
     assert got["headers"]["Authorization"] == "Bearer t0ken"
     assert got["headers"]["Accept"] == "application/vnd.github+json"
-    assert got["json"] == {"event_type": "retrain-fraud_detector", "client_payload": {
-        "alertname": "ModelDrift", "model": "fraud_detector", "environment": "prod", "signal": "drift",
-        "statistic": "psi", "severity": "ticket", "summary": "drift"}}
+    assert got["json"] == {
+        "event_type": "retrain-fraud_detector",
+        "client_payload": {
+            "alertname": "ModelDrift",
+            "model": "fraud_detector",
+            "environment": "prod",
+            "signal": "drift",
+            "statistic": "psi",
+            "severity": "ticket",
+            "summary": "drift",
+        },
+    }
 
 
 def test_a_failed_dispatch_answers_502_so_alertmanager_retries() -> None:
@@ -99,8 +129,9 @@ def test_a_failed_dispatch_answers_502_so_alertmanager_retries() -> None:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        req = urllib.request.Request(f"http://127.0.0.1:{server.server_address[1]}/alerts",
-                                     data=json.dumps(NOTIFICATION).encode(), method="POST")
+        req = urllib.request.Request(
+            f"http://127.0.0.1:{server.server_address[1]}/alerts", data=json.dumps(NOTIFICATION).encode(), method="POST"
+        )
         with pytest.raises(urllib.error.HTTPError) as err:
             urllib.request.urlopen(req, timeout=10)
         err.value.close()

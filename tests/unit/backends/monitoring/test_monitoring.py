@@ -11,12 +11,11 @@ import yaml
 
 from compiler.backends import file_validators
 from compiler.backends.base import OutputFile
-from compiler.targets.slo import burn_windows
-from compiler.pipeline import render
+from compiler.backends.render import Templates
 from compiler.diagnostics import Sink
 from compiler.parse.sources import load_text
-from compiler.pipeline import check_loaded
-from compiler.backends.render import Templates
+from compiler.pipeline import check_loaded, render
+from compiler.targets.slo import burn_windows
 from compiler.validate import validate_files
 from tests.support.helpers import codes, diagnose, where
 from tests.support.specs import MINIMAL
@@ -41,6 +40,7 @@ def _sla(body: str) -> str:
 
 # ---- burn-rate factors -------------------------------------------------------
 
+
 def test_factors_derive_from_the_period() -> None:
     assert [w.factor for w in burn_windows(30 * 86400)] == [14.4, 6, 3, 1]
     assert [w.factor for w in burn_windows(28 * 86400)] == [13.44, 5.6, 2.8, 0.933333]
@@ -48,6 +48,7 @@ def test_factors_derive_from_the_period() -> None:
 
 
 # ---- guardrails --------------------------------------------------------------
+
 
 def test_period_not_whole_days_is_refused() -> None:
     text = _sla("  availability 99.9% over 36h")
@@ -77,15 +78,20 @@ def test_golden_monitoring_spec_checks_clean() -> None:
 
 # ---- what is rendered --------------------------------------------------------
 
+
 def test_outputs_per_environment_and_the_raw_file_stays_out_of_kustomize() -> None:
     files, sink = _render(MINIMAL)
     assert not sink.has_errors, sink.items
     mon = sorted(p for p in files if "/monitoring/" in p)
     assert mon == [
-        "deploy/prod/monitoring/dashboard-clf.yaml", "deploy/prod/monitoring/prometheusrule-slo.yaml",
-        "deploy/prod/monitoring/rules.yml", "deploy/prod/monitoring/servicemonitor-clf.yaml",
-        "deploy/staging/monitoring/dashboard-clf.yaml", "deploy/staging/monitoring/prometheusrule-slo.yaml",
-        "deploy/staging/monitoring/rules.yml", "deploy/staging/monitoring/servicemonitor-clf.yaml",
+        "deploy/prod/monitoring/dashboard-clf.yaml",
+        "deploy/prod/monitoring/prometheusrule-slo.yaml",
+        "deploy/prod/monitoring/rules.yml",
+        "deploy/prod/monitoring/servicemonitor-clf.yaml",
+        "deploy/staging/monitoring/dashboard-clf.yaml",
+        "deploy/staging/monitoring/prometheusrule-slo.yaml",
+        "deploy/staging/monitoring/rules.yml",
+        "deploy/staging/monitoring/servicemonitor-clf.yaml",
     ]
     # Without an SLA: what the dashboard reads is recorded, nothing alerts.
     staging = yaml.safe_load(files["deploy/staging/monitoring/rules.yml"].text)
@@ -112,15 +118,24 @@ def test_sli_recorded_over_every_window_and_the_period() -> None:
     records = {r["record"] for g in raw["groups"] for r in g["rules"] if "record" in r}
     for w in ("5m", "30m", "1h", "2h", "6h", "1d", "3d", "30d"):
         assert f"slo:sli_error:ratio_rate{w}" in records
-    assert {"slo:objective:ratio", "slo:period:seconds", "slo:error_budget_remaining:ratio",
-            "model:request_latency_seconds:p99", "model:queue_time_seconds:mean5m"} <= records
+    assert {
+        "slo:objective:ratio",
+        "slo:period:seconds",
+        "slo:error_budget_remaining:ratio",
+        "model:request_latency_seconds:p99",
+        "model:queue_time_seconds:mean5m",
+    } <= records
 
 
 def test_servicemonitor_scrapes_the_port_the_service_names() -> None:
     files, sink = _render(MINIMAL, only=("kubernetes", "monitoring"))
     (monitor,) = files["deploy/prod/monitoring/servicemonitor-clf.yaml"].documents
-    every = [d for f in files.values() for d in f.documents
-             if d.get("kind") == "Service" and f.path.startswith("deploy/prod/")]
+    every = [
+        d
+        for f in files.values()
+        for d in f.documents
+        if d.get("kind") == "Service" and f.path.startswith("deploy/prod/")
+    ]
     selected = monitor["spec"]["selector"]["matchLabels"].items()
     services = [d for d in every if selected <= d["metadata"]["labels"].items()]
     assert len(every) == 3  # the model's Service and the canary's stable and canary Services
@@ -140,8 +155,14 @@ def test_dashboard_configmap_for_grafana_sidecar() -> None:
     (text,) = cm["data"].values()
     board = json.loads(text)
     titles = [p["title"] for p in board["panels"]]
-    assert titles == ["Request rate", "Error ratio", "Latency percentiles", "Queue time (mean)",
-                      "GPU utilisation", "Error budget remaining"]
+    assert titles == [
+        "Request rate",
+        "Error ratio",
+        "Latency percentiles",
+        "Queue time (mean)",
+        "GPU utilisation",
+        "Error budget remaining",
+    ]
     assert len(board["uid"]) <= 40
 
 
@@ -162,7 +183,9 @@ def test_version_aware_latency() -> None:
     assert "SS740" not in [d.code for d in sink.items]
     raw = files["deploy/prod/monitoring/rules.yml"].text
     assert "shipspec.prod.clf.latency-p99.burn" in raw
-    assert 'nv_inference_first_response_histogram_ms_bucket{namespace="ml-prod", model="clf", le=~"50(\\\\.0+)?"}' in raw
+    assert (
+        'nv_inference_first_response_histogram_ms_bucket{namespace="ml-prod", model="clf", le=~"50(\\\\.0+)?"}' in raw
+    )
 
 
 def test_rendering_is_deterministic_and_valid() -> None:
@@ -175,9 +198,12 @@ def test_rendering_is_deterministic_and_valid() -> None:
 def test_rules_file_validator_reports_broken_rules() -> None:
     from compiler.backends.monitoring.backend import rules_problems
 
-    doc = {"groups": [{"name": "g", "rules": [{"record": "bad name", "expr": "1"},
-                                              {"alert": "A", "expr": "", "for": "5x"}]},
-                      {"name": "g", "rules": []}]}
+    doc = {
+        "groups": [
+            {"name": "g", "rules": [{"record": "bad name", "expr": "1"}, {"alert": "A", "expr": "", "for": "5x"}]},
+            {"name": "g", "rules": []},
+        ]
+    }
     problems = rules_problems(doc)
     assert any("invalid metric name" in p for p in problems)
     assert any("empty expr" in p for p in problems)
@@ -210,13 +236,38 @@ def test_every_dashboard_query_reads_a_recorded_series() -> None:
                 assert names <= recorded or "nv_gpu_utilization" in target["expr"], (path, target["expr"])
 
 
-@pytest.mark.parametrize("value", ["plain", "true", "No", "1h", "0.5", "a'b", 'say "hi"', "x\ty", "line\nnext",
-                                   " lead", "trail ", "- dash", "# hash", "a: b", "{{ $value }}", "é", "~", ""])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "plain",
+        "true",
+        "No",
+        "1h",
+        "0.5",
+        "a'b",
+        'say "hi"',
+        "x\ty",
+        "line\nnext",
+        " lead",
+        "trail ",
+        "- dash",
+        "# hash",
+        "a: b",
+        "{{ $value }}",
+        "é",
+        "~",
+        "",
+    ],
+)
 def test_rule_text_reads_back_as_written(value: str) -> None:
     from compiler.backends.monitoring.rules_yaml import groups_yaml
 
-    groups = [{"name": value or "g", "rules": [{"alert": "A", "expr": value, "for": "5m",
-                                                "labels": {"k": value}, "annotations": {"d": value}}]}]
+    groups = [
+        {
+            "name": value or "g",
+            "rules": [{"alert": "A", "expr": value, "for": "5m", "labels": {"k": value}, "annotations": {"d": value}}],
+        }
+    ]
     assert yaml.safe_load(groups_yaml(groups)) == groups  # type: ignore[arg-type]
 
 

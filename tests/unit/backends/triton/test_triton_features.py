@@ -3,11 +3,12 @@ loaded by a real server are tests/live/test_triton_features.py)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from compiler.backends.render import Templates
 from compiler.backends.triton.validate import parse_config
 from compiler.parse.sources import load_text
 from compiler.pipeline import check_loaded, render
-from pathlib import Path
 
 FEATURES = Path(__file__).resolve().parents[4] / "golden" / "triton-features" / "specs"
 

@@ -41,7 +41,8 @@ def build(extra: str, pin: str = "") -> tuple[str | None, list[tuple[str, str]]]
 def test_release_table_maps_each_release_to_its_container_and_features() -> None:
     releases = triton_target.RELEASES
     assert {"2.51.0", "2.52.0"} <= set(releases) and triton_target.DEFAULT_RELEASE == max(
-        releases, key=triton_target.version_tuple)
+        releases, key=triton_target.version_tuple
+    )
     for r in releases.values():
         assert triton_target.triton_release(r.version) == r.container
         assert triton_target.supports_model_metrics(r.version) == r.model_metrics
@@ -50,9 +51,11 @@ def test_release_table_maps_each_release_to_its_container_and_features() -> None
 
 
 def test_verbatim_field_replaces_the_rendered_one() -> None:
-    text, diags = build('  triton "dynamic_batching { preserve_ordering: true max_queue_delay_microseconds: 100 }"\n'
-                        '  triton "batch_input { kind: BATCH_ELEMENT_COUNT target_name: \\"n\\" data_type: TYPE_INT32 '
-                        'source_input: \\"x\\" }"')
+    text, diags = build(
+        '  triton "dynamic_batching { preserve_ordering: true max_queue_delay_microseconds: 100 }"\n'
+        '  triton "batch_input { kind: BATCH_ELEMENT_COUNT target_name: \\"n\\" data_type: TYPE_INT32 '
+        'source_input: \\"x\\" }"'
+    )
     assert diags == []
     assert text is not None
     config = parse_config(text)
@@ -60,16 +63,27 @@ def test_verbatim_field_replaces_the_rendered_one() -> None:
     assert [b.source_input[0] for b in config.batch_input] == ["x"] and config.max_batch_size == 4
 
 
-@pytest.mark.parametrize(("extra", "reason"), [
-    ('  triton "dynamic_batching { preserve_ordering: true priority_levels: 2 default_priority_level: 1 }"',
-     "Only one priority level is allowed when 'preserve_ordering' is true"),
-    ('  triton "batch_input { kind: BATCH_ELEMENT_COUNT target_name: \\"n\\" data_type: TYPE_INT32 }"',
-     "batch input kind 'BATCH_ELEMENT_COUNT' expects 1 source input, got 0"),
-    ('  triton "sequence_batching { control_input { name: \\"S\\" control { kind: CONTROL_SEQUENCE_READY } } }"',
-     "must specify either 'int32_false_true'"),
-    ('  triton "instance_group { kind: KIND_CPU gpus: [ 0 ] }"',
-     "instance group m_0 of model m has kind KIND_CPU but specifies one or more GPUs"),
-])
+@pytest.mark.parametrize(
+    ("extra", "reason"),
+    [
+        (
+            '  triton "dynamic_batching { preserve_ordering: true priority_levels: 2 default_priority_level: 1 }"',
+            "Only one priority level is allowed when 'preserve_ordering' is true",
+        ),
+        (
+            '  triton "batch_input { kind: BATCH_ELEMENT_COUNT target_name: \\"n\\" data_type: TYPE_INT32 }"',
+            "batch input kind 'BATCH_ELEMENT_COUNT' expects 1 source input, got 0",
+        ),
+        (
+            '  triton "sequence_batching { control_input { name: \\"S\\" control { kind: CONTROL_SEQUENCE_READY } } }"',
+            "must specify either 'int32_false_true'",
+        ),
+        (
+            '  triton "instance_group { kind: KIND_CPU gpus: [ 0 ] }"',
+            "instance group m_0 of model m has kind KIND_CPU but specifies one or more GPUs",
+        ),
+    ],
+)
 def test_rendered_config_gets_tritons_load_time_rules(extra: str, reason: str) -> None:
     _, diags = build(extra)
     assert any(code == "SS614" and reason in message for code, message in diags), diags

@@ -6,16 +6,15 @@ import random
 import shutil
 from pathlib import Path
 
-from compiler.targets import layout
 from compiler.backends.base import OutputFile
+from compiler.backends.render import Templates
 from compiler.backends.triton.validate import KIND, parse_config, validate_config
 from compiler.backends.triton.view import pb_string
-from compiler.pipeline import render
 from compiler.diagnostics import Sink, Span
 from compiler.emit import file_bytes
 from compiler.parse.sources import load_text
-from compiler.pipeline import check_loaded, validate
-from compiler.backends.render import Templates
+from compiler.pipeline import check_loaded, render, validate
+from compiler.targets import layout
 
 ROOT = Path(__file__).resolve().parents[4]
 
@@ -73,7 +72,8 @@ def test_placement_gpu_cpu_and_warmup() -> None:
     assert [(g.kind, g.count) for g in cpu.instance_group] == [(Group.KIND_CPU, 2)]  # development: CPU
     assert not cfg["deploy/prod/triton/ticket_router/config.pbtxt"].instance_group  # ensembles have none
     assert "served from version directory 1004002" in next(
-        f.text for f in files if f.path == "deploy/prod/triton/fraud_detector/config.pbtxt")
+        f.text for f in files if f.path == "deploy/prod/triton/fraud_detector/config.pbtxt"
+    )
 
 
 def test_strings_cannot_inject_fields() -> None:
