@@ -76,9 +76,11 @@ class _Env:
         # not a shared monitoring namespace, whose exporters (node-exporter) are
         # not ours to restrict: there it is only warned about.
         level = "warn" if env.tier is ir.Tier.MONITORING else "enforce"
+        labels = ns_meta["labels"]
+        assert isinstance(labels, dict)
         ns_meta["labels"] = {
-            **ns_meta["labels"],
-            f"pod-security.kubernetes.io/{level}": "restricted",  # type: ignore[dict-item]
+            **labels,
+            f"pod-security.kubernetes.io/{level}": "restricted",
             f"pod-security.kubernetes.io/{level}-version": "latest",
         }
         self.add("Namespace", namespace(env), "namespace.yaml.j2", env.span, o={"meta": ns_meta})
