@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -20,7 +21,6 @@ from typing import TYPE_CHECKING, TextIO
 
 from compiler import SOURCE_REPOSITORY, __version__
 from compiler import config as configuration
-from compiler.commands import monitor as monitor_commands
 from compiler.errors import InputError, Refused, ShipspecError, UsageError
 
 if TYPE_CHECKING:
@@ -266,7 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("shell", choices=("bash", "zsh", "fish"), help="the shell to complete for")
     _add_lifecycle(sub)
     _add_triton(sub)
-    monitor_commands.add_parsers(sub)
+    _add_monitoring(sub)
     for name, child in sub.choices.items():  # the monitoring commands' parsers: examples and exit codes too
         if child.epilog is None:
             child.epilog = _epilog(name)
@@ -847,6 +847,92 @@ def cmd_lsp(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _add_monitoring(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """drift and relay: the monitoring tier's workloads."""
+    p = sub.add_parser("drift", help="compare recent feature logs with the training data; push drift metrics")
+    p.add_argument("model", metavar="MODEL", help="the model whose inputs are compared")
+    p.add_argument("paths", nargs="*", default=["specs"], metavar="PATH", help="spec files or directories")
+    p.add_argument("--env", required=True, metavar="ENV", help="the environment whose requests were logged")
+    p.add_argument(
+        "--current",
+        required=True,
+        action="append",
+        metavar="LOCATION",
+        help="recent feature logs: a CSV / Parquet file, a directory, file:// or s3:// URI (repeatable)",
+    )
+    p.add_argument(
+        "--reference",
+        action="append",
+        metavar="LOCATION",
+        help="reference sample (default: the uri of the model's trained_on dataset)",
+    )
+    p.add_argument(
+        "--namespace",
+        metavar="NS",
+        help="the environment's namespace (default: from the spec; with --reference no spec is read)",
+    )
+    p.add_argument("--pushgateway", metavar="URL", help="push the metrics to this Pushgateway")
+    p.add_argument("--out", type=Path, metavar="FILE", help="write the metrics in Prometheus' text format")
+    p.add_argument("--bins", type=int, default=10, metavar="N", help="quantile bins of numeric features (default: 10)")
+    p.add_argument(
+        "--format", choices=("text", "json"), default="text", help="the report: text or json (default: text)"
+    )
+
+    p = sub.add_parser("relay", help="serve an Alertmanager webhook that starts retrain workflows on GitHub")
+    p.add_argument(
+        "--listen",
+        default="0.0.0.0:8080",
+        metavar="HOST:PORT",
+        help="where Alertmanager's webhook reaches the relay (default: 0.0.0.0:8080)",
+    )
+    p.add_argument("--repository", required=True, metavar="OWNER/REPO", help="the repository whose workflows start")
+    p.add_argument(
+        "--api-url",
+        default="https://api.github.com",
+        metavar="URL",
+        help="GitHub's API (default: https://api.github.com)",
+    )
+    p.add_argument(
+        "--token-env",
+        default="GITHUB_TOKEN",
+        metavar="VAR",
+        help="environment variable holding the token (default: GITHUB_TOKEN)",
+    )
+
+
+def cmd_drift(args: argparse.Namespace) -> int:
+    from compiler.commands import monitor
+
+    result = monitor.drift_for(
+        [Path(p) for p in args.paths], args.model, args.env, args.current, args.reference, args.namespace, args.bins
+    )
+    if args.out:
+        args.out.write_text(result.exposition())
+    if args.pushgateway:
+        from compiler.commands import drift
+
+        drift.push(args.pushgateway, result)
+    if args.format == "json":
+        report = {
+            "model": result.model,
+            "environment": result.environment,
+            "rows": result.rows,
+            "missing_features_ratio": result.missing_ratio,
+            "drift": result.drift,
+        }
+        print(json.dumps(report, indent=2))
+    else:
+        sys.stdout.write(result.text())
+    return EXIT_OK
+
+
+def cmd_relay(args: argparse.Namespace) -> int:
+    from compiler.commands import relay
+
+    relay.serve(args.listen, args.repository, args.api_url, args.token_env)
+    return EXIT_OK
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "lsp": cmd_lsp,
     "init": cmd_init,
@@ -865,7 +951,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "record": cmd_record,
     "import": cmd_import,
     "smoke": cmd_smoke,
-    **monitor_commands.COMMANDS,
+    "drift": cmd_drift,
+    "relay": cmd_relay,
 }
 
 

@@ -32,6 +32,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from compiler.errors import UsageError
+
 EPSILON = 1e-4
 BINS = 10
 JOB = "shipspec-drift"
@@ -40,8 +42,8 @@ MISSING_METRIC = "shipspec_model_missing_features_ratio"
 ROWS_METRIC = "shipspec_model_drift_rows"
 
 
-class DriftError(Exception):
-    """Unreadable input: the command exits 2 with this message."""
+class DriftError(UsageError):
+    """Unreadable input (exit 2, through the CLI's one error mapping)."""
 
 
 Column = list[str | float | None]

@@ -27,6 +27,8 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from compiler.errors import UsageError
+
 API = "https://api.github.com"
 TOKEN_ENV = "GITHUB_TOKEN"
 EVENT_ANNOTATION = "retrain_event_type"
@@ -123,11 +125,10 @@ def handler(api: str, repository: str, token: str, log: Callable[[str], None]) -
 
 def serve(
     listen: str, repository: str, api: str = API, token_env: str = TOKEN_ENV, ready: threading.Event | None = None
-) -> int:
+) -> None:
     token = os.environ.get(token_env, "")
     if not token:
-        print(f"shipspec relay: error: the token variable {token_env} is empty", file=sys.stderr)
-        return 2
+        raise UsageError(f"relay: the token variable {token_env} is empty")
     host, _, port = listen.rpartition(":")
     # 0.0.0.0 (no host given): in a pod, reached through its Service
     server = ThreadingHTTPServer(
@@ -140,4 +141,3 @@ def serve(
         server.serve_forever()
     finally:
         server.server_close()
-    return 0

@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from compiler.commands import relay
+from compiler.errors import UsageError
 from tests.support.alerting import monitoring_example, write_alertmanager_config
 from tests.support.github_standin import GitHubStandIn
 
@@ -144,4 +145,5 @@ def test_a_failed_dispatch_answers_502_so_alertmanager_retries() -> None:
 
 def test_the_relay_refuses_to_start_without_a_token(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("GITHUB_TOKEN", raising=False)
-    assert relay.serve("127.0.0.1:0", "o/r") == 2
+    with pytest.raises(UsageError, match="GITHUB_TOKEN"):
+        relay.serve("127.0.0.1:0", "o/r")
