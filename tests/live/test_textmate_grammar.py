@@ -61,6 +61,7 @@ NAME_ROLES: dict[str, tuple[str, ...]] = {
     "env_var": ("variable.other.env",),
     "runtime": ("support.constant.runtime",),
     "signature": ("support.constant.signature",),
+    "identity": ("support.constant.identity",),
     "tensor_format": ("support.constant.layout",),
     "batch_input": (
         "variable.other.tensor",
