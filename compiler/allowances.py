@@ -25,7 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from compiler.diagnostics import CODES, Diagnostic, Severity, Span
-from compiler.parse.syntax import SourceFile, scan_comments
+from compiler.parse.syntax import SourceFile, code_chars, scan_comments
 
 _INLINE = re.compile(r"#\s*shipspec:\s*allow\(([^)]*)\)")
 # Codes raised while rendering or writing: a run that stops before rendering (validate)
@@ -47,20 +47,8 @@ def _opens_block_until(lines: list[str], index: int) -> int:
     depth = 0
     opened = False
     for i in range(index, len(lines)):
-        in_string = escaped = False
-        for ch in lines[i]:
-            if in_string:
-                if escaped:
-                    escaped = False
-                elif ch == "\\":
-                    escaped = True
-                elif ch == '"':
-                    in_string = False
-            elif ch == '"':
-                in_string = True
-            elif ch == "#":
-                break
-            elif ch == "{":
+        for _, ch in code_chars(lines[i]):
+            if ch == "{":
                 depth += 1
                 opened = True
             elif ch == "}":

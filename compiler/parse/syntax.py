@@ -6,7 +6,7 @@ exception never reaches the user.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -99,6 +99,31 @@ _UNITS = frozenset("ns us ms s m h d w Ki Mi Gi Ti K M G T rps".split())
 _BLOCK_WORDS = frozenset({"project", "environment", "model", "sla", "gate", "dataset", "training", "monitor"})
 
 
+def _lexemes(line: str) -> Iterator[tuple[int, str]]:
+    """(index, character) of one line's characters outside strings (strings never span
+    lines); a ``#`` there starts the comment and is the last one yielded."""
+    in_string = escaped = False
+    for i, ch in enumerate(line):
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        else:
+            yield i, ch
+            if ch == "#":
+                return
+
+
+def code_chars(line: str) -> Iterator[tuple[int, str]]:
+    """(index, character) of one line's characters outside strings and its ``#`` comment."""
+    return ((i, ch) for i, ch in _lexemes(line) if ch != "#")
+
+
 def unclosed(text: str, upto: int | None = None) -> list[tuple[str, int, int]]:
     """The brackets opened and not closed before ``upto`` (a 1-based line; None: the whole text),
     innermost last, as (bracket, line, column); strings and comments skipped."""
@@ -106,20 +131,8 @@ def unclosed(text: str, upto: int | None = None) -> list[tuple[str, int, int]]:
     for lineno, line in enumerate(text.split("\n"), start=1):
         if upto is not None and lineno >= upto:
             break
-        in_string = escaped = False
-        for i, ch in enumerate(line):
-            if in_string:
-                if escaped:
-                    escaped = False
-                elif ch == "\\":
-                    escaped = True
-                elif ch == '"':
-                    in_string = False
-            elif ch == '"':
-                in_string = True
-            elif ch == "#":
-                break
-            elif ch in "{[":
+        for i, ch in code_chars(line):
+            if ch in "{[":
                 stack.append((ch, lineno, i + 1))
             elif ch in "}]" and stack:
                 stack.pop()
@@ -260,20 +273,9 @@ def scan_comments(text: str) -> tuple[Comment, ...]:
     for lineno, line in enumerate(text.split("\n"), start=1):
         if "#" not in line:
             continue
-        in_string = escaped = False
-        for i, ch in enumerate(line):
-            if in_string:
-                if escaped:
-                    escaped = False
-                elif ch == "\\":
-                    escaped = True
-                elif ch == '"':
-                    in_string = False
-            elif ch == '"':
-                in_string = True
-            elif ch == "#":
+        for i, ch in _lexemes(line):
+            if ch == "#":
                 found.append(Comment(line[i:].rstrip(), lineno, i + 1))
-                break
     return tuple(found)
 
 
