@@ -382,6 +382,7 @@ def _add_lifecycle(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     p.add_argument("--name", required=True, help="the run's name, unique per run")
     p.add_argument("--dataset-version", metavar="V", help="train on this dataset version instead of the pinned one")
     p.add_argument("--dataset-sha256", metavar="DIGEST", help="the digest of that dataset version")
+    p.add_argument("--git-sha", metavar="SHA", help="the commit the run starts from: a label and MLflow's git tag")
 
     p = _sub(sub, "record", "record a retrained model's new version and artifact in the spec, then recompile")
     p.add_argument("model", metavar="MODEL", help="the retrained model")
@@ -804,7 +805,9 @@ def cmd_record(args: argparse.Namespace) -> int:
 def cmd_training_run(args: argparse.Namespace) -> int:
     from compiler.commands import training_run
 
-    sys.stdout.write(training_run.manifest(args.job_file, args.name, args.dataset_version, args.dataset_sha256))
+    sys.stdout.write(
+        training_run.manifest(args.job_file, args.name, args.dataset_version, args.dataset_sha256, args.git_sha)
+    )
     return EXIT_OK
 
 

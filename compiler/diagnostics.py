@@ -139,6 +139,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "SS224": (Severity.ERROR, "not a valid Kubernetes namespace"),
     "SS225": (Severity.ERROR, "two environments share a namespace"),
     "SS226": (Severity.ERROR, "artifact URI cannot be fetched"),
+    "SS227": (Severity.WARNING, "training pod cannot fetch and verify its dataset"),
     "SS520": (Severity.WARNING, "production environment without a gateway"),
     "SS522": (Severity.ERROR, "rendered pod breaks the restricted security policy"),
     "SS523": (Severity.ERROR, "rendered production workload lacks a required object or setting"),

@@ -81,6 +81,17 @@ def check_kubernetes(r: Resolved, sink: Sink) -> None:
                 )
     for t in spec.trainings:
         _check_env(t.env, sink)
+        ds = r.datasets.get(t.dataset.name) if t.dataset else None
+        if ds is not None and ds.uri and ds.uri.split("://", 1)[0] not in _FETCHABLE:
+            # The training pod copies the dataset in an init container; a file:// path is a
+            # CI runner's (workflows fetch it there), so the trainer would have to read it itself.
+            sink.report(
+                "SS227",
+                f"dataset {ds.name} ({ds.uri!r}) is not fetched into the training pod: "
+                "its sha256 is not verified there",
+                t.spans.get("train_dataset", t.span),
+                hint="give the dataset an s3://, gs:// or https:// URI",
+            )
     project = spec.project
     if project is not None and triton_target.triton_release(project.triton_version) is None:
         sink.report(

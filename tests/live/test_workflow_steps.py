@@ -247,8 +247,9 @@ def test_retraining_starts_a_run_of_the_named_dataset(repo: Path) -> None:
     job = wf["jobs"]["retrain"]
     sha = hashlib.sha256(b"new data").hexdigest()
     job_env = {k: v for k, v in job["env"].items() if "${{" not in v}
+    head = _git(repo, "rev-parse", "HEAD").strip()  # GitHub's GITHUB_SHA: the commit the workflow runs at
     env = _env(repo, **job_env, REASON="ScorerDrift", DATASET_VERSION="2026-02-01", DATASET_SHA256=sha,
-               RUN_NAME="scorer-train-42-1", KUBECONFIG=str(repo.parent / "kubeconfig"))  # fmt: skip
+               RUN_NAME="scorer-train-42-1", KUBECONFIG=str(repo.parent / "kubeconfig"), GITHUB_SHA=head)  # fmt: skip
     # No cluster here: kubectl (with the kubeconfig the OIDC step writes) is pointed at a closed
     # port, so the run is built and kubectl's create is refused.
     (repo.parent / "kubeconfig").write_text(yaml.safe_dump({
@@ -263,6 +264,7 @@ def test_retraining_starts_a_run_of_the_named_dataset(repo: Path) -> None:
     assert done.returncode == 1 and "127.0.0.1:9" in done.stderr, done.stdout + done.stderr
     run = json.loads((repo.parent / "runner-temp" / "run.json").read_text())
     assert run["metadata"]["name"] == "scorer-train-42-1" and run["kind"] == "Job"
+    assert run["metadata"]["labels"]["shipspec.dev/git-sha"] == head
     assert not any(k.startswith("argocd.argoproj.io/") for k in run["metadata"].get("annotations", {}))
     env_vars = {e["name"]: e["value"] for e in run["spec"]["template"]["spec"]["containers"][0]["env"]}
     assert env_vars["DATASET_VERSION"] == "2026-02-01" and env_vars["DATASET_SHA256"] == sha

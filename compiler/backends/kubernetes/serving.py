@@ -28,6 +28,9 @@ FETCHERS: dict[str, tuple[str, str]] = {
     "https": ("docker.io/curlimages/curl:8.11.1", 'curl -fsSL --retry 3 -o "$2" "$1"'),
     "http": ("docker.io/curlimages/curl:8.11.1", 'curl -fsSL --retry 3 -o "$2" "$1"'),
 }
+# The cloud CLIs write their config under HOME; the root filesystem is read-only.
+FETCHER_ENV = ({"name": "HOME", "value": "/tmp"}, {"name": "CLOUDSDK_CONFIG", "value": "/tmp/gcloud"})
+BUSYBOX = "docker.io/library/busybox:1.37.0"
 
 # -- the views the Kubernetes templates receive (nested Kubernetes fragments stay plain data) --
 
@@ -246,7 +249,7 @@ def _fetch_container(p: Placement) -> dict[str, Any] | None:
             target,
             *([digest] if digest else []),
         ],
-        "env": [{"name": "HOME", "value": "/tmp"}, {"name": "CLOUDSDK_CONFIG", "value": "/tmp/gcloud"}],
+        "env": list(FETCHER_ENV),
         "resources": {"requests": {"cpu": "250m", "memory": "256Mi"}, "limits": {"cpu": "1", "memory": "1Gi"}},
         "securityContext": kc.CONTAINER_SECURITY,
         "volumeMounts": [{"name": "models", "mountPath": MODEL_REPOSITORY}, {"name": "tmp", "mountPath": "/tmp"}],
@@ -258,7 +261,7 @@ def _version_dirs(placed: tuple[Placement, ...]) -> dict[str, Any]:
     dirs = [f"{MODEL_REPOSITORY}/{p.model.name}/{triton_version_dir(p.version)}" for p in placed]
     return {
         "name": "model-dirs",
-        "image": "docker.io/library/busybox:1.37.0",
+        "image": BUSYBOX,
         "command": ["mkdir", "-p", *dirs],
         "resources": {"requests": {"cpu": "50m", "memory": "16Mi"}, "limits": {"cpu": "100m", "memory": "32Mi"}},
         "securityContext": kc.CONTAINER_SECURITY,

@@ -9,12 +9,44 @@ from typing import Any, TypedDict
 
 from compiler import ir
 from compiler.backends.kubernetes import common as kc
-from compiler.backends.kubernetes.serving import Meta
+from compiler.backends.kubernetes.serving import BUSYBOX, FETCHER_ENV, FETCHERS, Meta
 from compiler.resolve import Resolved, namespace
 from compiler.targets.kubernetes import k8s_name
 from compiler.targets.layout import training_name
 
 CHECKPOINTS = "/checkpoints"
+DATASET_DIR = "/data"
+# Scratch (/tmp is HOME: pip, torch and tokenizer caches) and the dataset's
+# volume without `resources { storage }`: bounded, and requested, so the pod is
+# placed where they fit and a runaway one is evicted rather than fill the node.
+TMP_STORAGE = 10 << 30
+DEFAULT_DATASET_STORAGE = 50 << 30
+
+# How each scheme's dataset is copied into DATASET_DIR: the same layout as the
+# workflows' fetch (templates/github/_fetch_dataset.sh.j2), so a dataset has one
+# digest in CI and in the cluster. The URI and digest are environment variables
+# (training-run swaps them for another version), never part of the script text.
+DATASET_FETCH = {
+    "s3": 'aws s3 cp --recursive --only-show-errors "$DATASET_URI" "$DATASET_DIR/"',
+    "gs": 'gcloud storage cp --recursive "$DATASET_URI*" "$DATASET_DIR/"',
+    "https": 'curl -fsSL --retry 3 -o "$DATASET_DIR/data" "$DATASET_URI"',
+    "http": 'curl -fsSL --retry 3 -o "$DATASET_DIR/data" "$DATASET_URI"',
+}
+# The digest convention (commands/evidence.dataset_digest): sha256 over the
+# sorted "<sha256>  ./path" lines of the dataset's files. busybox runs it, since
+# the cloud CLIs' images do not all carry find/xargs.
+DATASET_VERIFY = "\n".join(
+    (
+        "set -eu",
+        'cd "$DATASET_DIR"',
+        "actual=\"$(find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)\"",
+        'if [ "$actual" != "$DATASET_SHA256" ]; then',
+        '  echo "dataset $DATASET_NAME $DATASET_VERSION: sha256 $actual, the spec declares $DATASET_SHA256" >&2',
+        "  exit 1",
+        "fi",
+        'echo "dataset $DATASET_NAME $DATASET_VERSION: sha256 matches"',
+    )
+)
 
 
 class JobView(TypedDict):
@@ -38,10 +70,9 @@ def _env(r: Resolved, t: ir.Training, secret_prefix: str) -> list[dict[str, Any]
     out: list[dict[str, Any]] = [{"name": "SHIPSPEC_MODEL", "value": t.model.name}]
     ds = r.datasets.get(t.dataset.name) if t.dataset else None
     if ds is not None:
-        out.append({"name": "DATASET_NAME", "value": ds.name})
-        for key, value in (("DATASET_URI", ds.uri), ("DATASET_VERSION", ds.version), ("DATASET_SHA256", ds.sha256)):
-            if value is not None:
-                out.append({"name": key, "value": value})
+        out += _dataset_env(ds)
+        if ds.uri is not None:
+            out.append({"name": "DATASET_DIR", "value": DATASET_DIR})
     if t.tracking is not None:
         out.append({"name": "MLFLOW_TRACKING_URI", "value": t.tracking})
     if t.experiment is not None:
@@ -54,6 +85,47 @@ def _env(r: Resolved, t: ir.Training, secret_prefix: str) -> list[dict[str, Any]
         out.append({"name": f"HP_{hp.name.upper()}", "value": value})
     out.extend(kc.env_vars(t.env, secret_prefix))
     return out
+
+
+def _dataset_env(ds: ir.Dataset) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = [{"name": "DATASET_NAME", "value": ds.name}]
+    for key, value in (("DATASET_URI", ds.uri), ("DATASET_VERSION", ds.version), ("DATASET_SHA256", ds.sha256)):
+        if value is not None:
+            out.append({"name": key, "value": value})
+    return out
+
+
+def dataset_init(ds: ir.Dataset | None) -> list[dict[str, Any]]:
+    """Init containers that copy the dataset into the pod and check its digest
+    before training starts: a changed or truncated dataset fails the pod, it
+    never trains on other bytes than the spec (or training-run) names."""
+    if ds is None or ds.uri is None or ds.uri.split("://", 1)[0] not in DATASET_FETCH:
+        return []
+    scheme = ds.uri.split("://", 1)[0]
+    env = [*_dataset_env(ds), {"name": "DATASET_DIR", "value": DATASET_DIR}]
+    base = {
+        "resources": {"requests": {"cpu": "250m", "memory": "256Mi"}, "limits": {"cpu": "1", "memory": "1Gi"}},
+        "securityContext": kc.CONTAINER_SECURITY,
+    }
+    fetch = {
+        "name": "fetch-dataset",
+        "image": FETCHERS[scheme][0],
+        "command": ["sh", "-c", f"set -eu\n{DATASET_FETCH[scheme]}"],
+        "env": [*env, *FETCHER_ENV],
+        **base,
+        "volumeMounts": [{"name": "dataset", "mountPath": DATASET_DIR}, {"name": "tmp", "mountPath": "/tmp"}],
+    }
+    if ds.sha256 is None:
+        return [fetch]
+    verify = {
+        "name": "verify-dataset",
+        "image": BUSYBOX,
+        "command": ["sh", "-c", DATASET_VERIFY],
+        "env": env,
+        **base,
+        "volumeMounts": [{"name": "dataset", "mountPath": DATASET_DIR, "readOnly": True}],
+    }
+    return [fetch, verify]
 
 
 def _number(value: float) -> str:
@@ -107,8 +179,21 @@ def pod(
         res = {"requests": dict(DEFAULT_REQUESTS), **res}
     if t.gpus:
         res.setdefault("limits", {})["nvidia.com/gpu"] = str(t.gpus)
-    mounts = [{"name": "tmp", "mountPath": "/tmp"}, {"name": "shm", "mountPath": "/dev/shm"}]
-    volumes: list[dict[str, Any]] = [{"name": "tmp", "emptyDir": {}}, {"name": "shm", "emptyDir": {"medium": "Memory"}}]
+    ds = r.datasets.get(t.dataset.name) if t.dataset else None
+    init = dataset_init(ds)
+    dataset_size = t.resources.storage if t.resources is not None and t.resources.storage else DEFAULT_DATASET_STORAGE
+    # Requested, not limited: an unsized checkpoint emptyDir also counts against
+    # a limit, and evicting a long run for it would lose the run; each volume's
+    # sizeLimit bounds it instead.
+    res["requests"]["ephemeral-storage"] = kc.quantity_bytes(TMP_STORAGE + (dataset_size if init else 0))
+    mounts: list[dict[str, Any]] = [{"name": "tmp", "mountPath": "/tmp"}, {"name": "shm", "mountPath": "/dev/shm"}]
+    volumes: list[dict[str, Any]] = [
+        {"name": "tmp", "emptyDir": {"sizeLimit": kc.quantity_bytes(TMP_STORAGE)}},
+        {"name": "shm", "emptyDir": {"medium": "Memory"}},
+    ]
+    if init:
+        mounts.append({"name": "dataset", "mountPath": DATASET_DIR, "readOnly": True})
+        volumes.append({"name": "dataset", "emptyDir": {"sizeLimit": kc.quantity_bytes(dataset_size)}})
     # A sized checkpoint gets a claim that outlives the pods; without a size the
     # run still has a checkpoint directory, an emptyDir that lives as long as the pod.
     mounts.append({"name": "checkpoints", "mountPath": CHECKPOINTS})
@@ -123,6 +208,7 @@ def pod(
         "container_security": kc.CONTAINER_SECURITY,
         "node_selector": dict(sorted(env.node_selector)) if t.gpus else {},
         "tolerations": kc.tolerations(env) if t.gpus else [],
+        "init_containers": init,
         "container": container,
         "image": t.image,
         "command": launch(t),

@@ -14,7 +14,7 @@ import yaml
 from compiler.cli import main
 from compiler.commands.evidence import dataset_digest
 from compiler.commands.training_run import manifest
-from compiler.errors import UsageError
+from compiler.errors import InputError, UsageError
 from tests.unit.commands.test_gate_check import GOOD, SPECS
 
 RUN = "https://github.com/kestrel/ml/actions/runs/42/attempts/1"
@@ -112,3 +112,63 @@ def test_training_run_is_a_unique_unmanaged_copy(tmp_path):
         manifest(job, "scorer-train-7-1", "2026-02-01", None)  # a version without its digest
     with pytest.raises(UsageError):
         manifest(job, "Not_A_Name", None, None)
+
+
+def _pod_job(tmp_path, env_extra=(), init=True):
+    dataset = [
+        {"name": "DATASET_URI", "value": "s3://d/2026-01-01/"},
+        {"name": "DATASET_VERSION", "value": "2026-01-01"},
+        {"name": "DATASET_SHA256", "value": "a" * 64},
+    ]
+    pod = {"containers": [{"name": "train", "env": [*dataset, *env_extra]}]}
+    if init:
+        pod["initContainers"] = [{"name": "fetch-dataset", "env": [dict(e) for e in dataset]}]
+    job = tmp_path / "job.yaml"
+    template = {"metadata": {"labels": {"a": "b"}}, "spec": pod}
+    doc = {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": "scorer-train"},
+        "spec": {"template": template},
+    }
+    job.write_text(yaml.safe_dump(doc))
+    return job
+
+
+def test_training_run_swaps_the_dataset_in_the_init_containers_too(tmp_path):
+    doc = json.loads(manifest(_pod_job(tmp_path), "scorer-train-7-1", "2026-02-01", "b" * 64))
+    (init,) = doc["spec"]["template"]["spec"]["initContainers"]
+    env = {e["name"]: e["value"] for e in init["env"]}
+    assert env == {"DATASET_URI": "s3://d/2026-02-01/", "DATASET_VERSION": "2026-02-01", "DATASET_SHA256": "b" * 64}
+
+
+def test_training_run_tags_the_run_with_its_commit(tmp_path):
+    doc = json.loads(manifest(_pod_job(tmp_path), "scorer-train-7-1", git_sha=SHA))
+    assert doc["metadata"]["labels"]["shipspec.dev/git-sha"] == SHA
+    template = doc["spec"]["template"]
+    assert template["metadata"]["labels"] == {"a": "b", "shipspec.dev/git-sha": SHA}
+    (train,) = template["spec"]["containers"]
+    context = next(e["value"] for e in train["env"] if e["name"] == "MLFLOW_RUN_CONTEXT")
+    assert json.loads(context) == {"mlflow.source.git.commit": SHA}
+    # Only the trainer starts an MLflow run.
+    assert all(e["name"] != "MLFLOW_RUN_CONTEXT" for e in template["spec"]["initContainers"][0]["env"])
+    # Tags the spec already sets are kept.
+    mine = _pod_job(tmp_path, [{"name": "MLFLOW_RUN_CONTEXT", "value": '{"team": "risk"}'}])
+    (train,) = json.loads(manifest(mine, "scorer-train-7-1", git_sha=SHA))["spec"]["template"]["spec"]["containers"]
+    context = next(e["value"] for e in train["env"] if e["name"] == "MLFLOW_RUN_CONTEXT")
+    assert json.loads(context) == {"team": "risk", "mlflow.source.git.commit": SHA}
+    bad = _pod_job(tmp_path, [{"name": "MLFLOW_RUN_CONTEXT", "value": "team=risk"}])
+    with pytest.raises(InputError, match="MLFLOW_RUN_CONTEXT"):
+        manifest(bad, "scorer-train-7-1", git_sha=SHA)
+    with pytest.raises(UsageError, match="--git-sha"):
+        manifest(_pod_job(tmp_path), "scorer-train-7-1", git_sha="HEAD")
+
+
+def test_training_run_refuses_another_dataset_version_it_could_not_verify(tmp_path):
+    job = tmp_path / "job.yaml"
+    job.write_text(yaml.safe_dump({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "t"},
+                                   "spec": {"template": {"spec": {"containers": [{"name": "train", "env": [
+                                       {"name": "DATASET_URI", "value": "s3://d/1/"},
+                                       {"name": "DATASET_VERSION", "value": "1"}]}]}}}}))  # fmt: skip
+    with pytest.raises(InputError, match="verifies no dataset digest"):
+        manifest(job, "t-1", "2", "b" * 64)

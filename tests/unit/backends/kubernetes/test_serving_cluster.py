@@ -22,6 +22,25 @@ from tests.support.golden import GOLDEN
 from tests.support.specs import MINIMAL
 
 NO_GATEWAY = MINIMAL.replace('  gateway "istio-ingress"\n', "")
+TRAINING = f"""
+dataset clicks {{
+  version "v1"
+  uri "s3://data/clicks/v1/"
+  sha256 "{"d" * 64}"
+}}
+
+environment train {{
+  tier training
+  namespace "ml-train"
+}}
+
+training clf {{
+  in train
+  image "ghcr.io/acme/train:1.0.0"
+  command ["python", "-m", "clf.train"]
+  dataset clicks
+}}
+"""
 
 
 def rendered(text: str) -> tuple[dict[str, dict[str, Any]], list[Diagnostic]]:
@@ -236,6 +255,54 @@ def test_a_pytorchjob_launches_every_rank_through_torchrun() -> None:
         assert {"cpu", "memory"} <= set(container["resources"]["requests"])
     claim = tree["deploy/train/persistentvolumeclaim-fraud-detector-train-checkpoints.yaml"]
     assert claim["spec"]["accessModes"] == ["ReadWriteMany"] and claim["spec"]["storageClassName"] == "efs-sc"
+
+
+def test_every_training_pod_fetches_and_verifies_its_dataset_before_training() -> None:
+    tree = _tree("example")
+    job = tree["deploy/train/pytorchjob-fraud-detector-train.yaml"]
+    for spec in job["spec"]["pytorchReplicaSpecs"].values():
+        pod = spec["template"]["spec"]
+        fetch, verify = pod["initContainers"]
+        (container,) = pod["containers"]
+        env = {e["name"]: e.get("value") for e in container["env"]}
+        # The init containers read the same dataset the trainer is told about (training-run swaps all of them).
+        for init in (fetch, verify):
+            init_env = {e["name"]: e.get("value") for e in init["env"]}
+            for key in ("DATASET_URI", "DATASET_VERSION", "DATASET_SHA256", "DATASET_DIR"):
+                assert init_env[key] == env[key], (init["name"], key)
+            assert init["securityContext"]["readOnlyRootFilesystem"] is True
+        assert env["DATASET_URI"].startswith("s3://") and "aws s3 cp --recursive" in fetch["command"][2]
+        assert '"$DATASET_SHA256"' in verify["command"][2] and verify["image"].startswith("docker.io/library/busybox:")
+        # The trainer reads the verified copy, read-only; every emptyDir is bounded.
+        mounts = {m["name"]: m for m in container["volumeMounts"]}
+        assert mounts["dataset"]["mountPath"] == env["DATASET_DIR"] and mounts["dataset"]["readOnly"] is True
+        volumes = {v["name"]: v for v in pod["volumes"]}
+        assert volumes["dataset"]["emptyDir"]["sizeLimit"] and volumes["tmp"]["emptyDir"]["sizeLimit"] == "10Gi"
+        assert container["resources"]["requests"]["ephemeral-storage"]
+
+
+def test_a_dataset_without_a_digest_is_fetched_not_verified_and_none_is_not_fetched() -> None:
+    base = MINIMAL + TRAINING
+    objects, _ = rendered(base)
+    pod = objects["deploy/train/job-clf-train.yaml"]["spec"]["template"]["spec"]
+    assert [c["name"] for c in pod["initContainers"]] == ["fetch-dataset", "verify-dataset"]
+    objects, _ = rendered(base.replace(f'  sha256 "{"d" * 64}"\n', ""))
+    pod = objects["deploy/train/job-clf-train.yaml"]["spec"]["template"]["spec"]
+    assert [c["name"] for c in pod["initContainers"]] == ["fetch-dataset"]
+    objects, _ = rendered(base.replace("  dataset clicks\n", ""))
+    pod = objects["deploy/train/job-clf-train.yaml"]["spec"]["template"]["spec"]
+    assert "initContainers" not in pod and "dataset" not in {v["name"] for v in pod["volumes"]}
+    assert pod["containers"][0]["resources"]["requests"]["ephemeral-storage"] == "10Gi"
+
+
+def test_a_dataset_the_training_pod_cannot_fetch_is_warned_on_the_dataset_line() -> None:
+    text = MINIMAL + TRAINING.replace("s3://data/clicks/v1/", "file:///mnt/clicks/v1/")
+    checked = check_loaded(load_text(text, "t.ship"))
+    (d,) = [d for d in checked.diagnostics if d.code == "SS227"]
+    line = text.splitlines()[d.span.line - 1]
+    assert line.strip() == "dataset clicks" and d.span.file == "t.ship" and d.severity.value == "warning"
+    objects, _ = rendered(text)  # rendered, but nothing pretends to verify it
+    assert "initContainers" not in objects["deploy/train/job-clf-train.yaml"]["spec"]["template"]["spec"]
 
 
 # -- point 9: monitoring plumbing -------------------------------------------------------
