@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import stat
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
@@ -26,6 +27,9 @@ EXACT = layout.OUTPUT_FILES | {LEDGER}
 # Longest path and longest component shipspec accepts (Linux NAME_MAX is 255).
 MAX_PATH = 1024
 MAX_NAME = 255
+# One scan per path (a plan screens every rendered path and every ledger entry).
+_CONTROL = re.compile("[\x00-\x1f\x7f\\\\]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def lexical_problem(path: str) -> str | None:
@@ -34,9 +38,9 @@ def lexical_problem(path: str) -> str | None:
         return "is empty"
     if len(path) > MAX_PATH:
         return f"is longer than {MAX_PATH} characters"
-    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in path) or "\\" in path:
+    if _CONTROL.search(path):
         return "contains a control character or a backslash"
-    if any(0xD800 <= ord(c) <= 0xDFFF for c in path):
+    if _SURROGATE.search(path):
         return "contains a lone surrogate"
     if path.startswith("/") or (len(path) > 1 and path[1] == ":"):
         return "is absolute"
@@ -54,18 +58,17 @@ def symlink_problem(root: Path, path: str, safe_dirs: set[str] | None = None) ->
     """Why writing or reading ``root/path`` would leave the root through a symlink
     (or find something that is not a regular file or directory on the way).
     ``safe_dirs`` caches directories already found to be plain (one plan, many files)."""
-    base = os.path.realpath(root)
-    current = Path(root)
+    current = os.fspath(root)
     parts = PurePosixPath(path).parts
     start = 0
     if safe_dirs is not None:
         for j in range(len(parts) - 1, 0, -1):
             if "/".join(parts[:j]) in safe_dirs:
                 start = j
-                current = Path(root, *parts[:j])
+                current = os.path.join(current, *parts[:j])
                 break
     for i, part in enumerate(parts[start:], start):
-        current = current / part
+        current = os.path.join(current, part)
         try:
             st = os.lstat(current)
         except FileNotFoundError:
@@ -73,6 +76,7 @@ def symlink_problem(root: Path, path: str, safe_dirs: set[str] | None = None) ->
         except OSError as exc:
             return f"cannot be inspected ({exc.strerror})"
         if stat.S_ISLNK(st.st_mode):
+            base = os.path.realpath(root)
             target = os.path.realpath(current)
             if target != base and not target.startswith(base.rstrip(os.sep) + os.sep):
                 return f"passes through the symlink {'/'.join(parts[: i + 1])}, which leads out of the output root"
@@ -102,9 +106,10 @@ def screen_ledger(ledger: dict[str, str], root: Path, sink: Sink) -> dict[str, s
     display = f"{_display(root)}/{LEDGER}"
     text: str | None = None
     kept: dict[str, str] = {}
+    safe_dirs: set[str] = set()
     for path in sorted(ledger):
         sha = ledger[path]
-        problem = lexical_problem(path) or symlink_problem(root, path)
+        problem = lexical_problem(path) or symlink_problem(root, path, safe_dirs)
         if problem is None and not _is_sha256(sha):
             problem = "has no sha256 recorded"
         if problem is not None:
