@@ -26,7 +26,8 @@ from compiler.errors import InputError, Refused, ShipspecError, UsageError
 if TYPE_CHECKING:
     from compiler.cache import Cache
     from compiler.parse.sources import Store
-    from compiler.pipeline import Build, Checked, Planned
+    from compiler.pipeline import Build, Planned, Reported
+    from compiler.settled import Settled
 
 __all__ = ["EXIT_FAIL", "EXIT_INTERNAL", "EXIT_OK", "EXIT_USAGE", "UsageError", "build_parser", "main"]
 
@@ -411,7 +412,7 @@ def _colour(stream: TextIO) -> bool:
     return stream.isatty() and "NO_COLOR" not in os.environ
 
 
-def _report(checked: Checked, fmt: str, out: TextIO) -> None:
+def _report(checked: Reported, fmt: str, out: TextIO) -> None:
     from compiler import report
 
     if fmt == "auto":
@@ -426,7 +427,7 @@ def _report(checked: Checked, fmt: str, out: TextIO) -> None:
         report.text(checked.diagnostics, checked.texts, out, _colour(out))
 
 
-def _failed(checked: Checked, strict: bool) -> bool:
+def _failed(checked: Reported, strict: bool) -> bool:
     from compiler.diagnostics import Severity
 
     bad = {Severity.ERROR, Severity.WARNING} if strict else {Severity.ERROR}
@@ -589,14 +590,38 @@ def _compile_once(args: argparse.Namespace, store: Store | None) -> int:
     out = _out(args)
     existed = out.is_dir()  # decided once: another compile may create the tree meanwhile
     with emit_journal.locked(out) if existed else contextlib.nullcontext():
+        hit = _settled(args, store, out) if existed else None
+        if hit is not None:
+            print(f"shipspec: 0 written, 0 removed, {hit.files} unchanged under {out}", file=sys.stderr)
+            _report(hit, args.format, sys.stdout)
+            return EXIT_FAIL if _failed(hit, _strict(args)) else EXIT_OK
         built = _build(args, store)
         if built.has_errors:
             planned = pipeline.plan(built, out, force=args.force, store=store)
         else:
             with contextlib.nullcontext() if existed else emit_journal.locked(out):
                 planned = pipeline.plan(built, out, force=args.force, store=store)
-                pipeline.emit(planned, store)
+                if pipeline.emit(planned, store) and store is not None and planned.plan is not None:
+                    from compiler import settled
+
+                    inputs = settled.keyed(planned.checked.sources, *_build_switches(args))
+                    settled.record(store, out, inputs, planned.checked.diagnostics, list(planned.plan.files))
     return _report_compile(planned, args)
+
+
+def _build_switches(args: argparse.Namespace) -> tuple[Path | None, bool, str | None, frozenset[str]]:
+    """What a build reads besides the spec files (compiler.settled keys on them)."""
+    return _templates(args), True, _config(args).ci_install, _allow(args)
+
+
+def _settled(args: argparse.Namespace, store: Store | None, out: Path) -> Settled | None:
+    """The last compile's outcome when nothing it depends on changed (compiler.settled)."""
+    if store is None:
+        return None
+    from compiler import settled
+
+    inputs = settled.read_inputs(_inputs(args.paths, args), *_build_switches(args))
+    return settled.lookup(store, out, inputs) if inputs is not None else None
 
 
 def _report_compile(planned: Planned, args: argparse.Namespace) -> int:
@@ -627,6 +652,10 @@ def cmd_check(args: argparse.Namespace) -> int:
 def _check_once(args: argparse.Namespace, store: Store | None) -> int:
     from compiler import pipeline, report
 
+    hit = _settled(args, store, _out(args))
+    if hit is not None:  # the tree is what compiling this spec wrote: current
+        _report(hit, args.format, sys.stderr if args.format not in ("json", "sarif") else sys.stdout)
+        return EXIT_FAIL if _failed(hit, _strict(args)) else EXIT_OK
     built = _build(args, store)
     checked = pipeline.outcome(built)
     if built.has_errors:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from compiler.checks import check
 from compiler.diagnostics import Diagnostic, Severity, Sink
@@ -38,6 +38,16 @@ class Checked:
     @property
     def texts(self) -> dict[str, str]:
         return {s.path: s.text for s in self.sources}
+
+
+class Reported(Protocol):
+    """What a run reports: its diagnostics, and the spec texts they point into."""
+
+    @property
+    def diagnostics(self) -> tuple[Diagnostic, ...]: ...
+
+    @property
+    def texts(self) -> dict[str, str]: ...
 
 
 def validate(inputs: Sequence[Path], store: Store | None = None, *, allow: frozenset[str] = frozenset()) -> Checked:
@@ -145,7 +155,9 @@ def build(
         return Build(checked, (), checked.diagnostics)
     key = None
     if store is not None:
-        key = _build_key(raw, template_dir, validate_output, ci_install)
+        from compiler.parse.sources import file_key
+
+        key = build_key([file_key(s.path, s.text) for s in raw.sources], template_dir, validate_output, ci_install)
         hit = store.get("build", key)
         if hit is not None:
             records, found = hit
@@ -184,9 +196,12 @@ def _render_and_validate(
     return files, sink.items
 
 
-def _build_key(checked: Checked, template_dir: Path | None, validate_output: bool, ci_install: str | None) -> str:
+def build_key(
+    file_keys: Sequence[str], template_dir: Path | None, validate_output: bool, ci_install: str | None
+) -> str:
+    """What a build's outputs depend on besides shipspec's code and data (the cache's version):
+    each spec file (``parse.sources.file_key``), the template overrides and the switches."""
     from compiler.cache import digest, tree_digest, version_tag
-    from compiler.parse.sources import file_key
 
     parts = [
         version_tag(),
@@ -194,8 +209,7 @@ def _build_key(checked: Checked, template_dir: Path | None, validate_output: boo
         tree_digest(template_dir) if template_dir is not None else "-",
         f"ci_install={ci_install or '-'}",
     ]
-    parts += [file_key(s.path, s.text) for s in checked.sources]
-    return digest(*parts)
+    return digest(*parts, *file_keys)
 
 
 # Emit: what writing a build under a root would change, and writing it. Appended

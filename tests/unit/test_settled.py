@@ -1,0 +1,174 @@
+"""A compile or check of a tree the last compile left answers from its record
+(compiler.settled) and never differently from the whole pipeline: after random
+edits of the spec and of the output, a cached and an uncached tree give the same
+exit codes, reports and bytes."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bench.synth import generate
+from compiler import pipeline, settled
+from compiler.cli import main
+from tests.unit.test_cache import EDITS, _apply
+
+
+def _settle() -> None:
+    """Past the settle time, so a compile records its files (their ctime cannot be aged)."""
+    time.sleep(settled.SETTLE_NS / 1e9 + 0.02)
+
+
+def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    rc = main(list(args))
+    got = capsys.readouterr()
+    return rc, got.out, got.err
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and ".shipspec/cache" not in p.relative_to(root).as_posix()
+    }
+
+
+def _fail_if_built(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the pipeline ran")
+
+    monkeypatch.setattr(pipeline, "build", refuse)
+
+
+def test_a_no_op_compile_and_check_run_no_pipeline(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    specs = generate(tmp_path, 2)
+    out = tmp_path / "out"
+    first = _run(capsys, "compile", str(specs), "--out", str(out), "--format", "json")
+    assert first[0] == 0
+    _settle()
+    written = first[2].split(" written")[0].rsplit(" ", 1)[-1]
+    no_op = (0, first[1], f"shipspec: 0 written, 0 removed, {written} unchanged under {out}\n")
+    assert _run(capsys, "compile", str(specs), "--out", str(out), "--format", "json") == no_op  # records
+    with monkeypatch.context() as m:
+        _fail_if_built(m)
+        assert _run(capsys, "compile", str(specs), "--out", str(out), "--format", "json") == no_op
+        assert _run(capsys, "check", str(specs), "--out", str(out), "--format", "json")[:2] == (0, first[1])
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["spec", "output", "output-removed", "directory-symlink", "ledger", "allow", "templates"],
+)
+def test_any_change_it_depends_on_runs_the_pipeline(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    specs = generate(tmp_path, 2)
+    out = tmp_path / "out"
+    args = ["compile", str(specs), "--out", str(out), "--format", "json"]
+    assert _run(capsys, *args)[0] == 0
+    _settle()
+    assert _run(capsys, *args)[0] == 0  # records
+    calls: list[int] = []
+    real = pipeline.build
+
+    def counted(*a: object, **k: object) -> pipeline.Build:
+        calls.append(1)
+        return real(*a, **k)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline, "build", counted)
+    some = next(p for p in sorted((out / "deploy").rglob("*.yaml")))
+    if change == "spec":
+        _apply(specs / "models" / "m00000.ship", 7, 3)  # a comment: same IR, other text
+    elif change == "output":
+        some.write_bytes(some.read_bytes().replace(b"a", b"b", 1))  # same size
+    elif change == "output-removed":
+        some.unlink()
+    elif change == "directory-symlink":
+        moved = tmp_path / "elsewhere"
+        shutil.move(str(some.parent), moved)
+        some.parent.symlink_to(moved, target_is_directory=True)  # same files, same inodes
+    elif change == "ledger":
+        ledger = out / ".shipspec" / "ledger.json"
+        ledger.write_bytes(ledger.read_bytes())
+    elif change == "allow":
+        args += ["--allow", "SS520"]
+    elif change == "templates":
+        overrides = tmp_path / "templates"
+        overrides.mkdir()
+        (overrides / "unused.j2").write_text("x")
+        args += ["--templates", str(overrides)]
+    _run(capsys, *args)
+    assert calls, f"a compile after a {change} change was answered from the record"
+
+
+OPS = st.one_of(
+    st.tuples(st.just("edit"), st.integers(0, 1), st.integers(0, len(EDITS) - 1), st.integers(1, 9)),
+    st.tuples(st.just("hand-edit"), st.integers(0, 50), st.just(0), st.just(0)),
+    st.tuples(st.just("remove"), st.integers(0, 50), st.just(0), st.just(0)),
+    st.tuples(st.just("compile"), st.just(0), st.just(0), st.just(0)),
+    st.tuples(st.just("check"), st.just(0), st.just(0), st.just(0)),
+)
+
+
+@settings(max_examples=6, deadline=None)
+@given(st.lists(OPS, min_size=1, max_size=5))
+def test_a_cached_tree_and_an_uncached_one_agree_after_random_edits(ops: list[tuple[str, int, int, int]]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        specs = generate(root, 2)
+        trees = {"cached": root / "cached", "uncached": root / "uncached"}
+        flags = {"cached": [], "uncached": ["--no-cache"]}
+        for name, out in trees.items():
+            assert main(["compile", str(specs), "--out", str(out), "--format", "json", *flags[name]]) == 0
+        _settle()
+        for op, a, b, n in [("compile", 0, 0, 0), *ops]:  # the first compile records: every later no-op is settled
+            if op == "edit":
+                _apply(specs / "models" / f"m{a:05d}.ship", b, n)
+                continue
+            if op in ("hand-edit", "remove"):
+                for out in trees.values():
+                    files = sorted(p for p in (out / "deploy").rglob("*.yaml"))
+                    if not files:
+                        continue
+                    victim = files[a % len(files)]
+                    if op == "remove":
+                        victim.unlink()
+                    else:
+                        victim.write_bytes(victim.read_bytes().replace(b"e", b"E", 1))
+                continue
+            seen = {}
+            for name, out in trees.items():
+                with tempfile.TemporaryFile("w+") as report:
+                    err = io.StringIO()
+                    with contextlib.redirect_stdout(report), contextlib.redirect_stderr(err):
+                        rc = main([op, str(specs), "--out", str(out), "--format", "json", *flags[name]])
+                    report.seek(0)
+                    seen[name] = (rc, report.read(), err.getvalue().replace(str(out), "OUT"), _tree(out))
+            assert seen["cached"] == seen["uncached"], op
+            _settle()
+
+
+def test_a_tree_written_within_the_settle_time_is_not_recorded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file younger than the settle time could be edited again without its stat changing."""
+    from compiler.cache import Cache
+
+    specs = generate(tmp_path, 1)
+    out = tmp_path / "out"
+    for settle, recorded in ((10**18, False), (0, True)):  # everything is "just written", then nothing
+        monkeypatch.setattr(settled, "SETTLE_NS", settle)
+        shutil.rmtree(out, ignore_errors=True)
+        assert main(["compile", str(specs), "--out", str(out)]) == 0
+        assert main(["compile", str(specs), "--out", str(out)]) == 0
+        inputs = settled.read_inputs([specs], None, True, None, frozenset())
+        assert inputs is not None
+        assert (settled.lookup(Cache(out), out, inputs) is not None) is recorded
