@@ -22,7 +22,6 @@ Python packaging.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -77,6 +76,8 @@ def load(path: Path | None = None) -> Config:
     path = path if path is not None else find()
     if path is None:
         return Config()
+    import tomllib  # only when there is a file to read: `shipspec validate` in a hook often has none
+
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
