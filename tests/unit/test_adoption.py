@@ -7,6 +7,8 @@ import io
 import json
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import jsonschema
@@ -331,6 +333,26 @@ def test_usage_errors_read_the_same_with_one_commands_parser(tmp_path: Path) -> 
         with contextlib.redirect_stderr(one), pytest.raises(SystemExit):
             cli.build_parser().parse_args(argv)
         assert (rc, out, err) == (2, "", one.getvalue()), argv
+
+
+@pytest.mark.parametrize(("command", "collecting"), [("validate", False), ("check", True)])
+def test_the_program_holds_the_collector_off_only_for_brief_commands(
+    command: str, collecting: bool, tmp_path: Path
+) -> None:
+    # cli.run is the console script: main, then gc.freeze for the ending process; the
+    # cyclic collector is off for the brief commands only (an lsp or watch keeps collecting).
+    (tmp_path / "specs").mkdir()
+    (tmp_path / "specs" / "s.ship").write_text(MINIMAL)
+    probe = (
+        "import gc, sys\nfrom compiler import cli\n"
+        f"sys.argv = ['shipspec', {command!r}, '--allow', 'SS740']\n"
+        "code = cli.run()\nprint(code, gc.isenabled(), gc.get_freeze_count() > 0)\n"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, cwd=tmp_path, env=dict(os.environ)
+    )
+    rc, _, _ = run([command, "--allow", "SS740"], cwd=tmp_path)
+    assert r.stdout.split()[-3:] == [str(rc), str(collecting), "True"], r.stderr
 
 
 @pytest.mark.parametrize(
