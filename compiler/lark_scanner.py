@@ -12,6 +12,10 @@ terminals with ``str.startswith`` (no compiling), patterns compiled once per pro
 and shared by every state. A state that lexes often (``UNION_AFTER`` tokens) compiles
 lark's union after all, which is faster per token on large specs. Either way the
 tokens are lark's: ``tests/unit/parse/test_standalone.py`` lexes the corpus both ways.
+
+``scripts/gen_parser.py`` pickles the parser with every state's scanner built (the
+keywords a NAME may turn out to be, per state, are lark's to compute and the same on
+every run), so this class is what the pickle names: ``deferring`` keeps lark's own.
 """
 
 from __future__ import annotations
@@ -63,32 +67,35 @@ def _literal_pattern(terminal: Any) -> str | None:
 
 
 class Scanner:
-    """lark's ``Scanner`` interface (``match``, ``fullmatch``, ``allowed_types``), the union deferred."""
+    """lark's ``Scanner`` (``match``, ``fullmatch``, ``allowed_types``), its union deferred."""
 
-    def __init__(
-        self,
-        union: Callable[..., Any],
-        terminals: Sequence[Any],
-        g_regex_flags: int,
-        re_: Any,
-        use_bytes: bool = False,
-    ) -> None:
+    def __init__(self, terminals: Sequence[Any], g_regex_flags: int, re_: Any, use_bytes: bool = False) -> None:
         self.terminals = terminals
         self.g_regex_flags = g_regex_flags
         self.re_ = re_
         self.use_bytes = use_bytes
         self.allowed_types = {t.name for t in terminals}
-        self._union_of = union
+        self._matched = 0
         self._union: Any = None
-        # Only str text through the standard re module is matched one terminal at a time.
-        self._left = UNION_AFTER if re_ is re and not use_bytes else 0
         self._matchers: list[tuple[str, _Matcher]] | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        # scripts/gen_parser.py pickles the parser with its scanners built: without what they
+        # compiled (a pickled pattern is compiled again when loaded) and their count.
+        return {**self.__dict__, "_matched": 0, "_union": None, "_matchers": None}
 
     def _lark(self) -> Any:
         """lark's own Scanner of these terminals: their union, compiled."""
         if self._union is None:
-            self._union = self._union_of(self.terminals, self.g_regex_flags, self.re_, self.use_bytes)
+            self._union = _LARK_SCANNER[0](self.terminals, self.g_regex_flags, self.re_, self.use_bytes)
         return self._union
+
+    def _one_at_a_time(self) -> bool:
+        """Whether to match the terminals one at a time (str text through the re module only)."""
+        if self._matched >= UNION_AFTER or self.re_ is not re or self.use_bytes:
+            return False
+        self._matched += 1
+        return True
 
     def _each(self) -> list[tuple[str, _Matcher]]:
         if self._matchers is None:
@@ -104,9 +111,8 @@ class Scanner:
 
     def match(self, text: _Text, pos: int) -> tuple[str, str] | None:
         """The text and terminal name of the first terminal that matches at ``pos``."""
-        if self._left <= 0:
+        if not self._one_at_a_time():
             return self._lark().match(text, pos)  # type: ignore[no-any-return]
-        self._left -= 1
         source, end = text.text, text.end
         for name, matcher in self._each():
             value = matcher(source, pos, end)
@@ -116,9 +122,8 @@ class Scanner:
 
     def fullmatch(self, text: str) -> str | None:
         """The name of the first terminal that matches all of ``text``."""
-        if self._left <= 0:
+        if not self._one_at_a_time():
             return self._lark().fullmatch(text)  # type: ignore[no-any-return]
-        self._left -= 1
         for t in self.terminals:
             literal = _literal_pattern(t)
             if literal is not None:
@@ -129,6 +134,11 @@ class Scanner:
         return None
 
 
-def deferring(union: Callable[..., Any]) -> Callable[..., Scanner]:
-    """What ``compiler.lark_standalone`` calls ``Scanner``: ours, with lark's ``union`` for later."""
-    return partial(Scanner, union)
+# lark's Scanner class, which compiles the union (deferring() records it).
+_LARK_SCANNER: list[Callable[..., Any]] = []
+
+
+def deferring(lark_scanner: Callable[..., Any]) -> type[Scanner]:
+    """What ``compiler.lark_standalone`` calls ``Scanner``: this one, lark's kept for the union."""
+    _LARK_SCANNER[:] = [lark_scanner]
+    return Scanner

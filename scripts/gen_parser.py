@@ -5,8 +5,8 @@ Two files come from ``compiler/parse/grammar/spec.lark`` and the lark the test e
 - ``compiler/lark_standalone.py``: lark's LALR runtime (what ``python -m lark.tools.standalone``
   writes, MPL-2.0), without the tables, plus a tail that swaps in ``compiler.lark_scanner``;
 - ``compiler/parse/grammar/spec.parser.pickle``: the parser built from the grammar (the LALR
-  tables, states numbered in a canonical order, the contextual lexer and the tree builder),
-  pickled; ``compiler.parse.syntax.parser()`` loads it.
+  tables, states numbered in a canonical order, the contextual lexer with each state's
+  scanner, the tree builder), pickled; ``compiler.parse.syntax.parser()`` loads it.
 
 Building the parser from the grammar took lark's import, the grammar load and the tables'
 construction (or a cache file in the user's temporary directory): most of a cold
@@ -139,6 +139,12 @@ def _tables() -> tuple[dict[str, Any], dict[int, Any]]:
 
 def _pickled(module: types.ModuleType, data: dict[str, Any], memo: dict[int, Any]) -> bytes:
     parser = module.Lark._load_from_dict(data, memo)
+    # Each lexer's scanner and keyword callbacks, built now rather than on the first token
+    # each parser state lexes (what lark computes there is the same every run; compiling
+    # the scanners' expressions stays lazy: compiler.lark_scanner).
+    contextual = parser.parser.lexer
+    for lexer in [*contextual.lexers.values(), contextual.root_lexer]:
+        lexer.scanner  # noqa: B018 - the property builds and keeps it
     buf = io.BytesIO()
     pickler = pickle.Pickler(buf, protocol=5)
     # The lexer's configuration names the regular-expression module: pickled as its import.

@@ -147,8 +147,10 @@ def test_diagnostics_do_not_depend_on_when_a_scanner_compiles(name: str, monkeyp
     assert found[0] == found[10**9]
 
 
-def test_the_scanner_matches_literals_and_patterns_as_a_union_would() -> None:
+def test_the_scanner_matches_literals_and_patterns_as_a_union_would(monkeypatch: pytest.MonkeyPatch) -> None:
     from lark.lexer import PatternRE, PatternStr, Scanner, TerminalDef, TextSlice
+
+    monkeypatch.setattr(lark_scanner, "_LARK_SCANNER", [Scanner])
 
     terminals = [
         TerminalDef("QUANTITY", PatternRE(r"\d+(\.\d+)?(%|[A-Za-z]+)"), 2),
@@ -158,7 +160,7 @@ def test_the_scanner_matches_literals_and_patterns_as_a_union_would() -> None:
         TerminalDef("NAME", PatternRE(r"[a-z]+")),
         TerminalDef("CI", PatternStr("ab", flags=("i",))),
     ]
-    ours = lark_scanner.Scanner(Scanner, terminals, 0, __import__("re"))
+    ours = lark_scanner.Scanner(terminals, 0, __import__("re"))
     union = Scanner(terminals, 0, __import__("re"), False)
     for text in ("50ms", "1.5", "->x", "-1", "abc", "AB", "?", "12%", ""):
         for pos in range(len(text) + 1):
@@ -166,3 +168,13 @@ def test_the_scanner_matches_literals_and_patterns_as_a_union_would() -> None:
             assert ours.match(window, pos) == union.match(window, pos), (text, pos)
         assert ours.fullmatch(text) == union.fullmatch(text), text
     assert ours.allowed_types == union.allowed_types
+    assert ours._union is None  # it never compiled the union
+    monkeypatch.setattr(lark_scanner, "UNION_AFTER", 0)
+    assert ours.match(TextSlice("50ms", 0, 4), 0) == ("50ms", "QUANTITY") and ours._union is not None
+
+
+def test_the_pickled_scanners_come_back_without_what_they_compiled() -> None:
+    lexer = pickle.loads(syntax.PARSER.read_bytes()).parser.lexer
+    scanners = [lx._scanner for lx in [*lexer.lexers.values(), lexer.root_lexer]]
+    assert all(isinstance(s, lark_scanner.Scanner) for s in scanners)  # built by scripts/gen_parser.py
+    assert all(s._union is None and s._matchers is None and s._matched == 0 for s in scanners)
