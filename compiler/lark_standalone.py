@@ -271,17 +271,22 @@ class MissingVariableError(LarkError):
 
 
 import sys, re
-import logging
 from dataclasses import dataclass
 from typing import Generic, AnyStr
 
-logger: logging.Logger = logging.getLogger("lark")
-logger.addHandler(logging.StreamHandler())
-##
 
-##
+class _Logger:  # shipspec (scripts/gen_parser.py): lark's logger, made on first use
+    def __getattr__(self, name):
+        global logger
+        import logging
 
-logger.setLevel(logging.CRITICAL)
+        logger = logging.getLogger("lark")
+        logger.addHandler(logging.StreamHandler())
+        logger.setLevel(logging.CRITICAL)
+        return getattr(logger, name)
+
+
+logger = _Logger()
 
 
 NO_VALUE = object()

@@ -65,6 +65,42 @@ Scanner = _deferring(Scanner)
 """
 
 
+# lark's logger, which the runtime only uses to debug and to warn while building a parser
+# (neither happens here): made when first used, as lark makes it, rather than importing
+# logging (and threading, traceback, string) into every cold start (~2 ms; issue 16).
+LOGGER = """\
+import logging
+from dataclasses import dataclass
+from typing import Generic, AnyStr
+
+logger: logging.Logger = logging.getLogger("lark")
+logger.addHandler(logging.StreamHandler())
+##
+
+##
+
+logger.setLevel(logging.CRITICAL)
+"""
+LAZY_LOGGER = """\
+from dataclasses import dataclass
+from typing import Generic, AnyStr
+
+
+class _Logger:  # shipspec (scripts/gen_parser.py): lark's logger, made on first use
+    def __getattr__(self, name):
+        global logger
+        import logging
+
+        logger = logging.getLogger("lark")
+        logger.addHandler(logging.StreamHandler())
+        logger.setLevel(logging.CRITICAL)
+        return getattr(logger, name)
+
+
+logger = _Logger()
+"""
+
+
 def _standalone_code() -> str:
     """lark's runtime as its standalone tool writes it, up to (not including) the tables."""
     import lark
@@ -80,6 +116,10 @@ def _standalone_code() -> str:
             code = standalone.extract_sections(f)["standalone"]
         if i:  # as the tool does: the license header stays, other files lose docstrings and comments
             code = standalone.strip_docstrings(partial(next, iter(code.splitlines(True))))
+        if pyfile == "utils.py":
+            if code.count(LOGGER) != 1:
+                raise SystemExit("gen_parser: lark's utils.py no longer sets up its logger as expected")
+            code = code.replace(LOGGER, LAZY_LOGGER)
         write(code)
     # The tool ends with the tables and these: the deserialised parse table's actions are 0 and 1.
     write("Shift = 0")

@@ -178,3 +178,15 @@ def test_the_pickled_scanners_come_back_without_what_they_compiled() -> None:
     scanners = [lx._scanner for lx in [*lexer.lexers.values(), lexer.root_lexer]]
     assert all(isinstance(s, lark_scanner.Scanner) for s in scanners)  # built by scripts/gen_parser.py
     assert all(s._union is None and s._matchers is None and s._matched == 0 for s in scanners)
+
+
+def test_larks_logger_is_made_as_lark_makes_it_when_first_used() -> None:
+    probe = (
+        "import sys\nfrom compiler import lark_standalone as L\n"
+        "assert 'logging' not in sys.modules\n"
+        "L.logger.debug('not shown')\n"
+        "import logging\nreal = logging.getLogger('lark')\n"
+        "print(L.logger is real, real.level == logging.CRITICAL, len(real.handlers))\n"
+    )
+    r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert r.stdout.split() == ["True", "True", "1"], r.stderr
