@@ -25,6 +25,7 @@ import importlib
 import io
 import os
 import pickle
+import pickletools
 import sys
 import types
 from collections import deque
@@ -185,6 +186,13 @@ def _pickled(module: types.ModuleType, data: dict[str, Any], memo: dict[int, Any
     contextual = parser.parser.lexer
     for lexer in [*contextual.lexers.values(), contextual.root_lexer]:
         lexer.scanner  # noqa: B018 - the property builds and keeps it
+    # The parse table's ~5,400 actions are ~900 distinct (action, argument) pairs: shared,
+    # they unpickle as references instead of new tuples. The pickle is then optimised
+    # (its unused memo entries dropped): ~1 ms less to load.
+    shared: dict[tuple[int, int], tuple[int, Any]] = {}
+    for actions in parser.parser.parser.parser.parse_table.states.values():
+        for token, (action, arg) in actions.items():
+            actions[token] = shared.setdefault((action, arg if action == 0 else id(arg)), (action, arg))
     buf = io.BytesIO()
     pickler = pickle.Pickler(buf, protocol=5)
     # The lexer's configuration names the regular-expression module: pickled as its import.
@@ -193,7 +201,7 @@ def _pickled(module: types.ModuleType, data: dict[str, Any], memo: dict[int, Any
         types.ModuleType: lambda m: (importlib.import_module, (m.__name__,)),
     }
     pickler.dump(parser)
-    return buf.getvalue()
+    return pickletools.optimize(buf.getvalue())
 
 
 def generate(module_text: str | None = None) -> tuple[str, bytes]:
