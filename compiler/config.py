@@ -22,19 +22,20 @@ Python packaging.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
 from compiler.diagnostics import CODES, Severity
 from compiler.errors import UsageError
+from compiler.records import Record, record
 
 FILENAME = "shipspec.toml"
 _KEYS = {"specs", "out", "templates", "allow", "strict", "ci"}
 _CI_KEYS = {"install"}
 
 
-@dataclass(frozen=True, slots=True)
-class Config:
+@record
+class Config(Record):
     """The settings; ``path`` is None when no ``shipspec.toml`` was found (defaults)."""
 
     path: Path | None = None

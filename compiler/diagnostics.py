@@ -13,6 +13,8 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from compiler.records import Record, record
+
 
 @dataclass(frozen=True, slots=True, order=True)
 class Span:
@@ -159,8 +161,8 @@ CODES: dict[str, tuple[Severity, str]] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Diagnostic:
+@record
+class Diagnostic(Record):
     code: str
     severity: Severity
     message: str

@@ -7,7 +7,6 @@ exception never reaches the user.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from compiler.lark_standalone import (
     UnexpectedToken,
 )
 from compiler.limits import SPEC_BYTES, TooLarge, read_bounded
+from compiler.records import Record, record
 
 GRAMMAR = Path(__file__).parent / "grammar" / "spec.lark"
 # The parser lark builds from GRAMMAR, built and pickled by scripts/gen_parser.py (a test
@@ -47,15 +47,15 @@ _PUNCT_WORDS = {
 }  # fmt: skip
 
 
-@dataclass(frozen=True, slots=True)
-class Comment:
+@record
+class Comment(Record):
     text: str
     line: int
     column: int
 
 
-@dataclass(frozen=True, slots=True)
-class SourceFile:
+@record
+class SourceFile(Record):
     path: str
     text: str
     tree: Tree[Token] | None
