@@ -13,11 +13,11 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from compiler.records import Record, record
+from compiler.records import OrderedRecord, Record, record
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class Span:
+@record
+class Span(OrderedRecord):
     """A 1-based, end-exclusive source range."""
 
     file: str

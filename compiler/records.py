@@ -9,7 +9,8 @@ methods written once, reading each class's fields (so half the compiling). They 
 the dataclass's would: the repr ``Name(field=value, ...)`` of the ``repr`` fields (``...``
 for a recursive one), equality of the ``compare`` fields between instances of the same
 class (``NotImplemented`` otherwise), the hash of the tuple of the ``hash`` fields
-(``compare`` ones when ``hash`` is unset). Everything else is ``dataclass``'s own:
+(``compare`` ones when ``hash`` is unset); and an ``OrderedRecord`` orders by the
+``compare`` fields as ``order=True`` does. Everything else is ``dataclass``'s own:
 ``__init__``, frozenness, slots, pickling, ``fields``/``replace``/``asdict``, match
 arguments. ``tests/unit/test_records.py`` compares records with the dataclasses they replace.
 """
@@ -72,12 +73,46 @@ class Record:
         return f"{self.__class__.__qualname__}({shown})"
 
 
+class OrderedRecord(Record):
+    """A record that also orders as ``@dataclass(order=True)`` does: by its ``compare`` fields."""
+
+    __slots__ = ()
+
+    def __lt__(self, other: object) -> bool:
+        if other.__class__ is self.__class__:
+            key = _keys(self.__class__)[0]
+            return key(self) < key(other)
+        return NotImplemented
+
+    def __le__(self, other: object) -> bool:
+        if other.__class__ is self.__class__:
+            key = _keys(self.__class__)[0]
+            return key(self) <= key(other)
+        return NotImplemented
+
+    def __gt__(self, other: object) -> bool:
+        if other.__class__ is self.__class__:
+            key = _keys(self.__class__)[0]
+            return key(self) > key(other)
+        return NotImplemented
+
+    def __ge__(self, other: object) -> bool:
+        if other.__class__ is self.__class__:
+            key = _keys(self.__class__)[0]
+            return key(self) >= key(other)
+        return NotImplemented
+
+
+_OWN = frozenset({"__eq__", "__hash__", "__repr__", "__lt__", "__le__", "__gt__", "__ge__"})
+
+
 @typing.dataclass_transform(frozen_default=True, field_specifiers=(dataclasses.field, dataclasses.Field))
 def record(cls: type[_T]) -> type[_T]:
-    """``@dataclass(frozen=True, slots=True)`` for a subclass of ``Record``."""
+    """``@dataclass(frozen=True, slots=True)`` for a subclass of ``Record`` (``order=True`` too
+    for a subclass of ``OrderedRecord``)."""
     if not issubclass(cls, Record):
         raise TypeError(f"@record class {cls.__name__} must derive from Record")
-    own = {"__eq__", "__hash__", "__repr__"} & set(vars(cls))
+    own = _OWN & set(vars(cls))
     if own:  # dataclass would keep them, and derive __hash__ from an __eq__: write a dataclass
         raise TypeError(f"@record class {cls.__name__} defines {', '.join(sorted(own))}")
     return dataclasses.dataclass(frozen=True, slots=True, eq=False, repr=False)(cls)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import operator
 import pickle
 from collections.abc import Iterator
 from functools import cache
@@ -13,7 +14,7 @@ import pytest
 
 from compiler.parse.sources import load, load_text
 from compiler.pipeline import validate
-from compiler.records import Record, record
+from compiler.records import OrderedRecord, Record, record
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,7 +32,9 @@ def _twin(cls: type) -> type:
         )
         for f in dataclasses.fields(cls)
     ]
-    twin = dataclasses.make_dataclass(cls.__name__, fields, frozen=True, slots=True)
+    twin = dataclasses.make_dataclass(
+        cls.__name__, fields, frozen=True, slots=True, order=issubclass(cls, OrderedRecord)
+    )
     twin.__qualname__ = cls.__qualname__
     return twin
 
@@ -82,6 +85,20 @@ def test_repr_eq_and_hash_are_the_dataclasses() -> None:
         assert (node == same, node != same) == (twin == same_twin, twin != same_twin) == (True, False)
         assert node.__eq__(twin) is NotImplemented and twin.__eq__(node) is NotImplemented
         assert (node == object()) is (twin == object()) is False
+
+
+def test_spans_order_as_the_dataclass_ordered_them() -> None:
+    from compiler.diagnostics import Span
+
+    spans = sorted({n for n in NODES if isinstance(n, Span)}, key=repr)[:40]
+    assert len(spans) == 40
+    spans.append(Span("a", 1, 1, 1, 2))
+    for a in spans:
+        for b in spans:
+            ta, tb = _as_twin(a), _as_twin(b)
+            assert (a < b, a <= b, a > b, a >= b) == (ta < tb, ta <= tb, ta > tb, ta >= tb)
+        assert a.__lt__(object()) is NotImplemented and _as_twin(a).__lt__(object()) is NotImplemented
+    assert [_as_twin(s) for s in sorted(spans)] == sorted(_as_twin(s) for s in spans)
 
 
 def test_fields_that_do_not_compare_are_left_out_as_the_dataclasses_leave_them() -> None:
@@ -184,3 +201,26 @@ def test_every_combination_of_field_options_as_the_dataclasses_have_it() -> None
             d, td = Derived(**values), derived_twin(**values)
             assert (repr(d), hash(d), d == a, a == d) == (repr(td), hash(td), td == ta, ta == td)
             assert a.__eq__(d) is NotImplemented and ta.__eq__(td) is NotImplemented
+
+
+def test_ordering_leaves_out_the_fields_that_do_not_compare() -> None:
+    @record
+    class Ordered(OrderedRecord):
+        a: int
+        b: int = dataclasses.field(default=0, compare=False)
+
+    twin = _twin(Ordered)
+    pairs = [((1, 5), (1, 0)), ((1, 0), (2, 0)), ((2, 9), (1, 0))]
+    for x, y in pairs:
+        got = [op(Ordered(*x), Ordered(*y)) for op in (operator.lt, operator.le, operator.gt, operator.ge, operator.eq)]
+        want = [op(twin(*x), twin(*y)) for op in (operator.lt, operator.le, operator.gt, operator.ge, operator.eq)]
+        assert got == want, (x, y)
+
+    class Less(OrderedRecord):
+        a: int
+
+        def __lt__(self, other: object) -> bool:
+            return True
+
+    with pytest.raises(TypeError, match="defines __lt__"):
+        record(Less)
