@@ -12,12 +12,14 @@ class (``NotImplemented`` otherwise), the hash of the tuple of the ``hash`` fiel
 (``compare`` ones when ``hash`` is unset); and an ``OrderedRecord`` orders by the
 ``compare`` fields as ``order=True`` does. Everything else is ``dataclass``'s own:
 ``__init__``, frozenness, slots, pickling, ``fields``/``replace``/``asdict``, match
-arguments. ``tests/unit/test_records.py`` compares records with the dataclasses they replace.
+arguments. An undocumented record's docstring is dataclass's (the signature), worded
+without ``inspect.signature``. ``tests/unit/test_records.py`` compares records with the dataclasses they replace.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import typing
 from collections.abc import Callable
 from operator import attrgetter
@@ -115,4 +117,33 @@ def record(cls: type[_T]) -> type[_T]:
     own = _OWN & set(vars(cls))
     if own:  # dataclass would keep them, and derive __hash__ from an __eq__: write a dataclass
         raise TypeError(f"@record class {cls.__name__} defines {', '.join(sorted(own))}")
-    return dataclasses.dataclass(frozen=True, slots=True, eq=False, repr=False)(cls)
+    undocumented = not cls.__doc__
+    if undocumented:  # dataclass would word the docstring with inspect.signature: slow
+        cls.__doc__ = _PENDING
+    made = dataclasses.dataclass(frozen=True, slots=True, eq=False, repr=False)(cls)
+    if undocumented:
+        made.__doc__ = _signature_doc(made)
+    return made
+
+
+_PENDING = "(the signature: records._signature_doc)"
+
+
+def _signature_doc(cls: type) -> str:
+    """What dataclass makes an undocumented class's docstring: its name and ``__init__``'s
+    signature as ``inspect.signature`` words it, without ``-> None``."""
+    params = []
+    keyword_only = False
+    for f in dataclasses.fields(cls):
+        if not f.init:
+            continue
+        if f.kw_only and not keyword_only:
+            params.append("*")
+            keyword_only = True
+        text = f"{f.name}: {inspect.formatannotation(f.type)}"
+        if f.default is not dataclasses.MISSING:
+            text += f" = {f.default!r}"
+        elif f.default_factory is not dataclasses.MISSING:
+            text += " = <factory>"
+        params.append(text)
+    return f"{cls.__name__}({', '.join(params)})".replace(" -> None", "")

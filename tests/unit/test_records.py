@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import operator
 import pickle
 from collections.abc import Iterator
@@ -27,7 +28,13 @@ def _twin(cls: type) -> type:
             f.name,
             f.type,
             dataclasses.field(
-                default=f.default, default_factory=f.default_factory, repr=f.repr, hash=f.hash, compare=f.compare
+                default=f.default,
+                default_factory=f.default_factory,
+                init=f.init,
+                repr=f.repr,
+                hash=f.hash,
+                compare=f.compare,
+                kw_only=f.kw_only,
             ),
         )
         for f in dataclasses.fields(cls)
@@ -85,6 +92,29 @@ def test_repr_eq_and_hash_are_the_dataclasses() -> None:
         assert (node == same, node != same) == (twin == same_twin, twin != same_twin) == (True, False)
         assert node.__eq__(twin) is NotImplemented and twin.__eq__(node) is NotImplemented
         assert (node == object()) is (twin == object()) is False
+
+
+def test_an_undocumented_record_has_the_docstring_dataclass_would_give_it() -> None:
+    undocumented = 0
+    for cls in {type(n) for n in NODES}:
+        worded = cls.__name__ + str(inspect.signature(cls)).replace(" -> None", "")
+        if cls.__doc__ == worded:
+            undocumented += 1
+        else:  # its own docstring, which dataclass keeps
+            assert cls.__doc__ and not cls.__doc__.startswith(cls.__name__ + "("), cls.__doc__
+    assert undocumented >= 20
+
+    @record
+    class Options(Record):
+        a: int
+        b: str | None = None
+        c: tuple[int, ...] = dataclasses.field(default_factory=tuple)
+        d: float = dataclasses.field(default=1.5, kw_only=True)
+        e: int = dataclasses.field(default=0, init=False)
+
+    assert (
+        Options.__doc__ == _twin(Options).__doc__ == "Options" + str(inspect.signature(Options)).replace(" -> None", "")
+    )
 
 
 def test_spans_order_as_the_dataclass_ordered_them() -> None:
