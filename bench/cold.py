@@ -6,6 +6,12 @@ interpreter start-up for scale, and the ratio of the medians (issue 16: at most 
 The budget (DESIGN.md) is 0.3 s median on a 2-core machine. ``--file`` validates a
 given spec file instead of a generated one.
 
+The ratio depends on how shipspec is installed: an editable install (``pip install -e``,
+what scripts/bootstrap makes) has site import its finder, and with it pathlib, re and
+urllib, in every interpreter start, ``python -c pass`` included, which makes the
+baseline about 10 ms longer than a regular install's; the line ``install`` says which.
+Run it with a regular install's interpreter for what users see.
+
 The processes run without ``PYTHONDONTWRITEBYTECODE``: an installed shipspec has its
 bytecode compiled, and with the variable set an editable checkout would recompile
 every module of ``compiler`` in every run (the warm-up runs write the bytecode).
@@ -42,6 +48,23 @@ def shipspec_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "compiler"]
 
 
+def install_kind() -> str:
+    """How shipspec is installed for this interpreter: the ratio reads differently for each."""
+    import json
+    import sysconfig
+    from importlib import metadata
+
+    # The environment's own site-packages: a checkout's shipspec.egg-info is not an install.
+    found = list(metadata.distributions(name="shipspec", path=[sysconfig.get_paths()["purelib"]]))
+    if not found:
+        return "not installed (python -m compiler from the working directory)"
+    direct = found[0].read_text("direct_url.json")
+    if direct and json.loads(direct).get("dir_info", {}).get("editable"):
+        # site imports the editable install's finder (pathlib, re, urllib...) in every start.
+        return "editable (its finder loads at every start of this interpreter, python -c pass's too)"
+    return "regular (what users install)"
+
+
 def time_runs(cmd: Sequence[str], runs: int, warmup: int) -> list[float]:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     for _ in range(warmup):
@@ -73,6 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         spec = args.file or one_file_spec(Path(tmp))
         baseline = time_runs([sys.executable, "-c", "pass"], args.runs, args.warmup)
         validate = time_runs([*shipspec_command(), "validate", str(spec)], args.runs, args.warmup)
+    print(f"{'install':>28}: {install_kind()}")
     print(summary("python -c pass", baseline))
     print(summary("shipspec validate (1 file)", validate))
     median = statistics.median(validate)
