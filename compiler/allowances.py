@@ -22,10 +22,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 from compiler.diagnostics import CODES, Diagnostic, Severity, Span
 from compiler.parse.syntax import SourceFile, code_chars, scan_comments
+from compiler.records import Record, record
 
 _INLINE = re.compile(r"#\s*shipspec:\s*allow\(([^)]*)\)")
 # Codes raised while rendering or writing: a run that stops before rendering (validate)
@@ -33,8 +33,8 @@ _INLINE = re.compile(r"#\s*shipspec:\s*allow\(([^)]*)\)")
 _RENDER_PHASES = ("SS7", "SS8", "SS9")
 
 
-@dataclass(frozen=True, slots=True)
-class Inline:
+@record
+class Inline(Record):
     codes: frozenset[str]
     span: Span  # the comment
     first: int  # lines it concerns, inclusive

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -29,7 +28,7 @@ if TYPE_CHECKING:
     from compiler.pipeline import Build, Planned, Reported
     from compiler.settled import Settled
 
-__all__ = ["EXIT_FAIL", "EXIT_INTERNAL", "EXIT_OK", "EXIT_USAGE", "UsageError", "build_parser", "main"]
+__all__ = ["EXIT_FAIL", "EXIT_INTERNAL", "EXIT_OK", "EXIT_USAGE", "UsageError", "build_parser", "main", "run"]
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 DEFAULT_SPECS = Path("specs")
@@ -166,7 +165,10 @@ def _sub(
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every command; with ``only``, of that command alone (``main`` builds that
+    when the command is plain to see: a hook's ``shipspec validate`` does not pay for the
+    others' parsers). Its help, errors and namespace for ``only`` are the full parser's."""
     parser = argparse.ArgumentParser(
         prog="shipspec",
         description="Validate ML lifecycle specs and render them for GitOps. Settings come from shipspec.toml "
@@ -180,52 +182,70 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--no-config", action="store_true", help="read no shipspec.toml: the built-in defaults")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, add in _PARSERS.items():
+        if only is None or name == only:
+            add(sub)
+    for name, child in sub.choices.items():  # the monitoring commands' parsers: examples and exit codes too
+        if child.epilog is None:
+            child.epilog = _epilog(name)
+            child.formatter_class = argparse.RawDescriptionHelpFormatter
+    return parser
 
+
+_SubParsers = argparse._SubParsersAction  # the type of add_subparsers' result
+
+
+def _add_init(sub: _SubParsers[argparse.ArgumentParser]) -> None:
     p = _sub(sub, "init", "start a deployment repository: a spec, shipspec.toml, pre-commit and yamllint configs")
     p.add_argument("directory", nargs="?", type=Path, default=Path("."), metavar="DIR", help="where (default: .)")
     p.add_argument("--example", action="store_true", help="write the full example spec instead of the minimal one")
     p.add_argument("--name", default=None, metavar="NAME", help="project name (default: from the directory's name)")
     p.add_argument("--force", action="store_true", help="overwrite files that are already there")
 
+
+def _add_validate(sub: _SubParsers[argparse.ArgumentParser]) -> None:
     p = _sub(sub, "validate", "parse and check specs")
     _add_inputs(p)
     _add_format(p)
 
+
+def _add_fmt(sub: _SubParsers[argparse.ArgumentParser]) -> None:
     p = _sub(sub, "fmt", "print specs in the canonical layout")
     _add_inputs(p)
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--check", action="store_true", help="exit 1 and print a diff when a file is not formatted")
     mode.add_argument("--write", action="store_true", help="rewrite files in place")
 
-    for name, text in (
-        ("compile", "render the spec and write the output tree"),
-        ("check", "exit 1 with a diff when the committed output is stale"),
-    ):
-        p = _sub(sub, name, text)
-        _add_inputs(p)
-        _add_format(p)
-        p.add_argument(
-            "--out", type=Path, default=None, metavar="ROOT", help="output root (default: out in shipspec.toml, else .)"
-        )
-        p.add_argument(
-            "--templates",
-            type=Path,
-            metavar="DIR",
-            help="directory of template overrides (default: templates in shipspec.toml)",
-        )
-        p.add_argument(
-            "--no-cache",
-            action="store_true",
-            help="neither read nor write the build cache (ROOT/.shipspec/cache/, safe to delete)",
-        )
-        if name == "compile":
-            p.add_argument("--force", action="store_true", help="overwrite or prune hand-edited generated files")
-            p.add_argument(
-                "--watch",
-                action="store_true",
-                help="keep running: recompile (from memory) whenever a spec file changes",
-            )
 
+def _add_render(sub: _SubParsers[argparse.ArgumentParser], name: str, text: str) -> None:
+    """compile and check: the commands that render the output tree."""
+    p = _sub(sub, name, text)
+    _add_inputs(p)
+    _add_format(p)
+    p.add_argument(
+        "--out", type=Path, default=None, metavar="ROOT", help="output root (default: out in shipspec.toml, else .)"
+    )
+    p.add_argument(
+        "--templates",
+        type=Path,
+        metavar="DIR",
+        help="directory of template overrides (default: templates in shipspec.toml)",
+    )
+    p.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="neither read nor write the build cache (ROOT/.shipspec/cache/, safe to delete)",
+    )
+    if name == "compile":
+        p.add_argument("--force", action="store_true", help="overwrite or prune hand-edited generated files")
+        p.add_argument(
+            "--watch",
+            action="store_true",
+            help="keep running: recompile (from memory) whenever a spec file changes",
+        )
+
+
+def _add_diff(sub: _SubParsers[argparse.ArgumentParser]) -> None:
     p = _sub(sub, "diff", "show per environment what the spec renders differently from REV")
     _add_inputs(p)
     p.add_argument("--base", required=True, metavar="REV", help="git revision to compare against, e.g. origin/main")
@@ -249,6 +269,8 @@ def build_parser() -> argparse.ArgumentParser:
         "(GITHUB_TOKEN, GITHUB_REPOSITORY, GITHUB_API_URL from the environment)",
     )
 
+
+def _add_export(sub: _SubParsers[argparse.ArgumentParser]) -> None:
     p = _sub(sub, "export", "print the checked IR as JSON or YAML")
     _add_inputs(p)
     p.add_argument(
@@ -257,26 +279,25 @@ def build_parser() -> argparse.ArgumentParser:
         default="json",
         help="json (default) or yaml; the schema is schemas/ir.schema.json",
     )
+
+
+def _add_lsp(sub: _SubParsers[argparse.ArgumentParser]) -> None:
     _sub(sub, "lsp", "run the language server on stdio (for editors; needs shipspec[lsp])")
 
+
+def _add_explain(sub: _SubParsers[argparse.ArgumentParser]) -> None:
     p = _sub(sub, "explain", "what a diagnostic code means, with a failing and a passing example")
     p.add_argument("code", nargs="?", metavar="CODE", help="a diagnostic code, e.g. SS740")
     p.add_argument("--list", action="store_true", help="list every code with its severity and meaning")
 
+
+def _add_completion(sub: _SubParsers[argparse.ArgumentParser]) -> None:
     p = _sub(sub, "completion", "print a shell completion script")
     p.add_argument("shell", choices=("bash", "zsh", "fish"), help="the shell to complete for")
-    _add_lifecycle(sub)
-    _add_triton(sub)
-    _add_monitoring(sub)
-    for name, child in sub.choices.items():  # the monitoring commands' parsers: examples and exit codes too
-        if child.epilog is None:
-            child.epilog = _epilog(name)
-            child.formatter_class = argparse.RawDescriptionHelpFormatter
-    return parser
 
 
-def _add_triton(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """import triton and smoke: bringing existing Triton configs in, checking a running server."""
+def _add_import(sub: _SubParsers[argparse.ArgumentParser]) -> None:
+    """import triton: bringing existing Triton configs in."""
     imp = _sub(sub, "import", "turn existing configs into spec text").add_subparsers(
         dest="import_kind", required=True, metavar="KIND"
     )
@@ -298,6 +319,9 @@ def _add_triton(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     )
     p.add_argument("--out", type=Path, metavar="FILE", help="write the spec text here instead of stdout")
 
+
+def _add_smoke(sub: _SubParsers[argparse.ArgumentParser]) -> None:
+    """smoke: checking a running Triton server."""
     p = _sub(sub, "smoke", "check a running Triton against the spec for one environment")
     _add_inputs(p)
     p.add_argument("--url", required=True, metavar="HOST:PORT", help="Triton's HTTP endpoint")
@@ -318,8 +342,8 @@ def _add_triton(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     )
 
 
-def _add_lifecycle(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """gate check, load and promote: the commands the promotion workflows run."""
+def _add_gate(sub: _SubParsers[argparse.ArgumentParser]) -> None:
+    """gate check and provenance: the promotion workflows' evidence."""
     gate = _sub(sub, "gate", "promotion gates").add_subparsers(dest="gate_command", required=True, metavar="ACTION")
     p = gate.add_parser(
         "check",
@@ -354,6 +378,8 @@ def _add_lifecycle(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     p.add_argument("--dataset", action="append", default=[], metavar="NAME=DIR",
                    help="a dataset it read; its digest is computed from DIR (repeatable)")  # fmt: skip
 
+
+def _add_load(sub: _SubParsers[argparse.ArgumentParser]) -> None:
     p = _sub(sub, "load", "bounded open-loop load test of a Triton endpoint; writes evidence")
     p.add_argument("--url", required=True, help="host:port or http://host:port (HTTP), grpc://host:port (gRPC)")
     p.add_argument("--model", required=True, metavar="MODEL", help="the model name Triton serves")
@@ -378,6 +404,8 @@ def _add_lifecycle(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         help="take the result from a perf_analyzer profile export (--profile-export-file) instead of running load",
     )  # fmt: skip
 
+
+def _add_training_run(sub: _SubParsers[argparse.ArgumentParser]) -> None:
     p = _sub(sub, "training-run", "print one uniquely named run of a rendered training job (what retrain-*.yml starts)")
     p.add_argument("job_file", type=Path, metavar="JOB_FILE", help="the rendered Job or PyTorchJob")
     p.add_argument("--name", required=True, help="the run's name, unique per run")
@@ -385,6 +413,8 @@ def _add_lifecycle(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     p.add_argument("--dataset-sha256", metavar="DIGEST", help="the digest of that dataset version")
     p.add_argument("--git-sha", metavar="SHA", help="the commit the run starts from: a label and MLflow's git tag")
 
+
+def _add_record(sub: _SubParsers[argparse.ArgumentParser]) -> None:
     p = _sub(sub, "record", "record a retrained model's new version and artifact in the spec, then recompile")
     p.add_argument("model", metavar="MODEL", help="the retrained model")
     _add_inputs(p)
@@ -392,6 +422,8 @@ def _add_lifecycle(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     p.add_argument("--artifact", required=True, metavar="URI", help="where the retrained model was written")
     p.add_argument("--out", type=Path, default=Path("."), metavar="ROOT", help="output root (default: .)")
 
+
+def _add_promote(sub: _SubParsers[argparse.ArgumentParser]) -> None:
     p = _sub(sub, "promote", "edit the spec to promote a model through a gate, then recompile")
     p.add_argument("model", metavar="MODEL", help="the model to promote")
     _add_inputs(p)  # after MODEL: `promote MODEL [PATH...] --to ENV`
@@ -879,8 +911,8 @@ def cmd_lsp(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _add_monitoring(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """drift and relay: the monitoring tier's workloads."""
+def _add_drift(sub: _SubParsers[argparse.ArgumentParser]) -> None:
+    """drift: the monitoring tier's drift job."""
     p = sub.add_parser("drift", help="compare recent feature logs with the training data; push drift metrics")
     p.add_argument("model", metavar="MODEL", help="the model whose inputs are compared")
     p.add_argument("paths", nargs="*", default=["specs"], metavar="PATH", help="spec files or directories")
@@ -910,6 +942,9 @@ def _add_monitoring(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--format", choices=("text", "json"), default="text", help="the report: text or json (default: text)"
     )
 
+
+def _add_relay(sub: _SubParsers[argparse.ArgumentParser]) -> None:
+    """relay: the monitoring tier's webhook."""
     p = sub.add_parser("relay", help="serve an Alertmanager webhook that starts retrain workflows on GitHub")
     p.add_argument(
         "--listen",
@@ -952,6 +987,8 @@ def cmd_drift(args: argparse.Namespace) -> int:
             "missing_features_ratio": result.missing_ratio,
             "drift": result.drift,
         }
+        import json
+
         print(json.dumps(report, indent=2))
     else:
         sys.stdout.write(result.text())
@@ -963,6 +1000,39 @@ def cmd_relay(args: argparse.Namespace) -> int:
 
     relay.serve(args.listen, args.repository, args.api_url, args.token_env)
     return EXIT_OK
+
+
+# Each command's parser, in the order `shipspec --help` lists them.
+_PARSERS: dict[str, Callable[[_SubParsers[argparse.ArgumentParser]], None]] = {
+    "init": _add_init,
+    "validate": _add_validate,
+    "fmt": _add_fmt,
+    "compile": lambda sub: _add_render(sub, "compile", "render the spec and write the output tree"),
+    "check": lambda sub: _add_render(sub, "check", "exit 1 with a diff when the committed output is stale"),
+    "diff": _add_diff,
+    "export": _add_export,
+    "lsp": _add_lsp,
+    "explain": _add_explain,
+    "completion": _add_completion,
+    "gate": _add_gate,
+    "load": _add_load,
+    "training-run": _add_training_run,
+    "record": _add_record,
+    "promote": _add_promote,
+    "import": _add_import,
+    "smoke": _add_smoke,
+    "drift": _add_drift,
+    "relay": _add_relay,
+}
+
+
+def _command(argv: Sequence[str]) -> str | None:
+    """The command ``argv`` names when only the global options ``--config FILE`` and
+    ``--no-config`` come before it (written in full); else None (the full parser decides)."""
+    i = 0
+    while i < len(argv) and (argv[i] in ("--config", "--no-config") or argv[i].startswith("--config=")):
+        i += 2 if argv[i] == "--config" else 1
+    return argv[i] if i < len(argv) and argv[i] in _PARSERS else None
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
@@ -998,8 +1068,31 @@ def _template_error(exc: Exception) -> str | None:
     return f"{name}:{getattr(exc, 'lineno', None) or '?'}"
 
 
+# Commands that run briefly over input of bounded size (the pre-commit hooks' validate and fmt,
+# explain, completion): run() holds the cyclic garbage collector off for them.
+_BRIEF = frozenset({"validate", "fmt", "explain", "completion"})
+
+
+def run() -> int:
+    """The ``shipspec`` program (the console script and ``python -m compiler``): ``main`` in a
+    process that ends when it returns.
+
+    Issue 16, a cold ``shipspec validate`` in a pre-commit hook: while some 250 modules load,
+    the cyclic garbage collector walked their new objects again and again and found nothing
+    to free (~4 ms; a brief command's own cyclic garbage is small, so it stays off for them);
+    and at exit, interpreter shutdown collected once more over every object (~10 ms), which
+    ``gc.freeze`` spares: the process is ending, its memory goes with it."""
+    import gc
+
+    if _command(sys.argv[1:]) in _BRIEF:
+        gc.disable()
+    code = main()
+    gc.freeze()
+    return code
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    parser = build_parser(_command(sys.argv[1:] if argv is None else argv))
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help

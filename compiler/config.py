@@ -22,20 +22,20 @@ Python packaging.
 
 from __future__ import annotations
 
-import tomllib
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
 from compiler.diagnostics import CODES, Severity
 from compiler.errors import UsageError
+from compiler.records import Record, record
 
 FILENAME = "shipspec.toml"
 _KEYS = {"specs", "out", "templates", "allow", "strict", "ci"}
 _CI_KEYS = {"install"}
 
 
-@dataclass(frozen=True, slots=True)
-class Config:
+@record
+class Config(Record):
     """The settings; ``path`` is None when no ``shipspec.toml`` was found (defaults)."""
 
     path: Path | None = None
@@ -77,6 +77,8 @@ def load(path: Path | None = None) -> Config:
     path = path if path is not None else find()
     if path is None:
         return Config()
+    import tomllib  # only when there is a file to read: `shipspec validate` in a hook often has none
+
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:

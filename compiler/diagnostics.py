@@ -9,14 +9,15 @@ Codes are grouped by phase and never reused:
 
 from __future__ import annotations
 
-import difflib
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from compiler.records import OrderedRecord, Record, record
 
-@dataclass(frozen=True, slots=True, order=True)
-class Span:
+
+@record
+class Span(OrderedRecord):
     """A 1-based, end-exclusive source range."""
 
     file: str
@@ -161,8 +162,8 @@ CODES: dict[str, tuple[Severity, str]] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Diagnostic:
+@record
+class Diagnostic(Record):
     code: str
     severity: Severity
     message: str
@@ -236,5 +237,7 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
     """A hint naming the closest candidate, if one is close enough."""
     pool = hint_candidates(word, candidates)
     short = {c[:HINT_CHARS]: c for c in sorted(pool, reverse=True)}
+    import difflib  # only for a misspelt name: not on every run's import path
+
     matches = difflib.get_close_matches(word[:HINT_CHARS], sorted(short), n=1, cutoff=0.6)
     return f"did you mean '{short[matches[0]]}'?" if matches else None

@@ -1,18 +1,19 @@
 """The typed intermediate representation every backend renders from.
 
-Frozen dataclasses; every node carries the span of the source that produced it,
-and ``spans`` maps a statement keyword to its own span so a diagnostic can point
-at the exact line. Units are normalised: durations in seconds, sizes in bytes,
-percentages as ratios in [0, 1], rates in requests per second.
+Frozen dataclasses (records: ``compiler.records``); every node carries the span of
+the source that produced it, and ``spans`` maps a statement keyword to its own span
+so a diagnostic can point at the exact line. Units are normalised: durations in
+seconds, sizes in bytes, percentages as ratios in [0, 1], rates in requests per second.
 """
 
 from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from compiler.diagnostics import Span
+from compiler.records import Record, record
 
 
 def _no_spans() -> Mapping[str, Span]:
@@ -62,31 +63,31 @@ DTYPES = (
 COMPARATORS = ("<", "<=", ">", ">=", "==")
 
 
-@dataclass(frozen=True, slots=True)
-class Ref:
+@record
+class Ref(Record):
     """A use of a name, kept with the span where it was written."""
 
     name: str
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class SecretRef:
+@record
+class SecretRef(Record):
     """A reference to a secret in an external store; its value is never known here."""
 
     ref: str
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class EnvVar:
+@record
+class EnvVar(Record):
     name: str
     value: str | SecretRef
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class Project:
+@record
+class Project(Record):
     name: str
     span: Span
     registry: str | None = None
@@ -101,8 +102,8 @@ class Project:
     spans: Mapping[str, Span] = _spans()
 
 
-@dataclass(frozen=True, slots=True)
-class Dataset:
+@record
+class Dataset(Record):
     name: str
     span: Span
     version: str | None = None
@@ -112,8 +113,8 @@ class Dataset:
     spans: Mapping[str, Span] = _spans()
 
 
-@dataclass(frozen=True, slots=True)
-class Resources:
+@record
+class Resources(Record):
     span: Span
     cpu: float | None = None
     memory: int | None = None
@@ -121,15 +122,15 @@ class Resources:
     storage: int | None = None  # local disk for artifacts and scratch (bytes)
 
 
-@dataclass(frozen=True, slots=True)
-class ReplicaRange:
+@record
+class ReplicaRange(Record):
     min: int
     max: int
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class QueuePolicy:
+@record
+class QueuePolicy(Record):
     span: Span
     timeout: float | None = None
     max_size: int | None = None
@@ -138,8 +139,8 @@ class QueuePolicy:
     allow_override: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class Batching:
+@record
+class Batching(Record):
     span: Span
     max_batch_size: int = 0
     preferred: tuple[int, ...] = ()
@@ -160,8 +161,8 @@ SEQUENCE_CONTROLS = ("start", "end", "ready", "corrid")
 CONTROL_FLAG_DTYPES = ("int32", "fp32", "bool")
 
 
-@dataclass(frozen=True, slots=True)
-class SequenceControl:
+@record
+class SequenceControl(Record):
     """``control KIND TENSOR: TYPE``: a tensor the sequence batcher fills in for the model."""
 
     kind: str
@@ -170,8 +171,8 @@ class SequenceControl:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class Sequence:
+@record
+class Sequence(Record):
     span: Span
     idle: float | None = None
     strategy: str = "direct"
@@ -194,8 +195,8 @@ BATCH_INPUT_KINDS = (
 BATCH_OUTPUT_KINDS = ("scatter_with_input_shape",)
 
 
-@dataclass(frozen=True, slots=True)
-class BatchInput:
+@record
+class BatchInput(Record):
     """``batch_input TARGET: TYPE from KIND SOURCE``: a tensor Triton computes from a batch (ragged batching)."""
 
     target: str
@@ -205,8 +206,8 @@ class BatchInput:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class BatchOutput:
+@record
+class BatchOutput(Record):
     """``batch_output TARGET from KIND SOURCE``: an output Triton scatters back per request."""
 
     target: str
@@ -215,8 +216,8 @@ class BatchOutput:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class Tensor:
+@record
+class Tensor(Record):
     name: str
     dtype: str
     dims: tuple[int, ...]
@@ -228,8 +229,8 @@ class Tensor:
     labels: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class TensorMap:
+@record
+class TensorMap(Record):
     """One arrow in an ensemble step: ``source -> target``."""
 
     source: str
@@ -237,24 +238,24 @@ class TensorMap:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class EnsembleStep:
+@record
+class EnsembleStep(Record):
     model: Ref
     inputs: tuple[TensorMap, ...]
     outputs: tuple[TensorMap, ...]
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class Benchmark:
+@record
+class Benchmark(Record):
     percentile: float
     threshold: float
     rate: float
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class Model:
+@record
+class Model(Record):
     name: str
     span: Span
     version: str | None = None
@@ -293,15 +294,15 @@ class Model:
     spans: Mapping[str, Span] = _spans()
 
 
-@dataclass(frozen=True, slots=True)
-class Shadow:
+@record
+class Shadow(Record):
     source: Ref
     ratio: float
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class Override:
+@record
+class Override(Record):
     """Per-environment settings that replace the model's own."""
 
     model: Ref
@@ -316,8 +317,8 @@ class Override:
     spans: Mapping[str, Span] = _spans()
 
 
-@dataclass(frozen=True, slots=True)
-class Environment:
+@record
+class Environment(Record):
     name: str
     span: Span
     tier: Tier | None = None
@@ -336,15 +337,15 @@ class Environment:
     spans: Mapping[str, Span] = _spans()
 
 
-@dataclass(frozen=True, slots=True)
-class Hyperparameter:
+@record
+class Hyperparameter(Record):
     name: str
     value: str | float
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class Training:
+@record
+class Training(Record):
     model: Ref
     span: Span
     environment: Ref | None = None
@@ -363,23 +364,23 @@ class Training:
     spans: Mapping[str, Span] = _spans()
 
 
-@dataclass(frozen=True, slots=True)
-class LatencyObjective:
+@record
+class LatencyObjective(Record):
     percentile: float
     threshold: float
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class Availability:
+@record
+class Availability(Record):
     objective: float
     window: float
     span: Span
     windows: float | None = None  # the period whose burn-rate window table is used (``windows 7d``)
 
 
-@dataclass(frozen=True, slots=True)
-class Sla:
+@record
+class Sla(Record):
     model: Ref
     environment: Ref
     span: Span
@@ -390,8 +391,8 @@ class Sla:
     spans: Mapping[str, Span] = _spans()
 
 
-@dataclass(frozen=True, slots=True)
-class MonitorRule:
+@record
+class MonitorRule(Record):
     signal: str
     statistic: str | None
     op: str
@@ -402,16 +403,16 @@ class MonitorRule:
     is_ratio: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class Monitor:
+@record
+class Monitor(Record):
     model: Ref
     environment: Ref
     span: Span
     rules: tuple[MonitorRule, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Condition:
+@record
+class Condition(Record):
     """A metric, drift or fairness condition of a gate."""
 
     kind: str
@@ -422,8 +423,8 @@ class Condition:
     dataset: Ref | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class LoadTest:
+@record
+class LoadTest(Record):
     percentile: float
     threshold: float
     rate: float
@@ -431,15 +432,15 @@ class LoadTest:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class CanaryStep:
+@record
+class CanaryStep(Record):
     weight: float
     duration: float
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class Gate:
+@record
+class Gate(Record):
     source: Ref
     target: Ref
     model: Ref
@@ -451,8 +452,8 @@ class Gate:
     spans: Mapping[str, Span] = _spans()
 
 
-@dataclass(frozen=True, slots=True)
-class Spec:
+@record
+class Spec(Record):
     """A whole spec: every ``*.ship`` file of a directory, merged.
 
     Collections are sorted by name (then by source position), so the order of

@@ -7,14 +7,15 @@ import, need not import a backend to name a file.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from compiler.diagnostics import Sink, Span
+from compiler.records import Record, record
 
 
-@dataclass(frozen=True, slots=True)
-class OutputFile:
+@record
+class OutputFile(Record):
     """One rendered file, with where in the spec it came from.
 
     ``path`` is relative to the output root and uses '/'. ``text`` is the

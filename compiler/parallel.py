@@ -9,7 +9,10 @@ where fork is unavailable the callers run the work in-process.
 from __future__ import annotations
 
 import os
-from concurrent.futures import ProcessPoolExecutor
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # concurrent.futures imports multiprocessing: one spec file never forks
+    from concurrent.futures import ProcessPoolExecutor
 
 # More workers than this only add fork and pickling costs on the machines we measured.
 MAX_WORKERS = 8
@@ -25,6 +28,7 @@ def fork_pool(workers: int) -> ProcessPoolExecutor | None:
     if workers < 2:
         return None
     import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
 
     try:
         context = multiprocessing.get_context("fork")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -13,14 +12,15 @@ from compiler.ir import Spec
 from compiler.output import OutputFile
 from compiler.parse.sources import Loaded, Store, load
 from compiler.parse.syntax import SourceFile
+from compiler.records import Record, record
 from compiler.resolve import Resolved, resolve
 
 if TYPE_CHECKING:
     from compiler.backends.render import Templates
 
 
-@dataclass(frozen=True, slots=True)
-class Checked:
+@record
+class Checked(Record):
     """A spec read, lowered, resolved and checked: what every later stage starts from."""
 
     resolved: Resolved
@@ -84,8 +84,8 @@ def check_loaded(loaded: Loaded) -> Checked:
 _ECHOES_OF_MISSING_FILES = frozenset({"SS101", "SS109", "SS402", "SS502", "SS603"})
 
 
-@dataclass(frozen=True, slots=True)
-class Build:
+@record
+class Build(Record):
     checked: Checked
     files: tuple[OutputFile, ...]
     diagnostics: tuple[Diagnostic, ...]
@@ -219,8 +219,8 @@ if TYPE_CHECKING:
     from compiler.emit import Plan
 
 
-@dataclass(frozen=True, slots=True)
-class Planned:
+@record
+class Planned(Record):
     """A build's plan for the tree under a root: ``checked`` carries the build's
     diagnostics and the plan's (hand-edited or foreign files in the way); ``plan``
     is None when the build has errors."""
@@ -282,8 +282,8 @@ def stale(built: Build, root: Path, store: Store | None = None) -> str:
     return staleness(built, root, store, ledger=True).diff
 
 
-@dataclass(frozen=True, slots=True)
-class Staleness:
+@record
+class Staleness(Record):
     """What ``shipspec check`` reports: the stale paths, the diff of the files (without the
     ledger's hash churn unless asked), and the ledger entries and paths that were refused:
     never read, so reported instead of diffed (a diff would show what is outside the tree:

@@ -19,6 +19,7 @@ from pathlib import PurePosixPath
 from typing import Protocol, TypeVar
 
 from compiler import ir
+from compiler.records import Record, record
 from compiler.targets import kubernetes as k8s
 from compiler.targets import slo as slo_target
 from compiler.targets import triton as triton_target
@@ -40,8 +41,8 @@ def _first_by_name(items: Iterable[_N]) -> dict[str, _N]:
     return out
 
 
-@dataclass(frozen=True, slots=True)
-class Project:
+@record
+class Project(Record):
     """The project with every default applied: backends never ask "is there a project?"."""
 
     name: str
@@ -72,8 +73,8 @@ class Project:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class Placement:
+@record
+class Placement(Record):
     """One model in one environment, with everything the environment decides for it."""
 
     model: ir.Model

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from lark import Token, Tree
-
 from compiler.diagnostics import Sink
+from compiler.lark_standalone import Token, Tree
 from compiler.lower import limits, secrets_scan
 from compiler.lower.environments import lower_environment
 from compiler.lower.gates import lower_gate

@@ -15,10 +15,9 @@ import re
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 
-from lark import Token, Tree
-
 from compiler import limits, units
 from compiler.diagnostics import Sink, Span
+from compiler.lark_standalone import Token, Tree
 
 _LITERAL = re.compile(r"^(?P<sign>-?)(?P<num>\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)(?P<unit>%|[A-Za-z]*)$")
 _FACTORS: dict[str, Decimal] = {
@@ -63,6 +62,7 @@ def screen(tree: Tree[Token], sink: Sink, span: Callable[[Token], Span]) -> set[
             sink.report("SS303", f"number {shown} {why}", span(child), hint="write a value of a realistic size")
             m = _LITERAL.match(text[1:] if text.startswith("p") else text)
             stand_in = "p50" if text.startswith("p") else "1" + (m["unit"] if m else "")
-            sub.children[i] = Token.new_borrow_pos(child.type, stand_in, child)
+            # The generated module's last TypeVar _T (bound to Lark) is the one mypy sees here.
+            sub.children[i] = Token.new_borrow_pos(child.type, stand_in, child)  # type: ignore[misc]
             refused.add(id(sub.children[i]))
     return refused

@@ -5,10 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from lark import Token, Tree
-
 from compiler import ir
 from compiler.diagnostics import Span
+from compiler.lark_standalone import Token, Tree
 from compiler.lower.values import Lowering, args
 
 

@@ -24,9 +24,8 @@ import re
 from collections import Counter
 from collections.abc import Callable
 
-from lark import Token, Tree
-
 from compiler.diagnostics import Sink, Span
+from compiler.lark_standalone import Token, Tree
 
 # Words whose presence in an env name the lowering already reports (lower._SECRET_WORDS).
 _ALREADY = ("PASSWORD", "SECRET", "TOKEN", "API_KEY", "APIKEY", "PRIVATE_KEY", "CREDENTIAL")

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from lark import Token, Tree
-
 from compiler import ir, units
+from compiler.lark_standalone import Token, Tree
 from compiler.lower.values import Lowering, Node, args
 
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from lark import Token, Tree
-
 from compiler import ir, units
 from compiler.diagnostics import Span
+from compiler.lark_standalone import Token, Tree
 from compiler.lower.statements import env_var, resources
 from compiler.lower.values import Lowering, args
 

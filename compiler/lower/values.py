@@ -11,10 +11,9 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
-from lark import Token, Tree
-
 from compiler import ir, units
 from compiler.diagnostics import Sink, Span, did_you_mean
+from compiler.lark_standalone import Token, Tree
 
 _VALUE_TERMINALS = frozenset({"NAME", "STRING", "NUMBER", "QUANTITY", "PERCENTILE", "OWNER", "CMP"})
 T = TypeVar("T")

@@ -14,8 +14,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field
 
-from lark import Token, Tree
-
+from compiler.lark_standalone import Token, Tree
 from compiler.parse.syntax import Comment, SourceFile
 
 INDENT = "  "

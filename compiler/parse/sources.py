@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -13,12 +12,13 @@ from compiler.diagnostics import Diagnostic, Sink, Span
 from compiler.lower import lower_file
 from compiler.parallel import fork_pool, worker_count
 from compiler.parse.syntax import SourceFile, parse_text, read_source
+from compiler.records import Record, record
 
 SUFFIX = ".ship"
 
 
-@dataclass(frozen=True, slots=True)
-class Loaded:
+@record
+class Loaded(Record):
     spec: ir.Spec
     sources: tuple[SourceFile, ...]
     diagnostics: tuple[Diagnostic, ...]

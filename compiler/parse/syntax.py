@@ -7,17 +7,26 @@ exception never reaches the user.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from lark import Lark, Token, Tree
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
-
 from compiler.diagnostics import Diagnostic, Sink, Span, did_you_mean
+from compiler.lark_standalone import (
+    Lark,
+    Token,
+    Tree,
+    UnexpectedCharacters,
+    UnexpectedEOF,
+    UnexpectedInput,
+    UnexpectedToken,
+)
 from compiler.limits import SPEC_BYTES, TooLarge, read_bounded
+from compiler.records import Record, record
 
 GRAMMAR = Path(__file__).parent / "grammar" / "spec.lark"
+# The parser lark builds from GRAMMAR, built and pickled by scripts/gen_parser.py (a test
+# rebuilds it and compares): loading it is a fraction of lark's import and table construction.
+PARSER = GRAMMAR.with_name("spec.parser.pickle")
 MAX_BYTES = SPEC_BYTES
 MAX_DEPTH = 64
 
@@ -38,15 +47,15 @@ _PUNCT_WORDS = {
 }  # fmt: skip
 
 
-@dataclass(frozen=True, slots=True)
-class Comment:
+@record
+class Comment(Record):
     text: str
     line: int
     column: int
 
 
-@dataclass(frozen=True, slots=True)
-class SourceFile:
+@record
+class SourceFile(Record):
     path: str
     text: str
     tree: Tree[Token] | None
@@ -55,17 +64,13 @@ class SourceFile:
 
 @lru_cache(maxsize=1)
 def parser() -> Lark:
-    # keep_all_tokens: the formatter needs the keywords and punctuation; the
-    # lowering pass skips them. cache=True keeps start-up fast in hooks.
-    return Lark(
-        GRAMMAR.read_text(encoding="utf-8"),
-        parser="lalr",
-        lexer="contextual",
-        propagate_positions=True,
-        keep_all_tokens=True,
-        maybe_placeholders=False,
-        cache=True,
-    )
+    """lark's LALR parser of GRAMMAR with the contextual lexer, keep_all_tokens (the formatter
+    needs the keywords and punctuation; the lowering pass skips them) and propagate_positions
+    (scripts/gen_parser.py's OPTIONS)."""
+    import pickle  # our own file, written by scripts/gen_parser.py from the grammar
+
+    loaded: Lark = pickle.loads(PARSER.read_bytes())
+    return loaded
 
 
 def _word(name: str) -> str:

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+
+from compiler.records import Record, record
 
 # The Kubernetes API version manifests are validated against when the project names none.
 DEFAULT_VERSION = "1.33"
@@ -42,8 +43,8 @@ def is_dns_label(value: str) -> bool:
     return len(value) <= 63 and bool(DNS_LABEL.match(value))
 
 
-@dataclass(frozen=True, slots=True)
-class SecretKey:
+@record
+class SecretKey(Record):
     """Where a secret reference lands: an ExternalSecret fills Secret ``secret``
     with key ``key`` from ``store`` (a ClusterSecretStore) at ``remote``/``property``."""
 

@@ -19,7 +19,7 @@ it) so an alert resets soon after the burn stops.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from compiler.records import Record, record
 
 DAY = 86_400.0
 # The SLO period when an SLA names none (its error_rate alone).
@@ -56,8 +56,8 @@ SLI_WINDOWS: tuple[float, ...] = (300.0, 1_800.0, 3_600.0, 7_200.0, 21_600.0, DA
 LONGEST_ALERT_WINDOW = max(long for table in WINDOW_TABLES.values() for _, long, _, _ in table)
 
 
-@dataclass(frozen=True, slots=True)
-class BurnWindow:
+@record
+class BurnWindow(Record):
     """One burn-rate alert: fire when both windows burn faster than ``factor``."""
 
     severity: str
@@ -123,8 +123,8 @@ def never_fires(objective: float, period: float, windows: float | None = None) -
     return [w for w in burn_windows(period, windows) if w.factor * budget >= 1.0]
 
 
-@dataclass(frozen=True, slots=True)
-class Objective:
+@record
+class Objective(Record):
     """One error-ratio SLO: the SLI name, its objective and period."""
 
     slo: str

@@ -32,6 +32,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_wheel_carries_grammar_templates_and_schemas(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "compiler/parse/grammar/spec.lark" in names
+    assert "compiler/parse/grammar/spec.parser.pickle" in names and "compiler/lark_standalone.py" in names
     assert "compiler/schemas/ir.schema.json" in names
     assert "compiler/templates/README.md" in names
     for path in (ROOT / "templates").rglob("*"):
@@ -41,7 +42,7 @@ def test_wheel_carries_grammar_templates_and_schemas(wheel: Path) -> None:
         if path.is_file():
             assert f"compiler/schemas/{path.relative_to(ROOT / 'schemas').as_posix()}" in names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
-    assert "shipspec = compiler.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "shipspec = compiler.cli:run" in zipfile.ZipFile(wheel).read(entry_points).decode()
 
 
 def test_installed_command_works_away_from_the_checkout(wheel: Path, tmp_path: Path) -> None:

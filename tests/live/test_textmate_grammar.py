@@ -11,9 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from lark import Token, Tree
-from lark.exceptions import UnexpectedInput
 
+from compiler.lark_standalone import Token, Tree, UnexpectedInput
 from compiler.parse.syntax import parser, scan_comments
 from tests.support.node_tools import GRAMMAR, tokenize
 from tests.support.node_tools import Token as TmToken

@@ -7,6 +7,8 @@ import io
 import json
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import jsonschema
@@ -282,6 +284,75 @@ def test_every_argument_has_help() -> None:
         if not a.help and a.dest not in ("help", "command", "gate_command", "import_kind")
     ]
     assert not missing, missing
+
+
+def _described(parser) -> list[object]:
+    """Every parser's help and arguments, the subcommands' included."""
+    return [
+        (p.prog, p.format_help(), [(a.dest, a.option_strings, a.default, a.required, a.nargs) for a in p._actions])
+        for p in _parsers(parser)
+    ]
+
+
+def test_one_commands_parser_is_the_full_parsers_own() -> None:
+    # main builds only the named command's parser (issue 16: a hook's `shipspec validate` starts fast);
+    # its help, usage lines and arguments must be the ones the full parser gives that command.
+    full = cli.build_parser()
+    commands = full._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    assert list(commands) == list(cli._PARSERS)
+    for name, child in commands.items():
+        one = cli.build_parser(name)
+        assert list(one._subparsers._group_actions[0].choices) == [name]  # type: ignore[union-attr]
+        assert one.format_usage() == full.format_usage()
+        assert _described(one._subparsers._group_actions[0].choices[name]) == _described(child)  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("argv", "command"),
+    [
+        (["validate", "x.ship"], "validate"),
+        (["--no-config", "validate"], "validate"),
+        (["--config", "a.toml", "fmt", "--check"], "fmt"),
+        (["--config=a.toml", "gate", "check"], "gate"),
+        (["--config", "validate", "check"], "check"),  # validate is the file --config names
+        (["-h", "validate"], None),  # the top-level help lists every command
+        (["--version"], None),
+        (["--no-conf", "validate"], None),  # an abbreviation: the full parser reads it
+        (["valid"], None),  # not a command: the full parser's "invalid choice" lists them all
+        ([], None),
+    ],
+)
+def test_the_command_main_builds_alone(argv: list[str], command: str | None) -> None:
+    assert cli._command(argv) == command
+
+
+def test_usage_errors_read_the_same_with_one_commands_parser(tmp_path: Path) -> None:
+    for argv in (["validate", "--bogus"], ["validate", "--format", "xml"], ["gate", "check"], ["completion"]):
+        rc, out, err = run(argv, cwd=tmp_path)
+        one = io.StringIO()
+        with contextlib.redirect_stderr(one), pytest.raises(SystemExit):
+            cli.build_parser().parse_args(argv)
+        assert (rc, out, err) == (2, "", one.getvalue()), argv
+
+
+@pytest.mark.parametrize(("command", "collecting"), [("validate", False), ("check", True)])
+def test_the_program_holds_the_collector_off_only_for_brief_commands(
+    command: str, collecting: bool, tmp_path: Path
+) -> None:
+    # cli.run is the console script: main, then gc.freeze for the ending process; the
+    # cyclic collector is off for the brief commands only (an lsp or watch keeps collecting).
+    (tmp_path / "specs").mkdir()
+    (tmp_path / "specs" / "s.ship").write_text(MINIMAL)
+    probe = (
+        "import gc, sys\nfrom compiler import cli\n"
+        f"sys.argv = ['shipspec', {command!r}, '--allow', 'SS740']\n"
+        "code = cli.run()\nprint(code, gc.isenabled(), gc.get_freeze_count() > 0)\n"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, cwd=tmp_path, env=dict(os.environ)
+    )
+    rc, _, _ = run([command, "--allow", "SS740"], cwd=tmp_path)
+    assert r.stdout.split()[-3:] == [str(rc), str(collecting), "True"], r.stderr
 
 
 @pytest.mark.parametrize(

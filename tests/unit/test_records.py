@@ -1,0 +1,256 @@
+"""``@record`` classes behave as the ``@dataclass(frozen=True, slots=True)`` classes they replace (issue 16)."""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import operator
+import pickle
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from compiler.parse.sources import load, load_text
+from compiler.pipeline import validate
+from compiler.records import OrderedRecord, Record, record
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@cache
+def _twin(cls: type) -> type:
+    """The dataclass(frozen=True, slots=True) a record class was written as."""
+    fields = [
+        (
+            f.name,
+            f.type,
+            dataclasses.field(
+                default=f.default,
+                default_factory=f.default_factory,
+                init=f.init,
+                repr=f.repr,
+                hash=f.hash,
+                compare=f.compare,
+                kw_only=f.kw_only,
+            ),
+        )
+        for f in dataclasses.fields(cls)
+    ]
+    twin = dataclasses.make_dataclass(
+        cls.__name__, fields, frozen=True, slots=True, order=issubclass(cls, OrderedRecord)
+    )
+    twin.__qualname__ = cls.__qualname__
+    return twin
+
+
+def _nodes(value: Any) -> Iterator[Any]:
+    if isinstance(value, Record):
+        yield value
+        for f in dataclasses.fields(value):  # type: ignore[arg-type]
+            yield from _nodes(getattr(value, f.name))
+    elif isinstance(value, (tuple, list)):
+        for item in value:
+            yield from _nodes(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _nodes(item)
+
+
+def _every_node() -> list[Any]:
+    """Every record of loading the examples, the golden specs and the corpus: the IR, the
+    sources and their comments, the diagnostics; and a checked spec's resolved project."""
+    loaded = load([ROOT / "specs", ROOT / "tests" / "corpus", *sorted(ROOT.glob("golden/*/specs"))])
+    ragged = load_text("model m {\n  batch_output y from scatter_with_input_shape x\n}\n")
+    checked = validate([ROOT / "specs"])
+    placements = [checked.resolved.place(m, e) for m in checked.spec.models for e in checked.spec.environments]
+    return [*_nodes(loaded), *_nodes(ragged), *_nodes(checked), checked.resolved.project, *placements[:20]]
+
+
+NODES = _every_node()
+
+
+def test_the_examples_have_a_node_of_every_ir_class() -> None:
+    from compiler import ir
+
+    classes = {c for c in vars(ir).values() if isinstance(c, type) and issubclass(c, Record) and c is not Record}
+    assert classes <= {type(n) for n in NODES}
+
+
+def _as_twin(node: Any) -> Any:
+    return _twin(type(node))(**{f.name: getattr(node, f.name) for f in dataclasses.fields(node)})
+
+
+def test_repr_eq_and_hash_are_the_dataclasses() -> None:
+    for node in NODES:
+        twin = _as_twin(node)
+        assert repr(node) == repr(twin)
+        assert hash(node) == hash(twin)
+        same, same_twin = dataclasses.replace(node), dataclasses.replace(twin)
+        assert (node == same, node != same) == (twin == same_twin, twin != same_twin) == (True, False)
+        assert node.__eq__(twin) is NotImplemented and twin.__eq__(node) is NotImplemented
+        assert (node == object()) is (twin == object()) is False
+
+
+def test_an_undocumented_record_has_the_docstring_dataclass_would_give_it() -> None:
+    undocumented = 0
+    for cls in {type(n) for n in NODES}:
+        worded = cls.__name__ + str(inspect.signature(cls)).replace(" -> None", "")
+        if cls.__doc__ == worded:
+            undocumented += 1
+        else:  # its own docstring, which dataclass keeps
+            assert cls.__doc__ and not cls.__doc__.startswith(cls.__name__ + "("), cls.__doc__
+    assert undocumented >= 20
+
+    @record
+    class Options(Record):
+        a: int
+        b: str | None = None
+        c: tuple[int, ...] = dataclasses.field(default_factory=tuple)
+        d: float = dataclasses.field(default=1.5, kw_only=True)
+        e: int = dataclasses.field(default=0, init=False)
+
+    assert (
+        Options.__doc__ == _twin(Options).__doc__ == "Options" + str(inspect.signature(Options)).replace(" -> None", "")
+    )
+
+
+def test_spans_order_as_the_dataclass_ordered_them() -> None:
+    from compiler.diagnostics import Span
+
+    spans = sorted({n for n in NODES if isinstance(n, Span)}, key=repr)[:40]
+    assert len(spans) == 40
+    spans.append(Span("a", 1, 1, 1, 2))
+    for a in spans:
+        for b in spans:
+            ta, tb = _as_twin(a), _as_twin(b)
+            assert (a < b, a <= b, a > b, a >= b) == (ta < tb, ta <= tb, ta > tb, ta >= tb)
+        assert a.__lt__(object()) is NotImplemented and _as_twin(a).__lt__(object()) is NotImplemented
+    assert [_as_twin(s) for s in sorted(spans)] == sorted(_as_twin(s) for s in spans)
+
+
+def test_fields_that_do_not_compare_are_left_out_as_the_dataclasses_leave_them() -> None:
+    checked = 0
+    for node in NODES:
+        for f in dataclasses.fields(node):
+            if f.compare or not f.init:
+                continue
+            twin = _as_twin(node)
+            changed, changed_twin = dataclasses.replace(node, **{f.name: {}}), dataclasses.replace(twin, **{f.name: {}})
+            assert (node == changed) is (twin == changed_twin) is True
+            assert (hash(node) == hash(changed)) is (hash(twin) == hash(changed_twin))
+            checked += 1
+    assert checked
+
+
+def test_a_changed_field_makes_them_differ_as_it_makes_the_dataclasses_differ() -> None:
+    for node in NODES[:200]:
+        for f in dataclasses.fields(node):
+            if not f.compare:
+                continue
+            twin = _as_twin(node)
+            other = dataclasses.replace(node, **{f.name: "changed"})
+            other_twin = dataclasses.replace(twin, **{f.name: "changed"})
+            assert (node == other) is (twin == other_twin)
+
+
+def test_frozen_slotted_and_picklable_as_the_dataclasses() -> None:
+    for node in NODES[:50]:
+        twin = _as_twin(node)
+        name = dataclasses.fields(node)[0].name
+        errors = []
+        for obj in (node, twin):
+            with pytest.raises(dataclasses.FrozenInstanceError) as raised:
+                setattr(obj, name, None)
+            errors.append(str(raised.value))
+            with pytest.raises(dataclasses.FrozenInstanceError) as raised:
+                delattr(obj, name)
+            errors.append(str(raised.value))
+            assert not hasattr(obj, "__dict__")
+        assert errors[:2] == errors[2:]
+        assert pickle.loads(pickle.dumps(node)) == node
+        assert type(node).__match_args__ == type(twin).__match_args__
+
+
+def test_a_recursive_repr_is_cut_short_as_a_dataclass_cuts_it() -> None:
+    @record
+    class Box(Record):
+        items: list[Any]
+
+    box = Box([])
+    box.items.append(box)
+    twin_box = _twin(Box)([])
+    twin_box.items.append(twin_box)
+    assert repr(box) == repr(twin_box)
+    assert repr(box).endswith("<locals>.Box(items=[...])")
+
+
+def test_a_record_must_be_a_record_and_leave_the_methods_to_it() -> None:
+    class Plain:
+        x: int
+
+    with pytest.raises(TypeError, match="must derive from Record"):
+        record(Plain)
+
+    class Equal(Record):
+        x: int
+
+        def __eq__(self, other: object) -> bool:
+            return True
+
+    with pytest.raises(TypeError, match="defines __eq__, __hash__"):
+        record(Equal)
+
+
+def test_every_combination_of_field_options_as_the_dataclasses_have_it() -> None:
+    @record
+    class Options(Record):
+        plain: int
+        no_compare: int = dataclasses.field(default=0, compare=False)
+        no_hash: int = dataclasses.field(default=0, hash=False)
+        only_hash: int = dataclasses.field(default=0, compare=False, hash=True)
+        no_repr: int = dataclasses.field(default=0, repr=False)
+        factory: tuple[int, ...] = dataclasses.field(default_factory=tuple)
+
+    @record
+    class Derived(Options):
+        extra: int = 0
+
+    twin, derived_twin = _twin(Options), _twin(Derived)
+    for values in (
+        {"plain": 1},
+        {"plain": 1, "no_compare": 2},
+        {"plain": 1, "no_hash": 3},
+        {"plain": 1, "only_hash": 4},
+    ):
+        for other in ({"plain": 1}, {"plain": 2}, {"plain": 1, "no_hash": 5}, {"plain": 1, "only_hash": 6}):
+            a, b, ta, tb = Options(**values), Options(**other), twin(**values), twin(**other)
+            assert (repr(a), a == b, hash(a) == hash(b)) == (repr(ta), ta == tb, hash(ta) == hash(tb))
+            d, td = Derived(**values), derived_twin(**values)
+            assert (repr(d), hash(d), d == a, a == d) == (repr(td), hash(td), td == ta, ta == td)
+            assert a.__eq__(d) is NotImplemented and ta.__eq__(td) is NotImplemented
+
+
+def test_ordering_leaves_out_the_fields_that_do_not_compare() -> None:
+    @record
+    class Ordered(OrderedRecord):
+        a: int
+        b: int = dataclasses.field(default=0, compare=False)
+
+    twin = _twin(Ordered)
+    pairs = [((1, 5), (1, 0)), ((1, 0), (2, 0)), ((2, 9), (1, 0))]
+    for x, y in pairs:
+        got = [op(Ordered(*x), Ordered(*y)) for op in (operator.lt, operator.le, operator.gt, operator.ge, operator.eq)]
+        want = [op(twin(*x), twin(*y)) for op in (operator.lt, operator.le, operator.gt, operator.ge, operator.eq)]
+        assert got == want, (x, y)
+
+    class Less(OrderedRecord):
+        a: int
+
+        def __lt__(self, other: object) -> bool:
+            return True
+
+    with pytest.raises(TypeError, match="defines __lt__"):
+        record(Less)
