@@ -228,8 +228,8 @@ class Memory:
         return value
 
     def put(self, kind: str, key: str, value: Any) -> None:
-        if kind == "build":  # only the latest whole build is worth its memory
-            self.entries = {k: v for k, v in self.entries.items() if k[0] != "build"}
+        if kind in ("build", "units"):  # only the latest whole build is worth its memory
+            self.entries = {k: v for k, v in self.entries.items() if k[0] != kind}
         self.entries[(kind, key)] = value
 
     def close(self) -> None:

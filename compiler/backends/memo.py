@@ -1,0 +1,128 @@
+"""Render units: one backend's files for one model (or model x environment), memoised.
+
+A unit is a function of only the values it is given (frozen IR records, a
+``resolve.Placement``, the project, strings) and of the templates. Its result (the
+files it rendered, with their parsed documents, and the diagnostics it reported) is
+kept under the digest of the unit's name and the pickle of those values; templates
+and shipspec's own code are not in that digest, so a ``Units`` is only ever filled and
+read under one build configuration (``pipeline.units_key``: the code's version, the
+template overrides, the switches). A pickle that differs for equal values (shared
+references, set order) is a miss, never a wrong hit.
+
+``pipeline`` validates the files of units rendered afresh one unit at a time and keeps
+the verdict with the unit, so a unit taken from the memo is neither rendered nor
+parsed back nor validated again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import pickle
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from operator import attrgetter
+from typing import Any
+
+from compiler.diagnostics import Diagnostic, Sink, Span
+from compiler.output import OutputFile
+
+# path, text, source, kind, documents, config_map
+FileRecord = tuple[str, str, Span, str, tuple[dict[str, Any], ...], str | None]
+
+
+@dataclass(frozen=True, slots=True)
+class UnitResult:
+    """What one unit rendered: its files, the diagnostics rendering reported, and (once
+    validated under ``k8s_version``) the validation diagnostics of those files."""
+
+    files: tuple[FileRecord, ...]
+    diagnostics: tuple[Diagnostic, ...]
+    verdict: tuple[Diagnostic, ...] | None = None
+    k8s_version: str | None = None
+
+
+@dataclass
+class Units:
+    """The unit results an earlier build left (``known``) and the ones this build used."""
+
+    known: dict[str, UnitResult] = field(default_factory=dict)
+    used: dict[str, UnitResult] = field(default_factory=dict)
+    # This build's units rendered afresh: key -> the files (validated by pipeline).
+    fresh: dict[str, list[OutputFile]] = field(default_factory=dict)
+    # This build's units taken from the memo with a verdict: key -> the files.
+    reused: dict[str, list[OutputFile]] = field(default_factory=dict)
+    rendered: int = 0
+
+    def run(
+        self, name: str, fn: Callable[..., list[OutputFile]], templates: Any, sink: Sink, *inputs: Any
+    ) -> list[OutputFile]:
+        try:
+            key = _key(name, inputs)
+        except Exception:  # noqa: BLE001 - an input that does not pickle: render, never memoise
+            return fn(templates, sink, *inputs)
+        hit = self.used.get(key) or self.known.get(key)
+        if hit is not None:
+            sink.extend(hit.diagnostics)
+            files = [OutputFile(p, t, s, k, documents=d, config_map=c) for p, t, s, k, d, c in hit.files]
+            self.used[key] = hit
+            if hit.verdict is not None:
+                self.reused.setdefault(key, []).extend(files)
+            else:
+                self.fresh.setdefault(key, []).extend(files)
+            return files
+        own = Sink()
+        files = fn(templates, own, *inputs)
+        self.rendered += 1
+        sink.extend(own.items)
+        self.used[key] = UnitResult(
+            tuple((f.path, f.text, f.source, f.kind, f.documents, f.config_map) for f in files), tuple(own.items)
+        )
+        self.fresh[key] = list(files)
+        return files
+
+    def validated(self, key: str, verdict: list[Diagnostic], k8s_version: str) -> None:
+        """Keep the validation diagnostics of a unit's files with the unit."""
+        result = self.used[key]
+        self.used[key] = UnitResult(result.files, result.diagnostics, tuple(verdict), k8s_version)
+
+
+class _Reducers(dict[type, Any]):
+    """A reducer per dataclass type (a record): its type and the tuple of every field's value,
+    the content ``pickle.dumps`` writes without asking ``dataclasses.fields`` per object
+    (most of a unit's key). Key bytes only, never loaded."""
+
+    def __missing__(self, cls: type) -> Any:
+        if not dataclasses.is_dataclass(cls):
+            raise KeyError(cls)
+        names = [f.name for f in dataclasses.fields(cls)]
+        getter = attrgetter(*names) if names else (lambda obj: ())
+        many = len(names) != 1
+
+        def reduce(obj: Any) -> Any:
+            return cls, getter(obj) if many else (getter(obj),)
+
+        self[cls] = reduce
+        return reduce
+
+
+_REDUCERS = _Reducers()
+
+
+def _key(name: str, inputs: tuple[Any, ...]) -> str:
+    from compiler.cache import digest
+
+    out = io.BytesIO()
+    pickler = pickle.Pickler(out, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = _REDUCERS
+    pickler.dump(inputs)
+    return digest(name, out.getvalue())
+
+
+def unit(ctx: Any, name: str, fn: Callable[..., list[OutputFile]], *inputs: Any) -> list[OutputFile]:
+    """``fn(ctx.templates, sink, *inputs)``, or its memoised result (with its diagnostics
+    reported into ``ctx.sink``). ``fn`` must read nothing but its arguments."""
+    units: Units | None = ctx.units
+    if units is None:
+        return fn(ctx.templates, ctx.sink, *inputs)
+    return units.run(name, fn, ctx.templates, ctx.sink, *inputs)
