@@ -42,6 +42,11 @@ class UnitResult:
     k8s_version: str | None = None
 
 
+# What a forked worker sends back (Units.export): the number of units it rendered, and per
+# unit its key, result, whether it was rendered afresh and where its files are in the worker's.
+Exported = tuple[int, list[tuple[str, UnitResult, bool, list[int]]]]
+
+
 @dataclass
 class Units:
     """The unit results an earlier build left (``known``) and the ones this build used."""
@@ -80,6 +85,28 @@ class Units:
         )
         self.fresh[key] = list(files)
         return files
+
+    def export(self, files: list[OutputFile]) -> Exported:
+        """This build's units, to travel back from a forked worker that rendered ``files``:
+        the number rendered and (key, result, fresh, where its files are in ``files``)."""
+        at = {id(f): i for i, f in enumerate(files)}
+        log = []
+        for fresh, by_key in ((True, self.fresh), (False, self.reused)):
+            for key, unit_files in by_key.items():
+                where = [at.get(id(f)) for f in unit_files]
+                if None not in where:  # else the files are validated as any other file
+                    log.append((key, self.used[key], fresh, [i for i in where if i is not None]))
+        return self.rendered, log
+
+    def adopt(
+        self, exported: tuple[int, list[tuple[str, UnitResult, bool, list[int]]]], files: list[OutputFile]
+    ) -> None:
+        """Take in what a forked worker's ``export`` sent back with its ``files``."""
+        rendered, log = exported
+        self.rendered += rendered
+        for key, result, fresh, where in log:
+            self.used[key] = result
+            (self.fresh if fresh else self.reused).setdefault(key, []).extend(files[i] for i in where)
 
     def validated(self, key: str, verdict: list[Diagnostic], k8s_version: str) -> None:
         """Keep the validation diagnostics of a unit's files with the unit."""
