@@ -174,14 +174,13 @@ def build(
     if store is not None:
         from compiler.backends.memo import Units
 
-        known = store.get("units", units_key(template_dir, validate_output, ci_install))
-        units = Units(known=known if isinstance(known, dict) else {})
+        units = Units.from_entry(store.get("units", units_key(template_dir, validate_output, ci_install)))
     files, found = _render_and_validate(raw, template_dir, validate_output, ci_install, units)
     if store is not None and key is not None:
         store.put("build", key, ([(f.path, f.text, f.source, f.kind, f.config_map) for f in files], found))
-    if store is not None and units is not None:
+    if store is not None and units is not None and (units.worth_keeping() or not _persistent(store)):
         # One entry for every unit this build used (and no others: the memo stays the build's size).
-        store.put("units", units_key(template_dir, validate_output, ci_install), units.used)
+        store.put("units", units_key(template_dir, validate_output, ci_install), units.entry())
     return Build(checked, tuple(files), _reported(raw, found, allow))
 
 
@@ -230,8 +229,31 @@ def _render_and_validate(
                 sink.extend(own.items)
                 done.update(id(f) for f in unit_files)
         rest = [f for f in files if id(f) not in done]
-        output_validation.validate_files(rest, k8s_version, sink, validators)
+        if units is None:
+            output_validation.validate_files(rest, k8s_version, sink, validators)
+        else:
+            from compiler.backends.memo import verdict_key
+
+            # Every other file: its verdict by the digest of what validation reads.
+            for f in rest:
+                key = verdict_key(f, k8s_version)
+                verdict = units.verdicts.get(key)
+                if verdict is None:
+                    verdict = units.known_verdicts.get(key)
+                if verdict is None:
+                    own = Sink()
+                    output_validation.validate_files([f], k8s_version, own, validators)
+                    verdict = tuple(own.items)
+                units.verdicts[key] = verdict
+                sink.extend(verdict)
     return files, sink.items
+
+
+def _persistent(store: Store) -> bool:
+    """Whether the store writes its entries out (the cache on disk), rather than keeping them."""
+    from compiler.cache import Memory
+
+    return not isinstance(store, Memory)
 
 
 def units_key(template_dir: Path | None, validate_output: bool, ci_install: str | None) -> str:

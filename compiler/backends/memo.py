@@ -21,7 +21,7 @@ import io
 import pickle
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from operator import attrgetter
+from operator import attrgetter, methodcaller
 from typing import Any
 
 from compiler.diagnostics import Diagnostic, Sink, Span
@@ -29,6 +29,14 @@ from compiler.output import OutputFile
 
 # path, text, source, kind, documents, config_map
 FileRecord = tuple[str, str, Span, str, tuple[dict[str, Any], ...], str | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """What a render unit renders with: the templates, and its own sink (no resolved spec)."""
+
+    templates: Any
+    sink: Sink
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +48,7 @@ class UnitResult:
     diagnostics: tuple[Diagnostic, ...]
     verdict: tuple[Diagnostic, ...] | None = None
     k8s_version: str | None = None
+    value: Any = None  # what a value unit (``Units.value``) computed; it renders no files
 
 
 # What a forked worker sends back (Units.export): the number of units it rendered, and per
@@ -58,6 +67,32 @@ class Units:
     # This build's units taken from the memo with a verdict: key -> the files.
     reused: dict[str, list[OutputFile]] = field(default_factory=dict)
     rendered: int = 0
+    # Validation verdicts of files no unit rendered, by the digest of what validation reads
+    # (``verdict_key``): the earlier build's and this build's.
+    known_verdicts: dict[str, tuple[Diagnostic, ...]] = field(default_factory=dict)
+    verdicts: dict[str, tuple[Diagnostic, ...]] = field(default_factory=dict)
+
+    @classmethod
+    def from_entry(cls, entry: Any) -> Units:
+        """The memo a store's ``units`` entry holds (anything else: an empty one)."""
+        if isinstance(entry, tuple) and len(entry) == 2 and all(isinstance(e, dict) for e in entry):
+            return cls(known=entry[0], known_verdicts=entry[1])
+        return cls()
+
+    def entry(self) -> tuple[dict[str, UnitResult], dict[str, tuple[Diagnostic, ...]]]:
+        """What to keep for the next build: the units and verdicts this build used, no others."""
+        return self.used, self.verdicts
+
+    def worth_keeping(self) -> bool:
+        """Whether this build's memo is worth writing over the earlier one: writing (and the next
+        process reading) it costs about as much as rendering a few hundred units, so a build that
+        took nearly everything from the earlier memo keeps that one. Its few new units are
+        rendered again by the next build; results are the same either way."""
+        if not self.known:
+            return bool(self.used)
+        new = sum(1 for key in self.used if key not in self.known)
+        new += sum(1 for key in self.verdicts if key not in self.known_verdicts)
+        return new * 20 > len(self.used) + len(self.verdicts)
 
     def run(
         self, name: str, fn: Callable[..., list[OutputFile]], templates: Any, sink: Sink, *inputs: Any
@@ -85,6 +120,25 @@ class Units:
         )
         self.fresh[key] = list(files)
         return files
+
+    def value(self, name: str, fn: Callable[..., Any], sink: Sink, *inputs: Any) -> Any:
+        """``fn(sink, *inputs)`` (a value, not files: data a backend lays out with other
+        units' data), or its memoised value with its diagnostics."""
+        try:
+            key = _key(name, inputs)
+        except Exception:  # noqa: BLE001 - an input that does not pickle: compute, never memoise
+            return fn(sink, *inputs)
+        hit = self.used.get(key) or self.known.get(key)
+        if hit is not None:
+            sink.extend(hit.diagnostics)
+            self.used[key] = hit
+            return hit.value
+        own = Sink()
+        result = fn(own, *inputs)
+        self.rendered += 1
+        sink.extend(own.items)
+        self.used[key] = UnitResult((), tuple(own.items), value=result)
+        return result
 
     def export(self, files: list[OutputFile]) -> Exported:
         """This build's units, to travel back from a forked worker that rendered ``files``:
@@ -120,8 +174,12 @@ class _Reducers(dict[type, Any]):
     (most of a unit's key). Key bytes only, never loaded."""
 
     def __missing__(self, cls: type) -> Any:
+        if issubclass(cls, type):
+            raise KeyError(cls)  # a class (an enum's): pickled by name, as without a table
         if not dataclasses.is_dataclass(cls):
-            raise KeyError(cls)
+            # What the pickler does without a table (enums, str subclasses such as Raw).
+            self[cls] = _DEFAULT_REDUCE
+            return _DEFAULT_REDUCE
         names = [f.name for f in dataclasses.fields(cls)]
         getter = attrgetter(*names) if names else (lambda obj: ())
         many = len(names) != 1
@@ -133,14 +191,35 @@ class _Reducers(dict[type, Any]):
         return reduce
 
 
+_PROTOCOL = pickle.HIGHEST_PROTOCOL
+_DEFAULT_REDUCE = methodcaller("__reduce_ex__", _PROTOCOL)
 _REDUCERS = _Reducers()
+
+
+def value(ctx: Any, name: str, fn: Callable[..., Any], *inputs: Any) -> Any:
+    """``fn(ctx.sink, *inputs)``, or its memoised value (``Units.value``)."""
+    units: Units | None = ctx.units
+    if units is None:
+        return fn(ctx.sink, *inputs)
+    return units.value(name, fn, ctx.sink, *inputs)
+
+
+def verdict_key(f: OutputFile, k8s_version: str) -> str:
+    """What validating a file reads: its kind, path, text and source, and the Kubernetes
+    version (documents are what the text parses to; validators are shipspec's code)."""
+    from compiler.cache import digest
+
+    s = f.source
+    return digest(
+        "verdict", f.kind, f.path, f.text, s.file, f"{s.line}:{s.column}:{s.end_line}:{s.end_column}", k8s_version
+    )
 
 
 def _key(name: str, inputs: tuple[Any, ...]) -> str:
     from compiler.cache import digest
 
     out = io.BytesIO()
-    pickler = pickle.Pickler(out, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler = pickle.Pickler(out, protocol=_PROTOCOL)
     pickler.dispatch_table = _REDUCERS
     pickler.dump(inputs)
     return digest(name, out.getvalue())

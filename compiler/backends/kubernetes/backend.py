@@ -11,7 +11,6 @@ for every secret reference. ``kustomize.assemble`` adds the kustomization.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from compiler import ir
@@ -22,7 +21,7 @@ from compiler.backends.kubernetes import policy as k8s_policy
 from compiler.backends.kubernetes import serving as k8s_serving
 from compiler.backends.kubernetes import training as k8s_training
 from compiler.backends.kubernetes import validate as k8s_validate
-from compiler.backends.memo import Exported, Units, unit
+from compiler.backends.memo import Exported, Scope, Units, unit
 from compiler.backends.objects import Renders, fragment, object_file
 from compiler.backends.render import Templates
 from compiler.diagnostics import Diagnostic, Sink, Span
@@ -52,14 +51,6 @@ def monitoring_namespace(r: Resolved) -> str:
 
 def prometheus_address(r: Resolved) -> str:
     return f"http://prometheus-operated.{monitoring_namespace(r)}.svc:9090"
-
-
-@dataclass(frozen=True, slots=True)
-class _Scope:
-    """What a render unit renders with: the templates, and its own sink."""
-
-    templates: Templates
-    sink: Sink
 
 
 class _Env:
@@ -298,7 +289,7 @@ def _serve(
     monitoring_ns: str,
 ) -> list[OutputFile]:
     """The render unit of one served model in one environment (compiler.backends.memo)."""
-    r = _Env(_Scope(templates, sink), placed.env, project)
+    r = _Env(Scope(templates, sink), placed.env, project)
     r.served(placed, preprod, prometheus, monitoring_ns)
     return r.files
 

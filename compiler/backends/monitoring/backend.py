@@ -16,7 +16,7 @@ import yaml
 
 from compiler import ir
 from compiler.backends.base import FileValidator, OutputFile, RenderContext, any_version
-from compiler.backends.memo import unit
+from compiler.backends.memo import unit, value
 from compiler.backends.monitoring import alerting
 from compiler.backends.monitoring.absence import absence_group
 from compiler.backends.monitoring.dashboard import dashboard
@@ -157,6 +157,7 @@ class _Backend:
             models = [p.model for p in placements]
             out_dir, ns = monitoring_dir(env.name), namespace(env)
             groups: list[Group] = []
+            texts: list[str] = []  # each model's groups as YAML, laid out in order
             periods: dict[str, float] = {}  # model -> SLO period, for the shared SLI rules
             quantiles: set[float] = set()
             for placed in placements:
@@ -168,26 +169,17 @@ class _Backend:
                     if objective is not None:
                         periods[model.name] = objective.period
                     quantiles |= {round(o.percentile / 100, 9) for o in sla.latency}
-                    groups += availability_groups(t, sla)
-                    for o in sla.latency:
-                        if has_histograms(version):
-                            groups += latency_groups(t, sla, o)
-                        else:
-                            _warn_no_histogram(ctx.sink, o, version)
-                groups += signal_groups(t, sla, mon, version)
-                if sla is not None or mon is not None:
-                    every = alerting.cron(alerting.drift_interval(mon))[1] if mon and mon.rules else None
-                    groups.append(
-                        absence_group(
-                            t, page=sla is not None and env.tier is ir.Tier.PRODUCTION, monitor=mon, drift_every=every
-                        )
-                    )
+                own, text = value(ctx, "monitoring.groups", _model_groups, t, sla, mon, version, env.tier)
+                groups += own
+                texts += [text] if text else []
                 files += unit(ctx, "monitoring.model", _per_model, placed, t, out_dir, project, _selected_by(ctx))
             ensembles = frozenset(m.name for m in models if m.format is ir.ModelFormat.ENSEMBLE)
             shared = [serving_group(Scope(env.name, ns, tuple(m.name for m in models), ensembles), quantiles, version)]
             sli = availability_sli_group(env.name, ns, periods, ensembles)
             shared += [sli] if sli else []
-            files += self._rules(ctx, env, shared + groups, out_dir)
+            # groups_yaml joins one line per line: the YAML of a list is its parts' joined.
+            text = "\n".join([groups_yaml(shared), *texts])
+            files += self._rules(ctx, env, shared + groups, text, out_dir)
         files += self._alerting(ctx)
         return files
 
@@ -195,7 +187,10 @@ class _Backend:
         """The monitoring tier: drift jobs, the retrain relay, Alertmanager's configuration."""
         return alerting.render(ctx)
 
-    def _rules(self, ctx: RenderContext, env: ir.Environment, groups: list[Group], out_dir: str) -> list[OutputFile]:
+    def _rules(
+        self, ctx: RenderContext, env: ir.Environment, groups: list[Group], text: str, out_dir: str
+    ) -> list[OutputFile]:
+        """The environment's rules file and PrometheusRule: ``groups``, whose YAML is ``text``."""
         source = next(
             (s.span for s in ctx.spec.slas if s.environment.name == env.name),
             next((m.span for m in ctx.spec.monitors if m.environment.name == env.name), env.span),
@@ -205,7 +200,6 @@ class _Backend:
             ctx.sink.report("SS804", f"{path}: {problem}", source)
         # The groups are emitted once and placed twice: YAML emission is the
         # cost of this backend (thousands of rules per environment).
-        text = groups_yaml(groups)
         raw = OutputFile(
             path,
             ctx.templates.render("monitoring/rules.yaml.j2", o={"groups": _indent(text, 2)}),
@@ -224,6 +218,28 @@ class _Backend:
         shell = ctx.templates.render("monitoring/prometheusrule.yaml.j2", o={**view, "groups": Raw(_PLACEHOLDER)})
         docs = tuple(_replace(d, groups) for d in _load(wrapped_path, shell, ctx.sink, source))
         return [raw, OutputFile(wrapped_path, wrapped_text, source, documents=docs)]
+
+
+def _model_groups(
+    sink: Sink, t: Target, sla: ir.Sla | None, mon: ir.Monitor | None, version: str, tier: ir.Tier
+) -> tuple[list[Group], str]:
+    """A value unit (compiler.backends.memo): one model's rule groups in one environment,
+    and their YAML."""
+    groups: list[Group] = []
+    if sla is not None:
+        groups += availability_groups(t, sla)
+        for o in sla.latency:
+            if has_histograms(version):
+                groups += latency_groups(t, sla, o)
+            else:
+                _warn_no_histogram(sink, o, version)
+    groups += signal_groups(t, sla, mon, version)
+    if sla is not None or mon is not None:
+        every = alerting.cron(alerting.drift_interval(mon))[1] if mon and mon.rules else None
+        groups.append(
+            absence_group(t, page=sla is not None and tier is ir.Tier.PRODUCTION, monitor=mon, drift_every=every)
+        )
+    return groups, groups_yaml(groups)
 
 
 def _per_model(
