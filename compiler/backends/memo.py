@@ -26,6 +26,7 @@ from typing import Any
 
 from compiler.diagnostics import Diagnostic, Sink, Span
 from compiler.output import OutputFile
+from compiler.records import Record
 
 # path, text, source, kind, documents, config_map
 FileRecord = tuple[str, str, Span, str, tuple[dict[str, Any], ...], str | None]
@@ -67,6 +68,8 @@ class Units:
     # This build's units taken from the memo with a verdict: key -> the files.
     reused: dict[str, list[OutputFile]] = field(default_factory=dict)
     rendered: int = 0
+    # id() of a record input -> (the record, its pickle), for this build's keys.
+    _pickled: dict[int, tuple[Any, bytes]] = field(default_factory=dict)
     # Validation verdicts of files no unit rendered, by the digest of what validation reads
     # (``verdict_key``): the earlier build's and this build's.
     known_verdicts: dict[str, tuple[Diagnostic, ...]] = field(default_factory=dict)
@@ -98,7 +101,7 @@ class Units:
         self, name: str, fn: Callable[..., list[OutputFile]], templates: Any, sink: Sink, *inputs: Any
     ) -> list[OutputFile]:
         try:
-            key = _key(name, inputs)
+            key = self._key(name, inputs)
         except Exception:  # noqa: BLE001 - an input that does not pickle: render, never memoise
             return fn(templates, sink, *inputs)
         hit = self.used.get(key) or self.known.get(key)
@@ -125,7 +128,7 @@ class Units:
         """``fn(sink, *inputs)`` (a value, not files: data a backend lays out with other
         units' data), or its memoised value with its diagnostics."""
         try:
-            key = _key(name, inputs)
+            key = self._key(name, inputs)
         except Exception:  # noqa: BLE001 - an input that does not pickle: compute, never memoise
             return fn(sink, *inputs)
         hit = self.used.get(key) or self.known.get(key)
@@ -139,6 +142,22 @@ class Units:
         sink.extend(own.items)
         self.used[key] = UnitResult((), tuple(own.items), value=result)
         return result
+
+    def _key(self, name: str, inputs: tuple[Any, ...]) -> str:
+        """The digest of the unit's name and the pickle of each input. A record input (frozen)
+        is pickled once per build however many units take it (a placement, the project)."""
+        from compiler.cache import digest
+
+        parts: list[str | bytes] = [name]
+        for value in inputs:
+            if isinstance(value, Record):
+                held = self._pickled.get(id(value))
+                if held is None or held[0] is not value:
+                    held = self._pickled[id(value)] = (value, _pickle(value))
+                parts.append(held[1])
+            else:
+                parts.append(_pickle(value))
+        return digest(*parts)
 
     def export(self, files: list[OutputFile]) -> Exported:
         """This build's units, to travel back from a forked worker that rendered ``files``:
@@ -215,14 +234,12 @@ def verdict_key(f: OutputFile, k8s_version: str) -> str:
     )
 
 
-def _key(name: str, inputs: tuple[Any, ...]) -> str:
-    from compiler.cache import digest
-
+def _pickle(value: Any) -> bytes:
     out = io.BytesIO()
     pickler = pickle.Pickler(out, protocol=_PROTOCOL)
     pickler.dispatch_table = _REDUCERS
-    pickler.dump(inputs)
-    return digest(name, out.getvalue())
+    pickler.dump(value)
+    return out.getvalue()
 
 
 def unit(ctx: Any, name: str, fn: Callable[..., list[OutputFile]], *inputs: Any) -> list[OutputFile]:
