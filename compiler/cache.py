@@ -5,6 +5,8 @@ What it holds, each entry keyed by the sha256 of everything it depends on:
 - ``ir``: the lowered IR and diagnostics of one spec file (its display path and text);
 - ``build``: the rendered, validated files and the render/validation diagnostics of a
   whole spec (every file's key, the template overrides, the validation switch);
+- ``units``: per build configuration, the render units the last build used
+  (``compiler.backends.memo``): one entry, so a one-model edit renders only that model's;
 - ``stat``: per output root, the (size, mtime, inode) and sha256 of each file shipspec
   wrote or read there, so the next plan need not read a file that did not change.
 
@@ -41,6 +43,9 @@ DIR = ".shipspec/cache"
 # Bump when the layout or the meaning of an entry changes.
 FORMAT = 1
 LIMIT_BYTES = 512 << 20
+# Kinds put while the output root does not exist yet that are written on ``close`` if a
+# compile created it meanwhile (the render units of a first compile, for the next edit).
+DEFERRED = frozenset({"units"})
 _MAC = hashlib.sha256().digest_size
 
 
@@ -127,6 +132,7 @@ class Cache:
         self.misses = 0
         self.written = 0
         self._ignored = False
+        self._pending: dict[tuple[str, str], Any] = {}
 
     def _path(self, kind: str, key: str) -> Path:
         return self.dir / kind / key[:2] / key
@@ -154,8 +160,15 @@ class Cache:
         """Store an entry (atomically); a cache that cannot be written is no error. Nothing is
         written under an output root that does not exist yet: a compile that fails (or one
         that has not emitted) creates no directory."""
-        if not self.writable or not self.root.is_dir():
+        if not self.writable:
             return
+        if not self.root.is_dir():
+            if kind in DEFERRED:
+                self._pending[(kind, key)] = value
+            return
+        self._write(kind, key, value)
+
+    def _write(self, kind: str, key: str, value: Any) -> None:
         body = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         data = hmac.digest(self._key, kind.encode() + body, "sha256") + body
         path = self._path(kind, key)
@@ -176,7 +189,12 @@ class Cache:
             tmp.unlink(missing_ok=True)
 
     def close(self) -> None:
-        """Drop other versions' directories and, over ``limit``, the oldest entries."""
+        """Write the deferred entries if the root exists now; drop other versions'
+        directories and, over ``limit``, the oldest entries."""
+        pending, self._pending = self._pending, {}
+        if pending and self.root.is_dir():
+            for (kind, key), value in pending.items():
+                self._write(kind, key, value)
         if not self.written or not self.dir.is_dir():
             return
         for other in self.base.iterdir():
@@ -228,8 +246,8 @@ class Memory:
         return value
 
     def put(self, kind: str, key: str, value: Any) -> None:
-        if kind == "build":  # only the latest whole build is worth its memory
-            self.entries = {k: v for k, v in self.entries.items() if k[0] != "build"}
+        if kind in ("build", "units"):  # only the latest whole build is worth its memory
+            self.entries = {k: v for k, v in self.entries.items() if k[0] != kind}
         self.entries[(kind, key)] = value
 
     def close(self) -> None:

@@ -16,6 +16,7 @@ from compiler.records import Record, record
 from compiler.resolve import Resolved, resolve
 
 if TYPE_CHECKING:
+    from compiler.backends.memo import Units
     from compiler.backends.render import Templates
 
 
@@ -96,7 +97,11 @@ class Build(Record):
 
 
 def render(
-    checked: Checked, templates: Templates, only: Sequence[str] | None = None, ci_install: str | None = None
+    checked: Checked,
+    templates: Templates,
+    only: Sequence[str] | None = None,
+    ci_install: str | None = None,
+    units: Units | None = None,
 ) -> tuple[list[OutputFile], Sink]:
     """Every backend's files, sorted by path, and their diagnostics in backend order.
 
@@ -114,7 +119,7 @@ def render(
         for backend in BACKENDS:
             if only is not None and backend.name not in only:
                 continue
-            ctx = RenderContext(checked.resolved, templates, Sink(), ci_install)
+            ctx = RenderContext(checked.resolved, templates, Sink(), ci_install, units)
             start = getattr(backend, "start", None)
             started.append((start(ctx) if start is not None else backend.render(ctx), ctx.sink))
         files: list[OutputFile] = []
@@ -165,9 +170,17 @@ def build(
                 OutputFile(path, text, source, kind, config_map=cm) for path, text, source, kind, cm in records
             )
             return Build(checked, cached, _reported(raw, found, allow))
-    files, found = _render_and_validate(raw, template_dir, validate_output, ci_install)
+    units = None
+    if store is not None:
+        from compiler.backends.memo import Units
+
+        units = Units.from_entry(store.get("units", units_key(template_dir, validate_output, ci_install)))
+    files, found = _render_and_validate(raw, template_dir, validate_output, ci_install, units)
     if store is not None and key is not None:
         store.put("build", key, ([(f.path, f.text, f.source, f.kind, f.config_map) for f in files], found))
+    if store is not None and units is not None and (units.worth_keeping() or not _persistent(store)):
+        # One entry for every unit this build used (and no others: the memo stays the build's size).
+        store.put("units", units_key(template_dir, validate_output, ci_install), units.entry())
     return Build(checked, tuple(files), _reported(raw, found, allow))
 
 
@@ -184,16 +197,69 @@ def _merged(a: Sequence[Diagnostic], b: Sequence[Diagnostic]) -> tuple[Diagnosti
 
 
 def _render_and_validate(
-    checked: Checked, template_dir: Path | None, validate_output: bool, ci_install: str | None = None
+    checked: Checked,
+    template_dir: Path | None,
+    validate_output: bool,
+    ci_install: str | None = None,
+    units: Units | None = None,
 ) -> tuple[list[OutputFile], list[Diagnostic]]:
     from compiler import validate as output_validation
     from compiler.backends import file_validators
     from compiler.backends.render import Templates
 
-    files, sink = render(checked, Templates.load(template_dir), ci_install=ci_install)
+    files, sink = render(checked, Templates.load(template_dir), ci_install=ci_install, units=units)
     if validate_output and not sink.has_errors:
-        output_validation.validate_files(files, checked.resolved.project.kubernetes_version, sink, file_validators())
+        k8s_version, validators = checked.resolved.project.kubernetes_version, file_validators()
+        done: set[int] = set()
+        if units is not None:
+            # A unit's files are validated on their own and the verdict kept with the unit
+            # (validation reads nothing but the file, the version and the validators).
+            fresh = dict(units.fresh)
+            for key, unit_files in units.reused.items():
+                result = units.used[key]
+                if result.verdict is not None and result.k8s_version == k8s_version:
+                    sink.extend(result.verdict)
+                    done.update(id(f) for f in unit_files)
+                else:
+                    fresh[key] = unit_files
+            for key, unit_files in fresh.items():
+                own = Sink()
+                output_validation.validate_files(unit_files, k8s_version, own, validators)
+                units.validated(key, own.items, k8s_version)
+                sink.extend(own.items)
+                done.update(id(f) for f in unit_files)
+        rest = [f for f in files if id(f) not in done]
+        if units is None:
+            output_validation.validate_files(rest, k8s_version, sink, validators)
+        else:
+            from compiler.backends.memo import verdict_key
+
+            # Every other file: its verdict by the digest of what validation reads.
+            for f in rest:
+                key = verdict_key(f, k8s_version)
+                verdict = units.verdicts.get(key)
+                if verdict is None:
+                    verdict = units.known_verdicts.get(key)
+                if verdict is None:
+                    own = Sink()
+                    output_validation.validate_files([f], k8s_version, own, validators)
+                    verdict = tuple(own.items)
+                units.verdicts[key] = verdict
+                sink.extend(verdict)
     return files, sink.items
+
+
+def _persistent(store: Store) -> bool:
+    """Whether the store writes its entries out (the cache on disk), rather than keeping them."""
+    from compiler.cache import Memory
+
+    return not isinstance(store, Memory)
+
+
+def units_key(template_dir: Path | None, validate_output: bool, ci_install: str | None) -> str:
+    """Where the render-unit memo of a build configuration is kept: everything a unit's
+    result depends on besides its own inputs (``compiler.backends.memo``)."""
+    return build_key(["units"], template_dir, validate_output, ci_install)
 
 
 def build_key(

@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import NotRequired, Protocol, TypedDict
 
+from compiler.backends.memo import Units
 from compiler.backends.render import Templates
 from compiler.diagnostics import Sink
 from compiler.ir import Spec
@@ -36,6 +37,8 @@ class RenderContext:
     sink: Sink
     # What CI `pip install`s to get shipspec (`[ci] install` in shipspec.toml); None: this release's tag.
     ci_install: str | None = None
+    # The render-unit memo (compiler.backends.memo); None renders every unit.
+    units: Units | None = None
 
     @property
     def spec(self) -> Spec:

@@ -4,18 +4,29 @@ turn a broken override template into a diagnostic instead of a traceback."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 import jinja2
 import yaml
 
-from compiler.backends.base import OutputFile, RenderContext
-from compiler.backends.render import Raw
-from compiler.diagnostics import Span
+from compiler.backends.base import OutputFile
+from compiler.backends.render import Raw, Templates
+from compiler.diagnostics import Sink, Span
 from compiler.serialize import load_all
 
 
-def fragment(ctx: RenderContext, template: str, source: Span, **context: Any) -> Any:
+class Renders(Protocol):
+    """What rendering an object needs: the templates and where to report (a
+    ``RenderContext``, or a render unit's own scope)."""
+
+    @property
+    def templates(self) -> Templates: ...
+
+    @property
+    def sink(self) -> Sink: ...
+
+
+def fragment(ctx: Renders, template: str, source: Span, **context: Any) -> Any:
     """A nested template (a pod template) as a callable ``pod(indent)`` that
     places the rendered text at the caller's indentation."""
     text = _render(ctx, template, source, context)
@@ -29,7 +40,7 @@ def fragment(ctx: RenderContext, template: str, source: Span, **context: Any) ->
     return at
 
 
-def _render(ctx: RenderContext, template: str, source: Span, context: dict[str, Any]) -> str | None:
+def _render(ctx: Renders, template: str, source: Span, context: dict[str, Any]) -> str | None:
     try:
         return ctx.templates.render(template, **context)
     except (jinja2.TemplateError, TypeError) as exc:
@@ -43,7 +54,7 @@ def _render(ctx: RenderContext, template: str, source: Span, context: dict[str, 
 
 
 def object_file(
-    ctx: RenderContext, path: str, template: str, source: Span, kind: str = "yaml", **context: Any
+    ctx: Renders, path: str, template: str, source: Span, kind: str = "yaml", **context: Any
 ) -> OutputFile | None:
     """Render one Kubernetes object file; None (with a diagnostic) when it cannot be."""
     if any(v is None for v in context.values()):

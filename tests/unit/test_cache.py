@@ -136,3 +136,110 @@ def test_check_never_writes_the_cache(tmp_path: Path) -> None:
     out = tmp_path / "out"
     assert main(["check", str(specs), "--out", str(out), "--format", "json"]) == 1  # nothing compiled yet
     assert not out.exists()
+
+
+# Edits of the shared platform file: they change what many render units read (the
+# project's releases, an environment's namespace or gateway), so every unit they
+# touch must miss. Some break the spec.
+PLATFORM_EDITS = [
+    ('triton "2.51.0"', 'triton "2.5{n}.0"'),
+    ('namespace "ml-prod"', 'namespace "ml-prod{n}"'),
+    ('  gateway "istio-ingress"\n', ""),
+    ('kubernetes "1.33"', 'kubernetes "1.3{n}"'),
+    ("replicas 3..12", "replicas {n}..12"),
+]
+
+
+def _apply_platform(path: Path, edit: int, n: int) -> None:
+    old, new = PLATFORM_EDITS[edit]
+    path.write_text(path.read_text().replace(old, new.replace("{n}", str(n)), 1))
+
+
+@settings(max_examples=10, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.tuples(st.integers(0, 2), st.integers(0, len(EDITS) - 1), st.integers(1, 9)),
+            st.tuples(st.just(-1), st.integers(0, len(PLATFORM_EDITS) - 1), st.integers(1, 9)),
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_render_units_from_the_memo_agree_with_a_fresh_render(edits: list[tuple[int, int, int]]) -> None:
+    """The render-unit memo (compiler.backends.memo) never changes a result: after random
+    edits of one model or of what every model shares, builds whose whole-build entry
+    misses take units from the memo (in memory and on disk) and give the same files,
+    bytes and diagnostics as a build without a store."""
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        specs = generate(root, 3)
+        (root / "out").mkdir()
+        memory = Memory()
+        disk = Cache(root / "out")
+        reused = 0
+        for model, edit, n in [(0, 0, 0), *edits]:
+            if model >= 0 and (model, edit, n) != (0, 0, 0):
+                _apply(specs / "models" / f"m{model:05d}.ship", edit, n)
+            elif model < 0:
+                _apply_platform(specs / "platform.ship", edit, n)
+            fresh = build([specs])
+            for store in (memory, disk):
+                cached = build([specs], store=store)
+                assert _result(cached) == _result(fresh)
+            units = memory.entries.get(("units", _units_key()))
+            reused += len(units[0]) if units else 0
+        disk.close()
+        assert reused > 0  # the memo was filled and kept, not bypassed
+
+
+def _units_key() -> str:
+    from compiler.pipeline import units_key
+
+    return units_key(None, True, None)
+
+
+def test_a_one_model_edit_renders_only_that_models_units(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """After one field of one model changed, the render units that run again are that
+    model's (its triton configs, Kubernetes objects and monitoring files, per environment)."""
+    from compiler.backends.kubernetes import backend as kubernetes
+    from compiler.backends.monitoring import backend as monitoring
+    from compiler.backends.triton import backend as triton
+
+    rendered: list[tuple[str, str, str]] = []
+    for module, name in ((triton, "_config"), (kubernetes, "_serve"), (monitoring, "_per_model")):
+        original = getattr(module, name)
+
+        def counting(templates: object, sink: Sink, placed: object, *rest: object, _f=original, _n=name) -> object:  # type: ignore[no-untyped-def]
+            rendered.append((_n, placed.model.name, placed.env.name))  # type: ignore[attr-defined]
+            return _f(templates, sink, placed, *rest)
+
+        monkeypatch.setattr(module, name, counting)
+    specs = generate(tmp_path, 6)
+    memory = Memory()
+    first = build([specs], store=memory)
+    assert {m for _, m, _ in rendered} == {f"m{i:05d}" for i in range(6)}
+    rendered.clear()
+    _apply(specs / "models" / "m00001.ship", EDITS.index(("cpu 1 ", "cpu {n} ")), 2)
+    second = build([specs], store=memory)
+    assert rendered and {m for _, m, _ in rendered} == {"m00001"}
+    # Every unit of m00001 ran again (its placement changed), once per environment it is served in.
+    assert sorted(rendered) == sorted(u for u in _all_units(specs) if u[1] == "m00001")
+    assert not second.has_errors and _result(second) == _result(build([specs]))
+    assert first.files != second.files
+    rendered.clear()
+    build([specs], store=Memory())  # an empty memo renders every unit
+    assert len({m for _, m, _ in rendered}) == 6
+
+
+def _all_units(specs: Path) -> list[tuple[str, str, str]]:
+    from compiler.pipeline import validate as check_spec
+
+    r = check_spec([specs]).resolved
+    out = []
+    for m in r.spec.models:
+        for env in r.served(m):
+            out.append(("_config", m.name, env.name))
+            out.append(("_serve", m.name, env.name))
+            out.append(("_per_model", m.name, env.name))
+    return out

@@ -24,8 +24,11 @@ from compiler.backends.base import FileValidator, OutputFile, RenderContext, any
 from compiler.backends.catalog import markdown as md
 from compiler.backends.catalog import mermaid, words
 from compiler.backends.catalog.validate import validate_markdown
-from compiler.backends.render import Raw
-from compiler.diagnostics import Span
+from compiler.backends.memo import Scope
+from compiler.backends.memo import unit as render_unit
+from compiler.backends.objects import Renders
+from compiler.backends.render import Raw, Templates
+from compiler.diagnostics import Sink, Span
 from compiler.resolve import Placement, Resolved, namespace
 from compiler.targets import layout
 from compiler.targets.grafana import dashboard_uid, runbook_url
@@ -429,13 +432,12 @@ class _Backend:
         if index is not None:
             files.append(OutputFile(layout.CATALOG_INDEX, index, source, kind=KIND))
         for model in catalog.r.models.values():
-            page = self._render(ctx, "catalog/model.md.j2", model.span, m=catalog.model_view(model))
-            if page is not None:
-                files.append(OutputFile(layout.catalog_model_page(model.name), page, model.span, kind=KIND))
+            # A render unit of exactly the template's inputs (the view is plain data).
+            files += render_unit(ctx, "catalog.page", _page, model.name, model.span, catalog.model_view(model))
         return files
 
     @staticmethod
-    def _render(ctx: RenderContext, template: str, source: Span, **context: object) -> str | None:
+    def _render(ctx: Renders, template: str, source: Span, **context: object) -> str | None:
         try:
             return ctx.templates.render(template, **context)
         except (jinja2.TemplateError, TypeError) as exc:
@@ -446,6 +448,11 @@ class _Backend:
                 hint="fix the template (or the --templates override that replaces it)",
             )
             return None
+
+
+def _page(templates: Templates, sink: Sink, model: str, source: Span, view: dict[str, object]) -> list[OutputFile]:
+    page = _Backend._render(Scope(templates, sink), "catalog/model.md.j2", source, m=view)
+    return [] if page is None else [OutputFile(layout.catalog_model_page(model), page, source, kind=KIND)]
 
 
 BACKEND = _Backend()

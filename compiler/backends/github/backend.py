@@ -13,7 +13,9 @@ from compiler.backends.base import OutputFile, RenderContext, any_version
 from compiler.backends.github import views
 from compiler.backends.github.codeowners import codeowners_lines
 from compiler.backends.github.validate import validate_actionlint_config, validate_workflow
-from compiler.diagnostics import Span
+from compiler.backends.memo import unit
+from compiler.backends.render import Templates
+from compiler.diagnostics import Sink, Span
 from compiler.targets import layout
 from compiler.targets.kubernetes import k8s_name
 
@@ -68,8 +70,16 @@ class _Backend:
 
     @staticmethod
     def _workflow(ctx: RenderContext, name: str, template: str, source: Span, view: Mapping[str, object]) -> OutputFile:
-        text = ctx.templates.render(f"github/{template}", **view)
-        return OutputFile(f"{layout.WORKFLOWS_DIR}/{name}", text, source, kind=WORKFLOW)
+        """A workflow: a render unit of exactly the template's inputs (the view is plain data)."""
+        (f,) = unit(ctx, "github.workflow", _render_workflow, name, template, source, dict(view))
+        return f
+
+
+def _render_workflow(
+    templates: Templates, _sink: Sink, name: str, template: str, source: Span, view: dict[str, object]
+) -> list[OutputFile]:
+    text = templates.render(f"github/{template}", **view)
+    return [OutputFile(f"{layout.WORKFLOWS_DIR}/{name}", text, source, kind=WORKFLOW)]
 
 
 BACKEND = _Backend()

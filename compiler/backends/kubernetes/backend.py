@@ -21,10 +21,12 @@ from compiler.backends.kubernetes import policy as k8s_policy
 from compiler.backends.kubernetes import serving as k8s_serving
 from compiler.backends.kubernetes import training as k8s_training
 from compiler.backends.kubernetes import validate as k8s_validate
-from compiler.backends.objects import fragment, object_file
+from compiler.backends.memo import Exported, Scope, Units, unit
+from compiler.backends.objects import Renders, fragment, object_file
+from compiler.backends.render import Templates
 from compiler.diagnostics import Diagnostic, Sink, Span
 from compiler.parallel import fork_pool, worker_count
-from compiler.resolve import Resolved, namespace
+from compiler.resolve import Placement, Project, Resolved, namespace
 from compiler.targets.kubernetes import k8s_name, parse_secret
 from compiler.targets.layout import object_path
 
@@ -52,14 +54,24 @@ def prometheus_address(r: Resolved) -> str:
 
 
 class _Env:
-    """Renders one environment; collects its files."""
+    """Renders one environment (``ctx`` a RenderContext), or one served model of it
+    (``ctx`` a render unit's scope, without the resolved spec); collects its files."""
 
-    def __init__(self, ctx: RenderContext, env: ir.Environment) -> None:
-        self.ctx, self.spec, self.env = ctx, ctx.spec, env
-        self.resolved = ctx.resolved
-        self.project = ctx.resolved.project.name
+    def __init__(self, ctx: Renders, env: ir.Environment, project: Project, resolved: Resolved | None = None) -> None:
+        self.ctx, self.env, self.r = ctx, env, resolved
+        self.project_record = project
+        self.project = project.name
         self.files: list[OutputFile] = []
         self.sa = k8s_name(self.project)
+
+    @property
+    def resolved(self) -> Resolved:
+        assert self.r is not None, "a render unit reads only its own inputs"
+        return self.r
+
+    @property
+    def spec(self) -> ir.Spec:
+        return self.resolved.spec
 
     def add(self, kind: str, name: str, template: str, source: Span, **context: object) -> None:
         # Custom resources that embed pod templates get those checked as core objects.
@@ -156,7 +168,23 @@ class _Env:
             )
 
     def serve(self, model: ir.Model) -> None:
-        s = k8s_serving.served(self.resolved, self.env, model)
+        """The model's objects: a render unit of the placement, the project, the
+        preprod environment mirrored to and the monitoring addresses."""
+        r = self.resolved
+        self.files += unit(
+            self.ctx,
+            "kubernetes.serve",
+            _serve,
+            r.place(model, self.env),
+            r.project,
+            k8s_canary.mirrored_to(r, self.env, model),
+            prometheus_address(r),
+            monitoring_namespace(r),
+        )
+
+    def served(self, placed: Placement, preprod: ir.Environment | None, prometheus: str, monitoring_ns: str) -> None:
+        s = k8s_serving.Served(self.project_record, placed)
+        model = placed.model
         src = model.span
         self.add(
             "ServiceAccount",
@@ -168,14 +196,13 @@ class _Env:
         pod = fragment(self.ctx, T + "triton-pod.yaml.j2", src, p=k8s_serving.pod(s, s.name, s.name))
         analysis = None
         if s.canary is not None and s.sla is not None:
-            analysis = k8s_canary.analysis_template(s, prometheus_address(self.resolved), self.ctx.sink)
+            analysis = k8s_canary.analysis_template(s, prometheus, self.ctx.sink)
         template = "rollout.yaml.j2" if s.canary else "deployment.yaml.j2"
         self.add(s.kind, s.name, template, src, o=k8s_serving.workload(s, analysis is not None), pod=pod)
         self.add("Service", s.name, "service.yaml.j2", src, o=k8s_serving.service(s))
         if s.canary is not None and s.env.gateway:
             for view in k8s_serving.canary_services(s):
                 self.add("Service", view["meta"]["name"], "service.yaml.j2", src, o=view)
-            preprod = k8s_canary.mirrored_to(self.resolved, self.env, model)
             mirror = (lambda port: k8s_canary.mirror(preprod, model, port)) if preprod is not None else None
             self.add(
                 "VirtualService",
@@ -185,7 +212,7 @@ class _Env:
                 o=k8s_serving.canary_virtual_service(s, mirror),
             )
         if s.replicas is not None:
-            scaled = k8s_serving.scaled_object(s, prometheus_address(self.resolved))
+            scaled = k8s_serving.scaled_object(s, prometheus)
             if scaled is not None:  # KEDA owns the HPA it creates: never both
                 self.add("ScaledObject", s.name, "scaledobject.yaml.j2", s.replicas.span, o=scaled)
             else:
@@ -203,7 +230,7 @@ class _Env:
                 s.name,
                 "networkpolicy.yaml.j2",
                 src,
-                o=k8s_serving.network_policy(s, monitoring_namespace(self.resolved)),
+                o=k8s_serving.network_policy(s, monitoring_ns),
             )
         if analysis is not None and s.sla is not None:
             self.add("AnalysisTemplate", f"{s.name}-slo", "analysistemplate.yaml.j2", s.sla.span, o=analysis)
@@ -252,6 +279,21 @@ class _Env:
         self.secrets(name, t.env, t.span)
 
 
+def _serve(
+    templates: Templates,
+    sink: Sink,
+    placed: Placement,
+    project: Project,
+    preprod: ir.Environment | None,
+    prometheus: str,
+    monitoring_ns: str,
+) -> list[OutputFile]:
+    """The render unit of one served model in one environment (compiler.backends.memo)."""
+    r = _Env(Scope(templates, sink), placed.env, project)
+    r.served(placed, preprod, prometheus, monitoring_ns)
+    return r.files
+
+
 def _served_in(spec: ir.Spec, env: ir.Environment) -> list[ir.Model]:
     return [m for m in spec.models if any(ref.name == env.name for ref in m.serve_in)]
 
@@ -260,7 +302,7 @@ def _render_env(ctx: RenderContext, env: ir.Environment, part: int = 0, parts: i
     """One environment's files, or (for parallel workers) the ``part``-th of
     ``parts`` contiguous shares of them: the parts, concatenated in order, are
     the whole environment in the same order."""
-    r = _Env(ctx, env)
+    r = _Env(ctx, env, ctx.resolved.project, ctx.resolved)
     if part == 0:
         r.base()
     models = _served_in(ctx.spec, env)
@@ -293,13 +335,16 @@ def _tasks(spec: ir.Spec, envs: list[ir.Environment]) -> list[tuple[int, int, in
     return tasks
 
 
-def _render_forked(task: tuple[int, int, int]) -> tuple[list[OutputFile], list[Diagnostic]]:
+def _render_forked(task: tuple[int, int, int]) -> tuple[list[OutputFile], list[Diagnostic], Exported | None]:
     assert _FORKED is not None
     sink = Sink()
-    ctx = RenderContext(_FORKED.resolved, _FORKED.templates, sink)
+    # A worker takes units from the memo the parent loaded and sends back what it used.
+    units = Units(known=_FORKED.units.known) if _FORKED.units is not None else None
+    ctx = RenderContext(_FORKED.resolved, _FORKED.templates, sink, units=units)
     index, part, parts = task
     env = sorted(ctx.spec.environments, key=lambda e: e.name)[index]
-    return _render_env(ctx, env, part, parts), sink.items
+    files = _render_env(ctx, env, part, parts)
+    return files, sink.items, units.export(files) if units is not None else None
 
 
 class Pending:
@@ -316,9 +361,11 @@ class Pending:
         finally:
             self.close()
         files: list[OutputFile] = []
-        for env_files, diags in results:
+        for env_files, diags, exported in results:
             files.extend(env_files)
             self.ctx.sink.items.extend(diags)
+            if exported is not None and self.ctx.units is not None:
+                self.ctx.units.adopt(exported, env_files)
         return _verified(self.ctx, files)
 
     def close(self) -> None:
@@ -355,7 +402,10 @@ class _Backend:
         spec = ctx.spec
         envs = sorted(spec.environments, key=lambda e: e.name)
         served = sum(len(m.serve_in) for m in spec.models)
-        pending = _start_parallel(ctx, envs) if served >= PARALLEL_FROM and len(envs) > 1 else None
+        # With units an earlier build left, most are taken from the memo: in this process,
+        # which costs less than forking and sending every file back.
+        warm = ctx.units is not None and bool(ctx.units.known)
+        pending = _start_parallel(ctx, envs) if served >= PARALLEL_FROM and len(envs) > 1 and not warm else None
         if pending is not None:
             return pending
         return _verified(ctx, [f for env in envs for f in _render_env(ctx, env)])

@@ -11,7 +11,7 @@ from typing import Any, TypedDict
 from compiler import ir
 from compiler.backends.base import ObjectMeta
 from compiler.backends.kubernetes import common as kc
-from compiler.resolve import Placement, Resolved
+from compiler.resolve import Placement, Project, Resolved
 from compiler.targets import kubernetes as k8s
 from compiler.targets import promql
 from compiler.targets import triton as triton_target
@@ -114,7 +114,7 @@ class Served:
     """The kubernetes backend's view of one placement: the model in an environment,
     as the resolve stage decided it, with the spec-wide facts it needs."""
 
-    resolved: Resolved
+    project_record: Project
     placement: Placement
 
     @property
@@ -163,11 +163,11 @@ class Served:
 
     @property
     def project(self) -> str:
-        return self.resolved.project.name
+        return self.project_record.name
 
     @property
     def triton_version(self) -> str:
-        return self.resolved.project.triton_version
+        return self.project_record.triton_version
 
     @property
     def identity(self) -> tuple[str, str] | None:
@@ -176,7 +176,7 @@ class Served:
 
 
 def served(r: Resolved, env: ir.Environment, model: ir.Model) -> Served:
-    return Served(r, r.place(model, env))
+    return Served(r.project, r.place(model, env))
 
 
 RESPONSE_CACHE_BYTES = 64 * 1024 * 1024
@@ -331,7 +331,7 @@ def pod(s: Served, service_account: str, secret_prefix: str) -> PodView:
         "tolerations": kc.tolerations(s.env) if gpu_pod else [],
         "spread": spread,
         "init_containers": init,
-        "image": kc.triton_image(s.triton_version, s.resolved.project.triton_digest),
+        "image": kc.triton_image(s.triton_version, s.project_record.triton_digest),
         "args": triton_args(s.triton_version, models),
         "env": env_vars,
         "resources": resources,

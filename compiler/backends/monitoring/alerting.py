@@ -22,7 +22,8 @@ from typing import Any
 
 from compiler import __version__, ir
 from compiler.backends.base import OutputFile, RenderContext
-from compiler.backends.render import Raw
+from compiler.backends.memo import unit
+from compiler.backends.render import Raw, Templates
 from compiler.diagnostics import Sink, Span
 from compiler.resolve import Project, Resolved, namespace
 from compiler.serialize import to_yaml
@@ -89,11 +90,19 @@ def _labels(project: Project, env: ir.Environment, name: str, component: str) ->
 
 
 def _file(ctx: RenderContext, path: str, template: str, source: Span, **view: Any) -> OutputFile:
+    """The file a template renders from ``view``: a render unit of exactly these inputs."""
+    (f,) = unit(ctx, "monitoring.file", _render_file, path, template, source, view)
+    return f
+
+
+def _render_file(
+    templates: Templates, _sink: Sink, path: str, template: str, source: Span, view: dict[str, Any]
+) -> list[OutputFile]:
     from compiler.serialize import load_all  # libyaml; PyYAML's pure-Python loader was 30 ms a file
 
-    text = ctx.templates.render(template, o=view)
+    text = templates.render(template, o=view)
     docs = tuple(d for d in load_all(text) if d is not None)
-    return OutputFile(path, text, source, documents=docs)
+    return [OutputFile(path, text, source, documents=docs)]
 
 
 def render(ctx: RenderContext) -> list[OutputFile]:

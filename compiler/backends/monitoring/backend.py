@@ -16,6 +16,7 @@ import yaml
 
 from compiler import ir
 from compiler.backends.base import FileValidator, OutputFile, RenderContext, any_version
+from compiler.backends.memo import unit, value
 from compiler.backends.monitoring import alerting
 from compiler.backends.monitoring.absence import absence_group
 from compiler.backends.monitoring.dashboard import dashboard
@@ -30,7 +31,7 @@ from compiler.backends.monitoring.slo import (
     latency_groups,
     summary_quantile,
 )
-from compiler.backends.render import Raw
+from compiler.backends.render import Raw, Templates
 from compiler.diagnostics import Sink
 from compiler.resolve import Placement, Project, availability_objective, namespace
 from compiler.targets.kubernetes import k8s_name
@@ -109,7 +110,13 @@ def _fill(node: Any, view: dict[str, Any]) -> Any:
 
 
 def _obj(
-    ctx: RenderContext, path: str, template: str, source: Any, parsed: dict[str, Any] | None = None, **view: Any
+    templates: Templates,
+    sink: Sink,
+    path: str,
+    template: str,
+    source: Any,
+    parsed: dict[str, Any] | None = None,
+    **view: Any,
 ) -> OutputFile:
     """Render a template; its documents come from a skeleton (the template
     rendered once with placeholders and parsed) filled with this view's
@@ -117,12 +124,12 @@ def _obj(
     constructor, filling a skeleton microseconds; when a template transforms
     a value the skeleton cannot place, the text is parsed for real.
     ``parsed`` gives what YAML reads back for view values passed as ``Raw`` text."""
-    text = ctx.templates.render(template, o=view)
+    text = templates.render(template, o=view)
     literal = tuple(sorted((k, repr(v)) for k, v in view.items() if _marker(k, v) is v))
-    key = (id(ctx.templates), template, literal)
+    key = (id(templates), template, literal)
     if key not in _SKELETONS:
         marked = {k: _marker(k, v) for k, v in view.items()}
-        _SKELETONS[key] = _load(path, ctx.templates.render(template, o=marked), Sink(), source) or None
+        _SKELETONS[key] = _load(path, templates.render(template, o=marked), Sink(), source) or None
     skeleton = _SKELETONS[key]
     if skeleton is not None:
         try:
@@ -130,7 +137,7 @@ def _obj(
             return OutputFile(path, text, source, documents=tuple(_fill(d, values) for d in skeleton))
         except (_Unfilled, KeyError, TypeError):
             pass
-    return OutputFile(path, text, source, documents=_load(path, text, ctx.sink, source))
+    return OutputFile(path, text, source, documents=_load(path, text, sink, source))
 
 
 class _Backend:
@@ -150,6 +157,7 @@ class _Backend:
             models = [p.model for p in placements]
             out_dir, ns = monitoring_dir(env.name), namespace(env)
             groups: list[Group] = []
+            texts: list[str] = []  # each model's groups as YAML, laid out in order
             periods: dict[str, float] = {}  # model -> SLO period, for the shared SLI rules
             quantiles: set[float] = set()
             for placed in placements:
@@ -161,26 +169,17 @@ class _Backend:
                     if objective is not None:
                         periods[model.name] = objective.period
                     quantiles |= {round(o.percentile / 100, 9) for o in sla.latency}
-                    groups += availability_groups(t, sla)
-                    for o in sla.latency:
-                        if has_histograms(version):
-                            groups += latency_groups(t, sla, o)
-                        else:
-                            _warn_no_histogram(ctx.sink, o, version)
-                groups += signal_groups(t, sla, mon, version)
-                if sla is not None or mon is not None:
-                    every = alerting.cron(alerting.drift_interval(mon))[1] if mon and mon.rules else None
-                    groups.append(
-                        absence_group(
-                            t, page=sla is not None and env.tier is ir.Tier.PRODUCTION, monitor=mon, drift_every=every
-                        )
-                    )
-                files += self._per_model(ctx, placed, t, out_dir)
+                own, text = value(ctx, "monitoring.groups", _model_groups, t, sla, mon, version, env.tier)
+                groups += own
+                texts += [text] if text else []
+                files += unit(ctx, "monitoring.model", _per_model, placed, t, out_dir, project, _selected_by(ctx))
             ensembles = frozenset(m.name for m in models if m.format is ir.ModelFormat.ENSEMBLE)
             shared = [serving_group(Scope(env.name, ns, tuple(m.name for m in models), ensembles), quantiles, version)]
             sli = availability_sli_group(env.name, ns, periods, ensembles)
             shared += [sli] if sli else []
-            files += self._rules(ctx, env, shared + groups, out_dir)
+            # groups_yaml joins one line per line: the YAML of a list is its parts' joined.
+            text = "\n".join([groups_yaml(shared), *texts])
+            files += self._rules(ctx, env, shared + groups, text, out_dir)
         files += self._alerting(ctx)
         return files
 
@@ -188,44 +187,10 @@ class _Backend:
         """The monitoring tier: drift jobs, the retrain relay, Alertmanager's configuration."""
         return alerting.render(ctx)
 
-    def _per_model(self, ctx: RenderContext, placed: Placement, t: Target, out_dir: str) -> list[OutputFile]:
-        env, model, sla = placed.env, placed.model, placed.sla
-        project, name = ctx.resolved.project, k8s_name(model.name)
-        gpu = placed.gpu > 0
-        version = project.triton_version
-        budget = sla is not None and (
-            availability_objective(sla) is not None or (has_histograms(version) and bool(sla.latency))
-        )
-        board = dashboard(t, sla, gpu, budget)
-        key, board_json = f"{name}-{k8s_name(env.name)}.json", dashboard_json(board).rstrip("\n")
-        monitor = _obj(
-            ctx,
-            f"{out_dir}/servicemonitor-{name}.yaml",
-            "monitoring/servicemonitor.yaml.j2",
-            model.span,
-            name=name,
-            namespace=namespace(env),
-            labels=_labels(project, env, **{"app.kubernetes.io/name": name}, **_selected_by(ctx)),
-            app=name,
-            port=METRICS_PORT,
-            interval=SCRAPE_INTERVAL,
-            timeout=SCRAPE_TIMEOUT,
-        )
-        config_map = _obj(
-            ctx,
-            dashboard_path(env.name, model.name),
-            "monitoring/dashboard.yaml.j2",
-            (sla or model).span,
-            name=f"grafana-dashboard-{name}",
-            namespace=namespace(env),
-            labels=_labels(project, env, grafana_dashboard="1"),
-            # A literal block (indented for its place under data:) keeps the JSON readable in diffs.
-            data={key: Raw(text_block(board_json, "    "))},
-            parsed={"data": {key: board_json}},
-        )
-        return [monitor, config_map]
-
-    def _rules(self, ctx: RenderContext, env: ir.Environment, groups: list[Group], out_dir: str) -> list[OutputFile]:
+    def _rules(
+        self, ctx: RenderContext, env: ir.Environment, groups: list[Group], text: str, out_dir: str
+    ) -> list[OutputFile]:
+        """The environment's rules file and PrometheusRule: ``groups``, whose YAML is ``text``."""
         source = next(
             (s.span for s in ctx.spec.slas if s.environment.name == env.name),
             next((m.span for m in ctx.spec.monitors if m.environment.name == env.name), env.span),
@@ -235,7 +200,6 @@ class _Backend:
             ctx.sink.report("SS804", f"{path}: {problem}", source)
         # The groups are emitted once and placed twice: YAML emission is the
         # cost of this backend (thousands of rules per environment).
-        text = groups_yaml(groups)
         raw = OutputFile(
             path,
             ctx.templates.render("monitoring/rules.yaml.j2", o={"groups": _indent(text, 2)}),
@@ -254,6 +218,78 @@ class _Backend:
         shell = ctx.templates.render("monitoring/prometheusrule.yaml.j2", o={**view, "groups": Raw(_PLACEHOLDER)})
         docs = tuple(_replace(d, groups) for d in _load(wrapped_path, shell, ctx.sink, source))
         return [raw, OutputFile(wrapped_path, wrapped_text, source, documents=docs)]
+
+
+def _model_groups(
+    sink: Sink, t: Target, sla: ir.Sla | None, mon: ir.Monitor | None, version: str, tier: ir.Tier
+) -> tuple[list[Group], str]:
+    """A value unit (compiler.backends.memo): one model's rule groups in one environment,
+    and their YAML."""
+    groups: list[Group] = []
+    if sla is not None:
+        groups += availability_groups(t, sla)
+        for o in sla.latency:
+            if has_histograms(version):
+                groups += latency_groups(t, sla, o)
+            else:
+                _warn_no_histogram(sink, o, version)
+    groups += signal_groups(t, sla, mon, version)
+    if sla is not None or mon is not None:
+        every = alerting.cron(alerting.drift_interval(mon))[1] if mon and mon.rules else None
+        groups.append(
+            absence_group(t, page=sla is not None and tier is ir.Tier.PRODUCTION, monitor=mon, drift_every=every)
+        )
+    return groups, groups_yaml(groups)
+
+
+def _per_model(
+    templates: Templates,
+    sink: Sink,
+    placed: Placement,
+    t: Target,
+    out_dir: str,
+    project: Project,
+    selected_by: dict[str, str],
+) -> list[OutputFile]:
+    """The render unit of one model in one environment (compiler.backends.memo): its
+    ServiceMonitor and its dashboard's ConfigMap."""
+    env, model, sla = placed.env, placed.model, placed.sla
+    name = k8s_name(model.name)
+    gpu = placed.gpu > 0
+    version = project.triton_version
+    budget = sla is not None and (
+        availability_objective(sla) is not None or (has_histograms(version) and bool(sla.latency))
+    )
+    board = dashboard(t, sla, gpu, budget)
+    key, board_json = f"{name}-{k8s_name(env.name)}.json", dashboard_json(board).rstrip("\n")
+    monitor = _obj(
+        templates,
+        sink,
+        f"{out_dir}/servicemonitor-{name}.yaml",
+        "monitoring/servicemonitor.yaml.j2",
+        model.span,
+        name=name,
+        namespace=namespace(env),
+        labels=_labels(project, env, **{"app.kubernetes.io/name": name}, **selected_by),
+        app=name,
+        port=METRICS_PORT,
+        interval=SCRAPE_INTERVAL,
+        timeout=SCRAPE_TIMEOUT,
+    )
+    config_map = _obj(
+        templates,
+        sink,
+        dashboard_path(env.name, model.name),
+        "monitoring/dashboard.yaml.j2",
+        (sla or model).span,
+        name=f"grafana-dashboard-{name}",
+        namespace=namespace(env),
+        labels=_labels(project, env, grafana_dashboard="1"),
+        # A literal block (indented for its place under data:) keeps the JSON readable in diffs.
+        data={key: Raw(text_block(board_json, "    "))},
+        parsed={"data": {key: board_json}},
+    )
+    return [monitor, config_map]
 
 
 _PLACEHOLDER = "__shipspec_rule_groups__"

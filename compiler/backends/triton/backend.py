@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from compiler import ir
 from compiler.backends.base import OutputFile, RenderContext, any_version
+from compiler.backends.memo import unit
+from compiler.backends.render import Templates
 from compiler.backends.triton.validate import KIND, merge_fields, parse_config, parse_fields, validate_config
 from compiler.backends.triton.view import config_view
 from compiler.diagnostics import Sink
@@ -93,24 +95,29 @@ class _Backend:
 
     def render(self, ctx: RenderContext) -> list[OutputFile]:
         files: list[OutputFile] = []
+        version = ctx.resolved.project.triton_version
         for model in ctx.spec.models:
-            # Members served only inside an ensemble still need their config where its pod loads them.
             for env in ctx.resolved.loaded_in(model):
-                placed = ctx.resolved.place(model, env)
-                text = ctx.templates.render(TEMPLATE, **config_view(ctx.resolved, placed))
-                if model.triton_fields:
-                    text = _with_verbatim(text, model, ctx.sink)
-                _check_release(text, model, ctx.resolved.project.triton_version, ctx.sink)
-                files.append(
-                    OutputFile(
-                        path=layout.triton_config_path(env.name, model.name),
-                        text=_header(placed) + text,
-                        source=model.span,
-                        kind=KIND,
-                        config_map=layout.triton_config_map(model.name),
-                    )
-                )
+                files += unit(ctx, "triton.config", _config, ctx.resolved.place(model, env), version)
         return files
+
+
+def _config(templates: Templates, sink: Sink, placed: Placement, triton_version: str) -> list[OutputFile]:
+    """The render unit of one model in one environment (compiler.backends.memo)."""
+    model, env = placed.model, placed.env
+    text = templates.render(TEMPLATE, **config_view(triton_version, placed))
+    if model.triton_fields:
+        text = _with_verbatim(text, model, sink)
+    _check_release(text, model, triton_version, sink)
+    return [
+        OutputFile(
+            path=layout.triton_config_path(env.name, model.name),
+            text=_header(placed) + text,
+            source=model.span,
+            kind=KIND,
+            config_map=layout.triton_config_map(model.name),
+        )
+    ]
 
 
 BACKEND = _Backend()

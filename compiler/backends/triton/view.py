@@ -13,7 +13,7 @@ from typing import Any, TypedDict, TypeGuard
 from compiler import ir
 from compiler.backends.render import Raw
 from compiler.backends.triton.validate import verbatim_fields
-from compiler.resolve import Placement, Resolved
+from compiler.resolve import Placement
 from compiler.targets.triton import LATENCY_HISTOGRAM, supports_model_metrics
 
 # Model format -> (field, value): which of platform/backend names the runtime.
@@ -198,15 +198,15 @@ class ConfigView(TypedDict):
     batch_outputs: list[Fragment]
 
 
-def config_view(r: Resolved, placed: Placement) -> ConfigView:
-    """Everything the config template needs for a model served in an environment."""
+def config_view(triton_version: str, placed: Placement) -> ConfigView:
+    """Everything the config template needs for a model served in an environment
+    (under the project's Triton release)."""
     model, env, eff = placed.model, placed.env, placed
     fmt = model.format or ir.ModelFormat.PYTHON
     is_ensemble = fmt is ir.ModelFormat.ENSEMBLE
     field, runtime = model.runtime or RUNTIME[fmt]
     batching = eff.batching
     max_batch = batching.max_batch_size if batching else 0
-    triton_version = r.project.triton_version
     slas = [placed.sla] if placed.sla is not None and placed.sla.latency else []
     steps = [
         {

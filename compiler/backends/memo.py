@@ -1,0 +1,251 @@
+"""Render units: one backend's files for one model (or model x environment), memoised.
+
+A unit is a function of only the values it is given (frozen IR records, a
+``resolve.Placement``, the project, strings) and of the templates. Its result (the
+files it rendered, with their parsed documents, and the diagnostics it reported) is
+kept under the digest of the unit's name and the pickle of those values; templates
+and shipspec's own code are not in that digest, so a ``Units`` is only ever filled and
+read under one build configuration (``pipeline.units_key``: the code's version, the
+template overrides, the switches). A pickle that differs for equal values (shared
+references, set order) is a miss, never a wrong hit.
+
+``pipeline`` validates the files of units rendered afresh one unit at a time and keeps
+the verdict with the unit, so a unit taken from the memo is neither rendered nor
+parsed back nor validated again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import pickle
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from operator import attrgetter, methodcaller
+from typing import Any
+
+from compiler.diagnostics import Diagnostic, Sink, Span
+from compiler.output import OutputFile
+from compiler.records import Record
+
+# path, text, source, kind, documents, config_map
+FileRecord = tuple[str, str, Span, str, tuple[dict[str, Any], ...], str | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """What a render unit renders with: the templates, and its own sink (no resolved spec)."""
+
+    templates: Any
+    sink: Sink
+
+
+@dataclass(frozen=True, slots=True)
+class UnitResult:
+    """What one unit rendered: its files, the diagnostics rendering reported, and (once
+    validated under ``k8s_version``) the validation diagnostics of those files."""
+
+    files: tuple[FileRecord, ...]
+    diagnostics: tuple[Diagnostic, ...]
+    verdict: tuple[Diagnostic, ...] | None = None
+    k8s_version: str | None = None
+    value: Any = None  # what a value unit (``Units.value``) computed; it renders no files
+
+
+# What a forked worker sends back (Units.export): the number of units it rendered, and per
+# unit its key, result, whether it was rendered afresh and where its files are in the worker's.
+Exported = tuple[int, list[tuple[str, UnitResult, bool, list[int]]]]
+
+
+@dataclass
+class Units:
+    """The unit results an earlier build left (``known``) and the ones this build used."""
+
+    known: dict[str, UnitResult] = field(default_factory=dict)
+    used: dict[str, UnitResult] = field(default_factory=dict)
+    # This build's units rendered afresh: key -> the files (validated by pipeline).
+    fresh: dict[str, list[OutputFile]] = field(default_factory=dict)
+    # This build's units taken from the memo with a verdict: key -> the files.
+    reused: dict[str, list[OutputFile]] = field(default_factory=dict)
+    rendered: int = 0
+    # id() of a record input -> (the record, its pickle), for this build's keys.
+    _pickled: dict[int, tuple[Any, bytes]] = field(default_factory=dict)
+    # Validation verdicts of files no unit rendered, by the digest of what validation reads
+    # (``verdict_key``): the earlier build's and this build's.
+    known_verdicts: dict[str, tuple[Diagnostic, ...]] = field(default_factory=dict)
+    verdicts: dict[str, tuple[Diagnostic, ...]] = field(default_factory=dict)
+
+    @classmethod
+    def from_entry(cls, entry: Any) -> Units:
+        """The memo a store's ``units`` entry holds (anything else: an empty one)."""
+        if isinstance(entry, tuple) and len(entry) == 2 and all(isinstance(e, dict) for e in entry):
+            return cls(known=entry[0], known_verdicts=entry[1])
+        return cls()
+
+    def entry(self) -> tuple[dict[str, UnitResult], dict[str, tuple[Diagnostic, ...]]]:
+        """What to keep for the next build: the units and verdicts this build used, no others."""
+        return self.used, self.verdicts
+
+    def worth_keeping(self) -> bool:
+        """Whether this build's memo is worth writing over the earlier one: writing (and the next
+        process reading) it costs about as much as rendering a few hundred units, so a build that
+        took nearly everything from the earlier memo keeps that one. Its few new units are
+        rendered again by the next build; results are the same either way."""
+        if not self.known:
+            return bool(self.used)
+        new = sum(1 for key in self.used if key not in self.known)
+        new += sum(1 for key in self.verdicts if key not in self.known_verdicts)
+        return new * 20 > len(self.used) + len(self.verdicts)
+
+    def run(
+        self, name: str, fn: Callable[..., list[OutputFile]], templates: Any, sink: Sink, *inputs: Any
+    ) -> list[OutputFile]:
+        try:
+            key = self._key(name, inputs)
+        except Exception:  # noqa: BLE001 - an input that does not pickle: render, never memoise
+            return fn(templates, sink, *inputs)
+        hit = self.used.get(key) or self.known.get(key)
+        if hit is not None:
+            sink.extend(hit.diagnostics)
+            files = [OutputFile(p, t, s, k, documents=d, config_map=c) for p, t, s, k, d, c in hit.files]
+            self.used[key] = hit
+            if hit.verdict is not None:
+                self.reused.setdefault(key, []).extend(files)
+            else:
+                self.fresh.setdefault(key, []).extend(files)
+            return files
+        own = Sink()
+        files = fn(templates, own, *inputs)
+        self.rendered += 1
+        sink.extend(own.items)
+        self.used[key] = UnitResult(
+            tuple((f.path, f.text, f.source, f.kind, f.documents, f.config_map) for f in files), tuple(own.items)
+        )
+        self.fresh[key] = list(files)
+        return files
+
+    def value(self, name: str, fn: Callable[..., Any], sink: Sink, *inputs: Any) -> Any:
+        """``fn(sink, *inputs)`` (a value, not files: data a backend lays out with other
+        units' data), or its memoised value with its diagnostics."""
+        try:
+            key = self._key(name, inputs)
+        except Exception:  # noqa: BLE001 - an input that does not pickle: compute, never memoise
+            return fn(sink, *inputs)
+        hit = self.used.get(key) or self.known.get(key)
+        if hit is not None:
+            sink.extend(hit.diagnostics)
+            self.used[key] = hit
+            return hit.value
+        own = Sink()
+        result = fn(own, *inputs)
+        self.rendered += 1
+        sink.extend(own.items)
+        self.used[key] = UnitResult((), tuple(own.items), value=result)
+        return result
+
+    def _key(self, name: str, inputs: tuple[Any, ...]) -> str:
+        """The digest of the unit's name and the pickle of each input. A record input (frozen)
+        is pickled once per build however many units take it (a placement, the project)."""
+        from compiler.cache import digest
+
+        parts: list[str | bytes] = [name]
+        for value in inputs:
+            if isinstance(value, Record):
+                held = self._pickled.get(id(value))
+                if held is None or held[0] is not value:
+                    held = self._pickled[id(value)] = (value, _pickle(value))
+                parts.append(held[1])
+            else:
+                parts.append(_pickle(value))
+        return digest(*parts)
+
+    def export(self, files: list[OutputFile]) -> Exported:
+        """This build's units, to travel back from a forked worker that rendered ``files``:
+        the number rendered and (key, result, fresh, where its files are in ``files``)."""
+        at = {id(f): i for i, f in enumerate(files)}
+        log = []
+        for fresh, by_key in ((True, self.fresh), (False, self.reused)):
+            for key, unit_files in by_key.items():
+                where = [at.get(id(f)) for f in unit_files]
+                if None not in where:  # else the files are validated as any other file
+                    log.append((key, self.used[key], fresh, [i for i in where if i is not None]))
+        return self.rendered, log
+
+    def adopt(
+        self, exported: tuple[int, list[tuple[str, UnitResult, bool, list[int]]]], files: list[OutputFile]
+    ) -> None:
+        """Take in what a forked worker's ``export`` sent back with its ``files``."""
+        rendered, log = exported
+        self.rendered += rendered
+        for key, result, fresh, where in log:
+            self.used[key] = result
+            (self.fresh if fresh else self.reused).setdefault(key, []).extend(files[i] for i in where)
+
+    def validated(self, key: str, verdict: list[Diagnostic], k8s_version: str) -> None:
+        """Keep the validation diagnostics of a unit's files with the unit."""
+        result = self.used[key]
+        self.used[key] = UnitResult(result.files, result.diagnostics, tuple(verdict), k8s_version)
+
+
+class _Reducers(dict[type, Any]):
+    """A reducer per dataclass type (a record): its type and the tuple of every field's value,
+    the content ``pickle.dumps`` writes without asking ``dataclasses.fields`` per object
+    (most of a unit's key). Key bytes only, never loaded."""
+
+    def __missing__(self, cls: type) -> Any:
+        if issubclass(cls, type):
+            raise KeyError(cls)  # a class (an enum's): pickled by name, as without a table
+        if not dataclasses.is_dataclass(cls):
+            # What the pickler does without a table (enums, str subclasses such as Raw).
+            self[cls] = _DEFAULT_REDUCE
+            return _DEFAULT_REDUCE
+        names = [f.name for f in dataclasses.fields(cls)]
+        getter = attrgetter(*names) if names else (lambda obj: ())
+        many = len(names) != 1
+
+        def reduce(obj: Any) -> Any:
+            return cls, getter(obj) if many else (getter(obj),)
+
+        self[cls] = reduce
+        return reduce
+
+
+_PROTOCOL = pickle.HIGHEST_PROTOCOL
+_DEFAULT_REDUCE = methodcaller("__reduce_ex__", _PROTOCOL)
+_REDUCERS = _Reducers()
+
+
+def value(ctx: Any, name: str, fn: Callable[..., Any], *inputs: Any) -> Any:
+    """``fn(ctx.sink, *inputs)``, or its memoised value (``Units.value``)."""
+    units: Units | None = ctx.units
+    if units is None:
+        return fn(ctx.sink, *inputs)
+    return units.value(name, fn, ctx.sink, *inputs)
+
+
+def verdict_key(f: OutputFile, k8s_version: str) -> str:
+    """What validating a file reads: its kind, path, text and source, and the Kubernetes
+    version (documents are what the text parses to; validators are shipspec's code)."""
+    from compiler.cache import digest
+
+    s = f.source
+    return digest(
+        "verdict", f.kind, f.path, f.text, s.file, f"{s.line}:{s.column}:{s.end_line}:{s.end_column}", k8s_version
+    )
+
+
+def _pickle(value: Any) -> bytes:
+    out = io.BytesIO()
+    pickler = pickle.Pickler(out, protocol=_PROTOCOL)
+    pickler.dispatch_table = _REDUCERS
+    pickler.dump(value)
+    return out.getvalue()
+
+
+def unit(ctx: Any, name: str, fn: Callable[..., list[OutputFile]], *inputs: Any) -> list[OutputFile]:
+    """``fn(ctx.templates, sink, *inputs)``, or its memoised result (with its diagnostics
+    reported into ``ctx.sink``). ``fn`` must read nothing but its arguments."""
+    units: Units | None = ctx.units
+    if units is None:
+        return fn(ctx.templates, ctx.sink, *inputs)
+    return units.run(name, fn, ctx.templates, ctx.sink, *inputs)
