@@ -126,6 +126,18 @@ def _add_inputs(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_out_templates(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--out", type=Path, default=None, metavar="ROOT", help="output root (default: out in shipspec.toml, else .)"
+    )
+    p.add_argument(
+        "--templates",
+        type=Path,
+        metavar="DIR",
+        help="directory of template overrides (default: templates in shipspec.toml)",
+    )
+
+
 def _add_allow(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--allow",
@@ -222,15 +234,7 @@ def _add_render(sub: _SubParsers[argparse.ArgumentParser], name: str, text: str)
     p = _sub(sub, name, text)
     _add_inputs(p)
     _add_format(p)
-    p.add_argument(
-        "--out", type=Path, default=None, metavar="ROOT", help="output root (default: out in shipspec.toml, else .)"
-    )
-    p.add_argument(
-        "--templates",
-        type=Path,
-        metavar="DIR",
-        help="directory of template overrides (default: templates in shipspec.toml)",
-    )
+    _add_out_templates(p)
     p.add_argument(
         "--no-cache",
         action="store_true",
@@ -429,15 +433,7 @@ def _add_promote(sub: _SubParsers[argparse.ArgumentParser]) -> None:
     _add_inputs(p)  # after MODEL: `promote MODEL [PATH...] --to ENV`
     p.add_argument("--to", required=True, metavar="ENV", help="the environment a gate leads into")
     p.add_argument("--version", metavar="V", help="the version to promote (default: what runs in the gate's source)")
-    p.add_argument(
-        "--out", type=Path, default=None, metavar="ROOT", help="output root (default: out in shipspec.toml, else .)"
-    )
-    p.add_argument(
-        "--templates",
-        type=Path,
-        metavar="DIR",
-        help="directory of template overrides (default: templates in shipspec.toml)",
-    )
+    _add_out_templates(p)
 
 
 def _colour(stream: TextIO) -> bool:

@@ -27,7 +27,7 @@ from compiler.commands.evidence import dataset_digest
 from compiler.commands.training_run import GIT_SHA_LABEL, manifest
 from tests.support.golden import ROOT
 from tests.support.k8s_support import compile_to, errors, write_spec
-from tests.support.specs import MINIMAL
+from tests.support.specs import MINIMAL, training
 
 pytestmark = pytest.mark.realtools
 MLFLOW = ROOT / ".tools" / "mlflow" / "bin" / "python"
@@ -64,29 +64,7 @@ def _digest_of(data: bytes) -> str:
 
 
 def _job(tmp: Path, base: str, sha256: str) -> Path:
-    spec = (
-        MINIMAL
-        + f"""
-dataset clicks {{
-  version "v1"
-  uri "{base}/clicks/v1/data.csv"
-  sha256 "{sha256}"
-}}
-
-environment train {{
-  tier training
-  namespace "ml-train"
-}}
-
-training clf {{
-  in train
-  image "ghcr.io/acme/train:1.0.0"
-  command ["python", "-m", "clf.train"]
-  dataset clicks
-  experiment "clf"
-}}
-"""
-    )
+    spec = MINIMAL + training(f"{base}/clicks/v1/data.csv", sha256, extra='  experiment "clf"\n')
     out = tmp / "out"
     assert not errors(compile_to(write_spec(tmp / "specs", spec), out))
     return out / "deploy/train/job-clf-train.yaml"

@@ -52,3 +52,26 @@ dataset holdout {
   uri "s3://data/holdout/1/"
 }
 """
+
+
+def training(uri: str = "s3://data/clicks/v1/", sha256: str | None = "d" * 64, extra: str = "") -> str:
+    """A training environment and a training of MINIMAL's model ``clf`` on dataset ``clicks`` (version v1)."""
+    digest = f'  sha256 "{sha256}"\n' if sha256 else ""
+    return f"""
+dataset clicks {{
+  version "v1"
+  uri "{uri}"
+{digest}}}
+
+environment train {{
+  tier training
+  namespace "ml-train"
+}}
+
+training clf {{
+  in train
+  image "ghcr.io/acme/train:1.0.0"
+  command ["python", "-m", "clf.train"]
+  dataset clicks
+{extra}}}
+"""

@@ -19,28 +19,10 @@ from compiler.pipeline import check_loaded, render
 from compiler.resources import schemas_dir
 from compiler.validate import validate_files
 from tests.support.golden import GOLDEN
-from tests.support.specs import MINIMAL
+from tests.support.specs import MINIMAL, training
 
 NO_GATEWAY = MINIMAL.replace('  gateway "istio-ingress"\n', "")
-TRAINING = f"""
-dataset clicks {{
-  version "v1"
-  uri "s3://data/clicks/v1/"
-  sha256 "{"d" * 64}"
-}}
-
-environment train {{
-  tier training
-  namespace "ml-train"
-}}
-
-training clf {{
-  in train
-  image "ghcr.io/acme/train:1.0.0"
-  command ["python", "-m", "clf.train"]
-  dataset clicks
-}}
-"""
+TRAINING = training()
 
 
 def rendered(text: str) -> tuple[dict[str, dict[str, Any]], list[Diagnostic]]:
@@ -286,7 +268,7 @@ def test_a_dataset_without_a_digest_is_fetched_not_verified_and_none_is_not_fetc
     objects, _ = rendered(base)
     pod = objects["deploy/train/job-clf-train.yaml"]["spec"]["template"]["spec"]
     assert [c["name"] for c in pod["initContainers"]] == ["fetch-dataset", "verify-dataset"]
-    objects, _ = rendered(base.replace(f'  sha256 "{"d" * 64}"\n', ""))
+    objects, _ = rendered(MINIMAL + training(sha256=None))
     pod = objects["deploy/train/job-clf-train.yaml"]["spec"]["template"]["spec"]
     assert [c["name"] for c in pod["initContainers"]] == ["fetch-dataset"]
     objects, _ = rendered(base.replace("  dataset clicks\n", ""))
@@ -296,7 +278,7 @@ def test_a_dataset_without_a_digest_is_fetched_not_verified_and_none_is_not_fetc
 
 
 def test_a_dataset_the_training_pod_cannot_fetch_is_warned_on_the_dataset_line() -> None:
-    text = MINIMAL + TRAINING.replace("s3://data/clicks/v1/", "file:///mnt/clicks/v1/")
+    text = MINIMAL + training("file:///mnt/clicks/v1/")
     checked = check_loaded(load_text(text, "t.ship"))
     (d,) = [d for d in checked.diagnostics if d.code == "SS227"]
     line = text.splitlines()[d.span.line - 1]
