@@ -59,6 +59,11 @@ def digest(*parts: str | bytes) -> str:
     return h.hexdigest()
 
 
+def root_key(kind: str, root: Path) -> str:
+    """The key of a per-output-root entry (an emitted tree's stats, its settled record)."""
+    return digest(kind, str(root.resolve()))
+
+
 def _fingerprint(roots: Iterable[Path]) -> str:
     """Names, sizes and mtimes of the files under ``roots`` (a few hundred stats)."""
     h = hashlib.sha256()

@@ -629,10 +629,12 @@ def _compile_once(args: argparse.Namespace, store: Store | None) -> int:
         else:
             with contextlib.nullcontext() if existed else emit_journal.locked(out):
                 planned = pipeline.plan(built, out, force=args.force, store=store)
-                if pipeline.emit(planned, store) and store is not None and planned.plan is not None:
+                if pipeline.emit(planned, store) and store is not None and built.key is not None:
                     from compiler import settled
 
-                    inputs = settled.keyed(planned.checked.sources, *_build_switches(args))
+                    # Keyed on what was built (the files as this build read them), not on an earlier read.
+                    inputs = settled.Inputs(planned.checked.sources, settled.with_allowed(built.key, _allow(args)))
+                    assert planned.plan is not None  # emit wrote it
                     settled.record(store, out, inputs, planned.checked.diagnostics, list(planned.plan.files))
     return _report_compile(planned, args)
 

@@ -90,6 +90,7 @@ class Build(Record):
     checked: Checked
     files: tuple[OutputFile, ...]
     diagnostics: tuple[Diagnostic, ...]
+    key: str | None = None  # build_key of what it was built from (when built with a store)
 
     @property
     def has_errors(self) -> bool:
@@ -169,7 +170,7 @@ def build(
             cached = tuple(
                 OutputFile(path, text, source, kind, config_map=cm) for path, text, source, kind, cm in records
             )
-            return Build(checked, cached, _reported(raw, found, allow))
+            return Build(checked, cached, _reported(raw, found, allow), key)
     units = None
     if store is not None:
         from compiler.backends.memo import Units
@@ -181,7 +182,7 @@ def build(
     if store is not None and units is not None and (units.worth_keeping() or not _persistent(store)):
         # One entry for every unit this build used (and no others: the memo stays the build's size).
         store.put("units", units_key(template_dir, validate_output, ci_install), units.entry())
-    return Build(checked, tuple(files), _reported(raw, found, allow))
+    return Build(checked, tuple(files), _reported(raw, found, allow), key)
 
 
 def _reported(raw: Checked, found: Sequence[Diagnostic], allow: frozenset[str]) -> tuple[Diagnostic, ...]:
@@ -338,9 +339,9 @@ def emit(planned: Planned, store: Store | None = None) -> bool:
 
 
 def _root_key(root: Path) -> str:
-    from compiler.cache import digest
+    from compiler.cache import root_key
 
-    return digest("stat", str(root.resolve()))
+    return root_key("stat", root)
 
 
 def stale(built: Build, root: Path, store: Store | None = None) -> str:

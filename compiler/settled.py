@@ -33,13 +33,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from compiler.cache import root_key
 from compiler.diagnostics import Diagnostic, Severity
+from compiler.ledger_paths import LEDGER
 from compiler.parse.sources import Store, discover, display_path, file_key
 from compiler.parse.syntax import SourceFile, read_source
 
 KIND = "settled"
 SETTLE_NS = 50_000_000
-LEDGER = ".shipspec/ledger.json"
 LStat = tuple[int, int, int, int, int]
 
 
@@ -97,11 +98,17 @@ def keyed(
     ci_install: str | None,
     allow: frozenset[str],
 ) -> Inputs:
-    from compiler.cache import digest
     from compiler.pipeline import build_key
 
     keys = [file_key(s.path, s.text) for s in sources]
-    return Inputs(sources, digest(build_key(keys, template_dir, validate_output, ci_install), "allow", *sorted(allow)))
+    return Inputs(sources, with_allowed(build_key(keys, template_dir, validate_output, ci_install), allow))
+
+
+def with_allowed(build_key: str, allow: frozenset[str]) -> str:
+    """A build's key with the codes it was told not to report: what the record is keyed on."""
+    from compiler.cache import digest
+
+    return digest(build_key, "allow", *sorted(allow))
 
 
 def _lstat(path: str) -> LStat | None:
@@ -112,15 +119,9 @@ def _lstat(path: str) -> LStat | None:
     return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_mode)
 
 
-def _root_key(root: Path) -> str:
-    from compiler.cache import digest
-
-    return digest(KIND, str(root.resolve()))
-
-
 def lookup(store: Store, root: Path, inputs: Inputs) -> Settled | None:
     """The recorded outcome when ``root`` holds exactly what the last compile of ``inputs`` left."""
-    record: Any = store.get(KIND, _root_key(root))
+    record: Any = store.get(KIND, root_key(KIND, root))
     if not isinstance(record, dict) or record.get("key") != inputs.key:
         return None
     base = os.fspath(root)
@@ -147,5 +148,5 @@ def record(store: Store, root: Path, inputs: Inputs, diagnostics: Sequence[Diagn
         if seen is None or (not stat.S_ISDIR(seen[4]) and now - max(seen[1], seen[2]) <= SETTLE_NS):
             return  # missing, or too fresh to be told apart from a later edit by its stat
         stats[path] = seen
-    store.put(KIND, _root_key(root), {"key": inputs.key, "diagnostics": tuple(diagnostics), "files": len(files),
+    store.put(KIND, root_key(KIND, root), {"key": inputs.key, "diagnostics": tuple(diagnostics), "files": len(files),
                                        "stats": stats})  # fmt: skip

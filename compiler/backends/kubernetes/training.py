@@ -66,12 +66,11 @@ def name(t: ir.Training) -> str:
     return training_name(t.model.name)
 
 
-def _env(r: Resolved, t: ir.Training, secret_prefix: str) -> list[dict[str, Any]]:
+def _env(ds: ir.Dataset | None, t: ir.Training, secret_prefix: str) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = [{"name": "SHIPSPEC_MODEL", "value": t.model.name}]
-    ds = r.datasets.get(t.dataset.name) if t.dataset else None
     if ds is not None:
         out += _dataset_env(ds)
-        if ds.uri is not None:
+        if _fetched(ds):  # only then is there a copy at DATASET_DIR
             out.append({"name": "DATASET_DIR", "value": DATASET_DIR})
     if t.tracking is not None:
         out.append({"name": "MLFLOW_TRACKING_URI", "value": t.tracking})
@@ -95,11 +94,15 @@ def _dataset_env(ds: ir.Dataset) -> list[dict[str, Any]]:
     return out
 
 
+def _fetched(ds: ir.Dataset) -> bool:
+    return ds.uri is not None and ds.uri.split("://", 1)[0] in DATASET_FETCH
+
+
 def dataset_init(ds: ir.Dataset | None) -> list[dict[str, Any]]:
     """Init containers that copy the dataset into the pod and check its digest
     before training starts: a changed or truncated dataset fails the pod, it
     never trains on other bytes than the spec (or training-run) names."""
-    if ds is None or ds.uri is None or ds.uri.split("://", 1)[0] not in DATASET_FETCH:
+    if ds is None or ds.uri is None or not _fetched(ds):  # (uri tested again for the type checker)
         return []
     scheme = ds.uri.split("://", 1)[0]
     env = [*_dataset_env(ds), {"name": "DATASET_DIR", "value": DATASET_DIR}]
@@ -212,7 +215,7 @@ def pod(
         "container": container,
         "image": t.image,
         "command": launch(t),
-        "env": _env(r, t, secret_prefix),
+        "env": _env(ds, t, secret_prefix),
         "resources": res,
         "mounts": mounts,
         "volumes": volumes,

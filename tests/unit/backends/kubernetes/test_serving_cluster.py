@@ -284,7 +284,9 @@ def test_a_dataset_the_training_pod_cannot_fetch_is_warned_on_the_dataset_line()
     line = text.splitlines()[d.span.line - 1]
     assert line.strip() == "dataset clicks" and d.span.file == "t.ship" and d.severity.value == "warning"
     objects, _ = rendered(text)  # rendered, but nothing pretends to verify it
-    assert "initContainers" not in objects["deploy/train/job-clf-train.yaml"]["spec"]["template"]["spec"]
+    pod = objects["deploy/train/job-clf-train.yaml"]["spec"]["template"]["spec"]
+    assert "initContainers" not in pod
+    assert "DATASET_DIR" not in {e["name"] for e in pod["containers"][0]["env"]}  # no copy there to read
 
 
 # -- point 9: monitoring plumbing -------------------------------------------------------
