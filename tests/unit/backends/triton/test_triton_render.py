@@ -119,3 +119,29 @@ def test_warmup_of_a_model_without_batching_has_batch_size_one() -> None:
     assert config.max_batch_size == 0
     (warmup,) = config.model_warmup
     assert warmup.batch_size == 1 and list(warmup.inputs["s"].dims) == [1]
+
+
+def test_validating_a_config_loads_only_the_message_module() -> None:
+    """A compile validates configs with tritonclient's ModelConfig; importing it through
+    ``tritonclient.grpc`` would pull grpc and numpy into every compile (0.6 s). A later
+    import of the package must still find the same module (one descriptor registration)."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "from compiler.backends.triton.validate import validate_config, KIND\n"
+        "from compiler.backends.base import OutputFile\n"
+        "from compiler.diagnostics import Sink, Span\n"
+        "sink = Sink()\n"
+        "validate_config(OutputFile('m/config.pbtxt', 'name: \"m\"\\nbackend: \"onnxruntime\"\\nmax_batch_size: 0\\n',"
+        " Span.point('x'), KIND), sink)\n"
+        "print(sorted(d.code for d in sink.items))\n"
+        "print(sorted(m for m in ('numpy', 'grpc', 'tritonclient.grpc') if m in sys.modules))\n"
+        "from tritonclient.grpc import model_config_pb2\n"
+        "print(model_config_pb2 is sys.modules['tritonclient.grpc.model_config_pb2'])\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True, timeout=120
+    ).stdout.splitlines()
+    assert out == ["[]", "[]", "True"]
