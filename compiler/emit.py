@@ -200,8 +200,9 @@ def apply(p: Plan) -> None:
         _remove_empty_parents(target.parent, p.root)
     for directory in sorted(changed):
         _sync_dir(directory)
-    if _read(p.root / LEDGER) != ledger_bytes(p):
-        write_atomic(p.root / LEDGER, ledger_bytes(p))
+    ledger = ledger_bytes(p)
+    if _read(p.root / LEDGER) != ledger:
+        write_atomic(p.root / LEDGER, ledger)
         _sync_dir((p.root / LEDGER).parent)
 
 
@@ -272,8 +273,14 @@ _fdatasync = getattr(os, "fdatasync", os.fsync)
 
 
 def ledger_bytes(p: Plan) -> bytes:
-    files = {path: _sha(data) for path, data in p.files.items()}
-    return (json.dumps({"generator": "shipspec", "files": files}, indent=2) + "\n").encode("utf-8")
+    """``json.dumps({"generator": "shipspec", "files": {path: sha}}, indent=2)`` and a
+    newline, written line by line (an indented dump runs the pure-Python encoder:
+    a third of a watching compile's write at 1,000 models)."""
+    if not p.files:
+        return (json.dumps({"generator": "shipspec", "files": {}}, indent=2) + "\n").encode("utf-8")
+    quote = json.encoder.encode_basestring_ascii
+    rows = ",\n".join(f"    {quote(path)}: {quote(_sha(data))}" for path, data in p.files.items())
+    return ('{\n  "generator": "shipspec",\n  "files": {\n' + rows + "\n  }\n}\n").encode("utf-8")
 
 
 def _remove_empty_parents(directory: Path, root: Path) -> None:

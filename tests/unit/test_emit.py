@@ -11,6 +11,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from compiler.cli import main
 from compiler.emit import LEDGER
@@ -161,3 +163,16 @@ def test_check_reports_an_empty_tree_as_stale(tree: tuple[Path, Path]) -> None:
     rc, diff, _ = run("check", str(specs), "--out", str(out))
     assert rc == 1 and "+++ b/deploy/prod/rollout-clf.yaml" in diff
     assert not out.exists()
+
+
+@settings(max_examples=60)
+@given(st.dictionaries(st.text(min_size=1, max_size=12), st.binary(max_size=8), max_size=5))
+def test_the_ledger_is_the_indented_json_dump_byte_for_byte(files: dict[str, bytes]) -> None:
+    """ledger_bytes writes the ledger line by line; it must stay what json.dumps(indent=2) wrote."""
+    import hashlib
+
+    from compiler.emit import Plan, ledger_bytes
+
+    plan = Plan(Path("."), files, {}, {})
+    shas = {path: hashlib.sha256(data).hexdigest() for path, data in files.items()}
+    assert ledger_bytes(plan) == (json.dumps({"generator": "shipspec", "files": shas}, indent=2) + "\n").encode()
