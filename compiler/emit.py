@@ -61,6 +61,14 @@ class Plan:
     unchanged: list[str] = field(default_factory=list)
     # Paths in ``write`` that were on disk when planned (their mode is kept).
     replace: set[str] = field(default_factory=set)
+    # sha256 of ``files[path]``, computed once (the plan, the ledger and ``observed`` all need it).
+    shas: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def sha(self, path: str) -> str:
+        found = self.shas.get(path)
+        if found is None:
+            found = self.shas[path] = _sha(self.files[path])
+        return found
 
 
 def read_ledger(root: Path) -> dict[str, str]:
@@ -88,7 +96,7 @@ def _read(path: Path) -> bytes | None:
 Stat = tuple[int, int, int, int]
 
 
-def stat_of(path: Path) -> Stat | None:
+def stat_of(path: Path | str) -> Stat | None:
     try:
         st = os.stat(path)
     except OSError:
@@ -102,10 +110,11 @@ def observed(p: Plan, settle_ns: int = 50_000_000) -> dict[str, tuple[Stat, str]
     edit within the file system's timestamp granularity could keep its stat."""
     now = time.time_ns()
     out: dict[str, tuple[Stat, str]] = {}
+    base = os.fspath(p.root)
     for path, data in p.files.items():
-        st = stat_of(p.root / path)
+        st = stat_of(f"{base}/{path}")
         if st is not None and st[0] == len(data) and now - max(st[1], st[2]) > settle_ns:
-            out[path] = (st, _sha(data))
+            out[path] = (st, p.sha(path))
     return out
 
 
@@ -136,9 +145,10 @@ def plan(
     for path, sha in pending.items():
         ledger.setdefault(path, sha)
     p = Plan(root, dict(sorted(rendered.items())), sources, ledger)
+    base = os.fspath(root)
     for path, data in p.files.items():
         seen = known.get(path) if known else None
-        if seen is not None and ledger.get(path) == seen[1] == _sha(data) and stat_of(root / path) == seen[0]:
+        if seen is not None and ledger.get(path) == seen[1] == p.sha(path) and stat_of(f"{base}/{path}") == seen[0]:
             p.unchanged.append(path)
             continue
         on_disk = _read(root / path)
@@ -190,7 +200,7 @@ def apply(p: Plan) -> None:
     machine (``os.sync`` flushed every process's dirty pages)."""
     emit_journal.sweep_temporaries(p.root, [*p.files, *p.ledger, LEDGER])
     if p.write or p.delete:
-        write_atomic(p.root / LEDGER, emit_journal.journal_bytes(p.ledger, {k: _sha(p.files[k]) for k in p.write}))
+        write_atomic(p.root / LEDGER, emit_journal.journal_bytes(p.ledger, {k: p.sha(k) for k in p.write}))
     changed = _write_all(p)
     for path in p.delete:
         target = p.root / path
@@ -279,7 +289,7 @@ def ledger_bytes(p: Plan) -> bytes:
     if not p.files:
         return (json.dumps({"generator": "shipspec", "files": {}}, indent=2) + "\n").encode("utf-8")
     quote = json.encoder.encode_basestring_ascii
-    rows = ",\n".join(f"    {quote(path)}: {quote(_sha(data))}" for path, data in p.files.items())
+    rows = ",\n".join(f"    {quote(path)}: {quote(p.sha(path))}" for path in p.files)
     return ('{\n  "generator": "shipspec",\n  "files": {\n' + rows + "\n  }\n}\n").encode("utf-8")
 
 

@@ -81,11 +81,14 @@ def compiled_check(schema: dict[str, Any], draft: str, registry: Any = None) -> 
 
 @cache
 def _k8s_root(version: str) -> Path | None:
-    try:
-        import kubernetes_validate  # only to find its data
-    except ImportError:
+    # Only its data is used: found, not imported (importing it loads jsonschema and
+    # more, half a second of a compile whose verdicts the build cache already holds).
+    from importlib.util import find_spec
+
+    spec = find_spec("kubernetes_validate")
+    if spec is None or not spec.submodule_search_locations:
         return None
-    base = Path(kubernetes_validate.__file__).parent / "kubernetes-json-schema"
+    base = Path(next(iter(spec.submodule_search_locations))) / "kubernetes-json-schema"
     root = base / f"v{version}.0-local-strict"
     return root if root.is_dir() else None
 
