@@ -3,8 +3,6 @@
 What it holds, each entry keyed by the sha256 of everything it depends on:
 
 - ``ir``: the lowered IR and diagnostics of one spec file (its display path and text);
-- ``build``: the rendered, validated files and the render/validation diagnostics of a
-  whole spec (every file's key, the template overrides, the validation switch);
 - ``units``: per build configuration, the render units the last build used
   (``compiler.backends.memo``): one entry, so a one-model edit renders only that model's;
 - ``stat``: per output root, the (size, mtime, inode) and sha256 of each file shipspec
@@ -45,7 +43,7 @@ FORMAT = 1
 LIMIT_BYTES = 512 << 20
 # Kinds put while the output root does not exist yet that are written on ``close`` if a
 # compile created it meanwhile (the render units of a first compile, for the next edit).
-DEFERRED = frozenset({"units"})
+DEFERRED = frozenset({"ir", "units"})
 _MAC = hashlib.sha256().digest_size
 
 
@@ -251,7 +249,7 @@ class Memory:
         return value
 
     def put(self, kind: str, key: str, value: Any) -> None:
-        if kind in ("build", "units"):  # only the latest whole build is worth its memory
+        if kind == "units":  # only the latest build's units are worth their memory
             self.entries = {k: v for k, v in self.entries.items() if k[0] != kind}
         self.entries[(kind, key)] = value
 

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from compiler.cache import Cache
     from compiler.parse.sources import Store
     from compiler.pipeline import Build, Planned, Reported
-    from compiler.settled import Settled
+    from compiler.settled import Settled, Tree
 
 __all__ = ["EXIT_FAIL", "EXIT_INTERNAL", "EXIT_OK", "EXIT_USAGE", "UsageError", "build_parser", "main", "run"]
 
@@ -623,19 +623,20 @@ def _compile_once(args: argparse.Namespace, store: Store | None) -> int:
             print(f"shipspec: 0 written, 0 removed, {hit.files} unchanged under {out}", file=sys.stderr)
             _report(hit, args.format, sys.stdout)
             return EXIT_FAIL if _failed(hit, _strict(args)) else EXIT_OK
+        tree = _tree(store, out) if existed else None
         built = _build(args, store)
         if built.has_errors:
-            planned = pipeline.plan(built, out, force=args.force, store=store)
+            planned = pipeline.plan(built, out, force=args.force, store=store, tree=tree)
         else:
             with contextlib.nullcontext() if existed else emit_journal.locked(out):
-                planned = pipeline.plan(built, out, force=args.force, store=store)
+                planned = pipeline.plan(built, out, force=args.force, store=store, tree=tree)
                 if pipeline.emit(planned, store) and store is not None and built.key is not None:
                     from compiler import settled
 
                     # Keyed on what was built (the files as this build read them), not on an earlier read.
                     inputs = settled.Inputs(planned.checked.sources, settled.with_allowed(built.key, _allow(args)))
                     assert planned.plan is not None  # emit wrote it
-                    settled.record(store, out, inputs, planned.checked.diagnostics, list(planned.plan.files))
+                    settled.record(store, out, inputs, planned.checked.diagnostics, planned.plan, tree)
     return _report_compile(planned, args)
 
 
@@ -652,6 +653,15 @@ def _settled(args: argparse.Namespace, store: Store | None, out: Path) -> Settle
 
     inputs = settled.read_inputs(_inputs(args.paths, args), *_build_switches(args))
     return settled.lookup(store, out, inputs) if inputs is not None else None
+
+
+def _tree(store: Store | None, out: Path) -> Tree | None:
+    """The output root as the last recorded compile left it, for an incremental plan (compiler.settled)."""
+    if store is None:
+        return None
+    from compiler import settled
+
+    return settled.tree(store, out)
 
 
 def _report_compile(planned: Planned, args: argparse.Namespace) -> int:
@@ -691,7 +701,7 @@ def _check_once(args: argparse.Namespace, store: Store | None) -> int:
     if built.has_errors:
         _report(checked, args.format, sys.stdout)
         return EXIT_FAIL
-    found = pipeline.staleness(built, _out(args), store)
+    found = pipeline.staleness(built, _out(args), store, tree=_tree(store, _out(args)))
     if found.refused:  # issue 17: ledger entries and paths that are never read (so never diffed)
         from dataclasses import replace
 

@@ -61,6 +61,8 @@ class Plan:
     unchanged: list[str] = field(default_factory=list)
     # Paths in ``write`` that were on disk when planned (their mode is kept).
     replace: set[str] = field(default_factory=set)
+    # Planned over a tree verified as the last compile left it (``plan_over``).
+    verified: bool = False
     # sha256 of ``files[path]``, computed once (the plan, the ledger and ``observed`` all need it).
     shas: dict[str, str] = field(default_factory=dict, repr=False)
 
@@ -104,14 +106,24 @@ def stat_of(path: Path | str) -> Stat | None:
     return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
 
 
-def observed(p: Plan, settle_ns: int = 50_000_000) -> dict[str, tuple[Stat, str]]:
+def observed(
+    p: Plan, settle_ns: int = 50_000_000, known: Mapping[str, tuple[Stat, str]] | None = None
+) -> dict[str, tuple[Stat, str]]:
     """After ``apply``: each planned file's stat and sha256, for the next plan's
     ``known``. A file changed in the last ``settle_ns`` is left out: a later
-    edit within the file system's timestamp granularity could keep its stat."""
+    edit within the file system's timestamp granularity could keep its stat.
+    A file not written keeps its entry in ``known`` while the sha is the same,
+    unread and unstat-ed (should its stat have moved, the next plan reads it:
+    the entry is a hint, never a verdict)."""
     now = time.time_ns()
     out: dict[str, tuple[Stat, str]] = {}
+    written = set(p.write)
     base = os.fspath(p.root)
     for path, data in p.files.items():
+        seen = known.get(path) if known else None
+        if seen is not None and path not in written and seen[1] == p.sha(path):
+            out[path] = seen
+            continue
         st = stat_of(f"{base}/{path}")
         if st is not None and st[0] == len(data) and now - max(st[1], st[2]) > settle_ns:
             out[path] = (st, p.sha(path))
@@ -191,6 +203,49 @@ def plan(
     return p
 
 
+def plan_over(files: Iterable[OutputFile], root: Path, sink: Sink, ledger: Mapping[str, str]) -> Plan:
+    """``plan`` over a tree known to be exactly what the last compile wrote
+    (``settled.tree``): ``ledger`` is that compile's, every path in it holds the bytes
+    it names and every directory on the way is the one written through. Those paths
+    are neither read nor screened again; a new path is, as ``plan`` does. No file in
+    such a tree was edited by hand, so nothing is refused and ``force`` changes nothing."""
+    rendered: dict[str, bytes] = {}
+    sources: dict[str, Span] = {}
+    safe_dirs: set[str] = set()
+    for f in files:
+        if f.path not in ledger and not ledger_paths.screen_output(f.path, root, sink, f.source, safe_dirs):
+            continue
+        if f.path in rendered:
+            sink.report("SS903", f"two outputs claim {f.path}", f.source)
+            continue
+        rendered[f.path] = file_bytes(f)
+        sources[f.path] = f.source
+    p = Plan(root, dict(sorted(rendered.items())), sources, dict(ledger), verified=True)
+    for path, data in p.files.items():
+        old = ledger.get(path)
+        if old is not None:
+            if old == p.sha(path):
+                p.unchanged.append(path)
+            else:
+                p.write.append(path)
+                p.replace.add(path)
+            continue
+        on_disk = _read(root / path)
+        if on_disk == data:
+            p.unchanged.append(path)
+        elif on_disk is not None:
+            sink.report(
+                "SS902",
+                f"{path} exists and was not written by shipspec; it is left alone",
+                sources[path],
+                hint="move or delete it, then compile again",
+            )
+        else:
+            p.write.append(path)
+    p.delete.extend(sorted(set(ledger) - set(p.files)))
+    return p
+
+
 def apply(p: Plan) -> None:
     """Carry out a plan that had no errors. A journal first (the ledger with the
     files about to be written as pending: a kill from there on leaves files the
@@ -198,7 +253,8 @@ def apply(p: Plan) -> None:
     durable (its data, then the directories whose entries changed) before the
     ledger vouches for it; only what was written is synced, never the whole
     machine (``os.sync`` flushed every process's dirty pages)."""
-    emit_journal.sweep_temporaries(p.root, [*p.files, *p.ledger, LEDGER])
+    if not p.verified:  # a tree as the last compile left it has no temporaries (a new one moves a dir's mtime)
+        emit_journal.sweep_temporaries(p.root, [*p.files, *p.ledger, LEDGER])
     if p.write or p.delete:
         write_atomic(p.root / LEDGER, emit_journal.journal_bytes(p.ledger, {k: p.sha(k) for k in p.write}))
     changed = _write_all(p)

@@ -148,37 +148,27 @@ def build(
 
     ``allow``: warning codes not to report (inline allowances apply too); ``ci_install``:
     what the rendered workflows install (``[ci] install`` in shipspec.toml).
-    With a ``store`` (``compiler.cache``), each file's lowered IR and the whole
-    build's rendered files and render/validation diagnostics are taken from it
-    when what they depend on is unchanged: the spec files (paths and texts), the
-    template overrides, the validation switch, ``ci_install``, and shipspec's own code
-    and data (the store's version). The checks always run, and allowances apply after
-    the store. Files taken from the store carry no parsed ``documents``; everything else
-    is the same bytes."""
+    With a ``store`` (``compiler.cache``), each file's lowered IR and each render unit's
+    files, diagnostics and validation verdict (``compiler.backends.memo``) are taken from
+    it when what they depend on is unchanged: the unit's inputs, the template overrides,
+    the validation switch, ``ci_install``, and shipspec's own code and data (the store's
+    version). The checks always run, and allowances apply after the store. A unit's files
+    taken from the store carry only the facts of their documents (``policy.facts``);
+    everything else is the same bytes."""
     raw = check_loaded(load(inputs, store))
     checked = allowed(raw, allow, rendered=False)
     if checked.has_errors:
         return Build(checked, (), checked.diagnostics)
     key = None
-    if store is not None:
-        from compiler.parse.sources import file_key
-
-        key = build_key([file_key(s.path, s.text) for s in raw.sources], template_dir, validate_output, ci_install)
-        hit = store.get("build", key)
-        if hit is not None:
-            records, found = hit
-            cached = tuple(
-                OutputFile(path, text, source, kind, config_map=cm) for path, text, source, kind, cm in records
-            )
-            return Build(checked, cached, _reported(raw, found, allow), key)
     units = None
     if store is not None:
         from compiler.backends.memo import Units
+        from compiler.parse.sources import file_key
 
+        key = build_key([file_key(s.path, s.text) for s in raw.sources], template_dir, validate_output, ci_install)
         units = Units.from_entry(store.get("units", units_key(template_dir, validate_output, ci_install)))
+        units.k8s_version = raw.resolved.project.kubernetes_version if validate_output else None
     files, found = _render_and_validate(raw, template_dir, validate_output, ci_install, units)
-    if store is not None and key is not None:
-        store.put("build", key, ([(f.path, f.text, f.source, f.kind, f.config_map) for f in files], found))
     if store is not None and units is not None and (units.worth_keeping() or not _persistent(store)):
         # One entry for every unit this build used (and no others: the memo stays the build's size).
         store.put("units", units_key(template_dir, validate_output, ci_install), units.entry())
@@ -284,6 +274,7 @@ def build_key(
 
 if TYPE_CHECKING:
     from compiler.emit import Plan
+    from compiler.settled import Tree
 
 
 @record
@@ -307,16 +298,26 @@ def outcome(built: Build) -> Checked:
     return replace(built.checked, diagnostics=built.diagnostics)
 
 
-def plan(built: Build, root: Path, *, force: bool = False, store: Store | None = None) -> Planned:
+def plan(
+    built: Build, root: Path, *, force: bool = False, store: Store | None = None, tree: Tree | None = None
+) -> Planned:
     """What writing ``built`` under ``root`` would do; ``force`` overwrites or prunes hand-edited files.
-    With a ``store``, files whose stat and ledger sha match what was last written are not read."""
+    With a ``store``, files whose stat and ledger sha match what was last written are not read;
+    with a ``tree`` (``settled.tree``: the root as the last compile left it), the paths it
+    wrote are neither read nor screened."""
     from dataclasses import replace
 
     from compiler import emit as emitting
 
     sink = Sink(list(built.diagnostics))
-    known = store.get("stat", _root_key(root)) if store is not None else None
-    planned = None if built.has_errors else emitting.plan(built.files, root, sink, force=force, known=known)
+    planned = None
+    if built.has_errors:
+        pass
+    elif tree is not None:
+        planned = emitting.plan_over(built.files, root, sink, tree.ledger)
+    else:
+        known = store.get("stat", _root_key(root)) if store is not None else None
+        planned = emitting.plan(built.files, root, sink, force=force, known=known)
     diagnostics = tuple(sorted(set(sink.items), key=Diagnostic.sort_key))
     return Planned(replace(built.checked, diagnostics=diagnostics), planned)
 
@@ -329,12 +330,11 @@ def emit(planned: Planned, store: Store | None = None) -> bool:
     if planned.plan is None or planned.has_errors:
         return False
     emitting.apply(planned.plan)
-    if store is not None and (
-        planned.plan.write
-        or planned.plan.delete
-        or len(store.get("stat", _root_key(planned.plan.root)) or ()) != len(planned.plan.files)
-    ):
-        store.put("stat", _root_key(planned.plan.root), emitting.observed(planned.plan))
+    if store is not None:
+        key = _root_key(planned.plan.root)
+        known = store.get("stat", key)
+        if planned.plan.write or planned.plan.delete or len(known or ()) != len(planned.plan.files):
+            store.put("stat", key, emitting.observed(planned.plan, known=known))
     return True
 
 
@@ -361,11 +361,16 @@ class Staleness(Record):
     refused: tuple[Diagnostic, ...] = ()
 
 
-def staleness(built: Build, root: Path, store: Store | None = None, *, ledger: bool = False) -> Staleness:
+def staleness(
+    built: Build, root: Path, store: Store | None = None, *, ledger: bool = False, tree: Tree | None = None
+) -> Staleness:
     from compiler import emit as emitting
 
-    known = store.get("stat", _root_key(root)) if store is not None else None
     sink = Sink()
-    planned = emitting.plan(built.files, root, sink, known=known)
+    if tree is not None:
+        planned = emitting.plan_over(built.files, root, sink, tree.ledger)
+    else:
+        known = store.get("stat", _root_key(root)) if store is not None else None
+        planned = emitting.plan(built.files, root, sink, known=known)
     refused = tuple(d for d in sink.items if d.code in emitting.REFUSED_PATHS)
     return Staleness(tuple(emitting.changed_paths(planned)), emitting.diff(planned, ledger=ledger), refused)

@@ -121,9 +121,29 @@ def record(cls: type[_T]) -> type[_T]:
     if undocumented:  # dataclass would word the docstring with inspect.signature: slow
         cls.__doc__ = _PENDING
     made = dataclasses.dataclass(frozen=True, slots=True, eq=False, repr=False)(cls)
+    _pickles_by_names(made)
     if undocumented:
         made.__doc__ = _signature_doc(made)
     return made
+
+
+def _pickles_by_names(cls: type) -> None:
+    """The state dataclass pickles (each field's value, in order), without its call to
+    ``fields`` per object: that was most of loading a cached IR or render unit (issue 16)."""
+    names = tuple(f.name for f in dataclasses.fields(cls))
+    state = _getter(names)
+    put = object.__setattr__
+
+    def __getstate__(self: Any) -> tuple[Any, ...]:
+        return state(self)
+
+    def __setstate__(self: Any, values: Any) -> None:
+        for name, value in zip(names, values, strict=False):
+            put(self, name, value)
+
+    for fn in (__getstate__, __setstate__):
+        fn.__qualname__ = f"{cls.__qualname__}.{fn.__name__}"
+        setattr(cls, fn.__name__, fn)
 
 
 _PENDING = "(the signature: records._signature_doc)"

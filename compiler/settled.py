@@ -18,26 +18,37 @@ successful compile under that root depended on and what it left:
 Any difference is a miss and the whole pipeline runs: a byte of a spec or a
 template, an output touched or replaced, a directory swapped for a symlink. A
 file changed within ``SETTLE_NS`` of being recorded could keep its stat on a
-coarse clock, so a compile whose files are that fresh records nothing (the next
-compile, a full no-op, does). The record never decides a verdict the pipeline
-would not: tests/unit/test_settled.py compares both after random edits.
+coarse clock after a later edit (git's "racily clean" entries): such a file is
+recorded with the sha256 of what was written, and is read and compared as well
+as stat-ed. The record never decides a verdict the pipeline would not:
+tests/unit/test_settled.py compares both after random edits.
+
+When only the inputs changed (a spec edit) and the tree is still as recorded,
+``tree`` hands the recorded ledger to the plan (``emit.plan_over``): every file
+the last compile wrote holds the bytes the ledger names, and every directory on
+the way is the one it wrote through, so the plan neither reads nor screens
+those paths again.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from compiler.cache import root_key
 from compiler.diagnostics import Diagnostic, Severity
 from compiler.ledger_paths import LEDGER
 from compiler.parse.sources import Store, discover, display_path, file_key
 from compiler.parse.syntax import SourceFile, read_source
+
+if TYPE_CHECKING:
+    from compiler.emit import Plan
 
 KIND = "settled"
 SETTLE_NS = 50_000_000
@@ -119,34 +130,85 @@ def _lstat(path: str) -> LStat | None:
     return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_mode)
 
 
+@dataclass(frozen=True, slots=True)
+class Tree:
+    """An output root exactly as the recorded compile left it: the ``lstat`` of each path
+    it recorded (as found again now) and its ledger (path -> sha256 of the file)."""
+
+    stats: dict[str, LStat]
+    ledger: dict[str, str]
+
+
 def lookup(store: Store, root: Path, inputs: Inputs) -> Settled | None:
     """The recorded outcome when ``root`` holds exactly what the last compile of ``inputs`` left."""
-    record: Any = store.get(KIND, root_key(KIND, root))
-    if not isinstance(record, dict) or record.get("key") != inputs.key:
+    found: Any = store.get(KIND, root_key(KIND, root))
+    if not isinstance(found, dict) or found.get("key") != inputs.key or _verified(found, root) is None:
         return None
+    return Settled(inputs.sources, found["diagnostics"], found["files"])
+
+
+def tree(store: Store, root: Path) -> Tree | None:
+    """The tree under ``root`` when it is still what the recorded compile wrote, whatever
+    that compile's inputs were."""
+    found: Any = store.get(KIND, root_key(KIND, root))
+    if not isinstance(found, dict) or not isinstance(found.get("ledger"), dict):
+        return None
+    stats = _verified(found, root)
+    return Tree(stats, found["ledger"]) if stats is not None else None
+
+
+def _verified(found: dict[str, Any], root: Path) -> dict[str, LStat] | None:
     base = os.fspath(root)
-    for path, seen in record["stats"].items():
+    stats: dict[str, LStat] = found["stats"]
+    for path, seen in stats.items():
         if _lstat(os.path.join(base, path)) != seen:
             return None
-    return Settled(inputs.sources, record["diagnostics"], record["files"])
+    for path, sha in found.get("racy", {}).items():
+        try:
+            with open(os.path.join(base, path), "rb") as fh:
+                if hashlib.sha256(fh.read()).hexdigest() != sha:
+                    return None
+        except OSError:
+            return None
+    return stats
 
 
-def record(store: Store, root: Path, inputs: Inputs, diagnostics: Sequence[Diagnostic], files: Sequence[str]) -> None:
-    """After a compile wrote ``files`` under ``root`` without errors: what the next run compares."""
+def record(
+    store: Store,
+    root: Path,
+    inputs: Inputs,
+    diagnostics: Sequence[Diagnostic],
+    plan: Plan,
+    before: Tree | None = None,
+) -> None:
+    """After a compile applied ``plan`` under ``root`` without errors: what the next run compares.
+    ``before``: the tree the plan was made over; the files it did not write keep the stat
+    found then (an edit since makes the next run miss, never hit wrongly)."""
+    from compiler.emit import ledger_bytes
+
     base = os.fspath(root)
     now = time.time_ns()
-    paths = [LEDGER, *files]
+    paths = [LEDGER, *plan.files]
     dirs: set[str] = set()
     for path in paths:  # every directory on the way: a symlink swapped in for any of them is a miss
         parent = os.path.dirname(path)
         while parent and parent not in dirs:
             dirs.add(parent)
             parent = os.path.dirname(parent)
+    written = set(plan.write) | {LEDGER}
+    kept = before.stats if before is not None else {}
     stats: dict[str, LStat] = {}
+    racy: dict[str, str] = {}
     for path in [*paths, *sorted(dirs)]:
-        seen = _lstat(os.path.join(base, path))
-        if seen is None or (not stat.S_ISDIR(seen[4]) and now - max(seen[1], seen[2]) <= SETTLE_NS):
-            return  # missing, or too fresh to be told apart from a later edit by its stat
+        seen = kept.get(path) if path not in written and path not in dirs else None
+        if seen is None:
+            seen = _lstat(os.path.join(base, path))
+        if seen is None:
+            return  # gone already: nothing to vouch for
         stats[path] = seen
-    store.put(KIND, root_key(KIND, root), {"key": inputs.key, "diagnostics": tuple(diagnostics), "files": len(files),
-                                       "stats": stats})  # fmt: skip
+        if not stat.S_ISDIR(seen[4]) and now - max(seen[1], seen[2]) <= SETTLE_NS:
+            # A later edit within the clock's granularity could keep this stat: compare bytes too.
+            racy[path] = hashlib.sha256(ledger_bytes(plan)).hexdigest() if path == LEDGER else plan.sha(path)
+    ledger = {path: plan.sha(path) for path in plan.files}
+    found = {"key": inputs.key, "diagnostics": tuple(diagnostics), "files": len(plan.files)}
+    store.put(KIND, root_key(KIND, root), {**found, "stats": stats, "racy": racy, "ledger": ledger})

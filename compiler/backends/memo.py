@@ -50,6 +50,18 @@ class UnitResult:
     verdict: tuple[Diagnostic, ...] | None = None
     k8s_version: str | None = None
     value: Any = None  # what a value unit (``Units.value``) computed; it renders no files
+    # The files' documents are only their ``policy.facts``: enough for the policy checks and
+    # the kustomization, not for validation, so such a result is used only with its verdict.
+    trimmed: bool = False
+
+    def kept(self) -> UnitResult:
+        """This result as the memo keeps it: documents trimmed to their facts."""
+        if self.trimmed or not self.files:
+            return self
+        from compiler.backends.kubernetes.policy import facts
+
+        files = tuple((p, t, s, k, tuple(facts(d) for d in docs), c) for p, t, s, k, docs, c in self.files)
+        return dataclasses.replace(self, files=files, trimmed=True)
 
 
 # What a forked worker sends back (Units.export): the number of units it rendered, and per
@@ -68,6 +80,9 @@ class Units:
     # This build's units taken from the memo with a verdict: key -> the files.
     reused: dict[str, list[OutputFile]] = field(default_factory=dict)
     rendered: int = 0
+    # The Kubernetes version this build validates against (None: it does not validate); a
+    # trimmed result without a verdict for it is a miss.
+    k8s_version: str | None = None
     # id() of a record input -> (the record, its pickle), for this build's keys.
     _pickled: dict[int, tuple[Any, bytes]] = field(default_factory=dict)
     # Validation verdicts of files no unit rendered, by the digest of what validation reads
@@ -84,7 +99,7 @@ class Units:
 
     def entry(self) -> tuple[dict[str, UnitResult], dict[str, tuple[Diagnostic, ...]]]:
         """What to keep for the next build: the units and verdicts this build used, no others."""
-        return self.used, self.verdicts
+        return {key: result.kept() for key, result in self.used.items()}, self.verdicts
 
     def worth_keeping(self) -> bool:
         """Whether this build's memo is worth writing over the earlier one: writing (and the next
@@ -105,6 +120,13 @@ class Units:
         except Exception:  # noqa: BLE001 - an input that does not pickle: render, never memoise
             return fn(templates, sink, *inputs)
         hit = self.used.get(key) or self.known.get(key)
+        if (
+            hit is not None
+            and hit.trimmed
+            and self.k8s_version is not None
+            and (hit.verdict is None or hit.k8s_version != self.k8s_version)
+        ):
+            hit = None  # its documents are facts only: it cannot be validated, so render it again
         if hit is not None:
             sink.extend(hit.diagnostics)
             files = [OutputFile(p, t, s, k, documents=d, config_map=c) for p, t, s, k, d, c in hit.files]
@@ -183,8 +205,7 @@ class Units:
 
     def validated(self, key: str, verdict: list[Diagnostic], k8s_version: str) -> None:
         """Keep the validation diagnostics of a unit's files with the unit."""
-        result = self.used[key]
-        self.used[key] = UnitResult(result.files, result.diagnostics, tuple(verdict), k8s_version)
+        self.used[key] = dataclasses.replace(self.used[key], verdict=tuple(verdict), k8s_version=k8s_version)
 
 
 class _Reducers(dict[type, Any]):

@@ -158,17 +158,67 @@ def test_a_cached_tree_and_an_uncached_one_agree_after_random_edits(ops: list[tu
             _settle()
 
 
-def test_a_tree_written_within_the_settle_time_is_not_recorded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A file younger than the settle time could be edited again without its stat changing."""
+def test_a_racily_clean_file_is_compared_by_its_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file younger than the settle time could be edited again without its stat changing
+    (a coarse clock): the record keeps its sha256 and the lookup reads it. Without that
+    (nothing racy), the same stat-preserving edit would pass as settled."""
     from compiler.cache import Cache
 
     specs = generate(tmp_path, 1)
     out = tmp_path / "out"
-    for settle, recorded in ((10**18, False), (0, True)):  # everything is "just written", then nothing
+    real_lstat = settled._lstat
+    for settle, caught in ((10**18, True), (0, False)):  # everything is "just written", then nothing
         monkeypatch.setattr(settled, "SETTLE_NS", settle)
+        monkeypatch.setattr(settled, "_lstat", real_lstat)
         shutil.rmtree(out, ignore_errors=True)
-        assert main(["compile", str(specs), "--out", str(out)]) == 0
         assert main(["compile", str(specs), "--out", str(out)]) == 0
         inputs = settled.read_inputs([specs], None, True, None, frozenset())
         assert inputs is not None
-        assert (settled.lookup(Cache(out), out, inputs) is not None) is recorded
+        assert settled.lookup(Cache(out), out, inputs) is not None
+        victim = next(p for p in sorted(out.rglob("*.yaml")) if ".shipspec" not in p.parts)
+        rel = victim.relative_to(out).as_posix()
+        before = real_lstat(str(victim))
+        data = victim.read_bytes()
+        victim.write_bytes(data.replace(b"a", b"b", 1))  # same size
+        assert victim.read_bytes() != data
+
+        def coarse(path: str, _rel: str = rel, _before: object = before) -> object:
+            return _before if path.endswith("/" + _rel) else real_lstat(path)
+
+        monkeypatch.setattr(settled, "_lstat", coarse)  # the clock did not tick: same stat
+        assert (settled.lookup(Cache(out), out, inputs) is None) is caught
+        assert (settled.tree(Cache(out), out) is None) is caught
+
+
+def test_an_edit_plans_over_the_recorded_tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After a spec edit over a tree as the last compile left it, the plan reads and screens
+    only new paths, and writes exactly what a full plan writes."""
+    from compiler import emit, ledger_paths
+
+    specs = generate(tmp_path, 3)
+    out, full = tmp_path / "out", tmp_path / "full"
+    for root in (out, full):
+        assert main(["compile", str(specs), "--out", str(root)]) == 0
+    model = specs / "models" / "m00001.ship"
+    model.write_text(model.read_text().replace("cpu 1 ", "cpu 2 "))
+    screened: list[str] = []
+    real_screen = ledger_paths.screen_output
+
+    def counting(path: str, *a: object, **k: object) -> bool:
+        screened.append(path)
+        return real_screen(path, *a, **k)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ledger_paths, "screen_output", counting)
+    over = emit.plan_over
+    used: list[emit.Plan] = []
+
+    def spying(*a: object, **k: object) -> emit.Plan:
+        p = over(*a, **k)  # type: ignore[arg-type]
+        used.append(p)
+        return p
+
+    monkeypatch.setattr(emit, "plan_over", spying)
+    assert main(["compile", str(specs), "--out", str(out)]) == 0
+    assert len(used) == 1 and screened == [] and 0 < len(used[0].write) < 10
+    assert main(["compile", str(specs), "--out", str(full), "--no-cache"]) == 0
+    assert _tree(out) == _tree(full)

@@ -56,6 +56,78 @@ def _secret_names(spec: ir.Spec) -> set[str]:
     return {v.name for v in envs if isinstance(v.value, ir.SecretRef)}
 
 
+def facts(doc: Any) -> Any:
+    """What of a rendered object this module and the kustomization read (kind, apiVersion,
+    name, namespace, the pod settings above, selectors and scaling targets), and nothing
+    else: the render-unit memo keeps this instead of whole documents (issue 16: loading
+    whole documents was 95 % of loading the memo). Values are copied as found, odd types
+    included, so the checks decide the same on this as on the document
+    (tests/unit/backends/kubernetes/test_policy_facts.py)."""
+    if not isinstance(doc, dict):
+        return doc
+    out: dict[str, Any] = _pick(doc, "kind", "apiVersion")
+    meta = doc.get("metadata")
+    if "metadata" in doc:
+        out["metadata"] = _pick(meta, "name", "namespace") if isinstance(meta, dict) else meta
+    if "spec" not in doc:
+        return out
+    spec = doc["spec"]
+    if not isinstance(spec, dict):
+        out["spec"] = spec
+        return out
+    kept = _pick(spec, "podSelector", "policyTypes", "selector", "scaleTargetRef", "minReplicas", "minReplicaCount")
+    if "template" in spec:
+        kept["template"] = _template(spec["template"])
+    if "pytorchReplicaSpecs" in spec:
+        replicas = spec["pytorchReplicaSpecs"]
+        kept["pytorchReplicaSpecs"] = (
+            {
+                name: ({"template": _template(r["template"])} if "template" in r else {}) if isinstance(r, dict) else r
+                for name, r in replicas.items()
+            }
+            if isinstance(replicas, dict)
+            else replicas
+        )
+    out["spec"] = kept
+    return out
+
+
+def _pick(d: Any, *keys: str) -> dict[str, Any]:
+    return {k: d[k] for k in keys if k in d} if isinstance(d, dict) else {}
+
+
+def _template(template: Any) -> Any:
+    if not isinstance(template, dict):
+        return template
+    out = {}
+    if "metadata" in template:
+        meta = template["metadata"]
+        out["metadata"] = _pick(meta, "labels") if isinstance(meta, dict) else meta
+    if "spec" in template:
+        pod = template["spec"]
+        if isinstance(pod, dict):
+            kept = _pick(pod, "securityContext", "automountServiceAccountToken", "topologySpreadConstraints")
+            for key in ("initContainers", "containers"):
+                if key in pod:
+                    kept[key] = [_container(c) for c in pod[key]] if isinstance(pod[key], list) else pod[key]
+            out["spec"] = kept
+        else:
+            out["spec"] = pod
+    return out
+
+
+def _container(c: Any) -> Any:
+    if not isinstance(c, dict):
+        return c
+    kept = _pick(c, "name", "securityContext")
+    if "env" in c:
+        env = c["env"]
+        if isinstance(env, list):
+            env = [_pick(v, "name", "valueFrom") if isinstance(v, dict) else v for v in env]
+        kept["env"] = env
+    return kept
+
+
 def verify_objects(spec: ir.Spec, files: Iterable[Any], sink: Sink) -> None:
     """Refuse rendered objects that lack the settings the module docstring lists."""
     secrets = _secret_names(spec)
