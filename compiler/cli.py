@@ -600,6 +600,8 @@ def cmd_compile(args: argparse.Namespace) -> int:
             _templates(args),
             args.force,
             lambda planned: _report_compile(planned, args),
+            allow=_allow(args),
+            ci_install=_config(args).ci_install,
         )
     store = _cache(args)
     try:

@@ -1,11 +1,14 @@
 """``shipspec compile --watch``: compile, then recompile whenever a spec file changes.
 
 The process keeps what it built in memory (a ``compiler.cache.Memory``): each
-file's lowered IR by path and text, the last whole build, and the stat of every
-file it wrote. A change re-reads the spec files, lowers only those whose text
-changed, re-checks the whole spec (checks are cross-file), and writes only the
-files whose bytes changed (the plan skips files whose stat and sha are as
-written, without reading them).
+file's lowered IR by path and text, the render units of the last build, and the
+record of the tree it wrote (``compiler.settled``). A change re-reads the spec
+files, lowers only those whose text changed, re-checks the whole spec (checks are
+cross-file), renders only the units whose inputs changed, and, over a tree still as
+it was written, plans without reading or screening the paths it wrote
+(``emit.plan_over``); it writes only the files whose bytes changed. Builds use the
+project's ``shipspec.toml`` as a one-shot compile does (allowed warnings, ``[ci]
+install``) and hold the output root's lock while planning and writing.
 
 Changes are found by polling the spec files' modification times (and the set
 of files) every ``interval`` seconds: no dependency, works on every platform and
@@ -22,7 +25,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from compiler import pipeline
+from compiler import emit_journal, pipeline, settled
 from compiler.cache import Memory
 from compiler.parse.sources import discover
 
@@ -45,17 +48,35 @@ def snapshot(inputs: Sequence[Path]) -> Snapshot:
 class Watcher:
     """Compiles ``inputs`` into ``out`` from memory; ``step`` recompiles when something changed."""
 
-    def __init__(self, inputs: Sequence[Path], out: Path, templates: Path | None = None, force: bool = False) -> None:
+    def __init__(
+        self,
+        inputs: Sequence[Path],
+        out: Path,
+        templates: Path | None = None,
+        force: bool = False,
+        allow: frozenset[str] = frozenset(),
+        ci_install: str | None = None,
+    ) -> None:
         self.inputs, self.out, self.templates, self.force = list(inputs), out, templates, force
+        self.allow, self.ci_install = allow, ci_install
         self.store = Memory()
         self.seen: Snapshot | None = None
+        self.built: pipeline.Build | None = None  # the last build (a language server reads its diagnostics)
 
     def compile(self) -> pipeline.Planned:
         """One compile (and write, when it has no errors) from what is in memory."""
         self.seen = snapshot(self.inputs)
-        built = pipeline.build(self.inputs, self.templates, store=self.store)
-        planned = pipeline.plan(built, self.out, force=self.force, store=self.store)
-        pipeline.emit(planned, self.store)
+        built = self.built = pipeline.build(
+            self.inputs, self.templates, store=self.store, allow=self.allow, ci_install=self.ci_install
+        )
+        if built.has_errors:
+            return pipeline.plan(built, self.out, force=self.force, store=self.store)
+        with emit_journal.locked(self.out):  # one shipspec writes a tree at a time, as compile does
+            tree = settled.tree(self.store, self.out)
+            planned = pipeline.plan(built, self.out, force=self.force, store=self.store, tree=tree)
+            if pipeline.emit(planned, self.store) and built.key is not None and planned.plan is not None:
+                inputs = settled.Inputs(planned.checked.sources, settled.with_allowed(built.key, self.allow))
+                settled.record(self.store, self.out, inputs, planned.checked.diagnostics, planned.plan, tree)
         return planned
 
     def step(self) -> pipeline.Planned | None:
@@ -73,9 +94,11 @@ def run(
     report: Callable[[pipeline.Planned], object],
     interval: float = 0.2,
     cycles: int | None = None,
+    allow: frozenset[str] = frozenset(),
+    ci_install: str | None = None,
 ) -> int:
     """Compile, then poll every ``interval`` seconds until interrupted (or ``cycles`` polls)."""
-    watcher = Watcher(inputs, out, templates, force)
+    watcher = Watcher(inputs, out, templates, force, allow, ci_install)
     report(watcher.compile())
     polls = 0
     try:

@@ -243,3 +243,40 @@ def _all_units(specs: Path) -> list[tuple[str, str, str]]:
             out.append(("_serve", m.name, env.name))
             out.append(("_per_model", m.name, env.name))
     return out
+
+
+def test_watch_renders_what_a_one_shot_compile_renders_with_the_project_config(tmp_path: Path) -> None:
+    """shipspec.toml's [ci] install and warning allowances reach a watching compile too."""
+    from compiler.commands.watch import Watcher
+
+    specs = generate(tmp_path, 1)
+    install = "shipspec==9.9.9"
+    watcher = Watcher([specs], tmp_path / "out", ci_install=install, allow=frozenset({"SS640"}))
+    watcher.compile()
+    assert watcher.built is not None
+    expected = build([specs], ci_install=install, allow=frozenset({"SS640"}))
+    assert _result(watcher.built) == _result(expected)
+    assert _result(expected) != _result(build([specs]))
+
+
+def test_a_watching_compile_plans_over_the_tree_it_wrote_and_sees_hand_edits(tmp_path: Path) -> None:
+    """After its first compile the watcher plans over the recorded tree; a generated file
+    edited by hand meanwhile is reported (SS901) and left alone, as a one-shot compile does."""
+    from compiler.commands.watch import Watcher
+
+    specs = generate(tmp_path, 2)
+    out = tmp_path / "out"
+    watcher = Watcher([specs], out)
+    watcher.compile()
+    model = specs / "models" / "m00001.ship"
+    model.write_text(model.read_text().replace("cpu 1 ", "cpu 2 "))
+    planned = watcher.step()
+    assert planned is not None and planned.plan is not None and planned.plan.verified
+    assert 0 < len(planned.plan.write) < 10 and not planned.has_errors
+    victim = out / planned.plan.write[0]
+    victim.write_text(victim.read_text() + "# by hand\n")
+    model.write_text(model.read_text().replace("cpu 2 ", "cpu 3 "))
+    planned = watcher.step()
+    assert planned is not None and planned.plan is not None and not planned.plan.verified
+    assert "SS901" in {d.code for d in planned.checked.diagnostics}
+    assert victim.read_text().endswith("# by hand\n")
