@@ -43,7 +43,7 @@ FORMAT = 1
 LIMIT_BYTES = 512 << 20
 # Kinds put while the output root does not exist yet that are written on ``close`` if a
 # compile created it meanwhile (the render units of a first compile, for the next edit).
-DEFERRED = frozenset({"ir", "units"})
+DEFERRED = frozenset({"ir", "jinja", "units"})
 _MAC = hashlib.sha256().digest_size
 
 

@@ -168,7 +168,7 @@ def build(
         key = build_key([file_key(s.path, s.text) for s in raw.sources], template_dir, validate_output, ci_install)
         units = Units.from_entry(store.get("units", units_key(template_dir, validate_output, ci_install)))
         units.k8s_version = raw.resolved.project.kubernetes_version if validate_output else None
-    files, found = _render_and_validate(raw, template_dir, validate_output, ci_install, units)
+    files, found = _render_and_validate(raw, template_dir, validate_output, ci_install, units, store)
     if store is not None and units is not None and (units.worth_keeping() or not _persistent(store)):
         # One entry for every unit this build used (and no others: the memo stays the build's size).
         store.put("units", units_key(template_dir, validate_output, ci_install), units.entry())
@@ -193,12 +193,13 @@ def _render_and_validate(
     validate_output: bool,
     ci_install: str | None = None,
     units: Units | None = None,
+    store: Store | None = None,
 ) -> tuple[list[OutputFile], list[Diagnostic]]:
     from compiler import validate as output_validation
     from compiler.backends import file_validators
     from compiler.backends.render import Templates
 
-    files, sink = render(checked, Templates.load(template_dir), ci_install=ci_install, units=units)
+    files, sink = render(checked, Templates.load(template_dir, store), ci_install=ci_install, units=units)
     if validate_output and not sink.has_errors:
         k8s_version, validators = checked.resolved.project.kubernetes_version, file_validators()
         done: set[int] = set()

@@ -280,3 +280,35 @@ def test_a_watching_compile_plans_over_the_tree_it_wrote_and_sees_hand_edits(tmp
     assert planned is not None and planned.plan is not None and not planned.plan.verified
     assert "SS901" in {d.code for d in planned.checked.diagnostics}
     assert victim.read_text().endswith("# by hand\n")
+
+
+def test_compiled_templates_are_kept_in_the_cache_and_render_the_same(tmp_path: Path) -> None:
+    """A second build loads each template's code from the (signed) cache instead of
+    compiling it, and renders the same bytes."""
+    import jinja2
+
+    from compiler.backends import render as rendering
+
+    specs = generate(tmp_path, 1)
+    out = tmp_path / "out"
+    assert main(["compile", str(specs), "--out", str(out)]) == 0
+    assert len([p for p in (Cache(out).dir / "jinja").rglob("*") if p.is_file()]) >= 10
+    compiled: list[str] = []
+    loaded: list[str] = []
+    real_compile, real_load = jinja2.Environment._compile, rendering._Compiled.load_bytecode
+
+    def counting(self: jinja2.Environment, source: str, filename: str) -> object:
+        compiled.append(filename)
+        return real_compile(self, source, filename)
+
+    def loading(self: rendering._Compiled, bucket: jinja2.bccache.Bucket) -> None:
+        real_load(self, bucket)
+        if bucket.code is not None:
+            loaded.append(bucket.key)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(jinja2.Environment, "_compile", counting)
+        mp.setattr(rendering._Compiled, "load_bytecode", loading)
+        built = build([specs], store=Cache(out))
+    assert compiled == [] and len(loaded) >= 10
+    assert _result(built) == _result(build([specs]))
