@@ -26,7 +26,7 @@ from typing import Any
 
 from compiler.diagnostics import Diagnostic, Sink, Span
 from compiler.output import OutputFile
-from compiler.records import Record
+from compiler.records import Record, record
 
 # path, text, source, kind, documents, config_map
 FileRecord = tuple[str, str, Span, str, tuple[dict[str, Any], ...], str | None]
@@ -40,8 +40,8 @@ class Scope:
     sink: Sink
 
 
-@dataclass(frozen=True, slots=True)
-class UnitResult:
+@record
+class UnitResult(Record):
     """What one unit rendered: its files, the diagnostics rendering reported, and (once
     validated under ``k8s_version``) the validation diagnostics of those files."""
 
