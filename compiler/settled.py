@@ -32,6 +32,7 @@ those paths again.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import stat
@@ -137,6 +138,7 @@ class Tree:
 
     stats: dict[str, LStat]
     ledger: dict[str, str]
+    racy: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 def lookup(store: Store, root: Path, inputs: Inputs) -> Settled | None:
@@ -154,16 +156,41 @@ def tree(store: Store, root: Path) -> Tree | None:
     if not isinstance(found, dict) or not isinstance(found.get("ledger"), dict):
         return None
     stats = _verified(found, root)
-    return Tree(stats, found["ledger"]) if stats is not None else None
+    return Tree(stats, found["ledger"], found.get("racy", {})) if stats is not None else None
 
 
-def _verified(found: dict[str, Any], root: Path) -> dict[str, LStat] | None:
+def recorded(store: Store, root: Path) -> Tree | None:
+    """The record of ``root`` as it was made, unverified: for a caller that checks only
+    the paths it is about to change (``holds``), as ``compile --watch`` does."""
+    found: Any = store.get(KIND, root_key(KIND, root))
+    if not isinstance(found, dict) or not isinstance(found.get("ledger"), dict):
+        return None
+    return Tree(found["stats"], found["ledger"], found.get("racy", {}))
+
+
+def holds(tree: Tree, root: Path, paths: Sequence[str]) -> bool:
+    """Whether ``paths`` (files of the record) and every directory on their way, and the
+    ledger, are still as recorded."""
+    wanted = {LEDGER}
+    for path in paths:
+        wanted.add(path)
+        parent = os.path.dirname(path)
+        while parent and parent not in wanted:
+            wanted.add(parent)
+            parent = os.path.dirname(parent)
+    stats = {p: tree.stats[p] for p in wanted if p in tree.stats}
+    return _verified({"stats": stats, "racy": tree.racy}, root, wanted) is not None
+
+
+def _verified(found: dict[str, Any], root: Path, only: set[str] | None = None) -> dict[str, LStat] | None:
     base = os.fspath(root)
     stats: dict[str, LStat] = found["stats"]
     for path, seen in stats.items():
         if _lstat(os.path.join(base, path)) != seen:
             return None
     for path, sha in found.get("racy", {}).items():
+        if only is not None and path not in only:
+            continue
         try:
             with open(os.path.join(base, path), "rb") as fh:
                 if hashlib.sha256(fh.read()).hexdigest() != sha:

@@ -6,7 +6,12 @@ record of the tree it wrote (``compiler.settled``). A change re-reads the spec
 files, lowers only those whose text changed, re-checks the whole spec (checks are
 cross-file), renders only the units whose inputs changed, and, over a tree still as
 it was written, plans without reading or screening the paths it wrote
-(``emit.plan_over``); it writes only the files whose bytes changed. Builds use the
+(``emit.plan_over``); it writes only the files whose bytes changed. Only the
+files it is about to rewrite or remove (and the directories on their way, and
+the ledger) are compared with what it wrote: one of them edited by hand makes it
+plan over what is there, and report the edit (SS901) as compile does; a hand
+edit elsewhere is left to ``shipspec check``, rather than stat every file of the
+tree on every keystroke. Builds use the
 project's ``shipspec.toml`` as a one-shot compile does (allowed warnings, ``[ci]
 install``) and hold the output root's lock while planning and writing.
 
@@ -72,8 +77,13 @@ class Watcher:
         if built.has_errors:
             return pipeline.plan(built, self.out, force=self.force, store=self.store)
         with emit_journal.locked(self.out):  # one shipspec writes a tree at a time, as compile does
-            tree = settled.tree(self.store, self.out)
+            tree = settled.recorded(self.store, self.out)
             planned = pipeline.plan(built, self.out, force=self.force, store=self.store, tree=tree)
+            p = planned.plan
+            if tree is not None and p is not None and not settled.holds(tree, self.out, [*p.write, *p.delete]):
+                # Something it is about to change moved since it wrote it: plan over what is there.
+                tree = None
+                planned = pipeline.plan(built, self.out, force=self.force, store=self.store)
             if pipeline.emit(planned, self.store) and built.key is not None and planned.plan is not None:
                 inputs = settled.Inputs(planned.checked.sources, settled.with_allowed(built.key, self.allow))
                 settled.record(self.store, self.out, inputs, planned.checked.diagnostics, planned.plan, tree)

@@ -323,3 +323,23 @@ def test_compiled_templates_are_kept_in_the_cache_and_render_the_same(tmp_path: 
         built = build([specs], store=Cache(out))
     assert compiled == [] and len(loaded) >= 10
     assert _result(built) == _result(build([specs]))
+
+
+def test_a_watching_compile_compares_only_what_it_changes(tmp_path: Path) -> None:
+    """A hand edit of a file the next step does not change is left alone and not read
+    (watch compares only what it rewrites or removes); ``check`` still reports it."""
+    from compiler.commands.watch import Watcher
+
+    specs = generate(tmp_path, 2)
+    out = tmp_path / "out"
+    watcher = Watcher([specs], out)
+    first = watcher.compile()
+    assert first.plan is not None
+    other = out / next(p for p in first.plan.files if "m00000" in p and p.endswith(".yaml"))
+    other.write_text(other.read_text() + "# by hand\n")
+    model = specs / "models" / "m00001.ship"
+    model.write_text(model.read_text().replace("cpu 1 ", "cpu 2 "))
+    planned = watcher.step()
+    assert planned is not None and planned.plan is not None and planned.plan.verified
+    assert not planned.has_errors and other.read_text().endswith("# by hand\n")
+    assert main(["check", str(specs), "--out", str(out), "--format", "json"]) == 1

@@ -7,11 +7,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from compiler.backends.base import OutputFile
-from compiler.diagnostics import Span
+from compiler.diagnostics import Sink, Span
 from compiler.serialize import to_yaml
 from compiler.targets.layout import DEPLOY
+
+if TYPE_CHECKING:
+    from compiler.backends.memo import Units
 
 IGNORE_EXTRANEOUS = {"argocd.argoproj.io/compare-options": "IgnoreExtraneous"}
 
@@ -53,7 +57,16 @@ def _has_rollout(f: OutputFile) -> bool:
     return any(d.get("kind") == "Rollout" and d.get("apiVersion") == "argoproj.io/v1alpha1" for d in f.documents)
 
 
-def assemble(files: Sequence[OutputFile]) -> list[OutputFile]:
+def _yaml(doc: dict[str, Any], units: Units | None) -> str:
+    """The kustomization's YAML, memoised by its content: an environment's lists every
+    object of every model (writing it out was most of assembling at 1,000 models)."""
+    if units is None:
+        return to_yaml(doc)
+    text: str = units.value("kustomization", lambda _sink, d: to_yaml(d), Sink(), doc)
+    return text
+
+
+def assemble(files: Sequence[OutputFile], units: Units | None = None) -> list[OutputFile]:
     resources: dict[str, list[str]] = defaultdict(list)
     rollouts: set[str] = set()
     namespaces: dict[str, str] = {}
@@ -98,5 +111,5 @@ def assemble(files: Sequence[OutputFile]) -> list[OutputFile]:
         if top in rollouts and generators[top]:
             doc["configurations"] = [ROLLOUT_CONFIG]
             out.append(OutputFile(f"{top}/{ROLLOUT_CONFIG}", to_yaml(_ROLLOUT_REFS), sources[top]))
-        out.append(OutputFile(f"{top}/kustomization.yaml", to_yaml(doc), sources[top]))
+        out.append(OutputFile(f"{top}/kustomization.yaml", _yaml(doc, units), sources[top]))
     return out
