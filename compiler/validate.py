@@ -207,7 +207,9 @@ def validate_files(
         if check_file is not None:
             check_file(f, sink, k8s_version)
         for doc in f.documents:
-            name = f"{doc.get('kind', '?')} {doc.get('metadata', {}).get('name', '?')}"
+            meta = doc.get("metadata")
+            # A metadata an override made something else than a map is the schema's to report.
+            name = f"{doc.get('kind', '?')} {meta.get('name', '?') if isinstance(meta, dict) else '?'}"
             check = validator_for(doc, k8s_version)
             if check is None:
                 sink.report("SS801", f"{f.path}: no schema for {doc.get('apiVersion')}/{doc.get('kind')}", f.source)

@@ -83,7 +83,8 @@ def assemble(files: Sequence[OutputFile], units: Units | None = None) -> list[Ou
                 rollouts.add(top)
             for d in f.documents:
                 if d.get("kind") == "Namespace" and d.get("apiVersion") == "v1":
-                    namespaces.setdefault(top, str((d.get("metadata") or {}).get("name")))
+                    meta = d.get("metadata")
+                    namespaces.setdefault(top, str(meta.get("name") if isinstance(meta, dict) else None))
         if f.config_map:
             base = rel.rsplit("/", 1)[-1]
             generators[top][f.config_map].append(f"{base}={rel}")

@@ -20,35 +20,48 @@ from compiler.resolve import namespace
 _WORKLOADS = ("Deployment", "Rollout", "Job")
 
 
+def _m(value: Any) -> dict[Any, Any]:
+    """A mapping as read, or an empty one for anything else: an override template can
+    render any shape, and schema validation reports the wrong type (SS802), not a crash."""
+    return value if isinstance(value, dict) else {}
+
+
+def _l(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def _pod_specs(doc: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    kind, spec = doc.get("kind"), doc.get("spec") or {}
+    kind, spec = doc.get("kind"), _m(doc.get("spec"))
     if kind in _WORKLOADS:
-        yield (spec.get("template") or {}).get("spec") or {}
+        yield _m(_m(spec.get("template")).get("spec"))
     elif kind == "PyTorchJob":
-        for replica in (spec.get("pytorchReplicaSpecs") or {}).values():
-            yield ((replica or {}).get("template") or {}).get("spec") or {}
+        for replica in _m(spec.get("pytorchReplicaSpecs")).values():
+            yield _m(_m(_m(replica).get("template")).get("spec"))
 
 
 def _pod_problems(pod: dict[str, Any], secrets: set[str]) -> Iterator[str]:
-    sec = pod.get("securityContext") or {}
+    sec = _m(pod.get("securityContext"))
     if sec.get("runAsNonRoot") is not True:
         yield "pod securityContext.runAsNonRoot is not true"
-    if (sec.get("seccompProfile") or {}).get("type") != "RuntimeDefault":
+    if _m(sec.get("seccompProfile")).get("type") != "RuntimeDefault":
         yield "pod seccompProfile is not RuntimeDefault"
     if pod.get("automountServiceAccountToken") is not False:
         yield "the service account token is mounted"
-    for c in [*(pod.get("initContainers") or []), *(pod.get("containers") or [])]:
+    for c in [*_l(pod.get("initContainers")), *_l(pod.get("containers"))]:
+        c = _m(c)
         name = c.get("name", "?")
-        cs = c.get("securityContext") or {}
+        cs = _m(c.get("securityContext"))
         if cs.get("readOnlyRootFilesystem") is not True:
             yield f"container {name}: root filesystem is writable"
         if cs.get("allowPrivilegeEscalation") is not False:
             yield f"container {name}: privilege escalation is allowed"
-        if "ALL" not in ((cs.get("capabilities") or {}).get("drop") or []):
+        if "ALL" not in _l(_m(cs.get("capabilities")).get("drop")):
             yield f"container {name}: capabilities are not all dropped"
-        for var in c.get("env") or []:
-            if var.get("name") in secrets and "secretKeyRef" not in (var.get("valueFrom") or {}):
-                yield f"container {name}: secret {var.get('name')} is not a secretKeyRef"
+        for var in _l(c.get("env")):
+            var = _m(var)
+            env_name = var.get("name")
+            if isinstance(env_name, str) and env_name in secrets and "secretKeyRef" not in _m(var.get("valueFrom")):
+                yield f"container {name}: secret {env_name} is not a secretKeyRef"
 
 
 def _secret_names(spec: ir.Spec) -> set[str]:
@@ -134,11 +147,12 @@ def verify_objects(spec: ir.Spec, files: Iterable[Any], sink: Sink) -> None:
     by_ns: dict[str, list[tuple[dict[str, Any], Span]]] = {}
     for f in files:
         for doc in f.documents:
-            name = f"{doc.get('kind')} {(doc.get('metadata') or {}).get('name')}"
+            meta = _m(doc.get("metadata"))
+            name = f"{doc.get('kind')} {meta.get('name')}"
             for pod in _pod_specs(doc):
                 for problem in _pod_problems(pod, secrets):
                     sink.report("SS522", f"{f.path}: {name}: {problem}", f.source)
-            ns = (doc.get("metadata") or {}).get("namespace")
+            ns = meta.get("namespace")
             if isinstance(ns, str):
                 by_ns.setdefault(ns, []).append((doc, f.source))
     for env in spec.environments:
@@ -180,62 +194,58 @@ class _Selecting:
 def _verify_production(ns: str, objects: list[tuple[dict[str, Any], Span]], sink: Sink) -> None:
     by_kind: dict[Any, list[dict[str, Any]]] = {}
     for d, _ in objects:
-        by_kind.setdefault(d.get("kind"), []).append(d)
+        kind = d.get("kind")
+        if isinstance(kind, str):
+            by_kind.setdefault(kind, []).append(d)
 
     def of(kind: str) -> list[dict[str, Any]]:
         return by_kind.get(kind, [])
 
-    def match_labels(policy: dict[str, Any], key: str) -> Any:
-        return ((policy.get("spec") or {}).get(key) or {}).get("matchLabels") or {}
+    def match_labels(policy: dict[str, Any], key: str) -> dict[Any, Any]:
+        return _m(_m(_m(policy.get("spec")).get(key)).get("matchLabels"))
 
     if not any(
-        ((d.get("spec") or {}).get("podSelector") or {}) == {}
-        and "Ingress" in ((d.get("spec") or {}).get("policyTypes") or [])
+        _m(d.get("spec")).get("podSelector") in ({}, None) and "Ingress" in _l(_m(d.get("spec")).get("policyTypes"))
         for d in of("NetworkPolicy")
     ):
         span = objects[0][1] if objects else Span.point("<spec>")
         sink.report("SS523", f"production namespace {ns}: no default-deny ingress NetworkPolicy", span)
     budgets = _Selecting(match_labels(p, "selector") for p in of("PodDisruptionBudget"))
     own_policies = _Selecting(
-        match_labels(p, "podSelector")
-        for p in of("NetworkPolicy")
-        if ((p.get("spec") or {}).get("podSelector") or {}) != {}
+        match_labels(p, "podSelector") for p in of("NetworkPolicy") if _m(_m(p.get("spec")).get("podSelector"))
     )
-    hpas_of: dict[Any, list[dict[str, Any]]] = {}
+    hpas_of: dict[Any, list[Any]] = {}
     # A KEDA ScaledObject creates (and owns) the HPA: its minReplicaCount counts as one.
-    scalers = [
-        *of("HorizontalPodAutoscaler"),
-        *(
-            {"spec": {**(d.get("spec") or {}), "minReplicas": (d.get("spec") or {}).get("minReplicaCount")}}
-            for d in of("ScaledObject")
-        ),
-    ]
-    for h in scalers:
-        target = ((h.get("spec") or {}).get("scaleTargetRef") or {}).get("name")
-        try:
-            hpas_of.setdefault(target, []).append(h)
-        except TypeError:
-            continue  # an unhashable name matches no object's name
+    scalers = [(_m(h.get("spec")), "minReplicas") for h in of("HorizontalPodAutoscaler")]
+    scalers += [(_m(d.get("spec")), "minReplicaCount") for d in of("ScaledObject")]
+    for scaler, field in scalers:
+        target, least = scaler.get("scaleTargetRef"), scaler.get(field)
+        name = _m(target).get("name")
+        if isinstance(name, str):
+            hpas_of.setdefault(name, []).append(least)
     for doc, span in objects:
         if doc.get("kind") not in ("Deployment", "Rollout"):
             continue
-        name = (doc.get("metadata") or {}).get("name")
-        spec = doc.get("spec") or {}
-        template = spec.get("template") or {}
-        labels = (template.get("metadata") or {}).get("labels") or {}
+        name = _m(doc.get("metadata")).get("name")
+        template = _m(_m(doc.get("spec")).get("template"))
+        labels = _m(_m(template.get("metadata")).get("labels"))
         missing = []
         if not budgets.any_selects(labels):
             missing.append("a PodDisruptionBudget")
         if not own_policies.any_selects(labels):
             missing.append("a NetworkPolicy of its own")
-        spread = (template.get("spec") or {}).get("topologySpreadConstraints") or []
-        if not any(c.get("topologyKey") == "topology.kubernetes.io/zone" for c in spread):
+        spread = _l(_m(template.get("spec")).get("topologySpreadConstraints"))
+        if not any(_m(c).get("topologyKey") == "topology.kubernetes.io/zone" for c in spread):
             missing.append("zone topology spread")
-        try:
-            hpas = hpas_of.get(name, [])
-        except TypeError:
-            hpas = []
-        if not any(((h.get("spec") or {}).get("minReplicas") or 1) >= 2 for h in hpas):
+        least = hpas_of.get(name, []) if isinstance(name, str) else []
+        if not any(_at_least_two(n) for n in least):
             missing.append("an HPA with at least 2 replicas")
         for what in missing:
             sink.report("SS523", f"production {doc.get('kind')} {ns}/{name} lacks {what}", span)
+
+
+def _at_least_two(replicas: Any) -> bool:
+    """An HPA's minReplicas (absent or null: Kubernetes' default, 1)."""
+    if replicas is None:
+        return False
+    return isinstance(replicas, int) and not isinstance(replicas, bool) and replicas >= 2

@@ -15,13 +15,18 @@ from compiler.diagnostics import Sink
 PODS_KIND = "k8s-crd-pods"
 
 
+def _m(value: Any) -> dict[Any, Any]:
+    # Any shape an override renders is checked, not crashed on (the CRD schema reports the shape).
+    return value if isinstance(value, dict) else {}
+
+
 def _templates(doc: dict[str, Any]) -> Iterator[tuple[str, Any]]:
-    spec = doc.get("spec") or {}
+    spec = _m(doc.get("spec"))
     if doc.get("kind") == "Rollout":
         yield "$.spec.template", spec.get("template")
     elif doc.get("kind") == "PyTorchJob":
-        for role, replica in sorted((spec.get("pytorchReplicaSpecs") or {}).items()):
-            yield f"$.spec.pytorchReplicaSpecs.{role}.template", (replica or {}).get("template")
+        for role, replica in sorted(_m(spec.get("pytorchReplicaSpecs")).items(), key=lambda kv: str(kv[0])):
+            yield f"$.spec.pytorchReplicaSpecs.{role}.template", _m(replica).get("template")
 
 
 def validate_pods(f: OutputFile, sink: Sink, k8s_version: str) -> None:
@@ -31,7 +36,7 @@ def validate_pods(f: OutputFile, sink: Sink, k8s_version: str) -> None:
     if check is None:
         return  # validate_files reports missing schemas once
     for doc in f.documents:
-        name = f"{doc.get('kind', '?')} {(doc.get('metadata') or {}).get('name', '?')}"
+        name = f"{doc.get('kind', '?')} {_m(doc.get('metadata')).get('name', '?')}"
         for where, template in _templates(doc):
             wrapper = {"apiVersion": "v1", "kind": "PodTemplate", "metadata": {"name": "x"}, "template": template}
             for path, message in check(wrapper)[:5]:

@@ -106,6 +106,11 @@ def test_unfetchable_artifact_is_refused() -> None:
             "SS523",
             "default-deny",
         ),
+        # Shapes an override can render that the policy reads past (they crashed it): an
+        # error with the spec line, never an internal error.
+        ("rollout.yaml.j2", "    {{ pod(4) }}", "    spec:\n      containers: 5", "SS522", "runAsNonRoot"),
+        ("scaledobject.yaml.j2", "  minReplicaCount: {{ o.min }}", '  minReplicaCount: "3"', "SS523", "an HPA"),
+        ("rollout.yaml.j2", "  {{ o.meta | yaml(2) }}", "  - not a mapping", "SS802", "$.metadata"),
     ],
 )
 def test_a_template_override_that_drops_policy_is_refused(
