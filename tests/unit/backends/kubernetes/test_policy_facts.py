@@ -94,3 +94,28 @@ def test_odd_objects_decide_the_same(rendered: tuple[Checked, list[OutputFile]],
             parent[path[-1]] = data.draw(ODD)
     assert _verdict(checked, _trimmed(damaged)) == _verdict(checked, damaged)
     assert _kustomized(_trimmed(damaged)) == _kustomized(damaged)
+
+
+def test_the_memo_keeps_one_object_per_equal_fact(tmp_path: Path) -> None:
+    """Equal parts of facts are one object in the memo entry (one build in its pickle),
+    and each still equals the part of the document it stands for."""
+    from bench.synth import generate
+    from compiler.cache import Memory
+    from compiler.pipeline import build, units_key
+
+    specs = generate(tmp_path, 4)
+    store = Memory()
+    built = build([specs], store=store)
+    entry = store.get("units", units_key(None, True, None))
+    contexts = [
+        c["securityContext"]
+        for result in entry[0].values()
+        for f in result.files
+        for d in f[4]
+        for c in ((d.get("spec") or {}).get("template") or {}).get("spec", {}).get("containers", [])
+    ]
+    assert len(contexts) > 10 and len({id(c) for c in contexts}) < len(contexts) / 5
+    documents = {f.path: f.documents for f in built.files}
+    for result in entry[0].values():
+        for path, _text, _source, _kind, kept, _cm in result.files:
+            assert list(kept) == [k8s_policy.facts(d) for d in documents[path]]
