@@ -232,7 +232,10 @@ class _Reducers(dict[type, Any]):
 
     def __missing__(self, cls: type) -> Any:
         if issubclass(cls, type):
-            raise KeyError(cls)  # a class (an enum's): pickled by name, as without a table
+            # A class (an enum's): by name, as without a table. A string from a reducer is
+            # that; raising KeyError instead cost an exception per class pickled, every time.
+            self[cls] = _BY_NAME
+            return _BY_NAME
         if not dataclasses.is_dataclass(cls):
             # What the pickler does without a table (enums, str subclasses such as Raw).
             self[cls] = _DEFAULT_REDUCE
@@ -249,6 +252,7 @@ class _Reducers(dict[type, Any]):
 
 
 _PROTOCOL = pickle.HIGHEST_PROTOCOL
+_BY_NAME = attrgetter("__qualname__")
 _DEFAULT_REDUCE = methodcaller("__reduce_ex__", _PROTOCOL)
 _REDUCERS = _Reducers()
 
