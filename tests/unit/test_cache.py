@@ -179,9 +179,9 @@ def _apply_platform(path: Path, edit: int, n: int) -> None:
 )
 def test_render_units_from_the_memo_agree_with_a_fresh_render(edits: list[tuple[int, int, int]]) -> None:
     """The render-unit memo (compiler.backends.memo) never changes a result: after random
-    edits of one model or of what every model shares, builds whose whole-build entry
-    misses take units from the memo (in memory and on disk) and give the same files,
-    bytes and diagnostics as a build without a store."""
+    edits of one model or of what every model shares, builds take units from the memo (in
+    memory and on disk, their documents cut to facts) and give the same files, bytes and
+    diagnostics as a build without a store."""
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         specs = generate(root, 3)
