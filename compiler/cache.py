@@ -147,8 +147,11 @@ class Cache:
         except OSError:
             self.misses += 1
             return None
-        mac, body = data[:_MAC], data[_MAC:]
-        if len(mac) != _MAC or not hmac.compare_digest(mac, hmac.digest(self._key, kind.encode() + body, "sha256")):
+        view = memoryview(data)  # no copy of a 100 MB memo, for the MAC nor for loading it
+        mac, body = view[:_MAC], view[_MAC:]
+        check = hmac.new(self._key, kind.encode(), "sha256")
+        check.update(body)
+        if len(mac) != _MAC or not hmac.compare_digest(mac, check.digest()):
             self.misses += 1
             return None
         try:
@@ -173,7 +176,8 @@ class Cache:
 
     def _write(self, kind: str, key: str, value: Any) -> None:
         body = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-        data = hmac.digest(self._key, kind.encode() + body, "sha256") + body
+        mac = hmac.new(self._key, kind.encode(), "sha256")
+        mac.update(body)  # not kind + body, nor mac + body: each a copy of a memo of 100 MB
         path = self._path(kind, key)
         tmp = path.with_name(f".{key}.{os.getpid()}.tmp")
         try:
@@ -185,9 +189,11 @@ class Cache:
                     ignore.write_text("# Local build cache of shipspec; safe to delete.\n*\n")
                 self._ignored = True
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp.write_bytes(data)
+            with open(tmp, "wb") as fh:
+                fh.write(mac.digest())
+                fh.write(body)
             os.replace(tmp, path)
-            self.written += len(data)
+            self.written += _MAC + len(body)
         except OSError:
             tmp.unlink(missing_ok=True)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -167,7 +167,9 @@ def build(
 
         key = build_key([file_key(s.path, s.text) for s in raw.sources], template_dir, validate_output, ci_install)
         units = Units.from_entry(store.get("units", units_key(template_dir, validate_output, ci_install)))
-        units.k8s_version = raw.resolved.project.kubernetes_version if validate_output else None
+        if validate_output:
+            units.k8s_version = raw.resolved.project.kubernetes_version
+            units.check = _unit_check(units.k8s_version)
     files, found = _render_and_validate(raw, template_dir, validate_output, ci_install, units, store)
     if store is not None and units is not None and (units.worth_keeping() or not _persistent(store)):
         # One entry for every unit this build used (and no others: the memo stays the build's size).
@@ -239,6 +241,24 @@ def _render_and_validate(
                 units.verdicts[key] = verdict
                 sink.extend(verdict)
     return files, sink.items
+
+
+def _unit_check(k8s_version: str) -> Callable[[list[OutputFile]], tuple[Diagnostic, ...]]:
+    """What validates a render unit's files as it is rendered (``Units.check``)."""
+
+    validators: dict[str, Any] = {}
+
+    def check(files: list[OutputFile]) -> tuple[Diagnostic, ...]:
+        from compiler import validate as output_validation
+        from compiler.backends import file_validators
+
+        if not validators:
+            validators.update(file_validators())
+        own = Sink()
+        output_validation.validate_files(files, k8s_version, own, validators)
+        return tuple(own.items)
+
+    return check
 
 
 def _persistent(store: Store) -> bool:

@@ -82,12 +82,16 @@ class Units:
     used: dict[str, UnitResult] = field(default_factory=dict)
     # This build's units rendered afresh: key -> the files (validated by pipeline).
     fresh: dict[str, list[OutputFile]] = field(default_factory=dict)
-    # This build's units taken from the memo with a verdict: key -> the files.
+    # This build's units with a verdict (taken from the memo, or validated as rendered): key -> the files.
     reused: dict[str, list[OutputFile]] = field(default_factory=dict)
     rendered: int = 0
     # The Kubernetes version this build validates against (None: it does not validate); a
     # trimmed result without a verdict for it is a miss.
     k8s_version: str | None = None
+    # Validates a unit's files as it is rendered (the verdict under ``k8s_version``); None:
+    # the pipeline validates what ``fresh`` holds.
+    check: Callable[[list[OutputFile]], tuple[Diagnostic, ...]] | None = None
+    _shared: dict[str, Any] = field(default_factory=dict)
     # id() of a record input -> (the record, its pickle), for this build's keys.
     _pickled: dict[int, tuple[Any, bytes]] = field(default_factory=dict)
     # Validation verdicts of files no unit rendered, by the digest of what validation reads
@@ -104,8 +108,7 @@ class Units:
 
     def entry(self) -> tuple[dict[str, UnitResult], dict[str, tuple[Diagnostic, ...]]]:
         """What to keep for the next build: the units and verdicts this build used, no others."""
-        shared: dict[str, Any] = {}
-        return {key: result.kept(shared) for key, result in self.used.items()}, self.verdicts
+        return {key: result.kept(self._shared) for key, result in self.used.items()}, self.verdicts
 
     def worth_keeping(self) -> bool:
         """Whether this build's memo is worth writing over the earlier one: writing (and the next
@@ -146,10 +149,20 @@ class Units:
         files = fn(templates, own, *inputs)
         self.rendered += 1
         sink.extend(own.items)
-        self.used[key] = UnitResult(
+        result = UnitResult(
             tuple((f.path, f.text, f.source, f.kind, f.documents, f.config_map) for f in files), tuple(own.items)
         )
-        self.fresh[key] = list(files)
+        if self.check is None:
+            self.used[key] = result
+            self.fresh[key] = list(files)
+            return files
+        # Validated as rendered, then only its documents' facts are kept: a build never holds
+        # every parsed document at once (most of a cold compile's memory), and a forked
+        # worker sends back the verdict and the facts instead of whole documents.
+        result = dataclasses.replace(result, verdict=self.check(files), k8s_version=self.k8s_version)
+        result = self.used[key] = result.kept(self._shared)
+        files = [OutputFile(p, t, s, k, documents=d, config_map=c) for p, t, s, k, d, c in result.files]
+        self.reused[key] = files
         return files
 
     def value(self, name: str, fn: Callable[..., Any], sink: Sink, *inputs: Any) -> Any:
