@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import sys
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from operator import attrgetter
 from reprlib import recursive_repr
 from typing import Any, TypeVar
@@ -59,6 +60,7 @@ class Record:
     """What every record inherits: ``__eq__``, ``__hash__`` and ``__repr__`` as ``dataclass`` writes them."""
 
     __slots__ = ()
+    __signature__: Any = None  # a _CompiledSignature, set below
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is self.__class__:
@@ -120,10 +122,208 @@ def record(cls: type[_T]) -> type[_T]:
     undocumented = not cls.__doc__
     if undocumented:  # dataclass would word the docstring with inspect.signature: slow
         cls.__doc__ = _PENDING
-    made = dataclasses.dataclass(frozen=True, slots=True, eq=False, repr=False)(cls)
+    made = _plain(cls)
+    if made is None:
+        made = dataclasses.dataclass(frozen=True, slots=True, eq=False, repr=False)(cls)
     if undocumented:
         made.__doc__ = _signature_doc(made)
     return made
+
+
+# What the fast path below leaves to ``dataclasses.dataclass``: annotations it would read as
+# ClassVar, InitVar or KW_ONLY (it matches their spelling too), and a __post_init__.
+_SPECIAL = ("ClassVar", "InitVar", "KW_ONLY")
+
+
+@dataclasses.dataclass(frozen=True, slots=True, eq=False, repr=False)
+class _Prototype:
+    """Where every fast-path record's ``__dataclass_params__`` comes from: the flags ``record`` passes."""
+
+
+def _plain(cls: type[_T]) -> type[_T] | None:
+    """``cls`` made as ``dataclass(frozen=True, slots=True, eq=False, repr=False)`` makes it, for
+    the plain case (a direct subclass of ``Record``/``OrderedRecord``, annotated fields and
+    ``field()`` defaults); None when the class is not that plain.
+
+    Issue 16: ``dataclass`` checked every string annotation against ClassVar and InitVar
+    with a regular expression and compiled three methods per class from source (``__init__``,
+    ``__setattr__``, ``__delattr__``); for the ~50 records a cold ``shipspec validate`` loads,
+    that was ~15 ms. Here only ``__init__`` is compiled (the same text dataclass writes, so
+    the same signature, defaults and errors); the frozen ``__setattr__``/``__delattr__`` and
+    the pickling methods are closures. The result has dataclass's ``__dataclass_fields__``
+    (real ``Field`` objects), ``__dataclass_params__``, ``__match_args__`` and slots, so
+    ``fields``/``replace``/``asdict`` and pickling behave the same (tests/unit/test_records.py).
+    """
+    if cls.__bases__ not in ((Record,), (OrderedRecord,)) or "__post_init__" in vars(cls):
+        return None
+    if "__slots__" in cls.__dict__:
+        return None
+    annotations: dict[str, Any] = cls.__dict__.get("__annotations__", {})
+    made_fields: dict[str, dataclasses.Field[Any]] = {}
+    for name, kind in annotations.items():
+        if not isinstance(kind, str) or any(word in kind for word in _SPECIAL):
+            return None
+        default = cls.__dict__.get(name, _MISSING)
+        f: dataclasses.Field[Any] = (
+            default if isinstance(default, dataclasses.Field) else dataclasses.field(default=default)
+        )
+        f.name = name
+        f.type = kind
+        f._field_type = _FIELD  # type: ignore[attr-defined]
+        if f.kw_only is _MISSING:
+            f.kw_only = False
+        if f.default is not _MISSING and f.default.__class__.__hash__ is None:
+            raise ValueError(f"mutable default {type(f.default)} for field {name} is not allowed: use default_factory")
+        made_fields[name] = f
+    names = tuple(made_fields)
+    body = dict(cls.__dict__)
+    for name in names:
+        body.pop(name, None)
+    body.pop("__dict__", None)
+    body.pop("__weakref__", None)
+    body["__slots__"] = names
+    body["__dataclass_fields__"] = made_fields
+    body["__dataclass_params__"] = _Prototype.__dataclass_params__  # type: ignore[attr-defined]
+    body["__match_args__"] = tuple(f.name for f in made_fields.values() if f.init and not f.kw_only)
+    meta: Any = type(cls)
+    made: type[_T] = meta(cls.__name__, cls.__bases__, body)
+    made.__qualname__ = cls.__qualname__
+    module = sys.modules.get(cls.__module__)
+    methods: dict[str, Callable[..., Any]] = {
+        "__init__": _first_init(made, made_fields, module.__dict__ if module is not None else {}),
+        **_frozen(made, names),
+    }
+    for method_name, method in methods.items():
+        method.__qualname__ = f"{made.__qualname__}.{method_name}"
+        setattr(made, method_name, method)
+    return made
+
+
+_MISSING: Any = dataclasses.MISSING
+_FIELD = dataclasses._FIELD  # type: ignore[attr-defined]
+
+
+def _first_init(
+    cls: type, fields: dict[str, dataclasses.Field[Any]], module_globals: dict[str, Any]
+) -> Callable[..., None]:
+    """The ``__init__`` a record starts with: it compiles dataclass's ``__init__`` (``_init``),
+    puts it in its place and runs it. A cold ``shipspec validate`` of one file makes instances
+    of fewer than half the records it loads, and compiling is most of what defining one costs
+    (issue 16). ``Record.__signature__`` puts the compiled one in place first, so
+    ``inspect.signature`` of a record class reads dataclass's signature."""
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        _compiled_init(cls)(self, *args, **kwargs)
+
+    __init__.__compile__ = (fields, module_globals)  # type: ignore[attr-defined]
+    return __init__
+
+
+def _compiled_init(cls: type) -> Callable[..., None]:
+    """``cls.__init__``, compiled (and put on ``cls``) if it was still the first one."""
+    init: Callable[..., None] = cls.__dict__["__init__"]
+    pending = getattr(init, "__compile__", None)
+    if pending is not None:
+        init = _init(pending[0].values(), pending[1])
+        init.__qualname__ = f"{cls.__qualname__}.__init__"
+        type.__setattr__(cls, "__init__", init)
+    return init
+
+
+class _CompiledSignature:
+    """``Record.__signature__``: None (``inspect.signature`` goes on to ``__init__``'s), after
+    compiling the class's ``__init__`` if it had not been (``_first_init``)."""
+
+    def __get__(self, instance: object, owner: type) -> None:
+        if "__init__" in owner.__dict__:
+            _compiled_init(owner)
+
+
+Record.__signature__ = _CompiledSignature()
+
+
+def _init(fields: Iterable[dataclasses.Field[Any]], module_globals: dict[str, Any]) -> Callable[..., None]:
+    """The ``__init__`` dataclass writes for a frozen class (dataclasses._init_fn, its text)."""
+    local: dict[str, Any] = {
+        "MISSING": _MISSING,
+        "_HAS_DEFAULT_FACTORY": dataclasses._HAS_DEFAULT_FACTORY,  # type: ignore[attr-defined]
+        "__dataclass_builtins_object__": object,
+    }
+    positional: list[str] = []
+    keyword: list[str] = []
+    lines: list[str] = []
+    seen_default = False
+    for f in fields:
+        local[f"_type_{f.name}"] = f.type
+        default = f"_dflt_{f.name}"
+        value: str | None = f.name
+        if f.default_factory is not _MISSING:
+            local[default] = f.default_factory
+            value = f"{default}() if {f.name} is _HAS_DEFAULT_FACTORY else {f.name}" if f.init else f"{default}()"
+        elif f.default is not _MISSING:
+            local[default] = f.default
+            value = f.name if f.init else default
+        elif not f.init:
+            value = None
+        if value is not None:
+            lines.append(f"__dataclass_builtins_object__.__setattr__(self,{f.name!r},{value})")
+        if not f.init:
+            continue
+        if f.default is not _MISSING:
+            param = f"{f.name}:_type_{f.name}=_dflt_{f.name}"
+        elif f.default_factory is not _MISSING:
+            param = f"{f.name}:_type_{f.name}=_HAS_DEFAULT_FACTORY"
+        else:
+            param = f"{f.name}:_type_{f.name}"
+        if f.kw_only:
+            keyword.append(param)
+            continue
+        if param.endswith(f"_type_{f.name}"):
+            if seen_default:
+                raise TypeError(f"non-default argument {f.name!r} follows default argument")
+        else:
+            seen_default = True
+        positional.append(param)
+    local["_return_type"] = None
+    params = ",".join(["self", *positional, *(["*", *keyword] if keyword else [])])
+    text = "\n".join(f"  {line}" for line in lines or ["pass"])
+    source = f"def __create_fn__({', '.join(local)}):\n def __init__({params})->_return_type:\n{text}\n return __init__"
+    namespace: dict[str, Any] = {}
+    # dont_inherit: this module's ``from __future__ import annotations`` would make the
+    # annotations the names ``_type_x`` instead of the field types.
+    exec(compile(source, "<string>", "exec", dont_inherit=True), module_globals, namespace)
+    made: Callable[..., None] = namespace["__create_fn__"](**local)
+    return made
+
+
+def _frozen(cls: type, names: tuple[str, ...]) -> dict[str, Callable[..., Any]]:
+    """A frozen dataclass's ``__setattr__``/``__delattr__`` and its slots' pickling methods."""
+    fields = frozenset(names)
+    owner: Any = cls
+
+    def __setattr__(self: Any, name: str, value: Any) -> None:
+        if type(self) is cls or name in fields:
+            raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
+        super(owner, self).__setattr__(name, value)
+
+    def __delattr__(self: Any, name: str) -> None:
+        if type(self) is cls or name in fields:
+            raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
+        super(owner, self).__delattr__(name)
+
+    def __getstate__(self: Any) -> list[Any]:
+        return [getattr(self, name) for name in names]
+
+    def __setstate__(self: Any, state: Sequence[Any]) -> None:
+        for name, value in zip(names, state, strict=False):
+            object.__setattr__(self, name, value)
+
+    return {
+        "__setattr__": __setattr__,
+        "__delattr__": __delattr__,
+        "__getstate__": __getstate__,
+        "__setstate__": __setstate__,
+    }
 
 
 _PENDING = "(the signature: records._signature_doc)"

@@ -172,6 +172,24 @@ def test_frozen_slotted_and_picklable_as_the_dataclasses() -> None:
         assert errors[:2] == errors[2:]
         assert pickle.loads(pickle.dumps(node)) == node
         assert type(node).__match_args__ == type(twin).__match_args__
+        assert inspect.signature(type(node)) == inspect.signature(type(twin))
+        assert type(node).__dataclass_params__.frozen  # type: ignore[attr-defined]
+
+
+def test_init_errors_are_the_dataclasses() -> None:
+    """``record`` writes ``__init__`` itself for plain classes (no dataclass processing, issue 16):
+    the same text, so the same errors for missing, extra and repeated arguments."""
+    for cls in sorted({type(n) for n in NODES}, key=lambda c: c.__qualname__):
+        twin = _twin(cls)
+        for args, kwargs in (((), {}), ((1,) * 40, {}), ((), {"not_a_field": 1})):
+            messages = []
+            for made in (cls, twin):
+                try:
+                    made(*args, **kwargs)
+                    messages.append("made")
+                except TypeError as exc:
+                    messages.append(str(exc))
+            assert messages[0] == messages[1], cls
 
 
 def test_a_recursive_repr_is_cut_short_as_a_dataclass_cuts_it() -> None:
