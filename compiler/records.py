@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import sys
+import types
 import typing
 from collections.abc import Callable, Iterable, Sequence
 from operator import attrgetter
@@ -60,7 +61,6 @@ class Record:
     """What every record inherits: ``__eq__``, ``__hash__`` and ``__repr__`` as ``dataclass`` writes them."""
 
     __slots__ = ()
-    __signature__: Any = None  # a _CompiledSignature, set below
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is self.__class__:
@@ -190,7 +190,7 @@ def _plain(cls: type[_T]) -> type[_T] | None:
     made.__qualname__ = cls.__qualname__
     module = sys.modules.get(cls.__module__)
     methods: dict[str, Callable[..., Any]] = {
-        "__init__": _first_init(made, made_fields, module.__dict__ if module is not None else {}),
+        "__init__": _init(made_fields.values(), module.__dict__ if module is not None else {}),
         **_frozen(made, names),
     }
     for method_name, method in methods.items():
@@ -203,50 +203,68 @@ _MISSING: Any = dataclasses.MISSING
 _FIELD = dataclasses._FIELD  # type: ignore[attr-defined]
 
 
-def _first_init(
-    cls: type, fields: dict[str, dataclasses.Field[Any]], module_globals: dict[str, Any]
-) -> Callable[..., None]:
-    """The ``__init__`` a record starts with: it compiles dataclass's ``__init__`` (``_init``),
-    puts it in its place and runs it. A cold ``shipspec validate`` of one file makes instances
-    of fewer than half the records it loads, and compiling is most of what defining one costs
-    (issue 16). ``Record.__signature__`` puts the compiled one in place first, so
-    ``inspect.signature`` of a record class reads dataclass's signature."""
-
-    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
-        _compiled_init(cls)(self, *args, **kwargs)
-
-    __init__.__compile__ = (fields, module_globals)  # type: ignore[attr-defined]
-    return __init__
-
-
-def _compiled_init(cls: type) -> Callable[..., None]:
-    """``cls.__init__``, compiled (and put on ``cls``) if it was still the first one."""
-    init: Callable[..., None] = cls.__dict__["__init__"]
-    pending = getattr(init, "__compile__", None)
-    if pending is not None:
-        init = _init(pending[0].values(), pending[1])
-        init.__qualname__ = f"{cls.__qualname__}.__init__"
-        type.__setattr__(cls, "__init__", init)
-    return init
-
-
-class _CompiledSignature:
-    """``Record.__signature__``: None (``inspect.signature`` goes on to ``__init__``'s), after
-    compiling the class's ``__init__`` if it had not been (``_first_init``)."""
-
-    def __get__(self, instance: object, owner: type) -> None:
-        if "__init__" in owner.__dict__:
-            _compiled_init(owner)
-
-
-Record.__signature__ = _CompiledSignature()
-
-
 def _init(fields: Iterable[dataclasses.Field[Any]], module_globals: dict[str, Any]) -> Callable[..., None]:
+    """The ``__init__`` dataclass would write for a frozen class with these fields.
+
+    Compiling it from source, as dataclass does, costs ~0.1 ms a class (issue 16: most of
+    what defining a record cost). When every field is a positional ``__init__`` parameter
+    (no ``init=False``, no ``kw_only``) the function is made from a template compiled
+    once per number of fields (``_template``) instead: its code with the parameters and
+    the names ``object.__setattr__`` is given renamed, and dataclass's defaults and
+    annotations. It takes the same arguments and raises the same errors; a default
+    factory is called when its parameter is left out, as dataclass's does.
+    """
+    listed = list(fields)
+    if not listed or any(not f.init or f.kw_only or f.name in _TEMPLATE_NAMES for f in listed):
+        return _compiled_init(listed, module_globals)
+    defaults: list[Any] = []
+    for f in listed:
+        if f.default is not _MISSING:
+            defaults.append(f.default)
+        elif f.default_factory is not _MISSING:
+            defaults.append(_HAS_DEFAULT_FACTORY)
+        elif defaults:
+            raise TypeError(f"non-default argument {f.name!r} follows default argument")
+    code, placeholders = _template(len(listed))
+    names = {placeholder: f.name for placeholder, f in zip(placeholders, listed, strict=True)}
+    code = code.replace(
+        co_varnames=("self", *(f.name for f in listed)),
+        co_consts=tuple(names.get(c, c) if isinstance(c, str) else c for c in code.co_consts),
+    )
+    factories = tuple(f.default_factory if f.default_factory is not _MISSING else None for f in listed)
+    cells = {"__o": object.__setattr__, "__F": _HAS_DEFAULT_FACTORY, "__d": factories}
+    closure = tuple(types.CellType(cells[name]) for name in code.co_freevars)
+    made = types.FunctionType(code, module_globals, "__init__", tuple(defaults) or None, closure)
+    made.__annotations__ = {**{f.name: f.type for f in listed}, "return": None}
+    return made
+
+
+_HAS_DEFAULT_FACTORY: Any = dataclasses._HAS_DEFAULT_FACTORY  # type: ignore[attr-defined]
+# The template's own names, which a field may not take.
+_TEMPLATE_NAMES = frozenset({"self", "__o", "__F", "__d"})
+_TEMPLATES: dict[int, tuple[types.CodeType, tuple[str, ...]]] = {}
+
+
+def _template(count: int) -> tuple[types.CodeType, tuple[str, ...]]:
+    """The code of an ``__init__`` of ``count`` fields, and its placeholder field names."""
+    made = _TEMPLATES.get(count)
+    if made is None:
+        placeholders = tuple(f"_p{i}" for i in range(count))
+        lines = "".join(f"  __o(self, {p!r}, __d[{i}]() if {p} is __F else {p})\n" for i, p in enumerate(placeholders))
+        params = ", ".join(placeholders)
+        source = f"def __create_fn__(__o, __F, __d):\n def __init__(self, {params}):\n{lines} return __init__"
+        namespace: dict[str, Any] = {}
+        exec(compile(source, "<string>", "exec", dont_inherit=True), {}, namespace)
+        code: types.CodeType = namespace["__create_fn__"](None, None, None).__code__
+        made = _TEMPLATES[count] = (code, placeholders)
+    return made
+
+
+def _compiled_init(fields: Sequence[dataclasses.Field[Any]], module_globals: dict[str, Any]) -> Callable[..., None]:
     """The ``__init__`` dataclass writes for a frozen class (dataclasses._init_fn, its text)."""
     local: dict[str, Any] = {
         "MISSING": _MISSING,
-        "_HAS_DEFAULT_FACTORY": dataclasses._HAS_DEFAULT_FACTORY,  # type: ignore[attr-defined]
+        "_HAS_DEFAULT_FACTORY": _HAS_DEFAULT_FACTORY,
         "__dataclass_builtins_object__": object,
     }
     positional: list[str] = []

@@ -192,6 +192,29 @@ def test_init_errors_are_the_dataclasses() -> None:
             assert messages[0] == messages[1], cls
 
 
+def test_a_record_made_from_the_template_is_the_dataclass() -> None:
+    """Fields named as the template's placeholders, factories, defaults: the same instances."""
+
+    @record
+    class Tricky(Record):
+        _p1: int
+        _p0: str
+        items: tuple[int, ...] = dataclasses.field(default_factory=lambda: (1, 2))
+        rest: list[int] = dataclasses.field(default_factory=list, compare=False)
+        last: str = "z"
+
+    twin = _twin(Tricky)
+    assert inspect.signature(Tricky) == inspect.signature(twin)
+    for args in ((1, "a"), (1, "a", (3,)), (1, "a", (3,), [4], "y")):
+        made, made_twin = Tricky(*args), twin(*args)
+        assert [getattr(made, f.name) for f in dataclasses.fields(made)] == [
+            getattr(made_twin, f.name) for f in dataclasses.fields(made_twin)
+        ]
+        assert repr(made) == repr(made_twin)
+    assert Tricky(1, "a").rest is not Tricky(1, "a").rest
+    assert Tricky(_p0="b", _p1=2) == Tricky(2, "b")
+
+
 def test_a_recursive_repr_is_cut_short_as_a_dataclass_cuts_it() -> None:
     @record
     class Box(Record):
