@@ -232,7 +232,7 @@ def _init(fields: Iterable[dataclasses.Field[Any]], module_globals: dict[str, An
         co_consts=tuple(names.get(c, c) if isinstance(c, str) else c for c in code.co_consts),
     )
     factories = tuple(f.default_factory if f.default_factory is not _MISSING else None for f in listed)
-    cells = {"__o": object.__setattr__, "__F": _HAS_DEFAULT_FACTORY, "__d": factories}
+    cells = {"__o": object.__setattr__, "__f": _HAS_DEFAULT_FACTORY, "__d": factories}
     closure = tuple(types.CellType(cells[name]) for name in code.co_freevars)
     made = types.FunctionType(code, module_globals, "__init__", tuple(defaults) or None, closure)
     made.__annotations__ = {**{f.name: f.type for f in listed}, "return": None}
@@ -241,22 +241,60 @@ def _init(fields: Iterable[dataclasses.Field[Any]], module_globals: dict[str, An
 
 _HAS_DEFAULT_FACTORY: Any = dataclasses._HAS_DEFAULT_FACTORY  # type: ignore[attr-defined]
 # The template's own names, which a field may not take.
-_TEMPLATE_NAMES = frozenset({"self", "__o", "__F", "__d"})
+_TEMPLATE_NAMES = frozenset({"self", "__o", "__f", "__d"})
 _TEMPLATES: dict[int, tuple[types.CodeType, tuple[str, ...]]] = {}
+# compiler/record_inits.py holds the templates up to this many fields, so that the
+# interpreter loads their code from the bytecode cache instead of compiling them.
+TEMPLATE_FIELDS = 32
+
+
+def _placeholders(count: int) -> tuple[str, ...]:
+    return tuple(f"_p{i}" for i in range(count))
+
+
+def template_source(count: int) -> str:
+    """The text of the template for ``count`` fields (``__o`` is ``object.__setattr__``,
+    ``__f`` dataclass's default-factory sentinel, ``__d`` the fields' factories)."""
+    placeholders = _placeholders(count)
+    lines = [
+        f"def _init{count}(__o, __f, __d):",
+        f"    def __init__(self, {', '.join(placeholders)}):",
+        *(f'        __o(self, "{p}", __d[{i}]() if {p} is __f else {p})' for i, p in enumerate(placeholders)),
+        "    return __init__",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def template_module() -> str:
+    """What compiler/record_inits.py holds before ``ruff format`` (tests/unit/test_records.py
+    checks that its functions' code is this text's)."""
+    head = (
+        "# mypy: allow-untyped-defs\n"
+        '"""The templates of ``compiler.records``\' ``__init__`` functions, up to '
+        f"{TEMPLATE_FIELDS} fields.\n\n"
+        "Written by ``compiler.records.template_module()`` (then ``ruff format``): edit that, not this file.\n"
+        '"""\n'
+    )
+    body = "\n\n".join(template_source(n) for n in range(1, TEMPLATE_FIELDS + 1))
+    index = ", ".join(f"_init{n}" for n in range(1, TEMPLATE_FIELDS + 1))
+    return f"{head}\n\n{body}\n\nTEMPLATES = ({index})\n"
 
 
 def _template(count: int) -> tuple[types.CodeType, tuple[str, ...]]:
     """The code of an ``__init__`` of ``count`` fields, and its placeholder field names."""
     made = _TEMPLATES.get(count)
     if made is None:
-        placeholders = tuple(f"_p{i}" for i in range(count))
-        lines = "".join(f"  __o(self, {p!r}, __d[{i}]() if {p} is __F else {p})\n" for i, p in enumerate(placeholders))
-        params = ", ".join(placeholders)
-        source = f"def __create_fn__(__o, __F, __d):\n def __init__(self, {params}):\n{lines} return __init__"
-        namespace: dict[str, Any] = {}
-        exec(compile(source, "<string>", "exec", dont_inherit=True), {}, namespace)
-        code: types.CodeType = namespace["__create_fn__"](None, None, None).__code__
-        made = _TEMPLATES[count] = (code, placeholders)
+        if count <= TEMPLATE_FIELDS:
+            from compiler.record_inits import TEMPLATES
+
+            outer: Callable[..., Any] = TEMPLATES[count - 1]
+        else:
+            namespace: dict[str, Any] = {}
+            source = template_source(count)
+            exec(compile(source, "<string>", "exec", dont_inherit=True), {}, namespace)
+            outer = namespace[f"_init{count}"]
+        code: types.CodeType = outer(None, None, None).__code__
+        made = _TEMPLATES[count] = (code, _placeholders(count))
     return made
 
 

@@ -295,3 +295,20 @@ def test_ordering_leaves_out_the_fields_that_do_not_compare() -> None:
 
     with pytest.raises(TypeError, match="defines __lt__"):
         record(Less)
+
+
+def test_the_committed_templates_are_what_records_writes() -> None:
+    """compiler/record_inits.py (loaded from the bytecode cache, not compiled in every
+    process) holds the code ``template_source`` writes; else regenerate it:
+    ``python -c "from compiler.records import template_module; print(template_module(), end='')"
+    > compiler/record_inits.py && ruff format compiler/record_inits.py``."""
+    from compiler import record_inits, records
+
+    assert len(record_inits.TEMPLATES) == records.TEMPLATE_FIELDS
+    for count, committed in enumerate(record_inits.TEMPLATES, start=1):
+        namespace: dict[str, Any] = {}
+        exec(records.template_source(count), namespace)
+        written = namespace[f"_init{count}"](None, None, None).__code__
+        code = committed(None, None, None).__code__
+        for attribute in ("co_code", "co_consts", "co_varnames", "co_freevars", "co_argcount", "co_names"):
+            assert getattr(code, attribute) == getattr(written, attribute), (count, attribute)
