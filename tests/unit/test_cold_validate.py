@@ -48,7 +48,7 @@ def test_anything_else_goes_to_argparse(argv: list[str]) -> None:
 
 # What a cold validate of one file must not import: the renderers and their templates, the
 # output validators, Triton's protobuf, YAML, the cache, the process pool, argparse (a plain
-# `validate PATH` needs none) and the modules it pulled in.
+# `validate PATH` needs none) and the modules it pulled in, pickle.py.
 HEAVY = (
     "jinja2",
     "jsonschema",
@@ -69,6 +69,7 @@ HEAVY = (
     "shutil",
     "locale",
     "importlib.metadata",
+    "pickle",  # the parser's pickle is read with _pickle.loads alone
 )
 
 PROBE = """
