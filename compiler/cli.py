@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from compiler import SOURCE_REPOSITORY, __version__
-from compiler import config as configuration
 from compiler.errors import InputError, Refused, ShipspecError, UsageError
 
 if TYPE_CHECKING:
@@ -26,6 +25,7 @@ if TYPE_CHECKING:
     # `shipspec validate PATH...` does without one (issue 16, main's _plain_validate).
     import argparse
 
+    from compiler import config as configuration
     from compiler.cache import Cache
     from compiler.parse.sources import Store
     from compiler.pipeline import Build, Planned, Reported
@@ -78,6 +78,10 @@ def _epilog(name: str) -> str:
 
 
 def _config(args: argparse.Namespace) -> configuration.Config:
+    # Imported here, not with this module: run() has the garbage collector off for a brief
+    # command by then, and the configuration brings dataclasses, inspect and the diagnostics.
+    from compiler import config as configuration
+
     cached: configuration.Config | None = getattr(args, "_config", None)
     if cached is None:
         cached = configuration.load(args.config) if not getattr(args, "no_config", False) else configuration.Config()
@@ -111,6 +115,8 @@ def _templates(args: argparse.Namespace) -> Path | None:
 
 
 def _allow(args: argparse.Namespace) -> frozenset[str]:
+    from compiler import config as configuration
+
     flags = configuration.allowed_codes(getattr(args, "allow", None) or [], "--allow")
     return flags | _config(args).allow
 
