@@ -16,16 +16,18 @@ Run it with a regular install's interpreter for what users see: build a wheel, i
 it in a fresh venv and run ``/path/to/venv/bin/python -m bench.cold`` from the checkout
 (the ``shipspec`` console script next to that interpreter is what it times).
 
-Measured on the 2-core machine (medians of 30, wall-clock; CPU ratios within 0.3x):
+Measured on the shared 2-core machine (medians of 30-40 alternating runs; before is
+1087eca, each install in its own venv, measured in the same window as after; the
+editable "before" venv held shipspec alone, "after" is scripts/bootstrap's .venv):
 
-=================================  ==========  ===========  ========
-install                            -c pass     validate     ratio
-=================================  ==========  ===========  ========
-regular, before (1087eca)          9.4 ms      68-74 ms     7.3-7.8x
-regular, after                     9.4 ms      50-51 ms     5.4x
-editable, before                   19.8 ms     71 ms        3.6x
-editable, after                    21-23 ms    55-61 ms     2.6x
-=================================  ==========  ===========  ========
+=================================  ==========  ===========  =========================
+install                            -c pass     validate     ratio (wall-clock, CPU)
+=================================  ==========  ===========  =========================
+regular (wheel), before            9.3 ms      68.2 ms      7.3x, 7.5x
+regular (wheel), after             9.3 ms      50.5 ms      5.4x, 5.4x
+editable, before                   19.1 ms     70.3 ms      3.7x, 3.7x
+editable, after                    22.6 ms     55.1 ms      2.4x, 2.5x
+=================================  ==========  ===========  =========================
 
 What the regular install's ~50 ms still is (``-X importtime``, cProfile): the interpreter
 (~9.5 ms); the console script's own ``import re`` (~5 ms); the standard library the
@@ -33,7 +35,9 @@ compiler's modules need: typing, pathlib (which brings urllib.parse and ipaddres
 dataclasses (which imports inspect, ast, dis and tokenize: ~5 ms), enum, decimal, json
 (~15 ms together); lark's standalone runtime and ``compiler.targets`` (~5 ms); the
 compiler's own modules (~8 ms) and the work: loading the parser, lexing, lowering,
-checking and printing (~8 ms).
+checking and printing (~8 ms). dataclasses and inspect stay because the generated
+``compiler/lark_standalone.py`` imports both and ``compiler.pipeline`` calls
+``dataclasses.replace``; 4x (~37 ms) needs more than the validate path's own modules.
 
 The processes run without ``PYTHONDONTWRITEBYTECODE``: an installed shipspec has its
 bytecode compiled, and with the variable set an editable checkout would recompile
