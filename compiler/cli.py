@@ -10,7 +10,6 @@ a refused promotion; 2 usage, configuration or I/O problems; 3 an internal error
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import os
 import sys
@@ -19,10 +18,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from compiler import SOURCE_REPOSITORY, __version__
-from compiler import config as configuration
 from compiler.errors import InputError, Refused, ShipspecError, UsageError
 
 if TYPE_CHECKING:
+    # argparse loads (with shutil, gettext and locale) only when a parser is built: a plain
+    # `shipspec validate PATH...` does without one (issue 16, main's _plain_validate).
+    import argparse
+
+    from compiler import config as configuration
     from compiler.cache import Cache
     from compiler.parse.sources import Store
     from compiler.pipeline import Build, Planned, Reported
@@ -75,6 +78,10 @@ def _epilog(name: str) -> str:
 
 
 def _config(args: argparse.Namespace) -> configuration.Config:
+    # Imported here, not with this module: run() has the garbage collector off for a brief
+    # command by then, and the configuration brings dataclasses, inspect and the diagnostics.
+    from compiler import config as configuration
+
     cached: configuration.Config | None = getattr(args, "_config", None)
     if cached is None:
         cached = configuration.load(args.config) if not getattr(args, "no_config", False) else configuration.Config()
@@ -108,6 +115,8 @@ def _templates(args: argparse.Namespace) -> Path | None:
 
 
 def _allow(args: argparse.Namespace) -> frozenset[str]:
+    from compiler import config as configuration
+
     flags = configuration.allowed_codes(getattr(args, "allow", None) or [], "--allow")
     return flags | _config(args).allow
 
@@ -149,6 +158,8 @@ def _add_allow(p: argparse.ArgumentParser) -> None:
 
 
 def _add_format(p: argparse.ArgumentParser) -> None:
+    import argparse
+
     p.add_argument(
         "--format",
         choices=("auto", "text", "json", "github", "sarif"),
@@ -168,6 +179,8 @@ def _add_format(p: argparse.ArgumentParser) -> None:
 def _sub(
     sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, text: str, epilog: str | None = None
 ) -> argparse.ArgumentParser:
+    import argparse
+
     return sub.add_parser(
         name,
         help=text,
@@ -181,6 +194,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The parser of every command; with ``only``, of that command alone (``main`` builds that
     when the command is plain to see: a hook's ``shipspec validate`` does not pay for the
     others' parsers). Its help, errors and namespace for ``only`` are the full parser's."""
+    import argparse
+
     parser = argparse.ArgumentParser(
         prog="shipspec",
         description="Validate ML lifecycle specs and render them for GitOps. Settings come from shipspec.toml "
@@ -204,7 +219,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
-_SubParsers = argparse._SubParsersAction  # the type of add_subparsers' result
+if TYPE_CHECKING:
+    _SubParsers = argparse._SubParsersAction  # the type of add_subparsers' result
 
 
 def _add_init(sub: _SubParsers[argparse.ArgumentParser]) -> None:
@@ -302,6 +318,8 @@ def _add_completion(sub: _SubParsers[argparse.ArgumentParser]) -> None:
 
 def _add_import(sub: _SubParsers[argparse.ArgumentParser]) -> None:
     """import triton: bringing existing Triton configs in."""
+    import argparse
+
     imp = _sub(sub, "import", "turn existing configs into spec text").add_subparsers(
         dest="import_kind", required=True, metavar="KIND"
     )
@@ -348,6 +366,8 @@ def _add_smoke(sub: _SubParsers[argparse.ArgumentParser]) -> None:
 
 def _add_gate(sub: _SubParsers[argparse.ArgumentParser]) -> None:
     """gate check and provenance: the promotion workflows' evidence."""
+    import argparse
+
     gate = _sub(sub, "gate", "promotion gates").add_subparsers(dest="gate_command", required=True, metavar="ACTION")
     p = gate.add_parser(
         "check",
@@ -1101,12 +1121,42 @@ def run() -> int:
     return code
 
 
+class _Plain:
+    """The namespace argparse would make for a plain ``shipspec validate PATH...``."""
+
+    def __init__(self, paths: list[str]) -> None:
+        self.config: Path | None = None
+        self.no_config = False
+        self.command = "validate"
+        self.paths = paths
+        self.format = "auto"
+        self.strict: bool | None = None
+        self.allow: list[str] = []
+
+
+def _plain_validate(argv: Sequence[str]) -> argparse.Namespace | None:
+    """``validate`` followed only by paths (no argument starting with ``-``, which argparse
+    would read as an option): its namespace, without building a parser; else None.
+
+    Issue 16: the pre-commit hook's cold ``shipspec validate FILE...`` spent ~5 ms importing
+    argparse (with gettext and locale) and shutil (which the help formatter asks for the
+    terminal's width at every ``add_argument``) to read only paths. tests/unit/test_cli.py
+    checks that the namespace is the parser's."""
+    if not argv or argv[0] != "validate" or any(arg.startswith("-") for arg in argv[1:]):
+        return None
+    made: argparse.Namespace = _Plain(list(argv[1:]))  # type: ignore[assignment]
+    return made
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser(_command(sys.argv[1:] if argv is None else argv))
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
-        return int(exc.code or 0)
+    given = sys.argv[1:] if argv is None else argv
+    args = _plain_validate(given)
+    if args is None:
+        parser = build_parser(_command(given))
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
+            return int(exc.code or 0)
     try:
         return COMMANDS[args.command](args)
     except Refused as exc:

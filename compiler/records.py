@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import sys
+import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from operator import attrgetter
 from reprlib import recursive_repr
 from typing import Any, TypeVar
@@ -120,8 +122,10 @@ def record(cls: type[_T]) -> type[_T]:
     undocumented = not cls.__doc__
     if undocumented:  # dataclass would word the docstring with inspect.signature: slow
         cls.__doc__ = _PENDING
-    made = dataclasses.dataclass(frozen=True, slots=True, eq=False, repr=False)(cls)
-    _pickles_by_names(made)
+    made = _plain(cls)
+    if made is None:
+        made = dataclasses.dataclass(frozen=True, slots=True, eq=False, repr=False)(cls)
+        _pickles_by_names(made)
     if undocumented:
         made.__doc__ = _signature_doc(made)
     return made
@@ -144,6 +148,258 @@ def _pickles_by_names(cls: type) -> None:
     for fn in (__getstate__, __setstate__):
         fn.__qualname__ = f"{cls.__qualname__}.{fn.__name__}"
         setattr(cls, fn.__name__, fn)
+
+
+# What the fast path below leaves to ``dataclasses.dataclass``: annotations it would read as
+# ClassVar, InitVar or KW_ONLY (it matches their spelling too), and a __post_init__.
+_SPECIAL = ("ClassVar", "InitVar", "KW_ONLY")
+
+
+@dataclasses.dataclass(frozen=True, slots=True, eq=False, repr=False)
+class _Prototype:
+    """Where every fast-path record's ``__dataclass_params__`` comes from: the flags ``record`` passes."""
+
+
+def _plain(cls: type[_T]) -> type[_T] | None:
+    """``cls`` made as ``dataclass(frozen=True, slots=True, eq=False, repr=False)`` makes it, for
+    the plain case (a direct subclass of ``Record``/``OrderedRecord``, annotated fields and
+    ``field()`` defaults); None when the class is not that plain.
+
+    Issue 16: ``dataclass`` checked every string annotation against ClassVar and InitVar
+    with a regular expression and compiled three methods per class from source (``__init__``,
+    ``__setattr__``, ``__delattr__``); for the ~50 records a cold ``shipspec validate`` loads,
+    that was ~15 ms. Here only ``__init__`` is compiled (the same text dataclass writes, so
+    the same signature, defaults and errors); the frozen ``__setattr__``/``__delattr__`` and
+    the pickling methods are closures. The result has dataclass's ``__dataclass_fields__``
+    (real ``Field`` objects), ``__dataclass_params__``, ``__match_args__`` and slots, so
+    ``fields``/``replace``/``asdict`` and pickling behave the same (tests/unit/test_records.py).
+    """
+    if cls.__bases__ not in ((Record,), (OrderedRecord,)) or "__post_init__" in vars(cls):
+        return None
+    if "__slots__" in cls.__dict__:
+        return None
+    annotations: dict[str, Any] = cls.__dict__.get("__annotations__", {})
+    made_fields: dict[str, dataclasses.Field[Any]] = {}
+    for name, kind in annotations.items():
+        if not isinstance(kind, str) or any(word in kind for word in _SPECIAL):
+            return None
+        default = cls.__dict__.get(name, _MISSING)
+        f: dataclasses.Field[Any] = (
+            default if isinstance(default, dataclasses.Field) else dataclasses.field(default=default)
+        )
+        f.name = name
+        f.type = kind
+        f._field_type = _FIELD  # type: ignore[attr-defined]
+        if f.kw_only is _MISSING:
+            f.kw_only = False
+        if f.default is not _MISSING and f.default.__class__.__hash__ is None:
+            raise ValueError(f"mutable default {type(f.default)} for field {name} is not allowed: use default_factory")
+        made_fields[name] = f
+    names = tuple(made_fields)
+    body = dict(cls.__dict__)
+    for name in names:
+        body.pop(name, None)
+    body.pop("__dict__", None)
+    body.pop("__weakref__", None)
+    body["__slots__"] = names
+    body["__dataclass_fields__"] = made_fields
+    body["__dataclass_params__"] = _Prototype.__dataclass_params__  # type: ignore[attr-defined]
+    body["__match_args__"] = tuple(f.name for f in made_fields.values() if f.init and not f.kw_only)
+    meta: Any = type(cls)
+    made: type[_T] = meta(cls.__name__, cls.__bases__, body)
+    made.__qualname__ = cls.__qualname__
+    module = sys.modules.get(cls.__module__)
+    methods: dict[str, Callable[..., Any]] = {
+        "__init__": _init(made_fields.values(), module.__dict__ if module is not None else {}),
+        **_frozen(made, names),
+    }
+    for method_name, method in methods.items():
+        method.__qualname__ = f"{made.__qualname__}.{method_name}"
+        setattr(made, method_name, method)
+    return made
+
+
+_MISSING: Any = dataclasses.MISSING
+_FIELD = dataclasses._FIELD  # type: ignore[attr-defined]
+
+
+def _init(fields: Iterable[dataclasses.Field[Any]], module_globals: dict[str, Any]) -> Callable[..., None]:
+    """The ``__init__`` dataclass would write for a frozen class with these fields.
+
+    Compiling it from source, as dataclass does, costs ~0.1 ms a class (issue 16: most of
+    what defining a record cost). When every field is a positional ``__init__`` parameter
+    (no ``init=False``, no ``kw_only``) the function is made from a template compiled
+    once per number of fields (``_template``) instead: its code with the parameters and
+    the names ``object.__setattr__`` is given renamed, and dataclass's defaults and
+    annotations. It takes the same arguments and raises the same errors; a default
+    factory is called when its parameter is left out, as dataclass's does.
+    """
+    listed = list(fields)
+    if not listed or any(not f.init or f.kw_only or f.name in _TEMPLATE_NAMES for f in listed):
+        return _compiled_init(listed, module_globals)
+    defaults: list[Any] = []
+    for f in listed:
+        if f.default is not _MISSING:
+            defaults.append(f.default)
+        elif f.default_factory is not _MISSING:
+            defaults.append(_HAS_DEFAULT_FACTORY)
+        elif defaults:
+            raise TypeError(f"non-default argument {f.name!r} follows default argument")
+    code, placeholders = _template(len(listed))
+    names = {placeholder: f.name for placeholder, f in zip(placeholders, listed, strict=True)}
+    code = code.replace(
+        co_varnames=("self", *(f.name for f in listed)),
+        co_consts=tuple(names.get(c, c) if isinstance(c, str) else c for c in code.co_consts),
+    )
+    factories = tuple(f.default_factory if f.default_factory is not _MISSING else None for f in listed)
+    cells = {"__o": object.__setattr__, "__f": _HAS_DEFAULT_FACTORY, "__d": factories}
+    closure = tuple(types.CellType(cells[name]) for name in code.co_freevars)
+    made = types.FunctionType(code, module_globals, "__init__", tuple(defaults) or None, closure)
+    made.__annotations__ = {**{f.name: f.type for f in listed}, "return": None}
+    return made
+
+
+_HAS_DEFAULT_FACTORY: Any = dataclasses._HAS_DEFAULT_FACTORY  # type: ignore[attr-defined]
+# The template's own names, which a field may not take.
+_TEMPLATE_NAMES = frozenset({"self", "__o", "__f", "__d"})
+_TEMPLATES: dict[int, tuple[types.CodeType, tuple[str, ...]]] = {}
+# compiler/record_inits.py holds the templates up to this many fields, so that the
+# interpreter loads their code from the bytecode cache instead of compiling them.
+TEMPLATE_FIELDS = 32
+
+
+def _placeholders(count: int) -> tuple[str, ...]:
+    return tuple(f"_p{i}" for i in range(count))
+
+
+def template_source(count: int) -> str:
+    """The text of the template for ``count`` fields (``__o`` is ``object.__setattr__``,
+    ``__f`` dataclass's default-factory sentinel, ``__d`` the fields' factories)."""
+    placeholders = _placeholders(count)
+    lines = [
+        f"def _init{count}(__o, __f, __d):",
+        f"    def __init__(self, {', '.join(placeholders)}):",
+        *(f'        __o(self, "{p}", __d[{i}]() if {p} is __f else {p})' for i, p in enumerate(placeholders)),
+        "    return __init__",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def template_module() -> str:
+    """What compiler/record_inits.py holds before ``ruff format`` (tests/unit/test_records.py
+    checks that its functions' code is this text's)."""
+    head = (
+        "# mypy: allow-untyped-defs\n"
+        '"""The templates of ``compiler.records``\' ``__init__`` functions, up to '
+        f"{TEMPLATE_FIELDS} fields.\n\n"
+        "Written by ``compiler.records.template_module()`` (then ``ruff format``): edit that, not this file.\n"
+        '"""\n'
+    )
+    body = "\n\n".join(template_source(n) for n in range(1, TEMPLATE_FIELDS + 1))
+    index = ", ".join(f"_init{n}" for n in range(1, TEMPLATE_FIELDS + 1))
+    return f"{head}\n\n{body}\n\nTEMPLATES = ({index})\n"
+
+
+def _template(count: int) -> tuple[types.CodeType, tuple[str, ...]]:
+    """The code of an ``__init__`` of ``count`` fields, and its placeholder field names."""
+    made = _TEMPLATES.get(count)
+    if made is None:
+        if count <= TEMPLATE_FIELDS:
+            from compiler.record_inits import TEMPLATES
+
+            outer: Callable[..., Any] = TEMPLATES[count - 1]
+        else:
+            namespace: dict[str, Any] = {}
+            source = template_source(count)
+            exec(compile(source, "<string>", "exec", dont_inherit=True), {}, namespace)
+            outer = namespace[f"_init{count}"]
+        code: types.CodeType = outer(None, None, None).__code__
+        made = _TEMPLATES[count] = (code, _placeholders(count))
+    return made
+
+
+def _compiled_init(fields: Sequence[dataclasses.Field[Any]], module_globals: dict[str, Any]) -> Callable[..., None]:
+    """The ``__init__`` dataclass writes for a frozen class (dataclasses._init_fn, its text)."""
+    local: dict[str, Any] = {
+        "MISSING": _MISSING,
+        "_HAS_DEFAULT_FACTORY": _HAS_DEFAULT_FACTORY,
+        "__dataclass_builtins_object__": object,
+    }
+    positional: list[str] = []
+    keyword: list[str] = []
+    lines: list[str] = []
+    seen_default = False
+    for f in fields:
+        local[f"_type_{f.name}"] = f.type
+        default = f"_dflt_{f.name}"
+        value: str | None = f.name
+        if f.default_factory is not _MISSING:
+            local[default] = f.default_factory
+            value = f"{default}() if {f.name} is _HAS_DEFAULT_FACTORY else {f.name}" if f.init else f"{default}()"
+        elif f.default is not _MISSING:
+            local[default] = f.default
+            value = f.name if f.init else default
+        elif not f.init:
+            value = None
+        if value is not None:
+            lines.append(f"__dataclass_builtins_object__.__setattr__(self,{f.name!r},{value})")
+        if not f.init:
+            continue
+        if f.default is not _MISSING:
+            param = f"{f.name}:_type_{f.name}=_dflt_{f.name}"
+        elif f.default_factory is not _MISSING:
+            param = f"{f.name}:_type_{f.name}=_HAS_DEFAULT_FACTORY"
+        else:
+            param = f"{f.name}:_type_{f.name}"
+        if f.kw_only:
+            keyword.append(param)
+            continue
+        if param.endswith(f"_type_{f.name}"):
+            if seen_default:
+                raise TypeError(f"non-default argument {f.name!r} follows default argument")
+        else:
+            seen_default = True
+        positional.append(param)
+    local["_return_type"] = None
+    params = ",".join(["self", *positional, *(["*", *keyword] if keyword else [])])
+    text = "\n".join(f"  {line}" for line in lines or ["pass"])
+    source = f"def __create_fn__({', '.join(local)}):\n def __init__({params})->_return_type:\n{text}\n return __init__"
+    namespace: dict[str, Any] = {}
+    # dont_inherit: this module's ``from __future__ import annotations`` would make the
+    # annotations the names ``_type_x`` instead of the field types.
+    exec(compile(source, "<string>", "exec", dont_inherit=True), module_globals, namespace)
+    made: Callable[..., None] = namespace["__create_fn__"](**local)
+    return made
+
+
+def _frozen(cls: type, names: tuple[str, ...]) -> dict[str, Callable[..., Any]]:
+    """A frozen dataclass's ``__setattr__``/``__delattr__`` and its slots' pickling methods."""
+    fields = frozenset(names)
+    owner: Any = cls
+
+    def __setattr__(self: Any, name: str, value: Any) -> None:
+        if type(self) is cls or name in fields:
+            raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
+        super(owner, self).__setattr__(name, value)
+
+    def __delattr__(self: Any, name: str) -> None:
+        if type(self) is cls or name in fields:
+            raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
+        super(owner, self).__delattr__(name)
+
+    def __getstate__(self: Any) -> list[Any]:
+        return [getattr(self, name) for name in names]
+
+    def __setstate__(self: Any, state: Sequence[Any]) -> None:
+        for name, value in zip(names, state, strict=False):
+            object.__setattr__(self, name, value)
+
+    return {
+        "__setattr__": __setattr__,
+        "__delattr__": __delattr__,
+        "__getstate__": __getstate__,
+        "__setstate__": __setstate__,
+    }
 
 
 _PENDING = "(the signature: records._signature_doc)"

@@ -67,9 +67,15 @@ def parser() -> Lark:
     """lark's LALR parser of GRAMMAR with the contextual lexer, keep_all_tokens (the formatter
     needs the keywords and punctuation; the lowering pass skips them) and propagate_positions
     (scripts/gen_parser.py's OPTIONS)."""
-    import pickle  # our own file, written by scripts/gen_parser.py from the grammar
+    # Our own file, written by scripts/gen_parser.py from the grammar. pickle.loads is the C
+    # unpickler's: importing it alone spares a cold validate pickle.py's ~1 ms (its Python
+    # pickler, struct), issue 16.
+    try:
+        from _pickle import loads
+    except ImportError:  # an interpreter without the C accelerator
+        from pickle import loads
 
-    loaded: Lark = pickle.loads(PARSER.read_bytes())
+    loaded: Lark = loads(PARSER.read_bytes())
     return loaded
 
 

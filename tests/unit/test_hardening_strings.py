@@ -187,3 +187,31 @@ def test_a_surrogate_spec_never_reaches_compile(tmp_path) -> None:
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
         rc = main(["compile", str(specs), "--out", str(tmp_path / "out"), "--format", "text"])
     assert rc == 1 and "SS013" in out.getvalue() and not (tmp_path / "out").exists()
+
+
+# Issue 16: a value pattern is compiled only when the value holds one of its needles;
+# that is only right if every match holds one. Strings built of the needles' own
+# pieces, the token alphabets and separators try to find a match without one.
+_PIECES = [
+    "AKI", "A", "ASIA", "gh", "p_", "o_", "_", "github", "pat", "glpat", "-", "xo", "x", "b-", "sk", "AI",
+    "za", "ey", "J", ".", "-----", "BEGIN", " ", "PRIVATE", "KEY", "://", "http", "user", ":", "pass", "@",
+    "host", "example", "com", "a1B2c3D4e5F6g7H8", "0123456789", "ZZZZZZZZZZZZZZZZ", "\n", "/",
+]  # fmt: skip
+
+
+def test_a_value_pattern_never_matches_without_one_of_its_needles() -> None:
+    import random
+    import re
+
+    from compiler.lower.secrets_scan import _VALUE_PATTERNS
+
+    rng = random.Random(16)
+    values = ["".join(rng.choice(_PIECES) for _ in range(rng.randint(1, 14))) for _ in range(20000)]
+    matched = 0
+    for pattern, flags, needles, _what in _VALUE_PATTERNS:
+        compiled = re.compile(pattern, flags)
+        for value in values:
+            if compiled.search(value):
+                matched += needles is not None
+                assert needles is None or any(n in value for n in needles), (pattern, value)
+    assert matched > 30  # the pieces do make matches

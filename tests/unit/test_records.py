@@ -172,6 +172,47 @@ def test_frozen_slotted_and_picklable_as_the_dataclasses() -> None:
         assert errors[:2] == errors[2:]
         assert pickle.loads(pickle.dumps(node)) == node
         assert type(node).__match_args__ == type(twin).__match_args__
+        assert inspect.signature(type(node)) == inspect.signature(type(twin))
+        assert type(node).__dataclass_params__.frozen  # type: ignore[attr-defined]
+
+
+def test_init_errors_are_the_dataclasses() -> None:
+    """``record`` writes ``__init__`` itself for plain classes (no dataclass processing, issue 16):
+    the same text, so the same errors for missing, extra and repeated arguments."""
+    for cls in sorted({type(n) for n in NODES}, key=lambda c: c.__qualname__):
+        twin = _twin(cls)
+        for args, kwargs in (((), {}), ((1,) * 40, {}), ((), {"not_a_field": 1})):
+            messages = []
+            for made in (cls, twin):
+                try:
+                    made(*args, **kwargs)
+                    messages.append("made")
+                except TypeError as exc:
+                    messages.append(str(exc))
+            assert messages[0] == messages[1], cls
+
+
+def test_a_record_made_from_the_template_is_the_dataclass() -> None:
+    """Fields named as the template's placeholders, factories, defaults: the same instances."""
+
+    @record
+    class Tricky(Record):
+        _p1: int
+        _p0: str
+        items: tuple[int, ...] = dataclasses.field(default_factory=lambda: (1, 2))
+        rest: list[int] = dataclasses.field(default_factory=list, compare=False)
+        last: str = "z"
+
+    twin = _twin(Tricky)
+    assert inspect.signature(Tricky) == inspect.signature(twin)
+    for args in ((1, "a"), (1, "a", (3,)), (1, "a", (3,), [4], "y")):
+        made, made_twin = Tricky(*args), twin(*args)
+        assert [getattr(made, f.name) for f in dataclasses.fields(made)] == [
+            getattr(made_twin, f.name) for f in dataclasses.fields(made_twin)
+        ]
+        assert repr(made) == repr(made_twin)
+    assert Tricky(1, "a").rest is not Tricky(1, "a").rest
+    assert Tricky(_p0="b", _p1=2) == Tricky(2, "b")
 
 
 def test_a_recursive_repr_is_cut_short_as_a_dataclass_cuts_it() -> None:
@@ -254,3 +295,20 @@ def test_ordering_leaves_out_the_fields_that_do_not_compare() -> None:
 
     with pytest.raises(TypeError, match="defines __lt__"):
         record(Less)
+
+
+def test_the_committed_templates_are_what_records_writes() -> None:
+    """compiler/record_inits.py (loaded from the bytecode cache, not compiled in every
+    process) holds the code ``template_source`` writes; else regenerate it:
+    ``python -c "from compiler.records import template_module; print(template_module(), end='')"
+    > compiler/record_inits.py && ruff format compiler/record_inits.py``."""
+    from compiler import record_inits, records
+
+    assert len(record_inits.TEMPLATES) == records.TEMPLATE_FIELDS
+    for count, committed in enumerate(record_inits.TEMPLATES, start=1):
+        namespace: dict[str, Any] = {}
+        exec(records.template_source(count), namespace)
+        written = namespace[f"_init{count}"](None, None, None).__code__
+        code = committed(None, None, None).__code__
+        for attribute in ("co_code", "co_consts", "co_varnames", "co_freevars", "co_argcount", "co_names"):
+            assert getattr(code, attribute) == getattr(written, attribute), (count, attribute)
