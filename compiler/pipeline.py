@@ -170,7 +170,12 @@ def build(
         if validate_output:
             units.k8s_version = raw.resolved.project.kubernetes_version
             units.check = _unit_check(units.k8s_version)
+        if not _persistent(store):  # an in-process store: the digests of records an edit left alone
+            held = store.get("digests", "held")
+            units.carried = held if isinstance(held, dict) else {}
     files, found = _render_and_validate(raw, template_dir, validate_output, ci_install, units, store)
+    if store is not None and units is not None and not _persistent(store):
+        store.put("digests", "held", units.held)  # only this build's: the others are let go
     if store is not None and units is not None and (units.worth_keeping() or not _persistent(store)):
         # One entry for every unit this build used (and no others: the memo stays the build's size).
         store.put("units", units_key(template_dir, validate_output, ci_install), units.entry())

@@ -17,6 +17,7 @@ parsed back nor validated again.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import io
 import pickle
 from collections.abc import Callable
@@ -92,6 +93,10 @@ class Units:
     # the pipeline validates what ``fresh`` holds.
     check: Callable[[list[OutputFile]], tuple[Diagnostic, ...]] | None = None
     _shared: dict[str, Any] = field(default_factory=dict)
+    # id() of a record -> (the record, its digest) for ``digest_of``: this build's, and what an
+    # earlier build in this process left (``compile --watch``: its unchanged IR objects).
+    held: dict[int, tuple[Any, bytes]] = field(default_factory=dict)
+    carried: dict[int, tuple[Any, bytes]] = field(default_factory=dict)
     # id() of a record input -> (the record, its pickle), for this build's keys.
     _pickled: dict[int, tuple[Any, bytes]] = field(default_factory=dict)
     # Validation verdicts of files no unit rendered, by the digest of what validation reads
@@ -184,11 +189,23 @@ class Units:
         self.used[key] = UnitResult((), tuple(own.items), value=result)
         return result
 
+    def digest_of(self, obj: Any, cls: type, fields: tuple[Any, ...]) -> bytes:
+        """The sha256 of a record's class and fields as a key pickles them, made once per object
+        (by identity: ``held`` keeps each object alive, so its id is not reused)."""
+        found = self.held.get(id(obj))
+        if found is None or found[0] is not obj:
+            found = self.carried.get(id(obj))
+            if found is None or found[0] is not obj:
+                found = (obj, hashlib.sha256(_pickle((cls, fields))).digest())
+            self.held[id(obj)] = found
+        return found[1]
+
     def _key(self, name: str, inputs: tuple[Any, ...]) -> str:
         """The digest of the unit's name and the pickle of each input. A record input (frozen)
         is pickled once per build however many units take it (a placement, the project)."""
         from compiler.cache import digest
 
+        _HELD.units = self
         parts: list[str | bytes] = [name]
         for value in inputs:
             if isinstance(value, Record):
@@ -256,16 +273,57 @@ class _Reducers(dict[type, Any]):
         names = [f.name for f in dataclasses.fields(cls)]
         getter = attrgetter(*names) if names else (lambda obj: ())
         many = len(names) != 1
+        if (cls.__module__, cls.__qualname__) not in _BY_DIGEST:
 
-        def reduce(obj: Any) -> Any:
-            return cls, getter(obj) if many else (getter(obj),)
+            def reduce(obj: Any) -> Any:
+                return cls, getter(obj) if many else (getter(obj),)
 
-        self[cls] = reduce
-        return reduce
+            self[cls] = reduce
+            return reduce
+
+        def by_digest(obj: Any) -> Any:
+            fields = getter(obj) if many else (getter(obj),)
+            held = _HELD.units
+            if held is None:
+                return cls, fields
+            return _ref, (held.digest_of(obj, cls, fields),)
+
+        self[cls] = by_digest
+        return by_digest
 
 
 _PROTOCOL = pickle.HIGHEST_PROTOCOL
 _BY_NAME = attrgetter("__qualname__")
+# Records that stand in a key by the digest of their own pickle, made once per object
+# (``Units.digest_of``): a placement's model and environment, the placements themselves, the
+# project and gates are shared by many units (an environment by every placement in it), and
+# a watching process keeps the digests of the objects an edit left unchanged. Smaller records
+# (spans above all) are pickled inline: a digest each would cost more than it saves.
+_BY_DIGEST = frozenset(
+    {
+        ("compiler.ir", "Model"),
+        ("compiler.ir", "Environment"),
+        ("compiler.ir", "Project"),
+        ("compiler.ir", "Gate"),
+        ("compiler.resolve", "Placement"),
+    }
+)
+
+
+class _Held:
+    """The ``Units`` whose digests the reducers use while it computes a key."""
+
+    units: Units | None = None
+
+
+_HELD = _Held()
+
+
+def _ref(digest: bytes) -> Any:
+    """What a record stands in a key as; key bytes are never loaded."""
+    raise TypeError("a unit key is never unpickled")
+
+
 _DEFAULT_REDUCE = methodcaller("__reduce_ex__", _PROTOCOL)
 _REDUCERS = _Reducers()
 
