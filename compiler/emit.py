@@ -13,7 +13,7 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -130,6 +130,25 @@ def observed(
     return out
 
 
+def _screened(
+    files: Iterable[OutputFile], root: Path, sink: Sink, screened: Container[str] = frozenset()
+) -> tuple[dict[str, bytes], dict[str, Span]]:
+    """Each file's bytes and source by path, but for a path that is unsafe to write
+    (``ledger_paths``; not asked again of ``screened`` ones) or claimed twice (SS903)."""
+    rendered: dict[str, bytes] = {}
+    sources: dict[str, Span] = {}
+    safe_dirs: set[str] = set()
+    for f in files:
+        if f.path not in screened and not ledger_paths.screen_output(f.path, root, sink, f.source, safe_dirs):
+            continue
+        if f.path in rendered:
+            sink.report("SS903", f"two outputs claim {f.path}", f.source)
+            continue
+        rendered[f.path] = file_bytes(f)
+        sources[f.path] = f.source
+    return rendered, sources
+
+
 def plan(
     files: Iterable[OutputFile],
     root: Path,
@@ -140,17 +159,7 @@ def plan(
     """What writing ``files`` under ``root`` would do. ``known`` (from ``observed``
     after an earlier apply) lets a file whose stat and ledger sha still match
     what was written count as unchanged without being read."""
-    rendered: dict[str, bytes] = {}
-    sources: dict[str, Span] = {}
-    safe_dirs: set[str] = set()
-    for f in files:
-        if not ledger_paths.screen_output(f.path, root, sink, f.source, safe_dirs):
-            continue
-        if f.path in rendered:
-            sink.report("SS903", f"two outputs claim {f.path}", f.source)
-            continue
-        rendered[f.path] = file_bytes(f)
-        sources[f.path] = f.source
+    rendered, sources = _screened(files, root, sink)
     ledger = ledger_paths.screen_ledger(ledger_paths.read_checked(root, sink, read_ledger), root, sink)
     # Files an interrupted compile wrote are shipspec's too (issue 17: not "edited by hand").
     pending = ledger_paths.screen_ledger(ledger_paths.read_checked(root, Sink(), emit_journal.read_pending), root, sink)
@@ -169,12 +178,7 @@ def plan(
             continue
         if on_disk is not None:
             if path not in ledger:
-                sink.report(
-                    "SS902",
-                    f"{path} exists and was not written by shipspec; it is left alone",
-                    sources[path],
-                    hint="move or delete it, then compile again",
-                )
+                _not_ours(sink, path, sources[path])
                 continue
             if _sha(on_disk) not in (ledger[path], pending.get(path)) and not force:
                 sink.report(
@@ -203,23 +207,22 @@ def plan(
     return p
 
 
+def _not_ours(sink: Sink, path: str, source: Span) -> None:
+    sink.report(
+        "SS902",
+        f"{path} exists and was not written by shipspec; it is left alone",
+        source,
+        hint="move or delete it, then compile again",
+    )
+
+
 def plan_over(files: Iterable[OutputFile], root: Path, sink: Sink, ledger: Mapping[str, str]) -> Plan:
     """``plan`` over a tree known to be exactly what the last compile wrote
     (``settled.tree``): ``ledger`` is that compile's, every path in it holds the bytes
     it names and every directory on the way is the one written through. Those paths
     are neither read nor screened again; a new path is, as ``plan`` does. No file in
     such a tree was edited by hand, so nothing is refused and ``force`` changes nothing."""
-    rendered: dict[str, bytes] = {}
-    sources: dict[str, Span] = {}
-    safe_dirs: set[str] = set()
-    for f in files:
-        if f.path not in ledger and not ledger_paths.screen_output(f.path, root, sink, f.source, safe_dirs):
-            continue
-        if f.path in rendered:
-            sink.report("SS903", f"two outputs claim {f.path}", f.source)
-            continue
-        rendered[f.path] = file_bytes(f)
-        sources[f.path] = f.source
+    rendered, sources = _screened(files, root, sink, ledger)
     p = Plan(root, dict(sorted(rendered.items())), sources, dict(ledger), verified=True)
     for path, data in p.files.items():
         old = ledger.get(path)
@@ -234,12 +237,7 @@ def plan_over(files: Iterable[OutputFile], root: Path, sink: Sink, ledger: Mappi
         if on_disk == data:
             p.unchanged.append(path)
         elif on_disk is not None:
-            sink.report(
-                "SS902",
-                f"{path} exists and was not written by shipspec; it is left alone",
-                sources[path],
-                hint="move or delete it, then compile again",
-            )
+            _not_ours(sink, path, sources[path])
         else:
             p.write.append(path)
     p.delete.extend(sorted(set(ledger) - set(p.files)))
