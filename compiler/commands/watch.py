@@ -26,6 +26,7 @@ unreliable), and at 1,000 files a poll is a few milliseconds of ``stat``.
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -69,7 +70,18 @@ class Watcher:
         self.built: pipeline.Build | None = None  # the last build (a language server reads its diagnostics)
 
     def compile(self) -> pipeline.Planned:
-        """One compile (and write, when it has no errors) from what is in memory."""
+        """One compile (and write, when it has no errors) from what is in memory. The cyclic
+        collector waits meanwhile (it walked the whole held heap mid-step, about a third of a
+        step at 1,000 models); ``run`` collects after reporting, while nothing waits."""
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return self._compile()
+        finally:
+            if enabled:
+                gc.enable()
+
+    def _compile(self) -> pipeline.Planned:
         self.seen = snapshot(self.inputs)
         built = self.built = pipeline.build(
             self.inputs, self.templates, store=self.store, allow=self.allow, ci_install=self.ci_install
@@ -110,6 +122,7 @@ def run(
     """Compile, then poll every ``interval`` seconds until interrupted (or ``cycles`` polls)."""
     watcher = Watcher(inputs, out, templates, force, allow, ci_install)
     report(watcher.compile())
+    gc.collect()
     polls = 0
     try:
         while cycles is None or polls < cycles:
@@ -118,6 +131,7 @@ def run(
             done = watcher.step()
             if done is not None:
                 report(done)
+                gc.collect()  # the step's cyclic garbage, now that its result is out
     except KeyboardInterrupt:
         pass
     return 0
