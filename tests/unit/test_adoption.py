@@ -335,23 +335,31 @@ def test_usage_errors_read_the_same_with_one_commands_parser(tmp_path: Path) -> 
         assert (rc, out, err) == (2, "", one.getvalue()), argv
 
 
-@pytest.mark.parametrize(("command", "collecting"), [("validate", False), ("check", True)])
-def test_the_program_holds_the_collector_off_only_for_brief_commands(
-    command: str, collecting: bool, tmp_path: Path
+@pytest.mark.parametrize(
+    ("argv", "collecting"),
+    [
+        (["validate", "--allow", "SS740"], False),
+        (["check", "--allow", "SS740"], False),  # builds the spec once and ends
+        (["import", "triton", "nowhere"], True),  # any other command keeps collecting
+    ],
+)
+def test_the_program_holds_the_collector_off_for_brief_and_one_build_commands(
+    argv: list[str], collecting: bool, tmp_path: Path
 ) -> None:
     # cli.run is the console script: main, then gc.freeze for the ending process; the
-    # cyclic collector is off for the brief commands only (an lsp or watch keeps collecting).
+    # cyclic collector is off for brief commands and those that build the spec once (an
+    # lsp or compile --watch keeps collecting).
     (tmp_path / "specs").mkdir()
     (tmp_path / "specs" / "s.ship").write_text(MINIMAL)
     probe = (
         "import gc, sys\nfrom compiler import cli\n"
-        f"sys.argv = ['shipspec', {command!r}, '--allow', 'SS740']\n"
+        f"sys.argv = ['shipspec', *{argv!r}]\n"
         "code = cli.run()\nprint(code, gc.isenabled(), gc.get_freeze_count() > 0)\n"
     )
     r = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, cwd=tmp_path, env=dict(os.environ)
     )
-    rc, _, _ = run([command, "--allow", "SS740"], cwd=tmp_path)
+    rc, _, _ = run(argv, cwd=tmp_path)
     assert r.stdout.split()[-3:] == [str(rc), str(collecting), "True"], r.stderr
 
 
