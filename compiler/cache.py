@@ -121,6 +121,19 @@ def _secret() -> bytes:
         return key  # unwritable home: a cache good for this process only
 
 
+class _Signed:
+    """A file the pickler writes to, adding what it writes to a MAC."""
+
+    def __init__(self, fh: Any, mac: hmac.HMAC) -> None:
+        self.fh, self.mac, self.size = fh, mac, 0
+
+    def write(self, data: Any) -> int:
+        self.mac.update(data)
+        self.size += len(data)
+        written: int = self.fh.write(data)
+        return written
+
+
 class Cache:
     """Entries by (kind, key) under ``root/.shipspec/cache/<version>/``."""
 
@@ -175,9 +188,6 @@ class Cache:
         self._write(kind, key, value)
 
     def _write(self, kind: str, key: str, value: Any) -> None:
-        body = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-        mac = hmac.new(self._key, kind.encode(), "sha256")
-        mac.update(body)  # not kind + body, nor mac + body: each a copy of a memo of 100 MB
         path = self._path(kind, key)
         tmp = path.with_name(f".{key}.{os.getpid()}.tmp")
         try:
@@ -190,10 +200,15 @@ class Cache:
                 self._ignored = True
             path.parent.mkdir(parents=True, exist_ok=True)
             with open(tmp, "wb") as fh:
-                fh.write(mac.digest())
-                fh.write(body)
+                # Pickled straight to the file and signed as it goes: the render-unit memo is
+                # ~90 MB at 1,000 models, and holding its pickle was the peak of a cold compile.
+                fh.write(bytes(_MAC))  # the MAC's place, written once the body is
+                signed = _Signed(fh, hmac.new(self._key, kind.encode(), "sha256"))
+                pickle.dump(value, signed, protocol=pickle.HIGHEST_PROTOCOL)
+                fh.seek(0)
+                fh.write(signed.mac.digest())
             os.replace(tmp, path)
-            self.written += _MAC + len(body)
+            self.written += _MAC + signed.size
         except OSError:
             tmp.unlink(missing_ok=True)
 
