@@ -2,16 +2,18 @@
 
 A unit is a function of only the values it is given (frozen IR records, a
 ``resolve.Placement``, the project, strings) and of the templates. Its result (the
-files it rendered, with their parsed documents, and the diagnostics it reported) is
-kept under the digest of the unit's name and the pickle of those values; templates
+files it rendered, the facts of their documents (``kubernetes.policy.facts``), the
+diagnostics it reported and its validation verdict) is kept under the digest of the
+unit's name and the pickle of those values (the larger records in them by the digest
+of their own pickle, ``digest_of``); templates
 and shipspec's own code are not in that digest, so a ``Units`` is only ever filled and
 read under one build configuration (``pipeline.units_key``: the code's version, the
 template overrides, the switches). A pickle that differs for equal values (shared
 references, set order) is a miss, never a wrong hit.
 
-``pipeline`` validates the files of units rendered afresh one unit at a time and keeps
-the verdict with the unit, so a unit taken from the memo is neither rendered nor
-parsed back nor validated again.
+A unit's files are validated as it is rendered (``Units.check``, set by ``pipeline``)
+and only then cut to facts, so a unit taken from the memo is neither rendered nor
+parsed back nor validated again, and a build never holds every parsed document.
 """
 
 from __future__ import annotations
@@ -205,16 +207,19 @@ class Units:
         is pickled once per build however many units take it (a placement, the project)."""
         from compiler.cache import digest
 
-        _HELD.units = self
         parts: list[str | bytes] = [name]
-        for value in inputs:
-            if isinstance(value, Record):
-                held = self._pickled.get(id(value))
-                if held is None or held[0] is not value:
-                    held = self._pickled[id(value)] = (value, _pickle(value))
-                parts.append(held[1])
-            else:
-                parts.append(_pickle(value))
+        _HELD.units = self
+        try:
+            for value in inputs:
+                if isinstance(value, Record):
+                    held = self._pickled.get(id(value))
+                    if held is None or held[0] is not value:
+                        held = self._pickled[id(value)] = (value, _pickle(value))
+                    parts.append(held[1])
+                else:
+                    parts.append(_pickle(value))
+        finally:
+            _HELD.units = None  # a build's records are not kept past its keys
         return digest(*parts)
 
     def export(self, files: list[OutputFile]) -> Exported:
