@@ -147,6 +147,7 @@ class Runs:
     wall: list[float] = field(default_factory=list)
     parts: dict[str, list[float]] = field(default_factory=dict)  # seconds measured inside the process
     files: int = 0
+    mib: float = 0.0  # bytes written (shipspec: its outputs, not .shipspec/)
 
     def add(self, wall: float, files: int, **parts: float) -> None:
         self.wall.append(wall)
@@ -172,6 +173,15 @@ def timed(cmd: Sequence[str], cwd: Path | None = None, ok: tuple[int, ...] = (0,
 
 def count_files(root: Path) -> int:
     return sum(len(files) for _, _, files in os.walk(root))
+
+
+def tree_mib(root: Path) -> float:
+    """MiB in the files under ``root``, shipspec's own ``.shipspec/`` left out."""
+    total = 0
+    for directory, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if d != ".shipspec"]
+        total += sum(os.path.getsize(os.path.join(directory, f)) for f in files)
+    return total / (1 << 20)
 
 
 def shipspec_run(specs: Path, out: Path) -> tuple[float, int]:
@@ -221,15 +231,18 @@ def measure(models: int, rounds: int, kcl: bool, durable: bool, root: Path) -> d
     for i in range(rounds):
         out = _fresh(root, "shipspec")
         runs["shipspec"].add(*shipspec_run(specs, out))
+        runs["shipspec"].mib = tree_mib(out)
         if i == 0:  # what the floor writes: shipspec's files, parsed before any timing
             with entries.open("wb") as f:
                 pickle.dump(floor.collect(out), f, protocol=pickle.HIGHEST_PROTOCOL)
         shutil.rmtree(out)
         took, files, parts = floor_run(entries, _fresh(root, "floor"), durable=False)
         runs["floor"].add(took, files, **parts)
+        runs["floor"].mib = tree_mib(root / "floor")
         if durable:
             took, files, parts = floor_run(entries, _fresh(root, "floor"), durable=True)
             runs["floor+sync"].add(took, files, **parts)
+            runs["floor+sync"].mib = tree_mib(root / "floor")
         shutil.rmtree(root / "floor")
         if python is not None:
             out = _fresh(root, "kcl")
@@ -237,6 +250,7 @@ def measure(models: int, rounds: int, kcl: bool, durable: bool, root: Path) -> d
             if count_files(out) != files or files != kcl_file_count(data):
                 raise SystemExit(f"KCL wrote {count_files(out)} files, expected {kcl_file_count(data)}")
             runs["KCL"].add(took, files, **parts)
+            runs["KCL"].mib = tree_mib(out)
             shutil.rmtree(out)
     return runs
 
@@ -244,10 +258,11 @@ def measure(models: int, rounds: int, kcl: bool, durable: bool, root: Path) -> d
 def table(models: int, runs: dict[str, Runs]) -> list[str]:
     ship = runs["shipspec"]
     lines = [f"{models} models, medians of {len(ship.wall)} alternating rounds (fresh processes, wall from the parent)"]
-    lines.append(f"{'':>12} {'wall s':>8} {'files':>7} {'ms/file':>8}   inside the process (s)")
+    lines.append(f"{'':>12} {'wall s':>8} {'files':>7} {'MiB':>6} {'ms/file':>8}   inside the process (s)")
     for name, r in runs.items():
         parts = ", ".join(f"{part} {r.median(part):.3f}" for part in r.parts)
-        lines.append(f"{name:>12} {r.median():8.3f} {r.files:7d} {r.median() / r.files * 1000:8.3f}   {parts}")
+        per_file = r.median() / r.files * 1000
+        lines.append(f"{name:>12} {r.median():8.3f} {r.files:7d} {r.mib:6.1f} {per_file:8.3f}   {parts}")
     floor = runs["floor"]
     lines.append(f"shipspec / floor, whole process: {ship.median() / floor.median():.2f}x (target <= {FLOOR_TARGET})")
     lines.append(f"shipspec / floor, writing alone: {ship.median() / floor.median('write'):.2f}x")
