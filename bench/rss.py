@@ -137,14 +137,23 @@ def rows_table(models: int, rows: list[tuple[str, dict[str, float | None]]]) -> 
 # -- --where: tracemalloc of one cold compile -------------------------------------------
 
 
-def where(specs: Path, out: Path, top: int = 15) -> list[str]:
+def where(specs: Path, out: Path, top: int = 15, fork: bool = True) -> list[str]:
     """One cold compile in this process under tracemalloc: the traced peak and the
-    ``top`` allocation sites (file:line) alive when the build is complete, before emit."""
+    ``top`` allocation sites (file:line) alive when the build is complete, before emit.
+    ``fork=False`` runs the parse and render workers' share in this process instead
+    (their pools replaced by none), so what they return is traced where it is made."""
     import linecache
     import os
     import tracemalloc
 
     from compiler import cli, pipeline
+
+    if not fork:
+        from compiler.backends.kubernetes import backend as kubernetes
+        from compiler.parse import sources
+
+        for module in (kubernetes, sources):
+            setattr(module, "fork_pool", lambda workers: None)  # noqa: B010 - a name they imported
 
     taken: list[tuple[tracemalloc.Snapshot, int, int]] = []
     plan = pipeline.plan
@@ -175,9 +184,11 @@ def where(specs: Path, out: Path, top: int = 15) -> list[str]:
     snapshot, current, peak_then = taken[0]
     mib = 1 << 20
     stats = snapshot.filter_traces([tracemalloc.Filter(False, tracemalloc.__file__)]).statistics("lineno")
+    how = "workers forked as usual" if fork else "no worker pools: all work in this process"
     lines = [
-        f"tracemalloc, one cold compile in-process: peak traced {traced_peak / mib:.1f} MiB over the whole run; "
-        f"{peak_then / mib:.1f} MiB before emit; {current / mib:.1f} MiB alive when the build was complete",
+        f"tracemalloc, one cold compile in-process ({how}):",
+        f"  peak traced {traced_peak / mib:.1f} MiB over the whole run; {peak_then / mib:.1f} MiB before emit;"
+        f" {current / mib:.1f} MiB alive when the build was complete",
         f"top {top} allocation sites alive then (file:line, MiB, blocks):",
     ]
     for stat in stats[:top]:
@@ -215,18 +226,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             specs = generate(root / "where", args.models)
             code = (
                 "import sys\nfrom pathlib import Path\nfrom bench.rss import where\n"
-                "print('\\n'.join(where(Path(sys.argv[1]), Path(sys.argv[2]))))\n"
+                "print('\\n'.join(where(Path(sys.argv[1]), Path(sys.argv[2]), fork=sys.argv[3] == 'fork')))\n"
             )
-            r = subprocess.run(
-                [sys.executable, "-c", code, str(specs), str(root / "where" / "out")],
-                capture_output=True,
-                text=True,
-                check=False,
-                timeout=3600,
-            )
-            if r.returncode != 0:
-                raise SystemExit(r.stderr[-3000:])
-            print(r.stdout, end="")
+            for how in ("fork", "in-process"):
+                r = subprocess.run(
+                    [sys.executable, "-c", code, str(specs), str(root / "where" / f"out-{how}"), how],
+                    capture_output=True,
+                    text=True,
+                    check=False,
+                    timeout=3600,
+                )
+                if r.returncode != 0:
+                    raise SystemExit(r.stderr[-3000:])
+                print(r.stdout, flush=True)
     return 0
 
 
