@@ -39,6 +39,7 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from bench.synth import generate
 
@@ -155,15 +156,33 @@ def where(specs: Path, out: Path, top: int = 15, fork: bool = True) -> list[str]
         for module in (kubernetes, sources):
             setattr(module, "fork_pool", lambda workers: None)  # noqa: B010 - a name they imported
 
+    from compiler.cache import Cache
+
     taken: list[tuple[tracemalloc.Snapshot, int, int]] = []
-    plan = pipeline.plan
+    phases: list[tuple[str, int, int, int]] = []  # name, traced at entry, peak within, traced at exit
+    peak_before: list[int] = [0]  # the peak over what came before the phases (reset_peak loses it)
 
-    def plan_after_snapshot(*args: object, **kwargs: object) -> pipeline.Planned:
-        current, peak_so_far = tracemalloc.get_traced_memory()
-        taken.append((tracemalloc.take_snapshot(), current, peak_so_far))
-        return plan(*args, **kwargs)  # type: ignore[arg-type]
+    def phase(name: str, fn: Any, snapshot: bool = False) -> Any:
+        def measured(*args: Any, **kwargs: Any) -> Any:
+            current, peak_so_far = tracemalloc.get_traced_memory()
+            peak_before[0] = max(peak_before[0], peak_so_far)
+            if snapshot and not taken:
+                taken.append((tracemalloc.take_snapshot(), current, peak_before[0]))
+            tracemalloc.reset_peak()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                after, peak_within = tracemalloc.get_traced_memory()
+                phases.append((name, current, peak_within, after))
+                peak_before[0] = max(peak_before[0], peak_within)
+                tracemalloc.reset_peak()
 
-    pipeline.plan = plan_after_snapshot
+        return measured
+
+    plan, emit, close = pipeline.plan, pipeline.emit, Cache.close
+    pipeline.plan = phase("plan (reads the tree)", plan, snapshot=True)
+    pipeline.emit = phase("emit (writes the files)", emit)
+    setattr(Cache, "close", phase("cache close (deferred entries pickled, written)", close))  # noqa: B010
     argv = sys.argv
     sys.argv = ["shipspec", "compile", str(specs), "--out", str(out), "--format", "json"]
     devnull = open(os.devnull, "w")  # the report is not wanted
@@ -175,9 +194,11 @@ def where(specs: Path, out: Path, top: int = 15, fork: bool = True) -> list[str]
     finally:
         sys.stdout = stdout
         sys.argv = argv
-        pipeline.plan = plan
+        pipeline.plan, pipeline.emit = plan, emit
+        setattr(Cache, "close", close)  # noqa: B010
         devnull.close()
     _, traced_peak = tracemalloc.get_traced_memory()
+    traced_peak = max(traced_peak, peak_before[0])
     tracemalloc.stop()
     if rc != 0 or not taken:
         raise SystemExit(f"the in-process compile exited {rc} (snapshots: {len(taken)})")
@@ -189,8 +210,12 @@ def where(specs: Path, out: Path, top: int = 15, fork: bool = True) -> list[str]
         f"tracemalloc, one cold compile in-process ({how}):",
         f"  peak traced {traced_peak / mib:.1f} MiB over the whole run; {peak_then / mib:.1f} MiB before emit;"
         f" {current / mib:.1f} MiB alive when the build was complete",
-        f"top {top} allocation sites alive then (file:line, MiB, blocks):",
     ]
+    for name, entry, within, exit_ in phases:
+        lines.append(
+            f"  {name}: {entry / mib:.1f} MiB at entry, peak {within / mib:.1f} MiB within, {exit_ / mib:.1f} at exit"
+        )
+    lines.append(f"top {top} allocation sites alive when the build was complete (MiB, blocks, file:line):")
     for stat in stats[:top]:
         frame = stat.traceback[0]
         code = linecache.getline(frame.filename, frame.lineno).strip()
