@@ -2,7 +2,8 @@
 
 Runs in the side virtualenv where ``bench.peers`` installs kcl-lib (never in the
 project's own environment): one ``ExecProgram`` of the KCL program (the model list
-passed as ``option("models_file")``), then each ``{path, text}`` of its ``files``
+file's JSON text passed as ``option("models")``; KCL's own ``file.read`` refuses paths
+outside the program's directory), then each ``{path, text}`` of its ``files``
 written under OUT (each directory made once, nothing fsynced, no validation).
 Prints ``{"exec_s": ..., "write_s": ..., "files": ...}``; the parent times the whole
 process. Only the standard library and kcl-lib.
