@@ -153,7 +153,7 @@ def build(
     it when what they depend on is unchanged: the unit's inputs, the template overrides,
     the validation switch, ``ci_install``, and shipspec's own code and data (the store's
     version). The checks always run, and allowances apply after the store. A unit's files
-    taken from the store carry only the facts of their documents (``policy.facts``);
+    taken from the store carry only the facts of their documents (``backends.facts``);
     everything else is the same bytes."""
     raw = check_loaded(load(inputs, store))
     checked = allowed(raw, allow, rendered=False)

@@ -2,7 +2,7 @@
 
 A unit is a function of only the values it is given (frozen IR records, a
 ``resolve.Placement``, the project, strings) and of the templates. Its result (the
-files it rendered, the facts of their documents (``kubernetes.policy.facts``), the
+files it rendered, the facts of their documents (``backends.facts``), the
 diagnostics it reported and its validation verdict) is kept under the digest of the
 unit's name and the pickle of those values (the larger records in them by the digest
 of their own pickle, ``digest_of``); templates
@@ -53,7 +53,7 @@ class UnitResult(Record):
     verdict: tuple[Diagnostic, ...] | None = None
     k8s_version: str | None = None
     value: Any = None  # what a value unit (``Units.value``) computed; it renders no files
-    # The files' documents are only their ``policy.facts``: enough for the policy checks and
+    # The files' documents are only their ``backends.facts.facts``: enough for the policy checks and
     # the kustomization, not for validation, so such a result is used only with its verdict.
     trimmed: bool = False
 
@@ -64,7 +64,7 @@ class UnitResult(Record):
         (security contexts, spread rules): 0.3 s of loading the memo at 1,000 models became 0.02 s."""
         if self.trimmed or not self.files:
             return self
-        from compiler.backends.kubernetes.policy import facts
+        from compiler.backends.facts import facts
 
         files = tuple(
             (p, t, s, k, tuple(_shared(facts(d), shared) for d in docs), c) for p, t, s, k, docs, c in self.files

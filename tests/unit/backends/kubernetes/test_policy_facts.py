@@ -1,4 +1,4 @@
-"""``policy.facts``: what the render-unit memo keeps of a document instead of the whole of it.
+"""``backends.facts``: what the render-unit memo keeps of a document instead of the whole of it.
 
 The policy checks and the kustomization must decide the same on the facts as on the
 documents, for the objects shipspec renders and for objects a template override could
@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from compiler.backends.facts import facts
 from compiler.backends.kubernetes import kustomize
 from compiler.backends.kubernetes import policy as k8s_policy
 from compiler.backends.render import Templates
@@ -35,7 +36,7 @@ def rendered() -> tuple[Checked, list[OutputFile]]:
 def _trimmed(files: list[OutputFile]) -> list[OutputFile]:
     from dataclasses import replace
 
-    return [replace(f, documents=tuple(k8s_policy.facts(d) for d in f.documents)) for f in files]
+    return [replace(f, documents=tuple(facts(d) for d in f.documents)) for f in files]
 
 
 def _verdict(checked: Checked, files: list[OutputFile]) -> list[tuple[str, str]]:
@@ -118,4 +119,4 @@ def test_the_memo_keeps_one_object_per_equal_fact(tmp_path: Path) -> None:
     documents = {f.path: f.documents for f in built.files}
     for result in entry[0].values():
         for path, _text, _source, _kind, kept, _cm in result.files:
-            assert list(kept) == [k8s_policy.facts(d) for d in documents[path]]
+            assert list(kept) == [facts(d) for d in documents[path]]

@@ -1,0 +1,83 @@
+"""The facts of a rendered Kubernetes object: what the render-unit memo keeps of it.
+
+Kept apart from the Kubernetes backend because the memo (shared by every backend)
+cuts each unit's documents down to these once they are validated. They must hold
+everything ``kubernetes/policy.py`` and ``kubernetes/kustomize.py`` read; a reader
+that wants more must add it here (tests/unit/backends/kubernetes/test_policy_facts.py
+compares the two readers' results on facts and on whole documents).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def facts(doc: Any) -> Any:
+    """What of a rendered object the policy checks (``kubernetes/policy.py``) and the
+    kustomization read (kind, apiVersion, name, namespace, pod security settings, env
+    names, labels, spread, selectors and scaling targets), and nothing else (issue 16:
+    loading whole documents was 95 % of loading the memo). Values are copied as found,
+    odd types included, so the checks decide the same on this as on the document."""
+    if not isinstance(doc, dict):
+        return doc
+    out: dict[str, Any] = _pick(doc, "kind", "apiVersion")
+    meta = doc.get("metadata")
+    if "metadata" in doc:
+        out["metadata"] = _pick(meta, "name", "namespace") if isinstance(meta, dict) else meta
+    if "spec" not in doc:
+        return out
+    spec = doc["spec"]
+    if not isinstance(spec, dict):
+        out["spec"] = spec
+        return out
+    kept = _pick(spec, "podSelector", "policyTypes", "selector", "scaleTargetRef", "minReplicas", "minReplicaCount")
+    if "template" in spec:
+        kept["template"] = _template(spec["template"])
+    if "pytorchReplicaSpecs" in spec:
+        replicas = spec["pytorchReplicaSpecs"]
+        kept["pytorchReplicaSpecs"] = (
+            {
+                name: ({"template": _template(r["template"])} if "template" in r else {}) if isinstance(r, dict) else r
+                for name, r in replicas.items()
+            }
+            if isinstance(replicas, dict)
+            else replicas
+        )
+    out["spec"] = kept
+    return out
+
+
+def _pick(d: Any, *keys: str) -> dict[str, Any]:
+    return {k: d[k] for k in keys if k in d} if isinstance(d, dict) else {}
+
+
+def _template(template: Any) -> Any:
+    if not isinstance(template, dict):
+        return template
+    out = {}
+    if "metadata" in template:
+        meta = template["metadata"]
+        out["metadata"] = _pick(meta, "labels") if isinstance(meta, dict) else meta
+    if "spec" in template:
+        pod = template["spec"]
+        if isinstance(pod, dict):
+            kept = _pick(pod, "securityContext", "automountServiceAccountToken", "topologySpreadConstraints")
+            for key in ("initContainers", "containers"):
+                if key in pod:
+                    kept[key] = [_container(c) for c in pod[key]] if isinstance(pod[key], list) else pod[key]
+            out["spec"] = kept
+        else:
+            out["spec"] = pod
+    return out
+
+
+def _container(c: Any) -> Any:
+    if not isinstance(c, dict):
+        return c
+    kept = _pick(c, "name", "securityContext")
+    if "env" in c:
+        env = c["env"]
+        if isinstance(env, list):
+            env = [_pick(v, "name", "valueFrom") if isinstance(v, dict) else v for v in env]
+        kept["env"] = env
+    return kept
