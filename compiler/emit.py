@@ -63,6 +63,8 @@ class Plan:
     replace: set[str] = field(default_factory=set)
     # Planned over a tree verified as the last compile left it (``plan_over``).
     verified: bool = False
+    # sha256 of the ledger ``apply`` left (``settled.record`` vouches for it).
+    ledger_sha: str | None = None
     # sha256 of ``files[path]``, computed once (the plan, the ledger and ``observed`` all need it).
     shas: dict[str, str] = field(default_factory=dict, repr=False)
 
@@ -265,6 +267,7 @@ def apply(p: Plan) -> None:
     for directory in sorted(changed):
         _sync_dir(directory)
     ledger = ledger_bytes(p)
+    p.ledger_sha = _sha(ledger)
     if _read(p.root / LEDGER) != ledger:
         write_atomic(p.root / LEDGER, ledger)
         _sync_dir((p.root / LEDGER).parent)

@@ -211,21 +211,12 @@ def _render_and_validate(
         k8s_version, validators = checked.resolved.project.kubernetes_version, file_validators()
         done: set[int] = set()
         if units is not None:
-            # A unit's files are validated on their own and the verdict kept with the unit
-            # (validation reads nothing but the file, the version and the validators).
-            fresh = dict(units.fresh)
-            for key, unit_files in units.reused.items():
-                result = units.used[key]
-                if result.verdict is not None and result.k8s_version == k8s_version:
-                    sink.extend(result.verdict)
-                    done.update(id(f) for f in unit_files)
-                else:
-                    fresh[key] = unit_files
-            for key, unit_files in fresh.items():
-                own = Sink()
-                output_validation.validate_files(unit_files, k8s_version, own, validators)
-                units.validated(key, own.items, k8s_version)
-                sink.extend(own.items)
+            # A unit's files were validated as it was rendered (``Units.check``; validation
+            # reads nothing but the file, the version and the validators): its verdict stands.
+            for key, unit_files in units.files.items():
+                verdict = units.used[key].verdict
+                assert verdict is not None, "a validating build keeps a verdict with every unit"
+                sink.extend(verdict)
                 done.update(id(f) for f in unit_files)
         rest = [f for f in files if id(f) not in done]
         if units is None:

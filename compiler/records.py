@@ -132,22 +132,12 @@ def record(cls: type[_T]) -> type[_T]:
 
 
 def _pickles_by_names(cls: type) -> None:
-    """The state dataclass pickles (each field's value, in order), without its call to
-    ``fields`` per object: that was most of loading a cached IR or render unit (issue 16)."""
-    names = tuple(f.name for f in dataclasses.fields(cls))
-    state = _getter(names)
-    put = object.__setattr__
-
-    def __getstate__(self: Any) -> tuple[Any, ...]:
-        return state(self)
-
-    def __setstate__(self: Any, values: Any) -> None:
-        for name, value in zip(names, values, strict=False):
-            put(self, name, value)
-
-    for fn in (__getstate__, __setstate__):
-        fn.__qualname__ = f"{cls.__qualname__}.{fn.__name__}"
-        setattr(cls, fn.__name__, fn)
+    """A record ``dataclass`` made (the unusual ones ``_plain`` leaves to it) pickles as the
+    fast path's do (``_pickling``), without dataclass's call to ``fields`` per object: that
+    was most of loading a cached IR or render unit (issue 16)."""
+    for name, fn in _pickling(tuple(f.name for f in dataclasses.fields(cls))).items():
+        fn.__qualname__ = f"{cls.__qualname__}.{name}"
+        setattr(cls, name, fn)
 
 
 # What the fast path below leaves to ``dataclasses.dataclass``: annotations it would read as
@@ -387,6 +377,13 @@ def _frozen(cls: type, names: tuple[str, ...]) -> dict[str, Callable[..., Any]]:
             raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
         super(owner, self).__delattr__(name)
 
+    return {"__setattr__": __setattr__, "__delattr__": __delattr__, **_pickling(names)}
+
+
+def _pickling(names: tuple[str, ...]) -> dict[str, Callable[..., Any]]:
+    """A slotted dataclass's ``__getstate__``/``__setstate__`` (each field's value, in order),
+    reading the names once instead of ``fields`` per object."""
+
     def __getstate__(self: Any) -> list[Any]:
         return [getattr(self, name) for name in names]
 
@@ -394,12 +391,7 @@ def _frozen(cls: type, names: tuple[str, ...]) -> dict[str, Callable[..., Any]]:
         for name, value in zip(names, state, strict=False):
             object.__setattr__(self, name, value)
 
-    return {
-        "__setattr__": __setattr__,
-        "__delattr__": __delattr__,
-        "__getstate__": __getstate__,
-        "__setstate__": __setstate__,
-    }
+    return {"__getstate__": __getstate__, "__setstate__": __setstate__}
 
 
 _PENDING = "(the signature: records._signature_doc)"

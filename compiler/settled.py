@@ -211,8 +211,9 @@ def record(
     """After a compile applied ``plan`` under ``root`` without errors: what the next run compares.
     ``before``: the tree the plan was made over; the files it did not write keep the stat
     found then (an edit since makes the next run miss, never hit wrongly)."""
-    from compiler.emit import ledger_bytes
-
+    ledger_sha = plan.ledger_sha
+    if ledger_sha is None:
+        return  # not applied: nothing on disk to vouch for
     base = os.fspath(root)
     now = time.time_ns()
     paths = [LEDGER, *plan.files]
@@ -235,7 +236,7 @@ def record(
         stats[path] = seen
         if not stat.S_ISDIR(seen[4]) and now - max(seen[1], seen[2]) <= SETTLE_NS:
             # A later edit within the clock's granularity could keep this stat: compare bytes too.
-            racy[path] = hashlib.sha256(ledger_bytes(plan)).hexdigest() if path == LEDGER else plan.sha(path)
+            racy[path] = ledger_sha if path == LEDGER else plan.sha(path)
     ledger = {path: plan.sha(path) for path in plan.files}
     found = {"key": inputs.key, "diagnostics": tuple(diagnostics), "files": len(plan.files)}
     store.put(KIND, root_key(KIND, root), {**found, "stats": stats, "racy": racy, "ledger": ledger})

@@ -73,8 +73,8 @@ class UnitResult(Record):
 
 
 # What a forked worker sends back (Units.export): the number of units it rendered, and per
-# unit its key, result, whether it was rendered afresh and where its files are in the worker's.
-Exported = tuple[int, list[tuple[str, UnitResult, bool, list[int]]]]
+# unit its key, result and where its files are in the worker's.
+Exported = tuple[int, list[tuple[str, UnitResult, list[int]]]]
 
 
 @dataclass
@@ -83,16 +83,15 @@ class Units:
 
     known: dict[str, UnitResult] = field(default_factory=dict)
     used: dict[str, UnitResult] = field(default_factory=dict)
-    # This build's units rendered afresh: key -> the files (validated by pipeline).
-    fresh: dict[str, list[OutputFile]] = field(default_factory=dict)
-    # This build's units with a verdict (taken from the memo, or validated as rendered): key -> the files.
-    reused: dict[str, list[OutputFile]] = field(default_factory=dict)
+    # This build's units, rendered or taken from the memo: key -> the files (with ``check``,
+    # each unit's verdict is ``used[key].verdict``).
+    files: dict[str, list[OutputFile]] = field(default_factory=dict)
     rendered: int = 0
-    # The Kubernetes version this build validates against (None: it does not validate); a
-    # trimmed result without a verdict for it is a miss.
+    # The Kubernetes version this build validates against, and what validates a unit's files
+    # as it is rendered (None: the build does not validate). A result the memo keeps has
+    # only its documents' facts, so with ``check`` one without a verdict for this version
+    # is a miss.
     k8s_version: str | None = None
-    # Validates a unit's files as it is rendered (the verdict under ``k8s_version``); None:
-    # the pipeline validates what ``fresh`` holds.
     check: Callable[[list[OutputFile]], tuple[Diagnostic, ...]] | None = None
     _shared: dict[str, Any] = field(default_factory=dict)
     # id() of a record -> (the record, its digest) for ``digest_of``: this build's, and what an
@@ -136,40 +135,26 @@ class Units:
         except Exception:  # noqa: BLE001 - an input that does not pickle: render, never memoise
             return fn(templates, sink, *inputs)
         hit = self.used.get(key) or self.known.get(key)
-        if (
-            hit is not None
-            and hit.trimmed
-            and self.k8s_version is not None
-            and (hit.verdict is None or hit.k8s_version != self.k8s_version)
-        ):
+        if hit is not None and self.check is not None and (hit.verdict is None or hit.k8s_version != self.k8s_version):
             hit = None  # its documents are facts only: it cannot be validated, so render it again
-        if hit is not None:
-            sink.extend(hit.diagnostics)
-            files = [OutputFile(p, t, s, k, documents=d, config_map=c) for p, t, s, k, d, c in hit.files]
-            self.used[key] = hit
-            if hit.verdict is not None:
-                self.reused.setdefault(key, []).extend(files)
-            else:
-                self.fresh.setdefault(key, []).extend(files)
-            return files
-        own = Sink()
-        files = fn(templates, own, *inputs)
-        self.rendered += 1
-        sink.extend(own.items)
-        result = UnitResult(
-            tuple((f.path, f.text, f.source, f.kind, f.documents, f.config_map) for f in files), tuple(own.items)
-        )
-        if self.check is None:
-            self.used[key] = result
-            self.fresh[key] = list(files)
-            return files
-        # Validated as rendered, then only its documents' facts are kept: a build never holds
-        # every parsed document at once (most of a cold compile's memory), and a forked
-        # worker sends back the verdict and the facts instead of whole documents.
-        result = dataclasses.replace(result, verdict=self.check(files), k8s_version=self.k8s_version)
-        result = self.used[key] = result.kept(self._shared)
-        files = [OutputFile(p, t, s, k, documents=d, config_map=c) for p, t, s, k, d, c in result.files]
-        self.reused[key] = files
+        if hit is None:
+            own = Sink()
+            rendered = fn(templates, own, *inputs)
+            self.rendered += 1
+            hit = UnitResult(
+                tuple((f.path, f.text, f.source, f.kind, f.documents, f.config_map) for f in rendered),
+                tuple(own.items),
+            )
+            if self.check is not None:
+                # Validated as rendered, then only its documents' facts are kept: a build never
+                # holds every parsed document at once (most of a cold compile's memory), and a
+                # forked worker sends back the verdict and the facts instead of whole documents.
+                verdict = self.check(rendered)
+                hit = dataclasses.replace(hit, verdict=verdict, k8s_version=self.k8s_version).kept(self._shared)
+        sink.extend(hit.diagnostics)
+        self.used[key] = hit
+        files = [OutputFile(p, t, s, k, documents=d, config_map=c) for p, t, s, k, d, c in hit.files]
+        self.files.setdefault(key, []).extend(files)
         return files
 
     def value(self, name: str, fn: Callable[..., Any], sink: Sink, *inputs: Any) -> Any:
@@ -222,31 +207,29 @@ class Units:
             _HELD.units = None  # a build's records are not kept past its keys
         return digest(*parts)
 
+    def forked(self) -> Units:
+        """What a forked worker renders with: this memo, validation and the digests held
+        (what it used goes back by ``export``)."""
+        carried = {**self.carried, **self.held}
+        return Units(known=self.known, k8s_version=self.k8s_version, check=self.check, carried=carried)
+
     def export(self, files: list[OutputFile]) -> Exported:
         """This build's units, to travel back from a forked worker that rendered ``files``:
-        the number rendered and (key, result, fresh, where its files are in ``files``)."""
+        the number rendered and (key, result, where its files are in ``files``)."""
         at = {id(f): i for i, f in enumerate(files)}
         log = []
-        for fresh, by_key in ((True, self.fresh), (False, self.reused)):
-            for key, unit_files in by_key.items():
-                where = [at.get(id(f)) for f in unit_files]
-                if None not in where:  # else the files are validated as any other file
-                    log.append((key, self.used[key], fresh, [i for i in where if i is not None]))
+        for key, unit_files in self.files.items():
+            where = [at[id(f)] for f in unit_files if id(f) in at]
+            log.append((key, self.used[key], where))
         return self.rendered, log
 
-    def adopt(
-        self, exported: tuple[int, list[tuple[str, UnitResult, bool, list[int]]]], files: list[OutputFile]
-    ) -> None:
+    def adopt(self, exported: Exported, files: list[OutputFile]) -> None:
         """Take in what a forked worker's ``export`` sent back with its ``files``."""
         rendered, log = exported
         self.rendered += rendered
-        for key, result, fresh, where in log:
+        for key, result, where in log:
             self.used[key] = result
-            (self.fresh if fresh else self.reused).setdefault(key, []).extend(files[i] for i in where)
-
-    def validated(self, key: str, verdict: list[Diagnostic], k8s_version: str) -> None:
-        """Keep the validation diagnostics of a unit's files with the unit."""
-        self.used[key] = dataclasses.replace(self.used[key], verdict=tuple(verdict), k8s_version=k8s_version)
+            self.files.setdefault(key, []).extend(files[i] for i in where)
 
 
 def _shared(value: Any, table: dict[str, Any]) -> Any:

@@ -21,7 +21,7 @@ from compiler.backends.kubernetes import policy as k8s_policy
 from compiler.backends.kubernetes import serving as k8s_serving
 from compiler.backends.kubernetes import training as k8s_training
 from compiler.backends.kubernetes import validate as k8s_validate
-from compiler.backends.memo import Exported, Scope, Units, unit
+from compiler.backends.memo import Exported, Scope, unit
 from compiler.backends.objects import Renders, fragment, object_file
 from compiler.backends.render import Templates
 from compiler.diagnostics import Diagnostic, Sink, Span
@@ -339,7 +339,7 @@ def _render_forked(task: tuple[int, int, int]) -> tuple[list[OutputFile], list[D
     assert _FORKED is not None
     sink = Sink()
     # A worker takes units from the memo the parent loaded and sends back what it used.
-    units = Units(known=_FORKED.units.known) if _FORKED.units is not None else None
+    units = _FORKED.units.forked() if _FORKED.units is not None else None
     ctx = RenderContext(_FORKED.resolved, _FORKED.templates, sink, units=units)
     index, part, parts = task
     env = sorted(ctx.spec.environments, key=lambda e: e.name)[index]

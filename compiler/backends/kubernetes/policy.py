@@ -174,6 +174,4 @@ def _verify_production(ns: str, objects: list[tuple[dict[str, Any], Span]], sink
 
 def _at_least_two(replicas: Any) -> bool:
     """An HPA's minReplicas (absent or null: Kubernetes' default, 1)."""
-    if replicas is None:
-        return False
     return isinstance(replicas, int) and not isinstance(replicas, bool) and replicas >= 2

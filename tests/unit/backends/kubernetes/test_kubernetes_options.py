@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import yaml
 
 from compiler.resources import templates_dir
@@ -194,3 +195,21 @@ def test_a_cached_model_gets_a_server_cache(tmp_path: Path) -> None:
     assert cached != GATEWAY
     assert not any(a.startswith("--cache-config") for a in args(GATEWAY, tmp_path / "plain"))
     assert "--cache-config=local,size=67108864" in args(cached, tmp_path / "cached")
+
+
+def test_forked_workers_render_and_validate_units_as_the_parent_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A build with the render-unit memo forks the Kubernetes workers as a cold compile at
+    1,000 models does; each unit comes back validated (its verdict) with its documents cut
+    to facts, and the build equals one in a single process and one without the memo."""
+    from compiler.backends.kubernetes import backend as kubernetes
+    from compiler.cache import Memory
+    from compiler.pipeline import build
+    from tests.support.k8s_support import SPECS
+
+    results = []
+    for threshold, store in ((0, Memory()), (10**9, Memory()), (10**9, None)):
+        monkeypatch.setattr(kubernetes, "PARALLEL_FROM", threshold)
+        built = build([SPECS], store=store)
+        results.append(([(f.path, f.text) for f in built.files], built.diagnostics))
+    assert results[0] == results[1] == results[2]
+    assert len(results[0][0]) > 50
