@@ -6,6 +6,7 @@ printed; docs/triton.md records a run). The built-in generator stays the fallbac
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -27,16 +28,30 @@ pytestmark = [
 RATE, DURATION = 20.0, 3.0  # small enough for a 2-core machine
 
 
+def _kept_rate(measure: Callable[[], loadtest.LoadResult]) -> loadtest.LoadResult:
+    """A run that kept the asked rate, measuring once more if the first fell behind: on a
+    shared 2-core machine a stall of the neighbours can hold a 3 s run back (a CI run once
+    got 15 of 20 rps over gRPC). A generator that does not keep the rate fails both times."""
+    first = measure()
+    return first if abs(first.rate_rps - RATE) / RATE < 0.2 else measure()
+
+
 def test_perf_analyzer_and_the_builtin_generator_agree(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("LD_LIBRARY_PATH", library_path())
     binary = str(perf_analyzer_binary())
     with TritonServer(_repository(tmp_path), models=[MODEL]) as server:
-        builtin = loadtest.run(server.http_url, MODEL, rate=RATE, duration=DURATION, percentile=99)
-        perf = loadtest.run_perf_analyzer(binary, server.http_url, MODEL, rate=RATE, duration=DURATION, percentile=99)
-        perf_grpc = loadtest.run_perf_analyzer(
-            binary, f"grpc://{server.grpc_url}", MODEL, rate=RATE, duration=DURATION, percentile=99
+        builtin = _kept_rate(lambda: loadtest.run(server.http_url, MODEL, rate=RATE, duration=DURATION, percentile=99))
+        perf = _kept_rate(
+            lambda: loadtest.run_perf_analyzer(
+                binary, server.http_url, MODEL, rate=RATE, duration=DURATION, percentile=99
+            )
+        )
+        perf_grpc = _kept_rate(
+            lambda: loadtest.run_perf_analyzer(
+                binary, f"grpc://{server.grpc_url}", MODEL, rate=RATE, duration=DURATION, percentile=99
+            )
         )
         # The CLI picks perf_analyzer where it is installed, and writes the same evidence.
         monkeypatch.setenv(loadtest.PERF_ANALYZER_ENV, binary)
