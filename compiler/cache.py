@@ -4,7 +4,8 @@ What it holds, each entry keyed by the sha256 of everything it depends on:
 
 - ``ir``: the lowered IR and diagnostics of one spec file (its display path and text);
 - ``units``: per build configuration, the render units the last build used
-  (``compiler.backends.memo``): one entry, so a one-model edit renders only that model's;
+  (``compiler.backends.memo``): one entry, so a one-model edit renders only that model's,
+  and beside it (``texts``, a blob) their files' texts, read only where a build needs one;
 - ``stat``: per output root, the (size, mtime, inode) and sha256 of each file shipspec
   wrote or read there, so the next plan need not read a file that did not change.
 
@@ -39,11 +40,11 @@ from compiler import __version__
 
 DIR = ".shipspec/cache"
 # Bump when the layout or the meaning of an entry changes.
-FORMAT = 1
+FORMAT = 2
 LIMIT_BYTES = 512 << 20
 # Kinds put while the output root does not exist yet that are written on ``close`` if a
 # compile created it meanwhile (the render units of a first compile, for the next edit).
-DEFERRED = frozenset({"ir", "jinja", "units"})
+DEFERRED = frozenset({"ir", "jinja", "units", "texts"})
 _MAC = hashlib.sha256().digest_size
 
 
@@ -134,6 +135,13 @@ class _Signed:
         return written
 
 
+class _Blob:
+    """A deferred ``put_blob``."""
+
+    def __init__(self, chunks: Iterable[bytes], replaces: str | None) -> None:
+        self.chunks, self.replaces = chunks, replaces
+
+
 class Cache:
     """Entries by (kind, key) under ``root/.shipspec/cache/<version>/``."""
 
@@ -175,6 +183,62 @@ class Cache:
         self.hits += 1
         return value
 
+    def put_blob(self, kind: str, name: str, chunks: Iterable[bytes], *, replaces: str | None = None) -> None:
+        """Store ``chunks`` as the bytes of ``kind/name``, unsigned: what reads them checks each
+        part against a signed entry (the memo's texts against their files' digests). Once
+        written, the other blobs of ``kind`` whose names start with ``replaces`` go (a reader
+        that opened one keeps it). Deferred as ``put`` is; ``chunks`` is read only then."""
+        if not self.writable:
+            return
+        if not self.root.is_dir():
+            if kind in DEFERRED:
+                self._pending[(kind, name)] = _Blob(chunks, replaces)
+            return
+        self._write_blob(kind, name, chunks, replaces)
+
+    def open_blob(self, kind: str, name: str) -> Any:
+        """A read-only memory map of ``kind/name`` (bytes when it is empty), or None."""
+        import mmap
+
+        try:
+            with open(self.dir / kind / name, "rb") as fh:
+                if os.fstat(fh.fileno()).st_size == 0:
+                    return b""
+                return mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+        except (OSError, ValueError):
+            return None
+
+    def _write_blob(self, kind: str, name: str, chunks: Iterable[bytes], replaces: str | None) -> None:
+        folder = self.dir / kind
+        path = folder / name
+        tmp = folder / f".{name}.{os.getpid()}.tmp"
+        try:
+            self._ignore()
+            folder.mkdir(parents=True, exist_ok=True)
+            size = 0
+            with open(tmp, "wb") as fh:
+                for chunk in chunks:
+                    fh.write(chunk)
+                    size += len(chunk)
+            os.replace(tmp, path)
+            self.written += size
+        except OSError:
+            tmp.unlink(missing_ok=True)
+            return
+        if replaces is not None:
+            for other in folder.iterdir():
+                if other.name != name and other.name.startswith(replaces):
+                    other.unlink(missing_ok=True)
+
+    def _ignore(self) -> None:
+        if not self._ignored:
+            self.base.mkdir(parents=True, exist_ok=True)
+            ignore = self.base / ".gitignore"
+            if not ignore.is_file():
+                # Never committed: the cache is local (and worthless elsewhere: see _secret).
+                ignore.write_text("# Local build cache of shipspec; safe to delete.\n*\n")
+            self._ignored = True
+
     def put(self, kind: str, key: str, value: Any) -> None:
         """Store an entry (atomically); a cache that cannot be written is no error. Nothing is
         written under an output root that does not exist yet: a compile that fails (or one
@@ -191,13 +255,7 @@ class Cache:
         path = self._path(kind, key)
         tmp = path.with_name(f".{key}.{os.getpid()}.tmp")
         try:
-            if not self._ignored:
-                self.base.mkdir(parents=True, exist_ok=True)
-                ignore = self.base / ".gitignore"
-                if not ignore.is_file():
-                    # Never committed: the cache is local (and worthless elsewhere: see _secret).
-                    ignore.write_text("# Local build cache of shipspec; safe to delete.\n*\n")
-                self._ignored = True
+            self._ignore()
             path.parent.mkdir(parents=True, exist_ok=True)
             with open(tmp, "wb") as fh:
                 # Pickled straight to the file and signed as it goes: the render-unit memo is
@@ -218,7 +276,10 @@ class Cache:
         pending, self._pending = self._pending, {}
         if pending and self.root.is_dir():
             for (kind, key), value in pending.items():
-                self._write(kind, key, value)
+                if isinstance(value, _Blob):
+                    self._write_blob(kind, key, value.chunks, value.replaces)
+                else:
+                    self._write(kind, key, value)
         if not self.written or not self.dir.is_dir():
             return
         for other in self.base.iterdir():

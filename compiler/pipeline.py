@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -166,7 +167,8 @@ def build(
         from compiler.parse.sources import file_key
 
         key = build_key([file_key(s.path, s.text) for s in raw.sources], template_dir, validate_output, ci_install)
-        units = Units.from_entry(store.get("units", units_key(template_dir, validate_output, ci_install)))
+        memo = store.get("units", units_key(template_dir, validate_output, ci_install))
+        units = Units.from_entry(memo, _texts(store))
         if validate_output:
             units.k8s_version = raw.resolved.project.kubernetes_version
             units.check = _unit_check(units.k8s_version)
@@ -178,7 +180,7 @@ def build(
         store.put("digests", "held", units.held)  # only this build's: the others are let go
     if store is not None and units is not None and (units.worth_keeping() or not _persistent(store)):
         # One entry for every unit this build used (and no others: the memo stays the build's size).
-        store.put("units", units_key(template_dir, validate_output, ci_install), units.entry())
+        _keep(store, units_key(template_dir, validate_output, ci_install), units)
     return Build(checked, tuple(files), _reported(raw, found, allow), key)
 
 
@@ -255,6 +257,36 @@ def _unit_check(k8s_version: str) -> Callable[[list[OutputFile]], tuple[Diagnost
         return tuple(own.items)
 
     return check
+
+
+def _texts(store: Store) -> Callable[[str], Any] | None:
+    """What opens a packed memo's texts in ``store`` (a store on disk keeps them apart)."""
+    from compiler.backends.memo import TextPack
+    from compiler.cache import Cache
+
+    if not isinstance(store, Cache):
+        return None
+    cache = store
+
+    def texts(name: str) -> TextPack | None:
+        data = cache.open_blob("texts", name)
+        return None if data is None else TextPack(data, f"{cache.dir}/texts/{name}")
+
+    return texts
+
+
+def _keep(store: Store, key: str, units: Units) -> None:
+    """Put ``units``' entry in ``store``: on disk, its texts in a pack of their own beside it
+    (written first: an entry whose pack is missing is an empty memo)."""
+    from compiler.cache import Cache
+
+    if not isinstance(store, Cache):
+        store.put("units", key, units.entry())
+        return
+    name = f"{key}.{os.urandom(8).hex()}"
+    entry, chunks = units.packed(name)
+    store.put_blob("texts", name, chunks, replaces=f"{key}.")
+    store.put("units", key, entry)
 
 
 def _persistent(store: Store) -> bool:

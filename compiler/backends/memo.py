@@ -22,17 +22,19 @@ import dataclasses
 import hashlib
 import io
 import pickle
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from operator import attrgetter, methodcaller
 from typing import Any
 
 from compiler.diagnostics import Diagnostic, Sink, Span
-from compiler.output import OutputFile
+from compiler.output import OutputFile, file_bytes, stored
 from compiler.records import Record, record
 
-# path, text, source, kind, documents, config_map
-FileRecord = tuple[str, str, Span, str, tuple[dict[str, Any], ...], str | None]
+# Where a kept file's text is in the memo's text pack: (offset, length) of its UTF-8.
+TextAt = tuple[int, int]
+# path, text (or where it is kept), source, kind, documents, config_map, the sha256 and length of its bytes
+FileRecord = tuple[str, "str | TextAt", Span, str, tuple[dict[str, Any], ...], str | None, str, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +69,8 @@ class UnitResult(Record):
         from compiler.backends.facts import facts
 
         files = tuple(
-            (p, t, s, k, tuple(_shared(facts(d), shared) for d in docs), c) for p, t, s, k, docs, c in self.files
+            (p, t, s, k, tuple(_shared(facts(d), shared) for d in docs), c, g, n)
+            for p, t, s, k, docs, c, g, n in self.files
         )
         return dataclasses.replace(self, files=files, trimmed=True)
 
@@ -94,27 +97,57 @@ class Units:
     k8s_version: str | None = None
     check: Callable[[list[OutputFile]], tuple[Diagnostic, ...]] | None = None
     _shared: dict[str, Any] = field(default_factory=dict)
+    # The texts of ``known``'s files, when its entry was ``packed``.
+    pack: TextPack | None = None
     # id() of a record -> (the record, its digest) for ``digest_of``: this build's, and what an
     # earlier build in this process left (``compile --watch``: its unchanged IR objects).
     held: dict[int, tuple[Any, bytes]] = field(default_factory=dict)
     carried: dict[int, tuple[Any, bytes]] = field(default_factory=dict)
-    # id() of a record input -> (the record, its pickle), for this build's keys.
-    _pickled: dict[int, tuple[Any, bytes]] = field(default_factory=dict)
     # Validation verdicts of files no unit rendered, by the digest of what validation reads
     # (``verdict_key``): the earlier build's and this build's.
     known_verdicts: dict[str, tuple[Diagnostic, ...]] = field(default_factory=dict)
     verdicts: dict[str, tuple[Diagnostic, ...]] = field(default_factory=dict)
 
     @classmethod
-    def from_entry(cls, entry: Any) -> Units:
-        """The memo a store's ``units`` entry holds (anything else: an empty one)."""
+    def from_entry(cls, entry: Any, texts: Callable[[str], TextPack | None] | None = None) -> Units:
+        """The memo a store's ``units`` entry holds (anything else: an empty one). An entry
+        ``packed`` names its text pack, which ``texts`` opens (unopenable: an empty memo)."""
         if isinstance(entry, tuple) and len(entry) == 2 and all(isinstance(e, dict) for e in entry):
             return cls(known=entry[0], known_verdicts=entry[1])
+        if isinstance(entry, tuple) and len(entry) == 3 and isinstance(entry[2], str) and texts is not None:
+            pack = texts(entry[2])
+            if pack is not None and all(isinstance(e, dict) for e in entry[:2]):
+                return cls(known=entry[0], known_verdicts=entry[1], pack=pack)
         return cls()
 
     def entry(self) -> tuple[dict[str, UnitResult], dict[str, tuple[Diagnostic, ...]]]:
         """What to keep for the next build: the units and verdicts this build used, no others."""
         return {key: result.kept(self._shared) for key, result in self.used.items()}, self.verdicts
+
+    def packed(self, name: str) -> tuple[tuple[Any, ...], Iterator[bytes]]:
+        """``entry`` for a store on disk: each file's text in a pack named ``name`` (the
+        chunks, made as they are written), the entry naming it and where each text is.
+        A later build reads the few texts it needs (``output.StoredFile``), not all."""
+        known: dict[str, UnitResult] = {}
+        texts: list[str | tuple[TextPack, int, int]] = []
+        at = 0
+        for key, result in self.used.items():
+            kept = result.kept(self._shared)
+            if kept.files:
+                files = []
+                for p, t, s, k, d, c, g, n in kept.files:
+                    if isinstance(t, str):
+                        length = len(t) if t.isascii() else len(t.encode("utf-8"))
+                        texts.append(t)
+                    else:
+                        assert self.pack is not None, "a text kept in a pack came from this memo's"
+                        length = t[1]
+                        texts.append((self.pack, *t))
+                    files.append((p, (at, length), s, k, d, c, g, n))
+                    at += length
+                kept = dataclasses.replace(kept, files=tuple(files))
+            known[key] = kept
+        return (known, self.verdicts, name), _chunks(texts)
 
     def worth_keeping(self) -> bool:
         """Whether this build's memo is worth writing over the earlier one: writing (and the next
@@ -142,7 +175,7 @@ class Units:
             rendered = fn(templates, own, *inputs)
             self.rendered += 1
             hit = UnitResult(
-                tuple((f.path, f.text, f.source, f.kind, f.documents, f.config_map) for f in rendered),
+                tuple((f.path, f.text, f.source, f.kind, f.documents, f.config_map, *_digest(f)) for f in rendered),
                 tuple(own.items),
             )
             if self.check is not None:
@@ -153,9 +186,25 @@ class Units:
                 hit = dataclasses.replace(hit, verdict=verdict, k8s_version=self.k8s_version).kept(self._shared)
         sink.extend(hit.diagnostics)
         self.used[key] = hit
-        files = [OutputFile(p, t, s, k, documents=d, config_map=c) for p, t, s, k, d, c in hit.files]
+        files = [self._file(*r) for r in hit.files]
         self.files.setdefault(key, []).extend(files)
         return files
+
+    def _file(
+        self,
+        path: str,
+        text: str | TextAt,
+        source: Span,
+        kind: str,
+        documents: tuple[dict[str, Any], ...],
+        config_map: str | None,
+        digest: str,
+        size: int,
+    ) -> OutputFile:
+        if isinstance(text, str):
+            return OutputFile(path, text, source, kind, documents, config_map, digest)
+        assert self.pack is not None, "an entry with texts in a pack is only loaded with its pack"
+        return stored(path, text, source, kind, documents, config_map, (digest, size), self.pack)
 
     def value(self, name: str, fn: Callable[..., Any], sink: Sink, *inputs: Any) -> Any:
         """``fn(sink, *inputs)`` (a value, not files: data a backend lays out with other
@@ -188,30 +237,22 @@ class Units:
         return found[1]
 
     def _key(self, name: str, inputs: tuple[Any, ...]) -> str:
-        """The digest of the unit's name and the pickle of each input. A record input (frozen)
-        is pickled once per build however many units take it (a placement, the project)."""
+        """The digest of the unit's name and the pickle of its inputs."""
         from compiler.cache import digest
 
-        parts: list[str | bytes] = [name]
         _HELD.units = self
         try:
-            for value in inputs:
-                if isinstance(value, Record):
-                    held = self._pickled.get(id(value))
-                    if held is None or held[0] is not value:
-                        held = self._pickled[id(value)] = (value, _pickle(value))
-                    parts.append(held[1])
-                else:
-                    parts.append(_pickle(value))
+            # One pickle of all the inputs: a record shared by many units (a placement's model,
+            # the project) stands in it by its digest, made once per object (``digest_of``).
+            return digest(name, _pickle(inputs))
         finally:
             _HELD.units = None  # a build's records are not kept past its keys
-        return digest(*parts)
 
     def forked(self) -> Units:
         """What a forked worker renders with: this memo, validation and the digests held
         (what it used goes back by ``export``)."""
         carried = {**self.carried, **self.held}
-        return Units(known=self.known, k8s_version=self.k8s_version, check=self.check, carried=carried)
+        return Units(known=self.known, k8s_version=self.k8s_version, check=self.check, carried=carried, pack=self.pack)
 
     def export(self, files: list[OutputFile]) -> Exported:
         """This build's units, to travel back from a forked worker that rendered ``files``:
@@ -230,6 +271,44 @@ class Units:
         for key, result, where in log:
             self.used[key] = result
             self.files.setdefault(key, []).extend(files[i] for i in where)
+
+
+class TextPack:
+    """The texts of a packed memo's files, read where they are (a memory map of the pack):
+    each is checked against its file's digest when read (``output.StoredFile``), so the
+    pack itself is not signed."""
+
+    def __init__(self, data: Any, where: str) -> None:
+        self.data, self.place = data, where
+
+    def text(self, offset: int, length: int) -> str:
+        return str(self.data[offset : offset + length], "utf-8")
+
+    def raw(self, offset: int, length: int) -> bytes:
+        return bytes(self.data[offset : offset + length])
+
+    def where(self) -> str:
+        return self.place
+
+
+def _digest(f: OutputFile) -> tuple[str, int]:
+    data = file_bytes(f)
+    return hashlib.sha256(data).hexdigest(), len(data)
+
+
+def _chunks(texts: list[str | tuple[TextPack, int, int]]) -> Iterator[bytes]:
+    """The pack's bytes in order, about a MiB at a time."""
+    batch: list[bytes] = []
+    size = 0
+    for t in texts:
+        data = t.encode("utf-8") if isinstance(t, str) else t[0].raw(t[1], t[2])
+        batch.append(data)
+        size += len(data)
+        if size >= 1 << 20:
+            yield b"".join(batch)
+            batch, size = [], 0
+    if batch:
+        yield b"".join(batch)
 
 
 def _shared(value: Any, table: dict[str, Any]) -> Any:

@@ -118,5 +118,5 @@ def test_the_memo_keeps_one_object_per_equal_fact(tmp_path: Path) -> None:
     assert len(contexts) > 10 and len({id(c) for c in contexts}) < len(contexts) / 5
     documents = {f.path: f.documents for f in built.files}
     for result in entry[0].values():
-        for path, _text, _source, _kind, kept, _cm in result.files:
+        for path, _text, _source, _kind, kept, *_ in result.files:
             assert list(kept) == [facts(d) for d in documents[path]]

@@ -1,0 +1,142 @@
+"""A render unit's file an earlier build kept (``output.StoredFile``): its text is read from the
+memo's text pack only when asked for, is checked when read, and the file is the same value as
+the ``OutputFile`` it was rendered as."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import pickle
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bench.synth import generate
+from compiler import cache as cache_module
+from compiler.backends import memo
+from compiler.backends.memo import TextPack, Units
+from compiler.cli import main
+from compiler.diagnostics import Span
+from compiler.errors import ShipspecError
+from compiler.output import OutputFile, StoredFile, _compared, digest_of, stored
+
+TEXT = "kind: ConfigMap\nmetadata:\n  name: é\n"
+
+
+def _pair(pack_text: str = TEXT) -> tuple[OutputFile, StoredFile]:
+    plain = OutputFile("deploy/a.yaml", TEXT, Span("m.ship", 1, 1, 1, 2), "yaml", ({"kind": "ConfigMap"},), "cm")
+    data = pack_text.encode()
+    pack = TextPack(b"xx" + data + b"yy", "test pack")
+    kept = stored(
+        plain.path, (2, len(data)), plain.source, plain.kind, plain.documents, "cm", (digest_of(plain), 7), pack
+    )
+    return plain, kept
+
+
+def test_a_stored_file_is_the_value_it_was_rendered_as() -> None:
+    plain, kept = _pair()
+    assert kept.text == TEXT and kept == plain and plain == kept and hash(kept) == hash(plain)
+    again = pickle.loads(pickle.dumps(kept))
+    assert type(again) is OutputFile and again == plain and again.digest == kept.digest
+    assert _compared(plain) == tuple(getattr(plain, f.name) for f in dataclasses.fields(OutputFile) if f.compare), (
+        "StoredFile compares what OutputFile compares"
+    )
+
+
+def test_a_stored_text_that_is_not_what_was_written_is_refused() -> None:
+    _, kept = _pair(TEXT.replace("name", "nome"))
+    with pytest.raises(ShipspecError, match="build cache is damaged"):
+        kept.text  # noqa: B018
+
+
+def _aged(out: Path) -> None:
+    """Files older than the settle time, so a compile records the tree (instead of sleeping)."""
+    for path in out.rglob("*"):
+        if path.is_file() and cache_module.DIR not in path.as_posix():
+            os.utime(path, ns=(1_000_000_000, 1_000_000_000))
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and cache_module.DIR not in p.as_posix()
+    }
+
+
+def _compiled(tmp_path: Path, models: int) -> tuple[Path, Path]:
+    specs = generate(tmp_path, models)
+    out = tmp_path / "out"
+    assert main(["compile", str(specs), "--out", str(out), "--format", "json"]) == 0
+    _aged(out)
+    assert main(["compile", str(specs), "--out", str(out), "--format", "json"]) == 0  # records the tree
+    return specs, out
+
+
+def test_a_one_model_edit_reads_only_the_texts_it_rewrites(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    specs, out = _compiled(tmp_path, 4)
+    model = specs / "models" / "m00001.ship"
+    model.write_text(model.read_text().replace("cpu 1 ", "cpu 3 ", 1))
+    read: list[tuple[int, int]] = []
+    text = TextPack.text
+
+    def counted(self: TextPack, offset: int, length: int) -> str:
+        read.append((offset, length))
+        return text(self, offset, length)
+
+    monkeypatch.setattr(TextPack, "text", counted)
+    capsys.readouterr()
+    assert main(["compile", str(specs), "--out", str(out), "--format", "json"]) == 0
+    written = int(capsys.readouterr().err.split("shipspec: ")[1].split(" written")[0])
+    assert 0 < written < 40 and len(read) <= written, (written, len(read))
+    fresh = tmp_path / "fresh"
+    assert main(["compile", str(specs), "--out", str(fresh), "--format", "json", "--no-cache"]) == 0
+    assert _tree(out) == _tree(fresh)
+
+
+def _damage_pack(out: Path) -> None:
+    (pack,) = (out / cache_module.DIR).rglob("texts/*")
+    pack.write_bytes(pack.read_bytes().replace(b"name", b"nome"))
+
+
+def test_a_damaged_pack_is_reported_before_anything_is_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    specs, out = _compiled(tmp_path, 2)
+    _damage_pack(out)
+    lost = next(p for p in sorted(out.rglob("config.pbtxt")))  # a render unit's file, to be written again
+    lost.unlink()
+    before = _tree(out)
+    capsys.readouterr()
+    assert main(["compile", str(specs), "--out", str(out), "--format", "json"]) == 2
+    err = capsys.readouterr().err
+    assert "build cache is damaged" in err and "Traceback" not in err
+    assert _tree(out) == before  # nothing written, the ledger included
+    shutil.rmtree(out / cache_module.DIR)  # what the message says to do
+    assert main(["compile", str(specs), "--out", str(out), "--format", "json"]) == 0
+    assert lost.is_file()
+
+
+def test_a_memo_whose_pack_is_gone_is_empty(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    specs, out = _compiled(tmp_path, 2)
+    for pack in (out / cache_module.DIR).rglob("texts/*"):
+        pack.unlink()
+    assert list((out / cache_module.DIR).rglob("units/*/*")), "the memo's entry is still there"
+    known: list[int] = []
+    run = Units.run
+
+    def counting(self: Units, *args: object) -> object:
+        known.append(len(self.known))
+        return run(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(memo.Units, "run", counting)
+    model = specs / "models" / "m00001.ship"
+    model.write_text(model.read_text().replace("cpu 1 ", "cpu 3 ", 1))
+    assert main(["compile", str(specs), "--out", str(out), "--format", "json"]) == 0
+    assert known and set(known) == {0}  # no memo without its texts: every unit rendered again
+    fresh = tmp_path / "fresh"
+    assert main(["compile", str(specs), "--out", str(fresh), "--format", "json", "--no-cache"]) == 0
+    assert _tree(out) == _tree(fresh)
