@@ -15,7 +15,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from compiler import SOURCE_REPOSITORY, __version__
 from compiler.errors import InputError, Refused, ShipspecError, UsageError
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from compiler.cache import Cache
     from compiler.parse.sources import Store
     from compiler.pipeline import Build, Planned, Reported
-    from compiler.settled import Settled, Tree
+    from compiler.settled import Inputs, Settled, Tree
 
 __all__ = ["EXIT_FAIL", "EXIT_INTERNAL", "EXIT_OK", "EXIT_USAGE", "UsageError", "build_parser", "main", "run"]
 
@@ -593,12 +593,16 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _build(args: argparse.Namespace, store: Store | None = None) -> Build:
+def _build(args: argparse.Namespace, store: Store | None = None, read: Inputs | None = None) -> Build:
+    """Build the spec; ``read``: its files as ``_settled`` read them (not read twice)."""
     from compiler.pipeline import build
 
     inputs, templates, allow = _inputs(args.paths, args), _templates(args), _allow(args)
+    before = read.sources if read is not None else ()
     with Progress("compiling"):
-        return build(inputs, templates, store=store, allow=allow, ci_install=_config(args).ci_install)
+        return build(
+            inputs, templates, store=store, allow=allow, ci_install=_config(args).ci_install, read_before=before
+        )
 
 
 def _cache(args: argparse.Namespace, *, writable: bool = True) -> Cache | None:
@@ -640,13 +644,13 @@ def _compile_once(args: argparse.Namespace, store: Store | None) -> int:
     out = _out(args)
     existed = out.is_dir()  # decided once: another compile may create the tree meanwhile
     with emit_journal.locked(out) if existed else contextlib.nullcontext():
-        hit = _settled(args, store, out) if existed else None
+        hit, read, record = _settled(args, store, out) if existed else (None, None, None)
         if hit is not None:
             print(f"shipspec: 0 written, 0 removed, {hit.files} unchanged under {out}", file=sys.stderr)
             _report(hit, args.format, sys.stdout)
             return EXIT_FAIL if _failed(hit, _strict(args)) else EXIT_OK
-        tree = _tree(store, out) if existed else None
-        built = _build(args, store)
+        tree = _tree(store, out, record) if existed else None
+        built = _build(args, store, read)
         if built.has_errors:
             planned = pipeline.plan(built, out, force=args.force, store=store, tree=tree)
         else:
@@ -667,23 +671,26 @@ def _build_switches(args: argparse.Namespace) -> tuple[Path | None, bool, str | 
     return _templates(args), True, _config(args).ci_install, _allow(args)
 
 
-def _settled(args: argparse.Namespace, store: Store | None, out: Path) -> Settled | None:
-    """The last compile's outcome when nothing it depends on changed (compiler.settled)."""
+def _settled(args: argparse.Namespace, store: Store | None, out: Path) -> tuple[Settled | None, Inputs | None, Any]:
+    """The last compile's outcome when nothing it depends on changed (compiler.settled); the
+    spec files as read to find out (None when one did not read cleanly); the record read."""
     if store is None:
-        return None
+        return None, None, None
     from compiler import settled
 
     inputs = settled.read_inputs(_inputs(args.paths, args), *_build_switches(args))
-    return settled.lookup(store, out, inputs) if inputs is not None else None
+    record = settled.entry(store, out)
+    return (settled.lookup(store, out, inputs, record) if inputs is not None else None), inputs, record
 
 
-def _tree(store: Store | None, out: Path) -> Tree | None:
-    """The output root as the last recorded compile left it, for an incremental plan (compiler.settled)."""
+def _tree(store: Store | None, out: Path, record: Any = None) -> Tree | None:
+    """The output root as the last recorded compile left it, for an incremental plan
+    (compiler.settled; ``record``: the record ``_settled`` read, if it read one)."""
     if store is None:
         return None
     from compiler import settled
 
-    return settled.tree(store, out)
+    return settled.tree(store, out, record) if record is not None else settled.tree(store, out)
 
 
 def _report_compile(planned: Planned, args: argparse.Namespace) -> int:
@@ -714,16 +721,16 @@ def cmd_check(args: argparse.Namespace) -> int:
 def _check_once(args: argparse.Namespace, store: Store | None) -> int:
     from compiler import pipeline, report
 
-    hit = _settled(args, store, _out(args))
+    hit, read, record = _settled(args, store, _out(args))
     if hit is not None:  # the tree is what compiling this spec wrote: current
         _report(hit, args.format, sys.stderr if args.format not in ("json", "sarif") else sys.stdout)
         return EXIT_FAIL if _failed(hit, _strict(args)) else EXIT_OK
-    built = _build(args, store)
+    built = _build(args, store, read)
     checked = pipeline.outcome(built)
     if built.has_errors:
         _report(checked, args.format, sys.stdout)
         return EXIT_FAIL
-    found = pipeline.staleness(built, _out(args), store, tree=_tree(store, _out(args)))
+    found = pipeline.staleness(built, _out(args), store, tree=_tree(store, _out(args), record))
     if found.refused:  # issue 17: ledger entries and paths that are never read (so never diffed)
         from dataclasses import replace
 

@@ -144,11 +144,13 @@ def build(
     store: Store | None = None,
     allow: frozenset[str] = frozenset(),
     ci_install: str | None = None,
+    read_before: Sequence[SourceFile] = (),
 ) -> Build:
     """Check the spec; if it has no errors, render and validate every output.
 
     ``allow``: warning codes not to report (inline allowances apply too); ``ci_install``:
-    what the rendered workflows install (``[ci] install`` in shipspec.toml).
+    what the rendered workflows install (``[ci] install`` in shipspec.toml); ``read_before``:
+    spec files already read (``parse.sources.load``).
     With a ``store`` (``compiler.cache``), each file's lowered IR and each render unit's
     files, diagnostics and validation verdict (``compiler.backends.memo``) are taken from
     it when what they depend on is unchanged: the unit's inputs, the template overrides,
@@ -156,7 +158,7 @@ def build(
     version). The checks always run, and allowances apply after the store. A unit's files
     taken from the store carry only the facts of their documents (``backends.facts``);
     everything else is the same bytes."""
-    raw = check_loaded(load(inputs, store))
+    raw = check_loaded(load(inputs, store, read_before))
     checked = allowed(raw, allow, rendered=False)
     if checked.has_errors:
         return Build(checked, (), checked.diagnostics)

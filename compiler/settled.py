@@ -141,18 +141,29 @@ class Tree:
     racy: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
-def lookup(store: Store, root: Path, inputs: Inputs) -> Settled | None:
-    """The recorded outcome when ``root`` holds exactly what the last compile of ``inputs`` left."""
-    found: Any = store.get(KIND, root_key(KIND, root))
+def entry(store: Store, root: Path) -> Any:
+    """The record of ``root`` as stored (for ``lookup`` and ``tree`` to share one read)."""
+    return store.get(KIND, root_key(KIND, root))
+
+
+_READ: Any = object()
+
+
+def lookup(store: Store, root: Path, inputs: Inputs, found: Any = _READ) -> Settled | None:
+    """The recorded outcome when ``root`` holds exactly what the last compile of ``inputs`` left
+    (``found``: the record ``entry`` read, else it is read here)."""
+    if found is _READ:
+        found = entry(store, root)
     if not isinstance(found, dict) or found.get("key") != inputs.key or _verified(found, root) is None:
         return None
     return Settled(inputs.sources, found["diagnostics"], found["files"])
 
 
-def tree(store: Store, root: Path) -> Tree | None:
+def tree(store: Store, root: Path, found: Any = _READ) -> Tree | None:
     """The tree under ``root`` when it is still what the recorded compile wrote, whatever
-    that compile's inputs were."""
-    found: Any = store.get(KIND, root_key(KIND, root))
+    that compile's inputs were (``found`` as ``lookup`` takes it)."""
+    if found is _READ:
+        found = entry(store, root)
     if not isinstance(found, dict) or not isinstance(found.get("ledger"), dict):
         return None
     stats = _verified(found, root)

@@ -98,16 +98,21 @@ def file_key(display: str, text: str) -> str:
     return digest(display, text)
 
 
-def load(inputs: Sequence[Path], store: Store | None = None) -> Loaded:
+def load(inputs: Sequence[Path], store: Store | None = None, read_before: Sequence[SourceFile] = ()) -> Loaded:
     """Read, parse and lower every spec file under ``inputs``; with a ``store``,
-    a file whose path and text were lowered before is taken from it."""
+    a file whose path and text were lowered before is taken from it. ``read_before``:
+    files a caller read cleanly a moment ago (a compile asking whether anything changed),
+    built as read then rather than read again."""
     files, problems = discover(inputs)
     sink = Sink(list(problems))
     read: list[tuple[str, str | None, str | None]] = []
+    earlier = {s.path: s.text for s in read_before}
     for path in files:
         display = display_path(path)
-        text, errors = read_source(path, display)
-        sink.extend(errors)
+        text = earlier.get(display)
+        if text is None:
+            text, errors = read_source(path, display)
+            sink.extend(errors)
         read.append((display, text, file_key(display, text) if store is not None and text is not None else None))
     parsed: dict[str, _Parsed] = {}
     if store is not None:

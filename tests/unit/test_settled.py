@@ -222,3 +222,29 @@ def test_an_edit_plans_over_the_recorded_tree(tmp_path: Path, monkeypatch: pytes
     assert len(used) == 1 and screened == [] and 0 < len(used[0].write) < 10
     assert main(["compile", str(specs), "--out", str(full), "--no-cache"]) == 0
     assert _tree(out) == _tree(full)
+
+
+@pytest.mark.parametrize("command", ["compile", "check"])
+def test_an_edit_reads_each_spec_file_once(
+    command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The look for a settled tree reads every spec file; the build that follows uses what it
+    read (and records that: the key is of the texts built) instead of reading them again."""
+    specs = generate(tmp_path, 3)
+    out = tmp_path / "out"
+    assert _run(capsys, "compile", str(specs), "--out", str(out))[0] == 0
+    _apply(specs / "models" / "m00001.ship", 1, 7)
+    from compiler.parse import sources
+
+    reads: list[str] = []
+    for module in (sources, settled):
+        read = module.read_source
+
+        def counted(path: Path, display: str, read: object = read) -> object:
+            reads.append(display)
+            return read(path, display)  # type: ignore[operator]
+
+        monkeypatch.setattr(module, "read_source", counted)
+    _run(capsys, command, str(specs), "--out", str(out))
+    files = sorted(p for p in specs.rglob("*.ship"))
+    assert len(files) > 3 and sorted(reads) == sorted(set(reads)) and len(reads) == len(files)
