@@ -228,7 +228,10 @@ class Cache:
         if replaces is not None:
             for other in folder.iterdir():
                 if other.name != name and other.name.startswith(replaces):
-                    other.unlink(missing_ok=True)
+                    try:
+                        other.unlink(missing_ok=True)
+                    except OSError:
+                        pass  # still mapped (where that keeps a file), or not ours: the bound removes it later
 
     def _ignore(self) -> None:
         if not self._ignored:

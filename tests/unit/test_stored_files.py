@@ -140,3 +140,15 @@ def test_a_memo_whose_pack_is_gone_is_empty(tmp_path: Path, monkeypatch: pytest.
     fresh = tmp_path / "fresh"
     assert main(["compile", str(specs), "--out", str(fresh), "--format", "json", "--no-cache"]) == 0
     assert _tree(out) == _tree(fresh)
+
+
+def test_a_memo_written_again_leaves_one_pack(tmp_path: Path) -> None:
+    specs, out = _compiled(tmp_path, 2)
+    (first,) = (out / cache_module.DIR).rglob("texts/*")
+    platform = specs / "platform.ship"
+    platform.write_text(
+        platform.read_text().replace('runbooks "https://runbooks.synth.example"', 'runbooks "https://rb"')
+    )
+    assert main(["compile", str(specs), "--out", str(out), "--format", "json"]) == 0
+    (second,) = (out / cache_module.DIR).rglob("texts/*")  # the entry it was beside went with it
+    assert second.name != first.name and not first.exists()
