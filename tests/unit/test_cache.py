@@ -30,6 +30,7 @@ EDITS = [
     ("serve in staging", "serve in stagin"),  # an unknown name
     ("batching { max 32", "batching { max {n}"),
     ("", "\n# comment {n}\n"),  # same IR, other text (spans move)
+    ("approval @synth/leads", "approval @synth/lead{n}"),
 ]
 
 
@@ -158,6 +159,13 @@ PLATFORM_EDITS = [
     ('  gateway "istio-ingress"\n', ""),
     ('kubernetes "1.33"', 'kubernetes "1.3{n}"'),
     ("replicas 3..12", "replicas {n}..12"),
+    # What catalog pages show of other blocks: a dataset's version and digest, an
+    # environment's tier (the promotion order, "production"), the project's runbooks and owners.
+    ('version "1"\n  uri', 'version "{n}"\n  uri'),
+    ('sha256 "0000', 'sha256 "{n}000'),
+    ("tier preprod", "tier staging"),
+    ('runbooks "https://runbooks.synth.example"', 'runbooks "https://rb{n}.example"'),
+    ("owners @synth/platform", "owners @synth/plat{n}"),
 ]
 
 

@@ -23,6 +23,8 @@ from compiler import ir
 from compiler.backends.base import FileValidator, OutputFile, RenderContext, any_version
 from compiler.backends.catalog import markdown as md
 from compiler.backends.catalog import mermaid, words
+from compiler.backends.catalog import page as model_page
+from compiler.backends.catalog.page import PageInputs
 from compiler.backends.catalog.validate import validate_markdown
 from compiler.backends.memo import Scope
 from compiler.backends.memo import unit as render_unit
@@ -31,40 +33,8 @@ from compiler.backends.render import Raw, Templates
 from compiler.diagnostics import Sink, Span
 from compiler.resolve import Placement, Resolved, namespace
 from compiler.targets import layout
-from compiler.targets.grafana import dashboard_uid, runbook_url
 
 KIND = "markdown"
-
-
-def _envs_in_order(envs: list[ir.Environment]) -> list[ir.Environment]:
-    """Environments along the promotion path (tier rank), then by name."""
-    return sorted(envs, key=lambda e: (e.tier.rank if e.tier else len(ir.Tier), e.name))
-
-
-def _size(n: int | None) -> str:
-    if n is None:
-        return ""
-    for unit, size in (("Ti", 1 << 40), ("Gi", 1 << 30), ("Mi", 1 << 20), ("Ki", 1 << 10)):
-        if n and n % size == 0:
-            return f"{n // size}{unit}"
-    return str(n)
-
-
-def _resources(r: ir.Resources | None) -> str:
-    if r is None:
-        return ""
-    parts = []
-    if r.cpu is not None:
-        parts.append(f"{words.num(r.cpu)} CPU")
-    if r.memory is not None:
-        parts.append(_size(r.memory))
-    if r.gpu:
-        parts.append(f"{r.gpu} GPU")
-    return ", ".join(parts)
-
-
-def _spec_place(span: Span) -> Raw:
-    return md.code(f"{span.file}:{span.line}")
 
 
 class _Catalog:
@@ -105,21 +75,10 @@ class _Catalog:
             return md.code(model)
         return md.link(model, self.page(model)[len(layout.CATALOG_DIR) + 1 :])
 
-    def link_from_page(self, model: str) -> Raw:
-        if model not in self.r.models:
-            return md.code(model)
-        return md.link(model, f"{model}.md")
-
-    @staticmethod
-    def from_page(path: str) -> str:
-        """A path of the output root as a link from a model page."""
-        depth = layout.catalog_model_page("x").count("/")
-        return "../" * depth + path
-
     # -- per model -----------------------------------------------------------
 
     def placements(self, model: ir.Model) -> list[Placement]:
-        return [self.r.place(model, e) for e in _envs_in_order(self.r.served(model))]
+        return [self.r.place(model, e) for e in model_page.envs_in_order(self.r.served(model))]
 
     def versions_row(self, model: ir.Model, envs: list[ir.Environment]) -> list[Raw]:
         served = {e.name for e in self.r.served(model)}
@@ -142,195 +101,28 @@ class _Catalog:
             parts.append(f"{p.env.name}: {', '.join(terms)}")
         return md.cell("; ".join(parts) or "—")
 
-    def environments(self, model: ir.Model) -> list[dict[str, Raw]]:
-        rows = []
-        for p in self.placements(model):
-            pinned = p.override is not None and p.override.version is not None
-            version = p.version or "unversioned"
-            replicas = f"{p.replicas.min}..{p.replicas.max}" if p.replicas else "1"
-            rows.append(
-                {
-                    "env": md.cell(p.env.name),
-                    "tier": md.cell(p.env.tier.value if p.env.tier else ""),
-                    "where": md.code(f"{p.env.cluster or 'in-cluster'}/{p.namespace}"),
-                    "version": md.cell(f"{version} (pinned)" if pinned else version),
-                    "replicas": md.cell(replicas),
-                    "resources": md.cell(_resources(p.resources) or "—"),
-                    "instances": md.cell(str(p.instances)),
-                    "gate": md.cell(f"from {p.gate.source.name}" if p.gate else "—"),
-                }
-            )
-        return rows
-
-    def lineage(self, model: ir.Model) -> list[dict[str, Raw]]:
-        uses: dict[str, list[str]] = {}
-        if model.trained_on:
-            uses.setdefault(model.trained_on.name, []).append("trained on")
+    def page_inputs(self, model: ir.Model) -> PageInputs:
+        """What ``model``'s page shows (``catalog.page``: the view is made from these alone)."""
+        gates = tuple(self.gates_of.get(model.name, []))
         training = self.trainings.get(model.name)
-        if training and training.dataset:
-            uses.setdefault(training.dataset.name, []).append(
-                f"training job in {training.environment.name}" if training.environment else "training job"
-            )
-        for g in self.gates_of.get(model.name, []):
-            for c in g.conditions:
-                if c.dataset:
-                    uses.setdefault(c.dataset.name, []).append(f"gate {g.source.name} → {g.target.name}: {c.metric}")
-        rows = []
-        for name, why in uses.items():
-            ds = self.r.datasets.get(name)
-            rows.append(
-                {
-                    "dataset": md.cell(name),
-                    "version": md.cell(ds.version if ds and ds.version else "—"),
-                    "sha256": md.code(ds.sha256) if ds and ds.sha256 else md.cell("— (no digest: not reproducible)"),
-                    "uri": md.code(ds.uri) if ds and ds.uri else md.cell("—"),
-                    "owners": md.owners(ds.owners) if ds else md.cell("—"),
-                    "use": md.cell("; ".join(dict.fromkeys(why))),
-                }
-            )
-        return rows
-
-    def training(self, model: ir.Model) -> dict[str, Raw] | None:
-        t = self.trainings.get(model.name)
-        if t is None:
-            return None
-        scale = f"{t.nodes} node(s) × {t.gpus} GPU(s)" if t.gpus else f"{t.nodes} node(s), CPU"
-        hyper = ", ".join(
-            f"{h.name} {h.value if isinstance(h.value, str) else words.num(h.value)}" for h in t.hyperparameters
-        )
-        return {
-            "env": md.cell(t.environment.name if t.environment else "—"),
-            "image": md.code(t.image) if t.image else md.cell("—"),
-            "scale": md.cell(scale),
-            "hyperparameters": md.cell(hyper or "—"),
-            "tracking": md.url(t.tracking) if t.tracking else md.cell("—"),
-            "experiment": md.cell(t.experiment or "—"),
-            "source": _spec_place(t.span),
-        }
-
-    def slas(self, model: ir.Model) -> list[dict[str, object]]:
-        out: list[dict[str, object]] = []
-        for p in self.placements(model):
-            sla = p.sla
-            if sla is None:
-                continue
-            table = [
-                {"objective": md.cell(what), "window": md.cell(period), "budget": md.cell(budget)}
-                for what, period, budget in words.sla_budgets(sla)
-            ]
-            out.append({"env": md.cell(p.env.name), "rows": table, "source": _spec_place(sla.span)})
-        return out
-
-    def monitors(self, model: ir.Model) -> list[dict[str, Raw]]:
-        rows = []
-        for p in self.placements(model):
-            for mon in p.monitors:
-                for rule in mon.rules:
-                    rows.append(
-                        {
-                            "env": md.cell(p.env.name),
-                            "condition": md.cell(words.monitor_rule(rule)),
-                            "for": md.cell(words.duration(rule.duration)),
-                            "action": md.cell(rule.action or "alert"),
-                        }
-                    )
-        return rows
-
-    def gates(self, model: ir.Model) -> list[dict[str, object]]:
-        out: list[dict[str, object]] = []
-        for g in self.gates_of.get(model.name, []):
-            out.append(
-                {
-                    "title": md.cell(
-                        f"{g.source.name} → {g.target.name}"
-                        + (" (production)" if self.r.tier(g.target.name) is ir.Tier.PRODUCTION else "")
-                    ),
-                    "conditions": [md.cell(words.condition(c)) for c in g.conditions],
-                    "load": md.cell(words.load(g.load)) if g.load else None,
-                    "canary": md.cell(words.canary(g.canary)) if g.canary else None,
-                    "approvers": md.owners(g.approval)
-                    if g.approval
-                    else md.cell("none: promotes when the checks pass"),
-                    "source_place": _spec_place(g.span),
-                }
-            )
-        return out
-
-    def links(self, model: ir.Model) -> dict[str, object]:
-        dashboards = []
-        for p in self.placements(model):
-            path = layout.dashboard_path(p.env.name, model.name)
-            dashboards.append(
-                {
-                    "env": md.cell(p.env.name),
-                    "file": md.link(path, self.from_page(path)),
-                    "uid": md.code(dashboard_uid(p.env.name, model.name)),
-                    "manifests": md.link(f"{layout.env_dir(p.env.name)}/", self.from_page(layout.env_dir(p.env.name))),
-                }
-            )
-        runbooks = self.r.project.runbooks
-        return {
-            "dashboards": dashboards,
-            "runbook": md.url(runbook_url(runbooks, model.name)) if runbooks else None,
-        }
-
-    def diagram(self, model: ir.Model) -> Raw:
-        served = {e.name: e for e in self.r.served(model)}
-        gates = self.gates_of.get(model.name, [])
-        names = set(served) | {g.source.name for g in gates} | {g.target.name for g in gates}
-        envs = _envs_in_order([self.r.environments[n] for n in names if n in self.r.environments])
-        nodes = []
-        for e in envs:
-            tier = e.tier.value if e.tier else "no tier"
-            if e.name in served:
-                version = self.r.place(model, e).version or "unversioned"
-                css = "production" if e.tier is ir.Tier.PRODUCTION else None
-                nodes.append(mermaid.Node(mermaid.env_id(e.name), (f"{e.name} ({tier})", version), css))
-            else:
-                nodes.append(mermaid.Node(mermaid.env_id(e.name), (f"{e.name} ({tier})", "not served"), "outside"))
-        known = {e.name for e in envs}
-        edges = []
-        for g in gates:
-            if g.source.name not in known or g.target.name not in known:
-                continue  # an unknown environment: the checker reports it
-            lines = [words.condition(c) for c in g.conditions]
-            lines += [words.load(g.load)] if g.load else []
-            lines += [f"canary {words.canary(g.canary)}"] if g.canary else []
-            lines += [f"approval {' '.join(g.approval)}"] if g.approval else []
-            edges.append(mermaid.Edge(mermaid.env_id(g.source.name), mermaid.env_id(g.target.name), tuple(lines)))
-        return Raw(mermaid.flowchart(nodes, edges))
-
-    def model_view(self, model: ir.Model) -> dict[str, object]:
-        ensemble = model.format is ir.ModelFormat.ENSEMBLE
         members = sorted({s.model.name for s in model.steps})
-        return {
-            "name": md.cell(model.name),
-            "owners": md.owners(model.owners or self.r.project.owners),
-            "owners_inherited": not model.owners and bool(self.r.project.owners),
-            "format": md.cell(model.format.value if model.format else "—"),
-            "artifact": md.code(model.artifact)
-            if model.artifact
-            else md.cell("— (an ensemble: no artifact of its own)" if ensemble else "—"),
-            "version": md.cell(model.version or "unversioned"),
-            "source": _spec_place(model.span),
-            "inputs": md.joined(md.code(f"{t.name}: {t.dtype}{list(t.dims)}") for t in model.inputs),
-            "outputs": md.joined(md.code(f"{t.name}: {t.dtype}{list(t.dims)}") for t in model.outputs),
-            "members": md.joined(self.link_from_page(n) for n in members),
-            "used_by": md.joined(self.link_from_page(n) for n in self.used_by.get(model.name, [])),
-            "environments": self.environments(model),
-            "diagram": self.diagram(model),
-            "lineage": self.lineage(model),
-            "training": self.training(model),
-            "slas": self.slas(model),
-            "monitors": self.monitors(model),
-            "gates": self.gates(model),
-            "links": self.links(model),
-        }
+        return PageInputs(
+            model,
+            self.r.project,
+            tuple(self.placements(model)),
+            gates,
+            training,
+            tuple(self.used_by.get(model.name, [])),
+            tuple(members),
+            tuple(n for n in members if n in self.r.models),
+            tuple((n, self.r.environments.get(n)) for n in sorted(set(model_page.gate_env_names(gates)))),
+            tuple((n, self.r.datasets.get(n)) for n in sorted(set(model_page.lineage_names(model, training, gates)))),
+        )
 
     # -- the index -------------------------------------------------------------
 
     def project_diagram(self) -> Raw:
-        envs = _envs_in_order(list(self.r.environments.values()))
+        envs = model_page.envs_in_order(list(self.r.environments.values()))
         nodes = []
         for e in envs:
             tier = e.tier.value if e.tier else "no tier"
@@ -357,7 +149,7 @@ class _Catalog:
     def index_view(self) -> dict[str, object]:
         project = self.r.project
         models = list(self.r.models.values())
-        serving = _envs_in_order([e for e in self.r.environments.values() if self.r.placements(e)])
+        serving = model_page.envs_in_order([e for e in self.r.environments.values() if self.r.placements(e)])
         users_of: dict[str, set[str]] = {}  # dataset -> the models trained or evaluated on it
         for m in models:
             if m.trained_on:
@@ -383,7 +175,7 @@ class _Catalog:
                 }
             )
         environments = []
-        for e in _envs_in_order(list(self.r.environments.values())):
+        for e in model_page.envs_in_order(list(self.r.environments.values())):
             placed = self.r.placements(e)
             environments.append(
                 {
@@ -432,8 +224,8 @@ class _Backend:
         if index is not None:
             files.append(OutputFile(layout.CATALOG_INDEX, index, source, kind=KIND))
         for model in catalog.r.models.values():
-            # A render unit of exactly the template's inputs (the view is plain data).
-            files += render_unit(ctx, "catalog.page", _page, model.name, model.span, catalog.model_view(model))
+            # A render unit of the records the page shows (its view is made from them alone).
+            files += render_unit(ctx, "catalog.page", _page, catalog.page_inputs(model))
         return files
 
     @staticmethod
@@ -450,9 +242,10 @@ class _Backend:
             return None
 
 
-def _page(templates: Templates, sink: Sink, model: str, source: Span, view: dict[str, object]) -> list[OutputFile]:
-    page = _Backend._render(Scope(templates, sink), "catalog/model.md.j2", source, m=view)
-    return [] if page is None else [OutputFile(layout.catalog_model_page(model), page, source, kind=KIND)]
+def _page(templates: Templates, sink: Sink, inputs: PageInputs) -> list[OutputFile]:
+    source = inputs.model.span
+    text = _Backend._render(Scope(templates, sink), "catalog/model.md.j2", source, m=model_page.view(inputs))
+    return [] if text is None else [OutputFile(layout.catalog_model_page(inputs.model.name), text, source, kind=KIND)]
 
 
 BACKEND = _Backend()

@@ -254,3 +254,16 @@ def test_the_catalog_validator_finds_a_broken_table_and_an_open_fence() -> None:
     for path, text in _example().items():  # what the catalog renders passes
         if path.startswith("docs/catalog/"):
             assert problems(text) == [], path
+
+
+def test_a_model_page_is_made_from_its_inputs_alone() -> None:
+    """The page unit is keyed on ``PageInputs`` (compiler.backends.memo): the module that makes
+    its view never sees the resolved spec, so nothing it shows can be left out of the key."""
+    import ast
+
+    from compiler.backends.catalog import page
+
+    tree = ast.parse(Path(page.__file__).read_text())
+    names = {a.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) for a in node.names}
+    assert "Resolved" not in names and "RenderContext" not in names
+    assert not any(isinstance(node, ast.Name) and node.id in ("Resolved", "ctx") for node in ast.walk(tree))
