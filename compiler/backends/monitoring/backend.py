@@ -296,7 +296,8 @@ _PLACEHOLDER = "__shipspec_rule_groups__"
 
 
 def _indent(text: str, width: int) -> Raw:
-    return Raw(("\n" + " " * width).join(text.split("\n")))
+    # The lines after the first, indented (split and join made a list of a few hundred thousand lines).
+    return Raw(text.replace("\n", "\n" + " " * width))
 
 
 def _replace(node: Any, groups: list[Group]) -> Any:
