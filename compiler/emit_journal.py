@@ -53,8 +53,11 @@ def read_pending(root: Path) -> dict[str, str]:
 
 
 def journal_bytes(ledger: dict[str, str], pending: dict[str, str]) -> bytes:
+    """The ledger as a journal: what it vouches for and, as ``pending``, what is about to be written.
+    One line (json's C encoder): it stands only until the write ends, and an indented dump ran
+    the pure-Python encoder over every entry (a fifth of writing one file at 1,000 models)."""
     doc = {"generator": "shipspec", "files": dict(sorted(ledger.items())), "pending": dict(sorted(pending.items()))}
-    return (json.dumps(doc, indent=2) + "\n").encode("utf-8")
+    return (json.dumps(doc, separators=(",", ":")) + "\n").encode("utf-8")
 
 
 def sweep_temporaries(root: Path, paths: Iterable[str]) -> list[str]:
