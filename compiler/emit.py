@@ -63,7 +63,7 @@ class Contents(Mapping[str, bytes]):
         """Read (and check) the stored texts of ``paths`` now."""
         for path in paths:
             f = self.outputs[path]
-            if isinstance(f, StoredFile):
+            if isinstance(f, StoredFile) and f.checked:
                 f.text  # noqa: B018 - read for its check, and kept for the write
 
 

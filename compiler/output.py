@@ -67,7 +67,11 @@ def digest_of(f: OutputFile) -> str:
 
 
 class TextSource(Protocol):
-    """Where a stored file's text is read from: the memo's text pack (``backends.memo``)."""
+    """Where a stored file's text is read from (``backends.memo``): the memo's text pack, whose
+    texts are checked against their files' digests and kept once read (``checked``), or this
+    build's spool, read again each time it is asked (it is this process's own file)."""
+
+    checked: bool
 
     def text(self, offset: int, length: int) -> str: ...
 
@@ -98,6 +102,8 @@ class StoredFile(OutputFile):
             pass
         offset, length = self._at
         text = self._pack.text(offset, length)
+        if not self._pack.checked:
+            return text
         if hashlib.sha256(_bytes(self, text)).hexdigest() != self.digest:
             raise ShipspecError(
                 f"the build cache is damaged ({self._pack.where()}: the text of {self.path} "
@@ -105,6 +111,11 @@ class StoredFile(OutputFile):
             )
         _TEXT.__set__(self, text)
         return text
+
+    @property
+    def checked(self) -> bool:
+        """Whether reading its text checks it (a text an earlier build kept)."""
+        return self._pack.checked
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, OutputFile):

@@ -177,6 +177,10 @@ def build(
         if not _persistent(store):  # an in-process store: the digests of records an edit left alone
             held = store.get("digests", "held")
             units.carried = held if isinstance(held, dict) else {}
+        else:  # texts rendered go out to a spool, from which the memo's pack is made
+            from compiler.backends.memo import Spool
+
+            units.spool = Spool.open()
     files, found = _render_and_validate(raw, template_dir, validate_output, ci_install, units, store)
     if store is not None and units is not None and not _persistent(store):
         store.put("digests", "held", units.held)  # only this build's: the others are let go

@@ -152,3 +152,20 @@ def test_a_memo_written_again_leaves_one_pack(tmp_path: Path) -> None:
     assert main(["compile", str(specs), "--out", str(out), "--format", "json"]) == 0
     (second,) = (out / cache_module.DIR).rglob("texts/*")  # the entry it was beside went with it
     assert second.name != first.name and not first.exists()
+
+
+def test_a_build_with_a_cache_on_disk_keeps_no_rendered_text_in_memory(tmp_path: Path) -> None:
+    """Texts a build renders go to its spool as each unit is rendered (a cold compile held
+    them all until it wrote the tree); the files read them back when asked."""
+    from compiler.cache import Cache
+    from compiler.pipeline import build
+
+    specs = generate(tmp_path, 2)
+    (tmp_path / "out").mkdir()
+    store = Cache(tmp_path / "out")
+    built = build([specs], store=store)
+    fresh = build([specs])
+    spooled = [f for f in built.files if isinstance(f, StoredFile)]
+    assert len(spooled) > len(built.files) / 2 and not any(f.checked for f in spooled)
+    assert [(f.path, f.text) for f in built.files] == [(f.path, f.text) for f in fresh.files]
+    store.close()

@@ -356,16 +356,17 @@ class Pending:
         self.ctx, self.envs, self.pool, self.futures = ctx, envs, pool, futures
 
     def finish(self) -> list[OutputFile]:
+        files: list[OutputFile] = []
         try:
-            results = [f.result() for f in self.futures]
+            # One worker's result at a time: adopted (its texts spooled) before the next is taken.
+            for future in self.futures:
+                env_files, diags, exported = future.result()
+                if exported is not None and self.ctx.units is not None:
+                    self.ctx.units.adopt(exported, env_files)
+                files.extend(env_files)
+                self.ctx.sink.items.extend(diags)
         finally:
             self.close()
-        files: list[OutputFile] = []
-        for env_files, diags, exported in results:
-            files.extend(env_files)
-            self.ctx.sink.items.extend(diags)
-            if exported is not None and self.ctx.units is not None:
-                self.ctx.units.adopt(exported, env_files)
         return _verified(self.ctx, files)
 
     def close(self) -> None:
