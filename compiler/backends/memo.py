@@ -221,10 +221,14 @@ class Units:
 
     def _spooled(self, result: UnitResult) -> UnitResult:
         """``result`` with its files' texts in the spool (when this build has one)."""
-        if self.spool is None or not any(isinstance(r[1], str) for r in result.files):
-            return result
         spool = self.spool
-        files = tuple((p, spool.add(t) if isinstance(t, str) else t, *rest) for p, t, *rest in result.files)
+        if spool is None or spool.failed or not any(isinstance(r[1], str) for r in result.files):
+            return result
+        try:
+            files = tuple((p, spool.add(t) if isinstance(t, str) else t, *rest) for p, t, *rest in result.files)
+        except OSError:  # a full or failing temporary directory: the texts stay in memory from here on
+            spool.failed = True
+            return result
         return dataclasses.replace(result, files=files)  # type: ignore[arg-type]
 
     def value(self, name: str, fn: Callable[..., Any], sink: Sink, *inputs: Any) -> Any:
@@ -315,7 +319,7 @@ class Spool:
     checked = False  # this process's own file: read again when asked, not kept
 
     def __init__(self, fh: Any) -> None:
-        self.fh, self.size = fh, 0
+        self.fh, self.size, self.failed = fh, 0, False
 
     def __del__(self) -> None:
         # Closed once nothing reads it any more (a stored file, the pack being written): the
@@ -325,7 +329,7 @@ class Spool:
     @classmethod
     def open(cls) -> Spool | None:
         """A spool, or None where there is no positional read (texts stay in memory)."""
-        if not hasattr(os, "pread"):
+        if not hasattr(os, "pread") or not hasattr(os, "pwrite"):
             return None
         import tempfile
 
@@ -339,7 +343,8 @@ class Spool:
         view = memoryview(data)
         fd = self.fh.fileno()
         while view:
-            view = view[os.write(fd, view) :]
+            # At this offset whatever a failed write left (pwrite): a text is whole or not there.
+            view = view[os.pwrite(fd, view, self.size + len(data) - len(view)) :]
         at = InSpool(self.size, len(data))
         self.size += len(data)
         return at

@@ -65,6 +65,14 @@ def _tree(root: Path) -> dict[str, bytes]:
     }
 
 
+def _tree_of(files: object) -> dict[str, bytes]:
+    from compiler.diagnostics import Sink
+    from compiler.emit import ledger_bytes, plan
+
+    planned = plan(files, Path("/nonexistent-root"), Sink())  # type: ignore[arg-type]
+    return {**{p: planned.files[p] for p in planned.files}, ".shipspec/ledger.json": ledger_bytes(planned)}
+
+
 def _compiled(tmp_path: Path, models: int) -> tuple[Path, Path]:
     specs = generate(tmp_path, models)
     out = tmp_path / "out"
@@ -169,3 +177,26 @@ def test_a_build_with_a_cache_on_disk_keeps_no_rendered_text_in_memory(tmp_path:
     assert len(spooled) > len(built.files) / 2 and not any(f.checked for f in spooled)
     assert [(f.path, f.text) for f in built.files] == [(f.path, f.text) for f in fresh.files]
     store.close()
+
+
+def test_a_spool_that_cannot_be_written_leaves_the_texts_in_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full temporary directory is no error: from the first failed write on, texts stay in memory."""
+    from compiler.backends.memo import Spool
+    from compiler.pipeline import build
+
+    calls: list[int] = []
+    add = Spool.add
+
+    def full_after_ten(self: Spool, text: str) -> object:
+        calls.append(1)
+        if len(calls) > 10:
+            raise OSError(28, "No space left on device")
+        return add(self, text)
+
+    monkeypatch.setattr(Spool, "add", full_after_ten)
+    specs = generate(tmp_path, 2)
+    assert main(["compile", str(specs), "--out", str(tmp_path / "out"), "--format", "json"]) == 0
+    fresh = build([specs])
+    assert _tree(tmp_path / "out") == _tree_of(fresh.files) and len(calls) == 11
