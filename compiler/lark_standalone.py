@@ -442,7 +442,7 @@ def get_regexp_width(expr: str) -> Union[Tuple[int, int], List[int]]:
 
 @dataclass(frozen=True)
 class TextSlice(Generic[AnyStr]):
-    #--
+    """lark's TextSlice (shipspec: documented, so that dataclass does not import inspect)."""
     text: AnyStr
     start: int
     end: int
@@ -613,7 +613,14 @@ class Tree(Generic[_Leaf_T]):
 
 
 from functools import wraps, update_wrapper
-from inspect import getmembers, getmro
+def getmembers(object):  # shipspec (scripts/gen_parser.py): inspect imported on first use
+    import inspect
+
+    return inspect.getmembers(object)
+
+
+def getmro(cls):
+    return cls.__mro__
 
 _Return_T = TypeVar('_Return_T')
 _Return_V = TypeVar('_Return_V')

@@ -19,7 +19,6 @@ without ``inspect.signature``. ``tests/unit/test_records.py`` compares records w
 from __future__ import annotations
 
 import dataclasses
-import inspect
 import sys
 import types
 import typing
@@ -394,6 +393,16 @@ def _pickling(names: tuple[str, ...]) -> dict[str, Callable[..., Any]]:
     return {"__getstate__": __getstate__, "__setstate__": __setstate__}
 
 
+def _annotation(kind: object) -> str:
+    """``inspect.formatannotation``: a string annotation (every record's, under ``from
+    __future__ import annotations``) is its repr, without importing inspect (issue 16)."""
+    if isinstance(kind, str):
+        return repr(kind)
+    import inspect
+
+    return inspect.formatannotation(kind)
+
+
 _PENDING = "(the signature: records._signature_doc)"
 
 
@@ -408,7 +417,7 @@ def _signature_doc(cls: type) -> str:
         if f.kw_only and not keyword_only:
             params.append("*")
             keyword_only = True
-        text = f"{f.name}: {inspect.formatannotation(f.type)}"
+        text = f"{f.name}: {_annotation(f.type)}"
         if f.default is not dataclasses.MISSING:
             text += f" = {f.default!r}"
         elif f.default_factory is not dataclasses.MISSING:

@@ -102,6 +102,35 @@ logger = _Logger()
 """
 
 
+# lark's visitors read a class's members with inspect's getmembers and getmro, only when a
+# transformer is decorated with v_args (never in shipspec): inspect (with ast, dis and
+# tokenize, ~4 ms) is imported when first used, not in every cold start (issue 16).
+INSPECT = "from inspect import getmembers, getmro\n"
+LAZY_INSPECT = """\
+def getmembers(object):  # shipspec (scripts/gen_parser.py): inspect imported on first use
+    import inspect
+
+    return inspect.getmembers(object)
+
+
+def getmro(cls):
+    return cls.__mro__
+"""
+# dataclass words an undocumented class's docstring with inspect.signature (the tool strips
+# lark's docstrings): a docstring spares the import of inspect.
+TEXT_SLICE = "@dataclass(frozen=True)\nclass TextSlice(Generic[AnyStr]):\n    #--\n"
+DOCUMENTED_TEXT_SLICE = (
+    "@dataclass(frozen=True)\nclass TextSlice(Generic[AnyStr]):\n"
+    '    """lark\'s TextSlice (shipspec: documented, so that dataclass does not import inspect)."""\n'
+)
+
+
+def _replace_once(code: str, old: str, new: str, what: str) -> str:
+    if code.count(old) != 1:
+        raise SystemExit(f"gen_parser: lark's {what} is no longer written as expected")
+    return code.replace(old, new)
+
+
 def _standalone_code() -> str:
     """lark's runtime as its standalone tool writes it, up to (not including) the tables."""
     import lark
@@ -124,6 +153,9 @@ def _standalone_code() -> str:
             if code.count(LOGGER) != 1:
                 raise SystemExit("gen_parser: lark's utils.py no longer sets up its logger as expected")
             code = code.replace(LOGGER, LAZY_LOGGER)
+            code = _replace_once(code, TEXT_SLICE, DOCUMENTED_TEXT_SLICE, "TextSlice")
+        if pyfile == "visitors.py":
+            code = _replace_once(code, INSPECT, LAZY_INSPECT, "import of inspect")
         write(code)
     # The tool ends with the tables and these: the deserialised parse table's actions are 0 and 1.
     write("Shift = 0")
