@@ -18,7 +18,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections import Counter
@@ -26,6 +25,7 @@ from collections.abc import Callable
 
 from compiler.diagnostics import Sink, Span
 from compiler.lark_standalone import Token, Tree
+from compiler.lower.values import string_value
 
 # Words whose presence in an env name the lowering already reports (lower._SECRET_WORDS).
 _ALREADY = ("PASSWORD", "SECRET", "TOKEN", "API_KEY", "APIKEY", "PRIVATE_KEY", "CREDENTIAL")
@@ -140,7 +140,7 @@ def value_problem(value: str) -> str | None:
 
 def _decode(tok: Token) -> str | None:
     try:
-        value = json.loads(str(tok))
+        value = string_value(str(tok))
     except ValueError:
         return None  # the lowering reports the bad escape
     if not isinstance(value, str):
@@ -232,4 +232,6 @@ def _path_value(kind: str, value: str, tok: Token, sink: Sink, span: Callable[[T
 
 def _show(value: str) -> str:
     shown = value if len(value) <= 60 else value[:40] + "…" + value[-10:]
+    import json
+
     return json.dumps(shown, ensure_ascii=False)
