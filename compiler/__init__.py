@@ -13,37 +13,54 @@ RELEASE_TAG = f"v{__version__}"
 SOURCE_REPOSITORY = "https://github.com/shipspec/shipspec"
 
 
-def _dataclasses_without_inspect() -> None:
-    """Import ``dataclasses`` without the ``inspect`` it imports at its top (issue 16).
+def _import_without(target: str, spared: str, functions: tuple[str, ...] = ()) -> None:
+    """Import the standard library's ``target`` without the ``spared`` module it imports at
+    its top only for a rarely called function (issue 16: a cold ``shipspec validate``).
 
-    Every module of the compiler defines dataclasses, and ``dataclasses`` imports ``inspect``
-    (and with it ast, dis, tokenize, linecache: ~4 ms of a cold ``shipspec validate``) for one
-    use: wording the docstring of a class that has none with ``inspect.signature``. Records
-    word it themselves (``compiler.records``) and the compiler's dataclasses have docstrings,
-    so ``dataclasses`` is given a stand-in for ``inspect`` that imports the real module when
-    first asked for a name. The stand-in is only ``dataclasses``' own: it leaves
-    ``sys.modules`` as soon as ``dataclasses`` is imported, so anyone's ``import inspect``
-    gets the real module. Where ``dataclasses`` or ``inspect`` is already imported (a test
-    run, the language server) nothing changes."""
+    ``dataclasses`` imports ``inspect`` (with ast, dis, tokenize and linecache: ~4 ms) only to
+    word the docstring of a class that has none with ``inspect.signature``; records word
+    theirs (``compiler.records``) and the compiler's dataclasses have docstrings.
+    ``pathlib`` imports ``urllib.parse`` (with ipaddress: ~1.5 ms) only for
+    ``Path.as_uri``'s ``quote_from_bytes``. While ``target`` is imported, ``spared`` is a
+    stand-in that imports the real module when first asked for a name (``functions`` are
+    its names that ``target`` takes with ``from ... import``: each imports the real module
+    when called). The stand-in is only ``target``'s own: it leaves ``sys.modules`` as soon
+    as ``target`` is imported, so anyone else's import gets the real module. Where either is
+    already imported (a test run, an editable install's finder) nothing changes.
+    ``tests/unit/test_cold_validate.py`` checks both modules still work."""
     import sys
 
-    if "dataclasses" in sys.modules or "inspect" in sys.modules:
+    if target in sys.modules or spared in sys.modules:
         return
     import types
 
-    class _Inspect(types.ModuleType):
+    def real() -> types.ModuleType:
+        __import__(spared)  # the stand-in has left sys.modules: this is the real module
+        return sys.modules[spared]
+
+    class _Later(types.ModuleType):
         def __getattr__(self, name: str) -> object:
-            import inspect  # the real module: the stand-in has left sys.modules
+            if sys.modules.get(spared) is self:  # asked while target loads (the import system's __path__)
+                raise AttributeError(name)
+            return getattr(real(), name)
 
-            return getattr(inspect, name)
+    def later(name: str) -> object:
+        def call(*args: object, **kwargs: object) -> object:
+            return getattr(real(), name)(*args, **kwargs)
 
-    stand_in = _Inspect("inspect", "inspect, imported on first use (compiler._dataclasses_without_inspect)")
-    sys.modules["inspect"] = stand_in
+        call.__name__ = call.__qualname__ = name
+        return call
+
+    stand_in = _Later(spared, f"{spared}, imported on first use (compiler._import_without)")
+    for name in functions:
+        setattr(stand_in, name, later(name))
+    sys.modules[spared] = stand_in
     try:
-        import dataclasses  # noqa: F401
+        __import__(target)
     finally:
-        if sys.modules.get("inspect") is stand_in:
-            del sys.modules["inspect"]
+        if sys.modules.get(spared) is stand_in:
+            del sys.modules[spared]
 
 
-_dataclasses_without_inspect()
+_import_without("dataclasses", "inspect")
+_import_without("pathlib", "urllib.parse", ("quote_from_bytes",))
