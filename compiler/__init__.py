@@ -13,54 +13,59 @@ RELEASE_TAG = f"v{__version__}"
 SOURCE_REPOSITORY = "https://github.com/shipspec/shipspec"
 
 
-def _import_without(target: str, spared: str, functions: tuple[str, ...] = ()) -> None:
-    """Import the standard library's ``target`` without the ``spared`` module it imports at
-    its top only for a rarely called function (issue 16: a cold ``shipspec validate``).
+def _import_without(target: str, spared: dict[str, tuple[str, ...]]) -> None:
+    """Import the standard library's ``target`` without modules it imports at its top only
+    for rarely called functions (issue 16: a cold ``shipspec validate`` of one file).
 
     ``dataclasses`` imports ``inspect`` (with ast, dis, tokenize and linecache: ~4 ms) only to
-    word the docstring of a class that has none with ``inspect.signature``; records word
-    theirs (``compiler.records``) and the compiler's dataclasses have docstrings.
-    ``pathlib`` imports ``urllib.parse`` (with ipaddress: ~1.5 ms) only for
-    ``Path.as_uri``'s ``quote_from_bytes``. While ``target`` is imported, ``spared`` is a
-    stand-in that imports the real module when first asked for a name (``functions`` are
-    its names that ``target`` takes with ``from ... import``: each imports the real module
-    when called). The stand-in is only ``target``'s own: it leaves ``sys.modules`` as soon
-    as ``target`` is imported, so anyone else's import gets the real module. Where either is
-    already imported (a test run, an editable install's finder) nothing changes.
-    ``tests/unit/test_cold_validate.py`` checks both modules still work."""
+    word the docstring of a class that has none with ``inspect.signature`` (records word
+    theirs, ``compiler.records``, and the compiler's dataclasses have docstrings), and
+    ``copy`` (with weakref) only for ``asdict``, ``astuple`` and ``replace``'s deep copies.
+    ``pathlib`` imports ``urllib.parse`` (with ipaddress: ~1.5 ms) only for ``Path.as_uri``.
+
+    While ``target`` is imported, each spared module is a stand-in that imports the real
+    module when first asked for a name; the names given with it are the ones ``target``
+    takes with ``from ... import``: functions that import the real module when called. The
+    stand-ins are ``target``'s own: they leave ``sys.modules`` as soon as ``target`` is
+    imported, so anyone else's import gets the real module. Where ``target`` or a spared
+    module is already imported (a test run, an editable install's finder) nothing changes.
+    ``tests/unit/test_cold_validate.py`` checks that the modules still work."""
     import sys
 
-    if target in sys.modules or spared in sys.modules:
+    if target in sys.modules or any(name in sys.modules for name in spared):
         return
     import types
 
-    def real() -> types.ModuleType:
-        __import__(spared)  # the stand-in has left sys.modules: this is the real module
-        return sys.modules[spared]
+    def real(module: str) -> types.ModuleType:
+        __import__(module)  # the stand-in has left sys.modules: this is the real module
+        return sys.modules[module]
 
     class _Later(types.ModuleType):
         def __getattr__(self, name: str) -> object:
-            if sys.modules.get(spared) is self:  # asked while target loads (the import system's __path__)
+            if sys.modules.get(self.__name__) is self:  # asked while target loads (the import system's __path__)
                 raise AttributeError(name)
-            return getattr(real(), name)
+            return getattr(real(self.__name__), name)
 
-    def later(name: str) -> object:
+    def later(module: str, name: str) -> object:
         def call(*args: object, **kwargs: object) -> object:
-            return getattr(real(), name)(*args, **kwargs)
+            return getattr(real(module), name)(*args, **kwargs)
 
         call.__name__ = call.__qualname__ = name
         return call
 
-    stand_in = _Later(spared, f"{spared}, imported on first use (compiler._import_without)")
-    for name in functions:
-        setattr(stand_in, name, later(name))
-    sys.modules[spared] = stand_in
+    stand_ins = {}
+    for module, functions in spared.items():
+        stand_in = stand_ins[module] = _Later(module, f"{module}, imported on first use (compiler._import_without)")
+        for name in functions:
+            setattr(stand_in, name, later(module, name))
+    sys.modules.update(stand_ins)
     try:
         __import__(target)
     finally:
-        if sys.modules.get(spared) is stand_in:
-            del sys.modules[spared]
+        for module, stand_in in stand_ins.items():
+            if sys.modules.get(module) is stand_in:
+                del sys.modules[module]
 
 
-_import_without("dataclasses", "inspect")
-_import_without("pathlib", "urllib.parse", ("quote_from_bytes",))
+_import_without("dataclasses", {"inspect": (), "copy": ()})
+_import_without("pathlib", {"urllib.parse": ("quote_from_bytes",)})

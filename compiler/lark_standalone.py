@@ -29,7 +29,10 @@ __version__ = "1.3.1"
 #
 #
 
-from copy import deepcopy
+def deepcopy(x, memo=None):  # shipspec (scripts/gen_parser.py): copy imported on first use
+    import copy as _copy
+
+    return _copy.deepcopy(x, memo)
 from abc import ABC, abstractmethod
 from types import ModuleType
 from typing import (
@@ -1182,7 +1185,10 @@ class Rule(Serialize):
 
 
 from contextlib import suppress
-from copy import copy
+def copy(x):  # shipspec (scripts/gen_parser.py): copy imported on first use
+    import copy as _copy
+
+    return _copy.copy(x)
 
 try:  ##
 

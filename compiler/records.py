@@ -126,7 +126,7 @@ def record(cls: type[_T]) -> type[_T]:
         made = dataclasses.dataclass(frozen=True, slots=True, eq=False, repr=False)(cls)
         _pickles_by_names(made)
     if undocumented:
-        made.__doc__ = _signature_doc(made)
+        made.__doc__ = _SignatureDoc()  # type: ignore[assignment]
     return made
 
 
@@ -401,6 +401,25 @@ def _annotation(kind: object) -> str:
     import inspect
 
     return inspect.formatannotation(kind)
+
+
+class _SignatureDoc:
+    """An undocumented record's ``__doc__``: ``_signature_doc``, worded when first read.
+
+    ``type.__doc__`` calls the ``__get__`` of what a class's ``__doc__`` holds, so the class
+    and its instances read the string; wording it for every record a cold ``shipspec
+    validate`` defines was ~1 ms (issue 16), and nothing there reads it."""
+
+    __slots__ = ("_text",)
+
+    def __init__(self) -> None:
+        self._text: str | None = None
+
+    def __get__(self, obj: object, owner: type | None = None) -> str:
+        if self._text is None:
+            cls = owner if owner is not None else type(obj)
+            self._text = _signature_doc(cls)
+        return self._text
 
 
 _PENDING = "(the signature: records._signature_doc)"

@@ -116,6 +116,23 @@ def getmembers(object):  # shipspec (scripts/gen_parser.py): inspect imported on
 def getmro(cls):
     return cls.__mro__
 """
+# lark's runtime copies lexer states and configurations only outside a plain parse (an
+# interactive parser, a lexer built from a grammar): copy (with weakref) is imported when
+# first used, and dataclasses is imported without it (compiler/__init__.py).
+COPY_IMPORTS = {
+    "\nfrom copy import deepcopy\n": """
+def deepcopy(x, memo=None):  # shipspec (scripts/gen_parser.py): copy imported on first use
+    import copy as _copy
+
+    return _copy.deepcopy(x, memo)
+""",
+    "\nfrom copy import copy\n": """
+def copy(x):  # shipspec (scripts/gen_parser.py): copy imported on first use
+    import copy as _copy
+
+    return _copy.copy(x)
+""",
+}
 # dataclass words an undocumented class's docstring with inspect.signature (the tool strips
 # lark's docstrings): a docstring spares the import of inspect.
 TEXT_SLICE = "@dataclass(frozen=True)\nclass TextSlice(Generic[AnyStr]):\n    #--\n"
@@ -154,6 +171,9 @@ def _standalone_code() -> str:
                 raise SystemExit("gen_parser: lark's utils.py no longer sets up its logger as expected")
             code = code.replace(LOGGER, LAZY_LOGGER)
             code = _replace_once(code, TEXT_SLICE, DOCUMENTED_TEXT_SLICE, "TextSlice")
+        for old, new in COPY_IMPORTS.items():
+            if old in code:
+                code = _replace_once(code, old, new, "import of copy")
         if pyfile == "visitors.py":
             code = _replace_once(code, INSPECT, LAZY_INSPECT, "import of inspect")
         write(code)
