@@ -233,6 +233,26 @@ def _tables() -> tuple[dict[str, Any], dict[int, Any]]:
     return ast.literal_eval(repr(data)), ast.literal_eval(repr(memo))
 
 
+def _share_symbols_and_options(rules: list[Any]) -> None:
+    """One object for each distinct grammar symbol and each distinct set of rule options.
+
+    lark's rules, as deserialised, each hold their own ``Terminal``/``NonTerminal`` objects
+    and ``RuleOptions``: 1,039 symbols that are 277 distinct, 326 options that are 4. Nothing
+    in the runtime changes them or tells equal ones apart (they compare and hash by value),
+    so shared they unpickle as references: ~0.5 ms less of a cold ``shipspec validate``
+    (issue 16)."""
+    symbols: dict[tuple[Any, ...], Any] = {}
+    options: dict[tuple[Any, ...], Any] = {}
+
+    def one(symbol: Any) -> Any:
+        return symbols.setdefault((type(symbol).__name__, *sorted(vars(symbol).items()), symbol.name), symbol)
+
+    for rule in rules:
+        rule.origin = one(rule.origin)
+        rule.expansion = type(rule.expansion)(one(symbol) for symbol in rule.expansion)
+        rule.options = options.setdefault(tuple(sorted(vars(rule.options).items())), rule.options)
+
+
 def _pickled(module: types.ModuleType, data: dict[str, Any], memo: dict[int, Any]) -> bytes:
     parser = module.Lark._load_from_dict(data, memo)
     # Each lexer's scanner and keyword callbacks, built now rather than on the first token
@@ -248,6 +268,7 @@ def _pickled(module: types.ModuleType, data: dict[str, Any], memo: dict[int, Any
     for actions in parser.parser.parser.parser.parse_table.states.values():
         for token, (action, arg) in actions.items():
             actions[token] = shared.setdefault((action, arg if action == 0 else id(arg)), (action, arg))
+    _share_symbols_and_options(parser.rules)
     buf = io.BytesIO()
     pickler = pickle.Pickler(buf, protocol=5)
     # The lexer's configuration names the regular-expression module: pickled as its import.
