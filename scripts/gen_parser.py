@@ -253,6 +253,33 @@ def _share_symbols_and_options(rules: list[Any]) -> None:
         rule.options = options.setdefault(tuple(sorted(vars(rule.options).items())), rule.options)
 
 
+def _share_callbacks(callbacks: dict[Any, Any]) -> None:
+    """One tree-building callback for rules whose callbacks are built alike.
+
+    Each of the 326 rules has its own callback (``PropagatePositions`` around an
+    ``ExpandSingleChild``, a child filter, a ``partial`` of ``Tree`` with the rule's name):
+    210 are distinct, and none keeps state. Shared, the others unpickle as references.
+    Two callbacks are alike when their classes, functions and attributes are; an attribute
+    shown only by its address (``<... at 0x...>``) keeps its callback to itself."""
+
+    def shape(value: Any) -> str:
+        if isinstance(value, partial):
+            return f"partial({shape(value.func)}, {shape(value.args)}, {shape(value.keywords)})"
+        if isinstance(value, (type, types.FunctionType)):
+            return f"{value.__module__}.{value.__qualname__}"
+        if isinstance(value, (list, tuple)):
+            return f"{type(value).__name__}({', '.join(shape(v) for v in value)})"
+        if isinstance(value, dict):
+            return f"dict({', '.join(f'{shape(k)}: {shape(v)}' for k, v in value.items())})"
+        if hasattr(value, "__dict__"):
+            return f"{shape(type(value))}({shape(sorted(vars(value).items()))})"
+        return repr(value)
+
+    shared: dict[str, Any] = {}
+    for rule, callback in callbacks.items():
+        callbacks[rule] = shared.setdefault(shape(callback), callback)
+
+
 def _pickled(module: types.ModuleType, data: dict[str, Any], memo: dict[int, Any]) -> bytes:
     parser = module.Lark._load_from_dict(data, memo)
     # Each lexer's scanner and keyword callbacks, built now rather than on the first token
@@ -269,6 +296,7 @@ def _pickled(module: types.ModuleType, data: dict[str, Any], memo: dict[int, Any
         for token, (action, arg) in actions.items():
             actions[token] = shared.setdefault((action, arg if action == 0 else id(arg)), (action, arg))
     _share_symbols_and_options(parser.rules)
+    _share_callbacks(parser.parser.parser.parser.callbacks)
     buf = io.BytesIO()
     pickler = pickle.Pickler(buf, protocol=5)
     # The lexer's configuration names the regular-expression module: pickled as its import.
