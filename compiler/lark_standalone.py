@@ -275,7 +275,7 @@ class MissingVariableError(LarkError):
 
 
 import sys, re
-from dataclasses import dataclass
+from dataclasses import dataclass, FrozenInstanceError
 from typing import Generic, AnyStr
 
 
@@ -389,11 +389,18 @@ class SerializeMemoizer(Serialize):
         return _deserialize(data, namespace, memo)
 
 
-try:
-    import regex
-    _has_regex = True
-except ImportError:
-    _has_regex = False
+class _HasRegex:  # shipspec (scripts/gen_parser.py): the regex module looked for on first use
+    def __bool__(self):
+        global _has_regex, regex
+        try:
+            import regex
+            _has_regex = True
+        except ImportError:
+            _has_regex = False
+        return _has_regex
+
+
+_has_regex = _HasRegex()
 
 if sys.version_info >= (3, 11):
     import re._parser as sre_parse
@@ -443,12 +450,40 @@ def get_regexp_width(expr: str) -> Union[Tuple[int, int], List[int]]:
                 return 0, int(MAXWIDTH)
 
 
-@dataclass(frozen=True)
 class TextSlice(Generic[AnyStr]):
-    """lark's TextSlice (shipspec: documented, so that dataclass does not import inspect)."""
+    """lark's ``@dataclass(frozen=True)`` TextSlice, its methods written out (shipspec, scripts/gen_parser.py)."""
     text: AnyStr
     start: int
     end: int
+
+    __match_args__ = ('text', 'start', 'end')
+
+    def __init__(self, text: AnyStr, start: int, end: int) -> None:
+        object.__setattr__(self, 'text', text)
+        object.__setattr__(self, 'start', start)
+        object.__setattr__(self, 'end', end)
+        self.__post_init__()
+
+    def __repr__(self):
+        return f'{self.__class__.__qualname__}(text={self.text!r}, start={self.start!r}, end={self.end!r})'
+
+    def __eq__(self, other):
+        if other.__class__ is self.__class__:
+            return (self.text, self.start, self.end) == (other.text, other.start, other.end)
+        return NotImplemented
+
+    def __hash__(self):
+        return hash((self.text, self.start, self.end))
+
+    def __setattr__(self, name, value):
+        if type(self) is TextSlice or name in ('text', 'start', 'end'):
+            raise FrozenInstanceError(f'cannot assign to field {name!r}')
+        super().__setattr__(name, value)
+
+    def __delattr__(self, name):
+        if type(self) is TextSlice or name in ('text', 'start', 'end'):
+            raise FrozenInstanceError(f'cannot delete field {name!r}')
+        super().__delattr__(name)
 
     def __post_init__(self):
         if not isinstance(self.text, (str, bytes)):

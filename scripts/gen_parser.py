@@ -83,7 +83,7 @@ logger.addHandler(logging.StreamHandler())
 logger.setLevel(logging.CRITICAL)
 """
 LAZY_LOGGER = """\
-from dataclasses import dataclass
+from dataclasses import dataclass, FrozenInstanceError
 from typing import Generic, AnyStr
 
 
@@ -133,13 +133,77 @@ def copy(x):  # shipspec (scripts/gen_parser.py): copy imported on first use
     return _copy.copy(x)
 """,
 }
-# dataclass words an undocumented class's docstring with inspect.signature (the tool strips
-# lark's docstrings): a docstring spares the import of inspect.
-TEXT_SLICE = "@dataclass(frozen=True)\nclass TextSlice(Generic[AnyStr]):\n    #--\n"
-DOCUMENTED_TEXT_SLICE = (
-    "@dataclass(frozen=True)\nclass TextSlice(Generic[AnyStr]):\n"
-    '    """lark\'s TextSlice (shipspec: documented, so that dataclass does not import inspect)."""\n'
-)
+# lark's TextSlice is a frozen dataclass: dataclass compiled its six methods from source in
+# every cold start (~0.7 ms; issue 16). Here they are written out as dataclass writes them
+# (tests/unit/parse/test_standalone.py compares the class with the dataclass).
+TEXT_SLICE = """\
+@dataclass(frozen=True)
+class TextSlice(Generic[AnyStr]):
+    #--
+    text: AnyStr
+    start: int
+    end: int
+"""
+WRITTEN_TEXT_SLICE = """\
+class TextSlice(Generic[AnyStr]):
+    \"\"\"lark's ``@dataclass(frozen=True)`` TextSlice, its methods written out (shipspec, scripts/gen_parser.py).\"\"\"
+    text: AnyStr
+    start: int
+    end: int
+
+    __match_args__ = ('text', 'start', 'end')
+
+    def __init__(self, text: AnyStr, start: int, end: int) -> None:
+        object.__setattr__(self, 'text', text)
+        object.__setattr__(self, 'start', start)
+        object.__setattr__(self, 'end', end)
+        self.__post_init__()
+
+    def __repr__(self):
+        return f'{self.__class__.__qualname__}(text={self.text!r}, start={self.start!r}, end={self.end!r})'
+
+    def __eq__(self, other):
+        if other.__class__ is self.__class__:
+            return (self.text, self.start, self.end) == (other.text, other.start, other.end)
+        return NotImplemented
+
+    def __hash__(self):
+        return hash((self.text, self.start, self.end))
+
+    def __setattr__(self, name, value):
+        if type(self) is TextSlice or name in ('text', 'start', 'end'):
+            raise FrozenInstanceError(f'cannot assign to field {name!r}')
+        super().__setattr__(name, value)
+
+    def __delattr__(self, name):
+        if type(self) is TextSlice or name in ('text', 'start', 'end'):
+            raise FrozenInstanceError(f'cannot delete field {name!r}')
+        super().__delattr__(name)
+"""
+# Whether the regex module is installed, which lark asks only to build a lexer from a
+# grammar or a parser with regex=True (never in shipspec): the failed import searched every
+# directory of sys.path in every cold start. Asked when lark first needs the answer.
+REGEX = """\
+try:
+    import regex
+    _has_regex = True
+except ImportError:
+    _has_regex = False
+"""
+LAZY_REGEX = """\
+class _HasRegex:  # shipspec (scripts/gen_parser.py): the regex module looked for on first use
+    def __bool__(self):
+        global _has_regex, regex
+        try:
+            import regex
+            _has_regex = True
+        except ImportError:
+            _has_regex = False
+        return _has_regex
+
+
+_has_regex = _HasRegex()
+"""
 
 
 def _replace_once(code: str, old: str, new: str, what: str) -> str:
@@ -170,7 +234,8 @@ def _standalone_code() -> str:
             if code.count(LOGGER) != 1:
                 raise SystemExit("gen_parser: lark's utils.py no longer sets up its logger as expected")
             code = code.replace(LOGGER, LAZY_LOGGER)
-            code = _replace_once(code, TEXT_SLICE, DOCUMENTED_TEXT_SLICE, "TextSlice")
+            code = _replace_once(code, TEXT_SLICE, WRITTEN_TEXT_SLICE, "TextSlice")
+            code = _replace_once(code, REGEX, LAZY_REGEX, "probe for the regex module")
         for old, new in COPY_IMPORTS.items():
             if old in code:
                 code = _replace_once(code, old, new, "import of copy")
