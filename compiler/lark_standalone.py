@@ -409,7 +409,7 @@ else:
     import sre_parse
     import sre_constants
 
-categ_pattern = re.compile(r'\\p{[A-Za-z_]+}')
+categ_pattern = r'\\p{[A-Za-z_]+}'  # shipspec (scripts/gen_parser.py): compiled on first use
 
 def get_regexp_width(expr: str) -> Union[Tuple[int, int], List[int]]:
     if _has_regex:

@@ -180,6 +180,10 @@ class TextSlice(Generic[AnyStr]):
             raise FrozenInstanceError(f'cannot delete field {name!r}')
         super().__delattr__(name)
 """
+# A pattern get_regexp_width (a lexer built from a grammar) uses: compiled when first used
+# (re's cache) rather than in every cold start.
+CATEG_PATTERN = "categ_pattern = re.compile(r'\\\\p{[A-Za-z_]+}')\n"
+LAZY_CATEG_PATTERN = "categ_pattern = r'\\\\p{[A-Za-z_]+}'  # shipspec (scripts/gen_parser.py): compiled on first use\n"
 # Whether the regex module is installed, which lark asks only to build a lexer from a
 # grammar or a parser with regex=True (never in shipspec): the failed import searched every
 # directory of sys.path in every cold start. Asked when lark first needs the answer.
@@ -236,6 +240,7 @@ def _standalone_code() -> str:
             code = code.replace(LOGGER, LAZY_LOGGER)
             code = _replace_once(code, TEXT_SLICE, WRITTEN_TEXT_SLICE, "TextSlice")
             code = _replace_once(code, REGEX, LAZY_REGEX, "probe for the regex module")
+            code = _replace_once(code, CATEG_PATTERN, LAZY_CATEG_PATTERN, "categ_pattern")
         for old, new in COPY_IMPORTS.items():
             if old in code:
                 code = _replace_once(code, old, new, "import of copy")
