@@ -82,6 +82,19 @@ _VALUE_PATTERNS: tuple[tuple[str, int, tuple[str, ...] | None, str], ...] = (
         "a credential assignment",
     ),
 )
+# The case-insensitive patterns' needles, lowercase: every match holds one, in any case. Only
+# for an ASCII value: Unicode case folding matches a needle's letter with other characters
+# (the Kelvin sign is a 'k'), so a value with any non-ASCII character is always tried.
+_CASELESS_NEEDLES: dict[str, tuple[str, ...]] = {
+    r"\b(Bearer|Basic|Token)\s+[A-Za-z0-9._~+/=-]{8,}": ("bearer", "basic", "token"),
+    r"(?i)(passw(or)?d|passwd|pwd|secret|token|api[_-]?key|access[_-]?key)\s*[=:]\s*[^\s\"'$&|;]{3,}": (
+        "passw",
+        "pwd",
+        "secret",
+        "token",
+        "key",
+    ),
+}
 _COMPILED: dict[tuple[str, int], re.Pattern[str]] = {}
 
 
@@ -123,8 +136,15 @@ def _entropy(s: str) -> float:
 
 def value_problem(value: str) -> str | None:
     """What kind of secret ``value`` holds, or None."""
+    lowered = value.lower() if value.isascii() else None
     for pattern, flags, needles, what in _VALUE_PATTERNS:
-        if (needles is None or any(n in value for n in needles)) and _compiled(pattern, flags).search(value):
+        if needles is None:
+            caseless = _CASELESS_NEEDLES.get(pattern)
+            if caseless is not None and lowered is not None and not any(n in lowered for n in caseless):
+                continue  # issue 16: not compiled for a value that cannot match
+        elif not any(n in value for n in needles):
+            continue
+        if _compiled(pattern, flags).search(value):
             return what
     if len(value) < _ENTROPY_MIN:
         return None

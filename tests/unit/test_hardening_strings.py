@@ -215,3 +215,45 @@ def test_a_value_pattern_never_matches_without_one_of_its_needles() -> None:
                 matched += needles is not None
                 assert needles is None or any(n in value for n in needles), (pattern, value)
     assert matched > 30  # the pieces do make matches
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Authorization: Bearer abcdefgh1234",
+        "authorization: BASIC dXNlcjpwYXNzd29yZA==",
+        "ToKeN   abcdefghijkl",
+        "password=hunter22",
+        "PassWord: hunter22",
+        "db_passwd=abc",
+        "PWD=abcd",
+        "client secret: xyz123",
+        "api_key=abcdef",
+        "API-KEY: abcdef",
+        "apikey:abcdef",
+        "Access-Key = abcdef",
+        "\u212aey: x",  # the Kelvin sign: not ASCII, so the caseless patterns are always tried
+        "bearer \u212a" * 3,
+        "token",
+        "s3://models/clf/1.0.0/model.onnx",
+        "https://user:pass@example.com/x",
+        "ok",
+    ],
+)
+def test_caseless_needles_only_skip_values_their_patterns_cannot_match(
+    value: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The case-insensitive patterns are compiled only for a value holding one of their words
+    (issue 16): the verdict is the one trying every pattern gives."""
+    from compiler.lower import secrets_scan
+
+    found = value_problem(value)
+    monkeypatch.setattr(secrets_scan, "_CASELESS_NEEDLES", {})
+    assert found == value_problem(value)
+
+
+def test_every_caseless_pattern_has_needles() -> None:
+    from compiler.lower import secrets_scan
+
+    always = [pattern for pattern, _, needles, _ in secrets_scan._VALUE_PATTERNS if needles is None]
+    assert sorted(always) == sorted(secrets_scan._CASELESS_NEEDLES)
