@@ -21,7 +21,9 @@ def _import_without(target: str, spared: dict[str, tuple[str, ...]]) -> None:
     word the docstring of a class that has none with ``inspect.signature`` (records word
     theirs, ``compiler.records``, and the compiler's dataclasses have docstrings), and
     ``copy`` (with weakref) only for ``asdict``, ``astuple`` and ``replace``'s deep copies.
-    ``pathlib`` imports ``urllib.parse`` (with ipaddress: ~1.5 ms) only for ``Path.as_uri``.
+    ``pathlib`` imports ``urllib.parse`` (with ipaddress: ~1.5 ms) only for ``Path.as_uri``,
+    ``ntpath`` (whose probes for Windows' modules search sys.path) for ``PureWindowsPath``
+    and ``fnmatch`` for ``glob`` and ``match``.
 
     While ``target`` is imported, each spared module is a stand-in that imports the real
     module when first asked for a name; the names given with it are the ones ``target``
@@ -68,4 +70,4 @@ def _import_without(target: str, spared: dict[str, tuple[str, ...]]) -> None:
 
 
 _import_without("dataclasses", {"inspect": (), "copy": ()})
-_import_without("pathlib", {"urllib.parse": ("quote_from_bytes",)})
+_import_without("pathlib", {"urllib.parse": ("quote_from_bytes",), "ntpath": (), "fnmatch": ()})

@@ -372,7 +372,8 @@ def _pickled(module: types.ModuleType, data: dict[str, Any], memo: dict[int, Any
     # The lexer's configuration names the regular-expression module: pickled as its import.
     pickler.dispatch_table = {
         **copyreg.dispatch_table,
-        types.ModuleType: lambda m: (importlib.import_module, (m.__name__,)),
+        # (__import__ for a top-level module: loading it imports no importlib.)
+        types.ModuleType: lambda m: (__import__ if "." not in m.__name__ else importlib.import_module, (m.__name__,)),
     }
     pickler.dump(parser)
     return pickletools.optimize(buf.getvalue())
