@@ -144,9 +144,23 @@ def _pickles_by_names(cls: type) -> None:
 _SPECIAL = ("ClassVar", "InitVar", "KW_ONLY")
 
 
-@dataclasses.dataclass(frozen=True, slots=True, eq=False, repr=False)
-class _Prototype:
-    """Where every fast-path record's ``__dataclass_params__`` comes from: the flags ``record`` passes."""
+class _Params:
+    """Every fast-path record's ``__dataclass_params__``: the flags ``record`` passes, as
+    ``dataclass`` makes them, made when first read (a dataclass that derives from a record
+    reads them). Made for a prototype class, they took ``dataclass`` three methods compiled
+    from source in every cold start (issue 16)."""
+
+    made: Any = None
+
+    def __get__(self, obj: object, owner: type | None = None) -> Any:
+        if _Params.made is None:
+
+            @dataclasses.dataclass(frozen=True, slots=True, eq=False, repr=False)
+            class _Prototype:
+                pass
+
+            _Params.made = _Prototype.__dataclass_params__  # type: ignore[attr-defined]
+        return _Params.made
 
 
 def _plain(cls: type[_T]) -> type[_T] | None:
@@ -192,7 +206,7 @@ def _plain(cls: type[_T]) -> type[_T] | None:
     body.pop("__weakref__", None)
     body["__slots__"] = names
     body["__dataclass_fields__"] = made_fields
-    body["__dataclass_params__"] = _Prototype.__dataclass_params__  # type: ignore[attr-defined]
+    body["__dataclass_params__"] = _PARAMS
     body["__match_args__"] = tuple(f.name for f in made_fields.values() if f.init and not f.kw_only)
     meta: Any = type(cls)
     made: type[_T] = meta(cls.__name__, cls.__bases__, body)
@@ -209,6 +223,7 @@ def _plain(cls: type[_T]) -> type[_T] | None:
 
 
 _MISSING: Any = dataclasses.MISSING
+_PARAMS = _Params()
 _FIELD = dataclasses._FIELD  # type: ignore[attr-defined]
 
 

@@ -312,3 +312,36 @@ def test_the_committed_templates_are_what_records_writes() -> None:
         code = committed(None, None, None).__code__
         for attribute in ("co_code", "co_consts", "co_varnames", "co_freevars", "co_argcount", "co_names"):
             assert getattr(code, attribute) == getattr(written, attribute), (count, attribute)
+
+
+def test_a_records_dataclass_params_are_a_dataclasses_and_made_when_read() -> None:
+    """``__dataclass_params__`` is made on first read (issue 16), with dataclass's flags; a
+    frozen dataclass may derive from a record as from the dataclass it replaces."""
+
+    @record
+    class Point(Record):
+        x: int
+        y: int = 0
+
+    params = Point.__dataclass_params__  # type: ignore[attr-defined]
+    twin = _twin(Point).__dataclass_params__  # type: ignore[attr-defined]
+    assert (params.init, params.eq, params.order, params.unsafe_hash, params.frozen) == (
+        True,
+        False,
+        False,
+        False,
+        True,
+    )
+    assert (twin.init, twin.frozen) == (params.init, params.frozen)
+    assert Point(1).__dataclass_params__ is params  # type: ignore[attr-defined]
+
+    @dataclasses.dataclass(frozen=True)
+    class Point3(Point):
+        z: int = 0
+
+    assert Point3(1, 2, 3).z == 3 and [f.name for f in dataclasses.fields(Point3)] == ["x", "y", "z"]
+    with pytest.raises(TypeError, match="non-frozen"):
+
+        @dataclasses.dataclass
+        class Loose(Point):
+            z: int = 0
