@@ -109,8 +109,21 @@ _ENTROPY_CANDIDATE = r"[A-Za-z0-9+/=_-]{32,}"
 _ENTROPY_MIN = 32  # the candidate's shortest match
 _HEX = r"^[0-9a-fA-F]+$"
 
-_PATHY = re.compile(r"[/\\\x00-\x1f\x7f]|\.\.")
-_K8S_VERSION = re.compile(r"^\d{1,2}\.\d{1,3}$")
+_PATHY = r"[/\\\x00-\x1f\x7f]|\.\."  # what _pathy finds (tests compare them)
+_K8S_VERSION = r"^\d{1,2}\.\d{1,3}$"  # what _k8s_version matches
+
+
+def _pathy(value: str) -> bool:
+    """Whether ``_PATHY`` is found in ``value`` (a slash, backslash, control character or
+    ``..``), without compiling it in every cold start (issue 16)."""
+    return any(c in value for c in ("/", "\\", "\x7f", "..")) or (value != "" and min(value) < " ")
+
+
+def _k8s_version(value: str) -> bool:
+    """Whether ``_K8S_VERSION`` matches ``value`` (``$`` also before a final newline; a digit:
+    ``str.isdecimal``, as ``\\d``), without compiling it (issue 16)."""
+    parts = (value[:-1] if value.endswith("\n") else value).split(".")
+    return len(parts) == 2 and 0 < len(parts[0]) <= 2 and 0 < len(parts[1]) <= 3 and all(p.isdecimal() for p in parts)
 
 
 def _segments(name: str) -> list[str]:
@@ -232,7 +245,7 @@ def screen(tree: Tree[Token], sink: Sink, span: Callable[[Token], Span]) -> None
 
 
 def _path_value(kind: str, value: str, tok: Token, sink: Sink, span: Callable[[Token], Span]) -> None:
-    if kind == "version" and (not value.strip() or _PATHY.search(value)):
+    if kind == "version" and (not value.strip() or _pathy(value)):
         sink.report(
             "SS204",
             f"version {_show(value)} is empty or holds '/', '\\', '..' or a control character: "
@@ -246,7 +259,7 @@ def _path_value(kind: str, value: str, tok: Token, sink: Sink, span: Callable[[T
             span(tok),
             hint='write where it is, e.g. "s3://models/m/1.0.0/model.onnx"',
         )
-    elif kind == "kubernetes_version" and not _K8S_VERSION.match(value):
+    elif kind == "kubernetes_version" and not _k8s_version(value):
         sink.report("SS204", f'Kubernetes version {_show(value)} is not MAJOR.MINOR (e.g. "1.33")', span(tok))
 
 
