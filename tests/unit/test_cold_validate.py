@@ -52,8 +52,8 @@ def test_anything_else_goes_to_argparse(argv: list[str]) -> None:
 # library's modules the compiler's imports only need for what validate never does: inspect
 # (and ast, dis, tokenize) for dataclass docstrings and lark's v_args, copy and weakref,
 # urllib.parse and ipaddress for Path.as_uri, ntpath and fnmatch, json (reports and escapes),
-# importlib (the pickled parser's re module), and the compiler.pipeline module itself is
-# still imported (it is not the command's to change).
+# importlib (the pickled parser's re module); and compiler.pipeline with compiler.output
+# (cli._Validated does validate's part of the pipeline).
 HEAVY = (
     "jinja2",
     "jsonschema",
@@ -89,6 +89,9 @@ HEAVY = (
     "json",
     "regex",
     "threading",
+    "importlib",
+    "compiler.pipeline",
+    "compiler.output",
 )
 
 # run() ends a finished validate with os._exit (cli._end_now): the probe reports what was
@@ -217,3 +220,23 @@ def test_a_string_token_is_read_as_json_reads_it() -> None:
         except ValueError:
             got = ValueError
         assert got == want, text
+
+
+def _spec_inputs() -> list[list[Path]]:
+    corpus = sorted((ROOT / "tests" / "corpus").glob("*.ship"))
+    golden = sorted(p / "specs" for p in (ROOT / "golden").iterdir() if (p / "specs").is_dir())
+    return [[p] for p in corpus] + [[p] for p in golden] + [[ROOT / "specs"], corpus[:5] + golden[:1]]
+
+
+def test_validate_reports_what_pipeline_validate_reports() -> None:
+    """cli._Validated does pipeline.validate's work without importing compiler.pipeline
+    (issue 16): the same diagnostics and texts for every spec of the repository."""
+    from compiler.pipeline import validate
+
+    inputs = _spec_inputs()
+    assert len(inputs) > 20
+    for paths in inputs:
+        for allow in (frozenset(), frozenset({"SS508", "SS526", "SS640"})):
+            want = validate(paths, allow=allow)
+            got = cli._Validated(paths, allow)
+            assert (got.diagnostics, got.texts) == (want.diagnostics, want.texts), paths
