@@ -345,3 +345,32 @@ def test_a_records_dataclass_params_are_a_dataclasses_and_made_when_read() -> No
         @dataclasses.dataclass
         class Loose(Point):
             z: int = 0
+
+
+def test_a_records_init_is_made_when_first_looked_up() -> None:
+    """A record's ``__init__`` is made on first use (issue 16); before, ``inspect.signature``
+    reads it as the dataclass's, and a field order dataclass refuses is refused at once."""
+    from compiler import records
+
+    @record
+    class Later(Record):
+        a: int
+        b: str = "x"
+
+    assert isinstance(Later.__dict__["__init__"], records._LazyInit)
+    assert str(inspect.signature(Later)) == str(inspect.signature(_twin(Later)))
+    assert not isinstance(Later.__dict__["__init__"], records._LazyInit)
+
+    @record
+    class Fresh(Record):
+        a: int
+
+    assert Fresh(1).a == 1 and Fresh.__init__.__qualname__.endswith("Fresh.__init__")
+    with pytest.raises(TypeError, match="missing 1 required positional argument"):
+        Fresh()  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="non-default argument 'b' follows default argument"):
+
+        @record
+        class Wrong(Record):
+            a: int = 0
+            b: int
