@@ -374,3 +374,30 @@ def test_a_records_init_is_made_when_first_looked_up() -> None:
         class Wrong(Record):
             a: int = 0
             b: int
+
+
+def test_a_records_fields_are_made_when_first_read() -> None:
+    """``__dataclass_fields__`` is made on first read (issue 16) and is dataclass's then;
+    what dataclass refuses at definition is refused at definition."""
+    from compiler import records
+
+    @record
+    class Lazy(Record):
+        a: int
+        b: tuple[int, ...] = ()
+        c: list[int] = dataclasses.field(default_factory=list, compare=False)
+
+    assert isinstance(Lazy.__dict__["__dataclass_fields__"], records._LazyFields)
+    assert Lazy.__match_args__ == ("a", "b", "c")  # type: ignore[attr-defined]
+    assert [(f.name, f.type, f.compare) for f in dataclasses.fields(Lazy)] == [
+        ("a", "int", True),
+        ("b", "tuple[int, ...]", True),
+        ("c", "list[int]", False),
+    ]
+    assert isinstance(Lazy.__dict__["__dataclass_fields__"], dict)
+    assert Lazy(1) == Lazy(1, (), [2]) and dataclasses.replace(Lazy(1), b=(2,)).b == (2,)
+    with pytest.raises(ValueError, match="mutable default"):
+
+        @record
+        class Mutable(Record):
+            a: list[int] = []
