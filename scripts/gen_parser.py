@@ -3,7 +3,8 @@
 Two files come from ``compiler/parse/grammar/spec.lark`` and the lark the test extra pins:
 
 - ``compiler/lark_standalone.py``: lark's LALR runtime (what ``python -m lark.tools.standalone``
-  writes, MPL-2.0), without the tables, plus a tail that swaps in ``compiler.lark_scanner``;
+  writes, MPL-2.0), without the tables and the files the runtime never runs here (``LEFT_OUT``),
+  with the cold-start edits below, plus a tail that swaps in ``compiler.lark_scanner``;
 - ``compiler/parse/grammar/spec.parser.pickle``: the parser built from the grammar (the LALR
   tables, states numbered in a canonical order, the contextual lexer with each state's
   scanner, the tree builder), pickled; ``compiler.parse.syntax.parser()`` loads it.
@@ -102,20 +103,13 @@ logger = _Logger()
 """
 
 
-# lark's visitors read a class's members with inspect's getmembers and getmro, only when a
-# transformer is decorated with v_args (never in shipspec): inspect (with ast, dis and
-# tokenize, ~4 ms) is imported when first used, not in every cold start (issue 16).
-INSPECT = "from inspect import getmembers, getmro\n"
-LAZY_INSPECT = """\
-def getmembers(object):  # shipspec (scripts/gen_parser.py): inspect imported on first use
-    import inspect
-
-    return inspect.getmembers(object)
-
-
-def getmro(cls):
-    return cls.__mro__
-"""
+# lark's files the standalone tool extracts that the runtime never runs here: its visitors
+# (Transformer, Visitor, Interpreter, v_args: lark's tree builder asks for them only when a
+# parser is built with a transformer) and the Python indenter (a postlexer). Left out, they
+# are neither read nor run in a cold start (~0.4 ms; issue 16); the visitors imported inspect.
+# The generated module is executed when this script runs, and the parse tests compare its
+# trees and errors with lark's.
+LEFT_OUT = ("visitors.py", "indenter.py")
 # lark's runtime copies lexer states and configurations only outside a plain parse (an
 # interactive parser, a lexer built from a grammar): copy (with weakref) is imported when
 # first used, and dataclasses is imported without it (compiler/__init__.py).
@@ -229,7 +223,11 @@ def _standalone_code() -> str:
     write("from __future__ import annotations")
     write(f'__version__ = "{lark.__version__}"')
     write()
+    if not set(LEFT_OUT) <= set(standalone.EXTRACT_STANDALONE_FILES):
+        raise SystemExit("gen_parser: lark's standalone tool no longer extracts " + ", ".join(LEFT_OUT))
     for i, pyfile in enumerate(standalone.EXTRACT_STANDALONE_FILES):
+        if pyfile in LEFT_OUT:
+            continue
         with open(os.path.join(standalone._larkdir, pyfile)) as f:
             code = standalone.extract_sections(f)["standalone"]
         if i:  # as the tool does: the license header stays, other files lose docstrings and comments
@@ -244,8 +242,6 @@ def _standalone_code() -> str:
         for old, new in COPY_IMPORTS.items():
             if old in code:
                 code = _replace_once(code, old, new, "import of copy")
-        if pyfile == "visitors.py":
-            code = _replace_once(code, INSPECT, LAZY_INSPECT, "import of inspect")
         write(code)
     # The tool ends with the tables and these: the deserialised parse table's actions are 0 and 1.
     write("Shift = 0")
