@@ -324,7 +324,7 @@ def _deserialize(data: Any, namespace: Dict[str, Any], memo: Dict) -> Any:
     return data
 
 
-_T = TypeVar("_T", bound="Serialize")
+_T = TypeVar("_T")  # shipspec: bound="Serialize", for type checkers
 
 class Serialize:
     #--
@@ -519,7 +519,7 @@ class TextSlice(Generic[AnyStr]):
         return self.text.rindex(substr, self.start, self.end)
 
 
-TextOrSlice = Union[AnyStr, 'TextSlice[AnyStr]']
+TextOrSlice = Union[AnyStr, TextSlice[AnyStr]]
 LarkInput = Union[AnyStr, TextSlice[AnyStr], Any]
 
 
@@ -900,7 +900,7 @@ class TerminalDef(Serialize):
         else:
             return self.name
 
-_T = TypeVar('_T', bound="Token")
+_T = TypeVar("_T")  # shipspec: bound="Token", for type checkers
 
 class Token(str):
     #--
@@ -2675,7 +2675,7 @@ _VALID_PRIORITY_OPTIONS = ('auto', 'normal', 'invert', None)
 _VALID_AMBIGUITY_OPTIONS = ('auto', 'resolve', 'explicit', 'forest')
 
 
-_T = TypeVar('_T', bound="Lark")
+_T = TypeVar("_T")  # shipspec: bound="Lark", for type checkers
 
 class Lark(Serialize):
     #--

@@ -204,6 +204,16 @@ _has_regex = _HasRegex()
 """
 
 
+# Names typing would compile from a string in every cold start (a ForwardRef each): the
+# bounds of three TypeVars, which only a type checker reads, and a name already defined.
+FORWARD_REFS = {
+    '_T = TypeVar("_T", bound="Serialize")\n': '_T = TypeVar("_T")  # shipspec: bound="Serialize", for type checkers\n',
+    "_T = TypeVar('_T', bound=\"Token\")\n": '_T = TypeVar("_T")  # shipspec: bound="Token", for type checkers\n',
+    "_T = TypeVar('_T', bound=\"Lark\")\n": '_T = TypeVar("_T")  # shipspec: bound="Lark", for type checkers\n',
+    "TextOrSlice = Union[AnyStr, 'TextSlice[AnyStr]']\n": "TextOrSlice = Union[AnyStr, TextSlice[AnyStr]]\n",
+}
+
+
 def _replace_once(code: str, old: str, new: str, what: str) -> str:
     if code.count(old) != 1:
         raise SystemExit(f"gen_parser: lark's {what} is no longer written as expected")
@@ -247,7 +257,10 @@ def _standalone_code() -> str:
     write("Shift = 0")
     write("Reduce = 1")
     write(TAIL, end="")
-    return out.getvalue()
+    text = out.getvalue()
+    for ref, resolved in FORWARD_REFS.items():
+        text = _replace_once(text, ref, resolved, "TypeVar or alias")
+    return text
 
 
 def _canonical(table: dict[str, Any]) -> dict[str, Any]:
