@@ -50,7 +50,7 @@ def test_anything_else_goes_to_argparse(argv: list[str]) -> None:
 # output validators, Triton's protobuf, YAML, the cache, the process pool, argparse (a plain
 # `validate PATH` needs none) and the modules it pulled in, pickle.py; and the standard
 # library's modules the compiler's imports only need for what validate never does: inspect
-# (and ast, dis, tokenize) for dataclass docstrings and lark's v_args, copy and weakref,
+# (and ast, dis, tokenize) for undocumented dataclasses' docstrings, copy and weakref,
 # urllib.parse and ipaddress for Path.as_uri, ntpath and fnmatch, json (reports and escapes),
 # importlib (the pickled parser's re module); and compiler.pipeline with compiler.output
 # (cli._Validated does validate's part of the pipeline).
