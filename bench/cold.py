@@ -16,28 +16,38 @@ Run it with a regular install's interpreter for what users see: build a wheel, i
 it in a fresh venv and run ``/path/to/venv/bin/python -m bench.cold`` from the checkout
 (the ``shipspec`` console script next to that interpreter is what it times).
 
-Measured on the shared 2-core machine (medians of 30-40 alternating runs; before is
-1087eca, each install in its own venv, measured in the same window as after; the
-editable "before" venv held shipspec alone, "after" is scripts/bootstrap's .venv):
+Measured on the shared 2-core machine (medians of 40 alternating runs; before is main at
+bebd757 and after is branch coldwheel2, each a wheel installed in its own venv and measured
+in the same window; editable is scripts/bootstrap's .venv, its "before" the previous table's):
 
 =================================  ==========  ===========  =========================
 install                            -c pass     validate     ratio (wall-clock, CPU)
 =================================  ==========  ===========  =========================
-regular (wheel), before            9.3 ms      68.2 ms      7.3x, 7.5x
-regular (wheel), after             9.3 ms      50.5 ms      5.4x, 5.4x
-editable, before                   19.1 ms     70.3 ms      3.7x, 3.7x
-editable, after                    22.6 ms     55.1 ms      2.4x, 2.5x
+regular (wheel), before            10.2 ms     52.2 ms      5.1x, 5.3x
+regular (wheel), after             10.4 ms     39.9 ms      3.8x, 3.9x
+editable, before                   22.6 ms     55.1 ms      2.4x, 2.5x
+editable, after                    19.1 ms     39.9 ms      2.1x, 2.1x
 =================================  ==========  ===========  =========================
 
-What the regular install's ~50 ms still is (``-X importtime``, cProfile): the interpreter
-(~9.5 ms); the console script's own ``import re`` (~5 ms); the standard library the
-compiler's modules need: typing, pathlib (which brings urllib.parse and ipaddress),
-dataclasses (which imports inspect, ast, dis and tokenize: ~5 ms), enum, decimal, json
-(~15 ms together); lark's standalone runtime and ``compiler.targets`` (~5 ms); the
-compiler's own modules (~8 ms) and the work: loading the parser, lexing, lowering,
-checking and printing (~8 ms). dataclasses and inspect stay because the generated
-``compiler/lark_standalone.py`` imports both and ``compiler.pipeline`` calls
-``dataclasses.replace``; 4x (~37 ms) needs more than the validate path's own modules.
+Over six such windows the regular install's ratio was 3.8-3.9x wall-clock and 3.9-4.1x CPU
+(main: 5.1-5.4x): at the target, with little to spare on a busy machine. What got it there
+(issue 16): ``dataclasses`` and ``pathlib`` are imported with stand-ins for ``inspect``,
+``copy``, ``urllib.parse``, ``ntpath`` and ``fnmatch`` (compiler/__init__.py), imported when
+used; lark's runtime is generated without its visitors and indenter, without dataclass and
+forward references compiled at import, and the pickled parser shares equal symbols, rule
+options and callbacks; records make their ``Field`` objects, ``__init__`` and docstring
+when first asked for; no json, no ``compiler.pipeline``, five regular expressions fewer at
+import; and a finished validate ends with ``os._exit`` after flushing its output, without
+the interpreter's finalization (~2 ms).
+
+What the ~37 ms still is (``-X importtime``, cProfile): the interpreter (~9.5 ms); the
+console script's own ``import re`` with enum, functools and collections (~4.5 ms); typing,
+pathlib, dataclasses, contextlib and decimal (``compiler.units``) (~5 ms); lark's runtime
+(~2.5 ms) and the parser's pickle (~1.5 ms with ``_pickle``); the compiler's own modules
+(~8 ms, of which ``compiler.targets`` is ~1.8 ms: three frozen dataclasses whose six
+methods ``dataclass`` compiles from source each, and seven regular expressions compiled at
+import; records would spare the former); the work: lexing (with ~10 terminal patterns
+compiled), parsing, lowering and checking (~5 ms).
 
 The processes run without ``PYTHONDONTWRITEBYTECODE``: an installed shipspec has its
 bytecode compiled, and with the variable set an editable checkout would recompile

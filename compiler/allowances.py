@@ -27,7 +27,7 @@ from compiler.diagnostics import CODES, Diagnostic, Severity, Span
 from compiler.parse.syntax import SourceFile, code_chars, scan_comments
 from compiler.records import Record, record
 
-_INLINE = re.compile(r"#\s*shipspec:\s*allow\(([^)]*)\)")
+_INLINE = r"#\s*shipspec:\s*allow\(([^)]*)\)"  # compiled for the first comment (issue 16)
 # Codes raised while rendering or writing: a run that stops before rendering (validate)
 # cannot tell whether an inline allowance of them is used.
 _RENDER_PHASES = ("SS7", "SS8", "SS9")
@@ -64,7 +64,7 @@ def inline_allowances(source: SourceFile) -> tuple[list[Inline], list[Diagnostic
     found: list[Inline] = []
     problems: list[Diagnostic] = []
     for comment in source.comments or scan_comments(source.text):
-        m = _INLINE.match(comment.text)
+        m = re.match(_INLINE, comment.text)
         if m is None:
             continue
         span = Span(source.path, comment.line, comment.column, comment.line, comment.column + len(comment.text))

@@ -190,11 +190,27 @@ class Diagnostic(Record):
         }
 
 
-@dataclass(slots=True)
+# The dataclass's own methods are written out (init, repr, eq): dataclass compiled them from
+# source in every cold start (issue 16). It stays a dataclass (fields, slots, match args).
+@dataclass(slots=True, init=False, repr=False, eq=False)
 class Sink:
     """Collects diagnostics; phases keep going after a problem."""
 
     items: list[Diagnostic] = field(default_factory=list)
+
+    def __init__(self, items: list[Diagnostic] | None = None) -> None:
+        self.items = [] if items is None else items
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__qualname__}(items={self.items!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is self.__class__:
+            assert isinstance(other, Sink)
+            return self.items == other.items
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # as dataclass's eq leaves it: mutable, unhashable
 
     def report(
         self,

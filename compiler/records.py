@@ -19,7 +19,6 @@ without ``inspect.signature``. ``tests/unit/test_records.py`` compares records w
 from __future__ import annotations
 
 import dataclasses
-import inspect
 import sys
 import types
 import typing
@@ -127,7 +126,7 @@ def record(cls: type[_T]) -> type[_T]:
         made = dataclasses.dataclass(frozen=True, slots=True, eq=False, repr=False)(cls)
         _pickles_by_names(made)
     if undocumented:
-        made.__doc__ = _signature_doc(made)
+        made.__doc__ = _SignatureDoc()  # type: ignore[assignment]
     return made
 
 
@@ -140,14 +139,23 @@ def _pickles_by_names(cls: type) -> None:
         setattr(cls, name, fn)
 
 
-# What the fast path below leaves to ``dataclasses.dataclass``: annotations it would read as
-# ClassVar, InitVar or KW_ONLY (it matches their spelling too), and a __post_init__.
-_SPECIAL = ("ClassVar", "InitVar", "KW_ONLY")
+class _Params:
+    """Every fast-path record's ``__dataclass_params__``: the flags ``record`` passes, as
+    ``dataclass`` makes them, made when first read (a dataclass that derives from a record
+    reads them). Made for a prototype class, they took ``dataclass`` three methods compiled
+    from source in every cold start (issue 16)."""
 
+    made: Any = None
 
-@dataclasses.dataclass(frozen=True, slots=True, eq=False, repr=False)
-class _Prototype:
-    """Where every fast-path record's ``__dataclass_params__`` comes from: the flags ``record`` passes."""
+    def __get__(self, obj: object, owner: type | None = None) -> Any:
+        if _Params.made is None:
+
+            @dataclasses.dataclass(frozen=True, slots=True, eq=False, repr=False)
+            class _Prototype:
+                pass
+
+            _Params.made = _Prototype.__dataclass_params__  # type: ignore[attr-defined]
+        return _Params.made
 
 
 def _plain(cls: type[_T]) -> type[_T] | None:
@@ -161,55 +169,122 @@ def _plain(cls: type[_T]) -> type[_T] | None:
     that was ~15 ms. Here only ``__init__`` is compiled (the same text dataclass writes, so
     the same signature, defaults and errors); the frozen ``__setattr__``/``__delattr__`` and
     the pickling methods are closures. The result has dataclass's ``__dataclass_fields__``
-    (real ``Field`` objects), ``__dataclass_params__``, ``__match_args__`` and slots, so
-    ``fields``/``replace``/``asdict`` and pickling behave the same (tests/unit/test_records.py).
+    (real ``Field`` objects, made when first read, as ``__init__`` is), ``__dataclass_params__``,
+    ``__match_args__`` and slots, so ``fields``/``replace``/``asdict`` and pickling behave the
+    same (tests/unit/test_records.py). What is left to ``dataclasses.dataclass``: annotations
+    it would read as ClassVar, InitVar or KW_ONLY (it matches their spelling too), and a
+    ``__post_init__``.
     """
     if cls.__bases__ not in ((Record,), (OrderedRecord,)) or "__post_init__" in vars(cls):
         return None
     if "__slots__" in cls.__dict__:
         return None
     annotations: dict[str, Any] = cls.__dict__.get("__annotations__", {})
-    made_fields: dict[str, dataclasses.Field[Any]] = {}
+    # (name, annotation, class attribute): the fields' Field objects are made when first
+    # asked for (_LazyFields); what dataclass checks at definition is checked here.
+    raw: list[tuple[str, str, Any]] = []
+    positional: list[str] = []
+    misordered: str | None = None
+    seen_default = False
     for name, kind in annotations.items():
-        if not isinstance(kind, str) or any(word in kind for word in _SPECIAL):
+        if not isinstance(kind, str) or "ClassVar" in kind or "InitVar" in kind or "KW_ONLY" in kind:
             return None
-        default = cls.__dict__.get(name, _MISSING)
-        f: dataclasses.Field[Any] = (
-            default if isinstance(default, dataclasses.Field) else dataclasses.field(default=default)
-        )
-        f.name = name
-        f.type = kind
-        f._field_type = _FIELD  # type: ignore[attr-defined]
-        if f.kw_only is _MISSING:
-            f.kw_only = False
-        if f.default is not _MISSING and f.default.__class__.__hash__ is None:
-            raise ValueError(f"mutable default {type(f.default)} for field {name} is not allowed: use default_factory")
-        made_fields[name] = f
-    names = tuple(made_fields)
+        given = cls.__dict__.get(name, _MISSING)
+        if isinstance(given, dataclasses.Field):
+            default, factory, init, kw_only = given.default, given.default_factory, given.init, given.kw_only is True
+        else:
+            default, factory, init, kw_only = given, _MISSING, True, False
+        if default is not _MISSING and default.__class__.__hash__ is None:
+            raise ValueError(f"mutable default {type(default)} for field {name} is not allowed: use default_factory")
+        if init and not kw_only:
+            positional.append(name)
+            if default is not _MISSING or factory is not _MISSING:
+                seen_default = True
+            elif seen_default and misordered is None:
+                misordered = name
+        raw.append((name, kind, given))
+    if misordered is not None:
+        raise TypeError(f"non-default argument {misordered!r} follows default argument")
+    names = tuple(name for name, _, _ in raw)
     body = dict(cls.__dict__)
     for name in names:
         body.pop(name, None)
     body.pop("__dict__", None)
     body.pop("__weakref__", None)
+    fields = _LazyFields(raw)
     body["__slots__"] = names
-    body["__dataclass_fields__"] = made_fields
-    body["__dataclass_params__"] = _Prototype.__dataclass_params__  # type: ignore[attr-defined]
-    body["__match_args__"] = tuple(f.name for f in made_fields.values() if f.init and not f.kw_only)
+    body["__dataclass_fields__"] = fields
+    body["__dataclass_params__"] = _PARAMS
+    body["__match_args__"] = tuple(positional)
     meta: Any = type(cls)
     made: type[_T] = meta(cls.__name__, cls.__bases__, body)
     made.__qualname__ = cls.__qualname__
+    fields.cls = made
     module = sys.modules.get(cls.__module__)
-    methods: dict[str, Callable[..., Any]] = {
-        "__init__": _init(made_fields.values(), module.__dict__ if module is not None else {}),
-        **_frozen(made, names),
-    }
-    for method_name, method in methods.items():
+    made.__init__ = _LazyInit(made, module.__dict__ if module is not None else {})  # type: ignore[method-assign,assignment]
+    for method_name, method in _frozen(made, names).items():
         method.__qualname__ = f"{made.__qualname__}.{method_name}"
         setattr(made, method_name, method)
     return made
 
 
+class _LazyFields:
+    """A fast-path record's ``__dataclass_fields__`` until first read (``dataclasses.fields``,
+    ``replace``, the record's first ``==``, ``hash`` or ``repr``, its ``__init__``): then the
+    ``Field`` objects dataclass would make, which replace this on the class. Making them for
+    every record a cold ``shipspec validate`` defines was ~0.3 ms (issue 16)."""
+
+    __slots__ = ("cls", "raw")
+
+    def __init__(self, raw: list[tuple[str, str, Any]]) -> None:
+        self.cls: type | None = None
+        self.raw = raw
+
+    def __get__(self, obj: object, owner: type | None = None) -> dict[str, dataclasses.Field[Any]]:
+        assert self.cls is not None
+        made: Any = self.cls.__dict__.get("__dataclass_fields__")
+        if made is self:
+            made = {}
+            for name, kind, given in self.raw:
+                f: dataclasses.Field[Any] = (
+                    given if isinstance(given, dataclasses.Field) else dataclasses.field(default=given)
+                )
+                f.name = name
+                f.type = kind
+                f._field_type = _FIELD  # type: ignore[attr-defined]
+                if f.kw_only is _MISSING:
+                    f.kw_only = False
+                made[name] = f
+            type.__setattr__(self.cls, "__dataclass_fields__", made)
+        result: dict[str, dataclasses.Field[Any]] = made
+        return result
+
+
+class _LazyInit:
+    """A fast-path record's ``__init__`` until it is first looked up (an instance made,
+    ``inspect.signature``): then ``_init`` makes the function, which replaces this on the
+    class. A cold ``shipspec validate`` defines some 45 records and makes 27 of them; making
+    the others' ``__init__`` was ~0.25 ms (issue 16)."""
+
+    __slots__ = ("cls", "module_globals")
+
+    def __init__(self, cls: type, module_globals: dict[str, Any]) -> None:
+        self.cls = cls
+        self.module_globals = module_globals
+
+    def __get__(self, obj: object, owner: type | None = None) -> Any:
+        made = self.cls.__dict__.get("__init__")
+        if made is self:
+            fields: dict[str, dataclasses.Field[Any]] = self.cls.__dataclass_fields__
+            made = _init(fields.values(), self.module_globals)
+            made.__qualname__ = f"{self.cls.__qualname__}.__init__"
+            type.__setattr__(self.cls, "__init__", made)
+        assert made is not None
+        return made if obj is None else made.__get__(obj, owner)
+
+
 _MISSING: Any = dataclasses.MISSING
+_PARAMS = _Params()
 _FIELD = dataclasses._FIELD  # type: ignore[attr-defined]
 
 
@@ -394,6 +469,35 @@ def _pickling(names: tuple[str, ...]) -> dict[str, Callable[..., Any]]:
     return {"__getstate__": __getstate__, "__setstate__": __setstate__}
 
 
+def _annotation(kind: object) -> str:
+    """``inspect.formatannotation``: a string annotation (every record's, under ``from
+    __future__ import annotations``) is its repr, without importing inspect (issue 16)."""
+    if isinstance(kind, str):
+        return repr(kind)
+    import inspect
+
+    return inspect.formatannotation(kind)
+
+
+class _SignatureDoc:
+    """An undocumented record's ``__doc__``: ``_signature_doc``, worded when first read.
+
+    ``type.__doc__`` calls the ``__get__`` of what a class's ``__doc__`` holds, so the class
+    and its instances read the string; wording it for every record a cold ``shipspec
+    validate`` defines was ~1 ms (issue 16), and nothing there reads it."""
+
+    __slots__ = ("_text",)
+
+    def __init__(self) -> None:
+        self._text: str | None = None
+
+    def __get__(self, obj: object, owner: type | None = None) -> str:
+        if self._text is None:
+            cls = owner if owner is not None else type(obj)
+            self._text = _signature_doc(cls)
+        return self._text
+
+
 _PENDING = "(the signature: records._signature_doc)"
 
 
@@ -408,7 +512,7 @@ def _signature_doc(cls: type) -> str:
         if f.kw_only and not keyword_only:
             params.append("*")
             keyword_only = True
-        text = f"{f.name}: {inspect.formatannotation(f.type)}"
+        text = f"{f.name}: {_annotation(f.type)}"
         if f.default is not dataclasses.MISSING:
             text += f" = {f.default!r}"
         elif f.default_factory is not dataclasses.MISSING:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import TextIO
 
@@ -59,6 +58,8 @@ def anchor(code: str) -> str:
 
 
 def as_json(diags: Sequence[Diagnostic], out: TextIO) -> None:
+    import json
+
     json.dump([{**d.to_dict(), "docs": anchor(d.code)} for d in diags], out, indent=2, ensure_ascii=False)
     out.write("\n")
 
@@ -117,6 +118,8 @@ def sarif(diags: Sequence[Diagnostic], out: TextIO, version: str, information_ur
             }
         ],
     }
+    import json
+
     json.dump(log, out, indent=2, ensure_ascii=False)
     out.write("\n")
 

@@ -157,7 +157,9 @@ def namespace(env: ir.Environment) -> str:
     return env.namespace if env.namespace is not None else env.name.replace("_", "-")
 
 
-@dataclass(eq=False)
+# The dataclass's __init__ and __repr__ are written out: dataclass compiled them from source
+# in every cold start (issue 16). It stays a dataclass (fields).
+@dataclass(init=False, repr=False, eq=False)
 class Resolved:
     """A spec with its names indexed and its placements decided (each computed once, on first use)."""
 
@@ -171,6 +173,34 @@ class Resolved:
     _slas: dict[tuple[str, str], ir.Sla]
     _monitors: dict[tuple[str, str], tuple[ir.Monitor, ...]]
     _placed: dict[tuple[str, str], Placement] = field(default_factory=dict)
+
+    def __init__(
+        self,
+        spec: ir.Spec,
+        project: Project,
+        environments: dict[str, ir.Environment],
+        models: dict[str, ir.Model],
+        datasets: dict[str, ir.Dataset],
+        _gates: dict[tuple[str, str], ir.Gate],
+        _canaries: dict[tuple[str, str], ir.Gate],
+        _slas: dict[tuple[str, str], ir.Sla],
+        _monitors: dict[tuple[str, str], tuple[ir.Monitor, ...]],
+        _placed: dict[tuple[str, str], Placement] | None = None,
+    ) -> None:
+        self.spec = spec
+        self.project = project
+        self.environments = environments
+        self.models = models
+        self.datasets = datasets
+        self._gates = _gates
+        self._canaries = _canaries
+        self._slas = _slas
+        self._monitors = _monitors
+        self._placed = {} if _placed is None else _placed
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__dataclass_fields__)
+        return f"{self.__class__.__qualname__}({shown})"
 
     # -- names -------------------------------------------------------------
 

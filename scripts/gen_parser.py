@@ -3,7 +3,8 @@
 Two files come from ``compiler/parse/grammar/spec.lark`` and the lark the test extra pins:
 
 - ``compiler/lark_standalone.py``: lark's LALR runtime (what ``python -m lark.tools.standalone``
-  writes, MPL-2.0), without the tables, plus a tail that swaps in ``compiler.lark_scanner``;
+  writes, MPL-2.0), without the tables and the files the runtime never runs here (``LEFT_OUT``),
+  with the cold-start edits below, plus a tail that swaps in ``compiler.lark_scanner``;
 - ``compiler/parse/grammar/spec.parser.pickle``: the parser built from the grammar (the LALR
   tables, states numbered in a canonical order, the contextual lexer with each state's
   scanner, the tree builder), pickled; ``compiler.parse.syntax.parser()`` loads it.
@@ -83,7 +84,7 @@ logger.addHandler(logging.StreamHandler())
 logger.setLevel(logging.CRITICAL)
 """
 LAZY_LOGGER = """\
-from dataclasses import dataclass
+from dataclasses import dataclass, FrozenInstanceError
 from typing import Generic, AnyStr
 
 
@@ -102,6 +103,123 @@ logger = _Logger()
 """
 
 
+# lark's files the standalone tool extracts that the runtime never runs here: its visitors
+# (Transformer, Visitor, Interpreter, v_args: lark's tree builder asks for them only when a
+# parser is built with a transformer) and the Python indenter (a postlexer). Left out, they
+# are neither read nor run in a cold start (~0.4 ms; issue 16); the visitors imported inspect.
+# The generated module is executed when this script runs, and the parse tests compare its
+# trees and errors with lark's.
+LEFT_OUT = ("visitors.py", "indenter.py")
+# lark's runtime copies lexer states and configurations only outside a plain parse (an
+# interactive parser, a lexer built from a grammar): copy (with weakref) is imported when
+# first used, and dataclasses is imported without it (compiler/__init__.py).
+COPY_IMPORTS = {
+    "\nfrom copy import deepcopy\n": """
+def deepcopy(x, memo=None):  # shipspec (scripts/gen_parser.py): copy imported on first use
+    import copy as _copy
+
+    return _copy.deepcopy(x, memo)
+""",
+    "\nfrom copy import copy\n": """
+def copy(x):  # shipspec (scripts/gen_parser.py): copy imported on first use
+    import copy as _copy
+
+    return _copy.copy(x)
+""",
+}
+# lark's TextSlice is a frozen dataclass: dataclass compiled its six methods from source in
+# every cold start (~0.7 ms; issue 16). Here they are written out as dataclass writes them
+# (tests/unit/parse/test_standalone.py compares the class with the dataclass).
+TEXT_SLICE = """\
+@dataclass(frozen=True)
+class TextSlice(Generic[AnyStr]):
+    #--
+    text: AnyStr
+    start: int
+    end: int
+"""
+WRITTEN_TEXT_SLICE = """\
+class TextSlice(Generic[AnyStr]):
+    \"\"\"lark's ``@dataclass(frozen=True)`` TextSlice, its methods written out (shipspec, scripts/gen_parser.py).\"\"\"
+    text: AnyStr
+    start: int
+    end: int
+
+    __match_args__ = ('text', 'start', 'end')
+
+    def __init__(self, text: AnyStr, start: int, end: int) -> None:
+        object.__setattr__(self, 'text', text)
+        object.__setattr__(self, 'start', start)
+        object.__setattr__(self, 'end', end)
+        self.__post_init__()
+
+    def __repr__(self):
+        return f'{self.__class__.__qualname__}(text={self.text!r}, start={self.start!r}, end={self.end!r})'
+
+    def __eq__(self, other):
+        if other.__class__ is self.__class__:
+            return (self.text, self.start, self.end) == (other.text, other.start, other.end)
+        return NotImplemented
+
+    def __hash__(self):
+        return hash((self.text, self.start, self.end))
+
+    def __setattr__(self, name, value):
+        if type(self) is TextSlice or name in ('text', 'start', 'end'):
+            raise FrozenInstanceError(f'cannot assign to field {name!r}')
+        super().__setattr__(name, value)
+
+    def __delattr__(self, name):
+        if type(self) is TextSlice or name in ('text', 'start', 'end'):
+            raise FrozenInstanceError(f'cannot delete field {name!r}')
+        super().__delattr__(name)
+"""
+# A pattern get_regexp_width (a lexer built from a grammar) uses: compiled when first used
+# (re's cache) rather than in every cold start.
+CATEG_PATTERN = "categ_pattern = re.compile(r'\\\\p{[A-Za-z_]+}')\n"
+LAZY_CATEG_PATTERN = "categ_pattern = r'\\\\p{[A-Za-z_]+}'  # shipspec (scripts/gen_parser.py): compiled on first use\n"
+# Whether the regex module is installed, which lark asks only to build a lexer from a
+# grammar or a parser with regex=True (never in shipspec): the failed import searched every
+# directory of sys.path in every cold start. Asked when lark first needs the answer.
+REGEX = """\
+try:
+    import regex
+    _has_regex = True
+except ImportError:
+    _has_regex = False
+"""
+LAZY_REGEX = """\
+class _HasRegex:  # shipspec (scripts/gen_parser.py): the regex module looked for on first use
+    def __bool__(self):
+        global _has_regex, regex
+        try:
+            import regex
+            _has_regex = True
+        except ImportError:
+            _has_regex = False
+        return _has_regex
+
+
+_has_regex = _HasRegex()
+"""
+
+
+# Names typing would compile from a string in every cold start (a ForwardRef each): the
+# bounds of three TypeVars, which only a type checker reads, and a name already defined.
+FORWARD_REFS = {
+    '_T = TypeVar("_T", bound="Serialize")\n': '_T = TypeVar("_T")  # shipspec: bound="Serialize", for type checkers\n',
+    "_T = TypeVar('_T', bound=\"Token\")\n": '_T = TypeVar("_T")  # shipspec: bound="Token", for type checkers\n',
+    "_T = TypeVar('_T', bound=\"Lark\")\n": '_T = TypeVar("_T")  # shipspec: bound="Lark", for type checkers\n',
+    "TextOrSlice = Union[AnyStr, 'TextSlice[AnyStr]']\n": "TextOrSlice = Union[AnyStr, TextSlice[AnyStr]]\n",
+}
+
+
+def _replace_once(code: str, old: str, new: str, what: str) -> str:
+    if code.count(old) != 1:
+        raise SystemExit(f"gen_parser: lark's {what} is no longer written as expected")
+    return code.replace(old, new)
+
+
 def _standalone_code() -> str:
     """lark's runtime as its standalone tool writes it, up to (not including) the tables."""
     import lark
@@ -115,7 +233,11 @@ def _standalone_code() -> str:
     write("from __future__ import annotations")
     write(f'__version__ = "{lark.__version__}"')
     write()
+    if not set(LEFT_OUT) <= set(standalone.EXTRACT_STANDALONE_FILES):
+        raise SystemExit("gen_parser: lark's standalone tool no longer extracts " + ", ".join(LEFT_OUT))
     for i, pyfile in enumerate(standalone.EXTRACT_STANDALONE_FILES):
+        if pyfile in LEFT_OUT:
+            continue
         with open(os.path.join(standalone._larkdir, pyfile)) as f:
             code = standalone.extract_sections(f)["standalone"]
         if i:  # as the tool does: the license header stays, other files lose docstrings and comments
@@ -124,12 +246,21 @@ def _standalone_code() -> str:
             if code.count(LOGGER) != 1:
                 raise SystemExit("gen_parser: lark's utils.py no longer sets up its logger as expected")
             code = code.replace(LOGGER, LAZY_LOGGER)
+            code = _replace_once(code, TEXT_SLICE, WRITTEN_TEXT_SLICE, "TextSlice")
+            code = _replace_once(code, REGEX, LAZY_REGEX, "probe for the regex module")
+            code = _replace_once(code, CATEG_PATTERN, LAZY_CATEG_PATTERN, "categ_pattern")
+        for old, new in COPY_IMPORTS.items():
+            if old in code:
+                code = _replace_once(code, old, new, "import of copy")
         write(code)
     # The tool ends with the tables and these: the deserialised parse table's actions are 0 and 1.
     write("Shift = 0")
     write("Reduce = 1")
     write(TAIL, end="")
-    return out.getvalue()
+    text = out.getvalue()
+    for ref, resolved in FORWARD_REFS.items():
+        text = _replace_once(text, ref, resolved, "TypeVar or alias")
+    return text
 
 
 def _canonical(table: dict[str, Any]) -> dict[str, Any]:
@@ -181,6 +312,53 @@ def _tables() -> tuple[dict[str, Any], dict[int, Any]]:
     return ast.literal_eval(repr(data)), ast.literal_eval(repr(memo))
 
 
+def _share_symbols_and_options(rules: list[Any]) -> None:
+    """One object for each distinct grammar symbol and each distinct set of rule options.
+
+    lark's rules, as deserialised, each hold their own ``Terminal``/``NonTerminal`` objects
+    and ``RuleOptions``: 1,039 symbols that are 277 distinct, 326 options that are 4. Nothing
+    in the runtime changes them or tells equal ones apart (they compare and hash by value),
+    so shared they unpickle as references: ~0.5 ms less of a cold ``shipspec validate``
+    (issue 16)."""
+    symbols: dict[tuple[Any, ...], Any] = {}
+    options: dict[tuple[Any, ...], Any] = {}
+
+    def one(symbol: Any) -> Any:
+        return symbols.setdefault((type(symbol).__name__, *sorted(vars(symbol).items()), symbol.name), symbol)
+
+    for rule in rules:
+        rule.origin = one(rule.origin)
+        rule.expansion = type(rule.expansion)(one(symbol) for symbol in rule.expansion)
+        rule.options = options.setdefault(tuple(sorted(vars(rule.options).items())), rule.options)
+
+
+def _share_callbacks(callbacks: dict[Any, Any]) -> None:
+    """One tree-building callback for rules whose callbacks are built alike.
+
+    Each of the 326 rules has its own callback (``PropagatePositions`` around an
+    ``ExpandSingleChild``, a child filter, a ``partial`` of ``Tree`` with the rule's name):
+    210 are distinct, and none keeps state. Shared, the others unpickle as references.
+    Two callbacks are alike when their classes, functions and attributes are; an attribute
+    shown only by its address (``<... at 0x...>``) keeps its callback to itself."""
+
+    def shape(value: Any) -> str:
+        if isinstance(value, partial):
+            return f"partial({shape(value.func)}, {shape(value.args)}, {shape(value.keywords)})"
+        if isinstance(value, (type, types.FunctionType)):
+            return f"{value.__module__}.{value.__qualname__}"
+        if isinstance(value, (list, tuple)):
+            return f"{type(value).__name__}({', '.join(shape(v) for v in value)})"
+        if isinstance(value, dict):
+            return f"dict({', '.join(f'{shape(k)}: {shape(v)}' for k, v in value.items())})"
+        if hasattr(value, "__dict__"):
+            return f"{shape(type(value))}({shape(sorted(vars(value).items()))})"
+        return repr(value)
+
+    shared: dict[str, Any] = {}
+    for rule, callback in callbacks.items():
+        callbacks[rule] = shared.setdefault(shape(callback), callback)
+
+
 def _pickled(module: types.ModuleType, data: dict[str, Any], memo: dict[int, Any]) -> bytes:
     parser = module.Lark._load_from_dict(data, memo)
     # Each lexer's scanner and keyword callbacks, built now rather than on the first token
@@ -196,12 +374,15 @@ def _pickled(module: types.ModuleType, data: dict[str, Any], memo: dict[int, Any
     for actions in parser.parser.parser.parser.parse_table.states.values():
         for token, (action, arg) in actions.items():
             actions[token] = shared.setdefault((action, arg if action == 0 else id(arg)), (action, arg))
+    _share_symbols_and_options(parser.rules)
+    _share_callbacks(parser.parser.parser.parser.callbacks)
     buf = io.BytesIO()
     pickler = pickle.Pickler(buf, protocol=5)
     # The lexer's configuration names the regular-expression module: pickled as its import.
     pickler.dispatch_table = {
         **copyreg.dispatch_table,
-        types.ModuleType: lambda m: (importlib.import_module, (m.__name__,)),
+        # (__import__ for a top-level module: loading it imports no importlib.)
+        types.ModuleType: lambda m: (__import__ if "." not in m.__name__ else importlib.import_module, (m.__name__,)),
     }
     pickler.dump(parser)
     return pickletools.optimize(buf.getvalue())

@@ -10,7 +10,19 @@ from compiler.diagnostics import Sink, Span, did_you_mean
 from compiler.resolve import Resolved
 
 # Names become Kubernetes object names (with '_' -> '-') and label values.
-_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_NAME = r"^[a-z][a-z0-9_]*$"  # what _is_name matches (tests compare them)
+_NAME_START = frozenset("abcdefghijklmnopqrstuvwxyz")
+_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
+
+
+def _is_name(name: str) -> bool:
+    """Whether ``_NAME`` matches ``name`` (``$`` also before a final newline), without
+    compiling it in every cold start (issue 16)."""
+    if name.endswith("\n"):
+        name = name[:-1]
+    return bool(name) and name[0] in _NAME_START and _NAME_CHARS.issuperset(name)
+
+
 MAX_NAME = 40
 
 
@@ -91,7 +103,7 @@ def check_names(r: Resolved, sink: Sink) -> None:
     spec = r.spec
     for kind, items in (("dataset", spec.datasets), ("environment", spec.environments), ("model", spec.models)):
         for item in items:
-            if not _NAME.match(item.name):
+            if not _is_name(item.name):
                 sink.report(
                     "SS105",
                     f"{kind} name '{item.name}' must start with a lower-case letter and use only a-z, 0-9 and _",

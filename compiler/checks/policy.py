@@ -123,7 +123,12 @@ def check_tiers(r: Resolved, sink: Sink) -> None:
             )
 
 
-_LATEST = re.compile(r"(:latest$|/latest(/|$))")
+_LATEST = r"(:latest$|/latest(/|$))"
+
+
+def _latest(ref: str) -> bool:
+    """Whether ``ref`` names a mutable 'latest' (compiled only for a ref that holds the word: issue 16)."""
+    return "latest" in ref and re.search(_LATEST, ref) is not None
 
 
 def _image_untagged(image: str) -> bool:
@@ -145,7 +150,7 @@ def check_mutable_tags(r: Resolved, sink: Sink) -> None:
             sink.report(
                 "SS504", "'latest' is not a version; pin one", model.spans.get("version", model.span), severity=severity
             )
-        if model.artifact and _LATEST.search(model.artifact):
+        if model.artifact and _latest(model.artifact):
             sink.report(
                 "SS504",
                 "the artifact refers to a mutable 'latest'; pin a version",
@@ -153,7 +158,7 @@ def check_mutable_tags(r: Resolved, sink: Sink) -> None:
                 severity=severity,
             )
     for t in spec.trainings:
-        if t.image and (_LATEST.search(t.image) or _image_untagged(t.image)):
+        if t.image and (_latest(t.image) or _image_untagged(t.image)):
             sink.report(
                 "SS504",
                 f"training image '{t.image}' has no pinned tag",

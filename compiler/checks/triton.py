@@ -7,8 +7,6 @@ pinned server version cannot do is reported too.
 
 from __future__ import annotations
 
-import re
-
 from compiler import ir
 from compiler.diagnostics import Sink, Span
 from compiler.resolve import Resolved
@@ -28,8 +26,15 @@ from compiler.targets.triton_rules import (
     slot_utilization_problems,
 )
 
-# What layout.triton_version_dir maps; anything else lands in directory 1.
-_SEMVER = re.compile(r"\d{1,3}\.\d{1,3}\.\d{1,3}")
+# What layout.triton_version_dir maps; anything else lands in directory 1 (tests compare _semver with it).
+_SEMVER = r"\d{1,3}\.\d{1,3}\.\d{1,3}"
+
+
+def _semver(version: str) -> bool:
+    """Whether ``version`` is MAJOR.MINOR.PATCH of at most 3 digits each, as ``_SEMVER``
+    fullmatches it (a digit: ``str.isdecimal``, as ``\\d``), without compiling it (issue 16)."""
+    parts = version.split(".")
+    return len(parts) == 3 and all(0 < len(part) <= 3 and part.isdecimal() for part in parts)
 
 
 def _max_batch(r: Resolved, model: ir.Model, env: ir.Environment | None) -> int:
@@ -78,7 +83,7 @@ def check_models(r: Resolved, sink: Sink) -> None:
             _check_micros("sequence idle time", model.sequence.idle, model.sequence.span, sink)
         if model.format is ir.ModelFormat.ENSEMBLE:
             _check_ensemble_settings(model, sink)
-        if model.version is not None and not _SEMVER.fullmatch(model.version):
+        if model.version is not None and not _semver(model.version):
             sink.report(
                 "SS311",
                 f"version '{model.version}' is not MAJOR.MINOR.PATCH (each at most 999); "

@@ -62,7 +62,6 @@ def screen(tree: Tree[Token], sink: Sink, span: Callable[[Token], Span]) -> set[
             sink.report("SS303", f"number {shown} {why}", span(child), hint="write a value of a realistic size")
             m = _LITERAL.match(text[1:] if text.startswith("p") else text)
             stand_in = "p50" if text.startswith("p") else "1" + (m["unit"] if m else "")
-            # The generated module's last TypeVar _T (bound to Lark) is the one mypy sees here.
-            sub.children[i] = Token.new_borrow_pos(child.type, stand_in, child)  # type: ignore[misc]
+            sub.children[i] = Token.new_borrow_pos(child.type, stand_in, child)
             refused.add(id(sub.children[i]))
     return refused

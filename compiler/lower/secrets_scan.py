@@ -18,7 +18,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections import Counter
@@ -26,6 +25,7 @@ from collections.abc import Callable
 
 from compiler.diagnostics import Sink, Span
 from compiler.lark_standalone import Token, Tree
+from compiler.lower.values import string_value
 
 # Words whose presence in an env name the lowering already reports (lower._SECRET_WORDS).
 _ALREADY = ("PASSWORD", "SECRET", "TOKEN", "API_KEY", "APIKEY", "PRIVATE_KEY", "CREDENTIAL")
@@ -82,6 +82,19 @@ _VALUE_PATTERNS: tuple[tuple[str, int, tuple[str, ...] | None, str], ...] = (
         "a credential assignment",
     ),
 )
+# The case-insensitive patterns' needles, lowercase: every match holds one, in any case. Only
+# for an ASCII value: Unicode case folding matches a needle's letter with other characters
+# (the Kelvin sign is a 'k'), so a value with any non-ASCII character is always tried.
+_CASELESS_NEEDLES: dict[str, tuple[str, ...]] = {
+    r"\b(Bearer|Basic|Token)\s+[A-Za-z0-9._~+/=-]{8,}": ("bearer", "basic", "token"),
+    r"(?i)(passw(or)?d|passwd|pwd|secret|token|api[_-]?key|access[_-]?key)\s*[=:]\s*[^\s\"'$&|;]{3,}": (
+        "passw",
+        "pwd",
+        "secret",
+        "token",
+        "key",
+    ),
+}
 _COMPILED: dict[tuple[str, int], re.Pattern[str]] = {}
 
 
@@ -96,8 +109,21 @@ _ENTROPY_CANDIDATE = r"[A-Za-z0-9+/=_-]{32,}"
 _ENTROPY_MIN = 32  # the candidate's shortest match
 _HEX = r"^[0-9a-fA-F]+$"
 
-_PATHY = re.compile(r"[/\\\x00-\x1f\x7f]|\.\.")
-_K8S_VERSION = re.compile(r"^\d{1,2}\.\d{1,3}$")
+_PATHY = r"[/\\\x00-\x1f\x7f]|\.\."  # what _pathy finds (tests compare them)
+_K8S_VERSION = r"^\d{1,2}\.\d{1,3}$"  # what _k8s_version matches
+
+
+def _pathy(value: str) -> bool:
+    """Whether ``_PATHY`` is found in ``value`` (a slash, backslash, control character or
+    ``..``), without compiling it in every cold start (issue 16)."""
+    return any(c in value for c in ("/", "\\", "\x7f", "..")) or (value != "" and min(value) < " ")
+
+
+def _k8s_version(value: str) -> bool:
+    """Whether ``_K8S_VERSION`` matches ``value`` (``$`` also before a final newline; a digit:
+    ``str.isdecimal``, as ``\\d``), without compiling it (issue 16)."""
+    parts = (value[:-1] if value.endswith("\n") else value).split(".")
+    return len(parts) == 2 and 0 < len(parts[0]) <= 2 and 0 < len(parts[1]) <= 3 and all(p.isdecimal() for p in parts)
 
 
 def _segments(name: str) -> list[str]:
@@ -123,8 +149,15 @@ def _entropy(s: str) -> float:
 
 def value_problem(value: str) -> str | None:
     """What kind of secret ``value`` holds, or None."""
+    lowered = value.lower() if value.isascii() else None
     for pattern, flags, needles, what in _VALUE_PATTERNS:
-        if (needles is None or any(n in value for n in needles)) and _compiled(pattern, flags).search(value):
+        if needles is None:
+            caseless = _CASELESS_NEEDLES.get(pattern)
+            if caseless is not None and lowered is not None and not any(n in lowered for n in caseless):
+                continue  # issue 16: not compiled for a value that cannot match
+        elif not any(n in value for n in needles):
+            continue
+        if _compiled(pattern, flags).search(value):
             return what
     if len(value) < _ENTROPY_MIN:
         return None
@@ -140,7 +173,7 @@ def value_problem(value: str) -> str | None:
 
 def _decode(tok: Token) -> str | None:
     try:
-        value = json.loads(str(tok))
+        value = string_value(str(tok))
     except ValueError:
         return None  # the lowering reports the bad escape
     if not isinstance(value, str):
@@ -212,7 +245,7 @@ def screen(tree: Tree[Token], sink: Sink, span: Callable[[Token], Span]) -> None
 
 
 def _path_value(kind: str, value: str, tok: Token, sink: Sink, span: Callable[[Token], Span]) -> None:
-    if kind == "version" and (not value.strip() or _PATHY.search(value)):
+    if kind == "version" and (not value.strip() or _pathy(value)):
         sink.report(
             "SS204",
             f"version {_show(value)} is empty or holds '/', '\\', '..' or a control character: "
@@ -226,10 +259,12 @@ def _path_value(kind: str, value: str, tok: Token, sink: Sink, span: Callable[[T
             span(tok),
             hint='write where it is, e.g. "s3://models/m/1.0.0/model.onnx"',
         )
-    elif kind == "kubernetes_version" and not _K8S_VERSION.match(value):
+    elif kind == "kubernetes_version" and not _k8s_version(value):
         sink.report("SS204", f'Kubernetes version {_show(value)} is not MAJOR.MINOR (e.g. "1.33")', span(tok))
 
 
 def _show(value: str) -> str:
     shown = value if len(value) <= 60 else value[:40] + "…" + value[-10:]
+    import json
+
     return json.dumps(shown, ensure_ascii=False)

@@ -215,3 +215,71 @@ def test_a_value_pattern_never_matches_without_one_of_its_needles() -> None:
                 matched += needles is not None
                 assert needles is None or any(n in value for n in needles), (pattern, value)
     assert matched > 30  # the pieces do make matches
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Authorization: Bearer abcdefgh1234",
+        "authorization: BASIC dXNlcjpwYXNzd29yZA==",
+        "ToKeN   abcdefghijkl",
+        "password=hunter22",
+        "PassWord: hunter22",
+        "db_passwd=abc",
+        "PWD=abcd",
+        "client secret: xyz123",
+        "api_key=abcdef",
+        "API-KEY: abcdef",
+        "apikey:abcdef",
+        "Access-Key = abcdef",
+        "\u212aey: x",  # the Kelvin sign: not ASCII, so the caseless patterns are always tried
+        "bearer \u212a" * 3,
+        "token",
+        "s3://models/clf/1.0.0/model.onnx",
+        "https://user:pass@example.com/x",
+        "ok",
+    ],
+)
+def test_caseless_needles_only_skip_values_their_patterns_cannot_match(
+    value: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The case-insensitive patterns are compiled only for a value holding one of their words
+    (issue 16): the verdict is the one trying every pattern gives."""
+    from compiler.lower import secrets_scan
+
+    found = value_problem(value)
+    monkeypatch.setattr(secrets_scan, "_CASELESS_NEEDLES", {})
+    assert found == value_problem(value)
+
+
+def test_every_caseless_pattern_has_needles() -> None:
+    from compiler.lower import secrets_scan
+
+    always = [pattern for pattern, _, needles, _ in secrets_scan._VALUE_PATTERNS if needles is None]
+    assert sorted(always) == sorted(secrets_scan._CASELESS_NEEDLES)
+
+
+_SAMPLES = [
+    "", "a", "a\n", "a\n\n", "\n", "fraud_detector", "Fraud", "_x", "a-b", "a b", "x" * 41, "é", "a\u0660",
+    "1.0.0", "1.0.0\n", "999.999.999", "1000.0.0", "1..0", "1.0", "1.0.0.0", "\u0661.\u0662.\u0663", "１.２.３",
+    "1.33", "1.33\n", "12.345", "123.4", "1.3333", ".1", "1.", " 1.33", "1.33 ", "v1.33",
+    "s3://m/1/model.onnx", "a..b", "a\\b", "a\x00", "a\x1f", "a\x7f", "a\x80", "a/b", "..", ".", "latest",
+    ":latest", "img:latest", "img:latest\n", "s3://m/latest/x", "s3://m/latest", "s3://m/latestx", "ghcr.io/a/b:1",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("value", _SAMPLES)
+def test_string_checks_answer_as_their_regular_expressions(value: str) -> None:
+    """The checks written without compiling a regular expression in every cold start (issue
+    16) answer as the expressions they stand for."""
+    import re
+
+    from compiler.checks import names, policy
+    from compiler.checks import triton as triton_checks
+    from compiler.lower import secrets_scan
+
+    assert names._is_name(value) == bool(re.match(names._NAME, value))
+    assert triton_checks._semver(value) == bool(re.fullmatch(triton_checks._SEMVER, value))
+    assert secrets_scan._pathy(value) == bool(re.search(secrets_scan._PATHY, value))
+    assert secrets_scan._k8s_version(value) == bool(re.match(secrets_scan._K8S_VERSION, value))
+    assert policy._latest(value) == bool(re.search(policy._LATEST, value))

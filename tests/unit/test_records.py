@@ -312,3 +312,92 @@ def test_the_committed_templates_are_what_records_writes() -> None:
         code = committed(None, None, None).__code__
         for attribute in ("co_code", "co_consts", "co_varnames", "co_freevars", "co_argcount", "co_names"):
             assert getattr(code, attribute) == getattr(written, attribute), (count, attribute)
+
+
+def test_a_records_dataclass_params_are_a_dataclasses_and_made_when_read() -> None:
+    """``__dataclass_params__`` is made on first read (issue 16), with dataclass's flags; a
+    frozen dataclass may derive from a record as from the dataclass it replaces."""
+
+    @record
+    class Point(Record):
+        x: int
+        y: int = 0
+
+    params = Point.__dataclass_params__  # type: ignore[attr-defined]
+    twin = _twin(Point).__dataclass_params__  # type: ignore[attr-defined]
+    assert (params.init, params.eq, params.order, params.unsafe_hash, params.frozen) == (
+        True,
+        False,
+        False,
+        False,
+        True,
+    )
+    assert (twin.init, twin.frozen) == (params.init, params.frozen)
+    assert Point(1).__dataclass_params__ is params  # type: ignore[attr-defined]
+
+    @dataclasses.dataclass(frozen=True)
+    class Point3(Point):
+        z: int = 0
+
+    assert Point3(1, 2, 3).z == 3 and [f.name for f in dataclasses.fields(Point3)] == ["x", "y", "z"]
+    with pytest.raises(TypeError, match="non-frozen"):
+
+        @dataclasses.dataclass
+        class Loose(Point):
+            z: int = 0
+
+
+def test_a_records_init_is_made_when_first_looked_up() -> None:
+    """A record's ``__init__`` is made on first use (issue 16); before, ``inspect.signature``
+    reads it as the dataclass's, and a field order dataclass refuses is refused at once."""
+    from compiler import records
+
+    @record
+    class Later(Record):
+        a: int
+        b: str = "x"
+
+    assert isinstance(Later.__dict__["__init__"], records._LazyInit)
+    assert str(inspect.signature(Later)) == str(inspect.signature(_twin(Later)))
+    assert not isinstance(Later.__dict__["__init__"], records._LazyInit)
+
+    @record
+    class Fresh(Record):
+        a: int
+
+    assert Fresh(1).a == 1 and Fresh.__init__.__qualname__.endswith("Fresh.__init__")
+    with pytest.raises(TypeError, match="missing 1 required positional argument"):
+        Fresh()  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="non-default argument 'b' follows default argument"):
+
+        @record
+        class Wrong(Record):
+            a: int = 0
+            b: int
+
+
+def test_a_records_fields_are_made_when_first_read() -> None:
+    """``__dataclass_fields__`` is made on first read (issue 16) and is dataclass's then;
+    what dataclass refuses at definition is refused at definition."""
+    from compiler import records
+
+    @record
+    class Lazy(Record):
+        a: int
+        b: tuple[int, ...] = ()
+        c: list[int] = dataclasses.field(default_factory=list, compare=False)
+
+    assert isinstance(Lazy.__dict__["__dataclass_fields__"], records._LazyFields)
+    assert Lazy.__match_args__ == ("a", "b", "c")  # type: ignore[attr-defined]
+    assert [(f.name, f.type, f.compare) for f in dataclasses.fields(Lazy)] == [
+        ("a", "int", True),
+        ("b", "tuple[int, ...]", True),
+        ("c", "list[int]", False),
+    ]
+    assert isinstance(Lazy.__dict__["__dataclass_fields__"], dict)
+    assert Lazy(1) == Lazy(1, (), [2]) and dataclasses.replace(Lazy(1), b=(2,)).b == (2,)
+    with pytest.raises(ValueError, match="mutable default"):
+
+        @record
+        class Mutable(Record):
+            a: list[int] = []

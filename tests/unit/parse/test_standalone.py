@@ -190,3 +190,52 @@ def test_larks_logger_is_made_as_lark_makes_it_when_first_used() -> None:
     )
     r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert r.stdout.split() == ["True", "True", "1"], r.stderr
+
+
+def test_text_slice_behaves_as_larks_frozen_dataclass() -> None:
+    """scripts/gen_parser.py writes TextSlice's dataclass methods out (issue 16): the same
+    construction, repr, equality, hash, frozenness and match arguments as lark's."""
+    import dataclasses
+
+    from compiler import lark_standalone as L
+
+    @dataclasses.dataclass(frozen=True)
+    class TextSlice:  # lark's, as its utils.py defines it
+        text: str
+        start: int
+        end: int | None
+
+        def __post_init__(self) -> None:
+            if self.start < 0:
+                object.__setattr__(self, "start", self.start + len(self.text))
+            if self.end is None:
+                object.__setattr__(self, "end", len(self.text))
+            elif self.end < 0:
+                object.__setattr__(self, "end", self.end + len(self.text))
+
+    for args in [("Hello, World!", 7, -1), ("Hello, World!", 7, None), ("abc", 0, 3), ("", 0, 0)]:
+        ours, theirs = L.TextSlice(*args), TextSlice(*args)
+        assert repr(ours) == repr(theirs).replace(TextSlice.__qualname__, "TextSlice")
+        assert (ours.text, ours.start, ours.end) == (theirs.text, theirs.start, theirs.end)
+        assert ours == L.TextSlice(*args) and ours != theirs and ours != L.TextSlice(args[0] + "x", 0, None)
+        assert hash(ours) == hash(theirs)
+        for field in ("text", "start", "end", "other"):
+            with pytest.raises(dataclasses.FrozenInstanceError):
+                setattr(ours, field, 1)
+            with pytest.raises(dataclasses.FrozenInstanceError):
+                delattr(ours, field)
+    assert L.TextSlice.__match_args__ == TextSlice.__match_args__
+    assert L.TextSlice.cast_from("abc") == L.TextSlice("abc", 0, 3) and L.TextSlice.cast_from("abc").is_complete_text()
+    with pytest.raises(TypeError):
+        L.TextSlice(1, 0, 0)  # type: ignore[arg-type]
+
+
+def test_the_regex_module_is_looked_for_when_lark_first_asks() -> None:
+    probe = (
+        "import sys\nfrom compiler import lark_standalone as L\n"
+        "print(type(L._has_regex).__name__)\n"
+        "found = bool(L._has_regex)\n"
+        "print(L._has_regex is found, found == ('regex' in sys.modules))\n"
+    )
+    r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert r.stdout.split() == ["_HasRegex", "True", "True"], r.stderr
