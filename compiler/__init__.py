@@ -36,6 +36,10 @@ def _import_without(target: str, spared: dict[str, tuple[str, ...]]) -> None:
 
     if target in sys.modules or any(name in sys.modules for name in spared):
         return
+    if sys.version_info[:2] != (3, 11):
+        # What each module takes from the spared ones is 3.11's (3.12's pathlib takes
+        # fnmatch.translate at import): elsewhere, a plain import.
+        return
     import types
 
     def real(module: str) -> types.ModuleType:
@@ -63,10 +67,13 @@ def _import_without(target: str, spared: dict[str, tuple[str, ...]]) -> None:
     sys.modules.update(stand_ins)
     try:
         __import__(target)
+    except Exception:  # noqa: BLE001 - a target that wants more of a spared module: imported plainly below
+        sys.modules.pop(target, None)
     finally:
         for module, stand_in in stand_ins.items():
             if sys.modules.get(module) is stand_in:
                 del sys.modules[module]
+    __import__(target)  # imported above, or plainly now
 
 
 _import_without("dataclasses", {"inspect": (), "copy": ()})

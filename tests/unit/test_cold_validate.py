@@ -5,6 +5,7 @@ modules only rendering, output validation, caching or a process pool need. Speed
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -240,3 +241,47 @@ def test_validate_reports_what_pipeline_validate_reports() -> None:
             want = validate(paths, allow=allow)
             got = cli._Validated(paths, allow)
             assert (got.diagnostics, got.texts) == (want.diagnostics, want.texts), paths
+
+
+@pytest.mark.realtools
+def test_a_module_that_wants_more_of_a_spared_module_is_imported_plainly(tmp_path: Path) -> None:
+    """Where the target takes a name from a spared module that its stand-in does not have
+    (3.12's pathlib took ``fnmatch.translate``), the target is imported as usual instead of
+    failing the import of shipspec."""
+    (tmp_path / "wants_translate.py").write_text("from fnmatch import translate\nPATTERN = translate('*.ship')\n")
+    probe = (
+        "import sys\nsys.path.insert(0, sys.argv[1])\nimport compiler\n"
+        "compiler._import_without('wants_translate', {'fnmatch': ()})\n"
+        "import wants_translate\nprint(wants_translate.PATTERN, type(sys.modules['fnmatch']).__name__)\n"
+    )
+    r = subprocess.run(
+        [sys.executable, "-S", "-c", probe, str(tmp_path)], capture_output=True, text=True, timeout=60, cwd=ROOT
+    )
+    assert r.returncode == 0 and r.stdout.split()[-1] == "module" and ".ship" in r.stdout, r.stderr
+
+
+@pytest.mark.realtools
+@pytest.mark.parametrize("version", ["3.12", "3.13"])
+def test_shipspec_imports_and_validates_on_later_pythons(version: str) -> None:
+    """The stand-ins are 3.11's; a later interpreter (where one is installed) imports plainly."""
+    python = _interpreter(version)
+    if python is None:
+        pytest.skip(f"no python{version} here")
+    probe = (
+        "import sys\nsys.path.insert(0, sys.argv[1])\nimport compiler, pathlib\nprint(pathlib.Path('/a b').as_uri())\n"
+    )
+    r = subprocess.run([python, "-S", "-c", probe, str(ROOT)], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and r.stdout.strip() == "file:///a%20b", r.stderr
+
+
+def _interpreter(version: str) -> str | None:
+    """A working ``python<version>`` on PATH or under pyenv, if there is one."""
+    import glob
+    import shutil
+
+    found = shutil.which(f"python{version}")
+    home = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
+    for candidate in [found, *sorted(glob.glob(f"{home}/versions/{version}.*/bin/python{version}"))]:
+        if candidate and subprocess.run([candidate, "-c", "pass"], capture_output=True, timeout=60).returncode == 0:
+            return candidate
+    return None
