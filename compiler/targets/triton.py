@@ -3,11 +3,11 @@ ships it. Pure facts, read by the checker and the backends alike."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from compiler.records import Record, record
 
 
-@dataclass(frozen=True)
-class Release:
+@record
+class Release(Record):
     """One supported Triton server release and what its model config and metrics offer."""
 
     version: str

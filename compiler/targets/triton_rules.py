@@ -15,8 +15,9 @@ a server log. Configs are ``tritonclient`` ModelConfig messages, typed ``Any``
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
+
+from compiler.records import Record, record
 
 # ModelConfig fields the spec's own statements render; a ``triton`` statement may not set them.
 OWNED_FIELDS = frozenset({"name", "platform", "backend", "max_batch_size", "input", "output"})
@@ -24,8 +25,8 @@ OWNED_FIELDS = frozenset({"name", "platform", "backend", "max_batch_size", "inpu
 _WILDCARD = -1
 
 
-@dataclass(frozen=True)
-class Problem:
+@record
+class Problem(Record):
     """One rule broken: Triton's message, and the config field it is about (to find its line)."""
 
     field: str
@@ -153,8 +154,8 @@ _VALUE_FIELDS = ("int32_false_true", "fp32_false_true", "bool_false_true")
 _CORRID_TYPES = ("TYPE_UINT64", "TYPE_INT64", "TYPE_UINT32", "TYPE_INT32", "TYPE_STRING")
 
 
-@dataclass(frozen=True)
-class Control:
+@record
+class Control(Record):
     """One sequence-batching control: its kind, its CORRID data type, and the value lists given."""
 
     kind: str  # CONTROL_SEQUENCE_START / _END / _READY / _CORRID
