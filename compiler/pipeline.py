@@ -289,6 +289,8 @@ def _keep(store: Store, key: str, units: Units) -> None:
     if not isinstance(store, Cache):
         store.put("units", key, units.entry())
         return
+    if not store.writable:  # check: nothing is written, so nothing is packed
+        return
     name = f"{key}.{os.urandom(8).hex()}"
     entry, chunks = units.packed(name)
     store.put_blob("texts", name, chunks, replaces=f"{key}.")
