@@ -710,14 +710,14 @@ def _settled(args: argparse.Namespace, store: Store | None, out: Path) -> tuple[
     return (settled.lookup(store, out, inputs, record) if inputs is not None else None), inputs, record
 
 
-def _tree(store: Store | None, out: Path, record: Any = None) -> Tree | None:
+def _tree(store: Store | None, out: Path, record: Any) -> Tree | None:
     """The output root as the last recorded compile left it, for an incremental plan
-    (compiler.settled; ``record``: the record ``_settled`` read, if it read one)."""
+    (compiler.settled; ``record``: the record ``_settled`` read)."""
     if store is None:
         return None
     from compiler import settled
 
-    return settled.tree(store, out, record) if record is not None else settled.tree(store, out)
+    return settled.tree(store, out, record)
 
 
 def _report_compile(planned: Planned, args: argparse.Namespace) -> int:

@@ -52,13 +52,6 @@ class Contents(Mapping[str, bytes]):
     def __contains__(self, path: object) -> bool:
         return path in self.outputs
 
-    def digest(self, path: str) -> str | None:
-        return self.outputs[path].digest
-
-    def size(self, path: str) -> int:
-        f = self.outputs[path]
-        return f.size if isinstance(f, StoredFile) else len(file_bytes(f))
-
     def ready(self, paths: Iterable[str]) -> None:
         """Read (and check) the stored texts of ``paths`` now."""
         for path in paths:
@@ -93,20 +86,26 @@ class Plan:
         """The length of ``files[path]`` (made once more unless ``apply`` wrote it)."""
         found = self.sizes.get(path)
         if found is None:
-            found = self.files.size(path) if isinstance(self.files, Contents) else len(self.files[path])
+            f = self._output(path)
+            found = f.size if isinstance(f, StoredFile) else len(self.files[path])
         return found
 
     def holds(self, path: str, data: bytes) -> bool:
         """Whether ``data`` is ``files[path]`` (by its digest when known: its text may be unread)."""
-        known = self.files.digest(path) if isinstance(self.files, Contents) else None
-        return _sha(data) == known if known else data == self.files[path]
+        f = self._output(path)
+        return _sha(data) == f.digest if f is not None and f.digest else data == self.files[path]
 
     def sha(self, path: str) -> str:
         found = self.shas.get(path)
         if found is None:
-            known = self.files.digest(path) if isinstance(self.files, Contents) else None
-            found = self.shas[path] = known or _sha(self.files[path])
+            f = self._output(path)
+            found = self.shas[path] = (f.digest if f is not None else None) or _sha(self.files[path])
         return found
+
+    def _output(self, path: str) -> OutputFile | None:
+        """The file behind ``files[path]`` (None for a plan made of bytes): its digest, when
+        known, stands for its bytes."""
+        return self.files.outputs[path] if isinstance(self.files, Contents) else None
 
 
 def read_ledger(root: Path) -> dict[str, str]:

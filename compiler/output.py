@@ -61,9 +61,10 @@ def _bytes(f: OutputFile, text: str) -> bytes:
     return (header(f) + text.replace("\r\n", "\n").rstrip("\n") + "\n").encode("utf-8")
 
 
-def digest_of(f: OutputFile) -> str:
-    """The sha256 of ``file_bytes(f)``: ``f.digest`` when known."""
-    return f.digest or hashlib.sha256(file_bytes(f)).hexdigest()
+def digest_of(f: OutputFile) -> tuple[str, int]:
+    """The sha256 and the length of ``file_bytes(f)`` (what the memo keeps of a file's bytes)."""
+    data = file_bytes(f)
+    return hashlib.sha256(data).hexdigest(), len(data)
 
 
 class TextSource(Protocol):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeGuard
 
 from compiler.checks import check
 from compiler.diagnostics import Diagnostic, Severity, Sink
@@ -19,6 +19,7 @@ from compiler.resolve import Resolved, resolve
 if TYPE_CHECKING:
     from compiler.backends.memo import Units
     from compiler.backends.render import Templates
+    from compiler.cache import Cache
 
 
 @record
@@ -174,7 +175,7 @@ def build(
         if validate_output:
             units.k8s_version = raw.resolved.project.kubernetes_version
             units.check = _unit_check(units.k8s_version)
-        if not _persistent(store):  # an in-process store: the digests of records an edit left alone
+        if not _on_disk(store):  # an in-process store: the digests of records an edit left alone
             held = store.get("digests", "held")
             units.carried = held if isinstance(held, dict) else {}
         else:  # texts rendered go out to a spool, from which the memo's pack is made
@@ -182,9 +183,9 @@ def build(
 
             units.spool = Spool.open()
     files, found = _render_and_validate(raw, template_dir, validate_output, ci_install, units, store)
-    if store is not None and units is not None and not _persistent(store):
+    if store is not None and units is not None and not _on_disk(store):
         store.put("digests", "held", units.held)  # only this build's: the others are let go
-    if store is not None and units is not None and (units.worth_keeping() or not _persistent(store)):
+    if store is not None and units is not None and (units.worth_keeping() or not _on_disk(store)):
         # One entry for every unit this build used (and no others: the memo stays the build's size).
         _keep(store, units_key(template_dir, validate_output, ci_install), units)
     return Build(checked, tuple(files), _reported(raw, found, allow), key)
@@ -268,9 +269,8 @@ def _unit_check(k8s_version: str) -> Callable[[list[OutputFile]], tuple[Diagnost
 def _texts(store: Store) -> Callable[[str], Any] | None:
     """What opens a packed memo's texts in ``store`` (a store on disk keeps them apart)."""
     from compiler.backends.memo import TextPack
-    from compiler.cache import Cache
 
-    if not isinstance(store, Cache):
+    if not _on_disk(store):
         return None
     cache = store
 
@@ -284,9 +284,7 @@ def _texts(store: Store) -> Callable[[str], Any] | None:
 def _keep(store: Store, key: str, units: Units) -> None:
     """Put ``units``' entry in ``store``: on disk, its texts in a pack of their own beside it
     (written first: an entry whose pack is missing is an empty memo)."""
-    from compiler.cache import Cache
-
-    if not isinstance(store, Cache):
+    if not _on_disk(store):
         store.put("units", key, units.entry())
         return
     if not store.writable:  # check: nothing is written, so nothing is packed
@@ -297,11 +295,12 @@ def _keep(store: Store, key: str, units: Units) -> None:
     store.put("units", key, entry)
 
 
-def _persistent(store: Store) -> bool:
-    """Whether the store writes its entries out (the cache on disk), rather than keeping them."""
-    from compiler.cache import Memory
+def _on_disk(store: Store) -> TypeGuard[Cache]:
+    """Whether the store is the cache on disk (its memo's texts in a pack, its build's in a
+    spool), rather than a watching process's memory."""
+    from compiler.cache import Cache
 
-    return not isinstance(store, Memory)
+    return isinstance(store, Cache)
 
 
 def units_key(template_dir: Path | None, validate_output: bool, ci_install: str | None) -> str:

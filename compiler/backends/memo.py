@@ -29,7 +29,7 @@ from operator import attrgetter, methodcaller
 from typing import Any, NamedTuple
 
 from compiler.diagnostics import Diagnostic, Sink, Span
-from compiler.output import OutputFile, file_bytes, stored
+from compiler.output import OutputFile, digest_of, stored
 from compiler.records import Record, record
 
 # Where a kept file's text is in the memo's text pack: (offset, length) of its UTF-8.
@@ -183,7 +183,7 @@ class Units:
             rendered = fn(templates, own, *inputs)
             self.rendered += 1
             hit = UnitResult(
-                tuple((f.path, f.text, f.source, f.kind, f.documents, f.config_map, *_digest(f)) for f in rendered),
+                tuple((f.path, f.text, f.source, f.kind, f.documents, f.config_map, *digest_of(f)) for f in rendered),
                 tuple(own.items),
             )
             if self.check is not None:
@@ -380,11 +380,6 @@ class TextPack:
 
     def where(self) -> str:
         return self.place
-
-
-def _digest(f: OutputFile) -> tuple[str, int]:
-    data = file_bytes(f)
-    return hashlib.sha256(data).hexdigest(), len(data)
 
 
 def _chunks(texts: list[str | tuple[TextPack | Spool, int, int]]) -> Iterator[bytes]:

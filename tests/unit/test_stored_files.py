@@ -28,9 +28,7 @@ def _pair(pack_text: str = TEXT) -> tuple[OutputFile, StoredFile]:
     plain = OutputFile("deploy/a.yaml", TEXT, Span("m.ship", 1, 1, 1, 2), "yaml", ({"kind": "ConfigMap"},), "cm")
     data = pack_text.encode()
     pack = TextPack(b"xx" + data + b"yy", "test pack")
-    kept = stored(
-        plain.path, (2, len(data)), plain.source, plain.kind, plain.documents, "cm", (digest_of(plain), 7), pack
-    )
+    kept = stored(plain.path, (2, len(data)), plain.source, plain.kind, plain.documents, "cm", digest_of(plain), pack)
     return plain, kept
 
 
