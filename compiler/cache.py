@@ -324,6 +324,7 @@ class Memory:
         self.entries: dict[tuple[str, str], Any] = {}
         self.hits = 0
         self.misses = 0
+        self.touched: set[tuple[str, str]] = set()  # read or written since the last ``sweep``
 
     def get(self, kind: str, key: str) -> Any:
         value = self.entries.get((kind, key))
@@ -331,12 +332,21 @@ class Memory:
             self.misses += 1
         else:
             self.hits += 1
+            self.touched.add((kind, key))
         return value
 
     def put(self, kind: str, key: str, value: Any) -> None:
         if kind == "units":  # only the latest build's units are worth their memory
             self.entries = {k: v for k, v in self.entries.items() if k[0] != kind}
         self.entries[(kind, key)] = value
+        self.touched.add((kind, key))
+
+    def sweep(self, kind: str) -> None:
+        """Drop the entries of ``kind`` nothing read or wrote since the last sweep: a watching
+        process sweeps each file's IR after a build, so the IR of texts a file no longer has
+        (every earlier edit's) does not pile up over a long session."""
+        self.entries = {k: v for k, v in self.entries.items() if k[0] != kind or k in self.touched}
+        self.touched = set()
 
     def close(self) -> None:
         pass

@@ -70,9 +70,10 @@ def allowed(checked: Checked, allow: frozenset[str], *, rendered: bool) -> Check
     )
 
 
-def check_loaded(loaded: Loaded) -> Checked:
+def check_loaded(loaded: Loaded, earlier: Resolved | None = None) -> Checked:
+    """Resolve and check a loaded spec (``earlier``: the last resolve of a watching process)."""
     sink = Sink()
-    resolved = resolve(loaded.spec)
+    resolved = resolve(loaded.spec, earlier)
     check(resolved, sink)
     found = sink.items
     if any(d.code < "SS100" for d in loaded.diagnostics):
@@ -146,12 +147,14 @@ def build(
     allow: frozenset[str] = frozenset(),
     ci_install: str | None = None,
     read_before: Sequence[SourceFile] = (),
+    earlier: Resolved | None = None,
 ) -> Build:
     """Check the spec; if it has no errors, render and validate every output.
 
     ``allow``: warning codes not to report (inline allowances apply too); ``ci_install``:
     what the rendered workflows install (``[ci] install`` in shipspec.toml); ``read_before``:
-    spec files already read (``parse.sources.load``).
+    spec files already read (``parse.sources.load``); ``earlier``: the last build's resolve
+    in a watching process (its placements are reused where they still hold).
     With a ``store`` (``compiler.cache``), each file's lowered IR and each render unit's
     files, diagnostics and validation verdict (``compiler.backends.memo``) are taken from
     it when what they depend on is unchanged: the unit's inputs, the template overrides,
@@ -159,7 +162,7 @@ def build(
     version). The checks always run, and allowances apply after the store. A unit's files
     taken from the store carry only the facts of their documents (``backends.facts``);
     everything else is the same bytes."""
-    raw = check_loaded(load(inputs, store, read_before))
+    raw = check_loaded(load(inputs, store, read_before), earlier)
     checked = allowed(raw, allow, rendered=False)
     if checked.has_errors:
         return Build(checked, (), checked.diagnostics)

@@ -173,6 +173,8 @@ class Resolved:
     _slas: dict[tuple[str, str], ir.Sla]
     _monitors: dict[tuple[str, str], tuple[ir.Monitor, ...]]
     _placed: dict[tuple[str, str], Placement] = field(default_factory=dict)
+    # An earlier build's placements (``compile --watch``), taken where they still hold.
+    _earlier: dict[tuple[str, str], Placement] = field(default_factory=dict)
 
     def __init__(
         self,
@@ -186,6 +188,7 @@ class Resolved:
         _slas: dict[tuple[str, str], ir.Sla],
         _monitors: dict[tuple[str, str], tuple[ir.Monitor, ...]],
         _placed: dict[tuple[str, str], Placement] | None = None,
+        _earlier: dict[tuple[str, str], Placement] | None = None,
     ) -> None:
         self.spec = spec
         self.project = project
@@ -197,6 +200,7 @@ class Resolved:
         self._slas = _slas
         self._monitors = _monitors
         self._placed = {} if _placed is None else _placed
+        self._earlier = {} if _earlier is None else _earlier
 
     def __repr__(self) -> str:
         shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__dataclass_fields__)
@@ -233,9 +237,37 @@ class Resolved:
         hit = self._placed.get(key)
         if hit is not None and hit.model is model and hit.env is env:
             return hit
-        placed = self._place(model, env, (model.name,))
+        placed = self._earlier.get(key)
+        if not (
+            placed is not None and placed.model is model and placed.env is env and self._holds(placed, (model.name,))
+        ):
+            placed = self._place(model, env, (model.name,))
         self._placed[key] = placed
         return placed
+
+    def _holds(self, p: Placement, path: tuple[str, ...]) -> bool:
+        """Whether an earlier build's placement is what ``_place`` would make now: its model
+        and environment are this spec's objects, and so are the gate, canary, SLA, monitors
+        and members this spec's indexes give it. A watching process's edit leaves most
+        records the same objects (their files' IR is reused), so most placements are kept,
+        and with them the digests render units are keyed on (``backends.memo``)."""
+        m, e = p.model.name, p.env.name
+        if (
+            self._gates.get((e, m)) is not p.gate
+            or self._canaries.get((e, m)) is not p.canary
+            or self._slas.get((m, e)) is not p.sla
+        ):
+            return False
+        monitors = self._monitors.get((m, e), ())
+        if len(monitors) != len(p.monitors) or any(a is not b for a, b in zip(monitors, p.monitors, strict=True)):
+            return False
+        names = [n for n in sorted({s.model.name for s in p.model.steps}) if n in self.models and n not in path]
+        if [q.model.name for q in p.members] != names:
+            return False
+        return all(
+            self.models[q.model.name] is q.model and q.env is p.env and self._holds(q, (*path, q.model.name))
+            for q in p.members
+        )
 
     def _place(self, model: ir.Model, env: ir.Environment, path: tuple[str, ...]) -> Placement:
         override = next((o for o in env.overrides if o.model.name == model.name), None)
@@ -300,8 +332,9 @@ class Resolved:
         return triton_target.has_histograms(self.project.triton_version)
 
 
-def resolve(spec: ir.Spec) -> Resolved:
-    """Index the spec's names and prepare its placements (computed on first use)."""
+def resolve(spec: ir.Spec, earlier: Resolved | None = None) -> Resolved:
+    """Index the spec's names and prepare its placements (computed on first use; an
+    ``earlier`` resolve's placements are reused where they still hold)."""
     gates: dict[tuple[str, str], ir.Gate] = {}
     canaries: dict[tuple[str, str], ir.Gate] = {}
     for g in sorted(spec.gates, key=lambda g: g.source.name):  # the first by source name wins
@@ -324,6 +357,7 @@ def resolve(spec: ir.Spec) -> Resolved:
         _canaries=canaries,
         _slas=slas,
         _monitors={k: tuple(v) for k, v in monitors.items()},
+        _earlier=None if earlier is None else earlier._placed,
     )
 
 

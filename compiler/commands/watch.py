@@ -26,9 +26,11 @@ unreliable), and at 1,000 files a poll is a few milliseconds of ``stat``.
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from compiler import emit_journal, pipeline, settled
@@ -44,7 +46,7 @@ def snapshot(inputs: Sequence[Path]) -> Snapshot:
     out: Snapshot = {}
     for path in files:
         try:
-            st = path.stat()
+            st = os.stat(path)
         except OSError:
             continue
         out[path.as_posix()] = (st.st_mtime_ns, st.st_size)
@@ -69,23 +71,27 @@ class Watcher:
         self.seen: Snapshot | None = None
         self.built: pipeline.Build | None = None  # the last build (a language server reads its diagnostics)
 
-    def compile(self) -> pipeline.Planned:
-        """One compile (and write, when it has no errors) from what is in memory. The cyclic
-        collector waits meanwhile (it walked the whole held heap mid-step, about a third of a
-        step at 1,000 models); ``run`` collects after reporting, while nothing waits."""
-        enabled = gc.isenabled()
-        gc.disable()
-        try:
-            return self._compile()
-        finally:
-            if enabled:
-                gc.enable()
+    def compile(self, seen: Snapshot | None = None) -> pipeline.Planned:
+        """One compile (and write, when it has no errors) from what is in memory (``seen``:
+        the snapshot a poll just took). The cyclic collector waits meanwhile (it walked the
+        whole held heap mid-step, about a third of a step at 1,000 models); ``run`` collects
+        after reporting, while nothing waits."""
+        with _collector_waiting():
+            return self._compile(seen)
 
-    def _compile(self) -> pipeline.Planned:
-        self.seen = snapshot(self.inputs)
+    def _compile(self, seen: Snapshot | None) -> pipeline.Planned:
+        # Taken before the files are read: a change while building is seen by the next poll.
+        self.seen = snapshot(self.inputs) if seen is None else seen
+        earlier = self.built.checked.resolved if self.built is not None else None
         built = self.built = pipeline.build(
-            self.inputs, self.templates, store=self.store, allow=self.allow, ci_install=self.ci_install
+            self.inputs,
+            self.templates,
+            store=self.store,
+            allow=self.allow,
+            ci_install=self.ci_install,
+            earlier=earlier,
         )
+        self.store.sweep("ir")
         if built.has_errors:
             return pipeline.plan(built, self.out, force=self.force, store=self.store)
         with emit_journal.locked(self.out):  # one shipspec writes a tree at a time, as compile does
@@ -103,9 +109,22 @@ class Watcher:
 
     def step(self) -> pipeline.Planned | None:
         """Recompile if a spec file changed, appeared or went since the last compile; else None."""
-        if self.seen is not None and snapshot(self.inputs) == self.seen:
-            return None
-        return self.compile()
+        with _collector_waiting():  # the poll too: a collection it set off walked the held heap
+            now = snapshot(self.inputs)
+            if self.seen is not None and now == self.seen:
+                return None
+            return self._compile(now)
+
+
+@contextlib.contextmanager
+def _collector_waiting() -> Iterator[None]:
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def run(

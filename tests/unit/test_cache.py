@@ -56,12 +56,15 @@ def test_cached_and_uncached_compiles_agree_after_random_edits(edits: list[tuple
         specs = generate(root, 3)
         memory = Memory()
         disk = Cache(root / "out")
+        earlier = None  # the memory builds resolve with the last one's placements, as watch does
         for model, edit, n in [(0, 0, 0), *edits]:  # the first step edits nothing new: a warm no-op
             if (model, edit, n) != (0, 0, 0):
                 _apply(specs / "models" / f"m{model:05d}.ship", edit, n)
             fresh = build([specs])
             for store in (memory, disk):
-                cached = build([specs], store=store)
+                cached = build([specs], store=store, earlier=earlier if store is memory else None)
+                if store is memory:
+                    earlier = cached.checked.resolved
                 assert _result(cached) == _result(fresh)
                 planned = pipeline_plan(cached, root / "out", store=disk)
                 uncached_plan = plan(fresh.files, root / "out", Sink()) if not fresh.has_errors else None
@@ -351,3 +354,19 @@ def test_a_watching_compile_compares_only_what_it_changes(tmp_path: Path) -> Non
     assert planned is not None and planned.plan is not None and planned.plan.verified
     assert not planned.has_errors and other.read_text().endswith("# by hand\n")
     assert main(["check", str(specs), "--out", str(out), "--format", "json"]) == 1
+
+
+def test_a_watching_process_keeps_the_ir_of_the_current_texts_only(tmp_path: Path) -> None:
+    """Each edit lowers one file anew; the IR of the text it replaced is let go, so the
+    memory of a long watching session does not grow with the number of edits."""
+    from compiler.commands.watch import Watcher
+
+    specs = generate(tmp_path, 2)
+    watcher = Watcher([specs], tmp_path / "out")
+    watcher.compile()
+    files = len(list(specs.rglob("*.ship")))
+    model = specs / "models" / "m00001.ship"
+    for n in range(2, 6):
+        model.write_text(model.read_text().replace(f"cpu {n - 1} ", f"cpu {n} "))
+        assert watcher.step() is not None
+        assert sum(1 for kind, _ in watcher.store.entries if kind == "ir") == files
