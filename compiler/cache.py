@@ -26,6 +26,7 @@ Rules it keeps:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import os
@@ -241,6 +242,15 @@ class Cache:
                 # Never committed: the cache is local (and worthless elsewhere: see _secret).
                 ignore.write_text("# Local build cache of shipspec; safe to delete.\n*\n")
             self._ignored = True
+
+    def prepare(self, kind: str) -> None:
+        """Make the directory of ``kind``'s entries now (when the root exists): making the cache's
+        first directory changes the mtime of the root's ``.shipspec``, which a settled record
+        (``compiler.settled``) stats before it is put."""
+        if self.writable and self.root.is_dir():
+            with contextlib.suppress(OSError):
+                self._ignore()
+                (self.dir / kind).mkdir(parents=True, exist_ok=True)
 
     def put(self, kind: str, key: str, value: Any) -> None:
         """Store an entry (atomically); a cache that cannot be written is no error. Nothing is

@@ -683,13 +683,16 @@ def _compile_once(args: argparse.Namespace, store: Store | None) -> int:
         else:
             with contextlib.nullcontext() if existed else emit_journal.locked(out):
                 planned = pipeline.plan(built, out, force=args.force, store=store, tree=tree)
-                if pipeline.emit(planned, store) and store is not None and built.key is not None:
+                settles = store is not None and built.key is not None
+                if pipeline.emit(planned, store, settles=settles) and settles:
+                    assert store is not None and built.key is not None
                     from compiler import settled
 
                     # Keyed on what was built (the files as this build read them), not on an earlier read.
                     inputs = settled.Inputs(planned.checked.sources, settled.with_allowed(built.key, _allow(args)))
                     assert planned.plan is not None  # emit wrote it
-                    settled.record(store, out, inputs, planned.checked.diagnostics, planned.plan, tree)
+                    if not settled.record(store, out, inputs, planned.checked.diagnostics, planned.plan, tree):
+                        pipeline.observe(planned.plan, store)  # no record: the plain hints, then
     return _report_compile(planned, args)
 
 

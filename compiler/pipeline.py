@@ -375,26 +375,44 @@ def plan(
     elif tree is not None:
         planned = emitting.plan_over(built.files, root, sink, tree.ledger)
     else:
-        known = store.get("stat", _root_key(root)) if store is not None else None
-        planned = emitting.plan(built.files, root, sink, force=force, known=known)
+        planned = emitting.plan(built.files, root, sink, force=force, known=_known(store, root))
     diagnostics = tuple(sorted(set(sink.items), key=Diagnostic.sort_key))
     return Planned(replace(built.checked, diagnostics=diagnostics), planned)
 
 
-def emit(planned: Planned, store: Store | None = None) -> bool:
+def emit(planned: Planned, store: Store | None = None, *, settles: bool = False) -> bool:
     """Write the plan, atomically and only files shipspec owns; False (nothing written) when it has errors.
-    With a ``store``, what is on disk afterwards is recorded for the next plan."""
-    from compiler import emit as emitting
-
+    With a ``store``, what is on disk afterwards is recorded for the next plan, unless the
+    caller ``settles`` the tree (``compiler.settled``: its record holds the same hints)."""
     if planned.plan is None or planned.has_errors:
         return False
+    from compiler import emit as emitting
+
     emitting.apply(planned.plan)
-    if store is not None:
-        key = _root_key(planned.plan.root)
-        known = store.get("stat", key)
-        if planned.plan.write or planned.plan.delete or len(known or ()) != len(planned.plan.files):
-            store.put("stat", key, emitting.observed(planned.plan, known=known))
+    if store is not None and not settles:
+        observe(planned.plan, store)
     return True
+
+
+def observe(plan: Plan, store: Store) -> None:
+    """Keep the stat and sha256 of each file ``plan`` left, for the next plan's hints."""
+    from compiler import emit as emitting
+
+    key = _root_key(plan.root)
+    known = store.get("stat", key)
+    if plan.write or plan.delete or len(known or ()) != len(plan.files):
+        store.put("stat", key, emitting.observed(plan, known=known))
+
+
+def _known(store: Store | None, root: Path) -> Any:
+    """Hints for a plan over a tree not known to be as recorded: the settled record's,
+    else what ``observe`` kept."""
+    if store is None:
+        return None
+    from compiler import settled
+
+    hints = settled.known(store, root)
+    return hints if hints is not None else store.get("stat", _root_key(root))
 
 
 def _root_key(root: Path) -> str:
@@ -429,7 +447,6 @@ def staleness(
     if tree is not None:
         planned = emitting.plan_over(built.files, root, sink, tree.ledger)
     else:
-        known = store.get("stat", _root_key(root)) if store is not None else None
-        planned = emitting.plan(built.files, root, sink, known=known)
+        planned = emitting.plan(built.files, root, sink, known=_known(store, root))
     refused = tuple(d for d in sink.items if d.code in emitting.REFUSED_PATHS)
     return Staleness(tuple(emitting.changed_paths(planned)), emitting.diff(planned, ledger=ledger), refused)

@@ -218,13 +218,37 @@ def record(
     diagnostics: Sequence[Diagnostic],
     plan: Plan,
     before: Tree | None = None,
-) -> None:
-    """After a compile applied ``plan`` under ``root`` without errors: what the next run compares.
-    ``before``: the tree the plan was made over; the files it did not write keep the stat
-    found then (an edit since makes the next run miss, never hit wrongly)."""
+) -> bool:
+    """After a compile applied ``plan`` under ``root`` without errors: what the next run compares
+    (False: nothing recorded). ``before``: the tree the plan was made over; the files it did
+    not write keep the stat found then (an edit since makes the next run miss, never hit wrongly)."""
     ledger_sha = plan.ledger_sha
     if ledger_sha is None:
-        return  # not applied: nothing on disk to vouch for
+        return False  # not applied: nothing on disk to vouch for
+    prepare = getattr(store, "prepare", None)
+    if prepare is not None:
+        prepare(KIND)  # before the stats: making the cache's directories moves .shipspec's mtime
+    made = _changed(root, plan, ledger_sha, before) if before is not None else None
+    if made is None:
+        made = _whole(root, plan, ledger_sha, before)
+    if made is None:
+        return False  # something is gone already: nothing to vouch for
+    stats, racy, ledger = made
+    found = {"key": inputs.key, "diagnostics": tuple(diagnostics), "files": len(plan.files)}
+    store.put(KIND, root_key(KIND, root), {**found, "stats": stats, "racy": racy, "ledger": ledger})
+    return True
+
+
+_Made = tuple[dict[str, LStat], dict[str, str], dict[str, str]]
+
+
+def _racy(seen: LStat, now: int) -> bool:
+    """Whether a later edit within the clock's granularity could keep this stat."""
+    return not stat.S_ISDIR(seen[4]) and now - max(seen[1], seen[2]) <= SETTLE_NS
+
+
+def _whole(root: Path, plan: Plan, ledger_sha: str, before: Tree | None) -> _Made | None:
+    """The record of every path ``plan`` left, and of every directory on their way."""
     base = os.fspath(root)
     now = time.time_ns()
     paths = [LEDGER, *plan.files]
@@ -243,11 +267,75 @@ def record(
         if seen is None:
             seen = _lstat(os.path.join(base, path))
         if seen is None:
-            return  # gone already: nothing to vouch for
+            return None
         stats[path] = seen
-        if not stat.S_ISDIR(seen[4]) and now - max(seen[1], seen[2]) <= SETTLE_NS:
+        if _racy(seen, now):
             # A later edit within the clock's granularity could keep this stat: compare bytes too.
             racy[path] = ledger_sha if path == LEDGER else plan.sha(path)
-    ledger = {path: plan.sha(path) for path in plan.files}
-    found = {"key": inputs.key, "diagnostics": tuple(diagnostics), "files": len(plan.files)}
-    store.put(KIND, root_key(KIND, root), {**found, "stats": stats, "racy": racy, "ledger": ledger})
+    return stats, racy, {path: plan.sha(path) for path in plan.files}
+
+
+def _changed(root: Path, plan: Plan, ledger_sha: str, before: Tree) -> _Made | None:
+    """``_whole``'s record, made from ``before`` (the record the plan was made over, still as
+    found): only what the plan wrote or removed, the ledger and the directories on their way
+    are stat-ed again; the rest is copied. A one-model edit at 1,000 models rewrites a handful
+    of 32k paths, and the whole record was most of recording it. None where ``before`` does
+    not account for the plan's files, or a path is gone (then ``_whole`` decides)."""
+    gone = set(plan.delete)
+    written = set(plan.write)
+    base = os.fspath(root)
+    now = time.time_ns()
+    stats, racy, ledger = dict(before.stats), dict(before.racy), dict(before.ledger)
+    dirs: set[str] = set()
+    for path in [*written, *gone, LEDGER]:
+        parent = os.path.dirname(path)
+        while parent and parent not in dirs:
+            dirs.add(parent)
+            parent = os.path.dirname(parent)
+    for path in gone:
+        stats.pop(path, None)
+        racy.pop(path, None)
+        ledger.pop(path, None)
+    for path in [*sorted(written), LEDGER, *sorted(dirs)]:
+        seen = _lstat(os.path.join(base, path))
+        if seen is None:
+            if path in dirs and _emptied(path, gone):
+                stats.pop(path, None)  # removed with the last file a deletion left in it
+                continue
+            return None
+        stats[path] = seen
+        racy.pop(path, None)
+        if _racy(seen, now):
+            racy[path] = ledger_sha if path == LEDGER else plan.sha(path)
+        if path in written:
+            ledger[path] = plan.sha(path)
+    if ledger.keys() != plan.files.keys():
+        return None  # not the tree this plan was made over
+    for path in list(racy):  # aged past the settle time: the stat alone tells again
+        if path not in written and path != LEDGER and not _racy(stats[path], now):
+            del racy[path]
+    return stats, racy, ledger
+
+
+def _emptied(directory: str, gone: set[str]) -> bool:
+    prefix = directory + "/"
+    return any(path.startswith(prefix) for path in gone)
+
+
+def known(store: Store, root: Path) -> dict[str, tuple[tuple[int, int, int, int], str]] | None:
+    """The record's files as ``emit.plan`` takes hints (``known``): each file's stat and the
+    sha256 it was recorded with, but for the racy ones (a later edit could keep their stat).
+    A hint is never a verdict: the plan reads a file whose stat moved. The record holds what
+    ``emit.observed`` kept apart before, so a compile that records it writes only the one."""
+    found = entry(store, root)
+    if not isinstance(found, dict):
+        return None
+    stats, ledger, racy = found.get("stats"), found.get("ledger"), found.get("racy", {})
+    if not isinstance(stats, dict) or not isinstance(ledger, dict):
+        return None
+    hints = {}
+    for path, sha in ledger.items():
+        seen = stats.get(path)
+        if seen is not None and path not in racy:
+            hints[path] = (seen[:4], sha)
+    return hints

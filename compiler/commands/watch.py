@@ -102,9 +102,12 @@ class Watcher:
                 # Something it is about to change moved since it wrote it: plan over what is there.
                 tree = None
                 planned = pipeline.plan(built, self.out, force=self.force, store=self.store)
-            if pipeline.emit(planned, self.store) and built.key is not None and planned.plan is not None:
+            settles = built.key is not None
+            if pipeline.emit(planned, self.store, settles=settles) and settles and planned.plan is not None:
+                assert built.key is not None
                 inputs = settled.Inputs(planned.checked.sources, settled.with_allowed(built.key, self.allow))
-                settled.record(self.store, self.out, inputs, planned.checked.diagnostics, planned.plan, tree)
+                if not settled.record(self.store, self.out, inputs, planned.checked.diagnostics, planned.plan, tree):
+                    pipeline.observe(planned.plan, self.store)  # no record: the plain hints, then
         return planned
 
     def step(self) -> pipeline.Planned | None:

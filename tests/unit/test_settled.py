@@ -248,3 +248,86 @@ def test_an_edit_reads_each_spec_file_once(
     _run(capsys, command, str(specs), "--out", str(out))
     files = sorted(p for p in specs.rglob("*.ship"))
     assert len(files) > 3 and sorted(reads) == sorted(set(reads)) and len(reads) == len(files)
+
+
+def test_a_tree_edited_by_hand_is_planned_with_the_records_hints(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The settled record holds each file's stat and sha256, so a recording compile keeps no
+    second copy of them (the ``stat`` entry), and a plan over a tree that no longer verifies
+    (an output edited by hand) reads only the files whose stat moved, as with that entry."""
+    from compiler import emit
+    from compiler.cache import Cache
+
+    specs = generate(tmp_path, 3)
+    out = tmp_path / "out"
+    assert main(["compile", str(specs), "--out", str(out)]) == 0
+    _settle()
+    model = specs / "models" / "m00001.ship"
+    model.write_text(model.read_text().replace("cpu 1 ", "cpu 2 "))
+    assert main(["compile", str(specs), "--out", str(out)]) == 0
+    assert (Cache(out).dir / settled.KIND).is_dir() and not (Cache(out).dir / "stat").exists()
+    _settle()
+    victim = next(p for p in sorted(out.rglob("*.yaml")) if ".shipspec" not in p.parts and "m00000" in p.name)
+    victim.write_text(victim.read_text() + "# by hand\n")
+    model.write_text(model.read_text().replace("cpu 2 ", "cpu 3 "))
+    reads: list[str] = []
+    real_read = emit._read
+
+    def counting(path: Path) -> bytes | None:
+        reads.append(path.relative_to(out).as_posix())
+        return real_read(path)
+
+    monkeypatch.setattr(emit, "_read", counting)
+    assert main(["compile", str(specs), "--out", str(out)]) == 1  # the hand edit: SS901
+    files = [p for p in out.rglob("*") if p.is_file() and ".shipspec" not in p.parts]
+    assert victim.relative_to(out).as_posix() in reads
+    assert 0 < len(reads) < 20 < len(files)
+    assert victim.read_text().endswith("# by hand\n")
+
+
+@pytest.mark.parametrize("settle", [0, 10**18])  # nothing racy; everything racy
+def test_a_record_made_from_the_last_one_is_the_whole_record(
+    settle: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After an edit over a recorded tree, the record is made from the last one (only what
+    was written or removed, the ledger and their directories stat-ed again) and equals the
+    record made from every path: files rewritten, a model gone (its files and emptied
+    directories removed) and back (new directories)."""
+    from compiler.cache import Cache
+
+    monkeypatch.setattr(settled, "SETTLE_NS", settle)
+    specs = generate(tmp_path, 3)
+    out = tmp_path / "out"
+    assert main(["compile", str(specs), "--out", str(out)]) == 0
+    model = specs / "models" / "m00002.ship"
+    text = model.read_text()
+    made: list[object] = []
+    real_changed = settled._changed
+
+    def spying(*a: object) -> object:
+        made.append(result := real_changed(*a))  # type: ignore[arg-type]
+        return result
+
+    monkeypatch.setattr(settled, "_changed", spying)
+    real_record = settled.record
+    wholes: list[object] = []
+
+    def recording(store: object, root: Path, inputs: object, diagnostics: object, plan: object, before: object) -> bool:
+        done = real_record(store, root, inputs, diagnostics, plan, before)  # type: ignore[arg-type]
+        wholes.append(settled._whole(root, plan, plan.ledger_sha, None))  # type: ignore[attr-defined]
+        return done
+
+    monkeypatch.setattr(settled, "record", recording)
+    for change in (
+        lambda: model.write_text(text.replace("cpu 1 ", "cpu 2 ")),
+        model.unlink,
+        lambda: model.write_text(text),
+    ):
+        change()
+        made.clear()
+        assert main(["compile", str(specs), "--out", str(out)]) == 0
+        assert len(made) == 1 and made[0] is not None  # made from the last record, not from scratch
+        found = settled.entry(Cache(out), out)
+        stats, racy, ledger = wholes[-1]  # type: ignore[misc]
+        assert (found["stats"], found["racy"], found["ledger"]) == (stats, racy, ledger)
