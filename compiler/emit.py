@@ -290,8 +290,14 @@ def apply(p: Plan) -> None:
         p.files.ready(p.write)  # a damaged stored text fails here, before anything is written
     if not p.verified:  # a tree as the last compile left it has no temporaries (a new one moves a dir's mtime)
         emit_journal.sweep_temporaries(p.root, [*p.files, *p.ledger, LEDGER])
-    if p.write or p.delete:
-        write_atomic(p.root / LEDGER, emit_journal.journal_bytes(p.ledger, {k: p.sha(k) for k in p.write}))
+    # Over a verified tree the ledger on disk is the one the plan was made over: the journal and
+    # the new ledger are made from its bytes (see ``_spliced``), not from every entry again.
+    before = _read(p.root / LEDGER) if p.verified else None
+    journaled = bool(p.write or p.delete)
+    if journaled:
+        pending = {k: p.sha(k) for k in p.write}
+        journal = emit_journal.journal_after(before, pending) if before is not None else None
+        write_atomic(p.root / LEDGER, journal or emit_journal.journal_bytes(p.ledger, pending))
     changed = _write_all(p)
     for path in p.delete:
         target = p.root / path
@@ -301,9 +307,9 @@ def apply(p: Plan) -> None:
         _remove_empty_parents(target.parent, p.root)
     for directory in sorted(changed):
         _sync_dir(directory)
-    ledger = ledger_bytes(p)
+    ledger = (_spliced(p, before) if before is not None else None) or ledger_bytes(p)
     p.ledger_sha = _sha(ledger)
-    if _read(p.root / LEDGER) != ledger:
+    if journaled or (before if before is not None else _read(p.root / LEDGER)) != ledger:
         write_atomic(p.root / LEDGER, ledger)
         _sync_dir((p.root / LEDGER).parent)
 
@@ -384,6 +390,33 @@ def ledger_bytes(p: Plan) -> bytes:
     quote = json.encoder.encode_basestring_ascii
     rows = ",\n".join(f"    {quote(path)}: {quote(p.sha(path))}" for path in p.files)
     return ('{\n  "generator": "shipspec",\n  "files": {\n' + rows + "\n  }\n}\n").encode("utf-8")
+
+
+def _spliced(p: Plan, before: bytes) -> bytes | None:
+    """``ledger_bytes(p)`` made from ``before``, the ledger ``p`` was planned over (``p.ledger``),
+    when the plan only rewrote files it names: each rewritten file's sha256 is replaced where
+    its line has it (the same paths in the same order, so the rest is byte for byte). None
+    when a path comes or goes, or a line is not where and what ``ledger_bytes`` writes."""
+    if p.delete or len(p.files) != len(p.ledger):
+        return None
+    quote = json.encoder.encode_basestring_ascii
+    out = bytearray(before)
+    for path in p.write:
+        old = p.ledger.get(path)
+        if old is None:
+            return None
+        key = f'\n    {quote(path)}: "'.encode()
+        at = before.find(key)
+        if at < 0:
+            return None
+        at += len(key)
+        if before[at : at + len(old) + 1] != f'{old}"'.encode():
+            return None
+        new = p.sha(path).encode()
+        if len(new) != len(old):
+            return None
+        out[at : at + len(new)] = new
+    return bytes(out)
 
 
 def _remove_empty_parents(directory: Path, root: Path) -> None:

@@ -60,6 +60,17 @@ def journal_bytes(ledger: dict[str, str], pending: dict[str, str]) -> bytes:
     return (json.dumps(doc, separators=(",", ":")) + "\n").encode("utf-8")
 
 
+def journal_after(ledger: bytes, pending: dict[str, str]) -> bytes | None:
+    """``journal_bytes`` as read back (the same files and pending), made from the bytes of the
+    ledger on disk (``emit.ledger_bytes``'s layout): the pending map is put in before its
+    last brace, instead of encoding every entry again. None for another layout."""
+    end = b"\n  }\n}\n"
+    if not ledger.endswith(end):
+        return None
+    tail = json.dumps(dict(sorted(pending.items())), separators=(",", ":"))
+    return ledger[: -len(b"}\n")] + b',"pending":' + tail.encode("utf-8") + b"}\n"
+
+
 def sweep_temporaries(root: Path, paths: Iterable[str]) -> list[str]:
     """Remove the temporaries a killed write left beside ``paths``; returns what was removed."""
     by_dir: dict[str, set[str]] = {}
