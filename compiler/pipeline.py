@@ -168,11 +168,14 @@ def build(
         return Build(checked, (), checked.diagnostics)
     key = None
     units = None
+    known: list[Any] = []  # records and their origins (backends.digest_table), with the cache on disk
+    table: Any = None
     if store is not None:
         from compiler.backends.memo import Units
         from compiler.parse.sources import file_key
 
-        key = build_key([file_key(s.path, s.text) for s in raw.sources], template_dir, validate_output, ci_install)
+        file_keys = {s.path: file_key(s.path, s.text) for s in raw.sources}
+        key = build_key(list(file_keys.values()), template_dir, validate_output, ci_install)
         memo = store.get("units", units_key(template_dir, validate_output, ci_install))
         units = Units.from_entry(memo, _texts(store))
         if validate_output:
@@ -182,10 +185,21 @@ def build(
             held = store.get("digests", "held")
             units.carried = held if isinstance(held, dict) else {}
         else:  # texts rendered go out to a spool, from which the memo's pack is made
+            from compiler.backends import digest_table
             from compiler.backends.memo import Spool
 
             units.spool = Spool.open()
+            # The digests the last build's keys stood records in by, found by each record's origin.
+            known = digest_table.identities(raw.resolved, file_keys)
+            table = store.get(digest_table.KIND, units_key(template_dir, validate_output, ci_install))
+            digest_table.seed(units.carried, known, table)
     files, found = _render_and_validate(raw, template_dir, validate_output, ci_install, units, store)
+    if known and units is not None and store is not None:
+        from compiler.backends import digest_table
+
+        kept = digest_table.table_of(units.held, known)
+        if kept != table:
+            store.put(digest_table.KIND, units_key(template_dir, validate_output, ci_install), kept)
     if store is not None and units is not None and not _on_disk(store):
         store.put("digests", "held", units.held)  # only this build's: the others are let go
     if store is not None and units is not None and (units.worth_keeping() or not _on_disk(store)):

@@ -293,6 +293,10 @@ class Resolved:
             members=tuple(members),
         )
 
+    def placed(self) -> list[Placement]:
+        """The placements made so far (``place``), each (model, environment) once."""
+        return list(self._placed.values())
+
     def placements(self, env: ir.Environment) -> list[Placement]:
         """Every model an environment serves, in spec order."""
         return [self.place(m, env) for m in self.spec.models if any(r.name == env.name for r in m.serve_in)]

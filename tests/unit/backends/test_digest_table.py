@@ -1,0 +1,111 @@
+"""The table of record digests a one-shot build carries into the next
+(``compiler.backends.digest_table``): it saves computing them, and never stands one
+record in for another."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench.synth import generate
+from compiler.backends import digest_table, memo
+from compiler.cache import Cache
+from compiler.ir import Environment, Gate, Model, Project
+from compiler.parse.sources import file_key, load
+from compiler.pipeline import build
+from compiler.resolve import Placement, resolve
+from tests.unit.test_cache import EDITS, _apply, _result
+
+_KEYED = (Model, Environment, Project, Gate, Placement)
+
+
+def _digested(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """(class, name) of each record a build computes a digest of (not carried)."""
+    made: list[tuple[str, str]] = []
+    real = memo._pickle
+
+    def counting(value: Any) -> bytes:
+        if isinstance(value, tuple) and len(value) == 2 and value[0] in _KEYED:
+            fields = dict(zip([f.name for f in dataclasses.fields(value[0])], value[1], strict=True))
+            name = fields.get("name") or getattr(fields.get("model"), "name", "")
+            made.append((value[0].__name__, str(name)))
+        return real(value)
+
+    monkeypatch.setattr(memo, "_pickle", counting)
+    return made
+
+
+def test_after_a_one_model_edit_only_that_models_records_are_digested(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    specs = generate(tmp_path, 4)
+    out = tmp_path / "out"
+    out.mkdir()
+    made = _digested(monkeypatch)
+    with Cache(out) as store:
+        build([specs], store=store)
+    assert {n for _, n in made} >= {f"m{i:05d}" for i in range(4)}  # a first build digests every record
+    made.clear()
+    _apply(specs / "models" / "m00002.ship", EDITS.index(("cpu 1 ", "cpu {n} ")), 3)
+    with Cache(out) as store:  # a new process's view: only what is on disk
+        cached = build([specs], store=store)
+    assert made and {n for _, n in made} == {"m00002"}
+    assert {c for c, _ in made} == {"Model", "Gate", "Placement"}  # its file holds its gates too
+    assert _result(cached) == _result(build([specs]))
+
+
+def test_records_that_share_an_origin_are_never_seeded(tmp_path: Path) -> None:
+    """Two records of one class at one place in one file (which lowering never makes) have
+    no identity: a table that has a digest for that place carries nothing for either."""
+    specs = generate(tmp_path, 1)
+    loaded = load([specs])
+    spec = loaded.spec
+    model = spec.models[0]
+    twin = dataclasses.replace(model, version="9.9.9")
+    doubled = dataclasses.replace(spec, models=(model, twin))
+    keys = {s.path: file_key(s.path, s.text) for s in loaded.sources}
+    known = digest_table.identities(resolve(doubled), keys)
+    assert not any(r is model or r is twin for r, _ in known)
+    assert not any(isinstance(r, Placement) and r.model in (model, twin) for r, _ in known)
+    single = digest_table.identities(resolve(spec), keys)
+    ident = next(i for r, i in single if r is model)
+    carried: dict[int, tuple[Any, bytes]] = {}
+    digest_table.seed(carried, known, {ident: b"x" * 32})
+    assert id(model) not in carried and id(twin) not in carried
+    digest_table.seed(carried, single, {ident: b"x" * 32})
+    assert carried[id(model)] == (model, b"x" * 32)
+
+
+@pytest.mark.parametrize("field", ["gate", "sla", "monitors", "members"])
+def test_a_placement_s_identity_names_everything_it_is_made_from(tmp_path: Path, field: str) -> None:
+    """A placement's identity holds its model's, environment's, gate's, SLA's, monitors' and
+    members': each edited in a file of its own gives the ensemble's placement in prod another
+    identity, and leaves a placement that reads none of them alone."""
+    from tests.unit.test_resolve_carry import FILES, _edit, _write
+
+    _write(tmp_path)
+    (tmp_path / "policy.ship").unlink()
+    policy = FILES["policy.ship"].split("\n\n")  # the SLA, the monitor and the gate, a file each
+    for name, block in zip(("sla.ship", "monitor.ship", "gate.ship"), policy, strict=True):
+        (tmp_path / name).write_text(block.strip() + "\n")
+
+    def identities() -> dict[tuple[str, str], Any]:
+        loaded = load([tmp_path])
+        keys = {s.path: file_key(s.path, s.text) for s in loaded.sources}
+        known = digest_table.identities(resolve(loaded.spec), keys)
+        return {(r.model.name, r.env.name): i for r, i in known if isinstance(r, Placement)}
+
+    before = identities()
+    edit = {
+        "gate": ("gate.ship", "f1 >= 0.8", "f1 >= 0.7"),
+        "sla": ("sla.ship", "latency p99 < 200ms", "latency p99 < 300ms"),
+        "monitors": ("monitor.ship", "drift psi > 0.2", "drift psi > 0.4"),
+        "members": ("models/cls.ship", 'version "1.0.0"', 'version "2.0.0"'),
+    }[field]
+    _edit(tmp_path, *edit)
+    after = identities()
+    assert after[("router", "prod")] != before[("router", "prod")]
+    assert after[("tok", "prod")] == before[("tok", "prod")]
