@@ -358,11 +358,14 @@ class Pending:
     def finish(self) -> list[OutputFile]:
         files: list[OutputFile] = []
         try:
-            # One worker's result at a time: adopted (its texts spooled) before the next is taken.
-            for future in self.futures:
-                env_files, diags, exported = future.result()
+            # One worker's result at a time: adopted (its texts spooled) before the next is taken,
+            # and let go of once adopted: a future keeps its result (the texts and the unit results
+            # as they came back) for as long as it is referenced, which was until the render ended.
+            while self.futures:
+                env_files, diags, exported = self.futures.pop(0).result()
                 if exported is not None and self.ctx.units is not None:
                     self.ctx.units.adopt(exported, env_files)
+                del exported
                 files.extend(env_files)
                 self.ctx.sink.items.extend(diags)
         finally:
