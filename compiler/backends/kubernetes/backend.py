@@ -11,6 +11,7 @@ for every secret reference. ``kustomize.assemble`` adds the kustomization.
 
 from __future__ import annotations
 
+import pickle
 from typing import Any
 
 from compiler import ir
@@ -324,6 +325,11 @@ PARALLEL_FROM = 400
 # quarter of the models) would otherwise leave a core idle at the end.
 SHARE = 200
 _FORKED: RenderContext | None = None  # what forked workers render from
+# Per task, an unnamed temporary file the parent made before forking, where the worker puts
+# its result (None: the result comes back through the pool's pipe).
+_RESULTS: list[Any] = []
+
+Result = tuple[list[OutputFile], list[Diagnostic], Exported | None]
 
 
 def _tasks(spec: ir.Spec, envs: list[ir.Environment]) -> list[tuple[int, int, int]]:
@@ -335,7 +341,22 @@ def _tasks(spec: ir.Spec, envs: list[ir.Environment]) -> list[tuple[int, int, in
     return tasks
 
 
-def _render_forked(task: tuple[int, int, int]) -> tuple[list[OutputFile], list[Diagnostic], Exported | None]:
+def _render_forked(task: tuple[int, int, int], slot: int) -> Result | None:
+    """A task's result, or None when it is in the task's result file (``_RESULTS[slot]``)."""
+    result = _render_task(task)
+    fh = _RESULTS[slot] if slot < len(_RESULTS) else None
+    if fh is None:
+        return result
+    try:
+        fh.seek(0)
+        pickle.dump(result, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        fh.flush()
+    except OSError:  # a full temporary directory: through the pipe after all
+        return result
+    return None
+
+
+def _render_task(task: tuple[int, int, int]) -> Result:
     assert _FORKED is not None
     sink = Sink()
     # A worker takes units from the memo the parent loaded and sends back what it used.
@@ -350,27 +371,53 @@ def _render_forked(task: tuple[int, int, int]) -> tuple[list[OutputFile], list[D
 class Pending:
     """Environments rendering in forked workers while the caller renders other
     backends (on 2 cores the parent otherwise sat idle while its workers ran);
-    ``finish`` waits for them, ``close`` stops them if the caller gave up."""
+    ``finish`` waits for them, ``close`` stops them if the caller gave up. Each task's
+    result is in a file of its own (``results``), read by ``finish`` one at a time."""
 
-    def __init__(self, ctx: RenderContext, envs: list[ir.Environment], pool: Any, futures: list[Any]) -> None:
-        self.ctx, self.envs, self.pool, self.futures = ctx, envs, pool, futures
+    def __init__(
+        self, ctx: RenderContext, envs: list[ir.Environment], pool: Any, futures: list[Any], results: list[Any]
+    ) -> None:
+        self.ctx, self.envs, self.pool, self.futures, self.results = ctx, envs, pool, futures, results
 
     def finish(self) -> list[OutputFile]:
         files: list[OutputFile] = []
         try:
-            # One worker's result at a time: adopted (its texts spooled) before the next is taken.
-            for future in self.futures:
-                env_files, diags, exported = future.result()
+            # One worker's result at a time: adopted (its texts spooled) before the next is taken,
+            # and let go of once adopted: a future keeps its result (the texts and the unit results
+            # as they came back) for as long as it is referenced, which was until the render ended.
+            while self.futures:
+                env_files, diags, exported = self._result(self.futures.pop(0).result(), self.results.pop(0))
                 if exported is not None and self.ctx.units is not None:
                     self.ctx.units.adopt(exported, env_files)
+                del exported
                 files.extend(env_files)
                 self.ctx.sink.items.extend(diags)
         finally:
             self.close()
         return _verified(self.ctx, files)
 
+    @staticmethod
+    def _result(sent: Result | None, fh: Any) -> Result:
+        """What a worker sent back, or put in its result file (read only now: the pool's
+        thread took every result as it came, so all of them were held while the parent
+        rendered the other backends; issue 16, target 6)."""
+        if sent is not None:
+            if fh is not None:
+                fh.close()
+            return sent
+        try:
+            fh.seek(0)
+            result: Result = pickle.load(fh)
+        finally:
+            fh.close()
+        return result
+
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
+        for fh in self.results:
+            if fh is not None:
+                fh.close()
+        self.results = []
 
 
 def _start_parallel(ctx: RenderContext, envs: list[ir.Environment]) -> Pending | None:
@@ -378,13 +425,32 @@ def _start_parallel(ctx: RenderContext, envs: list[ir.Environment]) -> Pending |
     pool = fork_pool(worker_count(len(envs)))
     if pool is None:
         return None
+    tasks = _tasks(ctx.spec, envs)
+    results = _result_files(len(tasks))
     _FORKED = ctx
+    _RESULTS[:] = results
     try:
-        # Every worker is forked by these submissions, while _FORKED is set.
-        futures = [pool.submit(_render_forked, task) for task in _tasks(ctx.spec, envs)]
+        # Every worker is forked by these submissions, while _FORKED and _RESULTS are set.
+        futures = [pool.submit(_render_forked, task, slot) for slot, task in enumerate(tasks)]
     finally:
         _FORKED = None
-    return Pending(ctx, envs, pool, futures)
+        _RESULTS.clear()
+    return Pending(ctx, envs, pool, futures, results)
+
+
+def _result_files(count: int) -> list[Any]:
+    """An unnamed temporary file per task (a list of None where none can be made)."""
+    import tempfile
+
+    made: list[Any] = []
+    try:
+        for _ in range(count):
+            made.append(tempfile.TemporaryFile())
+    except OSError:
+        for fh in made:
+            fh.close()
+        return [None] * count
+    return made
 
 
 def _verified(ctx: RenderContext, files: list[OutputFile]) -> list[OutputFile]:

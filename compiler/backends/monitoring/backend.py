@@ -10,6 +10,8 @@ documents), so the environment's kustomization does not list it; it is what
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -32,8 +34,10 @@ from compiler.backends.monitoring.slo import (
     summary_quantile,
 )
 from compiler.backends.render import Raw, Templates
+from compiler.backends.spooled import spooled, streamed
 from compiler.diagnostics import Sink
 from compiler.resolve import Placement, Project, availability_objective, namespace
+from compiler.resources import templates_dir
 from compiler.targets.kubernetes import k8s_name
 from compiler.targets.layout import dashboard_path, monitoring_dir
 from compiler.targets.triton import has_histograms
@@ -178,8 +182,7 @@ class _Backend:
             sli = availability_sli_group(env.name, ns, periods, ensembles)
             shared += [sli] if sli else []
             # groups_yaml joins one line per line: the YAML of a list is its parts' joined.
-            text = "\n".join([groups_yaml(shared), *texts])
-            files += self._rules(ctx, env, shared + groups, text, out_dir)
+            files += self._rules(ctx, env, shared + groups, [groups_yaml(shared), *texts], out_dir)
         files += self._alerting(ctx)
         return files
 
@@ -188,9 +191,10 @@ class _Backend:
         return alerting.render(ctx)
 
     def _rules(
-        self, ctx: RenderContext, env: ir.Environment, groups: list[Group], text: str, out_dir: str
+        self, ctx: RenderContext, env: ir.Environment, groups: list[Group], parts: list[str], out_dir: str
     ) -> list[OutputFile]:
-        """The environment's rules file and PrometheusRule: ``groups``, whose YAML is ``text``."""
+        """The environment's rules file and PrometheusRule: ``groups``, whose YAML is ``parts``
+        joined by newlines."""
         source = next(
             (s.span for s in ctx.spec.slas if s.environment.name == env.name),
             next((m.span for m in ctx.spec.monitors if m.environment.name == env.name), env.span),
@@ -199,25 +203,33 @@ class _Backend:
         for problem in rules_problems({"groups": groups})[:5]:
             ctx.sink.report("SS804", f"{path}: {problem}", source)
         # The groups are emitted once and placed twice: YAML emission is the
-        # cost of this backend (thousands of rules per environment).
-        raw = OutputFile(
-            path,
-            ctx.templates.render("monitoring/rules.yaml.j2", o={"groups": _indent(text, 2)}),
-            source,
-            kind=RULES_KIND,
-        )
+        # cost of this backend (thousands of rules per environment). With the shipped
+        # templates and a spool, each file is written to the spool part by part
+        # (``spooled.streamed``): the template rendered around a placeholder, the parts
+        # laid out where it landed; otherwise the whole text is made here.
+        raw_template = "monitoring/rules.yaml.j2"
+        raw = _streamed(ctx, path, source, RULES_KIND, (), raw_template, {"groups": Raw(_PLACEHOLDER)}, parts, 2)
+        if raw is None:
+            raw_text = ctx.templates.render(raw_template, o={"groups": _indent("\n".join(parts), 2)})
+            raw = spooled(ctx, OutputFile(path, raw_text, source, RULES_KIND))
         view = {
             "name": f"{k8s_name(env.name)}-slo",
             "namespace": namespace(env),
             "labels": _labels(ctx.resolved.project, env, **_selected_by(ctx)),
         }
         wrapped_path = f"{out_dir}/prometheusrule-slo.yaml"
-        wrapped_text = ctx.templates.render("monitoring/prometheusrule.yaml.j2", o={**view, "groups": _indent(text, 4)})
+        wrapped_template = "monitoring/prometheusrule.yaml.j2"
         # The document is the template rendered around a placeholder (small to
         # parse back), with the groups put where the placeholder landed.
-        shell = ctx.templates.render("monitoring/prometheusrule.yaml.j2", o={**view, "groups": Raw(_PLACEHOLDER)})
+        shell_view = {**view, "groups": Raw(_PLACEHOLDER)}
+        shell = ctx.templates.render(wrapped_template, o=shell_view)
         docs = tuple(_replace(d, groups) for d in _load(wrapped_path, shell, ctx.sink, source))
-        return [raw, OutputFile(wrapped_path, wrapped_text, source, documents=docs)]
+        wrapped = _streamed(ctx, wrapped_path, source, "yaml", docs, wrapped_template, shell_view, parts, 4, shell)
+        if wrapped is None:
+            text = "\n".join(parts)
+            wrapped_text = ctx.templates.render(wrapped_template, o={**view, "groups": _indent(text, 4)})
+            wrapped = spooled(ctx, OutputFile(wrapped_path, wrapped_text, source, documents=docs))
+        return [raw, wrapped]
 
 
 def _model_groups(
@@ -293,6 +305,50 @@ def _per_model(
 
 
 _PLACEHOLDER = "__shipspec_rule_groups__"
+
+
+def _streamed(
+    ctx: RenderContext,
+    path: str,
+    source: Any,
+    kind: str,
+    docs: tuple[dict[str, Any], ...],
+    template: str,
+    shell_view: dict[str, Any],
+    parts: list[str],
+    width: int,
+    shell: str | None = None,
+) -> OutputFile | None:
+    """``template`` rendered with ``parts`` joined and indented by ``width`` in the place of
+    the placeholder ``shell_view`` puts there, written to the spool part by part; None where
+    the template is not the shipped one (an override may read the groups' text, not only
+    place it), the placeholder does not land exactly once, or there is no spool."""
+    if ctx.units is None or ctx.units.spool is None or not _shipped(ctx.templates, template):
+        return None
+    if shell is None:
+        shell = ctx.templates.render(template, o=shell_view)
+    if shell.count(_PLACEHOLDER) != 1:
+        return None
+    before, after = shell.split(_PLACEHOLDER)
+    return streamed(ctx, path, source, kind, docs, _laid_out(before, parts, width, after))
+
+
+def _laid_out(before: str, parts: list[str], width: int, after: str) -> Iterator[str]:
+    """``before + _indent("\\n".join(parts), width) + after``, in parts."""
+    yield before
+    lead = "\n" + " " * width
+    for i, part in enumerate(parts):
+        yield (lead if i else "") + part.replace("\n", lead)
+    yield after
+
+
+def _shipped(templates: Templates, name: str) -> bool:
+    """Whether ``name`` is shipspec's own template (not one of a --templates directory)."""
+    loader = templates.env.loader
+    if loader is None:
+        return False
+    _, filename, _ = loader.get_source(templates.env, name)
+    return filename is not None and Path(filename).resolve() == (templates_dir() / name).resolve()
 
 
 def _indent(text: str, width: int) -> Raw:

@@ -4,6 +4,7 @@ and how a validation failure is reported."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -213,3 +214,30 @@ def test_forked_workers_render_and_validate_units_as_the_parent_does(monkeypatch
         results.append(([(f.path, f.text) for f in built.files], built.diagnostics))
     assert results[0] == results[1] == results[2]
     assert len(results[0][0]) > 50
+
+
+def test_worker_results_through_a_file_or_the_pipe_are_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A forked worker puts its result in an unnamed file the parent made for its task, read
+    when the parent finishes (the pool's thread took each result as it came, so the parent
+    held them all while it rendered the other backends); without one, through the pipe."""
+    from compiler.backends.kubernetes import backend as kubernetes
+    from compiler.cache import Memory
+    from compiler.pipeline import build
+    from tests.support.k8s_support import SPECS
+
+    made: list[Any] = []
+    result_files = kubernetes._result_files
+
+    def recorded(count: int) -> list[Any]:
+        files = result_files(count)
+        made.extend(files)
+        return files
+
+    results = []
+    for files in (recorded, lambda count: [None] * count):
+        monkeypatch.setattr(kubernetes, "PARALLEL_FROM", 0)
+        monkeypatch.setattr(kubernetes, "_result_files", files)
+        built = build([SPECS], store=Memory())
+        results.append(([(f.path, f.text, f.documents) for f in built.files], built.diagnostics))
+    assert results[0] == results[1] and len(results[0][0]) > 50
+    assert len(made) > 1 and all(f is not None and f.closed for f in made)
