@@ -45,7 +45,7 @@ FORMAT = 2
 LIMIT_BYTES = 512 << 20
 # Kinds put while the output root does not exist yet that are written on ``close`` if a
 # compile created it meanwhile (the render units of a first compile, for the next edit).
-DEFERRED = frozenset({"ir", "jinja", "units", "texts"})
+DEFERRED = frozenset({"ir", "jinja", "units", "texts", "digests"})
 _MAC = hashlib.sha256().digest_size
 
 

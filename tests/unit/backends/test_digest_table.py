@@ -109,3 +109,14 @@ def test_a_placement_s_identity_names_everything_it_is_made_from(tmp_path: Path,
     after = identities()
     assert after[("router", "prod")] != before[("router", "prod")]
     assert after[("tok", "prod")] == before[("tok", "prod")]
+
+
+def test_a_first_compile_into_a_new_root_keeps_its_table(tmp_path: Path) -> None:
+    """The root does not exist while the first compile builds: its table is put when the
+    root has been written (a deferred kind), so the first edit after it finds the table."""
+    from compiler.cli import main
+
+    specs = generate(tmp_path, 2)
+    out = tmp_path / "out"
+    assert main(["compile", str(specs), "--out", str(out)]) == 0
+    assert [p for p in (Cache(out).dir / digest_table.KIND).rglob("*") if p.is_file()]
