@@ -371,3 +371,25 @@ def test_a_watching_process_keeps_the_ir_of_the_current_texts_only(tmp_path: Pat
         model.write_text(model.read_text().replace(f"cpu {n - 1} ", f"cpu {n} "))
         assert watcher.step() is not None
         assert sum(1 for kind, _ in watcher.store.entries if kind == "ir") == files
+
+
+def test_the_watch_loop_reports_the_first_compile_and_then_each_edit(tmp_path: Path) -> None:
+    """``compile --watch``'s loop (``watch.run``): a report for the first compile, none for
+    polls that find nothing changed, one for the poll after an edit, whose files are written."""
+    from compiler.commands import watch
+
+    specs = generate(tmp_path, 2)
+    out = tmp_path / "out"
+    model = specs / "models" / "m00001.ship"
+    reports: list[int] = []
+
+    def report(planned: object) -> None:
+        plan = planned.plan  # type: ignore[attr-defined]
+        reports.append(len(plan.write))
+        if len(reports) == 1:  # after the first compile: an edit for the next poll to find
+            model.write_text(model.read_text().replace("cpu 1 ", "cpu 2 "))
+
+    assert watch.run([specs], out, None, False, report, interval=0.01, cycles=4) == 0
+    assert len(reports) == 2 and reports[0] > 10 and 0 < reports[1] < 10
+    deployment = (out / "deploy" / "preprod" / "deployment-m00001.yaml").read_text()
+    assert deployment.count("cpu: '2'") == 2  # the Triton container's request and limit
