@@ -168,6 +168,7 @@ def build(
         return Build(checked, (), checked.diagnostics)
     key = None
     units = None
+    memo_key = ""  # where the memo of this build configuration is kept (with a store)
     known: list[Any] = []  # records and their origins (backends.digest_table), with the cache on disk
     table: Any = None
     if store is not None:
@@ -176,13 +177,14 @@ def build(
 
         file_keys = {s.path: file_key(s.path, s.text) for s in raw.sources}
         key = build_key(list(file_keys.values()), template_dir, validate_output, ci_install)
-        memo = store.get("units", units_key(template_dir, validate_output, ci_install))
+        memo_key = units_key(template_dir, validate_output, ci_install)
+        memo = store.get("units", memo_key)
         units = Units.from_entry(memo, _texts(store))
         if validate_output:
             units.k8s_version = raw.resolved.project.kubernetes_version
             units.check = _unit_check(units.k8s_version)
         if not _on_disk(store):  # an in-process store: the digests of records an edit left alone
-            held = store.get("digests", "held")
+            held = store.get("carried", "digests")
             units.carried = held if isinstance(held, dict) else {}
         else:  # texts rendered go out to a spool, from which the memo's pack is made
             from compiler.backends import digest_table
@@ -191,7 +193,7 @@ def build(
             units.spool = Spool.open()
             # The digests the last build's keys stood records in by, found by each record's origin.
             known = digest_table.identities(raw.resolved, file_keys)
-            table = store.get(digest_table.KIND, units_key(template_dir, validate_output, ci_install))
+            table = store.get(digest_table.KIND, memo_key)
             digest_table.seed(units.carried, known, table)
     files, found = _render_and_validate(raw, template_dir, validate_output, ci_install, units, store)
     if known and units is not None and store is not None:
@@ -199,12 +201,12 @@ def build(
 
         kept = digest_table.table_of(units.held, known)
         if kept != table:
-            store.put(digest_table.KIND, units_key(template_dir, validate_output, ci_install), kept)
+            store.put(digest_table.KIND, memo_key, kept)
     if store is not None and units is not None and not _on_disk(store):
-        store.put("digests", "held", units.held)  # only this build's: the others are let go
+        store.put("carried", "digests", units.held)  # only this build's: the others are let go
     if store is not None and units is not None and (units.worth_keeping() or not _on_disk(store)):
         # One entry for every unit this build used (and no others: the memo stays the build's size).
-        _keep(store, units_key(template_dir, validate_output, ci_install), units)
+        _keep(store, memo_key, units)
     return Build(checked, tuple(files), _reported(raw, found, allow), key)
 
 
