@@ -171,10 +171,16 @@ class Units:
     def run(
         self, name: str, fn: Callable[..., list[OutputFile]], templates: Any, sink: Sink, *inputs: Any
     ) -> list[OutputFile]:
+        return self.keyed(name, fn, templates, sink, *inputs)[1]
+
+    def keyed(
+        self, name: str, fn: Callable[..., list[OutputFile]], templates: Any, sink: Sink, *inputs: Any
+    ) -> tuple[str | None, list[OutputFile]]:
+        """``run``, with the unit's key (None: its inputs do not pickle, so it is not memoised)."""
         try:
             key = self._key(name, inputs)
         except Exception:  # noqa: BLE001 - an input that does not pickle: render, never memoise
-            return fn(templates, sink, *inputs)
+            return None, fn(templates, sink, *inputs)
         hit = self.used.get(key) or self.known.get(key)
         if hit is not None and self.check is not None and (hit.verdict is None or hit.k8s_version != self.k8s_version):
             hit = None  # its documents are facts only: it cannot be validated, so render it again
@@ -197,7 +203,7 @@ class Units:
         self.used[key] = hit
         files = [self._file(*r) for r in hit.files]
         self.files.setdefault(key, []).extend(files)
-        return files
+        return key, files
 
     def _file(
         self,
@@ -249,6 +255,15 @@ class Units:
         sink.extend(own.items)
         self.used[key] = UnitResult((), tuple(own.items), value=result)
         return result
+
+    def over(self, name: str, fn: Callable[..., Any], sink: Sink, keys: Any, given: Any, *inputs: Any) -> Any:
+        """``fn(sink, given, *inputs)``, memoised on ``keys`` (render units' keys) and ``inputs``,
+        not on ``given``: what ``fn`` reads of the files those units rendered (or anything else
+        that the keys determine, as a unit's key determines its files). A key of None (a unit
+        that was not memoised) computes it every time."""
+        if any(k is None for k in keys):
+            return fn(sink, given, *inputs)
+        return self.value(name, lambda own, _keys, *rest: fn(own, given, *rest), sink, tuple(keys), *inputs)
 
     def digest_of(self, obj: Any, cls: type, fields: tuple[Any, ...]) -> bytes:
         """The sha256 of a record's class and fields as a key pickles them, made once per object
@@ -506,6 +521,25 @@ def _pickle(value: Any) -> bytes:
     pickler.dispatch_table = _REDUCERS
     pickler.dump(value)
     return out.getvalue()
+
+
+def keyed(
+    ctx: Any, name: str, fn: Callable[..., list[OutputFile]], *inputs: Any
+) -> tuple[str | None, list[OutputFile]]:
+    """``unit``, with the unit's key (None: not memoised) for ``over``."""
+    units: Units | None = ctx.units
+    if units is None:
+        return None, fn(ctx.templates, ctx.sink, *inputs)
+    return units.keyed(name, fn, ctx.templates, ctx.sink, *inputs)
+
+
+def over(ctx: Any, name: str, fn: Callable[..., Any], keys: Any, given: Any, *inputs: Any) -> Any:
+    """``fn(ctx.sink, given, *inputs)``, or its value memoised on the units' ``keys`` and
+    ``inputs`` (``Units.over``)."""
+    units: Units | None = ctx.units
+    if units is None:
+        return fn(ctx.sink, given, *inputs)
+    return units.over(name, fn, ctx.sink, keys, given, *inputs)
 
 
 def unit(ctx: Any, name: str, fn: Callable[..., list[OutputFile]], *inputs: Any) -> list[OutputFile]:
