@@ -8,7 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from compiler import report
+from compiler.diagnostics import Diagnostic, Severity, Span
 from tests.support.helpers import diagnose
 from tests.support.specs import MINIMAL
 
@@ -76,3 +80,38 @@ def test_format_auto_picks_github_under_actions(tmp_path: Path) -> None:
     )
     assert r.returncode == 1
     assert r.stdout.startswith("::error file=specs/a.ship,line=")
+
+
+_TEXT = st.text(st.characters(codec="utf-8"), max_size=12)
+
+
+@settings(max_examples=200)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["SS101", "SS740", "SS640", "SS010"]),
+            st.sampled_from(list(Severity)),
+            _TEXT,
+            _TEXT,
+            st.none() | _TEXT,
+            st.lists(st.integers(-1, 10**6), min_size=4, max_size=4),
+        ),
+        max_size=4,
+    )
+)
+def test_json_is_what_json_dump_writes(made: list[tuple]) -> None:
+    """``as_json`` writes its own layout for speed: byte for byte what ``json.dump`` with an indent
+    of 2 and no ASCII escaping writes, for any text (quotes, escapes, control and non-ASCII characters)."""
+    diags = [Diagnostic(c, sev, msg, Span(f, *n), hint) for c, sev, msg, f, hint, n in made]
+    out = io.StringIO()
+    report.as_json(diags, out)
+    expected = json.dumps([{**d.to_dict(), "docs": report.anchor(d.code)} for d in diags], indent=2, ensure_ascii=False)
+    assert out.getvalue() == expected + "\n"
+
+
+def test_json_of_an_odd_field_type_is_json_dumps_own() -> None:
+    """A field of another type than the layout writes (a bool line, here) falls back to ``json.dump``."""
+    d = Diagnostic("SS101", Severity.ERROR, "m", Span("f", True, 1, 1, 2))  # type: ignore[arg-type]
+    out = io.StringIO()
+    report.as_json([d], out)
+    assert json.loads(out.getvalue())[0]["line"] is True
