@@ -233,3 +233,34 @@ def test_drift_alerts_name_the_retraining_workflow_event(built):
                         announced.add(rule["annotations"]["retrain_event_type"])
     assert listened == {"retrain-fraud_detector", "retrain-offer_ranker"}
     assert announced == listened
+
+
+_SCHEMA_PROBE = """
+import sys
+from compiler.backends.github import validate
+from compiler.backends.base import OutputFile
+from compiler.diagnostics import Sink, Span
+
+schema = validate._schema()
+sink = Sink()
+bad = "on: push\\njobs:\\n  a:\\n    runs-on: ubuntu-latest\\n    steps: 3\\n"
+validate.validate_workflow(OutputFile(".github/workflows/x.yml", bad, Span.point("x.ship")), sink)
+print(schema is not None and "jobs" in schema.get("properties", {}), [d.code for d in sink.items])
+print(sorted(m for m in ("check_jsonschema", "click", "requests") if m in sys.modules))
+"""
+
+
+@pytest.mark.realtools  # a fresh interpreter: only a new process shows what validating imports
+def test_the_workflow_schema_is_found_without_importing_check_jsonschema() -> None:
+    """The vendored workflow schema is check-jsonschema's data, read where it lies: importing
+    the package imports its command line (click, requests): 0.19 s and 15 MiB of a compile that
+    renders a workflow (a gate edited, a cold compile)."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[4]
+    r = subprocess.run(
+        [sys.executable, "-c", _SCHEMA_PROBE], capture_output=True, text=True, timeout=120, check=False, cwd=root
+    )
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.splitlines() == ["True ['SS802']", "[]"]
