@@ -201,6 +201,10 @@ class Resolved:
         self._monitors = _monitors
         self._placed = {} if _placed is None else _placed
         self._earlier = {} if _earlier is None else _earlier
+        # Made on first use: every backend asks for each environment's models, and each model's
+        # environments, and a scan of every model each time was quadratic (issue 16, target 1).
+        self._served_models: dict[str, list[ir.Model]] | None = None
+        self._ensembles: list[ir.Model] | None = None
 
     def __repr__(self) -> str:
         shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__dataclass_fields__)
@@ -216,8 +220,10 @@ class Resolved:
         """The environments whose pods load ``model``: where it is served, and
         where an ensemble that has it as a member is served (spec order)."""
         wanted = {r.name for r in model.serve_in}
-        for other in self.spec.models:
-            if other.steps and not wanted.issuperset(r.name for r in other.serve_in):
+        if self._ensembles is None:
+            self._ensembles = [m for m in self.spec.models if m.steps]
+        for other in self._ensembles:
+            if not wanted.issuperset(r.name for r in other.serve_in):
                 for env in self.served(other):
                     if env.name not in wanted and any(
                         p.model.name == model.name for p in self.place(other, env).pod_models
@@ -299,7 +305,13 @@ class Resolved:
 
     def placements(self, env: ir.Environment) -> list[Placement]:
         """Every model an environment serves, in spec order."""
-        return [self.place(m, env) for m in self.spec.models if any(r.name == env.name for r in m.serve_in)]
+        if self._served_models is None:
+            served: dict[str, list[ir.Model]] = {}
+            for m in self.spec.models:
+                for name in dict.fromkeys(r.name for r in m.serve_in):
+                    served.setdefault(name, []).append(m)
+            self._served_models = served
+        return [self.place(m, env) for m in self._served_models.get(env.name, ())]
 
     def version_in(self, model: str, env: str) -> str | None:
         """The version of ``model`` that ``env`` runs: its override's pin, else the model's own."""
