@@ -28,10 +28,11 @@ def timed(cmd: list[str]) -> tuple[float, str]:
     return took, r.stderr.strip().splitlines()[-1] if r.stderr.strip() else ""
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--models", type=int, default=1000)
-    args = parser.parse_args()
+    parser.add_argument("--rounds", type=int, default=2, help="one-field edits of each kind (median and range)")
+    args = parser.parse_args(argv)
     shipspec = [sys.executable, "-m", "compiler"]
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -46,23 +47,48 @@ def main() -> None:
         rows.append(("no-op compile", *timed(compile_)))
         rows.append(("no-op check", *timed([*shipspec, "check", str(specs), "--out", str(out), "--format", "json"])))
         model = specs / "models" / "m00001.ship"
-        for before, after in (("cpu 1 ", "cpu 2 "), ("cpu 2 ", "cpu 3 ")):  # the second: right after a write
-            model.write_text(model.read_text().replace(before, after))
-            rows.append(("one field changed, compile", *timed(compile_)))
+        cpu = iter(range(2, 10**6))
+        # Each edit sets a value no build has seen (its units render, as a real edit's do); the
+        # first of each run comes right after a write.
+        shot = []
+        for _ in range(args.rounds):
+            _edit(model, next(cpu))
+            shot.append(timed(compile_))
+        rows += [("one field changed, compile", took, note) for took, note in shot]
         for name, took, note in rows:
             print(f"{name:>28}: {took:8.3f} s   {note}")
+        _summary("one field changed, compile", [took for took, _ in shot])
 
         from compiler.commands.watch import Watcher
 
         watcher = Watcher([specs], out)
         watcher.compile()
-        for before, after in (("cpu 3 ", "cpu 4 "), ("cpu 4 ", "cpu 5 ")):
-            model.write_text(model.read_text().replace(before, after))
+        steps = []
+        for _ in range(args.rounds):
+            _edit(model, next(cpu))
             t = time.perf_counter()
             planned = watcher.step()
             took = time.perf_counter() - t
             assert planned is not None and planned.plan is not None
+            steps.append(took)
             print(f"{'watch: one edit':>28}: {took:8.3f} s   {len(planned.plan.write)} written")
+        _summary("watch: one edit", steps)
+
+
+def _edit(model: Path, cpu: int) -> None:
+    """Set the model's cpu (its only ``cpu N``) to ``cpu``."""
+    import re
+
+    text, count = re.subn(r"\bcpu \d+ ", f"cpu {cpu} ", model.read_text(), count=1)
+    assert count == 1, "the synthetic model has one cpu"
+    model.write_text(text)
+
+
+def _summary(name: str, took: list[float]) -> None:
+    import statistics
+
+    if len(took) > 1:
+        print(f"{name:>28}: median {statistics.median(took):.3f} s of {len(took)} ({min(took):.3f}-{max(took):.3f})")
 
 
 if __name__ == "__main__":

@@ -512,3 +512,17 @@ def test_parallel_render_equals_sequential(tmp_path: Path, monkeypatch: pytest.M
         (f.path, f.text, f.documents, f.kind, f.source) for f in files
     ]
     assert par_sink.items == sink.items and sink.items  # the synthetic spec has warnings to keep in order
+
+
+def test_warm_bench_runs_and_each_edit_rewrites_the_models_files(capsys: pytest.CaptureFixture[str]) -> None:
+    """``python -m bench.warm`` (targets 3 and 4): every one-field edit is new to the build (it
+    rewrites the model's files, one-shot and in watch), and each kind gets its median line."""
+    from bench import warm
+
+    warm.main(["--models", "3", "--rounds", "2"])
+    lines = capsys.readouterr().out.splitlines()
+    edits = [line for line in lines if "one field changed, compile:" in line and "median" not in line]
+    steps = [line for line in lines if "watch: one edit:" in line and "median" not in line]
+    assert len(edits) == 2 and all(" 0 written" not in line and "written" in line for line in edits)
+    assert len(steps) == 2 and all(not line.rstrip().endswith(" 0 written") for line in steps)
+    assert sum("median" in line for line in lines) == 2
