@@ -17,6 +17,8 @@ appear: environment variables are not part of the catalog.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import jinja2
 
 from compiler import ir
@@ -26,8 +28,7 @@ from compiler.backends.catalog import mermaid, words
 from compiler.backends.catalog import page as model_page
 from compiler.backends.catalog.page import PageInputs
 from compiler.backends.catalog.validate import validate_markdown
-from compiler.backends.memo import Scope
-from compiler.backends.memo import unit as render_unit
+from compiler.backends.memo import Scope, Units, keyed, over
 from compiler.backends.objects import Renders
 from compiler.backends.render import Raw, Templates
 from compiler.diagnostics import Sink, Span
@@ -219,14 +220,25 @@ class _Backend:
             return []
         catalog = _Catalog(ctx)
         source = ctx.resolved.project.declared.span if ctx.resolved.project.declared else ctx.spec.models[0].span
-        files = []
-        index = self._render(ctx, "catalog/index.md.j2", source, o=catalog.index_view())
-        if index is not None:
-            files.append(OutputFile(layout.CATALOG_INDEX, index, source, kind=KIND))
+        # The pages first, for their keys; they report into their own sink, after the index.
+        pages_ctx = _Scoped(ctx.units, ctx.templates, Sink())
+        keys: list[str | None] = []
+        pages: list[OutputFile] = []
         for model in catalog.r.models.values():
             # A render unit of the records the page shows (its view is made from them alone).
-            files += render_unit(ctx, "catalog.page", _page, catalog.page_inputs(model))
-        return files
+            key, made = keyed(pages_ctx, "catalog.page", _page, catalog.page_inputs(model))
+            keys.append(key)
+            pages += made
+        # The index reads the project, each model with its placements and gates (the pages'
+        # keys stand for those), and the spec's models, environments, datasets, gates and
+        # trainings (placements per environment, the promotion graph, who uses a dataset).
+        spec, r = ctx.spec, catalog.r
+        envs, datasets = tuple(r.environments.values()), tuple(r.datasets.values())
+        read = (tuple(spec.models), envs, datasets, tuple(spec.gates), tuple(spec.trainings))
+        index = over(ctx, "catalog.index", _index, keys, catalog, source, *read)
+        ctx.sink.extend(pages_ctx.sink.items)
+        files = [] if index is None else [OutputFile(layout.CATALOG_INDEX, index, source, kind=KIND)]
+        return files + pages
 
     @staticmethod
     def _render(ctx: Renders, template: str, source: Span, **context: object) -> str | None:
@@ -240,6 +252,21 @@ class _Backend:
                 hint="fix the template (or the --templates override that replaces it)",
             )
             return None
+
+
+def _index(sink: Sink, catalog: _Catalog, source: Span, *_read: object) -> str | None:
+    """The index's text (a value over the pages' keys, ``memo.over``); ``_read``: the rest
+    of what ``index_view`` reads, for the key."""
+    return _Backend._render(Scope(catalog.ctx.templates, sink), "catalog/index.md.j2", source, o=catalog.index_view())
+
+
+@dataclass(slots=True)
+class _Scoped:
+    """What ``memo.keyed`` renders with: the build's memo and templates, another sink."""
+
+    units: Units | None
+    templates: Templates
+    sink: Sink
 
 
 def _page(templates: Templates, sink: Sink, inputs: PageInputs) -> list[OutputFile]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ import yaml
 
 from compiler import ir
 from compiler.backends.base import FileValidator, OutputFile, RenderContext, any_version
-from compiler.backends.memo import unit, value
+from compiler.backends.memo import Units, keyed, over
 from compiler.backends.monitoring import alerting
 from compiler.backends.monitoring.absence import absence_group
 from compiler.backends.monitoring.dashboard import dashboard
@@ -35,7 +36,7 @@ from compiler.backends.monitoring.slo import (
 )
 from compiler.backends.render import Raw, Templates
 from compiler.backends.spooled import spooled, streamed
-from compiler.diagnostics import Sink
+from compiler.diagnostics import Sink, Span
 from compiler.resolve import Placement, Project, availability_objective, namespace
 from compiler.resources import templates_dir
 from compiler.targets.kubernetes import k8s_name
@@ -144,6 +145,15 @@ def _obj(
     return OutputFile(path, text, source, documents=_load(path, text, sink, source))
 
 
+@dataclass(slots=True)
+class _Scoped:
+    """What ``memo.keyed`` renders with: the build's memo and templates, another sink."""
+
+    units: Units | None
+    templates: Templates
+    sink: Sink
+
+
 class _Backend:
     name = "monitoring"
     # Rule groups are checked as data before they are laid out (rules_problems);
@@ -154,12 +164,15 @@ class _Backend:
         spec, project = ctx.spec, ctx.resolved.project
         version, runbooks = project.triton_version, project.runbooks
         files: list[OutputFile] = []
+        # A model's unit reports into its own sink first: its diagnostics follow its groups'.
+        unit_ctx = _Scoped(ctx.units, ctx.templates, Sink())
         for env in spec.environments:
             placements = ctx.resolved.placements(env)
             if not placements:
                 continue
             models = [p.model for p in placements]
             out_dir, ns = monitoring_dir(env.name), namespace(env)
+            keys: list[str | None] = []  # each model's unit's: they hold every input of the rules
             groups: list[Group] = []
             texts: list[str] = []  # each model's groups as YAML, laid out in order
             periods: dict[str, float] = {}  # model -> SLO period, for the shared SLI rules
@@ -173,16 +186,32 @@ class _Backend:
                     if objective is not None:
                         periods[model.name] = objective.period
                     quantiles |= {round(o.percentile / 100, 9) for o in sla.latency}
-                own, text = value(ctx, "monitoring.groups", _model_groups, t, sla, mon, version, env.tier)
+                key, made = keyed(
+                    unit_ctx, "monitoring.model", _per_model, placed, t, out_dir, project, _selected_by(ctx)
+                )
+                # The groups read the unit's target and the placement's SLA, monitor, tier and
+                # Triton version: its key stands for them, and is one string to pickle, not records.
+                given = (t, sla, mon, version, env.tier)
+                own, text = over(ctx, "monitoring.groups", _groups_of, (key,), given)
+                ctx.sink.extend(unit_ctx.sink.items)
+                unit_ctx.sink.items.clear()
+                keys.append(key)
                 groups += own
                 texts += [text] if text else []
-                files += unit(ctx, "monitoring.model", _per_model, placed, t, out_dir, project, _selected_by(ctx))
+                files += made
+            path = f"{out_dir}/rules.yml"
+            source = next(
+                (s.span for s in spec.slas if s.environment.name == env.name),
+                next((m.span for m in spec.monitors if m.environment.name == env.name), env.span),
+            )
             ensembles = frozenset(m.name for m in models if m.format is ir.ModelFormat.ENSEMBLE)
-            shared = [serving_group(Scope(env.name, ns, tuple(m.name for m in models), ensembles), quantiles, version)]
-            sli = availability_sli_group(env.name, ns, periods, ensembles)
-            shared += [sli] if sli else []
+            scope = Scope(env.name, ns, tuple(m.name for m in models), ensembles)
+            # Every part of ``given`` comes from the env's placements and the models' groups,
+            # so the units' keys stand for it; where the problems are reported is not.
+            given_env = (scope, periods, quantiles, version, groups, path)
+            shared, shared_text = over(ctx, "monitoring.shared", _shared_groups, keys, given_env, source)
             # groups_yaml joins one line per line: the YAML of a list is its parts' joined.
-            files += self._rules(ctx, env, shared + groups, [groups_yaml(shared), *texts], out_dir)
+            files += self._rules(ctx, env, shared + groups, [shared_text, *texts], out_dir, source)
         files += self._alerting(ctx)
         return files
 
@@ -191,17 +220,17 @@ class _Backend:
         return alerting.render(ctx)
 
     def _rules(
-        self, ctx: RenderContext, env: ir.Environment, groups: list[Group], parts: list[str], out_dir: str
+        self,
+        ctx: RenderContext,
+        env: ir.Environment,
+        groups: list[Group],
+        parts: list[str],
+        out_dir: str,
+        source: Span,
     ) -> list[OutputFile]:
         """The environment's rules file and PrometheusRule: ``groups``, whose YAML is ``parts``
-        joined by newlines."""
-        source = next(
-            (s.span for s in ctx.spec.slas if s.environment.name == env.name),
-            next((m.span for m in ctx.spec.monitors if m.environment.name == env.name), env.span),
-        )
+        joined by newlines (their problems are ``_shared_groups``' to report)."""
         path = f"{out_dir}/rules.yml"
-        for problem in rules_problems({"groups": groups})[:5]:
-            ctx.sink.report("SS804", f"{path}: {problem}", source)
         # The groups are emitted once and placed twice: YAML emission is the
         # cost of this backend (thousands of rules per environment). With the shipped
         # templates and a spool, each file is written to the spool part by part
@@ -230,6 +259,24 @@ class _Backend:
             wrapped_text = ctx.templates.render(wrapped_template, o={**view, "groups": _indent(text, 4)})
             wrapped = spooled(ctx, OutputFile(wrapped_path, wrapped_text, source, documents=docs))
         return [raw, wrapped]
+
+
+def _groups_of(sink: Sink, given: tuple[Any, ...]) -> tuple[list[Group], str]:
+    """``_model_groups`` of a model's target, SLA, monitor, Triton version and tier (a value
+    over the model's unit, ``memo.over``)."""
+    return _model_groups(sink, *given)
+
+
+def _shared_groups(sink: Sink, given: tuple[Any, ...], source: Span) -> tuple[list[Group], str]:
+    """An environment's rule groups shared by its models (``scope``), and their YAML; each
+    problem of those and the models' ``groups`` together (SS804) reported at ``source``."""
+    scope, periods, quantiles, version, groups, path = given
+    shared = [serving_group(scope, quantiles, version)]
+    sli = availability_sli_group(scope.environment, scope.namespace, periods, scope.ensembles)
+    shared += [sli] if sli else []
+    for problem in rules_problems({"groups": shared + groups})[:5]:
+        sink.report("SS804", f"{path}: {problem}", source)
+    return shared, groups_yaml(shared)
 
 
 def _model_groups(
