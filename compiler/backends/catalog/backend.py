@@ -17,8 +17,6 @@ appear: environment variables are not part of the catalog.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import jinja2
 
 from compiler import ir
@@ -28,7 +26,8 @@ from compiler.backends.catalog import mermaid, words
 from compiler.backends.catalog import page as model_page
 from compiler.backends.catalog.page import PageInputs
 from compiler.backends.catalog.validate import validate_markdown
-from compiler.backends.memo import Scope, Units, keyed, over
+from compiler.backends.memo import Scope, over
+from compiler.backends.memo import unit as render_unit
 from compiler.backends.objects import Renders
 from compiler.backends.render import Raw, Templates
 from compiler.diagnostics import Sink, Span
@@ -220,25 +219,14 @@ class _Backend:
             return []
         catalog = _Catalog(ctx)
         source = ctx.resolved.project.declared.span if ctx.resolved.project.declared else ctx.spec.models[0].span
-        # The pages first, for their keys; they report into their own sink, after the index.
-        pages_ctx = _Scoped(ctx.units, ctx.templates, Sink())
-        keys: list[str | None] = []
-        pages: list[OutputFile] = []
+        # What the index reads, not the records it reads it from: a model's record and its
+        # placements change with any of its fields (a CPU request) that the index does not show.
+        index = over(ctx, "catalog.index", _index, (), catalog, source, *_index_reads(catalog))
+        files = [] if index is None else [OutputFile(layout.CATALOG_INDEX, index, source, kind=KIND)]
         for model in catalog.r.models.values():
             # A render unit of the records the page shows (its view is made from them alone).
-            key, made = keyed(pages_ctx, "catalog.page", _page, catalog.page_inputs(model))
-            keys.append(key)
-            pages += made
-        # The index reads the project, each model with its placements and gates (the pages'
-        # keys stand for those), and the spec's models, environments, datasets, gates and
-        # trainings (placements per environment, the promotion graph, who uses a dataset).
-        spec, r = ctx.spec, catalog.r
-        envs, datasets = tuple(r.environments.values()), tuple(r.datasets.values())
-        read = (tuple(spec.models), envs, datasets, tuple(spec.gates), tuple(spec.trainings))
-        index = over(ctx, "catalog.index", _index, keys, catalog, source, *read)
-        ctx.sink.extend(pages_ctx.sink.items)
-        files = [] if index is None else [OutputFile(layout.CATALOG_INDEX, index, source, kind=KIND)]
-        return files + pages
+            files += render_unit(ctx, "catalog.page", _page, catalog.page_inputs(model))
+        return files
 
     @staticmethod
     def _render(ctx: Renders, template: str, source: Span, **context: object) -> str | None:
@@ -254,19 +242,32 @@ class _Backend:
             return None
 
 
+def _index_reads(catalog: _Catalog) -> tuple[object, ...]:
+    """Everything ``index_view`` reads of the spec: the project; per model its name, format,
+    owners, dataset and, per environment it serves in, the version and SLA; which environments
+    each model of the spec names (placements per environment); the environments, datasets and
+    gates; each training's model and dataset."""
+    r, spec = catalog.r, catalog.spec
+    models = tuple(
+        (
+            m.name,
+            m.format,
+            m.owners,
+            m.trained_on.name if m.trained_on else None,
+            tuple((p.env.name, p.version, p.sla) for p in catalog.placements(m)),
+        )
+        for m in r.models.values()
+    )
+    serving = tuple((m.name, tuple(e.name for e in m.serve_in)) for m in spec.models)
+    trainings = tuple((t.model.name, t.dataset.name if t.dataset else None) for t in spec.trainings)
+    envs, datasets = tuple(r.environments.values()), tuple(r.datasets.values())
+    return r.project, models, serving, envs, datasets, tuple(spec.gates), trainings
+
+
 def _index(sink: Sink, catalog: _Catalog, source: Span, *_read: object) -> str | None:
-    """The index's text (a value over the pages' keys, ``memo.over``); ``_read``: the rest
-    of what ``index_view`` reads, for the key."""
+    """The index's text: a value (``memo.over`` of no units) keyed on ``_read``, what
+    ``_index_reads`` finds ``index_view`` reads of ``catalog``."""
     return _Backend._render(Scope(catalog.ctx.templates, sink), "catalog/index.md.j2", source, o=catalog.index_view())
-
-
-@dataclass(slots=True)
-class _Scoped:
-    """What ``memo.keyed`` renders with: the build's memo and templates, another sink."""
-
-    units: Units | None
-    templates: Templates
-    sink: Sink
 
 
 def _page(templates: Templates, sink: Sink, inputs: PageInputs) -> list[OutputFile]:

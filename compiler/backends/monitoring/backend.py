@@ -19,7 +19,7 @@ import yaml
 
 from compiler import ir
 from compiler.backends.base import FileValidator, OutputFile, RenderContext, any_version
-from compiler.backends.memo import Units, keyed, over
+from compiler.backends.memo import Units, keyed, over, value
 from compiler.backends.monitoring import alerting
 from compiler.backends.monitoring.absence import absence_group
 from compiler.backends.monitoring.dashboard import dashboard
@@ -172,8 +172,8 @@ class _Backend:
                 continue
             models = [p.model for p in placements]
             out_dir, ns = monitoring_dir(env.name), namespace(env)
-            keys: list[str | None] = []  # each model's unit's: they hold every input of the rules
             groups: list[Group] = []
+            problems: list[list[str]] = []  # each group's own problems (group_problems)
             texts: list[str] = []  # each model's groups as YAML, laid out in order
             periods: dict[str, float] = {}  # model -> SLO period, for the shared SLI rules
             quantiles: set[float] = set()
@@ -192,11 +192,11 @@ class _Backend:
                 # The groups read the unit's target and the placement's SLA, monitor, tier and
                 # Triton version: its key stands for them, and is one string to pickle, not records.
                 given = (t, sla, mon, version, env.tier)
-                own, text = over(ctx, "monitoring.groups", _groups_of, (key,), given)
+                own, text, own_problems = over(ctx, "monitoring.groups", _groups_of, (key,), given)
                 ctx.sink.extend(unit_ctx.sink.items)
                 unit_ctx.sink.items.clear()
-                keys.append(key)
                 groups += own
+                problems += own_problems
                 texts += [text] if text else []
                 files += made
             path = f"{out_dir}/rules.yml"
@@ -206,10 +206,15 @@ class _Backend:
             )
             ensembles = frozenset(m.name for m in models if m.format is ir.ModelFormat.ENSEMBLE)
             scope = Scope(env.name, ns, tuple(m.name for m in models), ensembles)
-            # Every part of ``given`` comes from the env's placements and the models' groups,
-            # so the units' keys stand for it; where the problems are reported is not.
-            given_env = (scope, periods, quantiles, version, groups, path)
-            shared, shared_text = over(ctx, "monitoring.shared", _shared_groups, keys, given_env, source)
+            # A value of what the shared groups read: not over the models' units, whose keys
+            # change with any field of any model (a replica count, a CPU request).
+            shared, shared_text, shared_problems = value(
+                ctx, "monitoring.shared", _shared_groups, scope, periods, tuple(sorted(quantiles)), version
+            )
+            # What Prometheus' rule loader would refuse (rules_problems), from each group's own
+            # problems (memoised with it) and the names repeated across them.
+            for problem in _problems(shared + groups, shared_problems + problems, 5):
+                ctx.sink.report("SS804", f"{path}: {problem}", source)
             # groups_yaml joins one line per line: the YAML of a list is its parts' joined.
             files += self._rules(ctx, env, shared + groups, [shared_text, *texts], out_dir, source)
         files += self._alerting(ctx)
@@ -261,22 +266,22 @@ class _Backend:
         return [raw, wrapped]
 
 
-def _groups_of(sink: Sink, given: tuple[Any, ...]) -> tuple[list[Group], str]:
+def _groups_of(sink: Sink, given: tuple[Any, ...]) -> tuple[list[Group], str, list[list[str]]]:
     """``_model_groups`` of a model's target, SLA, monitor, Triton version and tier (a value
-    over the model's unit, ``memo.over``)."""
-    return _model_groups(sink, *given)
+    over the model's unit, ``memo.over``), with each group's own problems."""
+    groups, text = _model_groups(sink, *given)
+    return groups, text, [group_problems(g) for g in groups]
 
 
-def _shared_groups(sink: Sink, given: tuple[Any, ...], source: Span) -> tuple[list[Group], str]:
-    """An environment's rule groups shared by its models (``scope``), and their YAML; each
-    problem of those and the models' ``groups`` together (SS804) reported at ``source``."""
-    scope, periods, quantiles, version, groups, path = given
-    shared = [serving_group(scope, quantiles, version)]
+def _shared_groups(
+    _sink: Sink, scope: Scope, periods: dict[str, float], quantiles: tuple[float, ...], version: str
+) -> tuple[list[Group], str, list[list[str]]]:
+    """The rule groups an environment's models (``scope``) share, their YAML and each one's
+    own problems (a value unit, ``memo.value``)."""
+    shared = [serving_group(scope, set(quantiles), version)]
     sli = availability_sli_group(scope.environment, scope.namespace, periods, scope.ensembles)
     shared += [sli] if sli else []
-    for problem in rules_problems({"groups": shared + groups})[:5]:
-        sink.report("SS804", f"{path}: {problem}", source)
-    return shared, groups_yaml(shared)
+    return shared, groups_yaml(shared), [group_problems(g) for g in shared]
 
 
 def _model_groups(
@@ -436,25 +441,42 @@ def rules_problems(doc: Any) -> list[str]:
     (the tests run the real ``promtool check rules`` for that)."""
     if not isinstance(doc, dict) or not isinstance(doc.get("groups"), list):
         return ["top level must be a map with a 'groups' list"]
+    groups = doc["groups"]
+    return _problems(groups, [group_problems(g) for g in groups])
+
+
+def _problems(groups: list[Any], own: list[list[str]], limit: int | None = None) -> list[str]:
+    """``rules_problems`` of ``groups`` given each one's ``group_problems`` (``own``): the
+    first ``limit`` of them."""
     problems, seen = [], set()
-    for g in doc["groups"]:
+    for g, found in zip(groups, own, strict=True):
         name = g.get("name")
         if name in seen:
             problems.append(f"group {name!r} is repeated")
         seen.add(name)
-        for r in g.get("rules") or []:
-            what = r.get("record") or r.get("alert")
-            if ("record" in r) == ("alert" in r):
-                problems.append(f"group {name!r}: a rule needs exactly one of record/alert")
-            if "record" in r and not _METRIC.match(str(r["record"])):
-                problems.append(f"{what!r}: invalid metric name")
-            if not str(r.get("expr", "")).strip():
-                problems.append(f"{what!r}: empty expr")
-            if "for" in r and not _DURATION.match(str(r["for"])):
-                problems.append(f"{what!r}: invalid duration {r['for']!r}")
-            for key in r.get("labels") or {}:
-                if not _LABEL.match(str(key)):
-                    problems.append(f"{what!r}: invalid label name {key!r}")
+        problems += found
+        if limit is not None and len(problems) >= limit:
+            return problems[:limit]
+    return problems
+
+
+def group_problems(g: Any) -> list[str]:
+    """The problems of one group's rules (``rules_problems``, but for repeated names)."""
+    problems = []
+    name = g.get("name")
+    for r in g.get("rules") or []:
+        what = r.get("record") or r.get("alert")
+        if ("record" in r) == ("alert" in r):
+            problems.append(f"group {name!r}: a rule needs exactly one of record/alert")
+        if "record" in r and not _METRIC.match(str(r["record"])):
+            problems.append(f"{what!r}: invalid metric name")
+        if not str(r.get("expr", "")).strip():
+            problems.append(f"{what!r}: empty expr")
+        if "for" in r and not _DURATION.match(str(r["for"])):
+            problems.append(f"{what!r}: invalid duration {r['for']!r}")
+        for key in r.get("labels") or {}:
+            if not _LABEL.match(str(key)):
+                problems.append(f"{what!r}: invalid label name {key!r}")
     return problems
 
 

@@ -39,3 +39,15 @@ def test_the_index_is_made_again_only_when_what_it_reads_changed(
     index = next(f for f in edited.files if f.path == layout.CATALOG_INDEX)
     assert "ml-dev2" in index.text
     assert index == next(f for f in build([specs]).files if f.path == layout.CATALOG_INDEX)
+    # A field the index does not show: not made again, though the model's page is.
+    model = specs / "models" / "m00001.ship"
+    model.write_text(model.read_text().replace("cpu 1 ", "cpu 2 "))
+    assert _result(build([specs], store=memory)) == _result(build([specs]))
+    assert len(calls) == 4  # the two fresh builds'
+    model.write_text(model.read_text().replace('version "1.1.0"', 'version "1.1.7"'))
+    edited = build([specs], store=memory)
+    assert len(calls) == 5 and "1.1.7" in next(f.text for f in edited.files if f.path == layout.CATALOG_INDEX)
+
+
+def _result(built: Any) -> tuple[object, ...]:
+    return tuple((f.path, f.text, f.source) for f in built.files), built.diagnostics

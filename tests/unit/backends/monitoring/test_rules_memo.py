@@ -40,6 +40,13 @@ def test_rules_problems_and_groups_come_from_the_memo(tmp_path: Path, monkeypatc
     again = build([specs], store=memory, validate_output=False)
     assert calls == [] and again.diagnostics == first.diagnostics
     model = specs / "models" / "m00001.ship"
+    # A field the rules do not read: that model's groups again (its unit's key changed), not
+    # the environments' shared groups, and the problems as a fresh build reports them.
+    model.write_text(model.read_text().replace("cpu 1 ", "cpu 2 "))
+    edited = build([specs], store=memory, validate_output=False)
+    assert set(calls) == {"m00001"}
+    assert edited.diagnostics == build([specs], validate_output=False).diagnostics
+    calls.clear()
     model.write_text(model.read_text().replace("latency p99 < 80ms", "latency p95 < 80ms"))
     edited = build([specs], store=memory, validate_output=False)
     # Only the edited model's groups again, and the shared groups of its environments.
