@@ -205,9 +205,10 @@ class _Backend:
                 next((m.span for m in spec.monitors if m.environment.name == env.name), env.span),
             )
             ensembles = frozenset(m.name for m in models if m.format is ir.ModelFormat.ENSEMBLE)
-            scope = Scope(env.name, ns, tuple(m.name for m in models), ensembles)
+            scope = (env.name, ns, tuple(m.name for m in models), tuple(sorted(ensembles)))
             # A value of what the shared groups read: not over the models' units, whose keys
-            # change with any field of any model (a replica count, a CPU request).
+            # change with any field of any model (a replica count, a CPU request). Sets as sorted
+            # tuples: a set of strings pickles in this process's hash order, a miss in the next.
             shared, shared_text, shared_problems = value(
                 ctx, "monitoring.shared", _shared_groups, scope, periods, tuple(sorted(quantiles)), version
             )
@@ -274,10 +275,16 @@ def _groups_of(sink: Sink, given: tuple[Any, ...]) -> tuple[list[Group], str, li
 
 
 def _shared_groups(
-    _sink: Sink, scope: Scope, periods: dict[str, float], quantiles: tuple[float, ...], version: str
+    _sink: Sink,
+    scoped: tuple[str, str, tuple[str, ...], tuple[str, ...]],
+    periods: dict[str, float],
+    quantiles: tuple[float, ...],
+    version: str,
 ) -> tuple[list[Group], str, list[list[str]]]:
     """The rule groups an environment's models (``scope``) share, their YAML and each one's
     own problems (a value unit, ``memo.value``)."""
+    environment, ns, models, ensembles = scoped
+    scope = Scope(environment, ns, models, frozenset(ensembles))
     shared = [serving_group(scope, set(quantiles), version)]
     sli = availability_sli_group(scope.environment, scope.namespace, periods, scope.ensembles)
     shared += [sli] if sli else []
