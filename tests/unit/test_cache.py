@@ -407,6 +407,13 @@ AGGREGATE_EDITS = [
     ("models/m00001.ship", "over 30d", "over {n}0d"),
     ("models/m00001.ship", "latency p99 < 80ms", "latency p9{n} < 80ms"),
     ("models/m00000.ship", "availability 99.9%", "availability 9{n}.5%"),
+    ("models/m00000.ship", "error_rate < 0.5%", "error_rate < {n}%"),
+    (
+        "models/m00001.ship",
+        "gate staging -> preprod for m00001 {\n",
+        "gate staging -> preprod for m00001 {\n  approval @synth/qa\n",
+    ),
+    ("models/m00001.ship", "metric auc >= 0.8 on events", "metric auc >= 0.8 on unused"),
 ]
 
 

@@ -244,9 +244,10 @@ class _Backend:
 
 def _index_reads(catalog: _Catalog) -> tuple[object, ...]:
     """Everything ``index_view`` reads of the spec: the project; per model its name, format,
-    owners, dataset and, per environment it serves in, the version and SLA; which environments
-    each model of the spec names (placements per environment); the environments, datasets and
-    gates; each training's model and dataset."""
+    owners, dataset and, per environment it serves in, the version and SLA terms; which environments
+    each model of the spec names (placements per environment); the environments and datasets;
+    what the promotion graph and dataset users read of each gate; each training's model and
+    dataset. Values, not records: an edit above a record in its file moves its spans."""
     r, spec = catalog.r, catalog.spec
     models = tuple(
         (
@@ -254,14 +255,33 @@ def _index_reads(catalog: _Catalog) -> tuple[object, ...]:
             m.format,
             m.owners,
             m.trained_on.name if m.trained_on else None,
-            tuple((p.env.name, p.version, p.sla) for p in catalog.placements(m)),
+            tuple((p.env.name, p.version, _sla_shown(p.sla)) for p in catalog.placements(m)),
         )
         for m in r.models.values()
     )
     serving = tuple((m.name, tuple(e.name for e in m.serve_in)) for m in spec.models)
     trainings = tuple((t.model.name, t.dataset.name if t.dataset else None) for t in spec.trainings)
     envs, datasets = tuple(r.environments.values()), tuple(r.datasets.values())
-    return r.project, models, serving, envs, datasets, tuple(spec.gates), trainings
+    # Of a gate: its environments, model, whether it asks for approval, its conditions' datasets.
+    gates = tuple(
+        (g.source.name, g.target.name, g.model.name, bool(g.approval), tuple(_dataset_of(c) for c in g.conditions))
+        for g in spec.gates
+    )
+    return r.project, models, serving, envs, datasets, gates, trainings
+
+
+def _dataset_of(c: ir.Condition) -> str | None:
+    return c.dataset.name if c.dataset else None
+
+
+def _sla_shown(sla: ir.Sla | None) -> tuple[object, ...] | None:
+    """What the index shows of an SLA (``sla_summary``): its terms, not where they are written
+    (an edit above it in the file moves its spans)."""
+    if sla is None:
+        return None
+    latency = tuple((o.percentile, o.threshold) for o in sla.latency)
+    available = (sla.availability.objective,) if sla.availability else None
+    return latency, available, sla.error_rate, sla.throughput
 
 
 def _index(sink: Sink, catalog: _Catalog, source: Span, *_read: object) -> str | None:

@@ -41,7 +41,8 @@ def test_the_index_is_made_again_only_when_what_it_reads_changed(
     assert index == next(f for f in build([specs]).files if f.path == layout.CATALOG_INDEX)
     # A field the index does not show: not made again, though the model's page is.
     model = specs / "models" / "m00001.ship"
-    model.write_text(model.read_text().replace("cpu 1 ", "cpu 2 "))
+    # A comment above its SLA moves the SLA's spans.
+    model.write_text(model.read_text().replace("cpu 1 ", "cpu 12 ").replace("\nsla ", "\n# moved\nsla ", 1))
     assert _result(build([specs], store=memory)) == _result(build([specs]))
     assert len(calls) == 4  # the two fresh builds'
     model.write_text(model.read_text().replace('version "1.1.0"', 'version "1.1.7"'))
