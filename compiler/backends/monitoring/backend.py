@@ -196,7 +196,7 @@ class _Backend:
                 ctx.sink.extend(unit_ctx.sink.items)
                 unit_ctx.sink.items.clear()
                 groups += own
-                problems += own_problems
+                problems += own_problems if own_problems is not None else [_NO_PROBLEMS] * len(own)
                 texts += [text] if text else []
                 files += made
             path = f"{out_dir}/rules.yml"
@@ -267,11 +267,16 @@ class _Backend:
         return [raw, wrapped]
 
 
-def _groups_of(sink: Sink, given: tuple[Any, ...]) -> tuple[list[Group], str, list[list[str]]]:
+def _groups_of(sink: Sink, given: tuple[Any, ...]) -> tuple[list[Group], str, list[list[str]] | None]:
     """``_model_groups`` of a model's target, SLA, monitor, Triton version and tier (a value
-    over the model's unit, ``memo.over``), with each group's own problems."""
+    over the model's unit, ``memo.over``), with each group's own problems (None: there are
+    none, an empty list per group kept in the memo being most of a MiB at 1,000 models)."""
     groups, text = _model_groups(sink, *given)
-    return groups, text, [group_problems(g) for g in groups]
+    found = [group_problems(g) for g in groups]
+    return groups, text, found if any(found) else None
+
+
+_NO_PROBLEMS: list[str] = []
 
 
 def _shared_groups(
