@@ -393,3 +393,44 @@ def test_the_watch_loop_reports_the_first_compile_and_then_each_edit(tmp_path: P
     assert len(reports) == 2 and reports[0] > 10 and 0 < reports[1] < 10
     deployment = (out / "deploy" / "preprod" / "deployment-m00001.yaml").read_text()
     assert deployment.count("cpu: '2'") == 2  # the Triton container's request and limit
+
+
+# Edits of what the monitoring and catalog backends' aggregates read besides each model's own
+# units (memoised on those units' keys, ``memo.over``): an environment no model serves, a dataset
+# no model uses, a training, the SLOs the shared rule groups are made from. (file, old, new).
+AGGREGATE_EDITS = [
+    ("platform.ship", 'namespace "ml-dev"', 'namespace "ml-dev{n}"'),
+    ("platform.ship", "tier development", "tier staging"),
+    ("platform.ship", "", '\ndataset unused {\n  version "{n}"\n  uri "s3://synth/unused/{n}/"\n}\n'),
+    ("platform.ship", "", '\nenvironment extra{n} {\n  tier staging\n  namespace "ml-extra{n}"\n}\n'),
+    ("models/m00002.ship", "", '\ntraining m00002 {\n  in train\n  image "ghcr.io/synth/t:{n}"\n  dataset unused\n}\n'),
+    ("models/m00001.ship", "over 30d", "over {n}0d"),
+    ("models/m00001.ship", "latency p99 < 80ms", "latency p9{n} < 80ms"),
+    ("models/m00000.ship", "availability 99.9%", "availability 9{n}.5%"),
+    ("models/m00000.ship", "error_rate < 0.5%", "error_rate < {n}%"),
+    (
+        "models/m00001.ship",
+        "gate staging -> preprod for m00001 {\n",
+        "gate staging -> preprod for m00001 {\n  approval @synth/qa\n",
+    ),
+    ("models/m00001.ship", "metric auc >= 0.8 on events", "metric auc >= 0.8 on unused"),
+]
+
+
+def test_monitoring_and_catalog_aggregates_from_the_memo_agree_with_a_fresh_render(tmp_path: Path) -> None:
+    """Each edit of ``AGGREGATE_EDITS`` in turn (some break the spec): builds taking the rules'
+    shared groups, their problems and the catalog index from the memo (in memory and on disk)
+    give the files, bytes and diagnostics of a build without a store."""
+    specs = generate(tmp_path, 3)
+    (tmp_path / "out").mkdir()
+    memory, disk = Memory(), Cache(tmp_path / "out")
+    for n, (name, old, new) in enumerate([("platform.ship", "", ""), *AGGREGATE_EDITS], start=1):
+        path = specs / name
+        text = path.read_text()
+        assert not old or old in text, old
+        new = new.replace("{n}", str(n))
+        path.write_text(text.replace(old, new, 1) if old else text + new)
+        fresh = build([specs])
+        for store in (memory, disk):
+            assert _result(build([specs], store=store)) == _result(fresh), (name, new)
+    disk.close()

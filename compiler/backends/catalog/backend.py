@@ -26,7 +26,7 @@ from compiler.backends.catalog import mermaid, words
 from compiler.backends.catalog import page as model_page
 from compiler.backends.catalog.page import PageInputs
 from compiler.backends.catalog.validate import validate_markdown
-from compiler.backends.memo import Scope
+from compiler.backends.memo import Scope, over
 from compiler.backends.memo import unit as render_unit
 from compiler.backends.objects import Renders
 from compiler.backends.render import Raw, Templates
@@ -219,10 +219,10 @@ class _Backend:
             return []
         catalog = _Catalog(ctx)
         source = ctx.resolved.project.declared.span if ctx.resolved.project.declared else ctx.spec.models[0].span
-        files = []
-        index = self._render(ctx, "catalog/index.md.j2", source, o=catalog.index_view())
-        if index is not None:
-            files.append(OutputFile(layout.CATALOG_INDEX, index, source, kind=KIND))
+        # What the index reads, not the records it reads it from: a model's record and its
+        # placements change with any of its fields (a CPU request) that the index does not show.
+        index = over(ctx, "catalog.index", _index, (), catalog, source, *_index_reads(catalog))
+        files = [] if index is None else [OutputFile(layout.CATALOG_INDEX, index, source, kind=KIND)]
         for model in catalog.r.models.values():
             # A render unit of the records the page shows (its view is made from them alone).
             files += render_unit(ctx, "catalog.page", _page, catalog.page_inputs(model))
@@ -240,6 +240,54 @@ class _Backend:
                 hint="fix the template (or the --templates override that replaces it)",
             )
             return None
+
+
+def _index_reads(catalog: _Catalog) -> tuple[object, ...]:
+    """Everything ``index_view`` reads of the spec: the project; per model its name, format,
+    owners, dataset and, per environment it serves in, the version and SLA terms; which environments
+    each model of the spec names (placements per environment); the environments and datasets;
+    what the promotion graph and dataset users read of each gate; each training's model and
+    dataset. Values, not records: an edit above a record in its file moves its spans."""
+    r, spec = catalog.r, catalog.spec
+    models = tuple(
+        (
+            m.name,
+            m.format,
+            m.owners,
+            m.trained_on.name if m.trained_on else None,
+            tuple((p.env.name, p.version, _sla_shown(p.sla)) for p in catalog.placements(m)),
+        )
+        for m in r.models.values()
+    )
+    serving = tuple((m.name, tuple(e.name for e in m.serve_in)) for m in spec.models)
+    trainings = tuple((t.model.name, t.dataset.name if t.dataset else None) for t in spec.trainings)
+    envs, datasets = tuple(r.environments.values()), tuple(r.datasets.values())
+    # Of a gate: its environments, model, whether it asks for approval, its conditions' datasets.
+    gates = tuple(
+        (g.source.name, g.target.name, g.model.name, bool(g.approval), tuple(_dataset_of(c) for c in g.conditions))
+        for g in spec.gates
+    )
+    return r.project, models, serving, envs, datasets, gates, trainings
+
+
+def _dataset_of(c: ir.Condition) -> str | None:
+    return c.dataset.name if c.dataset else None
+
+
+def _sla_shown(sla: ir.Sla | None) -> tuple[object, ...] | None:
+    """What the index shows of an SLA (``sla_summary``): its terms, not where they are written
+    (an edit above it in the file moves its spans)."""
+    if sla is None:
+        return None
+    latency = tuple((o.percentile, o.threshold) for o in sla.latency)
+    available = (sla.availability.objective,) if sla.availability else None
+    return latency, available, sla.error_rate, sla.throughput
+
+
+def _index(sink: Sink, catalog: _Catalog, source: Span, *_read: object) -> str | None:
+    """The index's text: a value (``memo.over`` of no units) keyed on ``_read``, what
+    ``_index_reads`` finds ``index_view`` reads of ``catalog``."""
+    return _Backend._render(Scope(catalog.ctx.templates, sink), "catalog/index.md.j2", source, o=catalog.index_view())
 
 
 def _page(templates: Templates, sink: Sink, inputs: PageInputs) -> list[OutputFile]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ import yaml
 
 from compiler import ir
 from compiler.backends.base import FileValidator, OutputFile, RenderContext, any_version
-from compiler.backends.memo import unit, value
+from compiler.backends.memo import Units, keyed, over, value
 from compiler.backends.monitoring import alerting
 from compiler.backends.monitoring.absence import absence_group
 from compiler.backends.monitoring.dashboard import dashboard
@@ -35,7 +36,7 @@ from compiler.backends.monitoring.slo import (
 )
 from compiler.backends.render import Raw, Templates
 from compiler.backends.spooled import spooled, streamed
-from compiler.diagnostics import Sink
+from compiler.diagnostics import Sink, Span
 from compiler.resolve import Placement, Project, availability_objective, namespace
 from compiler.resources import templates_dir
 from compiler.targets.kubernetes import k8s_name
@@ -144,6 +145,15 @@ def _obj(
     return OutputFile(path, text, source, documents=_load(path, text, sink, source))
 
 
+@dataclass(slots=True)
+class _Scoped:
+    """What ``memo.keyed`` renders with: the build's memo and templates, another sink."""
+
+    units: Units | None
+    templates: Templates
+    sink: Sink
+
+
 class _Backend:
     name = "monitoring"
     # Rule groups are checked as data before they are laid out (rules_problems);
@@ -154,6 +164,8 @@ class _Backend:
         spec, project = ctx.spec, ctx.resolved.project
         version, runbooks = project.triton_version, project.runbooks
         files: list[OutputFile] = []
+        # A model's unit reports into its own sink first: its diagnostics follow its groups'.
+        unit_ctx = _Scoped(ctx.units, ctx.templates, Sink())
         for env in spec.environments:
             placements = ctx.resolved.placements(env)
             if not placements:
@@ -161,6 +173,7 @@ class _Backend:
             models = [p.model for p in placements]
             out_dir, ns = monitoring_dir(env.name), namespace(env)
             groups: list[Group] = []
+            problems: list[list[str]] = []  # each group's own problems (group_problems)
             texts: list[str] = []  # each model's groups as YAML, laid out in order
             periods: dict[str, float] = {}  # model -> SLO period, for the shared SLI rules
             quantiles: set[float] = set()
@@ -173,16 +186,38 @@ class _Backend:
                     if objective is not None:
                         periods[model.name] = objective.period
                     quantiles |= {round(o.percentile / 100, 9) for o in sla.latency}
-                own, text = value(ctx, "monitoring.groups", _model_groups, t, sla, mon, version, env.tier)
+                key, made = keyed(
+                    unit_ctx, "monitoring.model", _per_model, placed, t, out_dir, project, _selected_by(ctx)
+                )
+                # The groups read the unit's target and the placement's SLA, monitor, tier and
+                # Triton version: its key stands for them, and is one string to pickle, not records.
+                given = (t, sla, mon, version, env.tier)
+                own, text, own_problems = over(ctx, "monitoring.groups", _groups_of, (key,), given)
+                ctx.sink.extend(unit_ctx.sink.items)
+                unit_ctx.sink.items.clear()
                 groups += own
+                problems += own_problems if own_problems is not None else [_NO_PROBLEMS] * len(own)
                 texts += [text] if text else []
-                files += unit(ctx, "monitoring.model", _per_model, placed, t, out_dir, project, _selected_by(ctx))
+                files += made
+            path = f"{out_dir}/rules.yml"
+            source = next(
+                (s.span for s in spec.slas if s.environment.name == env.name),
+                next((m.span for m in spec.monitors if m.environment.name == env.name), env.span),
+            )
             ensembles = frozenset(m.name for m in models if m.format is ir.ModelFormat.ENSEMBLE)
-            shared = [serving_group(Scope(env.name, ns, tuple(m.name for m in models), ensembles), quantiles, version)]
-            sli = availability_sli_group(env.name, ns, periods, ensembles)
-            shared += [sli] if sli else []
+            scope = (env.name, ns, tuple(m.name for m in models), tuple(sorted(ensembles)))
+            # A value of what the shared groups read: not over the models' units, whose keys
+            # change with any field of any model (a replica count, a CPU request). Sets as sorted
+            # tuples: a set of strings pickles in this process's hash order, a miss in the next.
+            shared, shared_text, shared_problems = value(
+                ctx, "monitoring.shared", _shared_groups, scope, periods, tuple(sorted(quantiles)), version
+            )
+            # What Prometheus' rule loader would refuse (rules_problems), from each group's own
+            # problems (memoised with it) and the names repeated across them.
+            for problem in _problems(shared + groups, shared_problems + problems, 5):
+                ctx.sink.report("SS804", f"{path}: {problem}", source)
             # groups_yaml joins one line per line: the YAML of a list is its parts' joined.
-            files += self._rules(ctx, env, shared + groups, [groups_yaml(shared), *texts], out_dir)
+            files += self._rules(ctx, env, shared + groups, [shared_text, *texts], out_dir, source)
         files += self._alerting(ctx)
         return files
 
@@ -191,17 +226,17 @@ class _Backend:
         return alerting.render(ctx)
 
     def _rules(
-        self, ctx: RenderContext, env: ir.Environment, groups: list[Group], parts: list[str], out_dir: str
+        self,
+        ctx: RenderContext,
+        env: ir.Environment,
+        groups: list[Group],
+        parts: list[str],
+        out_dir: str,
+        source: Span,
     ) -> list[OutputFile]:
         """The environment's rules file and PrometheusRule: ``groups``, whose YAML is ``parts``
-        joined by newlines."""
-        source = next(
-            (s.span for s in ctx.spec.slas if s.environment.name == env.name),
-            next((m.span for m in ctx.spec.monitors if m.environment.name == env.name), env.span),
-        )
+        joined by newlines (their problems are ``_shared_groups``' to report)."""
         path = f"{out_dir}/rules.yml"
-        for problem in rules_problems({"groups": groups})[:5]:
-            ctx.sink.report("SS804", f"{path}: {problem}", source)
         # The groups are emitted once and placed twice: YAML emission is the
         # cost of this backend (thousands of rules per environment). With the shipped
         # templates and a spool, each file is written to the spool part by part
@@ -230,6 +265,35 @@ class _Backend:
             wrapped_text = ctx.templates.render(wrapped_template, o={**view, "groups": _indent(text, 4)})
             wrapped = spooled(ctx, OutputFile(wrapped_path, wrapped_text, source, documents=docs))
         return [raw, wrapped]
+
+
+def _groups_of(sink: Sink, given: tuple[Any, ...]) -> tuple[list[Group], str, list[list[str]] | None]:
+    """``_model_groups`` of a model's target, SLA, monitor, Triton version and tier (a value
+    over the model's unit, ``memo.over``), with each group's own problems (None: there are
+    none, an empty list per group kept in the memo being most of a MiB at 1,000 models)."""
+    groups, text = _model_groups(sink, *given)
+    found = [group_problems(g) for g in groups]
+    return groups, text, found if any(found) else None
+
+
+_NO_PROBLEMS: list[str] = []
+
+
+def _shared_groups(
+    _sink: Sink,
+    scoped: tuple[str, str, tuple[str, ...], tuple[str, ...]],
+    periods: dict[str, float],
+    quantiles: tuple[float, ...],
+    version: str,
+) -> tuple[list[Group], str, list[list[str]]]:
+    """The rule groups an environment's models (``scope``) share, their YAML and each one's
+    own problems (a value unit, ``memo.value``)."""
+    environment, ns, models, ensembles = scoped
+    scope = Scope(environment, ns, models, frozenset(ensembles))
+    shared = [serving_group(scope, set(quantiles), version)]
+    sli = availability_sli_group(scope.environment, scope.namespace, periods, scope.ensembles)
+    shared += [sli] if sli else []
+    return shared, groups_yaml(shared), [group_problems(g) for g in shared]
 
 
 def _model_groups(
@@ -389,25 +453,42 @@ def rules_problems(doc: Any) -> list[str]:
     (the tests run the real ``promtool check rules`` for that)."""
     if not isinstance(doc, dict) or not isinstance(doc.get("groups"), list):
         return ["top level must be a map with a 'groups' list"]
+    groups = doc["groups"]
+    return _problems(groups, [group_problems(g) for g in groups])
+
+
+def _problems(groups: list[Any], own: list[list[str]], limit: int | None = None) -> list[str]:
+    """``rules_problems`` of ``groups`` given each one's ``group_problems`` (``own``): the
+    first ``limit`` of them."""
     problems, seen = [], set()
-    for g in doc["groups"]:
+    for g, found in zip(groups, own, strict=True):
         name = g.get("name")
         if name in seen:
             problems.append(f"group {name!r} is repeated")
         seen.add(name)
-        for r in g.get("rules") or []:
-            what = r.get("record") or r.get("alert")
-            if ("record" in r) == ("alert" in r):
-                problems.append(f"group {name!r}: a rule needs exactly one of record/alert")
-            if "record" in r and not _METRIC.match(str(r["record"])):
-                problems.append(f"{what!r}: invalid metric name")
-            if not str(r.get("expr", "")).strip():
-                problems.append(f"{what!r}: empty expr")
-            if "for" in r and not _DURATION.match(str(r["for"])):
-                problems.append(f"{what!r}: invalid duration {r['for']!r}")
-            for key in r.get("labels") or {}:
-                if not _LABEL.match(str(key)):
-                    problems.append(f"{what!r}: invalid label name {key!r}")
+        problems += found
+        if limit is not None and len(problems) >= limit:
+            return problems[:limit]
+    return problems
+
+
+def group_problems(g: Any) -> list[str]:
+    """The problems of one group's rules (``rules_problems``, but for repeated names)."""
+    problems = []
+    name = g.get("name")
+    for r in g.get("rules") or []:
+        what = r.get("record") or r.get("alert")
+        if ("record" in r) == ("alert" in r):
+            problems.append(f"group {name!r}: a rule needs exactly one of record/alert")
+        if "record" in r and not _METRIC.match(str(r["record"])):
+            problems.append(f"{what!r}: invalid metric name")
+        if not str(r.get("expr", "")).strip():
+            problems.append(f"{what!r}: empty expr")
+        if "for" in r and not _DURATION.match(str(r["for"])):
+            problems.append(f"{what!r}: invalid duration {r['for']!r}")
+        for key in r.get("labels") or {}:
+            if not _LABEL.match(str(key)):
+                problems.append(f"{what!r}: invalid label name {key!r}")
     return problems
 
 
