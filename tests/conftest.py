@@ -5,7 +5,7 @@
   (or ``HYPOTHESIS_PROFILE=long``) runs a deep random search.
 - The guard (tests/support/noexec.py): a test without ``@pytest.mark.realtools``
   that starts an external program fails. Tests that start real tools live in
-  tests/live/, whose conftest marks them all.
+  tests/live/, each module marked (its conftest holds the fixtures they share).
 """
 
 from __future__ import annotations

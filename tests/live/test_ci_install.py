@@ -24,15 +24,6 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("release")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(ROOT)],
-                   check=True, capture_output=True, timeout=300)  # fmt: skip
-    [whl] = out.glob("shipspec-*.whl")
-    return whl
-
-
-@pytest.fixture(scope="module")
 def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("ci") / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(path)], check=True, timeout=120)
@@ -57,14 +48,16 @@ def _run(venv: Path, cwd: Path, script: str) -> subprocess.CompletedProcess[str]
     return subprocess.run(["bash", "-e", "-c", script], cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
 
 
-def test_a_tampered_release_is_refused(wheel: Path, venv: Path, tmp_path: Path) -> None:
+def test_a_tampered_release_is_refused(release_wheel: Path, venv: Path, tmp_path: Path) -> None:
+    wheel = release_wheel
     step = _install_step(tmp_path, f"{wheel.as_uri()}#sha256={'0' * 64}")
     r = _run(venv, tmp_path, step)
     assert r.returncode != 0 and "DO NOT MATCH THE HASHES" in r.stdout + r.stderr, r.stdout + r.stderr
     assert not (venv / "bin" / "shipspec").exists()
 
 
-def test_the_rendered_step_installs_the_pinned_release(wheel: Path, venv: Path, tmp_path: Path) -> None:
+def test_the_rendered_step_installs_the_pinned_release(release_wheel: Path, venv: Path, tmp_path: Path) -> None:
+    wheel = release_wheel
     digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
     step = _install_step(tmp_path, f"{wheel.as_uri()}#sha256={digest}")
     assert step == f"python -m pip install 'shipspec[render] @ {wheel.as_uri()}#sha256={digest}'"

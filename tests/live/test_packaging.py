@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -16,20 +15,8 @@ pytestmark = pytest.mark.realtools
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("wheel")
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(ROOT)],
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
-    [whl] = out.glob("shipspec-*.whl")
-    return whl
-
-
-def test_wheel_carries_grammar_templates_and_schemas(wheel: Path) -> None:
+def test_wheel_carries_grammar_templates_and_schemas(release_wheel: Path) -> None:
+    wheel = release_wheel
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "compiler/parse/grammar/spec.lark" in names
     assert "compiler/parse/grammar/spec.parser.pickle" in names and "compiler/lark_standalone.py" in names
@@ -45,16 +32,12 @@ def test_wheel_carries_grammar_templates_and_schemas(wheel: Path) -> None:
     assert "shipspec = compiler.cli:run" in zipfile.ZipFile(wheel).read(entry_points).decode()
 
 
-def test_installed_command_works_away_from_the_checkout(wheel: Path, tmp_path: Path) -> None:
-    venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
-    subprocess.run(
-        [str(venv / "bin" / "pip"), "install", "-q", str(wheel)], check=True, capture_output=True, timeout=600
-    )
+def test_installed_command_works_away_from_the_checkout(installed_shipspec: Path, tmp_path: Path) -> None:
+    venv = installed_shipspec.parent.parent
     work = tmp_path / "elsewhere"
     (work / "specs").mkdir(parents=True)
     (work / "specs" / "demo.ship").write_text(MINIMAL)
-    shipspec = str(venv / "bin" / "shipspec")
+    shipspec = str(installed_shipspec)
     r = subprocess.run([shipspec, "validate"], cwd=work, capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stdout + r.stderr
     r = subprocess.run([shipspec, "export"], cwd=work, capture_output=True, text=True, timeout=60)

@@ -12,41 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from compiler import RELEASE_TAG, __version__
+from compiler import RELEASE_TAG
 
 pytestmark = pytest.mark.realtools
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-
-
-@pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The wheel scripts/test built into dist/ (when it is this version's), else one built now."""
-    built = sorted((ROOT / "dist").glob(f"shipspec-{__version__}-py3-none-any.whl"))
-    newest_source = max(p.stat().st_mtime for p in (ROOT / "compiler").rglob("*.py"))
-    if built and built[-1].stat().st_mtime >= newest_source:
-        return built[-1]
-    out = tmp_path_factory.mktemp("dist")
-    subprocess.run(
-        [sys.executable, "-m", "build", "--wheel", "--outdir", str(out), str(ROOT)],
-        check=True,
-        capture_output=True,
-        timeout=600,
-    )
-    [whl] = out.glob("shipspec-*.whl")
-    return whl
-
-
-@pytest.fixture(scope="module")
-def shipspec(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    venv = tmp_path_factory.mktemp("clean") / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
-    r = subprocess.run(
-        [str(venv / "bin" / "pip"), "install", "-q", str(wheel)], capture_output=True, text=True, timeout=900
-    )
-    assert r.returncode == 0, r.stdout + r.stderr
-    return venv / "bin" / "shipspec"
 
 
 def _run(cmd: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -60,7 +31,8 @@ def _git(cwd: Path, *args: str) -> None:
     assert r.returncode == 0, r.stderr
 
 
-def test_clean_venv_init_validate_compile_check_diff(shipspec: Path, tmp_path: Path) -> None:
+def test_clean_venv_init_validate_compile_check_diff(installed_shipspec: Path, tmp_path: Path) -> None:
+    shipspec = installed_shipspec
     work = tmp_path / "deployments"
     work.mkdir()
     _git(work, "init", "-q", "-b", "main")
@@ -99,7 +71,8 @@ def test_clean_venv_init_validate_compile_check_diff(shipspec: Path, tmp_path: P
     assert r.returncode == 0 and "Reported here:" in r.stdout
 
 
-def test_init_example_from_the_wheel_compiles_clean(shipspec: Path, tmp_path: Path) -> None:
+def test_init_example_from_the_wheel_compiles_clean(installed_shipspec: Path, tmp_path: Path) -> None:
+    shipspec = installed_shipspec
     work = tmp_path / "example"
     work.mkdir()
     _git(work, "init", "-q")
