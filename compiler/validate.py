@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from compiler.diagnostics import Sink
-from compiler.output import FileValidator, OutputFile
+from compiler.output import FileValidator, OutputFile, StoredFile
 from compiler.resources import schemas_dir
 
 Validate = Callable[[dict[str, Any]], list[tuple[str, str]]]
@@ -231,6 +231,54 @@ def validator_for(doc: dict[str, Any], k8s_version: str) -> Validate | None:
     return crd_validator(api_version, kind) or k8s_validator(k8s_version, api_version, kind)
 
 
+# Argo CD syncs with kubectl's client-side apply unless an Application says otherwise, and
+# kubectl keeps the whole object it applied, as JSON, in this annotation; the API server
+# refuses an object whose annotations come to more than 256 KiB (apimachinery's
+# TotalAnnotationSizeLimitB: the bytes of every key and value). Such an object never syncs.
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+ANNOTATIONS_LIMIT = 256 * 1024
+# Go's encoder writes <, > and & as \u003c, \u003e and \u0026: six bytes for one. A file
+# shorter than the limit over six cannot hold an object that reaches it.
+_GO_ESCAPE_GROWTH = 6
+# What kustomize reads, not what it sends to the cluster.
+_NOT_APPLIED = ("kustomize.config.k8s.io/",)
+
+
+def applied_annotations_size(doc: dict[str, Any]) -> int:
+    """The bytes of ``doc``'s annotations once kubectl's client-side apply has added the
+    last-applied one: its own annotations, and the object as compact JSON (with them)."""
+    meta = doc.get("metadata")
+    own = meta.get("annotations") if isinstance(meta, dict) else None
+    total = sum(len(str(k).encode()) + len(str(v).encode()) for k, v in own.items()) if isinstance(own, dict) else 0
+    text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"), default=str)
+    escaped = text.count("<") + text.count(">") + text.count("&")
+    # json.Encoder ends the value with a newline.
+    return total + len(LAST_APPLIED) + len(text.encode()) + (_GO_ESCAPE_GROWTH - 1) * escaped + 1
+
+
+def _too_large(f: OutputFile, sink: Sink) -> None:
+    """SS806 for each object of ``f`` that client-side apply cannot store."""
+    size = f.size if isinstance(f, StoredFile) else len(f.text)
+    if size * _GO_ESCAPE_GROWTH <= ANNOTATIONS_LIMIT:
+        return
+    for doc in f.documents:
+        api_version = str(doc.get("apiVersion", ""))
+        if "metadata" not in doc or not api_version or api_version.startswith(_NOT_APPLIED):
+            continue
+        n = applied_annotations_size(doc)
+        if n > ANNOTATIONS_LIMIT:
+            meta = doc["metadata"]
+            name = f"{doc.get('kind', '?')} {meta.get('name', '?') if isinstance(meta, dict) else '?'}"
+            sink.report(
+                "SS806",
+                f"{f.path}: {name} is too large to sync: client-side apply (Argo CD's default) would "
+                f"keep {n} bytes in its annotations ({LAST_APPLIED}), over the API server's "
+                f"limit of {ANNOTATIONS_LIMIT}",
+                f.source,
+                hint="split what this object holds (fewer models in one environment)",
+            )
+
+
 def validate_files(
     files: Iterable[OutputFile], k8s_version: str, sink: Sink, validators: Mapping[str, FileValidator]
 ) -> None:
@@ -262,3 +310,5 @@ def validate_files(
                 continue
             for path, message in check(doc)[:5]:
                 sink.report("SS802", f"{f.path}: {name}: {path}: {message}", f.source)
+        if f.documents:
+            _too_large(f, sink)

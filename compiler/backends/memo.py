@@ -265,6 +265,23 @@ class Units:
             return fn(sink, given, *inputs)
         return self.value(name, lambda own, _keys, *rest: fn(own, given, *rest), sink, tuple(keys), *inputs)
 
+    def run_over(
+        self,
+        name: str,
+        fn: Callable[..., list[OutputFile]],
+        templates: Any,
+        sink: Sink,
+        keys: Any,
+        given: Any,
+        *inputs: Any,
+    ) -> list[OutputFile]:
+        """``fn(templates, sink, given, *inputs)``: files, as ``run`` renders them, memoised on
+        ``keys`` (render units' keys) and ``inputs``, not on ``given`` (what those keys
+        determine, as in ``over``). A key of None renders it every time."""
+        if any(k is None for k in keys):
+            return fn(templates, sink, given, *inputs)
+        return self.run(name, lambda t, s, _keys, *rest: fn(t, s, given, *rest), templates, sink, tuple(keys), *inputs)
+
     def digest_of(self, obj: Any, cls: type, fields: tuple[Any, ...]) -> bytes:
         """The sha256 of a record's class and fields as a key pickles them, made once per object
         (by identity: ``held`` keeps each object alive, so its id is not reused)."""
@@ -540,6 +557,17 @@ def over(ctx: Any, name: str, fn: Callable[..., Any], keys: Any, given: Any, *in
     if units is None:
         return fn(ctx.sink, given, *inputs)
     return units.over(name, fn, ctx.sink, keys, given, *inputs)
+
+
+def unit_over(
+    ctx: Any, name: str, fn: Callable[..., list[OutputFile]], keys: Any, given: Any, *inputs: Any
+) -> list[OutputFile]:
+    """``fn(ctx.templates, ctx.sink, given, *inputs)``, or its files memoised on the units'
+    ``keys`` and ``inputs`` (``Units.run_over``)."""
+    units: Units | None = ctx.units
+    if units is None:
+        return fn(ctx.templates, ctx.sink, given, *inputs)
+    return units.run_over(name, fn, ctx.templates, ctx.sink, keys, given, *inputs)
 
 
 def unit(ctx: Any, name: str, fn: Callable[..., list[OutputFile]], *inputs: Any) -> list[OutputFile]:

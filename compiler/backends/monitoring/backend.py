@@ -19,7 +19,7 @@ import yaml
 
 from compiler import ir
 from compiler.backends.base import FileValidator, OutputFile, RenderContext, any_version
-from compiler.backends.memo import Units, keyed, over, value
+from compiler.backends.memo import Units, keyed, over, unit_over, value
 from compiler.backends.monitoring import alerting
 from compiler.backends.monitoring.absence import absence_group
 from compiler.backends.monitoring.dashboard import dashboard
@@ -193,6 +193,14 @@ class _Backend:
                 # Triton version: its key stands for them, and is one string to pickle, not records.
                 given = (t, sla, mon, version, env.tier)
                 own, text, own_problems = over(ctx, "monitoring.groups", _groups_of, (key,), given)
+                if own:
+                    # The model's own PrometheusRule, from the groups its unit's key determines.
+                    name = k8s_name(model.name)
+                    labels = _labels(project, env, **{"app.kubernetes.io/name": name}, **_selected_by(ctx))
+                    rule_path = f"{out_dir}/prometheusrule-{name}.yaml"
+                    src = (sla or mon or model).span
+                    rule = (rule_path, name, ns, labels, src)
+                    files += unit_over(unit_ctx, "monitoring.rule", _model_rule, (key,), (own, text), *rule)
                 ctx.sink.extend(unit_ctx.sink.items)
                 unit_ctx.sink.items.clear()
                 groups += own
@@ -205,19 +213,32 @@ class _Backend:
                 next((m.span for m in spec.monitors if m.environment.name == env.name), env.span),
             )
             ensembles = frozenset(m.name for m in models if m.format is ir.ModelFormat.ENSEMBLE)
-            scope = (env.name, ns, tuple(m.name for m in models), tuple(sorted(ensembles)))
-            # A value of what the shared groups read: not over the models' units, whose keys
-            # change with any field of any model (a replica count, a CPU request). Sets as sorted
-            # tuples: a set of strings pickles in this process's hash order, a miss in the next.
-            shared, shared_text, shared_problems = value(
-                ctx, "monitoring.shared", _shared_groups, scope, periods, tuple(sorted(quantiles)), version
-            )
+            shared: list[Group] = []
+            shared_texts: list[str] = []
+            shared_problems: list[list[str]] = []
+            wrapped: list[OutputFile] = []
+            for part, names in enumerate(shared_parts(tuple(m.name for m in models))):
+                members = set(names)
+                scope = (env.name, ns, names, tuple(sorted(ensembles & members)), part)
+                # A value of what the shared groups read: not over the models' units, whose keys
+                # change with any field of any model (a replica count, a CPU request). Sets as
+                # sorted tuples: a set of strings pickles in this process's hash order, a miss in
+                # the next.
+                own_periods = {m: p for m, p in periods.items() if m in members}
+                made_shared = value(
+                    ctx, "monitoring.shared", _shared_groups, scope, own_periods, tuple(sorted(quantiles)), version
+                )
+                shared += made_shared[0]
+                shared_texts.append(made_shared[1])
+                shared_problems += made_shared[2]
+                wrapped.append(self._shared_rule(ctx, env, part, made_shared[0], [made_shared[1]], out_dir, source))
             # What Prometheus' rule loader would refuse (rules_problems), from each group's own
             # problems (memoised with it) and the names repeated across them.
             for problem in _problems(shared + groups, shared_problems + problems, 5):
                 ctx.sink.report("SS804", f"{path}: {problem}", source)
             # groups_yaml joins one line per line: the YAML of a list is its parts' joined.
-            files += self._rules(ctx, env, shared + groups, [shared_text, *texts], out_dir, source)
+            files.append(self._rules_file(ctx, [*shared_texts, *texts], out_dir, source))
+            files += wrapped
         files += self._alerting(ctx)
         return files
 
@@ -225,34 +246,43 @@ class _Backend:
         """The monitoring tier: drift jobs, the retrain relay, Alertmanager's configuration."""
         return alerting.render(ctx)
 
-    def _rules(
-        self,
-        ctx: RenderContext,
-        env: ir.Environment,
-        groups: list[Group],
-        parts: list[str],
-        out_dir: str,
-        source: Span,
-    ) -> list[OutputFile]:
-        """The environment's rules file and PrometheusRule: ``groups``, whose YAML is ``parts``
-        joined by newlines (their problems are ``_shared_groups``' to report)."""
+    def _rules_file(self, ctx: RenderContext, parts: list[str], out_dir: str, source: Span) -> OutputFile:
+        """The environment's rules file (for Prometheus' ``rule_files`` and ``promtool``): every
+        group, shared and each model's, whose YAML is ``parts`` joined by newlines (their
+        problems are ``_shared_groups``' and ``_groups_of``' to report)."""
         path = f"{out_dir}/rules.yml"
-        # The groups are emitted once and placed twice: YAML emission is the
-        # cost of this backend (thousands of rules per environment). With the shipped
-        # templates and a spool, each file is written to the spool part by part
-        # (``spooled.streamed``): the template rendered around a placeholder, the parts
-        # laid out where it landed; otherwise the whole text is made here.
+        # The groups are emitted once and laid out here and in the models' PrometheusRules:
+        # YAML emission is the cost of this backend (thousands of rules per environment). With
+        # the shipped template and a spool, the file is written to the spool part by part
+        # (``spooled.streamed``): the template rendered around a placeholder, the parts laid
+        # out where it landed; otherwise the whole text is made here.
         raw_template = "monitoring/rules.yaml.j2"
         raw = _streamed(ctx, path, source, RULES_KIND, (), raw_template, {"groups": Raw(_PLACEHOLDER)}, parts, 2)
         if raw is None:
             raw_text = ctx.templates.render(raw_template, o={"groups": _indent("\n".join(parts), 2)})
             raw = spooled(ctx, OutputFile(path, raw_text, source, RULES_KIND))
+        return raw
+
+    def _shared_rule(
+        self,
+        ctx: RenderContext,
+        env: ir.Environment,
+        part: int,
+        groups: list[Group],
+        parts: list[str],
+        out_dir: str,
+        source: Span,
+    ) -> OutputFile:
+        """The PrometheusRule of the groups the ``part``-th share of an environment's models
+        have in common (``shared_parts``; each model's own groups are in a PrometheusRule of
+        the model's: one object of them all outgrew what the cluster stores, ``_model_rule``)."""
+        suffix = f"-{part + 1}" if part else ""
         view = {
-            "name": f"{k8s_name(env.name)}-slo",
+            "name": f"{k8s_name(env.name)}-slo{suffix}",
             "namespace": namespace(env),
             "labels": _labels(ctx.resolved.project, env, **_selected_by(ctx)),
         }
-        wrapped_path = f"{out_dir}/prometheusrule-slo.yaml"
+        wrapped_path = f"{out_dir}/prometheusrule-slo{'.' + str(part + 1) if part else ''}.yaml"
         wrapped_template = "monitoring/prometheusrule.yaml.j2"
         # The document is the template rendered around a placeholder (small to
         # parse back), with the groups put where the placeholder landed.
@@ -264,7 +294,39 @@ class _Backend:
             text = "\n".join(parts)
             wrapped_text = ctx.templates.render(wrapped_template, o={**view, "groups": _indent(text, 4)})
             wrapped = spooled(ctx, OutputFile(wrapped_path, wrapped_text, source, documents=docs))
-        return [raw, wrapped]
+        return wrapped
+
+
+def _model_rule(
+    templates: Templates,
+    sink: Sink,
+    given: tuple[list[Group], str],
+    path: str,
+    name: str,
+    ns: str,
+    labels: dict[str, str],
+    source: Span,
+) -> list[OutputFile]:
+    """One model's rule groups in one environment as a PrometheusRule of its own (a unit over
+    the model's unit, ``memo.unit_over``). Argo CD applies client-side by default, which keeps
+    the whole object in an annotation of at most 256 KiB; an environment's groups in one
+    object reach that at a few dozen models with SLAs (7.9 MB at 1,000). A model's groups
+    are a few KiB, and an edit of one model rewrites only its object."""
+    groups, text = given
+    return [
+        _obj(
+            templates,
+            sink,
+            path,
+            "monitoring/prometheusrule.yaml.j2",
+            source,
+            parsed={"groups": groups},
+            name=name,
+            namespace=ns,
+            labels=labels,
+            groups=_indent(text, 4),
+        )
+    ]
 
 
 def _groups_of(sink: Sink, given: tuple[Any, ...]) -> tuple[list[Group], str, list[list[str]] | None]:
@@ -279,20 +341,46 @@ def _groups_of(sink: Sink, given: tuple[Any, ...]) -> tuple[list[Group], str, li
 _NO_PROBLEMS: list[str] = []
 
 
+# The shared groups select their models by name (``model=~"a|b|..."``, a few dozen times), so
+# they grow with the names: past this many bytes of names, the next models' share is a group
+# set (and a PrometheusRule) of its own. 4 KiB of names is ~150 KiB of object, under the
+# 256 KiB client-side apply keeps (``validate.ANNOTATIONS_LIMIT``) at any name length.
+SHARED_NAMES_BYTES = 4096
+
+
+def shared_parts(models: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """``models`` in contiguous shares of at most ``SHARED_NAMES_BYTES`` of names (each name
+    and its separator), in order; one share for all but the largest environments."""
+    parts: list[tuple[str, ...]] = []
+    start, used = 0, 0
+    for i, name in enumerate(models):
+        size = len(name.encode()) + 1
+        if used + size > SHARED_NAMES_BYTES and i > start:
+            parts.append(models[start:i])
+            start, used = i, 0
+        used += size
+    parts.append(models[start:])
+    return parts
+
+
 def _shared_groups(
     _sink: Sink,
-    scoped: tuple[str, str, tuple[str, ...], tuple[str, ...]],
+    scoped: tuple[str, str, tuple[str, ...], tuple[str, ...], int],
     periods: dict[str, float],
     quantiles: tuple[float, ...],
     version: str,
 ) -> tuple[list[Group], str, list[list[str]]]:
-    """The rule groups an environment's models (``scope``) share, their YAML and each one's
-    own problems (a value unit, ``memo.value``)."""
-    environment, ns, models, ensembles = scoped
+    """The rule groups the ``part``-th share of an environment's models (``scope``) have in
+    common, their YAML and each one's own problems (a value unit, ``memo.value``). The first
+    share's groups have the environment's group names; the next ones' end in ``.2``, ``.3``...
+    (names are unique in a rules file; what the rules record is the same)."""
+    environment, ns, models, ensembles, part = scoped
     scope = Scope(environment, ns, models, frozenset(ensembles))
     shared = [serving_group(scope, set(quantiles), version)]
     sli = availability_sli_group(scope.environment, scope.namespace, periods, scope.ensembles)
     shared += [sli] if sli else []
+    if part:
+        shared = [{**g, "name": f"{g['name']}.{part + 1}"} for g in shared]
     return shared, groups_yaml(shared), [group_problems(g) for g in shared]
 
 

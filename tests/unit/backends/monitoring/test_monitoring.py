@@ -85,6 +85,7 @@ def test_outputs_per_environment_and_the_raw_file_stays_out_of_kustomize() -> No
     mon = sorted(p for p in files if "/monitoring/" in p)
     assert mon == [
         "deploy/prod/monitoring/dashboard-clf.yaml",
+        "deploy/prod/monitoring/prometheusrule-clf.yaml",
         "deploy/prod/monitoring/prometheusrule-slo.yaml",
         "deploy/prod/monitoring/rules.yml",
         "deploy/prod/monitoring/servicemonitor-clf.yaml",
@@ -100,16 +101,39 @@ def test_outputs_per_environment_and_the_raw_file_stays_out_of_kustomize() -> No
     assert {"model:requests:rate5m", "model:request_errors:ratio_rate5m"} <= {r["record"] for r in staged}
     kustomization = yaml.safe_load(files["deploy/prod/kustomization.yaml"].text)
     assert "monitoring/rules.yml" not in kustomization["resources"]
-    assert "monitoring/prometheusrule-slo.yaml" in kustomization["resources"]
+    assert {"monitoring/prometheusrule-slo.yaml", "monitoring/prometheusrule-clf.yaml"} <= {*kustomization["resources"]}
     assert files["deploy/prod/monitoring/rules.yml"].kind == "prometheus-rules"
 
 
-def test_prometheusrule_wraps_the_same_groups() -> None:
+def _rule_objects(files: dict[str, OutputFile], env: str) -> list[dict]:
+    return [
+        d
+        for f in files.values()
+        if f.path.startswith(f"deploy/{env}/monitoring/")
+        for d in f.documents
+        if d.get("kind") == "PrometheusRule"
+    ]
+
+
+def test_prometheusrules_hold_the_rules_file_groups_each_once() -> None:
+    """The Prometheus Operator loads each selected PrometheusRule's spec as a rule file of its
+    own: together they are the rules file's groups, each in one object; a model's own groups
+    are in the model's object."""
     files, _ = _render(MINIMAL)
     raw = yaml.safe_load(files["deploy/prod/monitoring/rules.yml"].text)
-    (rule,) = files["deploy/prod/monitoring/prometheusrule-slo.yaml"].documents
-    assert rule["kind"] == "PrometheusRule" and rule["metadata"]["namespace"] == "ml-prod"
-    assert rule["spec"] == raw
+    objects = {o["metadata"]["name"]: o for o in _rule_objects(files, "prod")}
+    assert sorted(objects) == ["clf", "prod-slo"]
+    assert {o["metadata"]["namespace"] for o in objects.values()} == {"ml-prod"}
+    held = [g for o in objects.values() for g in o["spec"]["groups"]]
+    assert sorted(held, key=lambda g: g["name"]) == sorted(raw["groups"], key=lambda g: g["name"])
+    assert [g["name"] for g in objects["prod-slo"]["spec"]["groups"]] == [
+        "shipspec.prod.serving",
+        "shipspec.prod.availability.sli",
+    ]
+    assert all(g["name"].startswith("shipspec.prod.clf.") for g in objects["clf"]["spec"]["groups"])
+    # The model's object carries the labels the operator selects it by, as the shared one does.
+    shared, own = objects["prod-slo"]["metadata"]["labels"], objects["clf"]["metadata"]["labels"]
+    assert shared.items() <= own.items() and own["app.kubernetes.io/name"] == "clf"
 
 
 def test_sli_recorded_over_every_window_and_the_period() -> None:
