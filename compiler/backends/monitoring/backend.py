@@ -172,7 +172,7 @@ class _Backend:
                 continue
             models = [p.model for p in placements]
             out_dir, ns = monitoring_dir(env.name), namespace(env)
-            groups: list[Group] = []
+            names: list[str] = []  # each model's groups' names, in order
             problems: list[list[str]] = []  # each group's own problems (group_problems)
             texts: list[str] = []  # each model's groups as YAML, laid out in order
             periods: dict[str, float] = {}  # model -> SLO period, for the shared SLI rules
@@ -192,7 +192,8 @@ class _Backend:
                 # The groups read the unit's target and the placement's SLA, monitor, tier and
                 # Triton version: its key stands for them, and is one string to pickle, not records.
                 given = (t, sla, mon, version, env.tier)
-                own, text, own_problems = over(ctx, "monitoring.groups", _groups_of, (key,), given)
+                made_now: list[list[Group]] = []  # the groups, when this build makes them
+                own, text, own_problems = over(ctx, "monitoring.groups", _groups_of, (key,), (given, made_now))
                 if own:
                     # The model's own PrometheusRule, from the groups its unit's key determines.
                     name = k8s_name(model.name)
@@ -200,10 +201,13 @@ class _Backend:
                     rule_path = f"{out_dir}/prometheusrule-{name}.yaml"
                     src = (sla or mon or model).span
                     rule = (rule_path, name, ns, labels, src)
-                    files += unit_over(unit_ctx, "monitoring.rule", _model_rule, (key,), (own, text), *rule)
+                    made_groups = made_now[0] if made_now else None
+                    files += unit_over(
+                        unit_ctx, "monitoring.rule", _model_rule, (key,), (given, made_groups, text), *rule
+                    )
                 ctx.sink.extend(unit_ctx.sink.items)
                 unit_ctx.sink.items.clear()
-                groups += own
+                names += own
                 problems += own_problems if own_problems is not None else [_NO_PROBLEMS] * len(own)
                 texts += [text] if text else []
                 files += made
@@ -217,9 +221,9 @@ class _Backend:
             shared_texts: list[str] = []
             shared_problems: list[list[str]] = []
             wrapped: list[OutputFile] = []
-            for part, names in enumerate(shared_parts(tuple(m.name for m in models))):
-                members = set(names)
-                scope = (env.name, ns, names, tuple(sorted(ensembles & members)), part)
+            for part, share in enumerate(shared_parts(tuple(m.name for m in models))):
+                members = set(share)
+                scope = (env.name, ns, share, tuple(sorted(ensembles & members)), part)
                 # A value of what the shared groups read: not over the models' units, whose keys
                 # change with any field of any model (a replica count, a CPU request). Sets as
                 # sorted tuples: a set of strings pickles in this process's hash order, a miss in
@@ -234,7 +238,7 @@ class _Backend:
                 wrapped.append(self._shared_rule(ctx, env, part, made_shared[0], [made_shared[1]], out_dir, source))
             # What Prometheus' rule loader would refuse (rules_problems), from each group's own
             # problems (memoised with it) and the names repeated across them.
-            for problem in _problems(shared + groups, shared_problems + problems, 5):
+            for problem in _problems([g["name"] for g in shared] + names, shared_problems + problems, 5):
                 ctx.sink.report("SS804", f"{path}: {problem}", source)
             # groups_yaml joins one line per line: the YAML of a list is its parts' joined.
             files.append(self._rules_file(ctx, [*shared_texts, *texts], out_dir, source))
@@ -300,7 +304,7 @@ class _Backend:
 def _model_rule(
     templates: Templates,
     sink: Sink,
-    given: tuple[list[Group], str],
+    given: tuple[tuple[Any, ...], list[Group] | None, str],
     path: str,
     name: str,
     ns: str,
@@ -311,8 +315,12 @@ def _model_rule(
     the model's unit, ``memo.unit_over``). Argo CD applies client-side by default, which keeps
     the whole object in an annotation of at most 256 KiB; an environment's groups in one
     object reach that at a few dozen models with SLAs (7.9 MB at 1,000). A model's groups
-    are a few KiB, and an edit of one model rewrites only its object."""
-    groups, text = given
+    are a few KiB, and an edit of one model rewrites only its object. ``given``: what the
+    model's groups are made of, the groups when this build made them (the memo keeps their
+    names and text, not the groups), and their text."""
+    inputs, groups, text = given
+    if groups is None:  # the groups' value was in the memo and this file was not: made again
+        groups, text = _model_groups(Sink(), *inputs)  # (their diagnostics came with the value)
     return [
         _obj(
             templates,
@@ -329,13 +337,20 @@ def _model_rule(
     ]
 
 
-def _groups_of(sink: Sink, given: tuple[Any, ...]) -> tuple[list[Group], str, list[list[str]] | None]:
-    """``_model_groups`` of a model's target, SLA, monitor, Triton version and tier (a value
-    over the model's unit, ``memo.over``), with each group's own problems (None: there are
-    none, an empty list per group kept in the memo being most of a MiB at 1,000 models)."""
-    groups, text = _model_groups(sink, *given)
+def _groups_of(
+    sink: Sink, given: tuple[tuple[Any, ...], list[list[Group]]]
+) -> tuple[tuple[str, ...], str, list[list[str]] | None]:
+    """The names, text and problems of ``_model_groups`` of a model's target, SLA, monitor,
+    Triton version and tier (a value over the model's unit, ``memo.over``): each group's own
+    problems (None: there are none, an empty list per group kept in the memo being most of a
+    MiB at 1,000 models). The groups themselves go to ``given``'s list, not into the memo:
+    at 1,000 models they were 15 MiB of every later build's memory, and only a model's own
+    PrometheusRule reads them (``_model_rule``)."""
+    inputs, made = given
+    groups, text = _model_groups(sink, *inputs)
+    made.append(groups)
     found = [group_problems(g) for g in groups]
-    return groups, text, found if any(found) else None
+    return tuple(g["name"] for g in groups), text, found if any(found) else None
 
 
 _NO_PROBLEMS: list[str] = []
@@ -542,15 +557,14 @@ def rules_problems(doc: Any) -> list[str]:
     if not isinstance(doc, dict) or not isinstance(doc.get("groups"), list):
         return ["top level must be a map with a 'groups' list"]
     groups = doc["groups"]
-    return _problems(groups, [group_problems(g) for g in groups])
+    return _problems([g.get("name") for g in groups], [group_problems(g) for g in groups])
 
 
-def _problems(groups: list[Any], own: list[list[str]], limit: int | None = None) -> list[str]:
-    """``rules_problems`` of ``groups`` given each one's ``group_problems`` (``own``): the
-    first ``limit`` of them."""
+def _problems(names: list[Any], own: list[list[str]], limit: int | None = None) -> list[str]:
+    """``rules_problems`` of the groups named ``names`` given each one's ``group_problems``
+    (``own``): the first ``limit`` of them."""
     problems, seen = [], set()
-    for g, found in zip(groups, own, strict=True):
-        name = g.get("name")
+    for name, found in zip(names, own, strict=True):
         if name in seen:
             problems.append(f"group {name!r} is repeated")
         seen.add(name)

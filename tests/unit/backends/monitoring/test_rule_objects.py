@@ -150,3 +150,23 @@ def test_what_kustomize_reads_is_not_applied() -> None:
 
     _too_large(big, sink)
     assert sink.items == []
+
+
+def test_a_models_object_made_without_its_groups_at_hand_is_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The memo keeps a model's groups' names and text, not the groups: a model's object not in
+    the memo when its groups' value is makes them again, to the same file."""
+    names = ["a_model", "b_model"]
+    files, _ = _render(fleet(names))
+    real = monitoring.unit_over
+
+    def without_groups(ctx, name, fn, keys, given, *inputs):  # type: ignore[no-untyped-def]
+        made_of, _groups, _text = given
+        return real(ctx, name, fn, keys, (made_of, None, ""), *inputs)
+
+    monkeypatch.setattr(monitoring, "unit_over", without_groups)
+    again, _ = _render(fleet(names))
+    rules = [f for f in files if "/monitoring/prometheusrule-" in f.path and "-slo" not in f.path]
+    assert len(rules) == 2
+    remade = {f.path: f for f in again}
+    for f in rules:
+        assert remade[f.path].text == f.text and remade[f.path].documents == f.documents
