@@ -198,9 +198,11 @@ class _Backend:
                     # The model's own PrometheusRule, from the groups its unit's key determines.
                     name = k8s_name(model.name)
                     labels = _labels(project, env, **{"app.kubernetes.io/name": name}, **_selected_by(ctx))
-                    rule_path = f"{out_dir}/prometheusrule-{name}.yaml"
+                    # Named so that no model's can be a shared one's (``<env>-slo``, ``<env>-slo-2``),
+                    # and in a directory of their own: no model's file can be a shared one's.
+                    rule_path = f"{out_dir}/rules/{name}.yaml"
                     src = (sla or mon or model).span
-                    rule = (rule_path, name, ns, labels, src)
+                    rule = (rule_path, f"{name}-rules", ns, labels, src)
                     made_groups = made_now[0] if made_now else None
                     files += unit_over(
                         unit_ctx, "monitoring.rule", _model_rule, (key,), (given, made_groups, text), *rule

@@ -85,9 +85,9 @@ def test_outputs_per_environment_and_the_raw_file_stays_out_of_kustomize() -> No
     mon = sorted(p for p in files if "/monitoring/" in p)
     assert mon == [
         "deploy/prod/monitoring/dashboard-clf.yaml",
-        "deploy/prod/monitoring/prometheusrule-clf.yaml",
         "deploy/prod/monitoring/prometheusrule-slo.yaml",
         "deploy/prod/monitoring/rules.yml",
+        "deploy/prod/monitoring/rules/clf.yaml",
         "deploy/prod/monitoring/servicemonitor-clf.yaml",
         "deploy/staging/monitoring/dashboard-clf.yaml",
         "deploy/staging/monitoring/prometheusrule-slo.yaml",
@@ -101,7 +101,7 @@ def test_outputs_per_environment_and_the_raw_file_stays_out_of_kustomize() -> No
     assert {"model:requests:rate5m", "model:request_errors:ratio_rate5m"} <= {r["record"] for r in staged}
     kustomization = yaml.safe_load(files["deploy/prod/kustomization.yaml"].text)
     assert "monitoring/rules.yml" not in kustomization["resources"]
-    assert {"monitoring/prometheusrule-slo.yaml", "monitoring/prometheusrule-clf.yaml"} <= {*kustomization["resources"]}
+    assert {"monitoring/prometheusrule-slo.yaml", "monitoring/rules/clf.yaml"} <= {*kustomization["resources"]}
     assert files["deploy/prod/monitoring/rules.yml"].kind == "prometheus-rules"
 
 
@@ -122,7 +122,7 @@ def test_prometheusrules_hold_the_rules_file_groups_each_once() -> None:
     files, _ = _render(MINIMAL)
     raw = yaml.safe_load(files["deploy/prod/monitoring/rules.yml"].text)
     objects = {o["metadata"]["name"]: o for o in _rule_objects(files, "prod")}
-    assert sorted(objects) == ["clf", "prod-slo"]
+    assert sorted(objects) == ["clf-rules", "prod-slo"]
     assert {o["metadata"]["namespace"] for o in objects.values()} == {"ml-prod"}
     held = [g for o in objects.values() for g in o["spec"]["groups"]]
     assert sorted(held, key=lambda g: g["name"]) == sorted(raw["groups"], key=lambda g: g["name"])
@@ -130,9 +130,9 @@ def test_prometheusrules_hold_the_rules_file_groups_each_once() -> None:
         "shipspec.prod.serving",
         "shipspec.prod.availability.sli",
     ]
-    assert all(g["name"].startswith("shipspec.prod.clf.") for g in objects["clf"]["spec"]["groups"])
+    assert all(g["name"].startswith("shipspec.prod.clf.") for g in objects["clf-rules"]["spec"]["groups"])
     # The model's object carries the labels the operator selects it by, as the shared one does.
-    shared, own = objects["prod-slo"]["metadata"]["labels"], objects["clf"]["metadata"]["labels"]
+    shared, own = objects["prod-slo"]["metadata"]["labels"], objects["clf-rules"]["metadata"]["labels"]
     assert shared.items() <= own.items() and own["app.kubernetes.io/name"] == "clf"
 
 

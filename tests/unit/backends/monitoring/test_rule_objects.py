@@ -165,8 +165,25 @@ def test_a_models_object_made_without_its_groups_at_hand_is_the_same(monkeypatch
 
     monkeypatch.setattr(monitoring, "unit_over", without_groups)
     again, _ = _render(fleet(names))
-    rules = [f for f in files if "/monitoring/prometheusrule-" in f.path and "-slo" not in f.path]
+    rules = [f for f in files if "/monitoring/rules/" in f.path]
     assert len(rules) == 2
     remade = {f.path: f for f in again}
     for f in rules:
         assert remade[f.path].text == f.text and remade[f.path].documents == f.documents
+
+
+def test_no_models_object_or_file_is_a_shared_ones() -> None:
+    """Models named ``slo`` and ``prod_slo``: their objects and files are theirs alone (the
+    shared ones are ``prod-slo`` in ``prometheusrule-slo.yaml``)."""
+    files, sink = _render(fleet(["slo", "prod_slo"]))
+    assert not sink.has_errors, sink.items
+    paths = [f.path for f in files]
+    assert len(paths) == len(set(paths))
+    names = [
+        d["metadata"]["name"]
+        for f in files
+        if f.path.startswith("deploy/prod/")
+        for d in f.documents
+        if d.get("kind") == "PrometheusRule"
+    ]
+    assert sorted(names) == ["prod-slo", "prod-slo-rules", "slo-rules"]
