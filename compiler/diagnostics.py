@@ -108,6 +108,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "SS804": (Severity.ERROR, "rendered file fails its target's own parser"),
     "SS805": (Severity.ERROR, "rendered file is not valid YAML"),
     "SS806": (Severity.ERROR, "rendered object is too large for the cluster to store"),
+    "SS807": (Severity.ERROR, "rendered workflow passes a GitHub Actions limit"),
     # Triton (issue 4): SS310-319 ranges, SS610-619 consistency, SS710-729 target, SS810-819 validation.
     "SS310": (Severity.ERROR, "Triton tensor dimension out of range"),
     "SS311": (Severity.WARNING, "model version does not map to a Triton version directory"),

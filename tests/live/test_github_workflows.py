@@ -107,3 +107,23 @@ def test_zizmor_is_a_real_oracle(example, tmp_path):
     bad.write_text(re.sub(r"actions/checkout@[0-9a-f]{40} # (v[\d.]+)", r"actions/checkout@\1", text))
     run = _zizmor([str(bad)])
     assert run.returncode != 0 and "unpinned-uses" in run.stdout, run.stdout + run.stderr
+
+
+def test_a_split_testing_workflow_passes_actionlint_and_zizmor(tmp_path):
+    """300 datasets: testing.yml and testing-2.yml (tests/unit/backends/github/test_workflow_limits.py)."""
+    from compiler.backends.render import Templates
+    from compiler.parse.sources import load_text
+    from compiler.pipeline import check_loaded, render
+    from tests.unit.backends.github.test_workflow_limits import _with_datasets
+
+    files, sink = render(check_loaded(load_text(_with_datasets(300), "t.ship")), Templates.load(), only=("github",))
+    assert not sink.has_errors, sink.items
+    for f in files:
+        (tmp_path / f.path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / f.path).write_text(f.text)
+    paths = sorted(str(p) for p in (tmp_path / ".github/workflows").glob("testing*.yml"))
+    assert [Path(p).name for p in paths] == ["testing-2.yml", "testing.yml"]
+    lint = _actionlint(paths, tmp_path / ".github")
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    run = _zizmor(paths)
+    assert run.returncode == 0 and "No findings to report" in run.stdout + run.stderr, run.stdout + run.stderr

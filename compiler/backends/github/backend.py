@@ -36,7 +36,7 @@ class _Backend:
         files = [self._workflow(ctx, "shipspec.yml", "shipspec.yml.j2", origin, base)]
         testing = views.testing_view(ctx.resolved)
         if testing is not None:
-            files.append(self._workflow(ctx, "testing.yml", "testing.yml.j2", origin, {**base, **testing}))
+            files += self._testing(ctx, base, testing, origin)
         for gate in spec.gates:
             path = views.gate_file(gate).rsplit("/", 1)[1]
             files.append(
@@ -67,6 +67,24 @@ class _Backend:
             text = ctx.templates.render("github/CODEOWNERS.j2", lines=lines)
             files.append(OutputFile(layout.CODEOWNERS, text, origin, kind="codeowners"))
         return files
+
+    def _testing(
+        self, ctx: RenderContext, base: Mapping[str, object], testing: views.TestingView, origin: Span
+    ) -> list[OutputFile]:
+        """The testing workflow, in as many files as GitHub's limits ask (``views.testing_parts``):
+        no matrix of more than ``MATRIX_JOBS`` datasets, no file over ``WORKFLOW_BYTES``. One
+        file for all but the largest specs."""
+        parts = max(1, -(-len(testing["datasets"]) // views.MATRIX_JOBS))
+        while True:
+            made = [
+                self._workflow(ctx, name, "testing.yml.j2", origin, {**base, **view})
+                for name, view in views.testing_parts(ctx.resolved, testing, parts)
+            ]
+            largest = max(len(f.text.encode()) for f in made)
+            jobs = len(testing["test_jobs"]) + len(testing["benchmark_jobs"])
+            if largest <= views.WORKFLOW_BYTES or parts >= max(jobs, 1):
+                return made  # (a file still too large is SS807's to report)
+            parts = max(parts + 1, -(-parts * largest // (views.WORKFLOW_BYTES * 9 // 10)))
 
     @staticmethod
     def _workflow(ctx: RenderContext, name: str, template: str, source: Span, view: Mapping[str, object]) -> OutputFile:

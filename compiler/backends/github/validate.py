@@ -91,8 +91,22 @@ def validate_actionlint_config(f: OutputFile, sink: Sink) -> None:
         sink.report("SS805", f"{f.path}: expected self-hosted-runner.labels, a list of strings", f.source)
 
 
+# GitHub Actions limits (its "Actions limits" reference; views.MATRIX_JOBS, WORKFLOW_BYTES).
+MATRIX_JOBS = 256
+WORKFLOW_BYTES = 500_000
+
+
 def validate_workflow(f: OutputFile, sink: Sink) -> None:
-    """SS805 when a workflow is not YAML; SS802 when it fails the workflow schema."""
+    """SS805 when a workflow is not YAML; SS802 when it fails the workflow schema; SS807 when
+    it passes a GitHub Actions limit (a file over ``WORKFLOW_BYTES`` starts no runs, a
+    matrix of more than ``MATRIX_JOBS`` jobs fails)."""
+    size = len(f.text.encode())
+    if size > WORKFLOW_BYTES:
+        sink.report(
+            "SS807",
+            f"{f.path}: {size} bytes; GitHub starts no runs of a workflow file over {WORKFLOW_BYTES}",
+            f.source,
+        )
     shape = _shape(f.text)
     if shape in _CLEAN_SHAPES:
         return
@@ -111,6 +125,13 @@ def _validate(f: OutputFile, sink: Sink) -> None:
     if not isinstance(doc, dict) or not doc.get("jobs"):
         sink.report("SS802", f"{f.path}: a workflow needs a mapping with jobs", f.source)
         return
+    jobs = doc["jobs"]
+    for job_id, job in jobs.items() if isinstance(jobs, dict) else ():
+        made = matrix_jobs(job.get("strategy", {}).get("matrix") if isinstance(job, dict) else None)
+        if made > MATRIX_JOBS:
+            sink.report(
+                "SS807", f"{f.path}: job {job_id}: its matrix makes {made} jobs, over GitHub's {MATRIX_JOBS}", f.source
+            )
     if _schema() is None:
         return
     # YAML 1.1 reads the key `on` as True; the schema means the string.
@@ -126,3 +147,24 @@ def _validate(f: OutputFile, sink: Sink) -> None:
     for error in sorted(validator.iter_errors(doc), key=lambda e: list(map(str, e.absolute_path)))[:5]:
         where = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
         sink.report("SS802", f"{f.path}: {where}: {error.message}", f.source)
+
+
+def matrix_jobs(matrix: Any) -> int:
+    """How many jobs a job's ``strategy.matrix`` makes: the product of its vectors less the
+    combinations ``exclude`` names, and each ``include`` entry that is a job of its own (all
+    of them without vectors; with vectors, an entry is counted as extending one: an
+    estimate that never counts more jobs than GitHub makes). 0 for an expression or none."""
+    if not isinstance(matrix, dict):
+        return 0
+    vectors = [v for k, v in matrix.items() if k not in ("include", "exclude")]
+    include = matrix.get("include")
+    added = len(include) if isinstance(include, list) else 0
+    if not vectors:
+        return added
+    made = 1
+    for v in vectors:
+        if not isinstance(v, list):
+            return 0  # an expression: known only when the run starts
+        made *= len(v)
+    exclude = matrix.get("exclude")
+    return max(0, made - (len(exclude) if isinstance(exclude, list) else 0))

@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 import shlex
 from dataclasses import dataclass
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from compiler import __version__
+from compiler.backends.github import validate
 from compiler.backends.github.actions import ACTIONS
 from compiler.backends.render import Raw
 from compiler.ir import Environment, Gate, Model, Spec, Tier
@@ -282,6 +283,36 @@ def testing_view(r: Resolved) -> TestingView | None:
         return None
     return {"test_jobs": test_jobs, "datasets": datasets, "benchmark_jobs": benchmark_jobs,
             "cloud": cloud(r, [d["uri"] for d in datasets])}  # fmt: skip
+
+
+# GitHub Actions limits: a matrix makes at most 256 jobs in a run, and a workflow file of
+# more than 500 KB starts no runs at all (validate.py reports either: SS807).
+MATRIX_JOBS = validate.MATRIX_JOBS
+WORKFLOW_BYTES = validate.WORKFLOW_BYTES
+
+
+def testing_parts(r: Resolved, view: TestingView, parts: int) -> list[tuple[str, dict[str, Any]]]:
+    """The testing workflow in ``parts`` files (``testing.yml``, ``testing-2.yml``, ...), each
+    with a contiguous share of the models (a model's tests and benchmarks together: the
+    benchmarks need the tests) and of the datasets; their names and concurrency groups
+    are their own (one group would cancel the others). One part is ``view`` itself."""
+    jobs = [*view["test_jobs"], *view["benchmark_jobs"]]
+    models = list(dict.fromkeys(j["model"] for j in jobs))
+    datasets = view["datasets"]
+    out: list[tuple[str, dict[str, Any]]] = []
+    for i in range(parts):
+        share = set(models[len(models) * i // parts : len(models) * (i + 1) // parts])
+        data = datasets[len(datasets) * i // parts : len(datasets) * (i + 1) // parts]
+        suffix = f"-{i + 1}" if i else ""
+        part: dict[str, Any] = {
+            "test_jobs": [j for j in view["test_jobs"] if j["model"] in share],
+            "datasets": data,
+            "benchmark_jobs": [j for j in view["benchmark_jobs"] if j["model"] in share],
+            "cloud": view["cloud"] if parts == 1 else cloud(r, [d["uri"] for d in data]),
+            "part": Raw(suffix),
+        }
+        out.append((f"testing{suffix}.yml", part))
+    return out
 
 
 def gate_file(gate: Gate) -> str:
