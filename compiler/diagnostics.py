@@ -153,6 +153,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "SS730": (Severity.WARNING, "canary latency analysis uses a stricter quantile"),
     "SS731": (Severity.WARNING, "no Argo CD Applications without a repository"),
     "SS732": (Severity.ERROR, "no Triton container image for the pinned version"),
+    "SS733": (Severity.WARNING, "an environment has more objects than one Argo CD Application holds well"),
     "SS820": (Severity.ERROR, "template failed to render"),
     "SS901": (Severity.ERROR, "generated file was edited by hand"),
     "SS902": (Severity.ERROR, "file not owned by shipspec is in the way"),

@@ -134,7 +134,7 @@ def render(
         for result, _ in started:
             if not isinstance(result, list):
                 result.close()  # no-op once finished; stops workers after an error
-    files.extend(kustomize.assemble(files, units))
+    files.extend(kustomize.assemble(files, units, sink))
     return sorted(files, key=lambda f: f.path), sink
 
 

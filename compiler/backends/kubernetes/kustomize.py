@@ -66,7 +66,16 @@ def _yaml(doc: dict[str, Any], units: Units | None) -> str:
     return text
 
 
-def assemble(files: Sequence[OutputFile], units: Units | None = None) -> list[OutputFile]:
+# Argo CD keeps each managed object's status in the Application (status.resources, and again
+# in a sync's result: a few hundred bytes an object), and the Application is one etcd value
+# (1.5 MiB by default): one of about 3,000 objects stops syncing ("etcdserver: request is too
+# large"; argo-cd#14486). Each deploy/<dir> is one Application (backends/argocd).
+APPLICATION_OBJECTS = 2000
+
+
+def assemble(files: Sequence[OutputFile], units: Units | None = None, sink: Sink | None = None) -> list[OutputFile]:
+    """Each directory's kustomization (and SS733 into ``sink`` for a directory of more objects
+    than one Argo CD Application holds well: ``APPLICATION_OBJECTS``)."""
     resources: dict[str, list[str]] = defaultdict(list)
     rollouts: set[str] = set()
     namespaces: dict[str, str] = {}
@@ -89,6 +98,22 @@ def assemble(files: Sequence[OutputFile], units: Units | None = None) -> list[Ou
             base = rel.rsplit("/", 1)[-1]
             generators[top][f.config_map].append(f"{base}={rel}")
         sources.setdefault(top, f.source)
+    if sink is not None:
+        objects: dict[str, int] = defaultdict(int)
+        for f in files:
+            top = _top_dir(f.path)
+            if top is not None:
+                objects[top] += len(f.documents)
+        for top in sorted(objects):
+            n = objects[top] + len(generators[top])  # a generator makes one ConfigMap
+            if n > APPLICATION_OBJECTS:
+                sink.report(
+                    "SS733",
+                    f"{top}: {n} objects in one Argo CD Application, which records each one's status; "
+                    "past about 3,000 it outgrows what etcd stores (1.5 MiB) and stops syncing",
+                    sources[top],
+                    hint="serve the models of this environment in more than one environment",
+                )
     out = []
     for top in sorted(resources.keys() | generators.keys()):
         doc: dict[str, object] = {

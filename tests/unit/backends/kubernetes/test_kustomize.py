@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import yaml
 
+from compiler.backends.base import OutputFile
 from compiler.backends.kubernetes import kustomize as kz
+from compiler.diagnostics import Sink, Span
 from tests.support.k8s_support import triton_files
 
 
@@ -20,3 +22,35 @@ def test_assembled_kustomization_names_generators_in_the_pods_namespace() -> Non
     }
     assert "deploy/prod/kustomizeconfig/rollout.yaml" in out
     assert "kustomizeconfig/rollout.yaml" not in doc["resources"]
+
+
+def _objects(n: int, top: str = "deploy/prod", generated: int = 0) -> list[OutputFile]:
+    span = Span.point("t.ship")
+    files = [
+        OutputFile(
+            f"{top}/cm-{i}.yaml",
+            "",
+            span,
+            documents=({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"cm-{i}"}},),
+        )
+        for i in range(n)
+    ]
+    made = [f"{top}/models/m{i}/config.pbtxt" for i in range(generated)]
+    files += [OutputFile(path, "", span, "pbtxt", config_map=f"m{i}") for i, path in enumerate(made)]
+    return files
+
+
+def test_an_environment_past_what_one_argo_cd_application_holds_is_warned() -> None:
+    """Argo CD records every object's status in its Application, one etcd value (1.5 MiB):
+    past about 3,000 objects it stops syncing. SS733 warns above 2,000, counting the
+    ConfigMaps the generators make."""
+    sink = Sink()
+    kz.assemble(_objects(2000), None, sink)
+    assert sink.items == []
+    kz.assemble(_objects(1999, generated=2), None, sink)
+    (warning,) = sink.items
+    assert warning.code == "SS733"
+    assert warning.message.startswith("deploy/prod: 2001 objects in one Argo CD Application")
+    sink = Sink()
+    kz.assemble(_objects(1500) + _objects(1500, "deploy/staging"), None, sink)
+    assert sink.items == []
