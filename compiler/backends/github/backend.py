@@ -74,17 +74,20 @@ class _Backend:
         """The testing workflow, in as many files as GitHub's limits ask (``views.testing_parts``):
         no matrix of more than ``MATRIX_JOBS`` datasets, no file over ``WORKFLOW_BYTES``. One
         file for all but the largest specs."""
-        parts = max(1, -(-len(testing["datasets"]) // views.MATRIX_JOBS))
+        least = max(1, -(-len(testing["datasets"]) // views.MATRIX_JOBS))
+        # At most a model a part (more would leave a part with no job): a file still too large
+        # then is SS807's to report.
+        most = max(least, len({j["model"] for j in [*testing["test_jobs"], *testing["benchmark_jobs"]]}))
+        parts = least
         while True:
             made = [
                 self._workflow(ctx, name, "testing.yml.j2", origin, {**base, **view})
                 for name, view in views.testing_parts(ctx.resolved, testing, parts)
             ]
             largest = max(len(f.text.encode()) for f in made)
-            jobs = len(testing["test_jobs"]) + len(testing["benchmark_jobs"])
-            if largest <= views.WORKFLOW_BYTES or parts >= max(jobs, 1):
-                return made  # (a file still too large is SS807's to report)
-            parts = max(parts + 1, -(-parts * largest // (views.WORKFLOW_BYTES * 9 // 10)))
+            if largest <= views.WORKFLOW_BYTES or parts >= most:
+                return made
+            parts = min(most, max(parts + 1, -(-parts * largest // (views.WORKFLOW_BYTES * 9 // 10))))
 
     @staticmethod
     def _workflow(ctx: RenderContext, name: str, template: str, source: Span, view: Mapping[str, object]) -> OutputFile:

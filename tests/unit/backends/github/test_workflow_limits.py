@@ -145,3 +145,16 @@ def test_matrix_jobs(matrix: object, jobs: int) -> None:
 def test_the_limits_are_the_same_in_the_renderer_and_the_check() -> None:
     assert (views.MATRIX_JOBS, views.WORKFLOW_BYTES) == (github_validate.MATRIX_JOBS, github_validate.WORKFLOW_BYTES)
     assert (github_validate.MATRIX_JOBS, github_validate.WORKFLOW_BYTES) == (256, 500_000)
+
+
+def test_no_part_is_left_without_a_job(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A limit no split can meet: a model a part, each with its jobs (the rest is SS807's)."""
+    monkeypatch.setattr(views, "WORKFLOW_BYTES", 500)
+    checked = check_loaded(load_text(_fleet_with_tests(["m_a", "m_b", "m_c"]), "t.ship"))
+    files, _ = render(checked, Templates.load(), only=("github",))
+    parts = {f.path.rsplit("/", 1)[1]: sorted(yaml.safe_load(f.text)["jobs"]) for f in files if "/testing" in f.path}
+    assert parts == {
+        "testing.yml": ["benchmarks-m-a", "tests-m-a"],
+        "testing-2.yml": ["benchmarks-m-b", "tests-m-b"],
+        "testing-3.yml": ["benchmarks-m-c", "tests-m-c"],
+    }
