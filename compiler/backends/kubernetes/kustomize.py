@@ -69,7 +69,9 @@ def _yaml(doc: dict[str, Any], units: Units | None) -> str:
 # Argo CD keeps each managed object's status in the Application (status.resources, and again
 # in a sync's result: a few hundred bytes an object), and the Application is one etcd value
 # (1.5 MiB by default): one of about 3,000 objects stops syncing ("etcdserver: request is too
-# large"; argo-cd#14486). Each deploy/<dir> is one Application (backends/argocd).
+# large"; argo-cd#14486). And it builds the directory with one kustomize run, which grows
+# faster than the objects (bench/kustomize_scale.py: 19 s at 2,800, 111 s at 5,600) against
+# Argo CD's 60-90 s for manifest generation. Each deploy/<dir> is one Application.
 APPLICATION_OBJECTS = 2000
 
 
@@ -109,8 +111,9 @@ def assemble(files: Sequence[OutputFile], units: Units | None = None, sink: Sink
             if n > APPLICATION_OBJECTS:
                 sink.report(
                     "SS733",
-                    f"{top}: {n} objects in one Argo CD Application, which records each one's status; "
-                    "past about 3,000 it outgrows what etcd stores (1.5 MiB) and stops syncing",
+                    f"{top}: {n} objects in one Argo CD Application, which records each one's status "
+                    "(past about 3,000, more than etcd stores) and builds them with one kustomize run "
+                    "(past about 4,000, longer than Argo CD waits): it stops syncing",
                     sources[top],
                     hint="serve the models of this environment in more than one environment",
                 )
