@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from compiler.backends.base import OutputFile, RenderContext, any_version
+from compiler.backends.github import validate as limits
 from compiler.backends.github import views
 from compiler.backends.github.codeowners import codeowners_lines
 from compiler.backends.github.validate import validate_actionlint_config, validate_workflow
@@ -72,9 +73,9 @@ class _Backend:
         self, ctx: RenderContext, base: Mapping[str, object], testing: views.TestingView, origin: Span
     ) -> list[OutputFile]:
         """The testing workflow, in as many files as GitHub's limits ask (``views.testing_parts``):
-        no matrix of more than ``MATRIX_JOBS`` datasets, no file over ``WORKFLOW_BYTES``. One
+        no matrix of more than ``limits.MATRIX_JOBS`` datasets, no file over ``limits.WORKFLOW_BYTES``. One
         file for all but the largest specs."""
-        least = max(1, -(-len(testing["datasets"]) // views.MATRIX_JOBS))
+        least = max(1, -(-len(testing["datasets"]) // limits.MATRIX_JOBS))
         # At most a model a part (more would leave a part with no job): a file still too large
         # then is SS807's to report.
         most = max(least, len({j["model"] for j in [*testing["test_jobs"], *testing["benchmark_jobs"]]}))
@@ -84,10 +85,10 @@ class _Backend:
                 self._workflow(ctx, name, "testing.yml.j2", origin, {**base, **view})
                 for name, view in views.testing_parts(ctx.resolved, testing, parts)
             ]
-            largest = max(len(f.text.encode()) for f in made)
-            if largest <= views.WORKFLOW_BYTES or parts >= most:
+            largest = max(limits.written_size(f) for f in made)
+            if largest <= limits.WORKFLOW_BYTES or parts >= most:
                 return made
-            parts = min(most, max(parts + 1, -(-parts * largest // (views.WORKFLOW_BYTES * 9 // 10))))
+            parts = min(most, max(parts + 1, -(-parts * largest // (limits.WORKFLOW_BYTES * 9 // 10))))
 
     @staticmethod
     def _workflow(ctx: RenderContext, name: str, template: str, source: Span, view: Mapping[str, object]) -> OutputFile:

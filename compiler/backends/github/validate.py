@@ -18,6 +18,7 @@ import yaml
 
 from compiler.backends.base import OutputFile
 from compiler.diagnostics import Sink
+from compiler.output import StoredFile, file_bytes
 from compiler.serialize import load
 
 
@@ -91,16 +92,23 @@ def validate_actionlint_config(f: OutputFile, sink: Sink) -> None:
         sink.report("SS805", f"{f.path}: expected self-hosted-runner.labels, a list of strings", f.source)
 
 
-# GitHub Actions limits (its "Actions limits" reference; views.MATRIX_JOBS, WORKFLOW_BYTES).
+# GitHub Actions limits (its "Actions limits" reference): a matrix makes at most 256 jobs in a
+# run, and a workflow file of more than 500 KB starts no runs at all. The testing workflow is
+# split to stay within them (backend._testing); any other workflow past one is SS807.
 MATRIX_JOBS = 256
 WORKFLOW_BYTES = 500_000
+
+
+def written_size(f: OutputFile) -> int:
+    """The bytes of ``f`` as written (header included), without reading a spooled text back."""
+    return f.size if isinstance(f, StoredFile) else len(file_bytes(f))
 
 
 def validate_workflow(f: OutputFile, sink: Sink) -> None:
     """SS805 when a workflow is not YAML; SS802 when it fails the workflow schema; SS807 when
     it passes a GitHub Actions limit (a file over ``WORKFLOW_BYTES`` starts no runs, a
     matrix of more than ``MATRIX_JOBS`` jobs fails)."""
-    size = len(f.text.encode())
+    size = written_size(f)
     if size > WORKFLOW_BYTES:
         sink.report(
             "SS807",

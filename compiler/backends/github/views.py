@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any, TypedDict
 
 from compiler import __version__
-from compiler.backends.github import validate
 from compiler.backends.github.actions import ACTIONS
 from compiler.backends.render import Raw
 from compiler.ir import Environment, Gate, Model, Spec, Tier
@@ -283,12 +282,6 @@ def testing_view(r: Resolved) -> TestingView | None:
         return None
     return {"test_jobs": test_jobs, "datasets": datasets, "benchmark_jobs": benchmark_jobs,
             "cloud": cloud(r, [d["uri"] for d in datasets])}  # fmt: skip
-
-
-# GitHub Actions limits: a matrix makes at most 256 jobs in a run, and a workflow file of
-# more than 500 KB starts no runs at all (validate.py reports either: SS807).
-MATRIX_JOBS = validate.MATRIX_JOBS
-WORKFLOW_BYTES = validate.WORKFLOW_BYTES
 
 
 def testing_parts(r: Resolved, view: TestingView, parts: int) -> list[tuple[str, dict[str, Any]]]:

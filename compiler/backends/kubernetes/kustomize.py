@@ -83,12 +83,14 @@ def assemble(files: Sequence[OutputFile], units: Units | None = None, sink: Sink
     namespaces: dict[str, str] = {}
     generators: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     sources: dict[str, Span] = {}
+    objects: dict[str, int] = defaultdict(int)  # what Argo CD manages, but generated ConfigMaps
     for f in files:
         top = _top_dir(f.path)
         if top is None:
             continue
         rel = f.path[len(top) + 1 :]
         if f.documents:
+            objects[top] += len(f.documents)
             resources[top].append(rel)
             if _has_rollout(f):
                 rollouts.add(top)
@@ -101,12 +103,7 @@ def assemble(files: Sequence[OutputFile], units: Units | None = None, sink: Sink
             generators[top][f.config_map].append(f"{base}={rel}")
         sources.setdefault(top, f.source)
     if sink is not None:
-        objects: dict[str, int] = defaultdict(int)
-        for f in files:
-            top = _top_dir(f.path)
-            if top is not None:
-                objects[top] += len(f.documents)
-        for top in sorted(objects):
+        for top in sorted(objects.keys() | generators.keys()):
             n = objects[top] + len(generators[top])  # a generator makes one ConfigMap
             if n > APPLICATION_OBJECTS:
                 sink.report(
