@@ -20,7 +20,9 @@ from tests.support.noexec import (  # noqa: F401  (pytest hooks, registered by b
     pytest_runtest_protocol,
     pytest_runtest_setup,
     pytest_runtest_teardown,
+    pytest_sessionfinish,
     pytest_terminal_summary,
+    pytest_testnodedown,
     pytest_unconfigure,
 )
 

@@ -107,7 +107,10 @@ def _outcomes(junit: Path) -> dict[str, tuple[str, str]]:
     return out
 
 
-def test_the_guard_refuses_every_way_to_start_a_program(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["one-process", "xdist-workers"])
+def test_the_guard_refuses_every_way_to_start_a_program(tmp_path: Path, workers: list[str]) -> None:
+    # scripts/test runs the suite in xdist workers: the guard must refuse there too, and the
+    # controller's summary must count what every worker saw.
     (tmp_path / "test_probes.py").write_text(PROBES)
     (tmp_path / "pytest.ini").write_text("[pytest]\nmarkers =\n    realtools: starts programs\n")
     r = subprocess.run(
@@ -125,6 +128,7 @@ def test_the_guard_refuses_every_way_to_start_a_program(tmp_path: Path) -> None:
             "-c",
             str(tmp_path / "pytest.ini"),
             f"--junitxml={tmp_path / 'junit.xml'}",
+            *workers,
             str(tmp_path / "test_probes.py"),
         ],
         cwd=ROOT,

@@ -100,6 +100,20 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
     return (yield from _guarded(item))
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    # An xdist worker's counts travel to the controller, which writes the one summary.
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["noexec_seen"] = list(session.config.stash.get(_SEEN_KEY, [0, 0]))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    seen = node.config.stash[_SEEN_KEY]
+    for i, n in enumerate(getattr(node, "workeroutput", {}).get("noexec_seen", [0, 0])):
+        seen[i] += n
+
+
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     guarded, refused = config.stash.get(_SEEN_KEY, [0, 0])
     terminalreporter.write_line(
