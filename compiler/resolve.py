@@ -129,7 +129,10 @@ class Placement(Record):
         """What this model's pod needs to load every model in ``pod_models``: cpu
         and memory summed (each model's instances run in the one container), and
         the most GPUs any of them asks for (Triton's KIND_GPU instances share the
-        devices the pod sees). None when no model in the pod declares resources."""
+        devices the pod sees), none in development, where every instance runs on CPU
+        (``uses_gpu``): a GPU there would sit idle, and a development quota of no
+        GPUs (the default) makes the API server refuse the pod. None when no model in
+        the pod declares resources."""
         declared = [p.resources for p in self.pod_models if p.resources is not None]
         if not declared:
             return None
@@ -141,7 +144,7 @@ class Placement(Record):
             span,
             cpu=round(sum(cpus), 6) if cpus else None,
             memory=sum(memories) if memories else None,
-            gpu=max(r.gpu for r in declared),
+            gpu=max(r.gpu for r in declared) if self.env.tier is not ir.Tier.DEVELOPMENT else 0,
             storage=sum(storages) if storages else None,
         )
 

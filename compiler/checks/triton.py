@@ -305,7 +305,7 @@ def check_targets(r: Resolved, sink: Sink) -> None:
             if res and res.gpu > 0 and not placed.uses_gpu:
                 sink.report(
                     "SS711",
-                    f"'{model.name}' asks for {res.gpu} GPU(s) but runs CPU instances in "
-                    f"development environment '{env.name}'",
+                    f"'{model.name}' asks for {res.gpu} GPU(s) but runs CPU instances, in a pod "
+                    f"that asks for none, in development environment '{env.name}'",
                     res.span,
                 )

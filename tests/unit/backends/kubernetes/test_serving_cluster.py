@@ -414,3 +414,45 @@ def test_models_with_a_latency_sla_scale_on_queue_time_through_keda() -> None:
     assert (so["minReplicaCount"], so["maxReplicaCount"]) == (3, 12)
     # Without a latency SLA there is no budget to derive a queue target from: CPU only.
     assert "deploy/staging/horizontalpodautoscaler-fraud-detector.yaml" in hpas
+
+
+# -- a GPU model in development ------------------------------------------------------
+
+DEV_GPU = (
+    MINIMAL.replace(
+        "environment staging {",
+        'environment dev {\n  tier development\n  namespace "ml-dev"\n}\n\nenvironment staging {',
+    )
+    .replace("resources { cpu 1  memory 1Gi }", "resources { cpu 1  memory 1Gi  gpu 1 }")
+    .replace("serve in staging, prod", "serve in dev, staging, prod")
+    .replace('  namespace "ml-staging"\n', '  namespace "ml-staging"\n  toleration "nvidia.com/gpu"\n')
+    .replace('  gateway "istio-ingress"\n', '  gateway "istio-ingress"\n  toleration "nvidia.com/gpu"\n')
+)
+
+
+def _gpus_requested(pod: dict[str, Any]) -> int:
+    """What the ResourceQuota admission counts as ``requests.nvidia.com/gpu`` for a pod: an
+    extended resource's request defaults to its limit (requests may not differ), and the pod
+    needs the larger of its containers' sum and any one init container's."""
+
+    def of(c: dict[str, Any]) -> int:
+        res = c.get("resources", {})
+        return int(res.get("requests", {}).get("nvidia.com/gpu", res.get("limits", {}).get("nvidia.com/gpu", 0)))
+
+    containers = sum(of(c) for c in pod.get("containers", []))
+    return max([containers, *(of(c) for c in pod.get("initContainers", []))])
+
+
+def test_a_gpu_model_in_development_runs_on_cpu_in_a_pod_that_asks_for_no_gpu() -> None:
+    objects, diags = rendered(DEV_GPU)
+    assert "SS711" in [d.code for d in diags]
+    quota = objects["deploy/dev/resourcequota-quota.yaml"]["spec"]["hard"]
+    assert quota["requests.nvidia.com/gpu"] == "0"  # the development default
+    dev = objects["deploy/dev/deployment-clf.yaml"]["spec"]["template"]["spec"]
+    # Triton runs CPU instances there; a GPU in the pod would sit idle, and the quota above
+    # makes the API server refuse a pod that asks for one.
+    assert _gpus_requested(dev) == 0
+    assert "nodeSelector" not in dev and "tolerations" not in dev
+    staging = objects["deploy/staging/deployment-clf.yaml"]["spec"]["template"]["spec"]
+    assert _gpus_requested(staging) == 1
+    assert staging["tolerations"] == [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
