@@ -98,6 +98,10 @@ gate preprod -> prod for m{i:05d} {{
 """
 
 
+DEV_QUOTA = "quota { cpu 64  memory 256Gi }"
+assert DEV_QUOTA in HEADER
+
+
 def model_text(i: int) -> str:
     envs = "dev, staging, preprod, prod" if i % 4 == 0 else "staging, preprod, prod"
     return MODEL.format(i=i, team=i % 10, width=16 + i % 48, envs=envs)
@@ -106,7 +110,11 @@ def model_text(i: int) -> str:
 def generate(root: Path, models: int) -> Path:
     specs = root / "specs"
     (specs / "models").mkdir(parents=True, exist_ok=True)
-    (specs / "platform.ship").write_text(HEADER)
+    # The development quota admits every dev pod (a model of 1 CPU and 2Gi, every fourth
+    # model) with room for a rolling update (SS527): HEADER's up to 128 models.
+    dev = (models + 3) // 4
+    quota = f"quota {{ cpu {max(64, 2 * dev)}  memory {max(256, 4 * dev)}Gi }}"
+    (specs / "platform.ship").write_text(HEADER.replace(DEV_QUOTA, quota))
     for i in range(models):
         (specs / "models" / f"m{i:05d}.ship").write_text(model_text(i))
     return specs

@@ -149,6 +149,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "SS524": (Severity.WARNING, "canary weight Argo Rollouts cannot split by replica counts"),
     "SS525": (Severity.WARNING, "shared checkpoint volume without a storage class"),
     "SS526": (Severity.WARNING, "production image pinned by tag only"),
+    "SS527": (Severity.ERROR, "namespace quota cannot admit the pods rendered into it"),
     "SS620": (Severity.WARNING, "shadow traffic mirrors nothing"),
     "SS730": (Severity.WARNING, "canary latency analysis uses a stricter quantile"),
     "SS731": (Severity.WARNING, "no Argo CD Applications without a repository"),

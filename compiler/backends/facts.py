@@ -15,7 +15,8 @@ from typing import Any
 def facts(doc: Any) -> Any:
     """What of a rendered object the policy checks (``kubernetes/policy.py``) and the
     kustomization read (kind, apiVersion, name, namespace, pod security settings, env
-    names, labels, spread, selectors and scaling targets), and nothing else (issue 16:
+    names, labels, spread, selectors and scaling targets, and what the quota admission
+    counts: resources, replicas, update strategy, quotas and limit ranges), and nothing else (issue 16:
     loading whole documents was 95 % of loading the memo). Values are copied as found,
     odd types included, so the checks decide the same on this as on the document."""
     if not isinstance(doc, dict):
@@ -30,14 +31,32 @@ def facts(doc: Any) -> Any:
     if not isinstance(spec, dict):
         out["spec"] = spec
         return out
-    kept = _pick(spec, "podSelector", "policyTypes", "selector", "scaleTargetRef", "minReplicas", "minReplicaCount")
+    kept = _pick(
+        spec,
+        "podSelector",
+        "policyTypes",
+        "selector",
+        "scaleTargetRef",
+        "minReplicas",
+        "minReplicaCount",
+        # What the quota admission counts (kubernetes/quota.py).
+        "replicas",
+        "parallelism",
+        "strategy",
+        "hard",
+        "limits",
+    )
     if "template" in spec:
         kept["template"] = _template(spec["template"])
     if "pytorchReplicaSpecs" in spec:
         replicas = spec["pytorchReplicaSpecs"]
         kept["pytorchReplicaSpecs"] = (
             {
-                name: ({"template": _template(r["template"])} if "template" in r else {}) if isinstance(r, dict) else r
+                name: (
+                    {**_pick(r, "replicas"), **({"template": _template(r["template"])} if "template" in r else {})}
+                    if isinstance(r, dict)
+                    else r
+                )
                 for name, r in replicas.items()
             }
             if isinstance(replicas, dict)
@@ -74,7 +93,7 @@ def _template(template: Any) -> Any:
 def _container(c: Any) -> Any:
     if not isinstance(c, dict):
         return c
-    kept = _pick(c, "name", "securityContext")
+    kept = _pick(c, "name", "securityContext", "resources")
     if "env" in c:
         env = c["env"]
         if isinstance(env, list):

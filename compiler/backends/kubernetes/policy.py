@@ -5,7 +5,8 @@ cannot quietly drop them): every pod runs non-root with a read-only root
 filesystem, all capabilities dropped and the RuntimeDefault seccomp profile,
 without a service account token; secrets arrive only through secretKeyRef; and
 every production workload has a PodDisruptionBudget, zone spread, a
-NetworkPolicy, an HPA of at least two replicas and a default-deny namespace.
+NetworkPolicy, an HPA of at least two replicas and a default-deny namespace; and
+a namespace's ResourceQuota admits its pods (``quota.py``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from compiler import ir
+from compiler.backends.kubernetes.quota import verify_quota
 from compiler.diagnostics import Sink, Span
 from compiler.resolve import namespace
 
@@ -86,6 +88,8 @@ def verify_objects(spec: ir.Spec, files: Iterable[Any], sink: Sink) -> None:
     for env in spec.environments:
         if env.tier is ir.Tier.PRODUCTION:
             _verify_production(namespace(env), by_ns.get(namespace(env), []), sink)
+    for ns, objects in sorted(by_ns.items()):
+        verify_quota(ns, objects, sink)
 
 
 class _Selecting:
