@@ -1,10 +1,12 @@
 """The generated rules against real components: a real tritonserver serves a
 stand-in that fails every 4th request, a real prometheus on loopback scrapes
 it with the generated rules file loaded, and the recording rules must report
-an error ratio of 25% within a bounded wait."""
+an error ratio of 25% within a bounded wait; every panel of the model's rendered
+Grafana dashboard then has data."""
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Callable
@@ -12,6 +14,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import pytest
+import yaml
 
 from compiler.backends.render import Templates
 from compiler.pipeline import render, validate
@@ -123,3 +126,13 @@ def test_recording_rules_report_the_error_ratio_of_a_real_triton(tmp_path: Path)
             assert p99 is not None and 0 < p99 < 5
             queue = _eventually(lambda: _value(prom.query('model:queue_time_seconds:mean5m{model="scorer"}')))
             assert queue is not None and queue >= 0
+            # Grafana shows what the rendered dashboard's panels query: every one has data.
+            dashboard = yaml.safe_load((env / "monitoring" / "dashboard-scorer.yaml").read_text())
+            queries = [
+                t["expr"]
+                for board in dashboard["data"].values()
+                for panel in json.loads(board)["panels"]
+                for t in panel.get("targets", [])
+            ]
+            empty = [q for q in queries if _eventually(lambda q=q: prom.query(q) or None) is None]
+            assert queries and empty == [], empty
