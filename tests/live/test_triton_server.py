@@ -8,6 +8,7 @@ dimension. A broken config is refused by both our checker and the server.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -46,9 +47,50 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.parametrize("env", ["dev", "preprod", "prod", "staging"])
 def test_every_model_ready_and_answers(rendered: Path, tmp_path: Path, env: str) -> None:
+    _serve_and_answer(rendered / "deploy" / env / "triton", tmp_path, env)
+
+
+# The other golden cases whose model repositories no other live test loads (specs/ is the
+# example's; triton-features has tests/live/test_triton_features.py).
+OTHER_CASES = ("github-promotion", "k8s-gitops", "monitoring-histogram")
+CASE_ENVS = [
+    (case, triton.parent.name)
+    for case in OTHER_CASES
+    for triton in sorted((ROOT / "golden" / case / "expected" / "deploy").glob("*/triton"))
+]
+
+
+@pytest.fixture(scope="module")
+def golden_rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    out = {}
+    for case in OTHER_CASES:
+        source = ROOT / "golden" / case / "specs"
+        dest = tmp_path_factory.mktemp(case) / "specs"
+        if not any('triton "' in p.read_text() for p in source.rglob("*.ship")):
+            # Unpinned, it targets the current release: pin one for server_specs to re-pin.
+            shutil.copytree(source, dest.parent / "unpinned")
+            for path in (dest.parent / "unpinned").rglob("*.ship"):
+                text = path.read_text()
+                path.write_text(re.sub(r"^(project \w+ \{)$", r'\1\n  triton "2.51.0"', text, count=1, flags=re.M))
+            source = dest.parent / "unpinned"
+        specs = server_specs(source, dest)
+        out[case] = tmp_path_factory.mktemp(f"{case}-out")
+        render_triton(specs, out[case])
+    return out
+
+
+@pytest.mark.parametrize(("case", "env"), CASE_ENVS, ids=[f"{c}-{e}" for c, e in CASE_ENVS])
+def test_every_golden_case_loads_and_answers(
+    golden_rendered: dict[str, Path], tmp_path: Path, case: str, env: str
+) -> None:
+    _serve_and_answer(golden_rendered[case] / "deploy" / env / "triton", tmp_path, env)
+
+
+def _serve_and_answer(source: Path, tmp_path: Path, env: str) -> None:
+    """Every model of ``source`` (a rendered environment's model repository) becomes ready in a
+    real server, with stand-in backends, and answers one inference as its config declares."""
     import tritonclient.http as httpclient
 
-    source = rendered / "deploy" / env / "triton"
     repo = standin_repository(source, tmp_path / "repo")
     names = sorted(p.name for p in source.iterdir())
     # Verbose logging in production shows that every rendered warmup sample really runs.
