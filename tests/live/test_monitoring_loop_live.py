@@ -3,15 +3,17 @@ feature logs -> ``shipspec drift`` -> Pushgateway -> Prometheus (the rendered
 rules) -> the drift alert -> Alertmanager (the rendered configuration) ->
 ``shipspec relay`` -> a stand-in for the GitHub API, which must receive
 exactly the ``repository_dispatch`` the retrain workflow listens for.
-Unshifted logs raise no alert. Test-only changes: the monitor's window is 1s
-and Alertmanager's group waits are 1s (the rendered 30s would only slow the
-test); the relay's URL points at its loopback port."""
+Unshifted logs raise no alert. ``shipspec drift`` runs with the rendered CronJob's
+arguments. Test-only changes: the monitor's window is 1s and Alertmanager's group
+waits are 1s (the rendered 30s would only slow the test); the relay's and the
+Pushgateway's URLs point at their loopback ports."""
 
 from __future__ import annotations
 
 import csv
 import os
 import random
+import re
 import subprocess
 import sys
 import time
@@ -136,24 +138,28 @@ def test_shifted_feature_logs_reach_the_retrain_workflow_and_unshifted_do_not(tm
                     alertmanager=am.url.removeprefix("http://"),
                 ) as prom,
             ):
-                drift_args = [
-                    "drift",
-                    "scorer",
-                    str(tmp_path / "spec.ship"),
-                    "--env",
-                    "prod",
-                    "--pushgateway",
-                    gateway.url,
-                ]
+                # What the rendered CronJob runs: its args, $(FEATURE_LOGS) expanded as the kubelet
+                # expands it from the ConfigMap, the Pushgateway's service name on loopback.
+                cron = yaml.safe_load(out["deploy/observability/monitoring/cronjob-drift-scorer-prod.yaml"])
+                (container,) = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+                (feature_logs,) = container["env"]
+                assert feature_logs["valueFrom"]["configMapKeyRef"]["key"] == "scorer.prod"
+                pushgateway = container["args"].index("--pushgateway") + 1
+
+                def drift_args(current: Path) -> list[str]:
+                    expand = {feature_logs["name"]: str(current)}
+                    args = [re.sub(r"\$\((\w+)\)", lambda m: expand[m[1]], a) for a in container["args"]]
+                    return [*args[:pushgateway], gateway.url, *args[pushgateway + 1 :]]
+
                 # Unshifted: the metric arrives, the rule evaluates it, nothing fires.
-                assert main([*drift_args, "--current", str(_csv(tmp_path / "same.csv", 2000, 0.0, 2))]) == 0
+                assert main(drift_args(_csv(tmp_path / "same.csv", 2000, 0.0, 2))) == 0
                 sel = 'shipspec_model_feature_drift{namespace="ml-prod", model="scorer", statistic="psi"}'
                 got = eventually(lambda: prom.query(sel), WAIT)
                 assert got and all(float(s["value"][1]) < 0.2 for s in got), got
                 time.sleep(4)  # several 1s evaluations of a 1s `for:`
                 assert prom.firing("ModelDrift") == [] and github.received() == []
                 # Shifted by one standard deviation: PSI well above 0.2.
-                assert main([*drift_args, "--current", str(_csv(tmp_path / "shifted.csv", 2000, 10.0, 3))]) == 0
+                assert main(drift_args(_csv(tmp_path / "shifted.csv", 2000, 10.0, 3))) == 0
                 assert eventually(lambda: prom.firing("ModelDrift"), WAIT), prom.log_tail()
                 assert eventually(github.received, WAIT), am.log_tail()
                 time.sleep(3)  # a second dispatch would be a bug (group_interval 1s)
