@@ -436,7 +436,7 @@ def _per_model(
     ServiceMonitor and its dashboard's ConfigMap."""
     env, model, sla = placed.env, placed.model, placed.sla
     name = k8s_name(model.name)
-    gpu = placed.gpu > 0
+    gpu = placed.uses_gpu  # not in development, where the model runs on CPU in a pod without GPUs
     version = project.triton_version
     budget = sla is not None and (
         availability_objective(sla) is not None or (has_histograms(version) and bool(sla.latency))

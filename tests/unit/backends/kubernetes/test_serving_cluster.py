@@ -456,3 +456,6 @@ def test_a_gpu_model_in_development_runs_on_cpu_in_a_pod_that_asks_for_no_gpu() 
     staging = objects["deploy/staging/deployment-clf.yaml"]["spec"]["template"]["spec"]
     assert _gpus_requested(staging) == 1
     assert staging["tolerations"] == [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
+    # Nor does its dashboard chart GPU utilisation there: no GPU reports any.
+    dashboards = {env: json.dumps(objects[f"deploy/{env}/monitoring/dashboard-clf.yaml"]) for env in ("dev", "staging")}
+    assert "nv_gpu_utilization" not in dashboards["dev"] and "nv_gpu_utilization" in dashboards["staging"]
