@@ -54,3 +54,51 @@ def test_the_queue_trigger_measures_mean_queue_seconds(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     # Below the threshold (12.5 ms for p99 < 50 ms): KEDA would not scale up at this load.
     assert 0.01 < float(queue["metadata"]["threshold"])
+
+
+GPU_SCALERS = sorted(
+    path.relative_to(GOLDEN)
+    for path in GOLDEN.glob("*/expected/deploy/*/scaledobject-*.yaml")
+    if "gpu-utilisation" in path.read_text()
+)
+
+
+@pytest.mark.parametrize("path", GPU_SCALERS, ids=[p.parts[0] for p in GPU_SCALERS])
+def test_the_gpu_trigger_averages_its_own_pods_in_the_unit_of_its_threshold(tmp_path: Path, path: Path) -> None:
+    """Triton's nv_gpu_utilization is a fraction (0.0-1.0) per GPU, labelled with the pod (not
+    the model): the trigger must average only its workload's pods, ``<name>-<hash>-<id>``, and
+    compare the fraction against a threshold that is a fraction too."""
+    so = yaml.safe_load((GOLDEN / path).read_text())
+    (gpu,) = [t for t in so["spec"]["triggers"] if t.get("name") == "gpu-utilisation"]
+    name, ns = so["spec"]["scaleTargetRef"]["name"], so["metadata"]["namespace"]
+    rules = {"groups": [{"name": "keda", "rules": [{"record": "gpu", "expr": gpu["metadata"]["query"]}]}]}
+    (tmp_path / "rules.yml").write_text(yaml.safe_dump(rules))
+    series = [
+        # Its two pods, at 50 % and 90 %.
+        (f'namespace="{ns}",pod="{name}-6d4cf56db6-x2x7k",gpu_uuid="GPU-0"', "0.5"),
+        (f'namespace="{ns}",pod="{name}-6d4cf56db6-q9w8e",gpu_uuid="GPU-1"', "0.9"),
+        # Busy GPUs that are not its: a model whose name extends its own, and its namesake elsewhere.
+        (f'namespace="{ns}",pod="{name}-v2-7f9c6b8d4-abcde",gpu_uuid="GPU-2"', "1"),
+        (f'namespace="other",pod="{name}-6d4cf56db6-x2x7k",gpu_uuid="GPU-3"', "1"),
+    ]
+    test = {
+        "rule_files": ["rules.yml"],
+        "evaluation_interval": "15s",
+        "tests": [
+            {
+                "interval": "15s",
+                "input_series": [
+                    {"series": f"nv_gpu_utilization{{{labels}}}", "values": f"{v}x40"} for labels, v in series
+                ],
+                "promql_expr_test": [
+                    {"expr": "gpu", "eval_time": "5m", "exp_samples": [{"labels": "gpu", "value": 0.7}]}
+                ],
+            }
+        ],
+    }
+    (tmp_path / "test.yml").write_text(yaml.safe_dump(test))
+    done = subprocess.run(
+        ["promtool", "test", "rules", "test.yml"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert 0 < float(gpu["metadata"]["threshold"]) < 1, "a fraction, as the metric is"
