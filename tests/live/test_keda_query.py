@@ -19,39 +19,17 @@ pytestmark = [pytest.mark.realtools, pytest.mark.skipif(shutil.which("promtool")
 def test_the_queue_trigger_measures_mean_queue_seconds(tmp_path: Path) -> None:
     so = yaml.safe_load((GOLDEN / "example/expected/deploy/prod/scaledobject-fraud-detector.yaml").read_text())
     (queue,) = [t for t in so["spec"]["triggers"] if t.get("name") == "queue-time"]
-    rules = {"groups": [{"name": "keda", "rules": [{"record": "queue_seconds", "expr": queue["metadata"]["query"]}]}]}
-    (tmp_path / "rules.yml").write_text(yaml.safe_dump(rules))
     labels = 'namespace="ml-prod",model="fraud_detector",pod="fraud-detector-6d4cf56db6-x2x7k"'
     other = 'namespace="ml-prod",model="offer_ranker",pod="offer-ranker-6d4cf56db6-x2x7k"'
-    test = {
-        "rule_files": ["rules.yml"],
-        "evaluation_interval": "15s",
-        "tests": [
-            {
-                "interval": "15s",
-                "input_series": [
-                    # 1 request/s, each waiting 10 ms (10,000 us of queue time per second).
-                    {"series": f"nv_inference_queue_duration_us{{{labels}}}", "values": "0+150000x40"},
-                    {"series": f"nv_inference_request_success{{{labels}}}", "values": "0+15x40"},
-                    # Another model's long queue must not count.
-                    {"series": f"nv_inference_queue_duration_us{{{other}}}", "values": "0+9000000x40"},
-                    {"series": f"nv_inference_request_success{{{other}}}", "values": "0+15x40"},
-                ],
-                "promql_expr_test": [
-                    {
-                        "expr": "queue_seconds",
-                        "eval_time": "5m",
-                        "exp_samples": [{"labels": "queue_seconds", "value": 0.01}],
-                    }
-                ],
-            }
-        ],
-    }
-    (tmp_path / "test.yml").write_text(yaml.safe_dump(test))
-    done = subprocess.run(
-        ["promtool", "test", "rules", "test.yml"], cwd=tmp_path, capture_output=True, text=True, timeout=60
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
+    series = [
+        # 1 request/s, each waiting 10 ms (10,000 us of queue time per second).
+        (f"nv_inference_queue_duration_us{{{labels}}}", "0+150000x40"),
+        (f"nv_inference_request_success{{{labels}}}", "0+15x40"),
+        # Another model's long queue must not count.
+        (f"nv_inference_queue_duration_us{{{other}}}", "0+9000000x40"),
+        (f"nv_inference_request_success{{{other}}}", "0+15x40"),
+    ]
+    _evaluates_to(tmp_path, queue["metadata"]["query"], series, 0.01)
     # Below the threshold (12.5 ms for p99 < 50 ms): KEDA would not scale up at this load.
     assert 0.01 < float(queue["metadata"]["threshold"])
 
@@ -71,27 +49,31 @@ def test_the_gpu_trigger_averages_its_own_pods_in_the_unit_of_its_threshold(tmp_
     so = yaml.safe_load((GOLDEN / path).read_text())
     (gpu,) = [t for t in so["spec"]["triggers"] if t.get("name") == "gpu-utilisation"]
     name, ns = so["spec"]["scaleTargetRef"]["name"], so["metadata"]["namespace"]
-    rules = {"groups": [{"name": "keda", "rules": [{"record": "gpu", "expr": gpu["metadata"]["query"]}]}]}
-    (tmp_path / "rules.yml").write_text(yaml.safe_dump(rules))
     series = [
         # Its two pods, at 50 % and 90 %.
-        (f'namespace="{ns}",pod="{name}-6d4cf56db6-x2x7k",gpu_uuid="GPU-0"', "0.5"),
-        (f'namespace="{ns}",pod="{name}-6d4cf56db6-q9w8e",gpu_uuid="GPU-1"', "0.9"),
+        (f'nv_gpu_utilization{{namespace="{ns}",pod="{name}-6d4cf56db6-x2x7k",gpu_uuid="GPU-0"}}', "0.5x40"),
+        (f'nv_gpu_utilization{{namespace="{ns}",pod="{name}-6d4cf56db6-q9w8e",gpu_uuid="GPU-1"}}', "0.9x40"),
         # Busy GPUs that are not its: a model whose name extends its own, and its namesake elsewhere.
-        (f'namespace="{ns}",pod="{name}-v2-7f9c6b8d4-abcde",gpu_uuid="GPU-2"', "1"),
-        (f'namespace="other",pod="{name}-6d4cf56db6-x2x7k",gpu_uuid="GPU-3"', "1"),
+        (f'nv_gpu_utilization{{namespace="{ns}",pod="{name}-v2-7f9c6b8d4-abcde",gpu_uuid="GPU-2"}}', "1x40"),
+        (f'nv_gpu_utilization{{namespace="other",pod="{name}-6d4cf56db6-x2x7k",gpu_uuid="GPU-3"}}', "1x40"),
     ]
+    _evaluates_to(tmp_path, gpu["metadata"]["query"], series, 0.7)
+    assert 0 < float(gpu["metadata"]["threshold"]) < 1, "a fraction, as the metric is"
+
+
+def _evaluates_to(tmp_path: Path, query: str, series: list[tuple[str, str]], value: float) -> None:
+    """promtool finds ``query`` equal to ``value`` at 5m over ``series`` (15s samples)."""
+    rules = {"groups": [{"name": "keda", "rules": [{"record": "trigger", "expr": query}]}]}
+    (tmp_path / "rules.yml").write_text(yaml.safe_dump(rules))
     test = {
         "rule_files": ["rules.yml"],
         "evaluation_interval": "15s",
         "tests": [
             {
                 "interval": "15s",
-                "input_series": [
-                    {"series": f"nv_gpu_utilization{{{labels}}}", "values": f"{v}x40"} for labels, v in series
-                ],
+                "input_series": [{"series": name, "values": values} for name, values in series],
                 "promql_expr_test": [
-                    {"expr": "gpu", "eval_time": "5m", "exp_samples": [{"labels": "gpu", "value": 0.7}]}
+                    {"expr": "trigger", "eval_time": "5m", "exp_samples": [{"labels": "trigger", "value": value}]}
                 ],
             }
         ],
@@ -101,4 +83,3 @@ def test_the_gpu_trigger_averages_its_own_pods_in_the_unit_of_its_threshold(tmp_
         ["promtool", "test", "rules", "test.yml"], cwd=tmp_path, capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert 0 < float(gpu["metadata"]["threshold"]) < 1, "a fraction, as the metric is"
