@@ -42,10 +42,11 @@ def facts(doc: Any) -> Any:
         # What the quota admission counts (kubernetes/quota.py).
         "replicas",
         "parallelism",
-        "strategy",
         "hard",
         "limits",
     )
+    if "strategy" in spec:
+        kept["strategy"] = _strategy(spec["strategy"])
     if "template" in spec:
         kept["template"] = _template(spec["template"])
     if "pytorchReplicaSpecs" in spec:
@@ -64,6 +65,18 @@ def facts(doc: Any) -> Any:
         )
     out["spec"] = kept
     return out
+
+
+def _strategy(strategy: Any) -> Any:
+    """Of an update strategy, what a rolling update adds: its type and maxSurge (a Rollout's
+    canary steps and traffic routing are most of a Rollout's document)."""
+    if not isinstance(strategy, dict):
+        return strategy
+    kept = _pick(strategy, "type")
+    for key in ("rollingUpdate", "canary"):
+        if key in strategy:
+            kept[key] = _pick(strategy[key], "maxSurge") if isinstance(strategy[key], dict) else strategy[key]
+    return kept
 
 
 def _pick(d: Any, *keys: str) -> dict[str, Any]:
