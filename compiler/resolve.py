@@ -108,9 +108,15 @@ class Placement(Record):
         return self.resources.gpu if self.resources else 0
 
     @property
+    def gpus_here(self) -> bool:
+        """Whether this environment runs GPU instances at all: not development, where every
+        instance runs on CPU and its pod asks for no GPU."""
+        return self.env.tier is not ir.Tier.DEVELOPMENT
+
+    @property
     def uses_gpu(self) -> bool:
-        """GPU instances where the model asks for GPUs, except in development (CPU there)."""
-        return self.gpu > 0 and self.env.tier is not ir.Tier.DEVELOPMENT
+        """GPU instances where the model asks for GPUs and the environment runs them."""
+        return self.gpu > 0 and self.gpus_here
 
     @property
     def pod_models(self) -> tuple[Placement, ...]:
@@ -129,8 +135,8 @@ class Placement(Record):
         """What this model's pod needs to load every model in ``pod_models``: cpu
         and memory summed (each model's instances run in the one container), and
         the most GPUs any of them asks for (Triton's KIND_GPU instances share the
-        devices the pod sees), none in development, where every instance runs on CPU
-        (``uses_gpu``): a GPU there would sit idle, and a development quota of no
+        devices the pod sees), none where the environment runs no GPU instances
+        (``gpus_here``): a GPU there would sit idle, and a development quota of no
         GPUs (the default) makes the API server refuse the pod. None when no model in
         the pod declares resources."""
         declared = [p.resources for p in self.pod_models if p.resources is not None]
@@ -144,7 +150,7 @@ class Placement(Record):
             span,
             cpu=round(sum(cpus), 6) if cpus else None,
             memory=sum(memories) if memories else None,
-            gpu=max(r.gpu for r in declared) if self.env.tier is not ir.Tier.DEVELOPMENT else 0,
+            gpu=max(r.gpu for r in declared) if self.gpus_here else 0,
             storage=sum(storages) if storages else None,
         )
 
