@@ -676,8 +676,11 @@ def _compile_once(args: argparse.Namespace, store: Store | None) -> int:
             print(f"shipspec: 0 written, 0 removed, {hit.files} unchanged under {out}", file=sys.stderr)
             _report(hit, args.format, sys.stdout)
             return EXIT_FAIL if _failed(hit, _strict(args)) else EXIT_OK
-        tree = _tree(store, out, record) if existed else None
         built = _build(args, store, read)
+        # The recorded tree is read (and verified) only now: held through the build it was a
+        # tenth of a one-model edit's peak memory (issue 16). The build writes only under the
+        # cache's own directories, which the record does not vouch for.
+        tree = _tree(store, out, record) if existed else None
         if built.has_errors:
             planned = pipeline.plan(built, out, force=args.force, store=store, tree=tree)
         else:

@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from compiler.emit import Plan
 
 KIND = "settled"
+BODY = "settled-tree"  # the stats, racy files and ledger of a record (``_body``)
 SETTLE_NS = 50_000_000
 LStat = tuple[int, int, int, int, int]
 
@@ -142,19 +143,36 @@ class Tree:
 
 
 def entry(store: Store, root: Path) -> Any:
-    """The record of ``root`` as stored (for ``lookup`` and ``tree`` to share one read)."""
+    """The head of ``root``'s record as stored: the key, the diagnostics and the count, without
+    the stats and the ledger (``_body``: a few MiB at 1,000 models, read only when the head
+    matches or once a build needs the tree; held through a one-model edit's build, they were
+    a tenth of its peak memory)."""
     return store.get(KIND, root_key(KIND, root))
 
 
 _READ: Any = object()
 
 
+def _body(store: Store, root: Path, head: Any) -> dict[str, Any] | None:
+    """The stats, racy files and ledger recorded with ``head`` (None: none, or another record's:
+    a record is put body first, so a head whose body was replaced since is no record)."""
+    if not isinstance(head, dict) or not isinstance(head.get("tree"), str):
+        return None
+    body: Any = store.get(BODY, root_key(KIND, root))
+    if not isinstance(body, dict) or body.get("token") != head["tree"] or not isinstance(body.get("ledger"), dict):
+        return None
+    return body
+
+
 def lookup(store: Store, root: Path, inputs: Inputs, found: Any = _READ) -> Settled | None:
     """The recorded outcome when ``root`` holds exactly what the last compile of ``inputs`` left
-    (``found``: the record ``entry`` read, else it is read here)."""
+    (``found``: the head ``entry`` read, else it is read here)."""
     if found is _READ:
         found = entry(store, root)
-    if not isinstance(found, dict) or found.get("key") != inputs.key or _verified(found, root) is None:
+    if not isinstance(found, dict) or found.get("key") != inputs.key:
+        return None
+    body = _body(store, root, found)
+    if body is None or _verified(body, root) is None:
         return None
     return Settled(inputs.sources, found["diagnostics"], found["files"])
 
@@ -164,19 +182,20 @@ def tree(store: Store, root: Path, found: Any = _READ) -> Tree | None:
     that compile's inputs were (``found`` as ``lookup`` takes it)."""
     if found is _READ:
         found = entry(store, root)
-    if not isinstance(found, dict) or not isinstance(found.get("ledger"), dict):
+    body = _body(store, root, found)
+    if body is None:
         return None
-    stats = _verified(found, root)
-    return Tree(stats, found["ledger"], found.get("racy", {})) if stats is not None else None
+    stats = _verified(body, root)
+    return Tree(stats, body["ledger"], body.get("racy", {})) if stats is not None else None
 
 
 def recorded(store: Store, root: Path) -> Tree | None:
     """The record of ``root`` as it was made, unverified: for a caller that checks only
     the paths it is about to change (``holds``), as ``compile --watch`` does."""
-    found: Any = store.get(KIND, root_key(KIND, root))
-    if not isinstance(found, dict) or not isinstance(found.get("ledger"), dict):
+    body = _body(store, root, entry(store, root))
+    if body is None:
         return None
-    return Tree(found["stats"], found["ledger"], found.get("racy", {}))
+    return Tree(body["stats"], body["ledger"], body.get("racy", {}))
 
 
 def holds(tree: Tree, root: Path, paths: Sequence[str]) -> bool:
@@ -228,14 +247,17 @@ def record(
     prepare = getattr(store, "prepare", None)
     if prepare is not None:
         prepare(KIND)  # before the stats: making the cache's directories moves .shipspec's mtime
+        prepare(BODY)
     made = _changed(root, plan, ledger_sha, before) if before is not None else None
     if made is None:
         made = _whole(root, plan, ledger_sha, before)
     if made is None:
         return False  # something is gone already: nothing to vouch for
     stats, racy, ledger = made
-    found = {"key": inputs.key, "diagnostics": tuple(diagnostics), "files": len(plan.files)}
-    store.put(KIND, root_key(KIND, root), {**found, "stats": stats, "racy": racy, "ledger": ledger})
+    token = os.urandom(16).hex()  # binds the head to this body: each is put atomically, not both at once
+    store.put(BODY, root_key(KIND, root), {"token": token, "stats": stats, "racy": racy, "ledger": ledger})
+    head = {"key": inputs.key, "diagnostics": tuple(diagnostics), "files": len(plan.files), "tree": token}
+    store.put(KIND, root_key(KIND, root), head)
     return True
 
 
@@ -327,8 +349,8 @@ def known(store: Store, root: Path) -> dict[str, tuple[tuple[int, int, int, int]
     sha256 it was recorded with, but for the racy ones (a later edit could keep their stat).
     A hint is never a verdict: the plan reads a file whose stat moved. The record holds what
     ``emit.observed`` kept apart before, so a compile that records it writes only the one."""
-    found = entry(store, root)
-    if not isinstance(found, dict):
+    found = _body(store, root, entry(store, root))
+    if found is None:
         return None
     stats, ledger, racy = found.get("stats"), found.get("ledger"), found.get("racy", {})
     if not isinstance(stats, dict) or not isinstance(ledger, dict):

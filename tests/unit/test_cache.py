@@ -98,6 +98,32 @@ def test_a_damaged_entry_is_a_miss(tmp_path: Path) -> None:
     assert Cache(tmp_path).get("build", "cd" * 32) is None
 
 
+@pytest.mark.parametrize("damage", ["none", "truncated", "flipped", "other key"])
+def test_a_large_entry_is_unpickled_from_its_file_only_once_its_mac_holds(
+    damage: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An entry past ``_STREAMED`` (the render-unit memo) is checked a MiB at a time and then
+    unpickled from the file: the same value, and the same misses as a small one's."""
+    value = {f"{i:05d}": (f"{i:05d}" * 60, i) for i in range(12_000)}  # ~4 MB pickled: several chunks
+    Cache(tmp_path).put("units", "ef" * 32, value)
+    path = next(p for p in (tmp_path / cache_module.DIR).rglob("ef*") if p.is_file())
+    assert path.stat().st_size > cache_module._STREAMED
+    loads: list[object] = []
+    real_loads = cache_module.pickle.loads
+    monkeypatch.setattr(cache_module.pickle, "loads", lambda *a, **k: loads.append(a) or real_loads(*a, **k))
+    data = bytearray(path.read_bytes())
+    if damage == "truncated":
+        path.write_bytes(data[:-3])
+    elif damage == "flipped":
+        data[len(data) // 2] ^= 1
+        path.write_bytes(data)
+    elif damage == "other key":
+        monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "other-home"))
+    found = Cache(tmp_path).get("units", "ef" * 32)
+    assert found == (value if damage == "none" else None)
+    assert not loads  # never the whole file's bytes at once
+
+
 def test_the_cache_is_bounded_and_drops_other_versions(tmp_path: Path) -> None:
     stale_version = tmp_path / cache_module.DIR / "0.0.0-old"
     stale_version.mkdir(parents=True)

@@ -48,6 +48,31 @@ def test_a_stored_text_that_is_not_what_was_written_is_refused() -> None:
         kept.text  # noqa: B018
 
 
+def test_a_verdict_is_keyed_on_a_stored_files_digest_without_reading_its_text() -> None:
+    """What validation reads of a file it does not render (an environment's 8 MB rules file, in
+    the build's spool) is keyed by the sha256 of its bytes, known without reading them; a file
+    of another text, or of the same text elsewhere, has another key."""
+
+    class Unread:
+        checked = False
+
+        def text(self, offset: int, length: int) -> str:
+            raise AssertionError("the text was read")
+
+        raw = text
+
+        def where(self) -> str:
+            return "nowhere"
+
+    plain, _ = _pair()
+    kept = stored(plain.path, (0, 1), plain.source, plain.kind, plain.documents, "cm", digest_of(plain), Unread())
+    other = dataclasses.replace(plain, text=TEXT + "data: {}\n")
+    elsewhere = dataclasses.replace(plain, path="deploy/b.yaml")
+    keys = [memo.verdict_key(f, "1.30") for f in (kept, other, elsewhere)]
+    assert len(set(keys)) == 3
+    assert memo.verdict_key(kept, "1.30") != memo.verdict_key(kept, "1.31")
+
+
 def _aged(out: Path) -> None:
     """Files older than the settle time, so a compile records the tree (instead of sleeping)."""
     for path in out.rglob("*"):
