@@ -136,6 +136,15 @@ class StoredFile(OutputFile):
         """Whether reading its text checks it (a text an earlier build kept)."""
         return self._pack.checked
 
+    def in_pack(self, pack: TextSource) -> bool:
+        """Whether its text is in ``pack`` (at ``at``)."""
+        return self._pack is pack
+
+    @property
+    def at(self) -> tuple[int, int]:
+        """Where its text is in its pack: offset and length of its UTF-8."""
+        return self._at
+
     def __eq__(self, other: object) -> bool:
         if isinstance(other, OutputFile):
             return _compared(self) == _compared(other)

@@ -29,7 +29,7 @@ from operator import attrgetter, methodcaller
 from typing import Any, NamedTuple
 
 from compiler.diagnostics import Diagnostic, Sink, Span
-from compiler.output import OutputFile, digest_of, stored
+from compiler.output import OutputFile, StoredFile, digest_of, stored
 from compiler.records import Record, record
 
 # Where a kept file's text is in the memo's text pack: (offset, length) of its UTF-8.
@@ -188,10 +188,7 @@ class Units:
             own = Sink()
             rendered = fn(templates, own, *inputs)
             self.rendered += 1
-            hit = UnitResult(
-                tuple((f.path, f.text, f.source, f.kind, f.documents, f.config_map, *digest_of(f)) for f in rendered),
-                tuple(own.items),
-            )
+            hit = UnitResult(tuple(self._record(f) for f in rendered), tuple(own.items))
             if self.check is not None:
                 # Validated as rendered, then only its documents' facts are kept: a build never
                 # holds every parsed document at once (most of a cold compile's memory), and a
@@ -204,6 +201,14 @@ class Units:
         files = [self._file(*r) for r in hit.files]
         self.files.setdefault(key, []).extend(files)
         return key, files
+
+    def _record(self, f: OutputFile) -> FileRecord:
+        """What the memo keeps of a file a unit rendered. A file already in this build's spool
+        (an environment's rules file, written there part by part) stays where it is: reading
+        its 8 MB back to keep it would undo what spooling it spared."""
+        if isinstance(f, StoredFile) and self.spool is not None and f.in_pack(self.spool) and f.digest is not None:
+            return (f.path, InSpool(*f.at), f.source, f.kind, f.documents, f.config_map, f.digest, f.size)
+        return (f.path, f.text, f.source, f.kind, f.documents, f.config_map, *digest_of(f))
 
     def _file(
         self,
@@ -240,30 +245,40 @@ class Units:
     def value(self, name: str, fn: Callable[..., Any], sink: Sink, *inputs: Any) -> Any:
         """``fn(sink, *inputs)`` (a value, not files: data a backend lays out with other
         units' data), or its memoised value with its diagnostics."""
+        return self.keyed_value(name, fn, sink, *inputs)[1]
+
+    def keyed_value(self, name: str, fn: Callable[..., Any], sink: Sink, *inputs: Any) -> tuple[str | None, Any]:
+        """``value``, with its key (None: its inputs do not pickle, so it is not memoised)."""
         try:
             key = self._key(name, inputs)
         except Exception:  # noqa: BLE001 - an input that does not pickle: compute, never memoise
-            return fn(sink, *inputs)
+            return None, fn(sink, *inputs)
         hit = self.used.get(key) or self.known.get(key)
         if hit is not None:
             sink.extend(hit.diagnostics)
             self.used[key] = hit
-            return hit.value
+            return key, hit.value
         own = Sink()
         result = fn(own, *inputs)
         self.rendered += 1
         sink.extend(own.items)
         self.used[key] = UnitResult((), tuple(own.items), value=result)
-        return result
+        return key, result
 
     def over(self, name: str, fn: Callable[..., Any], sink: Sink, keys: Any, given: Any, *inputs: Any) -> Any:
         """``fn(sink, given, *inputs)``, memoised on ``keys`` (render units' keys) and ``inputs``,
         not on ``given``: what ``fn`` reads of the files those units rendered (or anything else
         that the keys determine, as a unit's key determines its files). A key of None (a unit
         that was not memoised) computes it every time."""
+        return self.keyed_over(name, fn, sink, keys, given, *inputs)[1]
+
+    def keyed_over(
+        self, name: str, fn: Callable[..., Any], sink: Sink, keys: Any, given: Any, *inputs: Any
+    ) -> tuple[str | None, Any]:
+        """``over``, with its key (None: not memoised)."""
         if any(k is None for k in keys):
-            return fn(sink, given, *inputs)
-        return self.value(name, lambda own, _keys, *rest: fn(own, given, *rest), sink, tuple(keys), *inputs)
+            return None, fn(sink, given, *inputs)
+        return self.keyed_value(name, lambda own, _keys, *rest: fn(own, given, *rest), sink, tuple(keys), *inputs)
 
     def run_over(
         self,
@@ -552,6 +567,24 @@ def keyed(
     if units is None:
         return None, fn(ctx.templates, ctx.sink, *inputs)
     return units.keyed(name, fn, ctx.templates, ctx.sink, *inputs)
+
+
+def keyed_over(
+    ctx: Any, name: str, fn: Callable[..., Any], keys: Any, given: Any, *inputs: Any
+) -> tuple[str | None, Any]:
+    """``over``, with the value's key (None: not memoised) for a unit over it."""
+    units: Units | None = ctx.units
+    if units is None:
+        return None, fn(ctx.sink, given, *inputs)
+    return units.keyed_over(name, fn, ctx.sink, keys, given, *inputs)
+
+
+def keyed_value(ctx: Any, name: str, fn: Callable[..., Any], *inputs: Any) -> tuple[str | None, Any]:
+    """``value``, with its key (None: not memoised) for a unit over it."""
+    units: Units | None = ctx.units
+    if units is None:
+        return None, fn(ctx.sink, *inputs)
+    return units.keyed_value(name, fn, ctx.sink, *inputs)
 
 
 def over(ctx: Any, name: str, fn: Callable[..., Any], keys: Any, given: Any, *inputs: Any) -> Any:

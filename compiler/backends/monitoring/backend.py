@@ -19,7 +19,7 @@ import yaml
 
 from compiler import ir
 from compiler.backends.base import FileValidator, OutputFile, RenderContext, any_version
-from compiler.backends.memo import Units, keyed, over, unit_over, value
+from compiler.backends.memo import Units, keyed_over, keyed_value, unit, unit_over
 from compiler.backends.monitoring import alerting
 from compiler.backends.monitoring.absence import absence_group
 from compiler.backends.monitoring.dashboard import dashboard
@@ -173,6 +173,7 @@ class _Backend:
             models = [p.model for p in placements]
             out_dir, ns = monitoring_dir(env.name), namespace(env)
             names: list[str] = []  # each model's groups' names, in order
+            group_keys: list[str | None] = []  # the key of each model's groups (and of the shared ones)
             problems: list[list[str]] = []  # each group's own problems (group_problems)
             texts: list[str] = []  # each model's groups as YAML, laid out in order
             periods: dict[str, float] = {}  # model -> SLO period, for the shared SLI rules
@@ -186,14 +187,17 @@ class _Backend:
                     if objective is not None:
                         periods[model.name] = objective.period
                     quantiles |= {round(o.percentile / 100, 9) for o in sla.latency}
-                key, made = keyed(
-                    unit_ctx, "monitoring.model", _per_model, placed, t, out_dir, project, _selected_by(ctx)
-                )
+                made = unit(unit_ctx, "monitoring.model", _per_model, placed, t, out_dir, project, _selected_by(ctx))
                 # The groups read the unit's target and the placement's SLA, monitor, tier and
-                # Triton version: its key stands for them, and is one string to pickle, not records.
+                # Triton version, and are memoised on those alone: not on the model's unit, whose
+                # key moves with any field of the placement (a replica count, a CPU request), so
+                # such an edit leaves the groups, the model's PrometheusRule and the rules file hits.
                 given = (t, sla, mon, version, env.tier)
                 made_now: list[list[Group]] = []  # the groups, when this build makes them
-                own, text, own_problems = over(ctx, "monitoring.groups", _groups_of, (key,), (given, made_now))
+                group_key, (own, text, own_problems) = keyed_over(
+                    ctx, "monitoring.groups", _groups_of, (), made_now, *given
+                )
+                group_keys.append(group_key)
                 if own:
                     # The model's own PrometheusRule, from the groups its unit's key determines.
                     name = k8s_name(model.name)
@@ -205,7 +209,7 @@ class _Backend:
                     rule = (rule_path, f"{name}-rules", ns, labels, src)
                     made_groups = made_now[0] if made_now else None
                     files += unit_over(
-                        unit_ctx, "monitoring.rule", _model_rule, (key,), (given, made_groups, text), *rule
+                        unit_ctx, "monitoring.rule", _model_rule, (group_key,), (given, made_groups, text), *rule
                     )
                 ctx.sink.extend(unit_ctx.sink.items)
                 unit_ctx.sink.items.clear()
@@ -231,9 +235,10 @@ class _Backend:
                 # sorted tuples: a set of strings pickles in this process's hash order, a miss in
                 # the next.
                 own_periods = {m: p for m, p in periods.items() if m in members}
-                made_shared = value(
+                shared_key, made_shared = keyed_value(
                     ctx, "monitoring.shared", _shared_groups, scope, own_periods, tuple(sorted(quantiles)), version
                 )
+                group_keys.insert(part, shared_key)
                 shared += made_shared[0]
                 shared_texts.append(made_shared[1])
                 shared_problems += made_shared[2]
@@ -242,8 +247,11 @@ class _Backend:
             # problems (memoised with it) and the names repeated across them.
             for problem in _problems([g["name"] for g in shared] + names, shared_problems + problems, 5):
                 ctx.sink.report("SS804", f"{path}: {problem}", source)
-            # groups_yaml joins one line per line: the YAML of a list is its parts' joined.
-            files.append(self._rules_file(ctx, [*shared_texts, *texts], out_dir, source))
+            # groups_yaml joins one line per line: the YAML of a list is its parts' joined. The file
+            # is a unit over the groups' keys: an edit that leaves every group as it was (most
+            # edits) takes it from the memo rather than laying out 8 MB again at 1,000 models.
+            given_parts = ([*shared_texts, *texts], ctx)
+            files += unit_over(ctx, "monitoring.rules", self._rules_unit, group_keys, given_parts, out_dir, source)
             files += wrapped
         files += self._alerting(ctx)
         return files
@@ -251,6 +259,14 @@ class _Backend:
     def _alerting(self, ctx: RenderContext) -> list[OutputFile]:
         """The monitoring tier: drift jobs, the retrain relay, Alertmanager's configuration."""
         return alerting.render(ctx)
+
+    def _rules_unit(
+        self, _templates: Templates, _sink: Sink, given: tuple[list[str], RenderContext], out_dir: str, source: Span
+    ) -> list[OutputFile]:
+        """The rules file as a unit over its groups' keys (``given``: their texts, and the build's
+        context, whose spool it is written to; its templates are the unit's)."""
+        parts, ctx = given
+        return [self._rules_file(ctx, parts, out_dir, source)]
 
     def _rules_file(self, ctx: RenderContext, parts: list[str], out_dir: str, source: Span) -> OutputFile:
         """The environment's rules file (for Prometheus' ``rule_files`` and ``promtool``): every
@@ -340,7 +356,7 @@ def _model_rule(
 
 
 def _groups_of(
-    sink: Sink, given: tuple[tuple[Any, ...], list[list[Group]]]
+    sink: Sink, made: list[list[Group]], *inputs: Any
 ) -> tuple[tuple[str, ...], str, list[list[str]] | None]:
     """The names, text and problems of ``_model_groups`` of a model's target, SLA, monitor,
     Triton version and tier (a value over the model's unit, ``memo.over``): each group's own
@@ -348,7 +364,6 @@ def _groups_of(
     MiB at 1,000 models). The groups themselves go to ``given``'s list, not into the memo:
     at 1,000 models they were 15 MiB of every later build's memory, and only a model's own
     PrometheusRule reads them (``_model_rule``)."""
-    inputs, made = given
     groups, text = _model_groups(sink, *inputs)
     made.append(groups)
     found = [group_problems(g) for g in groups]
