@@ -29,6 +29,7 @@ from operator import attrgetter, methodcaller
 from typing import Any, NamedTuple
 
 from compiler.diagnostics import Diagnostic, Sink, Span
+from compiler.errors import ShipspecError
 from compiler.output import OutputFile, StoredFile, digest_of, stored
 from compiler.records import Record, record
 
@@ -154,6 +155,24 @@ class Units:
                     files.append((p, (at, length), s, k, d, c, g, n))
                     at += length
                 kept = dataclasses.replace(kept, files=tuple(files))
+            if isinstance(kept.value, tuple) and any(_packs(v) for v in kept.value):
+                parts: list[Any] = []
+                for v in kept.value:
+                    if isinstance(v, LazyText):
+                        v = v.packed
+                    if isinstance(v, str) and len(v) >= PACKED_TEXT:
+                        data = v.encode("utf-8")
+                        texts.append(v)
+                        parts.append(PackedText(at, len(data), hashlib.sha256(data).hexdigest()))
+                        at += len(data)
+                    elif isinstance(v, PackedText):
+                        assert self.pack is not None, "a text kept in a pack came from this memo's"
+                        texts.append((self.pack, v.offset, v.length))
+                        parts.append(v._replace(offset=at))
+                        at += v.length
+                    else:
+                        parts.append(v)
+                kept = dataclasses.replace(kept, value=tuple(parts))
             known[key] = kept
         return (known, self.verdicts, name), _chunks(texts)
 
@@ -257,7 +276,11 @@ class Units:
         if hit is not None:
             sink.extend(hit.diagnostics)
             self.used[key] = hit
-            return key, hit.value
+            found = hit.value
+            if type(found) is tuple and self.pack is not None and any(type(v) is PackedText for v in found):
+                pack = self.pack
+                found = tuple(LazyText(pack, v) if type(v) is PackedText else v for v in found)
+            return key, found
         own = Sink()
         result = fn(own, *inputs)
         self.rendered += 1
@@ -349,6 +372,53 @@ class Units:
                     files[i] = made[j % len(made)]
             self.used[key] = spooled
             self.files.setdefault(key, []).extend(files[i] for i in where)
+
+
+# A text in a value's tuple at least this long is kept in the memo's pack, not in its entry: a
+# model's rule groups' YAML (7.6 MB of the entry at 1,000 models) is read only where a file
+# over it is made again, not every time the memo is loaded.
+PACKED_TEXT = 512
+
+
+class PackedText(NamedTuple):
+    """Where a value's text is in the memo's pack, and the sha256 of its UTF-8 (the pack is
+    not signed: the entry holding this is)."""
+
+    offset: int
+    length: int
+    sha: str
+
+
+def _packs(v: Any) -> bool:
+    return isinstance(v, PackedText | LazyText) or (isinstance(v, str) and len(v) >= PACKED_TEXT)
+
+
+class LazyText:
+    """A value's text as a build takes it from the memo: read from the pack, and checked,
+    when ``str()`` asks; true when not empty, as the text is."""
+
+    __slots__ = ("_pack", "packed")
+
+    def __init__(self, pack: TextPack, packed: PackedText) -> None:
+        self._pack, self.packed = pack, packed
+
+    def __str__(self) -> str:
+        offset, length, sha = self.packed
+        data = self._pack.raw(offset, length)
+        if hashlib.sha256(data).hexdigest() != sha:
+            raise ShipspecError(
+                f"the build cache is damaged ({self._pack.where()}: a kept text is not what was "
+                "written); delete the .shipspec/cache directory under the output root"
+            )
+        return str(data, "utf-8")
+
+    def __bool__(self) -> bool:
+        return self.packed.length > 0
+
+
+def text(value: str | LazyText) -> str:
+    """A value's text, read from the memo's pack where it was kept there (``LazyText``)."""
+    return value if isinstance(value, str) else str(value)
 
 
 class InSpool(NamedTuple):

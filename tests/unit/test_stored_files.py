@@ -223,3 +223,49 @@ def test_a_spool_that_cannot_be_written_leaves_the_texts_in_memory(
     assert main(["compile", str(specs), "--out", str(tmp_path / "out"), "--format", "json"]) == 0
     fresh = build([specs])
     assert _tree(tmp_path / "out") == _tree_of(fresh.files) and len(calls) == 11
+
+
+def _memo_entry(out: Path) -> tuple[dict[str, memo.UnitResult], Path]:
+    from compiler.pipeline import units_key
+
+    store = cache_module.Cache(out)
+    entry = store.get("units", units_key(None, True, None))
+    assert isinstance(entry, tuple) and len(entry) == 3
+    return entry[0], store.dir / "texts" / entry[2]
+
+
+def test_a_values_long_texts_are_kept_in_the_pack_and_checked_when_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A model's rule groups' YAML (a value's text) is in the memo's pack, not its entry; an
+    SLA edit lays the rules file out again from the other models' texts, read from the pack
+    and checked there: a damaged one is refused before anything is written."""
+    specs, out = _compiled(tmp_path, 3)
+    known, pack = _memo_entry(out)
+    values = [v for r in known.values() if isinstance(r.value, tuple) for v in r.value]
+    kept = [v for v in values if isinstance(v, memo.PackedText)]
+    assert kept and not [v for v in values if isinstance(v, str) and len(v) >= memo.PACKED_TEXT]
+    model = specs / "models" / "m00001.ship"
+    model.write_text(model.read_text().replace("latency p99 < 80ms", "latency p99 < 70ms", 1))
+    fresh = tmp_path / "fresh"
+    assert main(["compile", str(specs), "--out", str(fresh), "--format", "json", "--no-cache"]) == 0
+    data = bytearray(pack.read_bytes())
+    for v in kept:  # every kept text, the other models' included
+        start = v.offset + v.length // 2
+        data[start] = ord("#") if data[start] != ord("#") else ord("%")
+    pack.write_bytes(bytes(data))
+    before = _tree(out)
+    capsys.readouterr()
+    assert main(["compile", str(specs), "--out", str(out), "--format", "json"]) == 2
+    err = capsys.readouterr().err
+    assert "build cache is damaged" in err and "Traceback" not in err
+    assert _tree(out) == before
+    shutil.rmtree(out / cache_module.DIR)
+    assert main(["compile", str(specs), "--out", str(out), "--format", "json"]) == 0
+    assert _tree(out) == _tree(fresh)
+    # Made again from texts read back from the pack (not damaged this time): the same files.
+    model.write_text(model.read_text().replace("latency p99 < 70ms", "latency p99 < 60ms", 1))
+    again = tmp_path / "again"
+    assert main(["compile", str(specs), "--out", str(again), "--format", "json", "--no-cache"]) == 0
+    assert main(["compile", str(specs), "--out", str(out), "--format", "json"]) == 0
+    assert _tree(out) == _tree(again)

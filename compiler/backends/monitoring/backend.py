@@ -20,6 +20,7 @@ import yaml
 from compiler import ir
 from compiler.backends.base import FileValidator, OutputFile, RenderContext, any_version
 from compiler.backends.memo import Units, keyed_over, keyed_value, unit, unit_over
+from compiler.backends.memo import text as kept_text
 from compiler.backends.monitoring import alerting
 from compiler.backends.monitoring.absence import absence_group
 from compiler.backends.monitoring.dashboard import dashboard
@@ -242,7 +243,9 @@ class _Backend:
                 shared += made_shared[0]
                 shared_texts.append(made_shared[1])
                 shared_problems += made_shared[2]
-                wrapped.append(self._shared_rule(ctx, env, part, made_shared[0], [made_shared[1]], out_dir, source))
+                wrapped.append(
+                    self._shared_rule(ctx, env, part, made_shared[0], [kept_text(made_shared[1])], out_dir, source)
+                )
             # What Prometheus' rule loader would refuse (rules_problems), from each group's own
             # problems (memoised with it) and the names repeated across them.
             for problem in _problems([g["name"] for g in shared] + names, shared_problems + problems, 5):
@@ -266,7 +269,7 @@ class _Backend:
         """The rules file as a unit over its groups' keys (``given``: their texts, and the build's
         context, whose spool it is written to; its templates are the unit's)."""
         parts, ctx = given
-        return [self._rules_file(ctx, parts, out_dir, source)]
+        return [self._rules_file(ctx, [kept_text(p) for p in parts], out_dir, source)]
 
     def _rules_file(self, ctx: RenderContext, parts: list[str], out_dir: str, source: Span) -> OutputFile:
         """The environment's rules file (for Prometheus' ``rule_files`` and ``promtool``): every
@@ -322,7 +325,7 @@ class _Backend:
 def _model_rule(
     templates: Templates,
     sink: Sink,
-    given: tuple[tuple[Any, ...], list[Group] | None, str],
+    given: tuple[tuple[Any, ...], list[Group] | None, Any],
     path: str,
     name: str,
     ns: str,
@@ -336,9 +339,10 @@ def _model_rule(
     are a few KiB, and an edit of one model rewrites only its object. ``given``: what the
     model's groups are made of, the groups when this build made them (the memo keeps their
     names and text, not the groups), and their text."""
-    inputs, groups, text = given
+    inputs, groups, kept = given
     if groups is None:  # the groups' value was in the memo and this file was not: made again
-        groups, text = _model_groups(Sink(), *inputs)  # (their diagnostics came with the value)
+        groups, kept = _model_groups(Sink(), *inputs)  # (their diagnostics came with the value)
+    groups_text = kept_text(kept)
     return [
         _obj(
             templates,
@@ -350,7 +354,7 @@ def _model_rule(
             name=name,
             namespace=ns,
             labels=labels,
-            groups=_indent(text, 4),
+            groups=_indent(groups_text, 4),
         )
     ]
 
