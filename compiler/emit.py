@@ -28,7 +28,7 @@ REFUSED_PATHS = frozenset({"SS904", "SS905"})
 __all__ = ["LEDGER", "REFUSED_PATHS", "Contents", "Plan", "file_bytes", "header"]  # file_bytes: outputs' home
 
 
-def _sha(data: bytes) -> str:
+def _sha(data: bytes | bytearray) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
@@ -296,9 +296,9 @@ def apply(p: Plan) -> None:
     journaled = bool(p.write or p.delete)
     if journaled:
         pending = {k: p.sha(k) for k in p.write}
-        journal = emit_journal.journal_after(before, pending) if before is not None else None
+        journal = emit_journal.journal_parts(before, pending) if before is not None else None
         write_atomic(p.root / LEDGER, journal or emit_journal.journal_bytes(p.ledger, pending))
-        del journal  # a copy of the ledger (3 MB at 1,000 models): not held while the files are written
+        del journal
     changed = _write_all(p)
     for path in p.delete:
         target = p.root / path
@@ -395,7 +395,7 @@ def ledger_bytes(p: Plan) -> bytes:
     return ('{\n  "generator": "shipspec",\n  "files": {\n' + rows + "\n  }\n}\n").encode("utf-8")
 
 
-def _spliced(p: Plan, before: bytes) -> bytes | None:
+def _spliced(p: Plan, before: bytes) -> bytearray | None:
     """``ledger_bytes(p)`` made from ``before``, the ledger ``p`` was planned over (``p.ledger``),
     when the plan only rewrote files it names: each rewritten file's sha256 is replaced where
     its line has it (the same paths in the same order, so the rest is byte for byte). None
@@ -403,7 +403,7 @@ def _spliced(p: Plan, before: bytes) -> bytes | None:
     if p.delete or len(p.files) != len(p.ledger):
         return None
     quote = json.encoder.encode_basestring_ascii
-    out = bytearray(before)
+    out = bytearray(before)  # written as it is, not copied again into bytes (4 MB at 1,000 models)
     for path in p.write:
         old = p.ledger.get(path)
         if old is None:
@@ -419,7 +419,7 @@ def _spliced(p: Plan, before: bytes) -> bytes | None:
         if len(new) != len(old):
             return None
         out[at : at + len(new)] = new
-    return bytes(out)
+    return out
 
 
 def _remove_empty_parents(directory: Path, root: Path) -> None:

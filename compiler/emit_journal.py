@@ -64,11 +64,18 @@ def journal_after(ledger: bytes, pending: dict[str, str]) -> bytes | None:
     """``journal_bytes`` as read back (the same files and pending), made from the bytes of the
     ledger on disk (``emit.ledger_bytes``'s layout): the pending map is put in before its
     last brace, instead of encoding every entry again. None for another layout."""
+    parts = journal_parts(ledger, pending)
+    return None if parts is None else b"".join(parts)
+
+
+def journal_parts(ledger: bytes, pending: dict[str, str]) -> list[bytes | memoryview] | None:
+    """``journal_after``'s bytes as parts to write one after another: the ledger's own bytes
+    (a view, not a copy: 4 MB at 1,000 models), then the pending map."""
     end = b"\n  }\n}\n"
     if not ledger.endswith(end):
         return None
     tail = json.dumps(dict(sorted(pending.items())), separators=(",", ":"))
-    return ledger[: -len(b"}\n")] + b',"pending":' + tail.encode("utf-8") + b"}\n"
+    return [memoryview(ledger)[: -len(b"}\n")], b',"pending":' + tail.encode("utf-8") + b"}\n"]
 
 
 def sweep_temporaries(root: Path, paths: Iterable[str]) -> list[str]:
