@@ -231,7 +231,11 @@ def meta(r: Resolved, env: ir.Environment, t: ir.Training, object_name: str, com
             "shipspec.dev/model": t.model.name,
             "shipspec.dev/environment": env.name,
         },
-        "annotations": kc.wave(kc.WAVE_WORKLOAD if component != "checkpoints" else kc.WAVE_SETUP),
+        # The checkpoint claim is in its job's wave, not before it: Argo CD applies a wave only
+        # once the last one is healthy, and a claim is Progressing while Pending, which a claim
+        # of a WaitForFirstConsumer class stays until a pod that mounts it is scheduled. In an
+        # earlier wave the sync would wait for it for ever (tests/golden/test_sync_waves.py).
+        "annotations": kc.wave(kc.WAVE_WORKLOAD),
     }
 
 
