@@ -208,7 +208,7 @@ class Cache:
 
     def _load(self, fh: Any, kind: str) -> Any:
         """The entry ``fh`` holds, once its MAC is checked (``_MISS``: damaged, or not ours).
-        A large one (the render-unit memo: 19 MB at 1,000 models) is read twice, a MiB at a
+        A large one (the render-unit memo: 12 MB at 1,000 models) is read twice, a MiB at a
         time, rather than held whole while it is unpickled: the same time, and 20 MiB less
         of a one-model edit's peak (issue 16). The file stays open between the two reads,
         and entries are replaced by a rename, never rewritten: both read the same bytes."""

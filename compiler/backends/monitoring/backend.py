@@ -176,7 +176,7 @@ class _Backend:
             names: list[str] = []  # each model's groups' names, in order
             group_keys: list[str | None] = []  # the key of each model's groups (and of the shared ones)
             problems: list[list[str]] = []  # each group's own problems (group_problems)
-            texts: list[str] = []  # each model's groups as YAML, laid out in order
+            texts: list[Any] = []  # each model's groups as YAML (str, or memo.LazyText), in order
             periods: dict[str, float] = {}  # model -> SLO period, for the shared SLI rules
             quantiles: set[float] = set()
             for placed in placements:
@@ -200,7 +200,7 @@ class _Backend:
                 )
                 group_keys.append(group_key)
                 if own:
-                    # The model's own PrometheusRule, from the groups its unit's key determines.
+                    # The model's own PrometheusRule, a unit over its groups' key.
                     name = k8s_name(model.name)
                     labels = _labels(project, env, **{"app.kubernetes.io/name": name}, **_selected_by(ctx))
                     # Named so that no model's can be a shared one's (``<env>-slo``, ``<env>-slo-2``),
@@ -363,9 +363,9 @@ def _groups_of(
     sink: Sink, made: list[list[Group]], *inputs: Any
 ) -> tuple[tuple[str, ...], str, list[list[str]] | None]:
     """The names, text and problems of ``_model_groups`` of a model's target, SLA, monitor,
-    Triton version and tier (a value over the model's unit, ``memo.over``): each group's own
+    Triton version and tier (a value memoised on those, ``memo.keyed_over``): each group's own
     problems (None: there are none, an empty list per group kept in the memo being most of a
-    MiB at 1,000 models). The groups themselves go to ``given``'s list, not into the memo:
+    MiB at 1,000 models). The groups themselves go to the list ``made``, not into the memo:
     at 1,000 models they were 15 MiB of every later build's memory, and only a model's own
     PrometheusRule reads them (``_model_rule``)."""
     groups, text = _model_groups(sink, *inputs)
