@@ -196,6 +196,10 @@ def build(
             table = store.get(digest_table.KIND, memo_key)
             digest_table.seed(units.carried, known, table)
     files, found = _render_and_validate(raw, template_dir, validate_output, ci_install, units, store)
+    if validate_output:
+        from compiler import validate as output_validation
+
+        output_validation.release_documents()  # validated: no validator is built after this
     if known and units is not None and store is not None:
         from compiler.backends import digest_table
 

@@ -101,6 +101,15 @@ def _k8s_definitions(version: str) -> dict[str, Any]:
     return definitions
 
 
+def release_documents() -> None:
+    """Let go of the parsed Kubernetes definitions documents that building a new kind's
+    validator prunes (``_k8s_registry_for``). The validators built keep what they need, and a
+    build that has validated its files builds no more: it held the document to its end, where
+    a one-field edit at 1,000 models has its peak memory (issue 16). A later build in the same
+    process (``compile --watch``) reads it again only for a kind it has not met."""
+    _k8s_definitions.cache_clear()
+
+
 @cache
 def _k8s_registry(version: str) -> Any:
     from referencing import Registry, Resource

@@ -88,3 +88,25 @@ def test_a_deployments_registry_holds_only_what_it_reaches() -> None:
     # A reference the document does not hold: no pruned registry (the whole document's is used).
     assert validate.reached_definitions(document, {"$ref": "#/$defs/no.such.Thing"}) is None
     assert validate.reached_definitions(document, {"$ref": "https://elsewhere/x.json"}) is None
+
+
+def test_a_build_lets_the_definitions_go_and_a_kind_met_later_still_validates(tmp_path: Path) -> None:
+    """A validating build ends without the parsed definitions document (it held it to its end,
+    where a one-field edit has its peak memory); a kind whose validator is built afterwards (a
+    watching process's next step) reads it again and gives the same verdicts."""
+    from bench.synth import generate
+    from compiler.pipeline import build
+
+    assert not build([generate(tmp_path, 2)]).has_errors
+    assert validate._k8s_definitions.cache_info().currsize == 0
+    docs = [d for d in _golden_objects() if d.get("kind") in ("Deployment", "Service")]
+    assert {d["kind"] for d in docs} == {"Deployment", "Service"}
+    verdicts = []
+    for _ in range(2):
+        validate.k8s_validator.cache_clear()
+        validate.release_documents()
+        verdicts.append(
+            [validate.k8s_validator(VERSION, d["apiVersion"], d["kind"])(b) for d in docs for b in (d, *_broken(d))]
+        )  # type: ignore[misc]
+        assert validate._k8s_definitions.cache_info().currsize == 1  # read again to build them
+    assert verdicts[0] == verdicts[1] and any(verdicts[0]) and not all(verdicts[0])
