@@ -267,7 +267,9 @@ class Units:
         return self.keyed_value(name, fn, sink, *inputs)[1]
 
     def keyed_value(self, name: str, fn: Callable[..., Any], sink: Sink, *inputs: Any) -> tuple[str | None, Any]:
-        """``value``, with its key (None: its inputs do not pickle, so it is not memoised)."""
+        """``value``, with its key (None: its inputs do not pickle, so it is not memoised). A
+        string of ``PACKED_TEXT`` characters or more directly in a tuple value comes back from
+        a packed memo as a ``LazyText``: read it with ``text``."""
         try:
             key = self._key(name, inputs)
         except Exception:  # noqa: BLE001 - an input that does not pickle: compute, never memoise
