@@ -20,7 +20,7 @@ from pathlib import Path
 from compiler import emit_journal, ledger_paths
 from compiler.diagnostics import Sink, Span
 from compiler.fsutil import write_atomic
-from compiler.output import OutputFile, StoredFile, file_bytes, header
+from compiler.output import OutputFile, StoredFile, file_bytes, file_parts, header
 
 LEDGER = ".shipspec/ledger.json"
 # Plan diagnostics that mean a path was not read at all (ledger_paths).
@@ -51,6 +51,10 @@ class Contents(Mapping[str, bytes]):
 
     def __contains__(self, path: object) -> bool:
         return path in self.outputs
+
+    def parts(self, path: str) -> list[bytes | memoryview]:
+        """The file's bytes as parts to write one after another (``output.file_parts``)."""
+        return file_parts(self.outputs[path])
 
     def ready(self, paths: Iterable[str]) -> None:
         """Read (and check) the stored texts of ``paths`` now."""
@@ -342,8 +346,9 @@ def _write_all(p: Plan) -> set[Path]:
     suffix = f".{os.getpid()}.tmp"
     for path in p.write:
         target = p.root / path
-        data = p.files[path]
-        p.sizes[path] = len(data)
+        # In parts where the plan's files make them (a spooled rules file is 8 MB at 1,000 models).
+        data: list[bytes | memoryview] = p.files.parts(path) if isinstance(p.files, Contents) else [p.files[path]]
+        p.sizes[path] = sum(len(part) for part in data)
         if target.parent not in made:
             target.parent.mkdir(parents=True, exist_ok=True)
             ledger_paths.ensure_inside(p.root, target.parent)  # swapped for a symlink since the plan?
@@ -358,7 +363,7 @@ def _write_all(p: Plan) -> set[Path]:
     return made
 
 
-def _write_new(target: Path, data: bytes, suffix: str) -> bool:
+def _write_new(target: Path, data: list[bytes | memoryview], suffix: str) -> bool:
     """False (nothing written) when the temporary name is taken."""
     tmp = target.with_name(f".{target.name}{suffix}")
     try:
@@ -368,9 +373,10 @@ def _write_new(target: Path, data: bytes, suffix: str) -> bool:
     try:
         try:
             os.fchmod(fd, 0o644)  # whatever the umask, as write_atomic does
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
+            for part in data:
+                view = memoryview(part)
+                while view:
+                    view = view[os.write(fd, view) :]
             _fdatasync(fd)
         finally:
             os.close(fd)

@@ -59,6 +59,14 @@ def file_bytes(f: OutputFile) -> bytes:
     return _bytes(f, f.text)
 
 
+def file_parts(f: OutputFile) -> list[bytes | memoryview]:
+    """``file_bytes(f)`` as parts to write one after another (a spooled file's text is not
+    copied once more to join them)."""
+    if isinstance(f, StoredFile) and not f.checked:
+        return f.spooled_parts()
+    return [_bytes(f, f.text)]
+
+
 def _bytes(f: OutputFile, text: str) -> bytes:
     return (header(f) + text.replace("\r\n", "\n").rstrip("\n") + "\n").encode("utf-8")
 
@@ -122,6 +130,11 @@ class StoredFile(OutputFile):
         text of this build's spool (an environment's rules file is 8 MB at 1,000 models) went
         through four whole copies of itself on its way to emit. The same bytes: UTF-8 encodes
         CR and LF as themselves and never inside another character."""
+        return b"".join(self.spooled_parts())
+
+    def spooled_parts(self) -> list[bytes | memoryview]:
+        """``spooled_bytes`` in the parts they are joined from (header, text, newline), for a
+        writer that writes them one after another: joined, the text is a second whole copy."""
         offset, length = self._at
         data = self._pack.raw(offset, length)
         if b"\r\n" in data:
@@ -129,7 +142,7 @@ class StoredFile(OutputFile):
         end = len(data)
         while end and data[end - 1] == 0x0A:
             end -= 1
-        return b"".join((header(self).encode("utf-8"), memoryview(data)[:end], b"\n"))
+        return [header(self).encode("utf-8"), memoryview(data)[:end], b"\n"]
 
     @property
     def checked(self) -> bool:

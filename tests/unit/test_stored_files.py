@@ -269,3 +269,34 @@ def test_a_values_long_texts_are_kept_in_the_pack_and_checked_when_read(
     assert main(["compile", str(specs), "--out", str(again), "--format", "json", "--no-cache"]) == 0
     assert main(["compile", str(specs), "--out", str(out), "--format", "json"]) == 0
     assert _tree(out) == _tree(again)
+
+
+def test_a_first_compile_writes_spooled_files_in_parts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A first compile's texts are in its spool; emit writes each file as its header, its text
+    read from the spool and a newline, never joined into one more copy (a prod rules file is
+    8 MB at 1,000 models), and the tree is the one a build without a cache writes."""
+    specs = generate(tmp_path, 3)
+    fresh = tmp_path / "fresh"
+    assert main(["compile", str(specs), "--out", str(fresh), "--format", "json", "--no-cache"]) == 0
+
+    def joined(self: StoredFile) -> bytes:
+        raise AssertionError(f"{self.path}: its bytes were joined")
+
+    monkeypatch.setattr(StoredFile, "spooled_bytes", joined)
+    out = tmp_path / "out"
+    assert main(["compile", str(specs), "--out", str(out), "--format", "json"]) == 0
+    assert _tree(out) == _tree(fresh)
+    monkeypatch.undo()
+    spool = memo.Spool.open()
+    assert spool is not None
+    plain = OutputFile("deploy/r.yml", "groups:\r\n- a\n\n\n", Span("m.ship", 1, 1, 1, 2), "prometheus-rules")
+    at = spool.add(plain.text)
+    kept = stored(plain.path, (at.offset, at.length), plain.source, plain.kind, (), None, digest_of(plain), spool)
+    parts = kept.spooled_parts()
+    assert b"".join(parts) == kept.spooled_bytes() == _bytes_of(plain)
+
+
+def _bytes_of(f: OutputFile) -> bytes:
+    from compiler.output import file_bytes
+
+    return file_bytes(f)
