@@ -302,7 +302,7 @@ def apply(p: Plan) -> None:
         pending = {k: p.sha(k) for k in p.write}
         journal = emit_journal.journal_parts(before, pending) if before is not None else None
         write_atomic(p.root / LEDGER, journal or emit_journal.journal_bytes(p.ledger, pending))
-        del journal
+        del journal  # its view of the old ledger would keep those bytes alive past "before = None" below
     changed = _write_all(p)
     for path in p.delete:
         target = p.root / path

@@ -290,17 +290,13 @@ class Units:
         self.used[key] = UnitResult((), tuple(own.items), value=result)
         return key, result
 
-    def over(self, name: str, fn: Callable[..., Any], sink: Sink, keys: Any, given: Any, *inputs: Any) -> Any:
-        """``fn(sink, given, *inputs)``, memoised on ``keys`` (render units' keys) and ``inputs``,
-        not on ``given``: what ``fn`` reads of the files those units rendered (or anything else
-        that the keys determine, as a unit's key determines its files). A key of None (a unit
-        that was not memoised) computes it every time."""
-        return self.keyed_over(name, fn, sink, keys, given, *inputs)[1]
-
     def keyed_over(
         self, name: str, fn: Callable[..., Any], sink: Sink, keys: Any, given: Any, *inputs: Any
     ) -> tuple[str | None, Any]:
-        """``over``, with its key (None: not memoised)."""
+        """``fn(sink, given, *inputs)``, memoised on ``keys`` (other units' or values' keys) and
+        ``inputs``, not on ``given``: what those keys determine (what the units rendered, or
+        what ``fn`` adds to a list it is given). A key of None (not memoised) computes it every
+        time. With the value's key (None: not memoised)."""
         if any(k is None for k in keys):
             return None, fn(sink, given, *inputs)
         return self.keyed_value(name, lambda own, _keys, *rest: fn(own, given, *rest), sink, tuple(keys), *inputs)
@@ -600,14 +596,6 @@ _DEFAULT_REDUCE = methodcaller("__reduce_ex__", _PROTOCOL)
 _REDUCERS = _Reducers()
 
 
-def value(ctx: Any, name: str, fn: Callable[..., Any], *inputs: Any) -> Any:
-    """``fn(ctx.sink, *inputs)``, or its memoised value (``Units.value``)."""
-    units: Units | None = ctx.units
-    if units is None:
-        return fn(ctx.sink, *inputs)
-    return units.value(name, fn, ctx.sink, *inputs)
-
-
 def verdict_key(f: OutputFile, k8s_version: str) -> str:
     """What validating a file reads: its kind, path, text and source, and the Kubernetes
     version (documents are what the text parses to; validators are shipspec's code). The
@@ -631,20 +619,11 @@ def _pickle(value: Any) -> bytes:
     return out.getvalue()
 
 
-def keyed(
-    ctx: Any, name: str, fn: Callable[..., list[OutputFile]], *inputs: Any
-) -> tuple[str | None, list[OutputFile]]:
-    """``unit``, with the unit's key (None: not memoised) for ``over``."""
-    units: Units | None = ctx.units
-    if units is None:
-        return None, fn(ctx.templates, ctx.sink, *inputs)
-    return units.keyed(name, fn, ctx.templates, ctx.sink, *inputs)
-
-
 def keyed_over(
     ctx: Any, name: str, fn: Callable[..., Any], keys: Any, given: Any, *inputs: Any
 ) -> tuple[str | None, Any]:
-    """``over``, with the value's key (None: not memoised) for a unit over it."""
+    """``fn(ctx.sink, given, *inputs)``, or its value memoised on ``keys`` and ``inputs``
+    (``Units.keyed_over``), with the value's key (None: not memoised) for a unit over it."""
     units: Units | None = ctx.units
     if units is None:
         return None, fn(ctx.sink, given, *inputs)
@@ -652,20 +631,12 @@ def keyed_over(
 
 
 def keyed_value(ctx: Any, name: str, fn: Callable[..., Any], *inputs: Any) -> tuple[str | None, Any]:
-    """``value``, with its key (None: not memoised) for a unit over it."""
+    """``fn(ctx.sink, *inputs)``, or its memoised value (``Units.keyed_value``), with its key
+    (None: not memoised) for a unit over it."""
     units: Units | None = ctx.units
     if units is None:
         return None, fn(ctx.sink, *inputs)
     return units.keyed_value(name, fn, ctx.sink, *inputs)
-
-
-def over(ctx: Any, name: str, fn: Callable[..., Any], keys: Any, given: Any, *inputs: Any) -> Any:
-    """``fn(ctx.sink, given, *inputs)``, or its value memoised on the units' ``keys`` and
-    ``inputs`` (``Units.over``)."""
-    units: Units | None = ctx.units
-    if units is None:
-        return fn(ctx.sink, given, *inputs)
-    return units.over(name, fn, ctx.sink, keys, given, *inputs)
 
 
 def unit_over(

@@ -148,7 +148,7 @@ def _obj(
 
 @dataclass(slots=True)
 class _Scoped:
-    """What ``memo.keyed`` renders with: the build's memo and templates, another sink."""
+    """What a model's units render with (``memo.unit``): the build's memo and templates, another sink."""
 
     units: Units | None
     templates: Templates

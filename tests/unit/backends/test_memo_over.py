@@ -1,11 +1,11 @@
-"""``memo.keyed`` and ``memo.over``: a value computed from render units' files is memoised
-on those units' keys, and only when every unit was memoised."""
+"""``memo.keyed_over``: a value computed from render units' files is memoised on those units'
+keys (``Units.keyed``), and only when every unit was memoised."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from compiler.backends.memo import Units, keyed, over
+from compiler.backends.memo import Units, keyed_over
 from compiler.diagnostics import Sink, Span
 from compiler.output import OutputFile
 
@@ -13,6 +13,17 @@ from compiler.output import OutputFile
 class _Ctx:
     def __init__(self, units: Units | None) -> None:
         self.units, self.templates, self.sink = units, None, Sink()
+
+
+def keyed(ctx: _Ctx, name: str, fn: Any, *inputs: Any) -> tuple[str | None, list[OutputFile]]:
+    """A render unit with its key (None without a memo, as the backends' units have)."""
+    if ctx.units is None:
+        return None, fn(ctx.templates, ctx.sink, *inputs)
+    return ctx.units.keyed(name, fn, ctx.templates, ctx.sink, *inputs)
+
+
+def over(ctx: _Ctx, name: str, fn: Any, keys: Any, given: Any, *inputs: Any) -> Any:
+    return keyed_over(ctx, name, fn, keys, given, *inputs)[1]
 
 
 def _render(_templates: Any, sink: Sink, name: str) -> list[OutputFile]:
