@@ -372,9 +372,12 @@ def resolve(spec: ir.Spec, earlier: Resolved | None = None) -> Resolved:
     monitors: dict[tuple[str, str], list[ir.Monitor]] = {}
     for mon in spec.monitors:
         monitors.setdefault((mon.model.name, mon.environment.name), []).append(mon)
+    project = Project.of(spec)
+    if earlier is not None and earlier.project == project:
+        project = earlier.project  # the same object: a watching process keys units by identity
     return Resolved(
         spec=spec,
-        project=Project.of(spec),
+        project=project,
         environments=_first_by_name(spec.environments),
         models=_first_by_name(spec.models),
         datasets=_first_by_name(spec.datasets),

@@ -19,6 +19,7 @@ parsed back nor validated again, and a build never holds every parsed document.
 from __future__ import annotations
 
 import dataclasses
+import enum
 import hashlib
 import io
 import os
@@ -112,6 +113,13 @@ class Units:
     # (``verdict_key``): the earlier build's and this build's.
     known_verdicts: dict[str, tuple[Diagnostic, ...]] = field(default_factory=dict)
     verdicts: dict[str, tuple[Diagnostic, ...]] = field(default_factory=dict)
+    # A watching process's unit keys by their inputs' identities (``identities``): this build's
+    # (``by_identity`` set) and the last build's. A unit given the very records it was given
+    # last time (all an edit left alone) takes its key from there instead of pickling them
+    # again; the entry holds those records, so their ids are not reused meanwhile.
+    by_identity: bool = False
+    keys: dict[tuple[Any, ...], tuple[tuple[Any, ...], str]] = field(default_factory=dict)
+    carried_keys: dict[tuple[Any, ...], tuple[tuple[Any, ...], str]] = field(default_factory=dict)
 
     @classmethod
     def from_entry(cls, entry: Any, texts: Callable[[str], TextPack | None] | None = None) -> Units:
@@ -197,7 +205,7 @@ class Units:
     ) -> tuple[str | None, list[OutputFile]]:
         """``run``, with the unit's key (None: its inputs do not pickle, so it is not memoised)."""
         try:
-            key = self._key(name, inputs)
+            key = self._key_of(name, inputs)
         except Exception:  # noqa: BLE001 - an input that does not pickle: render, never memoise
             return None, fn(templates, sink, *inputs)
         hit = self.used.get(key) or self.known.get(key)
@@ -271,7 +279,7 @@ class Units:
         string of ``PACKED_TEXT`` characters or more directly in a tuple value comes back from
         a packed memo as a ``LazyText``: read it with ``text``."""
         try:
-            key = self._key(name, inputs)
+            key = self._key_of(name, inputs)
         except Exception:  # noqa: BLE001 - an input that does not pickle: compute, never memoise
             return None, fn(sink, *inputs)
         hit = self.used.get(key) or self.known.get(key)
@@ -328,6 +336,19 @@ class Units:
                 found = (obj, hashlib.sha256(_pickle((cls, fields))).digest())
             self.held[id(obj)] = found
         return found[1]
+
+    def _key_of(self, name: str, inputs: tuple[Any, ...]) -> str:
+        """``_key``, or (``by_identity``) the key a unit of the same name and identical inputs
+        had in this build or the last."""
+        if not self.by_identity:
+            return self._key(name, inputs)
+        ids = identities(name, inputs)
+        if ids is None:
+            return self._key(name, inputs)
+        found = self.keys.get(ids) or self.carried_keys.get(ids)
+        key = found[1] if found is not None else self._key(name, inputs)
+        self.keys[ids] = (inputs, key)
+        return key
 
     def _key(self, name: str, inputs: tuple[Any, ...]) -> str:
         """The digest of the unit's name and the pickle of its inputs."""
@@ -594,6 +615,38 @@ def _ref(digest: bytes) -> Any:
 
 _DEFAULT_REDUCE = methodcaller("__reduce_ex__", _PROTOCOL)
 _REDUCERS = _Reducers()
+
+
+_PLAIN = frozenset({str, int, float, bool, type(None), bytes})
+
+
+def identities(name: str, inputs: tuple[Any, ...]) -> tuple[Any, ...] | None:
+    """What decides a unit's key without pickling its inputs, where each input is a record
+    or an enum member (by identity: records are frozen all the way down, the assumption
+    ``Units.digest_of`` rests on too), a plain value (by value, with its type: 1, 1.0 and
+    True are equal keys of a dict), a tuple of strings or of tuples of strings, or a record
+    of strings only (``_BY_VALUE``); None for anything else (a dict a backend made: its key
+    is pickled)."""
+    made: list[Any] = [name]
+    for x in inputs:
+        t = type(x)
+        if t is str:
+            made.append(x)
+        elif t in _PLAIN:
+            made.append((t, x))
+        elif isinstance(x, (Record, enum.Enum)):
+            made.append((t, id(x)))
+        elif t is tuple and all(type(y) is str or type(y) is tuple and all(type(z) is str for z in y) for y in x):
+            made.append((t, x))
+        elif (t.__module__, t.__qualname__) in _BY_VALUE:
+            made.append((t, x))
+        else:
+            return None
+    return tuple(made)
+
+
+# Frozen dataclasses of strings (and None) only, made again each build: keyed by value.
+_BY_VALUE = frozenset({("compiler.backends.monitoring.slo", "Target")})
 
 
 def verdict_key(f: OutputFile, k8s_version: str) -> str:

@@ -228,6 +228,7 @@ def test_render_units_from_the_memo_agree_with_a_fresh_render(edits: list[tuple[
         memory = Memory()
         disk = Cache(root / "out")
         reused = 0
+        earlier = None  # the memory builds resolve with the last one's, as watch does (keys by identity)
         for model, edit, n in [(0, 0, 0), *edits]:
             if model >= 0 and (model, edit, n) != (0, 0, 0):
                 _apply(specs / "models" / f"m{model:05d}.ship", edit, n)
@@ -235,7 +236,9 @@ def test_render_units_from_the_memo_agree_with_a_fresh_render(edits: list[tuple[
                 _apply_platform(specs / "platform.ship", edit, n)
             fresh = build([specs])
             for store in (memory, disk):
-                cached = build([specs], store=store)
+                cached = build([specs], store=store, earlier=earlier if store is memory else None)
+                if store is memory:
+                    earlier = cached.checked.resolved
                 assert _result(cached) == _result(fresh)
             units = memory.entries.get(("units", _units_key()))
             reused += len(units[0]) if units else 0
@@ -293,6 +296,81 @@ def _all_units(specs: Path) -> list[tuple[str, str, str]]:
             out.append(("_serve", m.name, env.name))
             out.append(("_per_model", m.name, env.name))
     return out
+
+
+def test_a_watching_build_keys_the_units_an_edit_left_alone_without_pickling_them(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """In a watching process a unit given the very records it was given last build (and
+    equal plain values) takes last build's key: after a one-model edit only that model's
+    per-placement units pickle their inputs, and the build is a fresh build's."""
+    from compiler.backends.memo import Units
+
+    pickled: list[str] = []
+    models: list[str] = []  # the model of each per-placement unit pickled
+    original = Units._key
+
+    def counting(self: Units, name: str, inputs: tuple[object, ...]) -> str:
+        pickled.append(name)
+        if name == "monitoring.groups":
+            models.append(inputs[1].model)  # type: ignore[attr-defined]
+        elif name in per_placement:
+            models.append(inputs[0].model.name)  # type: ignore[attr-defined]
+        return original(self, name, inputs)
+
+    monkeypatch.setattr(Units, "_key", counting)
+    per_placement = ("kubernetes.serve", "triton.config", "monitoring.model", "monitoring.groups")
+    specs = generate(tmp_path, 6)
+    memory = Memory()
+    first = build([specs], store=memory)
+    placements = sum(1 for u in _all_units(specs) if u[0] == "_serve")
+    assert all(pickled.count(name) == placements for name in per_placement)
+    pickled.clear()
+    models.clear()
+    _apply(specs / "models" / "m00001.ship", EDITS.index(("cpu 1 ", "cpu {n} ")), 2)
+    second = build([specs], store=memory, earlier=first.checked.resolved)
+    edited = sum(1 for u in _all_units(specs) if u[0] == "_serve" and u[1] == "m00001")
+    assert 0 < edited < placements
+    assert [pickled.count(name) for name in per_placement[:3]] == [edited, edited, edited]
+    # The groups' records are the edited file's SLA and monitor, lowered again (equal, not the same).
+    assert pickled.count("monitoring.groups") <= edited and set(models) == {"m00001"}
+    assert not second.has_errors and _result(second) == _result(build([specs]))
+    # A one-shot process has no last build in memory: every key is pickled.
+    pickled.clear()
+    build([specs], store=Memory())
+    assert all(pickled.count(name) == placements for name in per_placement)
+
+
+def test_unit_identities_tell_apart_what_pickles_apart() -> None:
+    """``memo.identities``: records by identity, plain values by value and type, and None
+    (pickle the inputs) for anything else."""
+    from compiler.backends.memo import identities
+    from compiler.backends.monitoring.slo import Target
+    from compiler.diagnostics import Span
+
+    a, b = Span.point("a.ship"), Span.point("a.ship")
+    assert a == b and identities("u", (a,)) != identities("u", (b,)) and identities("u", (a,)) == identities("u", (a,))
+    assert len({identities("u", (x,)) for x in (1, True, 1.0, "1", b"1", None)}) == 6
+    assert identities("u", (1,)) != identities("v", (1,))
+    assert identities("u", (("x", ("y", "z")),)) == identities("u", (("x", ("y", "z")),))
+    t = ("m", "prod", "ml-prod", "team", None)
+    assert identities("u", (Target(*t),)) == identities("u", (Target(*t),))
+    assert identities("u", (Target(*t),)) != identities("u", (Target(*t[:-1], "https://rb"),))
+    for other in ({"k": "v"}, ["x"], (1, 2), ("x", 1), {"x"}, object()):
+        assert identities("u", ("x", other)) is None
+
+
+def test_a_watching_resolve_keeps_the_project_an_edit_left_alone(tmp_path: Path) -> None:
+    from compiler.pipeline import validate as check_spec
+    from compiler.resolve import resolve
+
+    specs = generate(tmp_path, 2)
+    first = check_spec([specs]).resolved
+    again = resolve(check_spec([specs]).spec, first)
+    assert again.project is first.project
+    _apply_platform(specs / "platform.ship", 3, 2)  # kubernetes "1.32"
+    moved = resolve(check_spec([specs]).spec, first)
+    assert moved.project is not first.project and moved.project.kubernetes_version == "1.32"
 
 
 def test_watch_renders_what_a_one_shot_compile_renders_with_the_project_config(tmp_path: Path) -> None:

@@ -62,8 +62,14 @@ def _labels(project: Project, env: ir.Environment, **extra: str) -> dict[str, st
 def _selected_by(ctx: RenderContext) -> dict[str, str]:
     """The labels the Prometheus Operator selects ServiceMonitors and
     PrometheusRules by: the monitoring environment's ``prometheus_label``s."""
+    return dict(_selecting(ctx))
+
+
+def _selecting(ctx: RenderContext) -> tuple[tuple[str, str], ...]:
+    """``_selected_by`` as the spec gives it: a unit's input a watching process keys by value
+    (``memo.identities``), not a dict made again each build."""
     home = ctx.resolved.monitoring_env
-    return dict(home.prometheus_labels) if home is not None else {}
+    return home.prometheus_labels if home is not None else ()
 
 
 def _load(path: str, text: str, sink: Sink, source: Any) -> tuple[dict[str, Any], ...]:
@@ -188,7 +194,7 @@ class _Backend:
                     if objective is not None:
                         periods[model.name] = objective.period
                     quantiles |= {round(o.percentile / 100, 9) for o in sla.latency}
-                made = unit(unit_ctx, "monitoring.model", _per_model, placed, t, out_dir, project, _selected_by(ctx))
+                made = unit(unit_ctx, "monitoring.model", _per_model, placed, t, out_dir, project, _selecting(ctx))
                 # The groups read the unit's target and the placement's SLA, monitor, tier and
                 # Triton version, and are memoised on those alone: not on the model's unit, whose
                 # key moves with any field of the placement (a replica count, a CPU request), so
@@ -449,7 +455,7 @@ def _per_model(
     t: Target,
     out_dir: str,
     project: Project,
-    selected_by: dict[str, str],
+    selecting: tuple[tuple[str, str], ...],
 ) -> list[OutputFile]:
     """The render unit of one model in one environment (compiler.backends.memo): its
     ServiceMonitor and its dashboard's ConfigMap."""
@@ -470,7 +476,7 @@ def _per_model(
         model.span,
         name=name,
         namespace=namespace(env),
-        labels=_labels(project, env, **{"app.kubernetes.io/name": name}, **selected_by),
+        labels=_labels(project, env, **{"app.kubernetes.io/name": name}, **dict(selecting)),
         app=name,
         port=METRICS_PORT,
         interval=SCRAPE_INTERVAL,
