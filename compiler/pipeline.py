@@ -186,8 +186,9 @@ def build(
         if not _on_disk(store):  # an in-process store: the digests of records an edit left alone
             held = store.get("carried", "digests")
             units.carried = held if isinstance(held, dict) else {}
-            keys = store.get("carried", "keys")
+            keys, made = store.get("carried", "keys"), store.get("carried", "made")
             units.by_identity, units.carried_keys = True, keys if isinstance(keys, dict) else {}
+            units.carried_made = made if isinstance(made, dict) else {}
         else:  # texts rendered go out to a spool, from which the memo's pack is made
             from compiler.backends import digest_table
             from compiler.backends.memo import Spool
@@ -211,6 +212,7 @@ def build(
     if store is not None and units is not None and not _on_disk(store):
         store.put("carried", "digests", units.held)  # only this build's: the others are let go
         store.put("carried", "keys", units.keys)
+        store.put("carried", "made", units.made)
     if store is not None and units is not None and (units.worth_keeping() or not _on_disk(store)):
         # One entry for every unit this build used (and no others: the memo stays the build's size).
         _keep(store, memo_key, units)

@@ -120,6 +120,10 @@ class Units:
     by_identity: bool = False
     keys: dict[tuple[Any, ...], tuple[tuple[Any, ...], str]] = field(default_factory=dict)
     carried_keys: dict[tuple[Any, ...], tuple[tuple[Any, ...], str]] = field(default_factory=dict)
+    # There too, the files each key's result was made into (this build's, and the last's): a
+    # result the memo hands out again (the same object) is the same files.
+    made: dict[str, tuple[UnitResult, tuple[OutputFile, ...]]] = field(default_factory=dict)
+    carried_made: dict[str, tuple[UnitResult, tuple[OutputFile, ...]]] = field(default_factory=dict)
 
     @classmethod
     def from_entry(cls, entry: Any, texts: Callable[[str], TextPack | None] | None = None) -> Units:
@@ -225,7 +229,13 @@ class Units:
             hit = self._spooled(hit)
         sink.extend(hit.diagnostics)
         self.used[key] = hit
-        files = [self._file(*r) for r in hit.files]
+        made = self.carried_made.get(key) if self.by_identity else None
+        if made is not None and made[0] is hit:
+            files = list(made[1])
+        else:
+            files = [self._file(*r) for r in hit.files]
+        if self.by_identity:
+            self.made[key] = (hit, tuple(files))  # not the list: a caller may extend the one it is given
         self.files.setdefault(key, []).extend(files)
         return key, files
 

@@ -335,6 +335,17 @@ def test_a_watching_build_keys_the_units_an_edit_left_alone_without_pickling_the
     # The groups' records are the edited file's SLA and monitor, lowered again (equal, not the same).
     assert pickled.count("monitoring.groups") <= edited and set(models) == {"m00001"}
     assert not second.has_errors and _result(second) == _result(build([specs]))
+    # And a result the memo hands out again is the same file objects: not made again.
+    before = {f.path: f for f in first.files}
+    kept = [f.path for f in second.files if before.get(f.path) is f]
+    changed = [f.path for f in second.files if f.path in before and before[f.path].text != f.text]
+    assert changed and not set(changed) & set(kept) and any("m00000" in p for p in kept)
+    # The edited model's units that read the CPU were made again; those that do not (its rules) were not.
+    assert not [p for p in kept if "m00001" in p and ("deployment-" in p or "rollout-" in p or "triton/" in p)]
+    assert "deploy/prod/monitoring/rules/m00001.yaml" in kept
+    third = build([specs], store=memory, earlier=second.checked.resolved)  # nothing changed
+    again = [b.path for a, b in zip(second.files, third.files, strict=True) if a is b]
+    assert _result(third) == _result(second) and {f.path for f in second.files if "m00001" in f.path} <= set(again)
     # A one-shot process has no last build in memory: every key is pickled.
     pickled.clear()
     build([specs], store=Memory())
