@@ -59,10 +59,15 @@ def main(argv: list[str] | None = None) -> None:
             print(f"{name:>28}: {took:8.3f} s   {note}")
         _summary("one field changed, compile", [took for took, _ in shot])
 
+        import gc
+
         from compiler.commands.watch import Watcher
 
+        # As ``watch.run`` steps: the collector off, and a collection after each step's report.
+        gc.disable()
         watcher = Watcher([specs], out)
         watcher.compile()
+        gc.collect()
         steps = []
         for _ in range(args.rounds):
             _edit(model, next(cpu))
@@ -72,6 +77,8 @@ def main(argv: list[str] | None = None) -> None:
             assert planned is not None and planned.plan is not None
             steps.append(took)
             print(f"{'watch: one edit':>28}: {took:8.3f} s   {len(planned.plan.write)} written")
+            gc.collect()
+        gc.enable()
         _summary("watch: one edit", steps)
 
 

@@ -141,8 +141,24 @@ def run(
     allow: frozenset[str] = frozenset(),
     ci_install: str | None = None,
 ) -> int:
-    """Compile, then poll every ``interval`` seconds until interrupted (or ``cycles`` polls)."""
-    watcher = Watcher(inputs, out, templates, force, allow, ci_install)
+    """Compile, then poll every ``interval`` seconds until interrupted (or ``cycles`` polls).
+
+    The cyclic collector stays off for the whole loop and collects once after each report,
+    while the loop waits for the next edit. Turned back on as each step ended (as ``Watcher``
+    leaves it for other callers), it collected at the next allocation, before the report: a
+    full collection over the held heap, 0.1-0.3 s at 1,000 models on some steps."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _loop(Watcher(inputs, out, templates, force, allow, ci_install), report, interval, cycles)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _loop(
+    watcher: Watcher, report: Callable[[pipeline.Planned], object], interval: float, cycles: int | None
+) -> int:
     report(watcher.compile())
     gc.collect()
     polls = 0

@@ -511,6 +511,36 @@ def test_the_watch_loop_reports_the_first_compile_and_then_each_edit(tmp_path: P
     assert deployment.count("cpu: '2'") == 2  # the Triton container's request and limit
 
 
+def test_the_watch_loop_collects_after_each_report_never_before_it(tmp_path: Path) -> None:
+    """The cyclic collector walks the whole held heap (a tenth of a second or more at 1,000
+    models): the loop runs it once each report is out, not when a step ends, and leaves it as
+    it found it."""
+    import gc
+
+    from compiler.commands import watch
+
+    specs = generate(tmp_path, 2)
+    model = specs / "models" / "m00001.ship"
+    events: list[str] = []
+
+    def collected(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            events.append(f"gc{info['generation']}")
+
+    def report(planned: object) -> None:
+        events.append("report")
+        if events.count("report") == 1:
+            model.write_text(model.read_text().replace("cpu 1 ", "cpu 2 "))
+
+    gc.callbacks.append(collected)
+    try:
+        assert watch.run([specs], tmp_path / "out", None, False, report, interval=0.01, cycles=3) == 0
+    finally:
+        gc.callbacks.remove(collected)
+    assert gc.isenabled()
+    assert events == ["report", "gc2", "report", "gc2"]
+
+
 # Edits of what the monitoring and catalog backends' aggregates read besides each model's own
 # units (memoised on those units' keys, ``memo.over``): an environment no model serves, a dataset
 # no model uses, a training, the SLOs the shared rule groups are made from. (file, old, new).
