@@ -634,9 +634,9 @@ def identities(name: str, inputs: tuple[Any, ...]) -> tuple[Any, ...] | None:
     """What decides a unit's key without pickling its inputs, where each input is a record
     or an enum member (by identity: records are frozen all the way down, the assumption
     ``Units.digest_of`` rests on too), a plain value (by value, with its type: 1, 1.0 and
-    True are equal keys of a dict), a tuple of strings or of tuples of strings, or a record
-    of strings only (``_BY_VALUE``); None for anything else (a dict a backend made: its key
-    is pickled)."""
+    True are equal keys of a dict), a tuple of strings or of tuples of strings, a dict of
+    strings to strings (labels), or a record of strings only (``_BY_VALUE``); None for
+    anything else (a view a backend made: its key is pickled)."""
     made: list[Any] = [name]
     for x in inputs:
         t = type(x)
@@ -648,6 +648,8 @@ def identities(name: str, inputs: tuple[Any, ...]) -> tuple[Any, ...] | None:
             made.append((t, id(x)))
         elif t is tuple and all(type(y) is str or type(y) is tuple and all(type(z) is str for z in y) for y in x):
             made.append((t, x))
+        elif t is dict and all(type(k) is str and type(v) is str for k, v in x.items()):
+            made.append((t, tuple(x.items())))  # in order: a key pickles a dict's items in order
         elif (t.__module__, t.__qualname__) in _BY_VALUE:
             made.append((t, x))
         else:

@@ -367,7 +367,10 @@ def test_unit_identities_tell_apart_what_pickles_apart() -> None:
     t = ("m", "prod", "ml-prod", "team", None)
     assert identities("u", (Target(*t),)) == identities("u", (Target(*t),))
     assert identities("u", (Target(*t),)) != identities("u", (Target(*t[:-1], "https://rb"),))
-    for other in ({"k": "v"}, ["x"], (1, 2), ("x", 1), {"x"}, object()):
+    labels = identities("u", ({"a": "1", "b": "2"},))
+    assert labels == identities("u", ({"a": "1", "b": "2"},)) != identities("u", ({"b": "2", "a": "1"},))
+    assert labels != identities("u", ((("a", "1"), ("b", "2")),))
+    for other in ({"k": 1}, {"k": {"v": "w"}}, ["x"], (1, 2), ("x", 1), {"x"}, object()):
         assert identities("u", ("x", other)) is None
 
 
