@@ -156,9 +156,7 @@ def run(
             gc.enable()
 
 
-def _loop(
-    watcher: Watcher, report: Callable[[pipeline.Planned], object], interval: float, cycles: int | None
-) -> int:
+def _loop(watcher: Watcher, report: Callable[[pipeline.Planned], object], interval: float, cycles: int | None) -> int:
     report(watcher.compile())
     gc.collect()
     polls = 0
