@@ -164,3 +164,22 @@ def test_verify_objects_reports_a_plain_secret_value() -> None:
     )
     assert [(d.code, d.span.line) for d in sink.items] == [("SS522", 3)]
     assert "secret TOKEN is not a secretKeyRef" in sink.items[0].message
+
+
+def test_verify_objects_reads_documents_of_any_shape() -> None:
+    """An override template can render any shape (schema validation reports it, SS802): a kind
+    that is a list or a mapping, a spec that is no mapping. The policy reads past them, and
+    still finds the pods of workloads among them."""
+    odd: list[dict[str, Any]] = [
+        {"kind": ["Deployment"], "metadata": {"name": "a", "namespace": "n"}},
+        {"kind": {"Deployment": 1}, "metadata": "n"},
+        {"kind": "Deployment", "metadata": {"name": "b", "namespace": "n"}, "spec": ["x"]},
+        {"kind": "Job", "metadata": {"name": "j", "namespace": "n"}, "spec": {"template": {"spec": {}}}},
+    ]
+    sink = Sink()
+    k8s_policy.verify_objects(
+        ir.Spec(), [OutputFile("deploy/x/odd.yaml", "", Span.point("t.ship"), documents=tuple(odd))], sink
+    )
+    # The two whose kind names pods: each pod lacks its three pod-level settings.
+    assert {d.code for d in sink.items} == {"SS522"}
+    assert sorted(d.message.split(": ")[1] for d in sink.items) == ["Deployment b"] * 3 + ["Job j"] * 3
