@@ -370,6 +370,16 @@ def test_unit_identities_tell_apart_what_pickles_apart() -> None:
     labels = identities("u", ({"a": "1", "b": "2"},))
     assert labels == identities("u", ({"a": "1", "b": "2"},)) != identities("u", ({"b": "2", "a": "1"},))
     assert labels != identities("u", ((("a", "1"), ("b", "2")),))
+    # Keyed by value, they must stay frozen records of strings: 1 == 1.0 == True would merge keys.
+    import dataclasses
+    import importlib
+
+    from compiler.backends.memo import _BY_VALUE
+
+    for module, name in _BY_VALUE:
+        cls = getattr(importlib.import_module(module), name)
+        assert cls.__dataclass_params__.frozen
+        assert {f.type for f in dataclasses.fields(cls)} <= {"str", "str | None"}, cls
     for other in ({"k": 1}, {"k": {"v": "w"}}, ["x"], (1, 2), ("x", 1), {"x"}, object()):
         assert identities("u", ("x", other)) is None
 
