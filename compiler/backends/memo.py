@@ -24,6 +24,7 @@ import hashlib
 import io
 import os
 import pickle
+import struct
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from operator import attrgetter, methodcaller
@@ -642,6 +643,8 @@ def identities(name: str, inputs: tuple[Any, ...]) -> tuple[Any, ...] | None:
         t = type(x)
         if t is str:
             made.append(x)
+        elif t is float:
+            made.append((t, struct.pack(">d", x)))  # its bits, as it pickles: 0.0 == -0.0
         elif t in _PLAIN:
             made.append((t, x))
         elif isinstance(x, (Record, enum.Enum)):

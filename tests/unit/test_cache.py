@@ -362,6 +362,7 @@ def test_unit_identities_tell_apart_what_pickles_apart() -> None:
     a, b = Span.point("a.ship"), Span.point("a.ship")
     assert a == b and identities("u", (a,)) != identities("u", (b,)) and identities("u", (a,)) == identities("u", (a,))
     assert len({identities("u", (x,)) for x in (1, True, 1.0, "1", b"1", None)}) == 6
+    assert identities("u", (0.0,)) != identities("u", (-0.0,)) and identities("u", (0.5,)) == identities("u", (0.5,))
     assert identities("u", (1,)) != identities("v", (1,))
     assert identities("u", (("x", ("y", "z")),)) == identities("u", (("x", ("y", "z")),))
     t = ("m", "prod", "ml-prod", "team", None)
