@@ -20,11 +20,16 @@ if TYPE_CHECKING:
 IGNORE_EXTRANEOUS = {"argocd.argoproj.io/compare-options": "IgnoreExtraneous"}
 
 
+_UNDER = f"{DEPLOY}/"
+
+
 def _top_dir(path: str) -> str | None:
-    parts = path.split("/")
-    if len(parts) < 3 or parts[0] != DEPLOY:
+    """``deploy/<dir>`` of a path at least two levels below ``deploy/``, else None (without
+    splitting every path: this runs for each of 33,000 files at 1,000 models)."""
+    if not path.startswith(_UNDER):
         return None
-    return f"{DEPLOY}/{parts[1]}"
+    end = path.find("/", len(_UNDER))
+    return path[:end] if end >= 0 else None
 
 
 # kustomize rewrites references to a generated ConfigMap (adding its content
@@ -51,10 +56,6 @@ _ROLLOUT_REFS = {
         }
     ]
 }
-
-
-def _has_rollout(f: OutputFile) -> bool:
-    return any(d.get("kind") == "Rollout" and d.get("apiVersion") == "argoproj.io/v1alpha1" for d in f.documents)
 
 
 def _yaml(doc: dict[str, Any], units: Units | None) -> str:
@@ -92,10 +93,11 @@ def assemble(files: Sequence[OutputFile], units: Units | None = None, sink: Sink
         if f.documents:
             objects[top] += len(f.documents)
             resources[top].append(rel)
-            if _has_rollout(f):
-                rollouts.add(top)
-            for d in f.documents:
-                if d.get("kind") == "Namespace" and d.get("apiVersion") == "v1":
+            for d in f.documents:  # one pass for both kinds asked about
+                kind = d.get("kind")
+                if kind == "Rollout" and d.get("apiVersion") == "argoproj.io/v1alpha1":
+                    rollouts.add(top)
+                elif kind == "Namespace" and d.get("apiVersion") == "v1":
                     meta = d.get("metadata")
                     namespaces.setdefault(top, str(meta.get("name") if isinstance(meta, dict) else None))
         if f.config_map:
