@@ -189,6 +189,8 @@ def build(
             keys, made = store.get("carried", "keys"), store.get("carried", "made")
             units.by_identity, units.carried_keys = True, keys if isinstance(keys, dict) else {}
             units.carried_made = made if isinstance(made, dict) else {}
+            state = store.get("carried", "state")
+            units.carried_state = state if isinstance(state, dict) else {}
         else:  # texts rendered go out to a spool, from which the memo's pack is made
             from compiler.backends import digest_table
             from compiler.backends.memo import Spool
@@ -213,6 +215,7 @@ def build(
         store.put("carried", "digests", units.held)  # only this build's: the others are let go
         store.put("carried", "keys", units.keys)
         store.put("carried", "made", units.made)
+        store.put("carried", "state", units.state)
     if store is not None and units is not None and (units.worth_keeping() or not _on_disk(store)):
         # One entry for every unit this build used (and no others: the memo stays the build's size).
         _keep(store, memo_key, units)

@@ -125,6 +125,10 @@ class Units:
     # result the memo hands out again (the same object) is the same files.
     made: dict[str, tuple[UnitResult, tuple[OutputFile, ...]]] = field(default_factory=dict)
     carried_made: dict[str, tuple[UnitResult, tuple[OutputFile, ...]]] = field(default_factory=dict)
+    # There too, what an aggregate over every file keeps of this step for the next, by its
+    # name (``kustomize.assemble``'s parts and directories): this build's, and the last's.
+    state: dict[str, Any] = field(default_factory=dict)
+    carried_state: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_entry(cls, entry: Any, texts: Callable[[str], TextPack | None] | None = None) -> Units:

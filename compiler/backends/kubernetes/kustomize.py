@@ -78,66 +78,112 @@ APPLICATION_OBJECTS = 2000
 
 def assemble(files: Sequence[OutputFile], units: Units | None = None, sink: Sink | None = None) -> list[OutputFile]:
     """Each directory's kustomization (and SS733 into ``sink`` for a directory of more objects
-    than one Argo CD Application holds well: ``APPLICATION_OBJECTS``)."""
-    resources: dict[str, list[str]] = defaultdict(list)
-    rollouts: set[str] = set()
-    namespaces: dict[str, str] = {}
-    generators: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    than one Argo CD Application holds well: ``APPLICATION_OBJECTS``).
+
+    A directory's kustomization is a function of its files' parts (``_part``, in order) and of
+    its first file's source alone. A watching build (``units.by_identity``) keeps last step's
+    parts, by file object, and each directory's result: a file handed out again (the same
+    object) is not read again, and a directory whose parts and source are as they were keeps
+    its files. An edit of one model's CPU leaves every part as it was: no directory's
+    kustomization is made again."""
+    carry = units is not None and units.by_identity
+    known = units.carried_state.get(_STATE) if carry and units is not None else None
+    old_parts, old_dirs = known if known is not None else ({}, {})
+    parts: dict[int, tuple[OutputFile, str, Part]] = {}
+    by_dir: dict[str, list[Part]] = {}
     sources: dict[str, Span] = {}
-    objects: dict[str, int] = defaultdict(int)  # what Argo CD manages, but generated ConfigMaps
     for f in files:
-        top = _top_dir(f.path)
-        if top is None:
-            continue
-        rel = f.path[len(top) + 1 :]
-        if f.documents:
-            objects[top] += len(f.documents)
-            resources[top].append(rel)
-            for d in f.documents:  # one pass for both kinds asked about
-                kind = d.get("kind")
-                if kind == "Rollout" and d.get("apiVersion") == "argoproj.io/v1alpha1":
-                    rollouts.add(top)
-                elif kind == "Namespace" and d.get("apiVersion") == "v1":
-                    meta = d.get("metadata")
-                    namespaces.setdefault(top, str(meta.get("name") if isinstance(meta, dict) else None))
-        if f.config_map:
-            base = rel.rsplit("/", 1)[-1]
-            generators[top][f.config_map].append(f"{base}={rel}")
-        sources.setdefault(top, f.source)
-    if sink is not None:
-        for top in sorted(objects.keys() | generators.keys()):
-            n = objects[top] + len(generators[top])  # a generator makes one ConfigMap
-            if n > APPLICATION_OBJECTS:
-                sink.report(
-                    "SS733",
-                    f"{top}: {n} objects in one Argo CD Application, which records each one's status "
-                    "(past about 3,000, more than etcd stores) and builds them with one kustomize run "
-                    "(past about 4,000, longer than Argo CD waits): it stops syncing",
-                    sources[top],
-                    hint="serve the models of this environment in more than one environment",
-                )
-    out = []
-    for top in sorted(resources.keys() | generators.keys()):
-        doc: dict[str, object] = {
-            "apiVersion": "kustomize.config.k8s.io/v1beta1",
-            "kind": "Kustomization",
-            "resources": sorted(resources[top]),
-        }
-        if generators[top]:
-            # A generated ConfigMap lives in the namespace of the pods that mount
-            # it; kustomize rewrites references only within one namespace.
-            ns = {"namespace": namespaces[top]} if top in namespaces else {}
-            doc["configMapGenerator"] = [
-                {"name": name, **ns, "files": sorted(entries)} for name, entries in sorted(generators[top].items())
-            ]
-            # Each config change makes a new hashed ConfigMap; the superseded one is
-            # extraneous to Argo CD. Where the Application does not prune
-            # (production), it would hold the Application OutOfSync for ever:
-            # Argo CD leaves it out of the sync status instead (it is removed by
-            # the next sync a person runs with prune).
-            doc["generatorOptions"] = {"annotations": dict(IGNORE_EXTRANEOUS)}
-        if top in rollouts and generators[top]:
-            doc["configurations"] = [ROLLOUT_CONFIG]
-            out.append(OutputFile(f"{top}/{ROLLOUT_CONFIG}", to_yaml(_ROLLOUT_REFS), sources[top]))
-        out.append(OutputFile(f"{top}/kustomization.yaml", _yaml(doc, units), sources[top]))
+        hit = old_parts.get(id(f))
+        if hit is not None and hit[0] is f:
+            top, part = hit[1], hit[2]
+        else:
+            found = _top_dir(f.path)
+            if found is None:
+                continue
+            top, part = found, _part(f, found)
+        parts[id(f)] = (f, top, part)
+        listed = by_dir.get(top)
+        if listed is None:
+            listed = by_dir[top] = []
+            sources[top] = f.source
+        listed.append(part)
+    dirs: dict[str, tuple[list[Part], Span, int, list[OutputFile]]] = {}
+    out: list[OutputFile] = []
+    for top in sorted(by_dir):
+        listed, source = by_dir[top], sources[top]
+        kept = old_dirs.get(top)
+        if kept is not None and kept[0] == listed and kept[1] == source:
+            count, made = kept[2], kept[3]
+        else:
+            count, made = _directory(top, listed, source, units)
+        dirs[top] = (listed, source, count, made)
+        if made and count > APPLICATION_OBJECTS and sink is not None:
+            sink.report(
+                "SS733",
+                f"{top}: {count} objects in one Argo CD Application, which records each one's status "
+                "(past about 3,000, more than etcd stores) and builds them with one kustomize run "
+                "(past about 4,000, longer than Argo CD waits): it stops syncing",
+                source,
+                hint="serve the models of this environment in more than one environment",
+            )
+        out += made
+    if carry and units is not None:
+        units.state[_STATE] = (parts, dirs)
     return out
+
+
+# A file's part of its directory's kustomization: its path there, how many documents it
+# holds, whether one is an Argo Rollout, the name its first Namespace document gives (None:
+# none), and the config map it is generated into.
+Part = tuple[str, int, bool, str | None, str | None]
+_STATE = "kustomize"
+
+
+def _part(f: OutputFile, top: str) -> Part:
+    rollout, namespace = False, None
+    for d in f.documents:  # one pass for both kinds asked about
+        kind = d.get("kind")
+        if kind == "Rollout" and d.get("apiVersion") == "argoproj.io/v1alpha1":
+            rollout = True
+        elif kind == "Namespace" and d.get("apiVersion") == "v1" and namespace is None:
+            meta = d.get("metadata")
+            namespace = str(meta.get("name") if isinstance(meta, dict) else None)
+    return f.path[len(top) + 1 :], len(f.documents), rollout, namespace, f.config_map or None
+
+
+def _directory(top: str, parts: list[Part], source: Span, units: Units | None) -> tuple[int, list[OutputFile]]:
+    """The objects Argo CD manages for a directory (its documents, and a ConfigMap per
+    generator) and its files: none for a directory of no documents and no config maps."""
+    resources = [rel for rel, documents, _, _, _ in parts if documents]
+    generators: dict[str, list[str]] = defaultdict(list)
+    for rel, _, _, _, config_map in parts:
+        if config_map:
+            generators[config_map].append(f"{rel.rsplit('/', 1)[-1]}={rel}")
+    count = sum(documents for _, documents, _, _, _ in parts) + len(generators)
+    if not resources and not generators:
+        return count, []
+    out = []
+    doc: dict[str, object] = {
+        "apiVersion": "kustomize.config.k8s.io/v1beta1",
+        "kind": "Kustomization",
+        "resources": sorted(resources),
+    }
+    if generators:
+        # A generated ConfigMap lives in the namespace of the pods that mount
+        # it; kustomize rewrites references only within one namespace.
+        namespace = next((p[3] for p in parts if p[3] is not None), None)
+        ns = {"namespace": namespace} if namespace is not None else {}
+        doc["configMapGenerator"] = [
+            {"name": name, **ns, "files": sorted(entries)} for name, entries in sorted(generators.items())
+        ]
+        # Each config change makes a new hashed ConfigMap; the superseded one is
+        # extraneous to Argo CD. Where the Application does not prune
+        # (production), it would hold the Application OutOfSync for ever:
+        # Argo CD leaves it out of the sync status instead (it is removed by
+        # the next sync a person runs with prune).
+        doc["generatorOptions"] = {"annotations": dict(IGNORE_EXTRANEOUS)}
+        if any(p[2] for p in parts):
+            doc["configurations"] = [ROLLOUT_CONFIG]
+            out.append(OutputFile(f"{top}/{ROLLOUT_CONFIG}", to_yaml(_ROLLOUT_REFS), source))
+    out.append(OutputFile(f"{top}/kustomization.yaml", _yaml(doc, units), source))
+    return count, out

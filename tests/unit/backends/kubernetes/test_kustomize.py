@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import pytest
 import yaml
 
 from compiler.backends.base import OutputFile
@@ -91,3 +92,96 @@ def test_a_rollout_and_a_namespace_are_found_among_other_documents() -> None:
     files[0] = OutputFile("deploy/a/objects.yaml", "", span, documents=(*docs, argo))
     out = {f.path: f for f in kz.assemble(files)}
     assert yaml.safe_load(out["deploy/a/kustomization.yaml"].text)["configurations"] == [kz.ROLLOUT_CONFIG]
+
+
+def _watching() -> object:
+    from compiler.backends.memo import Units
+
+    return Units(by_identity=True)
+
+
+def _step(units: object) -> object:
+    """The next build's memo in a watching process: it carries this one's state."""
+    from compiler.backends.memo import Units
+
+    assert isinstance(units, Units)
+    return Units(by_identity=True, carried_state=units.state)
+
+
+def _seen(files: list[OutputFile], sink: Sink) -> list[tuple[str, str, Span]]:
+    return [(f.path, f.text, f.source) for f in files] + [(d.code, d.message, d.span) for d in sink.items]
+
+
+def test_a_watching_assembly_is_the_assembly_of_the_files_after_any_edits() -> None:
+    """Step by step over random edits (a file made again unchanged, its documents, its
+    Rollout or Namespace, its config map, a file added or removed, the first file's source,
+    the order), what a watching build assembles from last step's parts is what a fresh
+    assembly of the same files makes, SS733 included."""
+    import random
+
+    rng = random.Random(16)
+
+    def made(path: str, docs: int, kind: str = "Service", cm: str | None = None, line: int = 1) -> OutputFile:
+        documents = tuple(
+            {"apiVersion": "argoproj.io/v1alpha1" if kind == "Rollout" else "v1", "kind": kind,
+             "metadata": {"name": f"n{i}"}} for i in range(docs)
+        )  # fmt: skip
+        return OutputFile(path, "", Span.point("t.ship", line), documents=documents, config_map=cm)
+
+    files = [made(f"deploy/{d}/f{i}.yaml", 1) for d in ("a", "b", "c") for i in range(4)]
+    files.append(made("deploy/a/triton/m/config.pbtxt", 0, cm="m-config"))
+    units = _watching()
+    for step in range(60):
+        i = rng.randrange(len(files))
+        old = files[i]
+        change = rng.randrange(8)
+        if change == 0:
+            files[i] = OutputFile(old.path, old.text, old.source, documents=old.documents, config_map=old.config_map)
+        elif change == 1:
+            files[i] = made(old.path, rng.randrange(3))
+        elif change == 2:
+            files[i] = made(old.path, 1, rng.choice(["Rollout", "Namespace", "Deployment"]))
+        elif change == 3:
+            files[i] = made(old.path, 0, cm=rng.choice([None, "x-config", "y-config"]))
+        elif change == 4:
+            files.append(made(f"deploy/{rng.choice('abd')}/new{step}.yaml", rng.randrange(1, 3)))
+        elif change == 5 and len(files) > 2:
+            files.pop(i)
+        elif change == 6:
+            files[i] = made(old.path, len(old.documents) or 1, line=rng.randrange(1, 4))
+        else:
+            rng.shuffle(files)
+        fresh_sink, sink = Sink(), Sink()
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(kz, "APPLICATION_OBJECTS", 5)  # SS733 comes and goes with the edits
+            fresh = kz.assemble(files, None, fresh_sink)
+            units = _step(units)
+            watched = kz.assemble(files, units, sink)  # type: ignore[arg-type]
+        assert _seen(watched, sink) == _seen(fresh, fresh_sink), step
+
+
+def test_a_watching_assembly_makes_again_only_the_directories_an_edit_changed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The work an edit causes: none for files made again as they were (a CPU edit's), one
+    directory's for a file added to it."""
+    made: list[str] = []
+    original = kz._directory
+
+    def counting(top: str, *rest: object) -> object:
+        made.append(top)
+        return original(top, *rest)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(kz, "_directory", counting)
+    files = _objects(10, "deploy/prod") + _objects(10, "deploy/staging")
+    units = _watching()
+    kz.assemble(files, units)  # type: ignore[arg-type]
+    assert made == ["deploy/prod", "deploy/staging"]
+    fresh = [f.text for f in kz.assemble(files)]
+    made.clear()
+    again = [OutputFile(f.path, f.text, f.source, documents=f.documents, config_map=f.config_map) for f in files]
+    units = _step(units)
+    assert [f.text for f in kz.assemble(again, units)] == fresh  # type: ignore[arg-type]
+    assert made == []
+    units = _step(units)
+    added = OutputFile("deploy/staging/added.yaml", "", Span.point("t.ship"), documents=again[0].documents)
+    kz.assemble([*again, added], units)  # type: ignore[arg-type]
+    assert made == ["deploy/staging"]
