@@ -183,14 +183,8 @@ def build(
         if validate_output:
             units.k8s_version = raw.resolved.project.kubernetes_version
             units.check = _unit_check(units.k8s_version)
-        if not _on_disk(store):  # an in-process store: the digests of records an edit left alone
-            held = store.get("carried", "digests")
-            units.carried = held if isinstance(held, dict) else {}
-            keys, made = store.get("carried", "keys"), store.get("carried", "made")
-            units.by_identity, units.carried_keys = True, keys if isinstance(keys, dict) else {}
-            units.carried_made = made if isinstance(made, dict) else {}
-            state = store.get("carried", "state")
-            units.carried_state = state if isinstance(state, dict) else {}
+        if not _on_disk(store):  # an in-process store: what the last step kept of records an edit left alone
+            units.resume(store.get("carried", "step"))
         else:  # texts rendered go out to a spool, from which the memo's pack is made
             from compiler.backends import digest_table
             from compiler.backends.memo import Spool
@@ -212,10 +206,7 @@ def build(
         if kept != table:
             store.put(digest_table.KIND, memo_key, kept)
     if store is not None and units is not None and not _on_disk(store):
-        store.put("carried", "digests", units.held)  # only this build's: the others are let go
-        store.put("carried", "keys", units.keys)
-        store.put("carried", "made", units.made)
-        store.put("carried", "state", units.state)
+        store.put("carried", "step", units.step())  # only this build's: the others are let go
     if store is not None and units is not None and (units.worth_keeping() or not _on_disk(store)):
         # One entry for every unit this build used (and no others: the memo stays the build's size).
         _keep(store, memo_key, units)

@@ -142,6 +142,21 @@ class Units:
                 return cls(known=entry[0], known_verdicts=entry[1], pack=pack)
         return cls()
 
+    def step(self) -> dict[str, Any]:
+        """What a watching process keeps of this build for its next (``resume``): the digests,
+        keys and files made from its records, and what aggregates kept (``state``)."""
+        return {"digests": self.held, "keys": self.keys, "made": self.made, "state": self.state}
+
+    def resume(self, step: Any) -> None:
+        """Key by identity, with what the last build of this process kept (``step``; anything
+        else: nothing)."""
+        kept = step if isinstance(step, dict) else {}
+        self.by_identity = True
+        self.carried = kept.get("digests", {})
+        self.carried_keys = kept.get("keys", {})
+        self.carried_made = kept.get("made", {})
+        self.carried_state = kept.get("state", {})
+
     def entry(self) -> tuple[dict[str, UnitResult], dict[str, tuple[Diagnostic, ...]]]:
         """What to keep for the next build: the units and verdicts this build used, no others."""
         return {key: result.kept(self._shared) for key, result in self.used.items()}, self.verdicts

@@ -93,7 +93,7 @@ def assemble(files: Sequence[OutputFile], units: Units | None = None, sink: Sink
     by_dir: dict[str, list[Part]] = {}
     sources: dict[str, Span] = {}
     for f in files:
-        hit = old_parts.get(id(f))
+        hit = old_parts.get(id(f)) if carry else None
         if hit is not None and hit[0] is f:
             top, part = hit[1], hit[2]
         else:
@@ -101,7 +101,8 @@ def assemble(files: Sequence[OutputFile], units: Units | None = None, sink: Sink
             if found is None:
                 continue
             top, part = found, _part(f, found)
-        parts[id(f)] = (f, top, part)
+        if carry:  # kept by object only for the next step of a watching build
+            parts[id(f)] = (f, top, part)
         listed = by_dir.get(top)
         if listed is None:
             listed = by_dir[top] = []

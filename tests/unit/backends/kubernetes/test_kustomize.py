@@ -8,6 +8,7 @@ import yaml
 
 from compiler.backends.base import OutputFile
 from compiler.backends.kubernetes import kustomize as kz
+from compiler.backends.memo import Units
 from compiler.diagnostics import Sink, Span
 from tests.support.k8s_support import triton_files
 
@@ -94,18 +95,15 @@ def test_a_rollout_and_a_namespace_are_found_among_other_documents() -> None:
     assert yaml.safe_load(out["deploy/a/kustomization.yaml"].text)["configurations"] == [kz.ROLLOUT_CONFIG]
 
 
-def _watching() -> object:
-    from compiler.backends.memo import Units
-
+def _watching() -> Units:
     return Units(by_identity=True)
 
 
-def _step(units: object) -> object:
+def _step(units: Units) -> Units:
     """The next build's memo in a watching process: it carries this one's state."""
-    from compiler.backends.memo import Units
-
-    assert isinstance(units, Units)
-    return Units(by_identity=True, carried_state=units.state)
+    following = Units()
+    following.resume(units.step())
+    return following
 
 
 def _seen(files: list[OutputFile], sink: Sink) -> list[tuple[str, str, Span]]:
@@ -156,7 +154,7 @@ def test_a_watching_assembly_is_the_assembly_of_the_files_after_any_edits() -> N
             mp.setattr(kz, "APPLICATION_OBJECTS", 5)  # SS733 comes and goes with the edits
             fresh = kz.assemble(files, None, fresh_sink)
             units = _step(units)
-            watched = kz.assemble(files, units, sink)  # type: ignore[arg-type]
+            watched = kz.assemble(files, units, sink)
         assert _seen(watched, sink) == _seen(fresh, fresh_sink), step
 
 
@@ -168,20 +166,20 @@ def test_a_watching_assembly_makes_again_only_the_directories_an_edit_changed(mo
 
     def counting(top: str, *rest: object) -> object:
         made.append(top)
-        return original(top, *rest)  # type: ignore[arg-type]
+        return original(top, *rest)
 
     monkeypatch.setattr(kz, "_directory", counting)
     files = _objects(10, "deploy/prod") + _objects(10, "deploy/staging")
     units = _watching()
-    kz.assemble(files, units)  # type: ignore[arg-type]
+    kz.assemble(files, units)
     assert made == ["deploy/prod", "deploy/staging"]
     fresh = [f.text for f in kz.assemble(files)]
     made.clear()
     again = [OutputFile(f.path, f.text, f.source, documents=f.documents, config_map=f.config_map) for f in files]
     units = _step(units)
-    assert [f.text for f in kz.assemble(again, units)] == fresh  # type: ignore[arg-type]
+    assert [f.text for f in kz.assemble(again, units)] == fresh
     assert made == []
     units = _step(units)
     added = OutputFile("deploy/staging/added.yaml", "", Span.point("t.ship"), documents=again[0].documents)
-    kz.assemble([*again, added], units)  # type: ignore[arg-type]
+    kz.assemble([*again, added], units)
     assert made == ["deploy/staging"]
