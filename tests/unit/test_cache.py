@@ -327,8 +327,14 @@ def test_a_watching_build_keys_the_units_an_edit_left_alone_without_pickling_the
     assert all(pickled.count(name) == placements for name in per_placement)
     pickled.clear()
     models.clear()
+    from compiler.backends.kubernetes import kustomize
+
+    assembled: list[str] = []
+    directory = kustomize._directory
+    monkeypatch.setattr(kustomize, "_directory", lambda top, *rest: assembled.append(top) or directory(top, *rest))
     _apply(specs / "models" / "m00001.ship", EDITS.index(("cpu 1 ", "cpu {n} ")), 2)
     second = build([specs], store=memory, earlier=first.checked.resolved)
+    assert assembled == []  # a CPU edit changes no directory's kustomization: none is assembled again
     edited = sum(1 for u in _all_units(specs) if u[0] == "_serve" and u[1] == "m00001")
     assert 0 < edited < placements
     assert [pickled.count(name) for name in per_placement[:3]] == [edited, edited, edited]
