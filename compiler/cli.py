@@ -1157,12 +1157,18 @@ def run() -> int:
     to free (~4 ms; a brief command's own cyclic garbage is small, so it stays off for them);
     and at exit, interpreter shutdown collected once more over every object (~10 ms), which
     ``gc.freeze`` spares: the process is ending, its memory goes with it. A command that builds
-    the spec once (``_ONE_BUILD``) runs without the collector too."""
+    the spec once (``_ONE_BUILD``) runs without the collector too, and with large C blocks
+    given back as they are freed (``heap``: 19 MiB of a cold compile's peak)."""
     import gc
 
     command = _command(sys.argv[1:])
-    if command in _BRIEF or (command in _ONE_BUILD and "--watch" not in sys.argv[1:]):
+    one_build = command in _ONE_BUILD and "--watch" not in sys.argv[1:]
+    if command in _BRIEF or one_build:
         gc.disable()
+    if one_build:
+        from compiler import heap
+
+        heap.return_freed_memory()
     code = main()
     gc.freeze()
     if command == "validate":
