@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
+import io
 import os
 import pickle
 import shutil
@@ -40,7 +41,7 @@ from compiler import __version__
 
 DIR = ".shipspec/cache"
 # Bump when the layout or the meaning of an entry changes.
-FORMAT = 2
+FORMAT = 3
 LIMIT_BYTES = 512 << 20
 # Kinds put while the output root does not exist yet that are written on ``close`` if a
 # compile created it meanwhile (the render units of a first compile, for the next edit).
@@ -48,6 +49,21 @@ DEFERRED = frozenset({"ir", "jinja", "units", "texts", "digests"})
 _MAC = hashlib.sha256().digest_size
 _STREAMED = 1 << 20  # an entry larger than this is unpickled from its file (``Cache._load``)
 _MISS: Any = object()
+# The first object of an entry put ``InParts``: (this, its head); its parts follow, then _END.
+_PARTS = "shipspec.cache/in-parts"
+_END = "shipspec.cache/end-of-parts"
+
+
+class InParts:
+    """An entry written as its ``head`` and then each of its ``parts`` (an iterable, read
+    once, as it is written), by one pickler whose memory of the objects it wrote goes
+    back to the head's after each part: a part refers to what the head holds by
+    reference, but the pickler never remembers more than the head and one part. A
+    pickler's memo is 16 B for each object it wrote (8 MiB for 500,000, held until its
+    pickle ends). ``get`` gives it back with ``parts`` a list."""
+
+    def __init__(self, head: Any, parts: Iterable[Any]) -> None:
+        self.head, self.parts = head, parts
 
 
 def digest(*parts: str | bytes) -> str:
@@ -174,6 +190,39 @@ class _Blob:
         self.chunks, self.replaces = chunks, replaces
 
 
+def _dump(value: Any, fh: Any) -> None:
+    if not isinstance(value, InParts):
+        pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        return
+    # Protocol 3: each object a pickle remembers is stored under the index its pickler gives
+    # it (from protocol 4, at the count of objects the unpickler holds, which goes on
+    # growing past the parts the pickler forgot). The unpickler then holds the head's
+    # objects and the latest part's, as the pickler does.
+    pickler = pickle.Pickler(fh, protocol=3)
+    pickler.dump((_PARTS, value.head))
+    head = pickler.memo.copy()
+    for part in value.parts:
+        pickler.dump(part)
+        pickler.memo = head  # (copied in: the pickler does not change this dict)
+    pickler.dump(_END)
+
+
+def _is_head(value: Any) -> bool:
+    return type(value) is tuple and len(value) == 2 and value[0] == _PARTS
+
+
+def _in_parts(unpickler: pickle.Unpickler) -> Any:
+    """What ``unpickler`` reads: an entry, or an ``InParts`` with its parts in a list (each
+    part is loaded by the unpickler that loaded the head: it keeps what the head's refer to)."""
+    value = unpickler.load()
+    if not _is_head(value):
+        return value
+    parts = []
+    while not (type(part := unpickler.load()) is str and part == _END):
+        parts.append(part)
+    return InParts(value[1], parts)
+
+
 class Cache:
     """Entries by (kind, key) under ``root/.shipspec/cache/<version>/``."""
 
@@ -226,9 +275,10 @@ class Cache:
         try:
             # Authenticated above: only this user's shipspec wrote it.
             if size <= _STREAMED:
-                return pickle.loads(data)
+                value = pickle.loads(data)
+                return _in_parts(pickle.Unpickler(io.BytesIO(data))) if _is_head(value) else value
             fh.seek(_MAC)
-            return pickle.load(fh)
+            return _in_parts(pickle.Unpickler(fh))
         except Exception:  # noqa: BLE001 - a damaged entry is a miss
             return _MISS
 
@@ -323,7 +373,7 @@ class Cache:
                 # ~90 MB at 1,000 models, and holding its pickle was the peak of a cold compile.
                 fh.write(bytes(_MAC))  # the MAC's place, written once the body is
                 signed = _Signed(fh, hmac.new(self._key, kind.encode(), "sha256"))
-                pickle.dump(value, signed, protocol=pickle.HIGHEST_PROTOCOL)
+                _dump(value, signed)
                 fh.seek(0)
                 fh.write(signed.mac.digest())
             os.replace(tmp, path)

@@ -25,11 +25,12 @@ import io
 import os
 import pickle
 import struct
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from operator import attrgetter, methodcaller
 from typing import Any, NamedTuple
 
+from compiler.cache import InParts
 from compiler.diagnostics import Diagnostic, Sink, Span
 from compiler.errors import ShipspecError
 from compiler.output import OutputFile, StoredFile, digest_of, stored
@@ -133,13 +134,20 @@ class Units:
     @classmethod
     def from_entry(cls, entry: Any, texts: Callable[[str], TextPack | None] | None = None) -> Units:
         """The memo a store's ``units`` entry holds (anything else: an empty one). An entry
-        ``packed`` names its text pack, which ``texts`` opens (unopenable: an empty memo)."""
+        ``packed`` (in parts) names its text pack, which ``texts`` opens (unopenable: an
+        empty memo)."""
         if isinstance(entry, tuple) and len(entry) == 2 and all(isinstance(e, dict) for e in entry):
             return cls(known=entry[0], known_verdicts=entry[1])
-        if isinstance(entry, tuple) and len(entry) == 3 and isinstance(entry[2], str) and texts is not None:
-            pack = texts(entry[2])
-            if pack is not None and all(isinstance(e, dict) for e in entry[:2]):
-                return cls(known=entry[0], known_verdicts=entry[1], pack=pack)
+        if isinstance(entry, InParts) and isinstance(entry.head, tuple) and len(entry.head) == 3:
+            verdicts, name, _ = entry.head
+            if isinstance(verdicts, dict) and isinstance(name, str) and texts is not None:
+                pack = texts(name)
+                if pack is not None:
+                    return cls(
+                        known={key: result for part in entry.parts for key, result in _pairs(part)},
+                        known_verdicts=verdicts,
+                        pack=pack,
+                    )
         return cls()
 
     def step(self) -> dict[str, Any]:
@@ -161,52 +169,91 @@ class Units:
         """What to keep for the next build: the units and verdicts this build used, no others."""
         return {key: result.kept(self._shared) for key, result in self.used.items()}, self.verdicts
 
-    def packed(self, name: str) -> tuple[tuple[Any, ...], Iterator[bytes]]:
+    def packed(self, name: str) -> tuple[InParts, Iterator[bytes]]:
         """``entry`` for a store on disk: each file's text in a pack named ``name`` (the
         chunks, made as they are written), the entry naming it and where each text is.
-        A later build reads the few texts it needs (``output.StoredFile``), not all."""
-        known: dict[str, UnitResult] = {}
-        texts: list[str | tuple[TextPack | Spool, int, int]] = []
+        A later build reads the few texts it needs (``output.StoredFile``), not all.
+
+        The entry is in parts (``cache.InParts``) of ``PART_UNITS`` units, each made as it
+        is written: a pickler remembers every object it wrote until its pickle ends (16 B
+        a slot, about 500,000 of them at 1,000 models: the last peak of a cold compile),
+        and the units as packed here were a copy of every file record held from the
+        build until the cache was closed. The records the parts share (spans, repeated
+        facts) go in the head, so that each is written and loaded once."""
+        items = [(key, result.kept(self._shared)) for key, result in self.used.items()]
+        head = (self.verdicts, name, _shared_between(items, PART_UNITS))
+        return InParts(head, self._parts(items)), _chunks(self._texts(items))
+
+    def _texts(self, items: list[tuple[str, UnitResult]]) -> Iterator[str | tuple[TextPack | Spool, int, int]]:
+        """Each text of ``items``' files and values, or where it is, in the order ``_parts`` places them."""
+        for _, kept in items:
+            texts: list[str | tuple[TextPack | Spool, int, int]] = []
+            self._placed(kept, 0, texts)
+            yield from texts
+
+    def _parts(self, items: list[tuple[str, UnitResult]]) -> Iterator[list[str | UnitResult]]:
+        """The units of ``items`` with their texts where ``packed`` lays them out, ``PART_UNITS``
+        at a time (each let go of once written), as a flat list of key, result, key, ...
+        (a pair each was 18,000 tuples more to write and to load)."""
         at = 0
-        for key, result in self.used.items():
-            kept = result.kept(self._shared)
-            if kept.files:
-                files = []
-                for p, t, s, k, d, c, g, n in kept.files:
-                    if isinstance(t, str):
-                        length = len(t) if t.isascii() else len(t.encode("utf-8"))
-                        texts.append(t)
-                    elif isinstance(t, InSpool):
-                        assert self.spool is not None, "a text in a spool came from this build's"
-                        length = t.length
-                        texts.append((self.spool, t.offset, t.length))
-                    else:
-                        assert self.pack is not None, "a text kept in a pack came from this memo's"
-                        length = t[1]
-                        texts.append((self.pack, *t))
-                    files.append((p, (at, length), s, k, d, c, g, n))
-                    at += length
-                kept = dataclasses.replace(kept, files=tuple(files))
-            if isinstance(kept.value, tuple) and any(_packs(v) for v in kept.value):
-                parts: list[Any] = []
-                for v in kept.value:
-                    if isinstance(v, LazyText):
-                        v = v.packed
-                    if isinstance(v, str) and len(v) >= PACKED_TEXT:
-                        data = v.encode("utf-8")
+        for start in range(0, len(items), PART_UNITS):
+            part: list[str | UnitResult] = []
+            for key, kept in items[start : start + PART_UNITS]:
+                placed, at = self._placed(kept, at)
+                part += (key, placed)
+            yield part
+
+    def _placed(
+        self, kept: UnitResult, at: int, texts: list[str | tuple[TextPack | Spool, int, int]] | None = None
+    ) -> tuple[UnitResult, int]:
+        """``kept`` with its texts placed in the pack from ``at`` on, and where the next goes.
+        With ``texts``, only where they are read from is added to it (``kept`` as given):
+        ``packed`` lays the pack out first, then makes each part in the same order."""
+        files = []
+        for p, t, s, k, d, c, g, n in kept.files:
+            if isinstance(t, str):
+                length = len(t) if t.isascii() else len(t.encode("utf-8"))
+                if texts is not None:
+                    texts.append(t)
+            elif isinstance(t, InSpool):
+                assert self.spool is not None, "a text in a spool came from this build's"
+                length = t.length
+                if texts is not None:
+                    texts.append((self.spool, t.offset, t.length))
+            else:
+                assert self.pack is not None, "a text kept in a pack came from this memo's"
+                length = t[1]
+                if texts is not None:
+                    texts.append((self.pack, *t))
+            if texts is None:
+                files.append((p, (at, length), s, k, d, c, g, n))
+            at += length
+        if files:
+            kept = dataclasses.replace(kept, files=tuple(files))
+        if isinstance(kept.value, tuple) and any(_packs(v) for v in kept.value):
+            parts: list[Any] = []
+            for v in kept.value:
+                if isinstance(v, LazyText):
+                    v = v.packed
+                if isinstance(v, str) and len(v) >= PACKED_TEXT:
+                    data = v.encode("utf-8")
+                    if texts is not None:
                         texts.append(v)
-                        parts.append(PackedText(at, len(data), hashlib.sha256(data).hexdigest()))
-                        at += len(data)
-                    elif isinstance(v, PackedText):
-                        assert self.pack is not None, "a text kept in a pack came from this memo's"
-                        texts.append((self.pack, v.offset, v.length))
-                        parts.append(v._replace(offset=at))
-                        at += v.length
                     else:
-                        parts.append(v)
+                        parts.append(PackedText(at, len(data), hashlib.sha256(data).hexdigest()))
+                    at += len(data)
+                elif isinstance(v, PackedText):
+                    assert self.pack is not None, "a text kept in a pack came from this memo's"
+                    if texts is not None:
+                        texts.append((self.pack, v.offset, v.length))
+                    else:
+                        parts.append(v._replace(offset=at))
+                    at += v.length
+                else:
+                    parts.append(v)
+            if texts is None:
                 kept = dataclasses.replace(kept, value=tuple(parts))
-            known[key] = kept
-        return (known, self.verdicts, name), _chunks(texts)
+        return kept, at
 
     def worth_keeping(self) -> bool:
         """Whether this build's memo is worth writing over the earlier one: writing (and the next
@@ -427,6 +474,7 @@ class Units:
 # model's rule groups' YAML (7.6 MB of the entry at 1,000 models) is read only where a file
 # over it is made again, not every time the memo is loaded.
 PACKED_TEXT = 512
+PART_UNITS = 1000  # units per part of a packed entry (``Units.packed``)
 
 
 class PackedText(NamedTuple):
@@ -548,19 +596,66 @@ class TextPack:
         return self.place
 
 
-def _chunks(texts: list[str | tuple[TextPack | Spool, int, int]]) -> Iterator[bytes]:
-    """The pack's bytes in order, about a MiB at a time."""
+def _chunks(texts: Iterable[str | tuple[TextPack | Spool, int, int]]) -> Iterator[bytes]:
+    """The pack's bytes in order, about a MiB at a time (a text read from a spool or pack
+    a MiB at a time too: an environment's rules file is 8 MB)."""
     batch: list[bytes] = []
     size = 0
     for t in texts:
-        data = t.encode("utf-8") if isinstance(t, str) else t[0].raw(t[1], t[2])
-        batch.append(data)
-        size += len(data)
-        if size >= 1 << 20:
-            yield b"".join(batch)
-            batch, size = [], 0
+        if isinstance(t, str):
+            pieces: Iterable[bytes] = (t.encode("utf-8"),)
+        else:
+            source, offset, length = t
+            end = offset + length
+            pieces = (source.raw(at, min(_CHUNK, end - at)) for at in range(offset, end, _CHUNK))
+        for data in pieces:
+            batch.append(data)
+            size += len(data)
+            if size >= _CHUNK:
+                yield b"".join(batch)
+                batch, size = [], 0
     if batch:
         yield b"".join(batch)
+
+
+_CHUNK = 1 << 20
+
+
+def _pairs(part: list[Any]) -> Iterator[tuple[Any, Any]]:
+    """(key, result) of a part of a packed entry (``Units._parts``)."""
+    it = iter(part)
+    return zip(it, it, strict=True)
+
+
+def _shared_between(items: list[tuple[str, UnitResult]], size: int) -> tuple[Any, ...]:
+    """The spans and facts' dicts and lists that units in more than one part of ``size``
+    (``Units.packed``) hold: the few written in the head, for every part to refer to."""
+    seen: dict[int, int] = {}  # id -> the first part it was found in (-1: found in another)
+    found: list[Any] = []
+
+    def note(obj: Any, part: int) -> bool:
+        """Whether ``obj`` is new to this part (its contents then need looking at)."""
+        first = seen.get(id(obj))
+        if first is None:
+            seen[id(obj)] = part
+            return True
+        if first != part and first != -1:
+            seen[id(obj)] = -1
+            found.append(obj)
+        return False
+
+    def walk(value: Any, part: int) -> None:
+        if isinstance(value, dict | list) and note(value, part):
+            for v in value.values() if isinstance(value, dict) else value:
+                walk(v, part)
+
+    for i, (_, result) in enumerate(items):
+        part = i // size
+        for f in result.files:
+            note(f[2], part)
+            for doc in f[4]:
+                walk(doc, part)
+    return tuple(found)
 
 
 def _shared(value: Any, table: dict[str, Any]) -> Any:
