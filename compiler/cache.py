@@ -59,8 +59,9 @@ class InParts:
     once, as it is written), by one pickler whose memory of the objects it wrote goes
     back to the head's after each part: a part refers to what the head holds by
     reference, but the pickler never remembers more than the head and one part. A
-    pickler's memo is 16 B for each object it wrote (8 MiB for 500,000, held until its
-    pickle ends). ``get`` gives it back with ``parts`` a list."""
+    pickler's memo is a table of 16 B slots, at most two-thirds full, of every object it
+    wrote (16 MiB for 500,000, held until its pickle ends). ``get`` gives it back with
+    ``parts`` a list."""
 
     def __init__(self, head: Any, parts: Iterable[Any]) -> None:
         self.head, self.parts = head, parts
