@@ -244,9 +244,16 @@ def record(
     ledger_sha = plan.ledger_sha
     if ledger_sha is None:
         return False  # not applied: nothing on disk to vouch for
+    # Before the stats: making the cache's directories moves .shipspec's mtime. A first
+    # compile's deferred entries are written now, not when the cache closes: they make
+    # directories too, and what they hold (every render unit's records, at 1,000 models the
+    # most of a cold compile's memory) is let go of before this record is made (issue 16).
+    flush = getattr(store, "flush", None)
+    if flush is not None:
+        flush()
     prepare = getattr(store, "prepare", None)
     if prepare is not None:
-        prepare(KIND)  # before the stats: making the cache's directories moves .shipspec's mtime
+        prepare(KIND)
         prepare(BODY)
     made = _changed(root, plan, ledger_sha, before) if before is not None else None
     if made is None:
