@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable
 from pathlib import Path
 
 
-def write_atomic(path: Path, data: bytes | bytearray | Sequence[bytes | memoryview], *, durable: bool = True) -> None:
+def write_atomic(path: Path, data: bytes | bytearray | Iterable[bytes | memoryview], *, durable: bool = True) -> None:
     """Replace ``path`` with ``data`` (bytes, or parts written one after another: a large file
     made of slices of another is not joined in memory first) atomically; ``durable`` also
     fsyncs the file (callers writing thousands of files sync once at the end instead)."""

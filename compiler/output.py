@@ -7,7 +7,7 @@ import, need not import a backend to name a file.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import field
 from operator import attrgetter
 from typing import Any, Protocol
@@ -59,7 +59,7 @@ def file_bytes(f: OutputFile) -> bytes:
     return _bytes(f, f.text)
 
 
-def file_parts(f: OutputFile) -> list[bytes | memoryview]:
+def file_parts(f: OutputFile) -> Iterable[bytes | memoryview]:
     """``file_bytes(f)`` as parts to write one after another (a spooled file's text is not
     copied once more to join them)."""
     if isinstance(f, StoredFile) and not f.checked:
@@ -92,6 +92,45 @@ class TextSource(Protocol):
 
 
 _TEXT = OutputFile.__dict__["text"]  # the slot a field's value lives in
+
+
+_READ = 1 << 20  # how much of a spooled text is read at a time
+
+
+class _SpooledParts:
+    """A spooled file's bytes (``StoredFile.spooled_parts``): its text read from the spool a
+    piece at a time, each CRLF made LF and the trailing LFs dropped across pieces, as
+    ``_bytes`` does to the whole text (UTF-8 encodes CR and LF as themselves and never
+    inside another character, so bytes and text agree)."""
+
+    def __init__(self, f: StoredFile) -> None:
+        self.f = f
+
+    def __iter__(self) -> Iterator[bytes]:
+        f = self.f
+        yield header(f).encode("utf-8")
+        offset, length = f._at
+        end = offset + length
+        cr = b""  # the CR a piece ended with: it may start a CRLF the next piece ends
+        newlines = 0  # LFs that may be the text's trailing ones
+        for at in range(offset, end, _READ):
+            data = cr + f._pack.raw(at, min(_READ, end - at))
+            cr = b""
+            if data.endswith(b"\r"):
+                data, cr = data[:-1], b"\r"
+            data = data.replace(b"\r\n", b"\n")  # each CRLF of the text is whole in one piece
+            body = data.rstrip(b"\n")
+            if body:
+                if newlines:
+                    yield b"\n" * newlines
+                yield body
+                newlines = 0
+            newlines += len(data) - len(body)
+        if cr:  # the text ends in a CR: the LFs before it are not trailing
+            if newlines:
+                yield b"\n" * newlines
+            yield cr
+        yield b"\n"
 
 
 class StoredFile(OutputFile):
@@ -132,17 +171,13 @@ class StoredFile(OutputFile):
         CR and LF as themselves and never inside another character."""
         return b"".join(self.spooled_parts())
 
-    def spooled_parts(self) -> list[bytes | memoryview]:
-        """``spooled_bytes`` in the parts they are joined from (header, text, newline), for a
-        writer that writes them one after another: joined, the text is a second whole copy."""
-        offset, length = self._at
-        data = self._pack.raw(offset, length)
-        if b"\r\n" in data:
-            data = data.replace(b"\r\n", b"\n")
-        end = len(data)
-        while end and data[end - 1] == 0x0A:
-            end -= 1
-        return [header(self).encode("utf-8"), memoryview(data)[:end], b"\n"]
+    def spooled_parts(self) -> Iterable[bytes]:
+        """``spooled_bytes`` in parts of at most about a MiB (the header, the text read a MiB at
+        a time, the newline), for a writer that writes them one after another: an
+        environment's rules file was read whole, 8 MB at 1,000 models, and two of them were
+        held at once while emit went from one to the next. Iterable again (a writer that
+        finds its temporary name taken starts over)."""
+        return _SpooledParts(self)
 
     @property
     def checked(self) -> bool:

@@ -171,11 +171,20 @@ def test_the_ledger_is_the_indented_json_dump_byte_for_byte(files: dict[str, byt
     """ledger_bytes writes the ledger line by line; it must stay what json.dumps(indent=2) wrote."""
     import hashlib
 
+    from compiler import emit, emit_journal
     from compiler.emit import Plan, ledger_bytes
 
     plan = Plan(Path("."), files, {}, {})
     shas = {path: hashlib.sha256(data).hexdigest() for path, data in files.items()}
     assert ledger_bytes(plan) == (json.dumps({"generator": "shipspec", "files": shas}, indent=2) + "\n").encode()
+    # Made a few entries at a time (two here), as a first compile writes them: the same bytes.
+    doc = {"generator": "shipspec", "files": dict(sorted(shas.items())), "pending": dict(sorted(shas.items()))}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(emit, "_ROWS", 2)
+        patch.setattr(emit_journal, "_ENTRIES", 2)
+        assert b"".join(emit.ledger_parts(plan)) == ledger_bytes(plan)
+        journal = b"".join(emit_journal.journal_chunks(shas, shas))
+    assert journal == (json.dumps(doc, separators=(",", ":")) + "\n").encode()
 
 
 @settings(max_examples=80)

@@ -1,0 +1,112 @@
+"""What a cold compile holds (issue 16, target 6), each cut with the bytes unchanged: a
+spooled file is written in pieces, facts' strings are interned, a value's long text is
+in the spool, and the deferred cache entries are written (and let go of) before the
+settled record is made."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bench.synth import generate
+from compiler import cache as cache_module
+from compiler import output
+from compiler.backends import memo
+from compiler.cli import main
+from compiler.diagnostics import Span
+from compiler.output import OutputFile, digest_of, file_bytes, file_parts, stored
+from compiler.serialize import load_all
+
+
+@settings(max_examples=300)
+@given(text=st.text(alphabet="a\r\né", max_size=40), read=st.integers(1, 7))
+def test_a_spooled_file_read_in_pieces_is_the_files_bytes(text: str, read: int) -> None:
+    """CRLFs and trailing newlines split anywhere between pieces: the same bytes as the text made whole."""
+    spool = memo.Spool.open()
+    assert spool is not None
+    plain = OutputFile("deploy/r.yml", text, Span("m.ship", 1, 1, 1, 2), "prometheus-rules")
+    spool.add("x" * 5)  # not at the spool's start
+    at = spool.add(text)
+    kept = stored(plain.path, (at.offset, at.length), plain.source, plain.kind, (), None, digest_of(plain), spool)
+    saved = output._READ
+    output._READ = read
+    try:
+        parts = list(file_parts(kept))
+    finally:
+        output._READ = saved
+    assert b"".join(parts) == file_bytes(plain)
+    # A piece of text is at most a read and the CR held from the one before (a run of LFs
+    # held until the text goes on is as long as it is).
+    assert all(len(p) <= read + 1 for p in parts[1:] if p.strip(b"\n"))
+
+
+def test_a_large_spooled_file_is_never_read_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    spool = memo.Spool.open()
+    assert spool is not None
+    text = "".join(f"- rule: {i}\r\n" for i in range(200_000)) + "\n\n"  # ~3 MB
+    plain = OutputFile("deploy/r.yml", text, Span("m.ship", 1, 1, 1, 2), "prometheus-rules")
+    at = spool.add(text)
+    kept = stored(plain.path, (at.offset, at.length), plain.source, plain.kind, (), None, digest_of(plain), spool)
+    reads: list[int] = []
+    raw = memo.Spool.raw
+    monkeypatch.setattr(memo.Spool, "raw", lambda self, o, n: reads.append(n) or raw(self, o, n))
+    parts = list(file_parts(kept))
+    assert b"".join(parts) == file_bytes(plain) and max(reads) <= output._READ
+    assert kept.spooled_bytes() == file_bytes(plain)  # iterable again
+
+
+def test_facts_kept_share_each_string() -> None:
+    """Two documents parsed apart: their facts' equal strings are one object each."""
+    text = "apiVersion: v1\nkind: Service\nmetadata:\n  name: {}\n  namespace: ml-prod\n"
+    first, second = load_all(text.format("a"))[0], load_all(text.format("b"))[0]
+    assert first["apiVersion"] is not second["apiVersion"]  # what parsing makes
+    record = ("p.yaml", "t", Span("m.ship", 1, 1, 1, 2), "k8s", (first,), None, "0" * 64, 1)
+    other = ("q.yaml", "t", Span("m.ship", 1, 1, 1, 2), "k8s", (second,), None, "0" * 64, 1)
+    shared: dict[str, object] = {}
+    a = memo.UnitResult((record,), ()).kept(shared).files[0][4][0]
+    b = memo.UnitResult((other,), ()).kept(shared).files[0][4][0]
+    assert a == first and b == second and a is not b
+    assert a["apiVersion"] is b["apiVersion"] and a["metadata"]["namespace"] is b["metadata"]["namespace"]
+    assert next(iter(a)) is next(iter(b))
+
+
+def test_a_values_long_text_made_by_a_build_with_a_spool_is_kept_there() -> None:
+    units = memo.Units()
+    units.spool = memo.Spool.open()
+    long, short = "groups:\n" + "- a\n" * 300, "x"
+    key, value = units.keyed_value("v", lambda _sink, *_: (long, short, ["g"]), memo.Sink(), "in")
+    assert isinstance(value[0], memo.LazyText) and value[0].source is units.spool
+    assert value[1:] == (short, ["g"]) and memo.text(value[0]) == long
+    assert units.used[key].value is value
+    entry, chunks = units.packed("pack")
+    pack = b"".join(chunks)
+    packed = next(iter(entry.parts))[1].value[0]
+    assert isinstance(packed, memo.PackedText) and pack[packed.offset : packed.offset + packed.length] == long.encode()
+    plain = memo.Units()  # no spool (a watching process): the text stays as it is
+    assert plain.keyed_value("v", lambda _sink, *_: (long,), memo.Sink(), "in")[1] == (long,)
+
+
+def test_a_first_compile_writes_its_deferred_entries_before_the_settled_record(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The render-unit memo (deferred: the tree did not exist) is written once the tree is,
+    before the settled record is made, not when the cache closes after it."""
+    written: list[str] = []
+    write = cache_module.Cache._write
+
+    def noting(self: cache_module.Cache, kind: str, key: str, value: object) -> None:
+        written.append(kind)
+        write(self, kind, key, value)
+
+    monkeypatch.setattr(cache_module.Cache, "_write", noting)
+    specs = generate(tmp_path, 3)
+    out = tmp_path / "out"
+    assert main(["compile", str(specs), "--out", str(out), "--format", "json"]) == 0
+    assert "units" in written and "settled-tree" in written
+    assert written.index("units") < written.index("settled-tree")
+    assert written.index("digests") < written.index("settled-tree")
+    # And the record holds: the next compile is a settled hit.
+    assert main(["compile", str(specs), "--out", str(out), "--format", "json"]) == 0
