@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from compiler.cache import root_key
+from compiler.cache import Unshared, root_key
 from compiler.diagnostics import Diagnostic, Severity
 from compiler.ledger_paths import LEDGER
 from compiler.parse.sources import Store, discover, display_path, file_key
@@ -244,16 +244,9 @@ def record(
     ledger_sha = plan.ledger_sha
     if ledger_sha is None:
         return False  # not applied: nothing on disk to vouch for
-    # Before the stats: making the cache's directories moves .shipspec's mtime. A first
-    # compile's deferred entries are written now, not when the cache closes: they make
-    # directories too, and what they hold (every render unit's records, at 1,000 models the
-    # most of a cold compile's memory) is let go of before this record is made (issue 16).
-    flush = getattr(store, "flush", None)
-    if flush is not None:
-        flush()
     prepare = getattr(store, "prepare", None)
     if prepare is not None:
-        prepare(KIND)
+        prepare(KIND)  # before the stats: making the cache's directories moves .shipspec's mtime
         prepare(BODY)
     made = _changed(root, plan, ledger_sha, before) if before is not None else None
     if made is None:
@@ -262,7 +255,10 @@ def record(
         return False  # something is gone already: nothing to vouch for
     stats, racy, ledger = made
     token = os.urandom(16).hex()  # binds the head to this body: each is put atomically, not both at once
-    store.put(BODY, root_key(KIND, root), {"token": token, "stats": stats, "racy": racy, "ledger": ledger})
+    # Unshared: its paths are written again as the ledger's keys (3 MB more at 1,000 models, and
+    # copies once loaded), which costs less than the pickler's table of its 110,000 objects.
+    body = {"token": token, "stats": stats, "racy": racy, "ledger": ledger}
+    store.put(BODY, root_key(KIND, root), Unshared(body))
     head = {"key": inputs.key, "diagnostics": tuple(diagnostics), "files": len(plan.files), "tree": token}
     store.put(KIND, root_key(KIND, root), head)
     return True

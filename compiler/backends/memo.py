@@ -180,14 +180,17 @@ class Units:
         a slot, about 500,000 of them at 1,000 models: the last peak of a cold compile),
         and the units as packed here were a copy of every file record held from the
         build until the cache was closed. The records the parts share (spans, repeated
-        facts) go in the head, so that each is written and loaded once."""
-        items = [(key, result.kept(self._shared)) for key, result in self.used.items()]
-        head = (self.verdicts, name, _shared_between(items, PART_UNITS))
-        return InParts(head, self._parts(items)), _chunks(self._texts(items))
+        facts) go in the head, so that each is written and loaded once.
 
-    def _texts(self, items: list[tuple[str, UnitResult]]) -> Iterator[str | tuple[TextPack | Spool, int, int]]:
+        Both are made when the cache writes them: a first compile's are deferred until its
+        tree exists, and what laying them out takes (the list of units, the walk for what
+        parts share) is then taken once the tree is written, not held through emit."""
+        items = _Items(self)
+        return _Packed(items, name), _chunks(self._texts(items))
+
+    def _texts(self, items: _Items) -> Iterator[str | tuple[TextPack | Spool, int, int]]:
         """Each text of ``items``' files and values, or where it is, in the order ``_parts`` places them."""
-        for _, kept in items:
+        for _, kept in items():
             texts: list[str | tuple[TextPack | Spool, int, int]] = []
             self._placed(kept, 0, texts)
             yield from texts
@@ -499,6 +502,34 @@ class Units:
 # model's rule groups' YAML (7.6 MB of the entry at 1,000 models) is read only where a file
 # over it is made again, not every time the memo is loaded.
 PACKED_TEXT = 512
+
+
+class _Items:
+    """The units ``Units.packed`` lays out, in order: taken from ``used`` when first asked for."""
+
+    def __init__(self, units: Units) -> None:
+        self.units = units
+        self.made: list[tuple[str, UnitResult]] | None = None
+
+    def __call__(self) -> list[tuple[str, UnitResult]]:
+        if self.made is None:
+            units = self.units
+            self.made = [(key, result.kept(units._shared)) for key, result in units.used.items()]
+        return self.made
+
+
+class _Packed(InParts):
+    """``Units.packed``'s entry: its head and parts made as the cache writes them."""
+
+    def __init__(self, items: _Items, name: str) -> None:
+        super().__init__(None, ())
+        self.items, self.name = items, name
+
+    def written(self) -> tuple[Any, Iterable[Any]]:
+        items, units = self.items(), self.items.units
+        return (units.verdicts, self.name, _shared_between(items, PART_UNITS)), units._parts(items)
+
+
 PART_UNITS = 250  # units per part of a packed entry (``Units.packed``)
 
 

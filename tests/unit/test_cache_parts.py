@@ -131,3 +131,24 @@ def _tree(root: Path) -> dict[str, bytes]:
         for p in sorted(root.rglob("*"))
         if p.is_file() and cache_module.DIR not in str(p.relative_to(root))
     }
+
+
+def test_an_unshared_entry_is_pickled_without_a_memo_and_comes_back_as_its_value(tmp_path: Path) -> None:
+    """``Unshared`` (the settled record's body): the value itself comes back, and what it holds
+    twice comes back as two copies (the pickler remembered nothing); in memory, it is kept as is."""
+    from compiler.cache import Memory, Unshared
+
+    path = "deploy/prod/deployment-m00001.yaml"
+    value = {"stats": {path: (1, 2, 3, 4, 5)}, "ledger": {path: "ab" * 32}}
+    Cache(tmp_path).put("settled-tree", "ab" * 32, Unshared(value))
+    found = Cache(tmp_path).get("settled-tree", "ab" * 32)
+    assert found == value
+    first, second = next(iter(found["stats"])), next(iter(found["ledger"]))
+    assert first == second and first is not second
+    shared = Cache(tmp_path)
+    shared.put("settled-tree", "cd" * 32, value)
+    again = Cache(tmp_path).get("settled-tree", "cd" * 32)
+    assert next(iter(again["stats"])) is next(iter(again["ledger"]))
+    memory = Memory()
+    memory.put("settled-tree", "ef", Unshared(value))
+    assert memory.get("settled-tree", "ef") is value

@@ -1,11 +1,11 @@
 """What a cold compile holds (issue 16, target 6), each cut with the bytes unchanged: a
 spooled file is written in pieces, facts' strings are interned, a value's long text is
-in the spool, and the deferred cache entries are written (and let go of) before the
-settled record is made."""
+in the spool, and a first compile's memo is laid out only when it is written."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -18,6 +18,7 @@ from compiler.backends import memo
 from compiler.cli import main
 from compiler.diagnostics import Span
 from compiler.output import OutputFile, digest_of, file_bytes, file_parts, stored
+from compiler.pipeline import units_key
 from compiler.serialize import load_all
 
 
@@ -83,30 +84,32 @@ def test_a_values_long_text_made_by_a_build_with_a_spool_is_kept_there() -> None
     assert units.used[key].value is value
     entry, chunks = units.packed("pack")
     pack = b"".join(chunks)
-    packed = next(iter(entry.parts))[1].value[0]
+    packed = next(iter(entry.written()[1]))[1].value[0]
     assert isinstance(packed, memo.PackedText) and pack[packed.offset : packed.offset + packed.length] == long.encode()
     plain = memo.Units()  # no spool (a watching process): the text stays as it is
     assert plain.keyed_value("v", lambda _sink, *_: (long,), memo.Sink(), "in")[1] == (long,)
 
 
-def test_a_first_compile_writes_its_deferred_entries_before_the_settled_record(
+def test_a_first_compile_lays_its_memo_out_only_once_its_tree_is_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The render-unit memo (deferred: the tree did not exist) is written once the tree is,
-    before the settled record is made, not when the cache closes after it."""
-    written: list[str] = []
-    write = cache_module.Cache._write
-
-    def noting(self: cache_module.Cache, kind: str, key: str, value: object) -> None:
-        written.append(kind)
-        write(self, kind, key, value)
-
-    monkeypatch.setattr(cache_module.Cache, "_write", noting)
-    specs = generate(tmp_path, 3)
+    """A first compile's render-unit memo is deferred until its tree exists; what laying it out
+    takes (the units in order, the walk for what parts share) is taken then, not at the end
+    of the build and held through emit. And the memo it writes is the one the next build reads."""
     out = tmp_path / "out"
+    when: list[bool] = []
+    walk = memo._shared_between
+
+    def noting(*args: Any) -> Any:
+        when.append((out / ".shipspec" / "ledger.json").is_file())
+        return walk(*args)
+
+    monkeypatch.setattr(memo, "_shared_between", noting)
+    specs = generate(tmp_path, 3)
     assert main(["compile", str(specs), "--out", str(out), "--format", "json"]) == 0
-    assert "units" in written and "settled-tree" in written
-    assert written.index("units") < written.index("settled-tree")
-    assert written.index("digests") < written.index("settled-tree")
-    # And the record holds: the next compile is a settled hit.
-    assert main(["compile", str(specs), "--out", str(out), "--format", "json"]) == 0
+    assert when == [True]
+    loaded = memo.Units.from_entry(
+        cache_module.Cache(out).get("units", units_key(None, True, None)),
+        lambda name: memo.TextPack((out / cache_module.DIR).glob(f"*/texts/{name}").__next__().read_bytes(), name),
+    )
+    assert len(loaded.known) > 20
