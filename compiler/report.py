@@ -61,39 +61,53 @@ def as_json(diags: Sequence[Diagnostic], out: TextIO) -> None:
     """A JSON array of each diagnostic's ``to_dict`` with its ``docs`` anchor, laid out as
     ``json.dump(..., indent=2, ensure_ascii=False)`` lays it out. Written here, not by
     ``json.dump``: an indent sends the encoder down its pure-Python path, 0.08 s for the 7,000
-    warnings of a 1,000-model compile (issue 16); this writes the same bytes in a fifth of that."""
+    warnings of a 1,000-model compile (issue 16); this writes the same bytes in a fifth of that,
+    a few hundred at a time (made whole, with their join and the brackets, they were three
+    copies of 4 MB at the end of a cold compile)."""
     import json
 
-    parts = _json_objects(diags)
-    if parts is None:  # a field of a type the layout below does not write: json's own layout
+    if not all(map(_plain, diags)):  # a field of a type the layout below does not write: json's own
         json.dump([{**d.to_dict(), "docs": anchor(d.code)} for d in diags], out, indent=2, ensure_ascii=False)
-    else:
-        out.write("[\n" + ",\n".join(parts) + "\n]" if parts else "[]")
-    out.write("\n")
+        out.write("\n")
+        return
+    if not diags:
+        out.write("[]\n")
+        return
+    out.write("[\n")
+    for start in range(0, len(diags), _BATCH):
+        if start:
+            out.write(",\n")
+        out.write(",\n".join(map(_json_object, diags[start : start + _BATCH])))
+    out.write("\n]\n")
 
 
-def _json_objects(diags: Sequence[Diagnostic]) -> list[str] | None:
-    """Each diagnostic as an element of ``as_json``'s array (None: one with a field that is
-    not a str, an int or, for the hint, None)."""
+_BATCH = 256
+
+
+def _plain(d: Diagnostic) -> bool:
+    """Whether ``_json_object`` writes ``d`` (its fields are str, int and, for the hint, None)."""
+    s = d.span
+    texts = (d.code, d.severity.value, s.file, d.message)
+    numbers = (s.line, s.column, s.end_line, s.end_column)
+    return (
+        all(type(t) is str for t in texts)
+        and all(type(n) is int for n in numbers)
+        and (d.hint is None or type(d.hint) is str)
+    )
+
+
+def _json_object(d: Diagnostic) -> str:
+    """``d`` as an element of ``as_json``'s array."""
     from json.encoder import encode_basestring as q  # the C encoder's escaping (ensure_ascii=False)
 
-    parts = []
-    for d in diags:
-        s = d.span
-        texts = (d.code, d.severity.value, s.file, d.message)
-        numbers = (s.line, s.column, s.end_line, s.end_column)
-        if not all(type(t) is str for t in texts) or not all(type(n) is int for n in numbers):
-            return None
-        if d.hint is not None and type(d.hint) is not str:
-            return None
-        hint = "null" if d.hint is None else q(d.hint)
-        parts.append(
-            f'  {{\n    "code": {q(d.code)},\n    "severity": {q(d.severity.value)},\n    "file": {q(s.file)},\n'
-            f'    "line": {s.line},\n    "column": {s.column},\n    "end": {{\n      "line": {s.end_line},\n'
-            f'      "column": {s.end_column}\n    }},\n    "message": {q(d.message)},\n    "hint": {hint},\n'
-            f'    "docs": {q(anchor(d.code))}\n  }}'
-        )
-    return parts
+    s = d.span
+    hint = "null" if d.hint is None else q(d.hint)
+    return (
+        f'  {{\n    "code": {q(d.code)},\n    "severity": {q(d.severity.value)},\n    "file": {q(s.file)},\n'
+        f'    "line": {s.line},\n    "column": {s.column},\n    "end": {{\n      "line": {s.end_line},\n'
+        f'      "column": {s.end_column}\n    }},\n    "message": {q(d.message)},\n    "hint": {hint},\n'
+        f'    "docs": {q(anchor(d.code))}\n  }}'
+    )
 
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"

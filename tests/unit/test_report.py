@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -107,6 +108,12 @@ def test_json_is_what_json_dump_writes(made: list[tuple]) -> None:
     report.as_json(diags, out)
     expected = json.dumps([{**d.to_dict(), "docs": report.anchor(d.code)} for d in diags], indent=2, ensure_ascii=False)
     assert out.getvalue() == expected + "\n"
+    # Written a few at a time (two here; a few hundred in a run): the same bytes.
+    batched = io.StringIO()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(report, "_BATCH", 2)
+        report.as_json(diags, batched)
+    assert batched.getvalue() == expected + "\n"
 
 
 def test_json_of_an_odd_field_type_is_json_dumps_own() -> None:
