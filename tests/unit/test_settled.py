@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import shutil
 import tempfile
 import time
@@ -395,3 +396,25 @@ def test_an_edit_reads_the_recorded_tree_only_once_it_is_built(
     monkeypatch.setattr(emit, "plan_over", lambda *a, **k: order.append("plan over") or real_over(*a, **k))
     assert _run(capsys, "compile", str(specs), "--out", str(out))[0] == 0
     assert order == [settled.KIND, "build", settled.BODY, "plan over"]
+
+
+def test_a_recorded_lstat_is_packed_and_reads_back_as_its_fields(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A path's lstat is 40 packed bytes (a tuple of five ints was ~250 bytes a path), and one
+    with a field past 64 bits is kept as text: both read back as the fields os.lstat gave."""
+    path = tmp_path / "f"
+    path.write_text("x")
+    st = os.lstat(path)
+    fields = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_mode)
+    seen = settled._lstat(str(path))
+    assert isinstance(seen, bytes) and len(seen) == 40 and settled._fields(seen) == fields
+    big = (2**70, *fields[1:])
+
+    class Huge:
+        st_size, st_mtime_ns, st_ctime_ns, st_ino, st_mode = big
+
+    monkeypatch.setattr(settled.os, "lstat", lambda _p: Huge)
+    wide = settled._lstat(str(path))
+    assert wide is not None and len(wide) != 40 and settled._fields(wide) == big
+    assert wide == settled._lstat(str(path))  # the same stat, the same record
