@@ -208,7 +208,7 @@ class Unshared:
 def _dump(value: Any, fh: Any) -> None:
     if isinstance(value, Unshared):
         pickler = pickle.Pickler(fh, protocol=pickle.HIGHEST_PROTOCOL)
-        pickler.fast = True  # no memo: a value that refers to itself would never end (none does here)
+        pickler.fast = True  # no memo: a value that refers to itself fails to pickle (none does here)
         pickler.dump(value.value)
         return
     if not isinstance(value, InParts):
@@ -402,23 +402,16 @@ class Cache:
         except OSError:
             tmp.unlink(missing_ok=True)
 
-    def flush(self) -> None:
-        """Write the deferred entries if the root exists now (else they wait for ``close``), and
-        let go of them: a first compile's render-unit memo holds every unit's records."""
-        if not self._pending or not self.root.is_dir():
-            return
-        pending, self._pending = self._pending, {}
-        for (kind, key), value in pending.items():
-            if isinstance(value, _Blob):
-                self._write_blob(kind, key, value.chunks, value.replaces)
-            else:
-                self._write(kind, key, value)
-
     def close(self) -> None:
         """Write the deferred entries if the root exists now; drop other versions'
         directories and, over ``limit``, the oldest entries."""
-        self.flush()
-        self._pending = {}
+        pending, self._pending = self._pending, {}
+        if pending and self.root.is_dir():
+            for (kind, key), value in pending.items():
+                if isinstance(value, _Blob):
+                    self._write_blob(kind, key, value.chunks, value.replaces)
+                else:
+                    self._write(kind, key, value)
         if not self.written or not self.dir.is_dir():
             return
         for other in self.base.iterdir():
