@@ -94,7 +94,15 @@ class TextSource(Protocol):
 _TEXT = OutputFile.__dict__["text"]  # the slot a field's value lives in
 
 
-_READ = 1 << 20  # how much of a spooled text is read at a time
+_READ = 1 << 20  # how much of a stored text is read at a time
+
+
+def pieces(source: TextSource, offset: int, length: int) -> Iterator[bytes]:
+    """The bytes ``source`` holds at ``offset``, ``_READ`` at a time (a spooled rules file is
+    8 MB at 1,000 models: read whole, it was the peak of writing it out or packing it)."""
+    end = offset + length
+    for at in range(offset, end, _READ):
+        yield source.raw(at, min(_READ, end - at))
 
 
 class _SpooledParts:
@@ -109,12 +117,10 @@ class _SpooledParts:
     def __iter__(self) -> Iterator[bytes]:
         f = self.f
         yield header(f).encode("utf-8")
-        offset, length = f._at
-        end = offset + length
         cr = b""  # the CR a piece ended with: it may start a CRLF the next piece ends
         newlines = 0  # LFs that may be the text's trailing ones
-        for at in range(offset, end, _READ):
-            data = cr + f._pack.raw(at, min(_READ, end - at))
+        for piece in pieces(f._pack, *f._at):
+            data = cr + piece
             cr = b""
             if data.endswith(b"\r"):
                 data, cr = data[:-1], b"\r"

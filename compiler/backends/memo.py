@@ -34,7 +34,7 @@ from typing import Any, NamedTuple
 from compiler.cache import InParts
 from compiler.diagnostics import Diagnostic, Sink, Span
 from compiler.errors import ShipspecError
-from compiler.output import OutputFile, StoredFile, digest_of, stored
+from compiler.output import OutputFile, StoredFile, digest_of, pieces, stored
 from compiler.records import Record, record
 
 # Where a kept file's text is in the memo's text pack: (offset, length) of its UTF-8.
@@ -661,12 +661,10 @@ def _chunks(texts: Iterable[str | tuple[TextPack | Spool, int, int]]) -> Iterato
     size = 0
     for t in texts:
         if isinstance(t, str):
-            pieces: Iterable[bytes] = (t.encode("utf-8"),)
+            found: Iterable[bytes] = (t.encode("utf-8"),)
         else:
-            source, offset, length = t
-            end = offset + length
-            pieces = (source.raw(at, min(_CHUNK, end - at)) for at in range(offset, end, _CHUNK))
-        for data in pieces:
+            found = pieces(*t)
+        for data in found:
             batch.append(data)
             size += len(data)
             if size >= _CHUNK:
