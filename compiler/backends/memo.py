@@ -810,29 +810,72 @@ def identities(name: str, inputs: tuple[Any, ...]) -> tuple[Any, ...] | None:
     """What decides a unit's key without pickling its inputs, where each input is a record
     or an enum member (by identity: records are frozen all the way down, the assumption
     ``Units.digest_of`` rests on too), a plain value (by value, with its type: 1, 1.0 and
-    True are equal keys of a dict), a tuple of strings or of tuples of strings, a dict of
-    strings to strings (labels), or a record of strings only (``_BY_VALUE``); None for
-    anything else (a view a backend made: its key is pickled)."""
+    True are equal keys of a dict), a tuple of these (element by element), a dict of
+    strings to strings (labels), a record of strings only (``_BY_VALUE``) or a record a
+    backend makes again each build from other records (``_BY_FIELDS``: field by field);
+    None for anything else (a view a backend made: its key is pickled)."""
     made: list[Any] = [name]
     for x in inputs:
-        t = type(x)
-        if t is str:
-            made.append(x)
-        elif t is float:
-            made.append((t, struct.pack(">d", x)))  # its bits, as it pickles: 0.0 == -0.0
-        elif t in _PLAIN:
-            made.append((t, x))
-        elif isinstance(x, (Record, enum.Enum)):
-            made.append((t, id(x)))
-        elif t is tuple and all(type(y) is str or type(y) is tuple and all(type(z) is str for z in y) for y in x):
-            made.append((t, x))
-        elif t is dict and all(type(k) is str and type(v) is str for k, v in x.items()):
-            made.append((t, tuple(x.items())))  # in order: a key pickles a dict's items in order
-        elif (t.__module__, t.__qualname__) in _BY_VALUE:
-            made.append((t, x))
-        else:
+        found = _identity(x)
+        if found is _UNKNOWN:
             return None
+        made.append(found)
     return tuple(made)
+
+
+_UNKNOWN = object()
+
+
+def _identity(x: Any) -> Any:
+    # Each form but a string's starts with a type, so no two forms are equal.
+    t = type(x)
+    if t is str:
+        return x
+    if t is float:
+        return (t, struct.pack(">d", x))  # its bits, as it pickles: 0.0 == -0.0
+    if t in _PLAIN:
+        return (t, x)
+    if t is tuple:
+        made: list[Any] = [t]
+        for y in x:
+            found = _identity(y)
+            if found is _UNKNOWN:
+                return _UNKNOWN
+            made.append(found)
+        return tuple(made)
+    if t is dict:
+        if all(type(k) is str and type(v) is str for k, v in x.items()):
+            return (t, tuple(x.items()))  # in order: a key pickles a dict's items in order
+        return _UNKNOWN
+    named = (t.__module__, t.__qualname__)
+    if named in _BY_VALUE:
+        return (t, x)
+    if named in _BY_FIELDS:
+        fields = _identity(_fields_of(t)(x))
+        return _UNKNOWN if fields is _UNKNOWN else (t, fields)
+    if isinstance(x, (Record, enum.Enum)):
+        return (t, id(x))
+    return _UNKNOWN
+
+
+_FIELD_GETTERS: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
+
+
+def _fields_of(cls: type) -> Callable[[Any], tuple[Any, ...]]:
+    getter = _FIELD_GETTERS.get(cls)
+    if getter is None:
+        names = [f.name for f in dataclasses.fields(cls)]
+        one = attrgetter(*names)
+        getter = _FIELD_GETTERS[cls] = one if len(names) > 1 else lambda obj: (one(obj),)
+    return getter
+
+
+# Records a backend makes again each build out of the records it was given (the IR's, the
+# resolved spec's): keyed by their fields' identities, so an edit that left those records
+# alone leaves the unit's key alone too.
+_BY_FIELDS = frozenset(
+    {("compiler.backends.catalog.page", "PageInputs"), ("compiler.backends.github.views", "GateInputs")}
+)
 
 
 # Frozen dataclasses of strings (and None) only, made again each build: keyed by value.

@@ -316,15 +316,23 @@ def test_a_watching_build_keys_the_units_an_edit_left_alone_without_pickling_the
             models.append(inputs[1].model)  # type: ignore[attr-defined]
         elif name in per_placement:
             models.append(inputs[0].model.name)  # type: ignore[attr-defined]
+        elif name in per_model:
+            # A gate's workflow, a model's page, a monitor's drift job: views made from records.
+            model = inputs[-1].gate.model if name == "github.promote" else inputs[0].model  # type: ignore[attr-defined]
+            models.append(getattr(model, "name", model))
         return original(self, name, inputs)
 
     monkeypatch.setattr(Units, "_key", counting)
     per_placement = ("kubernetes.serve", "triton.config", "monitoring.model", "monitoring.groups")
+    per_model = ("github.promote", "catalog.page", "monitoring.drift")
     specs = generate(tmp_path, 6)
     memory = Memory()
     first = build([specs], store=memory)
     placements = sum(1 for u in _all_units(specs) if u[0] == "_serve")
     assert all(pickled.count(name) == placements for name in per_placement)
+    assert pickled.count("catalog.page") == 6 and pickled.count("monitoring.drift") >= 6
+    gates = pickled.count("github.promote")
+    assert gates >= 6
     pickled.clear()
     models.clear()
     from compiler.backends.kubernetes import kustomize
@@ -340,6 +348,11 @@ def test_a_watching_build_keys_the_units_an_edit_left_alone_without_pickling_the
     assert [pickled.count(name) for name in per_placement[:3]] == [edited, edited, edited]
     # The groups' records are the edited file's SLA and monitor, lowered again (equal, not the same).
     assert pickled.count("monitoring.groups") <= edited and set(models) == {"m00001"}
+    # The views made from records key by their records: only the edited model's are pickled.
+    assert pickled.count("catalog.page") == 1 and 1 <= pickled.count("monitoring.drift") < 6
+    assert 1 <= pickled.count("github.promote") < gates
+    # What else a step pickles is a handful of aggregates, not a unit per model.
+    assert len(pickled) - sum(pickled.count(name) for name in (*per_placement, *per_model)) <= 8, pickled
     assert not second.has_errors and _result(second) == _result(build([specs]))
     # And a result the memo hands out again is the same file objects: not made again.
     before = {f.path: f for f in first.files}
@@ -387,8 +400,24 @@ def test_unit_identities_tell_apart_what_pickles_apart() -> None:
         cls = getattr(importlib.import_module(module), name)
         assert cls.__dataclass_params__.frozen
         assert {f.type for f in dataclasses.fields(cls)} <= {"str", "str | None"}, cls
-    for other in ({"k": 1}, {"k": {"v": "w"}}, ["x"], (1, 2), ("x", 1), {"x"}, object()):
+    # Tuples element by element: what pickles apart stays apart, nesting included.
+    tuples = [(1, 2), (1.0, 2), (True, 2), ((1, 2),), (1, (2,)), ("1", 2), (a,), (b,), (), ((),), (None,)]
+    assert len({identities("u", (x,)) for x in tuples}) == len(tuples)
+    assert identities("u", ((1, (a, "x")),)) == identities("u", ((1, (a, "x")),))
+    for other in ({"k": 1}, {"k": {"v": "w"}}, ["x"], ("x", ["y"]), {"x"}, object(), ((object(),),)):
         assert identities("u", ("x", other)) is None
+    # A record made again from the same records (``_BY_FIELDS``) is keyed by their identities.
+    from compiler.backends.github.views import GateInputs, gate_inputs
+    from compiler.pipeline import validate as check_spec
+
+    with tempfile.TemporaryDirectory() as tmp:
+        resolved = check_spec([generate(Path(tmp), 2)]).resolved
+    gate = resolved.spec.gates[0]
+    made, again = gate_inputs(resolved, gate), gate_inputs(resolved, gate)
+    assert made is not again and identities("u", (made,)) == identities("u", (again,)) is not None
+    other = GateInputs(*(dataclasses.replace(gate) if f == "gate" else getattr(made, f) for f in made.__slots__))
+    assert other == made and identities("u", (other,)) != identities("u", (made,))
+    assert identities("u", (dataclasses.replace(made, spec_dir="elsewhere"),)) != identities("u", (made,))
 
 
 def test_a_watching_resolve_keeps_the_project_an_edit_left_alone(tmp_path: Path) -> None:

@@ -32,19 +32,19 @@ class _Backend:
         spec = ctx.spec
         if spec.project is None:
             return []
-        base = views.base_context(ctx.resolved, ctx.ci_install)
+        base = views.base_context(ctx.resolved.project, ctx.resolved.spec_dir, ctx.ci_install)
         origin = spec.project.span
         files = [self._workflow(ctx, "shipspec.yml", "shipspec.yml.j2", origin, base)]
         testing = views.testing_view(ctx.resolved)
         if testing is not None:
             files += self._testing(ctx, base, testing, origin)
         for gate in spec.gates:
+            # A unit of the records the view is made from: a watching build takes an unchanged
+            # gate's key by their identities, where a view made again each build was pickled.
             path = views.gate_file(gate).rsplit("/", 1)[1]
-            files.append(
-                self._workflow(
-                    ctx, path, "promote.yml.j2", gate.span, {**base, "gate": views.gate_view(ctx.resolved, gate)}
-                )
-            )
+            (f,) = unit(ctx, "github.promote", _render_promote, path, gate.span, ctx.ci_install,
+                        views.gate_inputs(ctx.resolved, gate))  # fmt: skip
+            files.append(f)
         for retrain in views.retraining_views(ctx.resolved):
             training = next(t for t in spec.trainings if t.model.name == retrain.model)
             files.append(
@@ -95,6 +95,13 @@ class _Backend:
         """A workflow: a render unit of exactly the template's inputs (the view is plain data)."""
         (f,) = unit(ctx, "github.workflow", _render_workflow, name, template, source, dict(view))
         return f
+
+
+def _render_promote(
+    templates: Templates, sink: Sink, name: str, source: Span, ci_install: str | None, g: views.GateInputs
+) -> list[OutputFile]:
+    view = {**views.base_context(g.project, g.spec_dir, ci_install), "gate": views.gate_view(g)}
+    return _render_workflow(templates, sink, name, "promote.yml.j2", source, view)
 
 
 def _render_workflow(

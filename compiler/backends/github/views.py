@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, TypedDict
 
 from compiler import __version__
 from compiler.backends.github.actions import ACTIONS
 from compiler.backends.render import Raw
+from compiler.ir import Dataset as DatasetRecord
 from compiler.ir import Environment, Gate, Model, Spec, Tier
-from compiler.resolve import Resolved
+from compiler.records import Record, record
+from compiler.resolve import Placement, Project, Resolved
 from compiler.targets import layout
 from compiler.targets.kubernetes import k8s_name
 from compiler.units import format_duration as fmt_seconds
@@ -119,20 +122,20 @@ class GateView(TypedDict):
     approvers: str
 
 
-def source(r: Resolved) -> str:
+def source(project: Project) -> str:
     """Where CI installs shipspec from: the project's pinned `compiler`, else this release."""
-    declared = r.project.declared
+    declared = project.declared
     return (declared.compiler if declared else None) or DEFAULT_SOURCE.format(version=__version__)
 
 
-def install(r: Resolved, extras: str = "render", configured: str | None = None) -> str:
+def install(project: Project, extras: str = "render", configured: str | None = None) -> str:
     """The pip argument that installs the shipspec the project names (a direct reference:
     pip checks a ``#sha256=`` fragment and checks out a git commit exactly); without a
     ``compiler`` in the spec, ``[ci] install`` from shipspec.toml (``configured``), else this release."""
-    declared = r.project.declared
+    declared = project.declared
     if configured and not (declared and declared.compiler):
         return shlex.quote(configured)
-    return shlex.quote(f"shipspec[{extras}] @ {source(r)}")
+    return shlex.quote(f"shipspec[{extras}] @ {source(project)}")
 
 
 def runs_on(env: Environment | None) -> str | list[str]:
@@ -140,9 +143,9 @@ def runs_on(env: Environment | None) -> str | list[str]:
     return list(env.runner) if env is not None and env.runner else RUNNER
 
 
-def cloud(r: Resolved, uris: list[str]) -> Cloud | None:
+def cloud(project: Project, uris: list[str]) -> Cloud | None:
     """The OIDC step that gives a job short-lived cloud credentials for these URIs."""
-    role = r.project.declared.cloud_role if r.project.declared else None
+    role = project.declared.cloud_role if project.declared else None
     if role is None or not any(u.startswith(("s3://", "gs://")) for u in uris):
         return None
     if role.startswith("arn:"):
@@ -183,16 +186,16 @@ def load_command(model: str, percentile: float, threshold: float, rate: float, d
     return " ".join(parts)
 
 
-def base_context(r: Resolved, ci_install: str | None = None) -> BaseContext:
-    specs_path = r.spec_dir
+def base_context(project: Project, specs_path: str, ci_install: str | None = None) -> BaseContext:
+    """What every workflow shows (``specs_path``: ``Resolved.spec_dir``)."""
     specs = shlex.quote(specs_path)
     return {
         "actions": {key: Raw(action.uses) for key, action in ACTIONS.items()},
         "runner": RUNNER,
         "python": PYTHON,
         "version": __version__,
-        "install": install(r, configured=ci_install),
-        "install_load": install(r, configured=ci_install) + " " + shlex.quote("tritonclient[all]>=2.51,<3"),
+        "install": install(project, configured=ci_install),
+        "install_load": install(project, configured=ci_install) + " " + shlex.quote("tritonclient[all]>=2.51,<3"),
         "specs": specs,
         "specs_path": specs_path,
         # Spec files at the top of the repository have no directory to filter on.
@@ -235,10 +238,14 @@ def _test_job(m: Model) -> TestJob:
 
 
 def _datasets(spec: Spec, names: set[str]) -> list[Dataset]:
+    return _dataset_views(d for d in spec.datasets if d.name in names)
+
+
+def _dataset_views(datasets: Iterable[DatasetRecord]) -> list[Dataset]:
     return [
         {"name": d.name, "version": d.version, "uri": d.uri, "sha256": d.sha256, "dir": f"data/{d.name}"}
-        for d in spec.datasets
-        if d.name in names and d.version and d.uri and d.sha256
+        for d in datasets
+        if d.version and d.uri and d.sha256
     ]
 
 
@@ -281,7 +288,7 @@ def testing_view(r: Resolved) -> TestingView | None:
     if not (test_jobs or datasets or benchmark_jobs):
         return None
     return {"test_jobs": test_jobs, "datasets": datasets, "benchmark_jobs": benchmark_jobs,
-            "cloud": cloud(r, [d["uri"] for d in datasets])}  # fmt: skip
+            "cloud": cloud(r.project, [d["uri"] for d in datasets])}  # fmt: skip
 
 
 def testing_parts(r: Resolved, view: TestingView, parts: int) -> list[tuple[str, dict[str, Any]]]:
@@ -301,7 +308,7 @@ def testing_parts(r: Resolved, view: TestingView, parts: int) -> list[tuple[str,
             "test_jobs": [j for j in view["test_jobs"] if j["model"] in share],
             "datasets": data,
             "benchmark_jobs": [j for j in view["benchmark_jobs"] if j["model"] in share],
-            "cloud": view["cloud"] if parts == 1 else cloud(r, [d["uri"] for d in data]),
+            "cloud": view["cloud"] if parts == 1 else cloud(r.project, [d["uri"] for d in data]),
             "part": Raw(suffix),
         }
         out.append((f"testing{suffix}.yml", part))
@@ -317,7 +324,42 @@ def dispatch_type(gate: Gate) -> str:
     return f"promote-{gate.model.name}-{gate.source.name}-{gate.target.name}"
 
 
-def gate_view(r: Resolved, gate: Gate) -> GateView:
+@record
+class GateInputs(Record):
+    """Everything a gate's workflow shows besides the base (``gate_inputs``), and nothing else."""
+
+    gate: Gate
+    model: Model | None  # the model it promotes (None: no such model)
+    source: Environment | None  # the environment it promotes from (None: no such environment)
+    placement: Placement | None  # the model in ``source``, which says the version it runs
+    datasets: tuple[DatasetRecord, ...]  # the datasets its conditions name, in the spec's order
+    project: Project
+    spec_dir: str
+
+
+def gate_inputs(r: Resolved, gate: Gate) -> GateInputs:
+    model, env = r.models.get(gate.model.name), r.environments.get(gate.source.name)
+    named = {c.dataset.name for c in gate.conditions if c.dataset}
+    return GateInputs(
+        gate,
+        model,
+        env,
+        r.place(model, env) if model is not None and env is not None else None,
+        tuple(d for d in r.spec.datasets if d.name in named) if named else (),
+        r.project,
+        r.spec_dir,
+    )
+
+
+def _version(g: GateInputs) -> str | None:
+    """The version the gate's source runs (``Resolved.version_in``)."""
+    if g.model is None:
+        return None
+    return g.placement.version if g.placement is not None else g.model.version
+
+
+def gate_view(g: GateInputs) -> GateView:
+    gate = g.gate
     load: Step | None = None
     timeout = 15
     if gate.load is not None:
@@ -332,27 +374,27 @@ def gate_view(r: Resolved, gate: Gate) -> GateView:
                 lt.rate,
                 lt.duration,
                 "load-evidence.json",
-                r.version_in(gate.model.name, gate.source.name),
+                _version(g),
             ),
         }
         timeout += int(lt.duration // 60) + 1
-    evaluation = _evaluation(r, gate)
+    evaluation = _evaluation(g)
     check = (
         f"shipspec gate check --gate {shlex.quote(gate.source.name + '->' + gate.target.name)} "
         f'--model "$MODEL" --version "$VERSION" '
         + ('--evidence evaluation.yaml --run "$RUN_URL" --commit "$GITHUB_SHA" ' if evaluation else "")
-        + f'--evidence load-evidence.json --format markdown {shlex.quote(r.spec_dir)} >> "$GITHUB_STEP_SUMMARY"'
+        + f'--evidence load-evidence.json --format markdown {shlex.quote(g.spec_dir)} >> "$GITHUB_STEP_SUMMARY"'
     )
     return {
         "model": gate.model.name,
         "model_quoted": shlex.quote(gate.model.name),
-        "version_quoted": shlex.quote(r.version_in(gate.model.name, gate.source.name) or ""),
+        "version_quoted": shlex.quote(_version(g) or ""),
         "source": gate.source.name,
         "target": gate.target.name,
         # What the source runs is what this gate would promote.
-        "version": r.version_in(gate.model.name, gate.source.name) or "",
+        "version": _version(g) or "",
         # Smoke and load measure the source from inside its network when it names runners.
-        "runs_on": runs_on(r.environments.get(gate.source.name)),
+        "runs_on": runs_on(g.source),
         "dispatch_type": dispatch_type(gate),
         "url_expr": url_expr(gate.source.name),
         "load": load,
@@ -363,20 +405,19 @@ def gate_view(r: Resolved, gate: Gate) -> GateView:
     }
 
 
-def _evaluation(r: Resolved, gate: Gate) -> Evaluation | None:
+def _evaluation(g: GateInputs) -> Evaluation | None:
     """The job that produces the gate's evaluation evidence, or None when the gate has no
     metric, drift or fairness condition."""
+    gate, m = g.gate, g.model
     if not gate.conditions:
         return None
-    m = r.models.get(gate.model.name)
-    names = {c.dataset.name for c in gate.conditions if c.dataset}
-    datasets = _datasets(r.spec, names)
+    datasets = _dataset_views(g.datasets)
     stamp = " ".join(f"--dataset {shlex.quote(d['name'] + '=' + d['dir'])}" for d in datasets)
     return {
         "command": m.evaluate if m is not None else None,
         "requirements": shlex.quote(m.test_requirements) if m is not None and m.test_requirements else None,
         "datasets": datasets,
-        "cloud": cloud(r, [d["uri"] for d in datasets]),
+        "cloud": cloud(g.project, [d["uri"] for d in datasets]),
         "provenance": (
             f'shipspec gate provenance evaluation.yaml --run "$RUN_URL" --commit "$GITHUB_SHA" {stamp}'
         ).rstrip(),

@@ -105,6 +105,58 @@ def _render_file(
     return [OutputFile(path, text, source, documents=docs)]
 
 
+def _render_drift(
+    templates: Templates,
+    sink: Sink,
+    mon: ir.Monitor,
+    model: ir.Model,
+    env: ir.Environment,
+    dataset: ir.Dataset,
+    project: Project,
+    home: ir.Environment,
+) -> list[OutputFile]:
+    """The drift CronJob of ``mon`` (``model`` in ``env``, compared with ``dataset``), run in ``home``."""
+    ns = namespace(home)
+    gateway = f"http://{PUSHGATEWAY_SERVICE}.{ns}.svc:{PUSHGATEWAY_PORT}"
+    name = f"drift-{k8s_name(model.name)}-{k8s_name(env.name)}"
+    schedule, every = cron(drift_interval(mon))
+    key = f"{model.name}.{env.name}"
+    assert dataset.uri is not None, "a monitor without a dataset URI has no drift job"
+    return _render_file(
+        templates,
+        sink,
+        f"{monitoring_dir(home.name)}/cronjob-{name}.yaml",
+        "monitoring/cronjob-drift.yaml.j2",
+        mon.span,
+        {
+            "name": name,
+            "namespace": ns,
+            "labels": _labels(project, home, name, "drift"),
+            "schedule": schedule,
+            "deadline": every,
+            "image": image(project),
+            "args": [
+                "drift",
+                model.name,
+                "--env",
+                env.name,
+                "--namespace",
+                namespace(env),
+                "--reference",
+                dataset.uri,
+                "--current",
+                "$(FEATURE_LOGS)",
+                "--pushgateway",
+                gateway,
+            ],
+            "env": [{"name": "FEATURE_LOGS", "valueFrom": {"configMapKeyRef": {"name": FEATURE_LOGS, "key": key}}}],
+            "resources": RESOURCES,
+            "pod_security": kc.POD_SECURITY,
+            "container_security": kc.CONTAINER_SECURITY,
+        },
+    )
+
+
 def render(ctx: RenderContext) -> list[OutputFile]:
     r = ctx.resolved
     spec, project = r.spec, r.project
@@ -113,7 +165,6 @@ def render(ctx: RenderContext) -> list[OutputFile]:
         return []
     ns, out_dir = namespace(home), monitoring_dir(home.name)
     files: list[OutputFile] = []
-    gateway = f"http://{PUSHGATEWAY_SERVICE}.{ns}.svc:{PUSHGATEWAY_PORT}"
     for mon in sorted(spec.monitors, key=lambda m: (m.model.name, m.environment.name)):
         model, env = r.models.get(mon.model.name), r.environments.get(mon.environment.name)
         if model is None or env is None or not mon.rules:
@@ -121,41 +172,9 @@ def render(ctx: RenderContext) -> list[OutputFile]:
         dataset = r.datasets.get(model.trained_on.name) if model.trained_on else None
         if dataset is None or not dataset.uri:
             continue  # nothing to compare with; docs/monitoring.md says so
-        name = f"drift-{k8s_name(model.name)}-{k8s_name(env.name)}"
-        schedule, every = cron(drift_interval(mon))
-        key = f"{model.name}.{env.name}"
-        files.append(
-            _file(
-                ctx,
-                f"{out_dir}/cronjob-{name}.yaml",
-                "monitoring/cronjob-drift.yaml.j2",
-                mon.span,
-                name=name,
-                namespace=ns,
-                labels=_labels(project, home, name, "drift"),
-                schedule=schedule,
-                deadline=every,
-                image=image(project),
-                args=[
-                    "drift",
-                    model.name,
-                    "--env",
-                    env.name,
-                    "--namespace",
-                    namespace(env),
-                    "--reference",
-                    dataset.uri,
-                    "--current",
-                    "$(FEATURE_LOGS)",
-                    "--pushgateway",
-                    gateway,
-                ],
-                env=[{"name": "FEATURE_LOGS", "valueFrom": {"configMapKeyRef": {"name": FEATURE_LOGS, "key": key}}}],
-                resources=RESOURCES,
-                pod_security=kc.POD_SECURITY,
-                container_security=kc.CONTAINER_SECURITY,
-            )
-        )
+        # A unit of the records the view is made from (a watching build keys an unchanged
+        # monitor's by their identities; a view made again each build was pickled).
+        files += unit(ctx, "monitoring.drift", _render_drift, mon, model, env, dataset, project, home)
     retrains = any(r.action == "retrain" for m in spec.monitors for r in m.rules)
     repository = github_repository(project)
     if retrains and repository:
