@@ -824,18 +824,44 @@ def identities(name: str, inputs: tuple[Any, ...]) -> tuple[Any, ...] | None:
 
 
 _UNKNOWN = object()
+# How a type's values stand in a unit's identities (``_kind``), by type: most inputs are
+# records and strings, and a watch step asks for ~80,000 of them.
+_STR, _PLAIN_KIND, _FLOAT, _TUPLE, _DICT, _VALUE, _FIELDS, _ID, _NONE = range(9)
+_KINDS: dict[type, int] = {}
+
+
+def _kind(t: type) -> int:
+    if t is str:
+        return _STR
+    if t is float:
+        return _FLOAT
+    if t in _PLAIN:
+        return _PLAIN_KIND
+    if t is tuple:
+        return _TUPLE
+    if t is dict:
+        return _DICT
+    named = (t.__module__, t.__qualname__)
+    if named in _BY_VALUE:
+        return _VALUE
+    if named in _BY_FIELDS:
+        return _FIELDS
+    if issubclass(t, (Record, enum.Enum)):
+        return _ID
+    return _NONE
 
 
 def _identity(x: Any) -> Any:
     # Each form but a string's starts with a type, so no two forms are equal.
     t = type(x)
-    if t is str:
+    kind = _KINDS.get(t)
+    if kind is None:
+        kind = _KINDS[t] = _kind(t)
+    if kind == _ID:
+        return (t, id(x))
+    if kind == _STR:
         return x
-    if t is float:
-        return (t, struct.pack(">d", x))  # its bits, as it pickles: 0.0 == -0.0
-    if t in _PLAIN:
-        return (t, x)
-    if t is tuple:
+    if kind == _TUPLE:
         made: list[Any] = [t]
         for y in x:
             found = _identity(y)
@@ -843,18 +869,15 @@ def _identity(x: Any) -> Any:
                 return _UNKNOWN
             made.append(found)
         return tuple(made)
-    if t is dict:
-        if all(type(k) is str and type(v) is str for k, v in x.items()):
-            return (t, tuple(x.items()))  # in order: a key pickles a dict's items in order
-        return _UNKNOWN
-    named = (t.__module__, t.__qualname__)
-    if named in _BY_VALUE:
+    if kind == _PLAIN_KIND or kind == _VALUE:
         return (t, x)
-    if named in _BY_FIELDS:
+    if kind == _FLOAT:
+        return (t, struct.pack(">d", x))  # its bits, as it pickles: 0.0 == -0.0
+    if kind == _FIELDS:
         fields = _identity(_fields_of(t)(x))
         return _UNKNOWN if fields is _UNKNOWN else (t, fields)
-    if isinstance(x, (Record, enum.Enum)):
-        return (t, id(x))
+    if kind == _DICT and all(type(k) is str and type(v) is str for k, v in x.items()):
+        return (t, tuple(x.items()))  # in order: a key pickles a dict's items in order
     return _UNKNOWN
 
 
