@@ -11,7 +11,6 @@ yet to report: an unknown name simply resolves to nothing.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -23,6 +22,7 @@ from compiler.records import Record, record
 from compiler.targets import kubernetes as k8s
 from compiler.targets import slo as slo_target
 from compiler.targets import triton as triton_target
+from compiler.workdir import relative
 
 
 class _Named(Protocol):
@@ -340,7 +340,7 @@ class Resolved:
         for f in self.spec.files:
             p = PurePosixPath(f)
             if p.is_absolute() or not p.parts or p.parts[0] == "..":
-                rel = PurePosixPath(os.path.relpath(f)) if p.is_absolute() else p
+                rel = PurePosixPath(relative(f)) if p.is_absolute() else p
                 if not rel.parts or rel.parts[0] == "..":
                     return "specs"
                 p = rel

@@ -13,6 +13,7 @@ from compiler.lower import lower_file
 from compiler.parallel import fork_pool, worker_count
 from compiler.parse.syntax import SourceFile, parse_text, read_source
 from compiler.records import Record, record
+from compiler.workdir import relative
 
 SUFFIX = ".ship"
 
@@ -27,7 +28,7 @@ class Loaded(Record):
 def display_path(path: Path) -> str:
     """The path as users see it: relative to the working directory when inside it."""
     try:
-        rel = os.path.relpath(path)
+        rel = relative(path)
     except ValueError:  # another drive on Windows
         return path.as_posix()
     return Path(rel).as_posix() if not rel.startswith("..") else path.as_posix()

@@ -15,7 +15,6 @@ so general lines come first and these come after them.
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import PurePosixPath
 
@@ -23,6 +22,7 @@ from compiler.backends.render import Raw
 from compiler.resolve import Resolved
 from compiler.targets import layout
 from compiler.targets.kubernetes import k8s_name
+from compiler.workdir import relative
 
 _UNSAFE = re.compile(r"([\s#\\])")
 
@@ -35,7 +35,7 @@ def _pattern(path: str) -> str:
 def _repo_path(file: str) -> str | None:
     p = PurePosixPath(file)
     if p.is_absolute():
-        rel = os.path.relpath(file)
+        rel = relative(file)
         if rel.startswith(".."):
             return None
         p = PurePosixPath(rel)
