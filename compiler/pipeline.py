@@ -180,6 +180,7 @@ def build(
         memo_key = units_key(template_dir, validate_output, ci_install)
         memo = store.get("units", memo_key)
         units = Units.from_entry(memo, _texts(store))
+        units.config = memo_key
         if validate_output:
             units.k8s_version = raw.resolved.project.kubernetes_version
             units.check = _unit_check(units.k8s_version)

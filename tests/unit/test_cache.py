@@ -336,13 +336,18 @@ def test_a_watching_build_keys_the_units_an_edit_left_alone_without_pickling_the
     pickled.clear()
     models.clear()
     from compiler.backends.kubernetes import kustomize
+    from compiler.backends.monitoring import backend as monitoring
 
+    bodies: list[str] = []  # the model of each monitoring placement body that ran
+    placement = monitoring._placement
+    monkeypatch.setattr(monitoring, "_placement", lambda *a: bodies.append(a[3].model.name) or placement(*a))
     assembled: list[str] = []
     directory = kustomize._directory
     monkeypatch.setattr(kustomize, "_directory", lambda top, *rest: assembled.append(top) or directory(top, *rest))
     _apply(specs / "models" / "m00001.ship", EDITS.index(("cpu 1 ", "cpu {n} ")), 2)
     second = build([specs], store=memory, earlier=first.checked.resolved)
     assert assembled == []  # a CPU edit changes no directory's kustomization: none is assembled again
+    assert bodies == ["m00001"] * len(bodies) and 0 < len(bodies) < placements  # only its placements' bodies ran
     edited = sum(1 for u in _all_units(specs) if u[0] == "_serve" and u[1] == "m00001")
     assert 0 < edited < placements
     assert [pickled.count(name) for name in per_placement[:3]] == [edited, edited, edited]
@@ -362,7 +367,9 @@ def test_a_watching_build_keys_the_units_an_edit_left_alone_without_pickling_the
     # The edited model's units that read the CPU were made again; those that do not (its rules) were not.
     assert not [p for p in kept if "m00001" in p and ("deployment-" in p or "rollout-" in p or "triton/" in p)]
     assert "deploy/prod/monitoring/rules/m00001.yaml" in kept
+    bodies.clear()
     third = build([specs], store=memory, earlier=second.checked.resolved)  # nothing changed
+    assert bodies == []
     again = [b.path for a, b in zip(second.files, third.files, strict=True) if a is b]
     assert _result(third) == _result(second) and {f.path for f in second.files if "m00001" in f.path} <= set(again)
     # A one-shot process has no last build in memory: every key is pickled.
@@ -673,3 +680,37 @@ def test_an_edit_that_leaves_the_rule_groups_takes_the_rules_files_from_the_memo
             served = [env for env in ("deploy/staging/monitoring", "deploy/prod/monitoring") if env in made]
             assert "m00001" in made and served and set(made) <= {"m00001", *served}
         assert _result(built) == _result(build([specs]))
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        ('runbooks "https://runbooks.synth.example"', 'runbooks "https://rb.example"'),
+        ('triton "2.51.0"', 'triton "2.52.0"'),
+        ('registry "ghcr.io/synth"', 'registry "ghcr.io/other"'),
+        ("owners @synth/platform", "owners @synth/other"),
+    ],
+)
+def test_a_watching_build_sees_a_project_edit_in_a_file_of_its_own(tmp_path: Path, edit: tuple[str, str]) -> None:
+    """With the project in its own file, an edit of it leaves every environment, model and
+    placement the same objects: what reads the project (a unit, a body handed back whole by
+    ``memo.group``) must be keyed on it too, or a watching build would keep last step's."""
+    specs = generate(tmp_path, 3)
+    platform = (specs / "platform.ship").read_text()
+    start, end = platform.index("project synth {"), platform.index("}\n", platform.index("project synth {")) + 2
+    (specs / "project.ship").write_text(platform[start:end])
+    (specs / "platform.ship").write_text(platform[:start] + platform[end:])
+    memory = Memory()
+    first = build([specs], store=memory)
+    assert not first.has_errors
+    project = specs / "project.ship"
+    project.write_text(project.read_text().replace(*edit))
+    second = build([specs], store=memory, earlier=first.checked.resolved)
+    # The premise: the environments and placements are last step's very objects.
+    before, after = first.checked.resolved, second.checked.resolved
+    assert all(
+        a is b
+        for e1, e2 in zip(before.spec.environments, after.spec.environments, strict=True)
+        for a, b in zip(before.placements(e1), after.placements(e2), strict=True)
+    )
+    assert _result(second) == _result(build([specs])) != _result(first)

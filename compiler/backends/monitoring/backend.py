@@ -9,17 +9,18 @@ documents), so the environment's kustomization does not list it; it is what
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
 from compiler import ir
 from compiler.backends.base import FileValidator, OutputFile, RenderContext, any_version
-from compiler.backends.memo import Units, keyed_over, keyed_value, unit, unit_over
+from compiler.backends.memo import Units, group, keyed_over, keyed_value, unit, unit_over
 from compiler.backends.memo import text as kept_text
 from compiler.backends.monitoring import alerting
 from compiler.backends.monitoring.absence import absence_group
@@ -169,10 +170,10 @@ class _Backend:
 
     def render(self, ctx: RenderContext) -> list[OutputFile]:
         spec, project = ctx.spec, ctx.resolved.project
-        version, runbooks = project.triton_version, project.runbooks
+        version = project.triton_version
         files: list[OutputFile] = []
-        # A model's unit reports into its own sink first: its diagnostics follow its groups'.
-        unit_ctx = _Scoped(ctx.units, ctx.templates, Sink())
+        body = functools.partial(_placement, ctx.units, ctx.templates)
+        selecting = _selecting(ctx)
         for env in spec.environments:
             placements = ctx.resolved.placements(env)
             if not placements:
@@ -186,44 +187,16 @@ class _Backend:
             periods: dict[str, float] = {}  # model -> SLO period, for the shared SLI rules
             quantiles: set[float] = set()
             for placed in placements:
-                model, sla = placed.model, placed.sla
-                mon = placed.monitors[0] if placed.monitors else None  # a second is an error (SS102)
-                t = Target(model.name, env.name, ns, alerting.team_of(model, project), runbooks)
-                if sla is not None:
-                    objective = availability_objective(sla)
-                    if objective is not None:
-                        periods[model.name] = objective.period
-                    quantiles |= {round(o.percentile / 100, 9) for o in sla.latency}
-                made = unit(unit_ctx, "monitoring.model", _per_model, placed, t, out_dir, project, _selecting(ctx))
-                # The groups read the unit's target and the placement's SLA, monitor, tier and
-                # Triton version, and are memoised on those alone: not on the model's unit, whose
-                # key moves with any field of the placement (a replica count, a CPU request), so
-                # such an edit leaves the groups, the model's PrometheusRule and the rules file hits.
-                given = (t, sla, mon, version, env.tier)
-                made_now: list[list[Group]] = []  # the groups, when this build makes them
-                group_key, (own, text, own_problems) = keyed_over(
-                    ctx, "monitoring.groups", _groups_of, (), made_now, *given
-                )
-                group_keys.append(group_key)
-                if own:
-                    # The model's own PrometheusRule, a unit over its groups' key.
-                    name = k8s_name(model.name)
-                    labels = _labels(project, env, **{"app.kubernetes.io/name": name}, **_selected_by(ctx))
-                    # Named so that no model's can be a shared one's (``<env>-slo``, ``<env>-slo-2``),
-                    # and in a directory of their own: no model's file can be a shared one's.
-                    rule_path = f"{out_dir}/rules/{name}.yaml"
-                    src = (sla or mon or model).span
-                    rule = (rule_path, f"{name}-rules", ns, labels, src)
-                    made_groups = made_now[0] if made_now else None
-                    files += unit_over(
-                        unit_ctx, "monitoring.rule", _model_rule, (group_key,), (given, made_groups, text), *rule
-                    )
-                ctx.sink.extend(unit_ctx.sink.items)
-                unit_ctx.sink.items.clear()
-                names += own
-                problems += own_problems if own_problems is not None else [_NO_PROBLEMS] * len(own)
-                texts += [text] if text else []
-                files += made
+                # One body per placement: a watching build hands back an unchanged one's whole.
+                made = group(ctx, "monitoring.placement", body, placed, project, selecting)
+                if made.period is not None:
+                    periods[placed.model.name] = made.period
+                quantiles |= made.quantiles
+                group_keys.append(made.group_key)
+                names += made.names
+                problems += made.problems
+                texts += [made.text] if made.text else []
+                files += made.files
             path = f"{out_dir}/rules.yml"
             source = next(
                 (s.span for s in spec.slas if s.environment.name == env.name),
@@ -326,6 +299,75 @@ class _Backend:
             wrapped_text = ctx.templates.render(wrapped_template, o={**view, "groups": _indent(text, 4)})
             wrapped = spooled(ctx, OutputFile(wrapped_path, wrapped_text, source, documents=docs))
         return wrapped
+
+
+class _Placed(NamedTuple):
+    """What one placement's body (``_placement``) makes: its files (its PrometheusRule, then
+    its unit's), its groups' key, names, problems and YAML, its SLO period and quantiles."""
+
+    files: tuple[OutputFile, ...]
+    group_key: str | None
+    names: tuple[str, ...]
+    problems: tuple[list[str], ...]
+    text: Any
+    period: float | None
+    quantiles: frozenset[float]
+
+
+def _placement(
+    units: Units | None,
+    templates: Templates,
+    sink: Sink,
+    placed: Placement,
+    project: Project,
+    selecting: tuple[tuple[str, str], ...],
+) -> _Placed:
+    """A placement's part of its environment's monitoring: its units (``memo.group``'s body)."""
+    model, sla, env = placed.model, placed.sla, placed.env
+    version, runbooks = project.triton_version, project.runbooks
+    out_dir, ns = monitoring_dir(env.name), namespace(env)
+    mon = placed.monitors[0] if placed.monitors else None  # a second is an error (SS102)
+    t = Target(model.name, env.name, ns, alerting.team_of(model, project), runbooks)
+    period = None
+    quantiles: frozenset[float] = frozenset()
+    if sla is not None:
+        objective = availability_objective(sla)
+        if objective is not None:
+            period = objective.period
+        quantiles = frozenset(round(o.percentile / 100, 9) for o in sla.latency)
+    # The model's unit reports into a sink of its own first: its diagnostics follow its groups'.
+    scope = _Scoped(units, templates, sink)
+    unit_ctx = _Scoped(units, templates, Sink())
+    made = unit(unit_ctx, "monitoring.model", _per_model, placed, t, out_dir, project, selecting)
+    # The groups read the unit's target and the placement's SLA, monitor, tier and Triton
+    # version, and are memoised on those alone: not on the model's unit, whose key moves with
+    # any field of the placement (a replica count, a CPU request), so such an edit leaves the
+    # groups, the model's PrometheusRule and the rules file hits.
+    given = (t, sla, mon, version, env.tier)
+    made_now: list[list[Group]] = []  # the groups, when this build makes them
+    group_key, (own, text, own_problems) = keyed_over(scope, "monitoring.groups", _groups_of, (), made_now, *given)
+    files: list[OutputFile] = []
+    if own:
+        # The model's own PrometheusRule, a unit over its groups' key.
+        name = k8s_name(model.name)
+        labels = _labels(project, env, **{"app.kubernetes.io/name": name}, **dict(selecting))
+        # Named so that no model's can be a shared one's (``<env>-slo``, ``<env>-slo-2``),
+        # and in a directory of their own: no model's file can be a shared one's.
+        rule_path = f"{out_dir}/rules/{name}.yaml"
+        src = (sla or mon or model).span
+        rule = (rule_path, f"{name}-rules", ns, labels, src)
+        made_groups = made_now[0] if made_now else None
+        files += unit_over(unit_ctx, "monitoring.rule", _model_rule, (group_key,), (given, made_groups, text), *rule)
+    sink.extend(unit_ctx.sink.items)
+    return _Placed(
+        (*files, *made),
+        group_key,
+        tuple(own),
+        tuple(own_problems) if own_problems is not None else (_NO_PROBLEMS,) * len(own),
+        text,
+        period,
+        quantiles,
+    )
 
 
 def _model_rule(

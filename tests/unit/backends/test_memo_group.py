@@ -1,0 +1,108 @@
+"""``memo.group``: a loop body over render units, handed back whole by a watching build
+when its inputs are the very objects they were last step, with its units counted as used
+exactly as running it would count them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from compiler.backends.memo import Units, group, unit
+from compiler.diagnostics import Sink, Span
+from compiler.ir import Environment, Tier
+from compiler.output import OutputFile
+
+
+class _Ctx:
+    def __init__(self, units: Units | None) -> None:
+        self.units, self.templates, self.sink = units, None, Sink()
+
+
+RUNS: list[str] = []
+
+
+def _render(_templates: Any, sink: Sink, env: Environment, n: int) -> list[OutputFile]:
+    sink.report("SS740", f"rendered {env.name} {n}", Span.point("x.ship"))
+    return [OutputFile(f"{env.name}-{n}.yaml", f"n: {n}\n", Span.point("x.ship"))]
+
+
+def _body(units: Units | None, sink: Sink, env: Environment, count: int) -> tuple[OutputFile, ...]:
+    RUNS.append(env.name)
+    sink.report("SS731", f"body {env.name}", Span.point("y.ship"))
+    ctx = _Ctx(units)
+    ctx.sink = sink
+    return tuple(f for n in range(count) for f in unit(ctx, "u", _render, env, n))
+
+
+def _step(units: Units, envs: list[Environment], count: int = 2) -> tuple[list[OutputFile], list[str]]:
+    ctx = _Ctx(units)
+    files = [f for env in envs for f in group(ctx, "g", lambda s, *i: _body(units, s, *i), env, count)]
+    return files, [d.message for d in ctx.sink.items]
+
+
+def _next(last: Units, config: str = "c") -> Units:
+    """The next step's memo, as ``pipeline.build`` makes it in a watching process."""
+    units = Units(known=last.used)
+    units.config = config
+    units.resume(last.step())
+    return units
+
+
+def _book(units: Units) -> tuple[Any, ...]:
+    """What a step's memo records of the units it used: what the build validates and keeps."""
+    return (
+        {k: r for k, r in units.used.items()},
+        {k: tuple(map(id, fs)) for k, fs in units.files.items()},
+        {k: v[1] for k, v in units.keys.items()},
+        {k: tuple(map(id, v[1])) for k, v in units.made.items()},
+    )
+
+
+def test_a_watching_build_hands_back_a_body_over_the_same_inputs_and_counts_its_units() -> None:
+    a, b = (Environment(name, Tier.STAGING, Span.point("p.ship")) for name in ("a", "b"))
+    first = Units()
+    first.config = "c"
+    first.resume(None)
+    RUNS.clear()
+    files, said = _step(first, [a, b])
+    assert RUNS == ["a", "b"] and len(files) == 4
+    assert said == ["body a", "rendered a 0", "rendered a 1", "body b", "rendered b 0", "rendered b 1"]
+    # Nothing changed: no body runs, the same files come back, the same is said in the same
+    # order, and the memo books the units as a body that ran over hits would.
+    second = _next(first)
+    RUNS.clear()
+    again, said_again = _step(second, [a, b])
+    assert RUNS == [] and [id(f) for f in again] == [id(f) for f in files] and said_again == said
+    ran = _next(first)
+    ran.carried_groups = {}  # as if no body had been kept: every one runs, every unit a hit
+    _step(ran, [a, b])
+    assert _book(second) == _book(ran)
+    # A new object for one input (equal, not the same): that body runs, the other does not.
+    b2 = Environment("b", Tier.STAGING, Span.point("p.ship"))
+    third = _next(second)
+    RUNS.clear()
+    assert _step(third, [a, b2])[1] == said and RUNS == ["b"]
+    # Another input value runs it; so does another build configuration (templates, switches).
+    fourth = _next(third)
+    RUNS.clear()
+    _step(fourth, [a, b2], count=3)
+    assert RUNS == ["a", "b"]
+    RUNS.clear()
+    _step(_next(fourth, config="other templates"), [a, b2], count=3)
+    assert RUNS == ["a", "b"]
+
+
+def test_a_body_runs_every_time_outside_a_watch_and_inside_another_body() -> None:
+    a = Environment("a", Tier.STAGING, Span.point("p.ship"))
+    one_shot = Units()
+    RUNS.clear()
+    for _ in range(2):
+        _step(one_shot, [a])
+    assert RUNS == ["a", "a"]
+    watching = Units()
+    watching.resume(None)
+    RUNS.clear()
+    ctx = _Ctx(watching)
+    for _ in range(2):
+        group(ctx, "outer", lambda s, env: group(ctx, "g", lambda s2, e: _body(watching, s2, e, 1), env), a)
+    assert RUNS == ["a"]  # the outer body is handed back the second time; the inner one ran inside it
+    assert group(_Ctx(None), "g", lambda s, e: _body(None, s, e, 1), a)[0].path == "a-0.yaml"
