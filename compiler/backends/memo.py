@@ -25,7 +25,7 @@ import io
 import os
 import pickle
 import struct
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter, methodcaller
 from sys import intern
@@ -493,25 +493,28 @@ class Units:
             self._recording = []
             try:
                 result = fn(own, *inputs)
-                found = _Group(inputs, result, tuple(self._recording), tuple(own.items))
+                found = _Group.of(inputs, result, self._recording, tuple(own.items))
             finally:
                 self._recording = None
         else:
-            for used in found.used:
-                self._replay(used)
+            self._replay(found)
         self.groups[ids] = found
         sink.extend(found.diagnostics)
         return cast(_T, found.result)
 
-    def _replay(self, u: _Used) -> None:
-        """What ``keyed`` or ``keyed_value`` did for a unit found again, but for its result,
-        which the group hands back whole."""
-        if u.ids is not None:
-            self.keys[u.ids] = (u.inputs, u.key)
-        self.used[u.key] = u.result
-        if u.files is not None:
-            self.made[u.key] = (u.result, u.files)
-            self.files.setdefault(u.key, []).extend(u.files)
+    def _replay(self, g: _Group) -> None:
+        """What ``keyed`` and ``keyed_value`` did for the units ``g``'s body used, but for
+        their results, which the group hands back whole: a few dict updates, not a call each."""
+        self.keys.update(g.keys)
+        self.used.update(g.used)
+        self.made.update(g.made)
+        files = self.files
+        for key, made in g.files:
+            got = files.get(key)
+            if got is None:
+                files[key] = list(made)
+            else:
+                got.extend(made)
 
     def _key(self, name: str, inputs: tuple[Any, ...]) -> str:
         """The digest of the unit's name and the pickle of its inputs."""
@@ -991,12 +994,28 @@ class _Used(NamedTuple):
 
 class _Group(NamedTuple):
     """A group's body as it last ran: its inputs (held, so their ids are not reused), its
-    result, the units it used in order, and what it reported."""
+    result and what it reported; and what its units left in a memo's books (``keys``,
+    ``used``, ``made``, ``files``), laid out to be put back as they are."""
 
     inputs: tuple[Any, ...]
     result: Any
-    used: tuple[_Used, ...]
     diagnostics: tuple[Diagnostic, ...]
+    keys: dict[tuple[Any, ...], tuple[tuple[Any, ...], str]]
+    used: dict[str, UnitResult]
+    made: dict[str, tuple[UnitResult, tuple[OutputFile, ...]]]
+    files: tuple[tuple[str, tuple[OutputFile, ...]], ...]
+
+    @classmethod
+    def of(cls, inputs: tuple[Any, ...], result: Any, used: list[_Used], diagnostics: tuple[Diagnostic, ...]) -> _Group:
+        return cls(
+            inputs,
+            result,
+            diagnostics,
+            {u.ids: (u.inputs, u.key) for u in used if u.ids is not None},
+            {u.key: u.result for u in used},
+            {u.key: (u.result, u.files) for u in used if u.files is not None},
+            tuple((u.key, u.files) for u in used if u.files is not None),
+        )
 
 
 def _pickle(value: Any) -> bytes:
@@ -1045,6 +1064,32 @@ def group(ctx: Any, name: str, fn: Callable[..., _T], *inputs: Any) -> _T:
     if units is None:
         return fn(ctx.sink, *inputs)
     return units.group(name, fn, ctx.sink, *inputs)
+
+
+# Units a watching build hands back together (``unit_each``): one edit misses the blocks of
+# its units, and each costs about as much to ask again as one unit to render.
+BLOCK = 64
+
+
+def unit_each(
+    ctx: Any, name: str, fn: Callable[..., list[OutputFile]], inputs: Sequence[tuple[Any, ...]]
+) -> list[OutputFile]:
+    """``unit(ctx, name, fn, *i)`` for each ``i`` of ``inputs`` in order, their files
+    joined; a watching build hands back each block of ``BLOCK`` whose inputs are all the
+    very objects they were last step whole (``Units.group``), without asking its units."""
+    units: Units | None = ctx.units
+    if units is None or not units.by_identity:
+        return [f for i in inputs for f in unit(ctx, name, fn, *i)]
+    templates = ctx.templates
+
+    def block(sink: Sink, given: tuple[tuple[Any, ...], ...]) -> tuple[OutputFile, ...]:
+        assert units is not None
+        return tuple(f for i in given for f in units.run(name, fn, templates, sink, *i))
+
+    out: list[OutputFile] = []
+    for at in range(0, len(inputs), BLOCK):
+        out += units.group(f"{name}[]", block, ctx.sink, tuple(inputs[at : at + BLOCK]))
+    return out
 
 
 def unit(ctx: Any, name: str, fn: Callable[..., list[OutputFile]], *inputs: Any) -> list[OutputFile]:

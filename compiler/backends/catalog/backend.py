@@ -25,7 +25,7 @@ from compiler.backends.catalog import index
 from compiler.backends.catalog import page as model_page
 from compiler.backends.catalog.page import PageInputs
 from compiler.backends.catalog.validate import validate_markdown
-from compiler.backends.memo import Scope
+from compiler.backends.memo import Scope, unit_each
 from compiler.backends.memo import unit as render_unit
 from compiler.backends.objects import Renders
 from compiler.backends.render import Templates
@@ -105,10 +105,9 @@ class _Backend:
         # A render unit of the values the index shows (its view is made from them alone).
         shown = index.inputs(catalog.r, ((m, catalog.placements(m)) for m in catalog.r.models.values()))
         files = render_unit(ctx, "catalog.index", _index, shown, source)
-        for model in catalog.r.models.values():
-            # A render unit of the records the page shows (its view is made from them alone).
-            files += render_unit(ctx, "catalog.page", _page, catalog.page_inputs(model))
-        return files
+        # A render unit per model of the records its page shows (its view is made from them alone).
+        pages = [(catalog.page_inputs(model),) for model in catalog.r.models.values()]
+        return files + unit_each(ctx, "catalog.page", _page, pages)
 
     @staticmethod
     def _render(ctx: Renders, template: str, source: Span, **context: object) -> str | None:

@@ -14,7 +14,7 @@ from compiler.backends.github import validate as limits
 from compiler.backends.github import views
 from compiler.backends.github.codeowners import codeowners_lines
 from compiler.backends.github.validate import validate_actionlint_config, validate_workflow
-from compiler.backends.memo import unit
+from compiler.backends.memo import unit, unit_each
 from compiler.backends.render import Templates
 from compiler.diagnostics import Sink, Span
 from compiler.targets import layout
@@ -38,13 +38,13 @@ class _Backend:
         testing = views.testing_view(ctx.resolved)
         if testing is not None:
             files += self._testing(ctx, base, testing, origin)
-        for gate in spec.gates:
-            # A unit of the records the view is made from: a watching build takes an unchanged
-            # gate's key by their identities, where a view made again each build was pickled.
-            path = views.gate_file(gate).rsplit("/", 1)[1]
-            (f,) = unit(ctx, "github.promote", _render_promote, path, gate.span, ctx.ci_install,
-                        views.gate_inputs(ctx.resolved, gate))  # fmt: skip
-            files.append(f)
+        # A unit per gate of the records its view is made from: a watching build takes an
+        # unchanged gate's by their identities, where a view made again each build was pickled.
+        gates = [
+            (views.gate_file(g).rsplit("/", 1)[1], g.span, ctx.ci_install, views.gate_inputs(ctx.resolved, g))
+            for g in spec.gates
+        ]
+        files += unit_each(ctx, "github.promote", _render_promote, gates)
         for retrain in views.retraining_views(ctx.resolved):
             training = next(t for t in spec.trainings if t.model.name == retrain.model)
             files.append(

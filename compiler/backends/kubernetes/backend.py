@@ -22,7 +22,7 @@ from compiler.backends.kubernetes import policy as k8s_policy
 from compiler.backends.kubernetes import serving as k8s_serving
 from compiler.backends.kubernetes import training as k8s_training
 from compiler.backends.kubernetes import validate as k8s_validate
-from compiler.backends.memo import Exported, Scope, unit
+from compiler.backends.memo import Exported, Scope, unit_each
 from compiler.backends.objects import Renders, fragment, object_file
 from compiler.backends.render import Templates
 from compiler.diagnostics import Diagnostic, Sink, Span
@@ -168,20 +168,16 @@ class _Env:
                 o={"meta": meta, "store": store, "target": name, "data": data},
             )
 
-    def serve(self, model: ir.Model) -> None:
-        """The model's objects: a render unit of the placement, the project, the
+    def serve_all(self, models: list[ir.Model]) -> None:
+        """Each model's objects, in order: a render unit of the placement, the project, the
         preprod environment mirrored to and the monitoring addresses."""
         r = self.resolved
-        self.files += unit(
-            self.ctx,
-            "kubernetes.serve",
-            _serve,
-            r.place(model, self.env),
-            r.project,
-            k8s_canary.mirrored_to(r, self.env, model),
-            prometheus_address(r),
-            monitoring_namespace(r),
-        )
+        prometheus, monitoring_ns = prometheus_address(r), monitoring_namespace(r)
+        inputs = [
+            (r.place(m, self.env), r.project, k8s_canary.mirrored_to(r, self.env, m), prometheus, monitoring_ns)
+            for m in models
+        ]
+        self.files += unit_each(self.ctx, "kubernetes.serve", _serve, inputs)
 
     def served(self, placed: Placement, preprod: ir.Environment | None, prometheus: str, monitoring_ns: str) -> None:
         s = k8s_serving.Served(self.project_record, placed)
@@ -307,8 +303,7 @@ def _render_env(ctx: RenderContext, env: ir.Environment, part: int = 0, parts: i
     if part == 0:
         r.base()
     models = _served_in(ctx.spec, env)
-    for model in models[len(models) * part // parts : len(models) * (part + 1) // parts]:
-        r.serve(model)
+    r.serve_all(models[len(models) * part // parts : len(models) * (part + 1) // parts])
     if part == parts - 1:
         r.shadow()
         for t in ctx.spec.trainings:

@@ -22,7 +22,7 @@ from typing import Any
 
 from compiler import __version__, ir
 from compiler.backends.base import OutputFile, RenderContext
-from compiler.backends.memo import unit
+from compiler.backends.memo import unit, unit_each
 from compiler.backends.render import Raw, Templates
 from compiler.diagnostics import Sink, Span
 from compiler.resolve import Project, Resolved, namespace
@@ -164,7 +164,7 @@ def render(ctx: RenderContext) -> list[OutputFile]:
     if home is None:
         return []
     ns, out_dir = namespace(home), monitoring_dir(home.name)
-    files: list[OutputFile] = []
+    drifts = []
     for mon in sorted(spec.monitors, key=lambda m: (m.model.name, m.environment.name)):
         model, env = r.models.get(mon.model.name), r.environments.get(mon.environment.name)
         if model is None or env is None or not mon.rules:
@@ -172,9 +172,10 @@ def render(ctx: RenderContext) -> list[OutputFile]:
         dataset = r.datasets.get(model.trained_on.name) if model.trained_on else None
         if dataset is None or not dataset.uri:
             continue  # nothing to compare with; docs/monitoring.md says so
-        # A unit of the records the view is made from (a watching build keys an unchanged
-        # monitor's by their identities; a view made again each build was pickled).
-        files += unit(ctx, "monitoring.drift", _render_drift, mon, model, env, dataset, project, home)
+        drifts.append((mon, model, env, dataset, project, home))
+    # A unit per monitor of the records its view is made from (a watching build keys an
+    # unchanged monitor's by their identities; a view made again each build was pickled).
+    files = unit_each(ctx, "monitoring.drift", _render_drift, drifts)
     retrains = any(r.action == "retrain" for m in spec.monitors for r in m.rules)
     repository = github_repository(project)
     if retrains and repository:

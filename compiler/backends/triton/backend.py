@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from compiler import ir
 from compiler.backends.base import OutputFile, RenderContext, any_version
-from compiler.backends.memo import unit
+from compiler.backends.memo import unit_each
 from compiler.backends.render import Templates
 from compiler.backends.triton.validate import KIND, merge_fields, parse_config, parse_fields, validate_config
 from compiler.backends.triton.view import config_view
@@ -94,12 +94,10 @@ class _Backend:
     validators = {KIND: any_version(validate_config)}
 
     def render(self, ctx: RenderContext) -> list[OutputFile]:
-        files: list[OutputFile] = []
         version = ctx.resolved.project.triton_version
-        for model in ctx.spec.models:
-            for env in ctx.resolved.loaded_in(model):
-                files += unit(ctx, "triton.config", _config, ctx.resolved.place(model, env), version)
-        return files
+        r = ctx.resolved
+        placed = [(r.place(model, env), version) for model in ctx.spec.models for env in r.loaded_in(model)]
+        return unit_each(ctx, "triton.config", _config, placed)
 
 
 def _config(templates: Templates, sink: Sink, placed: Placement, triton_version: str) -> list[OutputFile]:

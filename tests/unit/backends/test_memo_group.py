@@ -106,3 +106,40 @@ def test_a_body_runs_every_time_outside_a_watch_and_inside_another_body() -> Non
         group(ctx, "outer", lambda s, env: group(ctx, "g", lambda s2, e: _body(watching, s2, e, 1), env), a)
     assert RUNS == ["a"]  # the outer body is handed back the second time; the inner one ran inside it
     assert group(_Ctx(None), "g", lambda s, e: _body(None, s, e, 1), a)[0].path == "a-0.yaml"
+
+
+def test_unit_each_asks_again_only_the_blocks_an_edit_touched(monkeypatch: Any) -> None:
+    from compiler.backends import memo
+
+    envs = [Environment(f"e{i:03d}", Tier.STAGING, Span.point("p.ship")) for i in range(3 * memo.BLOCK + 5)]
+    asked: list[str] = []
+    keyed = Units.keyed
+    monkeypatch.setattr(Units, "keyed", lambda self, *a: asked.append(a[0]) or keyed(self, *a))
+
+    def each(units: Units | None, inputs: list[tuple[Any, ...]]) -> tuple[list[str], list[str]]:
+        ctx = _Ctx(units)
+        files = memo.unit_each(ctx, "u", _render, inputs)
+        return [f.path for f in files], [d.message for d in ctx.sink.items]
+
+    inputs = [(env, 1) for env in envs]
+    plain = each(None, inputs)
+    assert plain[0] == [f"{e.name}-1.yaml" for e in envs]
+    first = Units()
+    first.config = "c"
+    first.resume(None)
+    assert each(first, inputs) == plain and len(asked) == len(envs)
+    asked.clear()
+    second = _next(first)
+    assert each(second, inputs) == plain and asked == []  # every block as it was: none asked
+    # One input a new object: its block is asked again (and only its own unit renders).
+    inputs[memo.BLOCK + 3] = (Environment(envs[memo.BLOCK + 3].name, Tier.STAGING, Span.point("p.ship")), 1)
+    third = _next(second)
+    assert each(third, inputs) == plain and len(asked) == memo.BLOCK
+    # Equal to the old one, so its key (pickled) is the old key: found, not rendered.
+    assert third.rendered == 0 and _book(third)[1].keys() == _book(second)[1].keys()
+    # Another value: a block asked again, and its unit rendered.
+    inputs[2 * memo.BLOCK] = (envs[2 * memo.BLOCK], 2)
+    asked.clear()
+    fourth = _next(third)
+    assert each(fourth, inputs) == each(None, inputs) != plain
+    assert len(asked) == memo.BLOCK and fourth.rendered == 1
