@@ -714,3 +714,32 @@ def test_a_watching_build_sees_a_project_edit_in_a_file_of_its_own(tmp_path: Pat
         for a, b in zip(before.placements(e1), after.placements(e2), strict=True)
     )
     assert _result(second) == _result(build([specs])) != _result(first)
+
+
+def test_a_watching_compile_reads_only_the_spec_files_whose_stat_moved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A step reads again the files whose (mtime, size) the poll saw move, and a new one;
+    the others' texts are last step's. The build is what a fresh one makes."""
+    import os
+
+    from compiler.commands.watch import Watcher
+    from compiler.parse import sources
+
+    specs = generate(tmp_path, 4)
+    watcher = Watcher([specs], tmp_path / "out")
+    watcher.compile()
+    read: list[str] = []
+    reading = sources.read_source
+    monkeypatch.setattr(sources, "read_source", lambda path, display: read.append(path.name) or reading(path, display))
+    model = specs / "models" / "m00001.ship"
+    model.write_text(model.read_text().replace("cpu 1 ", "cpu 2 "))
+    (specs / "models" / "m00002.ship").touch()  # same text, moved stat: read again all the same
+    os.utime(specs / "models" / "m00002.ship", ns=(1, 1))
+    (specs / "extra.ship").write_text("# a file of its own, still empty\n")
+    planned = watcher.step()
+    assert planned is not None and not planned.has_errors
+    assert sorted(read) == ["extra.ship", "m00001.ship", "m00002.ship"]
+    assert watcher.built is not None and _result(watcher.built) == _result(build([specs]))
+    read.clear()
+    assert watcher.step() is None and read == []  # nothing moved: no step, nothing read
