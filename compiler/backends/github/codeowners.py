@@ -19,6 +19,7 @@ import re
 from pathlib import PurePosixPath
 
 from compiler.backends.render import Raw
+from compiler.ir import Model
 from compiler.resolve import Resolved
 from compiler.targets import layout
 from compiler.targets.kubernetes import k8s_name
@@ -78,17 +79,24 @@ def codeowners_lines(r: Resolved) -> list[Raw]:
             owners = gated_files.get(file) or project + by_file[file]
             lines.append(_line(path, owners))
 
+    # Each environment's models, served or trained there: one pass over the models, not one
+    # per environment (a watching process makes these lines every step).
+    in_env: dict[str, dict[str, Model]] = {}
+    for m in spec.models:
+        for ref in m.serve_in:
+            in_env.setdefault(ref.name, {})[m.name] = m
+    for t in spec.trainings:
+        trained = r.models.get(t.model.name) if t.environment else None
+        if t.environment and trained is not None:
+            in_env.setdefault(t.environment.name, {})[trained.name] = trained
     for env in spec.environments:
-        served = [m for m in spec.models if any(r.name == env.name for r in m.serve_in)]
-        trained = [
-            r.models.get(t.model.name) for t in spec.trainings if t.environment and t.environment.name == env.name
-        ]
-        models = sorted({m.name: m for m in served + [m for m in trained if m]}.values(), key=lambda m: m.name)
+        models = sorted(in_env.get(env.name, {}).values(), key=lambda m: m.name)
         root = layout.env_dir(env.name)
         lines.append(_line(f"/{root}/", into.get(env.name) or project))
         for m in models:
             owners = approvers.get((env.name, m.name)) or project + list(m.owners)
-            lines.append(_line(f"/{root}/**/*{k8s_name(m.name)}*", owners))
-            if k8s_name(m.name) != m.name:
+            name = k8s_name(m.name)
+            lines.append(_line(f"/{root}/**/*{name}*", owners))
+            if name != m.name:
                 lines.append(_line(f"/{root}/**/*{m.name}*", owners))
     return [line for line in lines if " " in line]
