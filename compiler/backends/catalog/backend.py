@@ -74,15 +74,16 @@ class _Catalog:
     def placements(self, model: ir.Model) -> list[Placement]:
         return [self.r.place(model, e) for e in model_page.envs_in_order(self.r.served(model))]
 
-    def page_inputs(self, model: ir.Model) -> PageInputs:
-        """What ``model``'s page shows (``catalog.page``: the view is made from these alone)."""
+    def page_inputs(self, model: ir.Model, placements: list[Placement] | None = None) -> PageInputs:
+        """What ``model``'s page shows (``catalog.page``: the view is made from these alone);
+        ``placements``: its ``placements``, where the caller has them."""
         gates = tuple(self.gates_of.get(model.name, []))
         training = self.trainings.get(model.name)
-        members = sorted({s.model.name for s in model.steps})
+        members = sorted({s.model.name for s in model.steps}) if model.steps else []
         return PageInputs(
             model,
             self.r.project,
-            tuple(self.placements(model)),
+            tuple(self.placements(model) if placements is None else placements),
             gates,
             training,
             tuple(self.used_by.get(model.name, [])),
@@ -103,10 +104,11 @@ class _Backend:
         catalog = _Catalog(ctx)
         source = ctx.resolved.project.declared.span if ctx.resolved.project.declared else ctx.spec.models[0].span
         # A render unit of the values the index shows (its view is made from them alone).
-        shown = index.inputs(catalog.r, ((m, catalog.placements(m)) for m in catalog.r.models.values()))
+        placed = [(m, catalog.placements(m)) for m in catalog.r.models.values()]
+        shown = index.inputs(catalog.r, placed)
         files = render_unit(ctx, "catalog.index", _index, shown, source)
         # A render unit per model of the records its page shows (its view is made from them alone).
-        pages = [(catalog.page_inputs(model),) for model in catalog.r.models.values()]
+        pages = [(catalog.page_inputs(model, placements),) for model, placements in placed]
         return files + unit_each(ctx, "catalog.page", _page, pages)
 
     @staticmethod
