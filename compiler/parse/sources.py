@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -47,8 +48,14 @@ def discover(inputs: Sequence[Path]) -> tuple[list[Path], list[Diagnostic]]:
     if not files and not sink.items:
         where = ", ".join(display_path(i) for i in inputs)
         sink.report("SS004", f"no *{SUFFIX} files under {where}", Span.point(where))
-    found = [Path(f) for f in files]
+    found = [_path(f) for f in files]
     return sorted(found, key=lambda p: p.as_posix()), sink.items
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _path(name: str) -> Path:
+    # A watching process discovers the same files every poll and step: a Path each was most of it.
+    return Path(name)
 
 
 def _walk(top: str, out: set[str]) -> None:
