@@ -162,6 +162,53 @@ def _pods(doc: dict[str, Any], least: dict[Any, int]) -> Iterable[tuple[dict[str
             yield _m(_m(r.get("template")).get("spec")), _count(r.get("replicas"), 1), 0
 
 
+# The kinds ``verify_quota`` reads anything but the kind of.
+_READ = (
+    "ResourceQuota",
+    "LimitRange",
+    "HorizontalPodAutoscaler",
+    "ScaledObject",
+    "Deployment",
+    "Rollout",
+    "Job",
+    "PyTorchJob",
+)
+
+
+def quota_view(doc: dict[str, Any]) -> dict[str, Any]:
+    """All ``verify_quota`` reads of a document, in a document's shape (``verify_quota`` on
+    views decides as on the documents), and nothing else: a watching build compares a changed
+    file's views with the last step's, and a namespace's quota is checked again only where
+    they differ (``policy.verify_objects``). Values are the document's own, odd types included."""
+    kind = doc.get("kind")
+    if kind not in _READ:
+        return {}
+    spec = _m(doc.get("spec"))
+    kept = _pick(spec, "hard", "limits", "scaleTargetRef", "minReplicas", "minReplicaCount", "replicas", "parallelism")
+    strategy = _m(spec.get("strategy"))
+    # As ``_surge`` takes it: the type, and the maxSurge of whichever of the two it reads.
+    rolling = _m(strategy.get("rollingUpdate")) or _m(strategy.get("canary"))
+    kept["strategy"] = {**_pick(strategy, "type"), "rollingUpdate": _pick(rolling, "maxSurge")}
+    kept["template"] = _pod_view(spec.get("template"))
+    if "pytorchReplicaSpecs" in spec:
+        kept["pytorchReplicaSpecs"] = {
+            name: {**_pick(r, "replicas"), "template": _pod_view(_m(r).get("template"))}
+            for name, r in _m(spec["pytorchReplicaSpecs"]).items()
+        }
+    return {"kind": kind, "metadata": _pick(doc.get("metadata"), "name"), "spec": kept}
+
+
+def _pod_view(template: Any) -> dict[str, Any]:
+    pod = _m(_m(template).get("spec"))
+    return {
+        "spec": {key: [_pick(c, "resources") for c in _l(pod.get(key))] for key in ("containers", "initContainers")}
+    }
+
+
+def _pick(d: Any, *keys: str) -> dict[str, Any]:
+    return {k: d[k] for k in keys if k in d} if isinstance(d, dict) else {}
+
+
 def _show(key: str, v: Fraction) -> str:
     if key.endswith(".memory") and v.denominator == 1 and v >= 1 << 20:
         return f"{float(v / (1 << 30)):g}Gi"
