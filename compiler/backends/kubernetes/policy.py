@@ -20,7 +20,7 @@ from operator import is_not
 from typing import Any
 
 from compiler import ir
-from compiler.backends.kubernetes.quota import quota_view, verify_quota
+from compiler.backends.kubernetes.quota import Usages, quota_view, verify_quota
 from compiler.backends.memo import Units
 from compiler.diagnostics import Diagnostic, Sink, Span
 from compiler.resolve import namespace
@@ -121,7 +121,8 @@ class _Verified:
     the spec's order), the files in order and what each part reported: the SS522 of each
     file with any, by its place; SS523 per production namespace; SS527 per namespace. With
     ``keep`` (a watching build), also where each namespace's files are (their places, in
-    order) and how many ResourceQuotas it has, for ``step``."""
+    order), how many ResourceQuotas it has and what its quota counted of each pod
+    (``quota.Usages``), for ``step``."""
 
     inputs: tuple[frozenset[str], tuple[str, ...]]
     files: tuple[Any, ...]
@@ -130,6 +131,7 @@ class _Verified:
     quota: dict[str, tuple[Diagnostic, ...]]
     at: dict[str, array[int]]
     quotas: dict[str, int]
+    usages: dict[str, Usages]
 
     @classmethod
     def of(cls, files: tuple[Any, ...], inputs: tuple[frozenset[str], tuple[str, ...]], keep: bool) -> _Verified:
@@ -146,14 +148,16 @@ class _Verified:
                 if keep:
                     at.setdefault(ns, array("q")).append(p)
         quotas = {ns: _quotas(d for d, _ in objects) for ns, objects in by_ns.items()} if keep else {}
+        usages: dict[str, Usages] = {}
         return cls(
             inputs,
             files,
             problems,
             {ns: _reported(_verify_production, ns, by_ns.get(ns, [])) for ns in production},
-            {ns: _reported(verify_quota, ns, objects) for ns, objects in by_ns.items()},
+            {ns: _counted(ns, objects, {}, usages if keep else None) for ns, objects in by_ns.items()},
             at,
             quotas,
+            usages,
         )
 
     def step(self, files: tuple[Any, ...], inputs: tuple[frozenset[str], tuple[str, ...]]) -> _Verified | None:
@@ -166,11 +170,11 @@ class _Verified:
         changed = list(compress(count(), map(is_not, files, old)))
         if len(changed) * _MOST_CHANGED > len(files):
             return None
-        secrets, production = inputs
+        secrets = inputs[0]
         problems, at, quotas = dict(self.problems), dict(self.at), dict(self.quotas)
         moved: set[str] = set()  # namespaces whose places were copied to change
-        checks: set[str] = set()  # production namespaces to check again
-        counts: set[str] = set()  # namespaces whose quota to check again
+        recheck: set[str] = set()  # namespaces to check again where production
+        recount: set[str] = set()  # namespaces whose quota to check again
         for p in changed:
             before, after = old[p], files[p]
             found, now = _examined(after, secrets)
@@ -189,27 +193,28 @@ class _Verified:
                         at[ns].insert(bisect_left(at[ns], p), p)
                     else:
                         at[ns].remove(p)
-                    checks.add(ns)
-                    counts.add(ns)
+                    recheck.add(ns)
+                    recount.add(ns)
                 quotas[ns] = quotas.get(ns, 0) - _quotas(a) + _quotas(b)
-                if ns not in checks and _differs(production_view, _PLACED, a, b, before, after, at[ns][0] == p):
-                    checks.add(ns)
-                if ns not in counts and _differs(quota_view, ("ResourceQuota",), a, b, before, after, False):
-                    counts.add(ns)
+                if ns not in recheck and _differs(production_view, _PLACED, a, b, before, after, at[ns][0] == p):
+                    recheck.add(ns)
+                if ns not in recount and _differs(quota_view, ("ResourceQuota",), a, b, before, after, False):
+                    recount.add(ns)
         for ns in [ns for ns in moved if not at[ns]]:
             del at[ns], quotas[ns]
         checked = dict(self.production)
-        for ns in checks & checked.keys():
+        for ns in recheck & checked.keys():
             checked[ns] = _reported(_verify_production, ns, _objects(files, at.get(ns, ()), ns))
-        counted = dict(self.quota)
-        for ns in counts:
+        counted, usages = dict(self.quota), dict(self.usages)
+        for ns in recount:
+            usages.pop(ns, None)
             if ns not in at:
                 counted.pop(ns, None)
             elif not quotas[ns]:  # verify_quota reports nothing for a namespace of no quota
                 counted[ns] = ()
             else:
-                counted[ns] = _reported(verify_quota, ns, _objects(files, at[ns], ns))
-        return _Verified(inputs, files, problems, checked, counted, at, quotas)
+                counted[ns] = _counted(ns, _objects(files, at[ns], ns), self.usages.get(ns, {}), usages)
+        return _Verified(inputs, files, problems, checked, counted, at, quotas, usages)
 
     def report(self, sink: Sink) -> None:
         """Into ``sink`` in the order the checks run: SS522 file by file, SS523 by production
@@ -273,6 +278,19 @@ def _objects(files: tuple[Any, ...], at: Iterable[int], ns: str) -> list[tuple[d
     return [
         (d, files[p].source) for p in at for d in files[p].documents if _m(d.get("metadata")).get("namespace") == ns
     ]
+
+
+def _counted(
+    ns: str, objects: list[tuple[dict[str, Any], Span]], known: Usages, usages: dict[str, Usages] | None
+) -> tuple[Diagnostic, ...]:
+    """``verify_quota``'s SS527 for ``ns``; with ``usages`` (a watching build), what it counted
+    of each pod goes there, and what it counted before (``known``) is taken again."""
+    sink = Sink()
+    made: Usages = {}
+    verify_quota(ns, objects, sink, (known, made) if usages is not None else None)
+    if made and usages is not None:
+        usages[ns] = made
+    return tuple(sink.items)
 
 
 def _reported(

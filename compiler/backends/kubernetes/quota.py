@@ -215,8 +215,20 @@ def _show(key: str, v: Fraction) -> str:
     return f"{float(v):g}"
 
 
-def verify_quota(ns: str, objects: list[tuple[dict[str, Any], Span]], sink: Sink) -> None:
-    """SS527 for each ResourceQuota of ``ns`` that cannot admit the namespace's pods."""
+# What ``verify_quota`` counted of each pod, by the pod's id: the pod (so that its id is not
+# reused meanwhile), the defaults and keys it was counted under (their repr), its usage.
+Usages = dict[int, tuple[dict[str, Any], str, dict[str, Fraction | None]]]
+
+
+def verify_quota(
+    ns: str, objects: list[tuple[dict[str, Any], Span]], sink: Sink, usages: tuple[Usages, Usages] | None = None
+) -> None:
+    """SS527 for each ResourceQuota of ``ns`` that cannot admit the namespace's pods.
+
+    With ``usages`` (what an earlier call counted, and where this one puts what it counts: a
+    watching build's, ``policy.verify_objects``), a pod counted before (the same object)
+    under the same defaults and keys is not counted again: after one model's edit, most of a
+    namespace's pods are."""
     quotas = [(d, span) for d, span in objects if d.get("kind") == "ResourceQuota"]
     if not quotas:
         return
@@ -240,13 +252,20 @@ def verify_quota(ns: str, objects: list[tuple[dict[str, Any], Span]], sink: Sink
         limited.append((_m(quota.get("metadata")).get("name"), span, hards))
     keys = sorted({key for _, _, hards in limited for key, _ in hards})
     least = _least(objects)
+    known, made = usages if usages is not None else ({}, None)
+    under = repr((default, default_request, keys)) if usages is not None else ""
     # Each workload's pods read once for every key a quota limits.
-    workloads = [
-        (f"{doc.get('kind')} {_m(doc.get('metadata')).get('name')}", replicas, extra, usage)
-        for doc, _ in objects
-        for pod, replicas, extra in _pods(doc, least)
-        for usage in (_pod_usage(pod, default, default_request, keys),)
-    ]
+    workloads = []
+    for doc, _ in objects:
+        for pod, replicas, extra in _pods(doc, least):
+            hit = known.get(id(pod))
+            if hit is not None and hit[0] is pod and hit[1] == under:
+                usage = hit[2]
+            else:
+                usage = _pod_usage(pod, default, default_request, keys)
+            if made is not None:
+                made[id(pod)] = (pod, under, usage)
+            workloads.append((f"{doc.get('kind')} {_m(doc.get('metadata')).get('name')}", replicas, extra, usage))
     for name, span, hards in limited:
         for key, hard in hards:
             used, surge = Fraction(0), Fraction(0)

@@ -168,8 +168,10 @@ def _world() -> list[OutputFile]:
     files += [_quota("4"), _limits("1")]
     dev = [f for i in range(2) for f in _model(f"d{i}", "dev")]
     # Two pods of each (their autoscalers' least) fill the quota: an update stalls, d0's of
-    # as many pods again, d1's of its default (a quarter, rounded up).
+    # as many pods again, d1's of its default (a quarter, rounded up). d1's CPU is the
+    # limit range's default.
     dev[0].documents[0]["spec"]["strategy"] = {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "100%"}}
+    del dev[4].documents[0]["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["cpu"]
     files += dev
     files.append(_file("deploy/prod/networkpolicy-default-deny-ingress.yaml", [deny], 3))
     files += [f for i in range(2) for f in _model(f"p{i}", "prod")]
@@ -288,9 +290,15 @@ def _edit(files: list[OutputFile], world: dict[str, bool], edit: str, x: int, y:
         files[i] = _remade(f, line=y % 4 + 1)
     elif edit == "first line":  # of the first file of staging (or of whatever is first now)
         files[0] = _remade(files[0], line=y % 4 + 1)
-    elif edit == "quota":
+    elif edit == "quota":  # its CPU, or whether it limits memory
         for spec in _specs(docs, "ResourceQuota"):
-            spec["hard"]["limits.cpu"] = spec["hard"]["requests.cpu"] = CPUS[y % len(CPUS)] if y % 4 else "20"
+            hard = spec["hard"]
+            if y % 3 == 0 and "limits.memory" in hard:
+                del hard["limits.memory"]
+            elif y % 3 == 0:
+                hard["limits.memory"] = "64Gi"
+            else:
+                hard["limits.cpu"] = hard["requests.cpu"] = CPUS[y % len(CPUS)] if y % 4 else "20"
     elif edit == "limits":
         for spec in _specs(docs, "LimitRange"):
             spec["limits"][0]["default"]["cpu"] = CPUS[y % len(CPUS)]
@@ -390,10 +398,11 @@ def test_the_world_reports_every_kind_of_check() -> None:
 
 def _counting(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[Any]]:
     """What each verification reads and checks: the files it is given, the files it reads
-    for themselves, the namespaces whose production and quota it checks."""
-    counts: dict[str, list[Any]] = {"files": [], "examined": [], "production": [], "quota": []}
+    for themselves, the namespaces whose production and quota it checks, the pods whose
+    usage its quota checks count."""
+    counts: dict[str, list[Any]] = {"files": [], "examined": [], "production": [], "quota": [], "pods": []}
     verify, examined = policy.verify_objects, policy._examined
-    production, quota_check = policy._verify_production, policy.verify_quota
+    production, quota_check, usage = policy._verify_production, policy.verify_quota, quota._pod_usage
 
     def counting_verify(spec: Any, files: Any, *rest: Any) -> None:
         counts["files"].append(files := list(files))
@@ -412,6 +421,11 @@ def _counting(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[Any]]:
         counts["quota"].append(ns)
         quota_check(ns, *rest)
 
+    def counting_usage(pod: dict[str, Any], *rest: Any) -> Any:
+        counts["pods"].append(pod)
+        return usage(pod, *rest)
+
+    monkeypatch.setattr(quota, "_pod_usage", counting_usage)
     monkeypatch.setattr(policy, "verify_objects", counting_verify)
     monkeypatch.setattr(policy, "_examined", counting_examined)
     monkeypatch.setattr(policy, "_verify_production", counting_production)
@@ -431,8 +445,8 @@ def test_a_one_model_edit_reads_again_only_its_files_and_checks_again_only_its_n
     environment's own few (Namespace, ServiceAccount, quota: rendered outside units, so
     never the same objects), and no namespace is checked again (no production view changed;
     those namespaces have no quota). After a CPU edit of a model also served in dev, the
-    dev namespace's quota alone is checked again. After no edit, none. Each build reports
-    what a fresh build does."""
+    dev namespace's quota alone is checked again, counting again only that model's pod.
+    After no edit, none. Each build reports what a fresh build does."""
     from bench.synth import generate
     from compiler.cache import Memory
     from compiler.pipeline import build
@@ -462,8 +476,11 @@ def test_a_one_model_edit_reads_again_only_its_files_and_checks_again_only_its_n
         elif model == "m00004":
             assert "dev" in {p.split("/")[1] for p in ours}
             assert counts["production"] == [] and counts["quota"] == ["ml-dev"]
+            # Of its pods, the quota counts again only the edited one's: the others' are as counted.
+            assert len(counts["pods"]) == 1
         else:
             assert counts["production"] == counts["quota"] == []
+        assert counts["pods"] == [] or model == "m00004"
         assert now.diagnostics == build([specs]).diagnostics
         last = now
 
