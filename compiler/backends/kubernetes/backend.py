@@ -449,7 +449,7 @@ def _result_files(count: int) -> list[Any]:
 
 
 def _verified(ctx: RenderContext, files: list[OutputFile]) -> list[OutputFile]:
-    k8s_policy.verify_objects(ctx.spec, files, ctx.sink)
+    k8s_policy.verify_objects(ctx.spec, files, ctx.sink, ctx.units)
     return files
 
 

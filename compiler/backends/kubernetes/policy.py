@@ -11,12 +11,18 @@ a namespace's ResourceQuota admits its pods (``quota.py``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from array import array
+from bisect import bisect_left
+from collections.abc import Callable, Collection, Iterable, Iterator
+from dataclasses import dataclass
+from itertools import compress, count
+from operator import is_not
 from typing import Any
 
 from compiler import ir
-from compiler.backends.kubernetes.quota import verify_quota
-from compiler.diagnostics import Sink, Span
+from compiler.backends.kubernetes.quota import Usages, quota_view, verify_quota
+from compiler.backends.memo import Units
+from compiler.diagnostics import Diagnostic, Sink, Span
 from compiler.resolve import namespace
 
 _WORKLOADS = ("Deployment", "Rollout", "Job")
@@ -43,7 +49,7 @@ def _pod_specs(doc: dict[str, Any]) -> Iterator[dict[str, Any]]:
             yield _m(_m(_m(replica).get("template")).get("spec"))
 
 
-def _pod_problems(pod: dict[str, Any], secrets: set[str]) -> Iterator[str]:
+def _pod_problems(pod: dict[str, Any], secrets: Collection[str]) -> Iterator[str]:
     sec = _m(pod.get("securityContext"))
     if sec.get("runAsNonRoot") is not True:
         yield "pod securityContext.runAsNonRoot is not true"
@@ -73,26 +79,226 @@ def _secret_names(spec: ir.Spec) -> set[str]:
     return {v.name for v in envs if isinstance(v.value, ir.SecretRef)}
 
 
-def verify_objects(spec: ir.Spec, files: Iterable[Any], sink: Sink) -> None:
-    """Refuse rendered objects that lack the settings the module docstring lists."""
-    secrets = _secret_names(spec)
-    by_ns: dict[str, list[tuple[dict[str, Any], Span]]] = {}
-    for f in files:
-        for doc in f.documents:
-            meta = _m(doc.get("metadata"))
-            if doc.get("kind") in _WITH_PODS:  # a tenth of the documents: the rest make no generator
-                for pod in _pod_specs(doc):
-                    for problem in _pod_problems(pod, secrets):
-                        name = f"{doc.get('kind')} {meta.get('name')}"
-                        sink.report("SS522", f"{f.path}: {name}: {problem}", f.source)
-            ns = meta.get("namespace")
-            if isinstance(ns, str):
-                by_ns.setdefault(ns, []).append((doc, f.source))
-    for env in spec.environments:
-        if env.tier is ir.Tier.PRODUCTION:
-            _verify_production(namespace(env), by_ns.get(namespace(env), []), sink)
-    for ns, objects in sorted(by_ns.items()):
-        verify_quota(ns, objects, sink)
+def verify_objects(spec: ir.Spec, files: Iterable[Any], sink: Sink, units: Units | None = None) -> None:
+    """Refuse rendered objects that lack the settings the module docstring lists.
+
+    What it reports is a function of each file's pod problems (SS522, in file order), of
+    each production namespace's objects (SS523) and of each namespace's objects (SS527),
+    and of the spec's secret names and production namespaces. A watching build
+    (``units.by_identity``) keeps last step's (``_Verified``): a file handed out again at
+    the same place (the same object) is not read again, a changed file is compared with
+    the one it replaces by what the checks read of it (``production_view``,
+    ``quota.quota_view``), and a namespace is checked again only where those differ. A CPU
+    edit changes no production view and only the quota views of its namespaces: only a
+    namespace with a ResourceQuota is checked again. One-shot and cold builds take
+    ``_Verified.of`` with nothing kept."""
+    inputs = (
+        frozenset(_secret_names(spec)),
+        tuple(namespace(e) for e in spec.environments if e.tier is ir.Tier.PRODUCTION),
+    )
+    carry = units is not None and units.by_identity
+    known = units.carried_state.get(_STATE) if carry and units is not None else None
+    files = tuple(files)
+    done = known.step(files, inputs) if isinstance(known, _Verified) and known.inputs == inputs else None
+    if done is None:
+        done = _Verified.of(files, inputs, keep=carry)
+    done.report(sink)
+    if carry and units is not None:
+        units.state[_STATE] = done
+
+
+_STATE = "policy"
+# The kinds whose span ``_verify_production`` reports at (besides its namespace's first object's).
+_PLACED = ("Deployment", "Rollout")
+# A step with more files than this share changed (an order changed, a forked first build's
+# files) checks everything, which costs less than comparing each.
+_MOST_CHANGED = 4
+
+
+@dataclass(frozen=True)
+class _Verified:
+    """One build's verification: its inputs (the secret names, the production namespaces in
+    the spec's order), the files in order and what each part reported: the SS522 of each
+    file with any, by its place; SS523 per production namespace; SS527 per namespace. With
+    ``keep`` (a watching build), also where each namespace's files are (their places, in
+    order), how many ResourceQuotas it has and what its quota counted of each pod
+    (``quota.Usages``), for ``step``."""
+
+    inputs: tuple[frozenset[str], tuple[str, ...]]
+    files: tuple[Any, ...]
+    problems: dict[int, tuple[Diagnostic, ...]]
+    production: dict[str, tuple[Diagnostic, ...]]
+    quota: dict[str, tuple[Diagnostic, ...]]
+    at: dict[str, array[int]]
+    quotas: dict[str, int]
+    usages: dict[str, Usages]
+
+    @classmethod
+    def of(cls, files: tuple[Any, ...], inputs: tuple[frozenset[str], tuple[str, ...]], keep: bool) -> _Verified:
+        secrets, production = inputs
+        problems: dict[int, tuple[Diagnostic, ...]] = {}
+        by_ns: dict[str, list[tuple[dict[str, Any], Span]]] = {}
+        at: dict[str, array[int]] = {}
+        for p, f in enumerate(files):
+            found, namespaces = _examined(f, secrets)
+            if found:
+                problems[p] = found
+            for ns, docs in namespaces.items():
+                by_ns.setdefault(ns, []).extend((doc, f.source) for doc in docs)
+                if keep:
+                    at.setdefault(ns, array("q")).append(p)
+        quotas = {ns: _quotas(d for d, _ in objects) for ns, objects in by_ns.items()} if keep else {}
+        usages: dict[str, Usages] = {}
+        return cls(
+            inputs,
+            files,
+            problems,
+            {ns: _reported(_verify_production, ns, by_ns.get(ns, [])) for ns in production},
+            {ns: _counted(ns, objects, {}, usages if keep else None) for ns, objects in by_ns.items()},
+            at,
+            quotas,
+            usages,
+        )
+
+    def step(self, files: tuple[Any, ...], inputs: tuple[frozenset[str], tuple[str, ...]]) -> _Verified | None:
+        """This verification of ``files``, from the last step's (``self``, of the same
+        ``inputs``): None where the files are not in the same places (files added, removed,
+        or too many changed, ``_MOST_CHANGED``)."""
+        old = self.files
+        if len(files) != len(old):
+            return None
+        changed = list(compress(count(), map(is_not, files, old)))
+        if len(changed) * _MOST_CHANGED > len(files):
+            return None
+        secrets = inputs[0]
+        problems, at, quotas = dict(self.problems), dict(self.at), dict(self.quotas)
+        moved: set[str] = set()  # namespaces whose places were copied to change
+        recheck: set[str] = set()  # namespaces to check again where production
+        recount: set[str] = set()  # namespaces whose quota to check again
+        for p in changed:
+            before, after = old[p], files[p]
+            found, now = _examined(after, secrets)
+            if found:
+                problems[p] = found
+            else:
+                problems.pop(p, None)
+            _, was = _examined(before, None)
+            for ns in was.keys() | now.keys():
+                a, b = was.get(ns, []), now.get(ns, [])
+                if not a or not b:  # the file joins or leaves the namespace
+                    if ns not in moved:
+                        moved.add(ns)
+                        at[ns] = array("q", at.get(ns, ()))
+                    if b:
+                        at[ns].insert(bisect_left(at[ns], p), p)
+                    else:
+                        at[ns].remove(p)
+                    recheck.add(ns)
+                    recount.add(ns)
+                quotas[ns] = quotas.get(ns, 0) - _quotas(a) + _quotas(b)
+                if ns not in recheck and _differs(production_view, _PLACED, a, b, before, after, at[ns][0] == p):
+                    recheck.add(ns)
+                if ns not in recount and _differs(quota_view, ("ResourceQuota",), a, b, before, after, False):
+                    recount.add(ns)
+        for ns in [ns for ns in moved if not at[ns]]:
+            del at[ns], quotas[ns]
+        checked = dict(self.production)
+        for ns in recheck & checked.keys():
+            checked[ns] = _reported(_verify_production, ns, _objects(files, at.get(ns, ()), ns))
+        counted, usages = dict(self.quota), dict(self.usages)
+        for ns in recount:
+            usages.pop(ns, None)
+            if ns not in at:
+                counted.pop(ns, None)
+            elif not quotas[ns]:  # verify_quota reports nothing for a namespace of no quota
+                counted[ns] = ()
+            else:
+                counted[ns] = _counted(ns, _objects(files, at[ns], ns), self.usages.get(ns, {}), usages)
+        return _Verified(inputs, files, problems, checked, counted, at, quotas, usages)
+
+    def report(self, sink: Sink) -> None:
+        """Into ``sink`` in the order the checks run: SS522 file by file, SS523 by production
+        environment in the spec's order, SS527 by namespace in name order."""
+        for p in sorted(self.problems):
+            sink.extend(self.problems[p])
+        for ns in self.inputs[1]:
+            sink.extend(self.production[ns])
+        for ns in sorted(self.quota):
+            sink.extend(self.quota[ns])
+
+
+def _examined(
+    f: Any, secrets: Collection[str] | None
+) -> tuple[tuple[Diagnostic, ...], dict[str, list[dict[str, Any]]]]:
+    """A file's SS522 (its pods' problems; none asked for without ``secrets``) and its
+    documents by namespace, in order."""
+    problems: Sink | None = None
+    namespaces: dict[str, list[dict[str, Any]]] = {}
+    for doc in f.documents:
+        meta = _m(doc.get("metadata"))
+        # A tenth of the documents have pods: the rest make no generator.
+        if secrets is not None and doc.get("kind") in _WITH_PODS:
+            for pod in _pod_specs(doc):
+                for problem in _pod_problems(pod, secrets):
+                    problems = problems or Sink()
+                    name = f"{doc.get('kind')} {meta.get('name')}"
+                    problems.report("SS522", f"{f.path}: {name}: {problem}", f.source)
+        ns = meta.get("namespace")
+        if isinstance(ns, str):
+            namespaces.setdefault(ns, []).append(doc)
+    return (tuple(problems.items) if problems else ()), namespaces
+
+
+def _quotas(docs: Iterable[dict[str, Any]]) -> int:
+    return sum(1 for d in docs if d.get("kind") == "ResourceQuota")
+
+
+def _differs(
+    view: Callable[[dict[str, Any]], Any],
+    spanned: tuple[str, ...],
+    a: list[dict[str, Any]],
+    b: list[dict[str, Any]],
+    before: Any,
+    after: Any,
+    first: bool,
+) -> bool:
+    """Whether a check could decide otherwise on a namespace's documents ``b`` of the file
+    ``after`` than on ``a`` of ``before`` in its place: what it reads of them differs, or the
+    span it reports them at (only the kinds ``spanned``, or any where the file is the
+    namespace's ``first``). By repr, so 1 and True or key orders never compare equal."""
+    if len(a) != len(b):
+        return True
+    if before.source != after.source and (first or any(d.get("kind") in spanned for d in (*a, *b))):
+        return True
+    return repr([view(d) for d in a]) != repr([view(d) for d in b])
+
+
+def _objects(files: tuple[Any, ...], at: Iterable[int], ns: str) -> list[tuple[dict[str, Any], Span]]:
+    """A namespace's documents with their spans, in order, from the files at ``at``."""
+    return [
+        (d, files[p].source) for p in at for d in files[p].documents if _m(d.get("metadata")).get("namespace") == ns
+    ]
+
+
+def _counted(
+    ns: str, objects: list[tuple[dict[str, Any], Span]], known: Usages, usages: dict[str, Usages] | None
+) -> tuple[Diagnostic, ...]:
+    """``verify_quota``'s SS527 for ``ns``; with ``usages`` (a watching build), what it counted
+    of each pod goes there, and what it counted before (``known``) is taken again."""
+    sink = Sink()
+    made: Usages = {}
+    verify_quota(ns, objects, sink, (known, made) if usages is not None else None)
+    if made and usages is not None:
+        usages[ns] = made
+    return tuple(sink.items)
+
+
+def _reported(
+    check: Callable[[str, list[tuple[dict[str, Any], Span]], Sink], None], ns: str, objects: Any
+) -> tuple[Diagnostic, ...]:
+    sink = Sink()
+    check(ns, objects, sink)
+    return tuple(sink.items)
 
 
 class _Selecting:
@@ -177,6 +383,31 @@ def _verify_production(ns: str, objects: list[tuple[dict[str, Any], Span]], sink
             missing.append("an HPA with at least 2 replicas")
         for what in missing:
             sink.report("SS523", f"production {doc.get('kind')} {ns}/{name} lacks {what}", span)
+
+
+# The kinds ``_verify_production`` reads anything but the kind of.
+_PRODUCTION_READ = ("NetworkPolicy", "PodDisruptionBudget", "HorizontalPodAutoscaler", "ScaledObject", *_PLACED)
+
+
+def production_view(doc: dict[str, Any]) -> dict[str, Any]:
+    """All ``_verify_production`` reads of a document, in a document's shape (it decides on
+    views as on the documents), and nothing else: no resources, so a CPU edit leaves every
+    view as it was (``verify_objects``). Values are the document's own, odd types included."""
+    kind = doc.get("kind")
+    if kind not in _PRODUCTION_READ:
+        return {}
+    spec = _m(doc.get("spec"))
+    template = _m(spec.get("template"))
+    kept = _pick(spec, "podSelector", "policyTypes", "selector", "scaleTargetRef", "minReplicas", "minReplicaCount")
+    kept["template"] = {
+        "metadata": _pick(template.get("metadata"), "labels"),
+        "spec": _pick(template.get("spec"), "topologySpreadConstraints"),
+    }
+    return {"kind": kind, "metadata": _pick(doc.get("metadata"), "name"), "spec": kept}
+
+
+def _pick(d: Any, *keys: str) -> dict[str, Any]:
+    return {k: d[k] for k in keys if k in d} if isinstance(d, dict) else {}
 
 
 def _at_least_two(replicas: Any) -> bool:

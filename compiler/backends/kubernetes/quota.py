@@ -162,14 +162,73 @@ def _pods(doc: dict[str, Any], least: dict[Any, int]) -> Iterable[tuple[dict[str
             yield _m(_m(r.get("template")).get("spec")), _count(r.get("replicas"), 1), 0
 
 
+# The kinds ``verify_quota`` reads anything but the kind of.
+_READ = (
+    "ResourceQuota",
+    "LimitRange",
+    "HorizontalPodAutoscaler",
+    "ScaledObject",
+    "Deployment",
+    "Rollout",
+    "Job",
+    "PyTorchJob",
+)
+
+
+def quota_view(doc: dict[str, Any]) -> dict[str, Any]:
+    """All ``verify_quota`` reads of a document, in a document's shape (``verify_quota`` on
+    views decides as on the documents), and nothing else: a watching build compares a changed
+    file's views with the last step's, and a namespace's quota is checked again only where
+    they differ (``policy.verify_objects``). Values are the document's own, odd types included."""
+    kind = doc.get("kind")
+    if kind not in _READ:
+        return {}
+    spec = _m(doc.get("spec"))
+    kept = _pick(spec, "hard", "limits", "scaleTargetRef", "minReplicas", "minReplicaCount", "replicas", "parallelism")
+    strategy = _m(spec.get("strategy"))
+    # As ``_surge`` takes it: the type, and the maxSurge of whichever of the two it reads.
+    rolling = _m(strategy.get("rollingUpdate")) or _m(strategy.get("canary"))
+    kept["strategy"] = {**_pick(strategy, "type"), "rollingUpdate": _pick(rolling, "maxSurge")}
+    kept["template"] = _pod_view(spec.get("template"))
+    if "pytorchReplicaSpecs" in spec:
+        kept["pytorchReplicaSpecs"] = {
+            name: {**_pick(r, "replicas"), "template": _pod_view(_m(r).get("template"))}
+            for name, r in _m(spec["pytorchReplicaSpecs"]).items()
+        }
+    return {"kind": kind, "metadata": _pick(doc.get("metadata"), "name"), "spec": kept}
+
+
+def _pod_view(template: Any) -> dict[str, Any]:
+    pod = _m(_m(template).get("spec"))
+    return {
+        "spec": {key: [_pick(c, "resources") for c in _l(pod.get(key))] for key in ("containers", "initContainers")}
+    }
+
+
+def _pick(d: Any, *keys: str) -> dict[str, Any]:
+    return {k: d[k] for k in keys if k in d} if isinstance(d, dict) else {}
+
+
 def _show(key: str, v: Fraction) -> str:
     if key.endswith(".memory") and v.denominator == 1 and v >= 1 << 20:
         return f"{float(v / (1 << 30)):g}Gi"
     return f"{float(v):g}"
 
 
-def verify_quota(ns: str, objects: list[tuple[dict[str, Any], Span]], sink: Sink) -> None:
-    """SS527 for each ResourceQuota of ``ns`` that cannot admit the namespace's pods."""
+# What ``verify_quota`` counted of each pod, by the pod's id: the pod (so that its id is not
+# reused meanwhile), the defaults and keys it was counted under (their repr), its usage.
+Usages = dict[int, tuple[dict[str, Any], str, dict[str, Fraction | None]]]
+
+
+def verify_quota(
+    ns: str, objects: list[tuple[dict[str, Any], Span]], sink: Sink, usages: tuple[Usages, Usages] | None = None
+) -> None:
+    """SS527 for each ResourceQuota of ``ns`` that cannot admit the namespace's pods.
+
+    With ``usages`` (what an earlier call counted, and where this one puts what it counts: a
+    watching build's, ``policy.verify_objects``), a pod counted before (the same object)
+    under the same defaults and keys is not counted again: after one model's edit, most of a
+    namespace's pods are."""
     quotas = [(d, span) for d, span in objects if d.get("kind") == "ResourceQuota"]
     if not quotas:
         return
@@ -193,13 +252,20 @@ def verify_quota(ns: str, objects: list[tuple[dict[str, Any], Span]], sink: Sink
         limited.append((_m(quota.get("metadata")).get("name"), span, hards))
     keys = sorted({key for _, _, hards in limited for key, _ in hards})
     least = _least(objects)
+    known, made = usages if usages is not None else ({}, None)
+    under = repr((default, default_request, keys)) if usages is not None else ""
     # Each workload's pods read once for every key a quota limits.
-    workloads = [
-        (f"{doc.get('kind')} {_m(doc.get('metadata')).get('name')}", replicas, extra, usage)
-        for doc, _ in objects
-        for pod, replicas, extra in _pods(doc, least)
-        for usage in (_pod_usage(pod, default, default_request, keys),)
-    ]
+    workloads = []
+    for doc, _ in objects:
+        for pod, replicas, extra in _pods(doc, least):
+            hit = known.get(id(pod))
+            if hit is not None and hit[0] is pod and hit[1] == under:
+                usage = hit[2]
+            else:
+                usage = _pod_usage(pod, default, default_request, keys)
+            if made is not None:
+                made[id(pod)] = (pod, under, usage)
+            workloads.append((f"{doc.get('kind')} {_m(doc.get('metadata')).get('name')}", replicas, extra, usage))
     for name, span, hards in limited:
         for key, hard in hards:
             used, surge = Fraction(0), Fraction(0)
