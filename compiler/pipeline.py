@@ -351,7 +351,7 @@ def build_key(
 # by the cli/commands split; the command line and ``promote`` call these.
 
 if TYPE_CHECKING:
-    from compiler.emit import Plan
+    from compiler.emit import Kept, Plan
     from compiler.settled import Tree
 
 
@@ -377,12 +377,19 @@ def outcome(built: Build) -> Checked:
 
 
 def plan(
-    built: Build, root: Path, *, force: bool = False, store: Store | None = None, tree: Tree | None = None
+    built: Build,
+    root: Path,
+    *,
+    force: bool = False,
+    store: Store | None = None,
+    tree: Tree | None = None,
+    kept: Kept | None = None,
 ) -> Planned:
     """What writing ``built`` under ``root`` would do; ``force`` overwrites or prunes hand-edited files.
     With a ``store``, files whose stat and ledger sha match what was last written are not read;
     with a ``tree`` (``settled.tree``: the root as the last compile left it), the paths it
-    wrote are neither read nor screened."""
+    wrote are neither read nor screened; with what a watching process ``kept`` of the plan
+    that tree records (``emit.kept``), only the files not handed out again are looked at."""
     from dataclasses import replace
 
     from compiler import emit as emitting
@@ -392,7 +399,7 @@ def plan(
     if built.has_errors:
         pass
     elif tree is not None:
-        planned = emitting.plan_over(built.files, root, sink, tree.ledger)
+        planned = emitting.plan_over(built.files, root, sink, tree.ledger, kept)
     else:
         planned = emitting.plan(built.files, root, sink, force=force, known=_known(store, root))
     diagnostics = tuple(sorted(set(sink.items), key=Diagnostic.sort_key))
