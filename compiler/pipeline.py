@@ -113,6 +113,8 @@ def render(
     finishes while the backends after it render; each backend reports into its
     own sink, so diagnostics come out in the same order either way."""
     # Rendering imports jinja2 and every backend: `shipspec validate` never pays for them.
+    from operator import attrgetter
+
     from compiler.backends import BACKENDS
     from compiler.backends.base import RenderContext
     from compiler.backends.kubernetes import kustomize
@@ -135,7 +137,7 @@ def render(
             if not isinstance(result, list):
                 result.close()  # no-op once finished; stops workers after an error
     files.extend(kustomize.assemble(files, units, sink))
-    return sorted(files, key=lambda f: f.path), sink
+    return sorted(files, key=attrgetter("path")), sink
 
 
 def build(
@@ -222,7 +224,9 @@ def _reported(raw: Checked, found: Sequence[Diagnostic], allow: frozenset[str]) 
 
 
 def _merged(a: Sequence[Diagnostic], b: Sequence[Diagnostic]) -> tuple[Diagnostic, ...]:
-    return tuple(sorted(set(a) | set(b), key=Diagnostic.sort_key))
+    from compiler.allowances import ordered
+
+    return ordered(a, b)
 
 
 def _render_and_validate(
@@ -233,6 +237,8 @@ def _render_and_validate(
     units: Units | None = None,
     store: Store | None = None,
 ) -> tuple[list[OutputFile], list[Diagnostic]]:
+    from itertools import chain
+
     from compiler import validate as output_validation
     from compiler.backends import file_validators
     from compiler.backends.render import Templates
@@ -244,11 +250,12 @@ def _render_and_validate(
         if units is not None:
             # A unit's files were validated as it was rendered (``Units.check``; validation
             # reads nothing but the file, the version and the validators): its verdict stands.
-            for key, unit_files in units.files.items():
-                verdict = units.used[key].verdict
-                assert verdict is not None, "a validating build keeps a verdict with every unit"
-                sink.extend(verdict)
-                done.update(id(f) for f in unit_files)
+            # In passes over all of them at once: a sink's extend and a set's update from a
+            # generator for each of 14,759 units (1,000 models) cost a quarter more.
+            verdicts = [units.used[key].verdict for key in units.files]
+            assert None not in verdicts, "a validating build keeps a verdict with every unit"
+            sink.extend(chain.from_iterable(v for v in verdicts if v is not None))
+            done.update(map(id, chain.from_iterable(units.files.values())))
         rest = [f for f in files if id(f) not in done]
         if units is None:
             output_validation.validate_files(rest, k8s_version, sink, validators)
@@ -402,8 +409,9 @@ def plan(
         planned = emitting.plan_over(built.files, root, sink, tree.ledger, kept)
     else:
         planned = emitting.plan(built.files, root, sink, force=force, known=_known(store, root))
-    diagnostics = tuple(sorted(set(sink.items), key=Diagnostic.sort_key))
-    return Planned(replace(built.checked, diagnostics=diagnostics), planned)
+    from compiler.allowances import ordered
+
+    return Planned(replace(built.checked, diagnostics=ordered(sink.items)), planned)
 
 
 def emit(planned: Planned, store: Store | None = None, *, settles: bool = False) -> bool:
