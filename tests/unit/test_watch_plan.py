@@ -191,6 +191,32 @@ def test_files_that_only_changed_places_are_not_looked_at_again(
     assert (again.write, again.delete) == (["deploy/a/e.yaml"], ["deploy/a/b.yaml"])
 
 
+def test_a_record_holds_a_file_of_its_plan_found_on_disk_as_planned(tmp_path: Path) -> None:
+    """A new path whose file is already on disk as planned is left unwritten, and the record
+    made from the last one still holds it (the plan's files, not its ledger and writes):
+    the next plan from what was kept stands on that ledger."""
+    from compiler import settled
+    from compiler.cache import Memory
+
+    store, inputs = Memory(), settled.Inputs((), "key")
+    first = [_file("deploy/a/f0.yaml", "a: 0\n")]
+    p = emit.plan_over(first, tmp_path, Sink(), {})
+    emit.apply(p)
+    assert settled.record(store, tmp_path, inputs, (), p)
+    tree = settled.recorded(store, tmp_path)
+    assert tree is not None
+    there = _file("deploy/a/f1.yaml", "a: 1\n")
+    (tmp_path / there.path).write_bytes(file_bytes(there))
+    files = [*first, there]
+    p = emit.plan_over(files, tmp_path, Sink(), tree.ledger)
+    assert p.unchanged == ["deploy/a/f0.yaml", "deploy/a/f1.yaml"] and p.write == []
+    emit.apply(p)
+    assert settled.record(store, tmp_path, inputs, (), p, tree)
+    now = settled.recorded(store, tmp_path)
+    assert now is not None and now.ledger == {path: p.sha(path) for path in p.files}
+    assert emit.kept(p, files, now.ledger) is not None
+
+
 # ---------------------------------------------------------------------------------------
 # compile --watch: random spec edits and hand edits of the output
 
