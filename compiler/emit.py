@@ -13,9 +13,13 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Container, Iterable, Iterator, Mapping
+from bisect import bisect_left, insort
+from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import compress
+from operator import is_not, not_
 from pathlib import Path
+from typing import Literal
 
 from compiler import emit_journal, ledger_paths
 from compiler.diagnostics import Sink, Span
@@ -256,34 +260,174 @@ def _not_ours(sink: Sink, path: str, source: Span) -> None:
     )
 
 
-def plan_over(files: Iterable[OutputFile], root: Path, sink: Sink, ledger: Mapping[str, str]) -> Plan:
+def plan_over(
+    files: Iterable[OutputFile], root: Path, sink: Sink, ledger: Mapping[str, str], kept: Kept | None = None
+) -> Plan:
     """``plan`` over a tree known to be exactly what the last compile wrote
     (``settled.tree``): ``ledger`` is that compile's, every path in it holds the bytes
     it names and every directory on the way is the one written through. Those paths
     are neither read nor screened again; a new path is, as ``plan`` does. No file in
-    such a tree was edited by hand, so nothing is refused and ``force`` changes nothing."""
+    such a tree was edited by hand, so nothing is refused and ``force`` changes nothing.
+
+    ``kept``: what a watching process kept of the plan whose files ``ledger`` records
+    (``kept``). Then only the files that are not the very objects that plan was made of,
+    and the paths they take or leave, are looked at (``_replanned``); the plan is the one
+    made without it."""
+    if kept is not None and kept.ledger is ledger and kept.root == root and isinstance(files, Sequence):
+        again = _replanned(files, sink, kept)
+        if again is not None:
+            return again
     rendered, sources = _screened(files, root, sink, ledger)
     p = Plan(root, rendered, sources, dict(ledger), verified=True)
     for path, f in rendered.outputs.items():
         old = ledger.get(path)
-        if old is not None:
-            # A file the memo vouches for is compared by its digest (most of them: read
-            # straight off, not through ``sha``'s cache, for each of 33,000 paths).
-            if old == (f.digest or p.sha(path)):
-                p.unchanged.append(path)
-            else:
-                p.write.append(path)
-                p.replace.add(path)
-            continue
-        on_disk = _read(root / path)
-        if on_disk is not None and p.holds(path, on_disk):
+        # A file the memo vouches for is compared by its digest (most of them: read straight off, not
+        # through ``sha``'s cache, for each of 33,000 paths); ``_judged`` decides the others.
+        if old is not None and old == (f.digest or p.sha(path)):
             p.unchanged.append(path)
-        elif on_disk is not None:
-            _not_ours(sink, path, sources[path])
-        else:
+            continue
+        verdict = _judged(p, path, f, sink)
+        if verdict == "unchanged":
+            p.unchanged.append(path)
+        elif verdict is not None:
             p.write.append(path)
+            if verdict == "replace":
+                p.replace.add(path)
     p.delete.extend(sorted(set(ledger) - set(p.files)))
     return p
+
+
+Verdict = Literal["unchanged", "write", "replace"]
+
+
+def _judged(p: Plan, path: str, f: OutputFile, sink: Sink) -> Verdict | None:
+    """What ``plan_over`` does with ``f`` at ``path`` (``p.ledger``: the verified tree's ledger):
+    leaves it, writes it (replacing the file its ledger entry names), or refuses it: a file
+    shipspec does not own is in the way (SS902, and None)."""
+    old = p.ledger.get(path)
+    if old is not None:
+        return "unchanged" if old == (f.digest or p.sha(path)) else "replace"
+    on_disk = _read(p.root / path)
+    if on_disk is None:
+        return "write"
+    if p.holds(path, on_disk):
+        return "unchanged"
+    _not_ours(sink, path, p.sources[path])
+    return None
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Kept:
+    """What a watching process keeps of a plan it applied and recorded (``kept``) for its next
+    ``plan_over``: the files it was made of (in the order given; holding them keeps each
+    one's ``id`` its own), its files and sources by path, and the ledger recorded from it."""
+
+    root: Path
+    files: Sequence[OutputFile]
+    outputs: dict[str, OutputFile]
+    sources: dict[str, Span]
+    # The very mapping the record holds (``settled.Tree.ledger``): each path of ``outputs`` with
+    # the sha256 of its file, and no other. A plan over another ledger is made whole.
+    ledger: Mapping[str, str]
+
+
+def kept(p: Plan, files: Sequence[OutputFile], ledger: Mapping[str, str]) -> Kept | None:
+    """What the next ``plan_over`` may take from ``p``, planned from ``files``, applied without
+    errors and recorded with ``ledger``; None when not every one of ``files`` is in the plan
+    (one was refused, or two claimed a path: then it had errors and was never applied)."""
+    if not isinstance(p.files, Contents) or not len(p.files.outputs) == len(files) == len(ledger):
+        return None
+    return Kept(p.root, tuple(files), p.files.outputs, p.sources, ledger)  # a build's tuple: not copied
+
+
+def _replanned(files: Sequence[OutputFile], sink: Sink, kept: Kept) -> Plan | None:
+    """``plan_over(files, kept.root, sink, kept.ledger)``, made from ``kept``: a file that is the
+    very object ``kept`` was made of is as the ledger records it (unchanged, neither read nor
+    screened again), so only the others, and the paths they take or leave, are looked at.
+    None (nothing reported) when a path is claimed twice: the whole plan reports it (SS903)."""
+    changes = _changes(files, kept.files)
+    if changes is None:
+        return None
+    new, gone = changes
+    outputs, ledger = kept.outputs, kept.ledger
+    left = {f.path for f in gone}
+    claimed: dict[str, OutputFile] = {}
+    for f in new:
+        path = f.path
+        if path in claimed or (path in outputs and path not in left):
+            return None
+        claimed[path] = f
+    safe_dirs: set[str] = set()
+    for path, f in list(claimed.items()):  # in the order given, as ``_screened`` reports
+        if path not in ledger and not ledger_paths.screen_output(path, kept.root, sink, f.source, safe_dirs):
+            del claimed[path]
+    removed = sorted(left - claimed.keys())
+    added = [path for path in claimed if path not in outputs]
+    paths = list(outputs)  # sorted, as ``_screened`` made it
+    if removed or added:
+        for path in removed:
+            del paths[bisect_left(paths, path)]
+        for path in added:
+            insort(paths, path)
+        files_at, sources_at = {**outputs, **claimed}, {**kept.sources}
+        sources_at.update((path, f.source) for path, f in claimed.items())
+        rendered = dict(zip(paths, map(files_at.__getitem__, paths), strict=True))
+        sources = dict(zip(paths, map(sources_at.__getitem__, paths), strict=True))
+    else:
+        rendered, sources = {**outputs, **claimed}, {**kept.sources}
+        sources.update((path, f.source) for path, f in claimed.items())
+    p = Plan(kept.root, Contents(rendered), sources, dict(ledger), verified=True)
+    refused = []
+    for path in sorted(claimed):
+        verdict = _judged(p, path, claimed[path], sink)
+        if verdict is None:
+            refused.append(path)
+        elif verdict != "unchanged":
+            p.write.append(path)
+            if verdict == "replace":
+                p.replace.add(path)
+    p.unchanged = _without(paths, sorted([*p.write, *refused]))
+    p.delete = removed
+    return p
+
+
+def _changes(files: Sequence[OutputFile], last: Sequence[OutputFile]) -> tuple[list[OutputFile], ...] | None:
+    """The objects of ``files`` that are not in ``last`` and those of ``last`` no longer in
+    ``files``, by identity (``last`` holds no object twice); None when ``files`` holds one
+    twice. Compared place by place when as many (an edit that adds or removes no file: no
+    ``id`` made for the 33,000 others), else as sets of ids."""
+    if len(files) == len(last):
+        at = list(compress(range(len(files)), map(is_not, files, last)))
+        new, gone = [files[i] for i in at], [last[i] for i in at]
+        ids = {id(f) for f in new}
+        if len(ids) != len(new):
+            return None
+        moved = ids.intersection(map(id, gone))  # the same object elsewhere (a path came and one went)
+        if moved:
+            new = [f for f in new if id(f) not in moved]
+            gone = [f for f in gone if id(f) not in moved]
+        return new, gone
+    now = set(map(id, files))
+    if len(now) != len(files):
+        return None
+    before = set(map(id, last))
+    new = list(compress(files, map(not_, map(before.__contains__, map(id, files)))))
+    gone = list(compress(last, map(not_, map(now.__contains__, map(id, last)))))
+    return new, gone
+
+
+def _without(paths: list[str], leave: list[str]) -> list[str]:
+    """``paths`` (sorted) without ``leave`` (sorted, each one of them)."""
+    if not leave:
+        return paths
+    out: list[str] = []
+    at = 0
+    for path in leave:
+        i = bisect_left(paths, path, at)
+        out += paths[at:i]
+        at = i + 1
+    out += paths[at:]
+    return out
 
 
 def apply(p: Plan) -> None:

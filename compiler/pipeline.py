@@ -113,6 +113,8 @@ def render(
     finishes while the backends after it render; each backend reports into its
     own sink, so diagnostics come out in the same order either way."""
     # Rendering imports jinja2 and every backend: `shipspec validate` never pays for them.
+    from operator import attrgetter
+
     from compiler.backends import BACKENDS
     from compiler.backends.base import RenderContext
     from compiler.backends.kubernetes import kustomize
@@ -135,7 +137,7 @@ def render(
             if not isinstance(result, list):
                 result.close()  # no-op once finished; stops workers after an error
     files.extend(kustomize.assemble(files, units, sink))
-    return sorted(files, key=lambda f: f.path), sink
+    return sorted(files, key=attrgetter("path")), sink
 
 
 def build(
@@ -223,7 +225,9 @@ def _reported(raw: Checked, found: Sequence[Diagnostic], allow: frozenset[str]) 
 
 
 def _merged(a: Sequence[Diagnostic], b: Sequence[Diagnostic]) -> tuple[Diagnostic, ...]:
-    return tuple(sorted(set(a) | set(b), key=Diagnostic.sort_key))
+    from compiler.allowances import ordered
+
+    return ordered(a, b)
 
 
 def _render_and_validate(
@@ -234,6 +238,8 @@ def _render_and_validate(
     units: Units | None = None,
     store: Store | None = None,
 ) -> tuple[list[OutputFile], list[Diagnostic]]:
+    from itertools import chain
+
     from compiler import validate as output_validation
     from compiler.backends import file_validators
     from compiler.backends.render import Templates
@@ -245,11 +251,12 @@ def _render_and_validate(
         if units is not None:
             # A unit's files were validated as it was rendered (``Units.check``; validation
             # reads nothing but the file, the version and the validators): its verdict stands.
-            for key, unit_files in units.files.items():
-                verdict = units.used[key].verdict
-                assert verdict is not None, "a validating build keeps a verdict with every unit"
-                sink.extend(verdict)
-                done.update(id(f) for f in unit_files)
+            # In passes over all of them at once: a sink's extend and a set's update from a
+            # generator for each of 14,759 units (1,000 models) cost a quarter more.
+            verdicts = [units.used[key].verdict for key in units.files]
+            assert None not in verdicts, "a validating build keeps a verdict with every unit"
+            sink.extend(chain.from_iterable(v for v in verdicts if v is not None))
+            done.update(map(id, chain.from_iterable(units.files.values())))
         rest = [f for f in files if id(f) not in done]
         if units is None:
             output_validation.validate_files(rest, k8s_version, sink, validators)
@@ -352,7 +359,7 @@ def build_key(
 # by the cli/commands split; the command line and ``promote`` call these.
 
 if TYPE_CHECKING:
-    from compiler.emit import Plan
+    from compiler.emit import Kept, Plan
     from compiler.settled import Tree
 
 
@@ -378,12 +385,19 @@ def outcome(built: Build) -> Checked:
 
 
 def plan(
-    built: Build, root: Path, *, force: bool = False, store: Store | None = None, tree: Tree | None = None
+    built: Build,
+    root: Path,
+    *,
+    force: bool = False,
+    store: Store | None = None,
+    tree: Tree | None = None,
+    kept: Kept | None = None,
 ) -> Planned:
     """What writing ``built`` under ``root`` would do; ``force`` overwrites or prunes hand-edited files.
     With a ``store``, files whose stat and ledger sha match what was last written are not read;
     with a ``tree`` (``settled.tree``: the root as the last compile left it), the paths it
-    wrote are neither read nor screened."""
+    wrote are neither read nor screened; with what a watching process ``kept`` of the plan
+    that tree records (``emit.kept``), only the files not handed out again are looked at."""
     from dataclasses import replace
 
     from compiler import emit as emitting
@@ -393,11 +407,12 @@ def plan(
     if built.has_errors:
         pass
     elif tree is not None:
-        planned = emitting.plan_over(built.files, root, sink, tree.ledger)
+        planned = emitting.plan_over(built.files, root, sink, tree.ledger, kept)
     else:
         planned = emitting.plan(built.files, root, sink, force=force, known=_known(store, root))
-    diagnostics = tuple(sorted(set(sink.items), key=Diagnostic.sort_key))
-    return Planned(replace(built.checked, diagnostics=diagnostics), planned)
+    from compiler.allowances import ordered
+
+    return Planned(replace(built.checked, diagnostics=ordered(sink.items)), planned)
 
 
 def emit(planned: Planned, store: Store | None = None, *, settles: bool = False) -> bool:

@@ -38,7 +38,7 @@ import os
 import stat
 import struct
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -355,7 +355,10 @@ def _changed(root: Path, plan: Plan, ledger_sha: str, before: Tree) -> _Made | N
             racy[path] = ledger_sha if path == LEDGER else plan.sha(path)
         if path in written:
             ledger[path] = plan.sha(path)
-    if ledger.keys() != plan.files.keys():
+    # A plan's files are its ``emit.Contents``: their dict's keys compare in C, a Mapping's
+    # keys view path by path in Python (~0.008 s of a watching step at 1,000 models).
+    files: Mapping[str, object] = getattr(plan.files, "outputs", plan.files)
+    if ledger.keys() != files.keys():
         return None  # not the tree this plan was made over
     for path in list(racy):  # aged past the settle time: the stat alone tells again
         if path not in written and path != LEDGER and not _racy(stats[path], now):

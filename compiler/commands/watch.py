@@ -6,7 +6,9 @@ record of the tree it wrote (``compiler.settled``). A change re-reads the spec
 files, lowers only those whose text changed, re-checks the whole spec (checks are
 cross-file), renders only the units whose inputs changed, and, over a tree still as
 it was written, plans without reading or screening the paths it wrote
-(``emit.plan_over``); it writes only the files whose bytes changed. Only the
+(``emit.plan_over``), looking only at the files its render did not hand out again
+(the same objects as its last plan's: ``emit.kept``); it writes only the files whose
+bytes changed. Only the
 files it is about to rewrite or remove (and the directories on their way, and
 the ledger) are compared with what it wrote: one of them edited by hand makes it
 plan over what is there, and report the edit (SS901) as compile does; a hand
@@ -34,7 +36,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-from compiler import emit_journal, pipeline, settled
+from compiler import emit, emit_journal, pipeline, settled
 from compiler.cache import Memory
 from compiler.parse.sources import discover, display_path
 from compiler.parse.syntax import SourceFile
@@ -72,6 +74,8 @@ class Watcher:
         self.store = Memory()
         self.seen: Snapshot | None = None
         self.built: pipeline.Build | None = None  # the last build (a language server reads its diagnostics)
+        # The last plan it applied and recorded, for the next plan over the recorded tree.
+        self.kept: emit.Kept | None = None
 
     def compile(self, seen: Snapshot | None = None) -> pipeline.Planned:
         """One compile (and write, when it has no errors) from what is in memory (``seen``:
@@ -99,7 +103,7 @@ class Watcher:
             return pipeline.plan(built, self.out, force=self.force, store=self.store)
         with emit_journal.locked(self.out):  # one shipspec writes a tree at a time, as compile does
             tree = settled.recorded(self.store, self.out)
-            planned = pipeline.plan(built, self.out, force=self.force, store=self.store, tree=tree)
+            planned = pipeline.plan(built, self.out, force=self.force, store=self.store, tree=tree, kept=self.kept)
             p = planned.plan
             if tree is not None and p is not None and not settled.holds(tree, self.out, [*p.write, *p.delete]):
                 # Something it is about to change moved since it wrote it: plan over what is there.
@@ -111,6 +115,10 @@ class Watcher:
                 inputs = settled.Inputs(planned.checked.sources, settled.with_allowed(built.key, self.allow))
                 if not settled.record(self.store, self.out, inputs, planned.checked.diagnostics, planned.plan, tree):
                     pipeline.observe(planned.plan, self.store)  # no record: the plain hints, then
+                else:
+                    # Bound to the ledger just recorded: a plan over any other record is made whole.
+                    now = settled.recorded(self.store, self.out)
+                    self.kept = emit.kept(planned.plan, built.files, now.ledger) if now is not None else None
         return planned
 
     def step(self) -> pipeline.Planned | None:

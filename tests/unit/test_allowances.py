@@ -1,0 +1,130 @@
+"""What a run reports after allowances (compiler.allowances) is what the whole passes it
+replaced reported, in the same order: ``ordered`` is the sorted set of its parts, ties,
+duplicates and all, and ``apply`` the one it was before ``ordered`` and its shortcuts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from compiler import allowances
+from compiler.allowances import _RENDER_PHASES, Inline, _diag, _top_level_blocks, inline_allowances, ordered
+from compiler.diagnostics import CODES, Diagnostic, Severity, Span
+from compiler.parse.syntax import SourceFile
+
+FILES = ["a.ship", "b.ship", "c.ship"]
+# A few codes of each kind: warnings, a render-phase one, an error.
+DIAGNOSTIC_CODES = ["SS640", "SS526", "SS740", "SS101"]
+
+diagnostics = st.builds(
+    lambda code, file, line, column, message, end, hint: Diagnostic(
+        code, CODES[code][0], message, Span(file, line, column, line, column + end), hint
+    ),
+    st.sampled_from(DIAGNOSTIC_CODES),
+    st.sampled_from(FILES),
+    st.integers(1, 8),
+    st.integers(1, 2),
+    st.sampled_from(["m", "n"]),
+    st.integers(1, 2),  # spans alike but for their end: the same sort key, another diagnostic
+    st.sampled_from([None, "h"]),
+)
+
+
+@given(st.lists(st.lists(diagnostics, max_size=12), min_size=1, max_size=3))
+def test_ordered_is_the_sorted_set_of_its_parts(parts: list[list[Diagnostic]]) -> None:
+    union = set(parts[0])
+    for part in parts[1:]:
+        union = union | set(part)
+    assert ordered(*parts) == tuple(sorted(union, key=Diagnostic.sort_key))
+
+
+def _before(
+    sources: Sequence[SourceFile],
+    diagnostics: Iterable[Diagnostic],
+    allow: frozenset[str] = frozenset(),
+    *,
+    rendered: bool,
+) -> tuple[Diagnostic, ...]:
+    """``allowances.apply`` as it was (72df7b3), for comparison."""
+    items = list(diagnostics)
+    by_file = {s.path: s for s in sources}
+    inline: dict[str, list[Inline]] = {}
+    extra: list[Diagnostic] = []
+    for source in sources:
+        found, problems = inline_allowances(source)
+        inline[source.path] = found
+        extra.extend(problems)
+    errors_at: dict[str, list[int]] = {}
+    for d in items:
+        if d.severity is Severity.ERROR:
+            errors_at.setdefault(d.span.file, []).append(d.span.line)
+    blocks = {path: _top_level_blocks(s) for path, s in by_file.items() if path in errors_at}
+
+    used: set[int] = set()
+    kept: list[Diagnostic] = []
+    for d in items:
+        if d.severity is not Severity.ERROR:
+            if d.code in allow:
+                continue
+            hit = next(
+                (a for a in inline.get(d.span.file, ()) if d.code in a.codes and a.first <= d.span.line <= a.last),
+                None,
+            )
+            if hit is not None:
+                used.add(id(hit))
+                continue
+            if any(
+                first <= d.span.line <= last and any(first <= e <= last for e in errors_at[d.span.file])
+                for first, last in blocks.get(d.span.file, ())
+            ):
+                continue
+        kept.append(d)
+    stopped_early = any(d.severity is Severity.ERROR for d in items)
+    for found_here in inline.values():
+        for a in found_here:
+            if id(a) in used:
+                continue
+            judged = [c for c in sorted(a.codes) if rendered or not c.startswith(_RENDER_PHASES)]
+            if stopped_early or not judged or len(judged) < len(a.codes) and not rendered:
+                continue
+            extra.append(
+                _diag(
+                    "SS020",
+                    f"allow({', '.join(sorted(a.codes))}) suppresses nothing here",
+                    a.span,
+                    "remove the comment, or move it onto the line or block the warning points at",
+                )
+            )
+    return tuple(sorted(set(kept) | set(extra), key=Diagnostic.sort_key))
+
+
+LINES = st.sampled_from(
+    [
+        "model m {",
+        "}",
+        "  cpu 1",
+        "# shipspec: allow(SS640)",
+        "# shipspec: allow(SS640, SS740) -- a reason",
+        "  x 1  # shipspec: allow(SS526)",
+        "# shipspec: allow(SS999)",
+        "# shipspec: allow(SS101)",
+        "# a comment",
+        "",
+    ]
+)
+
+
+@given(
+    st.lists(st.lists(LINES, max_size=8), min_size=1, max_size=3),
+    st.lists(diagnostics, max_size=20),
+    st.sets(st.sampled_from(["SS640", "SS526"])),
+    st.booleans(),
+)
+def test_apply_reports_what_it_did_before(
+    texts: list[list[str]], found: list[Diagnostic], allow: set[str], rendered: bool
+) -> None:
+    sources = [SourceFile(path, "\n".join(lines), None, ()) for path, lines in zip(FILES, texts, strict=False)]
+    expected = _before(sources, found, frozenset(allow), rendered=rendered)
+    assert allowances.apply(sources, found, frozenset(allow), rendered=rendered) == expected
