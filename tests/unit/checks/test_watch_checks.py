@@ -14,11 +14,12 @@ from hypothesis import strategies as st
 
 from bench.synth import generate, model_text
 from compiler import ir
-from compiler.cache import Memory
+from compiler.cache import Cache, Memory
 from compiler.checks import check
 from compiler.checks.kept import Kept
 from compiler.diagnostics import Diagnostic, Sink
 from compiler.parse.sources import load
+from compiler.pipeline import build
 from compiler.resolve import Resolved, resolve
 
 MODEL = "models/m{k:05d}.ship"
@@ -227,3 +228,22 @@ def test_a_platform_edit_checks_again_the_items_that_read_what_changed(
     redone = Counter(calls)
     assert redone["_check_gate"] == 12 and redone["_check_in_production"] == redone["_check_weights"] == 6
     assert not {"_check_objectives", "_check_period", "_check_tensors", "_check_model", "_check_fields"} & set(redone)
+
+
+def test_a_watching_build_carries_the_checks_kept_results_in_memory_only(tmp_path: Path) -> None:
+    """``pipeline.build`` with the memory of a watching process keeps the checks' results
+    there from one step to the next; with the cache on disk it keeps none (identities mean
+    nothing in another process)."""
+    specs = generate(tmp_path, 2)
+    path = specs / "models" / "m00001.ship"
+    path.write_text(path.read_text().replace("serve in staging", "serve in stagin"))  # errors: no render
+    memory = Memory()
+    first = build([specs], store=memory)
+    kept = memory.get("carried", "checks")
+    assert isinstance(kept, Kept)
+    second = build([specs], store=memory, earlier=first.checked.resolved)
+    assert memory.get("carried", "checks") is kept
+    assert second.diagnostics == first.diagnostics == build([specs]).diagnostics
+    disk = Cache(tmp_path / "out")
+    build([specs], store=disk)
+    assert disk.get("carried", "checks") is None
