@@ -247,3 +247,31 @@ def test_a_watching_build_carries_the_checks_kept_results_in_memory_only(tmp_pat
     disk = Cache(tmp_path / "out")
     build([specs], store=disk)
     assert disk.get("carried", "checks") is None
+
+
+def test_items_that_look_up_a_name_another_file_removes_or_renames_are_checked_again(tmp_path: Path) -> None:
+    """m00003's file holds a gate for m00005 and one for a misspelt m00005x (an unknown
+    name, whose hint reads every model's name). Removing m00005's file, bringing it back
+    and renaming its model leave m00003's file as it was: its gates report what a fresh
+    check does (an unknown model where there was none, another hint)."""
+    specs = generate(tmp_path, 12)
+    other = specs / "models" / "m00003.ship"
+    gates = "".join(f"gate staging -> prod for {m} {{\n  approval @synth/leads\n}}\n" for m in ("m00005", "m00005x"))
+    other.write_text(other.read_text() + gates)
+    path = specs / "models" / "m00005.ship"
+    text = path.read_text()
+    watching = _Watching(specs)
+    hints = set()
+    for step in ("removed", "back", "renamed"):
+        if step == "removed":
+            path.unlink()
+        elif step == "back":
+            path.write_text(text)
+        else:
+            path.write_text(text.replace("model m00005 {", "model m00005xy {"))
+        found = watching.step()
+        assert found == _fresh(specs), step
+        unknown = [d for d in found if d.code == "SS101" and d.span.file.endswith("m00003.ship")]
+        assert len(unknown) == (1 if step == "back" else 2), step
+        hints.add(next(d.hint for d in unknown if "'m00005x'" in d.message))
+    assert len(hints) == 3  # the misspelt name's hint followed the models' names
