@@ -90,20 +90,16 @@ ONE_SHOT: Memo = _OneShot()
 # kept with it, so that comparing what a call read with what changed hashes nothing again.
 _Read = str
 _NOTHING: frozenset[_Read] = frozenset()
+_EVERY = object()  # the key a function that went through every name of a table read
 
 
 def _read(kind: str, key: object) -> _Read:
-    return f"{kind}\0{key!r}"
-
-
-def _every(kind: str) -> _Read:
-    """What a function that went through every name of a table read (no key's repr is ``*``)."""
-    return f"{kind}\0*"
+    return f"{kind}\0*" if key is _EVERY else f"{kind}\0{key!r}"  # no key's repr is ``*``
 
 
 # id(an item) -> (the item, the result, what the call looked up). An entry keeps its item
 # alive, so no other object takes its id while it is kept.
-_Entries = dict[int, tuple[Any, Any, frozenset[_Read]]]
+_Entries = dict[int, tuple[Any, Any, tuple[_Read, ...]]]
 # Where a sequence's entries are kept: its function, and for each shared argument a table's
 # kind or a value's id (the value kept alive with them).
 _Key = tuple[Callable[..., Any], tuple[object, ...]]
@@ -132,19 +128,19 @@ class _Reading(Generic[K, V]):
 
     __slots__ = ("kind", "read", "table")
 
-    def __init__(self, kind: str, table: Mapping[K, V], read: list[_Read]) -> None:
+    def __init__(self, kind: str, table: Mapping[K, V], read: list[tuple[str, object]]) -> None:
         self.kind, self.table, self.read = kind, table, read
 
     def get(self, key: K, /) -> V | None:
-        self.read.append(_read(self.kind, key))
+        self.read.append((self.kind, key))
         return self.table.get(key)
 
     def __contains__(self, key: object, /) -> bool:
-        self.read.append(_read(self.kind, key))
+        self.read.append((self.kind, key))
         return key in self.table
 
     def __iter__(self) -> Iterator[K]:
-        self.read.append(_every(self.kind))
+        self.read.append((self.kind, _EVERY))
         return iter(self.table)
 
 
@@ -158,14 +154,16 @@ class Kept:
         self._values: dict[tuple[str, str], Any] = {}
         self._entries_now: dict[_Key, tuple[tuple[object, ...], _Entries]] = {}
         self._values_now: dict[tuple[str, str], Any] = {}
+        self._made: dict[tuple[object, ...], Any] = {}  # what _shared handed out this step, and last
+        self._made_last: dict[tuple[object, ...], Any] = {}
 
     def begin(self) -> Memo:
-        self._entries_now, self._values_now = {}, {}
+        self._entries_now, self._values_now, self._made = {}, {}, {}
         return self
 
     def end(self) -> None:
-        self._entries, self._values = self._entries_now, self._values_now
-        self._entries_now, self._values_now = {}, {}
+        self._entries, self._values, self._made_last = self._entries_now, self._values_now, self._made
+        self._entries_now, self._values_now, self._made = {}, {}, {}
 
     def table(self, kind: str, table: Mapping[K, V]) -> Lookup[K, V]:
         at = ("table", kind)
@@ -175,7 +173,7 @@ class Kept:
         last: _Table[K, V] | None = self._values.get(at)
         changed = _changed(None if last is None else last.table, table)
         reads = frozenset(_read(kind, key) for key in changed)
-        handed = self._values_now[at] = _Table(kind, table, reads | {_every(kind)} if reads else _NOTHING)
+        handed = self._values_now[at] = _Table(kind, table, reads | {_read(kind, _EVERY)} if reads else _NOTHING)
         return handed
 
     def _kept(self, fn: Callable[..., Any], shared: tuple[object, ...]) -> tuple[_Entries, _Entries, frozenset[_Read]]:
@@ -189,13 +187,25 @@ class Kept:
 
     def _call(
         self, fn: Callable[..., R], lead: tuple[object, ...], item: object, shared: tuple[object, ...]
-    ) -> tuple[R, frozenset[_Read]]:
+    ) -> tuple[R, tuple[_Read, ...]]:
         """``fn(*lead, item, *shared)``, and the names it looked up in the tables among ``shared``."""
         if not any(isinstance(s, _Table) for s in shared):
-            return fn(*lead, item, *shared), _NOTHING
-        read: list[_Read] = []
+            return fn(*lead, item, *shared), ()
+        read: list[tuple[str, object]] = []
         reading = [_Reading(s.kind, s.table, read) if isinstance(s, _Table) else s for s in shared]
-        return fn(*lead, item, *reading), frozenset(read)
+        found = fn(*lead, item, *reading)
+        names = tuple(dict.fromkeys(self._shared(looked_up, _read(*looked_up)) for looked_up in read))
+        return found, self._shared(names, names)
+
+    def _shared(self, key: tuple[object, ...], value: V) -> V:
+        """``value``, or the one made for ``key`` this step or last: thousands of items read
+        the same names (a model's environments), and each read would be a string, and each
+        call's reads a tuple, of their own. (A read's key, a kind and a key, has no string
+        with a NUL in it first; a tuple of reads has nothing else.)"""
+        found: V | None = self._made.get(key)
+        if found is None:
+            found = self._made[key] = self._made_last.get(key, value)
+        return found
 
     def each(self, fn: Callable[[Sink, T, *Ts], None], sink: Sink, items: Iterable[T], *shared: *Ts) -> None:
         earlier, now, changed = self._kept(fn, shared)
@@ -203,7 +213,7 @@ class Kept:
         for item in items:
             key = id(item)
             hit = earlier.get(key)
-            if hit is not None and hit[0] is item and changed.isdisjoint(hit[2]):
+            if hit is not None and hit[0] is item and (not changed or changed.isdisjoint(hit[2])):
                 if hit[1]:
                     out.extend(hit[1])
             else:
@@ -219,7 +229,7 @@ class Kept:
         for item in items:
             key = id(item)
             hit = earlier.get(key)
-            if hit is None or hit[0] is not item or not changed.isdisjoint(hit[2]):
+            if hit is None or hit[0] is not item or (changed and not changed.isdisjoint(hit[2])):
                 found, read = self._call(fn, (), item, shared)
                 hit = (item, found, read)
             now[key] = hit
