@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeGuard
 
 from compiler.checks import check
+from compiler.checks.kept import Kept
 from compiler.diagnostics import Diagnostic, Severity, Sink
 from compiler.ir import Spec
 from compiler.output import OutputFile
@@ -70,11 +71,12 @@ def allowed(checked: Checked, allow: frozenset[str], *, rendered: bool) -> Check
     )
 
 
-def check_loaded(loaded: Loaded, earlier: Resolved | None = None) -> Checked:
-    """Resolve and check a loaded spec (``earlier``: the last resolve of a watching process)."""
+def check_loaded(loaded: Loaded, earlier: Resolved | None = None, kept: Kept | None = None) -> Checked:
+    """Resolve and check a loaded spec (``earlier``: the last resolve of a watching process;
+    ``kept``: what its checks kept of the last step, ``compiler.checks.kept``)."""
     sink = Sink()
     resolved = resolve(loaded.spec, earlier)
-    check(resolved, sink)
+    check(resolved, sink, kept)
     found = sink.items
     if any(d.code < "SS100" for d in loaded.diagnostics):
         # A file that did not parse may hold the definitions other files use;
@@ -161,10 +163,12 @@ def build(
     files, diagnostics and validation verdict (``compiler.backends.memo``) are taken from
     it when what they depend on is unchanged: the unit's inputs, the template overrides,
     the validation switch, ``ci_install``, and shipspec's own code and data (the store's
-    version). The checks always run, and allowances apply after the store. A unit's files
+    version). The checks always run (in memory, an item whose records, and those it looks
+    up, are last step's takes last step's diagnostics: ``checks.kept``), and allowances
+    apply after the store. A unit's files
     taken from the store carry only the facts of their documents (``backends.facts``);
     everything else is the same bytes."""
-    raw = check_loaded(load(inputs, store, read_before), earlier)
+    raw = check_loaded(load(inputs, store, read_before), earlier, _kept_checks(store))
     checked = allowed(raw, allow, rendered=False)
     if checked.has_errors:
         return Build(checked, (), checked.diagnostics)
@@ -323,6 +327,18 @@ def _keep(store: Store, key: str, units: Units) -> None:
     entry, chunks = units.packed(name)
     store.put_blob("texts", name, chunks, replaces=f"{key}.")
     store.put("units", key, entry)
+
+
+def _kept_checks(store: Store | None) -> Kept | None:
+    """What a watching process's checks keep from step to step, in its memory (none on disk:
+    results kept by the identity of records mean nothing in another process)."""
+    if store is None or _on_disk(store):
+        return None
+    kept = store.get("carried", "checks")
+    if not isinstance(kept, Kept):
+        kept = Kept()
+        store.put("carried", "checks", kept)
+    return kept
 
 
 def _on_disk(store: Store) -> TypeGuard[Cache]:

@@ -11,6 +11,7 @@ yet to report: an unknown name simply resolves to nothing.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -274,8 +275,10 @@ class Resolved:
         ):
             return False
         monitors = self._monitors.get((m, e), ())
-        if len(monitors) != len(p.monitors) or any(a is not b for a, b in zip(monitors, p.monitors, strict=True)):
+        if len(monitors) != len(p.monitors) or not all(map(operator.is_, monitors, p.monitors)):
             return False
+        if not p.members and not p.model.steps:
+            return True  # most models: no members to hold, and none to sort to find so
         names = [n for n in sorted({s.model.name for s in p.model.steps}) if n in self.models and n not in path]
         if [q.model.name for q in p.members] != names:
             return False
@@ -314,13 +317,26 @@ class Resolved:
 
     def placements(self, env: ir.Environment) -> list[Placement]:
         """Every model an environment serves, in spec order."""
+        return [self.place(m, env) for m in self._served_in().get(env.name, ())]
+
+    def serves(self, env: ir.Environment) -> bool:
+        """Whether any model is served in ``env`` (``placements`` would give some)."""
+        return bool(self._served_in().get(env.name))
+
+    def _served_in(self) -> dict[str, list[ir.Model]]:
         if self._served_models is None:
             served: dict[str, list[ir.Model]] = {}
             for m in self.spec.models:
                 for name in dict.fromkeys(r.name for r in m.serve_in):
                     served.setdefault(name, []).append(m)
             self._served_models = served
-        return [self.place(m, env) for m in self._served_models.get(env.name, ())]
+        return self._served_models
+
+    @cached_property
+    def served_placements(self) -> dict[int, tuple[Placement, ...]]:
+        """Each model's placements in the environments its ``serve in`` names, in that order
+        (unknown names left out), by the model's ``id`` (two models may share a name)."""
+        return {id(m): tuple(self.place(m, e) for e in self.served(m)) for m in self.spec.models}
 
     def version_in(self, model: str, env: str) -> str | None:
         """The version of ``model`` that ``env`` runs: its override's pin, else the model's own."""

@@ -6,30 +6,20 @@ from __future__ import annotations
 from math import prod
 
 from compiler import ir
+from compiler.checks.kept import ONE_SHOT, Lookup, Memo
 from compiler.diagnostics import Sink
 from compiler.resolve import Resolved
 
 
-def check_serving_targets(r: Resolved, sink: Sink) -> None:
+def check_serving_targets(r: Resolved, sink: Sink, memo: Memo = ONE_SHOT) -> None:
     """An SLA, monitor or override names an environment that serves the model.
 
     Failing: ``sla m in prod { ... }`` where m has ``serve in staging``.
     """
     spec = r.spec
-    for what, items in (("SLA", spec.slas), ("monitor", spec.monitors)):
-        for item in items:
-            model = r.models.get(item.model.name)
-            if (
-                model
-                and item.environment.name in r.environments
-                and item.environment.name not in {r.name for r in model.serve_in}
-            ):
-                sink.report(
-                    "SS603",
-                    f"{what} for '{model.name}' in '{item.environment.name}', which does not serve it",
-                    item.environment.span,
-                    hint=f"add '{item.environment.name}' to the model's 'serve in' list",
-                )
+    models, envs = memo.table("models", r.models), memo.table("environments", r.environments)
+    memo.each(_check_served_in, sink, spec.slas, models, envs, "SLA")
+    memo.each(_check_served_in, sink, spec.monitors, models, envs, "monitor")
     for env in spec.environments:
         for o in env.overrides:
             model = r.models.get(o.model.name)
@@ -38,6 +28,20 @@ def check_serving_targets(r: Resolved, sink: Sink) -> None:
                 sink.report(
                     "SS603", f"override for '{model.name}' in '{env.name}', which does not serve it", o.model.span
                 )
+
+
+def _check_served_in(
+    sink: Sink, item: ir.Sla | ir.Monitor, models: Lookup[str, ir.Model], envs: Lookup[str, ir.Environment], what: str
+) -> None:
+    """An SLA's or a monitor's (``what``) model is served in its environment."""
+    model = models.get(item.model.name)
+    if model and item.environment.name in envs and item.environment.name not in {r.name for r in model.serve_in}:
+        sink.report(
+            "SS603",
+            f"{what} for '{model.name}' in '{item.environment.name}', which does not serve it",
+            item.environment.span,
+            hint=f"add '{item.environment.name}' to the model's 'serve in' list",
+        )
 
 
 def _check_batching(model: ir.Model, batching: ir.Batching | None, sink: Sink) -> None:
@@ -64,33 +68,36 @@ def _check_batching(model: ir.Model, batching: ir.Batching | None, sink: Sink) -
         )
 
 
-def check_tensors(r: Resolved, sink: Sink) -> None:
+def check_tensors(r: Resolved, sink: Sink, memo: Memo = ONE_SHOT) -> None:
     """Tensor names are unique, reshapes keep the element count, and batching
     settings agree with one another (preferred sizes at most ``max``).
 
     Failing: ``batching { max 8 preferred [16] }``. Passing: ``batching { max 16 preferred [16] }``.
     """
     spec = r.spec
-    for model in spec.models:
-        seen: set[str] = set()
-        for t in model.inputs + model.outputs:
-            if t.name in seen:
-                sink.report("SS102", f"tensor '{t.name}' is declared twice", t.span)
-            seen.add(t.name)
-            if not t.dims and (model.batching is None or not model.batching.max_batch_size):
-                sink.report("SS604", f"tensor '{t.name}' has no dimensions and the model does not batch", t.span)
-            if t.reshape is not None and -1 not in t.dims and -1 not in t.reshape:
-                if prod(t.dims) != prod(t.reshape):
-                    sink.report(
-                        "SS604",
-                        f"reshape of '{t.name}' changes the element count ({prod(t.dims)} to {prod(t.reshape)})",
-                        t.span,
-                    )
-        _check_batching(model, model.batching, sink)
+    memo.each(_check_tensors, sink, spec.models)
     for env in spec.environments:
         for o in env.overrides:
             if (overridden := r.models.get(o.model.name)) is not None:
                 _check_batching(overridden, o.batching, sink)
+
+
+def _check_tensors(sink: Sink, model: ir.Model) -> None:
+    seen: set[str] = set()
+    for t in model.inputs + model.outputs:
+        if t.name in seen:
+            sink.report("SS102", f"tensor '{t.name}' is declared twice", t.span)
+        seen.add(t.name)
+        if not t.dims and (model.batching is None or not model.batching.max_batch_size):
+            sink.report("SS604", f"tensor '{t.name}' has no dimensions and the model does not batch", t.span)
+        if t.reshape is not None and -1 not in t.dims and -1 not in t.reshape:
+            if prod(t.dims) != prod(t.reshape):
+                sink.report(
+                    "SS604",
+                    f"reshape of '{t.name}' changes the element count ({prod(t.dims)} to {prod(t.reshape)})",
+                    t.span,
+                )
+    _check_batching(model, model.batching, sink)
 
 
 def check_ensembles(r: Resolved, sink: Sink) -> None:
@@ -136,34 +143,38 @@ def check_ensembles(r: Resolved, sink: Sink) -> None:
                 sink.report("SS605", f"no step produces the ensemble output '{out.name}'", out.span)
 
 
-def check_sla_vs_gates(r: Resolved, sink: Sink) -> None:
+def check_sla_vs_gates(r: Resolved, sink: Sink, memo: Memo = ONE_SHOT) -> None:
     """A load gate is at least as strict as the target's SLA, and a canary has
     an SLA to analyse against.
 
     Warning: SLA ``latency p99 < 50ms`` with gate ``load p99 < 80ms ...``.
     """
     spec = r.spec
-    slas = {(s.model.name, s.environment.name): s for s in spec.slas}
-    for gate in spec.gates:
-        sla = slas.get((gate.model.name, gate.target.name))
-        if gate.canary and (sla is None or not (sla.latency or sla.availability or sla.error_rate is not None)):
+    slas = memo.table("slas by target", {(s.model.name, s.environment.name): s for s in spec.slas})
+    memo.each(_check_against_sla, sink, spec.gates, slas)
+
+
+def _check_against_sla(sink: Sink, gate: ir.Gate, slas: Lookup[tuple[str, str], ir.Sla]) -> None:
+    """``slas``: the (last) SLA of each model in each environment."""
+    sla = slas.get((gate.model.name, gate.target.name))
+    if gate.canary and (sla is None or not (sla.latency or sla.availability or sla.error_rate is not None)):
+        sink.report(
+            "SS602",
+            f"canary into '{gate.target.name}' has no SLA of '{gate.model.name}' to analyse",
+            gate.spans.get("canary", gate.span),
+            hint=f"add: sla {gate.model.name} in {gate.target.name} {{ ... }}",
+        )
+    if gate.load is None or sla is None:
+        return
+    for objective in sla.latency:
+        if objective.percentile == gate.load.percentile and gate.load.threshold > objective.threshold:
             sink.report(
-                "SS602",
-                f"canary into '{gate.target.name}' has no SLA of '{gate.model.name}' to analyse",
-                gate.spans.get("canary", gate.span),
-                hint=f"add: sla {gate.model.name} in {gate.target.name} {{ ... }}",
+                "SS601",
+                f"load gate allows p{_pct(gate.load.percentile)} {gate.load.threshold * 1000:g}ms, "
+                f"looser than the SLA's {objective.threshold * 1000:g}ms",
+                gate.load.span,
+                hint=f"SLA at {objective.span.file}:{objective.span.line}",
             )
-        if gate.load is None or sla is None:
-            continue
-        for objective in sla.latency:
-            if objective.percentile == gate.load.percentile and gate.load.threshold > objective.threshold:
-                sink.report(
-                    "SS601",
-                    f"load gate allows p{_pct(gate.load.percentile)} {gate.load.threshold * 1000:g}ms, "
-                    f"looser than the SLA's {objective.threshold * 1000:g}ms",
-                    gate.load.span,
-                    hint=f"SLA at {objective.span.file}:{objective.span.line}",
-                )
 
 
 def _pct(p: float) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from compiler import ir
+from compiler.checks.kept import ONE_SHOT, Lookup, Memo
 from compiler.diagnostics import Sink
 from compiler.resolve import Resolved
 
@@ -15,48 +16,52 @@ ENTRY_TIERS = frozenset({ir.Tier.DEVELOPMENT, ir.Tier.TRAINING, ir.Tier.TESTING,
 _EVALUATION_TIERS = frozenset({ir.Tier.TRAINING, ir.Tier.TESTING})
 
 
-def check_gates(r: Resolved, sink: Sink) -> None:
+def check_gates(r: Resolved, sink: Sink, memo: Memo = ONE_SHOT) -> None:
     """Each gate goes up the tier order between environments that serve its model,
     and a gate into production names its approvers.
 
     Failing: ``gate prod -> staging for m { }``. Passing: ``gate staging -> prod for m { approval @org/leads }``.
     """
     spec = r.spec
-    for gate in spec.gates:
-        src, dst = r.environments.get(gate.source.name), r.environments.get(gate.target.name)
-        model = r.models.get(gate.model.name)
-        if src is None or dst is None or src.tier is None or dst.tier is None:
-            continue
-        if ir.Tier.MONITORING in (src.tier, dst.tier):
-            bad = gate.source if src.tier is ir.Tier.MONITORING else gate.target
-            sink.report("SS505", f"'{bad.name}' is a monitoring environment; nothing is promoted through it", bad.span)
-            continue
-        if dst.tier.rank <= src.tier.rank and src.name != dst.name:
-            sink.report(
-                "SS404",
-                f"gate {src.name} ({src.tier.value}) -> {dst.name} ({dst.tier.value}) does not go up the tiers",
-                gate.span,
-                hint="tiers in order: development, training, testing, staging, preprod, production",
-            )
-        if src.name == dst.name:
-            sink.report("SS401", f"gate from '{src.name}' to itself", gate.span)
-        if dst.tier is ir.Tier.PRODUCTION and not gate.approval:
-            sink.report(
-                "SS403", f"gate into production '{dst.name}' has no approval", gate.span, hint="add: approval @org/team"
-            )
-        if model is None:
-            continue
-        served = {r.name for r in model.serve_in}
-        if dst.name not in served:
-            sink.report(
-                "SS405",
-                f"gate target '{dst.name}' does not serve '{model.name}'",
-                gate.target.span,
-                hint=f"add '{dst.name}' to the model's 'serve in' list",
-            )
-        if src.name not in served and src.tier not in _EVALUATION_TIERS:
-            sink.report("SS405", f"gate source '{src.name}' does not serve '{model.name}'", gate.source.span)
-    _check_cycles(spec, sink)
+    envs, models = memo.table("environments", r.environments), memo.table("models", r.models)
+    memo.each(_check_gate, sink, spec.gates, envs, models)
+    _check_cycles(spec, sink, memo)
+
+
+def _check_gate(sink: Sink, gate: ir.Gate, envs: Lookup[str, ir.Environment], models: Lookup[str, ir.Model]) -> None:
+    src, dst = envs.get(gate.source.name), envs.get(gate.target.name)
+    model = models.get(gate.model.name)
+    if src is None or dst is None or src.tier is None or dst.tier is None:
+        return
+    if ir.Tier.MONITORING in (src.tier, dst.tier):
+        bad = gate.source if src.tier is ir.Tier.MONITORING else gate.target
+        sink.report("SS505", f"'{bad.name}' is a monitoring environment; nothing is promoted through it", bad.span)
+        return
+    if dst.tier.rank <= src.tier.rank and src.name != dst.name:
+        sink.report(
+            "SS404",
+            f"gate {src.name} ({src.tier.value}) -> {dst.name} ({dst.tier.value}) does not go up the tiers",
+            gate.span,
+            hint="tiers in order: development, training, testing, staging, preprod, production",
+        )
+    if src.name == dst.name:
+        sink.report("SS401", f"gate from '{src.name}' to itself", gate.span)
+    if dst.tier is ir.Tier.PRODUCTION and not gate.approval:
+        sink.report(
+            "SS403", f"gate into production '{dst.name}' has no approval", gate.span, hint="add: approval @org/team"
+        )
+    if model is None:
+        return
+    served = {ref.name for ref in model.serve_in}
+    if dst.name not in served:
+        sink.report(
+            "SS405",
+            f"gate target '{dst.name}' does not serve '{model.name}'",
+            gate.target.span,
+            hint=f"add '{dst.name}' to the model's 'serve in' list",
+        )
+    if src.name not in served and src.tier not in _EVALUATION_TIERS:
+        sink.report("SS405", f"gate source '{src.name}' does not serve '{model.name}'", gate.source.span)
 
 
 def _find_cycle(graph: dict[str, list[ir.Gate]]) -> list[ir.Gate] | None:
@@ -88,16 +93,24 @@ def _find_cycle(graph: dict[str, list[ir.Gate]]) -> list[ir.Gate] | None:
     return None
 
 
-def _check_cycles(spec: ir.Spec, sink: Sink) -> None:
-    edges: dict[str, dict[str, list[ir.Gate]]] = defaultdict(lambda: defaultdict(list))
+def _check_cycles(spec: ir.Spec, sink: Sink, memo: Memo) -> None:
+    edges: dict[str, list[ir.Gate]] = defaultdict(list)
     for gate in spec.gates:
         if gate.source.name != gate.target.name:
-            edges[gate.model.name][gate.source.name].append(gate)
-    for model, graph in sorted(edges.items()):
-        cycle = _find_cycle(graph)
-        if cycle:
-            names = [g.source.name for g in cycle] + [cycle[-1].target.name]
-            sink.report("SS401", f"gates for '{model}' form a cycle: {' -> '.join(names)}", cycle[-1].span)
+            edges[gate.model.name].append(gate)
+    by_model = memo.table("gates between environments by model", {m: tuple(gates) for m, gates in edges.items()})
+    memo.each(_check_cycle, sink, sorted(edges), by_model)
+
+
+def _check_cycle(sink: Sink, model: str, edges: Lookup[str, tuple[ir.Gate, ...]]) -> None:
+    """The model's gates between environments (in spec order) form no cycle."""
+    graph: dict[str, list[ir.Gate]] = defaultdict(list)
+    for gate in edges.get(model) or ():
+        graph[gate.source.name].append(gate)
+    cycle = _find_cycle(graph)
+    if cycle:
+        names = [g.source.name for g in cycle] + [cycle[-1].target.name]
+        sink.report("SS401", f"gates for '{model}' form a cycle: {' -> '.join(names)}", cycle[-1].span)
 
 
 def _ensembles_of(spec: ir.Spec) -> dict[str, list[ir.Model]]:
@@ -108,7 +121,7 @@ def _ensembles_of(spec: ir.Spec) -> dict[str, list[ir.Model]]:
     return out
 
 
-def check_reachability(r: Resolved, sink: Sink) -> None:
+def check_reachability(r: Resolved, sink: Sink, memo: Memo = ONE_SHOT) -> None:
     """Every production deployment of a model is reached by a chain of gates
     from an entry tier (development, training, testing or staging).
 
@@ -117,46 +130,56 @@ def check_reachability(r: Resolved, sink: Sink) -> None:
     prod. Passing: add ``gate staging -> prod for m { approval @org/leads }``.
     """
     spec = r.spec
-    ensembles = _ensembles_of(spec)
-
+    envs = memo.table("environments", r.environments)
     gates_of: dict[str, list[ir.Gate]] = defaultdict(list)
     for gate in spec.gates:
         gates_of[gate.model.name].append(gate)
-    fed: dict[str, set[str]] = {}  # model -> environments a chain of its gates reaches from an entry tier
+    names = list(dict.fromkeys(m.name for m in spec.models))
+    gates = memo.table("gates by model", {name: tuple(gates_of.get(name, ())) for name in names})
+    # Once per model (an ensemble's for each of its members too): linear in gates.
+    reached = memo.table("reached by model", dict(zip(names, memo.results(_reached, names, gates, envs), strict=True)))
+    ensembles = memo.table("ensembles by member", {m: tuple(e) for m, e in _ensembles_of(spec).items()})
+    memo.each(_check_reached, sink, spec.models, envs, reached, ensembles)
 
-    def reachable(model: str, env: str, _seen: frozenset[str] = frozenset()) -> bool:
-        # Forward closure from the entry tiers, once per model and iterative:
-        # linear in gates whatever the shape (issue 17: long chains, all-to-all ladders).
-        if r.tier(env) in ENTRY_TIERS:
-            return True
-        if model not in fed:
-            out: dict[str, list[str]] = defaultdict(list)
-            for g in gates_of[model]:
-                out[g.source.name].append(g.target.name)
-            done = {e for e in out if r.tier(e) in ENTRY_TIERS}
-            todo = list(done)
-            while todo:
-                for nxt in out[todo.pop()]:
-                    if nxt not in done:
-                        done.add(nxt)
-                        todo.append(nxt)
-            fed[model] = done
-        return env in fed[model]
 
-    for model in spec.models:
-        for ref in model.serve_in:
-            if r.tier(ref.name) is not ir.Tier.PRODUCTION:
-                continue
-            if reachable(model.name, ref.name, frozenset()):
-                continue
-            if any(
-                ref.name in {r.name for r in e.serve_in} and reachable(e.name, ref.name, frozenset())
-                for e in ensembles.get(model.name, ())
-            ):
-                continue
-            sink.report(
-                "SS402",
-                f"'{model.name}' is served in production '{ref.name}' but no chain of gates leads there",
-                ref.span,
-                hint=f"add a gate, e.g.: gate staging -> {ref.name} for {model.name} {{ approval @org/team }}",
-            )
+def _reached(model: str, gates: Lookup[str, tuple[ir.Gate, ...]], envs: Lookup[str, ir.Environment]) -> frozenset[str]:
+    """The environments a chain of the model's gates reaches from an entry tier."""
+    # Forward closure from the entry tiers, iterative: linear in gates whatever the
+    # shape (issue 17: long chains, all-to-all ladders).
+    out: dict[str, list[str]] = defaultdict(list)
+    for g in gates.get(model) or ():
+        out[g.source.name].append(g.target.name)
+    done = {e for e in out if (env := envs.get(e)) is not None and env.tier in ENTRY_TIERS}
+    todo = list(done)
+    while todo:
+        for nxt in out[todo.pop()]:
+            if nxt not in done:
+                done.add(nxt)
+                todo.append(nxt)
+    return frozenset(done)
+
+
+def _check_reached(
+    sink: Sink,
+    model: ir.Model,
+    envs: Lookup[str, ir.Environment],
+    reached: Lookup[str, frozenset[str]],
+    ensembles: Lookup[str, tuple[ir.Model, ...]],
+) -> None:
+    """``model``'s production deployments, given where each model's gates reach
+    (``_reached``) and the ensembles each model is a member of."""
+    for ref in model.serve_in:
+        env = envs.get(ref.name)
+        if env is None or env.tier is not ir.Tier.PRODUCTION or ref.name in (reached.get(model.name) or ()):
+            continue
+        if any(
+            ref.name in {r.name for r in e.serve_in} and ref.name in (reached.get(e.name) or ())
+            for e in ensembles.get(model.name) or ()
+        ):
+            continue
+        sink.report(
+            "SS402",
+            f"'{model.name}' is served in production '{ref.name}' but no chain of gates leads there",
+            ref.span,
+            hint=f"add a gate, e.g.: gate staging -> {ref.name} for {model.name} {{ approval @org/team }}",
+        )

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable
 
 from compiler import ir
+from compiler.checks.kept import ONE_SHOT, Lookup, Memo
 from compiler.diagnostics import Sink, Span, did_you_mean
 from compiler.resolve import Resolved
 
@@ -76,11 +77,16 @@ def check_duplicates(r: Resolved, sink: Sink) -> None:
     _dupes(((f"{o.model.name} in {e.name}", o.span) for e in spec.environments for o in e.overrides), "override", sink)
     # Names share one namespace in rendered objects (labels, file names).
     # Visit in source order so the clash is reported at the later definition.
+    envs, data = r.environments.keys(), r.datasets.keys()
+    shared = (data & envs) | (data & r.models.keys()) | (envs & r.models.keys())
+    if not shared:
+        return  # no name of two kinds: nothing to sort by where it is
     kinds: dict[str, tuple[str, Span]] = {}
     named = [
         (item.span, kind, item)
         for kind, items in (("dataset", spec.datasets), ("environment", spec.environments), ("model", spec.models))
         for item in items
+        if item.name in shared  # the others' names are of one kind: they never clash
     ]
     for _, kind, item in sorted(named, key=lambda t: (t[0], t[1])):
         other = kinds.setdefault(item.name, (kind, item.span))
@@ -114,62 +120,74 @@ def check_names(r: Resolved, sink: Sink) -> None:
                 sink.report("SS105", f"{kind} name '{item.name}' is longer than {MAX_NAME} characters", item.span)
 
 
-def _resolve(
-    ref: ir.Ref | None, table: dict[str, object], what: str, sink: Sink, others: dict[str, dict[str, object]]
-) -> None:
-    if ref is None or ref.name in table:
-        return
-    for other_kind, other in others.items():
-        if ref.name in other:
-            sink.report("SS103", f"'{ref.name}' is a {other_kind}, not a {what}", ref.span)
-            return
-    sink.report("SS101", f"unknown {what} '{ref.name}'", ref.span, hint=did_you_mean(ref.name, table))
+# The kinds of names a reference may name, in the order a wrong kind is looked for.
+_KINDS = ("environment", "model", "dataset")
+_ENVIRONMENT, _MODEL, _DATASET = range(3)
+Names = Lookup[str, object]  # the definitions of one kind, by name
 
 
-def check_references(r: Resolved, sink: Sink) -> None:
+def check_references(r: Resolved, sink: Sink, memo: Memo = ONE_SHOT) -> None:
     """Every name used refers to a definition of the right kind.
 
     Failing: ``serve in prdo`` (hint: did you mean 'prod'?). Passing: ``serve in prod``.
     """
     spec = r.spec
-    envs: dict[str, object] = dict(r.environments)
-    models: dict[str, object] = dict(r.models)
-    data: dict[str, object] = dict(r.datasets)
-    kinds = {"environment": envs, "model": models, "dataset": data}
+    envs = memo.table("environments", r.environments)
+    models = memo.table("models", r.models)
+    data = memo.table("datasets", r.datasets)
+    memo.each(_model_refs, sink, spec.models, envs, models, data)
+    memo.each(_environment_refs, sink, spec.environments, envs, models, data)
+    memo.each(_training_refs, sink, spec.trainings, envs, models, data)
+    memo.each(_target_refs, sink, spec.slas, envs, models, data)
+    memo.each(_target_refs, sink, spec.monitors, envs, models, data)
+    memo.each(_gate_refs, sink, spec.gates, envs, models, data)
 
-    def env(ref: ir.Ref | None) -> None:
-        _resolve(ref, envs, "environment", sink, {k: v for k, v in kinds.items() if k != "environment"})
 
-    def model(ref: ir.Ref | None) -> None:
-        _resolve(ref, models, "model", sink, {k: v for k, v in kinds.items() if k != "model"})
+def _resolve(sink: Sink, ref: ir.Ref | None, kind: int, names: tuple[Names, Names, Names]) -> None:
+    if ref is None or ref.name in names[kind]:
+        return
+    for other, defined in enumerate(names):
+        if other != kind and ref.name in defined:
+            sink.report("SS103", f"'{ref.name}' is a {_KINDS[other]}, not a {_KINDS[kind]}", ref.span)
+            return
+    sink.report("SS101", f"unknown {_KINDS[kind]} '{ref.name}'", ref.span, hint=did_you_mean(ref.name, names[kind]))
 
-    def dataset(ref: ir.Ref | None) -> None:
-        _resolve(ref, data, "dataset", sink, {k: v for k, v in kinds.items() if k != "dataset"})
 
-    for m in spec.models:
-        dataset(m.trained_on)
-        for ref in m.serve_in:
-            env(ref)
-        for step in m.steps:
-            model(step.model)
-    for e in spec.environments:
-        if e.shadow:
-            env(e.shadow.source)
-        for o in e.overrides:
-            model(o.model)
-    for t in spec.trainings:
-        model(t.model)
-        env(t.environment)
-        dataset(t.dataset)
-    for s in spec.slas:
-        model(s.model)
-        env(s.environment)
-    for mon in spec.monitors:
-        model(mon.model)
-        env(mon.environment)
-    for g in spec.gates:
-        env(g.source)
-        env(g.target)
-        model(g.model)
-        for c in g.conditions:
-            dataset(c.dataset)
+def _model_refs(sink: Sink, m: ir.Model, envs: Names, models: Names, data: Names) -> None:
+    names = (envs, models, data)
+    _resolve(sink, m.trained_on, _DATASET, names)
+    for ref in m.serve_in:
+        _resolve(sink, ref, _ENVIRONMENT, names)
+    for step in m.steps:
+        _resolve(sink, step.model, _MODEL, names)
+
+
+def _environment_refs(sink: Sink, e: ir.Environment, envs: Names, models: Names, data: Names) -> None:
+    names = (envs, models, data)
+    if e.shadow:
+        _resolve(sink, e.shadow.source, _ENVIRONMENT, names)
+    for o in e.overrides:
+        _resolve(sink, o.model, _MODEL, names)
+
+
+def _training_refs(sink: Sink, t: ir.Training, envs: Names, models: Names, data: Names) -> None:
+    names = (envs, models, data)
+    _resolve(sink, t.model, _MODEL, names)
+    _resolve(sink, t.environment, _ENVIRONMENT, names)
+    _resolve(sink, t.dataset, _DATASET, names)
+
+
+def _target_refs(sink: Sink, target: ir.Sla | ir.Monitor, envs: Names, models: Names, data: Names) -> None:
+    """An SLA's or a monitor's."""
+    names = (envs, models, data)
+    _resolve(sink, target.model, _MODEL, names)
+    _resolve(sink, target.environment, _ENVIRONMENT, names)
+
+
+def _gate_refs(sink: Sink, g: ir.Gate, envs: Names, models: Names, data: Names) -> None:
+    names = (envs, models, data)
+    _resolve(sink, g.source, _ENVIRONMENT, names)
+    _resolve(sink, g.target, _ENVIRONMENT, names)
+    _resolve(sink, g.model, _MODEL, names)
+    for c in g.conditions:
+        _resolve(sink, c.dataset, _DATASET, names)

@@ -5,23 +5,24 @@ from __future__ import annotations
 import re
 
 from compiler import ir
+from compiler.checks.kept import ONE_SHOT, Lookup, Memo
 from compiler.diagnostics import Severity, Sink
-from compiler.resolve import Resolved
+from compiler.resolve import Placement, Resolved
 
 _SERVING_TIERS = frozenset({ir.Tier.DEVELOPMENT, ir.Tier.STAGING, ir.Tier.PREPROD, ir.Tier.PRODUCTION})
 _SLA_TIERS = frozenset({ir.Tier.STAGING, ir.Tier.PREPROD, ir.Tier.PRODUCTION})
 
 
-def _members(r: Resolved) -> dict[str, set[str]]:
+def _members(r: Resolved) -> dict[str, frozenset[str]]:
     """model -> environments where it is served as a member of an ensemble."""
     out: dict[str, set[str]] = {}
     for m in r.spec.models:
         for step in m.steps:
             out.setdefault(step.model.name, set()).update(e.name for e in r.served(m))
-    return out
+    return {name: frozenset(envs) for name, envs in out.items()}
 
 
-def check_production(r: Resolved, sink: Sink) -> None:
+def check_production(r: Resolved, sink: Sink, memo: Memo = ONE_SHOT) -> None:
     """Production runs at least two replicas, and every model served there has
     an SLA and resource limits (cpu and memory).
 
@@ -29,7 +30,6 @@ def check_production(r: Resolved, sink: Sink) -> None:
     """
     spec = r.spec
     members = _members(r)
-    slas = {(s.model.name, s.environment.name) for s in spec.slas}
     for env in spec.environments:
         if env.tier is not ir.Tier.PRODUCTION:
             continue
@@ -46,30 +46,43 @@ def check_production(r: Resolved, sink: Sink) -> None:
         for o in env.overrides:
             if o.replicas is not None and o.replicas.min < 2:
                 sink.report("SS501", f"production runs at least 2 replicas, not {o.replicas.min}", o.replicas.span)
-    for model in spec.models:
-        for ref in model.serve_in:
-            prod = r.environments.get(ref.name)
-            if prod is None or prod.tier is not ir.Tier.PRODUCTION:
-                continue
-            member_only = ref.name in members.get(model.name, set())
-            if (model.name, prod.name) not in slas and not member_only:
-                sink.report(
-                    "SS502",
-                    f"'{model.name}' is served in production '{prod.name}' without an SLA",
-                    ref.span,
-                    hint=f"add: sla {model.name} in {prod.name} {{ latency p99 < 100ms  availability 99.9% over 30d }}",
-                )
-            res = r.place(model, prod).resources
-            if res is None or res.cpu is None or res.memory is None:
-                sink.report(
-                    "SS503",
-                    f"'{model.name}' needs cpu and memory limits to run in production '{prod.name}'",
-                    (res.span if res else ref.span),
-                    hint="add: resources { cpu 2 memory 4Gi }",
-                )
+    placed = memo.table("placements by model", r.served_placements)
+    memo.each(_check_in_production, sink, spec.models, placed, memo.table("served as member", members))
 
 
-def check_tiers(r: Resolved, sink: Sink) -> None:
+def _check_in_production(
+    sink: Sink,
+    model: ir.Model,
+    placements: Lookup[int, tuple[Placement, ...]],
+    members: Lookup[str, frozenset[str]],
+) -> None:
+    """``model`` as each production environment runs it; ``members``: the environments
+    where an ensemble serves each model as a member."""
+    placed = {p.env.name: p for p in placements.get(id(model)) or ()}
+    for ref in model.serve_in:
+        p = placed.get(ref.name)
+        if p is None or p.env.tier is not ir.Tier.PRODUCTION:
+            continue
+        prod = p.env
+        member_only = ref.name in (members.get(model.name) or ())
+        if p.sla is None and not member_only:
+            sink.report(
+                "SS502",
+                f"'{model.name}' is served in production '{prod.name}' without an SLA",
+                ref.span,
+                hint=f"add: sla {model.name} in {prod.name} {{ latency p99 < 100ms  availability 99.9% over 30d }}",
+            )
+        res = p.resources
+        if res is None or res.cpu is None or res.memory is None:
+            sink.report(
+                "SS503",
+                f"'{model.name}' needs cpu and memory limits to run in production '{prod.name}'",
+                (res.span if res else ref.span),
+                hint="add: resources { cpu 2 memory 4Gi }",
+            )
+
+
+def check_tiers(r: Resolved, sink: Sink, memo: Memo = ONE_SHOT) -> None:
     """Each statement that names an environment names one of a fitting tier.
 
     Training runs in a training environment; models are served only in
@@ -77,37 +90,13 @@ def check_tiers(r: Resolved, sink: Sink) -> None:
     staging on; shadow traffic goes to preprod from production.
     """
     spec = r.spec
-    for model in spec.models:
-        for ref in model.serve_in:
-            tier = r.tier(ref.name)
-            if tier is not None and tier not in _SERVING_TIERS:
-                sink.report("SS505", f"models are not served in {tier.value} environment '{ref.name}'", ref.span)
-            env = r.environments.get(ref.name)
-            gpu = model.resources.gpu if model.resources else 0
-            if (
-                env is not None
-                and gpu
-                and tier in (ir.Tier.STAGING, ir.Tier.PREPROD, ir.Tier.PRODUCTION)
-                and not (env.tolerations or env.node_selector)
-            ):
-                sink.report(
-                    "SS506",
-                    f"'{model.name}' asks for a GPU but '{env.name}' declares no GPU nodes",
-                    ref.span,
-                    hint='add to the environment: toleration "nvidia.com/gpu"',
-                )
+    envs = memo.table("environments", r.environments)
+    memo.each(_check_served_in, sink, spec.models, envs)
     for t in spec.trainings:
         if t.environment and (tier := r.tier(t.environment.name)) not in (None, ir.Tier.TRAINING):
             sink.report("SS505", f"training runs in a training environment, not {tier.value}", t.environment.span)
-    for what, items in (("SLA", spec.slas), ("monitor", spec.monitors)):
-        for item in items:
-            tier = r.tier(item.environment.name)
-            if tier is not None and tier not in _SLA_TIERS:
-                sink.report(
-                    "SS505",
-                    f"an {what} applies to staging, preprod or production, not {tier.value}",
-                    item.environment.span,
-                )
+    memo.each(_check_applies_in, sink, spec.slas, envs, "SLA")
+    memo.each(_check_applies_in, sink, spec.monitors, envs, "monitor")
     for env in spec.environments:
         if env.shadow is not None:
             if env.tier is not ir.Tier.PREPROD:
@@ -123,6 +112,39 @@ def check_tiers(r: Resolved, sink: Sink) -> None:
             )
 
 
+def _check_served_in(sink: Sink, model: ir.Model, envs: Lookup[str, ir.Environment]) -> None:
+    for ref in model.serve_in:
+        env = envs.get(ref.name)
+        tier = env.tier if env else None
+        if tier is not None and tier not in _SERVING_TIERS:
+            sink.report("SS505", f"models are not served in {tier.value} environment '{ref.name}'", ref.span)
+        gpu = model.resources.gpu if model.resources else 0
+        if (
+            env is not None
+            and gpu
+            and tier in (ir.Tier.STAGING, ir.Tier.PREPROD, ir.Tier.PRODUCTION)
+            and not (env.tolerations or env.node_selector)
+        ):
+            sink.report(
+                "SS506",
+                f"'{model.name}' asks for a GPU but '{env.name}' declares no GPU nodes",
+                ref.span,
+                hint='add to the environment: toleration "nvidia.com/gpu"',
+            )
+
+
+def _check_applies_in(sink: Sink, item: ir.Sla | ir.Monitor, envs: Lookup[str, ir.Environment], what: str) -> None:
+    """An SLA's or a monitor's (``what``) environment."""
+    env = envs.get(item.environment.name)
+    tier = env.tier if env else None
+    if tier is not None and tier not in _SLA_TIERS:
+        sink.report(
+            "SS505",
+            f"an {what} applies to staging, preprod or production, not {tier.value}",
+            item.environment.span,
+        )
+
+
 _LATEST = r"(:latest$|/latest(/|$))"
 
 
@@ -136,27 +158,14 @@ def _image_untagged(image: str) -> bool:
     return ":" not in last and "@" not in last
 
 
-def check_mutable_tags(r: Resolved, sink: Sink) -> None:
+def check_mutable_tags(r: Resolved, sink: Sink, memo: Memo = ONE_SHOT) -> None:
     """Nothing deployed to production refers to a mutable 'latest' version,
     artifact or image; training images carry a tag (a warning otherwise).
 
     Failing: ``artifact "s3://m/latest/model.onnx"``. Passing: ``artifact "s3://m/1.4.2/model.onnx"``.
     """
     spec = r.spec
-    for model in spec.models:
-        in_prod = any(e.tier is ir.Tier.PRODUCTION for e in r.served(model))
-        severity = Severity.ERROR if in_prod else Severity.WARNING
-        if model.version == "latest":
-            sink.report(
-                "SS504", "'latest' is not a version; pin one", model.spans.get("version", model.span), severity=severity
-            )
-        if model.artifact and _latest(model.artifact):
-            sink.report(
-                "SS504",
-                "the artifact refers to a mutable 'latest'; pin a version",
-                model.spans.get("artifact", model.span),
-                severity=severity,
-            )
+    memo.each(_check_pinned, sink, spec.models, memo.table("environments", r.environments))
     for t in spec.trainings:
         if t.image and (_latest(t.image) or _image_untagged(t.image)):
             sink.report(
@@ -166,3 +175,19 @@ def check_mutable_tags(r: Resolved, sink: Sink) -> None:
                 severity=Severity.WARNING,
                 hint="pin a version tag or a digest (@sha256:...)",
             )
+
+
+def _check_pinned(sink: Sink, model: ir.Model, envs: Lookup[str, ir.Environment]) -> None:
+    in_prod = any(env.tier is ir.Tier.PRODUCTION for ref in model.serve_in if (env := envs.get(ref.name)) is not None)
+    severity = Severity.ERROR if in_prod else Severity.WARNING
+    if model.version == "latest":
+        sink.report(
+            "SS504", "'latest' is not a version; pin one", model.spans.get("version", model.span), severity=severity
+        )
+    if model.artifact and _latest(model.artifact):
+        sink.report(
+            "SS504",
+            "the artifact refers to a mutable 'latest'; pin a version",
+            model.spans.get("artifact", model.span),
+            severity=severity,
+        )

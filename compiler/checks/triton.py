@@ -8,8 +8,9 @@ pinned server version cannot do is reported too.
 from __future__ import annotations
 
 from compiler import ir
+from compiler.checks.kept import ONE_SHOT, Lookup, Memo
 from compiler.diagnostics import Sink, Span
-from compiler.resolve import Resolved
+from compiler.resolve import Placement, Resolved
 from compiler.targets.triton import supports_model_metrics
 from compiler.targets.triton_rules import (
     Control,
@@ -61,36 +62,38 @@ def _check_micros(what: str, seconds: float | None, span: Span, sink: Sink) -> N
         )
 
 
-def check_models(r: Resolved, sink: Sink) -> None:
+def check_models(r: Resolved, sink: Sink, memo: Memo = ONE_SHOT) -> None:
     """Per-model load-time rules: reshape, microsecond fields, ensemble-only settings, version directory.
 
     Failing: ``input x: fp32[2, -1] reshape [2, 2]`` (Triton: different size for dims and reshape).
     """
-    spec = r.spec
-    for model in spec.models:
-        batches = bool(model.batching and model.batching.max_batch_size)
-        for kind, tensors in (("input", model.inputs), ("output", model.outputs)):
-            for t in tensors:
-                if t.reshape is not None and (problem := _reshape_problem(t, batches)):
-                    sink.report("SS613", f"model {kind} '{t.name}' {problem}", t.span)
-        if model.batching is not None:
-            _check_micros(
-                "batching delay", model.batching.delay, model.batching.spans.get("delay", model.batching.span), sink
-            )
-            if model.batching.queue is not None:
-                _check_micros("queue timeout", model.batching.queue.timeout, model.batching.queue.span, sink)
-        if model.sequence is not None:
-            _check_micros("sequence idle time", model.sequence.idle, model.sequence.span, sink)
-        if model.format is ir.ModelFormat.ENSEMBLE:
-            _check_ensemble_settings(model, sink)
-        if model.version is not None and not _semver(model.version):
-            sink.report(
-                "SS311",
-                f"version '{model.version}' is not MAJOR.MINOR.PATCH (each at most 999); "
-                "Triton will serve it from version directory 1, so newer releases cannot be ordered",
-                model.spans.get("version", model.span),
-                hint='use a semantic version such as "1.4.2"',
-            )
+    memo.each(_check_model, sink, r.spec.models)
+
+
+def _check_model(sink: Sink, model: ir.Model) -> None:
+    batches = bool(model.batching and model.batching.max_batch_size)
+    for kind, tensors in (("input", model.inputs), ("output", model.outputs)):
+        for t in tensors:
+            if t.reshape is not None and (problem := _reshape_problem(t, batches)):
+                sink.report("SS613", f"model {kind} '{t.name}' {problem}", t.span)
+    if model.batching is not None:
+        _check_micros(
+            "batching delay", model.batching.delay, model.batching.spans.get("delay", model.batching.span), sink
+        )
+        if model.batching.queue is not None:
+            _check_micros("queue timeout", model.batching.queue.timeout, model.batching.queue.span, sink)
+    if model.sequence is not None:
+        _check_micros("sequence idle time", model.sequence.idle, model.sequence.span, sink)
+    if model.format is ir.ModelFormat.ENSEMBLE:
+        _check_ensemble_settings(model, sink)
+    if model.version is not None and not _semver(model.version):
+        sink.report(
+            "SS311",
+            f"version '{model.version}' is not MAJOR.MINOR.PATCH (each at most 999); "
+            "Triton will serve it from version directory 1, so newer releases cannot be ordered",
+            model.spans.get("version", model.span),
+            hint='use a semantic version such as "1.4.2"',
+        )
 
 
 def _refuse(sink: Sink, model: ir.Model, problems: list[Problem], span: Span) -> None:
@@ -113,7 +116,7 @@ def _controls(seq: ir.Sequence) -> list[tuple[str, list[Control]]]:
     return out
 
 
-def check_serving_fields(r: Resolved, sink: Sink) -> None:
+def check_serving_fields(r: Resolved, sink: Sink, memo: Memo = ONE_SHOT) -> None:
     """Triton's load-time rules for batch inputs/outputs, priority queues, ``preserve_ordering``,
     sequence controls and strategy settings, and ``decoupled`` (the functions of
     ``targets.triton_rules`` that also judge rendered and imported configs), at the spec line.
@@ -121,67 +124,67 @@ def check_serving_fields(r: Resolved, sink: Sink) -> None:
     Failing: ``batching { priorities 2 default 1  preserve_ordering }`` (Triton: Only one priority
     level is allowed when 'preserve_ordering' is true).
     """
-    for model in r.spec.models:
-        inputs = {t.name for t in model.inputs}
-        outputs = {t.name for t in model.outputs}
-        for bi in model.batch_inputs:
-            kind, dtype = "BATCH_" + bi.kind.upper(), "TYPE_" + bi.dtype.upper()
-            if problem := batch_input_problem(kind, dtype, [bi.source], inputs):
-                _refuse(sink, model, [problem], bi.span)
-        for bo in model.batch_outputs:
-            if problem := batch_output_problem("BATCH_" + bo.kind.upper(), [bo.source], [bo.target], inputs, outputs):
-                _refuse(sink, model, [problem], bo.span)
-        b = model.batching
-        if b is not None:
-            levels = b.priority_levels or 0
-            span = b.spans.get("priorities", b.span)
-            queue_levels = [lvl for lvl, _ in b.priority_queues]
-            _refuse(sink, model, priority_problems(levels, b.default_priority or 0, queue_levels), span)
-            if b.priority_queues and not levels:
-                level, _ = b.priority_queues[0]
-                sink.report(
-                    "SS606",
-                    f"'queue {level}' has no effect without 'priorities' (Triton ignores "
-                    "per-priority queue policies then)",
-                    b.spans.get(f"queue.{level}", b.span),
-                )
-            if b.preserve_ordering:
-                policies = [q for q in (b.queue, *(q for _, q in b.priority_queues)) if q is not None]
-                delaying = any(q.timeout and q.on_timeout == "delay" for q in policies)
-                _refuse(
-                    sink, model, preserve_ordering_problems(levels, delaying), b.spans.get("preserve_ordering", b.span)
-                )
-        seq = model.sequence
-        if seq is not None:
-            if model.cache:
-                cached = [Problem("cache", cache_with_sequence(model.name))]
-                _refuse(sink, model, cached, model.spans.get("cache", seq.span))
-            problems = control_problems(_controls(seq))
-            if problems:
-                # The statement of the second tensor of a kind (or of a repeated tensor name) is the culprit.
-                names = [c.tensor for c in seq.controls]
-                kinds = [c.kind for c in seq.controls]
-                culprit = next((i for i in range(len(names)) if names[i] in names[:i] or kinds[i] in kinds[:i]), 0)
-                _refuse(sink, model, problems, seq.spans.get(f"control.{culprit}", seq.span))
-            if seq.strategy == "oldest" and seq.preferred:
-                max_batch = model.batching.max_batch_size if model.batching else 0
-                what = "sequence batching preferred batch size"
-                _refuse(
-                    sink,
-                    model,
-                    preferred_problems(seq.preferred, max_batch, what),
-                    seq.spans.get("strategy.preferred", seq.span),
-                )
-            if seq.strategy == "direct" and seq.utilization is not None:
-                _refuse(
-                    sink,
-                    model,
-                    slot_utilization_problems(seq.utilization),
-                    seq.spans.get("strategy.st_utilization", seq.span),
-                )
-        if model.decoupled and model.cache:
-            cached = [Problem("cache", cache_with_decoupled(model.name))]
-            _refuse(sink, model, cached, model.spans.get("decoupled", model.span))
+    memo.each(_check_fields, sink, r.spec.models)
+
+
+def _check_fields(sink: Sink, model: ir.Model) -> None:
+    inputs = {t.name for t in model.inputs}
+    outputs = {t.name for t in model.outputs}
+    for bi in model.batch_inputs:
+        kind, dtype = "BATCH_" + bi.kind.upper(), "TYPE_" + bi.dtype.upper()
+        if problem := batch_input_problem(kind, dtype, [bi.source], inputs):
+            _refuse(sink, model, [problem], bi.span)
+    for bo in model.batch_outputs:
+        if problem := batch_output_problem("BATCH_" + bo.kind.upper(), [bo.source], [bo.target], inputs, outputs):
+            _refuse(sink, model, [problem], bo.span)
+    b = model.batching
+    if b is not None:
+        levels = b.priority_levels or 0
+        span = b.spans.get("priorities", b.span)
+        queue_levels = [lvl for lvl, _ in b.priority_queues]
+        _refuse(sink, model, priority_problems(levels, b.default_priority or 0, queue_levels), span)
+        if b.priority_queues and not levels:
+            level, _ = b.priority_queues[0]
+            sink.report(
+                "SS606",
+                f"'queue {level}' has no effect without 'priorities' (Triton ignores per-priority queue policies then)",
+                b.spans.get(f"queue.{level}", b.span),
+            )
+        if b.preserve_ordering:
+            policies = [q for q in (b.queue, *(q for _, q in b.priority_queues)) if q is not None]
+            delaying = any(q.timeout and q.on_timeout == "delay" for q in policies)
+            _refuse(sink, model, preserve_ordering_problems(levels, delaying), b.spans.get("preserve_ordering", b.span))
+    seq = model.sequence
+    if seq is not None:
+        if model.cache:
+            cached = [Problem("cache", cache_with_sequence(model.name))]
+            _refuse(sink, model, cached, model.spans.get("cache", seq.span))
+        problems = control_problems(_controls(seq))
+        if problems:
+            # The statement of the second tensor of a kind (or of a repeated tensor name) is the culprit.
+            names = [c.tensor for c in seq.controls]
+            kinds = [c.kind for c in seq.controls]
+            culprit = next((i for i in range(len(names)) if names[i] in names[:i] or kinds[i] in kinds[:i]), 0)
+            _refuse(sink, model, problems, seq.spans.get(f"control.{culprit}", seq.span))
+        if seq.strategy == "oldest" and seq.preferred:
+            max_batch = model.batching.max_batch_size if model.batching else 0
+            what = "sequence batching preferred batch size"
+            _refuse(
+                sink,
+                model,
+                preferred_problems(seq.preferred, max_batch, what),
+                seq.spans.get("strategy.preferred", seq.span),
+            )
+        if seq.strategy == "direct" and seq.utilization is not None:
+            _refuse(
+                sink,
+                model,
+                slot_utilization_problems(seq.utilization),
+                seq.spans.get("strategy.st_utilization", seq.span),
+            )
+    if model.decoupled and model.cache:
+        cached = [Problem("cache", cache_with_decoupled(model.name))]
+        _refuse(sink, model, cached, model.spans.get("decoupled", model.span))
 
 
 def _check_ensemble_settings(model: ir.Model, sink: Sink) -> None:
@@ -277,7 +280,7 @@ def check_ensembles(r: Resolved, sink: Sink) -> None:
                     )
 
 
-def check_targets(r: Resolved, sink: Sink) -> None:
+def check_targets(r: Resolved, sink: Sink, memo: Memo = ONE_SHOT) -> None:
     """What the environments' hardware and the pinned version mean for the rendered configs.
 
     Note: a model with ``resources { gpu 1 }`` served in a development environment runs on CPU there.
@@ -298,14 +301,17 @@ def check_targets(r: Resolved, sink: Sink) -> None:
                     model.spans.get("cache", model.span),
                     hint='turn the cache off, or pin triton "2.52.0" or later for latency histograms',
                 )
-    for model in spec.models:
-        for env in r.served(model):
-            placed = r.place(model, env)
-            res = placed.resources
-            if res and res.gpu > 0 and not placed.uses_gpu:
-                sink.report(
-                    "SS711",
-                    f"'{model.name}' asks for {res.gpu} GPU(s) but runs CPU instances, in a pod "
-                    f"that asks for none, in development environment '{env.name}'",
-                    res.span,
-                )
+    memo.each(_check_on_cpu, sink, spec.models, memo.table("placements by model", r.served_placements))
+
+
+def _check_on_cpu(sink: Sink, model: ir.Model, placements: Lookup[int, tuple[Placement, ...]]) -> None:
+    """``model`` in each environment it is served in."""
+    for placed in placements.get(id(model)) or ():
+        res = placed.resources
+        if res and res.gpu > 0 and not placed.uses_gpu:
+            sink.report(
+                "SS711",
+                f"'{model.name}' asks for {res.gpu} GPU(s) but runs CPU instances, in a pod "
+                f"that asks for none, in development environment '{placed.env.name}'",
+                res.span,
+            )

@@ -1,10 +1,11 @@
 """``shipspec compile --watch``: compile, then recompile whenever a spec file changes.
 
 The process keeps what it built in memory (a ``compiler.cache.Memory``): each
-file's lowered IR by path and text, the render units of the last build, and the
-record of the tree it wrote (``compiler.settled``). A change re-reads the spec
-files, lowers only those whose text changed, re-checks the whole spec (checks are
-cross-file), renders only the units whose inputs changed, and, over a tree still as
+file's lowered IR by path and text, what the checks found per item, the render units
+of the last build, and the record of the tree it wrote (``compiler.settled``). A
+change re-reads the spec files, lowers only those whose text changed, checks again
+only the items whose records, or the records they look up, changed
+(``compiler.checks.kept``), renders only the units whose inputs changed, and, over a tree still as
 it was written, plans without reading or screening the paths it wrote
 (``emit.plan_over``), looking only at the files its render did not hand out again
 (the same objects as its last plan's: ``emit.kept``); it writes only the files whose
