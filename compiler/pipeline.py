@@ -375,7 +375,8 @@ def build_key(
 # by the cli/commands split; the command line and ``promote`` call these.
 
 if TYPE_CHECKING:
-    from compiler.emit import Kept, Plan
+    from compiler.emit import Kept as PlanKept
+    from compiler.emit import Plan
     from compiler.settled import Tree
 
 
@@ -407,7 +408,7 @@ def plan(
     force: bool = False,
     store: Store | None = None,
     tree: Tree | None = None,
-    kept: Kept | None = None,
+    kept: PlanKept | None = None,
 ) -> Planned:
     """What writing ``built`` under ``root`` would do; ``force`` overwrites or prunes hand-edited files.
     With a ``store``, files whose stat and ledger sha match what was last written are not read;
