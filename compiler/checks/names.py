@@ -80,7 +80,7 @@ def check_duplicates(r: Resolved, sink: Sink) -> None:
     envs, data = r.environments.keys(), r.datasets.keys()
     shared = (data & envs) | (data & r.models.keys()) | (envs & r.models.keys())
     if not shared:
-        return  # no name of two kinds: nothing to sort by where it is
+        return  # no name is of two kinds: no clash, and no need to sort every definition
     kinds: dict[str, tuple[str, Span]] = {}
     named = [
         (item.span, kind, item)
