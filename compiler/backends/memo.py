@@ -925,10 +925,19 @@ def _identity(x: Any) -> Any:
     if kind == _TUPLE:
         made: list[Any] = [t]
         for y in x:
-            found = _identity(y)
-            if found is _UNKNOWN:
-                return _UNKNOWN
-            made.append(found)
+            # Records and strings inline: a block of units' inputs is mostly these (a call each
+            # was a third of asking for a block's identities).
+            ty = type(y)
+            inner = _KINDS.get(ty)
+            if inner == _ID:
+                made.append((ty, id(y)))
+            elif inner == _STR:
+                made.append(y)
+            else:
+                found = _identity(y)
+                if found is _UNKNOWN:
+                    return _UNKNOWN
+                made.append(found)
         return tuple(made)
     if kind == _PLAIN_KIND or kind == _VALUE:
         return (t, x)
