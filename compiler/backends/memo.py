@@ -480,7 +480,7 @@ class Units:
         diagnostics reported into ``sink`` after it. A watching build hands back the result
         of last step's body over the very same inputs without running it, counting the
         units it used as used again (their keys, files and verdicts, as ``keyed`` would):
-        asking each of a step's ~15,000 units was a fifth of a one-model step. The result
+        asking each of a step's ~15,000 units was about a sixth of a one-model step. The result
         is shared: a caller must not change it. Not nested: a body inside another runs."""
         if not self.by_identity or self._recording is not None:
             return fn(sink, *inputs)
@@ -886,7 +886,7 @@ def identities(name: str, inputs: tuple[Any, ...]) -> tuple[Any, ...] | None:
 
 _UNKNOWN = object()
 # How a type's values stand in a unit's identities (``_kind``), by type: most inputs are
-# records and strings, and a watch step asks for ~80,000 of them.
+# records and strings, and a watch step asks for tens of thousands of them.
 _STR, _PLAIN_KIND, _FLOAT, _TUPLE, _DICT, _VALUE, _FIELDS, _ID, _NONE = range(9)
 _KINDS: dict[type, int] = {}
 
@@ -925,8 +925,7 @@ def _identity(x: Any) -> Any:
     if kind == _TUPLE:
         made: list[Any] = [t]
         for y in x:
-            # Records and strings inline: a block of units' inputs is mostly these (a call each
-            # was a third of asking for a block's identities).
+            # Records and strings inline: a block of units' inputs is mostly these.
             ty = type(y)
             inner = _KINDS.get(ty)
             if inner == _ID:
