@@ -22,6 +22,7 @@ from compiler.backends.kubernetes import policy, quota
 from compiler.backends.memo import Units
 from compiler.diagnostics import Diagnostic, Sink, Span
 from compiler.output import OutputFile
+from tests.unit.backends.kubernetes.test_policy_facts import _paths
 
 Objects = list[tuple[dict[str, Any], Span]]
 
@@ -45,17 +46,6 @@ def namespaces(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Objects]:
             if isinstance(ns, str):
                 by_ns.setdefault(world + ns, []).append((d, f.source))
     return by_ns
-
-
-def _paths(doc: Any, at: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    out = [at]
-    if isinstance(doc, dict):
-        for k, v in doc.items():
-            out.extend(_paths(v, (*at, k)))
-    elif isinstance(doc, list):
-        for i, v in enumerate(doc):
-            out.extend(_paths(v, (*at, i)))
-    return out
 
 
 # Values of other types, and of the same value in another type (1, True, 1.0; 2, 2.0, "2").
