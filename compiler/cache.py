@@ -45,7 +45,7 @@ FORMAT = 3
 LIMIT_BYTES = 512 << 20
 # Kinds put while the output root does not exist yet that are written on ``close`` if a
 # compile created it meanwhile (the render units of a first compile, for the next edit).
-DEFERRED = frozenset({"ir", "jinja", "units", "texts", "digests"})
+DEFERRED = frozenset({"ir", "jinja", "units", "texts", "digests", "groups"})
 _MAC = hashlib.sha256().digest_size
 _STREAMED = 1 << 20  # an entry larger than this is unpickled from its file (``Cache._load``)
 _MISS: Any = object()

@@ -31,6 +31,7 @@ from operator import attrgetter, methodcaller
 from sys import intern
 from typing import Any, NamedTuple, TypeVar, cast
 
+from compiler.backends.memo_groups import Kept, Traced, kept_of, result_of, unit_keys, unit_kinds
 from compiler.cache import InParts
 from compiler.diagnostics import Diagnostic, Sink, Span
 from compiler.errors import ShipspecError
@@ -142,6 +143,13 @@ class Units:
     groups: dict[tuple[Any, ...], _Group] = field(default_factory=dict)
     carried_groups: dict[tuple[Any, ...], _Group] = field(default_factory=dict)
     _recording: list[_Used] | None = None
+    # A build on disk keeps its loop bodies over units for the next process (``memo_groups``):
+    # by the digest of each body's inputs, the earlier build's (``known_bodies``) and this
+    # build's; and the units the body now running has used (``_trace``).
+    keeps_bodies: bool = False
+    known_bodies: dict[bytes, Kept] = field(default_factory=dict)
+    bodies: dict[bytes, Kept] = field(default_factory=dict)
+    _trace: list[Traced] | None = None
 
     @classmethod
     def from_entry(cls, entry: Any, texts: Callable[[str], TextPack | None] | None = None) -> Units:
@@ -283,6 +291,12 @@ class Units:
         new += sum(1 for key in self.verdicts if key not in self.known_verdicts)
         return new * 20 > len(self.used) + len(self.verdicts)
 
+    def bodies_worth_keeping(self) -> bool:
+        """Whether this build's kept bodies are worth writing over the earlier ones (as
+        ``worth_keeping``: only where a twentieth of them are new)."""
+        new = sum(1 for key in self.bodies if key not in self.known_bodies)
+        return new * 20 > len(self.bodies)
+
     def run(
         self, name: str, fn: Callable[..., list[OutputFile]], templates: Any, sink: Sink, *inputs: Any
     ) -> list[OutputFile]:
@@ -295,6 +309,8 @@ class Units:
         try:
             key, ids = self._key_of(name, inputs)
         except Exception:  # noqa: BLE001 - an input that does not pickle: render, never memoise
+            if self._trace is not None:
+                self._trace.append(Traced(None, False, ()))
             return None, fn(templates, sink, *inputs)
         hit = self.used.get(key) or self.known.get(key)
         if hit is not None and self.check is not None and (hit.verdict is None or hit.k8s_version != self.k8s_version):
@@ -324,6 +340,8 @@ class Units:
             if self._recording is not None:
                 self._recording.append(_Used(ids, inputs, key, hit, made_files))
         self.files.setdefault(key, []).extend(files)
+        if self._trace is not None:
+            self._trace.append(Traced(key, False, files))
         return key, files
 
     def _record(self, f: OutputFile) -> FileRecord:
@@ -378,6 +396,8 @@ class Units:
         try:
             key, ids = self._key_of(name, inputs)
         except Exception:  # noqa: BLE001 - an input that does not pickle: compute, never memoise
+            if self._trace is not None:
+                self._trace.append(Traced(None, True, None))
             return None, fn(sink, *inputs)
         hit = self.used.get(key) or self.known.get(key)
         if hit is not None:
@@ -385,10 +405,9 @@ class Units:
             self.used[key] = hit
             if self._recording is not None:
                 self._recording.append(_Used(ids, inputs, key, hit, None))
-            found = hit.value
-            if type(found) is tuple and self.pack is not None and any(type(v) is PackedText for v in found):
-                pack = self.pack
-                found = tuple(LazyText(pack, v) if type(v) is PackedText else v for v in found)
+            found = self._found(hit)
+            if self._trace is not None:
+                self._trace.append(Traced(key, True, found))
             return key, found
         own = Sink()
         result = self._spooled_value(fn(own, *inputs))
@@ -397,7 +416,17 @@ class Units:
         self.used[key] = UnitResult((), tuple(own.items), value=result)
         if self._recording is not None:
             self._recording.append(_Used(ids, inputs, key, self.used[key], None))
+        if self._trace is not None:
+            self._trace.append(Traced(key, True, result))
         return key, result
+
+    def _found(self, hit: UnitResult) -> Any:
+        """A value unit's value as a build hands it out: a text kept in the memo's pack as a ``LazyText``."""
+        found = hit.value
+        if type(found) is tuple and self.pack is not None and any(type(v) is PackedText for v in found):
+            pack = self.pack
+            found = tuple(LazyText(pack, v) if type(v) is PackedText else v for v in found)
+        return found
 
     def _spooled_value(self, value: Any) -> Any:
         """``value`` with each text ``packed`` would keep in the pack (a string of ``PACKED_TEXT``
@@ -481,8 +510,12 @@ class Units:
         of last step's body over the very same inputs without running it, counting the
         units it used as used again (their keys, files and verdicts, as ``keyed`` would):
         asking each of a step's ~15,000 units was about a sixth of a one-model step. The result
-        is shared: a caller must not change it. Not nested: a body inside another runs."""
+        is shared: a caller must not change it. Not nested: a body inside another runs.
+        A build that ``keeps_bodies`` hands back a body kept by an earlier process instead
+        (``memo_groups``; ``_kept_body``)."""
         if not self.by_identity or self._recording is not None:
+            if self.keeps_bodies and self._trace is None and not self.by_identity:
+                return self._kept_body(name, fn, sink, inputs)
             return fn(sink, *inputs)
         ids = identities(name, (self.config, self.k8s_version, *inputs))
         if ids is None:
@@ -501,6 +534,67 @@ class Units:
         self.groups[ids] = found
         sink.extend(found.diagnostics)
         return cast(_T, found.result)
+
+    def _kept_body(self, name: str, fn: Callable[..., _T], sink: Sink, inputs: tuple[Any, ...]) -> _T:
+        """``group`` in a build on disk: the result kept under the digest of the body's name, the
+        build configuration and its inputs, its units booked as used (as ``keyed`` would book
+        them); else the body run, and kept when it can be (``memo_groups.kept_of``)."""
+        try:
+            key = bytes.fromhex(self._key(f"group:{name}", (self.config, self.k8s_version, *inputs)))
+        except Exception:  # noqa: BLE001 - inputs that do not pickle: run, never keep
+            return fn(sink, *inputs)
+        kept = self.bodies.get(key) or self.known_bodies.get(key)
+        if kept is not None:
+            handed = self._handed(kept)
+            if handed is not None:
+                self.bodies[key] = kept
+                sink.extend(handed[0])
+                return cast(_T, handed[1])
+        own = Sink()
+        self._trace = []
+        try:
+            result = fn(own, *inputs)
+            trace = self._trace
+        finally:
+            self._trace = None
+        sink.extend(own.items)
+        made = kept_of(trace, result, own.items)
+        if made is not None:
+            self.bodies[key] = made
+        return result
+
+    def _handed(self, kept: Kept) -> tuple[tuple[Diagnostic, ...], Any] | None:
+        """``kept``'s diagnostics and result, with its units booked as used and their files
+        handed out; None (nothing booked) where a unit is not in the memo, or not validated as
+        this build validates."""
+        used, known, check, version = self.used, self.known, self.check, self.k8s_version
+        keys, kinds = unit_keys(kept), unit_kinds(kept)
+        hits: list[UnitResult] = []
+        for key, kind in zip(keys, kinds, strict=True):
+            hit = used.get(key) or known.get(key)
+            if hit is None:
+                return None
+            if kind != _VALUE_UNIT and check is not None and (hit.verdict is None or hit.k8s_version != version):
+                return None
+            hits.append(hit)
+        made: list[Any] = [
+            self._found(hit) if kind == _VALUE_UNIT else [self._file(*r) for r in hit.files]
+            for hit, kind in zip(hits, kinds, strict=True)
+        ]
+        try:
+            result = result_of(kept, made)
+        except Exception:  # noqa: BLE001 - a result this code cannot load: run the body
+            return None
+        files = self.files
+        for key, hit, kind, handed in zip(keys, hits, kinds, made, strict=True):
+            used[key] = hit
+            if kind != _VALUE_UNIT:
+                got = files.get(key)
+                if got is None:
+                    files[key] = handed
+                else:
+                    got.extend(handed)
+        return result
 
     def _replay(self, g: _Group) -> None:
         """What ``keyed`` and ``keyed_value`` did for the units ``g``'s body used, but for
@@ -885,6 +979,7 @@ def identities(name: str, inputs: tuple[Any, ...]) -> tuple[Any, ...] | None:
 
 
 _UNKNOWN = object()
+_VALUE_UNIT = ord("v")  # a kept body's unit that is a value (``memo_groups.Kept.kinds``)
 # How a type's values stand in a unit's identities (``_kind``), by type: most inputs are
 # records and strings, and a watch step asks for tens of thousands of them.
 _STR, _PLAIN_KIND, _FLOAT, _TUPLE, _DICT, _VALUE, _FIELDS, _ID, _NONE = range(9)
@@ -1030,6 +1125,10 @@ def _pickle(value: Any) -> bytes:
     out = io.BytesIO()
     pickler = pickle.Pickler(out, protocol=_PROTOCOL)
     pickler.dispatch_table = _REDUCERS
+    # No memo: equal values pickle the same whether or not they are one object. A string the
+    # IR shares when parsed is two when loaded from the cache, which made a kept body's key
+    # (many units' inputs in one pickle) differ between a cold compile and the next.
+    pickler.fast = True
     pickler.dump(value)
     return out.getvalue()
 
@@ -1084,9 +1183,10 @@ def unit_each(
 ) -> list[OutputFile]:
     """``unit(ctx, name, fn, *i)`` for each ``i`` of ``inputs`` in order, their files
     joined; a watching build hands back each block of ``BLOCK`` whose inputs are all the
-    very objects they were last step whole (``Units.group``), without asking its units."""
+    very objects they were last step whole (``Units.group``), without asking its units, and
+    a build on disk each block an earlier process kept (``memo_groups``)."""
     units: Units | None = ctx.units
-    if units is None or not units.by_identity:
+    if units is None or not (units.by_identity or units.keeps_bodies):
         return [f for i in inputs for f in unit(ctx, name, fn, *i)]
     templates = ctx.templates
 
