@@ -7,8 +7,10 @@ import, need not import a backend to name a file.
 from __future__ import annotations
 
 import hashlib
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import field
+from itertools import repeat
 from operator import attrgetter
 from typing import Any, Protocol
 
@@ -223,19 +225,15 @@ def stored(
     """A ``StoredFile`` whose text is ``length`` bytes at ``offset`` of ``pack`` (``at``) and whose
     bytes have the sha256 and length ``bytes_``."""
     f = object.__new__(StoredFile)
-    for name, value in (
-        ("path", path),
-        ("source", source),
-        ("kind", kind),
-        ("documents", documents),
-        ("config_map", config_map),
-        ("digest", bytes_[0]),
-        ("size", bytes_[1]),
-        ("_pack", pack),
-        ("_at", at),
-    ):
-        object.__setattr__(f, name, value)
+    # The loop in C (a zero-length deque drains the map): a one-shot compile at 1,000 models
+    # makes 33,500 of these.
+    values = (path, source, kind, documents, config_map, bytes_[0], bytes_[1], pack, at)
+    deque(map(_SET, repeat(f), _STORED, values), 0)
     return f
+
+
+_SET = object.__setattr__
+_STORED = ("path", "source", "kind", "documents", "config_map", "digest", "size", "_pack", "_at")
 
 
 # What equality compares: an OutputFile's ``compare`` fields (not documents, not digest).

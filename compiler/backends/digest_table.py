@@ -35,7 +35,7 @@ def identities(resolved: Resolved, file_keys: Mapping[str, str]) -> list[tuple[A
     spec = resolved.spec
     found: dict[Identity, list[Any]] = {}
     r: Any
-    for r in (*spec.models, *spec.environments, *spec.projects, *spec.gates, *spec.slas, *spec.monitors):
+    for r in (*_keyed(spec), *spec.slas):
         key = file_keys.get(r.span.file)
         if key is not None:
             ident = (key, type(r).__qualname__, r.span.line, r.span.column)
@@ -75,7 +75,15 @@ def identities(resolved: Resolved, file_keys: Mapping[str, str]) -> list[tuple[A
 
 def _keyed(spec: Any) -> Iterable[Any]:
     """The spec's records that stand in unit keys by digest (``memo._BY_DIGEST``)."""
-    return (*spec.models, *spec.environments, *spec.projects, *spec.gates)
+    return (
+        *spec.models,
+        *spec.environments,
+        *spec.projects,
+        *spec.gates,
+        *spec.datasets,
+        *spec.trainings,
+        *spec.monitors,
+    )
 
 
 def _placements(top: Iterable[Placement]) -> Iterable[Placement]:

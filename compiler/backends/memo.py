@@ -912,8 +912,13 @@ class _Reducers(dict[type, Any]):
             return reduce
 
         def by_digest(obj: Any) -> Any:
-            fields = getter(obj) if many else (getter(obj),)
             held = _HELD.units
+            if held is not None:
+                # Most records a key names already have their digest: not their fields again.
+                found = held.held.get(id(obj))
+                if found is not None and found[0] is obj:
+                    return _ref, (found[1],)
+            fields = getter(obj) if many else (getter(obj),)
             if held is None:
                 return cls, fields
             return _ref, (held.digest_of(obj, cls, fields),)
@@ -927,14 +932,21 @@ _BY_NAME = attrgetter("__qualname__")
 # Records that stand in a key by the digest of their own pickle, made once per object
 # (``Units.digest_of``): a placement's model and environment, the placements themselves, the
 # project and gates are shared by many units (an environment by every placement in it), and
-# a watching process keeps the digests of the objects an edit left unchanged. Smaller records
-# (spans above all) are pickled inline: a digest each would cost more than it saves.
+# a watching process keeps the digests of the objects an edit left unchanged. Datasets,
+# trainings and monitors too: a kept body's key (``memo_groups``) pickled each inline in
+# every unit of a block of gate workflows, catalog pages or drift jobs (65-83 KB a block at
+# 1,000 models), and the digests of all of them come from the last build's table
+# (``digest_table``). Smaller records (spans above all) are pickled inline: a digest each
+# would cost more than it saves.
 _BY_DIGEST = frozenset(
     {
         ("compiler.ir", "Model"),
         ("compiler.ir", "Environment"),
         ("compiler.ir", "Project"),
         ("compiler.ir", "Gate"),
+        ("compiler.ir", "Dataset"),
+        ("compiler.ir", "Training"),
+        ("compiler.ir", "Monitor"),
         ("compiler.resolve", "Placement"),
     }
 )

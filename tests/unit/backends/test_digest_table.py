@@ -13,13 +13,13 @@ import pytest
 from bench.synth import generate
 from compiler.backends import digest_table, memo
 from compiler.cache import Cache
-from compiler.ir import Environment, Gate, Model, Project
+from compiler.ir import Dataset, Environment, Gate, Model, Monitor, Project, Training
 from compiler.parse.sources import file_key, load
 from compiler.pipeline import build
 from compiler.resolve import Placement, resolve
 from tests.unit.test_cache import EDITS, _apply, _result
 
-_KEYED = (Model, Environment, Project, Gate, Placement)
+_KEYED = (Model, Environment, Project, Gate, Dataset, Training, Monitor, Placement)
 
 
 def _digested(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
@@ -53,7 +53,7 @@ def test_after_a_one_model_edit_only_that_models_records_are_digested(
     with Cache(out) as store:  # a new process's view: only what is on disk
         cached = build([specs], store=store)
     assert made and {n for _, n in made} == {"m00002"}
-    assert {c for c, _ in made} == {"Model", "Gate", "Placement"}  # its file holds its gates too
+    assert {c for c, _ in made} == {"Model", "Gate", "Monitor", "Placement"}  # its file holds its gates and monitor too
     assert _result(cached) == _result(build([specs]))
 
 
