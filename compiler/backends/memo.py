@@ -1185,6 +1185,23 @@ def group(ctx: Any, name: str, fn: Callable[..., _T], *inputs: Any) -> _T:
     return units.group(name, fn, ctx.sink, *inputs)
 
 
+def group_each(ctx: Any, name: str, fn: Callable[..., _T], inputs: Sequence[tuple[Any, ...]]) -> list[_T]:
+    """``group(ctx, name, fn, *i)`` for each ``i`` of ``inputs``, in order. A build on disk
+    keeps them a block of ``BLOCK`` at a time (``memo_groups``): a one-shot compile keys and
+    hands back 51 blocks of monitoring placements at 1,000 models rather than 3,250 bodies."""
+    units: Units | None = ctx.units
+    if units is None or units.by_identity or not units.keeps_bodies:
+        return [group(ctx, name, fn, *i) for i in inputs]
+
+    def block(sink: Sink, given: tuple[tuple[Any, ...], ...]) -> tuple[_T, ...]:
+        return tuple(fn(sink, *i) for i in given)
+
+    out: list[_T] = []
+    for at in range(0, len(inputs), BLOCK):
+        out += units.group(f"{name}[]", block, ctx.sink, tuple(inputs[at : at + BLOCK]))
+    return out
+
+
 # Units a watching build hands back together (``unit_each``): one edit misses the blocks of
 # its units, and each costs about as much to ask again as one unit to render.
 BLOCK = 64

@@ -20,7 +20,7 @@ import yaml
 
 from compiler import ir
 from compiler.backends.base import FileValidator, OutputFile, RenderContext, any_version
-from compiler.backends.memo import Units, group, keyed_over, keyed_value, unit, unit_over
+from compiler.backends.memo import Units, group_each, keyed_over, keyed_value, unit, unit_over
 from compiler.backends.memo import text as kept_text
 from compiler.backends.monitoring import alerting
 from compiler.backends.monitoring.absence import absence_group
@@ -186,9 +186,9 @@ class _Backend:
             texts: list[Any] = []  # each model's groups as YAML (str, or memo.LazyText), in order
             periods: dict[str, float] = {}  # model -> SLO period, for the shared SLI rules
             quantiles: set[float] = set()
-            for placed in placements:
-                # One body per placement: a watching build hands back an unchanged one's whole.
-                made = group(ctx, "monitoring.placement", body, placed, project, selecting)
+            # One body per placement: a watching build hands back an unchanged one's whole.
+            bodies = group_each(ctx, "monitoring.placement", body, [(p, project, selecting) for p in placements])
+            for placed, made in zip(placements, bodies, strict=True):
                 if made.period is not None:
                     periods[placed.model.name] = made.period
                 quantiles |= made.quantiles

@@ -208,11 +208,28 @@ def test_a_one_shot_compile_after_one_edit_runs_only_the_bodies_of_the_edited_mo
         fresh = build([specs])
         assert [(f.path, f.text) for f in built.files] == [(f.path, f.text) for f in fresh.files]
         assert built.diagnostics == fresh.diagnostics
-    # What runs is what m00001 is in: a placement body and a block of Kubernetes objects per
+    # What runs is what m00001 is in: a block of placement bodies and of Kubernetes objects per
     # environment it is served in, and a block of the others it is in; nothing else.
     resolved = fresh.checked.resolved
     served = len(resolved.served(next(m for m in resolved.spec.models if m.name == "m00001")))
     names = [name for name, _ in ran]
-    assert names.count("monitoring.placement") == served and names.count("kubernetes.serve[]") == served
+    assert names.count("monitoring.placement[]") == served and names.count("kubernetes.serve[]") == served
     assert [(n, i[:300]) for n, i in ran if "m00001" not in i] == []
     assert len(ran) <= 3 * served + 4
+
+
+def test_group_each_keeps_bodies_a_block_at_a_time_and_hands_them_back_in_order(monkeypatch: Any) -> None:
+    monkeypatch.setattr(memo, "BLOCK", 3)
+    envs = [Environment(f"e{i}", Tier.STAGING, Span.point("p.ship")) for i in range(7)]
+
+    def each(units: Units | None) -> tuple[list[Any], list[str]]:
+        ctx = _Ctx(units)
+        made = memo.group_each(ctx, "g", lambda s, *i: _body(units, s, *i), [(env, 1) for env in envs])
+        return _shown(made), [d.message for d in ctx.sink.items]
+
+    RUNS.clear()
+    plain = each(None)
+    first = _process()
+    assert each(first) == plain and len(first.bodies) == 3  # blocks of 3, 3 and 1
+    RUNS.clear()
+    assert each(_process(first)) == plain and RUNS == []
