@@ -2,7 +2,8 @@
 
 What it holds, each entry keyed by the sha256 of everything it depends on:
 
-- ``ir``: the lowered IR and diagnostics of one spec file (its display path and text);
+- ``ir``: the lowered IR and diagnostics of one spec file (its display path and text), and
+  ``irs``: those of every file of a set of inputs, each file's apart (``parse.ir_pack``);
 - ``units``: per build configuration, the render units the last build used
   (``compiler.backends.memo``): one entry, so a one-model edit renders only that model's,
   and beside it (``texts``, a blob) their files' texts, read only where a build needs one;
@@ -45,7 +46,7 @@ FORMAT = 3
 LIMIT_BYTES = 512 << 20
 # Kinds put while the output root does not exist yet that are written on ``close`` if a
 # compile created it meanwhile (the render units of a first compile, for the next edit).
-DEFERRED = frozenset({"ir", "jinja", "units", "texts", "digests"})
+DEFERRED = frozenset({"ir", "irs", "jinja", "units", "texts", "digests"})
 _MAC = hashlib.sha256().digest_size
 _STREAMED = 1 << 20  # an entry larger than this is unpickled from its file (``Cache._load``)
 _MISS: Any = object()

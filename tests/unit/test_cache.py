@@ -162,9 +162,9 @@ def test_a_warm_no_op_compile_writes_nothing_and_reads_no_output(tmp_path: Path)
 
     store.get = get  # type: ignore[method-assign]
     built = build([specs], store=store)
-    # The render units, the three spec files' IR and the records' digests (and compiled
-    # templates) come from the cache.
-    assert sorted(k for k in kinds if k != "jinja") == ["digests", "ir", "ir", "ir", "units"]
+    # The render units, the three spec files' IR (one entry: parse.ir_pack) and the records'
+    # digests (and compiled templates) come from the cache.
+    assert sorted(k for k in kinds if k != "jinja") == ["digests", "irs", "units"]
     planned = pipeline_plan(built, out, store=store)
     assert planned.plan is not None and not planned.plan.write and len(planned.plan.unchanged) == len(built.files)
     # A hand edit of the same size: the stat changes, so the plan reads it and reports it.
