@@ -3,10 +3,14 @@ own key: the same spec and diagnostics as a load without the cache, after any ed
 
 from __future__ import annotations
 
+import re
+import tempfile
 from collections import Counter
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bench.synth import generate
 from compiler import cache as cache_module
@@ -103,3 +107,20 @@ def test_a_damaged_pack_is_a_miss(damage: str, tmp_path: Path) -> None:
     store = _Counting(out)
     _same(load([specs], store), specs)
     assert not store.found and store.put_kinds == {"irs": 1}  # parsed again, and packed
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 39), st.sampled_from(["cpu 1 ", "cpu 2 ", "cpu 3 ", "cpu 4 "])), max_size=8))
+def test_a_load_from_the_pack_and_the_files_own_entries_agrees_with_one_without_the_cache(
+    edits: list[tuple[int, str]],
+) -> None:
+    """Edits back and forth over 41 files: texts the pack holds, the files' own entries hold,
+    both or neither, and packs written again between them."""
+    with tempfile.TemporaryDirectory() as tmp:
+        specs = generate(Path(tmp), 40)
+        out = Path(tmp) / "out"
+        out.mkdir()
+        for model, cpu in [(0, "cpu 1 "), *edits]:
+            path = specs / "models" / f"m{model:05d}.ship"
+            path.write_text(re.sub(r"cpu \d+ ", cpu, path.read_text(), count=1))
+            _same(load([specs], Cache(out)), specs)
