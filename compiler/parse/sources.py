@@ -6,7 +6,7 @@ import functools
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from compiler import ir
 from compiler.diagnostics import Diagnostic, Sink, Span
@@ -15,6 +15,9 @@ from compiler.parallel import fork_pool, worker_count
 from compiler.parse.syntax import SourceFile, parse_text, read_source
 from compiler.records import Record, record
 from compiler.workdir import relative
+
+if TYPE_CHECKING:
+    from compiler.parse import ir_pack
 
 SUFFIX = ".ship"
 
@@ -144,12 +147,26 @@ def load(inputs: Sequence[Path], store: Store | None = None, read_before: Sequen
             sink.extend(errors)
         read.append((display, text, file_key(display, text) if store is not None and text is not None else None))
     parsed: dict[str, _Parsed] = {}
+    pack: ir_pack.Pack | None = None
+    pack_name = None
+    in_pack = 0
     if store is not None:
+        from compiler.parse import ir_pack
+
+        if ir_pack.on_disk(store):
+            pack_name = ir_pack.key(display_path(item) for item in inputs)
+            pack = ir_pack.Pack.read(store, pack_name)
         for _, _, key in read:
             if key is not None and key not in parsed:
-                hit = store.get("ir", key)
+                hit = pack.get(key) if pack is not None else None
+                if hit is not None:
+                    in_pack += 1
+                else:
+                    hit = store.get("ir", key)
                 if hit is not None:
                     parsed[key] = hit
+    keys = list(dict.fromkeys(key for _, text, key in read if key is not None and text is not None))
+    repack = pack_name is not None and getattr(store, "writable", False) and ir_pack.stale(pack, len(keys), in_pack)
     todo = [(display, text) for display, text, key in read if text is not None and (key is None or key not in parsed)]
     fresh = iter(_parse_all(todo))
     sources: list[SourceFile] = []
@@ -162,11 +179,15 @@ def load(inputs: Sequence[Path], store: Store | None = None, read_before: Sequen
         else:
             file_nodes, errors = next(fresh)
             if store is not None and key is not None:
-                store.put("ir", key, (file_nodes, errors))
+                if not repack:  # (in the pack written below otherwise)
+                    store.put("ir", key, (file_nodes, errors))
                 parsed[key] = (file_nodes, errors)
         sink.extend(errors)
         sources.append(SourceFile(display, text, None, ()))
         nodes.extend(file_nodes)
+    if repack:
+        assert pack_name is not None
+        ir_pack.write(store, pack_name, pack, keys, parsed)
     spec = merge(nodes, tuple(s.path for s in sources))
     return Loaded(spec, tuple(sources), tuple(sink.sorted()))
 

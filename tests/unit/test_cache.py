@@ -162,9 +162,9 @@ def test_a_warm_no_op_compile_writes_nothing_and_reads_no_output(tmp_path: Path)
 
     store.get = get  # type: ignore[method-assign]
     built = build([specs], store=store)
-    # The render units, the three spec files' IR, the records' digests and the loop bodies
-    # over units (and compiled templates) come from the cache.
-    assert sorted(k for k in kinds if k != "jinja") == ["digests", "groups", "ir", "ir", "ir", "units"]
+    # The render units, the three spec files' IR (one entry: parse.ir_pack), the records'
+    # digests and the loop bodies over units (and compiled templates) come from the cache.
+    assert sorted(k for k in kinds if k != "jinja") == ["digests", "groups", "irs", "units"]
     planned = pipeline_plan(built, out, store=store)
     assert planned.plan is not None and not planned.plan.write and len(planned.plan.unchanged) == len(built.files)
     # A hand edit of the same size: the stat changes, so the plan reads it and reports it.
@@ -743,3 +743,27 @@ def test_a_watching_compile_reads_only_the_spec_files_whose_stat_moved(
     assert watcher.built is not None and _result(watcher.built) == _result(build([specs]))
     read.clear()
     assert watcher.step() is None and read == []  # nothing moved: no step, nothing read
+
+
+def test_a_large_entrys_mac_is_checked_over_one_buffer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each chunk read into the same buffer, not a new bytes object each (a mapping of its own,
+    made and dropped, for a chunk past the allocator's threshold)."""
+    value = {f"{i:05d}": f"{i:05d}" * 60 for i in range(12_000)}  # ~4 MB pickled
+    Cache(tmp_path).put("units", "ef" * 32, value)
+    hashed: list[object] = []
+    new = cache_module.hmac.new
+
+    class Recorded:
+        def __init__(self, *args: object) -> None:
+            self.mac = new(*args)  # type: ignore[arg-type]
+
+        def update(self, data: object) -> None:
+            hashed.append(data.obj if isinstance(data, memoryview) else data)
+            self.mac.update(data)  # type: ignore[arg-type]
+
+        def digest(self) -> bytes:
+            return self.mac.digest()
+
+    monkeypatch.setattr(cache_module.hmac, "new", Recorded)
+    assert Cache(tmp_path).get("units", "ef" * 32) == value
+    assert len(hashed) > 4 and len({id(b) for b in hashed}) == 1
