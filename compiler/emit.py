@@ -16,7 +16,7 @@ import time
 from bisect import bisect_left, insort
 from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import compress, filterfalse, islice
+from itertools import compress, filterfalse, islice, repeat
 from operator import attrgetter, eq, is_not, lt, not_
 from pathlib import Path
 from typing import Literal
@@ -329,7 +329,7 @@ def _in_passes(files: Sequence[OutputFile], root: Path, sink: Sink, ledger: Mapp
     p = Plan(root, Contents(outputs), sources, dict(ledger), verified=True)
     # Unchanged: the memo's digest of the file is its ledger entry (a file without one, or whose
     # entry differs, is judged alone, as ``plan_over`` does).
-    same = list(map(eq, map(ledger.get, paths), map(_DIGEST, files)))
+    same = list(map(eq, map(ledger.get, paths, repeat(_ABSENT)), map(_DIGEST, files)))
     for at in compress(range(len(paths)), map(not_, same)):
         path = paths[at]
         verdict = _judged(p, path, files[at], sink)
@@ -346,6 +346,7 @@ def _in_passes(files: Sequence[OutputFile], root: Path, sink: Sink, ledger: Mapp
 
 
 _PATH, _SOURCE, _DIGEST = attrgetter("path"), attrgetter("source"), attrgetter("digest")
+_ABSENT = object()  # a path the ledger lacks: equal to no digest, not even a file's missing one
 Verdict = Literal["unchanged", "write", "replace"]
 
 

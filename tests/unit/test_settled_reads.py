@@ -296,6 +296,8 @@ def test_a_plan_over_a_recorded_tree_made_in_passes_is_the_one_made_file_by_file
             {**ledger, files[3].path: other},
         ),
         "new": ([*files, dataclasses.replace(files[0], path="zz/new.yaml")], ledger),
+        "new, no digest": ([*files, dataclasses.replace(files[0], path="zz/new.yaml", digest=None)], ledger),
+        "none with a digest": ([dataclasses.replace(f, digest=None) for f in files[1:]], ledger),
         "unsafe": ([*files, dataclasses.replace(files[0], path="unsafe/x.yaml")], ledger),
         "gone": (files[2:], ledger),
         "shuffled": (files[::-1], ledger),
