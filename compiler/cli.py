@@ -15,7 +15,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from compiler import SOURCE_REPOSITORY, __version__
 from compiler.errors import InputError, Refused, ShipspecError, UsageError
@@ -27,9 +27,10 @@ if TYPE_CHECKING:
 
     from compiler import config as configuration
     from compiler.cache import Cache
+    from compiler.emit import Plan
     from compiler.parse.sources import Store
     from compiler.pipeline import Build, Planned, Reported
-    from compiler.settled import Inputs, Settled, Tree
+    from compiler.settled import Found, Inputs, Settled, Tree
 
 __all__ = ["EXIT_FAIL", "EXIT_INTERNAL", "EXIT_OK", "EXIT_USAGE", "UsageError", "build_parser", "main", "run"]
 
@@ -670,9 +671,15 @@ def _compile_once(args: argparse.Namespace, store: Store | None) -> int:
     # build succeeded, so a failing compile creates nothing.
     out = _out(args)
     existed = out.is_dir()  # decided once: another compile may create the tree meanwhile
-    with emit_journal.locked(out) if existed else contextlib.nullcontext():
+    with emit_journal.locked(out) if existed else contextlib.nullcontext(), contextlib.ExitStack() as held:
         hit, read, record = _settled(args, store, out) if existed else (None, None, None)
+        if record is not None:
+            held.callback(record.close)  # the tree's verification apart, if nothing took its verdict
         if hit is not None:
+            if store is not None and read is not None:
+                from compiler import settled
+
+                settled.keep_specs(store, out, read)
             print(f"shipspec: 0 written, 0 removed, {hit.files} unchanged under {out}", file=sys.stderr)
             _report(hit, args.format, sys.stdout)
             return EXIT_FAIL if _failed(hit, _strict(args)) else EXIT_OK
@@ -686,6 +693,12 @@ def _compile_once(args: argparse.Namespace, store: Store | None) -> int:
         else:
             with contextlib.nullcontext() if existed else emit_journal.locked(out):
                 planned = pipeline.plan(built, out, force=args.force, store=store, tree=tree)
+                p = planned.plan
+                if tree is not None and tree.early and p is not None and not _holds(tree, out, p):
+                    # Verified while it built: something it is about to change moved since. Plan
+                    # over what is there, as a compile that verified it just now would have.
+                    tree = None
+                    planned = pipeline.plan(built, out, force=args.force, store=store)
                 settles = store is not None and built.key is not None
                 if pipeline.emit(planned, store, settles=settles) and settles:
                     assert store is not None and built.key is not None
@@ -694,7 +707,7 @@ def _compile_once(args: argparse.Namespace, store: Store | None) -> int:
                     # Keyed on what was built (the files as this build read them), not on an earlier read.
                     inputs = settled.Inputs(planned.checked.sources, settled.with_allowed(built.key, _allow(args)))
                     assert planned.plan is not None  # emit wrote it
-                    if not settled.record(store, out, inputs, planned.checked.diagnostics, planned.plan, tree):
+                    if not settled.record(store, out, inputs, planned.checked.diagnostics, planned.plan, tree, read):
                         pipeline.observe(planned.plan, store)  # no record: the plain hints, then
     return _report_compile(planned, args)
 
@@ -704,19 +717,27 @@ def _build_switches(args: argparse.Namespace) -> tuple[Path | None, bool, str | 
     return _templates(args), True, _config(args).ci_install, _allow(args)
 
 
-def _settled(args: argparse.Namespace, store: Store | None, out: Path) -> tuple[Settled | None, Inputs | None, Any]:
+def _settled(
+    args: argparse.Namespace, store: Store | None, out: Path
+) -> tuple[Settled | None, Inputs | None, Found | None]:
     """The last compile's outcome when nothing it depends on changed (compiler.settled); the
-    spec files as read to find out (None when one did not read cleanly); the record read."""
+    spec files as read to find out (None when one did not read cleanly); the record read,
+    whose tree a large one verifies in a child meanwhile (``settled.Found``: the caller closes it)."""
     if store is None:
         return None, None, None
     from compiler import settled
 
-    inputs = settled.read_inputs(_inputs(args.paths, args), *_build_switches(args))
-    record = settled.entry(store, out)
-    return (settled.lookup(store, out, inputs, record) if inputs is not None else None), inputs, record
+    record = settled.Found(store, out)
+    try:
+        known = settled.spec_texts(store, out)
+        inputs = settled.read_inputs(_inputs(args.paths, args), *_build_switches(args), known)
+        return (settled.lookup(store, out, inputs, record) if inputs is not None else None), inputs, record
+    except BaseException:
+        record.close()
+        raise
 
 
-def _tree(store: Store | None, out: Path, record: Any) -> Tree | None:
+def _tree(store: Store | None, out: Path, record: Found | None) -> Tree | None:
     """The output root as the last recorded compile left it, for an incremental plan
     (compiler.settled; ``record``: the record ``_settled`` read)."""
     if store is None:
@@ -724,6 +745,12 @@ def _tree(store: Store | None, out: Path, record: Any) -> Tree | None:
     from compiler import settled
 
     return settled.tree(store, out, record)
+
+
+def _holds(tree: Tree, out: Path, plan: Plan) -> bool:
+    from compiler import settled
+
+    return settled.holds(tree, out, [*plan.write, *plan.delete])
 
 
 def _report_compile(planned: Planned, args: argparse.Namespace) -> int:
@@ -752,9 +779,19 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def _check_once(args: argparse.Namespace, store: Store | None) -> int:
+    hit, read, record = _settled(args, store, _out(args))
+    try:
+        return _checked(args, store, hit, read, record)
+    finally:
+        if record is not None:
+            record.close()  # the tree's verification apart, if nothing took its verdict
+
+
+def _checked(
+    args: argparse.Namespace, store: Store | None, hit: Settled | None, read: Inputs | None, record: Found | None
+) -> int:
     from compiler import pipeline, report
 
-    hit, read, record = _settled(args, store, _out(args))
     if hit is not None:  # the tree is what compiling this spec wrote: current
         _report(hit, args.format, sys.stderr if args.format not in ("json", "sarif") else sys.stdout)
         return EXIT_FAIL if _failed(hit, _strict(args)) else EXIT_OK

@@ -16,8 +16,8 @@ import time
 from bisect import bisect_left, insort
 from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import compress
-from operator import is_not, not_
+from itertools import compress, filterfalse, islice, repeat
+from operator import attrgetter, eq, is_not, lt, not_
 from pathlib import Path
 from typing import Literal
 
@@ -277,6 +277,10 @@ def plan_over(
         again = _replanned(files, sink, kept)
         if again is not None:
             return again
+    if isinstance(files, Sequence):
+        passes = _in_passes(files, root, sink, ledger)
+        if passes is not None:
+            return passes
     rendered, sources = _screened(files, root, sink, ledger)
     p = Plan(root, rendered, sources, dict(ledger), verified=True)
     for path, f in rendered.outputs.items():
@@ -297,6 +301,52 @@ def plan_over(
     return p
 
 
+def _in_passes(files: Sequence[OutputFile], root: Path, sink: Sink, ledger: Mapping[str, str]) -> Plan | None:
+    """``plan_over`` made in passes over all the files at once (each a loop in C: a Python loop
+    over 33,000 files was ~0.06 s of a one-model edit's compile at 1,000 models), then a look at
+    each file whose digest is not its ledger entry's (a new path is screened there, as
+    ``_screened`` does). None, with nothing reported, when a path is claimed twice: the whole
+    plan reports it (SS903)."""
+    paths = list(map(_PATH, files))
+    outputs = dict(zip(paths, files, strict=True))
+    if len(outputs) != len(paths):
+        return None
+    new = list(filterfalse(ledger.__contains__, paths))
+    if new:
+        safe_dirs: set[str] = set()
+        refused = {
+            path for path in new if not ledger_paths.screen_output(path, root, sink, outputs[path].source, safe_dirs)
+        }
+        if refused:
+            files = [f for f in files if f.path not in refused]
+            paths = list(map(_PATH, files))
+            outputs = dict(zip(paths, files, strict=True))
+    if not all(map(lt, paths, islice(paths, 1, None))):  # renders come sorted by path
+        order = sorted(range(len(paths)), key=paths.__getitem__)
+        files, paths = [files[i] for i in order], [paths[i] for i in order]
+        outputs = dict(zip(paths, files, strict=True))
+    sources = dict(zip(paths, map(_SOURCE, files), strict=True))
+    p = Plan(root, Contents(outputs), sources, dict(ledger), verified=True)
+    # Unchanged: the memo's digest of the file is its ledger entry (a file without one, or whose
+    # entry differs, is judged alone, as ``plan_over`` does).
+    same = list(map(eq, map(ledger.get, paths, repeat(_ABSENT)), map(_DIGEST, files)))
+    for at in compress(range(len(paths)), map(not_, same)):
+        path = paths[at]
+        verdict = _judged(p, path, files[at], sink)
+        if verdict == "unchanged":
+            same[at] = True
+        elif verdict is not None:
+            p.write.append(path)
+            if verdict == "replace":
+                p.replace.add(path)
+    p.unchanged = list(compress(paths, same))
+    if new or len(ledger) != len(paths):
+        p.delete.extend(sorted(ledger.keys() - outputs.keys()))
+    return p
+
+
+_PATH, _SOURCE, _DIGEST = attrgetter("path"), attrgetter("source"), attrgetter("digest")
+_ABSENT = object()  # a path the ledger lacks: equal to no digest, not even a file's missing one
 Verdict = Literal["unchanged", "write", "replace"]
 
 

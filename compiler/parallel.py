@@ -1,5 +1,7 @@
 """The one place shipspec forks: worker pools for the stages that split work
-across cores (loading many spec files, rendering many Kubernetes environments).
+across cores (loading many spec files, rendering many Kubernetes environments),
+and one child that does a piece of work beside the caller (``fork_call``: a
+compile's check that its output tree is as recorded, while it builds).
 
 Workers are forked, not spawned, so they inherit what the parent built (the
 parser, a spec's resolved placements, the templates) instead of pickling it;
@@ -8,7 +10,9 @@ where fork is unavailable the callers run the work in-process.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # concurrent.futures imports multiprocessing: one spec file never forks
@@ -35,3 +39,88 @@ def fork_pool(workers: int) -> ProcessPoolExecutor | None:
     except ValueError:  # pragma: no cover - platforms without fork
         return None
     return ProcessPoolExecutor(max_workers=workers, mp_context=context)
+
+
+class Forked:
+    """What a function run in a forked child sent back (``fork_call``): bytes through a pipe.
+
+    Each wait is bounded: a child that has not answered in time is killed, and the caller
+    does the work itself. A child that failed sends nothing (``result`` is None)."""
+
+    def __init__(self, pid: int, fd: int) -> None:
+        self.pid, self.fd = pid, fd
+        self.answer: bytes | None = None
+        self.done = False
+
+    def result(self, timeout: float) -> bytes | None:
+        """What the child sent, once it closed the pipe within ``timeout`` seconds; else None."""
+        if self.done:
+            return self.answer
+        import select
+        import time
+
+        chunks: list[bytes] = []
+        ended = False
+        deadline = time.monotonic() + timeout
+        try:
+            while (left := deadline - time.monotonic()) > 0:
+                if not select.select([self.fd], [], [], left)[0]:
+                    break
+                chunk = os.read(self.fd, 1 << 16)
+                if not chunk:
+                    ended = True
+                    break
+                chunks.append(chunk)
+        except OSError:
+            ended = False
+        self.answer = b"".join(chunks) if ended else None
+        self.close()
+        return self.answer
+
+    def close(self) -> None:
+        """Stop the child if it still runs (it holds nothing of the caller's), and reap it."""
+        if self.done:
+            return
+        self.done = True
+        import signal
+
+        os.close(self.fd)
+        try:
+            os.kill(self.pid, signal.SIGKILL)  # our own child, not yet reaped: no other process
+        except OSError:
+            pass
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(self.pid, 0)  # killed, or exiting: it has closed the pipe
+
+    def __enter__(self) -> Forked:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def fork_call(work: Callable[[], bytes]) -> Forked | None:
+    """Run ``work`` in a forked child while the caller goes on; None where fork is unavailable
+    or fails (the caller then does the work itself). The child ends with ``os._exit``: it
+    runs none of the caller's cleanup (a lock's release, a cache's close, buffered output)."""
+    if not hasattr(os, "fork"):  # pragma: no cover - platforms without fork
+        return None
+    read, write = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(read)
+        os.close(write)
+        return None
+    if pid == 0:  # pragma: no cover - the child (coverage does not follow it)
+        code = 1
+        try:
+            os.close(read)
+            view = memoryview(work())
+            while view:
+                view = view[os.write(write, view) :]
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write)
+    return Forked(pid, read)

@@ -22,10 +22,12 @@ from compiler import pipeline, settled
 from compiler.cli import main
 from tests.unit.test_cache import EDITS, _apply
 
+SETTLE_S = settled.SETTLE_NS / 1e9 + 0.02  # as shipspec has it (tests below change it)
+
 
 def _settle() -> None:
     """Past the settle time, so a compile records its files (their ctime cannot be aged)."""
-    time.sleep(settled.SETTLE_NS / 1e9 + 0.02)
+    time.sleep(SETTLE_S)
 
 
 def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -121,9 +123,24 @@ OPS = st.one_of(
 )
 
 
+# As shipspec has it; and a tree verified in a forked child (``settled.Found``), recorded as
+# patches over its body whatever their size (``settled.PATCH_SHARE``).
+@pytest.mark.parametrize("apart", [False, True])
 @settings(max_examples=6, deadline=None)
 @given(st.lists(OPS, min_size=1, max_size=5))
-def test_a_cached_tree_and_an_uncached_one_agree_after_random_edits(ops: list[tuple[str, int, int, int]]) -> None:
+def test_a_cached_tree_and_an_uncached_one_agree_after_random_edits(
+    apart: bool, ops: list[tuple[str, int, int, int]]
+) -> None:
+    old = settled.APART_FROM, settled.PATCH_SHARE
+    if apart:
+        settled.APART_FROM, settled.PATCH_SHARE = 0, 1
+    try:
+        _agree_after(ops)
+    finally:
+        settled.APART_FROM, settled.PATCH_SHARE = old
+
+
+def _agree_after(ops: list[tuple[str, int, int, int]]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         specs = generate(root, 2)
@@ -231,6 +248,7 @@ def test_an_edit_reads_each_spec_file_once(
 ) -> None:
     """The look for a settled tree reads every spec file; the build that follows uses what it
     read (and records that: the key is of the texts built) instead of reading them again."""
+    monkeypatch.setattr(settled, "SETTLE_NS", 10**18)  # no text kept: every file is read (test_settled_reads)
     specs = generate(tmp_path, 3)
     out = tmp_path / "out"
     assert _run(capsys, "compile", str(specs), "--out", str(out))[0] == 0
@@ -287,9 +305,10 @@ def test_a_tree_edited_by_hand_is_planned_with_the_records_hints(
     assert victim.read_text().endswith("# by hand\n")
 
 
+@pytest.mark.parametrize("share", [1, settled.PATCH_SHARE])  # a patch over the body; the body put again
 @pytest.mark.parametrize("settle", [0, 10**18])  # nothing racy; everything racy
 def test_a_record_made_from_the_last_one_is_the_whole_record(
-    settle: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    settle: int, share: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """After an edit over a recorded tree, the record is made from the last one (only what
     was written or removed, the ledger and their directories stat-ed again) and equals the
@@ -298,6 +317,7 @@ def test_a_record_made_from_the_last_one_is_the_whole_record(
     from compiler.cache import Cache
 
     monkeypatch.setattr(settled, "SETTLE_NS", settle)
+    monkeypatch.setattr(settled, "PATCH_SHARE", share)
     specs = generate(tmp_path, 3)
     out = tmp_path / "out"
     assert main(["compile", str(specs), "--out", str(out)]) == 0
@@ -314,8 +334,10 @@ def test_a_record_made_from_the_last_one_is_the_whole_record(
     real_record = settled.record
     wholes: list[object] = []
 
-    def recording(store: object, root: Path, inputs: object, diagnostics: object, plan: object, before: object) -> bool:
-        done = real_record(store, root, inputs, diagnostics, plan, before)  # type: ignore[arg-type]
+    def recording(
+        store: object, root: Path, inputs: object, diagnostics: object, plan: object, before: object, *rest: object
+    ) -> bool:
+        done = real_record(store, root, inputs, diagnostics, plan, before, *rest)  # type: ignore[arg-type]
         wholes.append(settled._whole(root, plan, plan.ledger_sha, None))  # type: ignore[attr-defined]
         return done
 
