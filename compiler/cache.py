@@ -7,6 +7,12 @@ What it holds, each entry keyed by the sha256 of everything it depends on:
 - ``units``: per build configuration, the render units the last build used
   (``compiler.backends.memo``): one entry, so a one-model edit renders only that model's,
   and beside it (``texts``, a blob) their files' texts, read only where a build needs one;
+- ``digests`` and ``groups``: per build configuration, the digest each record stood in unit
+  keys by, found by its origin (``backends.digest_table``), and the loop bodies over units
+  a build kept for the next process (``backends.memo_groups``);
+- ``settled``, ``settled-tree``, ``settled-patch``, ``settled-specs``: per output root, the
+  last compile's outcome, its tree's stats and ledger (after a small edit, a patch over
+  them), and its spec files' stats and texts as it read them (``compiler.settled``);
 - ``stat``: per output root, the (size, mtime, inode) and sha256 of each file shipspec
   wrote or read there, so the next plan need not read a file that did not change.
 
