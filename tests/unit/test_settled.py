@@ -68,9 +68,29 @@ def test_a_no_op_compile_and_check_run_no_pipeline(
         assert _run(capsys, "check", str(specs), "--out", str(out), "--format", "json")[:2] == (0, first[1])
 
 
+# What ``change_tree`` changes of a compiled tree, each a change the record must notice.
+TREE_CHANGES = ("output", "output-removed", "directory-symlink", "ledger")
+
+
+def change_tree(tmp_path: Path, out: Path, change: str) -> None:
+    """Change the compiled tree under ``out`` as ``change`` (one of ``TREE_CHANGES``) says."""
+    some = next(p for p in sorted((out / "deploy").rglob("*.yaml")))
+    if change == "output":
+        some.write_bytes(some.read_bytes().replace(b"a", b"b", 1))  # same size
+    elif change == "output-removed":
+        some.unlink()
+    elif change == "directory-symlink":
+        moved = tmp_path / "elsewhere"
+        shutil.move(str(some.parent), moved)
+        some.parent.symlink_to(moved, target_is_directory=True)  # same files, same inodes
+    elif change == "ledger":
+        ledger = out / ".shipspec" / "ledger.json"
+        ledger.write_bytes(ledger.read_bytes())
+
+
 @pytest.mark.parametrize(
     "change",
-    ["spec", "output", "output-removed", "directory-symlink", "ledger", "allow", "templates"],
+    ["spec", *TREE_CHANGES, "allow", "templates"],
 )
 def test_any_change_it_depends_on_runs_the_pipeline(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, change: str
@@ -89,20 +109,10 @@ def test_any_change_it_depends_on_runs_the_pipeline(
         return real(*a, **k)  # type: ignore[arg-type]
 
     monkeypatch.setattr(pipeline, "build", counted)
-    some = next(p for p in sorted((out / "deploy").rglob("*.yaml")))
     if change == "spec":
         _apply(specs / "models" / "m00000.ship", 7, 3)  # a comment: same IR, other text
-    elif change == "output":
-        some.write_bytes(some.read_bytes().replace(b"a", b"b", 1))  # same size
-    elif change == "output-removed":
-        some.unlink()
-    elif change == "directory-symlink":
-        moved = tmp_path / "elsewhere"
-        shutil.move(str(some.parent), moved)
-        some.parent.symlink_to(moved, target_is_directory=True)  # same files, same inodes
-    elif change == "ledger":
-        ledger = out / ".shipspec" / "ledger.json"
-        ledger.write_bytes(ledger.read_bytes())
+    elif change in TREE_CHANGES:
+        change_tree(tmp_path, out, change)
     elif change == "allow":
         args += ["--allow", "SS520"]
     elif change == "templates":

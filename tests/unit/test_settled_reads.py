@@ -18,6 +18,7 @@ from compiler import parallel, pipeline, settled
 from compiler.cli import main
 from compiler.diagnostics import Diagnostic, Severity, Span
 from compiler.parse import sources
+from tests.unit.test_settled import TREE_CHANGES, change_tree
 
 SETTLE_S = settled.SETTLE_NS / 1e9 + 0.02  # as shipspec has it (tests below change it)
 
@@ -145,7 +146,7 @@ def apart(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return forks
 
 
-@pytest.mark.parametrize("change", ["output", "output-removed", "directory-symlink", "ledger", None])
+@pytest.mark.parametrize("change", [*TREE_CHANGES, None])
 @pytest.mark.parametrize("spec_edit", [False, True])
 def test_a_tree_verified_apart_still_finds_any_change(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, apart: list[int], change: str | None, spec_edit: bool
@@ -153,18 +154,8 @@ def test_a_tree_verified_apart_still_finds_any_change(
     """The child's verdict stands for the in-process one: a changed tree is planned as a
     fresh compile plans it (no-op or edit), and an unchanged one answers from the record."""
     specs, out = _recorded(tmp_path, 2)
-    some = next(p for p in sorted((out / "deploy").rglob("*.yaml")))
-    if change == "output":
-        some.write_bytes(some.read_bytes().replace(b"a", b"b", 1))  # same size
-    elif change == "output-removed":
-        some.unlink()
-    elif change == "directory-symlink":
-        moved = tmp_path / "elsewhere"
-        shutil.move(str(some.parent), moved)
-        some.parent.symlink_to(moved, target_is_directory=True)  # same files, same inodes
-    elif change == "ledger":
-        ledger = out / ".shipspec" / "ledger.json"
-        ledger.write_bytes(ledger.read_bytes())
+    if change is not None:
+        change_tree(tmp_path, out, change)
     if spec_edit:
         model = specs / "models" / "m00001.ship"
         model.write_text(model.read_text().replace("cpu 1 ", "cpu 2 "))

@@ -19,18 +19,9 @@ from compiler.cache import Cache
 from compiler.diagnostics import Diagnostic, Sink, Span
 from compiler.ir import Environment, Tier
 from compiler.output import OutputFile
+from tests.unit.backends.test_memo_group import _Ctx, _render, unit_each
 
 RUNS: list[str] = []
-
-
-class _Ctx:
-    def __init__(self, units: Units | None) -> None:
-        self.units, self.templates, self.sink = units, None, Sink()
-
-
-def _render(_templates: Any, sink: Sink, env: Environment, n: int) -> list[OutputFile]:
-    sink.report("SS740", f"rendered {env.name} {n}", Span.point("x.ship"))
-    return [OutputFile(f"{env.name}-{n}.yaml", f"n: {n}\n", Span.point("x.ship"))]
 
 
 def _count(sink: Sink, env: Environment) -> tuple[int, str]:
@@ -147,22 +138,17 @@ def test_unit_each_keys_only_the_blocks_an_edit_touched_in_a_new_process(monkeyp
     key = Units._key
     monkeypatch.setattr(Units, "_key", lambda self, name, inputs: keyed.append(name) or key(self, name, inputs))
 
-    def each(units: Units | None, inputs: list[tuple[Any, ...]]) -> tuple[list[str], list[str]]:
-        ctx = _Ctx(units)
-        files = memo.unit_each(ctx, "u", _render, inputs)
-        return [f.path for f in files], [d.message for d in ctx.sink.items]
-
     inputs = [(env, 1) for env in envs]
-    plain = each(None, inputs)
+    plain = unit_each(None, inputs)
     first = _process()
-    assert each(first, inputs) == plain
+    assert unit_each(first, inputs) == plain
     keyed.clear()
     second = _process(first)
-    assert each(second, inputs) == plain and keyed == ["group:u[]"] * 4  # one key a block, no unit's
+    assert unit_each(second, inputs) == plain and keyed == ["group:u[]"] * 4  # one key a block, no unit's
     inputs[memo.BLOCK + 3] = (envs[memo.BLOCK + 3], 2)
     keyed.clear()
     third = _process(second)
-    assert each(third, inputs) == each(None, inputs)
+    assert unit_each(third, inputs) == unit_each(None, inputs)
     assert keyed.count("u") == memo.BLOCK and third.rendered == 1
 
 

@@ -116,30 +116,34 @@ def test_unit_each_asks_again_only_the_blocks_an_edit_touched(monkeypatch: Any) 
     keyed = Units.keyed
     monkeypatch.setattr(Units, "keyed", lambda self, *a: asked.append(a[0]) or keyed(self, *a))
 
-    def each(units: Units | None, inputs: list[tuple[Any, ...]]) -> tuple[list[str], list[str]]:
-        ctx = _Ctx(units)
-        files = memo.unit_each(ctx, "u", _render, inputs)
-        return [f.path for f in files], [d.message for d in ctx.sink.items]
-
     inputs = [(env, 1) for env in envs]
-    plain = each(None, inputs)
+    plain = unit_each(None, inputs)
     assert plain[0] == [f"{e.name}-1.yaml" for e in envs]
     first = Units()
     first.config = "c"
     first.resume(None)
-    assert each(first, inputs) == plain and len(asked) == len(envs)
+    assert unit_each(first, inputs) == plain and len(asked) == len(envs)
     asked.clear()
     second = _next(first)
-    assert each(second, inputs) == plain and asked == []  # every block as it was: none asked
+    assert unit_each(second, inputs) == plain and asked == []  # every block as it was: none asked
     # One input a new object: its block is asked again (and only its own unit renders).
     inputs[memo.BLOCK + 3] = (Environment(envs[memo.BLOCK + 3].name, Tier.STAGING, Span.point("p.ship")), 1)
     third = _next(second)
-    assert each(third, inputs) == plain and len(asked) == memo.BLOCK
+    assert unit_each(third, inputs) == plain and len(asked) == memo.BLOCK
     # Equal to the old one, so its key (pickled) is the old key: found, not rendered.
     assert third.rendered == 0 and _book(third)[1].keys() == _book(second)[1].keys()
     # Another value: a block asked again, and its unit rendered.
     inputs[2 * memo.BLOCK] = (envs[2 * memo.BLOCK], 2)
     asked.clear()
     fourth = _next(third)
-    assert each(fourth, inputs) == each(None, inputs) != plain
+    assert unit_each(fourth, inputs) == unit_each(None, inputs) != plain
     assert len(asked) == memo.BLOCK and fourth.rendered == 1
+
+
+def unit_each(units: Units | None, inputs: list[tuple[Any, ...]]) -> tuple[list[str], list[str]]:
+    """``memo.unit_each`` of ``_render`` over ``inputs``: the paths of its files and what it said."""
+    from compiler.backends import memo
+
+    ctx = _Ctx(units)
+    files = memo.unit_each(ctx, "u", _render, inputs)
+    return [f.path for f in files], [d.message for d in ctx.sink.items]
