@@ -30,7 +30,6 @@ unreliable), and at 1,000 files a poll is a few milliseconds of ``stat``.
 from __future__ import annotations
 
 import contextlib
-import functools
 import gc
 import os
 import time
@@ -137,18 +136,8 @@ def _unchanged(built: pipeline.Build | None, last: Snapshot | None, now: Snapsho
     for "nothing changed" is what this takes for "this file did not change"."""
     if built is None or last is None:
         return []
-    same = {_display(p) for p, st in now.items() if last.get(p) == st}
+    same = {display_path(p) for p, st in now.items() if last.get(p) == st}
     return [s for s in built.checked.sources if s.path in same]
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def _display_in(path: str, cwd: str) -> str:
-    return display_path(Path(path))
-
-
-def _display(path: str) -> str:
-    """``display_path``, kept per working directory (it depends on it): asked of every spec file each step."""
-    return _display_in(path, os.getcwd())
 
 
 @contextlib.contextmanager

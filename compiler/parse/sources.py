@@ -29,13 +29,22 @@ class Loaded(Record):
     diagnostics: tuple[Diagnostic, ...]
 
 
-def display_path(path: Path) -> str:
+def display_path(path: Path | str) -> str:
     """The path as users see it: relative to the working directory when inside it."""
+    return _display(os.fspath(path), os.getcwd())
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _display(name: str, cwd: str) -> str:
+    # Kept per working directory (it depends on it): a one-shot compile asks it of every spec
+    # file twice (whether anything changed, then the load), a watching one every step.
     try:
-        rel = relative(path)
+        rel = relative(name)
     except ValueError:  # another drive on Windows
-        return path.as_posix()
-    return Path(rel).as_posix() if not rel.startswith("..") else path.as_posix()
+        return Path(name).as_posix()
+    if rel.startswith(".."):
+        return Path(name).as_posix()
+    return rel if os.sep == "/" else Path(rel).as_posix()  # relpath's is normalised already
 
 
 def discover(inputs: Sequence[Path]) -> tuple[list[Path], list[Diagnostic]]:
