@@ -992,7 +992,7 @@ def identities(name: str, inputs: tuple[Any, ...]) -> tuple[Any, ...] | None:
 
 
 _UNKNOWN = object()
-_VALUE_UNIT = ord("v")  # a kept body's unit that is a value (``memo_groups.Kept.kinds``)
+_VALUE_UNIT = ord("v")  # a kept body's unit that is a value (``memo_groups.unit_kinds``)
 # How a type's values stand in a unit's identities (``_kind``), by type: most inputs are
 # records and strings, and a watch step asks for tens of thousands of them.
 _STR, _PLAIN_KIND, _FLOAT, _TUPLE, _DICT, _VALUE, _FIELDS, _ID, _NONE = range(9)
@@ -1189,7 +1189,7 @@ def group(ctx: Any, name: str, fn: Callable[..., _T], *inputs: Any) -> _T:
 def group_each(ctx: Any, name: str, fn: Callable[..., _T], inputs: Sequence[tuple[Any, ...]]) -> list[_T]:
     """``group(ctx, name, fn, *i)`` for each ``i`` of ``inputs``, in order. A build on disk
     keeps them a block of ``BLOCK`` at a time (``memo_groups``): a one-shot compile keys and
-    hands back 51 blocks of monitoring placements at 1,000 models rather than 3,250 bodies."""
+    hands back 52 blocks of monitoring placements at 1,000 models rather than 3,250 bodies."""
     units: Units | None = ctx.units
     if units is None or units.by_identity or not units.keeps_bodies:
         return [group(ctx, name, fn, *i) for i in inputs]
