@@ -35,6 +35,10 @@ def _shape(p: Plan) -> tuple[object, ...]:
 @pytest.fixture
 def replans(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[bool]]:
     """Whether each plan given what was kept was made from it (or made whole: a path claimed twice)."""
+    yield _spy_on_replans(monkeypatch)
+
+
+def _spy_on_replans(mp: pytest.MonkeyPatch) -> list[bool]:
     made: list[bool] = []
     real = emit._replanned
 
@@ -43,8 +47,8 @@ def replans(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[bool]]:
         made.append(p is not None)
         return p
 
-    monkeypatch.setattr(emit, "_replanned", spying)
-    yield made
+    mp.setattr(emit, "_replanned", spying)
+    return made
 
 
 # ---------------------------------------------------------------------------------------
@@ -72,16 +76,8 @@ def test_a_plan_from_what_was_kept_is_the_whole_plan(changes: list[tuple[int, in
     applied plan left, as ``compile --watch`` does; the plan and what it reports are the
     whole ``plan_over``'s. A plan without errors is applied and recorded, one with errors
     is not (the next plans from the one before)."""
-    made: list[bool] = []
-    real = emit._replanned
-
-    def spying(*args: Any) -> Plan | None:
-        p = real(*args)
-        made.append(p is not None)
-        return p
-
     with tempfile.TemporaryDirectory() as tmp, pytest.MonkeyPatch.context() as mp:
-        mp.setattr(emit, "_replanned", spying)
+        made = _spy_on_replans(mp)
         root = Path(tmp)
         files = [_file(f"deploy/{d}/f{i}.yaml", f"{d}{i}: 1\n", digest=i % 2 == 0) for d in "ab" for i in range(4)]
         ledger: dict[str, str] = {}

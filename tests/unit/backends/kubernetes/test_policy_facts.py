@@ -70,6 +70,20 @@ def _paths(doc: Any, at: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     return out
 
 
+def damage(data: st.DataObject, doc: Any, path: tuple[Any, ...], values: st.SearchStrategy[Any]) -> None:
+    """Remove the value at ``path`` in ``doc`` (where its parent is a mapping) or put one drawn
+    from ``values`` there: what an override template could render."""
+    parent: Any = doc
+    for step in path[:-1]:
+        parent = parent[step]
+    if data.draw(st.booleans()) and isinstance(parent, dict):
+        del parent[path[-1]]
+    else:
+        # A copy: the strategy hands out one object per value, and the same dict put inside
+        # itself made a document that contains itself (no template renders one).
+        parent[path[-1]] = copy.deepcopy(data.draw(values))
+
+
 ODD = st.sampled_from([None, 0, 1, 3, "", "x", True, False, [], {}, ["ALL"], {"a": 1}])
 
 
@@ -86,13 +100,7 @@ def test_odd_objects_decide_the_same(rendered: tuple[Checked, list[OutputFile]],
         f = data.draw(st.sampled_from(damaged))
         i = data.draw(st.integers(0, len(f.documents) - 1))
         path = data.draw(st.sampled_from(_paths(f.documents[i])[1:]))
-        parent: Any = f.documents[i]
-        for step in path[:-1]:
-            parent = parent[step]
-        if data.draw(st.booleans()) and isinstance(parent, dict):
-            del parent[path[-1]]
-        else:
-            parent[path[-1]] = data.draw(ODD)
+        damage(data, f.documents[i], path, ODD)
     assert _verdict(checked, _trimmed(damaged)) == _verdict(checked, damaged)
     assert _kustomized(_trimmed(damaged)) == _kustomized(damaged)
 

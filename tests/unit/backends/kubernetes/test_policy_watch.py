@@ -22,7 +22,7 @@ from compiler.backends.kubernetes import policy, quota
 from compiler.backends.memo import Units
 from compiler.diagnostics import Diagnostic, Sink, Span
 from compiler.output import OutputFile
-from tests.unit.backends.kubernetes.test_policy_facts import _paths
+from tests.unit.backends.kubernetes.test_policy_facts import _paths, damage
 
 Objects = list[tuple[dict[str, Any], Span]]
 
@@ -74,13 +74,7 @@ def test_the_checks_decide_on_views_as_on_the_documents(namespaces: dict[str, Ob
         doc = data.draw(st.sampled_from(objects))[0]
         read = data.draw(st.sampled_from([facts(doc), facts(doc), doc]))
         path = data.draw(st.sampled_from(_paths(read)[1:] or _paths(doc)[1:]))
-        parent: Any = doc
-        for step in path[:-1]:
-            parent = parent[step]
-        if data.draw(st.booleans()) and isinstance(parent, dict):
-            del parent[path[-1]]
-        else:
-            parent[path[-1]] = data.draw(ODD)
+        damage(data, doc, path, ODD)
     production = [(policy.production_view(d), s) for d, s in objects]
     quotas = [(quota.quota_view(d), s) for d, s in objects]
     assert _reported(policy._verify_production, ns, production) == _reported(policy._verify_production, ns, objects)
