@@ -487,7 +487,7 @@ class Units:
         if found is None or found[0] is not obj:
             found = self.carried.get(id(obj))
             if found is None or found[0] is not obj:
-                found = (obj, hashlib.sha256(_pickle((cls, fields))).digest())
+                found = (obj, hashlib.sha256(_pickle((_tag(cls), fields))).digest())
             self.held[id(obj)] = found
         return found[1]
 
@@ -949,6 +949,7 @@ _BY_DIGEST = frozenset(
         ("compiler.ir", "Training"),
         ("compiler.ir", "Monitor"),
         ("compiler.resolve", "Placement"),
+        ("compiler.resolve", "Project"),
     }
 )
 
@@ -1142,8 +1143,77 @@ def _pickle(value: Any) -> bytes:
     # IR shares when parsed is two when loaded from the cache, which made a kept body's key
     # (many units' inputs in one pickle) differ between a cold compile and the next.
     pickler.fast = True
-    pickler.dump(value)
+    pickler.dump(_standing(value) if type(value) is tuple else value)
     return out.getvalue()
+
+
+# What a record stands as in a key's pickle (``_stand``): a tuple of this mark, then the
+# digest of a record that stands by digest (``_BY_DIGEST``), or a tuple of its type's tag and
+# its fields. Plain data the pickler writes without calling back into Python: without a memo
+# (``fast``) each class or function it names was imported again to check it, ~2.7 us a
+# record, three quarters of a kept body's key (700-850 records a block of catalog pages).
+# No value a spec or backend makes is a tuple that starts with a string that starts with NUL.
+_REF = "\x00ref"
+_ATOMS = frozenset({str, int, float, bool, type(None), bytes})
+
+
+def _tag(cls: type) -> str:
+    return f"\x00{cls.__module__}.{cls.__qualname__}"
+
+
+def _standing(values: tuple[Any, ...]) -> tuple[Any, ...]:
+    """``values`` with each record in it, in tuples at any depth, as ``_stand`` makes it (the
+    same object where there is none)."""
+    if _ATOMS.issuperset(map(type, values)):  # most tuples in a key: strings and numbers
+        return values
+    made = list(values)
+    for i, v in enumerate(made):
+        t = type(v)
+        if t in _ATOMS:
+            continue
+        if t is tuple:
+            made[i] = _standing(v)
+            continue
+        how = _STANDS.get(t)
+        if how is None:
+            how = _STANDS[t] = _stands(t)
+        made[i] = how(v)
+    return tuple(made)
+
+
+def _as_is(v: Any) -> Any:
+    return v
+
+
+def _stands(cls: type) -> Callable[[Any], Any]:
+    """How a value of ``cls`` stands in a key: a record as ``_REF`` said; anything else (an
+    enum member, a dict, a list) as it is, for the pickler and its reducers (``_Reducers``)."""
+    if isinstance(cls, type) and issubclass(cls, type) or not dataclasses.is_dataclass(cls):
+        return _as_is
+    names = [f.name for f in dataclasses.fields(cls)]
+    one = attrgetter(*names) if names else (lambda obj: ())
+    getter = one if len(names) > 1 else (lambda obj: (one(obj),))
+    tag = _tag(cls)
+    if (cls.__module__, cls.__qualname__) not in _BY_DIGEST:
+
+        def fields(obj: Any) -> Any:
+            return (tag, _standing(getter(obj)))
+
+        return fields
+
+    def by_digest(obj: Any) -> Any:
+        held = _HELD.units
+        if held is None:  # not in a key: its fields, as any record's
+            return (tag, _standing(getter(obj)))
+        found = held.held.get(id(obj))
+        if found is not None and found[0] is obj:
+            return (_REF, found[1])
+        return (_REF, held.digest_of(obj, cls, getter(obj)))
+
+    return by_digest
+
+
+_STANDS: dict[type, Callable[[Any], Any]] = {}
 
 
 def keyed_over(

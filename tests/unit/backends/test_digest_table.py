@@ -26,12 +26,14 @@ def _digested(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
     """(class, name) of each record a build computes a digest of (not carried)."""
     made: list[tuple[str, str]] = []
     real = memo._pickle
+    tags = {memo._tag(cls): cls for cls in _KEYED}  # a digest pickles its record's tag and fields
 
     def counting(value: Any) -> bytes:
-        if isinstance(value, tuple) and len(value) == 2 and value[0] in _KEYED:
-            fields = dict(zip([f.name for f in dataclasses.fields(value[0])], value[1], strict=True))
+        if isinstance(value, tuple) and len(value) == 2 and value[0] in tags:
+            cls = tags[value[0]]
+            fields = dict(zip([f.name for f in dataclasses.fields(cls)], value[1], strict=True))
             name = fields.get("name") or getattr(fields.get("model"), "name", "")
-            made.append((value[0].__name__, str(name)))
+            made.append((cls.__name__, str(name)))
         return real(value)
 
     monkeypatch.setattr(memo, "_pickle", counting)
