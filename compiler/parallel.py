@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 if TYPE_CHECKING:  # concurrent.futures imports multiprocessing: one spec file never forks
     from concurrent.futures import ProcessPoolExecutor
@@ -124,3 +124,41 @@ def fork_call(work: Callable[[], bytes]) -> Forked | None:
             os._exit(code)
     os.close(write)
     return Forked(pid, read)
+
+
+_T = TypeVar("_T")
+
+
+class Beside(Generic[_T]):
+    """``compute()`` under way in a forked child (``fork_call``) while the caller goes on, for
+    work whose answer is small and pickles (diagnostics): ``result`` is what the child sent,
+    or ``compute()`` run by the caller where there is no child, it sent no whole answer within
+    the wait, or its answer does not load. Either way the same value: ``compute`` must read
+    only what was there at the fork, which the caller must not change before ``result``."""
+
+    def __init__(self, compute: Callable[[], _T]) -> None:
+        import pickle
+
+        self.compute = compute
+        self.child = fork_call(lambda: pickle.dumps(compute(), protocol=pickle.HIGHEST_PROTOCOL))
+
+    def result(self, timeout: float) -> _T:
+        child, self.child = self.child, None
+        if child is not None:
+            answer = child.result(timeout)
+            if answer:
+                import pickle
+
+                try:
+                    found: _T = pickle.loads(answer)
+                except Exception:  # noqa: BLE001 - a child that died writing: computed here instead
+                    pass
+                else:
+                    return found
+        return self.compute()
+
+    def close(self) -> None:
+        """Stop the child if nothing took its answer."""
+        if self.child is not None:
+            self.child.close()
+            self.child = None

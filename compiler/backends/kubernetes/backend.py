@@ -453,13 +453,32 @@ def _verified(ctx: RenderContext, files: list[OutputFile]) -> list[OutputFile]:
     return files
 
 
+class _Verifying:
+    """The rendered files, their verification under way in a forked child (``policy.Apart``)
+    while the other backends render: ``finish`` reports what it found into the backend's sink
+    (where verifying in-process would have) and hands the files on; ``close`` stops it."""
+
+    def __init__(self, ctx: RenderContext, files: list[OutputFile], apart: k8s_policy.Apart) -> None:
+        self.ctx, self.files, self.apart = ctx, files, apart
+
+    def finish(self) -> list[OutputFile]:
+        try:
+            self.apart.report(self.ctx.sink)
+        finally:
+            self.apart.close()
+        return self.files
+
+    def close(self) -> None:
+        self.apart.close()
+
+
 class _Backend:
     """Renders ``deploy/<env>/`` for every environment (see the module docstring)."""
 
     name = "kubernetes"
     validators = {k8s_validate.PODS_KIND: k8s_validate.validate_pods}
 
-    def start(self, ctx: RenderContext) -> Pending | list[OutputFile]:
+    def start(self, ctx: RenderContext) -> Pending | _Verifying | list[OutputFile]:
         """The files, or for a large spec the ``Pending`` render in forked workers."""
         spec = ctx.spec
         envs = sorted(spec.environments, key=lambda e: e.name)
@@ -470,11 +489,13 @@ class _Backend:
         pending = _start_parallel(ctx, envs) if served >= PARALLEL_FROM and len(envs) > 1 and not warm else None
         if pending is not None:
             return pending
-        return _verified(ctx, [f for env in envs for f in _render_env(ctx, env)])
+        files = [f for env in envs for f in _render_env(ctx, env)]
+        apart = k8s_policy.verify_apart(ctx.spec, files, ctx.units)
+        return _verified(ctx, files) if apart is None else _Verifying(ctx, files, apart)
 
     def render(self, ctx: RenderContext) -> list[OutputFile]:
         started = self.start(ctx)
-        return started.finish() if isinstance(started, Pending) else started
+        return started if isinstance(started, list) else started.finish()
 
 
 BACKEND = _Backend()

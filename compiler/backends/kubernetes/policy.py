@@ -13,17 +13,20 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_left
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import compress, count
 from operator import is_not
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from compiler import ir
 from compiler.backends.kubernetes.quota import Usages, quota_view, verify_quota
 from compiler.backends.memo import Units
 from compiler.diagnostics import Diagnostic, Sink, Span
 from compiler.resolve import namespace
+
+if TYPE_CHECKING:
+    from compiler.parallel import Beside
 
 _WORKLOADS = ("Deployment", "Rollout", "Job")
 # The kinds ``_pod_specs`` finds pods in; a tuple: an override template may render an unhashable kind.
@@ -92,10 +95,7 @@ def verify_objects(spec: ir.Spec, files: Iterable[Any], sink: Sink, units: Units
     edit changes no production view and only the quota views of its namespaces: only a
     namespace with a ResourceQuota is checked again. One-shot and cold builds take
     ``_Verified.of`` with nothing kept."""
-    inputs = (
-        frozenset(_secret_names(spec)),
-        tuple(namespace(e) for e in spec.environments if e.tier is ir.Tier.PRODUCTION),
-    )
+    inputs = _inputs(spec)
     carry = units is not None and units.by_identity
     known = units.carried_state.get(_STATE) if carry and units is not None else None
     files = tuple(files)
@@ -105,6 +105,57 @@ def verify_objects(spec: ir.Spec, files: Iterable[Any], sink: Sink, units: Units
     done.report(sink)
     if carry and units is not None:
         units.state[_STATE] = done
+
+
+def _inputs(spec: ir.Spec) -> tuple[frozenset[str], tuple[str, ...]]:
+    return (
+        frozenset(_secret_names(spec)),
+        tuple(namespace(e) for e in spec.environments if e.tier is ir.Tier.PRODUCTION),
+    )
+
+
+# A one-shot build (a store on disk, no last step kept) of this many Kubernetes files or more
+# verifies them in a forked child while the other backends render (``verify_apart``): at
+# 1,000 models, 15,000 files' verification was ~0.1 s of a one-model edit's compile, on one
+# core while the other sat idle.
+APART_FROM = 2_000
+# The most a build waits for the child's answer once it needs it; then it verifies itself.
+APART_WAIT_S = 30.0
+
+
+def verify_apart(spec: ir.Spec, files: Sequence[Any], units: Units | None) -> Apart | None:
+    """``verify_objects`` of ``files`` under way in a forked child (``parallel.Beside``), for a
+    one-shot build of ``APART_FROM`` files or more; None for any other build (the caller
+    verifies in-process). The child reads only the files' paths, spans and documents, which
+    nothing changes once rendered."""
+    if units is None or units.by_identity or len(files) < APART_FROM:
+        return None
+    from compiler.parallel import Beside
+
+    inputs, held = _inputs(spec), tuple(files)
+
+    def verify() -> tuple[Any, ...]:
+        done = _Verified.of(held, inputs, keep=False)
+        return done.problems, done.production, done.quota
+
+    return Apart(held, inputs, Beside(verify))
+
+
+class Apart:
+    """A verification under way beside the build (``verify_apart``)."""
+
+    def __init__(
+        self, files: tuple[Any, ...], inputs: tuple[frozenset[str], tuple[str, ...]], beside: Beside[tuple[Any, ...]]
+    ) -> None:
+        self.files, self.inputs, self.beside = files, inputs, beside
+
+    def report(self, sink: Sink) -> None:
+        """What ``verify_objects`` would have reported into ``sink``."""
+        problems, production, quota = self.beside.result(APART_WAIT_S)
+        _Verified(self.inputs, self.files, problems, production, quota, {}, {}, {}).report(sink)
+
+    def close(self) -> None:
+        self.beside.close()
 
 
 _STATE = "policy"
