@@ -6,7 +6,9 @@ What it holds, each entry keyed by the sha256 of everything it depends on:
   ``irs``: those of every file of a set of inputs, each file's apart (``parse.ir_pack``);
 - ``units``: per build configuration, the render units the last build used
   (``compiler.backends.memo``): one entry, so a one-model edit renders only that model's,
-  and beside it (``texts``, a blob) their files' texts, read only where a build needs one;
+  and beside it (``texts``, a blob) their files' texts, read only where a build needs one,
+  and (``facts``, a blob the entry holds the sha256 of) their documents' facts, read only
+  where a build verifies the Kubernetes policy on them;
 - ``digests`` and ``groups``: per build configuration, the digest each record stood in unit
   keys by, found by its origin (``backends.digest_table``), and the loop bodies over units
   a build kept for the next process (``backends.memo_groups``);
@@ -52,7 +54,7 @@ FORMAT = 3
 LIMIT_BYTES = 512 << 20
 # Kinds put while the output root does not exist yet that are written on ``close`` if a
 # compile created it meanwhile (the render units of a first compile, for the next edit).
-DEFERRED = frozenset({"ir", "irs", "jinja", "units", "texts", "digests", "groups"})
+DEFERRED = frozenset({"ir", "irs", "jinja", "units", "texts", "facts", "digests", "groups"})
 _MAC = hashlib.sha256().digest_size
 _STREAMED = 1 << 20  # an entry larger than this is unpickled from its file (``Cache._load``)
 _CHUNK = 1 << 18  # what its MAC is checked over at a time

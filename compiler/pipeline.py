@@ -366,8 +366,8 @@ def _texts(store: Store) -> Callable[[str], Any] | None:
     cache = store
 
     def texts(name: str) -> TextPack | None:
-        data = cache.open_blob("texts", name)
-        return None if data is None else TextPack(data, f"{cache.dir}/texts/{name}")
+        data, facts = cache.open_blob("texts", name), cache.open_blob("facts", name)
+        return None if data is None or facts is None else TextPack(data, f"{cache.dir}/texts/{name}", facts)
 
     return texts
 
@@ -383,6 +383,7 @@ def _keep(store: Store, key: str, units: Units) -> None:
     name = f"{key}.{os.urandom(8).hex()}"
     entry, chunks = units.packed(name)
     store.put_blob("texts", name, chunks, replaces=f"{key}.")
+    store.put_blob("facts", name, entry.facts(), replaces=f"{key}.")
     store.put("units", key, entry)
 
 

@@ -113,3 +113,21 @@ def _container(c: Any) -> Any:
             env = [_pick(v, "name", "valueFrom") if isinstance(v, dict) else v for v in env]
         kept["env"] = env
     return kept
+
+
+def summary(documents: Any) -> tuple[int, bool, str | None]:
+    """What a kustomization reads of a file's documents (``kubernetes/kustomize.py``): how many
+    there are, whether one is an Argo Rollout, and the name the first Namespace gives (None:
+    none). The memo keeps it beside the facts it keeps apart (``output.FactsAt``), so that
+    listing a directory's files reads no file's facts."""
+    rollout, namespace = False, None
+    for d in documents:  # one pass for both kinds asked about
+        if not isinstance(d, dict):
+            continue
+        kind = d.get("kind")
+        if kind == "Rollout" and d.get("apiVersion") == "argoproj.io/v1alpha1":
+            rollout = True
+        elif kind == "Namespace" and d.get("apiVersion") == "v1" and namespace is None:
+            meta = d.get("metadata")
+            namespace = str(meta.get("name") if isinstance(meta, dict) else None)
+    return len(documents), rollout, namespace

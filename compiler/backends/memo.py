@@ -35,7 +35,7 @@ from compiler.backends.memo_groups import Kept, Traced, kept_of, result_of, unit
 from compiler.cache import InParts
 from compiler.diagnostics import Diagnostic, Sink, Span
 from compiler.errors import ShipspecError
-from compiler.output import OutputFile, StoredFile, digest_of, pieces, stored
+from compiler.output import FactsAt, OutputFile, StoredFile, digest_of, pieces, stored
 from compiler.records import Record, record
 
 _T = TypeVar("_T")
@@ -43,7 +43,8 @@ _T = TypeVar("_T")
 # Where a kept file's text is in the memo's text pack: (offset, length) of its UTF-8.
 TextAt = tuple[int, int]
 # path, text (or where it is kept), source, kind, documents, config_map, the sha256 and length of its bytes
-FileRecord = tuple[str, "str | TextAt", Span, str, tuple[dict[str, Any], ...], str | None, str, int]
+# (documents: their facts, or where the memo keeps them apart: ``output.FactsAt``)
+FileRecord = tuple[str, "str | TextAt", Span, str, "tuple[dict[str, Any], ...] | FactsAt", str | None, str, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,11 +159,12 @@ class Units:
         empty memo)."""
         if isinstance(entry, tuple) and len(entry) == 2 and all(isinstance(e, dict) for e in entry):
             return cls(known=entry[0], known_verdicts=entry[1])
-        if isinstance(entry, InParts) and isinstance(entry.head, tuple) and len(entry.head) == 3:
-            verdicts, name, _ = entry.head
-            if isinstance(verdicts, dict) and isinstance(name, str) and texts is not None:
+        if isinstance(entry, InParts) and isinstance(entry.head, tuple) and len(entry.head) == 4:
+            verdicts, name, _, facts_sha = entry.head
+            if isinstance(verdicts, dict) and isinstance(name, str) and isinstance(facts_sha, str) and texts:
                 pack = texts(name)
-                if pack is not None:
+                if pack is not None and pack.facts_data is not None:
+                    pack.facts_sha = facts_sha
                     return cls(
                         known={key: result for part in entry.parts for key, result in _pairs(part)},
                         known_verdicts=verdicts,
@@ -190,7 +192,7 @@ class Units:
         """What to keep for the next build: the units and verdicts this build used, no others."""
         return {key: result.kept(self._shared) for key, result in self.used.items()}, self.verdicts
 
-    def packed(self, name: str) -> tuple[InParts, Iterator[bytes]]:
+    def packed(self, name: str) -> tuple[_Packed, Iterator[bytes]]:
         """``entry`` for a store on disk: each file's text in a pack named ``name`` (the
         chunks, made as they are written), the entry naming it and where each text is.
         A later build reads the few texts it needs (``output.StoredFile``), not all.
@@ -204,7 +206,13 @@ class Units:
 
         Both are made when the cache writes them: a first compile's are deferred until its
         tree exists, and what laying them out takes (the list of units, the walk for what
-        parts share) is then taken once the tree is written, not held through emit."""
+        parts share) is then taken once the tree is written, not held through emit.
+
+        The files' documents' facts are not in the entry: ``_Packed.facts`` makes them, to be
+        put as a blob of their own beside the pack (before the entry, whose head holds their
+        sha256), and each file holds where its facts are and what a kustomization reads of
+        them (``output.FactsAt``). Loading them was about half of loading the entry, and a
+        one-shot build reads them only in the child that verifies the Kubernetes policy."""
         items = _Items(self)
         return _Packed(items, name), _chunks(self._texts(items))
 
@@ -220,12 +228,33 @@ class Units:
         at a time (each let go of once written), as a flat list of key, result, key, ...
         (a pair each was 18,000 tuples more to write and to load)."""
         at = 0
+        index = 0  # of the next file's facts in ``_facts_parts``' order
         for start in range(0, len(items), PART_UNITS):
             part: list[str | UnitResult] = []
             for key, kept in items[start : start + PART_UNITS]:
                 placed, at = self._placed(kept, at)
+                if placed.files:
+                    files = tuple(
+                        (p, t, s, k, FactsAt((index + i, *_summary(d))), c, g, n)
+                        for i, (p, t, s, k, d, c, g, n) in enumerate(placed.files)
+                    )
+                    index += len(files)
+                    placed = dataclasses.replace(placed, files=files)
                 part += (key, placed)
             yield part
+
+    def _facts_parts(self, items: list[tuple[str, UnitResult]]) -> Iterator[list[tuple[dict[str, Any], ...]]]:
+        """The documents' facts of ``items``' files, in the order ``_parts`` numbers them, a
+        part of ``PART_UNITS`` units at a time (one read from this memo's facts where the file
+        holds where they are)."""
+        for start in range(0, len(items), PART_UNITS):
+            yield [self._documents(r[4]) for _, kept in items[start : start + PART_UNITS] for r in kept.files]
+
+    def _documents(self, docs: tuple[dict[str, Any], ...] | FactsAt) -> tuple[dict[str, Any], ...]:
+        if isinstance(docs, FactsAt):
+            assert self.pack is not None, "facts kept apart came from this memo's"
+            return self.pack.facts(docs.at)
+        return docs
 
     def _placed(
         self, kept: UnitResult, at: int, texts: list[str | tuple[TextPack | Spool, int, int]] | None = None
@@ -358,12 +387,14 @@ class Units:
         text: str | TextAt,
         source: Span,
         kind: str,
-        documents: tuple[dict[str, Any], ...],
+        documents: tuple[dict[str, Any], ...] | FactsAt,
         config_map: str | None,
         digest: str,
         size: int,
     ) -> OutputFile:
         if isinstance(text, str):
+            # A text at hand is this build's (or a watching process's last step's), its documents too.
+            assert not isinstance(documents, FactsAt), "facts kept apart come with a kept text"
             return OutputFile(path, text, source, kind, documents, config_map, digest)
         if isinstance(text, InSpool):
             assert self.spool is not None, "only a build with a spool spools"
@@ -675,15 +706,40 @@ class _Items:
 
 
 class _Packed(InParts):
-    """``Units.packed``'s entry: its head and parts made as the cache writes them."""
+    """``Units.packed``'s entry: its head and parts made as the cache writes them, and the
+    facts its files' documents are (``facts``, written first: the head holds their sha256)."""
 
     def __init__(self, items: _Items, name: str) -> None:
         super().__init__(None, ())
         self.items, self.name = items, name
+        self.facts_sha: str | None = None
+
+    def facts(self) -> Iterator[bytes]:
+        """The blob of the facts, as the cache writes an entry in parts (``cache.InParts``): by
+        one pickler, the facts the parts share first, then each part's with the pickler's
+        memory back to the head's (``TextPack.facts`` loads them with one unpickler)."""
+        items, units = self.items(), self.items.units
+        sha = hashlib.sha256()
+        out = io.BytesIO()
+        # Protocol 3, as ``cache`` writes parts: each object under the index its pickler gives it.
+        pickler = pickle.Pickler(out, protocol=3)
+        pickler.dump(_facts_between(items, PART_UNITS, units._documents))
+        head = pickler.memo.copy()
+        for part in units._facts_parts(items):
+            pickler.dump(part)
+            pickler.memo = head  # (copied in: the pickler does not change this dict)
+            chunk = out.getvalue()
+            out.seek(0)
+            out.truncate()
+            sha.update(chunk)
+            yield chunk
+        self.facts_sha = sha.hexdigest()
 
     def written(self) -> tuple[Any, Iterable[Any]]:
         items, units = self.items(), self.items.units
-        return (units.verdicts, self.name, _shared_between(items, PART_UNITS)), units._parts(items)
+        # Without the facts written whole (a blob that failed), an entry no build takes.
+        head = (units.verdicts, self.name, _shared_between(items, PART_UNITS), self.facts_sha)
+        return head if self.facts_sha is not None else None, units._parts(items)
 
 
 PART_UNITS = 250  # units per part of a packed entry (``Units.packed``)
@@ -789,6 +845,9 @@ class Spool:
     def where(self) -> str:
         return "this build's text spool"
 
+    def facts(self, index: int) -> tuple[dict[str, Any], ...]:
+        raise AssertionError("a file this build rendered has its documents at hand")
+
 
 class TextPack:
     """The texts of a packed memo's files, read where they are (a memory map of the pack):
@@ -797,8 +856,12 @@ class TextPack:
 
     checked = True
 
-    def __init__(self, data: Any, where: str) -> None:
+    def __init__(self, data: Any, where: str, facts: Any = None, sha: str | None = None) -> None:
         self.data, self.place = data, where
+        # The files' documents' facts (``output.FactsAt``): the bytes of their pickles, checked
+        # against ``sha`` (which the signed entry holds) and loaded the first time one is asked for.
+        self.facts_data, self.facts_sha = facts, sha
+        self.loaded: list[tuple[dict[str, Any], ...]] | None = None
 
     def text(self, offset: int, length: int) -> str:
         return str(self.data[offset : offset + length], "utf-8")
@@ -808,6 +871,28 @@ class TextPack:
 
     def where(self) -> str:
         return self.place
+
+    def facts(self, index: int) -> tuple[dict[str, Any], ...]:
+        if self.loaded is None:
+            self.loaded = self._load_facts()
+        return self.loaded[index]
+
+    def _load_facts(self) -> list[tuple[dict[str, Any], ...]]:
+        data = self.facts_data
+        if data is None or self.facts_sha is None or hashlib.sha256(data).hexdigest() != self.facts_sha:
+            raise ShipspecError(
+                f"the build cache is damaged ({self.place}: the kept documents' facts are not what was "
+                "written); delete the .shipspec/cache directory under the output root"
+            )
+        # Signed through ``facts_sha``, which the entry's MAC covers: only this user's shipspec
+        # wrote it: the head, then a pickle per part of the entry (``_Packed.facts``).
+        loaded: list[tuple[dict[str, Any], ...]] = []
+        stream = io.BytesIO(data)
+        reader = pickle.Unpickler(stream)
+        reader.load()  # what the parts share: the reader keeps it for them
+        while stream.tell() < len(data):
+            loaded += reader.load()
+        return loaded
 
 
 def _chunks(texts: Iterable[str | tuple[TextPack | Spool, int, int]]) -> Iterator[bytes]:
@@ -839,34 +924,56 @@ def _pairs(part: list[Any]) -> Iterator[tuple[Any, Any]]:
     return zip(it, it, strict=True)
 
 
+def _summary(docs: tuple[dict[str, Any], ...] | FactsAt) -> tuple[int, bool, str | None]:
+    """What a kustomization reads of a file's documents (``facts.summary``), kept with it."""
+    from compiler.backends.facts import summary
+
+    return (docs.documents, docs.rollout, docs.namespace) if type(docs) is FactsAt else summary(docs)
+
+
 def _shared_between(items: list[tuple[str, UnitResult]], size: int) -> tuple[Any, ...]:
-    """The spans and facts' dicts and lists that units in more than one part of ``size``
-    (``Units.packed``) hold: the few written in the head, for every part to refer to."""
+    """The spans that units in more than one part of ``size`` (``Units.packed``) hold: the
+    few written in the head, for every part to refer to (their documents' facts are kept
+    apart: ``_Packed.facts``)."""
     seen: dict[int, int] = {}  # id -> the first part it was found in (-1: found in another)
     found: list[Any] = []
-
-    def note(obj: Any, part: int) -> bool:
-        """Whether ``obj`` is new to this part (its contents then need looking at)."""
-        first = seen.get(id(obj))
-        if first is None:
-            seen[id(obj)] = part
-            return True
-        if first != part and first != -1:
-            seen[id(obj)] = -1
-            found.append(obj)
-        return False
-
-    def walk(value: Any, part: int) -> None:
-        if isinstance(value, dict | list) and note(value, part):
-            for v in value.values() if isinstance(value, dict) else value:
-                walk(v, part)
-
     for i, (_, result) in enumerate(items):
         part = i // size
         for f in result.files:
-            note(f[2], part)
-            for doc in f[4]:
-                walk(doc, part)
+            span = f[2]
+            first = seen.get(id(span))
+            if first is None:
+                seen[id(span)] = part
+            elif first != part and first != -1:
+                seen[id(span)] = -1
+                found.append(span)
+    return tuple(found)
+
+
+def _facts_between(
+    items: list[tuple[str, UnitResult]], size: int, documents: Callable[[Any], tuple[dict[str, Any], ...]]
+) -> tuple[Any, ...]:
+    """The facts' dicts and lists that units in more than one part of ``size`` hold (the
+    ``documents`` of each file: ``Units._documents``), for the head of their blob."""
+    seen: dict[int, int] = {}  # id -> the first part it was found in (-1: found in another)
+    found: list[Any] = []
+
+    def walk(value: Any, part: int) -> None:
+        if not isinstance(value, dict | list):
+            return
+        first = seen.get(id(value))
+        if first is None:
+            seen[id(value)] = part
+            for v in value.values() if isinstance(value, dict) else value:
+                walk(v, part)
+        elif first != part and first != -1:
+            seen[id(value)] = -1
+            found.append(value)
+
+    for i, (_, result) in enumerate(items):
+        for f in result.files:
+            for doc in documents(f[4]):
+                walk(doc, i // size)
     return tuple(found)
 
 

@@ -13,6 +13,7 @@ from compiler import output
 from compiler.backends import memo
 from compiler.cache import Cache, InParts
 from compiler.diagnostics import Span
+from compiler.errors import ShipspecError
 
 
 @pytest.mark.parametrize("size", ["small", "streamed"])
@@ -56,7 +57,8 @@ def test_a_packed_memo_shares_spans_and_facts_between_its_parts(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Units in different parts that hold one span and one facts dict get one object each
-    back, and every file's text is where its record says in the pack."""
+    back, and every file's text is where its record says in the pack; the facts are kept
+    apart (with what a kustomization reads of them) and read once, when first asked for."""
     monkeypatch.setattr(memo, "PART_UNITS", 2)
     span = Span("m.ship", 3, 1, 9, 2)
     facts = {"kind": "Deployment", "spec": {"replicas": 2}}
@@ -67,14 +69,22 @@ def test_a_packed_memo_shares_spans_and_facts_between_its_parts(
         units.used[f"key{i}"] = memo.UnitResult((record,), (), verdict=(), trimmed=True)
     entry, chunks = units.packed("pack")
     pack = b"".join(chunks)
+    kept = b"".join(entry.facts())  # before the entry: its head holds their sha256
     store = Cache(tmp_path)
     store.put("units", "ef" * 32, entry)
     back = Cache(tmp_path).get("units", "ef" * 32)
     assert isinstance(back, InParts) and len(back.parts) == 3
-    loaded = memo.Units.from_entry(back, lambda name: memo.TextPack(pack, name) if name == "pack" else None)
+    assert memo.Units.from_entry(back, lambda name: memo.TextPack(pack, name)).known == {}  # no facts: no memo
+    loaded = memo.Units.from_entry(back, lambda name: memo.TextPack(pack, name, kept) if name == "pack" else None)
     records = [loaded.known[f"key{i}"].files[0] for i in range(5)]
-    assert all(r[2] is records[0][2] and r[4][0] is records[0][4][0] for r in records)
-    assert records[0][2] == span and records[0][4][0] == facts
+    assert [r[4] for r in records] == [(i, 1, False, None) for i in range(5)]
+    assert loaded.pack is not None and loaded.pack.loaded is None  # not read yet
+    docs = [loaded.pack.facts(r[4][0]) for r in records]
+    assert all(r[2] is records[0][2] and d[0] is docs[0][0] for r, d in zip(records, docs, strict=True))
+    assert records[0][2] == span and docs[0][0] == facts
+    damaged = memo.TextPack(pack, "pack", kept[:-1] + b"x", loaded.pack.facts_sha)
+    with pytest.raises(ShipspecError, match="cache is damaged"):
+        damaged.facts(0)
     for r, text in zip(records, texts, strict=True):
         offset, length = r[1]
         assert pack[offset : offset + length].decode() == text

@@ -110,6 +110,10 @@ def test_a_first_compile_lays_its_memo_out_only_once_its_tree_is_written(
     assert when == [True]
     loaded = memo.Units.from_entry(
         cache_module.Cache(out).get("units", units_key(None, True, None)),
-        lambda name: memo.TextPack((out / cache_module.DIR).glob(f"*/texts/{name}").__next__().read_bytes(), name),
+        lambda name: memo.TextPack(_blob(out, "texts", name), name, _blob(out, "facts", name)),
     )
     assert len(loaded.known) > 20
+
+
+def _blob(out: Path, kind: str, name: str) -> bytes:
+    return next((out / cache_module.DIR).glob(f"*/{kind}/{name}")).read_bytes()

@@ -231,7 +231,7 @@ def _memo_entry(out: Path) -> tuple[dict[str, memo.UnitResult], Path]:
     store = cache_module.Cache(out)
     entry = store.get("units", units_key(None, True, None))
     assert isinstance(entry, cache_module.InParts)
-    _, name, _ = entry.head
+    _, name, _, _ = entry.head
     return {key: result for part in entry.parts for key, result in memo._pairs(part)}, store.dir / "texts" / name
 
 

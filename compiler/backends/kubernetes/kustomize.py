@@ -10,7 +10,9 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from compiler.backends.base import OutputFile
+from compiler.backends.facts import summary
 from compiler.diagnostics import Sink, Span
+from compiler.output import facts_at
 from compiler.serialize import to_yaml
 from compiler.targets.layout import DEPLOY
 
@@ -141,15 +143,10 @@ _STATE = "kustomize"
 
 
 def _part(f: OutputFile, top: str) -> Part:
-    rollout, namespace = False, None
-    for d in f.documents:  # one pass for both kinds asked about
-        kind = d.get("kind")
-        if kind == "Rollout" and d.get("apiVersion") == "argoproj.io/v1alpha1":
-            rollout = True
-        elif kind == "Namespace" and d.get("apiVersion") == "v1" and namespace is None:
-            meta = d.get("metadata")
-            namespace = str(meta.get("name") if isinstance(meta, dict) else None)
-    return f.path[len(top) + 1 :], len(f.documents), rollout, namespace, f.config_map or None
+    # A file the memo kept has its documents' summary at hand: their facts stay unread.
+    at = facts_at(f)
+    count, rollout, namespace = (at.documents, at.rollout, at.namespace) if at is not None else summary(f.documents)
+    return f.path[len(top) + 1 :], count, rollout, namespace, f.config_map or None
 
 
 def _directory(top: str, parts: list[Part], source: Span, units: Units | None) -> tuple[int, list[OutputFile]]:
