@@ -145,7 +145,10 @@ _STATE = "kustomize"
 def _part(f: OutputFile, top: str) -> Part:
     # A file the memo kept has its documents' summary at hand: their facts stay unread.
     at = facts_at(f)
-    count, rollout, namespace = (at.documents, at.rollout, at.namespace) if at is not None else summary(f.documents)
+    if at is None:
+        count, rollout, namespace = summary(f.documents)
+    else:
+        _, count, rollout, namespace = at  # unpacked, not through its properties: ~15,000 files
     return f.path[len(top) + 1 :], count, rollout, namespace, f.config_map or None
 
 
