@@ -1,7 +1,8 @@
 """The one place shipspec forks: worker pools for the stages that split work
 across cores (loading many spec files, rendering many Kubernetes environments),
-and one child that does a piece of work beside the caller (``fork_call``: a
-compile's check that its output tree is as recorded, while it builds).
+and a child that does a piece of work beside the caller (``fork_call``: a
+compile's check that its output tree is as recorded, while it builds; ``Beside``:
+a large one-shot build's checks and Kubernetes policy verification).
 
 Workers are forked, not spawned, so they inherit what the parent built (the
 parser, a spec's resolved placements, the templates) instead of pickling it;

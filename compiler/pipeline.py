@@ -234,9 +234,8 @@ def _built(
             units.check = _unit_check(units.k8s_version)
         if not _on_disk(store):  # an in-process store: what the last step kept of records an edit left alone
             units.resume(store.get("carried", "step"))
-        else:  # texts rendered go out to a spool, from which the memo's pack is made
+        else:
             from compiler.backends import digest_table
-            from compiler.backends.memo import Spool
 
             _bodies(store, memo_key, units)
             # The digests the last build's keys stood records in by, found by each record's origin.
@@ -253,7 +252,7 @@ def _built(
     if units is not None and store is not None and _on_disk(store):
         from compiler.backends.memo import Spool
 
-        units.spool = Spool.open()
+        units.spool = Spool.open()  # texts rendered go out to a spool, from which the memo's pack is made
     files, found = _render_and_validate(raw, template_dir, validate_output, ci_install, units, store)
     if validate_output:
         from compiler import validate as output_validation
