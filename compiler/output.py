@@ -115,7 +115,7 @@ class FactsAt(tuple[int, int, bool, str | None]):
         return self[0]
 
     @property
-    def documents(self) -> int:
+    def document_count(self) -> int:
         """How many documents the file holds."""
         return self[1]
 

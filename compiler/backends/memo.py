@@ -939,7 +939,7 @@ def _summary(docs: tuple[dict[str, Any], ...] | FactsAt) -> tuple[int, bool, str
     """What a kustomization reads of a file's documents (``facts.summary``), kept with it."""
     from compiler.backends.facts import summary
 
-    return (docs.documents, docs.rollout, docs.namespace) if type(docs) is FactsAt else summary(docs)
+    return (docs.document_count, docs.rollout, docs.namespace) if type(docs) is FactsAt else summary(docs)
 
 
 def _shared_between(items: list[tuple[str, UnitResult]], size: int) -> tuple[Any, ...]:
