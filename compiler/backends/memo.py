@@ -31,6 +31,7 @@ from operator import attrgetter, methodcaller
 from sys import intern
 from typing import Any, NamedTuple, TypeVar, cast
 
+from compiler.backends.facts import facts, summary
 from compiler.backends.memo_groups import Kept, Traced, kept_of, result_of, unit_keys, unit_kinds
 from compiler.cache import InParts
 from compiler.diagnostics import Diagnostic, Sink, Span
@@ -76,8 +77,6 @@ class UnitResult(Record):
         (security contexts, spread rules): 0.3 s of loading the memo at 1,000 models became 0.02 s."""
         if self.trimmed or not self.files:
             return self
-        from compiler.backends.facts import facts
-
         files = tuple(
             (p, t, s, k, tuple(_shared(facts(d), shared) for d in docs), c, g, n)
             for p, t, s, k, docs, c, g, n in self.files
@@ -522,14 +521,15 @@ class Units:
             return fn(templates, sink, given, *inputs)
         return self.run(name, lambda t, s, _keys, *rest: fn(t, s, given, *rest), templates, sink, tuple(keys), *inputs)
 
-    def digest_of(self, obj: Any, cls: type, fields: tuple[Any, ...]) -> bytes:
+    def digest_of(self, obj: Any, cls: type) -> bytes:
         """The sha256 of a record's class and fields as a key pickles them, made once per object
-        (by identity: ``held`` keeps each object alive, so its id is not reused)."""
+        (by identity: ``held`` keeps each object alive, so its id is not reused). Most records
+        a key names already have theirs: their fields are not read again."""
         found = self.held.get(id(obj))
         if found is None or found[0] is not obj:
             found = self.carried.get(id(obj))
             if found is None or found[0] is not obj:
-                found = (obj, hashlib.sha256(_pickle((_tag(cls), fields))).digest())
+                found = (obj, hashlib.sha256(_pickle((_tag(cls), _fields_of(cls)(obj)))).digest())
             self.held[id(obj)] = found
         return found[1]
 
@@ -937,28 +937,14 @@ def _pairs(part: list[Any]) -> Iterator[tuple[Any, Any]]:
 
 def _summary(docs: tuple[dict[str, Any], ...] | FactsAt) -> tuple[int, bool, str | None]:
     """What a kustomization reads of a file's documents (``facts.summary``), kept with it."""
-    from compiler.backends.facts import summary
-
     return (docs.document_count, docs.rollout, docs.namespace) if type(docs) is FactsAt else summary(docs)
 
 
 def _shared_between(items: list[tuple[str, UnitResult]], size: int) -> tuple[Any, ...]:
     """The spans that units in more than one part of ``size`` (``Units.packed``) hold: the
     few written in the head, for every part to refer to (their documents' facts are kept
-    apart: ``_Packed.facts``)."""
-    seen: dict[int, int] = {}  # id -> the first part it was found in (-1: found in another)
-    found: list[Any] = []
-    for i, (_, result) in enumerate(items):
-        part = i // size
-        for f in result.files:
-            span = f[2]
-            first = seen.get(id(span))
-            if first is None:
-                seen[id(span)] = part
-            elif first != part and first != -1:
-                seen[id(span)] = -1
-                found.append(span)
-    return tuple(found)
+    apart: ``_facts_between``)."""
+    return _across((f[2], i // size) for i, (_, result) in enumerate(items) for f in result.files)
 
 
 def _facts_between(
@@ -966,25 +952,31 @@ def _facts_between(
 ) -> tuple[Any, ...]:
     """The facts' dicts and lists that units in more than one part of ``size`` hold (the
     ``documents`` of each file: ``Units._documents``), for the head of their blob."""
+    found = ((d, i // size) for i, (_, result) in enumerate(items) for f in result.files for d in documents(f[4]))
+    return _across(((d, part) for d, part in found if isinstance(d, dict | list)), deep=True)
+
+
+def _across(placed: Iterable[tuple[Any, int]], deep: bool = False) -> tuple[Any, ...]:
+    """The objects ``placed`` (each with the part it is in) holds in more than one part, by
+    identity, in the order each was first found in a second part; ``deep``: the dicts and
+    lists inside each too (one seen before is not looked into again)."""
     seen: dict[int, int] = {}  # id -> the first part it was found in (-1: found in another)
     found: list[Any] = []
 
-    def walk(value: Any, part: int) -> None:
-        if not isinstance(value, dict | list):
-            return
-        first = seen.get(id(value))
+    def note(obj: Any, part: int) -> None:
+        first = seen.get(id(obj))
         if first is None:
-            seen[id(value)] = part
-            for v in value.values() if isinstance(value, dict) else value:
-                walk(v, part)
+            seen[id(obj)] = part
+            if deep:
+                for v in obj.values() if isinstance(obj, dict) else obj:
+                    if isinstance(v, dict | list):
+                        note(v, part)
         elif first != part and first != -1:
-            seen[id(value)] = -1
-            found.append(value)
+            seen[id(obj)] = -1
+            found.append(obj)
 
-    for i, (_, result) in enumerate(items):
-        for f in result.files:
-            for doc in documents(f[4]):
-                walk(doc, i // size)
+    for obj, part in placed:
+        note(obj, part)
     return tuple(found)
 
 
@@ -1019,28 +1011,18 @@ class _Reducers(dict[type, Any]):
             # What the pickler does without a table (enums, str subclasses such as Raw).
             self[cls] = _DEFAULT_REDUCE
             return _DEFAULT_REDUCE
-        names = [f.name for f in dataclasses.fields(cls)]
-        getter = attrgetter(*names) if names else (lambda obj: ())
-        many = len(names) != 1
+        getter = _fields_of(cls)
         if (cls.__module__, cls.__qualname__) not in _BY_DIGEST:
 
             def reduce(obj: Any) -> Any:
-                return cls, getter(obj) if many else (getter(obj),)
+                return cls, getter(obj)
 
             self[cls] = reduce
             return reduce
 
         def by_digest(obj: Any) -> Any:
             held = _HELD.units
-            if held is not None:
-                # Most records a key names already have their digest: not their fields again.
-                found = held.held.get(id(obj))
-                if found is not None and found[0] is obj:
-                    return _ref, (found[1],)
-            fields = getter(obj) if many else (getter(obj),)
-            if held is None:
-                return cls, fields
-            return _ref, (held.digest_of(obj, cls, fields),)
+            return (cls, getter(obj)) if held is None else (_ref, (held.digest_of(obj, cls),))
 
         self[cls] = by_digest
         return by_digest
@@ -1184,8 +1166,14 @@ def _fields_of(cls: type) -> Callable[[Any], tuple[Any, ...]]:
     getter = _FIELD_GETTERS.get(cls)
     if getter is None:
         names = [f.name for f in dataclasses.fields(cls)]
-        one = attrgetter(*names)
-        getter = _FIELD_GETTERS[cls] = one if len(names) > 1 else lambda obj: (one(obj),)
+        if len(names) > 1:
+            getter = attrgetter(*names)
+        elif names:
+            one = attrgetter(names[0])
+            getter = lambda obj: (one(obj),)  # noqa: E731 - one field, still a tuple
+        else:
+            getter = lambda obj: ()  # noqa: E731
+        _FIELD_GETTERS[cls] = getter
     return getter
 
 
@@ -1265,7 +1253,7 @@ def _pickle(value: Any) -> bytes:
     return out.getvalue()
 
 
-# What a record stands as in a key's pickle (``_stand``): a tuple of this mark, then the
+# What a record stands as in a key's pickle (``_standing``): a tuple of this mark, then the
 # digest of a record that stands by digest (``_BY_DIGEST``), or a tuple of its type's tag and
 # its fields. Plain data the pickler writes without calling back into Python: without a memo
 # (``fast``) each class or function it names was imported again to check it, ~2.7 us a
@@ -1280,8 +1268,8 @@ def _tag(cls: type) -> str:
 
 
 def _standing(values: tuple[Any, ...]) -> tuple[Any, ...]:
-    """``values`` with each record in it, in tuples at any depth, as ``_stand`` makes it (the
-    same object where there is none)."""
+    """``values`` with each record in it, in tuples at any depth, as its type's ``_stands``
+    makes it (the same object where there is none)."""
     if _ATOMS.issuperset(map(type, values)):  # most tuples in a key: strings and numbers
         return values
     made = list(values)
@@ -1308,9 +1296,7 @@ def _stands(cls: type) -> Callable[[Any], Any]:
     enum member, a dict, a list) as it is, for the pickler and its reducers (``_Reducers``)."""
     if isinstance(cls, type) and issubclass(cls, type) or not dataclasses.is_dataclass(cls):
         return _as_is
-    names = [f.name for f in dataclasses.fields(cls)]
-    one = attrgetter(*names) if names else (lambda obj: ())
-    getter = one if len(names) > 1 else (lambda obj: (one(obj),))
+    getter = _fields_of(cls)
     tag = _tag(cls)
     if (cls.__module__, cls.__qualname__) not in _BY_DIGEST:
 
@@ -1323,10 +1309,7 @@ def _stands(cls: type) -> Callable[[Any], Any]:
         held = _HELD.units
         if held is None:  # not in a key: its fields, as any record's
             return (tag, _standing(getter(obj)))
-        found = held.held.get(id(obj))
-        if found is not None and found[0] is obj:
-            return (_REF, found[1])
-        return (_REF, held.digest_of(obj, cls, getter(obj)))
+        return (_REF, held.digest_of(obj, cls))
 
     return by_digest
 
