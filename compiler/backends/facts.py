@@ -11,6 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
+# What of a Rollout's canary decides whether it keeps a whole second set of pods in an update
+# (``kubernetes.quota._surge``).
+CANARY_ROUTED = ("trafficRouting", "dynamicStableScale")
+
 
 def facts(doc: Any) -> Any:
     """What of a rendered object the policy checks (``kubernetes/policy.py``) and the
@@ -68,14 +72,14 @@ def facts(doc: Any) -> Any:
 
 
 def _strategy(strategy: Any) -> Any:
-    """Of an update strategy, what a rolling update adds: its type and maxSurge (a Rollout's
-    canary steps and traffic routing are most of a Rollout's document)."""
+    """Of an update strategy, what a rolling update adds: its type and maxSurge, and whether a
+    Rollout's canary is routed (``CANARY_ROUTED``; its steps are most of a Rollout's document)."""
     if not isinstance(strategy, dict):
         return strategy
     kept = _pick(strategy, "type")
-    for key in ("rollingUpdate", "canary"):
+    for key, read in (("rollingUpdate", ("maxSurge",)), ("canary", ("maxSurge", *CANARY_ROUTED))):
         if key in strategy:
-            kept[key] = _pick(strategy[key], "maxSurge") if isinstance(strategy[key], dict) else strategy[key]
+            kept[key] = _pick(strategy[key], *read) if isinstance(strategy[key], dict) else strategy[key]
     return kept
 
 

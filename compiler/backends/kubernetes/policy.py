@@ -7,6 +7,13 @@ without a service account token; secrets arrive only through secretKeyRef; and
 every production workload has a PodDisruptionBudget, zone spread, a
 NetworkPolicy, an HPA of at least two replicas and a default-deny namespace; and
 a namespace's ResourceQuota admits its pods (``quota.py``).
+
+A namespace is a namespace of one cluster: the objects under ``deploy/<env>/`` go to the
+environment's cluster (its Argo CD Application's destination), so two environments whose
+namespaces share a name on two clusters (``ml-prod`` on ``prod-eu-1`` and on ``stg-eu-1``)
+are two places, each with its own quota and its own production verdict. Counted as one
+name, a staging Deployment was held to production's rules and a quota counted another
+cluster's pods.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from compiler.backends.kubernetes.quota import Usages, quota_view, verify_quota
 from compiler.backends.memo import Units
 from compiler.diagnostics import Diagnostic, Sink, Span
 from compiler.resolve import namespace
+from compiler.targets.layout import DEPLOY
 
 if TYPE_CHECKING:
     from compiler.parallel import Beside
@@ -107,11 +115,50 @@ def verify_objects(spec: ir.Spec, files: Iterable[Any], sink: Sink, units: Units
         units.state[_STATE] = done
 
 
-def _inputs(spec: ir.Spec) -> tuple[frozenset[str], tuple[str, ...]]:
+# A namespace of a cluster (None: the cluster Argo CD runs in, where an environment names none).
+Place = tuple[str, str | None]
+# What a verification reads of the spec: the secret names, the production places in the spec's
+# order, each environment's cluster by name where any names one (in name order), and the
+# namespace names environments on two clusters share (their diagnostics name the cluster).
+Inputs = tuple[frozenset[str], tuple[Place, ...], tuple[tuple[str, str], ...], frozenset[str]]
+
+
+def _inputs(spec: ir.Spec) -> Inputs:
+    clusters: dict[str, set[str | None]] = {}
+    for e in spec.environments:
+        clusters.setdefault(namespace(e), set()).add(e.cluster)
     return (
         frozenset(_secret_names(spec)),
-        tuple(namespace(e) for e in spec.environments if e.tier is ir.Tier.PRODUCTION),
+        tuple((namespace(e), e.cluster) for e in spec.environments if e.tier is ir.Tier.PRODUCTION),
+        tuple(sorted((e.name, e.cluster) for e in spec.environments if e.cluster is not None)),
+        frozenset(ns for ns, on in clusters.items() if len(on) > 1),
     )
+
+
+def _cluster_of(clusters: dict[str, str]) -> Callable[[Any], str | None]:
+    """The cluster a file's objects go to: its environment's (``deploy/<env>/...``)."""
+    if not clusters:
+        return lambda f: None
+    prefix = f"{DEPLOY}/"
+
+    def of(f: Any) -> str | None:
+        path = f.path
+        return clusters.get(path.split("/", 2)[1]) if path.startswith(prefix) else None
+
+    return of
+
+
+def _on(place: Place, shared: Collection[str]) -> str:
+    """What a diagnostic adds to a namespace's name: its cluster, where the name alone is
+    not one place."""
+    ns, cluster = place
+    if ns not in shared:
+        return ""
+    return f" on cluster {cluster}" if cluster is not None else " on the in-cluster destination"
+
+
+def _order(place: Place) -> tuple[str, str]:
+    return place[0], place[1] or ""
 
 
 # A one-shot build (a store on disk, no last step kept) of this many Kubernetes files or more
@@ -144,9 +191,7 @@ def verify_apart(spec: ir.Spec, files: Sequence[Any], units: Units | None) -> Ap
 class Apart:
     """A verification under way beside the build (``verify_apart``)."""
 
-    def __init__(
-        self, files: tuple[Any, ...], inputs: tuple[frozenset[str], tuple[str, ...]], beside: Beside[tuple[Any, ...]]
-    ) -> None:
+    def __init__(self, files: tuple[Any, ...], inputs: Inputs, beside: Beside[tuple[Any, ...]]) -> None:
         self.files, self.inputs, self.beside = files, inputs, beside
 
     def report(self, sink: Sink) -> None:
@@ -168,30 +213,31 @@ _MOST_CHANGED = 4
 
 @dataclass(frozen=True)
 class _Verified:
-    """One build's verification: its inputs (the secret names, the production namespaces in
-    the spec's order), the files in order and what each part reported: the SS522 of each
-    file with any, by its place; SS523 per production namespace; SS527 per namespace. With
-    ``keep`` (a watching build), also where each namespace's files are (their places, in
-    order), how many ResourceQuotas it has and what its quota counted of each pod
+    """One build's verification: its inputs (``Inputs``), the files in order and what each
+    part reported: the SS522 of each file with any, by its place in order; SS523 per
+    production namespace; SS527 per namespace (each a namespace of a cluster, ``Place``).
+    With ``keep`` (a watching build), also where each namespace's files are (their places
+    in order), how many ResourceQuotas it has and what its quota counted of each pod
     (``quota.Usages``), for ``step``."""
 
-    inputs: tuple[frozenset[str], tuple[str, ...]]
+    inputs: Inputs
     files: tuple[Any, ...]
     problems: dict[int, tuple[Diagnostic, ...]]
-    production: dict[str, tuple[Diagnostic, ...]]
-    quota: dict[str, tuple[Diagnostic, ...]]
-    at: dict[str, array[int]]
-    quotas: dict[str, int]
-    usages: dict[str, Usages]
+    production: dict[Place, tuple[Diagnostic, ...]]
+    quota: dict[Place, tuple[Diagnostic, ...]]
+    at: dict[Place, array[int]]
+    quotas: dict[Place, int]
+    usages: dict[Place, Usages]
 
     @classmethod
-    def of(cls, files: tuple[Any, ...], inputs: tuple[frozenset[str], tuple[str, ...]], keep: bool) -> _Verified:
-        secrets, production = inputs
+    def of(cls, files: tuple[Any, ...], inputs: Inputs, keep: bool) -> _Verified:
+        secrets, production, clusters, shared = inputs
+        cluster_of = _cluster_of(dict(clusters))
         problems: dict[int, tuple[Diagnostic, ...]] = {}
-        by_ns: dict[str, list[tuple[dict[str, Any], Span]]] = {}
-        at: dict[str, array[int]] = {}
+        by_ns: dict[Place, list[tuple[dict[str, Any], Span]]] = {}
+        at: dict[Place, array[int]] = {}
         for p, f in enumerate(files):
-            found, namespaces = _examined(f, secrets)
+            found, namespaces = _examined(f, secrets, cluster_of(f))
             if found:
                 problems[p] = found
             for ns, docs in namespaces.items():
@@ -199,19 +245,19 @@ class _Verified:
                 if keep:
                     at.setdefault(ns, array("q")).append(p)
         quotas = {ns: _quotas(d for d, _ in objects) for ns, objects in by_ns.items()} if keep else {}
-        usages: dict[str, Usages] = {}
+        usages: dict[Place, Usages] = {}
         return cls(
             inputs,
             files,
             problems,
-            {ns: _reported(_verify_production, ns, by_ns.get(ns, [])) for ns in production},
-            {ns: _counted(ns, objects, {}, usages if keep else None) for ns, objects in by_ns.items()},
+            {ns: _reported(_verify_production, ns, shared, by_ns.get(ns, [])) for ns in production},
+            {ns: _counted(ns, shared, objects, {}, usages if keep else None) for ns, objects in by_ns.items()},
             at,
             quotas,
             usages,
         )
 
-    def step(self, files: tuple[Any, ...], inputs: tuple[frozenset[str], tuple[str, ...]]) -> _Verified | None:
+    def step(self, files: tuple[Any, ...], inputs: Inputs) -> _Verified | None:
         """This verification of ``files``, from the last step's (``self``, of the same
         ``inputs``): None where the files are not in the same places (files added, removed,
         or too many changed, ``_MOST_CHANGED``)."""
@@ -221,19 +267,20 @@ class _Verified:
         changed = list(compress(count(), map(is_not, files, old)))
         if len(changed) * _MOST_CHANGED > len(files):
             return None
-        secrets = inputs[0]
+        secrets, _, clusters, shared = inputs
+        cluster_of = _cluster_of(dict(clusters))
         problems, at, quotas = dict(self.problems), dict(self.at), dict(self.quotas)
-        moved: set[str] = set()  # namespaces whose places were copied to change
-        recheck: set[str] = set()  # namespaces to check again where production
-        recount: set[str] = set()  # namespaces whose quota to check again
+        moved: set[Place] = set()  # namespaces whose places were copied to change
+        recheck: set[Place] = set()  # namespaces to check again where production
+        recount: set[Place] = set()  # namespaces whose quota to check again
         for p in changed:
             before, after = old[p], files[p]
-            found, now = _examined(after, secrets)
+            found, now = _examined(after, secrets, cluster_of(after))
             if found:
                 problems[p] = found
             else:
                 problems.pop(p, None)
-            _, was = _examined(before, None)
+            _, was = _examined(before, None, cluster_of(before))
             for ns in was.keys() | now.keys():
                 a, b = was.get(ns, []), now.get(ns, [])
                 if not a or not b:  # the file joins or leaves the namespace
@@ -255,7 +302,7 @@ class _Verified:
             del at[ns], quotas[ns]
         checked = dict(self.production)
         for ns in recheck & checked.keys():
-            checked[ns] = _reported(_verify_production, ns, _objects(files, at.get(ns, ()), ns))
+            checked[ns] = _reported(_verify_production, ns, shared, _objects(files, at.get(ns, ()), ns))
         counted, usages = dict(self.quota), dict(self.usages)
         for ns in recount:
             usages.pop(ns, None)
@@ -264,27 +311,27 @@ class _Verified:
             elif not quotas[ns]:  # verify_quota reports nothing for a namespace of no quota
                 counted[ns] = ()
             else:
-                counted[ns] = _counted(ns, _objects(files, at[ns], ns), self.usages.get(ns, {}), usages)
+                counted[ns] = _counted(ns, shared, _objects(files, at[ns], ns), self.usages.get(ns, {}), usages)
         return _Verified(inputs, files, problems, checked, counted, at, quotas, usages)
 
     def report(self, sink: Sink) -> None:
         """Into ``sink`` in the order the checks run: SS522 file by file, SS523 by production
-        environment in the spec's order, SS527 by namespace in name order."""
+        environment in the spec's order, SS527 by namespace in name order (then cluster)."""
         for p in sorted(self.problems):
             sink.extend(self.problems[p])
         for ns in self.inputs[1]:
             sink.extend(self.production[ns])
-        for ns in sorted(self.quota):
+        for ns in sorted(self.quota, key=_order):
             sink.extend(self.quota[ns])
 
 
 def _examined(
-    f: Any, secrets: Collection[str] | None
-) -> tuple[tuple[Diagnostic, ...], dict[str, list[dict[str, Any]]]]:
+    f: Any, secrets: Collection[str] | None, cluster: str | None = None
+) -> tuple[tuple[Diagnostic, ...], dict[Place, list[dict[str, Any]]]]:
     """A file's SS522 (its pods' problems; none asked for without ``secrets``) and its
-    documents by namespace, in order."""
+    documents by namespace of its ``cluster``, in order."""
     problems: Sink | None = None
-    namespaces: dict[str, list[dict[str, Any]]] = {}
+    namespaces: dict[Place, list[dict[str, Any]]] = {}
     for doc in f.documents:
         meta = _m(doc.get("metadata"))
         # A tenth of the documents have pods: the rest make no generator.
@@ -296,7 +343,7 @@ def _examined(
                     problems.report("SS522", f"{f.path}: {name}: {problem}", f.source)
         ns = meta.get("namespace")
         if isinstance(ns, str):
-            namespaces.setdefault(ns, []).append(doc)
+            namespaces.setdefault((ns, cluster), []).append(doc)
     return (tuple(problems.items) if problems else ()), namespaces
 
 
@@ -324,31 +371,37 @@ def _differs(
     return repr([view(d) for d in a]) != repr([view(d) for d in b])
 
 
-def _objects(files: tuple[Any, ...], at: Iterable[int], ns: str) -> list[tuple[dict[str, Any], Span]]:
-    """A namespace's documents with their spans, in order, from the files at ``at``."""
+def _objects(files: tuple[Any, ...], at: Iterable[int], place: Place) -> list[tuple[dict[str, Any], Span]]:
+    """A namespace's documents with their spans, in order, from the files at ``at`` (files of
+    its cluster)."""
+    ns = place[0]
     return [
         (d, files[p].source) for p in at for d in files[p].documents if _m(d.get("metadata")).get("namespace") == ns
     ]
 
 
 def _counted(
-    ns: str, objects: list[tuple[dict[str, Any], Span]], known: Usages, usages: dict[str, Usages] | None
+    place: Place,
+    shared: Collection[str],
+    objects: list[tuple[dict[str, Any], Span]],
+    known: Usages,
+    usages: dict[Place, Usages] | None,
 ) -> tuple[Diagnostic, ...]:
-    """``verify_quota``'s SS527 for ``ns``; with ``usages`` (a watching build), what it counted
-    of each pod goes there, and what it counted before (``known``) is taken again."""
+    """``verify_quota``'s SS527 for ``place``; with ``usages`` (a watching build), what it
+    counted of each pod goes there, and what it counted before (``known``) is taken again."""
     sink = Sink()
     made: Usages = {}
-    verify_quota(ns, objects, sink, (known, made) if usages is not None else None)
+    verify_quota(place[0], objects, sink, (known, made) if usages is not None else None, on=_on(place, shared))
     if made and usages is not None:
-        usages[ns] = made
+        usages[place] = made
     return tuple(sink.items)
 
 
 def _reported(
-    check: Callable[[str, list[tuple[dict[str, Any], Span]], Sink], None], ns: str, objects: Any
+    check: Callable[..., None], place: Place, shared: Collection[str], objects: Any
 ) -> tuple[Diagnostic, ...]:
     sink = Sink()
-    check(ns, objects, sink)
+    check(place[0], objects, sink, on=_on(place, shared))
     return tuple(sink.items)
 
 
@@ -383,7 +436,8 @@ class _Selecting:
         return any(all(labels.get(k) == v for k, v in m.items()) for m in candidates)
 
 
-def _verify_production(ns: str, objects: list[tuple[dict[str, Any], Span]], sink: Sink) -> None:
+def _verify_production(ns: str, objects: list[tuple[dict[str, Any], Span]], sink: Sink, on: str = "") -> None:
+    """SS523 for the production namespace ``ns`` (``on``: its cluster, where it must be named)."""
     by_kind: dict[Any, list[dict[str, Any]]] = {}
     for d, _ in objects:
         kind = d.get("kind")
@@ -401,7 +455,7 @@ def _verify_production(ns: str, objects: list[tuple[dict[str, Any], Span]], sink
         for d in of("NetworkPolicy")
     ):
         span = objects[0][1] if objects else Span.point("<spec>")
-        sink.report("SS523", f"production namespace {ns}: no default-deny ingress NetworkPolicy", span)
+        sink.report("SS523", f"production namespace {ns}{on}: no default-deny ingress NetworkPolicy", span)
     budgets = _Selecting(match_labels(p, "selector") for p in of("PodDisruptionBudget"))
     own_policies = _Selecting(
         match_labels(p, "podSelector") for p in of("NetworkPolicy") if _m(_m(p.get("spec")).get("podSelector"))
@@ -433,7 +487,7 @@ def _verify_production(ns: str, objects: list[tuple[dict[str, Any], Span]], sink
         if not any(_at_least_two(n) for n in least):
             missing.append("an HPA with at least 2 replicas")
         for what in missing:
-            sink.report("SS523", f"production {doc.get('kind')} {ns}/{name} lacks {what}", span)
+            sink.report("SS523", f"production {doc.get('kind')} {ns}/{name}{on} lacks {what}", span)
 
 
 # The kinds ``_verify_production`` reads anything but the kind of.

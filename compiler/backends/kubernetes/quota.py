@@ -6,8 +6,13 @@ LimitRange's ``default``, a missing request its ``defaultRequest``), then the Re
 admission, which counts the pod's ``requests.*`` and ``limits.*`` as the larger of its
 containers' sum and any one init container's, and refuses a pod that leaves out a value the
 quota limits. A workload whose pods do not all fit never becomes available; one that fits
-with no room for a rolling update's extra pod (``maxSurge``, 25 % by default, rounded up)
-stalls on its next change. Counted here at the workloads' least replicas.
+with no room for a rolling update's extra pods stalls on its next change: a Deployment's
+or a basic canary's ``maxSurge`` (25 % by default, rounded up), but a whole second set of
+pods for an Argo Rollouts canary with ``trafficRouting``, which keeps the stable
+ReplicaSet at full scale while the canary's grows with its weight, to full scale once the
+steps are done, and scales the old one down only after ``scaleDownDelaySeconds``
+(``dynamicStableScale`` shrinks the stable set as the canary grows: ``maxSurge`` is a fair
+bound there). Counted here at the workloads' least replicas.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from collections.abc import Iterable
 from fractions import Fraction
 from typing import Any
 
+from compiler.backends.facts import CANARY_ROUTED
 from compiler.diagnostics import Sink, Span
 
 _SUFFIX = {
@@ -119,10 +125,14 @@ def _count(value: Any, default: int) -> int:
 
 
 def _surge(spec: dict[str, Any], replicas: int) -> int:
-    """The extra pods a rolling update starts (a Deployment's or a Rollout canary's maxSurge)."""
+    """The extra pods a rolling update starts (a Deployment's or a Rollout canary's maxSurge;
+    every replica again for a canary with traffic routing, the module docstring says why)."""
     strategy = _m(spec.get("strategy"))
     if strategy.get("type") == "Recreate":
         return 0
+    canary = _m(strategy.get("canary"))
+    if canary.get("trafficRouting") is not None and canary.get("dynamicStableScale") is not True:
+        return replicas
     rolling = _m(strategy.get("rollingUpdate")) or _m(strategy.get("canary"))
     surge = rolling.get("maxSurge", "25%")
     if isinstance(surge, str) and surge.endswith("%") and surge[:-1].isdigit():
@@ -186,9 +196,14 @@ def quota_view(doc: dict[str, Any]) -> dict[str, Any]:
     spec = _m(doc.get("spec"))
     kept = _pick(spec, "hard", "limits", "scaleTargetRef", "minReplicas", "minReplicaCount", "replicas", "parallelism")
     strategy = _m(spec.get("strategy"))
-    # As ``_surge`` takes it: the type, and the maxSurge of whichever of the two it reads.
+    # As ``_surge`` takes it: the type, whether a canary is routed, and the maxSurge of
+    # whichever of the two it reads.
     rolling = _m(strategy.get("rollingUpdate")) or _m(strategy.get("canary"))
-    kept["strategy"] = {**_pick(strategy, "type"), "rollingUpdate": _pick(rolling, "maxSurge")}
+    kept["strategy"] = {
+        **_pick(strategy, "type"),
+        "rollingUpdate": _pick(rolling, "maxSurge"),
+        "canary": _pick(strategy.get("canary"), *CANARY_ROUTED),
+    }
     kept["template"] = _pod_view(spec.get("template"))
     if "pytorchReplicaSpecs" in spec:
         kept["pytorchReplicaSpecs"] = {
@@ -221,9 +236,14 @@ Usages = dict[int, tuple[dict[str, Any], str, dict[str, Fraction | None]]]
 
 
 def verify_quota(
-    ns: str, objects: list[tuple[dict[str, Any], Span]], sink: Sink, usages: tuple[Usages, Usages] | None = None
+    ns: str,
+    objects: list[tuple[dict[str, Any], Span]],
+    sink: Sink,
+    usages: tuple[Usages, Usages] | None = None,
+    on: str = "",
 ) -> None:
-    """SS527 for each ResourceQuota of ``ns`` that cannot admit the namespace's pods.
+    """SS527 for each ResourceQuota of ``ns`` that cannot admit the namespace's pods (``on``:
+    the namespace's cluster, where the diagnostic must name it).
 
     With ``usages`` (what an earlier call counted, and where this one puts what it counts: a
     watching build's, ``policy.verify_objects``), a pod counted before (the same object)
@@ -274,7 +294,7 @@ def verify_quota(
                 if each is None:
                     sink.report(
                         "SS527",
-                        f"namespace {ns}: ResourceQuota {name} limits {key}, which {what} leaves out: "
+                        f"namespace {ns}{on}: ResourceQuota {name} limits {key}, which {what} leaves out: "
                         "the API server refuses its pods",
                         span,
                         hint="give the containers that value, or a LimitRange default for it",
@@ -285,7 +305,7 @@ def verify_quota(
             if used > hard:
                 sink.report(
                     "SS527",
-                    f"namespace {ns}: its pods need {key} {_show(key, used)} but ResourceQuota {name} allows "
+                    f"namespace {ns}{on}: its pods need {key} {_show(key, used)} but ResourceQuota {name} allows "
                     f"{_show(key, hard)}: the API server refuses the pods past it",
                     span,
                     hint="raise the environment's quota { … }, or serve fewer or smaller models there",
@@ -293,7 +313,7 @@ def verify_quota(
             elif used + surge > hard:
                 sink.report(
                     "SS527",
-                    f"namespace {ns}: its pods need {key} {_show(key, used)} and a rolling update "
+                    f"namespace {ns}{on}: its pods need {key} {_show(key, used)} and a rolling update "
                     f"{_show(key, surge)} more, but ResourceQuota {name} allows {_show(key, hard)}: "
                     "the next change of the largest workload stalls",
                     span,

@@ -183,3 +183,60 @@ def test_verify_objects_reads_documents_of_any_shape() -> None:
     # The two whose kind names pods: each pod lacks its three pod-level settings.
     assert {d.code for d in sink.items} == {"SS522"}
     assert sorted(d.message.split(": ")[1] for d in sink.items) == ["Deployment b"] * 3 + ["Job j"] * 3
+
+
+# One namespace name on two clusters: Argo CD syncs each environment's deploy/<env>/ into its
+# own cluster (the Application's destination), so they are two namespaces.
+ON_TWO_CLUSTERS = SPEC.replace('  namespace "ml-staging"\n', '  namespace "ml-prod"\n  cluster "stg-eu-1"\n').replace(
+    '  namespace "ml-prod"\n  replicas', '  namespace "ml-prod"\n  cluster "prod-eu-1"\n  replicas'
+)
+
+
+def test_a_namespace_name_on_two_clusters_is_two_namespaces(tmp_path: Path) -> None:
+    """Staging's Deployment in ``ml-prod`` on its own cluster is not held to production's
+    rules (counted by name alone it was: SS523, no zone spread, an error that stopped the
+    compile); production's objects still are, and where its workload lacks what production
+    needs the diagnostic names its cluster, as the name alone is ambiguous."""
+    assert "SS225" not in codes(ON_TWO_CLUSTERS)
+    diags = compile_to(write_spec(tmp_path / "s", ON_TWO_CLUSTERS), tmp_path / "out")
+    assert errors(diags) == []
+    staging = yaml.safe_load((tmp_path / "out/deploy/staging/deployment-clf.yaml").read_text())
+    assert staging["metadata"]["namespace"] == "ml-prod"
+    assert "topology.kubernetes.io/zone" not in str(staging["spec"]["template"]["spec"])
+
+    override = tmp_path / "tpl" / "kubernetes"
+    override.mkdir(parents=True)
+    text = (templates_dir() / "kubernetes" / "triton-pod.yaml.j2").read_text()
+    (override / "triton-pod.yaml.j2").write_text(text.replace("{% if p.spread %}", "{% if false %}"))
+    diags = compile_to(write_spec(tmp_path / "t", ON_TWO_CLUSTERS), tmp_path / "out2", templates=tmp_path / "tpl")
+    assert [d.message for d in errors(diags)] == [
+        "production Rollout ml-prod/clf on cluster prod-eu-1 lacks zone topology spread"
+    ]
+
+
+def test_a_default_deny_policy_on_one_cluster_does_not_cover_another(tmp_path: Path) -> None:
+    """Two production environments with one namespace name on two clusters: each cluster's
+    namespace needs its own default-deny policy (one cluster's did not cover the other's)."""
+    from compiler.parse.sources import load_text
+    from compiler.pipeline import check_loaded
+
+    text = ON_TWO_CLUSTERS.replace('namespace "ml-prod"\n  cluster "stg-eu-1"', 'namespace "ml-staging"').replace(
+        "environment staging {",
+        'environment prod_us {\n  tier production\n  cluster "prod-us-1"\n  namespace "ml-prod"\n'
+        '  replicas 2..4\n  gateway "istio-ingress"\n}\n\nenvironment staging {',
+    )
+    checked = check_loaded(load_text(text, "t.ship"))
+    assert not checked.has_errors, checked.diagnostics
+    from compiler.backends.render import Templates
+    from compiler.pipeline import render
+
+    files, sink = render(checked, Templates.load())
+    assert not [d for d in sink.items if d.code == "SS523"]
+    deny = "deploy/prod_us/networkpolicy-default-deny-ingress.yaml"
+    assert deny in {f.path for f in files}
+    kept = [f for f in files if f.path != deny]
+    sink = Sink()
+    k8s_policy.verify_objects(checked.spec, [f for f in kept if f.path.startswith("deploy/")], sink)
+    assert [d.message for d in sink.items if d.code == "SS523"] == [
+        "production namespace ml-prod on cluster prod-us-1: no default-deny ingress NetworkPolicy"
+    ]

@@ -45,6 +45,20 @@ def namespaces(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Objects]:
             ns = (d.get("metadata") or {}).get("namespace")
             if isinstance(ns, str):
                 by_ns.setdefault(world + ns, []).append((d, f.source))
+    # Production's routed canaries under a quota that holds them, but not a second set of pods
+    # (``quota._surge``), and one of them with dynamicStableScale, which surges by maxSurge.
+    routed = [copy.deepcopy(d) for d, _ in by_ns["ml-prod"] if d.get("kind") == "Rollout"][:2]
+    assert routed and all("trafficRouting" in d["spec"]["strategy"]["canary"] for d in routed)
+    routed[-1]["spec"]["strategy"]["canary"]["dynamicStableScale"] = True
+    cpus = []
+    for d in routed:
+        d["spec"]["replicas"] = 3
+        cpus.append(quota._pod_usage(d["spec"]["template"]["spec"], {}, {}, ["requests.cpu"])["requests.cpu"])
+    # Every pod, and two more of the routed one's: short of its second set of three.
+    hard = {"requests.cpu": str(sum(cpus) * 3 + cpus[0] * 2), "requests.memory": "8Ti"}
+    routed.append(_doc("ResourceQuota", "quota", "ml-prod", hard=hard))
+    by_ns["routed"] = [(d, Span.point("t.ship", 1)) for d in routed]
+    assert ["stalls" in d.message for d in _reported(quota.verify_quota, "routed", by_ns["routed"])] == [True]
     return by_ns
 
 
@@ -164,20 +178,26 @@ def _world() -> list[OutputFile]:
     return files
 
 
-def _spec(secret: bool, production: bool, shared: bool) -> ir.Spec:
-    """The spec as the verification reads it: its secret names (TOKEN, or none) and its
+def _spec(secret: bool, production: bool, shared: bool, cluster: bool = False) -> ir.Spec:
+    """The spec as the verification reads it: its secret names (TOKEN, or none), its
     production namespaces (``edge``, which has no objects, ``prod``, ``stage`` where
-    ``production``, and ``prod`` again where ``shared``: a second environment in it)."""
+    ``production``, and ``prod`` again where ``shared``: a second environment in it) and
+    their clusters (where ``cluster``, ``stage`` and the second environment on one of their
+    own: a ``prod`` there is another namespace than ``prod``'s)."""
     span = Span.point("t.ship")
     env = (ir.EnvVar("TOKEN", ir.SecretRef("vault:a#b", span), span),) if secret else ()
     environments = [
         ir.Environment("dev", span, ir.Tier.DEVELOPMENT),
         ir.Environment("edge", span, ir.Tier.PRODUCTION),
         ir.Environment("prod", span, ir.Tier.PRODUCTION),
-        ir.Environment("stage", span, ir.Tier.PRODUCTION if production else ir.Tier.STAGING),
+        ir.Environment(
+            "stage", span, ir.Tier.PRODUCTION if production else ir.Tier.STAGING, "east" if cluster else None
+        ),
     ]
     if shared:
-        environments.append(ir.Environment("twin", span, ir.Tier.PRODUCTION, namespace="prod"))
+        environments.append(
+            ir.Environment("twin", span, ir.Tier.PRODUCTION, "east" if cluster else None, namespace="prod")
+        )
     return ir.Spec(models=(ir.Model("m", span, env=env),), environments=tuple(environments))
 
 
@@ -215,7 +235,7 @@ IN_PLACE = {
     *("remade", "cpu", "secure", "token", "replicas", "surge", "labels", "spread", "line", "first line"),
     *("retype", "quota", "limits", "swap", "namespace", "quota namespace", "documents"),
 }
-EDITS = sorted([*IN_PLACE, "add", "remove", "shuffle", "secret", "production", "shared"])
+EDITS = sorted([*IN_PLACE, "add", "remove", "shuffle", "secret", "production", "shared", "cluster"])
 
 
 def _edit(files: list[OutputFile], world: dict[str, bool], edit: str, x: int, y: int) -> None:
@@ -256,7 +276,7 @@ def _edit(files: list[OutputFile], world: dict[str, bool], edit: str, x: int, y:
             spec["minReplicas"] = 2.0 if type(spec.get("minReplicas")) is int else 2
         for pod in _pods(docs):
             limits = pod["containers"][0]["resources"]["limits"]
-            limits["cpu"] = 1 if type(limits["cpu"]) is bool else True
+            limits["cpu"] = 1 if type(limits.get("cpu")) is bool else True
     elif edit == "surge":
         for spec in _specs(docs, "Deployment"):
             spec["strategy"] = {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": SURGES[y % len(SURGES)]}}
@@ -331,11 +351,11 @@ def test_a_watching_verification_reports_what_a_fresh_one_does_after_any_edits(
     plain secret; an autoscaler's least replicas in another type; labels, selectors, spread; a
     file's span; the quota and the limit range; two files swapped, all shuffled; a file moved
     to another namespace, holding two objects or none; files added and removed; a secret
-    name, a production namespace), a watching verification reports what a fresh verification
+    name, a production namespace, an environment's cluster), a watching verification reports what a fresh verification
     of the same files reports, the same diagnostics in the same order; and after an edit in
     place it went on from the last step's (``_Verified.step``), not from nothing."""
     files = _world()
-    world = {"secret": True, "production": True, "shared": False}
+    world = {"secret": True, "production": True, "shared": False, "cluster": False}
     units = Units()
     units.resume(None)
     policy.verify_objects(_spec(**world), files, Sink(), units)
@@ -392,18 +412,18 @@ def _counting(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[Any]]:
         counts["files"].append(files := list(files))
         verify(spec, files, *rest)
 
-    def counting_examined(f: Any, secrets: Any) -> Any:
+    def counting_examined(f: Any, secrets: Any, cluster: Any = None) -> Any:
         if secrets is not None:  # a file read for itself, not as the one it replaces
             counts["examined"].append(f)
-        return examined(f, secrets)
+        return examined(f, secrets, cluster)
 
-    def counting_production(ns: str, *rest: Any) -> None:
+    def counting_production(ns: str, *rest: Any, **named: Any) -> None:
         counts["production"].append(ns)
-        production(ns, *rest)
+        production(ns, *rest, **named)
 
-    def counting_quota(ns: str, *rest: Any) -> None:
+    def counting_quota(ns: str, *rest: Any, **named: Any) -> None:
         counts["quota"].append(ns)
-        quota_check(ns, *rest)
+        quota_check(ns, *rest, **named)
 
     def counting_usage(pod: dict[str, Any], *rest: Any) -> Any:
         counts["pods"].append(pod)

@@ -152,3 +152,81 @@ def test_an_autoscaled_workload_counts_at_its_autoscalers_least_replicas() -> No
     keda = {"kind": "ScaledObject", "spec": {"scaleTargetRef": {"name": "d"}, "minReplicaCount": 0}}
     assert _codes(quota, scaled, keda) == []  # scaled to zero, but starts with one pod
     assert _codes(quota, scaled) == []
+
+
+def test_a_quota_counts_only_the_pods_of_its_own_cluster() -> None:
+    """The development quota of ``ml-x`` on cluster ``a`` holds its one pod and an update's
+    (2 CPUs); staging's pod in an ``ml-x`` of cluster ``b`` is not its to count (counted by
+    name alone it was: SS527, an error that stopped the compile). Past the quota, the
+    diagnostic names the cluster, as the name alone is ambiguous."""
+    shared = MINIMAL.replace('namespace "ml-staging"', 'namespace "ml-x"\n  cluster "b"')
+
+    def quota_errors(cpu: str) -> list[str]:
+        text = shared.replace(
+            "environment staging {",
+            'environment dev {\n  tier development\n  cluster "a"\n  namespace "ml-x"\n'
+            f"  quota {{ cpu {cpu}  memory 8Gi }}\n}}\n\n"
+            "environment staging {",
+        ).replace("serve in staging, prod", "serve in dev, staging, prod")
+        checked = check_loaded(load_text(text, "t.ship"))
+        assert not checked.has_errors, checked.diagnostics
+        _files, sink = render(checked, Templates.load())
+        return [d.message for d in sink.items if d.code == "SS527"]
+
+    assert quota_errors("2") == []
+    stalls = quota_errors("1")
+    assert len(stalls) == 2 and all(m.startswith("namespace ml-x on cluster a: its pods need ") for m in stalls), stalls
+    assert all("cpu 1 and a rolling update 1 more" in m for m in stalls), stalls
+
+
+def _rendered_rollout() -> dict[str, Any]:
+    """The Rollout the MINIMAL spec renders into prod (a gateway: its canary is routed by Istio)."""
+    checked = check_loaded(load_text(MINIMAL, "t.ship"))
+    files, _ = render(checked, Templates.load())
+    [rollout] = [d for f in files for d in f.documents if d.get("kind") == "Rollout"]
+    assert rollout["spec"]["strategy"]["canary"]["trafficRouting"]["istio"]
+    assert rollout["spec"]["strategy"]["canary"]["maxSurge"] == 1
+    return rollout
+
+
+def test_a_routed_canary_needs_room_for_a_second_set_of_pods() -> None:
+    """Argo Rollouts keeps a routed canary's stable ReplicaSet at full scale while the canary's
+    grows with its weight, to full scale once the steps are done (``maxSurge`` is not read),
+    and scales the old one down only after scaleDownDelaySeconds: a namespace must hold every
+    replica twice. A basic canary (no routing) and one with dynamicStableScale surge by
+    ``maxSurge``."""
+    import copy
+
+    rollout = _rendered_rollout()
+    rollout["spec"]["replicas"] = 3
+    cpu = _pod_usage(rollout["spec"]["template"]["spec"], {}, {}, ["requests.cpu"])["requests.cpu"]
+    assert cpu is not None and cpu > 0
+
+    def quota(pods: int) -> dict[str, Any]:
+        return {"kind": "ResourceQuota", "metadata": {"name": "q"}, "spec": {"hard": {"requests.cpu": str(cpu * pods)}}}
+
+    assert _codes(quota(6), rollout) == []
+    [stalls] = _codes(quota(5), rollout)
+    assert f"requests.cpu {float(cpu * 3):g} and a rolling update {float(cpu * 3):g} more" in stalls, stalls
+    for unrouted in ("basic", "dynamic"):
+        other = copy.deepcopy(rollout)
+        canary = other["spec"]["strategy"]["canary"]
+        if unrouted == "basic":
+            del canary["trafficRouting"]
+        else:
+            canary["dynamicStableScale"] = True
+        assert _codes(quota(4), other) == [], unrouted
+        assert len(_codes(quota(3), other)) == 1, unrouted
+
+
+def test_the_memo_facts_of_a_routed_canary_decide_the_quota_as_the_document() -> None:
+    from compiler.backends.facts import facts
+    from compiler.backends.kubernetes.quota import quota_view
+
+    rollout = _rendered_rollout()
+    rollout["spec"]["replicas"] = 3
+    cpu = _pod_usage(rollout["spec"]["template"]["spec"], {}, {}, ["requests.cpu"])["requests.cpu"]
+    assert cpu is not None
+    q = {"kind": "ResourceQuota", "metadata": {"name": "q"}, "spec": {"hard": {"requests.cpu": str(cpu * 5)}}}
+    for read in (rollout, facts(rollout), quota_view(rollout)):
+        assert len(_codes(q, read)) == 1
