@@ -141,6 +141,11 @@ def _check_env(env: Iterable[ir.EnvVar], sink: Sink) -> None:
 
 
 def _check_shadow(spec: ir.Spec, sink: Sink) -> None:
+    """SS620: a shadow that mirrors nothing. The mirror is a route of the source's
+    VirtualService, applied in the source's cluster, to ``<model>.<preprod namespace>.svc.cluster.local``:
+    Istio resolves that host in its own cluster's registry, so a preprod on another cluster
+    gets no request unless one mesh spans both (then allow the warning)."""
+    by_name = {e.name: e for e in spec.environments}
     for env in spec.environments:
         if env.shadow is None or env.tier is not ir.Tier.PREPROD:
             continue
@@ -151,6 +156,23 @@ def _check_shadow(spec: ir.Spec, sink: Sink) -> None:
                 f"'{env.name}' shadows '{env.shadow.source.name}' but no model is served in both",
                 env.shadow.span,
             )
+            continue
+        source = by_name.get(env.shadow.source.name)
+        if source is not None and source.cluster != env.cluster:
+            host = f"{kc.k8s_name(both[0].name)}.{namespace(env)}.svc.cluster.local"
+            sink.report(
+                "SS620",
+                f"'{env.name}' ({_cluster(env)}) shadows '{source.name}' ({_cluster(source)}): the "
+                f"VirtualService in '{source.name}' mirrors to {host}, a Service of another cluster, "
+                f"so '{env.name}' gets none of the requests",
+                env.shadow.span,
+                hint="serve both environments from one cluster, or allow SS620 where one Istio mesh spans "
+                "both clusters and resolves that host",
+            )
+
+
+def _cluster(env: ir.Environment) -> str:
+    return f"cluster {env.cluster!r}" if env.cluster is not None else "Argo CD's own cluster"
 
 
 # --- rendered objects ---------------------------------------------------------------------------

@@ -232,3 +232,31 @@ def test_a_model_overridden_twice_in_one_environment() -> None:
         )
     )
     assert ("SS102", *where(text, "override clf { replicas")) in tuples(text)
+
+
+def _shadowed(preprod_cluster: str, prod_cluster: str, served: str = "serve in staging, preprod, prod") -> str:
+    return edit(
+        ("environment prod {\n  tier production\n", f"environment prod {{\n  tier production\n{prod_cluster}"),
+        (
+            "environment prod {",
+            f'environment preprod {{\n  tier preprod\n  namespace "ml-preprod"\n{preprod_cluster}'
+            "  shadow from prod 50%\n}\n\nenvironment prod {",
+        ),
+        ("serve in staging, prod", served),
+    )
+
+
+def test_a_shadow_mirrors_nothing_without_a_model_in_both_or_across_clusters() -> None:
+    """SS620: preprod gets no mirrored request where no model is served in both environments,
+    or where it is on another cluster than its source: the mirror is a route of the source's
+    VirtualService to a host Istio resolves in the source's own cluster."""
+    assert "SS620" not in codes(_shadowed("", ""))
+    assert "SS620" not in codes(_shadowed('  cluster "eu"\n', '  cluster "eu"\n'))
+    [none] = [d for d in diagnose(_shadowed("", "", "serve in staging, prod"))[1] if d.code == "SS620"]
+    assert "no model is served in both" in none.message
+    text = _shadowed('  cluster "stg"\n', '  cluster "prd"\n')
+    [across] = [d for d in diagnose(text)[1] if d.code == "SS620"]
+    assert across.severity is Severity.WARNING
+    assert (across.span.line, across.span.column) == where(text, "shadow from prod")
+    assert "clf.ml-preprod.svc.cluster.local" in across.message and "cluster 'prd'" in across.message
+    assert "SS620" in codes(_shadowed("", '  cluster "prd"\n'))  # Argo CD's own cluster is another one
