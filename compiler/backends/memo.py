@@ -1380,25 +1380,53 @@ BLOCK = 64
 
 
 def unit_each(
-    ctx: Any, name: str, fn: Callable[..., list[OutputFile]], inputs: Sequence[tuple[Any, ...]]
+    ctx: Any,
+    name: str,
+    fn: Callable[..., list[OutputFile]],
+    inputs: Sequence[tuple[Any, ...]],
+    view: Callable[..., tuple[Any, ...]] | None = None,
 ) -> list[OutputFile]:
     """``unit(ctx, name, fn, *i)`` for each ``i`` of ``inputs`` in order, their files
     joined; a watching build hands back each block of ``BLOCK`` whose inputs are all the
     very objects they were last step whole (``Units.group``), without asking its units, and
-    a build on disk each block an earlier process kept (``memo_groups``)."""
+    a build on disk each block an earlier process kept (``memo_groups``).
+
+    With ``view``, ``fn`` takes ``view(*i)``, made only where a block is not handed back:
+    what of its item the unit reads. A build on disk keys the unit by it, so that an edit
+    of the item that leaves it alone (a model's CPU, for a Triton config) hands back its
+    files as before instead of rendering them again (in a one-shot process, without
+    importing what renders them). A watching build keys it by the item, whose records it
+    keys by identity without pickling them, and makes the view only to render."""
     units: Units | None = ctx.units
+    if view is not None and units is not None and units.by_identity:
+        fn = _viewed(fn, view)
+        name, view = f"{name}@item", None
+    args: Callable[..., tuple[Any, ...]] = view if view is not None else _items
     if units is None or not (units.by_identity or units.keeps_bodies):
-        return [f for i in inputs for f in unit(ctx, name, fn, *i)]
+        return [f for i in inputs for f in unit(ctx, name, fn, *args(*i))]
     templates = ctx.templates
 
     def block(sink: Sink, given: tuple[tuple[Any, ...], ...]) -> tuple[OutputFile, ...]:
         assert units is not None
-        return tuple(f for i in given for f in units.run(name, fn, templates, sink, *i))
+        return tuple(f for i in given for f in units.run(name, fn, templates, sink, *args(*i)))
 
     out: list[OutputFile] = []
     for at in range(0, len(inputs), BLOCK):
         out += units.group(f"{name}[]", block, ctx.sink, tuple(inputs[at : at + BLOCK]))
     return out
+
+
+def _items(*item: Any) -> tuple[Any, ...]:
+    return item
+
+
+def _viewed(
+    fn: Callable[..., list[OutputFile]], view: Callable[..., tuple[Any, ...]]
+) -> Callable[..., list[OutputFile]]:
+    def rendered(templates: Any, sink: Sink, *item: Any) -> list[OutputFile]:
+        return fn(templates, sink, *view(*item))
+
+    return rendered
 
 
 def unit(ctx: Any, name: str, fn: Callable[..., list[OutputFile]], *inputs: Any) -> list[OutputFile]:

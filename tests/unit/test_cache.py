@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -280,7 +281,10 @@ def test_a_one_model_edit_renders_only_that_models_units(monkeypatch: pytest.Mon
         original = getattr(module, name)
 
         def counting(templates: object, sink: Sink, placed: object, *rest: object, _f=original, _n=name) -> object:  # type: ignore[no-untyped-def]
-            rendered.append((_n, placed.model.name, placed.env.name))  # type: ignore[attr-defined]
+            if _n == "_config":  # a Triton config renders from its view: (view, header, path, map, model, ...)
+                rendered.append((_n, rest[3], rest[1].split("/")[1]))  # type: ignore[attr-defined]
+            else:
+                rendered.append((_n, placed.model.name, placed.env.name))  # type: ignore[attr-defined]
             return _f(templates, sink, placed, *rest)
 
         monkeypatch.setattr(module, name, counting)
@@ -299,6 +303,49 @@ def test_a_one_model_edit_renders_only_that_models_units(monkeypatch: pytest.Mon
     rendered.clear()
     build([specs], store=Memory())  # an empty memo renders every unit
     assert len({m for _, m, _ in rendered}) == 6
+
+
+def test_a_one_shot_build_renders_a_triton_config_only_where_its_view_changed(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """On disk a Triton config is keyed by what it is made of (``triton.backend._unit_inputs``):
+    a CPU edit of one model renders none again (its Kubernetes objects it does), a batching
+    edit renders that model's, and each build is an uncached build's, files and diagnostics."""
+    from compiler.backends.kubernetes import backend as kubernetes
+    from compiler.backends.triton import backend as triton
+
+    rendered: list[tuple[str, str]] = []
+    config, serve = triton._config, kubernetes._serve
+
+    def counting_config(templates: object, sink: Sink, *args: Any) -> Any:
+        rendered.append(("triton", args[4]))
+        return config(templates, sink, *args)  # type: ignore[arg-type]
+
+    def counting_serve(templates: object, sink: Sink, placed: Any, *rest: Any) -> Any:
+        rendered.append(("kubernetes", placed.model.name))
+        return serve(templates, sink, placed, *rest)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(triton, "_config", counting_config)
+    monkeypatch.setattr(kubernetes, "_serve", counting_serve)
+    specs = generate(tmp_path, 6)
+    out = tmp_path / "out"
+    out.mkdir()  # the cache is written under an output root that exists
+    for _ in range(2):  # the second keeps the loop bodies a one-shot build hands back
+        build([specs], store=Cache(out))
+    model = specs / "models" / "m00001.ship"
+    served = sum(1 for u in _all_units(specs) if u[0] == "_config" and u[1] == "m00001")
+    for edit, n, triton_again in (
+        (("cpu 1 ", "cpu {n} "), 6, False),
+        (("batching { max 32", "batching { max {n}"), 64, True),
+    ):
+        rendered.clear()
+        _apply(model, EDITS.index(edit), n)
+        built = build([specs], store=Cache(out))
+        assert not built.has_errors
+        assert rendered.count(("kubernetes", "m00001")) == served
+        assert rendered.count(("triton", "m00001")) == (served if triton_again else 0), (edit, rendered)
+        assert {m for _, m in rendered} == {"m00001"}
+        assert _result(built) == _result(build([specs]))
 
 
 def _all_units(specs: Path) -> list[tuple[str, str, str]]:
@@ -332,6 +379,10 @@ def test_a_watching_build_keys_the_units_an_edit_left_alone_without_pickling_the
             models.append(inputs[1].model)  # type: ignore[attr-defined]
         elif name in per_placement:
             models.append(inputs[0].model.name)  # type: ignore[attr-defined]
+        elif (
+            name == "triton.config"
+        ):  # a one-shot build keys a config by its view: (view, header, path, map, model, ...)
+            models.append(inputs[4])  # type: ignore[arg-type]
         elif name in per_model:
             # A gate's workflow, a model's page, a monitor's drift job: views made from records.
             model = inputs[-1].gate.model if name == "github.promote" else inputs[0].model  # type: ignore[attr-defined]
@@ -339,7 +390,8 @@ def test_a_watching_build_keys_the_units_an_edit_left_alone_without_pickling_the
         return original(self, name, inputs)
 
     monkeypatch.setattr(Units, "_key", counting)
-    per_placement = ("kubernetes.serve", "triton.config", "monitoring.model", "monitoring.groups")
+    # A watching build keys a Triton config by its placement (by identity), not by its view.
+    per_placement = ("kubernetes.serve", "triton.config@item", "monitoring.model", "monitoring.groups")
     per_model = ("github.promote", "catalog.page", "monitoring.drift")
     specs = generate(tmp_path, 6)
     memory = Memory()
@@ -392,6 +444,10 @@ def test_a_watching_build_keys_the_units_an_edit_left_alone_without_pickling_the
     pickled.clear()
     build([specs], store=Memory())
     assert all(pickled.count(name) == placements for name in per_placement)
+    pickled.clear()
+    (tmp_path / "out").mkdir()
+    build([specs], store=Cache(tmp_path / "out"))  # on disk: a Triton config is keyed by its view
+    assert pickled.count("triton.config") == placements and "triton.config@item" not in pickled
 
 
 def test_unit_identities_tell_apart_what_pickles_apart() -> None:

@@ -7,13 +7,15 @@ Environments of the training, testing and monitoring tiers serve nothing.
 
 from __future__ import annotations
 
+from typing import Any
+
 from compiler import ir
 from compiler.backends.base import OutputFile, RenderContext, any_version
 from compiler.backends.memo import unit_each
 from compiler.backends.render import Templates
 from compiler.backends.triton.validate import KIND, merge_fields, parse_config, parse_fields, validate_config
-from compiler.backends.triton.view import config_view
-from compiler.diagnostics import Sink
+from compiler.backends.triton.view import ConfigView, config_view
+from compiler.diagnostics import Sink, Span
 from compiler.resolve import Placement
 from compiler.targets import layout
 from compiler.targets.triton_rules import OWNED_FIELDS
@@ -36,7 +38,7 @@ def _header(placed: Placement) -> str:
     )
 
 
-def _with_verbatim(text: str, model: ir.Model, sink: Sink) -> str:
+def _with_verbatim(text: str, name: str, texts: tuple[str, ...], spans: tuple[Span, ...], sink: Sink) -> str:
     """The rendered config with the model's ``triton`` fields in place of the ones rendered for them.
 
     Each ``triton`` text must be ModelConfig protobuf text that sets no field the model's own
@@ -48,17 +50,16 @@ def _with_verbatim(text: str, model: ir.Model, sink: Sink) -> str:
         config = parse_config(text)
     except ImportError:
         return text  # the validator reports the missing protobuf (SS811)
-    for i, extra in enumerate(model.triton_fields):
-        span = model.spans.get(f"triton_fields.{i}", model.span)
+    for extra, span in zip(texts, spans, strict=True):
         try:
             fields = {desc.name for desc, _ in parse_fields(extra).ListFields()}
         except text_format.ParseError as err:
-            sink.report("SS614", f"model '{model.name}': 'triton' text is not ModelConfig protobuf text: {err}", span)
+            sink.report("SS614", f"model '{name}': 'triton' text is not ModelConfig protobuf text: {err}", span)
             continue
         if owned := sorted(fields & OWNED_FIELDS):
             sink.report(
                 "SS614",
-                f"model '{model.name}': 'triton' text sets {', '.join(owned)}, which the model's own statements set",
+                f"model '{name}': 'triton' text sets {', '.join(owned)}, which the model's own statements set",
                 span,
                 hint="use the format, runtime, batching, input and output statements",
             )
@@ -67,7 +68,7 @@ def _with_verbatim(text: str, model: ir.Model, sink: Sink) -> str:
     return str(text_format.MessageToString(config))
 
 
-def _check_release(text: str, model: ir.Model, version: str, sink: Sink) -> None:
+def _check_release(text: str, name: str, span: Span, version: str, sink: Sink) -> None:
     """SS702 where the config sets a field the target release's ModelConfig does not have."""
     try:
         from google.protobuf import text_format
@@ -79,10 +80,9 @@ def _check_release(text: str, model: ir.Model, version: str, sink: Sink) -> None
         parse_for_release(text, version)
     except text_format.ParseError as err:
         release = release_for(version)
-        span = next((model.spans[k] for k in model.spans if k.startswith("triton_fields.")), model.span)
         sink.report(
             "SS702",
-            f"model '{model.name}': Triton {version}'s model config cannot hold it "
+            f"model '{name}': Triton {version}'s model config cannot hold it "
             f"(checked against release {release}'s ModelConfig): {err}",
             span,
             hint="pin a newer 'triton' release in the project, or remove the field",
@@ -97,25 +97,52 @@ class _Backend:
         version = ctx.resolved.project.triton_version
         r = ctx.resolved
         placed = [(r.place(model, env), version) for model in ctx.spec.models for env in r.loaded_in(model)]
-        return unit_each(ctx, "triton.config", _config, placed)
+        return unit_each(ctx, "triton.config", _config, placed, view=_unit_inputs)
 
 
-def _config(templates: Templates, sink: Sink, placed: Placement, triton_version: str) -> list[OutputFile]:
-    """The render unit of one model in one environment (compiler.backends.memo)."""
+def _unit_inputs(placed: Placement, triton_version: str) -> tuple[Any, ...]:
+    """All a model's Triton config in one environment is made of (``_config``'s inputs):
+    the template's view, the header, where it goes and what it is reported at, the
+    model's ``triton`` texts. Its resources and replicas are not: an edit of those keys
+    the unit as before (no config rendered, no protobuf imported)."""
     model, env = placed.model, placed.env
-    text = templates.render(TEMPLATE, **config_view(triton_version, placed))
-    if model.triton_fields:
-        text = _with_verbatim(text, model, sink)
-    _check_release(text, model, triton_version, sink)
-    return [
-        OutputFile(
-            path=layout.triton_config_path(env.name, model.name),
-            text=_header(placed) + text,
-            source=model.span,
-            kind=KIND,
-            config_map=layout.triton_config_map(model.name),
-        )
-    ]
+    fields = model.triton_fields
+    spans = tuple(model.spans.get(f"triton_fields.{i}", model.span) for i in range(len(fields)))
+    first = next((model.spans[k] for k in model.spans if k.startswith("triton_fields.")), model.span)
+    return (
+        config_view(triton_version, placed),
+        _header(placed),
+        layout.triton_config_path(env.name, model.name),
+        layout.triton_config_map(model.name),
+        model.name,
+        model.span,
+        fields,
+        spans,
+        first,
+        triton_version,
+    )
+
+
+def _config(
+    templates: Templates,
+    sink: Sink,
+    view: ConfigView,
+    header: str,
+    path: str,
+    config_map: str,
+    name: str,
+    source: Span,
+    fields: tuple[str, ...],
+    spans: tuple[Span, ...],
+    first: Span,
+    triton_version: str,
+) -> list[OutputFile]:
+    """The render unit of one model in one environment (compiler.backends.memo)."""
+    text = templates.render(TEMPLATE, **view)
+    if fields:
+        text = _with_verbatim(text, name, fields, spans, sink)
+    _check_release(text, name, first, triton_version, sink)
+    return [OutputFile(path=path, text=header + text, source=source, kind=KIND, config_map=config_map)]
 
 
 BACKEND = _Backend()
