@@ -709,6 +709,7 @@ def _compile_once(args: argparse.Namespace, store: Store | None) -> int:
                     assert planned.plan is not None  # emit wrote it
                     if not settled.record(store, out, inputs, planned.checked.diagnostics, planned.plan, tree, read):
                         pipeline.observe(planned.plan, store)  # no record: the plain hints, then
+    _hold(built, planned, tree, read, record)
     return _report_compile(planned, args)
 
 
@@ -751,6 +752,18 @@ def _holds(tree: Tree, out: Path, plan: Plan) -> bool:
     from compiler import settled
 
     return settled.holds(tree, out, [*plan.write, *plan.delete])
+
+
+# What a command that builds the spec once made, held from the command's end to the process's
+# when ``run`` ends it (``_end_now``): freed as the command returned, a one-model edit's compile
+# at 1,000 models spent ~50-80 ms giving back memory the process was about to lose anyway.
+# None wherever else ``main`` is called (a test, a library caller): nothing is held there.
+_HELD: list[tuple[object, ...]] | None = None
+
+
+def _hold(*made: object) -> None:
+    if _HELD is not None:
+        _HELD.append(made)
 
 
 def _report_compile(planned: Planned, args: argparse.Namespace) -> int:
@@ -797,6 +810,7 @@ def _checked(
         return EXIT_FAIL if _failed(hit, _strict(args)) else EXIT_OK
     built = _build(args, store, read)
     checked = pipeline.outcome(built)
+    _hold(built, read, record)
     if built.has_errors:
         _report(checked, args.format, sys.stdout)
         return EXIT_FAIL
@@ -1195,9 +1209,11 @@ def run() -> int:
     and at exit, interpreter shutdown collected once more over every object (~10 ms), which
     ``gc.freeze`` spares: the process is ending, its memory goes with it. A command that builds
     the spec once (``_ONE_BUILD``) runs without the collector too, and with large C blocks
-    given back as they are freed (``heap``: 19 MiB of a cold compile's peak)."""
+    given back as they are freed (``heap``: 19 MiB of a cold compile's peak); it ends as a
+    validate does, holding what it built to the end (``_HELD``) rather than freeing it first."""
     import gc
 
+    global _HELD
     command = _command(sys.argv[1:])
     one_build = command in _ONE_BUILD and "--watch" not in sys.argv[1:]
     if command in _BRIEF or one_build:
@@ -1206,18 +1222,21 @@ def run() -> int:
         from compiler import heap
 
         heap.return_freed_memory()
+        _HELD = []
     code = main()
     gc.freeze()
-    if command == "validate":
+    if command == "validate" or one_build:
         _end_now(code)
     return code
 
 
 def _end_now(code: int) -> None:
-    """End a finished ``validate`` here, without the interpreter's finalization (issue 16).
+    """End a finished ``validate`` or one-build command here, without the interpreter's
+    finalization (issue 16).
 
     After a cold ``shipspec validate`` of one file, finalization (clearing some 250 modules
-    and freeing every object they hold) was ~2 ms of the ~40. Nothing in it matters to a
+    and freeing every object they hold) was ~2 ms of the ~40; after a compile, freeing what
+    it built was more (``_HELD``). Nothing in it matters to a
     command that has written its report: the output is flushed here, and the process ends
     with ``code`` as it would. Where something is left for the exit to do, a registered
     ``atexit`` callback (coverage, a caller's own) or a thread, or where the output cannot
