@@ -37,7 +37,7 @@ from compiler.cache import InParts
 from compiler.diagnostics import Diagnostic, Sink, Span
 from compiler.errors import ShipspecError
 from compiler.output import FactsAt, OutputFile, StoredFile, digest_of, pieces, stored
-from compiler.records import Record, record
+from compiler.records import Record
 
 _T = TypeVar("_T")
 
@@ -56,19 +56,65 @@ class Scope:
     sink: Sink
 
 
-@record
-class UnitResult(Record):
+class UnitResult(
+    tuple[tuple[FileRecord, ...], tuple[Diagnostic, ...], tuple[Diagnostic, ...] | None, str | None, Any, bool]
+):
     """What one unit rendered: its files, the diagnostics rendering reported, and (once
-    validated under ``k8s_version``) the validation diagnostics of those files."""
+    validated under ``k8s_version``) the validation diagnostics of those files; made with
+    ``of``. A tuple: a memo at 1,000 models holds ~18,000, and a tuple subclass without a
+    ``__new__`` of its own loads without a call into Python (a record's ``__init__`` was
+    ~20 ms of each one-shot compile's load)."""
 
-    files: tuple[FileRecord, ...]
-    diagnostics: tuple[Diagnostic, ...]
-    verdict: tuple[Diagnostic, ...] | None = None
-    k8s_version: str | None = None
-    value: Any = None  # what a value unit (``Units.value``) computed; it renders no files
-    # The files' documents are only their ``backends.facts.facts``: enough for the policy checks and
-    # the kustomization, not for validation, so such a result is used only with its verdict.
-    trimmed: bool = False
+    __slots__ = ()
+
+    @classmethod
+    def of(
+        cls,
+        files: tuple[FileRecord, ...],
+        diagnostics: tuple[Diagnostic, ...],
+        verdict: tuple[Diagnostic, ...] | None = None,
+        k8s_version: str | None = None,
+        value: Any = None,
+        trimmed: bool = False,
+    ) -> UnitResult:
+        """``value``: what a value unit (``Units.value``) computed (it renders no files);
+        ``trimmed``: the files' documents are only their ``backends.facts.facts``, enough for
+        the policy checks and the kustomization, not for validation, so such a result is used
+        only with its verdict."""
+        return cls((files, diagnostics, verdict, k8s_version, value, trimmed))
+
+    @property
+    def files(self) -> tuple[FileRecord, ...]:
+        return self[0]
+
+    @property
+    def diagnostics(self) -> tuple[Diagnostic, ...]:
+        return self[1]
+
+    @property
+    def verdict(self) -> tuple[Diagnostic, ...] | None:
+        return self[2]
+
+    @property
+    def k8s_version(self) -> str | None:
+        return self[3]
+
+    @property
+    def value(self) -> Any:
+        return self[4]
+
+    @property
+    def trimmed(self) -> bool:
+        return self[5]
+
+    def _replace(self, **changes: Any) -> UnitResult:
+        made = list(self)
+        for name, v in changes.items():
+            made[_RESULT_FIELDS.index(name)] = v
+        return UnitResult(made)
+
+    def __repr__(self) -> str:
+        return "UnitResult(" + ", ".join(f"{n}={v!r}" for n, v in zip(_RESULT_FIELDS, self, strict=True)) + ")"
 
     def kept(self, shared: dict[str, Any]) -> UnitResult:
         """This result as the memo keeps it: documents trimmed to their facts, each part
@@ -81,7 +127,10 @@ class UnitResult(Record):
             (p, t, s, k, tuple(_shared(facts(d), shared) for d in docs), c, g, n)
             for p, t, s, k, docs, c, g, n in self.files
         )
-        return dataclasses.replace(self, files=files, trimmed=True)
+        return self._replace(files=files, trimmed=True)
+
+
+_RESULT_FIELDS = ("files", "diagnostics", "verdict", "k8s_version", "value", "trimmed")
 
 
 # What a forked worker sends back (Units.export): the number of units it rendered, and per
@@ -238,7 +287,7 @@ class Units:
                         for i, (p, t, s, k, d, c, g, n) in enumerate(placed.files)
                     )
                     index += len(files)
-                    placed = dataclasses.replace(placed, files=files)
+                    placed = placed._replace(files=files)
                 part += (key, placed)
             yield part
 
@@ -281,7 +330,7 @@ class Units:
                 files.append((p, (at, length), s, k, d, c, g, n))
             at += length
         if files:
-            kept = dataclasses.replace(kept, files=tuple(files))
+            kept = kept._replace(files=tuple(files))
         if isinstance(kept.value, tuple) and any(_packs(v) for v in kept.value):
             parts: list[Any] = []
             for v in kept.value:
@@ -305,7 +354,7 @@ class Units:
                 else:
                     parts.append(v)
             if texts is None:
-                kept = dataclasses.replace(kept, value=tuple(parts))
+                kept = kept._replace(value=tuple(parts))
         return kept, at
 
     def worth_keeping(self) -> bool:
@@ -347,13 +396,13 @@ class Units:
             own = Sink()
             rendered = fn(templates, own, *inputs)
             self.rendered += 1
-            hit = UnitResult(tuple(self._record(f) for f in rendered), tuple(own.items))
+            hit = UnitResult.of(tuple(self._record(f) for f in rendered), tuple(own.items))
             if self.check is not None:
                 # Validated as rendered, then only its documents' facts are kept: a build never
                 # holds every parsed document at once (most of a cold compile's memory), and a
                 # forked worker sends back the verdict and the facts instead of whole documents.
                 verdict = self.check(rendered)
-                hit = dataclasses.replace(hit, verdict=verdict, k8s_version=self.k8s_version).kept(self._shared)
+                hit = hit._replace(verdict=verdict, k8s_version=self.k8s_version).kept(self._shared)
             hit = self._spooled(hit)
         sink.extend(hit.diagnostics)
         self.used[key] = hit
@@ -424,7 +473,7 @@ class Units:
         except OSError:  # a full or failing temporary directory: the texts stay in memory from here on
             spool.failed = True
             return result
-        return dataclasses.replace(result, files=files)  # type: ignore[arg-type]
+        return result._replace(files=files)
 
     def value(self, name: str, fn: Callable[..., Any], sink: Sink, *inputs: Any) -> Any:
         """``fn(sink, *inputs)`` (a value, not files: data a backend lays out with other
@@ -455,7 +504,7 @@ class Units:
         result = self._spooled_value(fn(own, *inputs))
         self.rendered += 1
         sink.extend(own.items)
-        self.used[key] = UnitResult((), tuple(own.items), value=result)
+        self.used[key] = UnitResult.of((), tuple(own.items), value=result)
         if self._recording is not None:
             self._recording.append(_Used(ids, inputs, key, self.used[key], None))
         if self._trace is not None:

@@ -66,7 +66,7 @@ def test_a_packed_memo_shares_spans_and_facts_between_its_parts(
     texts = [f"text {i}\n" * (i + 1) for i in range(5)]
     for i, text in enumerate(texts):
         record = (f"deploy/f{i}.yaml", text, span, "k8s", (facts,), None, f"{i:064x}", len(text))
-        units.used[f"key{i}"] = memo.UnitResult((record,), (), verdict=(), trimmed=True)
+        units.used[f"key{i}"] = memo.UnitResult.of((record,), (), verdict=(), trimmed=True)
     entry, chunks = units.packed("pack")
     pack = b"".join(chunks)
     kept = b"".join(entry.facts())  # before the entry: its head holds their sha256

@@ -67,8 +67,8 @@ def test_facts_kept_share_each_string() -> None:
     record = ("p.yaml", "t", Span("m.ship", 1, 1, 1, 2), "k8s", (first,), None, "0" * 64, 1)
     other = ("q.yaml", "t", Span("m.ship", 1, 1, 1, 2), "k8s", (second,), None, "0" * 64, 1)
     shared: dict[str, object] = {}
-    a = memo.UnitResult((record,), ()).kept(shared).files[0][4][0]
-    b = memo.UnitResult((other,), ()).kept(shared).files[0][4][0]
+    a = memo.UnitResult.of((record,), ()).kept(shared).files[0][4][0]
+    b = memo.UnitResult.of((other,), ()).kept(shared).files[0][4][0]
     assert a == first and b == second and a is not b
     assert a["apiVersion"] is b["apiVersion"] and a["metadata"]["namespace"] is b["metadata"]["namespace"]
     assert next(iter(a)) is next(iter(b))
