@@ -25,8 +25,7 @@ from compiler.backends.catalog import index
 from compiler.backends.catalog import page as model_page
 from compiler.backends.catalog.page import PageInputs
 from compiler.backends.catalog.validate import validate_markdown
-from compiler.backends.memo import Scope, unit_each
-from compiler.backends.memo import unit as render_unit
+from compiler.backends.memo import Scope, unit_each, unit_over
 from compiler.backends.objects import Renders
 from compiler.backends.render import Templates
 from compiler.diagnostics import Sink, Span
@@ -106,7 +105,10 @@ class _Backend:
         # A render unit of the values the index shows (its view is made from them alone).
         placed = [(m, catalog.placements(m)) for m in catalog.r.models.values()]
         shown = index.inputs(catalog.r, placed)
-        files = render_unit(ctx, "catalog.index", _index, shown, source)
+        keys = (index.content_key(shown),)
+        files = unit_over(
+            ctx, "catalog.index", _index, keys, shown, shown.project, shown.environments, shown.datasets, source
+        )
         # A render unit per model of the records its page shows (its view is made from them alone).
         pages = [(catalog.page_inputs(model, placements),) for model, placements in placed]
         return files + unit_each(ctx, "catalog.page", _page, pages)
@@ -125,7 +127,11 @@ class _Backend:
             return None
 
 
-def _index(templates: Templates, sink: Sink, inputs: index.IndexInputs, source: Span) -> list[OutputFile]:
+def _index(templates: Templates, sink: Sink, inputs: index.IndexInputs, *keyed: object) -> list[OutputFile]:
+    """The index, from ``inputs`` (keyed by ``index.content_key`` and by its records, ``keyed``,
+    which end with where it is reported)."""
+    source = keyed[-1]
+    assert isinstance(source, Span)
     text = _Backend._render(Scope(templates, sink), "catalog/index.md.j2", source, o=index.view(inputs))
     return [] if text is None else [OutputFile(layout.CATALOG_INDEX, text, source, kind=KIND)]
 
