@@ -154,7 +154,7 @@ def _on(place: Place, shared: Collection[str]) -> str:
     ns, cluster = place
     if ns not in shared:
         return ""
-    return f" on cluster {cluster}" if cluster is not None else " on the in-cluster destination"
+    return f" on cluster {cluster!r}" if cluster is not None else " on Argo CD's own cluster"
 
 
 def _order(place: Place) -> tuple[str, str]:

@@ -210,7 +210,7 @@ def test_a_namespace_name_on_two_clusters_is_two_namespaces(tmp_path: Path) -> N
     (override / "triton-pod.yaml.j2").write_text(text.replace("{% if p.spread %}", "{% if false %}"))
     diags = compile_to(write_spec(tmp_path / "t", ON_TWO_CLUSTERS), tmp_path / "out2", templates=tmp_path / "tpl")
     assert [d.message for d in errors(diags)] == [
-        "production Rollout ml-prod/clf on cluster prod-eu-1 lacks zone topology spread"
+        "production Rollout ml-prod/clf on cluster 'prod-eu-1' lacks zone topology spread"
     ]
 
 
@@ -238,5 +238,5 @@ def test_a_default_deny_policy_on_one_cluster_does_not_cover_another(tmp_path: P
     sink = Sink()
     k8s_policy.verify_objects(checked.spec, [f for f in kept if f.path.startswith("deploy/")], sink)
     assert [d.message for d in sink.items if d.code == "SS523"] == [
-        "production namespace ml-prod on cluster prod-us-1: no default-deny ingress NetworkPolicy"
+        "production namespace ml-prod on cluster 'prod-us-1': no default-deny ingress NetworkPolicy"
     ]

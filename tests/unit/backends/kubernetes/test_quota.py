@@ -175,7 +175,9 @@ def test_a_quota_counts_only_the_pods_of_its_own_cluster() -> None:
 
     assert quota_errors("2") == []
     stalls = quota_errors("1")
-    assert len(stalls) == 2 and all(m.startswith("namespace ml-x on cluster a: its pods need ") for m in stalls), stalls
+    assert len(stalls) == 2 and all(m.startswith("namespace ml-x on cluster 'a': its pods need ") for m in stalls), (
+        stalls
+    )
     assert all("cpu 1 and a rolling update 1 more" in m for m in stalls), stalls
 
 
