@@ -417,6 +417,11 @@ class Cache:
         except OSError:
             tmp.unlink(missing_ok=True)
 
+    @property
+    def deferred(self) -> bool:
+        """Whether entries wait for ``close`` to be written (put before the root existed)."""
+        return bool(self._pending)
+
     def close(self) -> None:
         """Write the deferred entries if the root exists now; drop other versions'
         directories and, over ``limit``, the oldest entries."""

@@ -709,7 +709,10 @@ def _compile_once(args: argparse.Namespace, store: Store | None) -> int:
                     assert planned.plan is not None  # emit wrote it
                     if not settled.record(store, out, inputs, planned.checked.diagnostics, planned.plan, tree, read):
                         pipeline.observe(planned.plan, store)  # no record: the plain hints, then
-    _hold(built, planned, tree, read, record)
+    if not getattr(store, "deferred", False):
+        # A compile into a new tree writes its cache as the store closes, pickling what it
+        # deferred: what the build made is let go first, as that is its peak (issue 16, target 6).
+        _hold(built, planned, tree, read, record)
     return _report_compile(planned, args)
 
 

@@ -78,19 +78,27 @@ def test_compile_and_check_end_early_with_mains_output_and_status(tmp_path: Path
     for side in ("program", "main"):
         write_spec(tmp_path / side / "specs", text)
     ran: dict[str, list[tuple[int, str, str]]] = {}
-    # A compile builds (and holds what it built); the check after it finds the tree it recorded
-    # (nothing built, nothing held), except where the spec is broken (built again: errors).
-    for argv, held in (
-        (["compile", "specs", "--out", "out"], 1),
-        (["check", "specs", "--out", "out"], 1 if broken else 0),
+    # A compile into a new tree writes its cache as it ends, what it built let go first (its
+    # peak): it holds nothing. Over the tree it wrote, after an edit, it holds what it built.
+    # A check of the tree just written finds it recorded: nothing built, nothing held. A
+    # broken spec writes no tree, so each compile is into a new one, and check builds it.
+    compile_, check = ["compile", "specs", "--out", "out"], ["check", "specs", "--out", "out"]
+    for argv, held, edit in (
+        (compile_, 0, False),
+        (compile_, 0 if broken else 1, True),
+        (check, 1 if broken else 0, False),
     ):
+        if edit:
+            for side in ("program", "main"):
+                spec = tmp_path / side / "specs" / "spec.ship"
+                spec.write_text(spec.read_text().replace("cpu 1 ", "cpu 2 "))
         code, out, err = _program(argv, tmp_path / "program")
         ended = f"\n[ended: {code} holding {held}]\n"
         assert err.endswith(ended), err[-2000:]  # ended by os._exit
         ran.setdefault("program", []).append((code, out, err.removesuffix(ended)))
         ran.setdefault("main", []).append(_main(argv, tmp_path / "main"))
     assert ran["program"] == ran["main"]
-    assert [code for code, _, _ in ran["program"]] == ([1, 1] if broken else [0, 0])
+    assert [code for code, _, _ in ran["program"]] == ([1, 1, 1] if broken else [0, 0, 0])
     assert _tree(tmp_path / "program") == _tree(tmp_path / "main")
     assert (tmp_path / "program" / "out" / ".shipspec").is_dir() is (not broken)
     assert cli._HELD is None  # main in-process holds nothing
