@@ -151,6 +151,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "SS526": (Severity.WARNING, "production image pinned by tag only"),
     "SS527": (Severity.ERROR, "namespace quota cannot admit the pods rendered into it"),
     "SS620": (Severity.WARNING, "shadow traffic mirrors nothing"),
+    "SS621": (Severity.WARNING, "SLA monitored on a cluster the monitoring stack is not on"),
     "SS730": (Severity.WARNING, "canary latency analysis uses a stricter quantile"),
     "SS731": (Severity.WARNING, "no Argo CD Applications without a repository"),
     "SS732": (Severity.ERROR, "no Triton container image for the pinned version"),

@@ -102,6 +102,7 @@ def check_kubernetes(r: Resolved, sink: Sink) -> None:
             f"to {triton_target.TRITON_MINOR_MAX}",
         )
     _check_shadow(spec, sink)
+    _check_monitored_cluster(r, sink)
 
 
 def _check_shared_namespaces(spec: ir.Spec, sink: Sink) -> None:
@@ -169,6 +170,42 @@ def _check_shadow(spec: ir.Spec, sink: Sink) -> None:
                 hint="serve both environments from one cluster, or allow SS620 where one Istio mesh spans "
                 "both clusters and resolves that host",
             )
+
+
+def _check_monitored_cluster(r: Resolved, sink: Sink) -> None:
+    """SS621: an SLA in an environment on another cluster than the monitoring environment.
+    What the SLA renders reaches Prometheus in the SLA's own cluster: its rules and
+    ServiceMonitor are synced there (``deploy/<env>/monitoring``), and its canary analysis
+    (Argo Rollouts) and autoscaler (KEDA) query ``prometheus-operated.<monitoring
+    namespace>.svc`` from there. The spec puts the monitoring stack on another cluster: with
+    one stack, no rule is evaluated, the analysis errors until the Rollout aborts, and the
+    autoscaler gets no metric. Allowed where every cluster runs a stack of its own."""
+    home = r.monitoring_env
+    if home is None:
+        return
+    for sla in r.spec.slas:
+        env, model = r.environments.get(sla.environment.name), r.models.get(sla.model.name)
+        if (
+            env is None
+            or model is None
+            or env.cluster == home.cluster
+            or env.name not in {e.name for e in r.served(model)}
+        ):
+            continue
+        placed = r.place(model, env)
+        reads = ["its recording and alerting rules and ServiceMonitor are read by a Prometheus there"]
+        if placed.canary is not None:
+            reads.append("its canary analysis queries one there")
+        if sla.latency and placed.replicas is not None:
+            reads.append("its KEDA autoscaler queries one there")
+        sink.report(
+            "SS621",
+            f"SLA of '{model.name}' in '{env.name}' ({_cluster(env)}): {', '.join(reads)}, but the monitoring "
+            f"environment '{home.name}' is on {_cluster(home)}",
+            sla.span,
+            hint=f"serve '{env.name}' from {_cluster(home)}, or allow SS621 where every cluster runs a monitoring "
+            f"stack of its own (prometheus-operated in namespace {namespace(home)!r}, selecting the same labels)",
+        )
 
 
 def _cluster(env: ir.Environment) -> str:

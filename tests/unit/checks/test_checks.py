@@ -260,3 +260,28 @@ def test_a_shadow_mirrors_nothing_without_a_model_in_both_or_across_clusters() -
     assert (across.span.line, across.span.column) == where(text, "shadow from prod")
     assert "clf.ml-preprod.svc.cluster.local" in across.message and "cluster 'prd'" in across.message
     assert "SS620" in codes(_shadowed("", '  cluster "prd"\n'))  # Argo CD's own cluster is another one
+
+
+def _monitored(prod_cluster: str, home_cluster: str | None) -> str:
+    text = edit(("environment prod {\n  tier production\n", f"environment prod {{\n  tier production\n{prod_cluster}"))
+    if home_cluster is not None:
+        text += f'\nenvironment observability {{\n  tier monitoring\n{home_cluster}  namespace "monitoring"\n}}\n'
+    return text
+
+
+def test_an_sla_on_another_cluster_than_the_monitoring_stack_is_a_warning() -> None:
+    """SS621: an SLA's rules and ServiceMonitor are synced into its environment's cluster, and
+    its canary analysis and KEDA autoscaler query Prometheus from there; the spec puts the
+    monitoring stack on another cluster. Quiet on one cluster, without clusters, and without a
+    monitoring environment."""
+    assert "SS621" not in codes(_monitored('  cluster "eu"\n', '  cluster "eu"\n'))
+    assert "SS621" not in codes(_monitored("", ""))
+    assert "SS621" not in codes(_monitored('  cluster "eu"\n', None))
+    text = _monitored('  cluster "prd"\n', '  cluster "obs"\n')
+    [d] = [d for d in diagnose(text)[1] if d.code == "SS621"]
+    assert d.severity is Severity.WARNING
+    assert (d.span.line, d.span.column) == where(text, "sla clf in prod")
+    assert "'prod' (cluster 'prd')" in d.message and "'observability' is on cluster 'obs'" in d.message
+    # MINIMAL's prod has a canary gate with analysis and an autoscaled SLA with latency.
+    assert "canary analysis" in d.message and "KEDA autoscaler" in d.message
+    assert "SS621" in codes(_monitored('  cluster "prd"\n', ""))  # Argo CD's own cluster is another one
