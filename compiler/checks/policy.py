@@ -110,6 +110,17 @@ def check_tiers(r: Resolved, sink: Sink, memo: Memo = ONE_SHOT) -> None:
             sink.report(
                 "SS508", f"environment '{env.name}' has no namespace; '{env.name.replace('_', '-')}' is used", env.span
             )
+    stacks = [env for env in spec.environments if env.tier is ir.Tier.MONITORING]
+    for extra in stacks[1:]:
+        # The stack's namespace, labels and alerting are the first's (``Resolved.monitoring_env``).
+        sink.report(
+            "SS606",
+            f"'{extra.name}' is a second monitoring environment: the monitoring stack is '{stacks[0].name}''s "
+            "(the namespace analyses, autoscalers and network policies reach, the rules' labels, the "
+            "alerting); this one renders only its namespace",
+            extra.spans.get("tier", extra.span),
+            hint="keep one monitoring environment",
+        )
 
 
 def _check_served_in(sink: Sink, model: ir.Model, envs: Lookup[str, ir.Environment]) -> None:

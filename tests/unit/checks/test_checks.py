@@ -285,3 +285,21 @@ def test_an_sla_on_another_cluster_than_the_monitoring_stack_is_a_warning() -> N
     # MINIMAL's prod has a canary gate with analysis and an autoscaled SLA with latency.
     assert "canary analysis" in d.message and "KEDA autoscaler" in d.message
     assert "SS621" in codes(_monitored('  cluster "prd"\n', ""))  # Argo CD's own cluster is another one
+
+
+def test_a_second_monitoring_environment_has_no_effect() -> None:
+    """SS606 at the second: the monitoring stack (the namespace analyses, autoscalers and
+    network policies reach, the rules' labels, the alerting) is the first's
+    (``Resolved.monitoring_env``); the second renders only its namespace."""
+    one = MINIMAL + '\nenvironment obs1 {\n  tier monitoring\n  namespace "mon1"\n}\n'
+    assert "SS606" not in codes(one)
+    two = one + '\nenvironment obs2 {\n  tier monitoring\n  namespace "mon2"\n}\n'
+    [d] = [d for d in diagnose(two)[1] if d.code == "SS606"]
+    assert d.severity is Severity.WARNING and (d.span.line, d.span.column) == where(
+        two, 'tier monitoring\n  namespace "mon2"'
+    )
+    assert "'obs2' is a second monitoring environment" in d.message and "'obs1''s" in d.message
+    from compiler.resolve import resolve
+
+    home = resolve(diagnose(two)[0]).monitoring_env
+    assert home is not None and home.name == "obs1"
