@@ -663,7 +663,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
             store.close()
 
 
-def _compile_once(args: argparse.Namespace, store: Store | None) -> int:
+def _compile_once(args: argparse.Namespace, store: Cache | None) -> int:
     from compiler import emit_journal, pipeline
 
     # One compile works on a tree at a time (issue 17): an existing tree is locked for the
@@ -709,7 +709,7 @@ def _compile_once(args: argparse.Namespace, store: Store | None) -> int:
                     assert planned.plan is not None  # emit wrote it
                     if not settled.record(store, out, inputs, planned.checked.diagnostics, planned.plan, tree, read):
                         pipeline.observe(planned.plan, store)  # no record: the plain hints, then
-    if not getattr(store, "deferred", False):
+    if store is None or not store.deferred:
         # A compile into a new tree writes its cache as the store closes, pickling what it
         # deferred: what the build made is let go first, as that is its peak (issue 16, target 6).
         _hold(built, planned, tree, read, record)

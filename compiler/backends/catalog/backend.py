@@ -127,11 +127,17 @@ class _Backend:
             return None
 
 
-def _index(templates: Templates, sink: Sink, inputs: index.IndexInputs, *keyed: object) -> list[OutputFile]:
-    """The index, from ``inputs`` (keyed by ``index.content_key`` and by its records, ``keyed``,
-    which end with where it is reported)."""
-    source = keyed[-1]
-    assert isinstance(source, Span)
+def _index(
+    templates: Templates,
+    sink: Sink,
+    inputs: index.IndexInputs,
+    _project: object,
+    _environments: object,
+    _datasets: object,
+    source: Span,
+) -> list[OutputFile]:
+    """The index, from ``inputs``: keyed by ``index.content_key`` and by the records it holds
+    (the project, environments and datasets, passed only to key it), reported at ``source``."""
     text = _Backend._render(Scope(templates, sink), "catalog/index.md.j2", source, o=index.view(inputs))
     return [] if text is None else [OutputFile(layout.CATALOG_INDEX, text, source, kind=KIND)]
 

@@ -108,7 +108,6 @@ def _unit_inputs(placed: Placement, triton_version: str) -> tuple[Any, ...]:
     model, env = placed.model, placed.env
     fields = model.triton_fields
     spans = tuple(model.spans.get(f"triton_fields.{i}", model.span) for i in range(len(fields)))
-    first = next((model.spans[k] for k in model.spans if k.startswith("triton_fields.")), model.span)
     return (
         config_view(triton_version, placed),
         _header(placed),
@@ -118,7 +117,6 @@ def _unit_inputs(placed: Placement, triton_version: str) -> tuple[Any, ...]:
         model.span,
         fields,
         spans,
-        first,
         triton_version,
     )
 
@@ -134,14 +132,14 @@ def _config(
     source: Span,
     fields: tuple[str, ...],
     spans: tuple[Span, ...],
-    first: Span,
     triton_version: str,
 ) -> list[OutputFile]:
     """The render unit of one model in one environment (compiler.backends.memo)."""
     text = templates.render(TEMPLATE, **view)
     if fields:
         text = _with_verbatim(text, name, fields, spans, sink)
-    _check_release(text, name, first, triton_version, sink)
+    # A release that cannot hold the config is reported at the first ``triton`` text, else the model.
+    _check_release(text, name, spans[0] if spans else source, triton_version, sink)
     return [OutputFile(path=path, text=header + text, source=source, kind=KIND, config_map=config_map)]
 
 

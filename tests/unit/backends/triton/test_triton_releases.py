@@ -74,3 +74,18 @@ def test_a_field_newer_than_the_target_release_is_refused() -> None:
     for pin in ('triton "2.52.0"', 'triton "2.73.0"', ""):
         text, diags = build(METRICS, pin=pin)
         assert diags == [] and text is not None and "model_metrics" in text, pin
+
+
+def test_a_field_newer_than_the_target_release_is_reported_at_its_triton_text() -> None:
+    """SS702 points at the model's first ``triton`` statement (the field it sets), not the model."""
+    from compiler.backends.render import Templates
+    from compiler.parse.sources import load_text
+    from compiler.pipeline import check_loaded, render
+    from tests.unit.backends.triton.test_triton_fidelity import HEAD, MODEL
+
+    text = HEAD.format(pin='triton "2.51.0"') + MODEL.format(extra=METRICS)
+    checked = check_loaded(load_text(text, "t.ship"))
+    _files, sink = render(checked, Templates.load(), only=["triton"])
+    [d] = [d for d in sink.items if d.code == "SS702"]
+    line = text[: text.index(METRICS.strip())].count("\n") + 1
+    assert (d.span.line, d.span.column) == (line, 3)
