@@ -319,6 +319,10 @@ class Resolved:
         """Every model an environment serves, in spec order."""
         return [self.place(m, env) for m in self._served_in().get(env.name, ())]
 
+    def served_models(self, env: ir.Environment) -> list[ir.Model]:
+        """Every model an environment serves, in spec order."""
+        return list(self._served_in().get(env.name, ()))
+
     def serves(self, env: ir.Environment) -> bool:
         """Whether any model is served in ``env`` (``placements`` would give some)."""
         return bool(self._served_in().get(env.name))
@@ -391,7 +395,7 @@ def resolve(spec: ir.Spec, earlier: Resolved | None = None) -> Resolved:
     project = Project.of(spec)
     if earlier is not None and earlier.project == project:
         project = earlier.project  # the same object: a watching process keys units by identity
-    return Resolved(
+    resolved = Resolved(
         spec=spec,
         project=project,
         environments=_first_by_name(spec.environments),
@@ -403,6 +407,9 @@ def resolve(spec: ir.Spec, earlier: Resolved | None = None) -> Resolved:
         _monitors={k: tuple(v) for k, v in monitors.items()},
         _earlier=None if earlier is None else earlier._placed,
     )
+    if earlier is not None and "spec_dir" in earlier.__dict__ and earlier.spec.files == spec.files:
+        resolved.__dict__["spec_dir"] = earlier.spec_dir  # made of the files' paths alone
+    return resolved
 
 
 # -- SLO objectives: an SLA's numbers as the error-ratio SLOs the rules alert on --

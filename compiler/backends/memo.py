@@ -192,6 +192,11 @@ class Units:
     groups: dict[tuple[Any, ...], _Group] = field(default_factory=dict)
     carried_groups: dict[tuple[Any, ...], _Group] = field(default_factory=dict)
     _recording: list[_Used] | None = None
+    # There too, the models whose records this build's spec does not share with the spec of
+    # the step that kept ``carried_state`` (``compiler.changes``; None: not known, or not a
+    # watching build): a block of a loop's items whose owners are all left alone is handed
+    # back whole, by their names (``unit_each``, ``group_each``: ``owners``).
+    changed: frozenset[str] | None = None
     # A build on disk keeps its loop bodies over units for the next process (``memo_groups``):
     # by the digest of each body's inputs, the earlier build's (``known_bodies``) and this
     # build's; and the units the body now running has used (``_trace``).
@@ -235,6 +240,41 @@ class Units:
         self.carried_made = kept.get("made", {})
         self.carried_state = kept.get("state", {})
         self.carried_groups = kept.get("groups", {})
+
+    def since(self, spec: Any) -> None:
+        """Know which models ``spec`` changed since the spec of the step ``resume`` took what
+        it kept from (``changed``), and keep ``spec`` for the next step to compare with."""
+        from compiler.changes import changed_models
+
+        before = self.carried_state.get(_SPEC)
+        self.changed = changed_models(spec, before) if before is not None else None
+        self.state[_SPEC] = spec
+
+    def _block_key(self, name: str, shared: tuple[Any, ...]) -> tuple[Any, ...] | None:
+        """What a loop's blocks are kept under besides their items' owners: the loop's name,
+        the build configuration and the identities of what every item is given alike (None:
+        blocks are not kept by their owners in this build: not a watching one)."""
+        if not self.by_identity or self._recording is not None:
+            return None
+        return identities(name, (self.config, self.k8s_version, *shared))
+
+    def _handed_block(self, key: tuple[Any, ...], owners: tuple[Any, ...]) -> _Group | None:
+        """Last step's block under ``key`` (owners included), replayed, when this build changed
+        none of its owners' models; else None."""
+        changed = self.changed
+        if changed is None:
+            return None
+        found: _Group | None = self.carried_state.get(_BLOCKS, {}).get(key)
+        if found is None:
+            return None
+        if changed and not changed.isdisjoint(o if type(o) is str else o[0] for o in owners):
+            return None
+        self._replay(found)
+        self._keep_block(key, found)
+        return found
+
+    def _keep_block(self, key: tuple[Any, ...], found: _Group) -> None:
+        self.state.setdefault(_BLOCKS, {})[key] = found
 
     def entry(self) -> tuple[dict[str, UnitResult], dict[str, tuple[Diagnostic, ...]]]:
         """What to keep for the next build: the units and verdicts this build used, no others."""
@@ -605,13 +645,19 @@ class Units:
         is shared: a caller must not change it. Not nested: a body inside another runs.
         A build that ``keeps_bodies`` hands back a body kept by an earlier process instead
         (``memo_groups``; ``_kept_body``)."""
+        return cast(_T, self._grouped(name, fn, sink, inputs)[0])
+
+    def _grouped(
+        self, name: str, fn: Callable[..., Any], sink: Sink, inputs: tuple[Any, ...]
+    ) -> tuple[Any, _Group | None]:
+        """``group``'s result, with the body's record (None: not one it keeps by identity)."""
         if not self.by_identity or self._recording is not None:
             if self.keeps_bodies and self._trace is None and not self.by_identity:
-                return self._kept_body(name, fn, sink, inputs)
-            return fn(sink, *inputs)
+                return self._kept_body(name, fn, sink, inputs), None
+            return fn(sink, *inputs), None
         ids = identities(name, (self.config, self.k8s_version, *inputs))
         if ids is None:
-            return fn(sink, *inputs)
+            return fn(sink, *inputs), None
         found = self.groups.get(ids) or self.carried_groups.get(ids)
         if found is None:
             own = Sink()
@@ -625,7 +671,7 @@ class Units:
             self._replay(found)
         self.groups[ids] = found
         sink.extend(found.diagnostics)
-        return cast(_T, found.result)
+        return found.result, found
 
     def _kept_body(self, name: str, fn: Callable[..., _T], sink: Sink, inputs: tuple[Any, ...]) -> _T:
         """``group`` in a build on disk: the result kept under the digest of the body's name, the
@@ -1289,6 +1335,27 @@ class _Group(NamedTuple):
             tuple((u.key, u.files) for u in used if u.files is not None),
         )
 
+    @classmethod
+    def merged(cls, result: tuple[Any, ...], groups: Sequence[_Group]) -> _Group:
+        """The bodies ``groups`` (in order) as one, whose result is ``result``: replayed, it
+        leaves the books as replaying each of them would."""
+        keys: dict[tuple[Any, ...], tuple[tuple[Any, ...], str]] = {}
+        used: dict[str, UnitResult] = {}
+        made: dict[str, tuple[UnitResult, tuple[OutputFile, ...]]] = {}
+        for g in groups:
+            keys.update(g.keys)
+            used.update(g.used)
+            made.update(g.made)
+        return cls(
+            tuple(g.inputs for g in groups),
+            result,
+            tuple(d for g in groups for d in g.diagnostics),
+            keys,
+            used,
+            made,
+            tuple(f for g in groups for f in g.files),
+        )
+
 
 def _pickle(value: Any) -> bytes:
     out = io.BytesIO()
@@ -1406,39 +1473,111 @@ def group(ctx: Any, name: str, fn: Callable[..., _T], *inputs: Any) -> _T:
     return units.group(name, fn, ctx.sink, *inputs)
 
 
-def group_each(ctx: Any, name: str, fn: Callable[..., _T], inputs: Sequence[tuple[Any, ...]]) -> list[_T]:
-    """``group(ctx, name, fn, *i)`` for each ``i`` of ``inputs``, in order. A build on disk
-    keeps them a block of ``BLOCK`` at a time (``memo_groups``): a one-shot compile keys and
-    hands back 52 blocks of monitoring placements at 1,000 models rather than 3,250 bodies."""
+def group_each(
+    ctx: Any,
+    name: str,
+    fn: Callable[..., _T],
+    inputs: Sequence[Any],
+    *,
+    make: Callable[[Any], tuple[Any, ...]] | None = None,
+    owners: Sequence[Any] | None = None,
+    shared: tuple[Any, ...] = (),
+) -> list[_T]:
+    """``group(ctx, name, fn, *i)`` for each ``i`` of ``inputs`` (or of ``make(item)`` for each
+    item, with ``make``), in order. A build on disk keeps them a block of ``BLOCK`` at a
+    time (``memo_groups``): a one-shot compile keys and hands back 52 blocks of monitoring
+    placements at 1,000 models rather than 3,250 bodies.
+
+    ``owners`` (one per item: a model's name, or a tuple that starts with it and tells the
+    model's items apart) and ``shared`` (every input not made from the owner's records: the
+    same for all items) let a watching build hand back last step's block of ``BLOCK`` items
+    whose owners no edit changed (``Units.changed``) without making their inputs or asking
+    their bodies one by one. ``make(item)`` must read nothing but the owner's records
+    (``compiler.changes``), what ``shared`` holds and what no edit of a model changes."""
     units: Units | None = ctx.units
+    key = units._block_key(name, shared) if units is not None and owners is not None else None
+    if units is not None and key is not None and owners is not None:
+
+        def items(part: Sequence[Any], sink: Sink) -> tuple[tuple[_T, ...], _Group | None]:
+            assert units is not None
+            made = [units._grouped(name, fn, sink, make(i) if make is not None else i) for i in part]
+            found = [g for _, g in made if g is not None]
+            result = tuple(r for r, _ in made)
+            return result, _Group.merged(result, found) if len(found) == len(made) else None
+
+        return _by_owners(units, ctx.sink, key, owners, inputs, items)
+    given = inputs if make is None else [make(i) for i in inputs]
     if units is None or units.by_identity or not units.keeps_bodies:
-        return [group(ctx, name, fn, *i) for i in inputs]
+        return [group(ctx, name, fn, *i) for i in given]
 
     def block(sink: Sink, given: tuple[tuple[Any, ...], ...]) -> tuple[_T, ...]:
         return tuple(fn(sink, *i) for i in given)
 
     out: list[_T] = []
-    for at in range(0, len(inputs), BLOCK):
-        out += units.group(f"{name}[]", block, ctx.sink, tuple(inputs[at : at + BLOCK]))
+    for at in range(0, len(given), BLOCK):
+        out += units.group(f"{name}[]", block, ctx.sink, tuple(given[at : at + BLOCK]))
     return out
 
 
 # Units a watching build hands back together (``unit_each``): one edit misses the blocks of
 # its units, and each costs about as much to ask again as one unit to render.
 BLOCK = 64
+# Where a watching build keeps the spec it rendered and its blocks by owners (``Units.state``).
+_SPEC, _BLOCKS = "spec", "blocks"
+
+
+def _by_owners(
+    units: Units,
+    sink: Sink,
+    key: tuple[Any, ...],
+    owners: Sequence[Any],
+    items: Sequence[Any],
+    run: Callable[[Sequence[Any], Sink], tuple[tuple[_T, ...], _Group | None]],
+) -> list[_T]:
+    """Each block of ``BLOCK`` items: last step's, where its owners are left alone
+    (``Units._handed_block``), else ``run`` over its items (reporting into ``sink``), kept
+    for the next step by its owners."""
+    assert len(owners) == len(items), "an owner for each item"
+    seen: dict[Any, int] = {}
+    out: list[_T] = []
+    for at in range(0, len(items), BLOCK):
+        named = []
+        for o in owners[at : at + BLOCK]:
+            # A second item of one owner's (two monitors of a model in one environment) by its place.
+            n = seen.get(o, 0)
+            seen[o] = n + 1
+            named.append(o if n == 0 else (*(o if type(o) is tuple else (o,)), n))
+        mine = (*key, tuple(named))
+        found = units._handed_block(mine, mine[-1])
+        if found is not None:
+            sink.extend(found.diagnostics)
+            out += found.result
+            continue
+        result, found = run(items[at : at + BLOCK], sink)
+        if found is not None:
+            units._keep_block(mine, found)
+        out += result
+    return out
 
 
 def unit_each(
     ctx: Any,
     name: str,
     fn: Callable[..., list[OutputFile]],
-    inputs: Sequence[tuple[Any, ...]],
+    inputs: Sequence[Any],
     view: Callable[..., tuple[Any, ...]] | None = None,
+    *,
+    make: Callable[[Any], tuple[Any, ...]] | None = None,
+    owners: Sequence[Any] | None = None,
+    shared: tuple[Any, ...] = (),
 ) -> list[OutputFile]:
-    """``unit(ctx, name, fn, *i)`` for each ``i`` of ``inputs`` in order, their files
-    joined; a watching build hands back each block of ``BLOCK`` whose inputs are all the
-    very objects they were last step whole (``Units.group``), without asking its units, and
-    a build on disk each block an earlier process kept (``memo_groups``).
+    """``unit(ctx, name, fn, *i)`` for each ``i`` of ``inputs`` in order (or of ``make(item)``
+    for each item, with ``make``), their files joined; a watching build hands back each
+    block of ``BLOCK`` whose inputs are all the very objects they were last step whole
+    (``Units.group``), without asking its units, and a build on disk each block an earlier
+    process kept (``memo_groups``). With ``owners`` and ``shared`` (``group_each``), a
+    watching build hands back a block whose owners no edit changed without making its
+    inputs at all.
 
     With ``view``, ``fn`` takes ``view(*i)``, made only where a block is not handed back:
     what of its item the unit reads. A build on disk keys the unit by it, so that an edit
@@ -1452,16 +1591,28 @@ def unit_each(
         name, view = f"{name}@item", None
     args: Callable[..., tuple[Any, ...]] = view if view is not None else _items
     if units is None or not (units.by_identity or units.keeps_bodies):
-        return [f for i in inputs for f in unit(ctx, name, fn, *args(*i))]
+        given = inputs if make is None else [make(i) for i in inputs]
+        return [f for i in given for f in unit(ctx, name, fn, *args(*i))]
     templates = ctx.templates
 
     def block(sink: Sink, given: tuple[tuple[Any, ...], ...]) -> tuple[OutputFile, ...]:
         assert units is not None
         return tuple(f for i in given for f in units.run(name, fn, templates, sink, *args(*i)))
 
+    key = units._block_key(name, shared) if owners is not None else None
+    if key is not None and owners is not None:
+
+        def items(part: Sequence[Any], sink: Sink) -> tuple[tuple[OutputFile, ...], _Group | None]:
+            assert units is not None
+            given = tuple(part) if make is None else tuple(make(i) for i in part)
+            result, found = units._grouped(f"{name}[]", block, sink, (given,))
+            return tuple(result), found
+
+        return _by_owners(units, ctx.sink, key, owners, inputs, items)
+    given = inputs if make is None else [make(i) for i in inputs]
     out: list[OutputFile] = []
-    for at in range(0, len(inputs), BLOCK):
-        out += units.group(f"{name}[]", block, ctx.sink, tuple(inputs[at : at + BLOCK]))
+    for at in range(0, len(given), BLOCK):
+        out += units.group(f"{name}[]", block, ctx.sink, tuple(given[at : at + BLOCK]))
     return out
 
 

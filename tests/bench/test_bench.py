@@ -506,7 +506,7 @@ def test_parallel_render_equals_sequential(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.setattr(kubernetes, "PARALLEL_FROM", 0)
     monkeypatch.setattr(kubernetes, "SHARE", 4)
     envs = sorted(checked.spec.environments, key=lambda e: e.name)
-    assert max(parts for _, _, parts in kubernetes._tasks(checked.spec, envs)) >= 3
+    assert max(parts for _, _, parts in kubernetes._tasks(checked.resolved, envs)) >= 3
     par_files, par_sink = _render(checked)
     assert [(f.path, f.text, f.documents, f.kind, f.source) for f in par_files] == [
         (f.path, f.text, f.documents, f.kind, f.source) for f in files

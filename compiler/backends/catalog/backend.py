@@ -109,9 +109,14 @@ class _Backend:
         files = unit_over(
             ctx, "catalog.index", _index, keys, shown, shown.project, shown.environments, shown.datasets, source
         )
+
         # A render unit per model of the records its page shows (its view is made from them alone).
-        pages = [(catalog.page_inputs(model, placements),) for model, placements in placed]
-        return files + unit_each(ctx, "catalog.page", _page, pages)
+        def make(item: tuple[ir.Model, list[Placement]]) -> tuple[PageInputs]:
+            return (catalog.page_inputs(*item),)
+
+        owners = [model.name for model, _ in placed]
+        shared = (catalog.r.project,)
+        return files + unit_each(ctx, "catalog.page", _page, placed, make=make, owners=owners, shared=shared)
 
     @staticmethod
     def _render(ctx: Renders, template: str, source: Span, **context: object) -> str | None:

@@ -8,6 +8,7 @@ model that a drift alert retrains, and ``CODEOWNERS``. See docs/workflows.md.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from compiler.backends.base import OutputFile, RenderContext, any_version
 from compiler.backends.github import validate as limits
@@ -15,12 +16,14 @@ from compiler.backends.github import views
 from compiler.backends.github.codeowners import codeowners_lines
 from compiler.backends.github.validate import validate_actionlint_config, validate_workflow
 from compiler.backends.memo import unit, unit_each
-from compiler.backends.render import Templates
+from compiler.backends.render import Raw, Templates
 from compiler.diagnostics import Sink, Span
+from compiler.ir import Gate
 from compiler.targets import layout
 from compiler.targets.kubernetes import k8s_name
 
 WORKFLOW = "github-workflow"
+_CODEOWNERS = "codeowners"  # a watching build's lines kept for the next step (``Units.state``)
 ACTIONLINT = "actionlint-config"
 
 
@@ -40,11 +43,14 @@ class _Backend:
             files += self._testing(ctx, base, testing, origin)
         # A unit per gate of the records its view is made from: a watching build takes an
         # unchanged gate's by their identities, where a view made again each build was pickled.
-        gates = [
-            (views.gate_file(g).rsplit("/", 1)[1], g.span, ctx.ci_install, views.gate_inputs(ctx.resolved, g))
-            for g in spec.gates
-        ]
-        files += unit_each(ctx, "github.promote", _render_promote, gates)
+        r, ci_install = ctx.resolved, ctx.ci_install
+
+        def make(g: Gate) -> tuple[Any, ...]:
+            return views.gate_file(g).rsplit("/", 1)[1], g.span, ci_install, views.gate_inputs(r, g)
+
+        owners = [(g.model.name, g.source.name, g.target.name) for g in spec.gates]
+        shared = (ci_install, r.project, r.spec_dir)
+        files += unit_each(ctx, "github.promote", _render_promote, spec.gates, make=make, owners=owners, shared=shared)
         for retrain in views.retraining_views(ctx.resolved):
             training = next(t for t in spec.trainings if t.model.name == retrain.model)
             files.append(
@@ -63,7 +69,13 @@ class _Backend:
             text = ctx.templates.render("github/actionlint.yaml.j2", labels=labels)
             files.append(OutputFile(layout.ACTIONLINT_CONFIG, text, origin,
                                     kind=ACTIONLINT))  # fmt: skip
-        lines = codeowners_lines(ctx.resolved)
+        units = ctx.units
+        if units is not None and units.by_identity:  # a watching build: last step's lines, where they are as they were
+            keep: dict[tuple[str, ...], tuple[Raw, ...]] = {}
+            lines = codeowners_lines(ctx.resolved, units.carried_state.get(_CODEOWNERS), keep)
+            units.state[_CODEOWNERS] = keep
+        else:
+            lines = codeowners_lines(ctx.resolved)
         if lines:
             text = ctx.templates.render("github/CODEOWNERS.j2", lines=lines)
             files.append(OutputFile(layout.CODEOWNERS, text, origin, kind="codeowners"))

@@ -15,7 +15,9 @@ so general lines come first and these come after them.
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Callable
 from pathlib import PurePosixPath
 
 from compiler.backends.render import Raw
@@ -48,7 +50,40 @@ def _line(pattern: str, owners: list[str]) -> Raw:
     return Raw(f"{_pattern(pattern)} {' '.join(unique)}")
 
 
-def codeowners_lines(r: Resolved) -> list[Raw]:
+# Lines by what they are made of (a pattern's parts, then the owners), as the last step of a
+# watching process made them: most of the 17,000 lines at 1,000 models are the same each step.
+Known = dict[tuple[str, ...], tuple[Raw, ...]]
+
+
+def _file_line(file: str, _cwd: str, owners: list[str]) -> tuple[Raw, ...]:
+    path = _repo_path(file)
+    return () if path is None else (_line(path, owners),)
+
+
+def _model_lines(root: str, model: str, owners: list[str]) -> tuple[Raw, ...]:
+    """A model's files in an environment's directory (named by its Kubernetes name, and by its
+    own where that differs)."""
+    name = k8s_name(model)
+    if name == model:
+        return (_line(f"/{root}/**/*{name}*", owners),)
+    return _line(f"/{root}/**/*{name}*", owners), _line(f"/{root}/**/*{model}*", owners)
+
+
+def codeowners_lines(r: Resolved, known: Known | None = None, keep: Known | None = None) -> list[Raw]:
+    """The lines of CODEOWNERS. ``known``: what an earlier call kept into its ``keep`` (a
+    watching process's last step), taken by what each line is made of."""
+    found = {} if known is None else known
+
+    def made(key: tuple[str, ...], owners: list[str], make: Callable[..., tuple[Raw, ...]]) -> tuple[Raw, ...]:
+        # ``make(*key[1:], owners)``: the key holds all the line is made of.
+        full = (*key, "\x00", *owners)
+        got = found.get(full)
+        if got is None:
+            got = make(*key[1:], owners)
+        if keep is not None:
+            keep[full] = got
+        return got
+
     spec = r.spec
     project = list(r.project.owners)
     lines: list[Raw] = []
@@ -74,10 +109,9 @@ def codeowners_lines(r: Resolved) -> list[Raw]:
             if thing.owners:
                 by_file.setdefault(thing.span.file, []).extend(thing.owners)
     for file in sorted(set(by_file) | set(gated_files)):
-        path = _repo_path(file)
-        if path is not None:
-            owners = gated_files.get(file) or project + by_file[file]
-            lines.append(_line(path, owners))
+        owners = gated_files.get(file) or project + by_file[file]
+        # An absolute path's line depends on the directory it is made relative to (``_repo_path``).
+        lines += made(("file", file, os.getcwd() if file.startswith("/") else ""), owners, _file_line)
 
     # Each environment's models, served or trained there: one pass over the models, not one
     # per environment (a watching process makes these lines every step).
@@ -95,8 +129,5 @@ def codeowners_lines(r: Resolved) -> list[Raw]:
         lines.append(_line(f"/{root}/", into.get(env.name) or project))
         for m in models:
             owners = approvers.get((env.name, m.name)) or project + list(m.owners)
-            name = k8s_name(m.name)
-            lines.append(_line(f"/{root}/**/*{name}*", owners))
-            if name != m.name:
-                lines.append(_line(f"/{root}/**/*{m.name}*", owners))
+            lines += made(("model", root, m.name), owners, _model_lines)
     return [line for line in lines if " " in line]

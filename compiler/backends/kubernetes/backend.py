@@ -171,13 +171,15 @@ class _Env:
     def serve_all(self, models: list[ir.Model]) -> None:
         """Each model's objects, in order: a render unit of the placement, the project, the
         preprod environment mirrored to and the monitoring addresses."""
-        r = self.resolved
+        r, env = self.resolved, self.env
         prometheus, monitoring_ns = prometheus_address(r), monitoring_namespace(r)
-        inputs = [
-            (r.place(m, self.env), r.project, k8s_canary.mirrored_to(r, self.env, m), prometheus, monitoring_ns)
-            for m in models
-        ]
-        self.files += unit_each(self.ctx, "kubernetes.serve", _serve, inputs)
+
+        def make(m: ir.Model) -> tuple[Any, ...]:
+            return r.place(m, env), r.project, k8s_canary.mirrored_to(r, env, m), prometheus, monitoring_ns
+
+        owners = [m.name for m in models]
+        shared = (env, r.project, prometheus, monitoring_ns)
+        self.files += unit_each(self.ctx, "kubernetes.serve", _serve, models, make=make, owners=owners, shared=shared)
 
     def served(self, placed: Placement, preprod: ir.Environment | None, prometheus: str, monitoring_ns: str) -> None:
         s = k8s_serving.Served(self.project_record, placed)
@@ -240,7 +242,7 @@ class _Env:
         namespace); a model whose canary VirtualService exists carries the
         mirror there instead (one VirtualService per host)."""
         env = self.env
-        for model in _served_in(self.spec, env):
+        for model in self.resolved.served_models(env):
             preprod = k8s_canary.mirrored_to(self.resolved, env, model)
             if preprod is None or preprod.shadow is None:
                 continue
@@ -291,10 +293,6 @@ def _serve(
     return r.files
 
 
-def _served_in(spec: ir.Spec, env: ir.Environment) -> list[ir.Model]:
-    return [m for m in spec.models if any(ref.name == env.name for ref in m.serve_in)]
-
-
 def _render_env(ctx: RenderContext, env: ir.Environment, part: int = 0, parts: int = 1) -> list[OutputFile]:
     """One environment's files, or (for parallel workers) the ``part``-th of
     ``parts`` contiguous shares of them: the parts, concatenated in order, are
@@ -302,7 +300,7 @@ def _render_env(ctx: RenderContext, env: ir.Environment, part: int = 0, parts: i
     r = _Env(ctx, env, ctx.resolved.project, ctx.resolved)
     if part == 0:
         r.base()
-    models = _served_in(ctx.spec, env)
+    models = ctx.resolved.served_models(env)
     r.serve_all(models[len(models) * part // parts : len(models) * (part + 1) // parts])
     if part == parts - 1:
         r.shadow()
@@ -327,11 +325,11 @@ _RESULTS: list[Any] = []
 Result = tuple[list[OutputFile], list[Diagnostic], Exported | None]
 
 
-def _tasks(spec: ir.Spec, envs: list[ir.Environment]) -> list[tuple[int, int, int]]:
+def _tasks(r: Resolved, envs: list[ir.Environment]) -> list[tuple[int, int, int]]:
     """(environment index, part, parts) for every task, in output order."""
     tasks: list[tuple[int, int, int]] = []
     for i, env in enumerate(envs):
-        parts = max(1, round(len(_served_in(spec, env)) / SHARE))
+        parts = max(1, round(len(r.served_models(env)) / SHARE))
         tasks.extend((i, part, parts) for part in range(parts))
     return tasks
 
@@ -420,7 +418,7 @@ def _start_parallel(ctx: RenderContext, envs: list[ir.Environment]) -> Pending |
     pool = fork_pool(worker_count(len(envs)))
     if pool is None:
         return None
-    tasks = _tasks(ctx.spec, envs)
+    tasks = _tasks(ctx.resolved, envs)
     results = _result_files(len(tasks))
     _FORKED = ctx
     _RESULTS[:] = results

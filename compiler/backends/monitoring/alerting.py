@@ -175,7 +175,8 @@ def render(ctx: RenderContext) -> list[OutputFile]:
         drifts.append((mon, model, env, dataset, project, home))
     # A unit per monitor of the records its view is made from (a watching build keys an
     # unchanged monitor's by their identities; a view made again each build was pickled).
-    files = unit_each(ctx, "monitoring.drift", _render_drift, drifts)
+    owners = [(mon.model.name, mon.environment.name) for mon, *_ in drifts]
+    files = unit_each(ctx, "monitoring.drift", _render_drift, drifts, owners=owners, shared=(project, home))
     retrains = any(r.action == "retrain" for m in spec.monitors for r in m.rules)
     repository = github_repository(project)
     if retrains and repository:

@@ -187,7 +187,14 @@ class _Backend:
             periods: dict[str, float] = {}  # model -> SLO period, for the shared SLI rules
             quantiles: set[float] = set()
             # One body per placement: a watching build hands back an unchanged one's whole.
-            bodies = group_each(ctx, "monitoring.placement", body, [(p, project, selecting) for p in placements])
+            bodies = group_each(
+                ctx,
+                "monitoring.placement",
+                body,
+                [(p, project, selecting) for p in placements],
+                owners=[m.name for m in models],
+                shared=(env, project, selecting),
+            )
             for placed, made in zip(placements, bodies, strict=True):
                 if made.period is not None:
                     periods[placed.model.name] = made.period

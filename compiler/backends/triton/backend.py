@@ -97,7 +97,8 @@ class _Backend:
         version = ctx.resolved.project.triton_version
         r = ctx.resolved
         placed = [(r.place(model, env), version) for model in ctx.spec.models for env in r.loaded_in(model)]
-        return unit_each(ctx, "triton.config", _config, placed, view=_unit_inputs)
+        owners = [(p.model.name, p.env.name) for p, _ in placed]
+        return unit_each(ctx, "triton.config", _config, placed, view=_unit_inputs, owners=owners, shared=(version,))
 
 
 def _unit_inputs(placed: Placement, triton_version: str) -> tuple[Any, ...]:
