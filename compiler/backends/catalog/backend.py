@@ -17,6 +17,8 @@ appear: environment variables are not part of the catalog.
 
 from __future__ import annotations
 
+import pickle
+
 import jinja2
 
 from compiler import ir
@@ -103,20 +105,20 @@ class _Backend:
         catalog = _Catalog(ctx)
         source = ctx.resolved.project.declared.span if ctx.resolved.project.declared else ctx.spec.models[0].span
         # A render unit of the values the index shows (its view is made from them alone).
-        placed = [(m, catalog.placements(m)) for m in catalog.r.models.values()]
-        shown = index.inputs(catalog.r, placed)
-        keys = (index.content_key(shown),)
+        models = list(catalog.r.models.values())
+        shown = index.inputs(catalog.r, _rows(ctx, catalog, models))
+        keys = (_content_key(ctx, shown),)
         files = unit_over(
             ctx, "catalog.index", _index, keys, shown, shown.project, shown.environments, shown.datasets, source
         )
 
         # A render unit per model of the records its page shows (its view is made from them alone).
-        def make(item: tuple[ir.Model, list[Placement]]) -> tuple[PageInputs]:
-            return (catalog.page_inputs(*item),)
+        def make(model: ir.Model) -> tuple[PageInputs]:
+            return (catalog.page_inputs(model),)
 
-        owners = [model.name for model, _ in placed]
+        owners = [model.name for model in models]
         shared = (catalog.r.project,)
-        return files + unit_each(ctx, "catalog.page", _page, placed, make=make, owners=owners, shared=shared)
+        return files + unit_each(ctx, "catalog.page", _page, models, make=make, owners=owners, shared=shared)
 
     @staticmethod
     def _render(ctx: Renders, template: str, source: Span, **context: object) -> str | None:
@@ -130,6 +132,52 @@ class _Backend:
                 hint="fix the template (or the --templates override that replaces it)",
             )
             return None
+
+
+# What a watching build keeps of the index for its next step (``Units.state``): each model's
+# row by its name, and the content key with the values it was made from.
+_ROWS, _KEY = "catalog.rows", "catalog.key"
+
+
+def _rows(ctx: RenderContext, catalog: _Catalog, models: list[ir.Model]) -> tuple[index.IndexModel, ...]:
+    """Each model's row of the index; a watching build takes last step's for a model no edit
+    changed (``Units.changed``: a row is made of the model's own records and the
+    environments' order), instead of placing every model again."""
+    units = ctx.units
+    if units is None or not units.by_identity:
+        return tuple(index.model_row(m, catalog.placements(m)) for m in models)
+    changed = units.changed
+    known: dict[str, index.IndexModel] = units.carried_state.get(_ROWS, {}) if changed is not None else {}
+    rows = []
+    for m in models:
+        row = known.get(m.name) if changed is not None and m.name not in changed else None
+        rows.append(row if row is not None else index.model_row(m, catalog.placements(m)))
+    units.state[_ROWS] = {row.name: row for row in rows}
+    return tuple(rows)
+
+
+def _content_key(ctx: RenderContext, shown: index.IndexInputs) -> str:
+    """``index.content_key``; a watching build's last step's, where what it is made of is equal."""
+    units = ctx.units
+    if units is None or not units.by_identity:
+        return index.content_key(shown)
+    last = units.carried_state.get(_KEY)
+    same = (
+        last is not None
+        and (shown.gates, shown.placed, shown.trainings) == last[0][1:]  # strings and booleans only
+        and _same_rows(shown.models, last[0][0])
+    )
+    key = last[1] if same and last is not None else index.content_key(shown)
+    units.state[_KEY] = ((shown.models, shown.gates, shown.placed, shown.trainings), key)
+    return key
+
+
+def _same_rows(now: tuple[index.IndexModel, ...], before: tuple[index.IndexModel, ...]) -> bool:
+    """Whether the rows pickle the same (``content_key``): each kept row is last step's object,
+    and one made again is compared by its pickle (1 == 1.0, but the index shows them apart)."""
+    return len(now) == len(before) and all(
+        a is b or pickle.dumps(a, protocol=4) == pickle.dumps(b, protocol=4) for a, b in zip(now, before, strict=True)
+    )
 
 
 def _index(

@@ -79,19 +79,20 @@ def _sla_shown(sla: ir.Sla | None) -> SlaShown | None:
     return latency, available, sla.error_rate, sla.throughput
 
 
-def inputs(r: Resolved, placements: Iterable[tuple[ir.Model, Iterable[Placement]]]) -> IndexInputs:
-    """The index's inputs from the resolved spec; ``placements``: each resolved model with
-    its placements in promotion order."""
-    models = tuple(
-        IndexModel(
-            m.name,
-            m.format,
-            tuple(m.owners),
-            m.trained_on.name if m.trained_on else None,
-            tuple((p.env.name, p.version, _sla_shown(p.sla)) for p in placed),
-        )
-        for m, placed in placements
+def model_row(m: ir.Model, placed: Iterable[Placement]) -> IndexModel:
+    """What the index shows of ``m``, served in ``placed`` (in promotion order)."""
+    return IndexModel(
+        m.name,
+        m.format,
+        tuple(m.owners),
+        m.trained_on.name if m.trained_on else None,
+        tuple((p.env.name, p.version, _sla_shown(p.sla)) for p in placed),
     )
+
+
+def inputs(r: Resolved, models: tuple[IndexModel, ...]) -> IndexInputs:
+    """The index's inputs from the resolved spec; ``models``: each resolved model's row
+    (``model_row``), in their order."""
     envs = tuple(r.environments.values())
     gates = tuple(
         IndexGate(

@@ -94,21 +94,27 @@ def assemble(files: Sequence[OutputFile], units: Units | None = None, sink: Sink
     parts: dict[int, tuple[OutputFile, str, Part]] = {}
     by_dir: dict[str, list[Part]] = {}
     sources: dict[str, Span] = {}
+    # Runs of files in one directory are common (a unit's files): its list is looked up once a run.
+    at, listed = "", []
+    old_get = old_parts.get
     for f in files:
-        hit = old_parts.get(id(f)) if carry else None
+        hit = old_get(id(f)) if carry else None
         if hit is not None and hit[0] is f:
+            parts[id(f)] = hit  # kept by object only for the next step of a watching build
             top, part = hit[1], hit[2]
         else:
             found = _top_dir(f.path)
             if found is None:
                 continue
             top, part = found, _part(f, found)
-        if carry:  # kept by object only for the next step of a watching build
-            parts[id(f)] = (f, top, part)
-        listed = by_dir.get(top)
-        if listed is None:
-            listed = by_dir[top] = []
-            sources[top] = f.source
+            if carry:
+                parts[id(f)] = (f, top, part)
+        if top != at:
+            at, got = top, by_dir.get(top)
+            if got is None:
+                got = by_dir[top] = []
+                sources[top] = f.source
+            listed = got
         listed.append(part)
     dirs: dict[str, tuple[list[Part], Span, int, list[OutputFile]]] = {}
     out: list[OutputFile] = []
