@@ -234,7 +234,7 @@ def _built(
             units.check = _unit_check(units.k8s_version)
         if not _on_disk(store):  # an in-process store: what the last step kept of records an edit left alone
             units.resume(store.get("carried", "step"))
-            units.since(resolved.spec)
+            units.since(resolved)
         else:
             from compiler.backends import digest_table
 

@@ -19,6 +19,7 @@ from pathlib import PurePosixPath
 from typing import Protocol, TypeVar
 
 from compiler import ir
+from compiler.changes import changed_models
 from compiler.records import Record, record
 from compiler.targets import kubernetes as k8s
 from compiler.targets import slo as slo_target
@@ -214,6 +215,10 @@ class Resolved:
         # Made on first use: every backend asks for each environment's models, and each model's
         # environments, and a scan of every model each time was quadratic (issue 16, target 1).
         self._served_models: dict[str, list[ir.Model]] | None = None
+        # The models whose records are not the earlier resolve's objects (``compiler.changes``;
+        # None: not known, or no earlier resolve).
+        self.changed: frozenset[str] | None = None
+        self.changed_since: ir.Spec | None = None
         self._ensembles: list[ir.Model] | None = None
 
     def __repr__(self) -> str:
@@ -255,7 +260,11 @@ class Resolved:
             return hit
         placed = self._earlier.get(key)
         if not (
-            placed is not None and placed.model is model and placed.env is env and self._holds(placed, (model.name,))
+            placed is not None
+            and placed.model is model
+            and placed.env is env
+            # A model no edit changed (nor its ensembles, nor what models share) is placed as before.
+            and ((self.changed is not None and model.name not in self.changed) or self._holds(placed, (model.name,)))
         ):
             placed = self._place(model, env, (model.name,))
         self._placed[key] = placed
@@ -407,6 +416,8 @@ def resolve(spec: ir.Spec, earlier: Resolved | None = None) -> Resolved:
         _monitors={k: tuple(v) for k, v in monitors.items()},
         _earlier=None if earlier is None else earlier._placed,
     )
+    if earlier is not None:
+        resolved.changed, resolved.changed_since = changed_models(spec, earlier.spec), earlier.spec
     if earlier is not None and "spec_dir" in earlier.__dict__ and earlier.spec.files == spec.files:
         resolved.__dict__["spec_dir"] = earlier.spec_dir  # made of the files' paths alone
     return resolved

@@ -241,13 +241,19 @@ class Units:
         self.carried_state = kept.get("state", {})
         self.carried_groups = kept.get("groups", {})
 
-    def since(self, spec: Any) -> None:
-        """Know which models ``spec`` changed since the spec of the step ``resume`` took what
-        it kept from (``changed``), and keep ``spec`` for the next step to compare with."""
+    def since(self, resolved: Any) -> None:
+        """Know which models ``resolved``'s spec changed since the spec of the step ``resume``
+        took what it kept from (``changed``: the resolve's own answer, when that was the spec
+        it resolved after), and keep its spec for the next step to compare with."""
         from compiler.changes import changed_models
 
-        before = self.carried_state.get(_SPEC)
-        self.changed = changed_models(spec, before) if before is not None else None
+        spec, before = resolved.spec, self.carried_state.get(_SPEC)
+        if before is None:
+            self.changed = None
+        elif before is resolved.changed_since:
+            self.changed = resolved.changed
+        else:
+            self.changed = changed_models(spec, before)
         self.state[_SPEC] = spec
 
     def _block_key(self, name: str, shared: tuple[Any, ...]) -> tuple[Any, ...] | None:
@@ -278,6 +284,10 @@ class Units:
 
     def entry(self) -> tuple[dict[str, UnitResult], dict[str, tuple[Diagnostic, ...]]]:
         """What to keep for the next build: the units and verdicts this build used, no others."""
+        if self.check is not None:
+            # A validating build trims each result as it renders it (``keyed``), and every other
+            # it uses comes from an entry or a worker that did: a copy, not 15,000 calls a step.
+            return dict(self.used), self.verdicts
         return {key: result.kept(self._shared) for key, result in self.used.items()}, self.verdicts
 
     def packed(self, name: str) -> tuple[_Packed, Iterator[bytes]]:
