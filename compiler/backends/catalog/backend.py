@@ -51,6 +51,7 @@ class _Catalog:
         for t in self.spec.trainings:
             self.trainings.setdefault(t.model.name, t)
         self.used_by: dict[str, list[str]] = {}  # ensemble members -> the ensembles that step through them
+        self._placed: dict[str, tuple[ir.Model, list[Placement]]] = {}
         for m in self.r.models.values():
             for name in sorted({s.model.name for s in m.steps}):
                 self.used_by.setdefault(name, []).append(m.name)
@@ -73,7 +74,14 @@ class _Catalog:
     # -- per model -----------------------------------------------------------
 
     def placements(self, model: ir.Model) -> list[Placement]:
-        return [self.r.place(model, e) for e in model_page.envs_in_order(self.r.served(model))]
+        """``model``'s placements in promotion order (made once a render: the index and its page read them)."""
+        made = self._placed.get(model.name)
+        if made is None or made[0] is not model:
+            made = self._placed[model.name] = (
+                model,
+                [self.r.place(model, e) for e in model_page.envs_in_order(self.r.served(model))],
+            )
+        return made[1]
 
     def page_inputs(self, model: ir.Model, placements: list[Placement] | None = None) -> PageInputs:
         """What ``model``'s page shows (``catalog.page``: the view is made from these alone);
