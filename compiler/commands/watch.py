@@ -5,7 +5,9 @@ file's lowered IR by path and text, what the checks found per item, the render u
 of the last build, and the record of the tree it wrote (``compiler.settled``). A
 change re-reads the spec files, lowers only those whose text changed, checks again
 only the items whose records, or the records they look up, changed
-(``compiler.checks.kept``), renders only the units whose inputs changed, and, over a tree still as
+(``compiler.checks.kept``), renders only the units whose inputs changed (a loop over models
+hands back last step's blocks of the models the edit left alone without asking them:
+``compiler.changes``), and, over a tree still as
 it was written, plans without reading or screening the paths it wrote
 (``emit.plan_over``), looking only at the files its render did not hand out again
 (the same objects as its last plan's: ``emit.kept``); it writes only the files whose
