@@ -1553,7 +1553,8 @@ def _by_owners(
     for at in range(0, len(items), BLOCK):
         named = []
         for o in owners[at : at + BLOCK]:
-            # A second item of one owner's (two monitors of a model in one environment) by its place.
+            # An owner named twice in a loop (the checks refuse that for every loop using owners
+            # today) is told apart by its place among its own items: never two blocks alike.
             n = seen.get(o, 0)
             seen[o] = n + 1
             named.append(o if n == 0 else (*(o if type(o) is tuple else (o,)), n))
