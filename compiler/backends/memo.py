@@ -264,16 +264,16 @@ class Units:
             return None
         return identities(name, (self.config, self.k8s_version, *shared))
 
-    def _handed_block(self, key: tuple[Any, ...], owners: tuple[Any, ...]) -> _Group | None:
-        """Last step's block under ``key`` (owners included), replayed, when this build changed
-        none of its owners' models; else None."""
+    def _handed_block(self, key: tuple[Any, ...]) -> _Group | None:
+        """Last step's block under ``key`` (whose last part is its items' owners), replayed, when
+        this build changed none of its owners' models; else None."""
         changed = self.changed
         if changed is None:
             return None
         found: _Group | None = self.carried_state.get(_BLOCKS, {}).get(key)
         if found is None:
             return None
-        if changed and not changed.isdisjoint(o if type(o) is str else o[0] for o in owners):
+        if changed and not changed.isdisjoint(o if type(o) is str else o[0] for o in key[-1]):
             return None
         self._replay(found)
         self._keep_block(key, found)
@@ -1559,7 +1559,7 @@ def _by_owners(
             seen[o] = n + 1
             named.append(o if n == 0 else (*(o if type(o) is tuple else (o,)), n))
         mine = (*key, tuple(named))
-        found = units._handed_block(mine, mine[-1])
+        found = units._handed_block(mine)
         if found is not None:
             sink.extend(found.diagnostics)
             out += found.result

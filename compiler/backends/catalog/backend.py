@@ -170,12 +170,14 @@ def _content_key(ctx: RenderContext, shown: index.IndexInputs) -> str:
     if units is None or not units.by_identity:
         return index.content_key(shown)
     last = units.carried_state.get(_KEY)
-    same = (
+    if (
         last is not None
         and (shown.gates, shown.placed, shown.trainings) == last[0][1:]  # strings and booleans only
         and _same_rows(shown.models, last[0][0])
-    )
-    key = last[1] if same and last is not None else index.content_key(shown)
+    ):
+        key: str = last[1]
+    else:
+        key = index.content_key(shown)
     units.state[_KEY] = ((shown.models, shown.gates, shown.placed, shown.trainings), key)
     return key
 

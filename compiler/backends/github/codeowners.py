@@ -75,10 +75,10 @@ def codeowners_lines(r: Resolved, known: Known | None = None, keep: Known | None
     found = {} if known is None else known
 
     def made(key: tuple[str, ...], owners: list[str], make: Callable[..., tuple[Raw, ...]]) -> tuple[Raw, ...]:
-        # ``make(*key[1:], owners)``: the key holds all the line is made of.
+        # ``make(*key[1:], owners)``: the key (three parts for every kind) holds all the line is made of.
         if keep is None and known is None:
             return make(*key[1:], owners)
-        full = (*key, "\x00", *owners)
+        full = (*key, *owners)
         got = found.get(full)
         if got is None:
             got = make(*key[1:], owners)
