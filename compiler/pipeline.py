@@ -98,9 +98,9 @@ def _checked(loaded: Loaded, resolved: Resolved, found: list[Diagnostic]) -> Che
         # A file that did not parse may hold the definitions other files use;
         # "unknown name" there would only echo the syntax error.
         found = [d for d in found if d.code not in _ECHOES_OF_MISSING_FILES]
-    return Checked(
-        resolved, loaded.sources, tuple(sorted(set(found) | set(loaded.diagnostics), key=Diagnostic.sort_key))
-    )
+    from compiler.allowances import ordered
+
+    return Checked(resolved, loaded.sources, ordered(found, loaded.diagnostics))
 
 
 _ECHOES_OF_MISSING_FILES = frozenset({"SS101", "SS109", "SS402", "SS502", "SS603"})

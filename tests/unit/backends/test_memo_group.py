@@ -147,3 +147,41 @@ def unit_each(units: Units | None, inputs: list[tuple[Any, ...]]) -> tuple[list[
     ctx = _Ctx(units)
     files = memo.unit_each(ctx, "u", _render, inputs)
     return [f.path for f in files], [d.message for d in ctx.sink.items]
+
+
+def _twice(units: Units, sink: Sink, env: Environment) -> tuple[OutputFile, ...]:
+    """A body that uses one unit twice (and so books its files twice)."""
+    RUNS.append(env.name)
+    ctx = _Ctx(units)
+    ctx.sink = sink
+    return tuple(f for _ in range(2) for f in unit(ctx, "u", _render, env, 0))
+
+
+def test_a_replayed_body_books_a_unit_used_twice_as_running_it_does() -> None:
+    """Replaying puts a body's units in the books in one update where it can: not where the
+    body used a unit twice, nor where another body this step used it already."""
+    a = Environment("a", Tier.STAGING, Span.point("p.ship"))
+
+    def step(units: Units) -> list[OutputFile]:
+        ctx = _Ctx(units)
+        # The same body twice in one step: the second is this step's, replayed over the first's units.
+        return [f for _ in range(2) for f in group(ctx, "g", lambda s, e: _twice(units, s, e), a)]
+
+    first = Units()
+    first.config = "c"
+    first.resume(None)
+    files = step(first)
+    assert len(files) == 4
+    assert {k: len(fs) for k, fs in first.files.items()} == {next(iter(first.files)): 4}
+    second = _next(first)
+    RUNS.clear()
+    again = step(second)
+    assert RUNS == [] and [id(f) for f in again] == [id(f) for f in files]
+    ran = _next(first)
+    ran.carried_groups = {}
+    RUNS.clear()
+    step(ran)
+    assert RUNS == ["a"]  # the first call runs; the second is handed back from this step
+    # Replayed, the books hold what the step that kept the body booked: each use's files, in order.
+    assert _book(second) == _book(first)
+    assert [len(fs) for fs in ran.files.values()] == [len(fs) for fs in second.files.values()] == [4]
