@@ -118,6 +118,8 @@ def test_a_watching_assembly_is_the_assembly_of_the_files_after_any_edits() -> N
     import random
 
     rng = random.Random(16)
+    # Most steps change a file or two in place (and take the shortcut); the rest add, remove,
+    # move or reorder files.
 
     def made(path: str, docs: int, kind: str = "Service", cm: str | None = None, line: int = 1) -> OutputFile:
         documents = tuple(
@@ -129,10 +131,10 @@ def test_a_watching_assembly_is_the_assembly_of_the_files_after_any_edits() -> N
     files = [made(f"deploy/{d}/f{i}.yaml", 1) for d in ("a", "b", "c") for i in range(4)]
     files.append(made("deploy/a/triton/m/config.pbtxt", 0, cm="m-config"))
     units = _watching()
-    for step in range(60):
+    for step in range(200):
         i = rng.randrange(len(files))
         old = files[i]
-        change = rng.randrange(8)
+        change = rng.randrange(9)
         if change == 0:
             files[i] = OutputFile(old.path, old.text, old.source, documents=old.documents, config_map=old.config_map)
         elif change == 1:
@@ -147,6 +149,8 @@ def test_a_watching_assembly_is_the_assembly_of_the_files_after_any_edits() -> N
             files.pop(i)
         elif change == 6:
             files[i] = made(old.path, len(old.documents) or 1, line=rng.randrange(1, 4))
+        elif change == 7:  # in its place, a file of another directory, or of none
+            files[i] = made(rng.choice(["deploy/b/moved.yaml", "deploy/d/moved.yaml", "README.md"]), 1)
         else:
             rng.shuffle(files)
         fresh_sink, sink = Sink(), Sink()
