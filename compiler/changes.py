@@ -18,8 +18,8 @@ steps both ways, in either spec.
 from __future__ import annotations
 
 import operator
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, NamedTuple
 
 from compiler import ir
 
@@ -78,11 +78,10 @@ def _by_model(records: Iterable[Any]) -> dict[str, list[Any]]:
 
 def _spread(changed: set[str], models: Iterable[ir.Model]) -> set[str]:
     """``changed`` and every model joined to one of them by ensemble steps, either way."""
-    near: dict[str, set[str]] = {}
-    for m in models:
-        for step in m.steps:
-            near.setdefault(m.name, set()).add(step.model.name)
-            near.setdefault(step.model.name, set()).add(m.name)
+    return _spread_over(changed, _near(models))
+
+
+def _spread_over(changed: set[str], near: Mapping[str, set[str]]) -> set[str]:
     if not near:
         return changed
     out, todo = set(changed), list(changed)
@@ -92,3 +91,55 @@ def _spread(changed: set[str], models: Iterable[ir.Model]) -> set[str]:
                 out.add(other)
                 todo.append(other)
     return out
+
+
+def _near(models: Iterable[ir.Model]) -> dict[str, set[str]]:
+    """Each model's neighbours along ensemble steps, either way."""
+    near: dict[str, set[str]] = {}
+    for m in models:
+        for step in m.steps:
+            near.setdefault(m.name, set()).add(step.model.name)
+            near.setdefault(step.model.name, set()).add(m.name)
+    return near
+
+
+class OwnerStates(NamedTuple):
+    """What ``changed_models`` compares, for a build that has no earlier spec's objects to
+    compare with (a one-shot compile), as digests of the keys of the files records come from
+    (``parse.sources.file_key``: a file's path and text, of which its records are made):
+    ``shape``, of everything that is not a model's own (the spec's files, those holding the
+    project, environments and datasets, and the models' names in order); and ``states``, of
+    each model's own, with those of every model joined to it by ensemble steps."""
+
+    shape: str
+    states: dict[str, str]
+
+
+def owner_states(spec: ir.Spec, file_keys: Mapping[str, str]) -> OwnerStates | None:
+    """The spec's ``OwnerStates``; None where a record's file has no key."""
+    from compiler.cache import digest
+
+    shared: set[str] = {r.span.file for name in _SHARED for r in getattr(spec, name)}
+    if spec.project is not None:
+        shared.add(spec.project.span.file)
+    files_of: dict[str, set[str]] = {}
+    for m in spec.models:
+        files_of.setdefault(m.name, set()).add(m.span.file)
+    for name in _OWNED:
+        for r in getattr(spec, name):
+            files_of.setdefault(r.model.name, set()).add(r.span.file)
+    if any(f not in file_keys for f in shared) or any(f not in file_keys for fs in files_of.values() for f in fs):
+        return None
+    models = (m.name for m in spec.models)
+    shape = digest("shape", *spec.files, "", *(file_keys[f] for f in sorted(shared)), "", *models)
+    near = _near(spec.models)
+    states: dict[str, str] = {}
+    for name in files_of:
+        if name in states:
+            continue
+        joined = _spread_over({name}, near)
+        files = sorted({f for model in joined for f in files_of.get(model, ())})
+        state = digest("owned", *sorted(joined), "", *(file_keys[f] for f in files))
+        for model in joined:
+            states[model] = state
+    return OwnerStates(shape, states)

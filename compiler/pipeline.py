@@ -239,6 +239,11 @@ def _built(
             from compiler.backends import digest_table
 
             _bodies(store, memo_key, units)
+            if units.keeps_bodies:
+                from compiler.changes import owner_states
+
+                # Blocks of a loop's items found by what their owners' records are made of.
+                units.owned = owner_states(resolved.spec, file_keys)
             # The digests the last build's keys stood records in by, found by each record's origin.
             known = digest_table.identities(resolved, file_keys)
             table = store.get(digest_table.KIND, memo_key)

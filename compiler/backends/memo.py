@@ -34,6 +34,7 @@ from typing import Any, NamedTuple, TypeVar, cast
 from compiler.backends.facts import facts, summary
 from compiler.backends.memo_groups import Kept, Traced, kept_of, result_of, unit_keys, unit_kinds
 from compiler.cache import InParts
+from compiler.changes import OwnerStates
 from compiler.diagnostics import Diagnostic, Sink, Span
 from compiler.errors import ShipspecError
 from compiler.output import FactsAt, OutputFile, StoredFile, digest_of, pieces, stored
@@ -202,8 +203,13 @@ class Units:
     # build's; and the units the body now running has used (``_trace``).
     keeps_bodies: bool = False
     known_bodies: dict[bytes, Kept] = field(default_factory=dict)
+    # There too, what a block's owners' records are made of (``changes.owner_states``): a
+    # block of a loop's items is kept under its owners' states as well, and found by them
+    # without making its inputs (``owned_blocks``). None: blocks kept by their inputs only.
+    owned: OwnerStates | None = None
     bodies: dict[bytes, Kept] = field(default_factory=dict)
     _trace: list[Traced] | None = None
+    _kept_now: Kept | None = None  # what the last ``_kept_body`` kept (``owned_blocks`` keeps it twice)
 
     @classmethod
     def from_entry(cls, entry: Any, texts: Callable[[str], TextPack | None] | None = None) -> Units:
@@ -687,17 +693,24 @@ class Units:
         """``group`` in a build on disk: the result kept under the digest of the body's name, the
         build configuration and its inputs, its units booked as used (as ``keyed`` would book
         them); else the body run, and kept when it can be (``memo_groups.kept_of``)."""
+        result, self._kept_now = self._kept_body_at(name, fn, sink, inputs)
+        return result
+
+    def _kept_body_at(
+        self, name: str, fn: Callable[..., _T], sink: Sink, inputs: tuple[Any, ...]
+    ) -> tuple[_T, Kept | None]:
+        """``_kept_body``'s result, and what this build keeps of the body (None: nothing)."""
         try:
             key = bytes.fromhex(self._key(f"group:{name}", (self.config, self.k8s_version, *inputs)))
         except Exception:  # noqa: BLE001 - inputs that do not pickle: run, never keep
-            return fn(sink, *inputs)
+            return fn(sink, *inputs), None
         kept = self.bodies.get(key) or self.known_bodies.get(key)
         if kept is not None:
             handed = self._handed(kept)
             if handed is not None:
                 self.bodies[key] = kept
                 sink.extend(handed[0])
-                return cast(_T, handed[1])
+                return cast(_T, handed[1]), kept
         own = Sink()
         self._trace = []
         try:
@@ -709,7 +722,58 @@ class Units:
         made = kept_of(trace, result, own.items)
         if made is not None:
             self.bodies[key] = made
-        return result
+        return result, made
+
+    def owned_blocks(
+        self,
+        name: str,
+        body: Callable[[Sink, tuple[Any, ...]], tuple[_T, ...]],
+        sink: Sink,
+        items: Sequence[Any],
+        owners: Sequence[Any],
+        shared: tuple[Any, ...],
+        make: Callable[[Any], Any] | None,
+    ) -> list[_T]:
+        """``body`` over each block of ``BLOCK`` items (``make(item)`` each, with ``make``), kept
+        by its inputs as ``_kept_body`` keeps it, and by its owners' states too: a block whose
+        owners' records, and what every item shares, come from files of the same bytes as when
+        an earlier build kept it is handed back without making its inputs (``changes``; the
+        loop's contract is ``unit_each``'s ``owners``)."""
+        assert self.owned is not None and len(owners) == len(items), "an owner for each item"
+        try:
+            base: str | None = self._key(f"owned:{name}", (self.config, self.k8s_version, self.owned.shape, *shared))
+        except Exception:  # noqa: BLE001 - shared inputs that do not pickle: by the inputs alone
+            base = None
+        states = self.owned.states
+        named = _named(owners)
+        out: list[_T] = []
+        for at in range(0, len(items), BLOCK):
+            mine = named[at : at + BLOCK]
+            state = [states.get(o if type(o) is str else o[0]) for o in mine]
+            key = None
+            if base is not None and None not in state:
+                from compiler.cache import digest
+
+                key = bytes.fromhex(digest(base, _pickle(tuple(mine)), *cast(list[str], state)))
+                kept = self.bodies.get(key) or self.known_bodies.get(key)
+                handed = self._handed(kept) if kept is not None else None
+                if kept is not None and handed is not None:
+                    self.bodies[key] = kept
+                    sink.extend(handed[0])
+                    out += handed[1]
+                    continue
+            part = items[at : at + BLOCK]
+            given = tuple(part) if make is None else tuple(make(i) for i in part)
+            self._kept_now = None
+            result = self._kept_body(name, body, sink, (given,))
+            made = self._kept_last()
+            if key is not None and made is not None:
+                self.bodies[key] = made
+            out += result
+        return out
+
+    def _kept_last(self) -> Kept | None:
+        return self._kept_now
 
     def _handed(self, kept: Kept) -> tuple[tuple[Diagnostic, ...], Any] | None:
         """``kept``'s diagnostics and result, with its units booked as used and their files
@@ -1535,13 +1599,15 @@ def group_each(
             return result, _Group.merged(result, found) if len(found) == len(made) else None
 
         return _by_owners(units, ctx.sink, key, owners, inputs, items)
-    given = inputs if make is None else [make(i) for i in inputs]
-    if units is None or units.by_identity or not units.keeps_bodies:
-        return [group(ctx, name, fn, *i) for i in given]
 
     def block(sink: Sink, given: tuple[tuple[Any, ...], ...]) -> tuple[_T, ...]:
         return tuple(fn(sink, *i) for i in given)
 
+    if units is not None and owners is not None and units.owned is not None and _keeps(units):
+        return units.owned_blocks(f"{name}[]", block, ctx.sink, inputs, owners, shared, make)
+    given = inputs if make is None else [make(i) for i in inputs]
+    if units is None or units.by_identity or not units.keeps_bodies:
+        return [group(ctx, name, fn, *i) for i in given]
     out: list[_T] = []
     for at in range(0, len(given), BLOCK):
         out += units.group(f"{name}[]", block, ctx.sink, tuple(given[at : at + BLOCK]))
@@ -1567,17 +1633,10 @@ def _by_owners(
     (``Units._handed_block``), else ``run`` over its items (reporting into ``sink``), kept
     for the next step by its owners."""
     assert len(owners) == len(items), "an owner for each item"
-    seen: dict[Any, int] = {}
+    every = _named(owners)
     out: list[_T] = []
     for at in range(0, len(items), BLOCK):
-        named = []
-        for o in owners[at : at + BLOCK]:
-            # An owner named twice in a loop (the checks refuse that for every loop using owners
-            # today) is told apart by its place among its own items: never two blocks alike.
-            n = seen.get(o, 0)
-            seen[o] = n + 1
-            named.append(o if n == 0 else (*(o if type(o) is tuple else (o,)), n))
-        mine = (*key, tuple(named))
+        mine = (*key, tuple(every[at : at + BLOCK]))
         found = units._handed_block(mine)
         if found is not None:
             sink.extend(found.diagnostics)
@@ -1588,6 +1647,18 @@ def _by_owners(
             units._keep_block(mine, found)
         out += result
     return out
+
+
+def _named(owners: Sequence[Any]) -> list[Any]:
+    """Each item's owner, one named twice in a loop (the checks refuse that for every loop using
+    owners today) told apart by its place among its own items: never two blocks alike."""
+    seen: dict[Any, int] = {}
+    named = []
+    for o in owners:
+        n = seen.get(o, 0)
+        seen[o] = n + 1
+        named.append(o if n == 0 else (*(o if type(o) is tuple else (o,)), n))
+    return named
 
 
 def unit_each(
@@ -1639,11 +1710,18 @@ def unit_each(
             return tuple(result), found
 
         return _by_owners(units, ctx.sink, key, owners, inputs, items)
+    if owners is not None and units.owned is not None and _keeps(units):
+        return units.owned_blocks(f"{name}[]", block, ctx.sink, inputs, owners, shared, make)
     given = inputs if make is None else [make(i) for i in inputs]
     out: list[OutputFile] = []
     for at in range(0, len(given), BLOCK):
         out += units.group(f"{name}[]", block, ctx.sink, tuple(given[at : at + BLOCK]))
     return out
+
+
+def _keeps(units: Units) -> bool:
+    """Whether ``units`` keeps loop bodies for a later process and would run one now (``group``)."""
+    return units.keeps_bodies and not units.by_identity and units._trace is None and units._recording is None
 
 
 def _items(*item: Any) -> tuple[Any, ...]:

@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bench.synth import generate
@@ -128,7 +128,7 @@ def _edit(specs: Path, which: int, n: int) -> None:
 
 # Edits that leave the other files alone, each keeping its old text (any can follow any): a
 # member's version and shapes (its ensemble's pods load it), a model's CPU, an SLA, a gate,
-# a monitor, and what models share.
+# a monitor, and what models share (its spans alone, and production's replicas).
 EDITS = [
     ("models/tokenizer.ship", 'version "0.9.', 'version "0.9.{n}'),
     ("models/tokenizer.ship", "int64[12", "int64[12{n}"),
@@ -139,6 +139,7 @@ EDITS = [
     ("models/fraud-lifecycle.ship", "missing_features > 1", "missing_features > 1{n}"),
     ("models/tickets.ship", "latency p99 < 2", "latency p99 < 2{n}"),
     ("environments.ship", "replicas", "replicas "),
+    ("environments.ship", "replicas 3..1", "replicas 3..1{n}"),  # every model served in prod renders anew
 ]
 
 
@@ -197,3 +198,73 @@ def test_a_watching_build_makes_the_inputs_of_the_edited_models_blocks_only(
     third = build([specs], store=store, earlier=second.checked.resolved)
     assert made.count("gate") == gates and made.count("page") == pages  # shared records changed: all made
     assert _result(third) == _result(build([specs]))
+
+
+@settings(max_examples=8, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, len(EDITS) - 1), st.integers(1, 8)), min_size=1, max_size=4))
+@example([(len(EDITS) - 1, 5), (0, 2)])  # what models share, then a member: always tried
+def test_a_one_shot_build_finding_blocks_by_their_owners_files_is_a_fresh_build(edits: list[tuple[int, int]]) -> None:
+    """Each build with a cache object of its own, as a new process has: blocks of one item are
+    found by what their owners' records, and what models share, are made of
+    (``changes.owner_states``), without making their inputs."""
+    import tempfile
+
+    from compiler.backends import memo
+    from compiler.cache import Cache
+
+    was = memo.BLOCK
+    memo.BLOCK = 1
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            specs = _spec_dir(Path(tmp))
+            out = Path(tmp) / "out"
+            out.mkdir()
+            for _ in range(2):  # a cold build keeps no bodies; the next keeps them all
+                with Cache(out) as store:
+                    build([specs], store=store)
+            for which, n in edits:
+                _edit(specs, which, n)
+                with Cache(out) as store:
+                    now = build([specs], store=store)
+                assert _result(now) == _result(build([specs]))
+    finally:
+        memo.BLOCK = was
+
+
+def test_a_one_shot_build_makes_the_inputs_of_the_edited_models_blocks_only(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """As ``test_a_watching_build_makes_the_inputs_of_the_edited_models_blocks_only``, for
+    builds in processes of their own (a cache object each), at 300 models."""
+    from compiler.backends.catalog import backend as catalog
+    from compiler.backends.github import views
+    from compiler.backends.memo import BLOCK
+    from compiler.cache import Cache
+
+    made: list[str] = []
+    gate_inputs, page_inputs = views.gate_inputs, catalog._Catalog.page_inputs
+    monkeypatch.setattr(views, "gate_inputs", lambda r, g: made.append("gate") or gate_inputs(r, g))
+    monkeypatch.setattr(catalog._Catalog, "page_inputs", lambda self, *a: made.append("page") or page_inputs(self, *a))
+    specs = generate(tmp_path, 300)
+    out = tmp_path / "out"
+    out.mkdir()
+    for _ in range(2):  # a cold build keeps no bodies; the next keeps them all
+        made.clear()
+        with Cache(out) as store:
+            build([specs], store=store)
+    gates, pages = made.count("gate"), made.count("page")
+    assert gates > 300 and pages == 300
+    for path, old, new in [
+        ("models/m00150.ship", "cpu 1 ", "cpu 7 "),
+        ("platform.ship", "replicas 3..12", "replicas 4..12"),
+    ]:
+        made.clear()
+        file = specs / path
+        file.write_text(file.read_text().replace(old, new, 1))
+        with Cache(out) as store:
+            now = build([specs], store=store)
+        if path.startswith("models/"):
+            assert 0 < made.count("gate") <= BLOCK and 0 < made.count("page") <= BLOCK
+        else:  # what models share changed: every block's inputs are made
+            assert made.count("gate") == gates and made.count("page") == pages
+        assert _result(now) == _result(build([specs]))
