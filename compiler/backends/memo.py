@@ -148,6 +148,8 @@ class Units:
     # This build's units, rendered or taken from the memo: key -> the files (with ``check``,
     # each unit's verdict is ``used[key].verdict``).
     files: dict[str, Booked] = field(default_factory=dict)
+    # The id of every file in ``files``: validation passes over the files no unit made.
+    file_ids: set[int] = field(default_factory=set)
     rendered: int = 0
     # The Kubernetes version this build validates against, and what validates a unit's files
     # as it is rendered (None: the build does not validate). A result the memo keeps has
@@ -473,6 +475,7 @@ class Units:
             if self._recording is not None:
                 self._recording.append(_Used(ids, inputs, key, hit, made_files))
         _add(self.files, key, files)
+        self.file_ids.update(map(id, files))
         if self._trace is not None:
             self._trace.append(Traced(key, False, files))
         return key, files
@@ -802,6 +805,7 @@ class Units:
             used[key] = hit
             if kind != _VALUE_UNIT:
                 _add(files, key, handed, copy=False)
+                self.file_ids.update(map(id, handed))
         return result
 
     def _replay(self, g: _Group) -> None:
@@ -810,6 +814,7 @@ class Units:
         self.keys.update(g.keys)
         self.used.update(g.used)
         self.made.update(g.made)
+        self.file_ids |= g.file_ids
         files, made = self.files, g.files
         at = len(files)
         if files.keys().isdisjoint(map(_FIRST, made)):
@@ -863,7 +868,9 @@ class Units:
                 for j, i in enumerate(where):  # a unit used twice lists its files twice
                     files[i] = made[j % len(made)]
             self.used[key] = spooled
-            _add(self.files, key, [files[i] for i in where])
+            booked = [files[i] for i in where]
+            _add(self.files, key, booked)
+            self.file_ids.update(map(id, booked))
 
 
 # A text in a value's tuple at least this long is kept in the memo's pack, not in its entry: a
@@ -1397,9 +1404,11 @@ class _Group(NamedTuple):
     used: dict[str, UnitResult]
     made: dict[str, tuple[UnitResult, tuple[OutputFile, ...]]]
     files: tuple[tuple[str, tuple[OutputFile, ...]], ...]
+    file_ids: frozenset[int]  # of every file in ``files``: what the books' ``file_ids`` gain
 
     @classmethod
     def of(cls, inputs: tuple[Any, ...], result: Any, used: list[_Used], diagnostics: tuple[Diagnostic, ...]) -> _Group:
+        files = tuple((u.key, u.files) for u in used if u.files is not None)
         return cls(
             inputs,
             result,
@@ -1407,7 +1416,8 @@ class _Group(NamedTuple):
             {u.ids: (u.inputs, u.key) for u in used if u.ids is not None},
             {u.key: u.result for u in used},
             {u.key: (u.result, u.files) for u in used if u.files is not None},
-            tuple((u.key, u.files) for u in used if u.files is not None),
+            files,
+            frozenset(id(f) for _, made in files for f in made),
         )
 
     @classmethod
@@ -1429,6 +1439,7 @@ class _Group(NamedTuple):
             used,
             made,
             tuple(f for g in groups for f in g.files),
+            frozenset().union(*(g.file_ids for g in groups)),
         )
 
 

@@ -82,7 +82,21 @@ class Templates:
     @classmethod
     def load(cls, override: Path | None = None, store: Any = None) -> Templates:
         """``store`` (``compiler.cache``): where compiled templates are kept between runs
-        (``_Compiled``); without one each template is compiled on first use."""
+        (``_Compiled``); without one each template is compiled on first use. Without an
+        override the templates are shipspec's own, which do not change while it runs: a build
+        over the store the last one used (a watching process's steps) takes its templates as
+        they were loaded, where each step loaded, checksummed and unmarshalled again every
+        template it rendered. An override directory is loaded again each time (it may have
+        been edited since)."""
+        if override is None and store is not None and _SHIPPED and _SHIPPED[0][0] is store:
+            return _SHIPPED[0][1]
+        made = cls._made(override, store)
+        if override is None and store is not None:
+            _SHIPPED[:] = [(store, made)]
+        return made
+
+    @classmethod
+    def _made(cls, override: Path | None, store: Any) -> Templates:
         search = [str(override)] if override is not None else []
         search.append(str(templates_dir()))
         # A --templates directory is someone else's code (a pull request can change it):
@@ -108,6 +122,10 @@ class Templates:
 
     def render(self, name: str, **context: Any) -> str:
         return self.env.get_template(name).render(**context)
+
+
+# The store and templates of the last load without an override (``Templates.load``).
+_SHIPPED: list[tuple[Any, Templates]] = []
 
 
 class _Compiled(jinja2.BytecodeCache):

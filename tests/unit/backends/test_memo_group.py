@@ -49,6 +49,8 @@ def _next(last: Units, config: str = "c") -> Units:
 
 def _book(units: Units) -> tuple[Any, ...]:
     """What a step's memo records of the units it used: what the build validates and keeps."""
+    # The ids validation leaves alone are those of the files booked, however they were booked.
+    assert units.file_ids == {id(f) for fs in units.files.values() for f in fs}
     return (
         {k: r for k, r in units.used.items()},
         {k: tuple(map(id, fs)) for k, fs in units.files.items()},
