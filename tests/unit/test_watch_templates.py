@@ -1,5 +1,6 @@
 """A watching process loads shipspec's own templates once (they do not change while it runs),
-and a ``--templates`` override directory every step (it may have been edited since)."""
+and a ``--templates`` override directory every step (it may have been edited since); it lays
+CODEOWNERS out again only when a line of it changed."""
 
 from __future__ import annotations
 
@@ -57,3 +58,24 @@ def test_an_override_template_edited_between_steps_renders_in_the_next(tmp_path:
     done = watcher.step()
     assert done is not None and not done.has_errors
     assert "edited-here" in service.read_text()
+
+
+def test_a_step_that_leaves_every_owner_keeps_codeowners_and_an_approver_edit_makes_it_again(tmp_path: Path) -> None:
+    specs = generate(tmp_path, 6)
+    watcher = Watcher([specs], tmp_path / "out")
+    assert not watcher.compile().has_errors
+
+    def codeowners() -> object:
+        assert watcher.built is not None
+        return next(f for f in watcher.built.files if f.path == ".github/CODEOWNERS")
+
+    first = codeowners()
+    _edit(specs, 9)
+    assert watcher.step() is not None
+    assert codeowners() is first  # laid out once: the same file
+    model = specs / "models" / "m00003.ship"
+    model.write_text(model.read_text().replace("approval @synth/leads", "approval @synth/owners", 1))
+    assert watcher.step() is not None
+    again = codeowners()
+    assert again is not first and "@synth/owners" in again.text and "@synth/owners" not in first.text
+    assert (tmp_path / "out" / ".github" / "CODEOWNERS").read_text().count("@synth/owners") > 0

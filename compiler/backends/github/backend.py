@@ -24,6 +24,8 @@ from compiler.targets.kubernetes import k8s_name
 
 WORKFLOW = "github-workflow"
 _CODEOWNERS = "codeowners"  # a watching build's lines kept for the next step (``Units.state``)
+_CODEOWNERS_FILE = "codeowners.file"  # and its templates, lines and file
+
 ACTIONLINT = "actionlint-config"
 
 
@@ -74,11 +76,20 @@ class _Backend:
             keep: dict[tuple[str, ...], tuple[Raw, ...]] = {}
             lines = codeowners_lines(ctx.resolved, units.carried_state.get(_CODEOWNERS), keep)
             units.state[_CODEOWNERS] = keep
+            # Last step's lines (most the very objects: compared in C), from the same templates
+            # (shipspec's own are loaded once a process): its file, not 17,000 lines laid out again.
+            last = units.carried_state.get(_CODEOWNERS_FILE)
+            if last is not None and last[0] is ctx.templates and last[2].source == origin and lines == last[1]:
+                files.append(last[2])
+                units.state[_CODEOWNERS_FILE] = last
+                return files
         else:
             lines = codeowners_lines(ctx.resolved)
         if lines:
             text = ctx.templates.render("github/CODEOWNERS.j2", lines=lines)
             files.append(OutputFile(layout.CODEOWNERS, text, origin, kind="codeowners"))
+            if units is not None and units.by_identity:
+                units.state[_CODEOWNERS_FILE] = (ctx.templates, lines, files[-1])
         return files
 
     def _testing(
