@@ -108,7 +108,7 @@ def inputs(r: Resolved, models: tuple[IndexModel, ...]) -> IndexInputs:
         r.project,
         models,
         envs,
-        tuple((e.name, tuple(p.model.name for p in r.placements(e))) for e in envs),
+        tuple((e.name, tuple(m.name for m in r.served_models(e))) for e in envs),  # (not placed: names only)
         tuple(r.datasets.values()),
         gates,
         tuple((t.model.name, t.dataset.name if t.dataset else None) for t in r.spec.trainings),
