@@ -134,12 +134,37 @@ def test_carried_placements_equal_fresh_ones_after_every_edit(tmp_path: Path) ->
     for name, old, new in EDITS:
         _edit(tmp_path, name, old, new)
         spec = load([tmp_path], store).spec
+        assert earlier.served_placements is not None  # made, so that the next resolve may carry it
         carried, fresh = resolve(spec, earlier), resolve(spec)
+        # Each model's placements where it is served, as a check reads them (by the model's id).
+        served = [carried.served_placements[id(m)] for m in spec.models]
+        assert served == [fresh.served_placements[id(m)] for m in spec.models], (name, old, new)
         got, want = _placements(carried), _placements(fresh)
         assert got == want, (name, old, new)
         kept += sum(1 for key, p in got.items() if _placements(earlier).get(key) is p)
         earlier = carried
     assert kept > 0  # placements were carried, not only remade
+
+
+def test_a_model_no_edit_changed_keeps_its_served_placements(tmp_path: Path) -> None:
+    """What a check reads of each model's placements is carried for the models an edit left
+    alone (``Resolved.changed``), and made again for the edited one."""
+    import shutil
+
+    root = Path(__file__).resolve().parents[2]
+    shutil.copytree(root / "specs", tmp_path / "specs")
+    store = Memory()
+    earlier = resolve(load([tmp_path / "specs"], store).spec)
+    before = earlier.served_placements
+    offers = tmp_path / "specs" / "models" / "offers.ship"
+    offers.write_text(offers.read_text().replace("cpu ", "cpu 1", 1))
+    spec = load([tmp_path / "specs"], store).spec
+    carried, fresh = resolve(spec, earlier), resolve(spec)
+    assert carried.changed == {"offer_ranker"}
+    served = {m.name: carried.served_placements[id(m)] for m in spec.models}
+    assert served == {m.name: fresh.served_placements[id(m)] for m in spec.models}
+    kept = {m.name for m in spec.models if served[m.name] and before.get(id(m)) is served[m.name]}
+    assert kept == {m.name for m in spec.models if served[m.name]} - {"offer_ranker"} and kept
 
 
 @pytest.mark.parametrize("field", ["gate", "canary", "sla", "monitors", "members"])
