@@ -97,7 +97,7 @@ def assemble(files: Sequence[OutputFile], units: Units | None = None, sink: Sink
     last, old_dirs = known if known is not None else (None, {})
     placed = _placed_again(files, last) if last is not None else None
     if placed is None:
-        placed = _placed(files, last)
+        placed = _placed(files, last, carry)
     by_dir, sources = placed.by_dir, placed.sources
     dirs: dict[str, tuple[list[Part], Span, int, list[OutputFile]]] = {}
     out: list[OutputFile] = []
@@ -135,8 +135,10 @@ class _Placed(NamedTuple):
     sources: dict[str, Span]
 
 
-def _placed(files: Sequence[OutputFile], last: _Placed | None) -> _Placed:
-    """Every file's part, taken from ``last`` for a file it holds (the same object)."""
+def _placed(files: Sequence[OutputFile], last: _Placed | None, keep: bool = True) -> _Placed:
+    """Every file's part, taken from ``last`` for a file it holds (the same object); where each
+    went only to ``keep`` it (a one-shot build does not: 33,500 tuples at 1,000 models were
+    4.6 MiB of a cold compile's peak)."""
     old = {id(f): (f, a) for f, a in zip(last.files, last.at, strict=True)} if last is not None else {}
     at: list[tuple[str, Part, int] | None] = []
     by_dir: dict[str, list[Part]] = {}
@@ -151,7 +153,8 @@ def _placed(files: Sequence[OutputFile], last: _Placed | None) -> _Placed:
         else:
             found = _top_dir(f.path)
             if found is None:
-                at.append(None)
+                if keep:
+                    at.append(None)
                 continue
             top, part = found, _part(f, found)
         if top != top_at:
@@ -160,9 +163,10 @@ def _placed(files: Sequence[OutputFile], last: _Placed | None) -> _Placed:
                 got = by_dir[top] = []
                 sources[top] = f.source
             listed = got
-        at.append((top, part, len(listed)))
+        if keep:
+            at.append((top, part, len(listed)))
         listed.append(part)
-    return _Placed(tuple(files), at, by_dir, sources)
+    return _Placed(tuple(files) if keep else (), at, by_dir, sources)
 
 
 def _placed_again(files: Sequence[OutputFile], last: _Placed) -> _Placed | None:
