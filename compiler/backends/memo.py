@@ -779,6 +779,7 @@ class Units:
         return out
 
     def _kept_last(self) -> Kept | None:
+        """What the last ``_kept_body`` kept (through a call: a caller just set it to None)."""
         return self._kept_now
 
     def _handed(self, kept: Kept) -> tuple[tuple[Diagnostic, ...], Any] | None:

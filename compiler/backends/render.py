@@ -124,7 +124,8 @@ class Templates:
         return self.env.get_template(name).render(**context)
 
 
-# The store and templates of the last load without an override (``Templates.load``).
+# The store and templates of the last load without an override (``Templates.load``). It holds
+# that store (its compiled templates are kept there) until a load over another one.
 _SHIPPED: list[tuple[Any, Templates]] = []
 
 
