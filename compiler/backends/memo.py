@@ -213,7 +213,6 @@ class Units:
     owned: OwnerStates | None = None
     bodies: dict[bytes, Kept] = field(default_factory=dict)
     _trace: list[Traced] | None = None
-    _kept_now: Kept | None = None  # what the last ``_kept_body`` kept (``owned_blocks`` keeps it twice)
 
     @classmethod
     def from_entry(cls, entry: Any, texts: Callable[[str], TextPack | None] | None = None) -> Units:
@@ -675,7 +674,7 @@ class Units:
         """``group``'s result, with the body's record (None: not one it keeps by identity)."""
         if not self.by_identity or self._recording is not None:
             if self.keeps_bodies and self._trace is None and not self.by_identity:
-                return self._kept_body(name, fn, sink, inputs), None
+                return self._kept_body(name, fn, sink, inputs)[0], None
             return fn(sink, *inputs), None
         ids = identities(name, (self.config, self.k8s_version, *inputs))
         if ids is None:
@@ -695,17 +694,13 @@ class Units:
         sink.extend(found.diagnostics)
         return found.result, found
 
-    def _kept_body(self, name: str, fn: Callable[..., _T], sink: Sink, inputs: tuple[Any, ...]) -> _T:
-        """``group`` in a build on disk: the result kept under the digest of the body's name, the
-        build configuration and its inputs, its units booked as used (as ``keyed`` would book
-        them); else the body run, and kept when it can be (``memo_groups.kept_of``)."""
-        result, self._kept_now = self._kept_body_at(name, fn, sink, inputs)
-        return result
-
-    def _kept_body_at(
+    def _kept_body(
         self, name: str, fn: Callable[..., _T], sink: Sink, inputs: tuple[Any, ...]
     ) -> tuple[_T, Kept | None]:
-        """``_kept_body``'s result, and what this build keeps of the body (None: nothing)."""
+        """``group`` in a build on disk: the result kept under the digest of the body's name, the
+        build configuration and its inputs, its units booked as used (as ``keyed`` would book
+        them); else the body run, and kept when it can be (``memo_groups.kept_of``). With the
+        result, what this build keeps of the body (None: nothing)."""
         try:
             key = bytes.fromhex(self._key(f"group:{name}", (self.config, self.k8s_version, *inputs)))
         except Exception:  # noqa: BLE001 - inputs that do not pickle: run, never keep
@@ -770,17 +765,11 @@ class Units:
                     continue
             part = items[at : at + BLOCK]
             given = tuple(part) if make is None else tuple(make(i) for i in part)
-            self._kept_now = None
-            result = self._kept_body(name, body, sink, (given,))
-            made = self._kept_last()
+            result, made = self._kept_body(name, body, sink, (given,))
             if key is not None and made is not None:
                 self.bodies[key] = made
             out += result
         return out
-
-    def _kept_last(self) -> Kept | None:
-        """What the last ``_kept_body`` kept (through a call: a caller just set it to None)."""
-        return self._kept_now
 
     def _handed(self, kept: Kept) -> tuple[tuple[Diagnostic, ...], Any] | None:
         """``kept``'s diagnostics and result, with its units booked as used and their files
