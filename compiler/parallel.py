@@ -158,6 +158,15 @@ class Beside(Generic[_T]):
                     return found
         return self.compute()
 
+    def pending(self) -> bool:
+        """Whether the child is still at work: it has sent nothing yet (``result`` would wait)."""
+        child = self.child
+        if child is None or child.done:
+            return False
+        import select
+
+        return not select.select([child.fd], [], [], 0)[0]
+
     def close(self) -> None:
         """Stop the child if nothing took its answer."""
         if self.child is not None:

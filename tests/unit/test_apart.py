@@ -50,6 +50,49 @@ def test_a_child_not_asked_for_its_answer_is_stopped() -> None:
         os.kill(child.pid, 0)
 
 
+def test_pending_tells_a_child_at_work_from_one_that_has_answered() -> None:
+    here = os.getpid()
+    slow = parallel.Beside(lambda: (os.getpid() != here and time.sleep(30)) or 1)
+    assert slow.pending()
+    slow.close()
+    assert not slow.pending()
+    quick = parallel.Beside(lambda: 2)
+    deadline = time.monotonic() + 20
+    while quick.pending() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not quick.pending() and quick.result(10) == 2
+
+
+def test_a_build_waiting_for_its_checks_loads_what_rendering_takes_meanwhile(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Checks slow in the child: the build loads the backends and templates while it waits
+    (``pipeline._meanwhile``), and builds what a build in one process builds."""
+    specs = generate(tmp_path, 2)
+    out = tmp_path / "out"
+    out.mkdir()
+    monkeypatch.setattr(pipeline, "CHECKS_APART_FROM", 0)
+    here, real, loading = os.getpid(), pipeline._found, pipeline._meanwhile
+
+    def slow(resolved: object, kept: object = None) -> object:
+        if os.getpid() != here:
+            time.sleep(1)
+        return real(resolved, kept)  # type: ignore[arg-type]
+
+    called: list[object] = []
+
+    def meanwhile(*args: object) -> None:
+        called.append(args)
+        loading(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline, "_found", slow)
+    monkeypatch.setattr(pipeline, "_meanwhile", meanwhile)
+    with Cache(out) as store:
+        built = build([specs], store=store)
+    assert called
+    assert _result(built) == _result(build([specs]))
+
+
 def _besides(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Counts each ``Beside`` made (one per piece of work sent to a child)."""
     made: list[int] = []
