@@ -217,7 +217,7 @@ def _built(
     key = None
     units = None
     memo_key = ""  # where the memo of this build configuration is kept (with a store)
-    known: list[Any] = []  # records and their origins (backends.digest_table), with the cache on disk
+    origins: Any = None  # where records come from (backends.digest_table), with the cache on disk
     table: Any = None
     if store is not None:
         from compiler.backends.memo import Units
@@ -245,9 +245,9 @@ def _built(
                 # Blocks of a loop's items found by what their owners' records are made of.
                 units.owned = owner_states(resolved.spec, file_keys)
             # The digests the last build's keys stood records in by, found by each record's origin.
-            known = digest_table.identities(resolved, file_keys)
+            origins = digest_table.Origins(resolved, file_keys)
             table = store.get(digest_table.KIND, memo_key)
-            digest_table.seed(units.carried, known, table)
+            units.lookup = digest_table.lookup(origins, table)
     if isinstance(checks, tuple):
         raw, checked = checks
     else:
@@ -266,10 +266,10 @@ def _built(
         from compiler import validate as output_validation
 
         output_validation.release_documents()  # validated: no validator is built after this
-    if known and units is not None and store is not None:
+    if origins is not None and units is not None and store is not None:
         from compiler.backends import digest_table
 
-        kept = digest_table.table_of(units.held, known)
+        kept = digest_table.table_of(units.held, origins)
         if kept != table:
             store.put(digest_table.KIND, memo_key, kept)
     if store is not None and units is not None and not _on_disk(store):

@@ -169,6 +169,9 @@ class Units:
     # earlier build in this process left (``compile --watch``: its unchanged IR objects).
     held: dict[int, tuple[Any, bytes]] = field(default_factory=dict)
     carried: dict[int, tuple[Any, bytes]] = field(default_factory=dict)
+    # A record's digest as the last build on disk made it, found by where the record comes from
+    # (``digest_table.lookup``; None: none, or a process that carries them in ``carried``).
+    lookup: Callable[[Any], bytes | None] | None = None
     # Validation verdicts of files no unit rendered, by the digest of what validation reads
     # (``verdict_key``): the earlier build's and this build's.
     known_verdicts: dict[str, tuple[Diagnostic, ...]] = field(default_factory=dict)
@@ -639,7 +642,10 @@ class Units:
         if found is None or found[0] is not obj:
             found = self.carried.get(id(obj))
             if found is None or found[0] is not obj:
-                found = (obj, hashlib.sha256(_pickle((_tag(cls), _fields_of(cls)(obj)))).digest())
+                known = self.lookup(obj) if self.lookup is not None else None
+                if known is None:
+                    known = hashlib.sha256(_pickle((_tag(cls), _fields_of(cls)(obj)))).digest()
+                found = (obj, known)
             self.held[id(obj)] = found
         return found[1]
 
@@ -836,7 +842,14 @@ class Units:
         """What a forked worker renders with: this memo, validation and the digests held
         (what it used goes back by ``export``)."""
         carried = {**self.carried, **self.held}
-        return Units(known=self.known, k8s_version=self.k8s_version, check=self.check, carried=carried, pack=self.pack)
+        return Units(
+            known=self.known,
+            k8s_version=self.k8s_version,
+            check=self.check,
+            carried=carried,
+            lookup=self.lookup,
+            pack=self.pack,
+        )
 
     def export(self, files: list[OutputFile]) -> Exported:
         """This build's units, to travel back from a forked worker that rendered ``files``:

@@ -59,9 +59,9 @@ def test_after_a_one_model_edit_only_that_models_records_are_digested(
     assert _result(cached) == _result(build([specs]))
 
 
-def test_records_that_share_an_origin_are_never_seeded(tmp_path: Path) -> None:
+def test_records_that_share_an_origin_are_never_looked_up(tmp_path: Path) -> None:
     """Two records of one class at one place in one file (which lowering never makes) have
-    no identity: a table that has a digest for that place carries nothing for either."""
+    no identity: a table that has a digest for that place gives nothing for either."""
     specs = generate(tmp_path, 1)
     loaded = load([specs])
     spec = loaded.spec
@@ -69,16 +69,19 @@ def test_records_that_share_an_origin_are_never_seeded(tmp_path: Path) -> None:
     twin = dataclasses.replace(model, version="9.9.9")
     doubled = dataclasses.replace(spec, models=(model, twin))
     keys = {s.path: file_key(s.path, s.text) for s in loaded.sources}
-    known = digest_table.identities(resolve(doubled), keys)
-    assert not any(r is model or r is twin for r, _ in known)
-    assert not any(isinstance(r, Placement) and r.model in (model, twin) for r, _ in known)
-    single = digest_table.identities(resolve(spec), keys)
-    ident = next(i for r, i in single if r is model)
-    carried: dict[int, tuple[Any, bytes]] = {}
-    digest_table.seed(carried, known, {ident: b"x" * 32})
-    assert id(model) not in carried and id(twin) not in carried
-    digest_table.seed(carried, single, {ident: b"x" * 32})
-    assert carried[id(model)] == (model, b"x" * 32)
+    resolved = resolve(doubled)
+    origins = digest_table.Origins(resolved, keys)
+    assert origins.of(model) is None and origins.of(twin) is None
+    placed = [p for env in doubled.environments for p in resolved.placements(env) if p.model in (model, twin)]
+    assert placed and all(origins.of(p) is None for p in placed)
+    single = digest_table.Origins(resolve(spec), keys)
+    ident = single.of(model)
+    assert ident is not None
+    table = {ident: b"x" * 32}
+    found = digest_table.lookup(origins, table)
+    assert found is not None and found(model) is None and found(twin) is None
+    found = digest_table.lookup(single, table)
+    assert found is not None and found(model) == b"x" * 32
 
 
 @pytest.mark.parametrize("field", ["gate", "sla", "monitors", "members"])
@@ -97,8 +100,10 @@ def test_a_placement_s_identity_names_everything_it_is_made_from(tmp_path: Path,
     def identities() -> dict[tuple[str, str], Any]:
         loaded = load([tmp_path])
         keys = {s.path: file_key(s.path, s.text) for s in loaded.sources}
-        known = digest_table.identities(resolve(loaded.spec), keys)
-        return {(r.model.name, r.env.name): i for r, i in known if isinstance(r, Placement)}
+        resolved = resolve(loaded.spec)
+        origins = digest_table.Origins(resolved, keys)
+        placed = [p for env in loaded.spec.environments for p in resolved.placements(env)]
+        return {(p.model.name, p.env.name): origins.of(p) for p in placed}
 
     before = identities()
     edit = {
