@@ -6,6 +6,8 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from compiler.workdir import relative
 
@@ -45,3 +47,37 @@ def test_display_path_is_what_users_see_in_whichever_directory_it_is_asked(
         monkeypatch.chdir(cwd)
         for p in paths:
             assert display_path(p) == display_path(str(p)) == shown(p), (cwd, p)
+
+
+_SEGMENTS = ["a", "b", ".", "..", "", "..a", "a..", "~"]
+
+
+@given(
+    at_root=st.booleans(),
+    where=st.sampled_from(["relative", "under", "sibling"]),
+    segments=st.lists(st.sampled_from(_SEGMENTS), min_size=1, max_size=5),
+    trailing=st.booleans(),
+)
+@example(at_root=False, where="under", segments=["", "x"], trailing=False)  # the directory, then "//x"
+@example(at_root=False, where="sibling", segments=["ab"], trailing=False)  # a name that starts with the directory's
+@example(at_root=True, where="relative", segments=["..", "a"], trailing=False)  # "..": the root itself
+def test_a_path_s_own_tail_is_taken_only_where_relpath_gives_it(
+    at_root: bool, where: str, segments: list[str], trailing: bool
+) -> None:
+    """The shortcut (a normalised path under the working directory is its own tail) gives
+    what ``os.path.relpath`` gives for paths with empty, ``.`` and ``..`` segments, names
+    that merely start with the directory's, trailing separators, and at the root."""
+    from compiler.workdir import _relative
+
+    here = os.getcwd()
+    cwd = "/" if at_root else here
+    tail = "/".join(segments) + ("/" if trailing else "")
+    path = {"relative": tail, "under": f"{cwd.rstrip('/')}/{tail}", "sibling": f"{cwd.rstrip('/')}{tail}"}[where]
+    if not path:
+        return
+    os.chdir(cwd)
+    try:
+        _relative.cache_clear()
+        assert _relative(path, cwd) == os.path.relpath(path, cwd), (cwd, path)
+    finally:
+        os.chdir(here)
