@@ -481,8 +481,8 @@ def _without(paths: list[str], leave: list[str]) -> list[str]:
 
 
 def apply(p: Plan) -> None:
-    """Carry out a plan that had no errors. A journal first (the ledger with the
-    files about to be written as pending: a kill from there on leaves files the
+    """Carry out a plan that had no errors. A journal first (``emit_journal``: the
+    files about to be written, as pending: a kill from there on leaves files the
     next compile recognises); then each file is replaced atomically and made
     durable (its data, then the directories whose entries changed) before the
     ledger vouches for it; only what was written is synced, never the whole
@@ -490,16 +490,13 @@ def apply(p: Plan) -> None:
     if isinstance(p.files, Contents):
         p.files.ready(p.write)  # a damaged stored text fails here, before anything is written
     if not p.verified:  # a tree as the last compile left it has no temporaries (a new one moves a dir's mtime)
-        emit_journal.sweep_temporaries(p.root, [*p.files, *p.ledger, LEDGER])
-    # Over a verified tree the ledger on disk is the one the plan was made over: the journal and
-    # the new ledger are made from its bytes (see ``_spliced``), not from every entry again.
+        emit_journal.sweep_temporaries(p.root, [*p.files, *p.ledger, LEDGER, ledger_paths.JOURNAL])
+    # Over a verified tree the ledger on disk is the one the plan was made over: the new ledger
+    # is made from its bytes (see ``_spliced``), not from every entry again.
     before = _read(p.root / LEDGER) if p.verified else None
     journaled = bool(p.write or p.delete)
     if journaled:
-        pending = {k: p.sha(k) for k in p.write}
-        journal = emit_journal.journal_parts(before, pending) if before is not None else None
-        write_atomic(p.root / LEDGER, journal or emit_journal.journal_chunks(p.ledger, pending))
-        del journal  # its view of the old ledger would keep those bytes alive past "before = None" below
+        emit_journal.write_journal(p.root, {k: p.sha(k) for k in p.write})
     changed = _write_all(p)
     for path in p.delete:
         target = p.root / path
@@ -523,6 +520,7 @@ def apply(p: Plan) -> None:
         write_atomic(p.root / LEDGER, hashed())
         p.ledger_sha = sha.hexdigest()
         _sync_dir((p.root / LEDGER).parent)
+        emit_journal.end_journal(p.root)
         return
     if ledger is None:
         ledger = ledger_bytes(p)
@@ -532,6 +530,8 @@ def apply(p: Plan) -> None:
     if journaled or (before if before is not None else _read(p.root / LEDGER)) != ledger:
         write_atomic(p.root / LEDGER, ledger)
         _sync_dir((p.root / LEDGER).parent)
+    # The ledger vouches for every file now (a journal a killed compile left goes too).
+    emit_journal.end_journal(p.root)
 
 
 def _sync_dir(directory: Path) -> None:

@@ -3,11 +3,14 @@
 * **Lock**: one compile (or promote) writes a root at a time. ``locked(root)``
   holds an advisory ``flock`` on the root directory itself, so nothing is left
   in the tree; a second compile waits for the first.
-* **Journal**: before the first file is replaced, the ledger gains a
-  ``pending`` map (path -> sha256 of what is about to be written). A compile
-  killed half-way leaves files that match ``pending``; the next compile counts
-  them as shipspec's own (not SS901 "edited by hand") and replaces them. The
-  final ledger has no ``pending``.
+* **Journal**: before the first file is replaced, ``.shipspec/journal.json``
+  holds a ``pending`` map (path -> sha256 of what is about to be written); it
+  goes once the new ledger is written. A compile killed half-way leaves files
+  that match ``pending``; the next compile counts them as shipspec's own (not
+  SS901 "edited by hand") and replaces them. A file of its own, not the ledger
+  with ``pending`` put in: the ledger is 4 MB at 1,000 models, and writing it
+  twice was half of a one-model edit's write. A ledger with ``pending`` (what
+  shipspec wrote before) is still read as a journal.
 * **Temporaries**: a kill between creating a temporary and renaming it leaves
   ``.NAME.<pid or random>.tmp`` beside an output; the next compile removes those
   (under the lock, so none can belong to a running compile).
@@ -23,7 +26,8 @@ import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from compiler.ledger_paths import LEDGER, ensure_inside
+from compiler.fsutil import write_atomic
+from compiler.ledger_paths import JOURNAL, LEDGER, MAX_JOURNAL_BYTES, ensure_inside, symlink_problem
 
 _TEMP = re.compile(r"^\.(?P<name>.+)\.(?:\d+|[A-Za-z0-9_]{8})\.tmp$")
 
@@ -43,63 +47,35 @@ def locked(root: Path) -> Iterator[None]:
 
 
 def read_pending(root: Path) -> dict[str, str]:
-    """The ``pending`` map of an interrupted compile ({} when there is none)."""
+    """The ``pending`` map of an interrupted compile ({} when there is none): the journal's,
+    and the ledger's own where an earlier shipspec put it there."""
+    pending = _pending_in(Path(root) / LEDGER)
+    if symlink_problem(root, JOURNAL) is None:
+        pending.update(_pending_in(Path(root) / JOURNAL, MAX_JOURNAL_BYTES))
+    return pending
+
+
+def _pending_in(path: Path, limit: int | None = None) -> dict[str, str]:
     try:
-        data = json.loads((Path(root) / LEDGER).read_text(encoding="utf-8"))
+        if limit is not None and path.stat().st_size > limit:
+            return {}  # not a journal shipspec wrote
+        data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
     pending = data.get("pending") if isinstance(data, dict) else None
     return {str(k): str(v) for k, v in pending.items()} if isinstance(pending, dict) else {}
 
 
-def journal_bytes(ledger: dict[str, str], pending: dict[str, str]) -> bytes:
-    """The ledger as a journal: what it vouches for and, as ``pending``, what is about to be written.
-    One line (json's C encoder): it stands only until the write ends, and an indented dump ran
-    the pure-Python encoder over every entry (a fifth of writing one file at 1,000 models)."""
-    return b"".join(journal_chunks(ledger, pending))
+def write_journal(root: Path, pending: dict[str, str]) -> None:
+    """Put the journal of what is about to be written (made durable before any file is)."""
+    body = json.dumps({"generator": "shipspec", "pending": dict(sorted(pending.items()))}, separators=(",", ":"))
+    write_atomic(Path(root) / JOURNAL, (body + "\n").encode("utf-8"))
 
 
-def journal_chunks(ledger: dict[str, str], pending: dict[str, str]) -> Iterator[bytes]:
-    """``journal_bytes`` a few thousand entries at a time (the same bytes): made whole, a first
-    compile's journal at 1,000 models was its sorted entries, its text and its encoding at
-    once (13 MB)."""
-    yield b'{"generator":"shipspec","files":'
-    yield from _object_chunks(ledger)
-    yield b',"pending":'
-    yield from _object_chunks(pending)
-    yield b"}\n"
-
-
-def _object_chunks(entries: dict[str, str]) -> Iterator[bytes]:
-    """``json.dumps(dict(sorted(entries.items())), separators=(",", ":"))`` in parts."""
-    quote = json.encoder.encode_basestring_ascii
-    keys = sorted(entries)
-    yield b"{"
-    for start in range(0, len(keys), _ENTRIES):
-        part = ",".join(f"{quote(k)}:{quote(entries[k])}" for k in keys[start : start + _ENTRIES])
-        yield ("," + part if start else part).encode("utf-8")
-    yield b"}"
-
-
-_ENTRIES = 2048
-
-
-def journal_after(ledger: bytes, pending: dict[str, str]) -> bytes | None:
-    """``journal_bytes`` as read back (the same files and pending), made from the bytes of the
-    ledger on disk (``emit.ledger_bytes``'s layout): the pending map is put in before its
-    last brace, instead of encoding every entry again. None for another layout."""
-    parts = journal_parts(ledger, pending)
-    return None if parts is None else b"".join(parts)
-
-
-def journal_parts(ledger: bytes, pending: dict[str, str]) -> list[bytes | memoryview] | None:
-    """``journal_after``'s bytes as parts to write one after another: the ledger's own bytes
-    (a view, not a copy: 4 MB at 1,000 models), then the pending map."""
-    end = b"\n  }\n}\n"
-    if not ledger.endswith(end):
-        return None
-    tail = json.dumps(dict(sorted(pending.items())), separators=(",", ":"))
-    return [memoryview(ledger)[: -len(b"}\n")], b',"pending":' + tail.encode("utf-8") + b"}\n"]
+def end_journal(root: Path) -> None:
+    """The write is over (the new ledger vouches for every file): no journal stands."""
+    with contextlib.suppress(FileNotFoundError):
+        (Path(root) / JOURNAL).unlink()
 
 
 def sweep_temporaries(root: Path, paths: Iterable[str]) -> list[str]:

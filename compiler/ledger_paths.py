@@ -22,6 +22,8 @@ from compiler.targets import layout
 
 # The ledger itself and what backends render (compiler/targets/layout.py).
 LEDGER = ".shipspec/ledger.json"
+# What a compile is about to write, while it writes (``emit_journal``).
+JOURNAL = ".shipspec/journal.json"
 PREFIXES = layout.OUTPUT_TREES
 EXACT = layout.OUTPUT_FILES | {LEDGER}
 # Longest path and longest component shipspec accepts (Linux NAME_MAX is 255).
@@ -180,6 +182,8 @@ def _display(root: Path) -> str:
 
 # A ledger for 100,000 models is about 250 MB; anything larger is not one shipspec wrote.
 MAX_LEDGER_BYTES = 512 * 1024 * 1024
+# A journal names only the files one compile writes: no larger than a ledger.
+MAX_JOURNAL_BYTES = MAX_LEDGER_BYTES
 
 
 def read_checked(root: Path, sink: Sink, read: Callable[[Path], dict[str, str]]) -> dict[str, str]:

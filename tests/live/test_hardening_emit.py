@@ -41,6 +41,7 @@ def test_leftover_temporaries_are_removed_and_never_committed(tree: tuple[Path, 
         out / "deploy/staging/.deployment-reg.yaml.4242.tmp",
         out / "deploy/argocd/.app-of-apps.yaml.k3j_x9qz.tmp",
         out / ".shipspec/.ledger.json.abcd1234.tmp",
+        out / ".shipspec/.journal.json.k3j_x9qz.tmp",
     ]
     for p in left:
         p.write_bytes(b"")
@@ -69,14 +70,11 @@ def test_a_killed_compile_is_not_mistaken_for_hand_edits(tmp_path: Path) -> None
     killed_mid_write = 0
     for attempt in range(3):
         proc = compile_proc(b, out)
-        ledger = out / ".shipspec/ledger.json"
+        ledger, journal = out / ".shipspec/ledger.json", out / ".shipspec/journal.json"
         deadline = time.monotonic() + 120
         while proc.poll() is None and time.monotonic() < deadline:
-            try:
-                if '"pending"' in ledger.read_text():
-                    break  # the journal is written: files are being replaced now
-            except OSError:
-                pass
+            if journal.exists():
+                break  # the journal is written: files are being replaced now
             time.sleep(0.005)
         time.sleep(0.01 * attempt)
         if proc.poll() is None:
@@ -88,7 +86,7 @@ def test_a_killed_compile_is_not_mistaken_for_hand_edits(tmp_path: Path) -> None
         assert rc == 0 and "SS901" not in stdout and "SS902" not in stdout, stdout[:2000]
         assert not list(out.rglob("*.tmp"))
         assert run("check", str(a), "--out", str(out), "--format", "text")[0] == 0
-        assert "pending" not in json.loads(ledger.read_text())
+        assert "pending" not in json.loads(ledger.read_text()) and not journal.exists()
     assert killed_mid_write >= 1
 
 

@@ -122,6 +122,69 @@ def test_an_unowned_file_in_the_way_is_reported_and_kept(tree: tuple[Path, Path]
     assert sorted(snapshot(out)) == ["deploy/staging/service-clf.yaml"]
 
 
+@pytest.mark.parametrize("kept_in", ["journal", "ledger", "nowhere"])
+def test_files_a_killed_compile_wrote_are_its_own_by_its_journal(tree: tuple[Path, Path], kept_in: str) -> None:
+    """A compile killed after its journal and one file: the next compile takes that file as
+    shipspec's (no SS901) where the journal names it, or where the ledger has it as pending
+    (as shipspec wrote journals before), and reports it edited by hand where neither does.
+    A compile that completes leaves no journal."""
+    import hashlib
+
+    from compiler import emit_journal
+    from compiler.ledger_paths import JOURNAL
+
+    specs, out = tree
+    assert run("compile", str(specs), "--out", str(out))[0] == 0
+    assert not (out / JOURNAL).exists()
+    target = out / "deploy/prod/scaledobject-clf.yaml"
+    killed = target.read_bytes().replace(b"maxReplicaCount: 4", b"maxReplicaCount: 5")  # what the killed compile wrote
+    pending = {"deploy/prod/scaledobject-clf.yaml": hashlib.sha256(killed).hexdigest()}
+    if kept_in == "journal":
+        emit_journal.write_journal(out, pending)
+    elif kept_in == "ledger":
+        ledger = json.loads((out / LEDGER).read_text())
+        (out / LEDGER).write_text(json.dumps({**ledger, "pending": pending}))
+    target.write_bytes(killed)
+    (specs / "main.ship").write_text(SPEC.replace("replicas 2..4", "replicas 2..6"))
+    rc, report, _ = run("compile", str(specs), "--out", str(out), "--format", "text")
+    if kept_in == "nowhere":
+        assert rc == 1 and "SS901" in report and "scaledobject-clf.yaml" in report
+        return
+    assert rc == 0 and "SS901" not in report, report
+    assert b"maxReplicaCount: 6" in target.read_bytes()
+    assert not (out / JOURNAL).exists() and "pending" not in json.loads((out / LEDGER).read_text())
+
+
+def test_the_journal_stands_while_files_are_written(tree: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every file is written while the journal names it, and the ledger is written after."""
+    from compiler import emit, emit_journal
+    from compiler.ledger_paths import JOURNAL
+
+    specs, out = tree
+    assert run("compile", str(specs), "--out", str(out))[0] == 0
+    seen: list[tuple[str, dict[str, str]]] = []
+    real_new, real_atomic = emit._write_new, emit.write_atomic
+
+    def journal() -> dict[str, str]:
+        return emit_journal.read_pending(out) if (out / JOURNAL).exists() else {}
+
+    def write_new(target: Path, data: object, suffix: str) -> bool:
+        seen.append((target.relative_to(out).as_posix(), journal()))
+        return real_new(target, data, suffix)  # type: ignore[arg-type]
+
+    def write_atomic(path: Path, data: object, **kw: object) -> None:
+        seen.append((path.relative_to(out).as_posix(), journal()))
+        real_atomic(path, data, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(emit, "_write_new", write_new)
+    monkeypatch.setattr(emit, "write_atomic", write_atomic)
+    (specs / "main.ship").write_text(SPEC.replace("replicas 2..4", "replicas 2..6"))
+    assert run("compile", str(specs), "--out", str(out))[0] == 0
+    written = [(path, names) for path, names in seen if path != LEDGER]
+    assert written and all(path in names for path, names in written)
+    assert seen[-1][0] == LEDGER and not (out / JOURNAL).exists()
+
+
 def test_hand_edit_is_reported_and_only_overwritten_with_force(tree: tuple[Path, Path]) -> None:
     specs, out = tree
     assert run("compile", str(specs), "--out", str(out))[0] == 0
@@ -171,20 +234,16 @@ def test_the_ledger_is_the_indented_json_dump_byte_for_byte(files: dict[str, byt
     """ledger_bytes writes the ledger line by line; it must stay what json.dumps(indent=2) wrote."""
     import hashlib
 
-    from compiler import emit, emit_journal
+    from compiler import emit
     from compiler.emit import Plan, ledger_bytes
 
     plan = Plan(Path("."), files, {}, {})
     shas = {path: hashlib.sha256(data).hexdigest() for path, data in files.items()}
     assert ledger_bytes(plan) == (json.dumps({"generator": "shipspec", "files": shas}, indent=2) + "\n").encode()
     # Made a few entries at a time (two here), as a first compile writes them: the same bytes.
-    doc = {"generator": "shipspec", "files": dict(sorted(shas.items())), "pending": dict(sorted(shas.items()))}
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(emit, "_ROWS", 2)
-        patch.setattr(emit_journal, "_ENTRIES", 2)
         assert b"".join(emit.ledger_parts(plan)) == ledger_bytes(plan)
-        journal = b"".join(emit_journal.journal_chunks(shas, shas))
-    assert journal == (json.dumps(doc, separators=(",", ":")) + "\n").encode()
 
 
 @settings(max_examples=80)
@@ -192,16 +251,12 @@ def test_the_ledger_is_the_indented_json_dump_byte_for_byte(files: dict[str, byt
     st.dictionaries(st.text(min_size=1, max_size=12), st.binary(max_size=8), min_size=1, max_size=6),
     st.data(),
 )
-def test_a_ledger_and_journal_made_from_the_last_ledger_are_the_whole_ones(
-    before: dict[str, bytes], data: st.DataObject
-) -> None:
-    """Over a verified tree, apply makes the journal and the new ledger from the bytes of the
-    ledger on disk: the journal reads back as ``journal_bytes`` does, and the ledger is
+def test_a_ledger_made_from_the_last_ledger_is_the_whole_one(before: dict[str, bytes], data: st.DataObject) -> None:
+    """Over a verified tree, apply makes the new ledger from the bytes of the ledger on disk:
     ``ledger_bytes`` byte for byte (paths with quotes, escapes and non-ASCII included); a
     path that comes or goes is left to ``ledger_bytes``."""
     import hashlib
 
-    from compiler import emit_journal
     from compiler.emit import Plan, _spliced, ledger_bytes
 
     files = dict(sorted(before.items()))
@@ -211,10 +266,6 @@ def test_a_ledger_and_journal_made_from_the_last_ledger_are_the_whole_ones(
     after = {path: (body + b"!" if path in rewritten else body) for path, body in files.items()}
     plan = Plan(Path("."), after, {}, ledger, write=rewritten)
     assert _spliced(plan, old) == ledger_bytes(plan)
-    pending = {path: plan.sha(path) for path in rewritten}
-    journal = emit_journal.journal_after(old, pending)
-    assert journal is not None
-    assert json.loads(journal) == json.loads(emit_journal.journal_bytes(ledger, pending))
     added = Plan(Path("."), {**after, "\x00new": b""}, {}, ledger, write=[*rewritten, "\x00new"])
     assert _spliced(added, old) is None
     if len(files) > 1:
