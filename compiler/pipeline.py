@@ -131,9 +131,8 @@ def render(
     finishes while the backends after it render; each backend reports into its
     own sink, so diagnostics come out in the same order either way."""
     # Rendering imports jinja2 and every backend: `shipspec validate` never pays for them.
-    from operator import attrgetter
 
-    from compiler.backends import BACKENDS
+    from compiler.backends import BACKENDS, file_order
     from compiler.backends.base import RenderContext
     from compiler.backends.kubernetes import kustomize
 
@@ -155,7 +154,7 @@ def render(
             if not isinstance(result, list):
                 result.close()  # no-op once finished; stops workers after an error
     files.extend(kustomize.assemble(files, units, sink))
-    return sorted(files, key=attrgetter("path")), sink
+    return file_order.by_path(files, units), sink
 
 
 def build(
