@@ -128,3 +128,23 @@ def test_apply_reports_what_it_did_before(
     sources = [SourceFile(path, "\n".join(lines), None, ()) for path, lines in zip(FILES, texts, strict=False)]
     expected = _before(sources, found, frozenset(allow), rendered=rendered)
     assert allowances.apply(sources, found, frozenset(allow), rendered=rendered) == expected
+
+
+def test_without_inline_allowances_allowed_codes_and_follow_ons_of_errors_still_go() -> None:
+    """Files with no inline allowance (most runs, which ``apply`` takes a shortcut for): an
+    allowed code is dropped, and so is a warning in the block of an error, only where there is one."""
+    text = "model m {\n  cpu 1\n}\n"
+    sources = [SourceFile(path, text, None, ()) for path in ("a.ship", "b.ship")]
+
+    def made(path: str, code: str) -> Diagnostic:
+        return Diagnostic(code, CODES[code][0], "m", Span(path, 2, 1, 2, 2))
+
+    warnings = [made("a.ship", "SS640"), made("a.ship", "SS526"), made("b.ship", "SS526")]
+    error = made("b.ship", "SS101")
+    for allow in (frozenset(), frozenset({"SS640"})):
+        for found in (warnings, [*warnings, error]):
+            got = allowances.apply(sources, found, allow, rendered=True)
+            assert got == _before(sources, found, allow, rendered=True)
+            codes = {(d.span.file, d.code) for d in got}
+            assert (("a.ship", "SS640") in codes) is not bool(allow)
+            assert (("b.ship", "SS526") in codes) is (error not in found)
