@@ -68,8 +68,24 @@ def _pending_in(path: Path, limit: int | None = None) -> dict[str, str]:
 
 def write_journal(root: Path, pending: dict[str, str]) -> None:
     """Put the journal of what is about to be written (made durable before any file is)."""
-    body = json.dumps({"generator": "shipspec", "pending": dict(sorted(pending.items()))}, separators=(",", ":"))
-    write_atomic(Path(root) / JOURNAL, (body + "\n").encode("utf-8"))
+    write_atomic(Path(root) / JOURNAL, journal_chunks(pending))
+
+
+def journal_chunks(pending: dict[str, str]) -> Iterator[bytes]:
+    """``json.dumps({"generator": "shipspec", "pending": dict(sorted(pending.items()))},
+    separators=(",", ":"))`` and a newline, a few thousand entries at a time: made whole, a
+    first compile's journal (every file pending, 33,500 at 1,000 models) was its sorted
+    entries, its text and its encoding at once, 5 MiB over a cold compile's peak."""
+    quote = json.encoder.encode_basestring_ascii
+    keys = sorted(pending)
+    yield b'{"generator":"shipspec","pending":{'
+    for start in range(0, len(keys), _ENTRIES):
+        part = ",".join(f"{quote(k)}:{quote(pending[k])}" for k in keys[start : start + _ENTRIES])
+        yield ("," + part if start else part).encode("utf-8")
+    yield b"}}\n"
+
+
+_ENTRIES = 2048  # journal entries made into bytes at a time
 
 
 def end_journal(root: Path) -> None:

@@ -231,10 +231,11 @@ def test_check_reports_an_empty_tree_as_stale(tree: tuple[Path, Path]) -> None:
 @settings(max_examples=60)
 @given(st.dictionaries(st.text(min_size=1, max_size=12), st.binary(max_size=8), max_size=5))
 def test_the_ledger_is_the_indented_json_dump_byte_for_byte(files: dict[str, bytes]) -> None:
-    """ledger_bytes writes the ledger line by line; it must stay what json.dumps(indent=2) wrote."""
+    """ledger_bytes writes the ledger line by line; it must stay what json.dumps(indent=2) wrote.
+    The journal, written in parts too, is the compact dump of its pending map."""
     import hashlib
 
-    from compiler import emit
+    from compiler import emit, emit_journal
     from compiler.emit import Plan, ledger_bytes
 
     plan = Plan(Path("."), files, {}, {})
@@ -243,7 +244,11 @@ def test_the_ledger_is_the_indented_json_dump_byte_for_byte(files: dict[str, byt
     # Made a few entries at a time (two here), as a first compile writes them: the same bytes.
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(emit, "_ROWS", 2)
+        patch.setattr(emit_journal, "_ENTRIES", 2)
         assert b"".join(emit.ledger_parts(plan)) == ledger_bytes(plan)
+        journal = b"".join(emit_journal.journal_chunks(shas))
+    doc = {"generator": "shipspec", "pending": dict(sorted(shas.items()))}
+    assert journal == (json.dumps(doc, separators=(",", ":")) + "\n").encode()
 
 
 @settings(max_examples=80)
