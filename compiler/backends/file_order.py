@@ -49,11 +49,19 @@ def by_path(files: Sequence[OutputFile], units: Units | None = None) -> list[Out
     return out
 
 
-def _again(files: Sequence[OutputFile], last: _Ordered) -> list[OutputFile] | None:
-    if len(files) != len(last.files):
+def changed_places(files: Sequence[OutputFile], last: Sequence[OutputFile]) -> list[int] | None:
+    """The places where ``files`` hold other objects than ``last`` (compared object by object,
+    in C), where the two are as long and those places few (at most one in eight); else None:
+    what a watching build's aggregates over every file take to patch last step's result."""
+    if len(files) != len(last):
         return None
-    changed = list(compress(range(len(files)), map(is_not, files, last.files)))
-    if len(changed) * 8 > len(files):
+    changed = list(compress(range(len(files)), map(is_not, files, last)))
+    return None if len(changed) * 8 > len(files) else changed
+
+
+def _again(files: Sequence[OutputFile], last: _Ordered) -> list[OutputFile] | None:
+    changed = changed_places(files, last.files)
+    if changed is None:
         return None
     out = list(last.out)
     for i in changed:

@@ -7,12 +7,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from itertools import compress
-from operator import is_not
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from compiler.backends.base import OutputFile
 from compiler.backends.facts import summary
+from compiler.backends.file_order import changed_places
 from compiler.diagnostics import Sink, Span
 from compiler.output import FactsAt, facts_at
 from compiler.serialize import to_yaml
@@ -163,15 +162,21 @@ def _placed(files: Sequence[OutputFile], last: _Placed | None, keep: bool = True
                 continue
             top, part = found, _part(f, found)
         if top != top_at:
-            top_at, got = top, by_dir.get(top)
-            if got is None:
-                got = by_dir[top] = []
-                sources[top] = f.source
-            listed = got
+            top_at, listed = top, _listed(top, f, by_dir, sources)
         if keep:
             at.append((top, part, len(listed)))
         listed.append(part)
     return _Placed(tuple(files) if keep else (), at, by_dir, sources)
+
+
+def _listed(top: str, f: OutputFile, by_dir: dict[str, list[Part]], sources: dict[str, Span]) -> list[Part]:
+    """``top``'s parts so far (a new list, with ``f``'s source as the directory's, for its
+    first file). Asked once a run of files in one directory: a unit's files are one run."""
+    got = by_dir.get(top)
+    if got is None:
+        got = by_dir[top] = []
+        sources[top] = f.source
+    return got
 
 
 def _placed_once(files: Sequence[OutputFile]) -> _Placed:
@@ -197,11 +202,7 @@ def _placed_once(files: Sequence[OutputFile]) -> _Placed:
         else:
             count, rollout, namespace = summary(docs)
         if top != top_at:
-            top_at, got = top, by_dir.get(top)
-            if got is None:
-                got = by_dir[top] = []
-                sources[top] = f.source
-            listed = got
+            top_at, listed = top, _listed(top, f, by_dir, sources)
         listed.append((path[end + 1 :], count, rollout, namespace, f.config_map or None))
     return _Placed((), [], by_dir, sources)
 
@@ -211,10 +212,8 @@ def _placed_again(files: Sequence[OutputFile], last: _Placed) -> _Placed | None:
     object by object, in C) whose files stay in their directories: only those are read, and
     only their directories' lists copied (a step at 1,000 models places 33,500 files). None
     where that does not hold."""
-    if len(files) != len(last.files):
-        return None
-    changed = list(compress(range(len(files)), map(is_not, files, last.files)))
-    if len(changed) * 8 > len(files):
+    changed = changed_places(files, last.files)
+    if changed is None:
         return None
     at = list(last.at)
     by_dir, sources = dict(last.by_dir), dict(last.sources)
