@@ -131,7 +131,6 @@ def render(
     finishes while the backends after it render; each backend reports into its
     own sink, so diagnostics come out in the same order either way."""
     # Rendering imports jinja2 and every backend: `shipspec validate` never pays for them.
-
     from compiler.backends import BACKENDS, file_order
     from compiler.backends.base import RenderContext
     from compiler.backends.kubernetes import kustomize
@@ -286,7 +285,7 @@ def _built(
 def _meanwhile(template_dir: Path | None, store: Store | None) -> None:
     """Load what rendering takes while the checks' child is still at work, where this process
     would sit idle (at 1,000 models a one-model edit's build waited 15-85 ms for it): the
-    backends' modules and shipspec's templates, 40-60 ms. Neither depends on what the checks
+    backends' modules and shipspec's templates, ~70 ms. Neither depends on what the checks
     find; a spec with errors pays for them only in that wait."""
     from compiler.backends import BACKENDS
     from compiler.backends.render import Templates
