@@ -27,7 +27,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from compiler.fsutil import write_atomic
-from compiler.ledger_paths import JOURNAL, LEDGER, MAX_JOURNAL_BYTES, ensure_inside, symlink_problem
+from compiler.ledger_paths import JOURNAL, LEDGER, MAX_LEDGER_BYTES, ensure_inside, symlink_problem
 
 _TEMP = re.compile(r"^\.(?P<name>.+)\.(?:\d+|[A-Za-z0-9_]{8})\.tmp$")
 
@@ -51,7 +51,8 @@ def read_pending(root: Path) -> dict[str, str]:
     and the ledger's own where an earlier shipspec put it there."""
     pending = _pending_in(Path(root) / LEDGER)
     if symlink_problem(root, JOURNAL) is None:
-        pending.update(_pending_in(Path(root) / JOURNAL, MAX_JOURNAL_BYTES))
+        # (it names only files one compile writes: never larger than a ledger)
+        pending.update(_pending_in(Path(root) / JOURNAL, MAX_LEDGER_BYTES))
     return pending
 
 

@@ -182,8 +182,6 @@ def _display(root: Path) -> str:
 
 # A ledger for 100,000 models is about 250 MB; anything larger is not one shipspec wrote.
 MAX_LEDGER_BYTES = 512 * 1024 * 1024
-# A journal names only the files one compile writes: no larger than a ledger.
-MAX_JOURNAL_BYTES = MAX_LEDGER_BYTES
 
 
 def read_checked(root: Path, sink: Sink, read: Callable[[Path], dict[str, str]]) -> dict[str, str]:

@@ -99,7 +99,7 @@ def assemble(files: Sequence[OutputFile], units: Units | None = None, sink: Sink
     last, old_dirs = known if known is not None else (None, {})
     placed = _placed_again(files, last) if last is not None else None
     if placed is None:
-        placed = _placed(files, last, carry)
+        placed = _placed(files, last) if carry else _placed_once(files)
     by_dir, sources = placed.by_dir, placed.sources
     dirs: dict[str, tuple[list[Part], Span, int, list[OutputFile]]] = {}
     out: list[OutputFile] = []
@@ -137,12 +137,9 @@ class _Placed(NamedTuple):
     sources: dict[str, Span]
 
 
-def _placed(files: Sequence[OutputFile], last: _Placed | None, keep: bool = True) -> _Placed:
-    """Every file's part, taken from ``last`` for a file it holds (the same object); where each
-    went only to ``keep`` it (a one-shot build does not: 33,500 tuples at 1,000 models were
-    4.6 MiB of a cold compile's peak)."""
-    if last is None and not keep:
-        return _placed_once(files)
+def _placed(files: Sequence[OutputFile], last: _Placed | None) -> _Placed:
+    """Every file's part, taken from ``last`` for a file it holds (the same object), and where
+    each went, for a watching build's next step."""
     old = {id(f): (f, a) for f, a in zip(last.files, last.at, strict=True)} if last is not None else {}
     at: list[tuple[str, Part, int] | None] = []
     by_dir: dict[str, list[Part]] = {}
@@ -157,16 +154,14 @@ def _placed(files: Sequence[OutputFile], last: _Placed | None, keep: bool = True
         else:
             found = _top_dir(f.path)
             if found is None:
-                if keep:
-                    at.append(None)
+                at.append(None)
                 continue
             top, part = found, _part(f, found)
         if top != top_at:
             top_at, listed = top, _listed(top, f, by_dir, sources)
-        if keep:
-            at.append((top, part, len(listed)))
+        at.append((top, part, len(listed)))
         listed.append(part)
-    return _Placed(tuple(files) if keep else (), at, by_dir, sources)
+    return _Placed(tuple(files), at, by_dir, sources)
 
 
 def _listed(top: str, f: OutputFile, by_dir: dict[str, list[Part]], sources: dict[str, Span]) -> list[Part]:
@@ -180,9 +175,10 @@ def _listed(top: str, f: OutputFile, by_dir: dict[str, list[Part]], sources: dic
 
 
 def _placed_once(files: Sequence[OutputFile]) -> _Placed:
-    """``_placed(files, None, keep=False)``, each file's directory and part made in the loop
-    itself (``_top_dir`` and ``_part``, a call each, were a third of a one-shot build's
-    assembly at 1,000 models)."""
+    """``_placed(files, None)`` for a build that keeps nothing for a next step (a one-shot
+    build: where each of 33,500 files went was 4.6 MiB of a cold compile's peak at 1,000
+    models), each file's directory and part made in the loop itself (``_top_dir`` and
+    ``_part``, a call each, were a third of a one-shot assembly)."""
     by_dir: dict[str, list[Part]] = {}
     sources: dict[str, Span] = {}
     top_at, listed = "", []
