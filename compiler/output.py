@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import field
 from itertools import repeat
 from operator import attrgetter
@@ -282,6 +282,36 @@ def stored(
 
 _SET = object.__setattr__
 _STORED = ("path", "source", "kind", "config_map", "digest", "size", "_pack", "_at")
+
+
+def stored_each(records: Sequence[tuple[Any, ...]], pack: TextSource) -> list[StoredFile]:
+    """``stored`` of each of ``records`` (path, where its text is in ``pack``, source, kind,
+    documents, config_map, sha256, length: a memo's file records), made a field at a time over
+    them all, each field's loop in C: a one-shot compile at 1,000 models hands back 33,500
+    kept files, and a Python call for each was ~2.5x as long (issue 16, target 3)."""
+    n = len(records)
+    if not n:
+        return []
+    files: list[StoredFile] = list(map(_NEW, repeat(StoredFile, n)))
+    for slot, values in zip(_RECORD_SLOTS, zip(*records, strict=True), strict=True):
+        deque(map(slot.__set__, files, values), 0)
+    deque(map(_PACK.__set__, files, repeat(pack, n)), 0)
+    return files
+
+
+_NEW = object.__new__
+# The slot each field of a memo's file record goes in (``stored``'s arguments, in their order).
+_RECORD_SLOTS = (
+    OutputFile.__dict__["path"],
+    StoredFile.__dict__["_at"],
+    OutputFile.__dict__["source"],
+    OutputFile.__dict__["kind"],
+    _DOCS,
+    OutputFile.__dict__["config_map"],
+    OutputFile.__dict__["digest"],
+    StoredFile.__dict__["size"],
+)
+_PACK = StoredFile.__dict__["_pack"]
 
 
 # What equality compares: an OutputFile's ``compare`` fields (not documents, not digest).

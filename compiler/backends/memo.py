@@ -27,6 +27,7 @@ import pickle
 import struct
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from operator import attrgetter, itemgetter, methodcaller
 from sys import intern
 from typing import Any, NamedTuple, TypeVar, cast
@@ -37,7 +38,7 @@ from compiler.cache import InParts
 from compiler.changes import OwnerStates
 from compiler.diagnostics import Diagnostic, Sink, Span
 from compiler.errors import ShipspecError
-from compiler.output import FactsAt, OutputFile, StoredFile, digest_of, pieces, stored
+from compiler.output import FactsAt, OutputFile, StoredFile, digest_of, pieces, stored, stored_each
 from compiler.records import Record
 
 _T = TypeVar("_T")
@@ -791,10 +792,7 @@ class Units:
             if kind != _VALUE_UNIT and check is not None and (hit.verdict is None or hit.k8s_version != version):
                 return None
             hits.append(hit)
-        made: list[Any] = [
-            self._found(hit) if kind == _VALUE_UNIT else self._files(hit.files)
-            for hit, kind in zip(hits, kinds, strict=True)
-        ]
+        made = self._handed_out(hits, kinds)
         try:
             result = result_of(kept, made)
         except Exception:  # noqa: BLE001 - a result this code cannot load: run the body
@@ -805,6 +803,30 @@ class Units:
             if kind != _VALUE_UNIT:
                 _add(files, key, handed, copy=False)
         return result
+
+    def _handed_out(self, hits: list[UnitResult], kinds: bytes) -> list[Any]:
+        """What each unit of a kept body hands out (its value, or its files), the files made
+        together where every text is in this memo's pack (``output.stored_each``): a block's
+        units hold a few files each, too few for a batch of their own."""
+        pack = self.pack
+        groups = [hit.files for hit, kind in zip(hits, kinds, strict=True) if kind != _VALUE_UNIT]
+        records = list(chain.from_iterable(groups))
+        if pack is None or not _PACKED.issuperset(map(type, map(_SECOND, records))):
+            return [
+                self._found(hit) if kind == _VALUE_UNIT else self._files(hit.files)
+                for hit, kind in zip(hits, kinds, strict=True)
+            ]
+        files = stored_each(records, pack)
+        made: list[Any] = []
+        at = 0
+        for hit, kind in zip(hits, kinds, strict=True):
+            if kind == _VALUE_UNIT:
+                made.append(self._found(hit))
+            else:
+                end = at + len(hit.files)
+                made.append(files[at:end])
+                at = end
+        return made
 
     def _replay(self, g: _Group) -> None:
         """What ``keyed`` and ``keyed_value`` did for the units ``g``'s body used, but for
@@ -1453,6 +1475,8 @@ class _Group(NamedTuple):
 # list of the books' own.
 Booked = list[OutputFile] | tuple[OutputFile, ...]
 _FIRST = itemgetter(0)
+_SECOND = itemgetter(1)
+_PACKED = frozenset({tuple})  # the type of a file record's text kept in the memo's pack (where it is)
 
 
 def _add(books: dict[str, Booked], key: str, files: Booked, *, copy: bool = True) -> None:

@@ -11,6 +11,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bench.synth import generate
 from compiler import cache as cache_module
@@ -19,7 +21,7 @@ from compiler.backends.memo import TextPack, Units
 from compiler.cli import main
 from compiler.diagnostics import Span
 from compiler.errors import ShipspecError
-from compiler.output import OutputFile, StoredFile, _compared, digest_of, stored
+from compiler.output import _DOCS, OutputFile, StoredFile, _compared, digest_of, stored, stored_each
 
 TEXT = "kind: ConfigMap\nmetadata:\n  name: é\n"
 
@@ -40,6 +42,36 @@ def test_a_stored_file_is_the_value_it_was_rendered_as() -> None:
     assert _compared(plain) == tuple(getattr(plain, f.name) for f in dataclasses.fields(OutputFile) if f.compare), (
         "StoredFile compares what OutputFile compares"
     )
+
+
+_RECORDS = st.lists(
+    st.tuples(
+        st.text(max_size=8),
+        st.tuples(st.integers(0, 99), st.integers(0, 99)),
+        st.builds(Span, st.text(max_size=4), *[st.integers(1, 9)] * 4),
+        st.sampled_from(["yaml", "json", "pbtxt"]),
+        st.sampled_from([(), ({"kind": "A"},)]),
+        st.none() | st.text(max_size=4),
+        st.text("0123456789abcdef", min_size=64, max_size=64),
+        st.integers(0, 10**9),
+    ),
+    max_size=12,
+)
+
+
+@given(_RECORDS)
+def test_files_made_together_are_the_files_made_one_by_one(records: list[tuple[object, ...]]) -> None:
+    """``stored_each`` (a kept body's files, a field at a time over them all) makes what
+    ``stored`` makes of each record: every field in its own slot, the pack named."""
+    pack = TextPack(b"", "test pack")
+    together = stored_each(records, pack)
+    assert len(together) == len(records)
+    for made, (path, at, source, kind, docs, config_map, sha, size) in zip(together, records, strict=True):
+        one = stored(path, at, source, kind, docs, config_map, (sha, size), pack)  # type: ignore[arg-type]
+        assert type(made) is StoredFile
+        for slot in ("path", "source", "kind", "config_map", "digest", "size", "at"):
+            assert getattr(made, slot) is getattr(one, slot) or getattr(made, slot) == getattr(one, slot), slot
+        assert _DOCS.__get__(made, OutputFile) is docs and made.in_pack(pack)
 
 
 def test_a_stored_text_that_is_not_what_was_written_is_refused() -> None:
