@@ -1207,6 +1207,9 @@ class _Reducers(dict[type, Any]):
     (most of a unit's key). Key bytes only, never loaded."""
 
     def __missing__(self, cls: type) -> Any:
+        if cls is Span:  # a tuple, pickled as the record it was: its class and its fields
+            self[cls] = _span_reduced
+            return _span_reduced
         if issubclass(cls, type):
             # A class (an enum's): by name, as without a table. A string from a reducer is
             # that; raising KeyError instead cost an exception per class pickled, every time.
@@ -1231,6 +1234,10 @@ class _Reducers(dict[type, Any]):
 
         self[cls] = by_digest
         return by_digest
+
+
+def _span_reduced(span: Span) -> tuple[Any, ...]:
+    return Span, tuple(span)
 
 
 _PROTOCOL = pickle.HIGHEST_PROTOCOL
@@ -1321,7 +1328,7 @@ def _kind(t: type) -> int:
         return _VALUE
     if named in _BY_FIELDS:
         return _FIELDS
-    if issubclass(t, (Record, enum.Enum)):
+    if issubclass(t, (Record, enum.Enum, Span)):  # (a span: a tuple, by identity as a record)
         return _ID
     return _NONE
 
@@ -1544,6 +1551,9 @@ def _as_is(v: Any) -> Any:
 def _stands(cls: type) -> Callable[[Any], Any]:
     """How a value of ``cls`` stands in a key: a record as ``_REF`` said; anything else (an
     enum member, a dict, a list) as it is, for the pickler and its reducers (``_Reducers``)."""
+    if cls is Span:  # a tuple: it stands as the record it was, its type's tag and its fields
+        span_tag = _tag(cls)
+        return lambda obj: (span_tag, tuple(obj))
     if isinstance(cls, type) and issubclass(cls, type) or not dataclasses.is_dataclass(cls):
         return _as_is
     getter = _fields_of(cls)

@@ -117,18 +117,34 @@ def test_an_undocumented_record_has_the_docstring_dataclass_would_give_it() -> N
     )
 
 
-def test_spans_order_as_the_dataclass_ordered_them() -> None:
+def test_spans_are_the_ordered_dataclass_they_were() -> None:
+    """``Span`` is a tuple (it loads without a call into Python, issue 16): it orders, compares,
+    hashes and reprs as the ``@dataclass(frozen=True, order=True)`` it was, and pickles and
+    copies back to an equal span."""
+    import copy
+
     from compiler.diagnostics import Span
 
-    spans = sorted({n for n in NODES if isinstance(n, Span)}, key=repr)[:40]
+    twin = dataclasses.make_dataclass(
+        "Span", [(name, Any) for name in Span.__match_args__], frozen=True, order=True, slots=True
+    )
+    spans = sorted({n.span for n in NODES if isinstance(getattr(n, "span", None), Span)}, key=repr)[:40]
     assert len(spans) == 40
-    spans.append(Span("a", 1, 1, 1, 2))
+    spans += [Span("a", 1, 1, 1, 2), Span("a", 1, 1, 1, 2), Span("b", 1, 1, 1, 2), Span("a", 2, 1, 1, 2)]
     for a in spans:
+        ta = twin(*a)
+        assert (a.file, a.line, a.column, a.end_line, a.end_column) == dataclasses.astuple(ta)
+        assert repr(a) == repr(ta) and hash(a) == hash(ta)
         for b in spans:
-            ta, tb = _as_twin(a), _as_twin(b)
-            assert (a < b, a <= b, a > b, a >= b) == (ta < tb, ta <= tb, ta > tb, ta >= tb)
-        assert a.__lt__(object()) is NotImplemented and _as_twin(a).__lt__(object()) is NotImplemented
-    assert [_as_twin(s) for s in sorted(spans)] == sorted(_as_twin(s) for s in spans)
+            tb = twin(*b)
+            compared = (operator.lt, operator.le, operator.gt, operator.ge, operator.eq, operator.ne)
+            assert [op(a, b) for op in compared] == [op(ta, tb) for op in compared]
+        assert a.__lt__(object()) is NotImplemented and ta.__lt__(object()) is NotImplemented
+        for again in (pickle.loads(pickle.dumps(a, protocol)) for protocol in range(2, pickle.HIGHEST_PROTOCOL + 1)):
+            assert type(again) is Span and again == a
+        assert copy.copy(a) == a == copy.deepcopy(a)
+    assert [twin(*s) for s in sorted(spans)] == sorted(twin(*s) for s in spans)
+    assert Span(file="f", line=1, column=2, end_line=3, end_column=4) == Span("f", 1, 2, 3, 4)
 
 
 def test_fields_that_do_not_compare_are_left_out_as_the_dataclasses_leave_them() -> None:

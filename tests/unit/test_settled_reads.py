@@ -256,7 +256,7 @@ def test_diagnostics_kept_in_a_head_read_back_as_they_were() -> None:
     assert settled._reported(settled._report(made)) == made
     # The rows hold every field: one added to either record must be added to them.
     assert Diagnostic.__slots__ == ("code", "severity", "message", "span", "hint")
-    assert Span.__slots__ == ("file", "line", "column", "end_line", "end_column")
+    assert Span.__match_args__ == ("file", "line", "column", "end_line", "end_column")
 
 
 def test_a_plan_over_a_recorded_tree_made_in_passes_is_the_one_made_file_by_file(tmp_path: Path) -> None:

@@ -224,7 +224,7 @@ def test_group_each_keeps_bodies_a_block_at_a_time_and_hands_them_back_in_order(
     assert each(_process(first)) == plain and RUNS == []
 
 
-_SPANS = st.builds(Span, st.sampled_from(["a.ship", "b.ship"]), st.integers(1, 3), st.integers(1, 3))
+_SPANS = st.builds(Span, st.sampled_from(["a.ship", "b.ship"]), *[st.integers(1, 3)] * 4)
 _ENVS = st.builds(Environment, st.sampled_from(["dev", "prod"]), st.sampled_from(list(Tier)), _SPANS)
 _LEAVES = st.one_of(st.text(max_size=3), st.integers(-2, 2), st.booleans(), st.none(), st.just(1.0), _SPANS, _ENVS)
 _VALUES = st.recursive(
