@@ -27,6 +27,7 @@ import pickle
 import struct
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import chain
 from operator import attrgetter, itemgetter, methodcaller
 from sys import intern
@@ -38,6 +39,7 @@ from compiler.cache import InParts
 from compiler.changes import OwnerStates
 from compiler.diagnostics import Diagnostic, Sink, Span
 from compiler.errors import ShipspecError
+from compiler.ir import Ref
 from compiler.output import FactsAt, OutputFile, StoredFile, digest_of, pieces, stored, stored_each
 from compiler.records import Record
 
@@ -1207,9 +1209,10 @@ class _Reducers(dict[type, Any]):
     (most of a unit's key). Key bytes only, never loaded."""
 
     def __missing__(self, cls: type) -> Any:
-        if cls is Span:  # a tuple, pickled as the record it was: its class and its fields
-            self[cls] = _span_reduced
-            return _span_reduced
+        if cls in _TUPLE_RECORDS:  # a tuple, pickled as the record it was: its class and its fields
+            reduced = partial(_tuple_reduced, cls)
+            self[cls] = reduced
+            return reduced
         if issubclass(cls, type):
             # A class (an enum's): by name, as without a table. A string from a reducer is
             # that; raising KeyError instead cost an exception per class pickled, every time.
@@ -1236,8 +1239,13 @@ class _Reducers(dict[type, Any]):
         return by_digest
 
 
-def _span_reduced(span: Span) -> tuple[Any, ...]:
-    return Span, tuple(span)
+# Records made tuples, to load without a call into Python (a span, a reference): each is
+# keyed as the record it was, by its type and its fields, in the same bytes.
+_TUPLE_RECORDS = frozenset({Span, Ref})
+
+
+def _tuple_reduced(cls: type, value: tuple[Any, ...]) -> tuple[Any, ...]:
+    return cls, tuple(value)
 
 
 _PROTOCOL = pickle.HIGHEST_PROTOCOL
@@ -1328,7 +1336,7 @@ def _kind(t: type) -> int:
         return _VALUE
     if named in _BY_FIELDS:
         return _FIELDS
-    if issubclass(t, (Record, enum.Enum, Span)):  # (a span: a tuple, by identity as a record)
+    if issubclass(t, (Record, enum.Enum)) or t in _TUPLE_RECORDS:  # (by identity)
         return _ID
     return _NONE
 
@@ -1551,9 +1559,9 @@ def _as_is(v: Any) -> Any:
 def _stands(cls: type) -> Callable[[Any], Any]:
     """How a value of ``cls`` stands in a key: a record as ``_REF`` said; anything else (an
     enum member, a dict, a list) as it is, for the pickler and its reducers (``_Reducers``)."""
-    if cls is Span:  # a tuple: it stands as the record it was, its type's tag and its fields
-        span_tag = _tag(cls)
-        return lambda obj: (span_tag, tuple(obj))
+    if cls in _TUPLE_RECORDS:  # a tuple: it stands as the record it was, its type's tag and its fields
+        tuple_tag = _tag(cls)
+        return lambda obj: (tuple_tag, _standing(tuple(obj)))
     if isinstance(cls, type) and issubclass(cls, type) or not dataclasses.is_dataclass(cls):
         return _as_is
     getter = _fields_of(cls)

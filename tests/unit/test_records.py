@@ -147,6 +147,38 @@ def test_spans_are_the_ordered_dataclass_they_were() -> None:
     assert Span(file="f", line=1, column=2, end_line=3, end_column=4) == Span("f", 1, 2, 3, 4)
 
 
+def test_references_are_the_dataclass_they_were() -> None:
+    """``ir.Ref`` is a tuple too (~16,000 in the IR at 1,000 models): equal, hashed and shown as
+    the ``@dataclass(frozen=True)`` it was, and pickled and copied back to an equal reference."""
+    import copy
+
+    from compiler import ir
+    from compiler.diagnostics import Span
+
+    twin = dataclasses.make_dataclass("Ref", [(name, Any) for name in ir.Ref.__match_args__], frozen=True, slots=True)
+    refs = sorted({r for n in NODES for r in _fields_of(n) if isinstance(r, ir.Ref)}, key=repr)[:40]
+    assert len(refs) == 40
+    refs += [ir.Ref("a", Span("f", 1, 1, 1, 2)), ir.Ref("a", Span("f", 1, 1, 1, 2)), ir.Ref("b", Span("f", 1, 1, 1, 2))]
+    for a in refs:
+        ta = twin(*a)
+        assert (a.name, a.span) == (ta.name, ta.span) and a.span is ta.span
+        assert repr(a) == repr(ta) and hash(a) == hash(ta)
+        for b in refs:
+            assert (a == b, a != b) == (ta == twin(*b), ta != twin(*b))
+        for again in (pickle.loads(pickle.dumps(a, protocol)) for protocol in range(2, pickle.HIGHEST_PROTOCOL + 1)):
+            assert type(again) is ir.Ref and again == a and type(again.span) is Span
+        assert copy.copy(a) == a == copy.deepcopy(a)
+    assert ir.Ref(name="x", span=Span("f", 1, 1, 1, 2)) == ir.Ref("x", Span("f", 1, 1, 1, 2))
+
+
+def _fields_of(node: Any) -> list[Any]:
+    found: list[Any] = []
+    for f in dataclasses.fields(node):
+        value = getattr(node, f.name)
+        found += list(value) if type(value) is tuple else [value]
+    return found
+
+
 def test_fields_that_do_not_compare_are_left_out_as_the_dataclasses_leave_them() -> None:
     checked = 0
     for node in NODES:
