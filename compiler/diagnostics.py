@@ -12,27 +12,17 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from operator import itemgetter
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING
 
-from compiler.records import Record, record
-
-
-class _Made(type):
-    """``Span(file, line, column, end_line, end_column)``: a call of the class, not a ``__new__``
-    of its own, which unpickling would call too."""
-
-    def __call__(cls, file: str, line: int, column: int, end_line: int, end_column: int) -> Any:
-        return tuple.__new__(cast(Any, cls), (file, line, column, end_line, end_column))
+from compiler.records import Record, TupleRecord, record
 
 
-class Span(tuple[str, int, int, int, int], metaclass=_Made):
+class Span(tuple[str, int, int, int, int], metaclass=TupleRecord):
     """A 1-based, end-exclusive source range.
 
-    A tuple of its fields, so equal, ordered and hashed as that tuple is (as the record it
-    was: by its fields, in order). A tuple subclass without a ``__new__`` of its own unpickles
-    without a call into Python: the IR and memo a one-shot compile at 1,000 models loads hold
-    ~63,000 spans, and a record's ``__init__`` was a Python call for each (issue 16)."""
+    A tuple of its fields (``records.TupleRecord``), equal, ordered and hashed as the ordered
+    record it was: the IR and memo a one-shot compile at 1,000 models loads hold ~63,000
+    spans, and a record's ``__init__`` was a Python call for each (issue 16)."""
 
     __slots__ = ()
     __match_args__ = ("file", "line", "column", "end_line", "end_column")
@@ -55,19 +45,6 @@ class Span(tuple[str, int, int, int, int], metaclass=_Made):
 
         @property
         def end_column(self) -> int: ...
-
-    else:
-        file = property(itemgetter(0))
-        line = property(itemgetter(1))
-        column = property(itemgetter(2))
-        end_line = property(itemgetter(3))
-        end_column = property(itemgetter(4))
-
-    def __repr__(self) -> str:
-        return (
-            f"Span(file={self[0]!r}, line={self[1]!r}, column={self[2]!r}, "
-            f"end_line={self[3]!r}, end_column={self[4]!r})"
-        )
 
     @classmethod
     def point(cls, file: str, line: int = 1, column: int = 1) -> Span:

@@ -12,11 +12,10 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import field
-from operator import itemgetter
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING
 
 from compiler.diagnostics import Span
-from compiler.records import Record, record
+from compiler.records import Record, TupleRecord, record
 
 
 def _no_spans() -> Mapping[str, Span]:
@@ -66,20 +65,11 @@ DTYPES = (
 COMPARATORS = ("<", "<=", ">", ">=", "==")
 
 
-class _Made(type):
-    """``Ref(name, span)``: a call of the class, not a ``__new__`` of its own, which unpickling
-    would call too (``diagnostics.Span`` is made the same way)."""
-
-    def __call__(cls, name: str, span: Span) -> Any:
-        return tuple.__new__(cast(Any, cls), (name, span))
-
-
-class Ref(tuple[str, Span], metaclass=_Made):
+class Ref(tuple[str, Span], metaclass=TupleRecord):
     """A use of a name, kept with the span where it was written.
 
-    A tuple of its fields, so equal and hashed as that tuple is (as the record it was). A
-    tuple subclass without a ``__new__`` of its own unpickles without a call into Python: the
-    IR a one-shot compile at 1,000 models loads holds ~16,000 references (issue 16)."""
+    A tuple of its fields (``records.TupleRecord``), equal and hashed as the record it was:
+    the IR a one-shot compile at 1,000 models loads holds ~16,000 references (issue 16)."""
 
     __slots__ = ()
     __match_args__ = ("name", "span")
@@ -93,13 +83,6 @@ class Ref(tuple[str, Span], metaclass=_Made):
 
         @property
         def span(self) -> Span: ...
-
-    else:
-        name = property(itemgetter(0))
-        span = property(itemgetter(1))
-
-    def __repr__(self) -> str:
-        return f"Ref(name={self[0]!r}, span={self[1]!r})"
 
 
 @record
