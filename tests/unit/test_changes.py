@@ -167,10 +167,15 @@ def test_a_watching_build_that_hands_back_blocks_by_owner_is_a_fresh_build(edits
         memo.BLOCK = was
 
 
+# Three blocks of models (``memo.BLOCK`` is 64) and five or more of gates: the edited model's
+# in the middle, so blocks on both sides of it are handed back.
+MODELS = 130
+
+
 def test_a_watching_build_makes_the_inputs_of_the_edited_models_blocks_only(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    """After a one-model edit at 300 models, a step makes the inputs of a block of gates, of
+    """After a one-model edit at ``MODELS`` models, a step makes the inputs of a block of gates, of
     pages and of served models only where the edited model is (the others are last step's)."""
     from compiler.backends.catalog import backend as catalog
     from compiler.backends.github import views
@@ -179,13 +184,13 @@ def test_a_watching_build_makes_the_inputs_of_the_edited_models_blocks_only(
     gate_inputs, page_inputs = views.gate_inputs, catalog._Catalog.page_inputs
     monkeypatch.setattr(views, "gate_inputs", lambda r, g: made.append("gate") or gate_inputs(r, g))
     monkeypatch.setattr(catalog._Catalog, "page_inputs", lambda self, *a: made.append("page") or page_inputs(self, *a))
-    specs = generate(tmp_path, 300)
+    specs = generate(tmp_path, MODELS)
     store = Memory()
     first = build([specs], store=store)
     gates, pages = made.count("gate"), made.count("page")
-    assert gates > 300 and pages == 300
+    assert gates > MODELS and pages == MODELS
     made.clear()
-    model = specs / "models" / "m00150.ship"
+    model = specs / "models" / f"m{MODELS // 2:05d}.ship"
     model.write_text(model.read_text().replace("cpu 1 ", "cpu 7 ", 1))
     second = build([specs], store=store, earlier=first.checked.resolved)
     from compiler.backends.memo import BLOCK
@@ -235,7 +240,7 @@ def test_a_one_shot_build_makes_the_inputs_of_the_edited_models_blocks_only(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """As ``test_a_watching_build_makes_the_inputs_of_the_edited_models_blocks_only``, for
-    builds in processes of their own (a cache object each), at 300 models."""
+    builds in processes of their own (a cache object each)."""
     from compiler.backends.catalog import backend as catalog
     from compiler.backends.github import views
     from compiler.backends.memo import BLOCK
@@ -245,7 +250,7 @@ def test_a_one_shot_build_makes_the_inputs_of_the_edited_models_blocks_only(
     gate_inputs, page_inputs = views.gate_inputs, catalog._Catalog.page_inputs
     monkeypatch.setattr(views, "gate_inputs", lambda r, g: made.append("gate") or gate_inputs(r, g))
     monkeypatch.setattr(catalog._Catalog, "page_inputs", lambda self, *a: made.append("page") or page_inputs(self, *a))
-    specs = generate(tmp_path, 300)
+    specs = generate(tmp_path, MODELS)
     out = tmp_path / "out"
     out.mkdir()
     for _ in range(2):  # a cold build keeps no bodies; the next keeps them all
@@ -253,9 +258,9 @@ def test_a_one_shot_build_makes_the_inputs_of_the_edited_models_blocks_only(
         with Cache(out) as store:
             build([specs], store=store)
     gates, pages = made.count("gate"), made.count("page")
-    assert gates > 300 and pages == 300
+    assert gates > MODELS and pages == MODELS
     for path, old, new in [
-        ("models/m00150.ship", "cpu 1 ", "cpu 7 "),
+        (f"models/m{MODELS // 2:05d}.ship", "cpu 1 ", "cpu 7 "),
         ("platform.ship", "replicas 3..12", "replicas 4..12"),
     ]:
         made.clear()
