@@ -28,7 +28,7 @@ import struct
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from itertools import chain
+from itertools import accumulate, chain, compress
 from operator import attrgetter, itemgetter, methodcaller
 from sys import intern
 from typing import Any, NamedTuple, TypeVar, cast
@@ -783,52 +783,60 @@ class Units:
     def _handed(self, kept: Kept) -> tuple[tuple[Diagnostic, ...], Any] | None:
         """``kept``'s diagnostics and result, with its units booked as used and their files
         handed out; None (nothing booked) where a unit is not in the memo, or not validated as
-        this build validates."""
-        used, known, check, version = self.used, self.known, self.check, self.k8s_version
+        this build validates. Each step is a pass over the block's units in C: a one-model edit
+        at 1,000 models hands back some 15,000 units in 200 blocks, and a Python loop over them
+        (the lookups, the verdicts, the booking) was ~60 ms of it."""
+        used, known, check = self.used, self.known, self.check
         keys, kinds = unit_keys(kept), unit_kinds(kept)
-        hits: list[UnitResult] = []
-        for key, kind in zip(keys, kinds, strict=True):
-            hit = used.get(key) or known.get(key)
-            if hit is None:
+        # ``used`` first: a unit rendered again this build (its memo entry not validated) is its own.
+        found = list(map(used.get, keys, map(known.get, keys))) if used else list(map(known.get, keys))
+        if None in found:
+            return None
+        hits = cast(list[UnitResult], found)
+        file_units = list(map(_VALUE_UNIT.__ne__, kinds))
+        if check is not None and any(file_units):
+            files_hits = list(compress(hits, file_units))
+            if None in map(_VERDICT, files_hits) or set(map(_K8S_VERSION, files_hits)) != {self.k8s_version}:
                 return None
-            if kind != _VALUE_UNIT and check is not None and (hit.verdict is None or hit.k8s_version != version):
-                return None
-            hits.append(hit)
-        made = self._handed_out(hits, kinds)
+        made = self._handed_out(hits, file_units)
         try:
             result = result_of(kept, made)
         except Exception:  # noqa: BLE001 - a result this code cannot load: run the body
             return None
+        used.update(zip(keys, hits, strict=True))
         files = self.files
-        for key, hit, kind, handed in zip(keys, hits, kinds, made, strict=True):
-            used[key] = hit
-            if kind != _VALUE_UNIT:
-                _add(files, key, handed, copy=False)
+        booked = list(compress(zip(keys, made, strict=True), file_units))
+        at = len(files)
+        if files.keys().isdisjoint(map(_FIRST, booked)):
+            files.update(booked)
+            if len(files) - at == len(booked):
+                return result
+            for key, _ in booked:  # a unit the body used twice: its files twice, as ``keyed`` books them
+                files.pop(key, None)
+        for key, handed in booked:
+            _add(files, key, handed, copy=False)
         return result
 
-    def _handed_out(self, hits: list[UnitResult], kinds: bytes) -> list[Any]:
-        """What each unit of a kept body hands out (its value, or its files), the files made
-        together where every text is in this memo's pack (``output.stored_each``): a block's
-        units hold a few files each, too few for a batch of their own."""
+    def _handed_out(self, hits: list[UnitResult], file_units: list[bool]) -> list[Any]:
+        """What each unit of a kept body hands out (its value, or its files: ``file_units``
+        says which), the files made together where every text is in this memo's pack
+        (``output.stored_each``): a block's units hold a few files each, too few for a batch
+        of their own."""
         pack = self.pack
-        groups = [hit.files for hit, kind in zip(hits, kinds, strict=True) if kind != _VALUE_UNIT]
+        groups = list(map(_FIRST, compress(hits, file_units)))  # UnitResult.files
         records = list(chain.from_iterable(groups))
         if pack is None or not _PACKED.issuperset(map(type, map(_SECOND, records))):
             return [
-                self._found(hit) if kind == _VALUE_UNIT else self._files(hit.files)
-                for hit, kind in zip(hits, kinds, strict=True)
+                self._files(hit.files) if is_files else self._found(hit)
+                for hit, is_files in zip(hits, file_units, strict=True)
             ]
         files = stored_each(records, pack)
-        made: list[Any] = []
-        at = 0
-        for hit, kind in zip(hits, kinds, strict=True):
-            if kind == _VALUE_UNIT:
-                made.append(self._found(hit))
-            else:
-                end = at + len(hit.files)
-                made.append(files[at:end])
-                at = end
-        return made
+        ends = list(accumulate(map(len, groups)))
+        each = list(map(files.__getitem__, map(slice, [0, *ends[:-1]], ends)))
+        if len(each) == len(hits):
+            return each
+        split = iter(each)
+        return [next(split) if is_files else self._found(hit) for hit, is_files in zip(hits, file_units, strict=True)]
 
     def _replay(self, g: _Group) -> None:
         """What ``keyed`` and ``keyed_value`` did for the units ``g``'s body used, but for
@@ -1491,6 +1499,8 @@ class _Group(NamedTuple):
 Booked = list[OutputFile] | tuple[OutputFile, ...]
 _FIRST = itemgetter(0)
 _SECOND = itemgetter(1)
+_VERDICT = itemgetter(2)  # UnitResult.verdict, as a function over many
+_K8S_VERSION = itemgetter(3)  # UnitResult.k8s_version
 _PACKED = frozenset({tuple})  # the type of a file record's text kept in the memo's pack (where it is)
 
 

@@ -109,6 +109,50 @@ def test_a_kept_body_runs_when_its_inputs_configuration_or_units_are_not_as_kept
     checking.check = lambda files: ()  # the same body keys: the units' lack of a verdict decides
     _build(checking, ENVS)
     assert RUNS == ["a", "b"]
+    # Nor one validated under another Kubernetes version (the body keys name the version, so
+    # only a memo of other verdicts under the same keys meets this).
+    validated = _validating(_process())
+    _build(validated, ENVS)
+    RUNS.clear()
+    _build(_validating(_process(validated)), ENVS)
+    assert RUNS == []  # validated as this build validates: handed back
+    other = _validating(_process(validated))
+    other.known = {k: r._replace(k8s_version="1.29") if r.files else r for k, r in other.known.items()}
+    _build(other, ENVS)
+    assert RUNS == ["a", "b"]
+
+
+def test_a_body_that_used_a_unit_twice_is_handed_back_with_its_files_booked_twice() -> None:
+    def twice(units: Units) -> list[Any]:
+        def body(sink: Sink, env: Environment) -> tuple[OutputFile, ...]:
+            RUNS.append(env.name)
+            ctx = _Ctx(units)
+            ctx.sink = sink
+            return (
+                *unit(ctx, "u", _render, env, 1),
+                *unit(ctx, "u", _render, env, 2),
+                *unit(ctx, "u", _render, env, 1),
+            )
+
+        return [group(_Ctx(units), "twice", body, env) for env in ENVS]
+
+    first = _process()
+    twice(first)
+    RUNS.clear()
+    second = _process(first)
+    made = twice(second)
+    assert RUNS == []
+    ran = _process(first)
+    ran.known_bodies = {}
+    assert [[f.path for f in files] for files in twice(ran)] == [[f.path for f in files] for files in made]
+    assert _book(second) == _book(ran)
+    assert sorted(len(fs) for fs in second.files.values()) == [1, 1, 2, 2]
+
+
+def _validating(units: Units) -> Units:
+    units.check = lambda files: ()
+    units.k8s_version = "1.30"
+    return units
 
 
 def test_a_key_does_not_depend_on_which_equal_values_are_one_object() -> None:
