@@ -29,11 +29,10 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import accumulate, chain, compress
-from operator import add, attrgetter, itemgetter, methodcaller
+from operator import attrgetter, itemgetter, methodcaller
 from sys import intern
 from typing import Any, NamedTuple, TypeVar, cast
 
-from compiler.backends import memo_columns
 from compiler.backends.facts import facts, summary
 from compiler.backends.memo_groups import Kept, Traced, kept_of, result_of, unit_keys, unit_kinds
 from compiler.cache import InParts
@@ -235,7 +234,7 @@ class Units:
                 if pack is not None and pack.facts_data is not None:
                     pack.facts_sha = facts_sha
                     return cls(
-                        known=dict(chain.from_iterable(map(_units_of, entry.parts))),
+                        known={key: result for part in entry.parts for key, result in _pairs(part)},
                         known_verdicts=verdicts,
                         pack=pack,
                     )
@@ -337,17 +336,14 @@ class Units:
             self._placed(kept, 0, texts)
             yield from texts
 
-    def _parts(self, items: list[tuple[str, UnitResult]]) -> Iterator[Any]:
+    def _parts(self, items: list[tuple[str, UnitResult]]) -> Iterator[list[str | UnitResult]]:
         """The units of ``items`` with their texts where ``packed`` lays them out, ``PART_UNITS``
-        at a time (each let go of once written): the keys, the results but their files, and
-        their files' records as columns (``memo_columns``); or, where a record is not of the
-        form those hold, a flat list of key, result, key, ... (a pair each was 18,000 tuples
-        more to write and to load). ``_units_of`` reads either."""
+        at a time (each let go of once written), as a flat list of key, result, key, ...
+        (a pair each was 18,000 tuples more to write and to load)."""
         at = 0
         index = 0  # of the next file's facts in ``_facts_parts``' order
         for start in range(0, len(items), PART_UNITS):
             part: list[str | UnitResult] = []
-            first = index
             for key, kept in items[start : start + PART_UNITS]:
                 placed, at = self._placed(kept, at)
                 if placed.files:
@@ -358,9 +354,7 @@ class Units:
                     index += len(files)
                     placed = placed._replace(files=files)
                 part += (key, placed)
-            results = cast(list[UnitResult], part[1::2])
-            columns = memo_columns.file_columns(list(map(_FIRST, results)), first)
-            yield part if columns is None else (part[0::2], [r[1:] for r in results], columns)
+            yield part
 
     def _facts_parts(self, items: list[tuple[str, UnitResult]]) -> Iterator[list[tuple[dict[str, Any], ...]]]:
         """The documents' facts of ``items``' files, in the order ``_parts`` numbers them, a
@@ -1150,13 +1144,8 @@ def _chunks(texts: Iterable[str | tuple[TextPack | Spool, int, int]]) -> Iterato
 _CHUNK = 1 << 20
 
 
-def _units_of(part: Any) -> Iterable[tuple[str, UnitResult]]:
-    """(key, result) of a part of a packed entry (``Units._parts``): its keys, results but
-    their files and files' columns, or a flat list of key, result, key, ...."""
-    if type(part) is tuple:
-        keys, rests, columns = part
-        files = memo_columns.unit_files(columns)
-        return zip(keys, map(UnitResult, map(add, zip(files), rests)), strict=True)
+def _pairs(part: list[Any]) -> Iterator[tuple[Any, Any]]:
+    """(key, result) of a part of a packed entry (``Units._parts``)."""
     it = iter(part)
     return zip(it, it, strict=True)
 

@@ -84,8 +84,7 @@ def test_a_values_long_text_made_by_a_build_with_a_spool_is_kept_there() -> None
     assert units.used[key].value is value
     entry, chunks = units.packed("pack")
     pack = b"".join(chunks)
-    (_, result), *_ = memo._units_of(next(iter(entry.written()[1])))
-    packed = result.value[0]
+    packed = next(iter(entry.written()[1]))[1].value[0]
     assert isinstance(packed, memo.PackedText) and pack[packed.offset : packed.offset + packed.length] == long.encode()
     plain = memo.Units()  # no spool (a watching process): the text stays as it is
     assert plain.keyed_value("v", lambda _sink, *_: (long,), memo.Sink(), "in")[1] == (long,)

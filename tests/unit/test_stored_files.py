@@ -264,7 +264,7 @@ def _memo_entry(out: Path) -> tuple[dict[str, memo.UnitResult], Path]:
     entry = store.get("units", units_key(None, True, None))
     assert isinstance(entry, cache_module.InParts)
     _, name, _, _ = entry.head
-    return {key: result for part in entry.parts for key, result in memo._units_of(part)}, store.dir / "texts" / name
+    return {key: result for part in entry.parts for key, result in memo._pairs(part)}, store.dir / "texts" / name
 
 
 def test_a_values_long_texts_are_kept_in_the_pack_and_checked_when_read(
