@@ -39,9 +39,8 @@ from compiler.cache import InParts
 from compiler.changes import OwnerStates
 from compiler.diagnostics import Diagnostic, Sink, Span
 from compiler.errors import ShipspecError
-from compiler.ir import Ref
 from compiler.output import FactsAt, OutputFile, StoredFile, digest_of, pieces, stored, stored_each
-from compiler.records import Record
+from compiler.records import Record, TupleRecord
 
 _T = TypeVar("_T")
 
@@ -1217,7 +1216,7 @@ class _Reducers(dict[type, Any]):
     (most of a unit's key). Key bytes only, never loaded."""
 
     def __missing__(self, cls: type) -> Any:
-        if cls in _TUPLE_RECORDS:  # a tuple, pickled as the record it was: its class and its fields
+        if isinstance(cls, TupleRecord):  # a tuple, pickled as the record it was: its class and its fields
             reduced = partial(_tuple_reduced, cls)
             self[cls] = reduced
             return reduced
@@ -1247,11 +1246,8 @@ class _Reducers(dict[type, Any]):
         return by_digest
 
 
-# Records made tuples, to load without a call into Python (a span, a reference): each is
-# keyed as the record it was, by its type and its fields, in the same bytes.
-_TUPLE_RECORDS = frozenset({Span, Ref})
-
-
+# A record made a tuple (``records.TupleRecord``: a span, a reference), to load without a
+# call into Python, is keyed as the record it was, by its type and its fields, in the same bytes.
 def _tuple_reduced(cls: type, value: tuple[Any, ...]) -> tuple[Any, ...]:
     return cls, tuple(value)
 
@@ -1344,7 +1340,7 @@ def _kind(t: type) -> int:
         return _VALUE
     if named in _BY_FIELDS:
         return _FIELDS
-    if issubclass(t, (Record, enum.Enum)) or t in _TUPLE_RECORDS:  # (by identity)
+    if issubclass(t, (Record, enum.Enum)) or isinstance(t, TupleRecord):  # (by identity)
         return _ID
     return _NONE
 
@@ -1569,7 +1565,7 @@ def _as_is(v: Any) -> Any:
 def _stands(cls: type) -> Callable[[Any], Any]:
     """How a value of ``cls`` stands in a key: a record as ``_REF`` said; anything else (an
     enum member, a dict, a list) as it is, for the pickler and its reducers (``_Reducers``)."""
-    if cls in _TUPLE_RECORDS:  # a tuple: it stands as the record it was, its type's tag and its fields
+    if isinstance(cls, TupleRecord):  # a tuple: it stands as the record it was, its type's tag and its fields
         tuple_tag = _tag(cls)
         return lambda obj: (tuple_tag, _standing(tuple(obj)))
     if isinstance(cls, type) and issubclass(cls, type) or not dataclasses.is_dataclass(cls):
