@@ -171,6 +171,28 @@ def test_references_are_the_dataclass_they_were() -> None:
     assert ir.Ref(name="x", span=Span("f", 1, 1, 1, 2)) == ir.Ref("x", Span("f", 1, 1, 1, 2))
 
 
+def test_a_tuple_record_is_made_from_its_fields_by_position_or_name_and_no_others() -> None:
+    """``records.TupleRecord``'s call stands in for a record's ``__init__``: every field, once,
+    by position or by name; a missing or unknown one is a TypeError naming it, not a tuple of
+    another length."""
+    from compiler.diagnostics import Span
+
+    made = Span("f", 1, 2, 3, 4)
+    assert (
+        Span("f", 1, 2, end_line=3, end_column=4) == made == Span(end_column=4, end_line=3, column=2, line=1, file="f")
+    )
+    with pytest.raises(TypeError, match="missing field 'end_column'"):
+        Span("f", 1, 2, 3)
+    with pytest.raises(TypeError, match="missing field 'line'"):
+        Span("f", column=2, end_line=3, end_column=4)
+    with pytest.raises(TypeError, match="takes the fields file, line, column, end_line, end_column"):
+        Span("f", 1, 2, 3, 4, 5)
+    with pytest.raises(TypeError, match="takes the fields"):
+        Span("f", 1, 2, 3, 4, width=1)
+    with pytest.raises(TypeError, match="takes the fields"):
+        Span("f", 1, 2, 3, 4, file="g")  # a field given twice
+
+
 def _fields_of(node: Any) -> list[Any]:
     found: list[Any] = []
     for f in dataclasses.fields(node):
