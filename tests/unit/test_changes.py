@@ -144,15 +144,22 @@ EDITS = [
 
 
 @settings(max_examples=8, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, len(EDITS) - 1), st.integers(1, 8)), min_size=1, max_size=4))
-def test_a_watching_build_that_hands_back_blocks_by_owner_is_a_fresh_build(edits: list[tuple[int, int]]) -> None:
-    """Blocks of one item: every loop over models hands back every model the edit left alone."""
+@given(
+    st.lists(st.tuples(st.integers(0, len(EDITS) - 1), st.integers(1, 8)), min_size=1, max_size=4),
+    st.sampled_from([(1, 1), (4, 2), (6, 4)]),
+)
+@example([(3, 1), (3, 2), (0, 3), (3, 4)], (4, 2))  # one model edited again, parts around it handed back
+def test_a_watching_build_that_hands_back_blocks_by_owner_is_a_fresh_build(
+    edits: list[tuple[int, int]], sizes: tuple[int, int]
+) -> None:
+    """Blocks of one item (every loop over models hands back every model the edit left alone),
+    and blocks of a few items in parts (a block an edit touched hands back its other parts)."""
     import tempfile
 
     from compiler.backends import memo
 
-    was = memo.BLOCK
-    memo.BLOCK = 1
+    was = memo.BLOCK, memo.PART
+    memo.BLOCK, memo.PART = sizes
     try:
         with tempfile.TemporaryDirectory() as tmp:
             specs = _spec_dir(Path(tmp))
@@ -164,12 +171,13 @@ def test_a_watching_build_that_hands_back_blocks_by_owner_is_a_fresh_build(edits
                 assert _result(now) == _result(build([specs]))
                 last = now
     finally:
-        memo.BLOCK = was
+        memo.BLOCK, memo.PART = was
 
 
 # Three blocks of models (``memo.BLOCK`` is 64) and five or more of gates: the edited model's
-# in the middle, so blocks on both sides of it are handed back.
-MODELS = 130
+# in the middle, so blocks on both sides of it are handed back, and parts on both sides of
+# it within its block (``memo.PART`` is 8; the edited model is the 21st of the second block).
+MODELS, EDITED = 130, 84
 
 
 def test_a_watching_build_makes_the_inputs_of_the_edited_models_blocks_only(
@@ -190,12 +198,20 @@ def test_a_watching_build_makes_the_inputs_of_the_edited_models_blocks_only(
     gates, pages = made.count("gate"), made.count("page")
     assert gates > MODELS and pages == MODELS
     made.clear()
-    model = specs / "models" / f"m{MODELS // 2:05d}.ship"
+    model = specs / "models" / f"m{EDITED:05d}.ship"
     model.write_text(model.read_text().replace("cpu 1 ", "cpu 7 ", 1))
     second = build([specs], store=store, earlier=first.checked.resolved)
-    from compiler.backends.memo import BLOCK
+    from compiler.backends.memo import PART
 
-    assert 0 < made.count("gate") <= 2 * BLOCK and 0 < made.count("page") <= BLOCK
+    # Of the edited model's blocks, only its parts (a model's gates may straddle two).
+    assert 0 < made.count("gate") <= 2 * PART and 0 < made.count("page") <= PART
+    assert _result(second) == _result(build([specs]))
+    # A model of a block the last step handed back whole: its parts were kept with it.
+    made.clear()
+    model = specs / "models" / "m00010.ship"
+    model.write_text(model.read_text().replace("cpu 1 ", "cpu 7 ", 1))
+    second = build([specs], store=store, earlier=second.checked.resolved)
+    assert 0 < made.count("gate") <= 2 * PART and 0 < made.count("page") <= PART
     assert _result(second) == _result(build([specs]))
     made.clear()
     platform = specs / "platform.ship"
@@ -260,7 +276,7 @@ def test_a_one_shot_build_makes_the_inputs_of_the_edited_models_blocks_only(
     gates, pages = made.count("gate"), made.count("page")
     assert gates > MODELS and pages == MODELS
     for path, old, new in [
-        (f"models/m{MODELS // 2:05d}.ship", "cpu 1 ", "cpu 7 "),
+        (f"models/m{EDITED:05d}.ship", "cpu 1 ", "cpu 7 "),
         ("platform.ship", "replicas 3..12", "replicas 4..12"),
     ]:
         made.clear()
