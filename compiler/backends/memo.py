@@ -270,6 +270,10 @@ class Units:
             self.changed = changed_models(spec, before)
         self.state[_SPEC] = spec
 
+    def last_spec(self) -> Any:
+        """The spec of the step ``resume`` took what it kept from (``changed`` is since it; None: none)."""
+        return self.carried_state.get(_SPEC)
+
     def _block_key(self, name: str, shared: tuple[Any, ...]) -> tuple[Any, ...] | None:
         """What a loop's blocks are kept under besides their items' owners: the loop's name,
         the build configuration and the identities of what every item is given alike (None:

@@ -128,12 +128,13 @@ def _edit(specs: Path, which: int, n: int) -> None:
 
 # Edits that leave the other files alone, each keeping its old text (any can follow any): a
 # member's version and shapes (its ensemble's pods load it), a model's CPU, an SLA, a gate,
-# a monitor, and what models share (its spans alone, and production's replicas).
+# a model's owners, a monitor, and what models share (its spans alone, and production's replicas).
 EDITS = [
     ("models/tokenizer.ship", 'version "0.9.', 'version "0.9.{n}'),
     ("models/tokenizer.ship", "int64[12", "int64[12{n}"),
     ("models/classifier.ship", "cpu 2", "cpu 2{n}"),
     ("models/offers.ship", "cpu ", "cpu {n}"),
+    ("models/offers.ship", "owners @kestrel/growth-ml", "owners @kestrel/growth-ml @kestrel/o{n}"),
     ("models/fraud-lifecycle.ship", "latency p99 < ", "latency p99 < {n}"),
     ("models/fraud-lifecycle.ship", "approval @", "approval @kestrel/r{n} @"),
     ("models/fraud-lifecycle.ship", "missing_features > 1", "missing_features > 1{n}"),
@@ -149,6 +150,7 @@ EDITS = [
     st.sampled_from([(1, 1), (4, 2), (6, 4)]),
 )
 @example([(3, 1), (3, 2), (0, 3), (3, 4)], (4, 2))  # one model edited again, parts around it handed back
+@example([(3, 1), (4, 2), (3, 3), (6, 4)], (1, 1))  # CODEOWNERS as it was, then a model's and a gate's owners
 def test_a_watching_build_that_hands_back_blocks_by_owner_is_a_fresh_build(
     edits: list[tuple[int, int]], sizes: tuple[int, int]
 ) -> None:

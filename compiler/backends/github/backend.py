@@ -7,13 +7,14 @@ model that a drift alert retrains, and ``CODEOWNERS``. See docs/workflows.md.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import Any
 
 from compiler.backends.base import OutputFile, RenderContext, any_version
 from compiler.backends.github import validate as limits
 from compiler.backends.github import views
-from compiler.backends.github.codeowners import codeowners_lines
+from compiler.backends.github.codeowners import codeowners_lines, owned_facts
 from compiler.backends.github.validate import validate_actionlint_config, validate_workflow
 from compiler.backends.memo import unit, unit_each
 from compiler.backends.render import Raw, Templates
@@ -24,7 +25,7 @@ from compiler.targets.kubernetes import k8s_name
 
 WORKFLOW = "github-workflow"
 _CODEOWNERS = "codeowners"  # a watching build's lines kept for the next step (``Units.state``)
-_CODEOWNERS_FILE = "codeowners.file"  # and its templates, lines and file
+_CODEOWNERS_FILE = "codeowners.file"  # and its templates, lines and file, and the spec and directory they are of
 
 ACTIONLINT = "actionlint-config"
 
@@ -73,6 +74,22 @@ class _Backend:
                                     kind=ACTIONLINT))  # fmt: skip
         units = ctx.units
         if units is not None and units.by_identity:  # a watching build: last step's lines, where they are as they were
+            last = units.carried_state.get(_CODEOWNERS_FILE)
+            before, changed, cwd = units.last_spec(), units.changed, os.getcwd()
+            if (
+                last is not None
+                and changed is not None
+                and last[0] is ctx.templates
+                and last[2].source == origin
+                and last[3] is before
+                and last[4] == cwd  # an absolute spec path's line is made relative to it
+                and owned_facts(spec, changed) == owned_facts(before, changed)
+            ):
+                # No line can differ (``owned_facts``): last step's file, without 17,000 lines made again.
+                units.state[_CODEOWNERS] = units.carried_state.get(_CODEOWNERS, {})
+                units.state[_CODEOWNERS_FILE] = (*last[:3], spec, cwd)
+                files.append(last[2])
+                return files
             keep: dict[tuple[str, ...], tuple[Raw, ...]] = {}
             lines = codeowners_lines(ctx.resolved, units.carried_state.get(_CODEOWNERS), keep)
             units.state[_CODEOWNERS] = keep
@@ -81,7 +98,7 @@ class _Backend:
             last = units.carried_state.get(_CODEOWNERS_FILE)
             if last is not None and last[0] is ctx.templates and last[2].source == origin and lines == last[1]:
                 files.append(last[2])
-                units.state[_CODEOWNERS_FILE] = last
+                units.state[_CODEOWNERS_FILE] = (*last[:3], spec, cwd)
                 return files
         else:
             lines = codeowners_lines(ctx.resolved)
@@ -89,7 +106,7 @@ class _Backend:
             text = ctx.templates.render("github/CODEOWNERS.j2", lines=lines)
             files.append(OutputFile(layout.CODEOWNERS, text, origin, kind="codeowners"))
             if units is not None and units.by_identity:
-                units.state[_CODEOWNERS_FILE] = (ctx.templates, lines, files[-1])
+                units.state[_CODEOWNERS_FILE] = (ctx.templates, lines, files[-1], spec, os.getcwd())
         return files
 
     def _testing(

@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Set
 from functools import lru_cache
 from pathlib import PurePosixPath
+from typing import Any
 
 from compiler.backends.render import Raw
-from compiler.ir import Model
+from compiler.ir import Model, Spec
 from compiler.resolve import Resolved
 from compiler.targets import layout
 from compiler.targets.kubernetes import k8s_name
@@ -143,3 +144,18 @@ def codeowners_lines(r: Resolved, known: Known | None = None, keep: Known | None
             owners = approvers.get((env.name, m.name)) or project + list(m.owners)
             lines += made(("model", root, m.name), owners, _model_lines)
     return [line for line in lines if " " in line]
+
+
+def owned_facts(spec: Spec, models: Set[str]) -> tuple[Any, ...]:
+    """What ``codeowners_lines`` reads of ``models``' own records (``compiler.changes``: the
+    models, and the gates and trainings naming them), with where each is among its kind.
+    Two specs that ``changes.changed_models`` finds differ in ``models`` alone, and give
+    the same facts here, have the same lines: all else the lines read is the same objects."""
+    return (
+        [(i, m.name, m.span.file, tuple(m.owners), [e.name for e in m.serve_in])
+         for i, m in enumerate(spec.models) if m.name in models],
+        [(i, g.model.name, g.target.name, tuple(g.approval))
+         for i, g in enumerate(spec.gates) if g.model.name in models],
+        [(i, t.model.name, t.environment.name if t.environment else None)
+         for i, t in enumerate(spec.trainings) if t.model.name in models],
+    )  # fmt: skip
