@@ -174,11 +174,11 @@ class _Backend:
         files: list[OutputFile] = []
         body = functools.partial(_placement, ctx.units, ctx.templates)
         selecting = _selecting(ctx)
+        r = ctx.resolved
         for env in spec.environments:
-            placements = ctx.resolved.placements(env)
-            if not placements:
+            models = r.served_models(env)
+            if not models:
                 continue
-            models = [p.model for p in placements]
             out_dir, ns = monitoring_dir(env.name), namespace(env)
             names: list[str] = []  # each model's groups' names, in order
             group_keys: list[str | None] = []  # the key of each model's groups (and of the shared ones)
@@ -186,18 +186,24 @@ class _Backend:
             texts: list[Any] = []  # each model's groups as YAML (str, or memo.LazyText), in order
             periods: dict[str, float] = {}  # model -> SLO period, for the shared SLI rules
             quantiles: set[float] = set()
-            # One body per placement: a watching build hands back an unchanged one's whole.
+
+            # One body per placement, placed only where a block is not handed back: a watching
+            # build hands back an unchanged one's whole.
+            def make(m: ir.Model, env: ir.Environment = env) -> tuple[Placement, Project, tuple[tuple[str, str], ...]]:
+                return r.place(m, env), project, selecting
+
             bodies = group_each(
                 ctx,
                 "monitoring.placement",
                 body,
-                [(p, project, selecting) for p in placements],
+                models,
+                make=make,
                 owners=[m.name for m in models],
                 shared=(env, project, selecting),
             )
-            for placed, made in zip(placements, bodies, strict=True):
+            for model, made in zip(models, bodies, strict=True):
                 if made.period is not None:
-                    periods[placed.model.name] = made.period
+                    periods[model.name] = made.period
                 quantiles |= made.quantiles
                 group_keys.append(made.group_key)
                 names += made.names

@@ -96,9 +96,16 @@ class _Backend:
     def render(self, ctx: RenderContext) -> list[OutputFile]:
         version = ctx.resolved.project.triton_version
         r = ctx.resolved
-        placed = [(r.place(model, env), version) for model in ctx.spec.models for env in r.loaded_in(model)]
-        owners = [(p.model.name, p.env.name) for p, _ in placed]
-        return unit_each(ctx, "triton.config", _config, placed, view=_unit_inputs, owners=owners, shared=(version,))
+        loaded = [(model, env) for model in ctx.spec.models for env in r.loaded_in(model)]
+
+        # Placed only where a block is not handed back (a watching step places one model's).
+        def make(item: tuple[ir.Model, ir.Environment]) -> tuple[Placement, str]:
+            return r.place(*item), version
+
+        owners = [(model.name, env.name) for model, env in loaded]
+        return unit_each(
+            ctx, "triton.config", _config, loaded, view=_unit_inputs, make=make, owners=owners, shared=(version,)
+        )
 
 
 def _unit_inputs(placed: Placement, triton_version: str) -> tuple[Any, ...]:
