@@ -456,7 +456,7 @@ def record(
         prepare(KIND)  # before the stats: making the cache's directories moves .shipspec's mtime
         prepare(BODY)
     token = os.urandom(16).hex()  # binds the head to this body: each is put atomically, not both at once
-    head = {"key": inputs.key, "diagnostics": _report(diagnostics), "files": len(plan.files), "tree": token}
+    head = {"key": inputs.key, "diagnostics": _report(store, diagnostics), "files": len(plan.files), "tree": token}
     delta = _changed(root, plan, ledger_sha, before) if before is not None else None
     patch = _patched(store, before, delta, token) if before is not None and delta is not None else None
     if patch is not None:
@@ -483,16 +483,24 @@ def record(
 _SPAN = attrgetter("file", "line", "column", "end_line", "end_column")
 
 
-def _report(diagnostics: Sequence[Diagnostic]) -> bytes:
+def _report(store: Store, diagnostics: Sequence[Diagnostic]) -> bytes | tuple[Diagnostic, ...]:
     """The diagnostics as a head keeps them: pickled as rows of plain fields, loaded only when
     the head answers (``_reported``). Pickled as they are, each went through its record's
     reduce: 3,004 at 1,000 models were 12-19 ms to put and 16 ms to load with every head,
-    most of reading one when the spec had changed."""
+    most of reading one when the spec had changed. A store in memory (a watching process's)
+    keeps the records themselves: pickling them was 4 ms of each step, for a head it never
+    reads (its next step builds again)."""
+    from compiler.cache import Memory
+
+    if isinstance(store, Memory):
+        return tuple(diagnostics)
     rows = [(d.code, d.severity.value, d.message, _SPAN(d.span), d.hint) for d in diagnostics]
     return pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def _reported(report: bytes) -> tuple[Diagnostic, ...]:
+def _reported(report: bytes | tuple[Diagnostic, ...]) -> tuple[Diagnostic, ...]:
+    if isinstance(report, tuple):
+        return report
     severity = {s.value: s for s in Severity}
     rows = pickle.loads(report)  # a signed entry of this user's cache (``Cache.get``)
     return tuple(

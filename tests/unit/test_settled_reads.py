@@ -248,12 +248,20 @@ def test_a_forked_call_answers_fails_or_is_stopped_in_time() -> None:
         os.kill(slow.pid, 0)  # killed and reaped
 
 
-def test_diagnostics_kept_in_a_head_read_back_as_they_were() -> None:
+@pytest.mark.parametrize("on_disk", [True, False])
+def test_diagnostics_kept_in_a_head_read_back_as_they_were(tmp_path: Path, on_disk: bool) -> None:
+    """A cache on disk keeps them as rows of plain fields; a watching process's store in
+    memory, as the records themselves (it never pickles them)."""
+    from compiler.cache import Cache, Memory
+
     made = (
         Diagnostic("SS640", Severity.WARNING, "a message", Span("specs/a.ship", 3, 4, 5, 6), "a hint"),
         Diagnostic("SS101", Severity.ERROR, "ünïcode", Span.point("specs/b.ship"), None),
     )
-    assert settled._reported(settled._report(made)) == made
+    with Cache(tmp_path) as cache:
+        kept = settled._report(cache if on_disk else Memory(), made)
+    assert isinstance(kept, bytes) is on_disk
+    assert settled._reported(kept) == made
     # The rows hold every field: one added to either record must be added to them.
     assert Diagnostic.__slots__ == ("code", "severity", "message", "span", "hint")
     assert Span.__match_args__ == ("file", "line", "column", "end_line", "end_column")
