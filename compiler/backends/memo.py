@@ -815,7 +815,7 @@ class Units:
         file_units = list(map(_VALUE_UNIT.__ne__, kinds))
         if check is not None and any(file_units):
             files_hits = list(compress(hits, file_units))
-            if None in map(_VERDICT, files_hits) or set(map(_K8S_VERSION, files_hits)) != {self.k8s_version}:
+            if None in map(VERDICT, files_hits) or set(map(_K8S_VERSION, files_hits)) != {self.k8s_version}:
                 return None
         made = self._handed_out(hits, file_units)
         try:
@@ -1515,7 +1515,7 @@ class _Group(NamedTuple):
 Booked = list[OutputFile] | tuple[OutputFile, ...]
 _FIRST = itemgetter(0)
 _SECOND = itemgetter(1)
-_VERDICT = itemgetter(2)  # UnitResult.verdict, as a function over many
+VERDICT = itemgetter(2)  # UnitResult.verdict, as a function over many
 _K8S_VERSION = itemgetter(3)  # UnitResult.k8s_version
 _PACKED = frozenset({tuple})  # the type of a file record's text kept in the memo's pack (where it is)
 
