@@ -242,6 +242,8 @@ class _Env:
         namespace); a model whose canary VirtualService exists carries the
         mirror there instead (one VirtualService per host)."""
         env = self.env
+        if not any(k8s_canary.shadows(e, env) for e in self.resolved.spec.environments):
+            return  # most environments: not a model to look at
         for model in self.resolved.served_models(env):
             preprod = k8s_canary.mirrored_to(self.resolved, env, model)
             if preprod is None or preprod.shadow is None:

@@ -122,11 +122,16 @@ def _metric(name: str, query: str, success: str, failure: str, address: str) -> 
 def mirrored_to(r: Resolved, source: ir.Environment, model: ir.Model) -> ir.Environment | None:
     """The preprod environment that shadows ``source`` and serves ``model`` too, if any."""
     for env in r.spec.environments:
-        if env.tier is ir.Tier.PREPROD and env.shadow is not None and env.shadow.source.name == source.name:
+        if shadows(env, source):
             served = {ref.name for ref in model.serve_in}
             if {env.name, source.name} <= served:
                 return env
     return None
+
+
+def shadows(env: ir.Environment, source: ir.Environment) -> bool:
+    """Whether ``env`` is a preprod environment that shadows ``source``."""
+    return env.tier is ir.Tier.PREPROD and env.shadow is not None and env.shadow.source.name == source.name
 
 
 def mirror(preprod: ir.Environment, model: ir.Model, port: int) -> dict[str, Any]:
