@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Sequence
+from operator import attrgetter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol
 
 from compiler import ir
 from compiler.diagnostics import Diagnostic, Sink, Span
@@ -223,50 +224,42 @@ def load_text(text: str, path: str = "<spec>") -> Loaded:
     return Loaded(merge(nodes, (path,)), (source,), tuple(sink.sorted()))
 
 
-class _Block(Protocol):
-    @property
-    def span(self) -> Span: ...
-
-
-_B = TypeVar("_B", bound=_Block)
-
-
-def _by_name(nodes: Iterable[object], kind: type[_B], key: str = "name") -> tuple[_B, ...]:
-    chosen = [n for n in nodes if isinstance(n, kind)]
-
-    def sort_key(n: _B) -> tuple[str, Span]:
-        value = getattr(n, key)
-        return (value.name if isinstance(value, ir.Ref) else value, n.span)
-
-    return tuple(sorted(chosen, key=sort_key))
-
-
 def merge(nodes: list[object], files: tuple[str, ...]) -> ir.Spec:
-    projects = _by_name(nodes, ir.Project)
-    gates = tuple(
-        sorted(
-            (n for n in nodes if isinstance(n, ir.Gate)),
-            key=lambda g: (g.model.name, g.source.name, g.target.name, g.span),
-        )
-    )
+    """The spec of every file's records: each kind in its order (by name, then where it is
+    declared; a record about a model by the model's name, then its environments'). The
+    records are sorted out by type in one pass, and each kind sorted by keys made in C: a
+    pass per kind and a Python key per record were most of a watching step's merge (8,000
+    records at 1,000 models, every step)."""
+    of: dict[type, list[Any]] = {kind: [] for kind in _MERGED}
+    for n in nodes:
+        bucket = of.get(type(n))
+        if bucket is not None:
+            bucket.append(n)
+    for kind, key in _MERGED.items():
+        of[kind].sort(key=key)
+    projects = tuple(of[ir.Project])
     return ir.Spec(
         files=tuple(sorted(files)),
         project=projects[0] if projects else None,
         projects=projects,
-        datasets=_by_name(nodes, ir.Dataset),
-        environments=_by_name(nodes, ir.Environment),
-        models=_by_name(nodes, ir.Model),
-        trainings=_by_name(nodes, ir.Training, "model"),
-        slas=tuple(
-            sorted(
-                (n for n in nodes if isinstance(n, ir.Sla)), key=lambda s: (s.model.name, s.environment.name, s.span)
-            )
-        ),
-        monitors=tuple(
-            sorted(
-                (n for n in nodes if isinstance(n, ir.Monitor)),
-                key=lambda s: (s.model.name, s.environment.name, s.span),
-            )
-        ),
-        gates=gates,
+        datasets=tuple(of[ir.Dataset]),
+        environments=tuple(of[ir.Environment]),
+        models=tuple(of[ir.Model]),
+        trainings=tuple(of[ir.Training]),
+        slas=tuple(of[ir.Sla]),
+        monitors=tuple(of[ir.Monitor]),
+        gates=tuple(of[ir.Gate]),
     )
+
+
+# Each kind merge collects (its exact type: no record type is subclassed) and what sorts it.
+_MERGED: dict[type, Callable[[Any], tuple[Any, ...]]] = {
+    ir.Project: attrgetter("name", "span"),
+    ir.Dataset: attrgetter("name", "span"),
+    ir.Environment: attrgetter("name", "span"),
+    ir.Model: attrgetter("name", "span"),
+    ir.Training: attrgetter("model.name", "span"),
+    ir.Sla: attrgetter("model.name", "environment.name", "span"),
+    ir.Monitor: attrgetter("model.name", "environment.name", "span"),
+    ir.Gate: attrgetter("model.name", "source.name", "target.name", "span"),
+}
