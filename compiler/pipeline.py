@@ -166,13 +166,16 @@ def build(
     ci_install: str | None = None,
     read_before: Sequence[SourceFile] = (),
     earlier: Resolved | None = None,
+    discovered: tuple[list[Path], list[Diagnostic]] | None = None,
 ) -> Build:
     """Check the spec; if it has no errors, render and validate every output.
 
     ``allow``: warning codes not to report (inline allowances apply too); ``ci_install``:
     what the rendered workflows install (``[ci] install`` in shipspec.toml); ``read_before``:
     spec files already read (``parse.sources.load``); ``earlier``: the last build's resolve
-    in a watching process (its placements are reused where they still hold).
+    in a watching process (its placements are reused where they still hold); ``discovered``:
+    the spec files under ``inputs`` and the problems finding them, as a caller's
+    ``parse.sources.discover`` found them a moment ago.
     With a ``store`` (``compiler.cache``), each file's lowered IR and each render unit's
     files, diagnostics and validation verdict (``compiler.backends.memo``) are taken from
     it when what they depend on is unchanged: the unit's inputs, the template overrides,
@@ -182,7 +185,7 @@ def build(
     apply after the store. A unit's files
     taken from the store carry only the facts of their documents (``backends.facts``);
     everything else is the same bytes."""
-    loaded = load(inputs, store, read_before)
+    loaded = load(inputs, store, read_before, discovered)
     if store is None or not _on_disk(store) or len(loaded.spec.models) < CHECKS_APART_FROM:
         raw = check_loaded(loaded, earlier, _kept_checks(store))
         checked = allowed(raw, allow, rendered=False)

@@ -40,16 +40,24 @@ from pathlib import Path
 
 from compiler import emit, emit_journal, pipeline, settled
 from compiler.cache import Memory
+from compiler.diagnostics import Diagnostic
 from compiler.parse.sources import discover, display_path
 from compiler.parse.syntax import SourceFile
 
-Snapshot = dict[str, tuple[int, int]]
+
+class Snapshot(dict[str, tuple[int, int]]):
+    """Spec files' (mtime_ns, size) by path; and (``found``) the files and problems the
+    discovery that listed them found, which the build this snapshot starts loads rather
+    than walk the directories again. Equal as the dicts are."""
+
+    found: tuple[list[Path], list[Diagnostic]] | None = None
 
 
 def snapshot(inputs: Sequence[Path]) -> Snapshot:
     """Every spec file under ``inputs`` with its (mtime_ns, size)."""
-    files, _ = discover(inputs)
-    out: Snapshot = {}
+    files, problems = discover(inputs)
+    out = Snapshot()
+    out.found = files, problems
     for path in files:
         try:
             st = os.stat(path)
@@ -99,6 +107,7 @@ class Watcher:
             ci_install=self.ci_install,
             read_before=_unchanged(self.built, last, self.seen),
             earlier=earlier,
+            discovered=getattr(self.seen, "found", None),
         )
         self.store.sweep("ir")
         if built.has_errors:

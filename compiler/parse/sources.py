@@ -153,12 +153,18 @@ def file_key(display: str, text: str) -> str:
 _KEYS: dict[str, tuple[str, str]] = {}
 
 
-def load(inputs: Sequence[Path], store: Store | None = None, read_before: Sequence[SourceFile] = ()) -> Loaded:
+def load(
+    inputs: Sequence[Path],
+    store: Store | None = None,
+    read_before: Sequence[SourceFile] = (),
+    discovered: tuple[list[Path], list[Diagnostic]] | None = None,
+) -> Loaded:
     """Read, parse and lower every spec file under ``inputs``; with a ``store``,
     a file whose path and text were lowered before is taken from it. ``read_before``:
     files a caller read cleanly a moment ago (a compile asking whether anything changed),
-    built as read then rather than read again."""
-    files, problems = discover(inputs)
+    built as read then rather than read again; ``discovered``: what ``discover(inputs)``
+    found a moment ago (a watching process's poll), taken rather than walked again."""
+    files, problems = discover(inputs) if discovered is None else discovered
     sink = Sink(list(problems))
     read: list[tuple[str, str | None, str | None]] = []
     earlier = {s.path: s.text for s in read_before}

@@ -370,3 +370,31 @@ def test_a_one_model_edit_looks_only_at_the_files_made_again(
     planned = pipeline.plan(watcher.built, out, store=watcher.store, tree=tree, kept=watcher.kept)
     assert planned.plan is not None and planned.plan.unchanged == list(planned.plan.files)
     assert judged == [] and screened == [] and replans == [True, True, True]
+
+
+def test_a_step_builds_the_spec_files_its_poll_found_walking_the_directories_once(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The poll's discovery is the build's (``watch.Snapshot.found``): a model file added
+    since the last step is built, and no directory is walked twice for it."""
+    from compiler.commands import watch
+    from compiler.parse import sources
+
+    specs = generate(tmp_path, 3)
+    watcher = watch.Watcher([specs], tmp_path / "out")
+    assert not watcher.compile().has_errors
+    walks: list[object] = []
+    real = sources.discover
+
+    def counted(inputs: Any) -> Any:
+        walks.append(inputs)
+        return real(inputs)
+
+    monkeypatch.setattr(sources, "discover", counted)
+    monkeypatch.setattr(watch, "discover", counted)
+    _add(specs, 1)
+    done = watcher.step()
+    assert done is not None and not done.has_errors
+    assert len(walks) == 1
+    assert watcher.built is not None and _result(watcher.built) == _result(build([specs]))
+    assert any(s.path.endswith("m00041.ship") for s in watcher.built.checked.sources)
