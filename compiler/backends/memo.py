@@ -261,7 +261,7 @@ class Units:
         it resolved after), and keep its spec for the next step to compare with."""
         from compiler.changes import changed_models
 
-        spec, before = resolved.spec, self.carried_state.get(_SPEC)
+        spec, before = resolved.spec, self.last_spec()
         if before is None:
             self.changed = None
         elif before is resolved.changed_since:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from compiler.backends.base import OutputFile, RenderContext, any_version
 from compiler.backends.github import validate as limits
@@ -19,15 +19,25 @@ from compiler.backends.github.validate import validate_actionlint_config, valida
 from compiler.backends.memo import unit, unit_each
 from compiler.backends.render import Raw, Templates
 from compiler.diagnostics import Sink, Span
-from compiler.ir import Gate
+from compiler.ir import Gate, Spec
 from compiler.targets import layout
 from compiler.targets.kubernetes import k8s_name
 
 WORKFLOW = "github-workflow"
 _CODEOWNERS = "codeowners"  # a watching build's lines kept for the next step (``Units.state``)
-_CODEOWNERS_FILE = "codeowners.file"  # and its templates, lines and file, and the spec and directory they are of
+_CODEOWNERS_FILE = "codeowners.file"  # and the file (``_Codeowners``)
 
 ACTIONLINT = "actionlint-config"
+
+
+class _Codeowners(NamedTuple):
+    """A watching step's CODEOWNERS, with what it was made from and in."""
+
+    templates: Templates
+    lines: list[Raw]
+    file: OutputFile
+    spec: Spec
+    cwd: str  # an absolute spec path's line is made relative to it
 
 
 class _Backend:
@@ -74,31 +84,30 @@ class _Backend:
                                     kind=ACTIONLINT))  # fmt: skip
         units = ctx.units
         if units is not None and units.by_identity:  # a watching build: last step's lines, where they are as they were
-            last = units.carried_state.get(_CODEOWNERS_FILE)
-            before, changed, cwd = units.last_spec(), units.changed, os.getcwd()
+            last: _Codeowners | None = units.carried_state.get(_CODEOWNERS_FILE)
+            cwd, changed = os.getcwd(), units.changed
+            if last is not None and (last.templates is not ctx.templates or last.file.source != origin):
+                last = None
             if (
                 last is not None
                 and changed is not None
-                and last[0] is ctx.templates
-                and last[2].source == origin
-                and last[3] is before
-                and last[4] == cwd  # an absolute spec path's line is made relative to it
-                and owned_facts(spec, changed) == owned_facts(before, changed)
+                and last.spec is units.last_spec()
+                and last.cwd == cwd
+                and owned_facts(spec, changed) == owned_facts(last.spec, changed)
             ):
                 # No line can differ (``owned_facts``): last step's file, without 17,000 lines made again.
                 units.state[_CODEOWNERS] = units.carried_state.get(_CODEOWNERS, {})
-                units.state[_CODEOWNERS_FILE] = (*last[:3], spec, cwd)
-                files.append(last[2])
+                units.state[_CODEOWNERS_FILE] = last._replace(spec=spec)
+                files.append(last.file)
                 return files
             keep: dict[tuple[str, ...], tuple[Raw, ...]] = {}
             lines = codeowners_lines(ctx.resolved, units.carried_state.get(_CODEOWNERS), keep)
             units.state[_CODEOWNERS] = keep
             # Last step's lines (most the very objects: compared in C), from the same templates
             # (shipspec's own are loaded once a process): its file, not 17,000 lines laid out again.
-            last = units.carried_state.get(_CODEOWNERS_FILE)
-            if last is not None and last[0] is ctx.templates and last[2].source == origin and lines == last[1]:
-                files.append(last[2])
-                units.state[_CODEOWNERS_FILE] = (*last[:3], spec, cwd)
+            if last is not None and lines == last.lines:
+                files.append(last.file)
+                units.state[_CODEOWNERS_FILE] = last._replace(spec=spec, cwd=cwd)
                 return files
         else:
             lines = codeowners_lines(ctx.resolved)
@@ -106,7 +115,7 @@ class _Backend:
             text = ctx.templates.render("github/CODEOWNERS.j2", lines=lines)
             files.append(OutputFile(layout.CODEOWNERS, text, origin, kind="codeowners"))
             if units is not None and units.by_identity:
-                units.state[_CODEOWNERS_FILE] = (ctx.templates, lines, files[-1], spec, os.getcwd())
+                units.state[_CODEOWNERS_FILE] = _Codeowners(ctx.templates, lines, files[-1], spec, os.getcwd())
         return files
 
     def _testing(
