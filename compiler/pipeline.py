@@ -276,7 +276,7 @@ def _built(
     if store is not None and units is not None and not _on_disk(store):
         store.put("carried", "step", units.step())  # only this build's: the others are let go
     if store is not None and units is not None:
-        memo_kept = units.worth_keeping() or not _on_disk(store)
+        memo_kept = not _on_disk(store) or units.worth_keeping()
         if memo_kept:
             # One entry for every unit this build used (and no others: the memo stays the build's size).
             _keep(store, memo_key, units)

@@ -218,6 +218,15 @@ class Units:
     owned: OwnerStates | None = None
     bodies: dict[bytes, Kept] = field(default_factory=dict)
     _trace: list[Traced] | None = None
+    # A watching build's ``keys``, ``used`` and ``made`` are last step's very dicts, carried on
+    # (``resume``) when it renders under the same configuration: each entry is keyed by content
+    # (or by identities its entry holds alive), so one no unit of this step asked for is never
+    # a wrong answer, and a replayed body, which last step's books already hold, adds nothing
+    # (booking its ~18,000 units into fresh dicts was ~12 ms of a one-model step). How many
+    # entries ``used`` held when they were last made afresh (``_books_base``) bounds what
+    # they gather before a step makes them afresh again (``_STALE``).
+    books_carried: bool = False
+    _books_base: int = 0
 
     @classmethod
     def from_entry(cls, entry: Any, texts: Callable[[str], TextPack | None] | None = None) -> Units:
@@ -242,7 +251,9 @@ class Units:
     def step(self) -> dict[str, Any]:
         """What a watching process keeps of this build for its next (``resume``): the digests,
         keys and files made from its records, and what aggregates kept (``state``)."""
-        return {"digests": self.held, "keys": self.keys, "made": self.made, "state": self.state, "groups": self.groups}
+        base = self._books_base if self.books_carried else len(self.used)
+        books = (self.config, self.k8s_version, self.keys, self.used, self.made, base)
+        return {"digests": self.held, "state": self.state, "groups": self.groups, "books": books}
 
     def resume(self, step: Any) -> None:
         """Key by identity, with what the last build of this process kept (``step``; anything
@@ -250,8 +261,14 @@ class Units:
         kept = step if isinstance(step, dict) else {}
         self.by_identity = True
         self.carried = kept.get("digests", {})
-        self.carried_keys = kept.get("keys", {})
-        self.carried_made = kept.get("made", {})
+        books = kept.get("books")
+        if type(books) is tuple and len(books) == 6:
+            config, k8s_version, keys, used, made, base = books
+            if (config, k8s_version) == (self.config, self.k8s_version) and len(used) <= base + max(base // 4, _STALE):
+                self.keys, self.used, self.made, self._books_base = keys, used, made, base
+                self.books_carried = True
+            else:
+                self.carried_keys, self.carried_made = keys, made
         self.carried_state = kept.get("state", {})
         self.carried_groups = kept.get("groups", {})
 
@@ -317,7 +334,10 @@ class Units:
         self.state.setdefault(_PARTS, {})[key] = parts
 
     def entry(self) -> tuple[dict[str, UnitResult], dict[str, tuple[Diagnostic, ...]]]:
-        """What to keep for the next build: the units and verdicts this build used, no others."""
+        """What to keep for the next build: the units and verdicts this build used, no others
+        (a watching build: its books' ``used`` itself, which may hold more, as ``resume`` says)."""
+        if self.by_identity and self.check is not None:
+            return self.used, self.verdicts
         if self.check is not None:
             # A validating build trims each result as it renders it (``keyed``), and every other
             # it uses comes from an entry or a worker that did: a copy, not 15,000 calls a step.
@@ -490,7 +510,7 @@ class Units:
             hit = self._spooled(hit)
         sink.extend(hit.diagnostics)
         self.used[key] = hit
-        made = self.carried_made.get(key) if self.by_identity else None
+        made = (self.made if self.books_carried else self.carried_made).get(key) if self.by_identity else None
         if made is not None and made[0] is hit:
             files = list(made[1])
         else:
@@ -860,9 +880,10 @@ class Units:
     def _replay(self, g: _Group) -> None:
         """What ``keyed`` and ``keyed_value`` did for the units ``g``'s body used, but for
         their results, which the group hands back whole: a few dict updates, not a call each."""
-        self.keys.update(g.keys)
-        self.used.update(g.used)
-        self.made.update(g.made)
+        if not self.books_carried:
+            self.keys.update(g.keys)
+            self.used.update(g.used)
+            self.made.update(g.made)
         self.file_ids |= g.file_ids
         files, made = self.files, g.files
         at = len(files)
@@ -1706,6 +1727,9 @@ BLOCK = 64
 # the edit left alone handed back as last step's (``_by_parts``): keying a block's 63 other items
 # again was about a sixth of a one-model watch step.
 PART = 8
+# How many entries a watching build's carried books (``Units.books_carried``) may gather past
+# what they held when last made afresh, at least: a step that finds more makes them afresh.
+_STALE = 2000
 # Where a watching build keeps the spec it rendered and its blocks and their parts by owners
 # (``Units.state``).
 _SPEC, _BLOCKS, _PARTS = "spec", "blocks", "parts"

@@ -58,6 +58,10 @@ def test_an_override_template_edited_between_steps_renders_in_the_next(tmp_path:
     done = watcher.step()
     assert done is not None and not done.has_errors
     assert "edited-here" in service.read_text()
+    # And every other model's, which no edit touched: last step's books hold their units as the
+    # old template rendered them, under the same keys (a unit's key leaves the templates out).
+    services = sorted(out.glob("deploy/*/service-*.yaml"))
+    assert len(services) > 6 and all("edited-here" in s.read_text() for s in services)
 
 
 def test_a_step_that_leaves_every_owner_keeps_codeowners_and_an_approver_edit_makes_it_again(tmp_path: Path) -> None:

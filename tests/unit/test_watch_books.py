@@ -1,0 +1,68 @@
+"""A watching process carries its memo's books (``keys``, ``used``, ``made``) from step to step
+(``memo.Units.books_carried``): a step adds to last step's dicts instead of booking every unit it
+hands back into fresh ones. What they gather is bounded, and a build over them is a fresh build."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bench.synth import generate
+from compiler.backends import memo
+from compiler.cache import Memory
+from compiler.pipeline import Build, build
+
+
+def _result(built: Build) -> tuple[object, ...]:
+    return tuple((f.path, f.text, f.kind, f.source, f.config_map) for f in built.files), built.diagnostics
+
+
+def _books(store: Memory) -> tuple[object, ...]:
+    books = store.get("carried", "step")["books"]
+    assert isinstance(books, tuple)
+    return books
+
+
+def _edit(specs: Path, model: int, cpu: int) -> None:
+    path = specs / "models" / f"m{model:05d}.ship"
+    text = path.read_text()
+    start = text.index("cpu ") + 4
+    end = text.index(" ", start)
+    path.write_text(text[:start] + str(cpu) + text[end:])
+
+
+def test_a_step_adds_to_last_steps_books_and_renders_what_a_fresh_build_renders(tmp_path: Path) -> None:
+    specs = generate(tmp_path, 12)
+    store = Memory()
+    last = build([specs], store=store)
+    first = _books(store)
+    for step in range(3):
+        _edit(specs, 3 + step, 20 + step)
+        last = build([specs], store=store, earlier=last.checked.resolved)
+        books = _books(store)
+        assert books[3] is first[3] and books[2] is first[2] and books[4] is first[4]  # the same dicts
+        assert _result(last) == _result(build([specs]))
+
+
+def test_books_that_gather_more_than_they_may_are_made_afresh_and_stay_bounded(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """With no floor (``_STALE`` 0), books may gather a quarter more than they held when made."""
+    monkeypatch.setattr(memo, "_STALE", 0)
+    specs = generate(tmp_path, 12)
+    store = Memory()
+    last = build([specs], store=store)
+    base = len(_books(store)[3])  # type: ignore[arg-type]
+    afresh = 0
+    used = _books(store)[3]
+    for step in range(12):
+        _edit(specs, step % 12, 30 + step)  # a new CPU each step: new units, last step's left behind
+        last = build([specs], store=store, earlier=last.checked.resolved)
+        books = _books(store)
+        if books[3] is not used:
+            afresh += 1
+            used = books[3]
+        assert len(used) <= base + base // 4 + 64  # type: ignore[arg-type]  # (one step's units past the bound)
+        assert _result(last) == _result(build([specs]))
+    assert afresh >= 1
