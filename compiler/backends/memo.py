@@ -25,11 +25,12 @@ import io
 import os
 import pickle
 import struct
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import accumulate, chain, compress
-from operator import attrgetter, itemgetter, methodcaller
+from operator import attrgetter, itemgetter, methodcaller, not_
 from sys import intern
 from typing import Any, NamedTuple, TypeVar, cast
 
@@ -148,12 +149,21 @@ class Units:
     known: dict[str, UnitResult] = field(default_factory=dict)
     used: dict[str, UnitResult] = field(default_factory=dict)
     # This build's units, rendered or taken from the memo: key -> the files (with ``check``,
-    # each unit's verdict is ``used[key].verdict``).
+    # each unit's verdict is ``used[key].verdict``). In a watching build, only those booked one
+    # by one: the units of a body it replays are that body's (``replayed``).
     files: dict[str, Booked] = field(default_factory=dict)
     # In a watching build, the id of every file in ``files``: validation passes over the files
-    # no unit made (a one-shot build makes the set once, when it validates: held, it was 3 MiB
-    # of a cold compile's peak at 1,000 models).
+    # no unit made (``unbooked``; a one-shot build makes the set once, when it validates: held,
+    # it was 3 MiB of a cold compile's peak at 1,000 models).
     file_ids: set[int] = field(default_factory=set)
+    # There too, the bodies this build replayed (by id: each once), and how many of them made
+    # each file (by id, ``_file_counts``): last step's counts moved by the few bodies an edit
+    # replaced (``_carried_files``: [last step's bodies, their counts]), not a set of 33,500
+    # ids made again each step, nor each body's units booked one by one.
+    replayed: dict[int, _Group] = field(default_factory=dict)
+    _carried_files: list[Any] | None = None
+    _counts: dict[int, int] | None = None
+    _files_kept: list[Any] | None = None
     rendered: int = 0
     # The Kubernetes version this build validates against, and what validates a unit's files
     # as it is rendered (None: the build does not validate). A result the memo keeps has
@@ -253,7 +263,11 @@ class Units:
         keys and files made from its records, and what aggregates kept (``state``)."""
         base = self._books_base if self.books_carried else len(self.used)
         books = (self.config, self.k8s_version, self.keys, self.used, self.made, base)
-        return {"digests": self.held, "state": self.state, "groups": self.groups, "books": books}
+        if self._files_kept is None:
+            # One list, however often asked: the one step that moves its counts on marks it moved.
+            self._files_kept = [self.replayed, self._file_counts()]
+        files = self._files_kept
+        return {"digests": self.held, "state": self.state, "groups": self.groups, "books": books, "files": files}
 
     def resume(self, step: Any) -> None:
         """Key by identity, with what the last build of this process kept (``step``; anything
@@ -269,6 +283,9 @@ class Units:
                 self.books_carried = True
             else:
                 self.carried_keys, self.carried_made = keys, made
+        files = kept.get("files")
+        if type(files) is list and len(files) == 2:
+            self._carried_files = files
         self.carried_state = kept.get("state", {})
         self.carried_groups = kept.get("groups", {})
 
@@ -884,19 +901,50 @@ class Units:
             self.keys.update(g.keys)
             self.used.update(g.used)
             self.made.update(g.made)
-        self.file_ids |= g.file_ids
-        files, made = self.files, g.files
-        at = len(files)
-        if files.keys().isdisjoint(map(_FIRST, made)):
-            # Each unit's files as the body left them (a tuple: extended only by ``_add``), in
-            # one update rather than a Python call each: 17,500 units a one-model step.
-            files.update(made)
-            if len(files) - at == len(made):
-                return
-            for key, _ in made:  # a unit the body used twice: its files twice, as ``keyed`` books them
-                files.pop(key, None)
-        for key, unit_files in made:
-            _add(files, key, unit_files)
+        self.replayed[id(g)] = g  # its files and verdicts stand as the body's (``unbooked``, ``unit_verdicts``)
+
+    def unit_verdicts(self) -> list[tuple[Diagnostic, ...] | None]:
+        """The validation verdicts of the units this build booked (None: one without): one by
+        one, and each replayed body's together (a unit in two is reported twice, which a
+        report's ``allowances.ordered`` makes once)."""
+        verdicts = list(map(VERDICT, map(self.used.__getitem__, self.files)))
+        verdicts += [g.verdicts for g in self.replayed.values()]
+        return verdicts
+
+    def unbooked(self, files: list[OutputFile]) -> list[OutputFile]:
+        """The files of ``files`` that no unit this build booked made (their verdicts are the units')."""
+        if not self.by_identity:
+            done = set(map(id, chain.from_iterable(self.files.values())))
+            return list(compress(files, map(not_, map(done.__contains__, map(id, files)))))
+        counts, local = self._file_counts(), self.file_ids
+        maybe = compress(files, map(not_, map(counts.__contains__, map(id, files))))
+        return [f for f in maybe if id(f) not in local]
+
+    def _file_counts(self) -> dict[int, int]:
+        """How many of the bodies this build replayed made each file, by its id: last step's
+        counts, less the bodies replayed then and not now, plus those now and not then (where
+        the books were carried: the same configuration), else counted afresh. Exact: each
+        counted file is held by a body held in ``replayed``, so its id is no other's."""
+        if self._counts is not None:
+            return self._counts
+        now, carried = self.replayed, self._carried_files
+        self._carried_files = None
+        if carried is None or carried[0] is None or not self.books_carried:
+            counts = Counter(chain.from_iterable(g.file_ids for g in now.values()))
+        else:
+            last, counts = carried
+            carried[0] = None  # changed in place: a step that stops before keeping its own counts afresh
+            for at, g in last.items():
+                if at not in now:
+                    for i in g.file_ids:
+                        n = counts[i] - 1
+                        if n:
+                            counts[i] = n
+                        else:
+                            del counts[i]
+            counts.update(chain.from_iterable(g.file_ids for at, g in now.items() if at not in last))
+        self._counts = counts
+        return counts
 
     def _key(self, name: str, inputs: tuple[Any, ...]) -> str:
         """The digest of the unit's name and the pickle of its inputs."""
@@ -1491,12 +1539,16 @@ class _Group(NamedTuple):
     keys: dict[tuple[Any, ...], tuple[tuple[Any, ...], str]]
     used: dict[str, UnitResult]
     made: dict[str, tuple[UnitResult, tuple[OutputFile, ...]]]
+    # (held: the ids in ``file_ids`` are no other objects' while the group is)
     files: tuple[tuple[str, tuple[OutputFile, ...]], ...]
-    file_ids: frozenset[int]  # of every file in ``files``: what the books' ``file_ids`` gain
+    file_ids: frozenset[int]  # of every file in ``files``: what ``Units._file_counts`` counts
+    # The validation verdicts of its units' files, each unit's once (None: a unit without one).
+    verdicts: tuple[Diagnostic, ...] | None
 
     @classmethod
     def of(cls, inputs: tuple[Any, ...], result: Any, used: list[_Used], diagnostics: tuple[Diagnostic, ...]) -> _Group:
         files = tuple((u.key, u.files) for u in used if u.files is not None)
+        checked = {u.key: u.result.verdict for u in used if u.files is not None}
         return cls(
             inputs,
             result,
@@ -1506,6 +1558,7 @@ class _Group(NamedTuple):
             {u.key: (u.result, u.files) for u in used if u.files is not None},
             files,
             frozenset(id(f) for _, made in files for f in made),
+            _joined(checked.values()),
         )
 
     @classmethod
@@ -1528,7 +1581,18 @@ class _Group(NamedTuple):
             made,
             tuple(f for g in groups for f in g.files),
             frozenset().union(*(g.file_ids for g in groups)),
+            _joined(g.verdicts for g in groups),
         )
+
+
+def _joined(verdicts: Iterable[tuple[Diagnostic, ...] | None]) -> tuple[Diagnostic, ...] | None:
+    """The diagnostics of ``verdicts`` in order (None: one of them is None)."""
+    joined: list[Diagnostic] = []
+    for v in verdicts:
+        if v is None:
+            return None
+        joined += v
+    return tuple(joined)
 
 
 # A unit's files in a memo's books (``Units.files``): a tuple as a replayed body left them, or a

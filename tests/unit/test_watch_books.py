@@ -13,6 +13,8 @@ from compiler.backends import memo
 from compiler.cache import Memory
 from compiler.pipeline import Build, build
 
+REPO = Path(__file__).resolve().parents[2]
+
 
 def _result(built: Build) -> tuple[object, ...]:
     return tuple((f.path, f.text, f.kind, f.source, f.config_map) for f in built.files), built.diagnostics
@@ -66,3 +68,51 @@ def test_books_that_gather_more_than_they_may_are_made_afresh_and_stay_bounded(
         assert len(used) <= base + base // 4 + 64  # type: ignore[arg-type]  # (one step's units past the bound)
         assert _result(last) == _result(build([specs]))
     assert afresh >= 1
+
+
+def _invalid_templates(root: Path) -> Path:
+    """Overrides that make every Service (a render unit's file) and every AppProject (a file no
+    unit makes) fail validation: each step's report says so for every one of them."""
+    templates = root / "templates"
+    invalid = (("kubernetes/service.yaml.j2", "  type: ClusterIP\n"), ("argocd/appproject.yaml.j2", "spec:\n"))
+    for name, after in invalid:
+        text = (REPO / "templates" / name).read_text()
+        assert after in text
+        (templates / name).parent.mkdir(parents=True, exist_ok=True)
+        (templates / name).write_text(text.replace(after, after + "  bogusField: 1\n", 1))
+    return templates
+
+
+@pytest.mark.parametrize("sizes", [(4, 2), (64, 8)])
+def test_each_step_reports_the_verdicts_of_units_replayed_run_and_of_files_no_unit_made(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, sizes: tuple[int, int]
+) -> None:
+    """Blocks and parts replayed whole, run again and handed back over steps: what validation
+    is told of them (``Units.unit_verdicts``, ``unbooked``) is what a fresh build finds; and the
+    counts the books carry of the replayed bodies' files are exactly theirs."""
+    from collections import Counter
+    from itertools import chain
+
+    monkeypatch.setattr(memo, "BLOCK", sizes[0])
+    monkeypatch.setattr(memo, "PART", sizes[1])
+    unbooked: list[int] = []  # how many files each build validates past its units' verdicts
+    passed = memo.Units.unbooked
+    monkeypatch.setattr(memo.Units, "unbooked", lambda self, files: _counted(unbooked, passed(self, files)))
+    specs = generate(tmp_path, 12)
+    templates = _invalid_templates(tmp_path)
+    store = Memory()
+    last = build([specs], templates, store=store)
+    bogus = [d for d in last.diagnostics if "bogusField" in d.message]
+    assert {d.message.split(": ")[1].split(" ")[0] for d in bogus} == {"Service", "AppProject"}
+    for step, model in enumerate([3, 3, 7, 0, 11, 3]):
+        _edit(specs, model, 40 + step)
+        last = build([specs], templates, store=store, earlier=last.checked.resolved)
+        assert unbooked[-1] == unbooked[0]  # (the first build's: it replayed nothing)
+        assert _result(last) == _result(build([specs], templates))
+        replayed, counts = store.get("carried", "step")["files"]
+        assert counts == Counter(chain.from_iterable(g.file_ids for g in replayed.values()))
+
+
+def _counted(into: list[int], files: list[object]) -> list[object]:
+    into.append(len(files))
+    return files

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from compiler.backends.memo import Units, group, unit
-from compiler.diagnostics import Sink, Span
+from compiler.diagnostics import Diagnostic, Severity, Sink, Span
 from compiler.ir import Environment, Tier
 from compiler.output import OutputFile
 
@@ -39,31 +39,39 @@ def _step(units: Units, envs: list[Environment], count: int = 2) -> tuple[list[O
     return files, [d.message for d in ctx.sink.items]
 
 
+def _check(files: list[OutputFile]) -> tuple[Diagnostic, ...]:
+    """A unit's validation verdict (``Units.check``): one diagnostic a file."""
+    return tuple(Diagnostic("SS741", Severity.WARNING, f"checked {f.path}", f.source) for f in files)
+
+
+def _watching(config: str = "c") -> Units:
+    units = Units(check=_check)
+    units.config = config
+    units.resume(None)
+    return units
+
+
 def _next(last: Units, config: str = "c") -> Units:
     """The next step's memo, as ``pipeline.build`` makes it in a watching process."""
-    units = Units(known=last.used)
+    units = Units(known=last.used, check=_check)
     units.config = config
     units.resume(last.step())
     return units
 
 
-def _book(units: Units) -> tuple[Any, ...]:
-    """What a step's memo records of the units it used: what the build validates and keeps."""
-    # The ids validation leaves alone are those of the files booked, however they were booked.
-    assert units.file_ids == {id(f) for fs in units.files.values() for f in fs}
-    return (
-        {k: r for k, r in units.used.items()},
-        {k: tuple(map(id, fs)) for k, fs in units.files.items()},
-        {k: v[1] for k, v in units.keys.items()},
-        {k: tuple(map(id, v[1])) for k, v in units.made.items()},
-    )
+def _book(units: Units, files: list[OutputFile]) -> tuple[Any, ...]:
+    """What a step's memo tells validation of the units it used, however it booked them: their
+    verdicts, and which of the build's files (``files``, and one no unit made) no unit made."""
+    extra = OutputFile("extra.yaml", "x: 1\n", Span.point("x.ship"))
+    verdicts = units.unit_verdicts()
+    assert None not in verdicts
+    said = sorted({d.message for v in verdicts if v is not None for d in v})
+    return said, [f.path for f in units.unbooked([*files, extra])]
 
 
 def test_a_watching_build_hands_back_a_body_over_the_same_inputs_and_counts_its_units() -> None:
     a, b = (Environment(name, Tier.STAGING, Span.point("p.ship")) for name in ("a", "b"))
-    first = Units()
-    first.config = "c"
-    first.resume(None)
+    first = _watching()
     RUNS.clear()
     files, said = _step(first, [a, b])
     assert RUNS == ["a", "b"] and len(files) == 4
@@ -77,7 +85,7 @@ def test_a_watching_build_hands_back_a_body_over_the_same_inputs_and_counts_its_
     ran = _next(first)
     ran.carried_groups = {}  # as if no body had been kept: every one runs, every unit a hit
     _step(ran, [a, b])
-    assert _book(second) == _book(ran)
+    assert _book(second, again) == _book(ran, files) == (sorted(f"checked {f.path}" for f in files), ["extra.yaml"])
     # A new object for one input (equal, not the same): that body runs, the other does not.
     b2 = Environment("b", Tier.STAGING, Span.point("p.ship"))
     third = _next(second)
@@ -121,19 +129,19 @@ def test_unit_each_asks_again_only_the_blocks_an_edit_touched(monkeypatch: Any) 
     inputs = [(env, 1) for env in envs]
     plain = unit_each(None, inputs)
     assert plain[0] == [f"{e.name}-1.yaml" for e in envs]
-    first = Units()
-    first.config = "c"
-    first.resume(None)
+    first = _watching()
     assert unit_each(first, inputs) == plain and len(asked) == len(envs)
     asked.clear()
     second = _next(first)
     assert unit_each(second, inputs) == plain and asked == []  # every block as it was: none asked
+    booked = _book(second, LAST)  # (asked now: the next step moves what the books count on from this one's)
     # One input a new object: its block is asked again (and only its own unit renders).
     inputs[memo.BLOCK + 3] = (Environment(envs[memo.BLOCK + 3].name, Tier.STAGING, Span.point("p.ship")), 1)
     third = _next(second)
     assert unit_each(third, inputs) == plain and len(asked) == memo.BLOCK
     # Equal to the old one, so its key (pickled) is the old key: found, not rendered.
-    assert third.rendered == 0 and _book(third)[1].keys() == _book(second)[1].keys()
+    assert third.rendered == 0 and _book(third, LAST) == booked
+    assert _book(third, LAST)[1] == ["extra.yaml"] and len(_book(third, LAST)[0]) == len(envs)
     # Another value: a block asked again, and its unit rendered.
     inputs[2 * memo.BLOCK] = (envs[2 * memo.BLOCK], 2)
     asked.clear()
@@ -148,7 +156,11 @@ def unit_each(units: Units | None, inputs: list[tuple[Any, ...]]) -> tuple[list[
 
     ctx = _Ctx(units)
     files = memo.unit_each(ctx, "u", _render, inputs)
+    LAST[:] = files
     return [f.path for f in files], [d.message for d in ctx.sink.items]
+
+
+LAST: list[OutputFile] = []  # the files of the last ``unit_each``
 
 
 def _twice(units: Units, sink: Sink, env: Environment) -> tuple[OutputFile, ...]:
@@ -159,9 +171,9 @@ def _twice(units: Units, sink: Sink, env: Environment) -> tuple[OutputFile, ...]
     return tuple(f for _ in range(2) for f in unit(ctx, "u", _render, env, 0))
 
 
-def test_a_replayed_body_books_a_unit_used_twice_as_running_it_does() -> None:
-    """Replaying puts a body's units in the books in one update where it can: not where the
-    body used a unit twice, nor where another body this step used it already."""
+def test_a_replayed_body_that_used_a_unit_twice_leaves_validation_what_running_it_does() -> None:
+    """A body that used one unit twice, run and then replayed in one step (and replayed the
+    next): every file it handed out is a unit's, with that unit's verdict."""
     a = Environment("a", Tier.STAGING, Span.point("p.ship"))
 
     def step(units: Units) -> list[OutputFile]:
@@ -169,12 +181,10 @@ def test_a_replayed_body_books_a_unit_used_twice_as_running_it_does() -> None:
         # The same body twice in one step: the second is this step's, replayed over the first's units.
         return [f for _ in range(2) for f in group(ctx, "g", lambda s, e: _twice(units, s, e), a)]
 
-    first = Units()
-    first.config = "c"
-    first.resume(None)
+    first = _watching()
+    RUNS.clear()
     files = step(first)
-    assert len(files) == 4
-    assert {k: len(fs) for k, fs in first.files.items()} == {next(iter(first.files)): 4}
+    assert len(files) == 4 and RUNS == ["a"]
     second = _next(first)
     RUNS.clear()
     again = step(second)
@@ -182,8 +192,7 @@ def test_a_replayed_body_books_a_unit_used_twice_as_running_it_does() -> None:
     ran = _next(first)
     ran.carried_groups = {}
     RUNS.clear()
-    step(ran)
+    ran_files = step(ran)
     assert RUNS == ["a"]  # the first call runs; the second is handed back from this step
-    # Replayed, the books hold what the step that kept the body booked: each use's files, in order.
-    assert _book(second) == _book(first)
-    assert [len(fs) for fs in ran.files.values()] == [len(fs) for fs in second.files.values()] == [4]
+    expected = (["checked a-0.yaml"], ["extra.yaml"])
+    assert _book(first, files) == _book(second, again) == _book(ran, ran_files) == expected
