@@ -23,7 +23,7 @@ from __future__ import annotations
 import operator
 import re
 from collections.abc import Iterable, Sequence
-from itertools import chain, islice
+from itertools import islice
 
 from compiler.diagnostics import CODES, Diagnostic, Severity, Span
 from compiler.parse.syntax import SourceFile, code_chars, scan_comments
@@ -137,7 +137,7 @@ def apply(
     """The diagnostics a run reports: allowed and follow-on warnings left out, unused
     inline allowances (SS020) and malformed ones (SS021) added. ``rendered`` says whether
     the run rendered (so render-phase allowances can be judged unused)."""
-    items = list(diagnostics)
+    items = diagnostics if type(diagnostics) is tuple else list(diagnostics)  # a tuple: maybe one ``ordered`` made
     by_file = {s.path: s for s in sources}
     inline: dict[str, list[Inline]] = {}
     extra: list[Diagnostic] = []
@@ -202,17 +202,46 @@ def ordered(*parts: Sequence[Diagnostic]) -> tuple[Diagnostic, ...]:
     """``tuple(sorted(set(a) | set(b) ..., key=Diagnostic.sort_key))`` of the ``parts`` (the
     order every report takes), without hashing each diagnostic when no two have the same key:
     then none is there twice, and the keys alone make the order. Hashing one is hashing its
-    fields and its span's, in Python: a step at 1,000 models sorted 3,000 that way four times."""
-    items = list(chain(*parts))
-    keys = list(map(Diagnostic.sort_key, items))  # made once, not once to sort and once to compare
+    fields and its span's, in Python: a step at 1,000 models sorted 3,000 that way four times.
+
+    A part that is a tuple this made lately in strict order (``_MADE``) is not keyed again,
+    and alone (or beside empty parts) is the answer: a watching step orders its checks' 2,000
+    diagnostics, then the same with the render's, each again as it applies allowances and plans."""
+    given = [p for p in parts if p]
+    if len(given) == 1:
+        made = _MADE.get(id(given[0]))
+        if made is not None and made[0] is given[0]:
+            return made[0]
+    items: list[Diagnostic] = []
+    keys: list[_Key] = []
+    for part in given:
+        made = _MADE.get(id(part))
+        items += part
+        keys += made[1] if made is not None and made[0] is part else map(Diagnostic.sort_key, part)
     if all(map(operator.lt, keys, islice(keys, 1, None))):
-        return tuple(items)  # most calls: a report already in order, and a few more or none
+        return _made(tuple(items), keys)  # most calls: a report already in order, and a few more or none
     order = sorted(range(len(items)), key=keys.__getitem__)
     if all(map(operator.lt, map(keys.__getitem__, order), map(keys.__getitem__, islice(order, 1, None)))):
-        return tuple(map(items.__getitem__, order))
+        return _made(tuple(map(items.__getitem__, order)), list(map(keys.__getitem__, order)))
     # Equal keys: in the order of the very set this made before (the order of a set's members
-    # can depend on how it was made).
+    # can depend on how it was made). Not kept in ``_MADE``: ordered again, such a tuple's
+    # equal keys might come out in another order.
     union = set(parts[0]) if parts else set()
     for part in parts[1:]:
         union = union | set(part)
     return tuple(sorted(union, key=Diagnostic.sort_key))
+
+
+_Key = tuple[str, int, int, str, str]
+# The last tuples ``ordered`` made in strict order, with their keys, by id (each held with its
+# entry, so no other object takes its id meanwhile).
+_MADE: dict[int, tuple[tuple[Diagnostic, ...], list[_Key]]] = {}
+_MADE_AT_MOST = 6
+
+
+def _made(out: tuple[Diagnostic, ...], keys: list[_Key]) -> tuple[Diagnostic, ...]:
+    if out:
+        _MADE[id(out)] = (out, keys)
+        if len(_MADE) > _MADE_AT_MOST:
+            del _MADE[next(iter(_MADE))]
+    return out

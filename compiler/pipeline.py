@@ -529,7 +529,9 @@ def plan(
         planned = emitting.plan(built.files, root, sink, force=force, known=_known(store, root))
     from compiler.allowances import ordered
 
-    return Planned(replace(built.checked, diagnostics=ordered(sink.items)), planned)
+    # The build's (a tuple ``ordered`` made), then the plan's own: the build's are not keyed again.
+    said = built.diagnostics
+    return Planned(replace(built.checked, diagnostics=ordered(said, sink.items[len(said) :])), planned)
 
 
 def emit(planned: Planned, store: Store | None = None, *, settles: bool = False) -> bool:

@@ -40,6 +40,22 @@ def test_ordered_is_the_sorted_set_of_its_parts(parts: list[list[Diagnostic]]) -
     assert ordered(*parts) == tuple(sorted(union, key=Diagnostic.sort_key))
 
 
+@given(st.lists(st.lists(diagnostics, max_size=12), min_size=1, max_size=3), st.lists(diagnostics, max_size=6))
+def test_a_tuple_ordered_made_is_its_own_order_and_ordered_with_more_as_any_part(
+    parts: list[list[Diagnostic]], more: list[Diagnostic]
+) -> None:
+    """``ordered`` does not key again a tuple it made in strict order (``_MADE``): alone, it is
+    the answer itself; with more, the answer is as if it were any part."""
+    made = ordered(*parts)
+    keys = [d.sort_key() for part in parts for d in part]
+    if made and len(set(keys)) == len(keys):  # in strict order: kept
+        assert ordered(made) is made and ordered((), made, []) is made
+    if len({d.sort_key() for d in made}) < len(made):  # equal keys may come out in another order: not kept
+        assert ordered(made) is not made
+    assert ordered(made, more) == ordered(list(made), more) == ordered(list(made), list(more))
+    assert ordered(more, made) == ordered(list(more), list(made))
+
+
 def _before(
     sources: Sequence[SourceFile],
     diagnostics: Iterable[Diagnostic],
