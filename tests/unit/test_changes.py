@@ -139,6 +139,12 @@ EDITS = [
     ("models/fraud-lifecycle.ship", "approval @", "approval @kestrel/r{n} @"),
     ("models/fraud-lifecycle.ship", "missing_features > 1", "missing_features > 1{n}"),
     ("models/tickets.ship", "latency p99 < 2", "latency p99 < 2{n}"),
+    # A gate's condition on a dataset: the gate's row of the catalog's index changes.
+    (
+        "models/fraud-lifecycle.ship",
+        "  drift psi < 0.2\n",
+        "  drift psi < 0.2\n  metric recall >= 0.{n} on support_tickets\n",
+    ),
     ("environments.ship", "replicas", "replicas "),
     ("environments.ship", "replicas 3..1", "replicas 3..1{n}"),  # every model served in prod renders anew
 ]
@@ -151,6 +157,7 @@ EDITS = [
 )
 @example([(3, 1), (3, 2), (0, 3), (3, 4)], (4, 2))  # one model edited again, parts around it handed back
 @example([(3, 1), (4, 2), (3, 3), (6, 4)], (1, 1))  # CODEOWNERS as it was, then a model's and a gate's owners
+@example([(9, 1), (3, 2), (9, 3)], (4, 2))  # a gate's datasets: its row of the index, its model's gates in order
 def test_a_watching_build_that_hands_back_blocks_by_owner_is_a_fresh_build(
     edits: list[tuple[int, int]], sizes: tuple[int, int]
 ) -> None:

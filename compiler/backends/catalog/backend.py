@@ -44,9 +44,7 @@ class _Catalog:
         self.ctx = ctx
         self.r: Resolved = ctx.resolved
         self.spec = ctx.spec
-        self.gates_of: dict[str, list[ir.Gate]] = {}
-        for g in sorted(self.spec.gates, key=self.gate_order):
-            self.gates_of.setdefault(g.model.name, []).append(g)
+        self.gates_of = _gates_of(ctx, self)
         self.trainings: dict[str, ir.Training] = {}
         for t in self.spec.trainings:
             self.trainings.setdefault(t.model.name, t)
@@ -114,7 +112,7 @@ class _Backend:
         source = ctx.resolved.project.declared.span if ctx.resolved.project.declared else ctx.spec.models[0].span
         # A render unit of the values the index shows (its view is made from them alone).
         models = list(catalog.r.models.values())
-        shown = index.inputs(catalog.r, _rows(ctx, catalog, models))
+        shown = index.inputs(catalog.r, _rows(ctx, catalog, models), _gate_rows(ctx))
         keys = (_content_key(ctx, shown),)
         files = unit_over(
             ctx, "catalog.index", _index, keys, shown, shown.project, shown.environments, shown.datasets, source
@@ -143,8 +141,31 @@ class _Backend:
 
 
 # What a watching build keeps of the index for its next step (``Units.state``): each model's
-# row by its name, and the content key with the values it was made from.
-_ROWS, _KEY = "catalog.rows", "catalog.key"
+# row by its name, and the content key with the values it was made from; and each model's
+# gates in promotion order, and the index's row of each gate with the gates it was made from.
+_ROWS, _KEY, _GATES_OF, _GATE_ROWS = "catalog.rows", "catalog.key", "catalog.gates_of", "catalog.gate_rows"
+
+
+def _gates_of(ctx: RenderContext, catalog: _Catalog) -> dict[str, list[ir.Gate]]:
+    """Each model's gates in promotion order (``_Catalog.gate_order``); a watching build takes
+    last step's list of a model no edit changed (``Units.changed``: its gates are the records
+    they were, and the environments whose tiers order them too) and sorts only the changed
+    models' gates: sorting all 3,000 at 1,000 models by a key made in Python was ~2 ms a step."""
+    units = ctx.units
+    gates = ctx.spec.gates
+    changed = units.changed if units is not None and units.by_identity else None
+    last: dict[str, list[ir.Gate]] | None = units.carried_state.get(_GATES_OF) if units is not None else None
+    if changed is None or last is None:
+        made: dict[str, list[ir.Gate]] = {}
+        order = sorted(gates, key=catalog.gate_order)
+    else:
+        made = {name: kept for name, kept in last.items() if name not in changed}
+        order = sorted((g for g in gates if g.model.name in changed), key=catalog.gate_order) if changed else []
+    for g in order:
+        made.setdefault(g.model.name, []).append(g)
+    if units is not None and units.by_identity:
+        units.state[_GATES_OF] = made
+    return made
 
 
 def _rows(ctx: RenderContext, catalog: _Catalog, models: list[ir.Model]) -> tuple[index.IndexModel, ...]:
@@ -162,6 +183,22 @@ def _rows(ctx: RenderContext, catalog: _Catalog, models: list[ir.Model]) -> tupl
         rows.append(row if row is not None else index.model_row(m, catalog.placements(m)))
     units.state[_ROWS] = {row.name: row for row in rows}
     return tuple(rows)
+
+
+def _gate_rows(ctx: RenderContext) -> tuple[index.IndexGate, ...]:
+    """Each gate's row of the index (``index.gate_row``); a watching build takes last step's
+    for a gate that is the very record it was, where it was (a row is made of its own fields)."""
+    units = ctx.units
+    gates = ctx.spec.gates
+    if units is None or not units.by_identity:
+        return tuple(map(index.gate_row, gates))
+    last = units.carried_state.get(_GATE_ROWS)
+    if last is None or len(last[0]) != len(gates):
+        rows = tuple(map(index.gate_row, gates))
+    else:
+        rows = tuple(r if g is k else index.gate_row(g) for g, k, r in zip(gates, last[0], last[1], strict=True))
+    units.state[_GATE_ROWS] = (gates, rows)
+    return rows
 
 
 def _content_key(ctx: RenderContext, shown: index.IndexInputs) -> str:

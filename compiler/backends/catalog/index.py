@@ -90,20 +90,24 @@ def model_row(m: ir.Model, placed: Iterable[Placement]) -> IndexModel:
     )
 
 
-def inputs(r: Resolved, models: tuple[IndexModel, ...]) -> IndexInputs:
-    """The index's inputs from the resolved spec; ``models``: each resolved model's row
-    (``model_row``), in their order."""
-    envs = tuple(r.environments.values())
-    gates = tuple(
-        IndexGate(
-            g.source.name,
-            g.target.name,
-            g.model.name,
-            bool(g.approval),
-            tuple(c.dataset.name for c in g.conditions if c.dataset),
-        )
-        for g in r.spec.gates
+def gate_row(g: ir.Gate) -> IndexGate:
+    """What the index shows of a gate."""
+    return IndexGate(
+        g.source.name,
+        g.target.name,
+        g.model.name,
+        bool(g.approval),
+        tuple(c.dataset.name for c in g.conditions if c.dataset),
     )
+
+
+def inputs(r: Resolved, models: tuple[IndexModel, ...], gates: tuple[IndexGate, ...] | None = None) -> IndexInputs:
+    """The index's inputs from the resolved spec; ``models``: each resolved model's row
+    (``model_row``), in their order; ``gates``: each gate's row (``gate_row``), in the spec's
+    order, where the caller has them."""
+    envs = tuple(r.environments.values())
+    if gates is None:
+        gates = tuple(map(gate_row, r.spec.gates))
     return IndexInputs(
         r.project,
         models,
