@@ -164,6 +164,12 @@ class Units:
     _carried_files: list[Any] | None = None
     _counts: dict[int, int] | None = None
     _files_kept: list[Any] | None = None
+    # There too, the file ids of the bodies ``_file_counts`` counted in or out (None: counted
+    # afresh), and what ``unbooked`` carries from step to step (``backends.unbooked``): last
+    # step's, in a list a step empties as it takes it, and this step's.
+    _moved: list[frozenset[int]] | None = None
+    _carried_rest: list[Any] | None = None
+    _rest_kept: list[Any] = field(default_factory=list)
     rendered: int = 0
     # The Kubernetes version this build validates against, and what validates a unit's files
     # as it is rendered (None: the build does not validate). A result the memo keeps has
@@ -267,7 +273,14 @@ class Units:
             # One list, however often asked: the one step that moves its counts on marks it moved.
             self._files_kept = [self.replayed, self._file_counts()]
         files = self._files_kept
-        return {"digests": self.held, "state": self.state, "groups": self.groups, "books": books, "files": files}
+        return {
+            "digests": self.held,
+            "state": self.state,
+            "groups": self.groups,
+            "books": books,
+            "files": files,
+            "rest": self._rest_kept,
+        }
 
     def resume(self, step: Any) -> None:
         """Key by identity, with what the last build of this process kept (``step``; anything
@@ -286,6 +299,9 @@ class Units:
         files = kept.get("files")
         if type(files) is list and len(files) == 2:
             self._carried_files = files
+        rest = kept.get("rest")
+        if type(rest) is list and rest:
+            self._carried_rest = rest
         self.carried_state = kept.get("state", {})
         self.carried_groups = kept.get("groups", {})
 
@@ -916,9 +932,16 @@ class Units:
         if not self.by_identity:
             done = set(map(id, chain.from_iterable(self.files.values())))
             return list(compress(files, map(not_, map(done.__contains__, map(id, files)))))
-        counts, local = self._file_counts(), self.file_ids
-        maybe = compress(files, map(not_, map(counts.__contains__, map(id, files))))
-        return [f for f in maybe if id(f) not in local]
+        from compiler.backends import unbooked
+
+        counts, last = self._file_counts(), self._carried_rest
+        self._carried_rest = None
+        moved = None if self._moved is None else chain.from_iterable(self._moved)
+        found, carried = unbooked.unbooked(
+            files, counts, self.file_ids, moved, last[0] if last else None, last if last is not None else []
+        )
+        self._rest_kept[:] = [carried]
+        return found
 
     def _file_counts(self) -> dict[int, int]:
         """How many of the bodies this build replayed made each file, by its id: last step's
@@ -934,15 +957,19 @@ class Units:
         else:
             last, counts = carried
             carried[0] = None  # changed in place: a step that stops before keeping its own counts afresh
+            moved = self._moved = []
             for at, g in last.items():
                 if at not in now:
+                    moved.append(g.file_ids)
                     for i in g.file_ids:
                         n = counts[i] - 1
                         if n:
                             counts[i] = n
                         else:
                             del counts[i]
-            counts.update(chain.from_iterable(g.file_ids for at, g in now.items() if at not in last))
+            added = [g.file_ids for at, g in now.items() if at not in last]
+            moved += added
+            counts.update(chain.from_iterable(added))
         self._counts = counts
         return counts
 
