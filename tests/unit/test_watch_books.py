@@ -74,10 +74,11 @@ def test_books_that_gather_more_than_they_may_are_made_afresh_and_stay_bounded(
 
 
 def _invalid_templates(root: Path) -> Path:
-    """Overrides that make every Service (a render unit's file) and every AppProject (a file no
-    unit makes) fail validation: each step's report says so for every one of them."""
+    """Overrides that make every Service and model's PrometheusRule (render units' files) and
+    every environment's shared SLO PrometheusRule (a file no unit makes) fail validation: each
+    step's report says so for every one of them."""
     templates = root / "templates"
-    invalid = (("kubernetes/service.yaml.j2", "  type: ClusterIP\n"), ("argocd/appproject.yaml.j2", "spec:\n"))
+    invalid = (("kubernetes/service.yaml.j2", "  type: ClusterIP\n"), ("monitoring/prometheusrule.yaml.j2", "spec:\n"))
     for name, after in invalid:
         text = (REPO / "templates" / name).read_text()
         assert after in text
@@ -114,7 +115,8 @@ def test_each_step_reports_the_verdicts_of_units_replayed_run_and_of_files_no_un
     store = Memory()
     last = build([specs], templates, store=store)
     bogus = [d for d in last.diagnostics if "bogusField" in d.message]
-    assert {d.message.split(": ")[1].split(" ")[0] for d in bogus} == {"Service", "AppProject"}
+    assert {d.message.split(": ")[1].split(" ")[0] for d in bogus} == {"Service", "PrometheusRule"}
+    assert any("/rules/" in d.message for d in bogus) and any("prometheusrule-slo" in d.message for d in bogus)
     edits = [3, 3, 7, 0, 11, 3]
     for step, model in enumerate(edits):
         _edit(specs, model, 2 + step)  # (a CPU the dev quota admits: else the build stops before validating)

@@ -19,7 +19,10 @@ from typing import Any, TypedDict
 
 from compiler import ir
 from compiler.backends.base import FileValidator, ObjectMeta, OutputFile, RenderContext
+from compiler.backends.memo import Scope, unit
 from compiler.backends.objects import object_file
+from compiler.backends.render import Templates
+from compiler.diagnostics import Sink
 from compiler.resolve import namespace
 from compiler.targets import kubernetes as kc
 from compiler.targets.kubernetes import k8s_name
@@ -119,87 +122,96 @@ class _Backend:
                 hint='add to the project: repository "https://github.com/ORG/REPO.git"',
             )
             return []
-        files: list[OutputFile] = []
-        by_tier: dict[ir.Tier | None, list[ir.Environment]] = {}
-        for env in spec.environments:
-            by_tier.setdefault(env.tier, []).append(env)
-        for tier, envs in sorted(by_tier.items(), key=lambda kv: kv[0].rank if kv[0] else -1):
-            name = project_name(project.name, tier)
-            destinations = sorted(
-                ({**_destination(env), "namespace": namespace(env)} for env in envs), key=lambda d: sorted(d.items())
-            )
-            view = _project_view(
-                project,
-                name,
-                f"{tier.value if tier else 'untiered'} environments of {project.name}",
-                destinations,
-                [{"group": "", "kind": "Namespace"}],
-                [],
-            )
-            f = object_file(
-                ctx, f"{ARGOCD_DIR}/appproject-{name}.yaml", "argocd/appproject.yaml.j2", envs[0].span, o=view
-            )
-            if f is not None:
-                files.append(f)
-        for env in sorted(spec.environments, key=lambda e: e.name):
-            production = env.tier is ir.Tier.PRODUCTION
-            meta = _meta(project.name, application_name(project.name, env), "application", WAVE_APPLICATIONS)
-            meta["finalizers"] = [RESOURCES_FINALIZER]
-            app: ApplicationView = {
-                "meta": meta,
-                "project": project_name(project.name, env.tier),
-                "repo": project.repository,
-                "revision": "HEAD",
-                "path": env_dir(env.name),
-                "destination": {**_destination(env), "namespace": namespace(env)},
-                "prune": not production,
-                "sync_options": [
-                    "PrunePropagationPolicy=foreground",
-                    "PruneLast=true",
-                    "RespectIgnoreDifferences=true",
-                ],
-                "ignore_differences": ROLLOUT_OWNED,
-            }
-            f = object_file(
-                ctx,
-                f"{ARGOCD_DIR}/application-{k8s_name(env.name)}.yaml",
-                "argocd/application.yaml.j2",
-                env.span,
-                o=app,
-            )
-            if f is not None:
-                files.append(f)
-        root_project = project_name(project.name, None).replace("-untiered", "-gitops")
+        # One render unit of the records it reads: an edit of a model leaves it a hit (in a
+        # watching build, by the records' identities), its objects not rendered, parsed back
+        # and validated again each step.
+        return unit(ctx, "argocd.objects", _objects, project, tuple(spec.environments))
+
+
+def _objects(
+    templates: Templates, sink: Sink, project: ir.Project, environments: tuple[ir.Environment, ...]
+) -> list[OutputFile]:
+    """The AppProjects and Applications of ``project``'s ``environments`` (a render unit)."""
+    ctx = Scope(templates, sink)
+    files: list[OutputFile] = []
+    by_tier: dict[ir.Tier | None, list[ir.Environment]] = {}
+    for env in environments:
+        by_tier.setdefault(env.tier, []).append(env)
+    for tier, envs in sorted(by_tier.items(), key=lambda kv: kv[0].rank if kv[0] else -1):
+        name = project_name(project.name, tier)
+        destinations = sorted(
+            ({**_destination(env), "namespace": namespace(env)} for env in envs), key=lambda d: sorted(d.items())
+        )
         view = _project_view(
             project,
-            root_project,
-            f"the Applications and AppProjects of {project.name}",
-            [{"server": IN_CLUSTER, "namespace": ARGOCD_NAMESPACE}],
+            name,
+            f"{tier.value if tier else 'untiered'} environments of {project.name}",
+            destinations,
+            [{"group": "", "kind": "Namespace"}],
             [],
-            [{"group": "argoproj.io", "kind": "Application"}, {"group": "argoproj.io", "kind": "AppProject"}],
         )
-        f = object_file(
-            ctx, f"{ARGOCD_DIR}/appproject-{root_project}.yaml", "argocd/appproject.yaml.j2", project.span, o=view
-        )
+        f = object_file(ctx, f"{ARGOCD_DIR}/appproject-{name}.yaml", "argocd/appproject.yaml.j2", envs[0].span, o=view)
         if f is not None:
             files.append(f)
-        root = {
-            "meta": _meta(project.name, f"{k8s_name(project.name)}-root", "app-of-apps", -10),
-            "project": root_project,
+    for env in sorted(environments, key=lambda e: e.name):
+        production = env.tier is ir.Tier.PRODUCTION
+        meta = _meta(project.name, application_name(project.name, env), "application", WAVE_APPLICATIONS)
+        meta["finalizers"] = [RESOURCES_FINALIZER]
+        app: ApplicationView = {
+            "meta": meta,
+            "project": project_name(project.name, env.tier),
             "repo": project.repository,
             "revision": "HEAD",
-            "path": ARGOCD_DIR,
-            "destination": {"server": IN_CLUSTER, "namespace": ARGOCD_NAMESPACE},
-            # Removing an environment from the spec must not delete it from a
-            # cluster on its own: the root never prunes.
-            "prune": False,
-            "sync_options": ["PruneLast=true"],
-            "ignore_differences": [],
+            "path": env_dir(env.name),
+            "destination": {**_destination(env), "namespace": namespace(env)},
+            "prune": not production,
+            "sync_options": [
+                "PrunePropagationPolicy=foreground",
+                "PruneLast=true",
+                "RespectIgnoreDifferences=true",
+            ],
+            "ignore_differences": ROLLOUT_OWNED,
         }
-        f = object_file(ctx, ROOT_FILE, "argocd/application.yaml.j2", project.span, o=root)
+        f = object_file(
+            ctx,
+            f"{ARGOCD_DIR}/application-{k8s_name(env.name)}.yaml",
+            "argocd/application.yaml.j2",
+            env.span,
+            o=app,
+        )
         if f is not None:
             files.append(f)
-        return files
+    root_project = project_name(project.name, None).replace("-untiered", "-gitops")
+    view = _project_view(
+        project,
+        root_project,
+        f"the Applications and AppProjects of {project.name}",
+        [{"server": IN_CLUSTER, "namespace": ARGOCD_NAMESPACE}],
+        [],
+        [{"group": "argoproj.io", "kind": "Application"}, {"group": "argoproj.io", "kind": "AppProject"}],
+    )
+    f = object_file(
+        ctx, f"{ARGOCD_DIR}/appproject-{root_project}.yaml", "argocd/appproject.yaml.j2", project.span, o=view
+    )
+    if f is not None:
+        files.append(f)
+    root = {
+        "meta": _meta(project.name, f"{k8s_name(project.name)}-root", "app-of-apps", -10),
+        "project": root_project,
+        "repo": project.repository,
+        "revision": "HEAD",
+        "path": ARGOCD_DIR,
+        "destination": {"server": IN_CLUSTER, "namespace": ARGOCD_NAMESPACE},
+        # Removing an environment from the spec must not delete it from a
+        # cluster on its own: the root never prunes.
+        "prune": False,
+        "sync_options": ["PruneLast=true"],
+        "ignore_differences": [],
+    }
+    f = object_file(ctx, ROOT_FILE, "argocd/application.yaml.j2", project.span, o=root)
+    if f is not None:
+        files.append(f)
+    return files
 
 
 BACKEND = _Backend()

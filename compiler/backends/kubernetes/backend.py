@@ -22,7 +22,7 @@ from compiler.backends.kubernetes import policy as k8s_policy
 from compiler.backends.kubernetes import serving as k8s_serving
 from compiler.backends.kubernetes import training as k8s_training
 from compiler.backends.kubernetes import validate as k8s_validate
-from compiler.backends.memo import Exported, Scope, unit_each
+from compiler.backends.memo import Exported, Scope, unit, unit_each
 from compiler.backends.objects import Renders, fragment, object_file
 from compiler.backends.render import Templates
 from compiler.diagnostics import Diagnostic, Sink, Span
@@ -295,13 +295,20 @@ def _serve(
     return r.files
 
 
+def _base(templates: Templates, sink: Sink, env: ir.Environment, project: Project) -> list[OutputFile]:
+    """The render unit of an environment's own objects: its namespace, identity, quota and policies."""
+    r = _Env(Scope(templates, sink), env, project)
+    r.base()
+    return r.files
+
+
 def _render_env(ctx: RenderContext, env: ir.Environment, part: int = 0, parts: int = 1) -> list[OutputFile]:
     """One environment's files, or (for parallel workers) the ``part``-th of
     ``parts`` contiguous shares of them: the parts, concatenated in order, are
     the whole environment in the same order."""
     r = _Env(ctx, env, ctx.resolved.project, ctx.resolved)
     if part == 0:
-        r.base()
+        r.files += unit(ctx, "kubernetes.base", _base, env, ctx.resolved.project)
     models = ctx.resolved.served_models(env)
     r.serve_all(models[len(models) * part // parts : len(models) * (part + 1) // parts])
     if part == parts - 1:
