@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -192,6 +192,7 @@ class _Backend:
             def make(m: ir.Model, env: ir.Environment = env) -> tuple[Placement, Project, tuple[tuple[str, str], ...]]:
                 return r.place(m, env), project, selecting
 
+            blocks: list[tuple[_Placed, ...]] = []
             bodies = group_each(
                 ctx,
                 "monitoring.placement",
@@ -200,16 +201,16 @@ class _Backend:
                 make=make,
                 owners=[m.name for m in models],
                 shared=(env, project, selecting),
+                blocks=blocks,
             )
-            for model, made in zip(models, bodies, strict=True):
-                if made.period is not None:
-                    periods[model.name] = made.period
-                quantiles |= made.quantiles
-                group_keys.append(made.group_key)
-                names += made.names
-                problems += made.problems
-                texts += [made.text] if made.text else []
-                files += made.files
+            for fold in _folds(ctx, models, blocks) if blocks else [_fold(models, bodies)]:
+                periods.update(fold.periods)
+                quantiles |= fold.quantiles
+                group_keys += fold.group_keys
+                names += fold.names
+                problems += fold.problems
+                texts += fold.texts
+                files += fold.files
             path = f"{out_dir}/rules.yml"
             source = next(
                 (s.span for s in spec.slas if s.environment.name == env.name),
@@ -312,6 +313,58 @@ class _Backend:
             wrapped_text = ctx.templates.render(wrapped_template, o={**view, "groups": _indent(text, 4)})
             wrapped = spooled(ctx, OutputFile(wrapped_path, wrapped_text, source, documents=docs))
         return wrapped
+
+
+class _Fold(NamedTuple):
+    """Placements' bodies put together, as their environment's rules and files take them."""
+
+    periods: dict[str, float]
+    quantiles: frozenset[float]
+    group_keys: list[str | None]
+    names: list[str]
+    problems: list[list[str]]
+    texts: list[Any]
+    files: list[OutputFile]
+
+
+def _fold(models: Sequence[ir.Model], bodies: Sequence[_Placed]) -> _Fold:
+    """``bodies`` (one for each of ``models``, in order) put together."""
+    fold = _Fold({}, frozenset(), [], [], [], [], [])
+    quantiles: set[float] = set()
+    for model, made in zip(models, bodies, strict=True):
+        if made.period is not None:
+            fold.periods[model.name] = made.period
+        quantiles |= made.quantiles
+        fold.group_keys.append(made.group_key)
+        fold.names.extend(made.names)
+        fold.problems.extend(made.problems)
+        if made.text:
+            fold.texts.append(made.text)
+        fold.files.extend(made.files)
+    return fold._replace(quantiles=frozenset(quantiles))
+
+
+# What a watching build keeps of each block's fold for the next step (``Units.state``).
+_FOLDS = "monitoring.folds"
+
+
+def _folds(ctx: RenderContext, models: Sequence[ir.Model], blocks: list[tuple[_Placed, ...]]) -> list[_Fold]:
+    """Each block's bodies put together (``blocks``: of ``memo.BLOCK`` of ``models`` each, in
+    order): last step's fold of a block handed back as the very tuple it was (its owners, so its
+    models' names, with it), not 3,250 bodies put together one by one each step."""
+    units = ctx.units
+    assert units is not None, "blocks come from a watching build"
+    last: dict[int, tuple[tuple[_Placed, ...], _Fold]] = units.carried_state.get(_FOLDS, {})
+    now: dict[int, tuple[tuple[_Placed, ...], _Fold]] = units.state.setdefault(_FOLDS, {})
+    folds, at = [], 0
+    for block in blocks:
+        kept = last.get(id(block))
+        if kept is None or kept[0] is not block:
+            kept = (block, _fold(models[at : at + len(block)], block))
+        now[id(block)] = kept
+        folds.append(kept[1])
+        at += len(block)
+    return folds
 
 
 class _Placed(NamedTuple):
