@@ -6,7 +6,7 @@ import pytest
 
 from compiler.diagnostics import Severity
 from tests.support.helpers import codes, diagnose, tuples, where
-from tests.support.specs import MINIMAL
+from tests.support.specs import MINIMAL, training
 
 
 def edit(*pairs: tuple[str, str]) -> str:
@@ -39,6 +39,25 @@ def test_duplicates_across_files_are_reported_at_the_second() -> None:
     dupes = [d for d in diags if d.code == "SS102"]
     assert len(dupes) == 1 and dupes[0].span.line == MINIMAL.count("\n") + 2
     assert dupes[0].hint is not None and "first defined at t.ship:" in dupes[0].hint
+
+
+def test_each_kind_defined_twice_is_reported_once_at_the_second() -> None:
+    """Models, SLAs, gates and trainings: each kind's second definition, and nothing for a
+    record that differs from another only in what it is for (a gate between other places)."""
+    sla = MINIMAL[MINIMAL.index("sla clf in prod") : MINIMAL.index("gate staging")]
+    gate = MINIMAL[MINIMAL.index("gate staging") : MINIMAL.index("dataset holdout")]
+    model = MINIMAL[MINIMAL.index("model clf") : MINIMAL.index("sla clf")]
+    text = MINIMAL + training() + model + sla + gate + gate.replace("staging -> prod", "prod -> staging")
+    text += training()[training().index("training clf") :]
+    dupes = [d for d in diagnose(text)[1] if d.code in ("SS102", "SS406")]
+    said = sorted(d.message for d in dupes)
+    assert said == [
+        "SLA is defined twice",
+        "gate is defined twice",
+        "model is defined twice",
+        "training is defined twice",
+    ]
+    assert all(d.span.line > MINIMAL.count("\n") for d in dupes)
 
 
 def test_names_must_be_lower_case_identifiers() -> None:
