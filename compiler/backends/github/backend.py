@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 from compiler.backends.base import OutputFile, RenderContext, any_version
@@ -40,6 +41,9 @@ class _Codeowners(NamedTuple):
     cwd: str  # an absolute spec path's line is made relative to it
 
 
+_GATE_OWNER = attrgetter("model.name", "source.name", "target.name")  # a gate's owner in its loop
+
+
 class _Backend:
     name = "github"
     validators = {WORKFLOW: any_version(validate_workflow), ACTIONLINT: any_version(validate_actionlint_config)}
@@ -61,7 +65,7 @@ class _Backend:
         def make(g: Gate) -> tuple[Any, ...]:
             return views.gate_file(g).rsplit("/", 1)[1], g.span, ci_install, views.gate_inputs(r, g)
 
-        owners = [(g.model.name, g.source.name, g.target.name) for g in spec.gates]
+        owners = list(map(_GATE_OWNER, spec.gates))  # (in C: 3,000 gates at 1,000 models, every step)
         shared = (ci_install, r.project, r.spec_dir)
         files += unit_each(ctx, "github.promote", _render_promote, spec.gates, make=make, owners=owners, shared=shared)
         for retrain in views.retraining_views(ctx.resolved):

@@ -196,3 +196,10 @@ def test_a_replayed_body_that_used_a_unit_twice_leaves_validation_what_running_i
     assert RUNS == ["a"]  # the first call runs; the second is handed back from this step
     expected = (["checked a-0.yaml"], ["extra.yaml"])
     assert _book(first, files) == _book(second, again) == _book(ran, ran_files) == expected
+
+
+def test_owners_named_twice_are_told_apart_by_their_place_among_their_own() -> None:
+    from compiler.backends.memo import _named
+
+    assert _named(["a", ("b", "x"), "c"]) == ["a", ("b", "x"), "c"]
+    assert _named(["a", ("b", "x"), "a", ("b", "x"), "a"]) == ["a", ("b", "x"), ("a", 1), ("b", "x", 1), ("a", 2)]
