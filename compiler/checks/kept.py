@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
+from itertools import compress
+from operator import is_not
 from typing import Any, Generic, Protocol, TypeVar, TypeVarTuple
 
 from compiler.diagnostics import Diagnostic, Sink
@@ -245,6 +247,12 @@ def _changed(last: Mapping[Any, Any] | None, now: Mapping[Any, Any]) -> set[Any]
     """The keys of ``now`` whose values are not ``last``'s, and those it no longer has."""
     if last is None:
         return set(now)
+    keys = list(now)
+    if len(keys) == len(last) and keys == list(last):
+        # Most steps: the same keys in the same order, most values the very objects they were:
+        # those are passed over in C, not asked one by one (a table of 1,000-3,000 a check).
+        moved = compress(zip(keys, last.values(), now.values(), strict=True), map(is_not, last.values(), now.values()))
+        return {key for key, was, value in moved if not _held(was, value)}
     changed = {key for key, value in now.items() if not _held(last.get(key, _NONE), value)}
     changed.update(key for key in last if key not in now)
     return changed
