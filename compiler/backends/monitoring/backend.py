@@ -698,6 +698,8 @@ def rules_problems(doc: Any) -> list[str]:
 def _problems(names: list[Any], own: list[list[str]], limit: int | None = None) -> list[str]:
     """``rules_problems`` of the groups named ``names`` given each one's ``group_problems``
     (``own``): the first ``limit`` of them."""
+    if not any(own) and len(set(names)) == len(names):
+        return []  # most: no group has a problem and no name is repeated (told in C)
     problems, seen = [], set()
     for name, found in zip(names, own, strict=True):
         if name in seen:

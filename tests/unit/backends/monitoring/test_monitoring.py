@@ -235,6 +235,15 @@ def test_rules_file_validator_reports_broken_rules() -> None:
     assert any("repeated" in p for p in problems)
 
 
+def test_a_group_name_repeated_among_sound_groups_is_still_reported() -> None:
+    from compiler.backends.monitoring.backend import rules_problems
+
+    sound = {"record": "job:up:sum", "expr": "sum(up)"}
+    assert rules_problems({"groups": [{"name": "a", "rules": [sound]}, {"name": "b", "rules": [sound]}]}) == []
+    twice = {"groups": [{"name": "a", "rules": [sound]}, {"name": "a", "rules": [sound]}]}
+    assert rules_problems(twice) == ["group 'a' is repeated"]
+
+
 def test_percentile_triton_does_not_summarise_reads_the_next_stricter_quantile() -> None:
     spec = _sla("  latency p97 < 40ms\n  availability 99.9% over 30d")
     files, sink = _render(spec)  # MINIMAL pins triton "2.51.0"
