@@ -168,7 +168,7 @@ class Units:
     # afresh), and what ``unbooked`` carries from step to step (``backends.unbooked``): last
     # step's, in a list a step empties as it takes it, and this step's.
     _moved: list[frozenset[int]] | None = None
-    _carried_rest: list[Any] | None = None
+    _carried_rest: list[Any] = field(default_factory=list)
     _rest_kept: list[Any] = field(default_factory=list)
     rendered: int = 0
     # The Kubernetes version this build validates against, and what validates a unit's files
@@ -934,12 +934,8 @@ class Units:
             return list(compress(files, map(not_, map(done.__contains__, map(id, files)))))
         from compiler.backends import unbooked
 
-        counts, last = self._file_counts(), self._carried_rest
-        self._carried_rest = None
         moved = None if self._moved is None else chain.from_iterable(self._moved)
-        found, carried = unbooked.unbooked(
-            files, counts, self.file_ids, moved, last[0] if last else None, last if last is not None else []
-        )
+        found, carried = unbooked.unbooked(files, self._file_counts(), self.file_ids, moved, self._carried_rest)
         self._rest_kept[:] = [carried]
         return found
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Set
 from itertools import chain, compress
 from operator import is_not, not_
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from compiler.output import OutputFile
 
@@ -41,16 +41,16 @@ def unbooked(
     counts: Mapping[int, int],
     local: Set[int],
     moved: Iterable[int] | None,
-    last: Carried | None,
-    consumed: list[Any],
+    carried: list[Carried],
 ) -> tuple[list[OutputFile], Carried]:
     """The files of ``files`` whose id is neither in ``counts`` (the files of the bodies replayed)
     nor in ``local`` (those units booked one by one), in order, and what to carry to the next
     step. ``moved``: the ids of the files of the bodies replayed last step and not now, and now and not
-    then (None: not known, so every file is asked); ``last``: last step's ``Carried``, whose
-    table of places is changed in place: ``consumed`` (the list that held it) is emptied
-    first, so that no other step takes it after."""
-    consumed.clear()
+    then (None: not known, so every file is asked); ``carried``: the list holding last step's
+    ``Carried`` (or empty), emptied as it is taken: its table of places is changed in place, so
+    no other step may take it after."""
+    last = carried[0] if carried else None
+    carried.clear()
     if last is None or moved is None or last.places is None or len(last.files) != len(files):
         return _asked(files, counts, local)
     before, places = last.files, last.places

@@ -48,7 +48,7 @@ def test_the_files_no_unit_booked_are_those_every_file_asked_finds(plan: list[An
         # What moved: the files counted in or out since last step (exactly what the books know).
         moved = list(counted ^ counts.keys()) if known else None
         consumed: list[Any] = [last] if last is not None else []
-        rest, carried = unbooked(files, counts, local, moved, last, consumed)
+        rest, carried = unbooked(files, counts, local, moved, consumed)
         assert rest == [f for f in files if id(f) not in counts and id(f) not in local]
         assert consumed == []  # (taken: no other step takes what was changed in place)
         held.append(carried)
@@ -59,19 +59,19 @@ def test_a_step_that_asks_only_the_changed_places_still_finds_a_file_no_longer_b
     """A file at the place it was, whose body is no longer replayed: found through ``moved``."""
     pool = [_file(n) for n in range(4)]
     counts = {id(f): 1 for f in pool[:3]}
-    rest, carried = unbooked(pool, counts, set(), None, None, [])
+    rest, carried = unbooked(pool, counts, set(), None, [])
     assert rest == [pool[3]] and carried.places is not None
     del counts[id(pool[1])]
-    rest, _ = unbooked(pool, counts, set(), [id(pool[1])], carried, [carried])
+    rest, _ = unbooked(pool, counts, set(), [id(pool[1])], [carried])
     assert rest == [pool[1], pool[3]]
 
 
 def test_an_object_at_two_places_is_asked_at_every_place() -> None:
     pool = [_file(n) for n in range(3)]
-    rest, carried = unbooked([pool[0], pool[1], pool[0]], {}, set(), None, None, [])
+    rest, carried = unbooked([pool[0], pool[1], pool[0]], {}, set(), None, [])
     assert rest == [pool[0], pool[1], pool[0]] and carried.places is None
-    rest, carried = unbooked(pool, {id(pool[0]): 1}, set(), [], carried, [carried])
+    rest, carried = unbooked(pool, {id(pool[0]): 1}, set(), [], [carried])
     assert rest == [pool[1], pool[2]] and carried.places is not None
     twice = [pool[1], pool[1], pool[2]]  # now twice: the table cannot say where; every place asked
-    rest, carried = unbooked(twice, {id(pool[0]): 1}, set(), [], carried, [carried])
+    rest, carried = unbooked(twice, {id(pool[0]): 1}, set(), [], [carried])
     assert rest == twice and carried.places is None
