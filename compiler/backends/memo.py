@@ -934,8 +934,9 @@ class Units:
             return list(compress(files, map(not_, map(done.__contains__, map(id, files)))))
         from compiler.backends import unbooked
 
+        counts = self._file_counts()  # first: it is what finds the ids ``moved`` (None until it has)
         moved = None if self._moved is None else chain.from_iterable(self._moved)
-        found, carried = unbooked.unbooked(files, self._file_counts(), self.file_ids, moved, self._carried_rest)
+        found, carried = unbooked.unbooked(files, counts, self.file_ids, moved, self._carried_rest)
         self._rest_kept[:] = [carried]
         return found
 

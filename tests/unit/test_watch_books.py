@@ -5,11 +5,13 @@ hands back into fresh ones. What they gather is bounded, and a build over them i
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bench.synth import generate
 from compiler.backends import memo
+from compiler.backends import unbooked as unbooked_files
 from compiler.cache import Memory
 from compiler.output import OutputFile
 from compiler.pipeline import Build, build
@@ -110,6 +112,14 @@ def test_each_step_reports_the_verdicts_of_units_replayed_run_and_of_files_no_un
         return found
 
     monkeypatch.setattr(memo.Units, "unbooked", asked)
+    every: list[int] = []  # the builds that asked every file, not last step's answer moved on
+    whole = unbooked_files._asked
+
+    def asked_every(*args: Any) -> Any:
+        every.append(len(unbooked))
+        return whole(*args)
+
+    monkeypatch.setattr(unbooked_files, "_asked", asked_every)
     specs = generate(tmp_path, 12)
     templates = _invalid_templates(tmp_path)
     store = Memory()
@@ -126,3 +136,4 @@ def test_each_step_reports_the_verdicts_of_units_replayed_run_and_of_files_no_un
         replayed, counts = store.get("carried", "step")["files"]
         assert counts == Counter(chain.from_iterable(g.file_ids for g in replayed.values()))
     assert len(unbooked) == 1 + len(edits)  # every build validated
+    assert every == [0]  # only the first: each step of the same length moved last step's answer on
