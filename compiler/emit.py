@@ -9,9 +9,11 @@ file that someone edited by hand is reported instead of silently overwritten.
 from __future__ import annotations
 
 import difflib
+import errno
 import hashlib
 import json
 import os
+import stat
 import time
 from bisect import bisect_left, insort
 from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
@@ -492,7 +494,7 @@ def apply(p: Plan) -> None:
     if not p.verified:  # a tree as the last compile left it has no temporaries (a new one moves a dir's mtime)
         emit_journal.sweep_temporaries(p.root, [*p.files, *p.ledger, LEDGER, ledger_paths.JOURNAL])
     # Over a verified tree the ledger on disk is the one the plan was made over: the new ledger
-    # is made from its bytes (see ``_spliced``), not from every entry again.
+    # is made from its bytes (see ``_splice_points``), not from every entry again.
     before = _read(p.root / LEDGER) if p.verified else None
     journaled = bool(p.write or p.delete)
     if journaled:
@@ -506,7 +508,16 @@ def apply(p: Plan) -> None:
         _remove_empty_parents(target.parent, p.root)
     for directory in sorted(changed):
         _sync_dir(directory)
-    ledger: bytes | bytearray | None = _spliced(p, before) if before is not None else None
+    spans = _splice_points(p, before) if before is not None else None
+    ledger: bytes | bytearray | None = None
+    if before is not None and spans is not None:
+        ledger = bytearray(before)  # written as it is, not copied again into bytes (4 MB at 1,000 models)
+        for at, new in spans:
+            ledger[at : at + len(new)] = new
+        p.ledger_sha = _sha(ledger)
+        if journaled and _patched_in_place(p.root / LEDGER, before, spans):
+            emit_journal.end_journal(p.root)
+            return
     if ledger is None and journaled:
         # Written as it is made, and hashed as it is written (a first compile's: 4 MB at 1,000 models).
         before = None
@@ -524,7 +535,7 @@ def apply(p: Plan) -> None:
         return
     if ledger is None:
         ledger = ledger_bytes(p)
-    p.ledger_sha = _sha(ledger)
+        p.ledger_sha = _sha(ledger)
     if journaled:
         before = None  # written either way: the old bytes need not live beside the new
     if journaled or (before if before is not None else _read(p.root / LEDGER)) != ledger:
@@ -629,31 +640,60 @@ def ledger_parts(p: Plan) -> Iterator[bytes]:
     yield b"\n  }\n}\n"
 
 
-def _spliced(p: Plan, before: bytes) -> bytearray | None:
-    """``ledger_bytes(p)`` made from ``before``, the ledger ``p`` was planned over (``p.ledger``),
-    when the plan only rewrote files it names: each rewritten file's sha256 is replaced where
-    its line has it (the same paths in the same order, so the rest is byte for byte). None
-    when a path comes or goes, or a line is not where and what ``ledger_bytes`` writes."""
+def _splice_points(p: Plan, before: bytes) -> list[tuple[int, bytes]] | None:
+    """Where ``ledger_bytes(p)`` differs from ``before``, the ledger ``p`` was planned over
+    (``p.ledger``), when the plan only rewrote files it names: (offset, new sha256) for each
+    rewritten file's line (the same paths in the same order, so the rest is byte for byte).
+    None when a path comes or goes, or a line is not where and what ``ledger_bytes`` writes."""
     if p.delete or len(p.files) != len(p.ledger):
         return None
     quote = json.encoder.encode_basestring_ascii
-    out = bytearray(before)  # written as it is, not copied again into bytes (4 MB at 1,000 models)
+    spans = []
+    start = 0  # the plan writes in the ledger's order: each line is looked for past the last
     for path in p.write:
         old = p.ledger.get(path)
         if old is None:
             return None
         key = f'\n    {quote(path)}: "'.encode()
-        at = before.find(key)
+        at = before.find(key, start)
         if at < 0:
-            return None
+            at = before.find(key)
+            if at < 0:
+                return None
         at += len(key)
+        start = at
         if before[at : at + len(old) + 1] != f'{old}"'.encode():
             return None
         new = p.sha(path).encode()
         if len(new) != len(old):
             return None
-        out[at : at + len(new)] = new
-    return out
+        spans.append((at, new))
+    return spans
+
+
+def _patched_in_place(path: Path, before: bytes, spans: list[tuple[int, bytes]]) -> bool:
+    """Write ``spans`` over the ledger at ``path`` where it stands, and make them durable:
+    rewriting the whole 4 MB ledger at 1,000 models (a new file, its data synced) was ~9 ms of
+    a one-model step, for ~17 lines that changed. Safe as a rename is because the journal
+    still names every file this plan wrote (``emit_journal``): a kill mid-way leaves each
+    line old, new or torn, and the next compile takes a file matching its pending digest
+    as its own. Only over a regular file with one link, of ``before``'s size; else False
+    and nothing written (the caller replaces it whole)."""
+    try:
+        fd = os.open(path, os.O_RDWR | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return False
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1 or st.st_size != len(before):
+            return False
+        for at, new in spans:
+            if os.pwrite(fd, new, at) != len(new):
+                raise OSError(errno.EIO, "short write", os.fspath(path))
+        _fdatasync(fd)
+    finally:
+        os.close(fd)
+    return True
 
 
 def _remove_empty_parents(directory: Path, root: Path) -> None:

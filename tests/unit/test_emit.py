@@ -176,13 +176,86 @@ def test_the_journal_stands_while_files_are_written(tree: tuple[Path, Path], mon
         seen.append((path.relative_to(out).as_posix(), journal()))
         real_atomic(path, data, **kw)  # type: ignore[arg-type]
 
+    real_patched = emit._patched_in_place
+
+    def patched_in_place(path: Path, before: bytes, spans: list[tuple[int, bytes]]) -> bool:
+        seen.append((path.relative_to(out).as_posix(), journal()))
+        return real_patched(path, before, spans)
+
     monkeypatch.setattr(emit, "_write_new", write_new)
     monkeypatch.setattr(emit, "write_atomic", write_atomic)
+    monkeypatch.setattr(emit, "_patched_in_place", patched_in_place)
     (specs / "main.ship").write_text(SPEC.replace("replicas 2..4", "replicas 2..6"))
     assert run("compile", str(specs), "--out", str(out))[0] == 0
     written = [(path, names) for path, names in seen if path != LEDGER]
     assert written and all(path in names for path, names in written)
     assert seen[-1][0] == LEDGER and not (out / JOURNAL).exists()
+
+
+def _ledger_edit(specs: Path, replicas: int) -> None:
+    (specs / "main.ship").write_text(SPEC.replace("replicas 2..4", f"replicas 2..{replicas}"))
+
+
+def test_a_ledger_over_the_tree_it_records_is_patched_where_it_stands(tree: tuple[Path, Path]) -> None:
+    """A compile that only rewrites files the ledger names writes their new digests over the
+    ledger in place (the same file), and leaves the bytes a whole ledger would hold."""
+    specs, out = tree
+    assert run("compile", str(specs), "--out", str(out))[0] == 0
+    ledger = out / LEDGER
+    inode = ledger.stat().st_ino
+    _ledger_edit(specs, 6)
+    assert run("compile", str(specs), "--out", str(out))[0] == 0
+    assert ledger.stat().st_ino == inode
+    assert run("check", str(specs), "--out", str(out))[0] == 0  # (check compares the ledger's bytes)
+    assert json.loads(ledger.read_text())["files"]["deploy/prod/scaledobject-clf.yaml"] != ""
+
+
+def test_a_ledger_with_another_link_is_replaced_whole(tree: tuple[Path, Path], tmp_path: Path) -> None:
+    """A second name for the ledger (a hard link) keeps what it held: the ledger is replaced."""
+    import os
+
+    specs, out = tree
+    assert run("compile", str(specs), "--out", str(out))[0] == 0
+    ledger, other = out / LEDGER, tmp_path / "ledger-link.json"
+    os.link(ledger, other)
+    held = other.read_bytes()
+    assert run("compile", str(specs), "--out", str(out))[0] == 0  # nothing to write: the tree recorded as it is
+    _ledger_edit(specs, 6)
+    assert run("compile", str(specs), "--out", str(out))[0] == 0
+    assert other.read_bytes() == held and ledger.read_bytes() != held
+    assert run("check", str(specs), "--out", str(out))[0] == 0
+
+
+def test_a_ledger_patch_cut_short_leaves_files_the_next_compile_takes_as_its_own(
+    tree: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cut off after its first digest (as a kill would), a patched ledger is part old, part
+    new; the journal still names what was written, so the next compile reports no hand edit."""
+    import os
+
+    from compiler import emit
+    from compiler.ledger_paths import JOURNAL
+
+    specs, out = tree
+    assert run("compile", str(specs), "--out", str(out))[0] == 0
+    real_pwrite, writes = os.pwrite, []
+
+    def pwrite(fd: int, data: bytes, at: int) -> int:
+        if os.fstat(fd).st_ino != (out / LEDGER).stat().st_ino:
+            return real_pwrite(fd, data, at)  # (the build cache writes so too)
+        if writes:
+            raise KeyboardInterrupt  # (as a kill: the ledger is left as far as it got)
+        writes.append(at)
+        return real_pwrite(fd, data, at)
+
+    monkeypatch.setattr(emit.os, "pwrite", pwrite)
+    (specs / "main.ship").write_text(SPEC.replace("replicas 2..4", "replicas 2..6").replace("memory 1Gi", "memory 3Gi"))
+    assert run("compile", str(specs), "--out", str(out))[0] != 0  # (the command reports an interrupt)
+    monkeypatch.setattr(emit.os, "pwrite", real_pwrite)
+    assert writes and (out / JOURNAL).exists()
+    rc, report, _ = run("compile", str(specs), "--out", str(out), "--format", "text")
+    assert rc == 0 and "SS901" not in report, report
+    assert run("check", str(specs), "--out", str(out))[0] == 0 and not (out / JOURNAL).exists()
 
 
 def test_hand_edit_is_reported_and_only_overwritten_with_force(tree: tuple[Path, Path]) -> None:
@@ -262,7 +335,16 @@ def test_a_ledger_made_from_the_last_ledger_is_the_whole_one(before: dict[str, b
     path that comes or goes is left to ``ledger_bytes``."""
     import hashlib
 
-    from compiler.emit import Plan, _spliced, ledger_bytes
+    from compiler.emit import Plan, _splice_points, ledger_bytes
+
+    def _spliced(plan: Plan, old: bytes) -> bytes | None:
+        spans = _splice_points(plan, old)
+        if spans is None:
+            return None
+        out = bytearray(old)
+        for at, sha in spans:
+            out[at : at + len(sha)] = sha
+        return bytes(out)
 
     files = dict(sorted(before.items()))
     old = ledger_bytes(Plan(Path("."), files, {}, {}))
