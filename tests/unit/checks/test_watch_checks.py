@@ -180,8 +180,18 @@ def test_a_one_model_edit_checks_again_only_the_items_of_and_about_that_model(
         return real(self, fn, lead, item, shared)
 
     monkeypatch.setattr(Kept, "_call", counting)
+    asked: list[str] = []  # the sequences whose items were asked for one by one
+    real_asked = Kept._asked
+
+    def asking(self: Kept, fn: Any, *args: Any) -> Any:
+        asked.append(fn.__name__)
+        return real_asked(self, fn, *args)
+
+    monkeypatch.setattr(Kept, "_asked", asking)
     watching = _Watching(specs)
     watching.step()
+    assert asked  # (the first step has nothing to match by place)
+    asked.clear()
     every = Counter(name for name, _, _ in calls)
     assert every["_check_gate"] == 12 * 2 + 1 and every["_check_objectives"] == 12
     calls.clear()
@@ -201,6 +211,7 @@ def test_a_one_model_edit_checks_again_only_the_items_of_and_about_that_model(
     assert redone["_reached"] == redone["_check_cycle"] == 1
     # Every function over models, SLAs, monitors or gates ran again for m00005's new records.
     assert set(redone) == set(every) - {"_environment_refs"}
+    assert asked == []  # every sequence was last step's items at their places, but the edited ones
 
 
 def test_a_platform_edit_checks_again_the_items_that_read_what_changed(
