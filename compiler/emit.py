@@ -85,8 +85,10 @@ class Plan:
     replace: set[str] = field(default_factory=set)
     # Planned over a tree verified as the last compile left it (``plan_over``).
     verified: bool = False
-    # sha256 of the ledger ``apply`` left (``settled.record`` vouches for it).
+    # sha256 of the ledger ``apply`` left (``settled.record`` vouches for it), and its bytes
+    # where apply made them whole in memory (a watching process compares the ledger with them).
     ledger_sha: str | None = None
+    ledger_left: bytes | bytearray | None = None
     # sha256 of ``files[path]``, computed once (the plan, the ledger and ``observed`` all need it).
     shas: dict[str, str] = field(default_factory=dict, repr=False)
     # Length of ``files[path]`` for each file ``apply`` wrote (``observed`` compares it with a stat).
@@ -514,7 +516,7 @@ def apply(p: Plan) -> None:
         ledger = bytearray(before)  # written as it is, not copied again into bytes (4 MB at 1,000 models)
         for at, new in spans:
             ledger[at : at + len(new)] = new
-        p.ledger_sha = _sha(ledger)
+        p.ledger_sha, p.ledger_left = _sha(ledger), ledger
         if journaled and _patched_in_place(p.root / LEDGER, before, spans):
             emit_journal.end_journal(p.root)
             return
@@ -535,7 +537,7 @@ def apply(p: Plan) -> None:
         return
     if ledger is None:
         ledger = ledger_bytes(p)
-        p.ledger_sha = _sha(ledger)
+        p.ledger_sha, p.ledger_left = _sha(ledger), ledger
     if journaled:
         before = None  # written either way: the old bytes need not live beside the new
     if journaled or (before if before is not None else _read(p.root / LEDGER)) != ledger:

@@ -84,8 +84,10 @@ class Watcher:
         self.store = Memory()
         self.seen: Snapshot | None = None
         self.built: pipeline.Build | None = None  # the last build (a language server reads its diagnostics)
-        # The last plan it applied and recorded, for the next plan over the recorded tree.
+        # The last plan it applied and recorded, for the next plan over the recorded tree, and
+        # the ledger that plan left (its digest and bytes: ``settled.holds``).
         self.kept: emit.Kept | None = None
+        self.ledger: tuple[str, bytes | bytearray] | None = None
 
     def compile(self, seen: Snapshot | None = None) -> pipeline.Planned:
         """One compile (and write, when it has no errors) from what is in memory (``seen``:
@@ -116,7 +118,11 @@ class Watcher:
             tree = settled.recorded(self.store, self.out)
             planned = pipeline.plan(built, self.out, force=self.force, store=self.store, tree=tree, kept=self.kept)
             p = planned.plan
-            if tree is not None and p is not None and not settled.holds(tree, self.out, [*p.write, *p.delete]):
+            if (
+                tree is not None
+                and p is not None
+                and not settled.holds(tree, self.out, [*p.write, *p.delete], self.ledger)
+            ):
                 # Something it is about to change moved since it wrote it: plan over what is there.
                 tree = None
                 planned = pipeline.plan(built, self.out, force=self.force, store=self.store)
@@ -130,6 +136,9 @@ class Watcher:
                     # Bound to the ledger just recorded: a plan over any other record is made whole.
                     now = settled.recorded(self.store, self.out)
                     self.kept = emit.kept(planned.plan, built.files, now.ledger) if now is not None else None
+                    left = planned.plan
+                    if left.ledger_sha is not None and left.ledger_left is not None:
+                        self.ledger = left.ledger_sha, left.ledger_left
         return planned
 
     def step(self) -> pipeline.Planned | None:

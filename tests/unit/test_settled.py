@@ -218,6 +218,30 @@ def test_a_racily_clean_file_is_compared_by_its_bytes(tmp_path: Path, monkeypatc
         assert (settled.tree(Cache(out), out) is None) is caught
 
 
+def test_a_racy_ledger_is_compared_with_the_bytes_a_watching_process_left(tmp_path: Path) -> None:
+    """``holds`` given the digest and bytes of the ledger a process left compares a ledger
+    recorded racy with them: equal holds, a same-size edit does not; bytes of another digest
+    are not trusted (the ledger is hashed)."""
+    import hashlib
+
+    from compiler.emit import LEDGER
+
+    ledger = tmp_path / LEDGER
+    ledger.parent.mkdir(parents=True)
+    data = b'{\n  "generator": "shipspec",\n  "files": {}\n}\n'
+    ledger.write_bytes(data)
+    sha = hashlib.sha256(data).hexdigest()
+    tree = settled.Tree({}, {}, {LEDGER: sha})  # (no stat: the racy entry alone decides)
+    assert settled.holds(tree, tmp_path, [], (sha, data))
+    assert settled.holds(tree, tmp_path, [], None)
+    ledger.write_bytes(data.replace(b"shipspec", b"shipSpec"))
+    assert not settled.holds(tree, tmp_path, [], (sha, data))
+    assert not settled.holds(tree, tmp_path, [], None)
+    ledger.write_bytes(data)
+    assert settled.holds(tree, tmp_path, [], ("0" * 64, data.upper()))  # another digest's bytes: hashed
+    assert not settled.holds(tree, tmp_path, [], (sha, data.upper()))
+
+
 def test_an_edit_plans_over_the_recorded_tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """After a spec edit over a tree as the last compile left it, the plan reads and screens
     only new paths, and writes exactly what a full plan writes."""

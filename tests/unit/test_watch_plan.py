@@ -363,6 +363,9 @@ def test_a_one_model_edit_looks_only_at_the_files_made_again(
     model = specs / "models" / "m00001.ship"
     model.write_text(model.read_text().replace("cpu 1 ", "cpu 2 "))
     assert made_again(watcher.compile) and replans == [True]
+    # The ledger it left, which the next step's ``holds`` compares a racy ledger with.
+    assert watcher.ledger is not None and watcher.ledger[1] == (out / emit.LEDGER).read_bytes()
+    assert watcher.ledger[0] == hashlib.sha256(watcher.ledger[1]).hexdigest()
     assert made_again(watcher.compile) == [] and replans == [True, True]
     assert watcher.built is not None
     judged.clear()
