@@ -99,6 +99,16 @@ EDITS: list[tuple[str, str | None, str | None]] = [
     ("platform.ship", "replicas 2..4", "replicas 3..6"),  # an environment
     ("models/tok.ship", "serve in staging, prod", "serve in staging"),  # a member not in prod
     ("models/tok.ship", "", "\n# a comment: same records, other spans\n"),
+    ("policy.ship", "", "\ngate staging -> prod for cls {\n  metric f1 >= 0.7 on d\n  canary 5% for 5m\n}\n"),
+    ("policy.ship", "sla router in prod {", "sla cls in prod {\n  latency p99 < 100ms\n}\n\nsla router in prod {"),
+    (
+        "policy.ship",
+        "monitor router in prod {",
+        "monitor cls in staging {\n  drift psi > 0.1 for 1h -> retrain\n}\n\nmonitor router in prod {",
+    ),
+    ("policy.ship", "sla cls in prod {\n  latency p99 < 100ms\n}\n", ""),  # gone again
+    ("policy.ship", "monitor cls in staging {\n  drift psi > 0.1 for 1h -> retrain\n}\n", ""),
+    ("policy.ship", "  canary 5% for 5m\n", ""),
 ]
 
 
@@ -141,6 +151,13 @@ def test_carried_placements_equal_fresh_ones_after_every_edit(tmp_path: Path) ->
         assert served == [fresh.served_placements[id(m)] for m in spec.models], (name, old, new)
         got, want = _placements(carried), _placements(fresh)
         assert got == want, (name, old, new)
+        # Its tables of gates, canaries, SLAs and monitors, carried for the models no edit changed.
+        assert (carried._gates, carried._canaries, carried._slas, carried._monitors) == (
+            fresh._gates,
+            fresh._canaries,
+            fresh._slas,
+            fresh._monitors,
+        ), (name, old, new)
         kept += sum(1 for key, p in got.items() if _placements(earlier).get(key) is p)
         earlier = carried
     assert kept > 0  # placements were carried, not only remade
