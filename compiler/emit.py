@@ -89,6 +89,9 @@ class Plan:
     # where apply made them whole in memory (a watching process compares the ledger with them).
     ledger_sha: str | None = None
     ledger_left: bytes | bytearray | None = None
+    # A mapping whose keys are exactly this plan's paths (the ledger a watching plan was made
+    # over, where no path came or went: ``_replanned``), so a record need not count them again.
+    same_paths_as: Mapping[str, str] | None = None
     # sha256 of ``files[path]``, computed once (the plan, the ledger and ``observed`` all need it).
     shas: dict[str, str] = field(default_factory=dict, repr=False)
     # Length of ``files[path]`` for each file ``apply`` wrote (``observed`` compares it with a stat).
@@ -442,6 +445,8 @@ def _replanned(files: Sequence[OutputFile], sink: Sink, kept: Kept) -> Plan | No
                 p.replace.add(path)
     p.unchanged = _without(paths, sorted([*p.write, *refused]))
     p.delete = removed
+    if not removed and not added:
+        p.same_paths_as = ledger  # (kept's outputs are the paths of the ledger recorded from them)
     return p
 
 

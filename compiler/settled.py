@@ -605,7 +605,10 @@ def _changed(root: Path, plan: Plan, ledger_sha: str, before: Tree) -> Delta | N
     # A plan's files are its ``emit.Contents``: their dict's keys compare in C, a Mapping's
     # keys view path by path in Python (~0.008 s of a watching step at 1,000 models).
     files: Mapping[str, object] = getattr(plan.files, "outputs", plan.files)
-    if not _accounts(before.ledger, gone, written, files):
+    # A watching plan over this very ledger, where no path came or went, has its paths: they
+    # need not be counted (33,500 lookups, ~4 ms of a step at 1,000 models).
+    same = not gone and plan.same_paths_as is before.ledger and all(map(files.__contains__, written))
+    if not same and not _accounts(before.ledger, gone, written, files):
         return None  # not the tree this plan was made over
     for path in list(racy):  # aged past the settle time: the stat alone tells again
         if path not in written and path != LEDGER:

@@ -360,9 +360,20 @@ def test_a_one_model_edit_looks_only_at_the_files_made_again(
         assert set(planned.plan.write) <= set(again) and len(again) < len(held)
         return list(planned.plan.write)
 
+    counted: list[int] = []  # records that counted the plan's paths against the ledger
+    real_accounts = settled._accounts
+
+    def accounting(ledger: Any, gone: Any, written: Any, files: Any) -> bool:
+        counted.append(len(files))
+        return bool(real_accounts(ledger, gone, written, files))
+
+    monkeypatch.setattr(settled, "_accounts", accounting)
     model = specs / "models" / "m00001.ship"
     model.write_text(model.read_text().replace("cpu 1 ", "cpu 2 "))
     assert made_again(watcher.compile) and replans == [True]
+    assert counted == []  # no path came or went: the plan's paths are the ledger's
+    recorded = settled.recorded(watcher.store, out)
+    assert recorded is not None and recorded.ledger == emit.read_ledger(out)
     # The ledger it left, which the next step's ``holds`` compares a racy ledger with.
     assert watcher.ledger is not None and watcher.ledger[1] == (out / emit.LEDGER).read_bytes()
     assert watcher.ledger[0] == hashlib.sha256(watcher.ledger[1]).hexdigest()
