@@ -370,8 +370,13 @@ def test_a_one_model_edit_looks_only_at_the_files_made_again(
     monkeypatch.setattr(settled, "_accounts", accounting)
     model = specs / "models" / "m00001.ship"
     model.write_text(model.read_text().replace("cpu 1 ", "cpu 2 "))
+    was = settled.recorded(watcher.store, out)
+    assert was is not None
+    was_ledger = dict(was.ledger)
     assert made_again(watcher.compile) and replans == [True]
     assert counted == []  # no path came or went: the plan's paths are the ledger's
+    # The plan held the last record's very ledger (not a copy): applying it changed none of it.
+    assert was.ledger == was_ledger
     recorded = settled.recorded(watcher.store, out)
     assert recorded is not None and recorded.ledger == emit.read_ledger(out)
     # The ledger it left, which the next step's ``holds`` compares a racy ledger with.
