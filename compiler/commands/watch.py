@@ -41,7 +41,7 @@ from pathlib import Path
 from compiler import emit, emit_journal, pipeline, settled
 from compiler.cache import Memory
 from compiler.diagnostics import Diagnostic
-from compiler.parse.sources import discover, display_path
+from compiler.parse.sources import discover, display_paths
 from compiler.parse.syntax import SourceFile
 
 
@@ -58,12 +58,14 @@ def snapshot(inputs: Sequence[Path]) -> Snapshot:
     files, problems = discover(inputs)
     out = Snapshot()
     out.found = files, problems
+    posix = os.sep == "/"  # (then a path's name is its posix form: no second string made)
     for path in files:
+        name = os.fspath(path)
         try:
-            st = os.stat(path)
+            st = os.stat(name)
         except OSError:
             continue
-        out[path.as_posix()] = (st.st_mtime_ns, st.st_size)
+        out[name if posix else path.as_posix()] = (st.st_mtime_ns, st.st_size)
     return out
 
 
@@ -156,7 +158,7 @@ def _unchanged(built: pipeline.Build | None, last: Snapshot | None, now: Snapsho
     for "nothing changed" is what this takes for "this file did not change"."""
     if built is None or last is None:
         return []
-    same = {display_path(p) for p, st in now.items() if last.get(p) == st}
+    same = set(display_paths([p for p, st in now.items() if last.get(p) == st]))
     return [s for s in built.checked.sources if s.path in same]
 
 

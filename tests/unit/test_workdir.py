@@ -33,7 +33,7 @@ def test_relative_is_relpath_in_whichever_directory_it_is_asked(
 def test_display_path_is_what_users_see_in_whichever_directory_it_is_asked(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from compiler.parse.sources import display_path
+    from compiler.parse.sources import display_path, display_paths
 
     inside = tmp_path / "a" / "specs"
     inside.mkdir(parents=True)
@@ -47,6 +47,8 @@ def test_display_path_is_what_users_see_in_whichever_directory_it_is_asked(
         monkeypatch.chdir(cwd)
         for p in paths:
             assert display_path(p) == display_path(str(p)) == shown(p), (cwd, p)
+        # The batch asks the working directory once: it follows a chdir as each one does.
+        assert display_paths(paths) == display_paths(map(str, paths)) == [shown(p) for p in paths], cwd
 
 
 _SEGMENTS = ["a", "b", ".", "..", "", "..a", "a..", "~"]
