@@ -129,6 +129,8 @@ class Watcher:
                 tree = None
                 planned = pipeline.plan(built, self.out, force=self.force, store=self.store)
             settles = built.key is not None
+            if planned.plan is not None:
+                planned.plan.hash_ledger = False  # it keeps the ledger it leaves (``self.ledger``)
             if pipeline.emit(planned, self.store, settles=settles) and settles and planned.plan is not None:
                 assert built.key is not None
                 inputs = settled.Inputs(planned.checked.sources, settled.with_allowed(built.key, self.allow))

@@ -224,6 +224,7 @@ def test_a_racy_ledger_is_compared_with_the_bytes_a_watching_process_left(tmp_pa
     are not trusted (the ledger is hashed)."""
     import hashlib
 
+    from compiler import emit
     from compiler.emit import LEDGER
 
     ledger = tmp_path / LEDGER
@@ -240,6 +241,15 @@ def test_a_racy_ledger_is_compared_with_the_bytes_a_watching_process_left(tmp_pa
     ledger.write_bytes(data)
     assert settled.holds(tree, tmp_path, [], ("0" * 64, data.upper()))  # another digest's bytes: hashed
     assert not settled.holds(tree, tmp_path, [], (sha, data.upper()))
+    # A watching process names the ledger it left by a token (``emit.LEFT``), never hashed:
+    # only the bytes it holds vouch for it; any other reader hashes and plans whole.
+    token = f"{emit.LEFT}1-1"
+    left = settled.Tree({}, {}, {LEDGER: token})
+    assert settled.holds(left, tmp_path, [], (token, data))
+    assert not settled.holds(left, tmp_path, [], None)
+    assert not settled.holds(left, tmp_path, [], (sha, data))
+    ledger.write_bytes(data.replace(b"shipspec", b"shipSpec"))
+    assert not settled.holds(left, tmp_path, [], (token, data))
 
 
 def test_an_edit_plans_over_the_recorded_tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
