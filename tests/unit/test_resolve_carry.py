@@ -86,7 +86,8 @@ gate staging -> prod for router {
 }
 
 # Edits of files other than the ensemble's own: (file, old, new); "" as old appends,
-# None as new deletes the file, a missing file is written from FILES.
+# None as new deletes the file, a missing file is written from FILES; "->" as old renames
+# the file to new.
 EDITS: list[tuple[str, str | None, str | None]] = [
     ("policy.ship", "f1 >= 0.8", "f1 >= 0.9"),  # the gate into prod
     ("policy.ship", "gate staging -> prod for router {", "gate staging -> prod for router {\n  canary 10% for 5m"),
@@ -98,6 +99,14 @@ EDITS: list[tuple[str, str | None, str | None]] = [
     ("models/cls.ship", None, FILES["models/cls.ship"]),  # and back
     ("platform.ship", "replicas 2..4", "replicas 3..6"),  # an environment
     ("models/tok.ship", "serve in staging, prod", "serve in staging"),  # a member not in prod
+    ("models/tok.ship", 'version "1.0.0"', 'version "1.0.1"'),  # served where it was
+    ("models/tok.ship", "serve in staging", "serve in prod, staging"),  # the same, in another order
+    ("models/tok.ship", "serve in prod, staging", "serve in staging, staging"),  # one named twice
+    ("models/tok.ship", "serve in staging, staging", "serve in staging, prod"),
+    ("models/tok.ship", "->", "models/a_tok.ship"),  # the file renamed
+    ("models/a_tok.ship", "->", "models/tok.ship"),  # and back
+    ("models/tok.ship", "model tok {", "model a_tok {"),  # the model renamed: it moves first
+    ("models/tok.ship", "model a_tok {", "model tok {"),  # and back
     ("models/tok.ship", "", "\n# a comment: same records, other spans\n"),
     ("policy.ship", "", "\ngate staging -> prod for cls {\n  metric f1 >= 0.7 on d\n  canary 5% for 5m\n}\n"),
     ("policy.ship", "sla router in prod {", "sla cls in prod {\n  latency p99 < 100ms\n}\n\nsla router in prod {"),
@@ -120,6 +129,10 @@ def _write(root: Path) -> None:
 
 def _edit(root: Path, name: str, old: str | None, new: str | None) -> None:
     path = root / name
+    if old == "->":
+        assert new is not None
+        path.rename(root / new)
+        return
     if old is None:
         if new is None:
             path.unlink()
@@ -140,7 +153,7 @@ def test_carried_placements_equal_fresh_ones_after_every_edit(tmp_path: Path) ->
     store = Memory()  # unchanged files' records stay the same objects, as in a watching process
     earlier = resolve(load([tmp_path], store).spec)
     _placements(earlier)
-    kept = 0
+    kept = moved = 0
     for name, old, new in EDITS:
         _edit(tmp_path, name, old, new)
         spec = load([tmp_path], store).spec
@@ -149,6 +162,11 @@ def test_carried_placements_equal_fresh_ones_after_every_edit(tmp_path: Path) ->
         # Each model's placements where it is served, as a check reads them (by the model's id).
         served = [carried.served_placements[id(m)] for m in spec.models]
         assert served == [fresh.served_placements[id(m)] for m in spec.models], (name, old, new)
+        # Each environment's models, in spec order, as the very records (moved on from the last).
+        moved += carried._served_moved_on() is not None
+        served_in, fresh_in = carried._served_in(), fresh._served_in()
+        assert served_in.keys() == fresh_in.keys(), (name, old, new)
+        assert all(list(map(id, served_in[e])) == list(map(id, fresh_in[e])) for e in fresh_in), (name, old, new)
         got, want = _placements(carried), _placements(fresh)
         assert got == want, (name, old, new)
         # Its tables of gates, canaries, SLAs and monitors, carried for the models no edit changed.
@@ -161,6 +179,7 @@ def test_carried_placements_equal_fresh_ones_after_every_edit(tmp_path: Path) ->
         kept += sum(1 for key, p in got.items() if _placements(earlier).get(key) is p)
         earlier = carried
     assert kept > 0  # placements were carried, not only remade
+    assert moved > 0  # and each environment's models moved on, not only listed again
 
 
 def test_a_model_no_edit_changed_keeps_its_served_placements(tmp_path: Path) -> None:
