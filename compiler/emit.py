@@ -78,7 +78,7 @@ class Plan:
     files: Mapping[str, bytes]
     sources: dict[str, Span]
     # The verified tree's ledger, never changed through a plan: a watching plan holds the
-    # very mapping it was made over (a copy of 33,500 entries was ~1 ms of a step).
+    # very mapping it was made over (a copy of 33,500 entries each step, ~0.2 ms).
     ledger: Mapping[str, str]
     write: list[str] = field(default_factory=list)
     delete: list[str] = field(default_factory=list)
