@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +78,11 @@ class Templates:
     relative path in a user's override directory."""
 
     env: jinja2.Environment
+    # What a backend derives from these templates alone and keeps while they live (monitoring's
+    # parsed skeletons). Kept here, not in a module's dict by ``id(templates)``: a later build's
+    # templates may take a dead one's id and be handed its skeletons (documents parsed from
+    # other templates' output, validated in place of the text written).
+    derived: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def load(cls, override: Path | None = None, store: Any = None) -> Templates:

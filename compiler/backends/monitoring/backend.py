@@ -83,7 +83,7 @@ def _load(path: str, text: str, sink: Sink, source: Any) -> tuple[dict[str, Any]
 
 
 _MARK = "__shipspec_view_"
-_SKELETONS: dict[tuple[int, str, tuple[tuple[str, str], ...]], tuple[Any, ...] | None] = {}
+_SKELETON = "monitoring skeleton"  # its entries' first part in ``Templates.derived``
 
 
 class _Unfilled(Exception):
@@ -139,11 +139,12 @@ def _obj(
     ``parsed`` gives what YAML reads back for view values passed as ``Raw`` text."""
     text = templates.render(template, o=view)
     literal = tuple(sorted((k, repr(v)) for k, v in view.items() if _marker(k, v) is v))
-    key = (id(templates), template, literal)
-    if key not in _SKELETONS:
+    skeletons = templates.derived
+    key = (_SKELETON, template, literal)
+    if key not in skeletons:
         marked = {k: _marker(k, v) for k, v in view.items()}
-        _SKELETONS[key] = _load(path, templates.render(template, o=marked), Sink(), source) or None
-    skeleton = _SKELETONS[key]
+        skeletons[key] = _load(path, templates.render(template, o=marked), Sink(), source) or None
+    skeleton = skeletons[key]
     if skeleton is not None:
         try:
             values = {**view, **(parsed or {})}

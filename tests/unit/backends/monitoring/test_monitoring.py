@@ -312,3 +312,30 @@ def test_documents_are_what_the_text_parses_to() -> None:
         for f in files.values():
             if "/monitoring/" in f.path and f.documents:
                 assert list(f.documents) == [d for d in yaml.safe_load_all(f.text) if d is not None], f.path
+
+
+def test_skeletons_are_the_templates_own_when_one_build_follows_another(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Skeletons live with the templates they were parsed from. Builds one after another in a
+    process (a language server, a test run) may get templates that take a freed one's ``id``:
+    kept by ``id(templates)`` in a module's dict, an override build was handed the shipped
+    templates' skeletons (a bogus field in its text, none in what was validated; seen in CI).
+    Here every object has one id, as a freed one's taken again would."""
+    from compiler.backends.monitoring import backend
+
+    monkeypatch.setattr(backend, "id", lambda _: 1, raising=False)
+    name = "monitoring/prometheusrule.yaml.j2"
+    override = tmp_path / "templates"
+    (override / name).parent.mkdir(parents=True)
+    shipped = (ROOT / "templates" / name).read_text()
+    assert "spec:\n" in shipped
+    (override / name).write_text(shipped.replace("spec:\n", "spec:\n  bogusField: 1\n", 1))
+    checked = check_loaded(load_text(MINIMAL, "t.ship"))
+    for round, templates in enumerate([Templates.load(), Templates.load(override), Templates.load()]):
+        files, _ = render(checked, templates, only=("monitoring",))
+        rules = [f for f in files if f.documents and "kind: PrometheusRule" in f.text]
+        assert rules
+        for f in rules:
+            assert list(f.documents) == [d for d in yaml.safe_load_all(f.text) if d is not None], (round, f.path)
+            assert ("bogusField" in f.text) == (round == 1) == ("bogusField" in f.documents[0]["spec"])
