@@ -519,10 +519,13 @@ def test_warm_bench_runs_and_each_edit_rewrites_the_models_files(capsys: pytest.
     rewrites the model's files, one-shot and in watch), and each kind gets its median line."""
     from bench import warm
 
-    warm.main(["--models", "3", "--rounds", "2"])
+    warm.main(["--models", "3", "--rounds", "2", "--steps", "3"])
     lines = capsys.readouterr().out.splitlines()
     edits = [line for line in lines if "one field changed, compile:" in line and "median" not in line]
+    first = [line for line in lines if "watch: first edit:" in line]
     steps = [line for line in lines if "watch: one edit:" in line and "median" not in line]
     assert len(edits) == 2 and all(" 0 written" not in line and "written" in line for line in edits)
-    assert len(steps) == 2 and all(not line.rstrip().endswith(" 0 written") for line in steps)
+    assert len(first) == 1 and len(steps) == 3  # the first step apart from the median's
+    assert all(not line.rstrip().endswith(" 0 written") for line in first + steps)
     assert sum("median" in line for line in lines) == 2
+    assert any("watch: one edit: median" in line and "of 3 " in line for line in lines)
