@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -37,6 +38,32 @@ def _file(n: int) -> OutputFile:
 @example([([0], frozenset(), frozenset({0}), True), ([0], frozenset(), frozenset(), True)])  # booked alone, then not
 @example([([0, 1], frozenset({0}), frozenset(), True), ([0, 1], frozenset(), frozenset({1}), True)])
 def test_the_files_no_unit_booked_are_those_every_file_asked_finds(plan: list[Any]) -> None:
+    _steps(plan)
+
+
+@settings(max_examples=300, deadline=None)
+@given(steps)
+@example([([0], frozenset(), frozenset({0}), True), ([0], frozenset(), frozenset(), True)])
+@example([([0, 1], frozenset({0}), frozenset(), True), ([0, 1], frozenset(), frozenset({1}), True)])
+# Asked in passes where the files swapped places, then one by one from the places moved on.
+@example(
+    [
+        ([0, 1], frozenset(), frozenset({0}), True),
+        ([1, 0], frozenset(), frozenset(), True),
+        ([1, 0], frozenset({1}), frozenset(), True),
+    ]
+)
+def test_past_a_few_files_booked_one_by_one_every_file_is_asked_and_places_still_move_on(plan: list[Any]) -> None:
+    """Where many files were booked one by one (the step after a watcher's first), every file
+    is asked in passes: the same files, and the places carried on to later steps still hold."""
+    from compiler.backends import unbooked as module
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(module, "_FEW", 0)
+        _steps(plan)
+
+
+def _steps(plan: list[Any]) -> None:
     pool = [_file(n) for n in range(POOL)]
     last: Carried | None = None
     held: list[Carried] = []
