@@ -1,11 +1,15 @@
-"""Atomic file writes: a reader sees the old file or the new one, never half."""
+"""Atomic file writes: a reader sees the old file or the new one, never half; and syncs\nof many files at once."""
 
 from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
 
 
 def write_atomic(path: Path, data: bytes | bytearray | Iterable[bytes | memoryview], *, durable: bool = True) -> None:
@@ -32,3 +36,59 @@ def write_atomic(path: Path, data: bytes | bytearray | Iterable[bytes | memoryvi
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+fdatasync: Callable[[int], None] = getattr(os, "fdatasync", os.fsync)
+# How many syncs are in flight at once. On ext4 every fdatasync ends in a flush of the
+# disk's write cache (~0.25 ms on this project's machines, the same for a file already
+# clean), and flushes issued together are merged into one by the block layer: 33,555
+# new files at 1,000 models took 9.0 s one after another, ~2 s sixteen at a time.
+IN_FLIGHT = 16
+_ALONE = 8  # fewer descriptors than this are synced in the caller's thread (a watching step's few)
+
+
+class Syncs:
+    """Make the data of many descriptors durable, ``IN_FLIGHT`` at a time. Each descriptor is
+    synced before ``each`` returns, as one sync after another would leave it: a caller renames
+    a file into place only once its data is on disk. Threads are made on first use and end
+    with ``close`` (or the ``with`` block); ``sync`` is a seam for tests."""
+
+    def __init__(self, sync: Callable[[int], None] | None = None) -> None:
+        self.sync = sync or fdatasync
+        self._pool: ThreadPoolExecutor | None = None
+
+    def __enter__(self) -> Syncs:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)  # no thread is left holding a descriptor the caller closes
+            self._pool = None
+
+    def each(self, fds: Sequence[int]) -> None:
+        if len(fds) < _ALONE:
+            for fd in fds:
+                self.sync(fd)
+            return
+        from concurrent.futures import ThreadPoolExecutor, wait  # not on a one-file validate's path
+
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(IN_FLIGHT, thread_name_prefix="shipspec-sync")
+        lanes = min(IN_FLIGHT, len(fds))
+        futures = [self._pool.submit(self._lane, fds[i::lanes]) for i in range(lanes)]
+        try:
+            wait(futures)  # every lane ends before any error is raised: none still uses a descriptor
+        except BaseException:  # (an interrupt while waiting)
+            for future in futures:
+                future.cancel()
+            wait(futures)
+            raise
+        for future in futures:
+            future.result()
+
+    def _lane(self, fds: Sequence[int]) -> None:
+        for fd in fds:
+            self.sync(fd)

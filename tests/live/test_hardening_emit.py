@@ -36,7 +36,7 @@ def compile_proc(specs: Path, out: Path) -> subprocess.Popen[bytes]:
 def test_leftover_temporaries_are_removed_and_never_committed(tree: tuple[Path, Path]) -> None:
     specs, out = tree
     assert run("compile", str(specs), "--out", str(out), "--format", "text")[0] == 0
-    # What a kill between creating and renaming a temporary leaves (emit._write_new, fsutil.write_atomic).
+    # What a kill between creating and renaming a temporary leaves (emit._created, fsutil.write_atomic).
     left = [
         out / "deploy/staging/.deployment-reg.yaml.4242.tmp",
         out / "deploy/argocd/.app-of-apps.yaml.k3j_x9qz.tmp",

@@ -163,14 +163,14 @@ def test_the_journal_stands_while_files_are_written(tree: tuple[Path, Path], mon
     specs, out = tree
     assert run("compile", str(specs), "--out", str(out))[0] == 0
     seen: list[tuple[str, dict[str, str]]] = []
-    real_new, real_atomic = emit._write_new, emit.write_atomic
+    real_created, real_atomic = emit._created, emit.write_atomic
 
     def journal() -> dict[str, str]:
         return emit_journal.read_pending(out) if (out / JOURNAL).exists() else {}
 
-    def write_new(target: Path, data: object, suffix: str) -> bool:
+    def created(target: Path, suffix: str) -> tuple[int, Path] | None:
         seen.append((target.relative_to(out).as_posix(), journal()))
-        return real_new(target, data, suffix)  # type: ignore[arg-type]
+        return real_created(target, suffix)
 
     def write_atomic(path: Path, data: object, **kw: object) -> None:
         seen.append((path.relative_to(out).as_posix(), journal()))
@@ -182,7 +182,7 @@ def test_the_journal_stands_while_files_are_written(tree: tuple[Path, Path], mon
         seen.append((path.relative_to(out).as_posix(), journal()))
         return real_patched(path, before, spans)
 
-    monkeypatch.setattr(emit, "_write_new", write_new)
+    monkeypatch.setattr(emit, "_created", created)
     monkeypatch.setattr(emit, "write_atomic", write_atomic)
     monkeypatch.setattr(emit, "_patched_in_place", patched_in_place)
     (specs / "main.ship").write_text(SPEC.replace("replicas 2..4", "replicas 2..6"))

@@ -1,0 +1,158 @@
+"""What emit makes durable, and in which order, now that a batch of files is synced at once
+(``fsutil.Syncs``): each file's data before its rename, each directory after the renames
+into it; an interrupt in the middle leaves no temporary and no open descriptor."""
+
+from __future__ import annotations
+
+import gc
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+from compiler import emit, fsutil
+from compiler.emit import LEDGER
+from tests.unit.test_emit import SECOND, SPEC, run
+
+EXTRA = "\n".join(SECOND.replace("model reg", f"model reg{i}").replace("2.0.0", f"2.0.{i}") for i in range(4))
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> tuple[Path, Path]:
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    (specs / "main.ship").write_text(SPEC)
+    (specs / "more.ship").write_text(EXTRA)
+    return specs, tmp_path / "out"
+
+
+def _open_files() -> set[str]:
+    """What this process has open (listing the descriptors opens one: it is gone when read)."""
+    gc.collect()  # (a spooled output's temporary file goes with its last reference)
+    held = set()
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            held.add(os.readlink(f"/proc/self/fd/{fd}"))
+        except FileNotFoundError:
+            pass
+    return held
+
+
+def _outputs(out: Path) -> list[Path]:
+    return [p for p in out.rglob("*") if p.is_file() and ".shipspec" not in p.parts]
+
+
+def test_each_file_is_synced_before_its_rename_and_each_directory_after(
+    tree: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    specs, out = tree
+    monkeypatch.setattr(emit, "_BATCH", 5)  # several batches, and a last one shorter
+    monkeypatch.setattr(fsutil, "_ALONE", 2)  # and synced in lanes
+    events: list[tuple[str, int, str]] = []
+    lock = threading.Lock()
+    lanes: set[int] = set()
+    real_sync, real_dir, real_replace = fsutil.fdatasync, emit._sync_dir_fd, os.replace
+
+    def sync(fd: int) -> None:
+        real_sync(fd)
+        with lock:
+            events.append(("sync", os.fstat(fd).st_ino, ""))
+            lanes.add(threading.get_ident())
+
+    def sync_dir(fd: int) -> None:
+        real_dir(fd)
+        with lock:
+            events.append(("dir", os.fstat(fd).st_ino, ""))
+
+    def replace(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
+        inode = os.stat(src).st_ino
+        real_replace(src, dst)
+        with lock:
+            events.append(("rename", inode, os.fspath(dst)))
+
+    monkeypatch.setattr(fsutil, "fdatasync", sync)
+    monkeypatch.setattr(emit, "_sync_dir_fd", sync_dir)
+    monkeypatch.setattr(os, "replace", replace)
+    assert run("compile", str(specs), "--out", str(out))[0] == 0
+    monkeypatch.undo()
+
+    outputs = _outputs(out)
+    assert len(outputs) > 2 * 5, "the tree must span several batches"
+    renamed = {dst: (at, inode) for at, (kind, inode, dst) in enumerate(events) if kind == "rename"}
+    for path in outputs:
+        at, inode = renamed[os.fspath(path)]
+        assert ("sync", inode, "") in events[:at], f"{path} renamed before its data was synced"
+        parent = path.parent.stat().st_ino
+        assert ("dir", parent, "") in events[at:], f"{path.parent} not synced after {path.name} went in"
+    assert len(lanes) > 1, "a batch's syncs ran in one thread"
+    assert run("check", str(specs), "--out", str(out))[0] == 0
+
+
+def test_an_interrupt_while_a_batch_syncs_leaves_no_temporary_and_no_descriptor(
+    tree: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    specs, out = tree
+    monkeypatch.setattr(emit, "_BATCH", 6)
+    monkeypatch.setattr(fsutil, "_ALONE", 2)
+    calls = iter(range(1_000_000))
+    real_sync = fsutil.fdatasync
+
+    def sync(fd: int) -> None:
+        if next(calls) == 8:  # in the second batch's lanes
+            raise KeyboardInterrupt
+        real_sync(fd)
+
+    open_before = _open_files()
+    monkeypatch.setattr(fsutil, "fdatasync", sync)
+    assert run("compile", str(specs), "--out", str(out))[0] == 130  # the CLI's answer to an interrupt
+    monkeypatch.undo()
+    assert _open_files() == open_before
+    assert not [t for t in threading.enumerate() if t.name.startswith("shipspec-sync")]
+    assert not list(out.rglob("*.tmp"))
+    assert 0 < len(_outputs(out))  # the first batch went in
+    rc, _, err = run("compile", str(specs), "--out", str(out))
+    assert rc == 0 and "SS901" not in err, err
+    assert run("check", str(specs), "--out", str(out))[0] == 0
+
+
+def test_a_rewritten_file_keeps_its_mode_and_a_new_one_is_0644_whatever_the_umask(tree: tuple[Path, Path]) -> None:
+    specs, out = tree
+    old = os.umask(0o077)
+    try:
+        assert run("compile", str(specs), "--out", str(out))[0] == 0
+        target = out / "deploy/prod/scaledobject-clf.yaml"
+        assert all(p.stat().st_mode & 0o777 == 0o644 for p in _outputs(out))
+        target.chmod(0o600)
+        before = target.read_bytes()
+        (specs / "main.ship").write_text(SPEC.replace("replicas 2..4", "replicas 2..6"))
+        assert run("compile", str(specs), "--out", str(out))[0] == 0
+    finally:
+        os.umask(old)
+    assert target.read_bytes() != before and target.stat().st_mode & 0o777 == 0o600
+    assert (out / LEDGER).exists()
+
+
+def test_syncs_syncs_each_descriptor_once_and_raises_after_every_lane_ends() -> None:
+    seen: list[tuple[int, int]] = []
+    lock = threading.Lock()
+
+    def sync(fd: int) -> None:
+        if fd == 3:
+            raise OSError("disk")
+        with lock:
+            seen.append((fd, threading.get_ident()))
+
+    with fsutil.Syncs(sync) as syncs:
+        with pytest.raises(OSError, match="disk"):
+            syncs.each(list(range(40)))
+        # Lane 3 stops at its failure (3, 19, 35: nothing of it is renamed); every other lane ended first.
+        assert sorted(fd for fd, _ in seen) == [fd for fd in range(40) if fd not in (3, 19, 35)]
+        seen.clear()
+        syncs.each(list(range(100, 140)))
+        assert sorted(fd for fd, _ in seen) == list(range(100, 140))
+        assert len({lane for _, lane in seen}) > 1
+        seen.clear()
+        syncs.each(list(range(200, 200 + fsutil._ALONE - 1)))  # a few: in the caller's thread
+        assert {lane for _, lane in seen} == {threading.get_ident()}
+    assert not [t for t in threading.enumerate() if t.name.startswith("shipspec-sync")]
