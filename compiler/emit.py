@@ -25,7 +25,7 @@ from typing import Literal
 
 from compiler import emit_journal, ledger_paths
 from compiler.diagnostics import Sink, Span
-from compiler.fsutil import Syncs, fdatasync, write_atomic
+from compiler.fsutil import Started, Syncs, fdatasync, write_atomic
 from compiler.output import OutputFile, StoredFile, file_bytes, file_parts, header
 
 LEDGER = ".shipspec/ledger.json"
@@ -622,57 +622,84 @@ def _write_all(p: Plan) -> set[Path]:
     """Write every planned file through a temporary name and a rename, as
     ``write_atomic`` does, with fewer system calls: each directory is made once, the
     temporary is created with its final mode, and a batch of files' data is synced at
-    once before any of them is renamed (creating files dominates emit: 33,555 of them at
-    1,000 models). Returns the directories whose entries changed, synced here too."""
+    once (``fsutil.Syncs``) while the next batch is written, then renamed (creating and
+    syncing files dominates emit: 33,555 of them at 1,000 models). Returns the
+    directories whose entries changed."""
     made: set[Path] = set()
     suffix = f".{os.getpid()}.tmp"
+    # At most two batches are open: one syncing, the next being written.
+    batches: list[tuple[_Batch, Started | None]] = []
     with Syncs() as syncs:
-        for start in range(0, len(p.write), _BATCH):
-            _write_batch(p, p.write[start : start + _BATCH], suffix, made, syncs)
-        # A directory made here is an entry in its parent, up to the root.
-        for directory in list(made):
-            while directory != p.root and p.root in directory.parents:
-                directory = directory.parent
-                made.add(directory)
+        try:
+            for start in range(0, len(p.write), _BATCH):
+                batch: _Batch = []
+                batches.append((batch, None))
+                _write_batch(p, p.write[start : start + _BATCH], suffix, made, batch)
+                batches[-1] = (batch, syncs.start([fd for fd, _, _ in batch]))
+                if len(batches) == 2:
+                    _renamed(*batches[0])
+                    del batches[0]
+            while batches:
+                _renamed(*batches[0])
+                del batches[0]
+        except BaseException:
+            for batch, syncing in batches:
+                if syncing is not None:
+                    syncing.settle()  # its lanes end before their descriptors are closed
+                _abandoned(batch)
+            raise
+    # A directory made here is an entry in its parent, up to the root.
+    for directory in list(made):
+        while directory != p.root and p.root in directory.parents:
+            directory = directory.parent
+            made.add(directory)
     return made
 
 
-def _write_batch(p: Plan, paths: list[str], suffix: str, made: set[Path], syncs: Syncs) -> None:
-    started: list[tuple[int, Path, Path]] = []  # (descriptor, temporary, target), not yet renamed
-    try:
-        for path in paths:
-            target = p.root / path
-            # In parts where the plan's files make them (a spooled rules file is 8 MB at 1,000 models).
-            data = p.files.parts(path) if isinstance(p.files, Contents) else [p.files[path]]
-            # A spooled file's parts are read as they are written; its size is known.
-            p.sizes[path] = sum(len(part) for part in data) if isinstance(data, list) else p.size(path)
-            if target.parent not in made:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                ledger_paths.ensure_inside(p.root, target.parent)  # swapped for a symlink since the plan?
-                made.add(target.parent)
-            made_tmp = _created(target, suffix)
-            if made_tmp is None:  # the temporary name is taken
-                write_atomic(target, data)
-                continue
-            fd, tmp = made_tmp
-            started.append((fd, tmp, target))
-            # Whatever the umask; a replaced file keeps its mode, as write_atomic does.
-            os.fchmod(fd, _mode_of(target) if path in p.replace else 0o644)
-            for part in data:
-                view = memoryview(part)
-                while view:
-                    view = view[os.write(fd, view) :]
-        syncs.each([fd for fd, _, _ in started])
-        for i, (fd, tmp, target) in enumerate(started):
-            started[i] = (-1, tmp, target)
+# A batch's files not yet renamed: (descriptor, or -1 once closed; temporary; target).
+_Batch = list[tuple[int, Path, Path]]
+
+
+def _write_batch(p: Plan, paths: list[str], suffix: str, made: set[Path], batch: _Batch) -> None:
+    for path in paths:
+        target = p.root / path
+        # In parts where the plan's files make them (a spooled rules file is 8 MB at 1,000 models).
+        data = p.files.parts(path) if isinstance(p.files, Contents) else [p.files[path]]
+        # A spooled file's parts are read as they are written; its size is known.
+        p.sizes[path] = sum(len(part) for part in data) if isinstance(data, list) else p.size(path)
+        if target.parent not in made:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            ledger_paths.ensure_inside(p.root, target.parent)  # swapped for a symlink since the plan?
+            made.add(target.parent)
+        made_tmp = _created(target, suffix)
+        if made_tmp is None:  # the temporary name is taken
+            write_atomic(target, data)
+            continue
+        fd, tmp = made_tmp
+        batch.append((fd, tmp, target))
+        # Whatever the umask; a replaced file keeps its mode, as write_atomic does.
+        os.fchmod(fd, _mode_of(target) if path in p.replace else 0o644)
+        for part in data:
+            view = memoryview(part)
+            while view:
+                view = view[os.write(fd, view) :]
+
+
+def _renamed(batch: _Batch, syncing: Started | None) -> None:
+    """Each of ``batch`` renamed into place once its data is synced."""
+    if syncing is not None:
+        syncing.wait()
+    for i, (fd, tmp, target) in enumerate(batch):
+        batch[i] = (-1, tmp, target)
+        os.close(fd)
+        os.replace(tmp, target)
+
+
+def _abandoned(batch: _Batch) -> None:
+    for fd, tmp, _ in batch:
+        if fd >= 0:
             os.close(fd)
-            os.replace(tmp, target)
-    except BaseException:
-        for fd, tmp, _ in started:
-            if fd >= 0:
-                os.close(fd)
-            tmp.unlink(missing_ok=True)  # (gone once renamed)
-        raise
+        tmp.unlink(missing_ok=True)  # (gone once renamed)
 
 
 def _created(target: Path, suffix: str) -> tuple[int, Path] | None:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import Future, ThreadPoolExecutor
 
 
 def write_atomic(path: Path, data: bytes | bytearray | Iterable[bytes | memoryview], *, durable: bool = True) -> None:
@@ -49,9 +49,9 @@ _ALONE = 8  # fewer descriptors than this are synced in the caller's thread (a w
 
 class Syncs:
     """Make the data of many descriptors durable, ``IN_FLIGHT`` at a time. Each descriptor is
-    synced before ``each`` returns, as one sync after another would leave it: a caller renames
-    a file into place only once its data is on disk. Threads are made on first use and end
-    with ``close`` (or the ``with`` block); ``sync`` is a seam for tests."""
+    synced once ``each`` returns (or ``start``'s ``wait``), as one sync after another would
+    leave it: a caller renames a file into place only then. Threads are made on first use
+    and end with ``close`` (or the ``with`` block); ``sync`` is a seam for tests."""
 
     def __init__(self, sync: Callable[[int], None] | None = None) -> None:
         self.sync = sync or fdatasync
@@ -69,26 +69,51 @@ class Syncs:
             self._pool = None
 
     def each(self, fds: Sequence[int]) -> None:
+        self.start(fds).wait()
+
+    def start(self, fds: Sequence[int]) -> Started:
+        """Start syncing ``fds`` (a few are synced here and now); the caller goes on writing
+        and ``wait``s before it renames or closes any of them."""
         if len(fds) < _ALONE:
             for fd in fds:
                 self.sync(fd)
-            return
-        from concurrent.futures import ThreadPoolExecutor, wait  # not on a one-file validate's path
+            return Started([])
+        from concurrent.futures import ThreadPoolExecutor  # not on a one-file validate's path
 
         if self._pool is None:
             self._pool = ThreadPoolExecutor(IN_FLIGHT, thread_name_prefix="shipspec-sync")
         lanes = min(IN_FLIGHT, len(fds))
-        futures = [self._pool.submit(self._lane, fds[i::lanes]) for i in range(lanes)]
-        try:
-            wait(futures)  # every lane ends before any error is raised: none still uses a descriptor
-        except BaseException:  # (an interrupt while waiting)
-            for future in futures:
-                future.cancel()
-            wait(futures)
-            raise
-        for future in futures:
-            future.result()
+        return Started([self._pool.submit(self._lane, fds[i::lanes]) for i in range(lanes)])
 
     def _lane(self, fds: Sequence[int]) -> None:
         for fd in fds:
             self.sync(fd)
+
+
+class Started:
+    """Syncs under way (``Syncs.start``)."""
+
+    def __init__(self, lanes: list[Future[None]]) -> None:
+        self.lanes = lanes
+
+    def wait(self) -> None:
+        """Return once every lane has ended; raise the first lane's error after that (none is
+        still using a descriptor then)."""
+        from concurrent.futures import wait
+
+        try:
+            wait(self.lanes)
+        except BaseException:  # (an interrupt while waiting)
+            for lane in self.lanes:
+                lane.cancel()
+            wait(self.lanes)
+            raise
+        for lane in self.lanes:
+            lane.result()
+
+    def settle(self) -> None:
+        """Return once every lane has ended, raising none of their errors (the caller is
+        already on its way out with one)."""
+        from concurrent.futures import wait
+
+        wait(self.lanes)

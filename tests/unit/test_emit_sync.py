@@ -71,8 +71,16 @@ def test_each_file_is_synced_before_its_rename_and_each_directory_after(
         with lock:
             events.append(("rename", inode, os.fspath(dst)))
 
+    real_created = emit._created
+
+    def created(target: Path, suffix: str) -> tuple[int, Path] | None:
+        with lock:
+            events.append(("created", 0, os.fspath(target)))
+        return real_created(target, suffix)
+
     monkeypatch.setattr(fsutil, "fdatasync", sync)
     monkeypatch.setattr(emit, "_sync_dir_fd", sync_dir)
+    monkeypatch.setattr(emit, "_created", created)
     monkeypatch.setattr(os, "replace", replace)
     assert run("compile", str(specs), "--out", str(out))[0] == 0
     monkeypatch.undo()
@@ -86,6 +94,9 @@ def test_each_file_is_synced_before_its_rename_and_each_directory_after(
         parent = path.parent.stat().st_ino
         assert ("dir", parent, "") in events[at:], f"{path.parent} not synced after {path.name} went in"
     assert len(lanes) > 1, "a batch's syncs ran in one thread"
+    # The second batch is written while the first syncs: before any of the first is renamed.
+    kinds = [kind for kind, _, dst in events if kind in ("created", "rename") and ".shipspec" not in dst]
+    assert kinds[:10] == ["created"] * 10, kinds[:12]
     assert run("check", str(specs), "--out", str(out))[0] == 0
 
 
