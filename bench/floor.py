@@ -8,7 +8,7 @@ writes those entries into an empty tree: each YAML/JSON file with
 ``yaml.dump_all(documents, Dumper=yaml.CSafeDumper)`` (to a string, then written, so
 the emitter's share can be timed), the others as their bytes, each directory made
 once. Nothing is fsynced (shipspec fdatasyncs every file it writes; ``durable=True``
-adds that cost to the floor for comparison).
+adds that cost to the floor for comparison, syncing as shipspec does).
 
 ``python -m bench.floor ENTRIES.pickle OUT`` is the timed process: it unpickles the
 entries (not timed inside the process; the parent reads and parses the tree before
@@ -66,36 +66,61 @@ def collect(out: Path) -> list[Entry]:
 
 def write(entries: Sequence[Entry], root: Path, durable: bool = False) -> tuple[int, float]:
     """Write ``entries`` under ``root`` (empty or absent): the number of files written
-    and the seconds spent in ``yaml.dump_all`` alone (the rest is the kernel's)."""
+    and the seconds spent in ``yaml.dump_all`` alone (the rest is the kernel's). With
+    ``durable``, each file's data and each directory are synced as shipspec's emit syncs
+    them: a batch of files at a time, ``fsutil.IN_FLIGHT`` syncs in flight."""
+    from compiler.fsutil import Syncs
+
     made: set[str] = set()
     dump_s = 0.0
-    for path, kind, payload in entries:
-        target = os.path.join(root, path)
-        parent = os.path.dirname(target)
-        if parent not in made:
-            os.makedirs(parent, exist_ok=True)
-            made.add(parent)
-        if kind == "yaml":
-            t = time.perf_counter()
-            data = yaml.dump_all(
-                payload, Dumper=yaml.CSafeDumper, sort_keys=False, default_flow_style=False, allow_unicode=True
-            ).encode("utf-8")
-            dump_s += time.perf_counter() - t
-        else:
-            data = payload
-        with open(target, "wb") as f:
-            f.write(data)
-            if durable:
-                f.flush()
-                os.fdatasync(f.fileno())
-    if durable:
-        for directory in made:
-            fd = os.open(directory, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
+    batch: list[int] = []
+    with Syncs() as syncs:
+        for path, kind, payload in entries:
+            target = os.path.join(root, path)
+            parent = os.path.dirname(target)
+            if parent not in made:
+                os.makedirs(parent, exist_ok=True)
+                made.add(parent)
+            if kind == "yaml":
+                t = time.perf_counter()
+                data = yaml.dump_all(
+                    payload, Dumper=yaml.CSafeDumper, sort_keys=False, default_flow_style=False, allow_unicode=True
+                ).encode("utf-8")
+                dump_s += time.perf_counter() - t
+            else:
+                data = payload
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            if not durable:
                 os.close(fd)
+                continue
+            batch.append(fd)
+            if len(batch) == BATCH:
+                _synced(syncs, batch)
+        if durable:
+            _synced(syncs, batch)
+    if durable:
+        with Syncs(os.fsync) as directories:
+            for directory in sorted(made):
+                batch.append(os.open(directory, os.O_RDONLY))
+                if len(batch) == BATCH:
+                    _synced(directories, batch)
+            _synced(directories, batch)
     return len(entries), dump_s
+
+
+BATCH = 256  # as compiler.emit's batches
+
+
+def _synced(syncs: Any, fds: list[int]) -> None:
+    try:
+        syncs.each(fds)
+    finally:
+        for fd in fds:
+            os.close(fd)
+        fds.clear()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
