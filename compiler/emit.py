@@ -13,6 +13,7 @@ import errno
 import hashlib
 import json
 import os
+import resource
 import stat
 import time
 from bisect import bisect_left, insort
@@ -581,6 +582,7 @@ def _sync_dir(directory: Path) -> None:
 
 def _sync_dirs(directories: Iterable[Path]) -> None:
     """fsync each directory (its entries: the renames into it), a batch at a time."""
+    size = _batch_size()
     with Syncs(_sync_dir_fd) as syncs:
         batch: list[int] = []
         try:
@@ -589,7 +591,7 @@ def _sync_dirs(directories: Iterable[Path]) -> None:
                     batch.append(os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _CLOEXEC))
                 except OSError:
                     continue  # removed as empty, or a platform without directory handles
-                if len(batch) == _BATCH:
+                if len(batch) == size:
                     syncs.each(batch)
                     _close_all(batch)
             syncs.each(batch)
@@ -613,9 +615,19 @@ def _sync_dir_fd(fd: int) -> None:
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _CLOEXEC
 # Files written (or directories synced) per batch: each batch's are open together, their data
-# synced together (``fsutil.Syncs``), then renamed into place; well under a usual limit of
-# 1,024 open descriptors.
-_BATCH = 256
+# synced together (``fsutil.Syncs``), then renamed into place. Two batches are open at once.
+_MOST = 256
+
+
+def _batch_size(limit: int | None = None) -> int:
+    """``_MOST``, or fewer where the process may not open twice as many descriptors and more
+    (macOS's default soft limit is 256): a third of the soft limit, less what the process
+    holds besides (the spool, the cache, the lock, standard streams)."""
+    if limit is None:
+        limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    if limit == resource.RLIM_INFINITY or limit < 0:
+        return _MOST
+    return max(4, min(_MOST, (limit - 48) // 3))
 
 
 def _write_all(p: Plan) -> set[Path]:
@@ -629,12 +641,13 @@ def _write_all(p: Plan) -> set[Path]:
     suffix = f".{os.getpid()}.tmp"
     # At most two batches are open: one syncing, the next being written.
     batches: list[tuple[_Batch, Started | None]] = []
+    size = _batch_size()
     with Syncs() as syncs:
         try:
-            for start in range(0, len(p.write), _BATCH):
+            for start in range(0, len(p.write), size):
                 batch: _Batch = []
                 batches.append((batch, None))
-                _write_batch(p, p.write[start : start + _BATCH], suffix, made, batch)
+                _write_batch(p, p.write[start : start + size], suffix, made, batch)
                 batches[-1] = (batch, syncs.start([fd for fd, _, _ in batch]))
                 if len(batches) == 2:
                     _renamed(*batches[0])

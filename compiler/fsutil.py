@@ -1,4 +1,5 @@
-"""Atomic file writes: a reader sees the old file or the new one, never half; and syncs\nof many files at once."""
+"""Atomic file writes: a reader sees the old file or the new one, never half; and syncs
+of many files at once."""
 
 from __future__ import annotations
 

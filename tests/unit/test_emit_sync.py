@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import gc
 import os
+import resource
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -47,7 +50,7 @@ def test_each_file_is_synced_before_its_rename_and_each_directory_after(
     tree: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     specs, out = tree
-    monkeypatch.setattr(emit, "_BATCH", 5)  # several batches, and a last one shorter
+    monkeypatch.setattr(emit, "_batch_size", lambda: 5)  # several batches, and a last one shorter
     monkeypatch.setattr(fsutil, "_ALONE", 2)  # and synced in lanes
     events: list[tuple[str, int, str]] = []
     lock = threading.Lock()
@@ -104,7 +107,7 @@ def test_an_interrupt_while_a_batch_syncs_leaves_no_temporary_and_no_descriptor(
     tree: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     specs, out = tree
-    monkeypatch.setattr(emit, "_BATCH", 6)
+    monkeypatch.setattr(emit, "_batch_size", lambda: 6)
     monkeypatch.setattr(fsutil, "_ALONE", 2)
     calls = iter(range(1_000_000))
     real_sync = fsutil.fdatasync
@@ -167,3 +170,24 @@ def test_syncs_syncs_each_descriptor_once_and_raises_after_every_lane_ends() -> 
         syncs.each(list(range(200, 200 + fsutil._ALONE - 1)))  # a few: in the caller's thread
         assert {lane for _, lane in seen} == {threading.get_ident()}
     assert not [t for t in threading.enumerate() if t.name.startswith("shipspec-sync")]
+
+
+def test_batches_fit_the_descriptor_limit() -> None:
+    assert emit._batch_size(256) == 69  # macOS's default soft limit: two batches and the rest fit
+    assert emit._batch_size(1024) == emit._batch_size(20_000) == emit._batch_size(resource.RLIM_INFINITY) == 256
+    assert emit._batch_size(40) == 4
+
+
+def test_a_compile_under_a_low_descriptor_limit_writes_every_file(tree: tuple[Path, Path]) -> None:
+    """Two batches of files are open at once: under a soft limit of 64 a cold compile still
+    writes its whole tree, in batches sized to fit."""
+    specs, out = tree
+
+    def low() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (64, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+
+    cmd = [sys.executable, "-m", "compiler", "compile", str(specs), "--out", str(out)]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120, preexec_fn=low, check=False)
+    assert done.returncode == 0, done.stderr
+    assert len(_outputs(out)) > 2 * emit._batch_size(64)
+    assert run("check", str(specs), "--out", str(out))[0] == 0
