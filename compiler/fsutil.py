@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from concurrent.futures import Future, ThreadPoolExecutor
+    import queue
+    import threading
 
 
 def write_atomic(path: Path, data: bytes | bytearray | Iterable[bytes | memoryview], *, durable: bool = True) -> None:
@@ -51,12 +52,16 @@ _ALONE = 8  # fewer descriptors than this are synced in the caller's thread (a w
 class Syncs:
     """Make the data of many descriptors durable, ``IN_FLIGHT`` at a time. Each descriptor is
     synced once ``each`` returns (or ``start``'s ``wait``), as one sync after another would
-    leave it: a caller renames a file into place only then. Threads are made on first use
-    and end with ``close`` (or the ``with`` block); ``sync`` is a seam for tests."""
+    leave it: a caller renames a file into place only then. The lanes are threads of its
+    own, made on first use and ended by ``close`` (or the ``with`` block): not
+    ``concurrent.futures``, whose import registers an exit handler (``logging``'s) that
+    kept a one-build command from ending at once (``cli._end_now``). ``sync`` is a seam
+    for tests."""
 
     def __init__(self, sync: Callable[[int], None] | None = None) -> None:
         self.sync = sync or fdatasync
-        self._pool: ThreadPoolExecutor | None = None
+        self._lanes: list[threading.Thread] = []
+        self._work: queue.SimpleQueue[tuple[Started, Sequence[int]] | None] | None = None
 
     def __enter__(self) -> Syncs:
         return self
@@ -65,9 +70,13 @@ class Syncs:
         self.close()
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)  # no thread is left holding a descriptor the caller closes
-            self._pool = None
+        """End the lanes, once each has done what it was given."""
+        if self._work is not None:
+            for _ in self._lanes:
+                self._work.put(None)
+            for lane in self._lanes:
+                lane.join()
+            self._lanes, self._work = [], None
 
     def each(self, fds: Sequence[int]) -> None:
         self.start(fds).wait()
@@ -78,43 +87,64 @@ class Syncs:
         if len(fds) < _ALONE:
             for fd in fds:
                 self.sync(fd)
-            return Started([])
-        from concurrent.futures import ThreadPoolExecutor  # not on a one-file validate's path
+            return Started(0)
+        if self._work is None:
+            import queue  # not on a one-file validate's path
+            import threading
 
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(IN_FLIGHT, thread_name_prefix="shipspec-sync")
+            self._work = queue.SimpleQueue()
+            self._lanes = [
+                threading.Thread(target=self._run, name=f"shipspec-sync-{i}", daemon=True) for i in range(IN_FLIGHT)
+            ]
+            for lane in self._lanes:
+                lane.start()
         lanes = min(IN_FLIGHT, len(fds))
-        return Started([self._pool.submit(self._lane, fds[i::lanes]) for i in range(lanes)])
+        started = Started(lanes)
+        for i in range(lanes):
+            self._work.put((started, fds[i::lanes]))
+        return started
 
-    def _lane(self, fds: Sequence[int]) -> None:
-        for fd in fds:
-            self.sync(fd)
+    def _run(self) -> None:
+        work = self._work
+        assert work is not None
+        while (item := work.get()) is not None:
+            started, fds = item
+            error: BaseException | None = None
+            try:
+                for fd in fds:
+                    self.sync(fd)
+            except BaseException as exc:  # noqa: BLE001 - handed to the waiting caller
+                error = exc
+            started.ended(error)
 
 
 class Started:
-    """Syncs under way (``Syncs.start``)."""
+    """Syncs under way (``Syncs.start``): how many of its lanes have not ended, and their errors."""
 
-    def __init__(self, lanes: list[Future[None]]) -> None:
-        self.lanes = lanes
+    def __init__(self, lanes: int) -> None:
+        import threading
+
+        self._left = lanes
+        self._errors: list[BaseException] = []
+        self._ended = threading.Condition()
+
+    def ended(self, error: BaseException | None) -> None:
+        with self._ended:
+            self._left -= 1
+            if error is not None:
+                self._errors.append(error)
+            self._ended.notify_all()
 
     def wait(self) -> None:
         """Return once every lane has ended; raise the first lane's error after that (none is
         still using a descriptor then)."""
-        from concurrent.futures import wait
-
-        try:
-            wait(self.lanes)
-        except BaseException:  # (an interrupt while waiting)
-            for lane in self.lanes:
-                lane.cancel()
-            wait(self.lanes)
-            raise
-        for lane in self.lanes:
-            lane.result()
+        self.settle()
+        if self._errors:
+            raise self._errors[0]
 
     def settle(self) -> None:
-        """Return once every lane has ended, raising none of their errors (the caller is
-        already on its way out with one)."""
-        from concurrent.futures import wait
-
-        wait(self.lanes)
+        """Return once every lane has ended, raising none of their errors (the caller may be
+        on its way out with one)."""
+        with self._ended:
+            while self._left:
+                self._ended.wait()

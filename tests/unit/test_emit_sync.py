@@ -10,6 +10,7 @@ import resource
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -59,6 +60,7 @@ def test_each_file_is_synced_before_its_rename_and_each_directory_after(
 
     def sync(fd: int) -> None:
         real_sync(fd)
+        time.sleep(0.001)  # as a sync that waits for the disk: the other lanes take their share
         with lock:
             events.append(("sync", os.fstat(fd).st_ino, ""))
             lanes.add(threading.get_ident())
@@ -154,6 +156,7 @@ def test_syncs_syncs_each_descriptor_once_and_raises_after_every_lane_ends() -> 
     def sync(fd: int) -> None:
         if fd == 3:
             raise OSError("disk")
+        time.sleep(0.002)  # as a sync that waits for the disk: the other lanes take their share
         with lock:
             seen.append((fd, threading.get_ident()))
 
