@@ -46,7 +46,10 @@ fdatasync: Callable[[int], None] = getattr(os, "fdatasync", os.fsync)
 # clean), and flushes issued together are merged into one by the block layer: 33,555
 # new files at 1,000 models took 9.0 s one after another, ~2 s sixteen at a time.
 IN_FLIGHT = 16
-_ALONE = 8  # fewer descriptors than this are synced in the caller's thread (a watching step's few)
+# Fewer descriptors than this are synced in the caller's thread: starting the lanes (~0.1 ms
+# a thread) cost a watching step more than its few syncs gained (the four files and ~10
+# directories of a one-model edit: +2-3 ms a step with lanes from 8 up).
+_ALONE = 32
 
 
 class Syncs:
