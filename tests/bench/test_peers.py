@@ -141,3 +141,29 @@ def test_rss_wrapper_and_edit(tmp_path: Path) -> None:
     assert [(a, b) for a, b in zip(before, after, strict=True) if a != b] == [
         ("  resources { cpu 1  memory 2Gi }", "  resources { cpu 2  memory 2Gi }")
     ]
+
+
+@pytest.mark.skipif(not floor.has_c_dumper(), reason="PyYAML without libyaml: the floor is not measured")
+@pytest.mark.parametrize("warmup", [True, False])
+def test_measure_warms_up_untimed_and_sets_trees_aside_until_the_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, warmup: bool
+) -> None:
+    compiles: list[Path] = []
+    aside: list[str] = []
+    real_run, real_aside = peers.shipspec_run, peers._set_aside
+
+    def run(specs: Path, out: Path) -> tuple[float, int]:
+        compiles.append(out)
+        return real_run(specs, out)
+
+    def set_aside(root: Path, out: Path) -> None:
+        aside.append(out.name)
+        real_aside(root, out)
+
+    monkeypatch.setattr(peers, "shipspec_run", run)
+    monkeypatch.setattr(peers, "_set_aside", set_aside)
+    runs = peers.measure(4, 2, kcl=False, durable=False, root=tmp_path, warmup=warmup)
+    assert len(runs["shipspec"].wall) == len(runs["floor"].wall) == 2  # the warm-up is not a round
+    assert [out.name for out in compiles] == ["warmup"] * warmup + ["shipspec", "shipspec"]
+    assert aside == ["warmup"] * warmup + ["shipspec", "floor"] * 2  # nothing deleted between runs
+    assert not (tmp_path / "spent").exists()  # all of it once every run is done
