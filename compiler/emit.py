@@ -570,14 +570,7 @@ def _named(p: Plan, ledger: bytes | bytearray) -> str:
 
 
 def _sync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _CLOEXEC)
-    except OSError:
-        return  # removed as empty, or a platform without directory handles
-    try:
-        _sync_dir_fd(fd)
-    finally:
-        os.close(fd)
+    _sync_dirs([directory])
 
 
 def _sync_dirs(directories: Iterable[Path]) -> None:

@@ -42,9 +42,10 @@ def write_atomic(path: Path, data: bytes | bytearray | Iterable[bytes | memoryvi
 
 fdatasync: Callable[[int], None] = getattr(os, "fdatasync", os.fsync)
 # How many syncs are in flight at once. On ext4 every fdatasync ends in a flush of the
-# disk's write cache (~0.25 ms on this project's machines, the same for a file already
-# clean), and flushes issued together are merged into one by the block layer: 33,555
-# new files at 1,000 models took 9.0 s one after another, ~2 s sixteen at a time.
+# disk's write cache (~0.27 ms on this project's machines, the same for a file already
+# clean), and flushes issued together are merged by the block layer: 10,000 new files
+# took 2.0-2.6 s one after another, 0.8-0.9 s sixteen at a time (the 33,555 of a cold
+# compile at 1,000 models spent 9.0 s in fdatasync one after another).
 IN_FLIGHT = 16
 # Fewer descriptors than this are synced in the caller's thread: starting the lanes (~0.1 ms
 # a thread) cost a watching step more than its few syncs gained (the four files and ~10
