@@ -117,3 +117,29 @@ def test_a_first_compile_lays_its_memo_out_only_once_its_tree_is_written(
 
 def _blob(out: Path, kind: str, name: str) -> bytes:
     return next((out / cache_module.DIR).glob(f"*/{kind}/{name}")).read_bytes()
+
+
+def test_a_cold_compile_leaves_no_large_cyclic_garbage(tmp_path: Path) -> None:
+    """A one-build command runs without the cyclic collector (``cli.run``), so what a cycle
+    holds stays to the end: the walk for the facts the memo's parts share was a nested
+    function calling itself, a cycle that kept its table of every fact's id (~6 MiB at 1,000
+    models). Here every cycle a cold compile makes is found, and none holds a large dict."""
+    import gc
+    from types import CellType
+
+    specs = generate(tmp_path, 6)
+    gc.collect()
+    gc.disable()
+    try:
+        assert main(["compile", str(specs), "--out", str(tmp_path / "out"), "--format", "json"]) == 0
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        gc.collect()
+        # (a dict of ints only is not tracked by the collector: what holds it is, a closure's cell)
+        held = [o.cell_contents if type(o) is CellType and o.cell_contents is not None else o for o in gc.garbage]
+        large = [type(o) for o in held if isinstance(o, dict | list | set) and len(o) > 200]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+    assert large == []
+
