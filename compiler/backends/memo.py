@@ -35,7 +35,7 @@ from sys import intern
 from typing import Any, NamedTuple, TypeVar, cast
 
 from compiler.backends.facts import facts, summary
-from compiler.backends.memo_groups import Kept, Traced, kept_of, result_of, unit_keys, unit_kinds
+from compiler.backends.memo_groups import Bodies, Kept, Traced, kept_of, result_of, unit_keys, unit_kinds
 from compiler.cache import InParts
 from compiler.changes import OwnerStates
 from compiler.diagnostics import Diagnostic, Sink, Span
@@ -137,9 +137,9 @@ class UnitResult(
 _RESULT_FIELDS = ("files", "diagnostics", "verdict", "k8s_version", "value", "trimmed")
 
 
-# What a forked worker sends back (Units.export): the number of units it rendered, and per
-# unit its key, result and where its files are in the worker's.
-Exported = tuple[int, list[tuple[str, UnitResult, list[int]]]]
+# What a forked worker sends back (Units.export): the number of units it rendered, per unit
+# its key, result and where its files are in the worker's, and the loop bodies it kept.
+Exported = tuple[int, list[tuple[str, UnitResult, list[int]]], dict[bytes, Kept]]
 
 
 @dataclass
@@ -232,7 +232,7 @@ class Units:
     # block of a loop's items is kept under its owners' states as well, and found by them
     # without making its inputs (``owned_blocks``). None: blocks kept by their inputs only.
     owned: OwnerStates | None = None
-    bodies: dict[bytes, Kept] = field(default_factory=dict)
+    bodies: Bodies = field(default_factory=Bodies)
     _trace: list[Traced] | None = None
     # A watching build's ``keys``, ``used`` and ``made`` are last step's very dicts, carried on
     # (``resume``) when it renders under the same configuration: each entry is keyed by content
@@ -790,7 +790,8 @@ class Units:
         if kept is not None:
             handed = self._handed(kept)
             if handed is not None:
-                self.bodies[key] = kept
+                if key not in self.bodies:
+                    self.bodies[key] = kept  # (the earlier build's, in memory as it was loaded)
                 sink.extend(handed[0])
                 return cast(_T, handed[1]), kept
         own = Sink()
@@ -803,7 +804,7 @@ class Units:
         sink.extend(own.items)
         made = kept_of(trace, result, own.items)
         if made is not None:
-            self.bodies[key] = made
+            self.bodies.keep(key, made)
         return result, made
 
     def owned_blocks(
@@ -840,7 +841,8 @@ class Units:
                 kept = self.bodies.get(key) or self.known_bodies.get(key)
                 handed = self._handed(kept) if kept is not None else None
                 if kept is not None and handed is not None:
-                    self.bodies[key] = kept
+                    if key not in self.bodies:
+                        self.bodies[key] = kept
                     sink.extend(handed[0])
                     out += handed[1]
                     continue
@@ -848,7 +850,7 @@ class Units:
             given = tuple(part) if make is None else tuple(make(i) for i in part)
             result, made = self._kept_body(name, body, sink, (given,))
             if key is not None and made is not None:
-                self.bodies[key] = made
+                self.bodies.keep(key, made)
             out += result
         return out
 
@@ -993,6 +995,11 @@ class Units:
             carried=carried,
             lookup=self.lookup,
             pack=self.pack,
+            # Its loop bodies are kept as the parent's are (and sent back with its units).
+            config=self.config,
+            keeps_bodies=self.keeps_bodies,
+            known_bodies=self.known_bodies,
+            owned=self.owned,
         )
 
     def export(self, files: list[OutputFile]) -> Exported:
@@ -1003,13 +1010,15 @@ class Units:
         for key, unit_files in self.files.items():
             where = [at[id(f)] for f in unit_files if id(f) in at]
             log.append((key, self.used[key], where))
-        return self.rendered, log
+        return self.rendered, log, self.bodies
 
     def adopt(self, exported: Exported, files: list[OutputFile]) -> None:
         """Take in what a forked worker's ``export`` sent back with its ``files`` (with a spool,
         their texts go there and ``files`` holds stored files in their place)."""
-        rendered, log = exported
+        rendered, log, bodies = exported
         self.rendered += rendered
+        for body, kept in bodies.items():
+            self.bodies.keep(body, kept)
         for key, result, where in log:
             spooled = self._spooled(result)
             if spooled is not result:

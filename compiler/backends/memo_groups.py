@@ -38,6 +38,40 @@ _COUNT = struct.Struct(">I")
 Kept = bytes
 
 
+class Bodies(dict[bytes, Any]):
+    """A build's kept bodies by key, each new one's bytes in the build's spool where it has
+    one (``memo.Spool``; an ``InSpool`` in its place here): held in memory until the cache was
+    written, a cold compile's were 1.4 MiB of its peak at 1,000 models (issue 16, target 6).
+    ``get`` and the pickle give the bytes back (the pickle loads as a plain dict)."""
+
+    spool: Any = None
+    _last: tuple[Kept, Any] | None = None
+
+    def keep(self, key: bytes, kept: Kept) -> None:
+        """Keep ``kept`` under ``key`` (a body kept under two keys is spooled once)."""
+        last, spool = self._last, self.spool
+        if last is not None and last[0] is kept:
+            self[key] = last[1]
+            return
+        held: Any = kept
+        if spool is not None and not spool.failed:
+            try:
+                held = spool.put(kept)
+            except OSError:  # a full or failing temporary directory: kept in memory from here on
+                spool.failed = True
+        self._last = kept, held
+        self[key] = held
+
+    def get(self, key: bytes, default: Any = None) -> Any:
+        held = super().get(key)
+        if held is None:
+            return default
+        return held if type(held) is bytes else self.spool.raw(held.offset, held.length)
+
+    def __reduce__(self) -> Any:
+        return dict, (), None, None, ((key, self.get(key)) for key in self)
+
+
 def unit_kinds(kept: Kept) -> bytes:
     (count,) = _COUNT.unpack_from(kept)
     return kept[_COUNT.size : _COUNT.size + count]

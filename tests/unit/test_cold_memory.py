@@ -143,3 +143,26 @@ def test_a_cold_compile_leaves_no_large_cyclic_garbage(tmp_path: Path) -> None:
         gc.enable()
     assert large == []
 
+
+def test_kept_bodies_wait_in_the_spool_and_pickle_as_their_bytes() -> None:
+    import pickle
+
+    from compiler.backends.memo_groups import Bodies
+
+    spool = memo.Spool.open()
+    assert spool is not None
+    bodies = Bodies()
+    bodies.spool = spool
+    one, two = b"\x00\x00\x00\x01f" + bytes(range(32)), b"\x00\x00\x00\x00"
+    bodies.keep(b"k1", one)
+    bodies.keep(b"k1-owners", one)  # one body under two keys: in the spool once
+    bodies.keep(b"k2", two)
+    assert all(type(v) is memo.InSpool for v in dict.values(bodies)) and spool.size == len(one) + len(two)
+    assert bodies.get(b"k1") == bodies.get(b"k1-owners") == one and bodies.get(b"k2") == two
+    assert bodies.get(b"none") is None and b"k2" in bodies
+    loaded = pickle.loads(pickle.dumps(bodies, protocol=pickle.HIGHEST_PROTOCOL))
+    assert type(loaded) is dict and loaded == {b"k1": one, b"k1-owners": one, b"k2": two}
+    spool.failed = True  # a failing temporary directory: kept in memory from there on
+    three = b"\x00\x00\x00\x02"
+    bodies.keep(b"k3", three)
+    assert dict.get(bodies, b"k3") is three and bodies.get(b"k3") is three

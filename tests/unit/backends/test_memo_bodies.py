@@ -204,24 +204,30 @@ def _cpu(specs: Path, n: int) -> None:
     path.write_text(re.sub(r"\bcpu \d+ ", f"cpu {n} ", path.read_text(), count=1))
 
 
+@pytest.mark.parametrize("forked", [False, True], ids=["serial", "forked"])
 def test_a_one_shot_compile_after_one_edit_runs_only_the_bodies_of_the_edited_model(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, forked: bool
 ) -> None:
-    """Each build with its own cache object, as a new process has. A cold compile keeps no
-    bodies (it renders every unit either way); the build after it keeps them all; the next
-    runs the bodies the edited model is in and hands back every other, its result that of a
-    build without a cache."""
+    """Each build with its own cache object, as a new process has. A cold compile keeps every
+    body, those its forked Kubernetes workers ran too (sent back with their units); each
+    edit after it, the first one included, runs the bodies the edited model is in and hands
+    back every other, its result that of a build without a cache."""
     from compiler.backends import memo_groups
+    from compiler.backends.kubernetes import backend as kubernetes
     from compiler.pipeline import build, units_key
 
     monkeypatch.setattr(memo, "BLOCK", 2)
+    if forked:  # each environment in workers, two models a task
+        monkeypatch.setattr(kubernetes, "PARALLEL_FROM", 0)
+        monkeypatch.setattr(kubernetes, "SHARE", 2)
     specs = generate(tmp_path, 9)
     out = tmp_path / "out"
-    out.mkdir()
     with Cache(out) as store:
         build([specs], store=store)
+        out.mkdir()  # the cache is written as it closes, once the tree exists (as after emit)
     with Cache(out) as store:
-        assert store.get(memo_groups.KIND, units_key(None, True, None)) is None
+        kept = store.get(memo_groups.KIND, units_key(None, True, None))
+    assert type(kept) is dict and kept and all(type(v) is bytes for v in kept.values())
     ran: list[tuple[str, str]] = []
     kept_body = Units._kept_body
 
@@ -241,14 +247,14 @@ def test_a_one_shot_compile_after_one_edit_runs_only_the_bodies_of_the_edited_mo
         fresh = build([specs])
         assert [(f.path, f.text) for f in built.files] == [(f.path, f.text) for f in fresh.files]
         assert built.diagnostics == fresh.diagnostics
-    # What runs is what m00001 is in: a block of placement bodies and of Kubernetes objects per
-    # environment it is served in, and a block of the others it is in; nothing else.
-    resolved = fresh.checked.resolved
-    served = len(resolved.served(next(m for m in resolved.spec.models if m.name == "m00001")))
-    names = [name for name, _ in ran]
-    assert names.count("monitoring.placement[]") == served and names.count("kubernetes.serve[]") == served
-    assert [(n, i[:300]) for n, i in ran if "m00001" not in i] == []
-    assert len(ran) <= 3 * served + 4
+        # What runs is what m00001 is in: a block of placement bodies and of Kubernetes objects
+        # per environment it is served in, and a block of the others it is in; nothing else.
+        resolved = fresh.checked.resolved
+        served = len(resolved.served(next(m for m in resolved.spec.models if m.name == "m00001")))
+        names = [name for name, _ in ran]
+        assert names.count("monitoring.placement[]") == served and names.count("kubernetes.serve[]") == served
+        assert [(n, i[:300]) for n, i in ran if "m00001" not in i] == []
+        assert len(ran) <= 3 * served + 4
 
 
 def test_group_each_keeps_bodies_a_block_at_a_time_and_hands_them_back_in_order(monkeypatch: Any) -> None:
