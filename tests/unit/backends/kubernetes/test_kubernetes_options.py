@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from compiler.resources import templates_dir
 from tests.support.k8s_support import compile_to, errors, write_spec
@@ -241,3 +243,23 @@ def test_worker_results_through_a_file_or_the_pipe_are_the_same(monkeypatch: pyt
         results.append(([(f.path, f.text, f.documents) for f in built.files], built.diagnostics))
     assert results[0] == results[1] and len(results[0][0]) > 50
     assert len(made) > 1 and all(f is not None and f.closed for f in made)
+
+
+@settings(max_examples=300, deadline=None)
+@given(count=st.integers(0, 3000), parts=st.integers(1, 20), block=st.sampled_from([1, 2, 64]))
+def test_workers_shares_cover_the_models_in_order_each_starting_on_a_block(count: int, parts: int, block: int) -> None:
+    """A forked worker's share of an environment's models (``_cut``): the shares, in order,
+    are every model once, and each starts on a block of ``memo.BLOCK`` (or is empty), so the blocks a
+    worker keeps are those a build in one process asks for (the first edit after a cold
+    compile finds them)."""
+    from compiler.backends import memo
+    from compiler.backends.kubernetes import backend as kubernetes
+
+    was = memo.BLOCK
+    memo.BLOCK = block
+    try:
+        cuts = [kubernetes._cut(count, part, parts) for part in range(parts + 1)]
+    finally:
+        memo.BLOCK = was
+    assert cuts[0] == 0 and cuts[-1] == count and cuts == sorted(cuts)
+    assert all(c % block == 0 or c == count for c in cuts)
