@@ -546,7 +546,7 @@ def _whole(root: Path, plan: Plan, ledger_sha: str, before: Tree | None) -> _Mad
     stats: dict[str, LStat] = {}
     racy: dict[str, str] = {}
     for path in [*paths, *sorted(dirs)]:
-        seen = kept.get(path) if kept and path not in written and path not in dirs else None
+        seen = kept.get(path) if path not in written and path not in dirs else None
         if seen is None:
             seen = _lstat(os.path.join(base, path))
         if seen is None:
