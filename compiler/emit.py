@@ -24,7 +24,7 @@ from operator import attrgetter, eq, is_not, lt, not_
 from pathlib import Path
 from typing import Literal
 
-from compiler import emit_journal, ledger_paths
+from compiler import emit_journal, fsutil, ledger_paths
 from compiler.diagnostics import Sink, Span
 from compiler.fsutil import Started, Syncs, fdatasync, write_atomic
 from compiler.output import OutputFile, StoredFile, file_bytes, file_parts, header
@@ -503,7 +503,8 @@ def apply(p: Plan) -> None:
     next compile recognises); then each file is replaced atomically and made
     durable (its data, then the directories whose entries changed) before the
     ledger vouches for it; only what was written is synced, never the whole
-    machine (``os.sync`` flushed every process's dirty pages)."""
+    machine (``os.sync`` flushed every process's dirty pages). A plan of ``BULK``
+    files or more syncs the file systems it wrote to instead (``_write_bulk``)."""
     if isinstance(p.files, Contents):
         p.files.ready(p.write)  # a damaged stored text fails here, before anything is written
     if not p.verified:  # a tree as the last compile left it has no temporaries (a new one moves a dir's mtime)
@@ -514,14 +515,18 @@ def apply(p: Plan) -> None:
     journaled = bool(p.write or p.delete)
     if journaled:
         emit_journal.write_journal(p.root, {k: p.sha(k) for k in p.write})
-    changed = _write_all(p)
+    bulk = len(p.write) >= BULK and fsutil.can_sync_file_systems()
+    changed = _write_bulk(p) if bulk else _write_all(p)
     for path in p.delete:
         target = p.root / path
         ledger_paths.ensure_inside(p.root, target.parent)
         target.unlink(missing_ok=True)
         changed.add(target.parent)
         _remove_empty_parents(target.parent, p.root)
-    _sync_dirs(sorted(changed))
+    if bulk:
+        fsutil.sync_file_systems([p.root, *sorted(changed)])  # the renames and removals
+    else:
+        _sync_dirs(sorted(changed))
     spans = _splice_points(p, before) if before is not None else None
     ledger: bytes | bytearray | None = None
     if before is not None and spans is not None:
@@ -623,6 +628,52 @@ def _batch_size(limit: int | None = None) -> int:
     return max(4, min(_MOST, (limit - 48) // 3))
 
 
+# Files a plan writes from which the file system is synced as a whole (``_write_bulk``), not
+# each file and directory: at 1,000 models a cold compile's emit took 6.8 s with a sync per
+# file, 2 of them in the kernel's journal commits. A one-model edit writes ~20 files.
+BULK = 1024
+
+
+def _write_bulk(p: Plan) -> set[Path]:
+    """``_write_all`` for a plan that writes thousands of files: every temporary is written
+    and closed, their file system synced once (``fsutil.sync_file_systems``), then each is
+    renamed into place; ``apply`` syncs the file system again for the renames. Each file's
+    data is durable before its rename, as in ``_write_all``. An error or an interrupt
+    removes every temporary not yet renamed. Returns the directories whose entries changed."""
+    made: set[Path] = set()
+    suffix = f".{os.getpid()}.tmp"
+    pending: _Batch = []
+    renamed = 0
+    size = _batch_size()
+    try:
+        for start in range(0, len(p.write), size):
+            batch: _Batch = []
+            try:
+                _write_batch(p, p.write[start : start + size], suffix, made, batch)
+            finally:
+                for i, (fd, tmp, target) in enumerate(batch):
+                    batch[i] = (-1, tmp, target)
+                    os.close(fd)
+                pending.extend(batch)
+        fsutil.sync_file_systems([p.root, *made])
+        for _, tmp, target in pending:
+            os.replace(tmp, target)
+            renamed += 1
+    except BaseException:
+        _abandoned(pending[renamed:])
+        raise
+    _with_parents(p, made)
+    return made
+
+
+def _with_parents(p: Plan, made: set[Path]) -> None:
+    """A directory made here is an entry in its parent, up to the root."""
+    for directory in list(made):
+        while directory != p.root and p.root in directory.parents:
+            directory = directory.parent
+            made.add(directory)
+
+
 def _write_all(p: Plan) -> set[Path]:
     """Write every planned file through a temporary name and a rename, as
     ``write_atomic`` does, with fewer system calls: each directory is made once, the
@@ -654,11 +705,7 @@ def _write_all(p: Plan) -> set[Path]:
                     syncing.settle()  # its lanes end before their descriptors are closed
                 _abandoned(batch)
             raise
-    # A directory made here is an entry in its parent, up to the root.
-    for directory in list(made):
-        while directory != p.root and p.root in directory.parents:
-            directory = directory.parent
-            made.add(directory)
+    _with_parents(p, made)
     return made
 
 

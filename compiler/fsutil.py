@@ -3,7 +3,9 @@ of many files at once."""
 
 from __future__ import annotations
 
+import errno
 import os
+import sys
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -51,6 +53,62 @@ IN_FLIGHT = 16
 # a thread) cost a watching step more than its few syncs gained (the four files and ~10
 # directories of a one-model edit: +2-3 ms a step with lanes from 8 up).
 _ALONE = 32
+
+
+# syncfs(2), once looked up: None where there is none (not Linux, or a libc without it).
+_SYNCFS: list[Callable[[int], int] | None] = []
+
+
+def _syncfs() -> Callable[[int], int] | None:
+    if not _SYNCFS:
+        found = None
+        if sys.platform.startswith("linux"):
+            import ctypes
+
+            try:
+                call = ctypes.CDLL(None, use_errno=True).syncfs
+                call.argtypes, call.restype = [ctypes.c_int], ctypes.c_int
+                found = call
+            except (OSError, AttributeError):
+                pass
+        _SYNCFS.append(found)
+    return _SYNCFS[0]
+
+
+def can_sync_file_systems() -> bool:
+    """Whether ``sync_file_systems`` can (syncfs(2), Linux)."""
+    return _syncfs() is not None
+
+
+def sync_file_systems(directories: Iterable[Path]) -> None:
+    """Make everything written to the file systems holding ``directories`` durable: one
+    syncfs(2) for each file system among them. Where a write touches thousands of files
+    this costs a fraction of a sync per file: each fdatasync on ext4 ends in a commit of
+    the journal and a flush of the disk's cache, and the 33,555 files of a cold compile at
+    1,000 models spent ~4 s of system time in them, against 0.6 s for one syncfs (mostly
+    waiting on the disk). It also writes back what other processes left dirty on that file
+    system, which is why a write of a few files syncs each instead (``Syncs``).
+    Raises ``OSError`` when a sync fails (Linux reports writeback errors to syncfs from
+    5.8 on); callers check ``can_sync_file_systems`` first."""
+    call = _syncfs()
+    if call is None:
+        raise OSError(errno.ENOSYS, "syncfs is not available here")
+    devices: dict[int, Path] = {}
+    for directory in directories:
+        try:
+            devices.setdefault(os.stat(directory).st_dev, directory)
+        except FileNotFoundError:
+            continue  # removed as empty since: the file system of its parent is among them
+    for directory in devices.values():
+        fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0))
+        try:
+            if call(fd) != 0:
+                import ctypes
+
+                code = ctypes.get_errno()
+                raise OSError(code, os.strerror(code), os.fspath(directory))
+        finally:
+            os.close(fd)
 
 
 class Syncs:

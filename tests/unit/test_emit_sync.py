@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -194,3 +195,113 @@ def test_a_compile_under_a_low_descriptor_limit_writes_every_file(tree: tuple[Pa
     assert done.returncode == 0, done.stderr
     assert len(_outputs(out)) > 2 * emit._batch_size(64)
     assert run("check", str(specs), "--out", str(out))[0] == 0
+
+
+def _bulk_events(monkeypatch: pytest.MonkeyPatch, fail_at: int | None = None) -> list[tuple[str, str]]:
+    """Make every plan a bulk one (``emit.BULK``) and record, in order: each temporary
+    created, each whole-file-system sync (with the directories it was given), each rename,
+    each per-file sync, and the journal's end. ``fail_at``: the sync of that index raises
+    an interrupt instead."""
+    events: list[tuple[str, str]] = []
+    real_sync_fs, real_replace, real_created = fsutil.sync_file_systems, os.replace, emit._created
+    real_end, real_fdatasync = emit.emit_journal.end_journal, fsutil.fdatasync
+
+    def sync_fs(directories: Any) -> None:
+        directories = list(directories)
+        if fail_at is not None and sum(kind == "syncfs" for kind, _ in events) == fail_at:
+            raise KeyboardInterrupt
+        real_sync_fs(directories)
+        events.append(("syncfs", "\n".join(sorted({os.fspath(d) for d in directories}))))
+
+    def replace(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
+        real_replace(src, dst)
+        events.append(("rename", os.fspath(dst)))
+
+    def created(target: Path, suffix: str) -> tuple[int, Path] | None:
+        events.append(("created", os.fspath(target)))
+        return real_created(target, suffix)
+
+    def fdatasync(fd: int) -> None:
+        events.append(("fdatasync", ""))
+        real_fdatasync(fd)
+
+    def end(root: Path) -> None:
+        events.append(("journal ends", ""))
+        real_end(root)
+
+    monkeypatch.setattr(emit, "BULK", 1)
+    monkeypatch.setattr(emit, "_batch_size", lambda: 5)  # several batches
+    monkeypatch.setattr(fsutil, "sync_file_systems", sync_fs)
+    monkeypatch.setattr(fsutil, "fdatasync", fdatasync)
+    monkeypatch.setattr(emit, "_created", created)
+    monkeypatch.setattr(emit.emit_journal, "end_journal", end)
+    monkeypatch.setattr(os, "replace", replace)
+    return events
+
+
+@pytest.mark.skipif(not fsutil.can_sync_file_systems(), reason="syncfs(2) is Linux's")
+def test_a_bulk_plan_syncs_its_file_system_before_the_renames_and_again_before_the_ledger(
+    tree: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A plan of thousands of files (here every plan: ``BULK`` 1) syncs the file system once
+    its temporaries are written, renames them, and syncs it again before the ledger vouches
+    for them: no file is synced one by one, and each file's data is durable before its
+    rename as with a sync per file."""
+    specs, out = tree
+    events = _bulk_events(monkeypatch)
+    assert run("compile", str(specs), "--out", str(out))[0] == 0
+    monkeypatch.undo()
+
+    outputs = {os.fspath(p) for p in _outputs(out)}
+    assert len(outputs) > 2 * 5, "the tree must span several batches"
+    kinds = [kind for kind, _ in events]
+    assert kinds.count("syncfs") == 2 and "fdatasync" not in kinds, kinds
+    first, second = (i for i, kind in enumerate(kinds) if kind == "syncfs")
+    created = {path for kind, path in events[:first] if kind == "created"}
+    renamed = [path for kind, path in events[first:second] if kind == "rename"]
+    assert created == outputs and sorted(renamed) == sorted(outputs)
+    assert not [path for kind, path in events if kind == "created" and events.index((kind, path)) > first]
+    # Each file system a temporary is on is synced: it is given each temporary's directory.
+    assert {os.fspath(Path(path).parent) for path in outputs} <= set(events[first][1].split("\n"))
+    ledger = os.fspath(out / LEDGER)
+    assert kinds.index("journal ends") > events.index(("rename", ledger)) > second
+    assert run("check", str(specs), "--out", str(out))[0] == 0
+
+
+@pytest.mark.skipif(not fsutil.can_sync_file_systems(), reason="syncfs(2) is Linux's")
+def test_an_interrupt_in_a_bulk_plans_sync_leaves_no_temporary_no_file_and_no_descriptor(
+    tree: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    specs, out = tree
+    open_before = _open_files()
+    _bulk_events(monkeypatch, fail_at=0)
+    assert run("compile", str(specs), "--out", str(out))[0] == 130
+    monkeypatch.undo()
+    assert _open_files() == open_before
+    assert not list(out.rglob("*.tmp"))
+    assert _outputs(out) == []  # nothing was renamed before the data was durable
+    rc, _, err = run("compile", str(specs), "--out", str(out))
+    assert rc == 0 and "SS901" not in err, err
+    assert run("check", str(specs), "--out", str(out))[0] == 0
+
+
+@pytest.mark.skipif(not fsutil.can_sync_file_systems(), reason="syncfs(2) is Linux's")
+def test_sync_file_systems_syncs_each_file_system_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    other = Path("/dev/shm")
+    if not other.is_dir() or other.stat().st_dev == tmp_path.stat().st_dev:
+        pytest.skip("no second file system to sync")
+    (tmp_path / "a").mkdir()
+    synced: list[int] = []
+    real = fsutil._syncfs()
+    assert real is not None
+
+    def syncfs(fd: int) -> int:
+        synced.append(os.fstat(fd).st_dev)
+        return real(fd)
+
+    monkeypatch.setattr(fsutil, "_SYNCFS", [syncfs])
+    fsutil.sync_file_systems([tmp_path, tmp_path / "a", other, tmp_path / "gone"])
+    assert sorted(synced) == sorted({tmp_path.stat().st_dev, other.stat().st_dev})
+    monkeypatch.setattr(fsutil, "_SYNCFS", [lambda fd: -1])
+    with pytest.raises(OSError):
+        fsutil.sync_file_systems([tmp_path])
