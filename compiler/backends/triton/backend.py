@@ -13,7 +13,14 @@ from compiler import ir
 from compiler.backends.base import OutputFile, RenderContext, any_version
 from compiler.backends.memo import unit_each
 from compiler.backends.render import Templates
-from compiler.backends.triton.validate import KIND, merge_fields, parse_config, parse_fields, validate_config
+from compiler.backends.triton.validate import (
+    KIND,
+    merge_fields,
+    parse_config,
+    parse_fields,
+    parse_kept,
+    validate_config,
+)
 from compiler.backends.triton.view import ConfigView, config_view
 from compiler.diagnostics import Sink, Span
 from compiler.resolve import Placement
@@ -68,14 +75,22 @@ def _with_verbatim(text: str, name: str, texts: tuple[str, ...], spans: tuple[Sp
     return str(text_format.MessageToString(config))
 
 
-def _check_release(text: str, name: str, span: Span, version: str, sink: Sink) -> None:
-    """SS702 where the config sets a field the target release's ModelConfig does not have."""
+def _check_release(text: str, whole: str, name: str, span: Span, version: str, sink: Sink) -> None:
+    """SS702 where the config (``text``; ``whole``: the file, with its header) sets a field
+    the target release's ModelConfig does not have. A config that names nothing the two
+    ModelConfigs differ in (``protos.names_apart``) holds in the release exactly when it
+    parses as ``tritonclient``'s, which is the parse validation takes (kept for it)."""
     try:
         from google.protobuf import text_format
 
-        from compiler.backends.triton.protos import parse_for_release, release_for
+        from compiler.backends.triton.protos import names_apart, parse_for_release, release_for
     except ImportError:
         return  # the validator reports the missing protobuf (SS811)
+    apart = names_apart(release_for(version))
+    if apart is not None:
+        folded = text.lower()
+        if not any(n in folded for n in apart) and parse_kept(whole) is not None:
+            return
     try:
         parse_for_release(text, version)
     except text_format.ParseError as err:
@@ -147,8 +162,9 @@ def _config(
     if fields:
         text = _with_verbatim(text, name, fields, spans, sink)
     # A release that cannot hold the config is reported at the first ``triton`` text, else the model.
-    _check_release(text, name, spans[0] if spans else source, triton_version, sink)
-    return [OutputFile(path=path, text=header + text, source=source, kind=KIND, config_map=config_map)]
+    whole = header + text
+    _check_release(text, whole, name, spans[0] if spans else source, triton_version, sink)
+    return [OutputFile(path=path, text=whole, source=source, kind=KIND, config_map=config_map)]
 
 
 BACKEND = _Backend()

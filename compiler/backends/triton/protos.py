@@ -83,3 +83,68 @@ def wheel_descriptor(pb2_path: Path) -> Any:
     proto = descriptor_pb2.FileDescriptorProto()
     proto.ParseFromString(ast.literal_eval(match.group(1)))
     return proto
+
+
+@functools.cache
+def names_apart(release: str) -> frozenset[str] | None:
+    """The names (of fields and enum values, lower case) whose meaning to protobuf's text
+    parser differs between ``release``'s ModelConfig and the installed ``tritonclient``'s:
+    absent from one, or of another type, label, presence, oneof or number. None where
+    ``tritonclient`` is not installed.
+
+    The parser resolves each name it reads against the message it is in, and nothing
+    else of the descriptors steers it (ModelConfig is proto3: no groups, extensions or
+    ``Any``; a name that could reach one is counted apart). So a text that names none of
+    these parses under one ModelConfig exactly when it parses under the other: a config
+    that ``tritonclient`` parsed and that names none of them needs no parse of its own
+    for the release (``backends.triton.backend``). Names of one message only are
+    compared in it, and its message and enum fields in turn."""
+    try:
+        from compiler.backends.triton.validate import model_config_pb2
+
+        installed = model_config_pb2().ModelConfig.DESCRIPTOR
+    except ImportError:
+        return None
+    apart: set[str] = set()
+    seen: set[str] = set()
+    pairs = [(installed, config_class(release).DESCRIPTOR)]
+    while pairs:
+        mine, theirs = pairs.pop()
+        if mine.full_name in seen:
+            continue
+        seen.add(mine.full_name)
+        if mine.full_name != theirs.full_name or mine.full_name == _ANY:
+            return frozenset(("",))  # every text names it: always parsed for the release
+        for name in sorted(set(mine.fields_by_name) | set(theirs.fields_by_name)):
+            a, b = mine.fields_by_name.get(name), theirs.fields_by_name.get(name)
+            if a is None or b is None or _parsed_as(a) != _parsed_as(b):
+                apart.add(name.lower())
+                continue
+            if a.message_type is not None:
+                pairs.append((a.message_type, b.message_type))
+            if a.enum_type is not None:
+                mine_values, their_values = a.enum_type.values_by_name, b.enum_type.values_by_name
+                for value in set(mine_values) | set(their_values):
+                    x, y = mine_values.get(value), their_values.get(value)
+                    if x is None or y is None or x.number != y.number:
+                        apart.add(value.lower())
+    return frozenset(apart)
+
+
+_ANY = "google.protobuf.Any"
+
+
+def _parsed_as(field: Any) -> tuple[Any, ...]:
+    """What of a field steers the text parser."""
+    # protobuf 6 deprecates ``label`` for these two; older releases have only ``label``.
+    kind = (field.is_repeated, field.is_required) if hasattr(field, "is_repeated") else field.label
+    return (
+        field.type,
+        kind,
+        field.message_type.full_name if field.message_type is not None else None,
+        field.enum_type.full_name if field.enum_type is not None else None,
+        getattr(field.enum_type, "is_closed", None) if field.enum_type is not None else None,
+        field.containing_oneof.name if field.containing_oneof is not None else None,
+        field.has_presence,
+        field.message_type.GetOptions().map_entry if field.message_type is not None else None,
+    )
