@@ -189,16 +189,21 @@ def observed(
 
 
 def _screened(
-    files: Iterable[OutputFile], root: Path, sink: Sink, screened: Container[str] = frozenset()
+    files: Iterable[OutputFile],
+    root: Path,
+    sink: Sink,
+    screened: Container[str] = frozenset(),
+    absent_dirs: set[str] | None = None,
 ) -> tuple[Contents, dict[str, Span]]:
     """Each file (its bytes when asked) and source by path, but for a path that is unsafe to write
-    (``ledger_paths``; not asked again of ``screened`` ones) or claimed twice (SS903)."""
+    (``ledger_paths``; not asked again of ``screened`` ones) or claimed twice (SS903).
+    ``absent_dirs`` gathers the directories on the way that were found not to exist."""
     rendered: dict[str, OutputFile] = {}
     sources: dict[str, Span] = {}
     safe_dirs: set[str] = set()
     for f in files:
         path = f.path
-        if path not in screened and not ledger_paths.screen_output(path, root, sink, f.source, safe_dirs):
+        if path not in screened and not ledger_paths.screen_output(path, root, sink, f.source, safe_dirs, absent_dirs):
             continue
         if path in rendered:
             sink.report("SS903", f"two outputs claim {path}", f.source)
@@ -218,7 +223,8 @@ def plan(
     """What writing ``files`` under ``root`` would do. ``known`` (from ``observed``
     after an earlier apply) lets a file whose stat and ledger sha still match
     what was written count as unchanged without being read."""
-    rendered, sources = _screened(files, root, sink)
+    absent: set[str] = set()  # directories not there when screened: no file under them is read
+    rendered, sources = _screened(files, root, sink, absent_dirs=absent)
     ledger = ledger_paths.screen_ledger(ledger_paths.read_checked(root, sink, read_ledger), root, sink)
     # Files an interrupted compile wrote are shipspec's too (issue 17: not "edited by hand").
     pending = ledger_paths.screen_ledger(ledger_paths.read_checked(root, Sink(), emit_journal.read_pending), root, sink)
@@ -231,7 +237,7 @@ def plan(
         if seen is not None and ledger.get(path) == seen[1] == p.sha(path) and stat_of(f"{base}/{path}") == seen[0]:
             p.unchanged.append(path)
             continue
-        on_disk = _read(root / path)
+        on_disk = None if absent and ledger_paths.under_any(path, absent) else _read(root / path)
         if on_disk is not None and p.holds(path, on_disk):
             p.unchanged.append(path)
             continue

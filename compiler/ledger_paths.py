@@ -14,7 +14,7 @@ import errno
 import os
 import re
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from pathlib import Path, PurePosixPath
 
 from compiler.diagnostics import Sink, Span
@@ -56,10 +56,26 @@ def lexical_problem(path: str) -> str | None:
     return None
 
 
-def symlink_problem(root: Path, path: str, safe_dirs: set[str] | None = None) -> str | None:
+def under_any(path: str, dirs: Container[str]) -> bool:
+    """Whether a directory on the way to ``path`` (a relative POSIX path) is one of ``dirs``."""
+    at = path.find("/")
+    while at > 0:
+        if path[:at] in dirs:
+            return True
+        at = path.find("/", at + 1)
+    return False
+
+
+def symlink_problem(
+    root: Path, path: str, safe_dirs: set[str] | None = None, absent_dirs: set[str] | None = None
+) -> str | None:
     """Why writing or reading ``root/path`` would leave the root through a symlink
     (or find something that is not a regular file or directory on the way).
-    ``safe_dirs`` caches directories already found to be plain (one plan, many files)."""
+    ``safe_dirs`` caches directories already found to be plain (one plan, many files);
+    ``absent_dirs`` those found not to exist, under which nothing is looked at again (a
+    first compile at 1,000 models looked for ``deploy`` once for each of 33,555 files)."""
+    if absent_dirs and under_any(path, absent_dirs):
+        return None  # nothing there: it will be created inside the root
     current = os.fspath(root)
     parts = PurePosixPath(path).parts
     start = 0
@@ -74,6 +90,8 @@ def symlink_problem(root: Path, path: str, safe_dirs: set[str] | None = None) ->
         try:
             st = os.lstat(current)
         except FileNotFoundError:
+            if absent_dirs is not None and i < len(parts) - 1:
+                absent_dirs.add("/".join(parts[: i + 1]))
             return None  # nothing further exists: it will be created inside the root
         except OSError as exc:
             return f"cannot be inspected ({exc.strerror})"
@@ -128,12 +146,19 @@ def screen_ledger(ledger: dict[str, str], root: Path, sink: Sink) -> dict[str, s
     return kept
 
 
-def screen_output(path: str, root: Path, sink: Sink, source: Span, safe_dirs: set[str] | None = None) -> bool:
+def screen_output(
+    path: str,
+    root: Path,
+    sink: Sink,
+    source: Span,
+    safe_dirs: set[str] | None = None,
+    absent_dirs: set[str] | None = None,
+) -> bool:
     """True when a rendered file may be written at ``path`` under ``root``."""
     problem = lexical_problem(path)
     code = "SS905"
     if problem is None:
-        problem = symlink_problem(root, path, safe_dirs)
+        problem = symlink_problem(root, path, safe_dirs, absent_dirs)
     if problem is None:
         return True
     sink.report(

@@ -144,3 +144,44 @@ def test_a_directory_swapped_for_a_symlink_after_the_plan_is_not_written_through
     with pytest.raises(OSError, match="leads out of the output root"):
         emit.apply(plan)
     assert list(outside.iterdir()) == []
+
+
+def test_a_directory_found_absent_is_looked_for_once_and_nothing_under_it_is_read(
+    tree: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first compile into an empty root: ``deploy`` is looked for once, not once for each
+    file under it, and no file under it is opened to compare; a symlinked directory beside
+    it is still refused, and the tree is the one written without the shortcut."""
+    from compiler import emit, ledger_paths
+
+    specs, out = tree
+    assert run("compile", str(specs), "--out", str(out))[0] == 0
+    whole = snapshot(out)
+    fresh = out.parent / "fresh"
+    fresh.mkdir()
+    elsewhere = out.parent / "elsewhere"
+    elsewhere.mkdir()
+    (fresh / "docs").symlink_to(elsewhere, target_is_directory=True)
+    looked: list[str] = []
+    read: list[str] = []
+    real_lstat, real_read = os.lstat, emit._read
+
+    def lstat(path: str) -> os.stat_result:
+        looked.append(os.path.relpath(path, fresh))
+        return real_lstat(path)
+
+    def read_file(path: Path) -> bytes | None:
+        read.append(os.path.relpath(path, fresh))
+        return real_read(path)
+
+    monkeypatch.setattr(ledger_paths.os, "lstat", lstat)
+    monkeypatch.setattr(emit, "_read", read_file)
+    rc, stdout, _ = run("compile", str(specs), "--out", str(fresh), "--format", "text")
+    monkeypatch.undo()
+    assert rc == 1 and "SS905" in stdout and "passes through the symlink docs" in stdout
+    deploy = [p for p in looked if p.split(os.sep)[0] == "deploy"]
+    assert deploy == ["deploy"], deploy
+    assert not [p for p in read if p.startswith("deploy")], read
+    (fresh / "docs").unlink()
+    assert run("compile", str(specs), "--out", str(fresh))[0] == 0
+    assert snapshot(fresh) == whole
