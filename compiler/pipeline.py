@@ -136,20 +136,25 @@ def render(
     from compiler.backends.kubernetes import kustomize
 
     sink = Sink()
-    started: list[tuple[Any, Sink]] = []
+    chosen = [b for b in BACKENDS if only is None or b.name in only]
+    # Backends that can hand work to forked workers start first, so that the workers run
+    # beside every other backend (Triton's configs, first in order, took 1.4 s of one core
+    # at 1,000 models before the Kubernetes workers were forked). Results and diagnostics
+    # are taken in backend order all the same.
+    first = [b for b in chosen if getattr(b, "start", None) is not None]
+    started: dict[str, tuple[Any, Sink]] = {}
     try:
-        for backend in BACKENDS:
-            if only is not None and backend.name not in only:
-                continue
+        for backend in [*first, *(b for b in chosen if b not in first)]:
             ctx = RenderContext(checked.resolved, templates, Sink(), ci_install, units)
             start = getattr(backend, "start", None)
-            started.append((start(ctx) if start is not None else backend.render(ctx), ctx.sink))
+            started[backend.name] = (start(ctx) if start is not None else backend.render(ctx), ctx.sink)
         files: list[OutputFile] = []
-        for result, own in started:
+        for backend in chosen:
+            result, own = started[backend.name]
             files.extend(result if isinstance(result, list) else result.finish())
             sink.extend(own.items)
     finally:
-        for result, _ in started:
+        for result, _ in started.values():
             if not isinstance(result, list):
                 result.close()  # no-op once finished; stops workers after an error
     files.extend(kustomize.assemble(files, units, sink))

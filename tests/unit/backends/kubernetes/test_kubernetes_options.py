@@ -263,3 +263,55 @@ def test_workers_shares_cover_the_models_in_order_each_starting_on_a_block(count
         memo.BLOCK = was
     assert cuts[0] == 0 and cuts[-1] == count and cuts == sorted(cuts)
     assert all(c % block == 0 or c == count for c in cuts)
+
+
+def _recorded(real: Any, name: str, calls: list[str]) -> Any:
+    def call(ctx: Any) -> Any:
+        calls.append(name)
+        return real(ctx)
+
+    return call
+
+
+def test_forked_workers_start_before_the_other_backends_render_and_the_render_is_unchanged(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """``pipeline.render`` starts the backends that fork workers first (Triton's configs,
+    first in backend order, were rendered on one core before the Kubernetes workers were
+    forked); files and diagnostics come out in backend order as a serial render's do."""
+    from compiler import pipeline
+    from compiler.backends import BACKENDS
+    from compiler.backends.kubernetes import backend as kubernetes
+    from compiler.backends.render import Templates
+    from compiler.parse.sources import load
+    from compiler.pipeline import check_loaded
+    from tests.support.k8s_support import ROOT
+
+    # Diagnostics from four backends: Triton (SS702: a 2.52 field for a 2.51 target, at a
+    # model of its own), Kubernetes (SS520), Argo CD (SS731), monitoring (SS740).
+    features = ROOT / "golden" / "triton-features" / "specs" / "features.ship"
+    (tmp_path / "features.ship").write_text(features.read_text(encoding="utf-8"), encoding="utf-8")
+    newer = 'triton "model_metrics { metric_control: [ { metric_identifier: { family: \\"x\\" } } ] }"'
+    (tmp_path / "more.ship").write_text(
+        'model later {\n  version "1.0.0"\n  format python\n  artifact "s3://b/later/model.py"\n'
+        f"  owners @example/ml\n  input x: fp32[-1]\n  output y: fp32[-1]\n  {newer}\n  serve in dev\n}}\n",
+        encoding="utf-8",
+    )
+    checked = check_loaded(load([tmp_path]))
+    assert not checked.has_errors, checked.diagnostics
+    runs = []
+    for threshold in (0, 10**9):  # forked workers per environment, then serial
+        monkeypatch.setattr(kubernetes, "PARALLEL_FROM", threshold)
+        calls: list[str] = []
+        for backend in BACKENDS:
+            for method in ("render", "start"):
+                real = getattr(backend, method, None)
+                if real is not None:
+                    monkeypatch.setattr(backend, method, _recorded(real, backend.name, calls))
+        files, sink = pipeline.render(checked, Templates.load())
+        monkeypatch.undo()
+        assert calls[0] == "kubernetes" and sorted(calls) == sorted(b.name for b in BACKENDS), calls
+        runs.append(([(f.path, f.text) for f in files], list(sink.items)))
+    assert runs[0] == runs[1], "the same files and diagnostics, in the same order"
+    codes = [d.code for d in runs[0][1]]
+    assert list(dict.fromkeys(codes)) == ["SS702", "SS520", "SS731", "SS740"], codes
