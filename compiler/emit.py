@@ -529,9 +529,7 @@ def apply(p: Plan) -> None:
         target.unlink(missing_ok=True)
         changed.add(target.parent)
         _remove_empty_parents(target.parent, p.root)
-    if bulk:
-        fsutil.sync_file_systems([p.root, *sorted(changed)])  # the renames and removals
-    else:
+    if not (bulk and fsutil.sync_file_systems([p.root, *sorted(changed)])):  # the renames and removals
         _sync_dirs(sorted(changed))
     spans = _splice_points(p, before) if before is not None else None
     ledger: bytes | bytearray | None = None
@@ -661,7 +659,8 @@ def _write_bulk(p: Plan) -> set[Path]:
                     batch[i] = (-1, tmp, target)
                     os.close(fd)
                 pending.extend(batch)
-        fsutil.sync_file_systems([p.root, *made])
+        if not fsutil.sync_file_systems([p.root, *made]):
+            _sync_each([tmp for _, tmp, _ in pending])
         for _, tmp, target in pending:
             os.replace(tmp, target)
             renamed += 1
@@ -670,6 +669,21 @@ def _write_bulk(p: Plan) -> set[Path]:
         raise
     _with_parents(p, made)
     return made
+
+
+def _sync_each(paths: list[Path]) -> None:
+    """The data of each of ``paths`` made durable, a batch at a time (where syncfs cannot be used)."""
+    size = _batch_size()
+    with Syncs() as syncs:
+        batch: list[int] = []
+        try:
+            for start in range(0, len(paths), size):
+                for path in paths[start : start + size]:
+                    batch.append(os.open(path, os.O_RDONLY | _CLOEXEC))
+                syncs.each(batch)
+                _close_all(batch)
+        finally:
+            _close_all(batch)
 
 
 def _with_parents(p: Plan, made: set[Path]) -> None:

@@ -80,7 +80,12 @@ def can_sync_file_systems() -> bool:
     return _syncfs() is not None
 
 
-def sync_file_systems(directories: Iterable[Path]) -> None:
+# What syncfs answers where it cannot be used (a sandbox's seccomp filter, an emulated kernel
+# without it): the caller syncs each file instead, and syncfs is not tried again.
+_UNUSABLE = frozenset((errno.ENOSYS, errno.EPERM, errno.EOPNOTSUPP, errno.EINVAL))
+
+
+def sync_file_systems(directories: Iterable[Path]) -> bool:
     """Make everything written to the file systems holding ``directories`` durable: one
     syncfs(2) for each file system among them. Where a write touches thousands of files
     this costs a fraction of a sync per file: each fdatasync on ext4 ends in a commit of
@@ -88,11 +93,12 @@ def sync_file_systems(directories: Iterable[Path]) -> None:
     1,000 models spent ~4 s of system time in them, against 0.6 s for one syncfs (mostly
     waiting on the disk). It also writes back what other processes left dirty on that file
     system, which is why a write of a few files syncs each instead (``Syncs``).
-    Raises ``OSError`` when a sync fails (Linux reports writeback errors to syncfs from
-    5.8 on); callers check ``can_sync_file_systems`` first."""
+    False where syncfs cannot be used (nothing was made durable then: the caller syncs
+    each file); raises ``OSError`` when a sync fails (Linux reports writeback errors to
+    syncfs from 5.8 on)."""
     call = _syncfs()
     if call is None:
-        raise OSError(errno.ENOSYS, "syncfs is not available here")
+        return False
     devices: dict[int, Path] = {}
     for directory in directories:
         try:
@@ -106,9 +112,13 @@ def sync_file_systems(directories: Iterable[Path]) -> None:
                 import ctypes
 
                 code = ctypes.get_errno()
+                if code in _UNUSABLE:
+                    _SYNCFS[:] = [None]
+                    return False
                 raise OSError(code, os.strerror(code), os.fspath(directory))
         finally:
             os.close(fd)
+    return True
 
 
 class Syncs:

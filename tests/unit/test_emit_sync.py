@@ -4,6 +4,8 @@ into it; an interrupt in the middle leaves no temporary and no open descriptor."
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import gc
 import os
 import resource
@@ -206,12 +208,14 @@ def _bulk_events(monkeypatch: pytest.MonkeyPatch, fail_at: int | None = None) ->
     real_sync_fs, real_replace, real_created = fsutil.sync_file_systems, os.replace, emit._created
     real_end, real_fdatasync = emit.emit_journal.end_journal, fsutil.fdatasync
 
-    def sync_fs(directories: Any) -> None:
+    def sync_fs(directories: Any) -> bool:
         directories = list(directories)
         if fail_at is not None and sum(kind == "syncfs" for kind, _ in events) == fail_at:
             raise KeyboardInterrupt
-        real_sync_fs(directories)
-        events.append(("syncfs", "\n".join(sorted({os.fspath(d) for d in directories}))))
+        synced = real_sync_fs(directories)
+        if synced:
+            events.append(("syncfs", "\n".join(sorted({os.fspath(d) for d in directories}))))
+        return synced
 
     def replace(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
         real_replace(src, dst)
@@ -302,6 +306,41 @@ def test_sync_file_systems_syncs_each_file_system_once(tmp_path: Path, monkeypat
     monkeypatch.setattr(fsutil, "_SYNCFS", [syncfs])
     fsutil.sync_file_systems([tmp_path, tmp_path / "a", other, tmp_path / "gone"])
     assert sorted(synced) == sorted({tmp_path.stat().st_dev, other.stat().st_dev})
-    monkeypatch.setattr(fsutil, "_SYNCFS", [lambda fd: -1])
-    with pytest.raises(OSError):
+    monkeypatch.setattr(fsutil, "_SYNCFS", [_failing(errno.EIO)])
+    with pytest.raises(OSError, match="Input/output error"):
         fsutil.sync_file_systems([tmp_path])
+    monkeypatch.setattr(fsutil, "_SYNCFS", [_failing(errno.ENOSYS)])
+    assert fsutil.sync_file_systems([tmp_path]) is False  # unusable here: the caller syncs each file
+    assert not fsutil.can_sync_file_systems()
+
+
+def _failing(code: int) -> Any:
+    def syncfs(fd: int) -> int:
+        ctypes.set_errno(code)
+        return -1
+
+    return syncfs
+
+
+@pytest.mark.skipif(not fsutil.can_sync_file_systems(), reason="syncfs(2) is Linux's")
+def test_a_bulk_plan_where_syncfs_is_refused_syncs_each_file_before_its_rename(
+    tree: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sandbox that refuses syncfs (EPERM from a seccomp filter): each temporary's data is
+    synced one by one before any rename, each directory after, and the compile succeeds."""
+    specs, out = tree
+    events = _bulk_events(monkeypatch)
+    monkeypatch.setattr(fsutil, "_SYNCFS", [_failing(errno.EPERM)])
+    dirs: list[str] = []
+    real_dir = emit._sync_dir_fd
+    monkeypatch.setattr(emit, "_sync_dir_fd", lambda fd: dirs.append("dir") or real_dir(fd))
+    assert run("compile", str(specs), "--out", str(out))[0] == 0
+    monkeypatch.undo()
+    outputs = _outputs(out)
+    kinds = [kind for kind, _ in events]
+    assert "syncfs" not in kinds
+    written = {os.fspath(p) for p in outputs}
+    first_rename = next(i for i, (kind, path) in enumerate(events) if kind == "rename" and path in written)
+    assert kinds[:first_rename].count("fdatasync") >= len(outputs), "each file synced before any rename"
+    assert dirs, "each directory synced after the renames"
+    assert run("check", str(specs), "--out", str(out))[0] == 0
