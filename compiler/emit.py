@@ -634,7 +634,7 @@ def _batch_size(limit: int | None = None) -> int:
 
 # Files a plan writes from which the file system is synced as a whole (``_write_bulk``), not
 # each file and directory: at 1,000 models a cold compile's emit took 6.8 s with a sync per
-# file, 2 of them in the kernel's journal commits. A one-model edit writes ~20 files.
+# file, ~4 s of it in the journal commits those syncs make. A one-model edit writes ~20 files.
 BULK = 1024
 
 
