@@ -8,6 +8,7 @@ file that someone edited by hand is reported instead of silently overwritten.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import errno
 import hashlib
@@ -643,45 +644,64 @@ def _write_bulk(p: Plan) -> set[Path]:
     and closed, their file system synced once (``fsutil.sync_file_systems``), then each is
     renamed into place; ``apply`` syncs the file system again for the renames. Each file's
     data is durable before its rename, as in ``_write_all``. An error or an interrupt
-    removes every temporary not yet renamed. Returns the directories whose entries changed."""
+    removes every temporary not yet renamed. Returns the directories whose entries changed.
+
+    The temporaries waiting for the sync are named again from the plan's paths when they
+    are renamed, not held: a pair of paths for each of 33,555 files held through the sync
+    was 20 MiB over a cold compile's peak at 1,000 models."""
     made: set[Path] = set()
     suffix = f".{os.getpid()}.tmp"
-    pending: _Batch = []
-    renamed = 0
+    whole: set[str] = set()  # written in place (``write_atomic``): their temporary name was taken
+    base = os.fspath(p.root)
+
+    def temporaries(paths: Iterable[str]) -> Iterator[tuple[str, str]]:
+        for path in paths:
+            if path not in whole:
+                target = f"{base}/{path}"
+                directory, _, name = target.rpartition("/")
+                yield f"{directory}/.{name}{suffix}", target
+
+    written = renamed = 0  # p.write[:written] have their temporaries; p.write[:renamed] are in place
     size = _batch_size()
     try:
         for start in range(0, len(p.write), size):
+            paths = p.write[start : start + size]
             batch: _Batch = []
             try:
-                _write_batch(p, p.write[start : start + size], suffix, made, batch)
-            finally:
-                for i, (fd, tmp, target) in enumerate(batch):
-                    batch[i] = (-1, tmp, target)
-                    os.close(fd)
-                pending.extend(batch)
+                _write_batch(p, paths, suffix, made, batch, whole)
+            except BaseException:
+                _abandoned(batch)
+                raise
+            _close_all([fd for fd, _, _ in batch])
+            batch.clear()
+            written = start + len(paths)
         if not fsutil.sync_file_systems([p.root, *made]):
-            _sync_each([tmp for _, tmp, _ in pending])
-        for _, tmp, target in pending:
+            _sync_each(tmp for tmp, _ in temporaries(p.write[:written]))
+        for tmp, target in temporaries(p.write[:written]):
             os.replace(tmp, target)
             renamed += 1
     except BaseException:
-        _abandoned(pending[renamed:])
+        left = [path for path in p.write[:written] if path not in whole][renamed:]
+        for tmp, _ in temporaries(left):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
         raise
     _with_parents(p, made)
     return made
 
 
-def _sync_each(paths: list[Path]) -> None:
+def _sync_each(paths: Iterable[str]) -> None:
     """The data of each of ``paths`` made durable, a batch at a time (where syncfs cannot be used)."""
     size = _batch_size()
     with Syncs() as syncs:
         batch: list[int] = []
         try:
-            for start in range(0, len(paths), size):
-                for path in paths[start : start + size]:
-                    batch.append(os.open(path, os.O_RDONLY | _CLOEXEC))
-                syncs.each(batch)
-                _close_all(batch)
+            for path in paths:
+                batch.append(os.open(path, os.O_RDONLY | _CLOEXEC))
+                if len(batch) == size:
+                    syncs.each(batch)
+                    _close_all(batch)
+            syncs.each(batch)
         finally:
             _close_all(batch)
 
@@ -733,7 +753,11 @@ def _write_all(p: Plan) -> set[Path]:
 _Batch = list[tuple[int, Path, Path]]
 
 
-def _write_batch(p: Plan, paths: list[str], suffix: str, made: set[Path], batch: _Batch) -> None:
+def _write_batch(
+    p: Plan, paths: list[str], suffix: str, made: set[Path], batch: _Batch, whole: set[str] | None = None
+) -> None:
+    """Write ``paths``' temporaries (appended to ``batch``, open); a path whose temporary name
+    is taken is written in place (``write_atomic``) and added to ``whole``."""
     for path in paths:
         target = p.root / path
         # In parts where the plan's files make them (a spooled rules file is 8 MB at 1,000 models).
@@ -747,6 +771,8 @@ def _write_batch(p: Plan, paths: list[str], suffix: str, made: set[Path], batch:
         made_tmp = _created(target, suffix)
         if made_tmp is None:  # the temporary name is taken
             write_atomic(target, data)
+            if whole is not None:
+                whole.add(path)
             continue
         fd, tmp = made_tmp
         batch.append((fd, tmp, target))
