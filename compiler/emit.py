@@ -18,7 +18,7 @@ import resource
 import stat
 import time
 from bisect import bisect_left, insort
-from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import compress, count, filterfalse, islice, repeat
 from operator import attrgetter, eq, is_not, lt, not_
@@ -584,16 +584,33 @@ def _sync_dir(directory: Path) -> None:
 
 
 def _sync_dirs(directories: Iterable[Path]) -> None:
-    """fsync each directory (its entries: the renames into it), a batch at a time."""
+    """fsync each directory (its entries: the renames into it), a batch at a time; one that
+    cannot be opened is passed over (removed as empty, or a platform without directory handles)."""
+    _synced(directories, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _CLOEXEC, _sync_dir_fd, passed_over=OSError)
+
+
+def _sync_each(paths: Iterable[str]) -> None:
+    """The data of each of ``paths`` made durable, a batch at a time (where syncfs cannot be used)."""
+    _synced(paths, os.O_RDONLY | _CLOEXEC, None, passed_over=())
+
+
+def _synced(
+    paths: Iterable[str | Path],
+    flags: int,
+    sync: Callable[[int], None] | None,
+    passed_over: type[OSError] | tuple[()],
+) -> None:
+    """Open each of ``paths`` with ``flags`` and sync it (``Syncs``: ``sync``, or fdatasync), a
+    batch at a time; an ``OSError`` of ``passed_over`` when opening skips that path."""
     size = _batch_size()
-    with Syncs(_sync_dir_fd) as syncs:
+    with Syncs(sync) as syncs:
         batch: list[int] = []
         try:
-            for directory in directories:
+            for path in paths:
                 try:
-                    batch.append(os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _CLOEXEC))
-                except OSError:
-                    continue  # removed as empty, or a platform without directory handles
+                    batch.append(os.open(path, flags))
+                except passed_over:
+                    continue
                 if len(batch) == size:
                     syncs.each(batch)
                     _close_all(batch)
@@ -688,22 +705,6 @@ def _write_bulk(p: Plan) -> set[Path]:
         raise
     _with_parents(p, made)
     return made
-
-
-def _sync_each(paths: Iterable[str]) -> None:
-    """The data of each of ``paths`` made durable, a batch at a time (where syncfs cannot be used)."""
-    size = _batch_size()
-    with Syncs() as syncs:
-        batch: list[int] = []
-        try:
-            for path in paths:
-                batch.append(os.open(path, os.O_RDONLY | _CLOEXEC))
-                if len(batch) == size:
-                    syncs.each(batch)
-                    _close_all(batch)
-            syncs.each(batch)
-        finally:
-            _close_all(batch)
 
 
 def _with_parents(p: Plan, made: set[Path]) -> None:
