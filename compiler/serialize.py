@@ -18,6 +18,8 @@ from typing import Any
 
 import yaml
 
+from compiler import yaml_block
+
 
 class _Dumper(yaml.SafeDumper):
     """Block style, no aliases, and multi-line strings as literal blocks."""
@@ -313,9 +315,15 @@ _KEY_TAGS = frozenset((_STR, _NULL, _BOOL, _INT, _FLOAT))
 
 def load_all(text: str) -> list[Any]:
     """Every document of a YAML stream, exactly as ``yaml.safe_load_all`` reads it."""
+    docs = yaml_block.load_all(text)
+    if docs is not None:
+        return docs
     return list(yaml.load_all(text, Loader=_Loader))
 
 
 def load(text: str) -> Any:
     """The single document of a YAML stream, exactly as ``yaml.safe_load`` reads it."""
+    docs = yaml_block.load_all(text)
+    if docs is not None and len(docs) == 1:
+        return docs[0]
     return yaml.load(text, Loader=_Loader)
