@@ -154,7 +154,7 @@ def where(specs: Path, out: Path, top: int = 15, fork: bool = True) -> list[str]
         from compiler.parse import sources
 
         for module in (kubernetes, sources):
-            setattr(module, "fork_pool", lambda workers: None)  # noqa: B010 - a name they imported
+            setattr(module, "fork_pool", lambda workers, least=2: None)  # noqa: B010 - a name they imported
 
     from compiler.cache import Cache
 

@@ -27,7 +27,7 @@ from compiler.backends.memo import Exported, Scope, unit, unit_each
 from compiler.backends.objects import Renders, fragment, object_file
 from compiler.backends.render import Templates
 from compiler.diagnostics import Diagnostic, Sink, Span
-from compiler.parallel import fork_pool, worker_count
+from compiler.parallel import fork_pool, workers_beside
 from compiler.resolve import Placement, Project, Resolved, namespace
 from compiler.targets.kubernetes import k8s_name, parse_secret
 from compiler.targets.layout import object_path
@@ -436,7 +436,8 @@ class Pending:
 
 def _start_parallel(ctx: RenderContext, envs: list[ir.Environment]) -> Pending | None:
     global _FORKED
-    pool = fork_pool(worker_count(len(envs)))
+    # The parent renders the other backends meanwhile: it keeps a core (workers_beside).
+    pool = fork_pool(workers_beside(len(envs)), least=1)
     if pool is None:
         return None
     tasks = _tasks(ctx.resolved, envs)

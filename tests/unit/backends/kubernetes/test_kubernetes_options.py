@@ -3,6 +3,7 @@ and how a validation failure is reported."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -315,3 +316,32 @@ def test_forked_workers_start_before_the_other_backends_render_and_the_render_is
     assert runs[0] == runs[1], "the same files and diagnostics, in the same order"
     codes = [d.code for d in runs[0][1]]
     assert list(dict.fromkeys(codes)) == ["SS702", "SS520", "SS731", "SS740"], codes
+
+
+@pytest.mark.parametrize("cores", [1, 2, 4, 64])
+def test_the_kubernetes_workers_leave_the_parent_a_core(monkeypatch: pytest.MonkeyPatch, cores: int) -> None:
+    """The parent renders the other backends while the workers run: on 2 cores it forks one
+    worker (two had left one core idle for the last half of the render), on 1 none."""
+    from compiler.backends.kubernetes import backend as kubernetes
+    from compiler.cache import Memory
+    from compiler.pipeline import build
+    from tests.support.k8s_support import SPECS
+
+    pools: list[int] = []
+    fork_pool = kubernetes.fork_pool
+
+    def recorded(workers: int, least: int = 2) -> Any:
+        pool = fork_pool(workers, least)
+        if pool is not None:
+            pools.append(workers)
+        return pool
+
+    monkeypatch.setattr(os, "cpu_count", lambda: cores)
+    monkeypatch.setattr(kubernetes, "PARALLEL_FROM", 0)
+    monkeypatch.setattr(kubernetes, "fork_pool", recorded)
+    built = build([SPECS], store=Memory())
+    assert not built.has_errors
+    envs = len(built.checked.resolved.spec.environments)
+    assert envs > 2
+    # One task per environment here; at most parallel.MAX_WORKERS (8).
+    assert pools == ([] if cores == 1 else [min(cores - 1, envs, 8)])
