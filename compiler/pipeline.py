@@ -548,6 +548,10 @@ def emit(planned: Planned, store: Store | None = None, *, settles: bool = False)
         return False
     from compiler import emit as emitting
 
+    if store is not None and _on_disk(store) and len(planned.plan.write) >= emitting.BULK:
+        # A first compile's deferred cache entries are pickled in a child beside the writes
+        # (the kernel's work on one core), not after them.
+        store.write_apart()
     emitting.apply(planned.plan)
     if store is not None and not settles:
         observe(planned.plan, store)
