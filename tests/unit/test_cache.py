@@ -22,6 +22,7 @@ from compiler.diagnostics import Sink
 from compiler.emit import plan
 from compiler.pipeline import Build, build, emit
 from compiler.pipeline import plan as pipeline_plan
+from tests.support.cache_reads import record_hits
 
 # (old, new) text edits of one model file; {n} is drawn. Some break the spec.
 EDITS = [
@@ -169,16 +170,7 @@ def test_a_warm_no_op_compile_writes_nothing_and_reads_no_output(tmp_path: Path)
             os.utime(path, ns=(1_000_000_000, 1_000_000_000))
     assert main(["compile", str(specs), "--out", str(out), "--format", "json"]) == 0  # records the stats
     store = Cache(out)
-    kinds: list[str] = []
-    read = store.get
-
-    def get(kind: str, key: str) -> object:
-        found = read(kind, key)
-        if found is not None:
-            kinds.append(kind)
-        return found
-
-    store.get = get  # type: ignore[method-assign]
+    kinds = record_hits(store)
     built = build([specs], store=store)
     # The render units, the three spec files' IR (one entry: parse.ir_pack), the records'
     # digests and the loop bodies over units (and compiled templates) come from the cache.

@@ -17,6 +17,7 @@ from compiler import parallel
 from compiler.cache import Cache
 from compiler.cli import main
 from compiler.pipeline import build
+from tests.support.cache_reads import record_hits
 
 
 def _log_writes(monkeypatch: pytest.MonkeyPatch, log: Path) -> None:
@@ -42,16 +43,7 @@ def _writers(log: Path) -> dict[str, set[int]]:
 
 def _found_kinds(specs: Path, out: Path) -> list[str]:
     store = Cache(out)
-    kinds: list[str] = []
-    read = store.get
-
-    def get(kind: str, key: str) -> object:
-        found = read(kind, key)
-        if found is not None:
-            kinds.append(kind)
-        return found
-
-    store.get = get  # type: ignore[method-assign]
+    kinds = record_hits(store)
     built = build([specs], store=store)
     assert not built.has_errors
     return kinds
