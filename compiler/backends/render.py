@@ -9,6 +9,7 @@ can never inject YAML structure. Undefined names are errors.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -127,6 +128,15 @@ class Templates:
 
     def render(self, name: str, **context: Any) -> str:
         return self.env.get_template(name).render(**context)
+
+    def shipped(self, name: str) -> bool:
+        """Whether template ``name`` is shipspec's own, not a file of the override directory."""
+        key = ("shipped", name)
+        found = self.derived.get(key)
+        if found is None:
+            filename = os.path.normpath(self.env.get_template(name).filename or "")
+            found = self.derived[key] = filename == os.path.normpath(os.path.join(templates_dir(), name))
+        return bool(found)
 
 
 # The store and templates of the last load without an override (``Templates.load``). It holds

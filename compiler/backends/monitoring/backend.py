@@ -138,6 +138,10 @@ def _obj(
     a value the skeleton cannot place, the text is parsed for real.
     ``parsed`` gives what YAML reads back for view values passed as ``Raw`` text."""
     text = templates.render(template, o=view)
+    if not templates.shipped(template):
+        # An override may transform a placeholder past recognition (``| upper``): the skeleton
+        # is only as good as the templates it was checked with, shipspec's own.
+        return OutputFile(path, text, source, documents=_load(path, text, sink, source))
     literal = tuple(sorted((k, repr(v)) for k, v in view.items() if _marker(k, v) is v))
     skeletons = templates.derived
     key = (_SKELETON, template, literal)

@@ -339,3 +339,26 @@ def test_skeletons_are_the_templates_own_when_one_build_follows_another(
         for f in rules:
             assert list(f.documents) == [d for d in yaml.safe_load_all(f.text) if d is not None], (round, f.path)
             assert ("bogusField" in f.text) == (round == 1) == ("bogusField" in f.documents[0]["spec"])
+
+
+def test_an_override_that_transforms_a_value_is_parsed_for_real(tmp_path: Path) -> None:
+    """A skeleton holds placeholders where the view's values go; an override may transform
+    one past recognition (``| upper`` made ``__SHIPSPEC_VIEW_NAME``, and that was what the
+    ServiceMonitor's validation saw). Only shipspec's own templates are filled in."""
+    name = "monitoring/servicemonitor.yaml.j2"
+    override = tmp_path / "templates"
+    (override / name).parent.mkdir(parents=True)
+    shipped = (ROOT / "templates" / name).read_text()
+    assert "  name: {{ o.name }}\n" in shipped
+    (override / name).write_text(shipped.replace("  name: {{ o.name }}\n", "  name: {{ o.name | upper }}\n", 1))
+    templates = Templates.load(override)
+    assert not templates.shipped(name) and templates.shipped("monitoring/prometheusrule.yaml.j2")
+    assert Templates.load().shipped(name)
+    checked = check_loaded(load_text(MINIMAL, "t.ship"))
+    files, _ = render(checked, templates, only=("monitoring",))
+    monitors = [f for f in files if "kind: ServiceMonitor" in f.text]
+    assert monitors
+    for f in monitors:
+        (doc,) = f.documents
+        assert [doc] == [d for d in yaml.safe_load_all(f.text) if d is not None], f.path
+        assert doc["metadata"]["name"].isupper() and "SHIPSPEC" not in doc["metadata"]["name"]
