@@ -314,6 +314,16 @@ def test_documents_are_what_the_text_parses_to() -> None:
                 assert list(f.documents) == [d for d in yaml.safe_load_all(f.text) if d is not None], f.path
 
 
+def _override(tmp_path: Path, name: str, old: str, new: str) -> Path:
+    """An override directory holding shipspec's template ``name`` with ``old`` replaced by ``new``."""
+    override = tmp_path / "templates"
+    (override / name).parent.mkdir(parents=True)
+    shipped = (ROOT / "templates" / name).read_text()
+    assert old in shipped
+    (override / name).write_text(shipped.replace(old, new, 1))
+    return override
+
+
 def test_skeletons_are_the_templates_own_when_one_build_follows_another(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -325,12 +335,7 @@ def test_skeletons_are_the_templates_own_when_one_build_follows_another(
     from compiler.backends.monitoring import backend
 
     monkeypatch.setattr(backend, "id", lambda _: 1, raising=False)
-    name = "monitoring/prometheusrule.yaml.j2"
-    override = tmp_path / "templates"
-    (override / name).parent.mkdir(parents=True)
-    shipped = (ROOT / "templates" / name).read_text()
-    assert "spec:\n" in shipped
-    (override / name).write_text(shipped.replace("spec:\n", "spec:\n  bogusField: 1\n", 1))
+    override = _override(tmp_path, "monitoring/prometheusrule.yaml.j2", "spec:\n", "spec:\n  bogusField: 1\n")
     checked = check_loaded(load_text(MINIMAL, "t.ship"))
     for round, templates in enumerate([Templates.load(), Templates.load(override), Templates.load()]):
         files, _ = render(checked, templates, only=("monitoring",))
@@ -346,12 +351,7 @@ def test_an_override_that_transforms_a_value_is_parsed_for_real(tmp_path: Path) 
     one past recognition (``| upper`` made ``__SHIPSPEC_VIEW_NAME``, and that was what the
     ServiceMonitor's validation saw). Only shipspec's own templates are filled in."""
     name = "monitoring/servicemonitor.yaml.j2"
-    override = tmp_path / "templates"
-    (override / name).parent.mkdir(parents=True)
-    shipped = (ROOT / "templates" / name).read_text()
-    assert "  name: {{ o.name }}\n" in shipped
-    (override / name).write_text(shipped.replace("  name: {{ o.name }}\n", "  name: {{ o.name | upper }}\n", 1))
-    templates = Templates.load(override)
+    templates = Templates.load(_override(tmp_path, name, "  name: {{ o.name }}\n", "  name: {{ o.name | upper }}\n"))
     assert not templates.shipped(name) and templates.shipped("monitoring/prometheusrule.yaml.j2")
     assert Templates.load().shipped(name)
     checked = check_loaded(load_text(MINIMAL, "t.ship"))
