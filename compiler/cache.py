@@ -439,10 +439,10 @@ class Cache:
             return
         from compiler.parallel import fork_call
 
-        pending, before = dict(self._pending), self.written
+        before = self.written
 
-        def write() -> bytes:
-            self._write_each(pending)
+        def write() -> bytes:  # in the child: what was pending when it forked
+            self._write_each(self._pending)
             return f"wrote {self.written - before}".encode()
 
         self._apart = fork_call(write)

@@ -41,6 +41,7 @@ from compiler.backends.spooled import spooled, streamed
 from compiler.diagnostics import Sink, Span
 from compiler.resolve import Placement, Project, availability_objective, namespace
 from compiler.resources import templates_dir
+from compiler.serialize import load_all
 from compiler.targets.kubernetes import k8s_name
 from compiler.targets.layout import dashboard_path, monitoring_dir
 from compiler.targets.triton import has_histograms
@@ -75,7 +76,7 @@ def _selecting(ctx: RenderContext) -> tuple[tuple[str, str], ...]:
 
 def _load(path: str, text: str, sink: Sink, source: Any) -> tuple[dict[str, Any], ...]:
     try:
-        docs = [d for d in yaml.load_all(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) if d is not None]
+        docs = [d for d in load_all(text) if d is not None]
     except yaml.YAMLError as e:
         sink.report("SS805", f"{path}: {e}".replace("\n", " "), source)
         return ()
