@@ -529,3 +529,31 @@ def test_warm_bench_runs_and_each_edit_rewrites_the_models_files(capsys: pytest.
     assert all(not line.rstrip().endswith(" 0 written") for line in first + steps)
     assert sum("median" in line for line in lines) == 2
     assert any("watch: one edit: median" in line and "of 3 " in line for line in lines)
+
+
+def _golden_objects() -> list[str]:
+    from tests.support.golden import GOLDEN
+
+    return [p.read_text(encoding="utf-8") for p in sorted(GOLDEN.glob("*/expected/deploy/**/*.yaml"))]
+
+
+@pytest.mark.parametrize("reader", ["yaml_block", "libyaml"])
+def test_parse_back(benchmark: Any, reader: str) -> None:
+    """The golden cases' Kubernetes objects read back, by ``yaml_block`` (what a render does)
+    and by libyaml (what it did, and does for any text outside the subset): compare the
+    two rows of the ``parse-back`` group."""
+    import yaml
+
+    from compiler import yaml_block
+
+    texts = _golden_objects()
+    assert len(texts) > 100
+
+    def read_all() -> list[Any]:
+        if reader == "yaml_block":
+            return [yaml_block.load_all(t) for t in texts]
+        return [list(yaml.load_all(t, Loader=yaml.CSafeLoader)) for t in texts]
+
+    benchmark.group = "parse-back"
+    read = benchmark(read_all)
+    assert None not in read and read == [list(yaml.load_all(t, Loader=yaml.CSafeLoader)) for t in texts]
