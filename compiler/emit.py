@@ -23,12 +23,16 @@ from dataclasses import dataclass, field
 from itertools import compress, count, filterfalse, islice, repeat
 from operator import attrgetter, eq, is_not, lt, not_
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from compiler import emit_journal, fsutil, ledger_paths
 from compiler.diagnostics import Sink, Span
 from compiler.fsutil import Started, Syncs, fdatasync, write_atomic
 from compiler.output import OutputFile, StoredFile, file_bytes, file_parts, header
+from compiler.parallel import workers_beside
+
+if TYPE_CHECKING:
+    from compiler.parallel import Forked
 
 LEDGER = ".shipspec/ledger.json"
 # Plan diagnostics that mean a path was not read at all (ledger_paths).
@@ -662,6 +666,8 @@ def _write_bulk(p: Plan) -> set[Path]:
     renamed into place; ``apply`` syncs the file system again for the renames. Each file's
     data is durable before its rename, as in ``_write_all``. An error or an interrupt
     removes every temporary not yet renamed. Returns the directories whose entries changed.
+    A plan of ``APART_FROM`` files or more has its second half's temporaries written by a
+    forked child meanwhile (``_write_apart``), where there is a core beside this process.
 
     The temporaries waiting for the sync are named again from the plan's paths when they
     are renamed, not held: a pair of paths for each of 33,555 files held through the sync
@@ -678,33 +684,89 @@ def _write_bulk(p: Plan) -> set[Path]:
                 directory, _, name = target.rpartition("/")
                 yield f"{directory}/.{name}{suffix}", target
 
-    written = renamed = 0  # p.write[:written] have their temporaries; p.write[:renamed] are in place
-    size = _batch_size()
+    # A second process writes the second half's temporaries (``_share_apart``): the Python of
+    # each file and the kernel's creating it are each a core's work.
+    half = len(p.write) // 2 if len(p.write) >= APART_FROM and workers_beside(2) else len(p.write)
+    apart = _write_apart(p, p.write[half:], suffix) if half < len(p.write) else None
     try:
-        for start in range(0, len(p.write), size):
-            paths = p.write[start : start + size]
-            batch: _Batch = []
-            try:
-                _write_batch(p, paths, suffix, made, batch, whole)
-            except BaseException:
-                _abandoned(batch)
-                raise
-            _close_all([fd for fd, _, _ in batch])
-            batch.clear()
-            written = start + len(paths)
+        _write_share(p, p.write[:half], suffix, made, whole)
+        if half < len(p.write):
+            _share_apart(p, p.write[half:], suffix, made, whole, apart)
         if not fsutil.sync_file_systems([p.root, *made]):
-            _sync_each(tmp for tmp, _ in temporaries(p.write[:written]))
-        for tmp, target in temporaries(p.write[:written]):
+            _sync_each(tmp for tmp, _ in temporaries(p.write))
+        for tmp, target in temporaries(p.write):
             os.replace(tmp, target)
-            renamed += 1
     except BaseException:
-        left = [path for path in p.write[:written] if path not in whole][renamed:]
-        for tmp, _ in temporaries(left):
+        if apart is not None:
+            apart.close()  # the child is gone (killed and reaped) before its temporaries go
+        for tmp, _ in temporaries(p.write):  # those renamed are gone already
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
         raise
     _with_parents(p, made)
     return made
+
+
+# A bulk plan of this many files or more is written by two processes (where there are two
+# cores). At 1,000 models (33,555 files) the temporaries took 4.9 s in one process and 4.9 s
+# for each half in two, in a window where emit took 7.7-9.8 s in one.
+APART_FROM = 4096
+# How long the parent waits for the child's half once its own is written.
+_APART_WAIT_S = 600.0
+_WRITTEN = b"written"  # the end of a child's answer: one cut short is no answer
+
+
+def _write_share(p: Plan, paths: list[str], suffix: str, made: set[Path], whole: set[str]) -> None:
+    """The temporaries of ``paths``, written and closed a batch at a time."""
+    size = _batch_size()
+    for start in range(0, len(paths), size):
+        batch: _Batch = []
+        try:
+            _write_batch(p, paths[start : start + size], suffix, made, batch, whole)
+        except BaseException:
+            _abandoned(batch)
+            raise
+        _close_all([fd for fd, _, _ in batch])
+
+
+def _write_apart(p: Plan, paths: list[str], suffix: str) -> Forked | None:
+    """``paths``' temporaries being written by a forked child, named with this process's
+    ``suffix``; it answers with what the parent records of them (``_share_apart``)."""
+    from compiler.parallel import fork_call
+
+    def work() -> bytes:
+        import pickle
+
+        made: set[Path] = set()
+        whole: set[str] = set()
+        _write_share(p, paths, suffix, made, whole)
+        said = ([p.sizes[path] for path in paths], sorted(whole), sorted(map(os.fspath, made)))
+        return pickle.dumps(said) + _WRITTEN
+
+    return fork_call(work)
+
+
+def _share_apart(
+    p: Plan, paths: list[str], suffix: str, made: set[Path], whole: set[str], apart: Forked | None
+) -> None:
+    """Take the child's answer for ``paths`` (their sizes, those written in place, the
+    directories made); where there is none (no fork, or the child failed or did not answer
+    in time), write them here, over whatever temporaries the child left."""
+    said = apart.result(_APART_WAIT_S) if apart is not None else None
+    if said is None or not said.endswith(_WRITTEN):  # a child that failed sends nothing, or part
+        for path in paths:
+            target = f"{os.fspath(p.root)}/{path}"
+            directory, _, name = target.rpartition("/")
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(f"{directory}/.{name}{suffix}")
+        _write_share(p, paths, suffix, made, whole)
+        return
+    import pickle
+
+    sizes, in_place, directories = pickle.loads(said[: -len(_WRITTEN)])
+    p.sizes.update(zip(paths, sizes, strict=True))
+    whole.update(in_place)
+    made.update(map(Path, directories))
 
 
 def _with_parents(p: Plan, made: set[Path]) -> None:
