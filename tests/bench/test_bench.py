@@ -557,3 +557,28 @@ def test_parse_back(benchmark: Any, reader: str) -> None:
     benchmark.group = "parse-back"
     read = benchmark(read_all)
     assert None not in read and read == [list(yaml.load_all(t, Loader=yaml.CSafeLoader)) for t in texts]
+
+
+@pytest.mark.parametrize("reader", ["pbtxt", "text_format"])
+def test_triton_parse(benchmark: Any, reader: str) -> None:
+    """The golden cases' Triton configs parsed, by ``pbtxt.read`` (what a render does) and
+    by ``text_format`` (what it did, and does for any text outside the subset): compare the
+    two rows of the ``triton-parse`` group."""
+    from google.protobuf import text_format
+
+    from compiler.backends.triton import pbtxt
+    from compiler.backends.triton.validate import model_config_pb2
+    from tests.support.golden import GOLDEN
+
+    config = model_config_pb2().ModelConfig
+    texts = [p.read_text(encoding="utf-8") for p in sorted(GOLDEN.glob("*/expected/**/*.pbtxt"))]
+    assert len(texts) > 30
+
+    def read_all() -> list[Any]:
+        if reader == "pbtxt":
+            return [pbtxt.read(t, config) for t in texts]
+        return [text_format.Parse(t, config()) for t in texts]
+
+    benchmark.group = "triton-parse"
+    read = benchmark(read_all)
+    assert None not in read and read == [text_format.Parse(t, config()) for t in texts]
