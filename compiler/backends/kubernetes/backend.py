@@ -370,12 +370,14 @@ def _render_forked(task: tuple[int, int, int], slot: int) -> Result | None:
     return None
 
 
-def _render_task(task: tuple[int, int, int]) -> Result:
-    assert _FORKED is not None
+def _render_task(task: tuple[int, int, int], parent: RenderContext | None = None) -> Result:
+    """A task's result, rendered from ``parent`` (in a worker: what it was forked with)."""
+    parent = parent if parent is not None else _FORKED
+    assert parent is not None
     sink = Sink()
     # A worker takes units from the memo the parent loaded and sends back what it used.
-    units = _FORKED.units.forked() if _FORKED.units is not None else None
-    ctx = RenderContext(_FORKED.resolved, _FORKED.templates, sink, units=units)
+    units = parent.units.forked() if parent.units is not None else None
+    ctx = RenderContext(parent.resolved, parent.templates, sink, units=units)
     index, part, parts = task
     env = sorted(ctx.spec.environments, key=lambda e: e.name)[index]
     files = _render_env(ctx, env, part, parts)
@@ -389,18 +391,30 @@ class Pending:
     result is in a file of its own (``results``), read by ``finish`` one at a time."""
 
     def __init__(
-        self, ctx: RenderContext, envs: list[ir.Environment], pool: Any, futures: list[Any], results: list[Any]
+        self,
+        ctx: RenderContext,
+        tasks: list[tuple[int, int, int]],
+        pool: Any,
+        futures: list[Any],
+        results: list[Any],
     ) -> None:
-        self.ctx, self.envs, self.pool, self.futures, self.results = ctx, envs, pool, futures, results
+        self.ctx, self.tasks, self.pool, self.futures, self.results = ctx, tasks, pool, futures, results
 
     def finish(self) -> list[OutputFile]:
         files: list[OutputFile] = []
         try:
+            here = self._steal()
             # One worker's result at a time: adopted (its texts spooled) before the next is taken,
             # and let go of once adopted: a future keeps its result (the texts and the unit results
             # as they came back) for as long as it is referenced, which was until the render ended.
             while self.futures:
-                env_files, diags, exported = self._result(self.futures.pop(0).result(), self.results.pop(0))
+                future, fh = self.futures.pop(0), self.results.pop(0)
+                stolen = here.pop() if future.cancelled() else None
+                if stolen is not None and fh is not None:
+                    fh.close()
+                sent = stolen if stolen is not None else self._result(future.result(), fh)
+                env_files, diags, exported = sent
+                del stolen, sent
                 if exported is not None and self.ctx.units is not None:
                     self.ctx.units.adopt(exported, env_files)
                 del exported
@@ -409,6 +423,20 @@ class Pending:
         finally:
             self.close()
         return _verified(self.ctx, files)
+
+    def _steal(self) -> list[Result]:
+        """Render here, last first, the tasks no worker has begun (a cancelled future's), until
+        a worker holds the next: the caller's other backends done, it would wait for the
+        workers' last tasks with a core idle (0.6 s at 1,000 models on 2 cores). Each is
+        rendered as a worker renders it (``_render_task``: units forked, exported, adopted in
+        task order), so the files, diagnostics and memo are the same either way. The results,
+        first task last, for ``finish`` to pop in task order."""
+        here: list[Result] = []
+        for i in range(len(self.futures) - 1, -1, -1):
+            if not self.futures[i].cancel():
+                break
+            here.append(_render_task(self.tasks[i], self.ctx))
+        return here
 
     @staticmethod
     def _result(sent: Result | None, fh: Any) -> Result:
@@ -450,7 +478,7 @@ def _start_parallel(ctx: RenderContext, envs: list[ir.Environment]) -> Pending |
     finally:
         _FORKED = None
         _RESULTS.clear()
-    return Pending(ctx, envs, pool, futures, results)
+    return Pending(ctx, tasks, pool, futures, results)
 
 
 def _result_files(count: int) -> list[Any]:

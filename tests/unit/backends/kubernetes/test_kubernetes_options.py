@@ -345,3 +345,73 @@ def test_the_kubernetes_workers_leave_the_parent_a_core(monkeypatch: pytest.Monk
     assert envs > 2
     # One task per environment here; at most parallel.MAX_WORKERS (8).
     assert pools == ([] if cores == 1 else [min(cores - 1, envs, 8)])
+
+
+def _outputs_and_memo(root: Path) -> tuple[dict[str, bytes], list[tuple[str, str]], Any]:
+    """The files a compile wrote under ``root`` (its cache aside), and its render-unit memo
+    as the next build loads it: each unit's key and result, but for where its texts lie in
+    the memo's pack (the cache's own bytes differ between any two compiles), and the verdicts."""
+    import re
+
+    from compiler.backends.memo import Units
+    from compiler.cache import Cache
+    from compiler.pipeline import _texts, units_key
+
+    files = {
+        os.fspath(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and "cache" not in p.relative_to(root).parts
+    }
+    store = Cache(root)
+    memo = Units.from_entry(store.get("units", units_key(None, True, None)), _texts(store))
+    units = [(key, re.sub(r"\(\d+, \d+\)", "(at)", repr(result))) for key, result in memo.known.items()]
+    return files, units, memo.known_verdicts
+
+
+def test_the_parent_renders_the_tasks_no_worker_has_begun_into_the_same_tree_and_memo(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Its other backends rendered, the parent renders the Kubernetes tasks no worker has
+    begun, last first, rather than wait with a core idle (``Pending._steal``). Each is
+    rendered as a worker would (its units forked, exported and adopted in task order): the
+    files, the diagnostics and the memo are those of a compile in which the worker rendered
+    every task."""
+    import contextlib
+    import io
+    import time
+
+    from compiler.backends.kubernetes import backend as kubernetes
+    from compiler.cli import main
+    from tests.support.k8s_support import SPECS
+
+    parent = os.getpid()
+    render_task = kubernetes._render_task
+    runs = {}
+    for mode in ("worker", "both"):
+        log = tmp_path / f"{mode}.log"
+
+        def logged(task: Any, ctx: Any = None, log: Path = log, slow: bool = mode == "both") -> Any:
+            with open(log, "a", encoding="utf-8") as fh:
+                fh.write(f"{os.getpid()}\n")
+            if slow and os.getpid() != parent:
+                time.sleep(0.5)  # the worker is the long side: the parent finds tasks not begun
+            return render_task(task, ctx)
+
+        monkeypatch.setattr(os, "cpu_count", lambda: 2)
+        monkeypatch.setattr(kubernetes, "PARALLEL_FROM", 0)
+        monkeypatch.setattr(kubernetes, "_render_task", logged)
+        if mode == "worker":
+            monkeypatch.setattr(kubernetes.Pending, "_steal", lambda self: [])
+        out, said = tmp_path / mode, io.StringIO()
+        with contextlib.redirect_stdout(said):
+            assert main(["compile", str(SPECS), "--out", str(out), "--format", "json"]) == 0
+        monkeypatch.undo()
+        runs[mode] = (_outputs_and_memo(out), said.getvalue(), log.read_text(encoding="utf-8").split())
+    memo, said, pids = runs["worker"]
+    assert str(parent) not in pids and len(pids) > 2
+    both_memo, both_said, both_pids = runs["both"]
+    assert str(parent) in both_pids and len(set(both_pids)) == 2, both_pids
+    assert len(both_pids) == len(pids)
+    assert both_said == said
+    assert len(memo[1]) > 20
+    assert both_memo == memo
