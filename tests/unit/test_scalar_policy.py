@@ -6,6 +6,8 @@ tests/live/test_kubectl_decode.py; these pin the policy's cases."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from compiler.backends.monitoring.rules_yaml import scalar
 from compiler.serialize import load, plain_safe, to_yaml
@@ -57,3 +59,16 @@ def test_strings_some_reader_takes_for_numbers_are_quoted(value: str) -> None:
 def test_strings_every_reader_takes_for_strings_stay_plain(value: str) -> None:
     assert plain_safe(value)
     assert to_yaml({"k": value}) == f"k: {value}\n"
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text(alphabet="aNyYeEsSoOlLuUtTrf019._/-: #'", min_size=1, max_size=12))
+def test_a_string_is_written_as_pyyaml_writes_it(value: str) -> None:
+    """A new string's text is PyYAML's: written as it is where it is a plain word
+    (``serialize._PLAIN_WORD``, a letter and then letters, digits and ``._/-``, and
+    ``plain_safe``), else as PyYAML's emitter writes it."""
+    from compiler import serialize
+
+    serialize.forget_scalars()  # each example's strings new to the layout
+    doc = {"k": [value, {"v": value}]}
+    assert to_yaml(doc) == serialize._pyyaml(doc, False)
