@@ -32,7 +32,7 @@ from compiler.output import OutputFile, StoredFile, file_bytes, file_parts, head
 from compiler.parallel import workers_beside
 
 if TYPE_CHECKING:
-    from compiler.parallel import Forked
+    from compiler.parallel import Staged
 
 LEDGER = ".shipspec/ledger.json"
 # Plan diagnostics that mean a path was not read at all (ledger_paths).
@@ -684,18 +684,25 @@ def _write_bulk(p: Plan) -> set[Path]:
                 directory, _, name = target.rpartition("/")
                 yield f"{directory}/.{name}{suffix}", target
 
-    # A second process writes the second half's temporaries (``_share_apart``): the Python of
-    # each file and the kernel's creating it are each a core's work.
+    # A second process writes the second half's temporaries (``_share_apart``) and, once they
+    # are synced, renames them: the Python of each file and the kernel's creating and renaming
+    # it are each a core's work.
     half = len(p.write) // 2 if len(p.write) >= APART_FROM and workers_beside(2) else len(p.write)
     apart = _write_apart(p, p.write[half:], suffix) if half < len(p.write) else None
     try:
         _write_share(p, p.write[:half], suffix, made, whole)
-        if half < len(p.write):
-            _share_apart(p, p.write[half:], suffix, made, whole, apart)
+        if half < len(p.write) and not _share_apart(p, p.write[half:], suffix, made, whole, apart):
+            apart = None  # stopped: this process wrote its half
         if not fsutil.sync_file_systems([p.root, *made]):
             _sync_each(tmp for tmp, _ in temporaries(p.write))
-        for tmp, target in temporaries(p.write):
+        if apart is not None:
+            apart.go()
+        for tmp, target in temporaries(p.write[:half] if apart is not None else p.write):
             os.replace(tmp, target)
+        if apart is not None and apart.then(_APART_WAIT_S) != _RENAMED:
+            for tmp, target in temporaries(p.write[half:]):  # those the child did not rename
+                with contextlib.suppress(FileNotFoundError):
+                    os.replace(tmp, target)
     except BaseException:
         if apart is not None:
             apart.close()  # the child is gone (killed and reaped) before its temporaries go
@@ -714,6 +721,7 @@ APART_FROM = 4096
 # How long the parent waits for the child's half once its own is written.
 _APART_WAIT_S = 600.0
 _WRITTEN = b"written"  # the end of a child's answer: one cut short is no answer
+_RENAMED = b"renamed"
 
 
 def _write_share(p: Plan, paths: list[str], suffix: str, made: set[Path], whole: set[str]) -> None:
@@ -729,44 +737,58 @@ def _write_share(p: Plan, paths: list[str], suffix: str, made: set[Path], whole:
         _close_all([fd for fd, _, _ in batch])
 
 
-def _write_apart(p: Plan, paths: list[str], suffix: str) -> Forked | None:
+def _write_apart(p: Plan, paths: list[str], suffix: str) -> Staged | None:
     """``paths``' temporaries being written by a forked child, named with this process's
-    ``suffix``; it answers with what the parent records of them (``_share_apart``)."""
-    from compiler.parallel import fork_call
+    ``suffix``; it answers with what the parent records of them (``_share_apart``), then
+    waits to rename them until the parent has synced every temporary (``Staged.go``)."""
+    from compiler.parallel import fork_staged
 
-    def work() -> bytes:
+    whole: set[str] = set()
+    base = os.fspath(p.root)
+
+    def write() -> bytes:
         import pickle
 
         made: set[Path] = set()
-        whole: set[str] = set()
         _write_share(p, paths, suffix, made, whole)
         said = ([p.sizes[path] for path in paths], sorted(whole), sorted(map(os.fspath, made)))
         return pickle.dumps(said) + _WRITTEN
 
-    return fork_call(work)
+    def rename() -> bytes:
+        for path in paths:
+            if path not in whole:
+                target = f"{base}/{path}"
+                directory, _, name = target.rpartition("/")
+                os.replace(f"{directory}/.{name}{suffix}", target)
+        return _RENAMED
+
+    return fork_staged(write, rename)
 
 
 def _share_apart(
-    p: Plan, paths: list[str], suffix: str, made: set[Path], whole: set[str], apart: Forked | None
-) -> None:
+    p: Plan, paths: list[str], suffix: str, made: set[Path], whole: set[str], apart: Staged | None
+) -> bool:
     """Take the child's answer for ``paths`` (their sizes, those written in place, the
-    directories made); where there is none (no fork, or the child failed or did not answer
-    in time), write them here, over whatever temporaries the child left."""
-    said = apart.result(_APART_WAIT_S) if apart is not None else None
+    directories made): True. Where there is none (no fork, or the child failed or did not
+    answer in time), stop the child and write them here, over whatever temporaries it left: False."""
+    said = apart.answer(_APART_WAIT_S) if apart is not None else None
     if said is None or not said.endswith(_WRITTEN):  # a child that failed sends nothing, or part
+        if apart is not None:
+            apart.close()
         for path in paths:
             target = f"{os.fspath(p.root)}/{path}"
             directory, _, name = target.rpartition("/")
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(f"{directory}/.{name}{suffix}")
         _write_share(p, paths, suffix, made, whole)
-        return
+        return False
     import pickle
 
     sizes, in_place, directories = pickle.loads(said[: -len(_WRITTEN)])
     p.sizes.update(zip(paths, sizes, strict=True))
     whole.update(in_place)
     made.update(map(Path, directories))
+    return True
 
 
 def _with_parents(p: Plan, made: set[Path]) -> None:

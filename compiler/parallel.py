@@ -66,24 +66,7 @@ class Forked:
         """What the child sent, once it closed the pipe within ``timeout`` seconds; else None."""
         if self.done:
             return self.answer
-        import select
-        import time
-
-        chunks: list[bytes] = []
-        ended = False
-        deadline = time.monotonic() + timeout
-        try:
-            while (left := deadline - time.monotonic()) > 0:
-                if not select.select([self.fd], [], [], left)[0]:
-                    break
-                chunk = os.read(self.fd, 1 << 16)
-                if not chunk:
-                    ended = True
-                    break
-                chunks.append(chunk)
-        except OSError:
-            ended = False
-        self.answer = b"".join(chunks) if ended else None
+        self.answer = _read_all(self.fd, timeout)
         self.close()
         return self.answer
 
@@ -107,6 +90,103 @@ class Forked:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _read_all(fd: int, timeout: float) -> bytes | None:
+    """What comes through ``fd`` until the writer closes it, within ``timeout`` seconds; else None."""
+    import select
+    import time
+
+    chunks: list[bytes] = []
+    deadline = time.monotonic() + timeout
+    try:
+        while (left := deadline - time.monotonic()) > 0:
+            if not select.select([fd], [], [], left)[0]:
+                return None
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
+    except OSError:
+        pass
+    return None
+
+
+def _send(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+class Staged:
+    """A forked child's work in two stages (``fork_staged``): the first runs at once and
+    ``answer`` reads what it sent; the second runs once the caller says ``go``, and ``then``
+    reads what it sent. Each wait is bounded; a stage that failed sends nothing (None), and
+    the child does not go on to the second stage unless told."""
+
+    def __init__(self, pid: int, first: int, go: int, second: int) -> None:
+        self.pid, self.first, self.go_fd, self.second = pid, first, go, second
+        self.closed = False
+
+    def answer(self, timeout: float) -> bytes | None:
+        return _read_all(self.first, timeout)
+
+    def go(self) -> None:
+        """Let the child run its second stage (an error here: it will not, and ``then`` says so)."""
+        with contextlib.suppress(OSError):
+            os.write(self.go_fd, b"g")
+
+    def then(self, timeout: float) -> bytes | None:
+        said = _read_all(self.second, timeout)
+        self.close()
+        return said
+
+    def close(self) -> None:
+        """Stop the child if it still runs, and reap it."""
+        if self.closed:
+            return
+        self.closed = True
+        import signal
+
+        for fd in (self.first, self.go_fd, self.second):
+            os.close(fd)
+        with contextlib.suppress(OSError):
+            os.kill(self.pid, signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(self.pid, 0)
+
+
+def fork_staged(first: Callable[[], bytes], second: Callable[[], bytes]) -> Staged | None:
+    """``first`` run in a forked child at once, then ``second`` in the same child once the
+    caller says ``Staged.go`` (the child waits for it; a caller that closes it instead ends
+    it); None where fork is unavailable or fails. The child ends with ``os._exit``: it runs
+    none of the caller's cleanup."""
+    if not hasattr(os, "fork"):  # pragma: no cover - platforms without fork
+        return None
+    pipes = [os.pipe() for _ in range(3)]  # the first answer, the go, the second answer
+    try:
+        pid = os.fork()
+    except OSError:
+        for r, w in pipes:
+            os.close(r)
+            os.close(w)
+        return None
+    (first_r, first_w), (go_r, go_w), (second_r, second_w) = pipes
+    if pid == 0:  # pragma: no cover - the child (coverage does not follow it)
+        code = 1
+        try:
+            for fd in (first_r, go_w, second_r):
+                os.close(fd)
+            _send(first_w, first())
+            os.close(first_w)
+            if os.read(go_r, 1) == b"g":
+                _send(second_w, second())
+                code = 0
+        finally:
+            os._exit(code)
+    for fd in (first_w, go_r, second_w):
+        os.close(fd)
+    return Staged(pid, first_r, go_w, second_r)
 
 
 def fork_call(work: Callable[[], bytes]) -> Forked | None:

@@ -177,3 +177,70 @@ def test_an_interrupt_while_the_child_writes_leaves_no_temporary_no_file_and_no_
     assert not [p for p in out.rglob("*") if p.is_file() and ".shipspec" not in p.parts]
     assert not _children()
     assert _compile(specs, out) == 0
+
+
+def _log_renames_and_syncs(monkeypatch: pytest.MonkeyPatch, log: Path) -> None:
+    """Each rename, with the process that made it, and each whole-file-system sync, in the
+    order they happened (a child's appends reach the file)."""
+    replace, sync = os.replace, fsutil.sync_file_systems
+
+    def logged_replace(src: Any, dst: Any) -> None:
+        replace(src, dst)
+        with open(log, "a", encoding="utf-8") as fh:
+            fh.write(f"rename {os.getpid()} {os.fspath(dst)}\n")
+
+    def logged_sync(directories: Any) -> bool:
+        synced = sync(directories)
+        with open(log, "a", encoding="utf-8") as fh:
+            fh.write(f"sync {os.getpid()} -\n")
+        return synced
+
+    monkeypatch.setattr(os, "replace", logged_replace)
+    monkeypatch.setattr(fsutil, "sync_file_systems", logged_sync)
+
+
+@pytest.mark.skipif(not fsutil.can_sync_file_systems(), reason="syncfs(2) is Linux's")
+def test_the_child_renames_its_half_once_every_temporary_is_synced(
+    specs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shares, events = tmp_path / "shares.log", tmp_path / "events.log"
+    _split(monkeypatch, shares)
+    _log_renames_and_syncs(monkeypatch, events)
+    out = tmp_path / "out"
+    assert _compile(specs, out) == 0
+    monkeypatch.undo()
+    writers = _writers(shares)
+    child = next(pid for pid in writers if pid != os.getpid())
+    lines = [line.split(" ", 2) for line in events.read_text(encoding="utf-8").splitlines()]
+    outputs = {os.fspath(out / path) for paths in writers.values() for path in paths}
+    lines = [(kind, pid, path) for kind, pid, path in lines if kind == "sync" or path in outputs]
+    first_sync = next(i for i, (kind, _, _) in enumerate(lines) if kind == "sync")
+    renamed = [(int(pid), path) for kind, pid, path in lines if kind == "rename"]
+    assert all(kind != "rename" for kind, _, _ in lines[:first_sync]), "an output renamed before it was synced"
+    assert len(renamed) == len(outputs)
+    by_child = {os.path.relpath(path, out) for pid, path in renamed if pid == child}
+    assert by_child == set(writers[child])
+    assert {os.path.relpath(path, out) for pid, path in renamed if pid == os.getpid()} >= set(writers[os.getpid()])
+    assert not list(out.rglob("*.tmp"))
+
+
+def test_what_the_child_did_not_rename_the_compiling_process_renames(
+    specs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert _compile(specs, tmp_path / "alone") == 0
+    _split(monkeypatch, tmp_path / "shares.log")
+    replace, parent = os.replace, os.getpid()
+    done: list[int] = []
+
+    def failing(src: Any, dst: Any) -> None:
+        if os.getpid() != parent and len(done) == 2:
+            raise OSError("the child stops after two renames")
+        replace(src, dst)
+        done.append(1)
+
+    monkeypatch.setattr(os, "replace", failing)
+    assert _compile(specs, tmp_path / "apart") == 0
+    monkeypatch.undo()
+    assert not list((tmp_path / "apart").rglob("*.tmp"))
+    assert _tree(tmp_path / "apart") == _tree(tmp_path / "alone")
+    assert not _children()
