@@ -678,11 +678,7 @@ def _write_bulk(p: Plan) -> set[Path]:
     base = os.fspath(p.root)
 
     def temporaries(paths: Iterable[str]) -> Iterator[tuple[str, str]]:
-        for path in paths:
-            if path not in whole:
-                target = f"{base}/{path}"
-                directory, _, name = target.rpartition("/")
-                yield f"{directory}/.{name}{suffix}", target
+        return _temporaries(base, paths, suffix, whole)
 
     # A second process writes the second half's temporaries (``_share_apart``) and, once they
     # are synced, renames them: the Python of each file and the kernel's creating and renaming
@@ -724,6 +720,15 @@ _WRITTEN = b"written"  # the end of a child's answer: one cut short is no answer
 _RENAMED = b"renamed"
 
 
+def _temporaries(base: str, paths: Iterable[str], suffix: str, whole: Container[str]) -> Iterator[tuple[str, str]]:
+    """(temporary, target) of each of ``paths`` not written in place (``whole``), under ``base``."""
+    for path in paths:
+        if path not in whole:
+            target = f"{base}/{path}"
+            directory, _, name = target.rpartition("/")
+            yield f"{directory}/.{name}{suffix}", target
+
+
 def _write_share(p: Plan, paths: list[str], suffix: str, made: set[Path], whole: set[str]) -> None:
     """The temporaries of ``paths``, written and closed a batch at a time."""
     size = _batch_size()
@@ -755,11 +760,8 @@ def _write_apart(p: Plan, paths: list[str], suffix: str) -> Staged | None:
         return pickle.dumps(said) + _WRITTEN
 
     def rename() -> bytes:
-        for path in paths:
-            if path not in whole:
-                target = f"{base}/{path}"
-                directory, _, name = target.rpartition("/")
-                os.replace(f"{directory}/.{name}{suffix}", target)
+        for tmp, target in _temporaries(base, paths, suffix, whole):
+            os.replace(tmp, target)
         return _RENAMED
 
     return fork_staged(write, rename)
@@ -775,11 +777,9 @@ def _share_apart(
     if said is None or not said.endswith(_WRITTEN):  # a child that failed sends nothing, or part
         if apart is not None:
             apart.close()
-        for path in paths:
-            target = f"{os.fspath(p.root)}/{path}"
-            directory, _, name = target.rpartition("/")
+        for tmp, _ in _temporaries(os.fspath(p.root), paths, suffix, frozenset()):
             with contextlib.suppress(FileNotFoundError):
-                os.unlink(f"{directory}/.{name}{suffix}")
+                os.unlink(tmp)
         _write_share(p, paths, suffix, made, whole)
         return False
     import pickle

@@ -66,10 +66,16 @@ def specs(tmp_path: Path) -> Path:
     return generate(tmp_path, 3)
 
 
+@pytest.fixture
+def alone(specs: Path, tmp_path: Path) -> dict[str, bytes]:
+    """The tree one process writes (a plan under ``APART_FROM``), to compare with."""
+    assert _compile(specs, tmp_path / "alone") == 0
+    return _tree(tmp_path / "alone")
+
+
 def test_a_large_plan_is_written_by_two_processes_into_the_same_bytes(
-    specs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    specs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, alone: dict[str, bytes]
 ) -> None:
-    assert _compile(specs, tmp_path / "alone") == 0  # one process (a plan under APART_FROM)
     log = tmp_path / "shares.log"
     _split(monkeypatch, log)
     plans: list[emit.Plan] = []
@@ -88,15 +94,14 @@ def test_a_large_plan_is_written_by_two_processes_into_the_same_bytes(
     assert sorted(mine + theirs) == sorted(p for p in written if not p.startswith(".shipspec"))
     assert abs(len(mine) - len(theirs)) <= 1  # halves
     # The ledger records each file's size and digest: the child's sizes reached it.
-    assert written == _tree(tmp_path / "alone")
+    assert written == alone
     assert not _children()
     assert main(["check", str(specs), "--out", str(tmp_path / "apart"), "--no-cache"]) == 0
 
 
 def test_where_the_child_fails_the_compiling_process_writes_its_half(
-    specs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    specs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, alone: dict[str, bytes]
 ) -> None:
-    assert _compile(specs, tmp_path / "alone") == 0
     _split(monkeypatch, tmp_path / "shares.log")
     share, parent = emit._write_share, os.getpid()
 
@@ -110,17 +115,16 @@ def test_where_the_child_fails_the_compiling_process_writes_its_half(
     assert _compile(specs, tmp_path / "apart") == 0
     monkeypatch.undo()
     assert not list((tmp_path / "apart").rglob("*.tmp")), "the child's temporaries are gone"
-    assert _tree(tmp_path / "apart") == _tree(tmp_path / "alone")
+    assert _tree(tmp_path / "apart") == alone
     assert not _children()
 
 
 def test_a_path_whose_temporary_name_the_child_finds_taken_is_written_in_place(
-    specs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    specs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, alone: dict[str, bytes]
 ) -> None:
     """``_created`` answers None where the temporary's name is taken (a killed compile of a
     process with the same pid left it); the child writes that file in place, and the parent,
     told so, does not rename a temporary that is not there."""
-    assert _compile(specs, tmp_path / "alone") == 0
     _split(monkeypatch, tmp_path / "shares.log")
     created, parent = emit._created, os.getpid()
     taken: list[str] = []
@@ -134,7 +138,7 @@ def test_a_path_whose_temporary_name_the_child_finds_taken_is_written_in_place(
     monkeypatch.setattr(emit, "_created", sometimes_taken)
     assert _compile(specs, tmp_path / "apart") == 0
     monkeypatch.undo()
-    assert _tree(tmp_path / "apart") == _tree(tmp_path / "alone")
+    assert _tree(tmp_path / "apart") == alone
 
 
 @pytest.mark.skipif(not fsutil.can_sync_file_systems(), reason="syncfs(2) is Linux's")
@@ -225,9 +229,8 @@ def test_the_child_renames_its_half_once_every_temporary_is_synced(
 
 
 def test_what_the_child_did_not_rename_the_compiling_process_renames(
-    specs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    specs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, alone: dict[str, bytes]
 ) -> None:
-    assert _compile(specs, tmp_path / "alone") == 0
     _split(monkeypatch, tmp_path / "shares.log")
     replace, parent = os.replace, os.getpid()
     done: list[int] = []
@@ -242,5 +245,5 @@ def test_what_the_child_did_not_rename_the_compiling_process_renames(
     assert _compile(specs, tmp_path / "apart") == 0
     monkeypatch.undo()
     assert not list((tmp_path / "apart").rglob("*.tmp"))
-    assert _tree(tmp_path / "apart") == _tree(tmp_path / "alone")
+    assert _tree(tmp_path / "apart") == alone
     assert not _children()
