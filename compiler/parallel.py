@@ -206,9 +206,7 @@ def fork_call(work: Callable[[], bytes]) -> Forked | None:
         code = 1
         try:
             os.close(read)
-            view = memoryview(work())
-            while view:
-                view = view[os.write(write, view) :]
+            _send(write, work())
             code = 0
         finally:
             os._exit(code)
