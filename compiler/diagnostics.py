@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from compiler.records import Record, TupleRecord, record
@@ -215,6 +216,16 @@ class Diagnostic(Record):
         }
 
 
+_SEVERITY = attrgetter("severity")
+
+
+def any_error(diagnostics: Iterable[Diagnostic]) -> bool:
+    """Whether one of ``diagnostics`` is an error. A watching step asks this of its 2,000
+    diagnostics (1,000 models) ten times; a generator over them was ~2 ms of a step, this
+    search runs in C (a Severity equals only itself)."""
+    return Severity.ERROR in map(_SEVERITY, diagnostics)
+
+
 # The dataclass's own methods are written out (init, repr, eq): dataclass compiled them from
 # source in every cold start (issue 16). It stays a dataclass (fields, slots, match args).
 @dataclass(slots=True, init=False, repr=False, eq=False)
@@ -253,7 +264,7 @@ class Sink:
 
     @property
     def has_errors(self) -> bool:
-        return any(d.severity is Severity.ERROR for d in self.items)
+        return any_error(self.items)
 
     def sorted(self) -> list[Diagnostic]:
         return sorted(set(self.items), key=Diagnostic.sort_key)

@@ -61,7 +61,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from compiler.cache import Unshared, root_key
-from compiler.diagnostics import Diagnostic, Severity, Span
+from compiler.diagnostics import Diagnostic, Severity, Span, any_error
 from compiler.ledger_paths import LEDGER
 from compiler.parse.sources import Store, discover, display_path, file_key
 from compiler.parse.syntax import SourceFile, read_source
@@ -96,7 +96,7 @@ class Settled:
 
     @property
     def has_errors(self) -> bool:
-        return any(d.severity is Severity.ERROR for d in self.diagnostics)
+        return any_error(self.diagnostics)
 
 
 # Each spec file as it was last read settled (``read_inputs``): by the path discover gave,

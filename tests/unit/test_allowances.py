@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from compiler import allowances
 from compiler.allowances import _RENDER_PHASES, Inline, _diag, _top_level_blocks, inline_allowances, ordered
-from compiler.diagnostics import CODES, Diagnostic, Severity, Span
+from compiler.diagnostics import CODES, Diagnostic, Severity, Sink, Span, any_error
 from compiler.parse.syntax import SourceFile
 
 FILES = ["a.ship", "b.ship", "c.ship"]
@@ -164,3 +164,10 @@ def test_without_inline_allowances_allowed_codes_and_follow_ons_of_errors_still_
             codes = {(d.span.file, d.code) for d in got}
             assert (("a.ship", "SS640") in codes) is not bool(allow)
             assert (("b.ship", "SS526") in codes) is (error not in found)
+
+
+@given(st.lists(diagnostics, max_size=12))
+def test_any_error_is_whether_one_diagnostic_is_an_error(items: list[Diagnostic]) -> None:
+    expected = any(d.severity is Severity.ERROR for d in items)
+    assert any_error(items) is expected and any_error(iter(items)) is expected
+    assert Sink(list(items)).has_errors is expected

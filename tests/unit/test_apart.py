@@ -66,8 +66,9 @@ def test_pending_tells_a_child_at_work_from_one_that_has_answered() -> None:
 def test_a_build_waiting_for_its_checks_loads_what_rendering_takes_meanwhile(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Checks slow in the child: the build loads the backends and templates while it waits
-    (``pipeline._meanwhile``), and builds what a build in one process builds."""
+    """Checks slow in the child: the build loads the backends and templates, and places every
+    served model, while it waits (``pipeline._meanwhile``), and builds what a build in one
+    process builds."""
     specs = generate(tmp_path, 2)
     out = tmp_path / "out"
     out.mkdir()
@@ -80,16 +81,21 @@ def test_a_build_waiting_for_its_checks_loads_what_rendering_takes_meanwhile(
         return real(resolved, kept)  # type: ignore[arg-type]
 
     called: list[object] = []
+    placed: list[int] = []
 
     def meanwhile(*args: object) -> None:
         called.append(args)
+        resolved = args[-1]
         loading(*args)  # type: ignore[arg-type]
+        placed.append(len(resolved._placed))  # type: ignore[attr-defined]
+        served = resolved.served_placements.values()  # type: ignore[attr-defined]
+        assert placed[-1] == sum(map(len, served)) > 0
 
     monkeypatch.setattr(pipeline, "_found", slow)
     monkeypatch.setattr(pipeline, "_meanwhile", meanwhile)
     with Cache(out) as store:
         built = build([specs], store=store)
-    assert called
+    assert called and placed
     assert _result(built) == _result(build([specs]))
 
 

@@ -47,6 +47,15 @@ def test_factors_derive_from_the_period() -> None:
     assert [w.severity for w in burn_windows(7 * 86400)] == ["page", "page", "ticket", "ticket"]
 
 
+def test_burn_windows_are_made_once_per_period_and_table() -> None:
+    """Memoised (the checks ask three times per SLA): the same tuple for the same period and
+    table, and a period given as an int has the float's windows."""
+    assert burn_windows(30 * 86400.0) is burn_windows(30 * 86400.0)
+    assert burn_windows(30 * 86400) == burn_windows(30 * 86400.0)
+    assert burn_windows(30 * 86400.0, 28 * 86400.0) is not burn_windows(30 * 86400.0)
+    assert [w.factor for w in burn_windows(30 * 86400.0, 28 * 86400.0)] == [14.4, 6, 3, 1]
+
+
 # ---- guardrails --------------------------------------------------------------
 
 
