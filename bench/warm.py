@@ -66,11 +66,12 @@ def main(argv: list[str] | None = None) -> None:
 
         from compiler.commands.watch import Watcher
 
-        # As ``watch.run`` steps: the collector off, and a collection after each step's report.
+        # As ``watch.run`` steps: the collector off, and the step's garbage freed (``idle``)
+        # after each step's report.
         gc.disable()
         watcher = Watcher([specs], out)
         watcher.compile()
-        gc.collect()
+        watcher.idle()
         steps = []
         for step in range(1 + args.steps):
             _edit(model, next(cpu))
@@ -82,7 +83,7 @@ def main(argv: list[str] | None = None) -> None:
             if step:
                 steps.append(took)
             print(f"{name:>28}: {took:8.3f} s   {len(planned.plan.write)} written")
-            gc.collect()
+            watcher.idle()
         gc.enable()
         _summary("watch: one edit", steps)
 
