@@ -13,6 +13,7 @@ import functools
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -47,6 +48,7 @@ from compiler.targets.layout import dashboard_path, monitoring_dir
 from compiler.targets.triton import has_histograms
 
 RULES_KIND = "prometheus-rules"
+_NAME = attrgetter("name")
 METRICS_PORT = "http-metrics"  # the Service port the kubernetes backend gives Triton's 8002 (k8s_serving.service)
 SCRAPE_INTERVAL, SCRAPE_TIMEOUT = "15s", "10s"
 
@@ -181,6 +183,12 @@ class _Backend:
         body = functools.partial(_placement, ctx.units, ctx.templates)
         selecting = _selecting(ctx)
         r = ctx.resolved
+        # Each environment's first SLA's (else first monitor's) span, and every ensemble's name:
+        # looked for once, not over every SLA and monitor for each environment (an environment
+        # without SLAs went over all 2,000 at 1,000 models, every watching step).
+        first_sla = {s.environment.name: s.span for s in reversed(spec.slas)}
+        first_monitor = {m.environment.name: m.span for m in reversed(spec.monitors)}
+        ensembles = frozenset(m.name for m in spec.models if m.format is ir.ModelFormat.ENSEMBLE)
         for env in spec.environments:
             models = r.served_models(env)
             if not models:
@@ -218,17 +226,16 @@ class _Backend:
                 texts += fold.texts
                 files += fold.files
             path = f"{out_dir}/rules.yml"
-            source = next(
-                (s.span for s in spec.slas if s.environment.name == env.name),
-                next((m.span for m in spec.monitors if m.environment.name == env.name), env.span),
-            )
-            ensembles = frozenset(m.name for m in models if m.format is ir.ModelFormat.ENSEMBLE)
+            source = first_sla.get(env.name)
+            if source is None:
+                source = first_monitor.get(env.name, env.span)
             shared: list[Group] = []
             shared_texts: list[str] = []
             shared_problems: list[list[str]] = []
             wrapped: list[OutputFile] = []
-            for part, share in enumerate(shared_parts(tuple(m.name for m in models))):
+            for part, share in enumerate(shared_parts(tuple(map(_NAME, models)))):
                 members = set(share)
+                # (a name is one model's: two alike are an error, and nothing renders)
                 scope = (env.name, ns, share, tuple(sorted(ensembles & members)), part)
                 # A value of what the shared groups read: not over the models' units, whose keys
                 # change with any field of any model (a replica count, a CPU request). Sets as
