@@ -35,7 +35,10 @@ alternate (shipspec, floor, durable floor, KCL) ``--rounds`` times, each after `
   schemas): shipspec validates every document it writes. KCL writes fewer files
   (no Rollout, ScaledObject, monitoring, CI or catalog files), hence ms per file.
 
-Ratios: shipspec ÷ floor (whole process), and shipspec's ms per file ÷ KCL's.
+Ratios: shipspec ÷ floor (whole process), and shipspec's ms per file ÷ KCL's. Each round
+is printed as it ends (the ratio of two medians hides how rounds vary). ``--base REV``
+also compiles with REV's code (unpacked as ``bench.ab`` unpacks it) in each round, beside
+this tree's compile and in alternating order, and reports it as a row and per round.
 The machine is shared and noisy: compare within one run.
 
 Measured (2 shared cores, 2026-11-30, ``--rounds 2``; medians): see ``bench/README.md``.
@@ -195,8 +198,10 @@ def tree_mib(root: Path) -> float:
     return total / (1 << 20)
 
 
-def shipspec_run(specs: Path, out: Path) -> tuple[float, int]:
-    took, _ = timed([sys.executable, "-m", "compiler", "compile", str(specs), "--out", str(out), "--format", "json"])
+def shipspec_run(specs: Path, out: Path, code: Path = REPO) -> tuple[float, int]:
+    """A cold compile by the shipspec whose package is under ``code`` (this tree's by default)."""
+    cmd = [sys.executable, "-m", "compiler", "compile", str(specs), "--out", str(out), "--format", "json"]
+    took, _ = timed(cmd, cwd=code)
     ledger = json.loads((out / ".shipspec" / "ledger.json").read_text())
     return took, len(ledger["files"])
 
@@ -234,7 +239,16 @@ def _set_aside(root: Path, out: Path) -> None:
     out.rename(spent / f"{out.name}-{len(os.listdir(spent))}")
 
 
-def measure(models: int, rounds: int, kcl: bool, durable: bool, root: Path, warmup: bool = True) -> dict[str, Runs]:
+def measure(
+    models: int,
+    rounds: int,
+    kcl: bool,
+    durable: bool,
+    root: Path,
+    warmup: bool = True,
+    base: str | None = None,
+    say: Any = print,
+) -> dict[str, Runs]:
     from bench import floor
 
     if not floor.has_c_dumper():
@@ -250,17 +264,25 @@ def measure(models: int, rounds: int, kcl: bool, durable: bool, root: Path, warm
         runs["floor+sync"] = Runs()
     if kcl:
         runs["KCL"] = Runs()
+    codes = {"shipspec": REPO}
+    if base is not None:
+        from bench.ab import unpack
+
+        codes["base"] = unpack(base, root / "base-code")
+        runs["base"] = Runs()
     if warmup:  # untimed; see the module docstring
-        shipspec_run(specs, _fresh(root, "warmup"))
-        _set_aside(root, root / "warmup")
+        for code in codes.values():
+            shipspec_run(specs, _fresh(root, "warmup"), code)
+            _set_aside(root, root / "warmup")
     for i in range(rounds):
-        out = _fresh(root, "shipspec")
-        runs["shipspec"].add(*shipspec_run(specs, out))
-        runs["shipspec"].mib = tree_mib(out)
-        if i == 0:  # what the floor writes: shipspec's files, parsed before any timing
-            with entries.open("wb") as f:
-                pickle.dump(floor.collect(out), f, protocol=pickle.HIGHEST_PROTOCOL)
-        _set_aside(root, out)
+        for name in list(codes) if i % 2 == 0 else list(codes)[::-1]:
+            out = _fresh(root, name)
+            runs[name].add(*shipspec_run(specs, out, codes[name]))
+            runs[name].mib = tree_mib(out)
+            if i == 0 and name == "shipspec":  # what the floor writes: shipspec's files, parsed before any timing
+                with entries.open("wb") as f:
+                    pickle.dump(floor.collect(out), f, protocol=pickle.HIGHEST_PROTOCOL)
+            _set_aside(root, out)
         took, files, parts = floor_run(entries, _fresh(root, "floor"), durable=False)
         runs["floor"].add(took, files, **parts)
         runs["floor"].mib = tree_mib(root / "floor")
@@ -277,8 +299,25 @@ def measure(models: int, rounds: int, kcl: bool, durable: bool, root: Path, warm
             runs["KCL"].add(took, files, **parts)
             runs["KCL"].mib = tree_mib(out)
             _set_aside(root, out)
+        say(round_line(i, runs))
     shutil.rmtree(root / "spent", ignore_errors=True)
     return runs
+
+
+def round_line(i: int, runs: dict[str, Runs]) -> str:
+    """Round ``i``'s times (each run's ``i``-th) and its ratios, as ``table`` gives the medians'."""
+    ship, floor = runs["shipspec"], runs["floor"]
+    said = [f"round {i + 1}:"] + [f"{name} {r.wall[i]:.2f} s" for name, r in runs.items()]
+    said.append(f"shipspec/floor {ship.wall[i] / floor.wall[i]:.2f}x")
+    if "KCL" in runs:
+        kcl = runs["KCL"]
+        for name in ("shipspec", "base"):
+            if name in runs:
+                r = runs[name]
+                said.append(f"{name}/KCL per file {(r.wall[i] / r.files) / (kcl.wall[i] / kcl.files):.2f}x")
+    if "base" in runs:
+        said.append(f"shipspec/base {ship.wall[i] / runs['base'].wall[i]:.2f}x")
+    return " ".join(said)
 
 
 def table(models: int, runs: dict[str, Runs]) -> list[str]:
@@ -300,6 +339,13 @@ def table(models: int, runs: dict[str, Runs]) -> list[str]:
         per_mib = (ship.median() / ship.mib) / (kcl.median() / kcl.mib)
         lines.append(f"shipspec / KCL: {ship.median() / kcl.median():.2f}x wall, {per_file:.2f}x per file (target < 1)")
         lines.append(f"shipspec / KCL per MiB written: {per_mib:.2f}x (KCL's files are larger on average)")
+    if "base" in runs:
+        base = runs["base"]
+        paired = [s / b for s, b in zip(ship.wall, base.wall, strict=True)]
+        lines.append(
+            f"shipspec / base: {ship.median() / base.median():.2f}x of the medians; per round "
+            + ", ".join(f"{x:.2f}" for x in paired)
+        )
     return lines
 
 
@@ -310,10 +356,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-kcl", action="store_true", help="skip KCL (no side virtualenv)")
     parser.add_argument("--no-sync-floor", action="store_true", help="skip the floor that fdatasyncs every file")
     parser.add_argument("--no-warmup", action="store_true", help="skip the untimed compile before the first round")
+    parser.add_argument("--base", help="also compile with this version's code each round (a commit, tag or branch)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="peers-") as tmp:
         runs = measure(
-            args.models, args.rounds, not args.no_kcl, not args.no_sync_floor, Path(tmp), warmup=not args.no_warmup
+            args.models,
+            args.rounds,
+            not args.no_kcl,
+            not args.no_sync_floor,
+            Path(tmp),
+            warmup=not args.no_warmup,
+            base=args.base,
+            say=lambda line: print(line, flush=True),
         )
     print("\n".join(table(args.models, runs)))
     return 0

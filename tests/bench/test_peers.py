@@ -152,9 +152,9 @@ def test_measure_warms_up_untimed_and_sets_trees_aside_until_the_end(
     aside: list[str] = []
     real_run, real_aside = peers.shipspec_run, peers._set_aside
 
-    def run(specs: Path, out: Path) -> tuple[float, int]:
+    def run(specs: Path, out: Path, code: Path = peers.REPO) -> tuple[float, int]:
         compiles.append(out)
-        return real_run(specs, out)
+        return real_run(specs, out, code)
 
     def set_aside(root: Path, out: Path) -> None:
         aside.append(out.name)
@@ -167,3 +167,41 @@ def test_measure_warms_up_untimed_and_sets_trees_aside_until_the_end(
     assert [out.name for out in compiles] == ["warmup"] * warmup + ["shipspec", "shipspec"]
     assert aside == ["warmup"] * warmup + ["shipspec", "floor"] * 2  # nothing deleted between runs
     assert not (tmp_path / "spent").exists()  # all of it once every run is done
+
+
+@pytest.mark.realtools  # git archive of the base
+def test_each_round_is_said_with_its_ratios_and_a_base_alternates_with_this_tree(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--base``: a compile by the base's code beside this tree's in each round (in alternating
+    order), both writing the same files; every round is said as it ends, with its ratios."""
+    said: list[str] = []
+    order: list[Path] = []
+    real = peers.shipspec_run
+
+    def run(specs: Path, out: Path, code: Path = peers.REPO) -> tuple[float, int]:
+        order.append(code)
+        return real(specs, out, code)
+
+    monkeypatch.setattr(peers, "shipspec_run", run)
+    runs = peers.measure(2, 2, kcl=False, durable=False, root=tmp_path, base="HEAD", say=said.append)
+    assert set(runs) == {"shipspec", "floor", "base"}
+    assert runs["base"].files == runs["shipspec"].files > 0 and len(runs["base"].wall) == 2
+    here = peers.REPO
+    assert order[2:] == [here, order[3], order[3], here] and order[3] != here  # warm-ups, then alternating
+    assert len(said) == 2 and all(line.startswith(f"round {i + 1}: ") for i, line in enumerate(said))
+    assert all("shipspec/base" in line and "shipspec/floor" in line for line in said)
+    assert any(line.startswith("shipspec / base: ") for line in peers.table(2, runs))
+
+
+def test_a_round_line_is_that_rounds_times_and_ratios() -> None:
+    runs = {name: peers.Runs() for name in ("shipspec", "floor", "KCL", "base")}
+    for name, walls, files in (("shipspec", (2.0, 3.0), 20), ("floor", (1.0, 1.0), 20), ("KCL", (1.0, 2.0), 10)):
+        for wall in walls:
+            runs[name].add(wall, files)
+    runs["base"].add(4.0, 20)
+    runs["base"].add(6.0, 20)
+    assert peers.round_line(1, runs) == (
+        "round 2: shipspec 3.00 s floor 1.00 s KCL 2.00 s base 6.00 s shipspec/floor 3.00x "
+        "shipspec/KCL per file 0.75x base/KCL per file 1.50x shipspec/base 0.50x"
+    )
