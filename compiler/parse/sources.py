@@ -176,10 +176,12 @@ def load(
     files, problems = discover(inputs) if discovered is None else discovered
     sink = Sink(list(problems))
     read: list[tuple[str, str | None, str | None]] = []
-    earlier = {s.path: s.text for s in read_before}
+    earlier = {s.path: s for s in read_before}
     for path, display in zip(files, display_paths(files), strict=True):
-        text = earlier.get(display)
-        if text is None:
+        before = earlier.get(display)
+        if before is not None:
+            text: str | None = before.text
+        else:
             text, errors = read_source(path, display)
             sink.extend(errors)
         read.append((display, text, file_key(display, text) if store is not None and text is not None else None))
@@ -221,7 +223,12 @@ def load(
                     store.put("ir", key, (file_nodes, errors))
                 parsed[key] = (file_nodes, errors)
         sink.extend(errors)
-        sources.append(SourceFile(display, text, None, ()))
+        # A file read before is the very record it was (a watching step: 1,000 of them).
+        before = earlier.get(display)
+        if before is not None and before.text is text and before.tree is None and not before.comments:
+            sources.append(before)
+        else:
+            sources.append(SourceFile(display, text, None, ()))
         nodes.extend(file_nodes)
         by_file.append((display, file_nodes))
     if repack:

@@ -429,3 +429,25 @@ def test_a_step_builds_the_spec_files_its_poll_found_walking_the_directories_onc
     assert len(walks) == 1
     assert watcher.built is not None and _result(watcher.built) == _result(build([specs]))
     assert any(s.path.endswith("m00041.ship") for s in watcher.built.checked.sources)
+
+
+def test_a_step_keeps_the_source_records_of_the_files_it_did_not_read_again(tmp_path: Path) -> None:
+    """A watching step builds the spec files its poll found unchanged from last step's records
+    of them (the very objects: nothing is made again for 1,000 files); an edited file's is new."""
+    from compiler.commands import watch
+
+    specs = generate(tmp_path, 3)
+    watcher = watch.Watcher([specs], tmp_path / "out")
+    assert not watcher.compile().has_errors
+    assert watcher.built is not None
+    before = {s.path: s for s in watcher.built.checked.sources}
+    model = specs / "models" / "m00001.ship"
+    model.write_text(model.read_text().replace("cpu 1 ", "cpu 2 "))
+    done = watcher.step()
+    assert done is not None and not done.has_errors and watcher.built is not None
+    after = watcher.built.checked.sources
+    edited = [s for s in after if s.path.endswith("m00001.ship")]
+    assert len(edited) == 1 and edited[0] is not before[edited[0].path] and "cpu 2 " in edited[0].text
+    kept = [s for s in after if s is not edited[0]]
+    assert kept and all(s is before[s.path] for s in kept)
+    assert _result(watcher.built) == _result(build([specs]))
