@@ -26,7 +26,7 @@ file system (network mounts and containers included, where inotify events are
 unreliable), and at 1,000 files a poll is a few milliseconds of ``stat``.
 
 ``Watcher`` is the in-process API (a language server can hold one and call
-``step``); ``run`` is the command's loop.
+``step``, then ``idle`` once it has used the result); ``run`` is the command's loop.
 """
 
 from __future__ import annotations
