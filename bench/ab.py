@@ -48,9 +48,7 @@ model = specs / "models" / "m00001.ship"
 gc.disable()
 w = Watcher([specs], out)
 w.compile()
-# As ``watch.run`` does after each report: ``idle`` where the version has it.
-idle = getattr(w, "idle", gc.collect)
-idle()
+gc.collect()
 took = []
 for i in range(steps):
     text = re.sub(r"\\bcpu \\d+ ", f"cpu {start + i} ", model.read_text(), count=1)
@@ -59,7 +57,7 @@ for i in range(steps):
     planned = w.step()
     took.append(time.perf_counter() - t)
     assert planned is not None and planned.plan is not None and not planned.has_errors
-    idle()
+    gc.collect()
 print(json.dumps(took))
 """
 

@@ -66,12 +66,11 @@ def main(argv: list[str] | None = None) -> None:
 
         from compiler.commands.watch import Watcher
 
-        # As ``watch.run`` steps: the collector off, and the step's garbage freed (``idle``)
-        # after each step's report.
+        # As ``watch.run`` steps: the collector off, and a collection after each step's report.
         gc.disable()
         watcher = Watcher([specs], out)
         watcher.compile()
-        watcher.idle()
+        gc.collect()
         steps = []
         for step in range(1 + args.steps):
             _edit(model, next(cpu))
@@ -83,7 +82,7 @@ def main(argv: list[str] | None = None) -> None:
             if step:
                 steps.append(took)
             print(f"{name:>28}: {took:8.3f} s   {len(planned.plan.write)} written")
-            watcher.idle()
+            gc.collect()
         gc.enable()
         _summary("watch: one edit", steps)
 

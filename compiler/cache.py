@@ -501,21 +501,13 @@ class Cache:
 
 
 class Memory:
-    """The same interface in memory: a watching process keeps its entries here.
+    """The same interface in memory: a watching process keeps its entries here."""
 
-    ``holding``: what a step replaces or drops (and what a build asks it to ``hold``) is held
-    until ``release``: freeing a step's books, its render-unit memo and last step's entries
-    was ~3 ms of a one-model step at 1,000 models, which a watching process spends once the
-    step's result is out (``commands.watch.Watcher.idle``) rather than before. Otherwise
-    nothing is held (a caller that never releases gathers nothing)."""
-
-    def __init__(self, *, holding: bool = False) -> None:
+    def __init__(self) -> None:
         self.entries: dict[tuple[str, str], Any] = {}
         self.hits = 0
         self.misses = 0
         self.touched: set[tuple[str, str]] = set()  # read or written since the last ``sweep``
-        self.holding = holding
-        self.held: list[Any] = []
 
     def get(self, kind: str, key: str) -> Any:
         value = self.entries.get((kind, key))
@@ -530,9 +522,7 @@ class Memory:
         if isinstance(value, Unshared):  # a way to pickle it: kept here as it is
             value = value.value
         if kind == "units":  # only the latest build's units are worth their memory
-            self.hold(self.entries)
             self.entries = {k: v for k, v in self.entries.items() if k[0] != kind}
-        self.hold(self.entries.get((kind, key)))
         self.entries[(kind, key)] = value
         self.touched.add((kind, key))
 
@@ -540,21 +530,11 @@ class Memory:
         """Drop the entries of ``kind`` nothing read or wrote since the last sweep: a watching
         process sweeps each file's IR after a build, so the IR of texts a file no longer has
         (every earlier edit's) does not pile up over a long session."""
-        self.hold(self.entries)
         self.entries = {k: v for k, v in self.entries.items() if k[0] != kind or k in self.touched}
         self.touched = set()
 
-    def hold(self, value: Any) -> None:
-        """Keep ``value`` until ``release`` (what a build is done with), where ``holding``."""
-        if self.holding:
-            self.held.append(value)
-
-    def release(self) -> None:
-        """Let go of what the store held since the last release."""
-        self.held = []
-
     def close(self) -> None:
-        self.release()
+        pass
 
 
 def tree_digest(root: Path) -> str:

@@ -281,7 +281,6 @@ def _built(
             store.put(digest_table.KIND, memo_key, kept)
     if store is not None and units is not None and not _on_disk(store):
         store.put("carried", "step", units.step())  # only this build's: the others are let go
-        _hold(store, units)  # its books, freed once the step is out
     if store is not None and units is not None:
         memo_kept = not _on_disk(store) or units.worth_keeping()
         if memo_kept:
@@ -290,14 +289,6 @@ def _built(
         if units.keeps_bodies and (memo_kept or units.bodies_worth_keeping()):
             _keep_bodies(store, memo_key, units)
     return Build(checked, tuple(files), _reported(raw, found, allow), key)
-
-
-def _hold(store: Store, value: Any) -> None:
-    """Have a watching process's store hold ``value`` until the step is out (``cache.Memory``)."""
-    from compiler.cache import Memory
-
-    if isinstance(store, Memory):
-        store.hold(value)
 
 
 def _meanwhile(template_dir: Path | None, store: Store | None, resolved: Resolved) -> None:

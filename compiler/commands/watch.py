@@ -26,7 +26,7 @@ file system (network mounts and containers included, where inotify events are
 unreliable), and at 1,000 files a poll is a few milliseconds of ``stat``.
 
 ``Watcher`` is the in-process API (a language server can hold one and call
-``step``, then ``idle`` once it has used the result); ``run`` is the command's loop.
+``step``); ``run`` is the command's loop.
 """
 
 from __future__ import annotations
@@ -83,15 +83,13 @@ class Watcher:
     ) -> None:
         self.inputs, self.out, self.templates, self.force = list(inputs), out, templates, force
         self.allow, self.ci_install = allow, ci_install
-        self.store = Memory(holding=True)
+        self.store = Memory()
         self.seen: Snapshot | None = None
         self.built: pipeline.Build | None = None  # the last build (a language server reads its diagnostics)
         # The last plan it applied and recorded, for the next plan over the recorded tree, and
         # the ledger that plan left (its digest and bytes: ``settled.holds``).
         self.kept: emit.Kept | None = None
         self.ledger: tuple[str, bytes | bytearray] | None = None
-        # What the last step replaced, freed by ``idle`` (or as the next step begins).
-        self.spent: list[object] = []
 
     def compile(self, seen: Snapshot | None = None) -> pipeline.Planned:
         """One compile (and write, when it has no errors) from what is in memory (``seen``:
@@ -101,20 +99,7 @@ class Watcher:
         with _collector_waiting():
             return self._compile(seen)
 
-    def idle(self) -> None:
-        """Free what the last step left behind, once its result is out and nothing waits: the
-        build and plan it replaced, and what its store held (``cache.Memory``), then the cyclic
-        garbage. At 1,000 models freeing them was ~3 ms of each step. Not asked (another
-        caller of ``step``), they are freed as the next step begins, as they were before."""
-        self.spent = []
-        self.store.release()
-        gc.collect()
-
     def _compile(self, seen: Snapshot | None) -> pipeline.Planned:
-        if self.spent:
-            self.spent = []  # no ``idle`` since the last step: freed now, not gathered
-            self.store.release()
-        self.spent += [self.built, self.seen, self.kept, self.ledger]
         # Taken before the files are read: a change while building is seen by the next poll.
         last, self.seen = self.seen, snapshot(self.inputs) if seen is None else seen
         earlier = self.built.checked.resolved if self.built is not None else None
@@ -218,7 +203,7 @@ def run(
 
 def _loop(watcher: Watcher, report: Callable[[pipeline.Planned], object], interval: float, cycles: int | None) -> int:
     report(watcher.compile())
-    watcher.idle()
+    gc.collect()
     polls = 0
     try:
         while cycles is None or polls < cycles:
@@ -227,7 +212,7 @@ def _loop(watcher: Watcher, report: Callable[[pipeline.Planned], object], interv
             done = watcher.step()
             if done is not None:
                 report(done)
-                watcher.idle()  # the step's garbage, now that its result is out
+                gc.collect()  # the step's cyclic garbage, now that its result is out
     except KeyboardInterrupt:
         pass
     return 0

@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 import shutil
 import tempfile
-import weakref
 from pathlib import Path
 from typing import Any
 
@@ -662,88 +661,6 @@ def test_the_watch_loop_collects_after_each_report_never_before_it(tmp_path: Pat
         gc.callbacks.remove(collected)
     assert gc.isenabled()
     assert events == ["report", "gc2", "report", "gc2"]
-
-
-def test_the_watch_loop_frees_each_steps_garbage_once_its_report_is_out(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from compiler.commands import watch
-
-    specs = generate(tmp_path, 2)
-    model = specs / "models" / "m00001.ship"
-    events: list[str] = []
-    real = watch.Watcher.idle
-
-    def idle(self: watch.Watcher) -> None:
-        events.append("idle")
-        real(self)
-
-    def report(planned: object) -> None:
-        events.append("report")
-        if events.count("report") == 1:
-            model.write_text(model.read_text().replace("cpu 1 ", "cpu 2 "))
-
-    monkeypatch.setattr(watch.Watcher, "idle", idle)
-    assert watch.run([specs], tmp_path / "out", None, False, report, interval=0.01, cycles=3) == 0
-    assert events == ["report", "idle", "report", "idle"]
-
-
-class _Held:
-    """A value whose life a weak reference tells."""
-
-
-def test_memory_holds_what_it_replaced_or_swept_until_released() -> None:
-    plain = Memory()
-    plain.hold(_Held())
-    plain.put("carried", "step", _Held())
-    plain.put("carried", "step", _Held())
-    assert plain.held == []  # not holding: nothing gathers
-    store = Memory(holding=True)
-    first, second, swept, given = _Held(), _Held(), _Held(), _Held()
-    store.put("carried", "step", first)
-    store.put("carried", "step", second)
-    store.put("ir", "gone", swept)
-    store.sweep("ir")
-    store.sweep("ir")  # the entry put before the last sweep was not read since: dropped
-    store.hold(given)
-    refs = [weakref.ref(v) for v in (first, swept, given)]
-    del first, swept, given
-    assert all(r() is not None for r in refs)
-    assert store.get("carried", "step") is second and store.get("ir", "gone") is None
-    store.release()
-    assert all(r() is None for r in refs)
-    assert store.get("carried", "step") is second
-
-
-def test_a_watching_step_frees_what_it_replaced_when_idle_or_as_the_next_step_begins(tmp_path: Path) -> None:
-    """What a step replaces (the last build, its books) is held until ``Watcher.idle``; a caller
-    that never asks frees it as the next step begins, so nothing gathers step after step."""
-    from compiler.backends.memo import Units
-    from compiler.commands.watch import Watcher
-
-    specs = generate(tmp_path, 2)
-    model = specs / "models" / "m00001.ship"
-    watcher = Watcher([specs], tmp_path / "out")
-    assert not watcher.compile().has_errors
-
-    def books() -> list[weakref.ref[Units]]:
-        return [weakref.ref(v) for v in watcher.store.held if isinstance(v, Units)]
-
-    held = books()
-    assert len(held) == 1
-    watcher.idle()
-    assert held[0]() is None and watcher.store.held == [] and watcher.spent == []
-    sizes = []
-    for n in range(2, 5):
-        model.write_text(model.read_text().replace(f"cpu {n - 1} ", f"cpu {n} "))
-        last = watcher.built
-        assert watcher.step() is not None
-        assert any(x is last for x in watcher.spent)
-        now = books()
-        assert len(now) == 1 and all(r() is None for r in held)  # the step before's: freed at its start
-        held = now
-        sizes.append((len(watcher.spent), len(watcher.store.held)))
-    assert sizes[0] == sizes[1] == sizes[2]
 
 
 # Edits of what the monitoring and catalog backends' aggregates read besides each model's own
