@@ -2,15 +2,19 @@
 
 The machines these figures come from drift by 2x within minutes, so a speed-up is only
 seen in alternating runs of both versions in one window (issue 16, targets 3 and 4).
-The base is ``git archive REV`` unpacked into a temporary directory; "now" is this
-working tree. Each version gets its own copy of the same ``bench/synth.py`` spec and
+The base is ``git archive REV`` unpacked into a temporary directory; "now" is a copy of
+this working tree beside it (``working_copy``: its tracked and untracked, not ignored,
+files), so that both run from the same place: run from the repository itself, a cold
+compile measured 2-19% slower against a base under ``/tmp`` than the same comparison with
+both under ``/tmp``. Each version gets its own copy of the same ``bench/synth.py`` spec and
 its own output tree and cache (compiled cold, then one edit, before anything is timed),
 and runs with its own code first on ``PYTHONPATH``, in this interpreter.
 
 - **one-shot** (target 3): ``--pairs`` rounds of one fresh ``shipspec compile`` per
-  version, base then now, each after setting one model's CPU to a value no build has seen;
-  the medians and the paired differences (now minus base, same round).
-- **watch** (target 4): ``--watch`` rounds of one process per version (base then now),
+  version, base first in even rounds and now first in odd ones, each after setting one
+  model's CPU to a value no build has seen; the medians and the paired differences (now
+  minus base, same round).
+- **watch** (target 4): ``--watch`` rounds of one process per version (in the same turns),
   each a ``Watcher`` compiling, then ``--steps`` such edits, each timed around
   ``step()`` (the first step left out, as it builds what the next ones carry); the
   medians of all steps pooled.
@@ -62,6 +66,31 @@ print(json.dumps(took))
 """
 
 
+def working_copy(into: Path) -> Path:
+    """This working tree's files as git sees them (tracked, and untracked but not ignored:
+    uncommitted edits included, no virtualenv or caches) copied under ``into``."""
+    import shutil
+
+    listed = subprocess.run(
+        ["git", "-C", str(REPO), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        capture_output=True,
+        check=True,
+    ).stdout
+    for name in sorted({n for n in listed.decode().split("\0") if n}):
+        source = REPO / name
+        if source.is_file():  # (a tracked file deleted in the working tree is left out)
+            (into / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, into / name)
+    return into
+
+
+def byte_compiled(code: Path) -> Path:
+    """``code``'s package compiled to bytecode now, so that no timed run compiles it (an
+    environment may forbid writing bytecode: ``PYTHONDONTWRITEBYTECODE``)."""
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(code / "compiler")], check=True)
+    return code
+
+
 def unpack(rev: str, into: Path) -> Path:
     """The tree of ``rev`` (any name git knows) under ``into``."""
     data = subprocess.run(["git", "-C", str(REPO), "archive", rev], capture_output=True, check=True).stdout
@@ -109,7 +138,10 @@ Found = dict[str, dict[str, list[float]]]
 
 def measure(base: str, models: int, pairs: int, watch: int, steps: int, root: Path) -> Found:
     """Each version's one-shot times (in round order) and pooled watch steps."""
-    code = {"base": unpack(base, root / "base-code"), "now": REPO}
+    code = {
+        "base": byte_compiled(unpack(base, root / "base-code")),
+        "now": byte_compiled(working_copy(root / "now-code")),
+    }
     trees = {}
     for side in SIDES:
         trees[side] = root / f"{side}-tree"
@@ -121,16 +153,22 @@ def measure(base: str, models: int, pairs: int, watch: int, steps: int, root: Pa
         _edit(trees[side] / "specs" / "models" / "m00001.ship", next(cpu))
         _compile(code[side], trees[side])
     found: Found = {side: {"one-shot": [], "watch": []} for side in SIDES}
-    for _ in range(pairs):
+    for i in range(pairs):
         value = next(cpu)
-        for side in SIDES:
+        for side in _turns(i):
             _edit(trees[side] / "specs" / "models" / "m00001.ship", value)
             found[side]["one-shot"].append(_compile(code[side], trees[side]))
-    for _ in range(watch):
+    for i in range(watch):
         start = next(cpu) * 1000
-        for side in SIDES:
+        for side in _turns(i):
             found[side]["watch"] += _watch(code[side], trees[side], steps, start)
     return found
+
+
+def _turns(i: int) -> tuple[str, ...]:
+    """The order of round ``i``: base first in even rounds, now first in odd ones (whichever
+    runs second in a round was 5-10% faster in some windows)."""
+    return SIDES if i % 2 == 0 else SIDES[::-1]
 
 
 def report(found: Found) -> list[str]:

@@ -38,7 +38,8 @@ alternate (shipspec, floor, durable floor, KCL) ``--rounds`` times, each after `
 Ratios: shipspec ÷ floor (whole process), and shipspec's ms per file ÷ KCL's. Each round
 is printed as it ends (the ratio of two medians hides how rounds vary). ``--base REV``
 also compiles with REV's code (unpacked as ``bench.ab`` unpacks it) in each round, beside
-this tree's compile and in alternating order, and reports it as a row and per round.
+this tree's compile (then run from a copy beside REV's: ``bench.ab.working_copy``) and in
+alternating order, and reports it as a row and per round.
 The machine is shared and noisy: compare within one run.
 
 Measured (2 shared cores, 2026-11-30, ``--rounds 2``; medians): see ``bench/README.md``.
@@ -266,9 +267,13 @@ def measure(
         runs["KCL"] = Runs()
     codes = {"shipspec": REPO}
     if base is not None:
-        from bench.ab import unpack
+        from bench.ab import byte_compiled, unpack, working_copy
 
-        codes["base"] = unpack(base, root / "base-code")
+        # Both from copies in one place (``bench.ab``: where the code runs from showed).
+        codes = {
+            "shipspec": byte_compiled(working_copy(root / "now-code")),
+            "base": byte_compiled(unpack(base, root / "base-code")),
+        }
         runs["base"] = Runs()
     if warmup:  # untimed; see the module docstring
         for code in codes.values():

@@ -30,3 +30,16 @@ def test_the_base_is_the_named_commit_s_tree(tmp_path: Path) -> None:
     code = ab.unpack("HEAD", tmp_path / "base")
     assert (code / "compiler" / "pipeline.py").read_bytes() == tracked.stdout
     assert not (code / ".git").exists()
+
+
+@pytest.mark.realtools  # git
+def test_now_is_a_copy_of_the_working_tree_beside_the_base(tmp_path: Path) -> None:
+    """ "now" runs from a copy (tracked and untracked files, no ignored ones) in the same place
+    as the base, byte-compiled like it; each round alternates which runs first."""
+    code = ab.byte_compiled(ab.working_copy(tmp_path / "now"))
+    for name in ("compiler/pipeline.py", "bench/ab.py", "templates", "schemas"):
+        assert (code / name).exists(), name
+    assert (code / "compiler" / "cache.py").read_bytes() == (ab.REPO / "compiler" / "cache.py").read_bytes()
+    assert not (code / ".venv").exists() and not (code / ".git").exists()
+    assert list((code / "compiler").glob("__pycache__/pipeline.*.pyc"))
+    assert [ab._turns(i) for i in range(3)] == [("base", "now"), ("now", "base"), ("base", "now")]

@@ -187,8 +187,10 @@ def test_each_round_is_said_with_its_ratios_and_a_base_alternates_with_this_tree
     runs = peers.measure(2, 2, kcl=False, durable=False, root=tmp_path, base="HEAD", say=said.append)
     assert set(runs) == {"shipspec", "floor", "base"}
     assert runs["base"].files == runs["shipspec"].files > 0 and len(runs["base"].wall) == 2
-    here = peers.REPO
-    assert order[2:] == [here, order[3], order[3], here] and order[3] != here  # warm-ups, then alternating
+    ours, base = order[0], order[1]  # the warm-ups, this tree's first
+    assert ours != peers.REPO and ours.parent == base.parent == tmp_path  # copies side by side
+    assert (ours / "compiler" / "pipeline.py").read_bytes() == (peers.REPO / "compiler" / "pipeline.py").read_bytes()
+    assert order[2:] == [ours, base, base, ours] and ours != base  # then alternating
     assert len(said) == 2 and all(line.startswith(f"round {i + 1}: ") for i, line in enumerate(said))
     assert all("shipspec/base" in line and "shipspec/floor" in line for line in said)
     assert any(line.startswith("shipspec / base: ") for line in peers.table(2, runs))
