@@ -298,13 +298,14 @@ def _meanwhile(template_dir: Path | None, store: Store | None, resolved: Resolve
     (3,250 placements, ~25 ms, which the catalog asks for). None of it depends on what the
     checks find, and what it makes the render holds to its end anyway; a spec with errors
     pays for it only in that wait."""
-    from compiler.backends import BACKENDS
+    from compiler.backends import BACKENDS  # noqa: F401 - asking for it imports every backend
     from compiler.backends.render import Templates
 
-    assert BACKENDS
     if template_dir is None and store is not None:
         Templates.load(None, store)  # kept for this store: the render takes this one
-    assert resolved.served_placements is not None  # (memoised by ``Resolved.place``)
+    # Not an assert (``python -O`` drops those, and the work with them): each placement is made
+    # by ``Resolved.place``, which keeps it for the render.
+    _ = resolved.served_placements
 
 
 def _reported(raw: Checked, found: Sequence[Diagnostic], allow: frozenset[str]) -> tuple[Diagnostic, ...]:

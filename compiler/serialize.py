@@ -138,7 +138,7 @@ def _scalar(value: Any) -> str:
         if type(value) not in _SCALAR_TYPES or (type(value) is str and len(value) > _MAX_SCALAR):
             raise _Unusual
         if type(value) is str and _PLAIN_WORD.fullmatch(value) and plain_safe(value):
-            text = value  # what PyYAML writes of it (``tests/unit/test_serialize.py`` holds them equal)
+            text = value  # what PyYAML writes of it (``tests/unit/test_scalar_policy.py`` holds them equal)
         else:
             item = _pyyaml([value], False)  # "- TEXT\n"
             body = item[2:-1]
