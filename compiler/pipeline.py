@@ -149,16 +149,34 @@ def render(
             start = getattr(backend, "start", None)
             started[backend.name] = (start(ctx) if start is not None else backend.render(ctx), ctx.sink)
         files: list[OutputFile] = []
+        later = []
         for backend in chosen:
-            result, own = started[backend.name]
-            files.extend(result if isinstance(result, list) else result.finish())
-            sink.extend(own.items)
+            result, _ = started[backend.name]
+            if isinstance(result, list):
+                files.extend(result)
+            elif result.files is not None:
+                # Its files are at hand, its verification still under way beside (a one-shot
+                # build: ~0.35 s of a child's at 1,000 models, against ~0.25 s of the other
+                # backends here): waited for once this process has assembled and ordered them.
+                files.extend(result.files)
+                later.append(result)
+            else:
+                files.extend(result.finish())
+        assembled = Sink()
+        files.extend(kustomize.assemble(files, units, assembled))
+        ordered = file_order.by_path(files, units)
+        for result in later:
+            result.finish()
     finally:
         for result, _ in started.values():
             if not isinstance(result, list):
                 result.close()  # no-op once finished; stops workers after an error
-    files.extend(kustomize.assemble(files, units, sink))
-    return file_order.by_path(files, units), sink
+    # Each backend's diagnostics (its own sink) in backend order, then the kustomizations':
+    # the same order whichever finished first.
+    for backend in chosen:
+        sink.extend(started[backend.name][1].items)
+    sink.extend(assembled.items)
+    return ordered, sink
 
 
 def build(

@@ -60,7 +60,8 @@ class Backend(Protocol):
     ``validators`` declares a validator for each file kind the backend renders
     beyond plain YAML. A backend that can render in forked workers also has
     ``start(ctx)``, returning its files or a pending result with ``finish()``
-    and ``close()`` (see ``compiler.pipeline.render``)."""
+    and ``close()``, and ``files``: its files where they are at hand before ``finish``
+    (None where they are not; see ``compiler.pipeline.render``)."""
 
     @property
     def name(self) -> str: ...

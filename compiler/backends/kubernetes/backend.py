@@ -390,6 +390,9 @@ class Pending:
     ``finish`` waits for them, ``close`` stops them if the caller gave up. Each task's
     result is in a file of its own (``results``), read by ``finish`` one at a time."""
 
+    # Not known until ``finish``: the workers render them (``_Verifying`` has them at once).
+    files: list[OutputFile] | None = None
+
     def __init__(
         self,
         ctx: RenderContext,
@@ -507,7 +510,7 @@ class _Verifying:
     (where verifying in-process would have) and hands the files on; ``close`` stops it."""
 
     def __init__(self, ctx: RenderContext, files: list[OutputFile], apart: k8s_policy.Apart) -> None:
-        self.ctx, self.files, self.apart = ctx, files, apart
+        self.ctx, self.files, self.apart = ctx, files, apart  # files at hand before ``finish``
 
     def finish(self) -> list[OutputFile]:
         try:
