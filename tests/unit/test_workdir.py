@@ -83,3 +83,43 @@ def test_a_path_s_own_tail_is_taken_only_where_relpath_gives_it(
         assert _relative(path, cwd) == os.path.relpath(path, cwd), (cwd, path)
     finally:
         os.chdir(here)
+
+
+@given(
+    where=st.sampled_from(["relative", "under", "sibling", "above", "back in", "root"]),
+    segments=st.lists(st.sampled_from(_SEGMENTS), min_size=1, max_size=5),
+    trailing=st.booleans(),
+    at_root=st.booleans(),
+)
+@example(where="back in", segments=["x"], trailing=False, at_root=False)  # outside as written, under once normalised
+@example(where="sibling", segments=["ab"], trailing=False, at_root=False)  # a name that starts with the directory's
+@example(where="under", segments=["..", "..", "x"], trailing=False, at_root=False)  # under as written, not normalised
+@example(where="root", segments=["x"], trailing=False, at_root=True)
+def test_a_path_outside_the_working_directory_is_shown_as_given_without_relpath(
+    where: str, segments: list[str], trailing: bool, at_root: bool
+) -> None:
+    """``_display``'s shortcut for an absolute path outside the working directory gives what
+    relpath-then-``..`` gives: the path as given (``Path.as_posix``); inside it, the relative path."""
+    from compiler.parse.sources import _display
+
+    here = os.getcwd()
+    cwd = "/" if at_root else here
+    tail = "/".join(segments) + ("/" if trailing else "")
+    path = {
+        "relative": tail,
+        "under": f"{cwd.rstrip('/')}/{tail}",
+        "sibling": f"{cwd.rstrip('/')}{tail}",
+        "above": f"{os.path.dirname(cwd.rstrip('/')) or '/'}/{tail}",
+        "back in": f"{os.path.dirname(cwd.rstrip('/')).rstrip('/')}/x/../{os.path.basename(cwd.rstrip('/'))}/{tail}",
+        "root": f"/{tail}",
+    }[where]
+    if not path:
+        return
+    os.chdir(cwd)
+    try:
+        rel = os.path.relpath(path, cwd)
+        expected = Path(path).as_posix() if rel.startswith("..") else Path(rel).as_posix()
+        _display.cache_clear()
+        assert _display(path, cwd) == expected, (cwd, path)
+    finally:
+        os.chdir(here)
