@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from bench.synth import generate
+from compiler.backends.facts import facts
 from compiler.backends.memo import Spool
 from compiler.backends.monitoring import backend as monitoring
 from compiler.backends.spooled import spooled, streamed
@@ -51,7 +52,8 @@ def test_rules_files_in_the_spool_are_the_files_made_whole(tmp_path: Path) -> No
     for a, b in zip(spooled_rules, whole_rules, strict=True):
         assert (a.path, a.text, a.source, a.kind, a.config_map) == (b.path, b.text, b.source, b.kind, b.config_map)
         assert a == b and file_bytes(a) == file_bytes(b) and a.digest == digest_of(b)[0]
-        assert a.documents == b.documents
+        # A unit's file taken into the memo keeps only its documents' facts (``backends.facts``).
+        assert a.documents in (b.documents, tuple(map(facts, b.documents)))
     assert with_spool.diagnostics == whole.diagnostics
 
 
@@ -114,3 +116,45 @@ def test_without_a_spool_the_file_is_made_whole() -> None:
     f = OutputFile("a.yaml", "a: 1\n", Span("m.ship", 1, 1, 1, 2))
     assert spooled(SimpleNamespace(units=None), f) is f
     assert streamed(SimpleNamespace(units=None), f.path, f.source, f.kind, (), [f.text]) is None
+
+
+def test_the_shared_prometheus_rule_is_kept_until_what_it_is_made_of_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each environment's shared PrometheusRule is a unit over its groups' key, the project
+    and the Prometheus Operator's selecting labels: a one-model CPU edit takes every one from
+    the memo (it was made again each build), and a new selecting label, which its labels are
+    made of, makes each again, as a build without the cache makes it."""
+    specs = generate(tmp_path, 4)
+    out = tmp_path / "out"
+    out.mkdir()
+    made: list[str] = []
+    real = monitoring._Backend._shared_rule
+
+    def counted(self: Any, ctx: Any, env: Any, *rest: Any) -> Any:
+        made.append(env.name)
+        return real(self, ctx, env, *rest)
+
+    monkeypatch.setattr(monitoring._Backend, "_shared_rule", counted)
+
+    def built() -> Build:
+        made.clear()
+        with Cache(out) as store:
+            return build([specs], store=store)
+
+    first = built()
+    assert len(made) >= 3
+    model = specs / "models" / "m00001.ship"
+    model.write_text(model.read_text().replace("cpu 1 ", "cpu 3 ", 1))
+    edited = built()
+    assert made == []
+    assert _rules(edited) == _rules(first)
+    platform = specs / "platform.ship"
+    label = 'namespace "monitoring"\n  prometheus_label "release" = "kps"'
+    platform.write_text(platform.read_text().replace('namespace "monitoring"', label))
+    labelled = built()
+    assert len(made) >= 3
+    shared = [f for f in _rules(labelled) if f.path.endswith("prometheusrule-slo.yaml")]
+    assert shared and all('"release": "kps"' in f.text for f in shared)
+    made.clear()
+    assert [(f.path, f.text) for f in _rules(labelled)] == [(f.path, f.text) for f in _rules(build([specs]))]
