@@ -22,3 +22,13 @@ def _relative(path: str, cwd: str) -> str:
     if tail and not os.path.isabs(tail) and not tail.startswith("..") and os.path.normpath(tail) == tail:
         return tail
     return os.path.relpath(path, cwd)
+
+
+def outside(path: str, cwd: str) -> bool:
+    """Whether an absolute ``path`` lies outside ``cwd`` (lexically, as relpath sees it): its
+    relative path would begin with ``..``. Asked before making one: spec files outside the
+    working directory took ~15 ms of relpath at 1,001 files, for each who asked."""
+    if not os.path.isabs(path):
+        return False
+    normal = os.path.normpath(path)
+    return normal != cwd and not normal.startswith(cwd if cwd.endswith(os.sep) else cwd + os.sep)

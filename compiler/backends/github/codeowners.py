@@ -27,7 +27,7 @@ from compiler.ir import Model, Spec
 from compiler.resolve import Resolved
 from compiler.targets import layout
 from compiler.targets.kubernetes import k8s_name
-from compiler.workdir import relative
+from compiler.workdir import outside, relative
 
 _UNSAFE = re.compile(r"([\s#\\])")
 
@@ -45,6 +45,8 @@ def _repo_path(file: str) -> str | None:
             return "/" + file
     p = PurePosixPath(file)
     if p.is_absolute():
+        if outside(file, os.getcwd()):  # (without making its relpath to see "..")
+            return None
         rel = relative(file)
         if rel.startswith(".."):
             return None

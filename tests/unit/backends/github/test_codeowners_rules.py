@@ -131,12 +131,22 @@ def test_what_a_promotion_changes_is_owned_by_the_gates_approvers(tmp_path, monk
 _PATHS = st.lists(st.sampled_from(["", ".", "..", "a", "b c", "#x", "d\\e", "m.ship"]), max_size=5).map("/".join)
 
 
-@given(_PATHS, st.booleans())
-def test_a_spec_files_line_is_its_path_as_pathlib_writes_it_escaped(path: str, absolute: bool) -> None:
+@given(_PATHS, st.sampled_from(["relative", "absolute", "in the working directory", "back into it"]))
+def test_a_spec_files_line_is_its_path_as_pathlib_writes_it_escaped(path: str, where: str) -> None:
     """``_repo_path`` takes a relative path already in ``PurePosixPath``'s form as it is, and
-    ``_pattern`` leaves a path with nothing to escape as it is (issue 16: both skip work on
+    an absolute one outside the working directory as no line without making its relpath;
+    ``_pattern`` leaves a path with nothing to escape as it is (issue 16: all skip work on
     17,000 lines); each gives what the plain form gives, for any path."""
-    file = "/" + path if absolute else path
+    import os
+
+    cwd = os.getcwd()
+    up, name = os.path.split(cwd)
+    file = {
+        "relative": path,
+        "absolute": "/" + path,
+        "in the working directory": f"{cwd}/{path}",
+        "back into it": f"{up}/x/../{name}/{path}",
+    }[where]
     made = codeowners._repo_path(file)
     p = PurePosixPath(file)
     if p.is_absolute():
