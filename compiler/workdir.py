@@ -30,5 +30,6 @@ def outside(path: str, cwd: str) -> bool:
     working directory took ~15 ms of relpath at 1,001 files, for each who asked."""
     if not os.path.isabs(path):
         return False
-    normal = os.path.normpath(path)
-    return normal != cwd and not normal.startswith(cwd if cwd.endswith(os.sep) else cwd + os.sep)
+    # Case folded where the file system folds it (Windows), as relpath compares.
+    normal, here = os.path.normcase(os.path.normpath(path)), os.path.normcase(cwd)
+    return normal != here and not normal.startswith(here if here.endswith(os.sep) else here + os.sep)
