@@ -527,8 +527,16 @@ def test_warm_bench_runs_and_each_edit_rewrites_the_models_files(capsys: pytest.
     assert len(edits) == 2 and all(" 0 written" not in line and "written" in line for line in edits)
     assert len(first) == 1 and len(steps) == 3  # the first step apart from the median's
     assert all(not line.rstrip().endswith(" 0 written") for line in first + steps)
-    assert sum("median" in line for line in lines) == 2
+    assert sum(": median" in line for line in lines) == 2
     assert any("watch: one edit: median" in line and "of 3 " in line for line in lines)
+    figure = {line.split(":")[0].strip(): line.split(":")[1].split()[0] for line in lines if ":" in line}
+    one_field = next(line for line in lines if "one field changed, compile: median" in line)
+    watch = next(line for line in lines if "watch: one edit: median" in line)
+    for name, median in (("one field / no-op compile", one_field), ("watch step / no-op compile", watch)):
+        # From the printed figures, each rounded to the millisecond, and the ratio to 0.01.
+        took, noop = float(median.split("median ")[1].split()[0]), float(figure["no-op compile"])
+        low, high = (took - 5e-4) / (noop + 5e-4) - 5e-3, (took + 5e-4) / (noop - 5e-4) + 5e-3
+        assert figure[name].endswith("x") and low <= float(figure[name][:-1]) <= high
 
 
 def _golden_objects() -> list[str]:
