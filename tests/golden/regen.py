@@ -1,5 +1,7 @@
 """Regenerate every golden tree and IR export: ``python -m tests.regen_golden [CASE...]`` (tests/regen_golden.py runs this).
 
+The case ``example`` also rewrites the repository's own committed output (``deploy/``,
+``.github/``, ``docs/catalog/``, ``.shipspec/ledger.json``), which ``shipspec check`` holds.
 Review the resulting diff like code: it is the behavioural change.
 """
 
@@ -7,7 +9,16 @@ from __future__ import annotations
 
 import sys
 
-from tests.support.golden import GOLDEN, IR_FILE, cases, export_case, render_case, write_expected, write_ir
+from tests.support.golden import (
+    GOLDEN,
+    IR_FILE,
+    cases,
+    export_case,
+    render_case,
+    write_expected,
+    write_ir,
+    write_repository_output,
+)
 
 
 def main(argv: list[str]) -> int:
@@ -26,6 +37,14 @@ def main(argv: list[str]) -> int:
         write_ir(case, ir)
         print(f"{case}: {len(files)} file(s) -> {(GOLDEN / case / 'expected').relative_to(GOLDEN.parent)}")
         print(f"{case}: IR export -> {(GOLDEN / case / IR_FILE).relative_to(GOLDEN.parent) if ir else 'none (errors)'}")
+        if case == "example":
+            # The repository commits what its specs/ render, as a deployment repository does.
+            rc, out = write_repository_output()
+            if rc != 0:
+                crashed.append(case)
+                print(f"{case}: shipspec compile into the repository failed (exit {rc})\n{out}")
+            else:
+                print(f"{case}: deploy/, .github/, docs/catalog/, .shipspec/ledger.json rewritten")
     return 1 if crashed else 0
 
 

@@ -6,7 +6,16 @@ import difflib
 
 import pytest
 
-from tests.support.golden import IR_FILE, REGEN, cases, expected, expected_ir, export_case, render_case
+from tests.support.golden import (
+    IR_FILE,
+    REGEN,
+    cases,
+    check_repository_output,
+    expected,
+    expected_ir,
+    export_case,
+    render_case,
+)
 
 
 @pytest.mark.parametrize("case", cases())
@@ -44,3 +53,10 @@ def test_golden_ir_export(case: str) -> None:
         want.decode().splitlines(), got.decode().splitlines(), f"{case}/{IR_FILE}", "exported", lineterm=""
     )
     pytest.fail(f"golden IR of '{case}' differs (if intended, run: {REGEN} {case})\n" + "\n".join(list(diff)[:80]))
+
+
+def test_the_repository_output_is_current() -> None:
+    """The repository commits what its ``specs/`` render (as a deployment repository does) and
+    ``shipspec check`` on a fresh clone passes: what CI and the pre-commit hook run."""
+    rc, out = check_repository_output()
+    assert rc == 0, f"the committed output is stale (if intended, run: {REGEN} example)\n{out[:4000]}"

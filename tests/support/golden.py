@@ -86,6 +86,21 @@ def render_case(case: str) -> dict[str, bytes]:
         return files
 
 
+def write_repository_output() -> tuple[int, str]:
+    """Compile the repository's ``specs/`` into its own top level (``deploy/``, ``.github/``,
+    ``docs/catalog/``, ``.shipspec/ledger.json``), where they are committed as in any
+    deployment repository: the same bytes as the case ``example``'s expected tree."""
+    with _chdir(ROOT):
+        return _run(["compile", "specs", "--format", "text"])
+
+
+def check_repository_output() -> tuple[int, str]:
+    """``shipspec check`` of the committed top-level output, as CI runs it on a fresh clone
+    (without the build cache: a clone has none, and its verdict must not depend on one)."""
+    with _chdir(ROOT):
+        return _run(["check", "specs", "--no-cache", "--format", "text"])
+
+
 def expected(case: str) -> dict[str, bytes]:
     root = GOLDEN / case / "expected"
     if not root.is_dir():
